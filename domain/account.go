@@ -1,0 +1,112 @@
+package domain
+
+import (
+	"unicode/utf8"
+)
+
+// World is the reserved issuer account. One exists for every asset and has
+// no lower limit: a transfer from it mints, a transfer to it burns. Because
+// an account holds one asset, "world" is resolved per transfer from the
+// asset of the other side (or the transfer's asset).
+const World = "world"
+
+// Unlimited is the overdraft limit value that removes the lower bound.
+const Unlimited = "unlimited"
+
+// Limits on account fields. Each bounds memory per account in the
+// processor and row size in the read models.
+const (
+	MaxIDLen            = 64  // account ids and transfer ids
+	maxOwnerLen         = 128 // an identity such as a token subject
+	maxMetadataKeys     = 32
+	maxMetadataKeyLen   = 64
+	maxMetadataValueLen = 512
+	MaxReferenceLen     = 512
+)
+
+// Account is an opening request and, once opened, the account's definition.
+// OverdraftLimit is a decimal literal at the asset's scale, "unlimited",
+// or empty for the default of zero (the balance may not go below zero).
+type Account struct {
+	ID             string            `json:"id"`
+	Asset          string            `json:"asset"`
+	OverdraftLimit string            `json:"overdraft_limit,omitempty"`
+	Owner          string            `json:"owner,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+}
+
+// ValidateID checks an account or transfer id: 1-64 characters from
+// A-Z a-z 0-9 '_' '-' '.' ':'. The set is safe in URLs, subjects and
+// file names, and rules out look-alike Unicode.
+func ValidateID(field, id string) error {
+	if id == "" || len(id) > MaxIDLen {
+		return &FieldError{Field: field, Reason: "must be 1 to 64 characters"}
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
+			return &FieldError{Field: field, Reason: "may contain only A-Z a-z 0-9 _ - . :"}
+		}
+	}
+	return nil
+}
+
+// Validate checks the request's shape. The limit's scale is checked against
+// the asset when the account is opened.
+func (a Account) Validate() error {
+	if err := ValidateID("id", a.ID); err != nil {
+		return err
+	}
+	if a.ID == World {
+		return &FieldError{Field: "id", Reason: "\"world\" is reserved for the issuer account"}
+	}
+	if err := validateAssetCode("asset", a.Asset); err != nil {
+		return err
+	}
+	if a.OverdraftLimit != "" && a.OverdraftLimit != Unlimited {
+		if err := CheckAmountLiteral(a.OverdraftLimit); err != nil {
+			return &FieldError{Field: "overdraft_limit", Reason: "must be a non-negative decimal string or \"unlimited\""}
+		}
+	}
+	if err := validateText("owner", a.Owner, maxOwnerLen); err != nil {
+		return err
+	}
+	return ValidateMetadata(a.Metadata)
+}
+
+// ValidateMetadata bounds a metadata map: at most 32 keys of 1-64
+// characters, values of at most 512, no control characters.
+func ValidateMetadata(m map[string]string) error {
+	if len(m) > maxMetadataKeys {
+		return &FieldError{Field: "metadata", Reason: "at most 32 keys"}
+	}
+	for k, v := range m {
+		if k == "" {
+			return &FieldError{Field: "metadata", Reason: "keys must not be empty"}
+		}
+		if err := validateText("metadata key", k, maxMetadataKeyLen); err != nil {
+			return err
+		}
+		if err := validateText("metadata."+k, v, maxMetadataValueLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateText accepts valid UTF-8 of at most max characters without
+// control characters.
+func validateText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return &FieldError{Field: field, Reason: "must be valid UTF-8"}
+	}
+	if utf8.RuneCountInString(s) > max {
+		return &FieldError{Field: field, Reason: "too long"}
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+			return &FieldError{Field: field, Reason: "must not contain control characters"}
+		}
+	}
+	return nil
+}

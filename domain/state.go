@@ -1,0 +1,377 @@
+package domain
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// State is the processor's in-memory view of a ledger: what it needs to
+// decide commands and nothing more. It is built by applying the journal's
+// events in order and advanced by Decide. State is not safe for concurrent
+// use: exactly one processor owns it.
+type State struct {
+	seq        uint64 // last ledger sequence in the journal
+	commandSeq uint64 // highest command sequence an event answers
+	assets     map[string]*assetState
+	accounts   map[string]*accountState
+	posted     map[string]postedRef
+}
+
+type assetState struct {
+	scale int
+	world Amount // the issuer account's balance for this asset
+	fp    fingerprint
+}
+
+type accountState struct {
+	asset     *assetState
+	code      string // asset code
+	balance   Amount
+	floor     Amount // the lowest balance allowed (minus the overdraft limit)
+	unlimited bool   // no lower limit at all
+	fp        fingerprint
+}
+
+// postedRef is what the processor remembers of a posted transfer id: where
+// it was posted and a fingerprint of its body, to tell a replay from a
+// conflicting reuse of the id.
+type postedRef struct {
+	seq uint64
+	fp  fingerprint
+}
+
+// fingerprint is a truncated SHA-256 of a canonical body; 128 bits make an
+// accidental collision negligible at any realistic number of transfers.
+type fingerprint [16]byte
+
+func fingerprintOf(v any) fingerprint {
+	b, err := json.Marshal(v)
+	if err != nil { // the domain's plain structs always marshal
+		panic("domain: fingerprint: " + err.Error())
+	}
+	sum := sha256.Sum256(b)
+	var f fingerprint
+	copy(f[:], sum[:])
+	return f
+}
+
+// NewState returns the state of an empty ledger.
+func NewState() *State {
+	return &State{
+		assets:   make(map[string]*assetState),
+		accounts: make(map[string]*accountState),
+		posted:   make(map[string]postedRef),
+	}
+}
+
+// Seq returns the last ledger sequence applied.
+func (s *State) Seq() uint64 { return s.seq }
+
+// CommandSeq returns the highest command sequence that an applied event
+// answers. A command at or below it has been decided already.
+func (s *State) CommandSeq() uint64 { return s.commandSeq }
+
+// Command is one request for the processor: exactly one field is set.
+type Command struct {
+	Ref         CommandRef
+	DefineAsset *Asset
+	OpenAccount *Account
+	Transfer    *Transfer
+}
+
+// Outcome is what a decision did.
+type Outcome int
+
+// Outcomes of Decide.
+const (
+	Created  Outcome = iota + 1 // an asset or account was created; Event is set
+	Existed                     // an identical asset or account existed; nothing changed
+	Posted                      // a transfer was posted; Event is set
+	Replayed                    // the transfer id was posted before with the same body; ReplayOf is set
+	Rejected                    // refused; Err is set, and Event too for a journaled transfer rejection
+)
+
+// Decision is the result of deciding one command.
+type Decision struct {
+	Outcome  Outcome
+	Event    *Event     // the event to append, when the state changed or a rejection is journaled
+	Err      CodedError // why, when Outcome is Rejected
+	ReplayOf uint64     // the sequence of the original posting, when Replayed
+}
+
+// Decide checks cmd against the state and, when it changes the ledger,
+// applies the resulting event and returns it with the next sequence. The
+// caller must append the returned events to the journal in order before
+// telling anyone the outcome; if that append fails the state is ahead of the
+// journal and must be discarded and rebuilt.
+func (s *State) Decide(cmd Command, now time.Time) Decision {
+	switch {
+	case cmd.DefineAsset != nil:
+		return s.decideAsset(cmd, now)
+	case cmd.OpenAccount != nil:
+		return s.decideAccount(cmd, now)
+	case cmd.Transfer != nil:
+		return s.decideTransfer(cmd, now)
+	}
+	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
+}
+
+func (s *State) newEvent(t EventType, ref CommandRef, now time.Time) *Event {
+	return &Event{Seq: s.seq + 1, Type: t, Version: SchemaVersion, Command: ref, Time: now.UTC()}
+}
+
+func (s *State) decideAsset(cmd Command, now time.Time) Decision {
+	a := *cmd.DefineAsset
+	if err := a.Validate(); err != nil {
+		return Decision{Outcome: Rejected, Err: asCoded(err)}
+	}
+	if have, ok := s.assets[a.Code]; ok {
+		if have.scale == a.Scale {
+			return Decision{Outcome: Existed}
+		}
+		return Decision{Outcome: Rejected, Err: reject(CodeAssetConflict,
+			"asset %s exists with scale %d, not %d", a.Code, have.scale, a.Scale)}
+	}
+	ev := s.newEvent(EventAssetDefined, cmd.Ref, now)
+	ev.Asset = &a
+	s.mustApply(ev)
+	return Decision{Outcome: Created, Event: ev}
+}
+
+func (s *State) decideAccount(cmd Command, now time.Time) Decision {
+	a := *cmd.OpenAccount
+	if err := a.Validate(); err != nil {
+		return Decision{Outcome: Rejected, Err: asCoded(err)}
+	}
+	asset, ok := s.assets[a.Asset]
+	if !ok {
+		return Decision{Outcome: Rejected, Err: reject(CodeAssetNotFound, "asset %s is not defined", a.Asset)}
+	}
+	switch a.OverdraftLimit {
+	case "":
+		a.OverdraftLimit = Amount{}.Format(asset.scale)
+	case Unlimited:
+	default:
+		limit, err := ParseAmount(a.OverdraftLimit, asset.scale)
+		if err != nil {
+			return Decision{Outcome: Rejected, Err: &FieldError{Field: "overdraft_limit", Reason: err.Error()}}
+		}
+		a.OverdraftLimit = limit.Format(asset.scale)
+	}
+	if len(a.Metadata) == 0 {
+		a.Metadata = nil
+	}
+	if have, ok := s.accounts[a.ID]; ok {
+		if have.fp == fingerprintOf(a) {
+			return Decision{Outcome: Existed}
+		}
+		return Decision{Outcome: Rejected, Err: reject(CodeAccountConflict,
+			"account %s exists with a different definition", a.ID)}
+	}
+	ev := s.newEvent(EventAccountOpened, cmd.Ref, now)
+	ev.Account = &a
+	s.mustApply(ev)
+	return Decision{Outcome: Created, Event: ev}
+}
+
+// resolved is a transfer checked against the state.
+type resolved struct {
+	t        Transfer // with Asset filled in and Amount at the asset's scale
+	asset    *assetState
+	from, to *accountState // nil for the issuer account
+	amount   Amount
+}
+
+func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
+	t := *cmd.Transfer
+	if len(t.Metadata) == 0 {
+		t.Metadata = nil
+	}
+	if err := t.Validate(); err != nil {
+		// A malformed request is refused without a journal entry: its
+		// fields may not even be safe to record, and no state was consulted.
+		return Decision{Outcome: Rejected, Err: asCoded(err)}
+	}
+	r, err := s.resolve(t)
+	if prev, ok := s.posted[t.ID]; ok {
+		if err == nil && fingerprintOf(r.t) == prev.fp {
+			return Decision{Outcome: Replayed, ReplayOf: prev.seq}
+		}
+		return Decision{Outcome: Rejected, Err: reject(CodeIdempotencyConflict,
+			"transfer %s was posted at sequence %d with a different body", t.ID, prev.seq)}
+	}
+	if err != nil {
+		return s.rejectTransfer(cmd, t, err, now)
+	}
+	if r.from != nil && !r.from.unlimited {
+		after, ok := r.from.balance.Sub(r.amount)
+		if !ok || after.Cmp(r.from.floor) < 0 {
+			need, _ := r.amount.Add(r.from.floor)
+			return s.rejectTransfer(cmd, t, &InsufficientFundsError{
+				Account: t.From, Asset: r.t.Asset, Scale: r.asset.scale,
+				Balance: r.from.balance, Needed: need,
+			}, now)
+		}
+	}
+	if _, ok := s.credit(r).Add(r.amount); !ok {
+		return s.rejectTransfer(cmd, t, reject(CodeBalanceOverflow,
+			"the balance of %s would exceed the largest representable amount", t.To), now)
+	}
+	ev := s.newEvent(EventTransferPosted, cmd.Ref, now)
+	p := &PostedTransfer{Transfer: r.t}
+	ev.Transfer = p
+	s.seq, s.commandSeq = ev.Seq, max(s.commandSeq, ev.Command.Seq)
+	fromBal, toBal := s.move(r)
+	p.Entries[0] = Entry{Account: t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
+	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
+	s.posted[t.ID] = postedRef{seq: ev.Seq, fp: fingerprintOf(r.t)}
+	return Decision{Outcome: Posted, Event: ev}
+}
+
+// credit returns the balance that r.to would add to.
+func (s *State) credit(r resolved) Amount {
+	if r.to == nil {
+		return r.asset.world
+	}
+	return r.to.balance
+}
+
+// move debits r.from and credits r.to by r.amount and returns both
+// balances after. Limits and overflow are the caller's to check first.
+func (s *State) move(r resolved) (fromBal, toBal Amount) {
+	bal := &r.asset.world
+	if r.from != nil {
+		bal = &r.from.balance
+	}
+	*bal, _ = bal.Sub(r.amount)
+	fromBal = *bal
+	bal = &r.asset.world
+	if r.to != nil {
+		bal = &r.to.balance
+	}
+	*bal, _ = bal.Add(r.amount)
+	return fromBal, *bal
+}
+
+func (s *State) rejectTransfer(cmd Command, t Transfer, err CodedError, now time.Time) Decision {
+	ev := s.newEvent(EventTransferRejected, cmd.Ref, now)
+	ev.Rejection = &RejectedTransfer{Transfer: t, Code: err.Code(), Detail: err.Error()}
+	s.mustApply(ev)
+	return Decision{Outcome: Rejected, Err: err, Event: ev}
+}
+
+// resolve finds the accounts and asset of t and parses its amount.
+func (s *State) resolve(t Transfer) (resolved, CodedError) {
+	var r resolved
+	if t.Asset != "" {
+		a, ok := s.assets[t.Asset]
+		if !ok {
+			return r, reject(CodeAssetNotFound, "asset %s is not defined", t.Asset)
+		}
+		r.asset = a
+	}
+	var code string
+	for _, side := range [2]struct {
+		id  string
+		acc **accountState
+	}{{t.From, &r.from}, {t.To, &r.to}} {
+		if side.id == World {
+			continue
+		}
+		acc, ok := s.accounts[side.id]
+		if !ok {
+			return r, reject(CodeAccountNotFound, "account %s does not exist", side.id)
+		}
+		if code != "" && acc.code != code {
+			return r, reject(CodeAssetMismatch, "account %s holds %s but %s holds %s", t.From, code, t.To, acc.code)
+		}
+		code = acc.code
+		*side.acc = acc
+	}
+	switch {
+	case code == "" && r.asset == nil:
+		return r, &FieldError{Field: "asset", Reason: "required when both sides are the issuer account"}
+	case code != "" && t.Asset != "" && code != t.Asset:
+		return r, reject(CodeAssetMismatch, "the accounts hold %s, not %s", code, t.Asset)
+	case code != "":
+		t.Asset = code
+		r.asset = s.assets[code]
+	}
+	amount, err := ParseAmount(t.Amount, r.asset.scale)
+	if err != nil {
+		return r, asCoded(err)
+	}
+	t.Amount = amount.Format(r.asset.scale)
+	r.t, r.amount = t, amount
+	return r, nil
+}
+
+// Apply advances the state by one journal event. Events must come in
+// sequence order with no gap; anything else means the journal is corrupt.
+func (s *State) Apply(ev *Event) error {
+	if ev.Seq != s.seq+1 {
+		return fmt.Errorf("event sequence %d follows %d: %w", ev.Seq, s.seq, ErrSequenceGap)
+	}
+	switch ev.Type {
+	case EventAssetDefined:
+		if ev.Asset == nil {
+			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
+		}
+		a := *ev.Asset
+		s.assets[a.Code] = &assetState{scale: a.Scale, fp: fingerprintOf(a)}
+	case EventAccountOpened:
+		if ev.Account == nil {
+			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
+		}
+		a := ev.Account
+		asset, ok := s.assets[a.Asset]
+		if !ok {
+			return fmt.Errorf("event %d opens %s in undefined asset %s: %w", ev.Seq, a.ID, a.Asset, ErrInconsistent)
+		}
+		acc := &accountState{asset: asset, code: a.Asset, fp: fingerprintOf(*a)}
+		if a.OverdraftLimit == Unlimited {
+			acc.unlimited = true
+		} else {
+			limit, err := ParseAmount(a.OverdraftLimit, asset.scale)
+			if err != nil {
+				return fmt.Errorf("event %d: overdraft limit: %w", ev.Seq, err)
+			}
+			acc.floor = limit.Neg()
+		}
+		s.accounts[a.ID] = acc
+	case EventTransferPosted:
+		if ev.Transfer == nil {
+			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
+		}
+		r, err := s.resolve(ev.Transfer.Transfer)
+		if err != nil {
+			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
+		}
+		s.move(r)
+		s.posted[r.t.ID] = postedRef{seq: ev.Seq, fp: fingerprintOf(r.t)}
+	case EventTransferRejected:
+		if ev.Rejection == nil {
+			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
+		}
+	default:
+		return fmt.Errorf("event %d has type %q: %w", ev.Seq, ev.Type, ErrUnknownEvent)
+	}
+	s.seq = ev.Seq
+	s.commandSeq = max(s.commandSeq, ev.Command.Seq)
+	return nil
+}
+
+func (s *State) mustApply(ev *Event) {
+	if err := s.Apply(ev); err != nil {
+		panic("domain: applying a decided event: " + err.Error())
+	}
+}
+
+func asCoded(err error) CodedError {
+	if c, ok := err.(CodedError); ok {
+		return c
+	}
+	return reject(CodeValidationFailed, "%s", err.Error())
+}

@@ -1,0 +1,75 @@
+package domain
+
+// Transfer is a request to move Amount of Asset from one account to another.
+// ID is the client's idempotency key: once a transfer with this id is
+// posted, the id is spent forever. Asset may be empty, in which case it is
+// the asset of the accounts.
+type Transfer struct {
+	ID        string            `json:"id"`
+	From      string            `json:"from"`
+	To        string            `json:"to"`
+	Amount    string            `json:"amount"`
+	Asset     string            `json:"asset,omitempty"`
+	Reference string            `json:"reference,omitempty"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+}
+
+// Validate checks everything that does not need the ledger's state: ids,
+// the amount's syntax, the reference and metadata bounds, and that money
+// does not move from an account to itself.
+func (t Transfer) Validate() error {
+	if err := ValidateID("id", t.ID); err != nil {
+		return err
+	}
+	if err := ValidateID("from", t.From); err != nil {
+		return err
+	}
+	if err := ValidateID("to", t.To); err != nil {
+		return err
+	}
+	if t.Asset != "" {
+		if err := validateAssetCode("asset", t.Asset); err != nil {
+			return err
+		}
+	}
+	if err := validateText("reference", t.Reference, MaxReferenceLen); err != nil {
+		return err
+	}
+	if err := ValidateMetadata(t.Metadata); err != nil {
+		return err
+	}
+	if err := CheckAmountLiteral(t.Amount); err != nil {
+		return err
+	}
+	if isZeroLiteral(t.Amount) {
+		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be greater than zero"}
+	}
+	if t.From == t.To {
+		return reject(CodeSameAccount, "from and to are the same account %q", t.From)
+	}
+	return nil
+}
+
+func isZeroLiteral(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '0' && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// Entry is one side of a posted transfer: the account, whether it was
+// debited or credited, the amount and the account's balance after it.
+type Entry struct {
+	Account string `json:"account"`
+	Type    string `json:"type"`
+	Amount  string `json:"amount"`
+	Balance string `json:"balance"`
+}
+
+// Entry types.
+const (
+	Debit  = "debit"
+	Credit = "credit"
+)
