@@ -365,11 +365,12 @@ func BenchmarkPageRead(b *testing.B) {
 			db := openDB(b, d)
 			g := newGenerator(pageAccounts, 3)
 			seqs := make(map[string][]int64, pageAccounts) // ascending per account
+			insEntry := mustPrepare(b, db, sqlInsertEntry) // before Begin: one connection
 			tx, err := db.Begin()
 			if err != nil {
 				b.Fatal(err)
 			}
-			ins := tx.Stmt(mustPrepare(b, db, sqlInsertEntry))
+			ins := tx.Stmt(insEntry)
 			for n := 0; n < pageEntries; n += 2 * batchSize {
 				for _, t := range g.batch(batchSize) {
 					if _, err := ins.Exec(t.from, t.seq, t.id, "debit", t.amount, t.fromBalance); err != nil {

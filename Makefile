@@ -1,0 +1,31 @@
+# The default target lists the others. `make check` is what CI runs.
+GO ?= go
+PKGS := ./...
+
+.PHONY: help run build test check fmt vet lint fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## run the ledger on ./data (HTTP on 127.0.0.1:8080)
+	$(GO) run ./cmd/ledger serve
+
+build: ## build ./ledger
+	$(GO) build -o ledger ./cmd/ledger
+
+test: ## what CI runs: formatting, vet, and every test with the race detector
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+check: test ## alias of test: fmt, vet and tests with -race
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@for t in $$(grep -ho '^func Fuzz[A-Za-z]*' domain/*_test.go | sed 's/func //'); do \
+		$(GO) test -run=NONE -fuzz=^$$t$$ -fuzztime=$${FUZZTIME:-30s} ./domain/ || exit 1; done
+
+clean: ## remove build outputs (not ./data)
+	rm -f ledger

@@ -1,0 +1,68 @@
+package commands
+
+import (
+	"context"
+	"errors"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// ErrFenced means the journal refused an append because its last sequence
+// was not the one this writer expected: another writer appended in the
+// meantime, and this processor's state is stale.
+var ErrFenced = errors.New("journal append fenced: another writer appended first")
+
+// Record is one journal message: consecutive events of one type, encoded
+// by domain.AppendEvent, one per line.
+type Record struct {
+	Type     domain.EventType
+	FirstSeq uint64 // ledger sequence of the first event
+	LastSeq  uint64 // ledger sequence of the last event
+	Data     []byte
+	// Position is the record's sequence in the journal stream; set by
+	// Journal.Replay, ignored by Journal.Append.
+	Position uint64
+}
+
+// Journal is the append-only store of events.
+type Journal interface {
+	// Append stores records in order, each only if the journal's last
+	// position is the one expected: afterPosition for the first record,
+	// the previous record's position for the next. It returns the position
+	// of the last record stored. It returns ErrFenced (wrapped) when the
+	// journal had moved on; any other error leaves it unknown how many of
+	// the records were stored, and the caller must rebuild from the journal.
+	Append(ctx context.Context, records []Record, afterPosition uint64) (uint64, error)
+	// Replay calls fn with every record from the start, in order, up to the
+	// journal's end at the time of the call, and returns the last position
+	// read (0 for an empty journal). An error from fn stops the replay and
+	// is returned.
+	Replay(ctx context.Context, fn func(Record) error) (uint64, error)
+}
+
+// CommandMessage is one message from the commands stream.
+type CommandMessage struct {
+	Seq  uint64 // position in the commands stream
+	Data []byte
+	Ack  func() error // acknowledges this message and every earlier one
+}
+
+// CommandSource delivers command messages in stream order.
+type CommandSource interface {
+	// Next blocks until at least one message is available or ctx ends,
+	// then returns the available ones, at most max. Messages that are not
+	// acknowledged are delivered again after a timeout.
+	Next(ctx context.Context, max int) ([]CommandMessage, error)
+	// Rewind drops whatever was delivered but not acknowledged and makes
+	// delivery start again, in order, from the first unacknowledged
+	// message. The processor calls it after every rebuild, so that no
+	// command is skipped or seen out of order after a failure.
+	Rewind(ctx context.Context) error
+}
+
+// Notifier tells a waiting API instance the results of its command. It is
+// best effort: a lost notice makes the API answer 202 with a Location,
+// never a wrong answer, because the journal already holds the outcome.
+type Notifier interface {
+	Notify(subject string, reply []byte) error
+}

@@ -1,0 +1,100 @@
+package commands
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// WireVersion is the version of the command and reply messages.
+const WireVersion = 1
+
+// MaxItemsPerCommand bounds the requests one command message may carry, and
+// so the work and memory of deciding one message.
+const MaxItemsPerCommand = 10_000
+
+// Envelope is one command message: one or more requests from one API
+// instance, decided in order. ID is unique per message and doubles as its
+// Nats-Msg-Id; Reply is the subject to send the results to (empty when no
+// one waits).
+type Envelope struct {
+	Version int    `json:"v"`
+	ID      string `json:"id"`
+	Reply   string `json:"reply,omitempty"`
+	Items   []Item `json:"items"`
+}
+
+// Item is one request: exactly one field is set.
+type Item struct {
+	Asset    *domain.Asset    `json:"asset,omitempty"`
+	Account  *domain.Account  `json:"account,omitempty"`
+	Transfer *domain.Transfer `json:"transfer,omitempty"`
+}
+
+// Outcome names what became of a request.
+type Outcome string
+
+// The outcomes a Result reports.
+const (
+	OutcomeCreated  Outcome = "created"  // asset or account created
+	OutcomeExisted  Outcome = "existed"  // an identical one already existed
+	OutcomePosted   Outcome = "posted"   // transfer posted
+	OutcomeReplayed Outcome = "replayed" // transfer id already posted with this body
+	OutcomeRejected Outcome = "rejected"
+)
+
+// Result is the processor's answer to one Item.
+type Result struct {
+	Outcome Outcome       `json:"outcome"`
+	Code    domain.Code   `json:"code,omitempty"`
+	Detail  string        `json:"detail,omitempty"`
+	Seq     uint64        `json:"seq,omitempty"` // the event's sequence, or the original's for a replay
+	Event   *domain.Event `json:"event,omitempty"`
+}
+
+// Reply carries the results of one Envelope, in item order.
+type Reply struct {
+	ID      string   `json:"id"`
+	Results []Result `json:"results"`
+}
+
+// DecodeEnvelope parses and bounds a command message.
+func DecodeEnvelope(data []byte) (*Envelope, error) {
+	var env Envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return nil, fmt.Errorf("decode command: %w", err)
+	}
+	if env.Version != WireVersion {
+		return nil, fmt.Errorf("command version %d: unsupported", env.Version)
+	}
+	if len(env.Items) == 0 || len(env.Items) > MaxItemsPerCommand {
+		return nil, fmt.Errorf("command with %d items: must be 1 to %d", len(env.Items), MaxItemsPerCommand)
+	}
+	return &env, nil
+}
+
+func (it Item) command(ref domain.CommandRef) domain.Command {
+	return domain.Command{Ref: ref, DefineAsset: it.Asset, OpenAccount: it.Account, Transfer: it.Transfer}
+}
+
+func resultOf(d domain.Decision) Result {
+	r := Result{Event: d.Event}
+	if d.Event != nil {
+		r.Seq = d.Event.Seq
+	}
+	switch d.Outcome {
+	case domain.Created:
+		r.Outcome = OutcomeCreated
+	case domain.Existed:
+		r.Outcome = OutcomeExisted
+	case domain.Posted:
+		r.Outcome = OutcomePosted
+	case domain.Replayed:
+		r.Outcome, r.Seq = OutcomeReplayed, d.ReplayOf
+	default:
+		r.Outcome = OutcomeRejected
+		r.Code, r.Detail = d.Err.Code(), d.Err.Error()
+	}
+	return r
+}
