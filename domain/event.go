@@ -28,6 +28,11 @@ type CommandRef struct {
 	Item int    `json:"item"`
 }
 
+// Before reports whether r comes before o in command order.
+func (r CommandRef) Before(o CommandRef) bool {
+	return r.Seq < o.Seq || r.Seq == o.Seq && r.Item < o.Item
+}
+
 // Event is one entry of the journal. Exactly one of the payload fields is
 // set, matching Type. The field order of this struct is the canonical
 // encoding's field order (see EncodeEvent): do not reorder it.

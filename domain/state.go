@@ -12,11 +12,11 @@ import (
 // events in order and advanced by Decide. State is not safe for concurrent
 // use: exactly one processor owns it.
 type State struct {
-	seq        uint64 // last ledger sequence in the journal
-	commandSeq uint64 // highest command sequence an event answers
-	assets     map[string]*assetState
-	accounts   map[string]*accountState
-	posted     map[string]postedRef
+	seq      uint64     // last ledger sequence in the journal
+	lastCmd  CommandRef // the latest command an event answers
+	assets   map[string]*assetState
+	accounts map[string]*accountState
+	posted   map[string]postedRef
 }
 
 type assetState struct {
@@ -70,8 +70,13 @@ func NewState() *State {
 func (s *State) Seq() uint64 { return s.seq }
 
 // CommandSeq returns the highest command sequence that an applied event
-// answers. A command at or below it has been decided already.
-func (s *State) CommandSeq() uint64 { return s.commandSeq }
+// answers.
+func (s *State) CommandSeq() uint64 { return s.lastCmd.Seq }
+
+// Decided reports whether the command item ref was decided before: it is
+// at or before the latest command an event answers. Commands are decided
+// in order, so a redelivered command item is recognised by this alone.
+func (s *State) Decided(ref CommandRef) bool { return !s.lastCmd.Before(ref) }
 
 // Command is one request for the processor: exactly one field is set.
 type Command struct {
@@ -222,7 +227,7 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	ev := s.newEvent(EventTransferPosted, cmd.Ref, now)
 	p := &PostedTransfer{Transfer: r.t}
 	ev.Transfer = p
-	s.seq, s.commandSeq = ev.Seq, max(s.commandSeq, ev.Command.Seq)
+	s.advance(ev)
 	fromBal, toBal := s.move(r)
 	p.Entries[0] = Entry{Account: t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
 	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
@@ -358,9 +363,15 @@ func (s *State) Apply(ev *Event) error {
 	default:
 		return fmt.Errorf("event %d has type %q: %w", ev.Seq, ev.Type, ErrUnknownEvent)
 	}
-	s.seq = ev.Seq
-	s.commandSeq = max(s.commandSeq, ev.Command.Seq)
+	s.advance(ev)
 	return nil
+}
+
+func (s *State) advance(ev *Event) {
+	s.seq = ev.Seq
+	if s.lastCmd.Before(ev.Command) {
+		s.lastCmd = ev.Command
+	}
 }
 
 func (s *State) mustApply(ev *Event) {

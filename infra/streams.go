@@ -49,7 +49,7 @@ const (
 	commandsMaxMsgs       = 1_000_000
 	commandsMaxBytes      = 1 << 30
 	commandsMaxAge        = 7 * 24 * time.Hour
-	processorMaxAckMsgs   = 20_000 // command messages in flight to the processor
+	processorMaxAckMsgs   = 20_000          // command messages in flight to the processor
 	processorAckWait      = 2 * time.Minute // longer than any journal append may take
 	streamSetupTimeout    = 30 * time.Second
 	journalMaxRecordBytes = maxPayloadBytes
