@@ -238,3 +238,14 @@ func (a Amount) addSmall(n uint64) Amount {
 	lo, carry := bits.Add64(a.lo, n, 0)
 	return Amount{hi: a.hi + int64(carry), lo: lo}
 }
+
+// ParseBalance reads a balance as Format writes it: like ParseAmount, but a
+// leading '-' is allowed, since balances (the issuer's, overdrafts) may be
+// negative.
+func ParseBalance(s string, scale int) (Amount, error) {
+	if len(s) > 1 && s[0] == '-' {
+		a, err := ParseAmount(s[1:], scale)
+		return a.Neg(), err
+	}
+	return ParseAmount(s, scale)
+}

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// decodeBody reads the request body as exactly one JSON object into v,
+// refusing unknown fields, trailing data, and a non-JSON content type.
+func decodeBody(c echo.Context, v any) error {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != echo.MIMEApplicationJSON {
+			return problem(CodeUnsupportedMediaType, "Content-Type must be application/json")
+		}
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return problem(CodePayloadTooLarge, "request body exceeds the limit of "+formatBytes(mbe.Limit))
+		}
+		return problem(domain.CodeValidationFailed, "could not read the request body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return problem(domain.CodeValidationFailed, "malformed JSON body: "+jsonErrorText(err))
+	}
+	if dec.More() {
+		return problem(domain.CodeValidationFailed, "malformed JSON body: data after the object")
+	}
+	return nil
+}
+
+func jsonErrorText(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q must be %s", te.Field, te.Type.String())
+	}
+	if errors.Is(err, io.EOF) {
+		return "empty body"
+	}
+	return err.Error()
+}
+
+// amountField accepts an amount as a JSON string or a JSON number and keeps
+// its exact decimal text: numbers are never read through a float.
+type amountField struct {
+	text string
+	set  bool
+}
+
+func (a *amountField) UnmarshalJSON(b []byte) error {
+	a.set = true
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		return json.Unmarshal(b, &a.text)
+	case bytes.Equal(b, []byte("null")):
+		a.set = false
+		return nil
+	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
+		a.text = string(b)
+		return nil
+	}
+	return errAmountType
+}
+
+var errAmountType = errors.New("amount must be a decimal string or a JSON number")
+
+func formatBytes(n int64) string {
+	if n%(1<<10) == 0 {
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

@@ -1,0 +1,189 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+type accountRequest struct {
+	ID             *string           `json:"id"`
+	Asset          *string           `json:"asset"`
+	OverdraftLimit amountField       `json:"overdraft_limit"`
+	Owner          string            `json:"owner"`
+	Metadata       map[string]string `json:"metadata"`
+}
+
+func (s *Server) createAccount(c echo.Context) error {
+	var req accountRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	if req.ID == nil || req.Asset == nil {
+		return problem(domain.CodeValidationFailed, "id and asset are required")
+	}
+	a := domain.Account{ID: *req.ID, Asset: *req.Asset, Owner: req.Owner, Metadata: req.Metadata}
+	if req.OverdraftLimit.set {
+		a.OverdraftLimit = req.OverdraftLimit.text
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	r, err := s.submitOne(c, commands.Item{Account: &a})
+	if errors.Is(err, errNoAnswer) {
+		c.Response().Header().Set(echo.HeaderLocation, "/v1/accounts/"+a.ID)
+		return respond(c, http.StatusAccepted, map[string]string{"id": a.ID, "status": "pending"})
+	}
+	if err != nil {
+		return err
+	}
+	location := "/v1/accounts/" + a.ID
+	status := http.StatusOK
+	switch r.Outcome {
+	case commands.OutcomeCreated:
+		status = http.StatusCreated
+		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
+			// Opened, but the read model lags: say where it will be.
+			c.Response().Header().Set(echo.HeaderLocation, location)
+			return respond(c, http.StatusAccepted, map[string]string{"id": a.ID, "status": "created"})
+		}
+	case commands.OutcomeExisted:
+	default:
+		return resultProblem(r)
+	}
+	v, err := s.read.Account(c.Request().Context(), a.ID, "")
+	if err != nil {
+		return s.readError(err, domain.CodeAccountNotFound)
+	}
+	c.Response().Header().Set(echo.HeaderLocation, location)
+	return respond(c, status, v)
+}
+
+// readWait bounds how long a handler waits for the read model to apply a
+// sequence the processor has just appended.
+const readWait = 2 * time.Second
+
+func (s *Server) waitRead(ctx context.Context, seq uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, readWait)
+	defer cancel()
+	return s.read.WaitSeq(ctx, seq)
+}
+
+func (s *Server) readError(err error, notFound domain.Code) error {
+	switch {
+	case errors.Is(err, projections.ErrNotFound):
+		return problem(notFound, "not found")
+	case errors.Is(err, projections.ErrBadCursor):
+		return &domain.FieldError{Field: "cursor", Reason: "not a cursor this server issued"}
+	case errors.Is(err, projections.ErrBadLimit):
+		return &domain.FieldError{Field: "limit", Reason: "must be an integer from 1 to 100"}
+	case errors.Is(err, projections.ErrBadAsOf):
+		return &domain.FieldError{Field: "as_of", Reason: "must be an RFC 3339 time or a journal sequence"}
+	}
+	s.log.Error("read model", "err", err)
+	return problem(CodeUnavailable, "the read model is unavailable")
+}
+
+// accountParams reads the account id path parameter and, for the issuer
+// account, the asset query parameter that picks which one.
+func accountParams(c echo.Context) (id, asset string, err error) {
+	id, asset = c.Param("id"), c.QueryParam("asset")
+	if err := domain.ValidateID("id", id); err != nil {
+		return "", "", err
+	}
+	if id == domain.World && asset == "" {
+		return "", "", &domain.FieldError{Field: "asset", Reason: "required for the issuer account \"world\", which exists once per asset"}
+	}
+	return id, asset, nil
+}
+
+func (s *Server) getAccount(c echo.Context) error {
+	id, asset, err := accountParams(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.read.Account(c.Request().Context(), id, asset)
+	if err != nil {
+		return s.readError(err, domain.CodeAccountNotFound)
+	}
+	return respond(c, http.StatusOK, v)
+}
+
+func (s *Server) listEntries(c echo.Context) error {
+	id, asset, err := accountParams(c)
+	if err != nil {
+		return err
+	}
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.read.Entries(c.Request().Context(), id, asset, c.QueryParam("cursor"), limit)
+	if err != nil {
+		return s.readError(err, domain.CodeAccountNotFound)
+	}
+	return respond(c, http.StatusOK, page)
+}
+
+func (s *Server) getBalance(c echo.Context) error {
+	id, asset, err := accountParams(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	raw := c.QueryParam("as_of")
+	var asOf projections.AsOf
+	switch seq, err := strconv.ParseUint(raw, 10, 64); {
+	case raw == "":
+		// Now: the balance as of the read model's latest sequence.
+		cp, err := s.read.Checkpoint(ctx)
+		if err != nil {
+			return s.readError(err, domain.CodeAccountNotFound)
+		}
+		if cp.Seq == 0 {
+			return problem(domain.CodeAccountNotFound, "not found")
+		}
+		asOf.Seq = cp.Seq
+	case err == nil && seq == 0:
+		return &domain.FieldError{Field: "as_of", Reason: "journal sequences start at 1"}
+	case err == nil:
+		asOf.Seq = seq
+	default:
+		t, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			return &domain.FieldError{Field: "as_of", Reason: "must be an RFC 3339 time or a journal sequence"}
+		}
+		asOf.Time = t
+	}
+	v, err := s.read.BalanceAsOf(ctx, id, asset, asOf)
+	if err != nil {
+		return s.readError(err, domain.CodeAccountNotFound)
+	}
+	return respond(c, http.StatusOK, v)
+}
+
+// Page size bounds for every list.
+const (
+	pageLimitDefault = 20
+	pageLimitMax     = 100
+)
+
+func pageLimit(c echo.Context) (int, error) {
+	raw := c.QueryParam("limit")
+	if raw == "" {
+		return pageLimitDefault, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > pageLimitMax {
+		return 0, &domain.FieldError{Field: "limit", Reason: "must be an integer from 1 to 100"}
+	}
+	return n, nil
+}

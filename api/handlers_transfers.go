@@ -1,0 +1,201 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// Headers of the transfer endpoints.
+const (
+	HeaderIdempotencyKey = "Idempotency-Key"
+	// HeaderReplayed is "true" on an answer that repeats the outcome of an
+	// earlier request with the same id and body.
+	HeaderReplayed = "Idempotent-Replayed"
+)
+
+type transferRequest struct {
+	ID        *string           `json:"id"`
+	From      *string           `json:"from"`
+	To        *string           `json:"to"`
+	Amount    amountField       `json:"amount"`
+	Asset     string            `json:"asset"`
+	Reference string            `json:"reference"`
+	Metadata  map[string]string `json:"metadata"`
+}
+
+// transfer checks the request's shape and resolves its id: the body's id,
+// else the Idempotency-Key header, else a new random one.
+func (req transferRequest) transfer(header string) (domain.Transfer, error) {
+	if req.From == nil || req.To == nil || !req.Amount.set {
+		return domain.Transfer{}, problem(domain.CodeValidationFailed, "from, to and amount are required")
+	}
+	t := domain.Transfer{From: *req.From, To: *req.To, Amount: req.Amount.text,
+		Asset: req.Asset, Reference: req.Reference, Metadata: req.Metadata}
+	switch {
+	case req.ID != nil && header != "" && *req.ID != header:
+		return t, &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
+	case req.ID != nil:
+		t.ID = *req.ID
+	case header != "":
+		t.ID = header
+	default:
+		t.ID = newID()
+	}
+	return t, t.Validate()
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Server) createTransfer(c echo.Context) error {
+	var req transferRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	t, err := req.transfer(c.Request().Header.Get(HeaderIdempotencyKey))
+	if err != nil {
+		return err
+	}
+	location := "/v1/transfers/" + t.ID
+	if preferAsync(c.Request().Header.Values("Prefer")) {
+		ctx, cancel := contextWithTimeout(c, publishTimeout)
+		defer cancel()
+		if _, err := s.submit.Submit(ctx, []commands.Item{{Transfer: &t}}, false); err != nil {
+			if err := s.submitError(err); !errors.Is(err, errNoAnswer) {
+				return err
+			}
+		}
+		return s.accepted(c, t.ID, location)
+	}
+	r, err := s.submitOne(c, commands.Item{Transfer: &t})
+	if errors.Is(err, errNoAnswer) {
+		return s.accepted(c, t.ID, location)
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, location)
+	switch r.Outcome {
+	case commands.OutcomePosted:
+		return respond(c, http.StatusCreated, postedView(r.Event))
+	case commands.OutcomeReplayed:
+		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
+			return s.accepted(c, t.ID, location)
+		}
+		v, err := s.read.Transfer(c.Request().Context(), t.ID)
+		if err != nil {
+			return s.readError(err, CodeTransferNotFound)
+		}
+		c.Response().Header().Set(HeaderReplayed, "true")
+		return respond(c, http.StatusOK, v)
+	}
+	return resultProblem(r)
+}
+
+// accepted answers 202: the transfer is stored and will be decided; its
+// outcome is at the Location.
+func (s *Server) accepted(c echo.Context, id, location string) error {
+	s.pending.add(id)
+	c.Response().Header().Set(echo.HeaderLocation, location)
+	return respond(c, http.StatusAccepted, map[string]string{"id": id, "status": "pending"})
+}
+
+func preferAsync(values []string) bool {
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "respond-async") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// postedView is the answer for a transfer the processor just posted: the
+// same shape as the read model's.
+func postedView(ev *domain.Event) projections.TransferView {
+	t := ev.Transfer
+	at := ev.Time
+	md := t.Metadata
+	if md == nil {
+		md = map[string]string{} // as the read model answers
+	}
+	return projections.TransferView{
+		ID: t.ID, Status: "posted", From: t.From, To: t.To, Amount: t.Amount, Asset: t.Asset,
+		Reference: t.Reference, Metadata: md, Sequence: ev.Seq, PostedAt: &at,
+		Entries: t.Entries[:],
+	}
+}
+
+func (s *Server) getTransfer(c echo.Context) error {
+	id := c.Param("id")
+	if err := domain.ValidateID("id", id); err != nil {
+		return err
+	}
+	v, err := s.read.Transfer(c.Request().Context(), id)
+	if errors.Is(err, projections.ErrNotFound) && s.pending.has(id) {
+		return respond(c, http.StatusOK, map[string]string{"id": id, "status": "pending"})
+	}
+	if err != nil {
+		return s.readError(err, CodeTransferNotFound)
+	}
+	return respond(c, http.StatusOK, v)
+}
+
+func (s *Server) listTransfers(c echo.Context) error {
+	q := c.QueryParams()
+	f := projections.TransferFilter{
+		Account: q.Get("account"), From: q.Get("from"), To: q.Get("to"),
+		Asset: q.Get("asset"), Reference: q.Get("reference"), Cursor: q.Get("cursor"),
+	}
+	for _, p := range []struct{ name, v string }{{"account", f.Account}, {"from", f.From}, {"to", f.To}} {
+		if p.v != "" {
+			if err := domain.ValidateID(p.name, p.v); err != nil {
+				return err
+			}
+		}
+	}
+	if utf8.RuneCountInString(f.Reference) > domain.MaxReferenceLen {
+		return &domain.FieldError{Field: "reference", Reason: "too long"}
+	}
+	var err error
+	if f.Since, err = timeParam(q.Get("since"), "since"); err != nil {
+		return err
+	}
+	if f.Until, err = timeParam(q.Get("until"), "until"); err != nil {
+		return err
+	}
+	if f.Limit, err = pageLimit(c); err != nil {
+		return err
+	}
+	page, err := s.read.Transfers(c.Request().Context(), f)
+	if err != nil {
+		return s.readError(err, CodeTransferNotFound)
+	}
+	return respond(c, http.StatusOK, page)
+}
+
+func timeParam(raw, field string) (time.Time, error) {
+	if raw == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil {
+		return time.Time{}, &domain.FieldError{Field: field, Reason: "must be an RFC 3339 time"}
+	}
+	return t, nil
+}

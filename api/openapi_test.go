@@ -1,0 +1,960 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// The contract tests of api/openapi.json: the document is valid OpenAPI
+// 3.1 JSON, lists exactly the routes the server registers, documents every
+// error code with the status the server answers it with, and describes the
+// bodies, statuses and headers the handlers actually produce.
+
+const (
+	oaMimeJSON    = "application/json"
+	oaMimeProblem = "application/problem+json"
+	oaProblemRef  = "#/components/schemas/Problem"
+)
+
+// oaHttpMethods are the path item fields that are operations.
+var oaHttpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+func oaLoadDoc(t *testing.T) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(api.OpenAPI()))
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("openapi.json does not parse: %v", err)
+	}
+	if dec.More() {
+		t.Fatal("openapi.json: data after the document")
+	}
+	return doc
+}
+
+// oaObj returns v[key] as an object, failing the test if it is not one.
+func oaObj(t *testing.T, v any, key string) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s: parent is %T, not an object", key, v)
+	}
+	o, ok := m[key].(map[string]any)
+	if !ok {
+		t.Fatalf("%s: %T, not an object", key, m[key])
+	}
+	return o
+}
+
+// oaResolve follows a local JSON pointer such as "#/components/schemas/X".
+func oaResolve(doc map[string]any, ref string) (any, error) {
+	if !strings.HasPrefix(ref, "#/") {
+		return nil, fmt.Errorf("%s: only local references are used", ref)
+	}
+	var cur any = doc
+	for _, tok := range strings.Split(ref[2:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: %q is inside a non-object", ref, tok)
+		}
+		if cur, ok = m[tok]; !ok {
+			return nil, fmt.Errorf("%s: no %q", ref, tok)
+		}
+	}
+	return cur, nil
+}
+
+// oaDeref returns v, or what it references when it is a {"$ref": ...} object.
+func oaDeref(t *testing.T, doc map[string]any, v any) map[string]any {
+	t.Helper()
+	m, _ := v.(map[string]any)
+	for m != nil {
+		ref, ok := m["$ref"].(string)
+		if !ok {
+			break
+		}
+		r, err := oaResolve(doc, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ = r.(map[string]any)
+	}
+	if m == nil {
+		t.Fatalf("%v: not an object", v)
+	}
+	return m
+}
+
+// oaOperations returns the document's operations keyed by "METHOD /path".
+func oaOperations(t *testing.T, doc map[string]any) map[string]map[string]any {
+	t.Helper()
+	ops := map[string]map[string]any{}
+	for path, item := range oaObj(t, doc, "paths") {
+		item, ok := item.(map[string]any)
+		if !ok {
+			t.Fatalf("paths[%s] is not an object", path)
+		}
+		for _, m := range oaHttpMethods {
+			if op, ok := item[m]; ok {
+				ops[strings.ToUpper(m)+" "+path] = op.(map[string]any)
+			}
+		}
+	}
+	return ops
+}
+
+// oaErrorCodes returns x-error-codes as code -> status.
+func oaErrorCodes(t *testing.T, doc map[string]any) map[domain.Code]int {
+	t.Helper()
+	out := map[domain.Code]int{}
+	for code, v := range oaObj(t, doc, "x-error-codes") {
+		e, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("x-error-codes[%s] is not an object", code)
+		}
+		status, ok := e["status"].(float64)
+		if !ok || status != math.Trunc(status) || status < 400 || status > 599 {
+			t.Errorf("x-error-codes[%s].status = %v, want an HTTP error status", code, e["status"])
+		}
+		if d, _ := e["description"].(string); d == "" {
+			t.Errorf("x-error-codes[%s] has no description", code)
+		}
+		out[domain.Code(code)] = int(status)
+	}
+	return out
+}
+
+func TestOpenAPIDocument(t *testing.T) {
+	doc := oaLoadDoc(t)
+	if v, _ := doc["openapi"].(string); !regexp.MustCompile(`^3\.1\.\d+$`).MatchString(v) {
+		t.Errorf("openapi = %q, want 3.1.x", v)
+	}
+	info := oaObj(t, doc, "info")
+	for _, k := range []string{"title", "version"} {
+		if s, _ := info[k].(string); s == "" {
+			t.Errorf("info.%s is missing", k)
+		}
+	}
+	// Every reference resolves.
+	var walk func(at string, v any)
+	walk = func(at string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if ref, ok := v["$ref"].(string); ok {
+				if _, err := oaResolve(doc, ref); err != nil {
+					t.Errorf("%s: %v", at, err)
+				}
+			}
+			for k, e := range v {
+				walk(at+"/"+k, e)
+			}
+		case []any:
+			for i, e := range v {
+				walk(at+"/"+strconv.Itoa(i), e)
+			}
+		}
+	}
+	walk("#", doc)
+	// Readable: 2-space indentation, as json.Indent would write it.
+	var want bytes.Buffer
+	if err := json.Indent(&want, bytes.TrimSpace(api.OpenAPI()), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(bytes.TrimSpace(api.OpenAPI()), want.Bytes()) {
+		t.Error("openapi.json is not indented with 2 spaces")
+	}
+}
+
+// TestOpenAPIServed checks that the server serves the embedded document.
+func TestOpenAPIServed(t *testing.T) {
+	rec := oaDo(t, api.New(api.Config{}, nil, nil), http.MethodGet, "/openapi.json", "", nil)
+	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), api.OpenAPI()) {
+		t.Fatalf("GET /openapi.json: %d, body equal: %v", rec.Code, bytes.Equal(rec.Body.Bytes(), api.OpenAPI()))
+	}
+	oaCheckMediaType(t, rec, oaMimeJSON)
+}
+
+var oaEchoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
+
+func TestOpenAPIRoutes(t *testing.T) {
+	doc := oaLoadDoc(t)
+	e := api.New(api.Config{}, nil, nil)
+	registered := map[string]bool{}
+	for _, r := range e.Routes() {
+		if !slices.Contains(oaHttpMethods, strings.ToLower(r.Method)) {
+			continue // Echo's internal pseudo-methods, such as echo_route_not_found
+		}
+		registered[r.Method+" "+oaEchoParam.ReplaceAllString(r.Path, "{$1}")] = true
+	}
+	if len(registered) == 0 {
+		t.Fatal("no routes registered")
+	}
+	documented := oaOperations(t, doc)
+	for k := range registered {
+		if documented[k] == nil {
+			t.Errorf("route %s is not in openapi.json", k)
+		}
+	}
+	pathParam := regexp.MustCompile(`\{([^}]+)\}`)
+	for k, op := range documented {
+		if !registered[k] {
+			t.Errorf("openapi.json documents %s, which is not a route", k)
+		}
+		// Every path template parameter is declared, required, in: path.
+		declared := map[string]bool{}
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			p := oaDeref(t, doc, p)
+			if p["in"] == "path" {
+				declared[p["name"].(string)] = p["required"] == true
+			}
+		}
+		for _, m := range pathParam.FindAllStringSubmatch(k, -1) {
+			if !declared[m[1]] {
+				t.Errorf("%s: path parameter %q is not declared as a required path parameter", k, m[1])
+			}
+		}
+		if resp, _ := op["responses"].(map[string]any); len(resp) == 0 {
+			t.Errorf("%s has no responses", k)
+		}
+	}
+}
+
+// oaErrorResponses returns every error response of the document (each
+// operation's and components.responses), keyed by where it is.
+func oaErrorResponses(t *testing.T, doc map[string]any) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for k, op := range oaOperations(t, doc) {
+		for status, r := range oaObj(t, op, "responses") {
+			if oaIsErrorStatus(status) {
+				out[k+" "+status] = oaDeref(t, doc, r)
+			}
+		}
+	}
+	if comps, ok := oaObj(t, doc, "components")["responses"].(map[string]any); ok {
+		for name, r := range comps {
+			r := oaDeref(t, doc, r)
+			codes, _ := r["x-codes"].([]any)
+			if len(codes) == 0 {
+				t.Errorf("components.responses.%s has no x-codes", name)
+				continue
+			}
+			// Its status is the status of its codes.
+			st := oaErrorCodes(t, doc)[domain.Code(fmt.Sprint(codes[0]))]
+			out["components.responses."+name+" "+strconv.Itoa(st)] = r
+		}
+	}
+	return out
+}
+
+func oaIsErrorStatus(s string) bool {
+	return s == "default" || strings.HasPrefix(s, "4") || strings.HasPrefix(s, "5")
+}
+
+// TestOpenAPIErrorResponses checks that every error response is a Problem
+// in application/problem+json and names its codes, each of which is in
+// x-error-codes with the response's status, and that every code is named
+// by some response.
+func TestOpenAPIErrorResponses(t *testing.T) {
+	doc := oaLoadDoc(t)
+	table := oaErrorCodes(t, doc)
+	named := map[domain.Code]bool{}
+	for where, r := range oaErrorResponses(t, doc) {
+		content, _ := r["content"].(map[string]any)
+		if len(content) != 1 || content[oaMimeProblem] == nil {
+			t.Errorf("%s: content must be exactly %s, have %v", where, oaMimeProblem, oaKeys(content))
+			continue
+		}
+		schema, _ := content[oaMimeProblem].(map[string]any)["schema"].(map[string]any)
+		if schema["$ref"] != oaProblemRef {
+			t.Errorf("%s: schema must be {$ref: %s}, have %v", where, oaProblemRef, schema)
+		}
+		codes, _ := r["x-codes"].([]any)
+		if len(codes) == 0 {
+			t.Errorf("%s: no x-codes", where)
+		}
+		status, _ := strconv.Atoi(where[strings.LastIndexByte(where, ' ')+1:])
+		desc, _ := r["description"].(string)
+		for _, c := range codes {
+			code := domain.Code(fmt.Sprint(c))
+			named[code] = true
+			st, ok := table[code]
+			switch {
+			case !ok:
+				t.Errorf("%s: code %s is not in x-error-codes", where, code)
+			case st != status:
+				t.Errorf("%s: code %s has status %d in x-error-codes", where, code, st)
+			}
+			if !strings.Contains(desc, string(code)) {
+				t.Errorf("%s: description does not name code %s", where, code)
+			}
+		}
+	}
+	for code := range table {
+		if !named[code] {
+			t.Errorf("code %s is in x-error-codes but no response names it", code)
+		}
+	}
+	// Success responses are JSON.
+	for k, op := range oaOperations(t, doc) {
+		for status, r := range oaObj(t, op, "responses") {
+			if oaIsErrorStatus(status) {
+				continue
+			}
+			content, _ := oaDeref(t, doc, r)["content"].(map[string]any)
+			if len(content) != 1 || content[oaMimeJSON] == nil {
+				t.Errorf("%s %s: content must be exactly %s, have %v", k, status, oaMimeJSON, oaKeys(content))
+			}
+		}
+	}
+	problem := oaDeref(t, doc, map[string]any{"$ref": oaProblemRef})
+	props, _ := problem["properties"].(map[string]any)
+	for _, f := range []string{"type", "title", "status", "detail", "instance", "code"} {
+		if props[f] == nil {
+			t.Errorf("Problem schema lacks %q", f)
+		}
+	}
+}
+
+func oaKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestOpenAPIErrorCodes checks x-error-codes against the server: it holds
+// exactly the codes of api.Codes (which must include every domain code),
+// each with the status the server answers it with. A stub processor that
+// rejects with each code makes the server round-trip every code through
+// its status table; the transport codes are also triggered for real.
+func TestOpenAPIErrorCodes(t *testing.T) {
+	doc := oaLoadDoc(t)
+	table := oaErrorCodes(t, doc)
+	codes := map[domain.Code]bool{}
+	for _, c := range api.Codes() {
+		codes[c] = true
+	}
+	for _, c := range domain.Codes {
+		if !codes[c] {
+			t.Errorf("domain code %s is not in api.Codes()", c)
+		}
+		codes[c] = true
+	}
+	for c := range codes {
+		if _, ok := table[c]; !ok {
+			t.Errorf("code %s is not in x-error-codes", c)
+		}
+	}
+	for c := range table {
+		if !codes[c] {
+			t.Errorf("x-error-codes has %s, which is neither in api.Codes() nor domain.Codes", c)
+		}
+	}
+
+	// The status of every code, round-tripped through the server.
+	for c := range codes {
+		e := api.New(api.Config{}, &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomeRejected, Code: c, Detail: "stub"}}}, &oaStubRead{})
+		rec := oaDo(t, e, http.MethodPost, "/v1/assets", `{"code":"USD","scale":2}`, nil)
+		oaCheckProblem(t, doc, rec, c)
+		if want, ok := table[c]; ok && rec.Code != want {
+			t.Errorf("code %s: the server answers %d, x-error-codes says %d", c, rec.Code, want)
+		}
+	}
+}
+
+// TestOpenAPIContract exercises every operation with stub backends and
+// checks each answer against the document: the status is declared for the
+// operation, a success body matches its schema and carries the declared
+// headers, and an error is a problem whose code the response declares.
+func TestOpenAPIContract(t *testing.T) {
+	doc := oaLoadDoc(t)
+	failing := func(context.Context) error { return errors.New("nats: down") }
+	noAnswer := errors.New("no answer")
+	full := errors.New("full")
+	cfg := api.Config{
+		SyncTimeout:  time.Second,
+		MaxBodyBytes: 1024,
+		IsNoAnswer:   func(err error) bool { return errors.Is(err, noAnswer) },
+		IsFull:       func(err error) bool { return errors.Is(err, full) },
+	}
+	limited := api.Config{MaxBodyBytes: 1024}
+	rejected := func(c domain.Code) *oaStubSubmit {
+		return &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomeRejected, Code: c, Detail: "stub"}}}
+	}
+	outcome := func(o commands.Outcome) *oaStubSubmit {
+		return &oaStubSubmit{results: []commands.Result{{Outcome: o, Seq: 7, Event: oaStubEvent()}}}
+	}
+	const (
+		asset    = `{"code":"USD","scale":2}`
+		account  = `{"id":"alice","asset":"USD","overdraft_limit":"10.00","owner":"user:1","metadata":{"k":"v"}}`
+		transfer = `{"id":"t-1","from":"alice","to":"bob","amount":25.5,"reference":"memo"}`
+	)
+	big := `{"id":"t-1","from":"alice","to":"bob","amount":"1","reference":"` + strings.Repeat("x", 2000) + `"}`
+	tests := []struct {
+		name           string
+		cfg            api.Config
+		sub            api.Submitter
+		read           api.ReadModel
+		method, target string
+		body           string
+		header         map[string]string
+		route          string      // the documented path
+		status         int         // expected status
+		code           domain.Code // for errors
+		wantHeader     map[string]string
+		chunked        bool
+	}{
+		// Failures that need no backend.
+		{name: "unknown route", cfg: limited, method: "GET", target: "/v1/nope", status: 404, code: api.CodeNotFound},
+		{name: "wrong method", cfg: limited, method: "DELETE", target: "/v1/accounts/alice", status: 405, code: api.CodeMethodNotAllowed},
+		{name: "body too large", cfg: limited, method: "POST", target: "/v1/transfers", body: big, route: "/v1/transfers", status: 413, code: api.CodePayloadTooLarge},
+		{name: "chunked body too large", cfg: limited, method: "POST", target: "/v1/transfers", body: big, chunked: true, route: "/v1/transfers", status: 413, code: api.CodePayloadTooLarge},
+		{name: "not JSON", cfg: limited, method: "POST", target: "/v1/assets", body: asset, header: map[string]string{"Content-Type": "text/plain"}, route: "/v1/assets", status: 415, code: api.CodeUnsupportedMediaType},
+		{name: "bad asset code", cfg: limited, method: "POST", target: "/v1/assets", body: `{"code":"usd","scale":2}`, route: "/v1/assets", status: 400, code: domain.CodeValidationFailed},
+		{name: "unknown field", cfg: limited, method: "POST", target: "/v1/accounts", body: `{"id":"a","asset":"USD","x":1}`, route: "/v1/accounts", status: 400, code: domain.CodeValidationFailed},
+		{name: "world is reserved", cfg: limited, method: "POST", target: "/v1/accounts", body: `{"id":"world","asset":"USD"}`, route: "/v1/accounts", status: 400, code: domain.CodeValidationFailed},
+		{name: "bad amount", cfg: limited, method: "POST", target: "/v1/transfers", body: `{"from":"a","to":"b","amount":"1e3"}`, route: "/v1/transfers", status: 400, code: domain.CodeInvalidAmount},
+		{name: "same account", cfg: limited, method: "POST", target: "/v1/transfers", body: `{"from":"a","to":"a","amount":"1"}`, route: "/v1/transfers", status: 400, code: domain.CodeSameAccount},
+		{name: "id differs from key", cfg: limited, method: "POST", target: "/v1/transfers", body: transfer, header: map[string]string{"Idempotency-Key": "t-2"}, route: "/v1/transfers", status: 400, code: domain.CodeValidationFailed},
+		{name: "bad account id", cfg: limited, method: "GET", target: "/v1/accounts/a%20b", route: "/v1/accounts/{id}", status: 400, code: domain.CodeValidationFailed},
+		{name: "world without asset", cfg: limited, method: "GET", target: "/v1/accounts/world/balance", route: "/v1/accounts/{id}/balance", status: 400, code: domain.CodeValidationFailed},
+		{name: "bad limit", cfg: limited, method: "GET", target: "/v1/accounts/alice/entries?limit=101", route: "/v1/accounts/{id}/entries", status: 400, code: domain.CodeValidationFailed},
+		{name: "bad as_of", cfg: limited, method: "GET", target: "/v1/accounts/alice/balance?as_of=yesterday", route: "/v1/accounts/{id}/balance", status: 400, code: domain.CodeValidationFailed},
+		{name: "bad since", cfg: limited, method: "GET", target: "/v1/transfers?since=2025-01-01", route: "/v1/transfers", status: 400, code: domain.CodeValidationFailed},
+		{name: "bad transfer id", cfg: limited, method: "GET", target: "/v1/transfers/%C3%A9", route: "/v1/transfers/{id}", status: 400, code: domain.CodeValidationFailed},
+		{name: "not ready", cfg: api.Config{Ready: failing}, method: "GET", target: "/readyz", route: "/readyz", status: 503, code: api.CodeNotReady},
+
+		// Operations.
+		{name: "healthz", method: "GET", target: "/healthz", route: "/healthz", status: 200},
+		{name: "readyz", method: "GET", target: "/readyz", route: "/readyz", status: 200},
+		{name: "openapi", method: "GET", target: "/openapi.json", route: "/openapi.json", status: 200},
+
+		// Assets.
+		{name: "asset created", sub: outcome(commands.OutcomeCreated), method: "POST", target: "/v1/assets", body: asset, route: "/v1/assets", status: 201},
+		{name: "asset existed", sub: outcome(commands.OutcomeExisted), method: "POST", target: "/v1/assets", body: asset, header: map[string]string{"Content-Type": "application/json; charset=utf-8"}, route: "/v1/assets", status: 200},
+		{name: "asset conflict", sub: rejected(domain.CodeAssetConflict), method: "POST", target: "/v1/assets", body: asset, route: "/v1/assets", status: 409, code: domain.CodeAssetConflict},
+		{name: "asset queue full", cfg: cfg, sub: &oaStubSubmit{err: full}, method: "POST", target: "/v1/assets", body: asset, route: "/v1/assets", status: 503, code: api.CodeUnavailable, wantHeader: map[string]string{"Retry-After": "1"}},
+		{name: "asset unexpected outcome", sub: outcome(commands.OutcomePosted), method: "POST", target: "/v1/assets", body: asset, route: "/v1/assets", status: 500, code: api.CodeInternal},
+
+		// Accounts.
+		{name: "account created", sub: outcome(commands.OutcomeCreated), read: &oaStubRead{}, method: "POST", target: "/v1/accounts", body: account, route: "/v1/accounts", status: 201, wantHeader: map[string]string{"Location": "/v1/accounts/alice"}},
+		{name: "account existed", sub: outcome(commands.OutcomeExisted), read: &oaStubRead{}, method: "POST", target: "/v1/accounts", body: account, route: "/v1/accounts", status: 200, wantHeader: map[string]string{"Location": "/v1/accounts/alice"}},
+		{name: "account no answer", cfg: cfg, sub: &oaStubSubmit{err: noAnswer}, method: "POST", target: "/v1/accounts", body: account, route: "/v1/accounts", status: 202, wantHeader: map[string]string{"Location": "/v1/accounts/alice"}},
+		{name: "account asset missing", sub: rejected(domain.CodeAssetNotFound), method: "POST", target: "/v1/accounts", body: account, route: "/v1/accounts", status: 404, code: domain.CodeAssetNotFound},
+		{name: "account conflict", sub: rejected(domain.CodeAccountConflict), method: "POST", target: "/v1/accounts", body: account, route: "/v1/accounts", status: 409, code: domain.CodeAccountConflict},
+		{name: "get account", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/alice", route: "/v1/accounts/{id}", status: 200},
+		{name: "get world", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/world?asset=USD", route: "/v1/accounts/{id}", status: 200},
+		{name: "get account missing", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/ghost", route: "/v1/accounts/{id}", status: 404, code: domain.CodeAccountNotFound},
+		{name: "get account read model down", read: &oaStubRead{fail: true}, method: "GET", target: "/v1/accounts/alice", route: "/v1/accounts/{id}", status: 503, code: api.CodeUnavailable, wantHeader: map[string]string{"Retry-After": "1"}},
+		{name: "entries", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/alice/entries?limit=2&cursor=Mw", route: "/v1/accounts/{id}/entries", status: 200},
+		{name: "entries bad cursor", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/alice/entries?cursor=bogus", route: "/v1/accounts/{id}/entries", status: 400, code: domain.CodeValidationFailed},
+		{name: "entries missing", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/ghost/entries", route: "/v1/accounts/{id}/entries", status: 404, code: domain.CodeAccountNotFound},
+		{name: "balance now", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/alice/balance", route: "/v1/accounts/{id}/balance", status: 200},
+		{name: "balance by sequence", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/alice/balance?as_of=3", route: "/v1/accounts/{id}/balance", status: 200},
+		{name: "balance by time", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/world/balance?asset=USD&as_of=2025-01-02T03:04:05.5%2B01:00", route: "/v1/accounts/{id}/balance", status: 200},
+		{name: "balance missing", read: &oaStubRead{}, method: "GET", target: "/v1/accounts/ghost/balance?as_of=3", route: "/v1/accounts/{id}/balance", status: 404, code: domain.CodeAccountNotFound},
+
+		// Transfers.
+		{name: "transfer posted", cfg: cfg, sub: outcome(commands.OutcomePosted), read: &oaStubRead{}, method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 201, wantHeader: map[string]string{"Location": "/v1/transfers/t-1"}},
+		{name: "transfer replayed", cfg: cfg, sub: outcome(commands.OutcomeReplayed), read: &oaStubRead{}, method: "POST", target: "/v1/transfers", body: `{"from":"alice","to":"bob","amount":"25.50"}`, header: map[string]string{"Idempotency-Key": "t-1"}, route: "/v1/transfers", status: 200, wantHeader: map[string]string{"Location": "/v1/transfers/t-1", "Idempotent-Replayed": "true"}},
+		{name: "transfer async", cfg: cfg, sub: &oaStubSubmit{}, method: "POST", target: "/v1/transfers", body: transfer, header: map[string]string{"Prefer": "wait=10, respond-async"}, route: "/v1/transfers", status: 202, wantHeader: map[string]string{"Location": "/v1/transfers/t-1"}},
+		{name: "transfer sync timeout", cfg: cfg, sub: &oaStubSubmit{err: noAnswer}, method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 202, wantHeader: map[string]string{"Location": "/v1/transfers/t-1"}},
+		{name: "transfer not stored", cfg: cfg, sub: &oaStubSubmit{err: errors.New("nats: timeout")}, method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 503, code: api.CodeUnavailable, wantHeader: map[string]string{"Retry-After": "1"}},
+		{name: "insufficient funds", cfg: cfg, sub: rejected(domain.CodeInsufficientFunds), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 422, code: domain.CodeInsufficientFunds},
+		{name: "asset mismatch", cfg: cfg, sub: rejected(domain.CodeAssetMismatch), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 422, code: domain.CodeAssetMismatch},
+		{name: "balance overflow", cfg: cfg, sub: rejected(domain.CodeBalanceOverflow), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 422, code: domain.CodeBalanceOverflow},
+		{name: "account missing", cfg: cfg, sub: rejected(domain.CodeAccountNotFound), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 404, code: domain.CodeAccountNotFound},
+		{name: "transfer asset missing", cfg: cfg, sub: rejected(domain.CodeAssetNotFound), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 404, code: domain.CodeAssetNotFound},
+		{name: "scale too fine", cfg: cfg, sub: rejected(domain.CodeInvalidAmount), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 400, code: domain.CodeInvalidAmount},
+		{name: "idempotency conflict", cfg: cfg, sub: rejected(domain.CodeIdempotencyConflict), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 409, code: domain.CodeIdempotencyConflict},
+		{name: "list transfers", read: &oaStubRead{}, method: "GET", target: "/v1/transfers?account=alice&from=alice&to=bob&asset=USD&reference=memo&since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z&limit=100", route: "/v1/transfers", status: 200},
+		{name: "get transfer", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/t-1", route: "/v1/transfers/{id}", status: 200},
+		{name: "get rejected transfer", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/rejected", route: "/v1/transfers/{id}", status: 200},
+		{name: "get transfer missing", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/ghost", route: "/v1/transfers/{id}", status: 404, code: api.CodeTransferNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := api.New(tc.cfg, tc.sub, tc.read)
+			rec := oaDoChunked(t, e, tc.method, tc.target, tc.body, tc.header, tc.chunked)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.status, rec.Body)
+			}
+			for h, v := range tc.wantHeader {
+				if got := rec.Header().Get(h); got != v {
+					t.Errorf("header %s = %q, want %q", h, got, v)
+				}
+			}
+			if tc.code != "" {
+				oaCheckProblem(t, doc, rec, tc.code)
+			}
+			if tc.route == "" {
+				return
+			}
+			oaCheckDocumented(t, doc, tc.method+" "+tc.route, rec, tc.code)
+		})
+	}
+
+	// A transfer answered 202 reads as pending on the same server.
+	t.Run("pending transfer", func(t *testing.T) {
+		e := api.New(cfg, &oaStubSubmit{}, &oaStubRead{})
+		rec := oaDo(t, e, "POST", "/v1/transfers", `{"from":"alice","to":"bob","amount":"1"}`, map[string]string{"Prefer": "respond-async", "Idempotency-Key": "ghost"})
+		if rec.Code != http.StatusAccepted {
+			t.Fatalf("POST: %d %s", rec.Code, rec.Body)
+		}
+		rec = oaDo(t, e, "GET", rec.Header().Get("Location"), "", nil)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"pending"`) {
+			t.Fatalf("GET: %d %s", rec.Code, rec.Body)
+		}
+		oaCheckDocumented(t, doc, "GET /v1/transfers/{id}", rec, "")
+	})
+}
+
+// oaCheckDocumented checks rec against the document's response for op.
+func oaCheckDocumented(t *testing.T, doc map[string]any, op string, rec *httptest.ResponseRecorder, code domain.Code) {
+	t.Helper()
+	o := oaOperations(t, doc)[op]
+	if o == nil {
+		t.Fatalf("%s is not documented", op)
+	}
+	r, ok := oaObj(t, o, "responses")[strconv.Itoa(rec.Code)]
+	if !ok {
+		t.Fatalf("%s: status %d is not documented", op, rec.Code)
+	}
+	resp := oaDeref(t, doc, r)
+	if code != "" {
+		codes, _ := resp["x-codes"].([]any)
+		if !slices.Contains(codes, any(string(code))) {
+			t.Errorf("%s %d: x-codes %v lacks %s", op, rec.Code, codes, code)
+		}
+	}
+	if hs, ok := resp["headers"].(map[string]any); ok {
+		for h := range hs {
+			if rec.Header().Get(h) == "" {
+				t.Errorf("%s %d: documented header %s is missing", op, rec.Code, h)
+			}
+		}
+	}
+	if oaIsErrorStatus(strconv.Itoa(rec.Code)) {
+		return // oaCheckProblem checked the body
+	}
+	oaCheckMediaType(t, rec, oaMimeJSON)
+	content, _ := resp["content"].(map[string]any)
+	media, _ := content[oaMimeJSON].(map[string]any)
+	var body any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("%s %d: body is not JSON: %v", op, rec.Code, err)
+	}
+	if errs := oaValidate(doc, media["schema"], body, "body"); len(errs) > 0 {
+		t.Errorf("%s %d: body %s does not match the schema:\n%s", op, rec.Code, rec.Body, strings.Join(errs, "\n"))
+	}
+}
+
+// oaCheckProblem checks that rec is a problem+json answer with code, whose
+// body matches the Problem schema and agrees with the HTTP status.
+func oaCheckProblem(t *testing.T, doc map[string]any, rec *httptest.ResponseRecorder, code domain.Code) {
+	t.Helper()
+	oaCheckMediaType(t, rec, oaMimeProblem)
+	var p struct {
+		Type   string      `json:"type"`
+		Status int         `json:"status"`
+		Code   domain.Code `json:"code"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatalf("problem body: %v: %s", err, rec.Body)
+	}
+	if p.Code != code || p.Status != rec.Code || !strings.HasSuffix(p.Type, "#"+string(code)) {
+		t.Errorf("problem %s: want code %s and status %d", rec.Body, code, rec.Code)
+	}
+	var body any
+	_ = json.Unmarshal(rec.Body.Bytes(), &body)
+	if errs := oaValidate(doc, map[string]any{"$ref": oaProblemRef}, body, "problem"); len(errs) > 0 {
+		t.Errorf("problem %s does not match the Problem schema:\n%s", rec.Body, strings.Join(errs, "\n"))
+	}
+}
+
+func oaCheckMediaType(t *testing.T, rec *httptest.ResponseRecorder, want string) {
+	t.Helper()
+	mt, _, err := mime.ParseMediaType(rec.Header().Get("Content-Type"))
+	if err != nil || mt != want {
+		t.Errorf("Content-Type %q, want %s", rec.Header().Get("Content-Type"), want)
+	}
+}
+
+func oaDo(t *testing.T, h http.Handler, method, target, body string, header map[string]string) *httptest.ResponseRecorder {
+	t.Helper()
+	return oaDoChunked(t, h, method, target, body, header, false)
+}
+
+// oaDoChunked serves one request; chunked sends the body without a
+// Content-Length.
+func oaDoChunked(t *testing.T, h http.Handler, method, target, body string, header map[string]string, chunked bool) *httptest.ResponseRecorder {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+		if chunked {
+			r = io.MultiReader(r) // hides the length: ContentLength is -1
+		}
+	}
+	req := httptest.NewRequest(method, target, r)
+	if body != "" {
+		req.Header.Set("Content-Type", oaMimeJSON)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// oaValidate checks v against the JSON Schema subset the document uses:
+// $ref, allOf, anyOf, oneOf, not, const, enum, type, properties, required,
+// additionalProperties, maxProperties, items, minItems, maxItems, pattern,
+// minLength, maxLength, minimum, maximum, exclusiveMinimum and the
+// date-time format. Other keywords are annotations here.
+func oaValidate(doc map[string]any, schema, v any, at string) []string {
+	s, ok := schema.(map[string]any)
+	if !ok {
+		return []string{at + ": schema is not an object"}
+	}
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
+	if ref, ok := s["$ref"].(string); ok {
+		target, err := oaResolve(doc, ref)
+		if err != nil {
+			return []string{at + ": " + err.Error()}
+		}
+		errs = append(errs, oaValidate(doc, target, v, at)...)
+	}
+	if all, ok := s["allOf"].([]any); ok {
+		for _, sub := range all {
+			errs = append(errs, oaValidate(doc, sub, v, at)...)
+		}
+	}
+	if anyOf, ok := s["anyOf"].([]any); ok {
+		if n := oaCountValid(doc, anyOf, v, at); n == 0 {
+			fail("matches none of anyOf")
+		}
+	}
+	if oneOf, ok := s["oneOf"].([]any); ok {
+		if n := oaCountValid(doc, oneOf, v, at); n != 1 {
+			fail("matches %d of oneOf, want 1", n)
+		}
+	}
+	if not, ok := s["not"]; ok && len(oaValidate(doc, not, v, at)) == 0 {
+		fail("matches a schema it must not")
+	}
+	if c, ok := s["const"]; ok && !reflect.DeepEqual(c, v) {
+		fail("%v, want %v", v, c)
+	}
+	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, v) }) {
+		fail("%v is not one of %v", v, enum)
+	}
+	if typ, ok := s["type"]; ok {
+		types, _ := typ.([]any)
+		if str, ok := typ.(string); ok {
+			types = []any{str}
+		}
+		if !slices.ContainsFunc(types, func(ty any) bool { return oaHasType(v, fmt.Sprint(ty)) }) {
+			fail("%T %v is not of type %v", v, v, typ)
+			return errs
+		}
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		props, _ := s["properties"].(map[string]any)
+		if req, ok := s["required"].([]any); ok {
+			for _, k := range req {
+				if _, ok := v[fmt.Sprint(k)]; !ok {
+					fail("lacks required %q", k)
+				}
+			}
+		}
+		if max, ok := s["maxProperties"].(float64); ok && float64(len(v)) > max {
+			fail("%d properties, at most %v", len(v), max)
+		}
+		for k, e := range v {
+			if ps, ok := props[k]; ok {
+				errs = append(errs, oaValidate(doc, ps, e, at+"."+k)...)
+				continue
+			}
+			switch ap := s["additionalProperties"].(type) {
+			case bool:
+				if !ap {
+					fail("unexpected property %q", k)
+				}
+			case map[string]any:
+				errs = append(errs, oaValidate(doc, ap, e, at+"."+k)...)
+			}
+		}
+	case []any:
+		if min, ok := s["minItems"].(float64); ok && float64(len(v)) < min {
+			fail("%d items, at least %v", len(v), min)
+		}
+		if max, ok := s["maxItems"].(float64); ok && float64(len(v)) > max {
+			fail("%d items, at most %v", len(v), max)
+		}
+		if items, ok := s["items"]; ok {
+			for i, e := range v {
+				errs = append(errs, oaValidate(doc, items, e, at+"["+strconv.Itoa(i)+"]")...)
+			}
+		}
+	case string:
+		n := float64(utf8.RuneCountInString(v))
+		if min, ok := s["minLength"].(float64); ok && n < min {
+			fail("%q is shorter than %v", v, min)
+		}
+		if max, ok := s["maxLength"].(float64); ok && n > max {
+			fail("%q is longer than %v", v, max)
+		}
+		if p, ok := s["pattern"].(string); ok {
+			re, err := regexp.Compile(oaEcmaToRE2(p))
+			if err != nil {
+				fail("pattern %q: %v", p, err)
+			} else if !re.MatchString(v) {
+				fail("%q does not match %s", v, p)
+			}
+		}
+		if s["format"] == "date-time" {
+			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
+				fail("%q is not an RFC 3339 date-time", v)
+			}
+		}
+	case float64:
+		if min, ok := s["minimum"].(float64); ok && v < min {
+			fail("%v < minimum %v", v, min)
+		}
+		if max, ok := s["maximum"].(float64); ok && v > max {
+			fail("%v > maximum %v", v, max)
+		}
+		if min, ok := s["exclusiveMinimum"].(float64); ok && v <= min {
+			fail("%v <= exclusiveMinimum %v", v, min)
+		}
+	}
+	return errs
+}
+
+func oaCountValid(doc map[string]any, schemas []any, v any, at string) int {
+	n := 0
+	for _, sub := range schemas {
+		if len(oaValidate(doc, sub, v, at)) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func oaHasType(v any, typ string) bool {
+	switch typ {
+	case "object":
+		_, ok := v.(map[string]any)
+		return ok
+	case "array":
+		_, ok := v.([]any)
+		return ok
+	case "string":
+		_, ok := v.(string)
+		return ok
+	case "number":
+		_, ok := v.(float64)
+		return ok
+	case "integer":
+		f, ok := v.(float64)
+		return ok && f == math.Trunc(f)
+	case "boolean":
+		_, ok := v.(bool)
+		return ok
+	case "null":
+		return v == nil
+	}
+	return false
+}
+
+var oaEcmaUnicodeEscape = regexp.MustCompile(`\\u([0-9a-fA-F]{4})`)
+
+// oaEcmaToRE2 rewrites the ECMA-262 \uXXXX escapes of the document's
+// patterns into RE2's \x{XXXX}.
+func oaEcmaToRE2(p string) string { return oaEcmaUnicodeEscape.ReplaceAllString(p, `\x{$1}`) }
+
+// TestOpenAPIValidator makes sure the schema checks above can fail.
+func TestOpenAPIValidator(t *testing.T) {
+	doc := oaLoadDoc(t)
+	view := func(mutate func(map[string]any)) map[string]any {
+		v := map[string]any{"id": "alice", "asset": "USD", "balance": "1.00", "overdraft_limit": "0.00",
+			"owner": "", "metadata": nil, "created_at": "2025-01-02T03:04:05Z", "sequence": float64(3)}
+		if mutate != nil {
+			mutate(v)
+		}
+		return v
+	}
+	s := map[string]any{"$ref": "#/components/schemas/AccountView"}
+	if errs := oaValidate(doc, s, view(nil), "v"); len(errs) > 0 {
+		t.Fatalf("a valid AccountView fails: %v", errs)
+	}
+	for name, bad := range map[string]func(map[string]any){
+		"empty balance":  func(v map[string]any) { v["balance"] = "" },
+		"float balance":  func(v map[string]any) { v["balance"] = 1.5 },
+		"no sequence":    func(v map[string]any) { delete(v, "sequence") },
+		"bad time":       func(v map[string]any) { v["created_at"] = "yesterday" },
+		"bad id":         func(v map[string]any) { v["id"] = "a b" },
+		"metadata array": func(v map[string]any) { v["metadata"] = []any{} },
+	} {
+		if errs := oaValidate(doc, s, view(bad), "v"); len(errs) == 0 {
+			t.Errorf("%s: an invalid AccountView passes", name)
+		}
+	}
+	if errs := oaValidate(doc, map[string]any{"$ref": "#/components/schemas/Metadata"}, map[string]any{"k": "a\u2028b"}, "m"); len(errs) == 0 {
+		t.Error("metadata with a control character passes")
+	}
+}
+
+// Stub backends.
+
+type oaStubSubmit struct {
+	results []commands.Result
+	err     error
+}
+
+func (s *oaStubSubmit) Submit(_ context.Context, items []commands.Item, wait bool) ([]commands.Result, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if !wait {
+		return nil, nil
+	}
+	out := make([]commands.Result, len(items))
+	for i := range out {
+		out[i] = s.results[0]
+	}
+	return out, nil
+}
+
+var oaStubTime = time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.UTC)
+
+func oaStubEvent() *domain.Event {
+	return &domain.Event{
+		Seq: 7, Type: "transfer_posted", Time: oaStubTime,
+		Account: &domain.Account{ID: "alice", Asset: "USD", OverdraftLimit: "10.00"},
+		Transfer: &domain.PostedTransfer{
+			Transfer: domain.Transfer{ID: "t-1", From: "alice", To: "bob", Amount: "25.50", Asset: "USD", Reference: "memo"},
+			Entries: [2]domain.Entry{
+				{Account: "alice", Type: domain.Debit, Amount: "25.50", Balance: "-5.50"},
+				{Account: "bob", Type: domain.Credit, Amount: "25.50", Balance: "25.50"},
+			},
+		},
+	}
+}
+
+type oaStubRead struct{ fail bool }
+
+var oaErrStubDown = errors.New("read model down")
+
+func (r *oaStubRead) err(id string) error {
+	switch {
+	case r.fail:
+		return oaErrStubDown
+	case id == "ghost":
+		return projections.ErrNotFound
+	}
+	return nil
+}
+
+func (r *oaStubRead) Account(_ context.Context, id, asset string) (projections.AccountView, error) {
+	if err := r.err(id); err != nil {
+		return projections.AccountView{}, err
+	}
+	v := projections.AccountView{ID: id, Asset: "USD", Balance: "-5.50", OverdraftLimit: "10.00", Owner: "user:1",
+		Metadata: map[string]string{"k": "v"}, CreatedAt: oaStubTime, Sequence: 7}
+	if id == domain.World {
+		v.Asset, v.OverdraftLimit, v.Owner, v.Metadata = asset, domain.Unlimited, "", nil
+	}
+	return v, nil
+}
+
+func (r *oaStubRead) Transfer(_ context.Context, id string) (projections.TransferView, error) {
+	if err := r.err(id); err != nil {
+		return projections.TransferView{}, err
+	}
+	if id == "rejected" {
+		at := oaStubTime
+		return projections.TransferView{ID: id, Status: projections.StatusRejected, From: "alice", To: "nobody",
+			Amount: "1", Sequence: 8, Code: string(domain.CodeAccountNotFound), Detail: "account nobody does not exist", RejectedAt: &at}, nil
+	}
+	return projections.TransferView{ID: id, Status: projections.StatusPosted, From: "alice", To: "bob", Amount: "25.50",
+		Asset: "USD", Reference: "memo", Sequence: 7, PostedAt: &oaStubTime, Entries: oaStubEvent().Transfer.Entries[:]}, nil
+}
+
+func (r *oaStubRead) Transfers(ctx context.Context, f projections.TransferFilter) (projections.Page[projections.TransferView], error) {
+	posted, err := r.Transfer(ctx, "t-1")
+	if err != nil {
+		return projections.Page[projections.TransferView]{}, err
+	}
+	rejected, _ := r.Transfer(ctx, "rejected")
+	next := "Nw"
+	return projections.Page[projections.TransferView]{Data: []projections.TransferView{rejected, posted}, NextCursor: &next}, nil
+}
+
+func (r *oaStubRead) Entries(_ context.Context, account, _, cursor string, _ int) (projections.Page[projections.EntryView], error) {
+	if err := r.err(account); err != nil {
+		return projections.Page[projections.EntryView]{}, err
+	}
+	if cursor == "bogus" {
+		return projections.Page[projections.EntryView]{}, projections.ErrBadCursor
+	}
+	return projections.Page[projections.EntryView]{Data: []projections.EntryView{
+		{TransferID: "t-1", Sequence: 7, Type: domain.Debit, Amount: "25.50", Balance: "-5.50", Reference: "memo", PostedAt: oaStubTime},
+		{TransferID: "t-0", Sequence: 5, Type: domain.Credit, Amount: "20.00", Balance: "20.00", PostedAt: oaStubTime},
+	}}, nil
+}
+
+func (r *oaStubRead) BalanceAsOf(_ context.Context, account, asset string, asOf projections.AsOf) (projections.BalanceView, error) {
+	if err := r.err(account); err != nil {
+		return projections.BalanceView{}, err
+	}
+	if asset == "" {
+		asset = "USD"
+	}
+	v := projections.BalanceView{Account: account, Asset: asset, Balance: "20.00", AsOf: projections.AsOfView{Sequence: min(asOf.Seq, 9)}}
+	if !asOf.Time.IsZero() {
+		t := asOf.Time
+		v.AsOf.Time, v.AsOf.Sequence = &t, 5
+	}
+	return v, nil
+}
+
+func (r *oaStubRead) Checkpoint(context.Context) (projections.Checkpoint, error) {
+	if r.fail {
+		return projections.Checkpoint{}, oaErrStubDown
+	}
+	return projections.Checkpoint{Seq: 9}, nil
+}
+
+func (r *oaStubRead) WaitSeq(context.Context, uint64) error { return nil }

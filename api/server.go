@@ -1,0 +1,140 @@
+// Package api is the ledger's HTTP interface (Echo): JSON handlers, the
+// OpenAPI document, and the one table that maps stable error codes to HTTP
+// statuses. It validates the shape of requests, hands them to the
+// processor through a Submitter, and reads from the read models.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// Submitter appends requests for the processor and, when asked to wait,
+// returns its results in item order. It returns infra's ErrNoAnswer
+// (matched with IsNoAnswer) when the outcome did not arrive before ctx
+// ended, and IsFull errors when the commands queue is at its limit.
+type Submitter interface {
+	Submit(ctx context.Context, items []commands.Item, wait bool) ([]commands.Result, error)
+}
+
+// ReadModel is what the API reads. Methods return projections.ErrNotFound
+// for a missing account or transfer and projections.ErrBadCursor for a
+// cursor they did not issue.
+type ReadModel interface {
+	Account(ctx context.Context, id, asset string) (projections.AccountView, error)
+	Transfer(ctx context.Context, id string) (projections.TransferView, error)
+	Transfers(ctx context.Context, f projections.TransferFilter) (projections.Page[projections.TransferView], error)
+	Entries(ctx context.Context, account, asset, cursor string, limit int) (projections.Page[projections.EntryView], error)
+	BalanceAsOf(ctx context.Context, account, asset string, asOf projections.AsOf) (projections.BalanceView, error)
+	Checkpoint(ctx context.Context) (projections.Checkpoint, error)
+	// WaitSeq returns once the read model has applied sequence seq.
+	WaitSeq(ctx context.Context, seq uint64) error
+}
+
+// Config holds the API's limits and timeouts.
+type Config struct {
+	// SyncTimeout bounds how long a synchronous request waits for the
+	// processor's outcome before answering 202 with a Location.
+	SyncTimeout time.Duration
+	// MaxBodyBytes bounds a request body; larger ones get 413.
+	MaxBodyBytes int64
+	// IsNoAnswer and IsFull classify Submitter errors.
+	IsNoAnswer func(error) bool
+	IsFull     func(error) bool
+	// Ready reports nil when NATS, the processor and the projections are
+	// up and caught up.
+	Ready  func(context.Context) error
+	Logger *slog.Logger
+}
+
+// Defaults for Config.
+const (
+	DefaultSyncTimeout  = 5 * time.Second
+	DefaultMaxBodyBytes = 64 << 10 // a transfer with full metadata is under 20 KB
+	// publishTimeout bounds storing a command; past it the client is told
+	// to retry with the same id, which is safe.
+	publishTimeout = 5 * time.Second
+	// pendingIDsMax bounds the ids remembered as submitted-but-unread.
+	pendingIDsMax = 100_000
+)
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	cfg     Config
+	submit  Submitter
+	read    ReadModel
+	log     *slog.Logger
+	pending *pendingSet
+}
+
+// New returns the Echo instance serving the API.
+func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
+	if cfg.SyncTimeout <= 0 {
+		cfg.SyncTimeout = DefaultSyncTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, submit: submit, read: read, log: cfg.Logger, pending: newPendingSet(pendingIDsMax)}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.Recover())
+	e.Use(bodyLimit(cfg.MaxBodyBytes))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/openapi.json", s.openapi)
+
+	v1 := e.Group("/v1")
+	v1.POST("/assets", s.createAsset)
+	v1.POST("/accounts", s.createAccount)
+	v1.GET("/accounts/:id", s.getAccount)
+	v1.GET("/accounts/:id/entries", s.listEntries)
+	v1.GET("/accounts/:id/balance", s.getBalance)
+	v1.POST("/transfers", s.createTransfer)
+	v1.GET("/transfers", s.listTransfers)
+	v1.GET("/transfers/:id", s.getTransfer)
+	return e
+}
+
+// bodyLimit refuses bodies over max with 413 before any handler reads them,
+// whether or not Content-Length is declared.
+func bodyLimit(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > max {
+				return problem(CodePayloadTooLarge, "request body exceeds the limit of "+formatBytes(max))
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, max)
+			return next(c)
+		}
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// respond writes v as JSON with the status.
+func respond(c echo.Context, status int, v any) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	c.Response().WriteHeader(status)
+	return writeJSON(c.Response(), v)
+}
