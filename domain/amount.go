@@ -158,6 +158,9 @@ func (a Amount) Decimal(scale int) decimal.Decimal {
 // leading zeros. More decimal places than scale is an error, never a
 // rounding. Sign checks (zero, negative) belong to the caller.
 func ParseAmount(s string, scale int) (Amount, error) {
+	if scale < 0 || scale > MaxScale {
+		return Amount{}, &AmountSyntaxError{Amount: s, Reason: "scale out of range"}
+	}
 	intPart, frac, err := splitAmountLiteral(s)
 	if err != nil {
 		return Amount{}, err

@@ -82,8 +82,12 @@ func VerifyLine(line []byte, prev Hash) (Hash, error) {
 		return Hash{}, fmt.Errorf("%w: no hash suffix", ErrMalformedEvent)
 	}
 	var stored Hash
-	if _, err := hex.Decode(stored[:], line[n-hashSuffixLen+9:n-2]); err != nil {
+	storedHex := line[n-hashSuffixLen+9 : n-2]
+	if _, err := hex.Decode(stored[:], storedHex); err != nil {
 		return Hash{}, fmt.Errorf("%w: hash is not hex", ErrMalformedEvent)
+	}
+	if !bytes.Equal(storedHex, hex.AppendEncode(nil, stored[:])) {
+		return Hash{}, fmt.Errorf("%w: hash is not lower-case hex", ErrMalformedEvent)
 	}
 	canonical := make([]byte, 0, n-hashSuffixLen+1)
 	canonical = append(canonical, line[:n-hashSuffixLen]...)

@@ -210,19 +210,23 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	if err != nil {
 		return s.rejectTransfer(cmd, t, err, now)
 	}
-	if r.from != nil && !r.from.unlimited {
-		after, ok := r.from.balance.Sub(r.amount)
-		if !ok || after.Cmp(r.from.floor) < 0 {
-			need, _ := r.amount.Add(r.from.floor)
-			return s.rejectTransfer(cmd, t, &InsufficientFundsError{
-				Account: t.From, Asset: r.t.Asset, Scale: r.asset.scale,
-				Balance: r.from.balance, Needed: need,
-			}, now)
-		}
+	fromAfter, fromOK := s.debit(r).Sub(r.amount)
+	if r.from != nil && !r.from.unlimited && (!fromOK || fromAfter.Cmp(r.from.floor) < 0) {
+		need, _ := r.amount.Add(r.from.floor)
+		return s.rejectTransfer(cmd, t, &InsufficientFundsError{
+			Account: t.From, Asset: r.t.Asset, Scale: r.asset.scale,
+			Balance: r.from.balance, Needed: need,
+		}, now)
 	}
-	if _, ok := s.credit(r).Add(r.amount); !ok {
+	if _, toOK := s.credit(r).Add(r.amount); !fromOK || !toOK {
+		// Only the issuer or an unlimited account can get here on the
+		// debit side; either way the sums would no longer be exact.
+		side := t.To
+		if !fromOK {
+			side = t.From
+		}
 		return s.rejectTransfer(cmd, t, reject(CodeBalanceOverflow,
-			"the balance of %s would exceed the largest representable amount", t.To), now)
+			"the balance of %s would exceed the largest representable amount", side), now)
 	}
 	ev := s.newEvent(EventTransferPosted, cmd.Ref, now)
 	p := &PostedTransfer{Transfer: r.t}
@@ -233,6 +237,14 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
 	s.posted[t.ID] = postedRef{seq: ev.Seq, fp: fingerprintOf(r.t)}
 	return Decision{Outcome: Posted, Event: ev}
+}
+
+// debit returns the balance that r.from would subtract from.
+func (s *State) debit(r resolved) Amount {
+	if r.from == nil {
+		return r.asset.world
+	}
+	return r.from.balance
 }
 
 // credit returns the balance that r.to would add to.
@@ -325,12 +337,24 @@ func (s *State) Apply(ev *Event) error {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
 		}
 		a := *ev.Asset
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
+		}
+		if _, dup := s.assets[a.Code]; dup {
+			return fmt.Errorf("event %d redefines asset %s: %w", ev.Seq, a.Code, ErrInconsistent)
+		}
 		s.assets[a.Code] = &assetState{scale: a.Scale, fp: fingerprintOf(a)}
 	case EventAccountOpened:
 		if ev.Account == nil {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
 		}
 		a := ev.Account
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
+		}
+		if _, dup := s.accounts[a.ID]; dup {
+			return fmt.Errorf("event %d reopens account %s: %w", ev.Seq, a.ID, ErrInconsistent)
+		}
 		asset, ok := s.assets[a.Asset]
 		if !ok {
 			return fmt.Errorf("event %d opens %s in undefined asset %s: %w", ev.Seq, a.ID, a.Asset, ErrInconsistent)

@@ -1,0 +1,182 @@
+// Package node assembles one ledger process: the embedded NATS server, the
+// streams, the processor, the projections and the HTTP handler. ledger
+// serve runs a Node, and end-to-end tests run the same Node in-process.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// Config configures a Node.
+type Config struct {
+	DataDir     string
+	NATSListen  string // empty: the embedded NATS takes no network connections
+	Ledger      string // ledger name; "default" when empty
+	SyncAlways  bool
+	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
+	Logger      *slog.Logger
+}
+
+// ReadModelFile is the read models' file name inside the data directory.
+const ReadModelFile = "readmodel.db"
+
+// stopTimeout bounds how long Close waits for each component.
+const stopTimeout = 30 * time.Second
+
+// Node is a running ledger.
+type Node struct {
+	Handler http.Handler
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	Names   infra.Names
+	Store   *projections.Store
+
+	proc      *commands.Processor
+	projector *projections.Projector
+	stopWork  context.CancelFunc
+	procDone  chan error
+	projDone  chan error
+	failed    chan error
+	cleanups  []func()
+}
+
+// Start brings a ledger up on cfg.DataDir. The processor and projector run
+// in the background until Close; Failed reports if one stops on its own.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Ledger == "" {
+		cfg.Ledger = "default"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	n := &Node{Names: infra.NamesFor(cfg.Ledger), failed: make(chan error, 2)}
+	started := false
+	defer func() {
+		if !started {
+			n.runCleanups()
+		}
+	}()
+	release, err := infra.LockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	n.cleanups = append(n.cleanups, release)
+	_, nc, stopNATS, err := infra.StartServer(infra.ServerConfig{DataDir: cfg.DataDir, ListenAddr: cfg.NATSListen, SyncAlways: cfg.SyncAlways})
+	if err != nil {
+		return nil, err
+	}
+	n.cleanups = append(n.cleanups, stopNATS)
+	n.NC = nc
+	if n.JS, err = jetstream.New(nc); err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if err := infra.EnsureStreams(ctx, n.JS, n.Names); err != nil {
+		return nil, err
+	}
+	if n.Store, err = projections.Open(filepath.Join(cfg.DataDir, ReadModelFile)); err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
+	n.cleanups = append(n.cleanups, func() { _ = n.Store.Close() })
+
+	source := infra.NewCommandSource(n.JS, n.Names)
+	n.cleanups = append(n.cleanups, source.Close)
+	n.proc = commands.New(infra.NewJournal(n.JS, n.Names), source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger})
+	n.projector = projections.NewProjector(n.Store, nc, n.Names, cfg.Logger)
+	submitter, err := infra.NewSubmitter(nc, n.JS, n.Names)
+	if err != nil {
+		return nil, err
+	}
+	n.cleanups = append(n.cleanups, func() { _ = submitter.Close() })
+	n.Handler = api.New(api.Config{
+		SyncTimeout: cfg.SyncTimeout,
+		IsNoAnswer:  func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
+		IsFull:      func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
+		Ready:       n.Ready,
+		Logger:      cfg.Logger,
+	}, submitter, n.Store)
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	n.stopWork = stopWork
+	n.procDone, n.projDone = make(chan error, 1), make(chan error, 1)
+	started = true
+	go func() {
+		err := n.proc.Run(workCtx)
+		n.procDone <- err
+		if workCtx.Err() == nil {
+			n.failed <- fmt.Errorf("processor stopped: %w", err)
+		}
+	}()
+	go func() {
+		err := n.projector.Run(workCtx)
+		n.projDone <- err
+		if workCtx.Err() == nil {
+			n.failed <- fmt.Errorf("projections stopped: %w", err)
+		}
+	}()
+	return n, nil
+}
+
+// Failed delivers an error if the processor or the projector stops while
+// the node is meant to be running.
+func (n *Node) Failed() <-chan error { return n.failed }
+
+// Ready returns nil when NATS is connected, the processor is consuming and
+// the read models have applied the whole journal.
+func (n *Node) Ready(ctx context.Context) error {
+	if !n.NC.IsConnected() {
+		return errors.New("nats is not connected")
+	}
+	if !n.proc.Ready() {
+		return errors.New("the processor is rebuilding its state")
+	}
+	stream, err := n.JS.Stream(ctx, n.Names.JournalStream)
+	if err != nil {
+		return fmt.Errorf("journal stream: %w", err)
+	}
+	if last, at := stream.CachedInfo().State.LastSeq, n.projector.Position(); at < last {
+		return fmt.Errorf("read models at journal position %d of %d", at, last)
+	}
+	return nil
+}
+
+// Close stops the processor after its batch in flight, then the projector,
+// then NATS, and releases the data directory. Stop the HTTP server first so
+// that in-flight requests still get their outcomes.
+func (n *Node) Close() error {
+	n.stopWork()
+	var err error
+	timeout := time.After(stopTimeout)
+	for _, ch := range []chan error{n.procDone, n.projDone} {
+		select {
+		case e := <-ch:
+			if e != nil && err == nil {
+				err = e
+			}
+		case <-timeout:
+			err = errors.New("components did not stop in time")
+		}
+	}
+	n.runCleanups()
+	return err
+}
+
+func (n *Node) runCleanups() {
+	for i := len(n.cleanups) - 1; i >= 0; i-- {
+		n.cleanups[i]()
+	}
+	n.cleanups = nil
+}
