@@ -130,7 +130,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	p := problemOf(err).p
 	p.Instance = c.Request().URL.Path
-	if p.Status >= 500 {
+	if p.Code == CodeInternal {
 		s.log.Error("request failed", "path", p.Instance, "err", err)
 	}
 	if p.Code == CodeUnavailable {

@@ -210,6 +210,9 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	if err != nil {
 		return s.rejectTransfer(cmd, t, err, now)
 	}
+	// From here on the request resolved: a rejection records it with its
+	// asset and its amount at the asset's scale.
+	t = r.t
 	fromAfter, fromOK := s.debit(r).Sub(r.amount)
 	if r.from != nil && !r.from.unlimited && (!fromOK || fromAfter.Cmp(r.from.floor) < 0) {
 		need, _ := r.amount.Add(r.from.floor)

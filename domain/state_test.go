@@ -330,8 +330,9 @@ func TestDecideTransfer(t *testing.T) {
 		tr        domain.Transfer
 		want      domain.Outcome
 		code      domain.Code
-		journaled bool   // for rejections: whether a TransferRejected event is returned
-		detail    string // exact rejection detail, when set
+		journaled bool             // for rejections: whether a TransferRejected event is returned
+		resolved  *domain.Transfer // for rejections after resolution: what the event records
+		detail    string           // exact rejection detail, when set
 		entries   *entries
 		asset     string // the resolved asset of a posted transfer
 	}{
@@ -358,12 +359,14 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name: "insufficient funds", tr: domain.Transfer{ID: "t", From: "alice", To: "bob", Amount: "25"},
 			want: domain.Rejected, code: domain.CodeInsufficientFunds, journaled: true,
-			detail: "insufficient balance: balance was 10.00 USD, at least 25.00 USD is required",
+			detail:   "insufficient balance: balance was 10.00 USD, at least 25.00 USD is required",
+			resolved: &domain.Transfer{ID: "t", From: "alice", To: "bob", Amount: "25.00", Asset: "USD"},
 		},
 		{
 			name: "one cent short", tr: domain.Transfer{ID: "t", From: "alice", To: "bob", Amount: "10.01"},
 			want: domain.Rejected, code: domain.CodeInsufficientFunds, journaled: true,
-			detail: "insufficient balance: balance was 10.00 USD, at least 10.01 USD is required",
+			detail:   "insufficient balance: balance was 10.00 USD, at least 10.01 USD is required",
+			resolved: &domain.Transfer{ID: "t", From: "alice", To: "bob", Amount: "10.01", Asset: "USD"},
 		},
 		{
 			name: "overdraft to the limit", tr: domain.Transfer{ID: "t", From: "od", To: "bob", Amount: "50"},
@@ -373,7 +376,8 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name: "overdraft beyond the limit", tr: domain.Transfer{ID: "t", From: "od", To: "bob", Amount: "50.01"},
 			want: domain.Rejected, code: domain.CodeInsufficientFunds, journaled: true,
-			detail: "insufficient balance: balance was 0.00 USD, at least 0.01 USD is required",
+			detail:   "insufficient balance: balance was 0.00 USD, at least 0.01 USD is required",
+			resolved: &domain.Transfer{ID: "t", From: "od", To: "bob", Amount: "50.01", Asset: "USD"},
 		},
 		{
 			name: "unlimited", tr: domain.Transfer{ID: "t", From: "unl", To: "alice", Amount: "1000000000"},
@@ -463,9 +467,17 @@ func TestDecideTransfer(t *testing.T) {
 				if tc.detail != "" && d.Err.Error() != tc.detail {
 					t.Fatalf("detail %q, want %q", d.Err.Error(), tc.detail)
 				}
-				// The rejection records the request as it was made.
-				if d.Event != nil && !reflect.DeepEqual(d.Event.Rejection.Transfer, tc.tr) {
-					t.Fatalf("rejection records %+v, want %+v", d.Event.Rejection.Transfer, tc.tr)
+				// The rejection records the request as it was made, except
+				// that once the accounts resolved (limits, overflow) it
+				// carries the resolved asset and the amount at its scale.
+				if d.Event != nil {
+					want := tc.tr
+					if tc.resolved != nil {
+						want = *tc.resolved
+					}
+					if !reflect.DeepEqual(d.Event.Rejection.Transfer, want) {
+						t.Fatalf("rejection records %+v, want %+v", d.Event.Rejection.Transfer, want)
+					}
 				}
 			}
 			if d.Outcome == domain.Posted {
