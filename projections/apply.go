@@ -1,0 +1,311 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// ErrEmptyRecord means ApplyRecord was given no events: every journal
+// record holds at least one.
+var ErrEmptyRecord = errors.New("journal record holds no events")
+
+// ApplyRecord applies the events of the journal record at position in ONE
+// transaction that also advances the checkpoint, so the rows and the
+// checkpoint are never out of step. Events at or before the checkpoint's
+// Seq are skipped, so applying a record again changes nothing. The first
+// new event must follow the checkpoint exactly, and each new event the one
+// before it: a gap returns an error wrapping domain.ErrSequenceGap. An
+// event the read model cannot place (an unknown asset or account, a posted
+// id posted again, a duplicate account) returns an error wrapping
+// domain.ErrInconsistent or the database's error. On any error nothing of
+// the record is applied.
+func (s *Store) ApplyRecord(ctx context.Context, position uint64, events []*domain.Event) error {
+	if len(events) == 0 {
+		return fmt.Errorf("record at position %d: %w", position, ErrEmptyRecord)
+	}
+	for i, ev := range events {
+		if ev == nil {
+			return fmt.Errorf("record at position %d: event %d is nil: %w", position, i, domain.ErrMissingPayload)
+		}
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.isClosed() {
+		return ErrClosed
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("apply record %d: %w", position, err)
+	}
+	defer tx.Rollback()
+	cp, err := readCheckpoint(ctx, tx)
+	if err != nil {
+		return err
+	}
+	fresh := events
+	for len(fresh) > 0 && fresh[0].Seq <= cp.Seq {
+		fresh = fresh[1:]
+	}
+	next := cp
+	next.Position = max(cp.Position, position)
+	if len(fresh) == 0 && next.Position == cp.Position {
+		return nil // applied before: a redelivery
+	}
+	if len(fresh) > 0 && position <= cp.Position {
+		return fmt.Errorf("record at position %d brings sequence %d but position %d was applied: %w",
+			position, fresh[0].Seq, cp.Position, domain.ErrInconsistent)
+	}
+	a := applier{ctx: ctx, tx: tx, st: &s.stmts, balances: make(map[accountKey]balanceAfter)}
+	for _, ev := range fresh {
+		if ev.Seq != next.Seq+1 {
+			return fmt.Errorf("record %d: event %d follows %d: %w", position, ev.Seq, next.Seq, domain.ErrSequenceGap)
+		}
+		if ev.Seq > math.MaxInt64 {
+			return fmt.Errorf("record %d: sequence %d beyond SQLite's integers: %w", position, ev.Seq, domain.ErrInconsistent)
+		}
+		if err := a.apply(ev); err != nil {
+			return fmt.Errorf("record %d: event %d (%s): %w", position, ev.Seq, ev.Type, err)
+		}
+		next.Seq = ev.Seq
+	}
+	if err := a.flush(); err != nil {
+		return fmt.Errorf("record %d: %w", position, err)
+	}
+	if _, err := a.stmt(stmtSetCheckpoint).ExecContext(ctx, int64(next.Seq), int64(next.Position)); err != nil {
+		return fmt.Errorf("record %d: checkpoint: %w", position, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record %d: commit: %w", position, err)
+	}
+	s.advance(next.Seq)
+	return nil
+}
+
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// accountKey names an account row: the issuer account has one per asset.
+type accountKey struct{ id, asset string }
+
+// balanceAfter is an account's balance after the last entry of a record.
+type balanceAfter struct {
+	balance string
+	seq     uint64
+}
+
+// applier applies the events of one record inside its transaction.
+// Balances are written once per account per record (the last entry's
+// balance after), however many entries the account has in it.
+type applier struct {
+	ctx      context.Context
+	tx       *sql.Tx
+	st       *writeStmts
+	txStmts  [numWriteStmts]*sql.Stmt
+	balances map[accountKey]balanceAfter
+	lastAt   int64 // the clock's latest time, loaded on first use
+	clockSet bool
+}
+
+// stmt returns the prepared statement bound to the transaction.
+func (a *applier) stmt(i int) *sql.Stmt {
+	if a.txStmts[i] == nil {
+		a.txStmts[i] = a.tx.StmtContext(a.ctx, a.st.s[i])
+	}
+	return a.txStmts[i]
+}
+
+func (a *applier) exec(i int, args ...any) (sql.Result, error) {
+	return a.stmt(i).ExecContext(a.ctx, args...)
+}
+
+func (a *applier) apply(ev *domain.Event) error {
+	if err := a.tick(ev); err != nil {
+		return err
+	}
+	switch ev.Type {
+	case domain.EventAssetDefined:
+		if ev.Asset == nil {
+			return domain.ErrMissingPayload
+		}
+		return a.assetDefined(ev)
+	case domain.EventAccountOpened:
+		if ev.Account == nil {
+			return domain.ErrMissingPayload
+		}
+		return a.accountOpened(ev)
+	case domain.EventTransferPosted:
+		if ev.Transfer == nil {
+			return domain.ErrMissingPayload
+		}
+		return a.transferPosted(ev)
+	case domain.EventTransferRejected:
+		if ev.Rejection == nil {
+			return domain.ErrMissingPayload
+		}
+		return a.transferRejected(ev)
+	}
+	return domain.ErrUnknownEvent
+}
+
+// tick records the event's time in the clock. A clock that steps back
+// (a failover to a host whose clock is behind) is clamped to the latest
+// time seen, so the clock stays monotonic and "the latest sequence at or
+// before time T" is well defined: a row is added only where time advances.
+func (a *applier) tick(ev *domain.Event) error {
+	if !a.clockSet {
+		err := a.stmt(stmtLastClock).QueryRowContext(a.ctx).Scan(&a.lastAt)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			a.lastAt = math.MinInt64
+		case err != nil:
+			return fmt.Errorf("clock: %w", err)
+		}
+		a.clockSet = true
+	}
+	at := ev.Time.UnixNano()
+	if at <= a.lastAt {
+		return nil
+	}
+	if _, err := a.exec(stmtInsertClock, at, int64(ev.Seq)); err != nil {
+		return fmt.Errorf("clock: %w", err)
+	}
+	a.lastAt = at
+	return nil
+}
+
+func (a *applier) assetDefined(ev *domain.Event) error {
+	as := ev.Asset
+	if as.Scale < 0 || as.Scale > domain.MaxScale {
+		return fmt.Errorf("asset %s has scale %d: %w", as.Code, as.Scale, domain.ErrInconsistent)
+	}
+	at := ev.Time.UnixNano()
+	if _, err := a.exec(stmtInsertAsset, as.Code, as.Scale, int64(ev.Seq), at); err != nil {
+		return fmt.Errorf("asset %s: %w", as.Code, err)
+	}
+	zero := domain.Amount{}.Format(as.Scale)
+	if _, err := a.exec(stmtInsertAccount, domain.World, as.Code, zero, domain.Unlimited, "", nil, at, int64(ev.Seq), int64(ev.Seq)); err != nil {
+		return fmt.Errorf("issuer account of %s: %w", as.Code, err)
+	}
+	return nil
+}
+
+func (a *applier) accountOpened(ev *domain.Event) error {
+	acc := ev.Account
+	var scale int
+	if err := a.stmt(stmtAssetScale).QueryRowContext(a.ctx, acc.Asset).Scan(&scale); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("account %s in undefined asset %s: %w", acc.ID, acc.Asset, domain.ErrInconsistent)
+		}
+		return fmt.Errorf("account %s: %w", acc.ID, err)
+	}
+	meta, err := encodeMetadata(acc.Metadata)
+	if err != nil {
+		return err
+	}
+	limit := acc.OverdraftLimit
+	if limit == "" { // the domain normalises it; an older event may not have
+		limit = domain.Amount{}.Format(scale)
+	}
+	_, err = a.exec(stmtInsertAccount, acc.ID, acc.Asset, domain.Amount{}.Format(scale), limit, acc.Owner, meta,
+		ev.Time.UnixNano(), int64(ev.Seq), int64(ev.Seq))
+	if err != nil {
+		return fmt.Errorf("account %s: %w", acc.ID, err)
+	}
+	return nil
+}
+
+func (a *applier) transferPosted(ev *domain.Event) error {
+	p := ev.Transfer
+	d, c := p.Entries[0], p.Entries[1]
+	if p.Asset == "" || d.Account != p.From || d.Type != domain.Debit || c.Account != p.To || c.Type != domain.Credit ||
+		d.Amount != p.Amount || c.Amount != p.Amount {
+		return fmt.Errorf("transfer %s: entries do not match the transfer: %w", p.ID, domain.ErrInconsistent)
+	}
+	meta, err := encodeMetadata(p.Metadata)
+	if err != nil {
+		return err
+	}
+	seq, at := int64(ev.Seq), ev.Time.UnixNano()
+	res, err := a.exec(stmtUpsertPosted, seq, p.ID, p.From, p.To, p.Amount, p.Asset, p.Reference, meta, at)
+	if err != nil {
+		return fmt.Errorf("transfer %s: %w", p.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("transfer %s was posted before: %w", p.ID, domain.ErrInconsistent)
+	}
+	for _, e := range p.Entries {
+		if _, err := a.exec(stmtInsertEntry, e.Account, p.Asset, seq, p.ID, e.Type, e.Amount, e.Balance, p.Reference, at); err != nil {
+			return fmt.Errorf("transfer %s: entry of %s: %w", p.ID, e.Account, err)
+		}
+		a.balances[accountKey{e.Account, p.Asset}] = balanceAfter{e.Balance, ev.Seq}
+	}
+	return nil
+}
+
+// transferRejected records a rejection. A later rejection of the same id
+// replaces an earlier one; a posted id is never touched (the domain never
+// journals a rejection for it, and a posting never changes).
+func (a *applier) transferRejected(ev *domain.Event) error {
+	r := ev.Rejection
+	meta, err := encodeMetadata(r.Metadata)
+	if err != nil {
+		return err
+	}
+	_, err = a.exec(stmtUpsertRejected, int64(ev.Seq), r.ID, r.From, r.To, r.Amount, r.Asset, r.Reference, meta,
+		ev.Time.UnixNano(), string(r.Code), r.Detail)
+	if err != nil {
+		return fmt.Errorf("rejected transfer %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// flush writes the record's last balance of every account it touched. An
+// account that is not in the read model is an inconsistent journal.
+func (a *applier) flush() error {
+	for k, b := range a.balances {
+		res, err := a.exec(stmtSetBalance, b.balance, int64(b.seq), k.id, k.asset)
+		if err != nil {
+			return fmt.Errorf("balance of %s: %w", k.id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("entry for unknown account %s in %s: %w", k.id, k.asset, domain.ErrInconsistent)
+		}
+	}
+	return nil
+}
+
+// encodeMetadata returns the metadata as JSON (keys sorted), or nil for
+// none.
+func encodeMetadata(m map[string]string) (any, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeMetadata(s sql.NullString) (map[string]string, error) {
+	m := map[string]string{}
+	if !s.Valid {
+		return m, nil
+	}
+	if err := json.Unmarshal([]byte(s.String), &m); err != nil {
+		return nil, fmt.Errorf("stored metadata: %w", err)
+	}
+	return m, nil
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
