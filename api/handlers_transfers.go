@@ -161,6 +161,12 @@ func (s *Server) listTransfers(c echo.Context) error {
 	f := projections.TransferFilter{
 		Account: q.Get("account"), From: q.Get("from"), To: q.Get("to"),
 		Asset: q.Get("asset"), Reference: q.Get("reference"), Cursor: q.Get("cursor"),
+		Status: q.Get("status"),
+	}
+	switch f.Status {
+	case "", projections.StatusPosted, projections.StatusRejected, projections.StatusAll:
+	default:
+		return &domain.FieldError{Field: "status", Reason: "must be posted, rejected or all"}
 	}
 	for _, p := range []struct{ name, v string }{{"account", f.Account}, {"from", f.From}, {"to", f.To}} {
 		if p.v != "" {

@@ -261,7 +261,7 @@ func takeSnapshot(t testing.TB, s *projections.Store) snapshot {
 			snap.Balances = append(snap.Balances, b)
 		}
 	}
-	snap.Transfers = allTransfers(t, s, projections.TransferFilter{Limit: 3})
+	snap.Transfers = allTransfers(t, s, projections.TransferFilter{Limit: 3, Status: projections.StatusAll})
 	return snap
 }
 

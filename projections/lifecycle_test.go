@@ -181,7 +181,7 @@ func TestProjectorRestartCatchesUp(t *testing.T) {
 			t.Errorf("%s has %d entries, want %d", id, n, want.entries)
 		}
 	}
-	if n := len(allTransfers(t, s, projections.TransferFilter{Limit: 100})); n != 10 {
+	if n := len(allTransfers(t, s, projections.TransferFilter{Limit: 100, Status: projections.StatusAll})); n != 10 {
 		t.Errorf("%d transfers, want 10", n)
 	}
 

@@ -131,17 +131,21 @@ func TestProjectorAppliesJournal(t *testing.T) {
 			}
 			return out
 		}
+		all := projections.StatusAll
 		cases := []struct {
 			name string
 			f    projections.TransferFilter
 			want []string
 		}{
-			{"all", projections.TransferFilter{}, []string{"t5", "t3", "t4", "t2", "t1", "m3", "m2", "m1"}},
-			{"account alice", projections.TransferFilter{Account: "alice"}, []string{"t3", "t4", "t1", "m1"}},
+			{"all", projections.TransferFilter{Status: all}, []string{"t5", "t3", "t4", "t2", "t1", "m3", "m2", "m1"}},
+			{"posted by default", projections.TransferFilter{}, []string{"t5", "t3", "t2", "t1", "m3", "m2", "m1"}},
+			{"rejected only", projections.TransferFilter{Status: projections.StatusRejected}, []string{"t4"}},
+			{"account alice", projections.TransferFilter{Account: "alice", Status: all}, []string{"t3", "t4", "t1", "m1"}},
+			{"account alice posted", projections.TransferFilter{Account: "alice"}, []string{"t3", "t1", "m1"}},
 			{"account world", projections.TransferFilter{Account: "world"}, []string{"t5", "m3", "m2", "m1"}},
 			{"account world in JPY", projections.TransferFilter{Account: "world", Asset: "JPY"}, []string{"m3"}},
 			{"from bob", projections.TransferFilter{From: "bob"}, []string{"t5", "t2"}},
-			{"to alice", projections.TransferFilter{To: "alice"}, []string{"t3", "t4", "m1"}},
+			{"to alice", projections.TransferFilter{To: "alice", Status: all}, []string{"t3", "t4", "m1"}},
 			{"from world to bob", projections.TransferFilter{From: "world", To: "bob"}, []string{"m2"}},
 			{"asset USD", projections.TransferFilter{Asset: "USD"}, []string{"t5", "t3", "t2", "t1", "m2", "m1"}},
 			{"asset JPY", projections.TransferFilter{Asset: "JPY"}, []string{"m3"}},
@@ -150,10 +154,10 @@ func TestProjectorAppliesJournal(t *testing.T) {
 			{"reference _", projections.TransferFilter{Reference: "_"}, []string{"t2"}},
 			{"reference INVOICE", projections.TransferFilter{Reference: "INVOICE"}, []string{"t1"}},
 			{"reference backslash", projections.TransferFilter{Reference: `\`}, []string{}},
-			{"since minute 4", projections.TransferFilter{Since: minute(4)}, []string{"t5", "t3", "t4", "t2", "t1"}},
-			{"minute 4 only", projections.TransferFilter{Since: minute(4), Until: minute(5)}, []string{"t4", "t2", "t1"}},
+			{"since minute 4", projections.TransferFilter{Since: minute(4), Status: all}, []string{"t5", "t3", "t4", "t2", "t1"}},
+			{"minute 4 only", projections.TransferFilter{Since: minute(4), Until: minute(5), Status: all}, []string{"t4", "t2", "t1"}},
 			{"until minute 4", projections.TransferFilter{Until: minute(4)}, []string{"m3", "m2", "m1"}},
-			{"alice since minute 4", projections.TransferFilter{Account: "alice", Since: minute(4)}, []string{"t3", "t4", "t1"}},
+			{"alice since minute 4", projections.TransferFilter{Account: "alice", Since: minute(4), Status: all}, []string{"t3", "t4", "t1"}},
 			{"nobody", projections.TransferFilter{Account: "zed"}, []string{}},
 		}
 		for _, c := range cases {
@@ -166,7 +170,7 @@ func TestProjectorAppliesJournal(t *testing.T) {
 			}
 		}
 		// Pages of 3 over 8 transfers: 3, 3, 2, the last with no cursor.
-		f := projections.TransferFilter{Limit: 3}
+		f := projections.TransferFilter{Limit: 3, Status: all}
 		var sizes []int
 		for {
 			p, err := s.Transfers(ctx, f)

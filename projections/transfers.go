@@ -85,6 +85,13 @@ func transfersQuery(f TransferFilter, below int64) (string, []any) {
 		cond.WriteString(c)
 		args = append(args, a...)
 	}
+	switch f.Status {
+	case StatusAll:
+	case StatusRejected:
+		and("t.status = ?", StatusRejected)
+	default:
+		and("t.status = ?", StatusPosted)
+	}
 	if f.From != "" {
 		and("t.from_account = ?", f.From)
 	}

@@ -108,10 +108,17 @@ type AsOf struct {
 // MaxPageLimit; Cursor is empty or a previous page's NextCursor.
 type TransferFilter struct {
 	Account, From, To, Asset, Reference string
-	Since, Until                        time.Time
-	Limit                               int
-	Cursor                              string
+	// Status is StatusPosted (also when empty), StatusRejected or
+	// StatusAll. A listing shows posted transfers unless asked: a
+	// rejection moved no money.
+	Status       string
+	Since, Until time.Time
+	Limit        int
+	Cursor       string
 }
+
+// StatusAll is the TransferFilter status that takes both.
+const StatusAll = "all"
 
 // Page is one page of a newest-first listing. NextCursor is nil on the
 // last page.
