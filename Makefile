@@ -4,6 +4,9 @@ PKGS := ./...
 
 .PHONY: help run build test check fmt vet lint fuzz clean
 
+# staticcheck is fetched through the Go module proxy at a pinned version.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
@@ -13,12 +16,15 @@ run: ## run the ledger on ./data (HTTP on 127.0.0.1:8080)
 build: ## build ./ledger
 	$(GO) build -o ledger ./cmd/ledger
 
-test: ## what CI runs: formatting, vet, and every test with the race detector
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet $(PKGS)
+test: lint ## what CI runs: gofmt, go vet, staticcheck, and every test with the race detector
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 
-check: test ## alias of test: fmt, vet and tests with -race
+check: test ## alias of test: fmt, vet, lint and tests with -race
+
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	GOFLAGS= $(GO) run $(STATICCHECK) $(PKGS)
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

@@ -875,12 +875,12 @@ func oaStubEvent() *domain.Event {
 
 type oaStubRead struct{ fail bool }
 
-var oaErrStubDown = errors.New("read model down")
+var errOAStubDown = errors.New("read model down")
 
 func (r *oaStubRead) err(id string) error {
 	switch {
 	case r.fail:
-		return oaErrStubDown
+		return errOAStubDown
 	case id == "ghost":
 		return projections.ErrNotFound
 	}
@@ -952,7 +952,7 @@ func (r *oaStubRead) BalanceAsOf(_ context.Context, account, asset string, asOf 
 
 func (r *oaStubRead) Checkpoint(context.Context) (projections.Checkpoint, error) {
 	if r.fail {
-		return projections.Checkpoint{}, oaErrStubDown
+		return projections.Checkpoint{}, errOAStubDown
 	}
 	return projections.Checkpoint{Seq: 9}, nil
 }

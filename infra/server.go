@@ -18,8 +18,9 @@ type ServerConfig struct {
 	// DataDir/jetstream.
 	DataDir string
 	// ListenAddr, when not empty, makes the server accept client
-	// connections there (host:port) so that the nats CLI can inspect the
-	// streams. Empty means no network listener at all.
+	// connections there (host:port, or a port alone for loopback) so that
+	// the nats CLI can inspect the streams. Empty means no network
+	// listener at all.
 	ListenAddr string
 	// SyncAlways fsyncs every JetStream write before acknowledging it.
 	SyncAlways bool
@@ -49,8 +50,13 @@ func StartServer(cfg ServerConfig) (*server.Server, *nats.Conn, func(), error) {
 		opts.DontListen = true
 	} else {
 		host, portStr, err := net.SplitHostPort(cfg.ListenAddr)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("nats listen address %q: %w", cfg.ListenAddr, err)
+		if err != nil { // a bare port
+			host, portStr = "", cfg.ListenAddr
+		}
+		if host == "" {
+			// Loopback unless an interface is named: the journal is not
+			// for the network to read by accident.
+			host = "127.0.0.1"
 		}
 		port, err := strconv.Atoi(portStr)
 		if err != nil {

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // These tests run the real binary as a child process, as an operator would.
@@ -208,5 +210,44 @@ func TestSIGTERMShutsDownGracefully(t *testing.T) {
 	}
 	if err := p.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.stderr)
+	}
+}
+
+// TestNATSListenerExposesAProtectedJournal starts serve with a NATS
+// listener, reads the journal as the nats CLI would, and checks that the
+// server refuses to delete or purge it.
+func TestNATSListenerExposesAProtectedJournal(t *testing.T) {
+	natsAddr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(natsAddr)
+	p := startLedger(t, t.TempDir(), "--nats-listen", port)
+	c := newClient(p.url)
+	c.must(t, http.MethodPost, "/v1/assets", map[string]any{"code": "USD", "scale": 2}, http.StatusCreated)
+
+	nc, err := nats.Connect("nats://" + natsAddr)
+	if err != nil {
+		t.Fatalf("connect to the ledger's NATS listener: %v", err)
+	}
+	defer nc.Close()
+	js := mustJetStream(t, nc)
+	ctx := context.Background()
+	stream, err := js.Stream(ctx, "JOURNAL_default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := stream.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Subject != "ledger.default.journal.AssetDefined" || !strings.Contains(string(msg.Data), `"asset":{"code":"USD","scale":2}`) {
+		t.Fatalf("journal record 1: %s %s", msg.Subject, msg.Data)
+	}
+	if err := stream.DeleteMsg(ctx, 1); err == nil {
+		t.Fatal("deleting a journal record succeeded")
+	}
+	if err := stream.Purge(ctx); err == nil {
+		t.Fatal("purging the journal succeeded")
+	}
+	if _, err := stream.GetMsg(ctx, 1); err != nil {
+		t.Fatalf("journal record 1 after the refused delete: %v", err)
 	}
 }
