@@ -90,6 +90,15 @@ func (s *Server) createTransfer(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, location)
 	switch r.Outcome {
+	case commands.OutcomePosted, commands.OutcomeRejected:
+		// Read your writes: a GET right after this answer sees the
+		// outcome. The answer itself is the processor's decision, so a
+		// read model that lags past the wait does not change it.
+		if r.Seq != 0 {
+			_ = s.waitRead(c.Request().Context(), r.Seq)
+		}
+	}
+	switch r.Outcome {
 	case commands.OutcomePosted:
 		return respond(c, http.StatusCreated, postedView(r.Event))
 	case commands.OutcomeReplayed:
