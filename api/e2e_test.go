@@ -407,25 +407,8 @@ func (l *e2eLedger) journal(t *testing.T) e2eJournal {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var evs e2eJournal
-	var prev domain.Hash
-	_, err := infra.NewJournal(l.node.JS, l.node.Names).Replay(ctx, func(rec commands.Record) error {
-		lines, err := domain.SplitRecord(rec.Data)
-		if err != nil {
-			return err
-		}
-		for _, line := range lines {
-			if prev, err = domain.VerifyLine(line, prev); err != nil {
-				return fmt.Errorf("event after sequence %d: %w", len(evs), err)
-			}
-			ev, err := domain.DecodeEvent(line)
-			if err != nil {
-				return err
-			}
-			if ev.Seq != uint64(len(evs))+1 {
-				return fmt.Errorf("event sequence %d follows %d", ev.Seq, len(evs))
-			}
-			evs = append(evs, ev)
-		}
+	_, _, err := commands.ReadEvents(ctx, infra.NewJournal(l.node.JS, l.node.Names), func(ev *domain.Event) error {
+		evs = append(evs, ev)
 		return nil
 	})
 	if err != nil {

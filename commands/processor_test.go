@@ -93,22 +93,12 @@ func setup(t *testing.T, l *ledger) {
 func journalEvents(t *testing.T, srv *natstest.Server) []*domain.Event {
 	t.Helper()
 	var out []*domain.Event
-	_, err := infra.NewJournal(srv.JS, srv.Names).Replay(context.Background(), func(r commands.Record) error {
-		lines, err := domain.SplitRecord(r.Data)
-		if err != nil {
-			return err
-		}
-		for _, l := range lines {
-			ev, err := domain.DecodeEvent(l)
-			if err != nil {
-				return err
-			}
-			out = append(out, ev)
-		}
+	_, _, err := commands.ReadEvents(context.Background(), infra.NewJournal(srv.JS, srv.Names), func(ev *domain.Event) error {
+		out = append(out, ev)
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("replay: %v", err)
+		t.Fatalf("read journal: %v", err)
 	}
 	return out
 }

@@ -125,31 +125,21 @@ func checkJournal(t *testing.T, dir string, posted map[string]uint64) {
 	}
 	seen := map[string]uint64{}
 	balances := map[string]domain.Amount{} // account (world per asset) -> last balance
-	_, err = journal.Replay(context.Background(), func(r commands.Record) error {
-		lines, err := domain.SplitRecord(r.Data)
-		if err != nil {
-			return err
+	_, _, err = commands.ReadEvents(context.Background(), journal, func(ev *domain.Event) error {
+		if ev.Type != domain.EventTransferPosted {
+			return nil
 		}
-		for _, l := range lines {
-			ev, err := domain.DecodeEvent(l)
+		tr := ev.Transfer
+		if first, dup := seen[tr.ID]; dup {
+			t.Errorf("transfer %s posted twice, at %d and %d", tr.ID, first, ev.Seq)
+		}
+		seen[tr.ID] = ev.Seq
+		for _, e := range tr.Entries {
+			b, err := domain.ParseBalance(e.Balance, 2)
 			if err != nil {
 				return err
 			}
-			if ev.Type != domain.EventTransferPosted {
-				continue
-			}
-			tr := ev.Transfer
-			if first, dup := seen[tr.ID]; dup {
-				t.Errorf("transfer %s posted twice, at %d and %d", tr.ID, first, ev.Seq)
-			}
-			seen[tr.ID] = ev.Seq
-			for _, e := range tr.Entries {
-				b, err := domain.ParseBalance(e.Balance, 2)
-				if err != nil {
-					return err
-				}
-				balances[e.Account+"/"+tr.Asset] = b
-			}
+			balances[e.Account+"/"+tr.Asset] = b
 		}
 		return nil
 	})
