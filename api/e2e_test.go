@@ -42,17 +42,28 @@ type e2eLedger struct {
 	node   *node.Node
 	base   string
 	client *http.Client
+	token  string // sent as the bearer token unless a request overrides it
 }
+
+// e2eAdminToken is the static admin token every e2e ledger accepts.
+const e2eAdminToken = "e2e-admin-token"
 
 // e2eStart starts a ledger on a fresh data directory and waits until
 // /readyz answers 200. Everything stops in t.Cleanup: the HTTP server
 // first, so that requests in flight still get their outcomes, then the node.
 func e2eStart(t *testing.T) *e2eLedger {
 	t.Helper()
-	n, err := node.Start(context.Background(), node.Config{
-		DataDir: t.TempDir(),
-		Logger:  slog.New(slog.DiscardHandler),
-	})
+	return e2eStartWith(t, node.Config{})
+}
+
+// e2eStartWith is e2eStart with some of the node's configuration set; the
+// data directory, logger and admin token are filled in.
+func e2eStartWith(t *testing.T, cfg node.Config) *e2eLedger {
+	t.Helper()
+	cfg.DataDir = t.TempDir()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.AdminToken = e2eAdminToken
+	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start node: %v", err)
 	}
@@ -73,7 +84,7 @@ func e2eStart(t *testing.T) *e2eLedger {
 			t.Errorf("close node: %v", err)
 		}
 	})
-	l := &e2eLedger{node: n, base: srv.URL, client: client}
+	l := &e2eLedger{node: n, base: srv.URL, client: client, token: e2eAdminToken}
 	e2eEventually(t, e2eReadyWait, "GET /readyz to answer 200", func() (bool, string) {
 		r, err := l.send(http.MethodGet, "/readyz", nil)
 		if err != nil {
@@ -154,7 +165,14 @@ func (l *e2eLedger) send(method, path string, body any, header ...string) (e2eRe
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if l.token != "" {
+		req.Header.Set("Authorization", "Bearer "+l.token)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] == "" {
+			req.Header.Del(header[i]) // e.g. "Authorization", "": send none
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	res, err := l.client.Do(req)

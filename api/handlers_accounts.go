@@ -31,13 +31,20 @@ func (s *Server) createAccount(c echo.Context) error {
 		return problem(domain.CodeValidationFailed, "id and asset are required")
 	}
 	a := domain.Account{ID: *req.ID, Asset: *req.Asset, Owner: req.Owner, Metadata: req.Metadata}
+	if p := principalOf(c); !p.Admin() {
+		// A user opens accounts for itself; the processor checks it too.
+		if a.Owner != "" && a.Owner != p.Subject {
+			return problem(CodeForbidden, "this token may open accounts only with itself as owner")
+		}
+		a.Owner = p.Subject
+	}
 	if req.OverdraftLimit.set {
 		a.OverdraftLimit = req.OverdraftLimit.text
 	}
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	r, err := s.submitOne(c, commands.Item{Account: &a})
+	r, err := s.submitOne(c, commands.Item{Actor: principalOf(c).actor(), Account: &a})
 	if errors.Is(err, errNoAnswer) {
 		c.Response().Header().Set(echo.HeaderLocation, "/v1/accounts/"+a.ID)
 		return respond(c, http.StatusAccepted, map[string]string{"id": a.ID, "status": "pending"})
@@ -62,6 +69,10 @@ func (s *Server) createAccount(c echo.Context) error {
 	v, err := s.read.Account(c.Request().Context(), a.ID, "")
 	if err != nil {
 		return s.readError(err, domain.CodeAccountNotFound)
+	}
+	if !canRead(c, v.Owner) {
+		// An identical account of someone else's: the answer may say no more.
+		return problem(CodeForbidden, "this account belongs to someone else")
 	}
 	c.Response().Header().Set(echo.HeaderLocation, location)
 	return respond(c, status, v)
@@ -105,14 +116,27 @@ func accountParams(c echo.Context) (id, asset string, err error) {
 	return id, asset, nil
 }
 
-func (s *Server) getAccount(c echo.Context) error {
+// readableAccount reads the account named by the path and checks that the
+// request's principal may see it.
+func (s *Server) readableAccount(c echo.Context) (projections.AccountView, error) {
 	id, asset, err := accountParams(c)
 	if err != nil {
-		return err
+		return projections.AccountView{}, err
 	}
 	v, err := s.read.Account(c.Request().Context(), id, asset)
 	if err != nil {
-		return s.readError(err, domain.CodeAccountNotFound)
+		return v, s.readError(err, domain.CodeAccountNotFound)
+	}
+	if !canRead(c, v.Owner) {
+		return v, problem(CodeForbidden, "this token may read only accounts it owns")
+	}
+	return v, nil
+}
+
+func (s *Server) getAccount(c echo.Context) error {
+	v, err := s.readableAccount(c)
+	if err != nil {
+		return err
 	}
 	return respond(c, http.StatusOK, v)
 }
@@ -124,6 +148,9 @@ func (s *Server) listEntries(c echo.Context) error {
 	}
 	limit, err := pageLimit(c)
 	if err != nil {
+		return err
+	}
+	if _, err := s.readableAccount(c); err != nil {
 		return err
 	}
 	page, err := s.read.Entries(c.Request().Context(), id, asset, c.QueryParam("cursor"), limit)
@@ -143,15 +170,7 @@ func (s *Server) getBalance(c echo.Context) error {
 	var asOf projections.AsOf
 	switch seq, err := strconv.ParseUint(raw, 10, 64); {
 	case raw == "":
-		// Now: the balance as of the read model's latest sequence.
-		cp, err := s.read.Checkpoint(ctx)
-		if err != nil {
-			return s.readError(err, domain.CodeAccountNotFound)
-		}
-		if cp.Seq == 0 {
-			return problem(domain.CodeAccountNotFound, "not found")
-		}
-		asOf.Seq = cp.Seq
+		// Now: filled in below, once the account is known to be readable.
 	case err == nil && seq == 0:
 		return &domain.FieldError{Field: "as_of", Reason: "journal sequences start at 1"}
 	case err == nil:
@@ -162,6 +181,17 @@ func (s *Server) getBalance(c echo.Context) error {
 			return &domain.FieldError{Field: "as_of", Reason: "must be an RFC 3339 time or a journal sequence"}
 		}
 		asOf.Time = t
+	}
+	if _, err := s.readableAccount(c); err != nil {
+		return err
+	}
+	if raw == "" {
+		// Now: the balance as of the read model's latest sequence.
+		cp, err := s.read.Checkpoint(ctx)
+		if err != nil {
+			return s.readError(err, domain.CodeAccountNotFound)
+		}
+		asOf.Seq = cp.Seq
 	}
 	v, err := s.read.BalanceAsOf(ctx, id, asset, asOf)
 	if err != nil {

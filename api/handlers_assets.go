@@ -27,7 +27,7 @@ func (s *Server) createAsset(c echo.Context) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	r, err := s.submitOne(c, commands.Item{Asset: &a})
+	r, err := s.submitOne(c, commands.Item{Actor: principalOf(c).actor(), Asset: &a})
 	if errors.Is(err, errNoAnswer) {
 		// There is no asset resource to point at; defining is idempotent,
 		// so the client can simply retry.

@@ -74,14 +74,14 @@ func (s *Server) createTransfer(c echo.Context) error {
 	if preferAsync(c.Request().Header.Values("Prefer")) {
 		ctx, cancel := contextWithTimeout(c, publishTimeout)
 		defer cancel()
-		if _, err := s.submit.Submit(ctx, []commands.Item{{Transfer: &t}}, false); err != nil {
+		if _, err := s.submit.Submit(ctx, []commands.Item{{Actor: principalOf(c).actor(), Transfer: &t}}, false); err != nil {
 			if err := s.submitError(err); !errors.Is(err, errNoAnswer) {
 				return err
 			}
 		}
 		return s.accepted(c, t.ID, location)
 	}
-	r, err := s.submitOne(c, commands.Item{Transfer: &t})
+	r, err := s.submitOne(c, commands.Item{Actor: principalOf(c).actor(), Transfer: &t})
 	if errors.Is(err, errNoAnswer) {
 		return s.accepted(c, t.ID, location)
 	}
@@ -118,7 +118,7 @@ func (s *Server) createTransfer(c echo.Context) error {
 // accepted answers 202: the transfer is stored and will be decided; its
 // outcome is at the Location.
 func (s *Server) accepted(c echo.Context, id, location string) error {
-	s.pending.add(id)
+	s.pending.add(id, principalOf(c))
 	c.Response().Header().Set(echo.HeaderLocation, location)
 	return respond(c, http.StatusAccepted, map[string]string{"id": id, "status": "pending"})
 }
@@ -156,13 +156,43 @@ func (s *Server) getTransfer(c echo.Context) error {
 		return err
 	}
 	v, err := s.read.Transfer(c.Request().Context(), id)
-	if errors.Is(err, projections.ErrNotFound) && s.pending.has(id) {
+	if errors.Is(err, projections.ErrNotFound) && s.pending.has(id, principalOf(c)) {
 		return respond(c, http.StatusOK, map[string]string{"id": id, "status": "pending"})
 	}
 	if err != nil {
 		return s.readError(err, CodeTransferNotFound)
 	}
+	if ok, err := s.involves(c, v.From, v.To, v.Asset); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return problem(CodeForbidden, "this token may read only transfers of accounts it owns")
+	}
 	return respond(c, http.StatusOK, v)
+}
+
+// involves reports whether the principal may read a transfer between from
+// and to: an admin always, anyone else when they own either side.
+func (s *Server) involves(c echo.Context, from, to, asset string) (bool, error) {
+	if principalOf(c).Admin() {
+		return true, nil
+	}
+	for _, id := range []string{from, to} {
+		if id == domain.World || domain.ValidateID("account", id) != nil {
+			continue
+		}
+		v, err := s.read.Account(c.Request().Context(), id, asset)
+		if errors.Is(err, projections.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, s.readError(err, CodeTransferNotFound)
+		}
+		if canRead(c, v.Owner) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s *Server) listTransfers(c echo.Context) error {
@@ -196,6 +226,26 @@ func (s *Server) listTransfers(c echo.Context) error {
 	}
 	if f.Limit, err = pageLimit(c); err != nil {
 		return err
+	}
+	if !principalOf(c).Admin() {
+		// A user lists the transfers of an account it owns.
+		own := f.Account
+		if own == "" {
+			own = f.From
+		}
+		if own == "" {
+			own = f.To
+		}
+		if own == "" {
+			return problem(CodeForbidden, "this token must filter by an account it owns (account, from or to)")
+		}
+		v, err := s.read.Account(c.Request().Context(), own, f.Asset)
+		if err != nil && !errors.Is(err, projections.ErrNotFound) {
+			return s.readError(err, CodeTransferNotFound)
+		}
+		if err != nil || !canRead(c, v.Owner) {
+			return problem(CodeForbidden, "this token may list only transfers of accounts it owns")
+		}
 	}
 	page, err := s.read.Transfers(c.Request().Context(), f)
 	if err != nil {

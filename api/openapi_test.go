@@ -21,6 +21,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
@@ -190,7 +192,7 @@ func TestOpenAPIDocument(t *testing.T) {
 
 // TestOpenAPIServed checks that the server serves the embedded document.
 func TestOpenAPIServed(t *testing.T) {
-	rec := oaDo(t, api.New(api.Config{}, nil, nil), http.MethodGet, "/openapi.json", "", nil)
+	rec := oaDo(t, oaNew(api.Config{}, nil, nil), http.MethodGet, "/openapi.json", "", nil)
 	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), api.OpenAPI()) {
 		t.Fatalf("GET /openapi.json: %d, body equal: %v", rec.Code, bytes.Equal(rec.Body.Bytes(), api.OpenAPI()))
 	}
@@ -201,7 +203,7 @@ var oaEchoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 
 func TestOpenAPIRoutes(t *testing.T) {
 	doc := oaLoadDoc(t)
-	e := api.New(api.Config{}, nil, nil)
+	e := oaNew(api.Config{}, nil, nil)
 	registered := map[string]bool{}
 	for _, r := range e.Routes() {
 		if !slices.Contains(oaHttpMethods, strings.ToLower(r.Method)) {
@@ -380,7 +382,7 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 
 	// The status of every code, round-tripped through the server.
 	for c := range codes {
-		e := api.New(api.Config{}, &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomeRejected, Code: c, Detail: "stub"}}}, &oaStubRead{})
+		e := oaNew(api.Config{}, &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomeRejected, Code: c, Detail: "stub"}}}, &oaStubRead{})
 		rec := oaDo(t, e, http.MethodPost, "/v1/assets", `{"code":"USD","scale":2}`, nil)
 		oaCheckProblem(t, doc, rec, c)
 		if want, ok := table[c]; ok && rec.Code != want {
@@ -501,7 +503,7 @@ func TestOpenAPIContract(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := api.New(tc.cfg, tc.sub, tc.read)
+			e := oaNew(tc.cfg, tc.sub, tc.read)
 			rec := oaDoChunked(t, e, tc.method, tc.target, tc.body, tc.header, tc.chunked)
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d; body %s", rec.Code, tc.status, rec.Body)
@@ -523,7 +525,7 @@ func TestOpenAPIContract(t *testing.T) {
 
 	// A transfer answered 202 reads as pending on the same server.
 	t.Run("pending transfer", func(t *testing.T) {
-		e := api.New(cfg, &oaStubSubmit{}, &oaStubRead{})
+		e := oaNew(cfg, &oaStubSubmit{}, &oaStubRead{})
 		rec := oaDo(t, e, "POST", "/v1/transfers", `{"from":"alice","to":"bob","amount":"1"}`, map[string]string{"Prefer": "respond-async", "Idempotency-Key": "ghost"})
 		if rec.Code != http.StatusAccepted {
 			t.Fatalf("POST: %d %s", rec.Code, rec.Body)
@@ -607,6 +609,18 @@ func oaCheckMediaType(t *testing.T, rec *httptest.ResponseRecorder, want string)
 	}
 }
 
+// oaToken is the admin token every server built by oaNew accepts.
+const oaToken = "oa-admin-token"
+
+// oaNew is api.New with an authenticator that accepts oaToken as admin,
+// unless cfg brings its own.
+func oaNew(cfg api.Config, sub api.Submitter, read api.ReadModel) *echo.Echo {
+	if cfg.Auth == nil {
+		cfg.Auth = api.StaticToken{Token: oaToken, Subject: "oa-admin"}
+	}
+	return api.New(cfg, sub, read)
+}
+
 func oaDo(t *testing.T, h http.Handler, method, target, body string, header map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
 	return oaDoChunked(t, h, method, target, body, header, false)
@@ -627,6 +641,7 @@ func oaDoChunked(t *testing.T, h http.Handler, method, target, body string, head
 	if body != "" {
 		req.Header.Set("Content-Type", oaMimeJSON)
 	}
+	req.Header.Set("Authorization", "Bearer "+oaToken)
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}

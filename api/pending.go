@@ -8,22 +8,23 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// pendingSet remembers ids answered 202 so that GET can say "pending"
-// until the read model has them. It holds at most max ids, forgetting the
-// oldest first; a forgotten id reads as not found until it is decided.
+// pendingSet remembers ids answered 202, and who submitted them, so that
+// GET can tell that principal "pending" until the read model has them. It
+// holds at most max ids, forgetting the oldest first; a forgotten id reads
+// as not found until it is decided.
 type pendingSet struct {
 	mu    sync.Mutex
 	max   int
-	ids   map[string]struct{}
+	ids   map[string]string // id -> subject
 	order []string // ring of insertion order
 	next  int
 }
 
 func newPendingSet(max int) *pendingSet {
-	return &pendingSet{max: max, ids: make(map[string]struct{}, 1024)}
+	return &pendingSet{max: max, ids: make(map[string]string, 1024)}
 }
 
-func (p *pendingSet) add(id string) {
+func (p *pendingSet) add(id string, by Principal) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.ids[id]; ok {
@@ -36,14 +37,16 @@ func (p *pendingSet) add(id string) {
 		p.order[p.next] = id
 		p.next = (p.next + 1) % p.max
 	}
-	p.ids[id] = struct{}{}
+	p.ids[id] = by.Subject
 }
 
-func (p *pendingSet) has(id string) bool {
+// has reports whether id is pending and visible to who: its submitter or
+// an admin.
+func (p *pendingSet) has(id string, who Principal) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	_, ok := p.ids[id]
-	return ok
+	sub, ok := p.ids[id]
+	return ok && (who.Admin() || sub == who.Subject)
 }
 
 func contextWithTimeout(c echo.Context, d time.Duration) (context.Context, context.CancelFunc) {

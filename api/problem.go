@@ -19,6 +19,11 @@ const (
 	CodeUnavailable          domain.Code = "unavailable"
 	CodeNotReady             domain.Code = "not_ready"
 	CodeInternal             domain.Code = "internal"
+	CodeUnauthorized         domain.Code = "unauthorized"
+	CodeRateLimited          domain.Code = "rate_limited"
+	// CodeForbidden is domain.CodeForbidden: the processor refuses a debit
+	// of someone else's account with it, and the API its reads.
+	CodeForbidden = domain.CodeForbidden
 )
 
 // statusOf is the one table that turns a stable code into an HTTP status.
@@ -42,6 +47,9 @@ var statusOf = map[domain.Code]int{
 	CodeUnavailable:                http.StatusServiceUnavailable,
 	CodeNotReady:                   http.StatusServiceUnavailable,
 	CodeInternal:                   http.StatusInternalServerError,
+	CodeUnauthorized:               http.StatusUnauthorized,
+	domain.CodeForbidden:           http.StatusForbidden,
+	CodeRateLimited:                http.StatusTooManyRequests,
 }
 
 // Codes lists every code the API can answer with.

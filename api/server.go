@@ -53,8 +53,14 @@ type Config struct {
 	IsFull     func(error) bool
 	// Ready reports nil when NATS, the processor and the projections are
 	// up and caught up.
-	Ready  func(context.Context) error
-	Logger *slog.Logger
+	Ready func(context.Context) error
+	// Auth authenticates bearer tokens. Nil refuses every request to a
+	// protected route: authentication is never off.
+	Auth Authenticator
+	// RateLimit is the requests per second allowed to each non-admin
+	// token, with bursts of twice that; 0 disables the limit.
+	RateLimit float64
+	Logger    *slog.Logger
 }
 
 // Defaults for Config.
@@ -75,6 +81,7 @@ type Server struct {
 	read    ReadModel
 	log     *slog.Logger
 	pending *pendingSet
+	limits  *rateLimits
 }
 
 // New returns the Echo instance serving the API.
@@ -88,7 +95,7 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, submit: submit, read: read, log: cfg.Logger, pending: newPendingSet(pendingIDsMax)}
+	s := &Server{cfg: cfg, submit: submit, read: read, log: cfg.Logger, pending: newPendingSet(pendingIDsMax), limits: newRateLimits(cfg.RateLimit)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -99,15 +106,21 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.json", s.openapi)
 
+	// Every /v1 route needs a bearer token and a scope. The middleware is
+	// per route, not per group, so that an unknown route is 404 and a
+	// wrong method 405 rather than a group catch-all.
 	v1 := e.Group("/v1")
-	v1.POST("/assets", s.createAsset)
-	v1.POST("/accounts", s.createAccount)
-	v1.GET("/accounts/:id", s.getAccount)
-	v1.GET("/accounts/:id/entries", s.listEntries)
-	v1.GET("/accounts/:id/balance", s.getBalance)
-	v1.POST("/transfers", s.createTransfer)
-	v1.GET("/transfers", s.listTransfers)
-	v1.GET("/transfers/:id", s.getTransfer)
+	protect := func(scope string) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{s.authenticate, requireScope(scope)}
+	}
+	v1.POST("/assets", s.createAsset, protect(ScopeAssetsWrite)...)
+	v1.POST("/accounts", s.createAccount, protect(ScopeAccountsWrite)...)
+	v1.GET("/accounts/:id", s.getAccount, protect(ScopeAccountsRead)...)
+	v1.GET("/accounts/:id/entries", s.listEntries, protect(ScopeAccountsRead)...)
+	v1.GET("/accounts/:id/balance", s.getBalance, protect(ScopeAccountsRead)...)
+	v1.POST("/transfers", s.createTransfer, protect(ScopeTransfersWrite)...)
+	v1.GET("/transfers", s.listTransfers, protect(ScopeTransfersRead)...)
+	v1.GET("/transfers/:id", s.getTransfer, protect(ScopeTransfersRead)...)
 	return e
 }
 

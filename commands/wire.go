@@ -25,8 +25,11 @@ type Envelope struct {
 	Items   []Item `json:"items"`
 }
 
-// Item is one request: exactly one field is set.
+// Item is one request: exactly one of Asset, Account and Transfer is set.
+// Actor is the authenticated principal the API vouches for; the commands
+// stream is inside the trust boundary (see docs/security.md).
 type Item struct {
+	Actor    *domain.Actor    `json:"actor,omitempty"`
 	Asset    *domain.Asset    `json:"asset,omitempty"`
 	Account  *domain.Account  `json:"account,omitempty"`
 	Transfer *domain.Transfer `json:"transfer,omitempty"`
@@ -75,7 +78,7 @@ func DecodeEnvelope(data []byte) (*Envelope, error) {
 }
 
 func (it Item) command(ref domain.CommandRef) domain.Command {
-	return domain.Command{Ref: ref, DefineAsset: it.Asset, OpenAccount: it.Account, Transfer: it.Transfer}
+	return domain.Command{Ref: ref, Actor: it.Actor, DefineAsset: it.Asset, OpenAccount: it.Account, Transfer: it.Transfer}
 }
 
 func resultOf(d domain.Decision) Result {

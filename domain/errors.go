@@ -23,6 +23,7 @@ const (
 	CodeAssetConflict       Code = "asset_conflict"
 	CodeAccountConflict     Code = "account_conflict"
 	CodeBalanceOverflow     Code = "balance_overflow"
+	CodeForbidden           Code = "forbidden"
 )
 
 // Codes lists every domain code, for documentation and contract tests.
@@ -30,7 +31,7 @@ var Codes = []Code{
 	CodeValidationFailed, CodeInvalidAmount, CodeSameAccount,
 	CodeAccountNotFound, CodeAssetNotFound, CodeInsufficientFunds,
 	CodeAssetMismatch, CodeIdempotencyConflict, CodeAssetConflict,
-	CodeAccountConflict, CodeBalanceOverflow,
+	CodeAccountConflict, CodeBalanceOverflow, CodeForbidden,
 }
 
 // CodedError is an error that carries a stable Code.

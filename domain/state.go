@@ -31,6 +31,7 @@ type accountState struct {
 	balance   Amount
 	floor     Amount // the lowest balance allowed (minus the overdraft limit)
 	unlimited bool   // no lower limit at all
+	owner     string // who may debit it besides an admin; empty: admins only
 	fp        fingerprint
 }
 
@@ -78,12 +79,27 @@ func (s *State) CommandSeq() uint64 { return s.lastCmd.Seq }
 // in order, so a redelivered command item is recognised by this alone.
 func (s *State) Decided(ref CommandRef) bool { return !s.lastCmd.Before(ref) }
 
-// Command is one request for the processor: exactly one field is set.
+// Command is one request for the processor: exactly one of DefineAsset,
+// OpenAccount and Transfer is set. Actor is who asks; nil means the ledger
+// itself (tools and tests), which may do anything.
 type Command struct {
 	Ref         CommandRef
+	Actor       *Actor
 	DefineAsset *Asset
 	OpenAccount *Account
 	Transfer    *Transfer
+}
+
+// Actor is the authenticated principal behind a command. A non-admin actor
+// may open accounts only for itself and debit only accounts it owns; the
+// issuer account has no owner, so only an admin mints.
+type Actor struct {
+	Subject string `json:"sub"`
+	Admin   bool   `json:"admin,omitempty"`
+}
+
+func (a *Actor) mayAct(owner string) bool {
+	return a == nil || a.Admin || owner != "" && owner == a.Subject
 }
 
 // Outcome is what a decision did.
@@ -150,6 +166,9 @@ func (s *State) decideAccount(cmd Command, now time.Time) Decision {
 	if err := a.Validate(); err != nil {
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
 	}
+	if !cmd.Actor.mayAct(a.Owner) {
+		return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may open accounts only with itself as owner", cmd.Actor.Subject)}
+	}
 	asset, ok := s.assets[a.Asset]
 	if !ok {
 		return Decision{Outcome: Rejected, Err: reject(CodeAssetNotFound, "asset %s is not defined", a.Asset)}
@@ -198,6 +217,13 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 		// A malformed request is refused without a journal entry: its
 		// fields may not even be safe to record, and no state was consulted.
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
+	}
+	if cmd.Actor != nil && !cmd.Actor.Admin {
+		// Checked before anything else about the transfer, replays
+		// included, so that nobody learns about another's accounts.
+		if acc, ok := s.accounts[t.From]; !ok || !cmd.Actor.mayAct(acc.owner) {
+			return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may debit only accounts it owns", cmd.Actor.Subject)}
+		}
 	}
 	r, err := s.resolve(t)
 	if prev, ok := s.posted[t.ID]; ok {
@@ -362,7 +388,7 @@ func (s *State) Apply(ev *Event) error {
 		if !ok {
 			return fmt.Errorf("event %d opens %s in undefined asset %s: %w", ev.Seq, a.ID, a.Asset, ErrInconsistent)
 		}
-		acc := &accountState{asset: asset, code: a.Asset, fp: fingerprintOf(*a)}
+		acc := &accountState{asset: asset, code: a.Asset, owner: a.Owner, fp: fingerprintOf(*a)}
 		if a.OverdraftLimit == Unlimited {
 			acc.unlimited = true
 		} else {

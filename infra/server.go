@@ -24,6 +24,9 @@ type ServerConfig struct {
 	ListenAddr string
 	// SyncAlways fsyncs every JetStream write before acknowledging it.
 	SyncAlways bool
+	// User and Password, when set, are required of every client, the
+	// in-process one included. A listener must not run without them.
+	User, Password string
 }
 
 // maxPayloadBytes bounds one NATS message. A journal record of 1,000
@@ -46,9 +49,15 @@ func StartServer(cfg ServerConfig) (*server.Server, *nats.Conn, func(), error) {
 		SyncAlways:         cfg.SyncAlways,
 		JetStreamMaxMemory: 256 << 20,
 	}
+	if cfg.User != "" {
+		opts.Username, opts.Password = cfg.User, cfg.Password
+	}
 	if cfg.ListenAddr == "" {
 		opts.DontListen = true
 	} else {
+		if cfg.User == "" || cfg.Password == "" {
+			return nil, nil, nil, errors.New("nats listener: refusing to listen without credentials")
+		}
 		host, portStr, err := net.SplitHostPort(cfg.ListenAddr)
 		if err != nil { // a bare port
 			host, portStr = "", cfg.ListenAddr
@@ -73,7 +82,11 @@ func StartServer(cfg ServerConfig) (*server.Server, *nats.Conn, func(), error) {
 		srv.Shutdown()
 		return nil, nil, nil, errors.New("nats server: not ready in time")
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(srv), nats.Name("ledger"), nats.MaxReconnects(-1))
+	connOpts := []nats.Option{nats.InProcessServer(srv), nats.Name("ledger"), nats.MaxReconnects(-1)}
+	if cfg.User != "" {
+		connOpts = append(connOpts, nats.UserInfo(cfg.User, cfg.Password))
+	}
+	nc, err := nats.Connect("", connOpts...)
 	if err != nil {
 		srv.Shutdown()
 		return nil, nil, nil, fmt.Errorf("connect to embedded nats: %w", err)

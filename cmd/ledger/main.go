@@ -16,8 +16,9 @@ import (
 const usage = `ledger: an event-sourced double-entry ledger on NATS JetStream
 
 Usage:
-  ledger serve [flags]    run NATS (embedded), the processor, the projections and the HTTP API
-  ledger version          print the version
+  ledger serve [flags]         run NATS (embedded), the processor, the projections and the HTTP API
+  ledger token create [flags]  mint a bearer token signed with the data directory's key
+  ledger version               print the version
 
 Run 'ledger <command> -h' for a command's flags.
 `
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stderr)
+	case "token":
+		return token(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ledger", version)
 		return nil

@@ -61,10 +61,11 @@ func freeAddr(t *testing.T) string {
 
 // proc is a running `ledger serve`.
 type proc struct {
-	cmd    *exec.Cmd
-	url    string
-	stderr *syncBuffer
-	done   chan error
+	cmd     *exec.Cmd
+	url     string
+	dataDir string
+	stderr  *syncBuffer
+	done    chan error
 }
 
 type syncBuffer struct {
@@ -113,7 +114,8 @@ func launch(t *testing.T, dataDir string, extra ...string) *proc {
 	addr := freeAddr(t)
 	args := append([]string{"serve", "--data-dir", dataDir, "--http-addr", addr}, extra...)
 	cmd := exec.Command(ledgerBinary(t), args...)
-	p := &proc{cmd: cmd, url: "http://" + addr, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Env = append(os.Environ(), "LEDGER_ADMIN_TOKEN="+testAdminToken)
+	p := &proc{cmd: cmd, url: "http://" + addr, dataDir: dataDir, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -140,6 +142,9 @@ func (p *proc) wait(t *testing.T, timeout time.Duration) error {
 	}
 }
 
+// testAdminToken is the static admin token the child processes accept.
+const testAdminToken = "process-test-admin-token"
+
 type apiClient struct {
 	url string
 	hc  *http.Client
@@ -164,6 +169,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body any, out a
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, err
@@ -223,7 +229,14 @@ func TestNATSListenerExposesAProtectedJournal(t *testing.T) {
 	c := newClient(p.url)
 	c.must(t, http.MethodPost, "/v1/assets", map[string]any{"code": "USD", "scale": 2}, http.StatusCreated)
 
-	nc, err := nats.Connect("nats://" + natsAddr)
+	if _, err := nats.Connect("nats://" + natsAddr); err == nil {
+		t.Fatal("the NATS listener accepted a client without credentials")
+	}
+	password, err := os.ReadFile(filepath.Join(p.dataDir, "auth", "nats.password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect("nats://"+natsAddr, nats.UserInfo("ledger", strings.TrimSpace(string(password))))
 	if err != nil {
 		t.Fatalf("connect to the ledger's NATS listener: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"time"
 
@@ -42,8 +43,20 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.node.Ledger, "ledger", envOr("LEDGER_NAME", "default"), "ledger name: prefixes streams and subjects (env LEDGER_NAME)")
 	fs.BoolVar(&c.node.SyncAlways, "sync-always", envOr("LEDGER_SYNC_ALWAYS", "") == "true", "fsync every journal write before acknowledging it (env LEDGER_SYNC_ALWAYS=true)")
 	fs.DurationVar(&c.node.SyncTimeout, "sync-timeout", api.DefaultSyncTimeout, "how long a synchronous request waits for its outcome before answering 202")
+	fs.StringVar(&c.node.KeyFile, "jwt-key-file", envOr("LEDGER_JWT_KEY_FILE", ""), "HS256 token signing key (hex); default <data-dir>/auth/hs256.key, generated if missing (env LEDGER_JWT_KEY_FILE)")
+	rsaFile := fs.String("jwt-rsa-public-key", envOr("LEDGER_JWT_RSA_PUBLIC_KEY", ""), "also accept RS256 tokens signed for this PEM public key (env LEDGER_JWT_RSA_PUBLIC_KEY)")
+	fs.StringVar(&c.node.JWKSURL, "jwks-url", envOr("LEDGER_JWKS_URL", ""), "also accept RS256 tokens whose key is in this JWKS (env LEDGER_JWKS_URL)")
+	fs.Float64Var(&c.node.RateLimit, "rate-limit", 1000, "requests per second allowed to each non-admin token (bursts of twice that); 0 disables")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	c.node.AdminToken = os.Getenv("LEDGER_ADMIN_TOKEN")
+	if *rsaFile != "" {
+		pem, err := os.ReadFile(*rsaFile)
+		if err != nil {
+			return c, fmt.Errorf("RS256 public key: %w", err)
+		}
+		c.node.RSAPublicKeyPEM = pem
 	}
 	if !ledgerNameRE.MatchString(c.node.Ledger) {
 		return c, fmt.Errorf("ledger name %q: use 1-32 of a-z 0-9 _ -", c.node.Ledger)
@@ -61,6 +74,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	n, err := node.Start(ctx, cfg.node)
 	if err != nil {
 		return err
+	}
+	if n.KeyCreated {
+		log.Warn("authentication is on: generated a token signing key at "+n.KeyFile+
+			"; mint an admin token with: ledger token create --data-dir "+cfg.node.DataDir+" --sub admin --scope admin", "key_file", n.KeyFile)
 	}
 	ln, err := net.Listen("tcp", cfg.httpAddr)
 	if err != nil {

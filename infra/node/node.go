@@ -18,6 +18,7 @@ import (
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/auth"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -29,6 +30,14 @@ type Config struct {
 	SyncAlways  bool
 	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
 	Logger      *slog.Logger
+
+	// Authentication. With nothing configured, an HS256 signing key is
+	// generated in the data directory at first start (see KeyCreated).
+	AdminToken      string  // a static admin bearer token (LEDGER_ADMIN_TOKEN)
+	KeyFile         string  // HS256 key file; auth.DefaultKeyFile(DataDir) when empty
+	RSAPublicKeyPEM []byte  // optional RS256 verification key
+	JWKSURL         string  // optional JWKS endpoint
+	RateLimit       float64 // requests per second per non-admin token; 0: unlimited
 }
 
 // ReadModelFile is the read models' file name inside the data directory.
@@ -44,6 +53,11 @@ type Node struct {
 	JS      jetstream.JetStream
 	Names   infra.Names
 	Store   *projections.Store
+
+	// KeyCreated is true when Start generated the token signing key, at
+	// KeyFile: the operator needs to be told how to mint a token.
+	KeyCreated bool
+	KeyFile    string
 
 	proc      *commands.Processor
 	projector *projections.Projector
@@ -75,7 +89,19 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.cleanups = append(n.cleanups, release)
-	_, nc, stopNATS, err := infra.StartServer(infra.ServerConfig{DataDir: cfg.DataDir, ListenAddr: cfg.NATSListen, SyncAlways: cfg.SyncAlways})
+	authn, err := n.authenticator(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	serverCfg := infra.ServerConfig{DataDir: cfg.DataDir, ListenAddr: cfg.NATSListen, SyncAlways: cfg.SyncAlways}
+	if cfg.NATSListen != "" {
+		pw, _, err := auth.LoadOrCreateSecret(auth.NATSPasswordFile(cfg.DataDir))
+		if err != nil {
+			return nil, err
+		}
+		serverCfg.User, serverCfg.Password = auth.NATSUser, pw
+	}
+	_, nc, stopNATS, err := infra.StartServer(serverCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +132,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		IsNoAnswer:  func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
 		IsFull:      func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
 		Ready:       n.Ready,
+		Auth:        authn,
+		RateLimit:   cfg.RateLimit,
 		Logger:      cfg.Logger,
 	}, submitter, n.Store)
 
@@ -128,6 +156,36 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}()
 	return n, nil
+}
+
+// authenticator builds the token checks: the static admin token if set,
+// then JWTs signed with the HS256 key (created if missing), an RS256 key
+// or a JWKS endpoint.
+func (n *Node) authenticator(ctx context.Context, cfg Config) (api.Authenticator, error) {
+	n.KeyFile = cfg.KeyFile
+	if n.KeyFile == "" {
+		n.KeyFile = auth.DefaultKeyFile(cfg.DataDir)
+	}
+	key, created, err := auth.LoadOrCreateKey(n.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	n.KeyCreated = created
+	// The JWKS refresher runs until the node closes.
+	jwksCtx, stopJWKS := context.WithCancel(context.WithoutCancel(ctx))
+	n.cleanups = append(n.cleanups, stopJWKS)
+	jwtv, err := auth.NewJWTVerifier(auth.JWTConfig{
+		HS256Key: key, RS256PublicPEM: cfg.RSAPublicKeyPEM, JWKSURL: cfg.JWKSURL,
+		JWKSFetchContext: jwksCtx,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var as api.Authenticators
+	if cfg.AdminToken != "" {
+		as = append(as, api.StaticToken{Token: cfg.AdminToken, Subject: "admin-token"})
+	}
+	return append(as, jwtv), nil
 }
 
 // Failed delivers an error if the processor or the projector stops while

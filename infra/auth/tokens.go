@@ -1,0 +1,217 @@
+// Package auth implements api.Authenticator with JWTs and keeps the
+// secrets of a data directory: the token signing key and the NATS
+// listener's password.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/nats-ledger/ledger/api"
+)
+
+// TokenIssuer is the iss claim of the tokens ledger token create mints.
+const TokenIssuer = "ledger"
+
+// hs256KeyBytes is the size of a generated signing key: 256 bits, as
+// HS256 wants.
+const hs256KeyBytes = 32
+
+// clockSkewLeeway tolerates clocks slightly apart when checking exp/nbf.
+const clockSkewLeeway = 30 * time.Second
+
+// AuthDir is the data directory's folder for secrets.
+func AuthDir(dataDir string) string { return filepath.Join(dataDir, "auth") }
+
+// DefaultKeyFile is where the HS256 signing key lives unless configured.
+func DefaultKeyFile(dataDir string) string { return filepath.Join(AuthDir(dataDir), "hs256.key") }
+
+// LoadOrCreateKey reads the HS256 key at path (hex), creating a random one
+// with owner-only permissions if the file does not exist. created says
+// whether it did.
+func LoadOrCreateKey(path string) (key []byte, created bool, err error) {
+	if _, created, err = LoadOrCreateSecret(path); err != nil {
+		return nil, false, err
+	}
+	key, err = LoadKey(path)
+	return key, created, err
+}
+
+// LoadOrCreateSecret reads the secret at path, or creates it: 32 random
+// bytes in hex, readable by the owner only.
+func LoadOrCreateSecret(path string) (secret string, created bool, err error) {
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(raw)), false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("read %s: %w", path, err)
+	}
+	b := make([]byte, hs256KeyBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, fmt.Errorf("generate secret: %w", err)
+	}
+	secret = hex.EncodeToString(b)
+	if err := writeSecret(path, secret); err != nil {
+		return "", false, err
+	}
+	return secret, true, nil
+}
+
+// NATSPasswordFile holds the password of the NATS listener's user.
+func NATSPasswordFile(dataDir string) string { return filepath.Join(AuthDir(dataDir), "nats.password") }
+
+// NATSUser is the user name clients of the NATS listener log in as.
+const NATSUser = "ledger"
+
+// LoadKey reads an HS256 key file: hex, at least 32 bytes.
+func LoadKey(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(key) < hs256KeyBytes {
+		return nil, fmt.Errorf("signing key %s: want at least %d bytes in hex", path, hs256KeyBytes)
+	}
+	return key, nil
+}
+
+// writeSecret creates path (and its folder) readable by the owner only; it
+// refuses to overwrite an existing file.
+func writeSecret(path, content string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(content + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// claims are the JWT claims the ledger reads: the registered ones plus
+// "scope", a space-separated list as in OAuth 2.0.
+type claims struct {
+	Scope string `json:"scope"`
+	jwt.RegisteredClaims
+}
+
+// JWTVerifier accepts JWTs signed with an HS256 key, an RS256 public key,
+// or a key from a JWKS URL, each optional. Every token must carry sub and
+// exp.
+type JWTVerifier struct {
+	hsKey   []byte
+	rsaKey  *rsa.PublicKey
+	jwks    keyfunc.Keyfunc
+	methods []string
+}
+
+var _ api.Authenticator = (*JWTVerifier)(nil)
+
+// JWTConfig selects the keys a JWTVerifier trusts.
+type JWTConfig struct {
+	HS256Key         []byte
+	RS256PublicPEM   []byte // PEM public key
+	JWKSURL          string // fetched and refreshed in the background until ctx ends
+	JWKSFetchContext context.Context
+}
+
+// NewJWTVerifier returns a verifier for the configured keys.
+func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
+	v := &JWTVerifier{hsKey: cfg.HS256Key}
+	if len(cfg.HS256Key) > 0 {
+		v.methods = append(v.methods, jwt.SigningMethodHS256.Alg())
+	}
+	if len(cfg.RS256PublicPEM) > 0 {
+		k, err := jwt.ParseRSAPublicKeyFromPEM(cfg.RS256PublicPEM)
+		if err != nil {
+			return nil, fmt.Errorf("RS256 public key: %w", err)
+		}
+		v.rsaKey = k
+	}
+	if cfg.JWKSURL != "" {
+		ctx := cfg.JWKSFetchContext
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		k, err := keyfunc.NewDefaultCtx(ctx, []string{cfg.JWKSURL})
+		if err != nil {
+			return nil, fmt.Errorf("JWKS %s: %w", cfg.JWKSURL, err)
+		}
+		v.jwks = k
+	}
+	if v.rsaKey != nil || v.jwks != nil {
+		v.methods = append(v.methods, jwt.SigningMethodRS256.Alg())
+	}
+	if len(v.methods) == 0 {
+		return nil, errors.New("no token keys configured")
+	}
+	return v, nil
+}
+
+// Authenticate verifies the signature, algorithm, expiry and subject.
+func (v *JWTVerifier) Authenticate(_ context.Context, token string) (api.Principal, error) {
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c, v.key,
+		jwt.WithValidMethods(v.methods), jwt.WithExpirationRequired(), jwt.WithLeeway(clockSkewLeeway))
+	if err != nil {
+		return api.Principal{}, fmt.Errorf("%w: %v", api.ErrInvalidToken, err)
+	}
+	if c.Subject == "" {
+		return api.Principal{}, fmt.Errorf("%w: no subject", api.ErrInvalidToken)
+	}
+	return api.Principal{Subject: c.Subject, Scopes: strings.Fields(c.Scope)}, nil
+}
+
+func (v *JWTVerifier) key(t *jwt.Token) (any, error) {
+	switch t.Method.Alg() {
+	case jwt.SigningMethodHS256.Alg():
+		return v.hsKey, nil
+	case jwt.SigningMethodRS256.Alg():
+		if v.jwks != nil {
+			if _, hasKid := t.Header["kid"]; hasKid || v.rsaKey == nil {
+				return v.jwks.Keyfunc(t)
+			}
+		}
+		if v.rsaKey != nil {
+			return v.rsaKey, nil
+		}
+	}
+	return nil, fmt.Errorf("unexpected signing method %s", t.Method.Alg())
+}
+
+// MintToken signs an HS256 token for sub with the scopes, valid for ttl.
+func MintToken(key []byte, sub string, scopes []string, ttl time.Duration, now time.Time) (string, error) {
+	if sub == "" {
+		return "", errors.New("a token needs a subject")
+	}
+	if ttl <= 0 {
+		return "", errors.New("a token needs a positive lifetime")
+	}
+	c := claims{
+		Scope: strings.Join(scopes, " "),
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    TokenIssuer,
+			Subject:   sub,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+		},
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
+}
