@@ -63,6 +63,14 @@ func e2eStartWith(t *testing.T, cfg node.Config) *e2eLedger {
 	cfg.DataDir = t.TempDir()
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.AdminToken = e2eAdminToken
+	// Generous waits: these tests check outcomes, not latency, and CI
+	// machines are small and busy. Timeouts are tested on their own.
+	if cfg.SyncTimeout == 0 {
+		cfg.SyncTimeout = e2eClientWait / 2
+	}
+	if cfg.ReadWait == 0 {
+		cfg.ReadWait = e2eClientWait / 2
+	}
 	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start node: %v", err)

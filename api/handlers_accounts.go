@@ -78,12 +78,12 @@ func (s *Server) createAccount(c echo.Context) error {
 	return respond(c, status, v)
 }
 
-// readWait bounds how long a handler waits for the read model to apply a
-// sequence the processor has just appended.
-const readWait = 2 * time.Second
+// defaultReadWait bounds how long a handler waits for the read model to
+// apply a sequence the processor has just appended.
+const defaultReadWait = 2 * time.Second
 
 func (s *Server) waitRead(ctx context.Context, seq uint64) error {
-	ctx, cancel := context.WithTimeout(ctx, readWait)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadWait)
 	defer cancel()
 	return s.read.WaitSeq(ctx, seq)
 }

@@ -316,6 +316,22 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 			}
 		}
 	}
+	// A batch answers 200 with a problem per item: x-item-codes names the
+	// codes those may carry.
+	for k, op := range oaOperations(t, doc) {
+		responses, _ := op["responses"].(map[string]any)
+		for status, r := range responses {
+			rm, _ := r.(map[string]any)
+			items, _ := rm["x-item-codes"].([]any)
+			for _, c := range items {
+				code := domain.Code(fmt.Sprint(c))
+				if _, ok := table[code]; !ok {
+					t.Errorf("%s %s: item code %s is not in x-error-codes", k, status, code)
+				}
+				named[code] = true
+			}
+		}
+	}
 	for code := range table {
 		if !named[code] {
 			t.Errorf("code %s is in x-error-codes but no response names it", code)

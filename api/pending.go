@@ -16,7 +16,7 @@ type pendingSet struct {
 	mu    sync.Mutex
 	max   int
 	ids   map[string]string // id -> subject
-	order []string // ring of insertion order
+	order []string          // ring of insertion order
 	next  int
 }
 

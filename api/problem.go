@@ -36,6 +36,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeInsufficientFunds:   http.StatusUnprocessableEntity,
 	domain.CodeAssetMismatch:       http.StatusUnprocessableEntity,
 	domain.CodeBalanceOverflow:     http.StatusUnprocessableEntity,
+	domain.CodeBatchAborted:        http.StatusUnprocessableEntity,
 	domain.CodeIdempotencyConflict: http.StatusConflict,
 	domain.CodeAssetConflict:       http.StatusConflict,
 	domain.CodeAccountConflict:     http.StatusConflict,

@@ -46,6 +46,9 @@ type Config struct {
 	// SyncTimeout bounds how long a synchronous request waits for the
 	// processor's outcome before answering 202 with a Location.
 	SyncTimeout time.Duration
+	// ReadWait bounds how long an answer waits for the read model to apply
+	// the decision it reports, so that reads see writes (default 2 s).
+	ReadWait time.Duration
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
 	// IsNoAnswer and IsFull classify Submitter errors.
@@ -89,6 +92,9 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	if cfg.SyncTimeout <= 0 {
 		cfg.SyncTimeout = DefaultSyncTimeout
 	}
+	if cfg.ReadWait <= 0 {
+		cfg.ReadWait = defaultReadWait
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -100,7 +106,6 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.Recover())
-	e.Use(bodyLimit(cfg.MaxBodyBytes))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -111,7 +116,7 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	// wrong method 405 rather than a group catch-all.
 	v1 := e.Group("/v1")
 	protect := func(scope string) []echo.MiddlewareFunc {
-		return []echo.MiddlewareFunc{s.authenticate, requireScope(scope)}
+		return []echo.MiddlewareFunc{bodyLimit(cfg.MaxBodyBytes), s.authenticate, requireScope(scope)}
 	}
 	v1.POST("/assets", s.createAsset, protect(ScopeAssetsWrite)...)
 	v1.POST("/accounts", s.createAccount, protect(ScopeAccountsWrite)...)
@@ -119,6 +124,7 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	v1.GET("/accounts/:id/entries", s.listEntries, protect(ScopeAccountsRead)...)
 	v1.GET("/accounts/:id/balance", s.getBalance, protect(ScopeAccountsRead)...)
 	v1.POST("/transfers", s.createTransfer, protect(ScopeTransfersWrite)...)
+	v1.POST("/transfers/batch", s.createBatch, bodyLimit(MaxBatchBodyBytes), s.authenticate, requireScope(ScopeTransfersWrite))
 	v1.GET("/transfers", s.listTransfers, protect(ScopeTransfersRead)...)
 	v1.GET("/transfers/:id", s.getTransfer, protect(ScopeTransfersRead)...)
 	return e

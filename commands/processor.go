@@ -226,6 +226,15 @@ func (p *Processor) process(msgs []CommandMessage) error {
 			continue
 		}
 		a := answer{subject: env.Reply, reply: Reply{ID: env.ID, Results: make([]Result, 0, len(env.Items))}}
+		// An atomic envelope some of whose items are in the journal was
+		// cut short by a crash mid-append; it had passed as a whole, so its
+		// remaining items are decided one by one, in order, from the same
+		// state, and pass the same way.
+		if env.Atomic && !p.state.Decided(domain.CommandRef{Seq: m.Seq, Item: 0}) {
+			events = p.decideAtomic(m.Seq, env, &a, now, events)
+			answers = append(answers, a)
+			continue
+		}
 		for i, it := range env.Items {
 			ref := domain.CommandRef{Seq: m.Seq, Item: i}
 			if p.state.Decided(ref) {
@@ -273,6 +282,21 @@ func (p *Processor) process(msgs []CommandMessage) error {
 		}
 	}
 	return nil
+}
+
+// decideAtomic decides an all-or-nothing envelope.
+func (p *Processor) decideAtomic(seq uint64, env *Envelope, a *answer, now time.Time, events []*domain.Event) []*domain.Event {
+	cmds := make([]domain.Command, len(env.Items))
+	for i, it := range env.Items {
+		cmds[i] = it.command(domain.CommandRef{Seq: seq, Item: i})
+	}
+	for _, d := range p.state.DecideAtomic(cmds, now) {
+		if d.Event != nil {
+			events = append(events, d.Event)
+		}
+		a.reply.Results = append(a.reply.Results, resultOf(d))
+	}
+	return events
 }
 
 // EncodeRecords chains events after prev and packs them into journal

@@ -38,7 +38,7 @@ func start(t *testing.T, srv *natstest.Server, wrap func(commands.CommandSource)
 		source = wrap(source)
 	}
 	proc := commands.New(infra.NewJournal(srv.JS, srv.Names), source, infra.NewNotifier(srv.NC), commands.Config{Logger: quiet})
-	sub, err := infra.NewSubmitter(srv.NC, srv.JS, srv.Names)
+	sub, err := infra.NewSubmitter(srv.NC, srv.JS, srv.Names, infra.GroupCommit{})
 	if err != nil {
 		t.Fatal(err)
 	}

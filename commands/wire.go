@@ -22,7 +22,13 @@ type Envelope struct {
 	Version int    `json:"v"`
 	ID      string `json:"id"`
 	Reply   string `json:"reply,omitempty"`
-	Items   []Item `json:"items"`
+	// Atomic asks for all of Items (transfers only) to be posted, or none.
+	Atomic bool   `json:"atomic,omitempty"`
+	Items  []Item `json:"items"`
+	// Groups, when set, are the item counts of the requests coalesced into
+	// this envelope, in order; the reply is split along them. Informative
+	// only: the processor answers item by item either way.
+	Groups []int `json:"groups,omitempty"`
 }
 
 // Item is one request: exactly one of Asset, Account and Transfer is set.

@@ -31,7 +31,7 @@ var Codes = []Code{
 	CodeValidationFailed, CodeInvalidAmount, CodeSameAccount,
 	CodeAccountNotFound, CodeAssetNotFound, CodeInsufficientFunds,
 	CodeAssetMismatch, CodeIdempotencyConflict, CodeAssetConflict,
-	CodeAccountConflict, CodeBalanceOverflow, CodeForbidden,
+	CodeAccountConflict, CodeBalanceOverflow, CodeForbidden, CodeBatchAborted,
 }
 
 // CodedError is an error that carries a stable Code.

@@ -17,6 +17,7 @@ type State struct {
 	assets   map[string]*assetState
 	accounts map[string]*accountState
 	posted   map[string]postedRef
+	undo     *undoLog // set while an atomic batch is being decided
 }
 
 type assetState struct {
@@ -265,6 +266,7 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	p.Entries[0] = Entry{Account: t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
 	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
 	s.posted[t.ID] = postedRef{seq: ev.Seq, fp: fingerprintOf(r.t)}
+	s.undo.post(t.ID)
 	return Decision{Outcome: Posted, Event: ev}
 }
 
@@ -291,12 +293,14 @@ func (s *State) move(r resolved) (fromBal, toBal Amount) {
 	if r.from != nil {
 		bal = &r.from.balance
 	}
+	s.undo.balance(bal)
 	*bal, _ = bal.Sub(r.amount)
 	fromBal = *bal
 	bal = &r.asset.world
 	if r.to != nil {
 		bal = &r.to.balance
 	}
+	s.undo.balance(bal)
 	*bal, _ = bal.Add(r.amount)
 	return fromBal, *bal
 }

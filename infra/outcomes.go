@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,86 +42,186 @@ const (
 	errCodeStreamMsgsExceeded = 10054 // resource limits exceeded
 )
 
+// ErrNotStored means the request was given up before it was stored: it
+// will not be decided, and retrying it is safe.
+var ErrNotStored = errors.New("request not stored")
+
+// GroupCommit bounds how single requests are coalesced into one command
+// message. Coalescing needs no artificial wait: while MaxInFlight messages
+// await JetStream's acknowledgement, new requests queue and leave together
+// in the next message.
+type GroupCommit struct {
+	MaxItems    int           // items per coalesced message (default 1,000)
+	MaxWait     time.Duration // extra wait for more requests once one is queued (default 0)
+	MaxInFlight int           // coalesced messages awaiting their ack at once (default 2)
+}
+
+func (g *GroupCommit) setDefaults() {
+	if g.MaxItems <= 0 {
+		g.MaxItems = 1_000
+	}
+	g.MaxItems = min(g.MaxItems, commands.MaxItemsPerCommand)
+	if g.MaxInFlight <= 0 {
+		g.MaxInFlight = 2
+	}
+}
+
+// Bounds of the submitter.
+const (
+	// outcomePendingMsgs bounds replies queued in the client for this
+	// instance.
+	outcomePendingMsgs = 1 << 16
+	// submitQueueMax bounds requests waiting to be coalesced; a full queue
+	// makes callers wait (and time out), which is the backpressure.
+	submitQueueMax = 1 << 16
+	// publishTimeout bounds storing one command message.
+	publishTimeout = 10 * time.Second
+	// replyWaitMax bounds how long a reply is routed after its message
+	// was stored; later replies are dropped (the callers have given up).
+	replyWaitMax = 2 * time.Minute
+)
+
 // Submitter is the API side of the command bus: it appends command
-// messages and waits for the processor's replies, which arrive on one
-// subscription per instance and are routed to the waiting request.
+// messages, coalescing concurrent single requests (group commit), and routes
+// the processor's replies, which arrive on one subscription per instance,
+// back to the waiting requests.
 type Submitter struct {
 	js    jetstream.JetStream
 	names Names
 	reply string
 	sub   *nats.Subscription
+	group GroupCommit
+
+	queue    chan *request
+	inflight chan struct{}
+	done     chan struct{}
+	wg       sync.WaitGroup
 
 	mu      sync.Mutex
-	waiters map[string]chan commands.Reply
+	waiters map[string]func(commands.Reply)
 }
 
-// outcomePendingMsgs bounds replies queued in the client for this instance.
-const outcomePendingMsgs = 1 << 16
+// request is one caller's items on their way into a command message.
+type request struct {
+	items     []commands.Item
+	wait      bool
+	state     atomic.Int32       // queued, claimed or given up
+	res       chan submitOutcome // buffered: the result, once
+	published chan struct{}      // closed once the message holding it is stored
+}
 
-// NewSubmitter subscribes to this instance's outcome subject.
-func NewSubmitter(nc *nats.Conn, js jetstream.JetStream, n Names) (*Submitter, error) {
-	s := &Submitter{js: js, names: n, reply: n.OutcomeSubject(nuid.Next()), waiters: make(map[string]chan commands.Reply)}
+const (
+	reqQueued int32 = iota
+	reqClaimed
+	reqGivenUp
+)
+
+type submitOutcome struct {
+	results []commands.Result
+	err     error
+	stored  bool
+}
+
+// NewSubmitter subscribes to this instance's outcome subject and starts
+// the group-commit loop; Close stops both.
+func NewSubmitter(nc *nats.Conn, js jetstream.JetStream, n Names, g GroupCommit) (*Submitter, error) {
+	g.setDefaults()
+	s := &Submitter{
+		js: js, names: n, reply: n.OutcomeSubject(nuid.Next()), group: g,
+		queue: make(chan *request, submitQueueMax), inflight: make(chan struct{}, g.MaxInFlight),
+		done: make(chan struct{}), waiters: make(map[string]func(commands.Reply)),
+	}
 	sub, err := nc.Subscribe(s.reply, s.route)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe outcomes: %w", err)
 	}
 	if err := sub.SetPendingLimits(outcomePendingMsgs, 256<<20); err != nil {
+		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("outcome limits: %w", err)
 	}
 	s.sub = sub
+	s.wg.Add(1)
+	go s.coalesce()
 	return s, nil
 }
 
 func (s *Submitter) route(msg *nats.Msg) {
 	var r commands.Reply
 	if err := json.Unmarshal(msg.Data, &r); err != nil {
-		return // not ours to answer; the waiter times out and answers 202
+		return // not ours to answer; the waiters time out and answer 202
 	}
 	s.mu.Lock()
-	ch := s.waiters[r.ID]
+	fn := s.waiters[r.ID]
 	delete(s.waiters, r.ID)
 	s.mu.Unlock()
-	if ch != nil {
-		ch <- r // buffered, never blocks
+	if fn != nil {
+		fn(r)
 	}
 }
 
-// Submit appends one command message carrying items. With wait, it blocks
-// for the processor's reply until ctx ends and returns ErrNoAnswer then;
-// without, it returns once JetStream has stored the command.
+// Submit appends items. A single item joins the group commit; several go
+// in one message of their own. With wait, Submit blocks for the processor's
+// results until ctx ends, then returns ErrNoAnswer if the items were stored
+// (they will be decided) or ErrNotStored if they were not; without, it
+// returns once JetStream has stored them.
 func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool) ([]commands.Result, error) {
-	env := commands.Envelope{Version: commands.WireVersion, ID: nuid.Next(), Items: items}
-	var ch chan commands.Reply
+	if len(items) != 1 {
+		return s.SubmitEnvelope(ctx, items, false, wait)
+	}
+	req := &request{items: items, wait: wait, res: make(chan submitOutcome, 1), published: make(chan struct{})}
+	select {
+	case s.queue <- req:
+	case <-ctx.Done():
+		return nil, ErrNotStored
+	case <-s.done:
+		return nil, ErrNotStored
+	}
+	select {
+	case out := <-req.res:
+		return out.results, out.err
+	case <-ctx.Done():
+	}
+	if req.state.CompareAndSwap(reqQueued, reqGivenUp) {
+		return nil, ErrNotStored // the coalescer will skip it
+	}
+	// Claimed: it is being stored or was; say which once that is known.
+	t := time.NewTimer(publishTimeout)
+	defer t.Stop()
+	select {
+	case out := <-req.res:
+		if out.err != nil && !out.stored {
+			return nil, out.err
+		}
+		if out.results != nil {
+			return out.results, nil
+		}
+	case <-req.published:
+	case <-t.C:
+	}
+	return nil, ErrNoAnswer
+}
+
+// SubmitEnvelope appends items as one command message of their own,
+// all-or-nothing when atomic, and waits like Submit.
+func (s *Submitter) SubmitEnvelope(ctx context.Context, items []commands.Item, atomic, wait bool) ([]commands.Result, error) {
+	env := commands.Envelope{Version: commands.WireVersion, ID: nuid.Next(), Atomic: atomic, Items: items}
+	res := make(chan commands.Reply, 1)
 	if wait {
 		env.Reply = s.reply
-		ch = make(chan commands.Reply, 1)
-		s.mu.Lock()
-		s.waiters[env.ID] = ch
-		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			delete(s.waiters, env.ID)
-			s.mu.Unlock()
-		}()
+		s.await(env.ID, func(r commands.Reply) { res <- r })
+		defer s.forget(env.ID)
 	}
-	data, err := json.Marshal(env)
+	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	err := s.publish(pubCtx, &env)
+	cancel()
 	if err != nil {
-		return nil, fmt.Errorf("encode command: %w", err)
-	}
-	msg := nats.NewMsg(s.names.CommandsSubject)
-	msg.Data = data
-	if _, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID), jetstream.WithExpectStream(s.names.CommandsStream)); err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeStreamStoreFailed || apiErr.ErrorCode == errCodeStreamMsgsExceeded) {
-			return nil, fmt.Errorf("%w: %v", ErrCommandsFull, err)
-		}
-		return nil, fmt.Errorf("append command: %w", err)
+		return nil, err
 	}
 	if !wait {
 		return nil, nil
 	}
 	select {
-	case r := <-ch:
+	case r := <-res:
 		if len(r.Results) != len(items) {
 			return nil, fmt.Errorf("reply has %d results for %d items: %w", len(r.Results), len(items), ErrNoAnswer)
 		}
@@ -129,5 +231,162 @@ func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool
 	}
 }
 
-// Close stops receiving replies.
-func (s *Submitter) Close() error { return s.sub.Unsubscribe() }
+func (s *Submitter) await(id string, fn func(commands.Reply)) {
+	s.mu.Lock()
+	s.waiters[id] = fn
+	s.mu.Unlock()
+}
+
+func (s *Submitter) forget(id string) {
+	s.mu.Lock()
+	delete(s.waiters, id)
+	s.mu.Unlock()
+}
+
+// publish stores one command message.
+func (s *Submitter) publish(ctx context.Context, env *commands.Envelope) error {
+	data, err := json.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("encode command: %w", err)
+	}
+	msg := nats.NewMsg(s.names.CommandsSubject)
+	msg.Data = data
+	if _, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID), jetstream.WithExpectStream(s.names.CommandsStream)); err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeStreamStoreFailed || apiErr.ErrorCode == errCodeStreamMsgsExceeded) {
+			return fmt.Errorf("%w: %v", ErrCommandsFull, err)
+		}
+		return fmt.Errorf("append command: %w", err)
+	}
+	return nil
+}
+
+// coalesce is the group-commit loop: it takes the first queued request,
+// waits for a free in-flight slot (while more requests queue), then packs
+// everything queued, up to MaxItems, into one message.
+func (s *Submitter) coalesce() {
+	defer s.wg.Done()
+	for {
+		var first *request
+		select {
+		case first = <-s.queue:
+		case <-s.done:
+			return
+		}
+		select {
+		case s.inflight <- struct{}{}:
+		case <-s.done:
+			first.res <- submitOutcome{err: ErrNotStored}
+			return
+		}
+		batch := []*request{first}
+		n := len(first.items)
+		var timeout <-chan time.Time
+		if s.group.MaxWait > 0 {
+			timeout = time.After(s.group.MaxWait)
+		}
+	fill:
+		for n < s.group.MaxItems {
+			select {
+			case r := <-s.queue:
+				batch = append(batch, r)
+				n += len(r.items)
+				continue
+			default:
+			}
+			if timeout == nil {
+				break
+			}
+			select {
+			case r := <-s.queue:
+				batch = append(batch, r)
+				n += len(r.items)
+			case <-timeout:
+				break fill
+			}
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-s.inflight }()
+			s.send(batch)
+		}()
+	}
+}
+
+// send stores the claimed requests of batch as one message and routes the
+// reply back to each.
+func (s *Submitter) send(batch []*request) {
+	live := batch[:0]
+	for _, r := range batch {
+		if r.state.CompareAndSwap(reqQueued, reqClaimed) {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	env := commands.Envelope{Version: commands.WireVersion, ID: nuid.Next(), Groups: make([]int, len(live))}
+	waiting := false
+	for i, r := range live {
+		env.Items = append(env.Items, r.items...)
+		env.Groups[i] = len(r.items)
+		waiting = waiting || r.wait
+	}
+	if waiting {
+		env.Reply = s.reply
+		s.await(env.ID, func(rep commands.Reply) { deliver(live, rep) })
+		time.AfterFunc(replyWaitMax, func() { s.forget(env.ID) })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	err := s.publish(ctx, &env)
+	cancel()
+	if err != nil {
+		s.forget(env.ID)
+	}
+	for _, r := range live {
+		switch {
+		case err != nil:
+			r.res <- submitOutcome{err: err}
+			continue
+		case !r.wait:
+			r.res <- submitOutcome{stored: true}
+		}
+		close(r.published)
+	}
+}
+
+// deliver splits a reply along the requests it answers.
+func deliver(live []*request, rep commands.Reply) {
+	off := 0
+	for _, r := range live {
+		n := len(r.items)
+		if !r.wait {
+			off += n
+			continue
+		}
+		if off+n > len(rep.Results) {
+			r.res <- submitOutcome{err: fmt.Errorf("reply has %d results: %w", len(rep.Results), ErrNoAnswer), stored: true}
+		} else {
+			r.res <- submitOutcome{results: rep.Results[off : off+n], stored: true}
+		}
+		off += n
+	}
+}
+
+// Close stops the group-commit loop and the reply subscription. Requests
+// still queued are answered ErrNotStored.
+func (s *Submitter) Close() error {
+	close(s.done)
+	s.wg.Wait()
+	for {
+		select {
+		case r := <-s.queue:
+			if r.state.CompareAndSwap(reqQueued, reqClaimed) {
+				r.res <- submitOutcome{err: ErrNotStored}
+			}
+		default:
+			return s.sub.Unsubscribe()
+		}
+	}
+}

@@ -29,6 +29,7 @@ type Config struct {
 	Ledger      string // ledger name; "default" when empty
 	SyncAlways  bool
 	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
+	ReadWait    time.Duration // how long answers wait for the read model; 2 s when zero
 	Logger      *slog.Logger
 
 	// Authentication. With nothing configured, an HS256 signing key is
@@ -38,6 +39,10 @@ type Config struct {
 	RSAPublicKeyPEM []byte  // optional RS256 verification key
 	JWKSURL         string  // optional JWKS endpoint
 	RateLimit       float64 // requests per second per non-admin token; 0: unlimited
+
+	// GroupCommit bounds how concurrent single requests are coalesced
+	// into one command message; zero values take the defaults.
+	GroupCommit infra.GroupCommit
 }
 
 // ReadModelFile is the read models' file name inside the data directory.
@@ -122,13 +127,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.cleanups = append(n.cleanups, source.Close)
 	n.proc = commands.New(infra.NewJournal(n.JS, n.Names), source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger})
 	n.projector = projections.NewProjector(n.Store, nc, n.Names, cfg.Logger)
-	submitter, err := infra.NewSubmitter(nc, n.JS, n.Names)
+	submitter, err := infra.NewSubmitter(nc, n.JS, n.Names, cfg.GroupCommit)
 	if err != nil {
 		return nil, err
 	}
 	n.cleanups = append(n.cleanups, func() { _ = submitter.Close() })
 	n.Handler = api.New(api.Config{
 		SyncTimeout: cfg.SyncTimeout,
+		ReadWait:    cfg.ReadWait,
 		IsNoAnswer:  func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
 		IsFull:      func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
 		Ready:       n.Ready,

@@ -1,0 +1,133 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// Batch limits: at most MaxBatchItems transfers in one request, and a body
+// of at most MaxBatchBodyBytes (1,000 transfers with modest metadata).
+const (
+	MaxBatchItems     = domain.MaxAtomicBatch
+	MaxBatchBodyBytes = 4 << 20
+)
+
+// EnvelopeSubmitter stores several items as one command message, all or
+// nothing when atomic. The batch endpoint needs it for atomic batches.
+type EnvelopeSubmitter interface {
+	SubmitEnvelope(ctx context.Context, items []commands.Item, atomic, wait bool) ([]commands.Result, error)
+}
+
+type batchRequest struct {
+	Transfers []transferRequest `json:"transfers"`
+	Atomic    bool              `json:"atomic"`
+}
+
+// batchResult is one item's outcome, in request order: the transfer with
+// status 201 (posted) or 200 (a replay), or a problem with its status.
+type batchResult struct {
+	Status   int                       `json:"status"`
+	Replayed bool                      `json:"replayed,omitempty"`
+	Transfer *projections.TransferView `json:"transfer,omitempty"`
+	Problem  *Problem                  `json:"problem,omitempty"`
+}
+
+type batchResponse struct {
+	Results []batchResult `json:"results"`
+}
+
+func (s *Server) createBatch(c echo.Context) error {
+	var req batchRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	if n := len(req.Transfers); n == 0 || n > MaxBatchItems {
+		return &domain.FieldError{Field: "transfers", Reason: "must hold 1 to " + strconv.Itoa(MaxBatchItems) + " transfers"}
+	}
+	actor := principalOf(c).actor()
+	results := make([]batchResult, len(req.Transfers))
+	items := make([]commands.Item, 0, len(req.Transfers))
+	index := make([]int, 0, len(req.Transfers)) // item -> position in the request
+	invalid := -1
+	for i, tr := range req.Transfers {
+		t, err := tr.transfer("")
+		if err != nil {
+			p := problemOf(err).p
+			results[i] = batchResult{Status: p.Status, Problem: &p}
+			if invalid < 0 {
+				invalid = i
+			}
+			continue
+		}
+		items = append(items, commands.Item{Actor: actor, Transfer: &t})
+		index = append(index, i)
+	}
+	if req.Atomic && invalid >= 0 {
+		// Nothing is submitted: the batch fails as a whole.
+		for _, i := range index {
+			p := problem(domain.CodeBatchAborted, "not posted: item "+strconv.Itoa(invalid)+" of the atomic batch is invalid").p
+			results[i] = batchResult{Status: p.Status, Problem: &p}
+		}
+		return respond(c, http.StatusOK, batchResponse{Results: results})
+	}
+	if len(items) == 0 {
+		return respond(c, http.StatusOK, batchResponse{Results: results})
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SyncTimeout)
+	defer cancel()
+	var rs []commands.Result
+	var err error
+	if es, ok := s.submit.(EnvelopeSubmitter); ok {
+		rs, err = es.SubmitEnvelope(ctx, items, req.Atomic, true)
+	} else if req.Atomic {
+		return problem(CodeUnavailable, "atomic batches are not available")
+	} else {
+		rs, err = s.submit.Submit(ctx, items, true)
+	}
+	if err != nil {
+		if err := s.submitError(err); !errors.Is(err, errNoAnswer) {
+			return err
+		}
+		ids := make([]string, len(items))
+		for k, it := range items {
+			ids[k] = it.Transfer.ID
+			s.pending.add(it.Transfer.ID, principalOf(c))
+		}
+		return respond(c, http.StatusAccepted, map[string]any{"status": "pending", "ids": ids})
+	}
+	var last uint64
+	for _, r := range rs {
+		last = max(last, r.Seq)
+	}
+	if last > 0 {
+		_ = s.waitRead(c.Request().Context(), last) // read your writes, as for one transfer
+	}
+	for k, r := range rs {
+		i := index[k]
+		switch r.Outcome {
+		case commands.OutcomePosted:
+			v := postedView(r.Event)
+			results[i] = batchResult{Status: http.StatusCreated, Transfer: &v}
+		case commands.OutcomeReplayed:
+			v, err := s.read.Transfer(c.Request().Context(), items[k].Transfer.ID)
+			if err != nil {
+				p := problemOf(s.readError(err, CodeTransferNotFound)).p
+				results[i] = batchResult{Status: p.Status, Problem: &p}
+				continue
+			}
+			results[i] = batchResult{Status: http.StatusOK, Replayed: true, Transfer: &v}
+		default:
+			p := problemOf(resultProblem(r)).p
+			results[i] = batchResult{Status: p.Status, Problem: &p}
+		}
+	}
+	return respond(c, http.StatusOK, batchResponse{Results: results})
+}

@@ -1,0 +1,97 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// CodeBatchAborted marks the items of an atomic batch that were not posted
+// because another item of the batch was rejected.
+const CodeBatchAborted Code = "batch_aborted"
+
+// MaxAtomicBatch bounds an atomic batch: the undo log grows with it, and a
+// batch must fit in one journal append.
+const MaxAtomicBatch = 1_000
+
+// DecideAtomic decides transfers as one unit. When every one is posted or
+// replayed, it returns their decisions like Decide would, in order. When any
+// is rejected, the state is rolled back to where it was, nothing is to be
+// journaled, the rejected items keep their reasons and every other item is
+// rejected with batch_aborted. Only transfers may be batched.
+func (s *State) DecideAtomic(cmds []Command, now time.Time) []Decision {
+	ds := make([]Decision, len(cmds))
+	if len(cmds) > MaxAtomicBatch {
+		for i := range ds {
+			ds[i] = Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "an atomic batch holds at most %d transfers", MaxAtomicBatch)}
+		}
+		return ds
+	}
+	s.undo = &undoLog{seq: s.seq, lastCmd: s.lastCmd}
+	failed := -1
+	for i, c := range cmds {
+		if c.Transfer == nil {
+			ds[i] = Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "an atomic batch holds only transfers")}
+		} else {
+			ds[i] = s.Decide(c, now)
+		}
+		if ds[i].Outcome == Rejected && failed < 0 {
+			failed = i
+		}
+	}
+	undo := s.undo
+	s.undo = nil
+	if failed < 0 {
+		return ds
+	}
+	undo.rollback(s)
+	first := ds[failed].Err
+	for i := range ds {
+		if ds[i].Outcome == Rejected {
+			ds[i].Event = nil
+			continue
+		}
+		ds[i] = Decision{Outcome: Rejected, Err: reject(CodeBatchAborted,
+			"not posted: item %d of the atomic batch was rejected (%s)", failed, first.Code())}
+	}
+	return ds
+}
+
+// undoLog records what an atomic batch changed, to put it back.
+type undoLog struct {
+	seq      uint64
+	lastCmd  CommandRef
+	balances []balanceUndo
+	posted   []string
+}
+
+type balanceUndo struct {
+	at  *Amount
+	old Amount
+}
+
+func (u *undoLog) balance(at *Amount) {
+	if u != nil {
+		u.balances = append(u.balances, balanceUndo{at: at, old: *at})
+	}
+}
+
+func (u *undoLog) post(id string) {
+	if u != nil {
+		u.posted = append(u.posted, id)
+	}
+}
+
+func (u *undoLog) rollback(s *State) {
+	for i := len(u.balances) - 1; i >= 0; i-- {
+		*u.balances[i].at = u.balances[i].old
+	}
+	for _, id := range u.posted {
+		delete(s.posted, id)
+	}
+	s.seq, s.lastCmd = u.seq, u.lastCmd
+}
+
+// String describes the log, for debugging.
+func (u *undoLog) String() string {
+	return fmt.Sprintf("undo to seq %d: %d balances, %d ids", u.seq, len(u.balances), len(u.posted))
+}
