@@ -27,12 +27,27 @@ var ErrEmptyRecord = errors.New("journal record holds no events")
 // domain.ErrInconsistent or the database's error. On any error nothing of
 // the record is applied.
 func (s *Store) ApplyRecord(ctx context.Context, position uint64, events []*domain.Event) error {
-	if len(events) == 0 {
-		return fmt.Errorf("record at position %d: %w", position, ErrEmptyRecord)
-	}
-	for i, ev := range events {
-		if ev == nil {
-			return fmt.Errorf("record at position %d: event %d is nil: %w", position, i, domain.ErrMissingPayload)
+	return s.ApplyRecords(ctx, []Record{{Position: position, Events: events}})
+}
+
+// Record is one journal record's events and its position in the journal.
+type Record struct {
+	Position uint64
+	Events   []*domain.Event
+}
+
+// ApplyRecords applies consecutive journal records in ONE transaction with
+// the checkpoint, each as ApplyRecord would: one commit for many records is
+// what lets the read models keep up with a busy journal.
+func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
+	for _, r := range recs {
+		if len(r.Events) == 0 {
+			return fmt.Errorf("record at position %d: %w", r.Position, ErrEmptyRecord)
+		}
+		for i, ev := range r.Events {
+			if ev == nil {
+				return fmt.Errorf("record at position %d: event %d is nil: %w", r.Position, i, domain.ErrMissingPayload)
+			}
 		}
 	}
 	s.writeMu.Lock()
@@ -42,27 +57,47 @@ func (s *Store) ApplyRecord(ctx context.Context, position uint64, events []*doma
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("apply record %d: %w", position, err)
+		return fmt.Errorf("apply records: %w", err)
 	}
 	defer tx.Rollback()
 	cp, err := readCheckpoint(ctx, tx)
 	if err != nil {
 		return err
 	}
-	fresh := events
-	for len(fresh) > 0 && fresh[0].Seq <= cp.Seq {
-		fresh = fresh[1:]
-	}
 	next := cp
-	next.Position = max(cp.Position, position)
-	if len(fresh) == 0 && next.Position == cp.Position {
+	a := applier{ctx: ctx, tx: tx, st: &s.stmts, balances: make(map[accountKey]balanceAfter)}
+	for _, r := range recs {
+		if err := a.record(&next, r); err != nil {
+			return err
+		}
+	}
+	if next == cp {
 		return nil // applied before: a redelivery
 	}
-	if len(fresh) > 0 && position <= cp.Position {
-		return fmt.Errorf("record at position %d brings sequence %d but position %d was applied: %w",
-			position, fresh[0].Seq, cp.Position, domain.ErrInconsistent)
+	if err := a.flush(); err != nil {
+		return fmt.Errorf("records up to %d: %w", next.Position, err)
 	}
-	a := applier{ctx: ctx, tx: tx, st: &s.stmts, balances: make(map[accountKey]balanceAfter)}
+	if _, err := a.stmt(stmtSetCheckpoint).ExecContext(ctx, int64(next.Seq), int64(next.Position)); err != nil {
+		return fmt.Errorf("records up to %d: checkpoint: %w", next.Position, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("records up to %d: commit: %w", next.Position, err)
+	}
+	s.advance(next.Seq, next.Position)
+	return nil
+}
+
+// record applies one record's new events and advances next past it.
+func (a *applier) record(next *Checkpoint, r Record) error {
+	position, fresh := r.Position, r.Events
+	for len(fresh) > 0 && fresh[0].Seq <= next.Seq {
+		fresh = fresh[1:]
+	}
+	if len(fresh) > 0 && position <= next.Position {
+		return fmt.Errorf("record at position %d brings sequence %d but position %d was applied: %w",
+			position, fresh[0].Seq, next.Position, domain.ErrInconsistent)
+	}
+	next.Position = max(next.Position, position)
 	for _, ev := range fresh {
 		if ev.Seq != next.Seq+1 {
 			return fmt.Errorf("record %d: event %d follows %d: %w", position, ev.Seq, next.Seq, domain.ErrSequenceGap)
@@ -75,16 +110,6 @@ func (s *Store) ApplyRecord(ctx context.Context, position uint64, events []*doma
 		}
 		next.Seq = ev.Seq
 	}
-	if err := a.flush(); err != nil {
-		return fmt.Errorf("record %d: %w", position, err)
-	}
-	if _, err := a.stmt(stmtSetCheckpoint).ExecContext(ctx, int64(next.Seq), int64(next.Position)); err != nil {
-		return fmt.Errorf("record %d: checkpoint: %w", position, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record %d: commit: %w", position, err)
-	}
-	s.advance(next.Seq)
 	return nil
 }
 

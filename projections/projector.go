@@ -68,7 +68,7 @@ func NewProjector(store *Store, nc *nats.Conn, names infra.Names, logger *slog.L
 }
 
 // Position returns the last journal position the store has applied.
-func (p *Projector) Position() uint64 { return p.position.Load() }
+func (p *Projector) Position() uint64 { return max(p.position.Load(), p.store.AppliedPosition()) }
 
 // Run applies the journal to the store until ctx ends, then returns nil. It
 // starts after the store's checkpoint, so a restart resumes where the last
@@ -145,15 +145,74 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 			if !ok {
 				return progressed, errSubscriptionEnded
 			}
-			if err := p.handle(ctx, m); err != nil {
-				g.close() // drop the redelivery: the next subscription starts from the checkpoint
-				m.Nack()
+			// Acks carry no meaning here (a subscription always starts
+			// after the checkpoint), so each record is acked as soon as it
+			// is decoded, which lets the next one arrive; the records that
+			// come within a short window are applied in one transaction.
+			var recs []Record
+			events := 0
+			for {
+				rec, skip, err := p.decode(m)
+				if err != nil {
+					g.close() // drop the redelivery: the next subscription starts from the checkpoint
+					m.Nack()
+					// What came before the bad record is good: keep it.
+					if len(recs) > 0 {
+						if aerr := p.apply(ctx, recs); aerr != nil {
+							return progressed, errors.Join(err, aerr)
+						}
+						progressed = true
+					}
+					return progressed, err
+				}
+				m.Ack()
+				if !skip {
+					recs = append(recs, rec)
+					events += len(rec.Events)
+				}
+				if len(recs) >= batchRecordsMax || events >= batchEventsMax {
+					break
+				}
+				if m, ok = p.next(ctx, msgs); !ok {
+					break
+				}
+			}
+			if len(recs) == 0 {
+				continue
+			}
+			if err := p.apply(ctx, recs); err != nil {
+				g.close()
 				return progressed, err
 			}
-			m.Ack()
 			progressed = true
 		}
 	}
+}
+
+// Bounds of one read-model transaction: records and events applied
+// together, and how long to wait for the next record before committing.
+const (
+	batchRecordsMax = 512
+	batchEventsMax  = 20_000
+	batchWait       = 250 * time.Microsecond
+)
+
+// next returns the next record if one arrives within batchWait.
+func (p *Projector) next(ctx context.Context, msgs <-chan *message.Message) (*message.Message, bool) {
+	select {
+	case m, ok := <-msgs:
+		return m, ok
+	default:
+	}
+	t := time.NewTimer(batchWait)
+	defer t.Stop()
+	select {
+	case m, ok := <-msgs:
+		return m, ok
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
 }
 
 // stop ends a subscription without tripping watermill-nats (see gate):
@@ -185,46 +244,50 @@ drain:
 	}
 }
 
-// handle decodes one journal record and applies it.
-func (p *Projector) handle(ctx context.Context, m *message.Message) error {
+// decode reads one journal record; skip reports a record applied before.
+func (p *Projector) decode(m *message.Message) (rec Record, skip bool, err error) {
 	md := m.Metadata
 	if e := md.Get(metaError); e != "" {
-		return fmt.Errorf("journal message %s: %s", m.UUID, e)
+		return rec, false, fmt.Errorf("journal message %s: %s", m.UUID, e)
 	}
 	pos, err1 := strconv.ParseUint(md.Get(metaPosition), 10, 64)
 	first, err2 := strconv.ParseUint(md.Get(metaFirstSeq), 10, 64)
 	last, err3 := strconv.ParseUint(md.Get(metaLastSeq), 10, 64)
 	if err := errors.Join(err1, err2, err3); err != nil || pos == 0 || first == 0 || last < first {
-		return fmt.Errorf("journal message %s: bad position or sequence headers %q %q %q: %w",
+		return rec, false, fmt.Errorf("journal message %s: bad position or sequence headers %q %q %q: %w",
 			m.UUID, md.Get(metaPosition), md.Get(metaFirstSeq), md.Get(metaLastSeq), domain.ErrMalformedEvent)
 	}
 	if last <= p.store.appliedSeq() && pos <= p.Position() {
-		return nil // a redelivery of a record applied before
+		return rec, true, nil // a redelivery of a record applied before
 	}
 	lines, err := domain.SplitRecord(m.Payload)
 	if err != nil {
-		return fmt.Errorf("journal record %d: %w", pos, err)
+		return rec, false, fmt.Errorf("journal record %d: %w", pos, err)
 	}
 	if uint64(len(lines)) != last-first+1 {
-		return fmt.Errorf("journal record %d: %d events for sequences %d-%d: %w", pos, len(lines), first, last, domain.ErrMalformedEvent)
+		return rec, false, fmt.Errorf("journal record %d: %d events for sequences %d-%d: %w", pos, len(lines), first, last, domain.ErrMalformedEvent)
 	}
 	events := make([]*domain.Event, len(lines))
 	for i, line := range lines {
 		ev, err := domain.DecodeEvent(line)
 		if err != nil {
-			return fmt.Errorf("journal record %d: %w", pos, err)
+			return rec, false, fmt.Errorf("journal record %d: %w", pos, err)
 		}
 		if ev.Seq != first+uint64(i) {
-			return fmt.Errorf("journal record %d: event %d at index %d of %d-%d: %w", pos, ev.Seq, i, first, last, domain.ErrMalformedEvent)
+			return rec, false, fmt.Errorf("journal record %d: event %d at index %d of %d-%d: %w", pos, ev.Seq, i, first, last, domain.ErrMalformedEvent)
 		}
 		events[i] = ev
 	}
-	// The record in flight finishes even when ctx ends, within applyTimeout.
+	return Record{Position: pos, Events: events}, false, nil
+}
+
+// apply writes records in one transaction and advances the position.
+func (p *Projector) apply(ctx context.Context, recs []Record) error {
+	// The batch in flight finishes even when ctx ends, within applyTimeout.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
 	defer cancel()
-	if err := p.store.ApplyRecord(actx, pos, events); err != nil {
+	if err := p.store.ApplyRecords(actx, recs); err != nil {
 		return err
 	}
-	p.position.Store(pos)
 	return nil
 }

@@ -38,10 +38,11 @@ type Store struct {
 	writeMu sync.Mutex // serialises ApplyRecord
 	stmts   writeStmts // prepared on w
 
-	mu      sync.Mutex    // guards the fields below
-	seq     uint64        // the checkpoint's Seq, as last committed
-	changed chan struct{} // closed and replaced whenever seq advances
-	closed  bool
+	mu       sync.Mutex    // guards the fields below
+	seq      uint64        // the checkpoint's Seq, as last committed
+	position uint64        // the checkpoint's Position, as last committed
+	changed  chan struct{} // closed and replaced whenever seq advances
+	closed   bool
 }
 
 // Checkpoint is how far the read model has applied the journal.
@@ -116,7 +117,7 @@ func (s *Store) init() error {
 		s.stmts.close()
 		return err
 	}
-	s.seq = cp.Seq
+	s.seq, s.position = cp.Seq, cp.Position
 	return nil
 }
 
@@ -164,15 +165,24 @@ func (s *Store) appliedSeq() uint64 {
 }
 
 // advance records a committed checkpoint and wakes WaitSeq callers.
-func (s *Store) advance(seq uint64) {
+func (s *Store) advance(seq, position uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.position = max(s.position, position)
 	if seq <= s.seq || s.closed {
 		return
 	}
 	s.seq = seq
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// AppliedPosition returns the journal position of the last commit: updated
+// with the sequence, before WaitSeq's waiters wake.
+func (s *Store) AppliedPosition() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.position
 }
 
 // WaitSeq returns nil once the read model has applied ledger sequence seq,

@@ -29,8 +29,9 @@ const (
 var ledgerNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
 type serveConfig struct {
-	node     node.Config
-	httpAddr string
+	node      node.Config
+	httpAddr  string
+	debugAddr string
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -38,6 +39,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.node.DataDir, "data-dir", envOr("LEDGER_DATA_DIR", "./data"), "data directory: JetStream store and read models (env LEDGER_DATA_DIR)")
+	fs.StringVar(&c.debugAddr, "debug-addr", envOr("LEDGER_DEBUG_ADDR", ""), "serve Go's pprof profiles here, e.g. 127.0.0.1:6060; empty: off (env LEDGER_DEBUG_ADDR)")
 	fs.StringVar(&c.httpAddr, "http-addr", envOr("LEDGER_HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address (env LEDGER_HTTP_ADDR)")
 	fs.StringVar(&c.node.NATSListen, "nats-listen", envOr("LEDGER_NATS_LISTEN", ""), "let NATS clients (the nats CLI) connect at this address, e.g. 127.0.0.1:4222; empty: no listener (env LEDGER_NATS_LISTEN)")
 	fs.StringVar(&c.node.Ledger, "ledger", envOr("LEDGER_NAME", "default"), "ledger name: prefixes streams and subjects (env LEDGER_NAME)")
@@ -91,6 +93,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		WriteTimeout:      httpWriteTimeout,
 		IdleTimeout:       httpIdleTimeout,
 		MaxHeaderBytes:    httpMaxHeaderBytes,
+	}
+	if cfg.debugAddr != "" {
+		stopDebug, err := serveDebug(cfg.debugAddr, log)
+		if err != nil {
+			_ = n.Close()
+			return err
+		}
+		defer stopDebug()
 	}
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpSrv.Serve(ln) }()
