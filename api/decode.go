@@ -17,6 +17,11 @@ import (
 
 // decodeBody reads the request body as exactly one JSON object into v,
 // refusing unknown fields, trailing data, and a non-JSON content type.
+// Before decoding, scanBody refuses with validation_failed what
+// encoding/json would accept silently or guess at: duplicate keys, deep
+// nesting, invalid UTF-8, a top level that is not an object; and it hands a
+// bare malformed number in an amount field (+1, 00.5) to the field as text,
+// so that the handler refuses it as the malformed amount it is.
 func decodeBody(c echo.Context, v any) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -31,6 +36,10 @@ func decodeBody(c echo.Context, v any) error {
 			return problem(CodePayloadTooLarge, "request body exceeds the limit of "+formatBytes(mbe.Limit))
 		}
 		return problem(domain.CodeValidationFailed, "could not read the request body")
+	}
+	body, err = scanBody(body, shapeOf(v))
+	if err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -55,7 +64,9 @@ func jsonErrorText(err error) string {
 }
 
 // amountField accepts an amount as a JSON string or a JSON number and keeps
-// its exact decimal text: numbers are never read through a float.
+// its exact decimal text: numbers are never read through a float. A bare
+// token that is not a JSON number (+1, 00.5, NaN) reaches it quoted by
+// scanBody, so its text is refused by the handler's amount check.
 type amountField struct {
 	text string
 	set  bool

@@ -1,0 +1,614 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// maxBodyDepth bounds how deeply a request body may nest objects and
+// arrays, the body itself being level 1. Requests nest two levels (the body
+// and its metadata); 16 leaves room to grow, while a hostile 64 KiB of '['
+// is refused at its 17th byte instead of costing the recursive scanner and
+// encoding/json (which allows 10,000 levels) tens of thousands of frames.
+const maxBodyDepth = 16
+
+// maxKeyShown bounds how much of a key a problem detail repeats back.
+const maxKeyShown = 64
+
+// bodyShape is what scanBody needs to know about the Go value a JSON value
+// decodes into. A nil shape is a value of any other kind: its keys, if it
+// is an object, are compared exactly.
+type bodyShape struct {
+	// fold: the object's keys name struct fields, which encoding/json
+	// matches case-insensitively, so "Amount" and "amount" are one key.
+	fold bool
+	// fields are the struct's fields by folded JSON name.
+	fields map[string]*bodyShape
+	// elem is the shape of a slice's or a map's elements.
+	elem *bodyShape
+	// amount: the value is an amountField.
+	amount bool
+}
+
+// bodyShapes caches shapeOf by type: request types are few and fixed.
+var bodyShapes sync.Map // reflect.Type -> *bodyShape
+
+var (
+	amountFieldType = reflect.TypeFor[amountField]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
+
+// shapeOf describes the type v points to.
+func shapeOf(v any) *bodyShape {
+	t := reflect.TypeOf(v)
+	if sh, ok := bodyShapes.Load(t); ok {
+		return sh.(*bodyShape)
+	}
+	sh := shapeOfType(t, map[reflect.Type]*bodyShape{})
+	bodyShapes.Store(t, sh)
+	return sh
+}
+
+// shapeOfType builds t's shape; seen holds the shapes under construction,
+// so that a recursive type ends.
+func shapeOfType(t reflect.Type, seen map[reflect.Type]*bodyShape) *bodyShape {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return nil
+	}
+	if sh, ok := seen[t]; ok {
+		return sh
+	}
+	switch {
+	case t == amountFieldType:
+		return &bodyShape{amount: true}
+	case reflect.PointerTo(t).Implements(unmarshalerType):
+		return nil // decodes itself from the raw bytes
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map:
+		sh := &bodyShape{}
+		seen[t] = sh
+		sh.elem = shapeOfType(t.Elem(), seen)
+		return sh
+	case t.Kind() == reflect.Struct:
+		sh := &bodyShape{fold: true, fields: map[string]*bodyShape{}}
+		seen[t] = sh
+		addFields(sh, t, seen)
+		return sh
+	}
+	return nil
+}
+
+// addFields adds the JSON fields of struct t to sh, those of embedded
+// structs included, as encoding/json promotes them.
+func addFields(sh *bodyShape, t reflect.Type, seen map[reflect.Type]*bodyShape) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+			addFields(sh, ft, seen)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		sh.fields[foldKey(name)] = shapeOfType(f.Type, seen)
+	}
+}
+
+// scanBody checks a request body in one pass before encoding/json decodes
+// it, and refuses with validation_failed what encoding/json would accept
+// silently or guess at:
+//
+//   - bytes that are not valid UTF-8, and \u escapes of unpaired UTF-16
+//     surrogates (encoding/json turns both into U+FFFD);
+//   - a byte order mark, and anything but a JSON object at the top level
+//     (encoding/json decodes null into a struct as a no-op);
+//   - a key that appears twice in one object, at any depth (encoding/json
+//     keeps the last); keys of an object that decodes into a struct are
+//     compared as encoding/json matches them to fields, ignoring case,
+//     keys of a map exactly (shape says which is which);
+//   - nesting deeper than maxBodyDepth;
+//   - any other JSON syntax error, and data after the object.
+//
+// A bare token that is not a JSON number in an amountField ("amount": +1,
+// 00.5, .5, NaN) is not a syntax error but a malformed amount: the returned
+// body has it quoted, so the field receives its literal text and the
+// handler refuses it exactly as it refuses the same literal in quotes
+// (invalid_amount for a transfer). No such literal is a plain decimal, so
+// quoting never makes a body acceptable. Otherwise body is returned as is.
+func scanBody(body []byte, shape *bodyShape) ([]byte, error) {
+	if !utf8.Valid(body) {
+		return nil, problem(domain.CodeValidationFailed,
+			fmt.Sprintf("the body is not valid UTF-8 (byte %d)", invalidUTF8At(body)))
+	}
+	if bytes.HasPrefix(body, []byte("\uFEFF")) {
+		return nil, problem(domain.CodeValidationFailed, "the body starts with a byte order mark; send JSON without one")
+	}
+	s := bodyScanner{data: body}
+	s.ws()
+	if s.pos == len(body) {
+		return nil, problem(domain.CodeValidationFailed, "malformed JSON body: empty body")
+	}
+	if c := body[s.pos]; c != '{' {
+		if kind := jsonKind(c); kind != "" {
+			return nil, problem(domain.CodeValidationFailed, "the body must be a JSON object, not "+kind)
+		}
+		return nil, s.unexpected("looking for the body's opening '{'")
+	}
+	if err := s.object(1, "", shape); err != nil {
+		return nil, err
+	}
+	s.ws()
+	if s.pos != len(body) {
+		return nil, problem(domain.CodeValidationFailed, "malformed JSON body: data after the object")
+	}
+	if len(s.bare) == 0 {
+		return body, nil
+	}
+	out := make([]byte, 0, len(body)+2*len(s.bare))
+	last := 0
+	for _, sp := range s.bare {
+		out = append(out, body[last:sp[0]]...)
+		out = append(out, '"')
+		out = append(out, body[sp[0]:sp[1]]...) // [0-9A-Za-z+-._]: nothing to escape
+		out = append(out, '"')
+		last = sp[1]
+	}
+	return append(out, body[last:]...), nil
+}
+
+// bodyScanner is a recursive-descent JSON scanner (RFC 8259) over a whole
+// body; recursion is bounded by maxBodyDepth.
+type bodyScanner struct {
+	data []byte
+	pos  int
+	bare [][2]int // spans of bare malformed amount literals, in order
+}
+
+func (s *bodyScanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the byte at pos, or 0 at the end.
+func (s *bodyScanner) peek() byte {
+	if s.pos < len(s.data) {
+		return s.data[s.pos]
+	}
+	return 0
+}
+
+// value scans one value at pos; depth is the level of the container
+// holding it, path names it for problem details, sh is its shape.
+func (s *bodyScanner) value(depth int, path string, sh *bodyShape) error {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return s.unexpected("looking for a value")
+	}
+	c := s.data[s.pos]
+	if sh != nil && sh.amount && isAmountStart(c) {
+		s.amountLiteral()
+		return nil
+	}
+	switch {
+	case c == '{':
+		return s.object(depth+1, path, sh)
+	case c == '[':
+		return s.array(depth+1, path, sh)
+	case c == '"':
+		_, err := s.str(false)
+		return err
+	case c == 't':
+		return s.word("true")
+	case c == 'f':
+		return s.word("false")
+	case c == 'n':
+		return s.word("null")
+	case c == '-' || c >= '0' && c <= '9':
+		end, ok := jsonNumberEnd(s.data, s.pos)
+		if !ok {
+			return s.unexpected("in a number")
+		}
+		s.pos = end
+		return nil
+	}
+	return s.unexpected("looking for a value")
+}
+
+func (s *bodyScanner) tooDeep(depth int) error {
+	if depth > maxBodyDepth {
+		return problem(domain.CodeValidationFailed,
+			fmt.Sprintf("the body nests objects and arrays deeper than %d levels", maxBodyDepth))
+	}
+	return nil
+}
+
+// object scans an object at pos, which holds '{', at the given level.
+func (s *bodyScanner) object(depth int, path string, sh *bodyShape) error {
+	if err := s.tooDeep(depth); err != nil {
+		return err
+	}
+	s.pos++
+	s.ws()
+	if s.peek() == '}' {
+		s.pos++
+		return nil
+	}
+	fold := sh != nil && sh.fold
+	var seen map[string]struct{}
+	for {
+		s.ws()
+		if s.peek() != '"' {
+			return s.unexpected("looking for a key")
+		}
+		key, err := s.str(true)
+		if err != nil {
+			return err
+		}
+		id := key
+		if fold {
+			id = foldKey(key)
+		}
+		if seen == nil {
+			seen = make(map[string]struct{}, 8)
+		}
+		if _, dup := seen[id]; dup {
+			return &domain.FieldError{Field: joinPath(path, key),
+				Reason: "appears more than once in the body; the ledger does not guess which one is meant"}
+		}
+		seen[id] = struct{}{}
+		s.ws()
+		if s.peek() != ':' {
+			return s.unexpected("after a key")
+		}
+		s.pos++
+		var child *bodyShape
+		switch {
+		case fold:
+			child = sh.fields[id]
+		case sh != nil:
+			child = sh.elem
+		}
+		if err := s.value(depth, joinPath(path, key), child); err != nil {
+			return err
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.unexpected("after an object value")
+		}
+	}
+}
+
+// array scans an array at pos, which holds '[', at the given level.
+func (s *bodyScanner) array(depth int, path string, sh *bodyShape) error {
+	if err := s.tooDeep(depth); err != nil {
+		return err
+	}
+	s.pos++
+	s.ws()
+	if s.peek() == ']' {
+		s.pos++
+		return nil
+	}
+	for {
+		var elem *bodyShape
+		if sh != nil {
+			elem = sh.elem
+		}
+		if err := s.value(depth, path+"[]", elem); err != nil {
+			return err
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			return nil
+		default:
+			return s.unexpected("after an array element")
+		}
+	}
+}
+
+func (s *bodyScanner) word(w string) error {
+	if !bytes.HasPrefix(s.data[s.pos:], []byte(w)) {
+		return s.unexpected("in a literal")
+	}
+	s.pos += len(w)
+	return nil
+}
+
+// str scans a string at pos, which holds '"', and returns its decoded
+// value when decode is set (keys are compared decoded: "\u0061" is "a").
+func (s *bodyScanner) str(decode bool) (string, error) {
+	s.pos++
+	var buf []byte // the decoded value so far, once an escape is seen
+	from := s.pos  // start of the bytes not yet copied into buf
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			raw := s.data[from:s.pos]
+			s.pos++
+			if !decode {
+				return "", nil
+			}
+			if buf == nil {
+				return string(raw), nil
+			}
+			return string(append(buf, raw...)), nil
+		case c == '\\':
+			if decode {
+				buf = append(buf, s.data[from:s.pos]...)
+			}
+			r, err := s.escape()
+			if err != nil {
+				return "", err
+			}
+			if decode {
+				buf = utf8.AppendRune(buf, r)
+			}
+			from = s.pos
+		case c < 0x20:
+			return "", problem(domain.CodeValidationFailed,
+				fmt.Sprintf("malformed JSON body: control character %#02x in a string at offset %d; escape it", c, s.pos))
+		default:
+			s.pos++
+		}
+	}
+	return "", s.unexpected("in a string")
+}
+
+// escape decodes the escape sequence at pos, which holds '\\'.
+func (s *bodyScanner) escape() (rune, error) {
+	at := s.pos
+	s.pos++
+	switch s.peek() {
+	case '"', '\\', '/':
+		s.pos++
+		return rune(s.data[s.pos-1]), nil
+	case 'b':
+		s.pos++
+		return '\b', nil
+	case 'f':
+		s.pos++
+		return '\f', nil
+	case 'n':
+		s.pos++
+		return '\n', nil
+	case 'r':
+		s.pos++
+		return '\r', nil
+	case 't':
+		s.pos++
+		return '\t', nil
+	case 'u':
+		r, ok := hex4(s.data, s.pos+1)
+		if !ok {
+			return 0, s.unexpected("in a \\u escape")
+		}
+		s.pos += 5
+		if !utf16.IsSurrogate(r) {
+			return r, nil
+		}
+		if r < 0xdc00 && bytes.HasPrefix(s.data[s.pos:], []byte(`\u`)) {
+			if r2, ok := hex4(s.data, s.pos+2); ok && r2 >= 0xdc00 && r2 <= 0xdfff {
+				s.pos += 6
+				return utf16.DecodeRune(r, r2), nil
+			}
+		}
+		return 0, problem(domain.CodeValidationFailed,
+			fmt.Sprintf("the body is not valid UTF-8: the escape at offset %d is half of a UTF-16 surrogate pair", at))
+	}
+	return 0, s.unexpected("in an escape")
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// jsonNumberEnd returns the end of the JSON number starting at b[i] and
+// whether one starts there: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func jsonNumberEnd(b []byte, i int) (int, bool) {
+	digits := func(i int) int {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(i)
+	default:
+		return i, false
+	}
+	if i < len(b) && b[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return j, false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return j, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+// isAmountStart reports whether c starts a bare amount-like token: a
+// number, signed or not, or a word such as NaN or Infinity; not an
+// object, array, string, true, false or null.
+func isAmountStart(c byte) bool {
+	switch c {
+	case 't', 'f', 'n':
+		return false
+	}
+	return isAmountByte(c)
+}
+
+func isAmountByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
+		c == '+' || c == '-' || c == '.' || c == '_'
+}
+
+// amountLiteral scans a bare amount-like token at pos and, unless it is a
+// JSON number, records it to be quoted.
+func (s *bodyScanner) amountLiteral() {
+	start := s.pos
+	for s.pos < len(s.data) && isAmountByte(s.data[s.pos]) {
+		s.pos++
+	}
+	if end, ok := jsonNumberEnd(s.data, start); !ok || end != s.pos {
+		s.bare = append(s.bare, [2]int{start, s.pos})
+	}
+}
+
+// unexpected is the syntax error at pos.
+func (s *bodyScanner) unexpected(context string) error {
+	if s.pos >= len(s.data) {
+		return problem(domain.CodeValidationFailed, "malformed JSON body: unexpected end of body "+context)
+	}
+	r, _ := utf8.DecodeRune(s.data[s.pos:])
+	return problem(domain.CodeValidationFailed,
+		fmt.Sprintf("malformed JSON body: unexpected %q at offset %d %s", r, s.pos, context))
+}
+
+// jsonKind names the JSON value that starts with c, or "" if none does.
+func jsonKind(c byte) string {
+	switch {
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	case c == '-' || c >= '0' && c <= '9':
+		return "a number"
+	}
+	return ""
+}
+
+// foldKey folds a key as encoding/json does to match it to a struct field
+// (fold.go: ASCII upper case; other runes to the smallest of their fold
+// set, so "ſ" is "S"), so that two keys meaning one field collide.
+func foldKey(k string) string {
+	b := make([]byte, 0, len(k))
+	for i := 0; i < len(k); {
+		c := k[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(k[i:])
+		for {
+			r2 := unicode.SimpleFold(r)
+			if r2 <= r {
+				r = r2
+				break
+			}
+			r = r2
+		}
+		b = utf8.AppendRune(b, r)
+		i += n
+	}
+	return string(b)
+}
+
+// joinPath names a key below path for a problem's field, shortening a
+// hostile key so that the answer does not echo it whole.
+func joinPath(path, key string) string {
+	if len(key) > maxKeyShown {
+		cut := maxKeyShown
+		for cut > 0 && !utf8.RuneStart(key[cut]) {
+			cut--
+		}
+		key = key[:cut] + "..."
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not
+// part of a valid UTF-8 sequence.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
