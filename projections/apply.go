@@ -137,6 +137,7 @@ type applier struct {
 	st       *writeStmts
 	txStmts  [numWriteStmts]*sql.Stmt
 	balances map[accountKey]balanceAfter
+	entries  []any // entry rows not yet written, entryColumns values each
 	lastAt   int64 // the clock's latest time, loaded on first use
 	clockSet bool
 }
@@ -269,11 +270,34 @@ func (a *applier) transferPosted(ev *domain.Event) error {
 		return fmt.Errorf("transfer %s was posted before: %w", p.ID, domain.ErrInconsistent)
 	}
 	for _, e := range p.Entries {
-		if _, err := a.exec(stmtInsertEntry, e.Account, p.Asset, seq, p.ID, e.Type, e.Amount, e.Balance, p.Reference, at); err != nil {
-			return fmt.Errorf("transfer %s: entry of %s: %w", p.ID, e.Account, err)
-		}
+		a.entries = append(a.entries, e.Account, p.Asset, seq, p.ID, e.Type, e.Amount, e.Balance, p.Reference, at)
 		a.balances[accountKey{e.Account, p.Asset}] = balanceAfter{e.Balance, ev.Seq}
 	}
+	if len(a.entries) == entriesPerInsert*entryColumns {
+		return a.flushEntries()
+	}
+	return nil
+}
+
+// entryColumns is the number of values of one entry row.
+const entryColumns = 9
+
+// flushEntries writes the buffered entry rows: full groups with the
+// multi-row statement, a remainder one by one.
+func (a *applier) flushEntries() error {
+	rows := a.entries
+	for len(rows) >= entriesPerInsert*entryColumns {
+		if _, err := a.exec(stmtInsertEntries, rows[:entriesPerInsert*entryColumns]...); err != nil {
+			return fmt.Errorf("entries: %w", err)
+		}
+		rows = rows[entriesPerInsert*entryColumns:]
+	}
+	for ; len(rows) > 0; rows = rows[entryColumns:] {
+		if _, err := a.exec(stmtInsertEntry, rows[:entryColumns]...); err != nil {
+			return fmt.Errorf("entry of %v in transfer %v: %w", rows[0], rows[3], err)
+		}
+	}
+	a.entries = a.entries[:0]
 	return nil
 }
 
@@ -297,6 +321,9 @@ func (a *applier) transferRejected(ev *domain.Event) error {
 // flush writes the record's last balance of every account it touched. An
 // account that is not in the read model is an inconsistent journal.
 func (a *applier) flush() error {
+	if err := a.flushEntries(); err != nil {
+		return err
+	}
 	for k, b := range a.balances {
 		res, err := a.exec(stmtSetBalance, b.balance, int64(b.seq), k.id, k.asset)
 		if err != nil {

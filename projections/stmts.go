@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // The write statements, prepared once on the writer connection and bound
@@ -19,8 +20,14 @@ const (
 	stmtLastClock
 	stmtInsertClock
 	stmtSetCheckpoint
+	stmtInsertEntries // entriesPerInsert rows at once
 	numWriteStmts
 )
+
+// entriesPerInsert is how many entry rows one multi-row INSERT carries:
+// the statement overhead, not the rows, dominates the projection's cost.
+// 32 rows x 9 columns stays far below SQLite's parameter limit.
+const entriesPerInsert = 32
 
 var writeSQL = [numWriteStmts]string{
 	stmtInsertAsset: `INSERT INTO assets (code, scale, seq, created_at) VALUES (?, ?, ?, ?)`,
@@ -48,6 +55,8 @@ var writeSQL = [numWriteStmts]string{
 	stmtLastClock:     `SELECT at FROM clock ORDER BY at DESC LIMIT 1`,
 	stmtInsertClock:   `INSERT INTO clock (at, seq) VALUES (?, ?)`,
 	stmtSetCheckpoint: `UPDATE checkpoint SET seq = ?, position = ? WHERE id = 1`,
+	stmtInsertEntries: `INSERT INTO entries (account, asset, seq, transfer_id, type, amount, balance, reference, posted_at) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", entriesPerInsert), ", "),
 }
 
 type writeStmts struct {

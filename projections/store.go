@@ -60,7 +60,10 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open read model: path %q must be a plain file name", path)
 	}
 	common := fmt.Sprintf("%s?_busy_timeout=%d&_synchronous=NORMAL", path, busyTimeoutMillis)
-	w, err := sql.Open("sqlite", fmt.Sprintf("%s&_journal_mode=WAL&_txlock=immediate&_pragma=cache_size(-%d)", common, writerCacheKiB))
+	// temp_store=MEMORY keeps statement journals (which every INSERT with
+	// a conflict clause needs) off the disk: they were a third of the
+	// writer's time in system calls.
+	w, err := sql.Open("sqlite", fmt.Sprintf("%s&_journal_mode=WAL&_txlock=immediate&_pragma=cache_size(-%d)&_pragma=temp_store(MEMORY)", common, writerCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("open read model: %w", err)
 	}
