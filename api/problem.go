@@ -21,6 +21,11 @@ const (
 	CodeInternal             domain.Code = "internal"
 	CodeUnauthorized         domain.Code = "unauthorized"
 	CodeRateLimited          domain.Code = "rate_limited"
+	// Webhooks.
+	CodeWebhookNotFound    domain.Code = "webhook_not_found"
+	CodeDeadLetterNotFound domain.Code = "dead_letter_not_found"
+	CodeWebhookLimit       domain.Code = "webhook_limit_reached"
+	CodeDeliveryFailed     domain.Code = "webhook_delivery_failed"
 	// CodeForbidden is domain.CodeForbidden: the processor refuses a debit
 	// of someone else's account with it, and the API its reads.
 	CodeForbidden = domain.CodeForbidden
@@ -51,6 +56,10 @@ var statusOf = map[domain.Code]int{
 	CodeUnauthorized:               http.StatusUnauthorized,
 	domain.CodeForbidden:           http.StatusForbidden,
 	CodeRateLimited:                http.StatusTooManyRequests,
+	CodeWebhookNotFound:            http.StatusNotFound,
+	CodeDeadLetterNotFound:         http.StatusNotFound,
+	CodeWebhookLimit:               http.StatusConflict,
+	CodeDeliveryFailed:             http.StatusBadGateway,
 }
 
 // Codes lists every code the API can answer with.

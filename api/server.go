@@ -64,6 +64,12 @@ type Config struct {
 	// token, with bursts of twice that; 0 disables the limit.
 	RateLimit float64
 	Logger    *slog.Logger
+	// Events follows the journal for GET /v1/events (503 when nil), within
+	// the bounds of EventStream.
+	Events      EventFeed
+	EventStream EventStreamConfig
+	// Webhooks stores and delivers webhooks (/v1/webhooks; 503 when nil).
+	Webhooks Webhooks
 }
 
 // Defaults for Config.
@@ -127,6 +133,15 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	v1.POST("/transfers/batch", s.createBatch, bodyLimit(MaxBatchBodyBytes), s.authenticate, requireScope(ScopeTransfersWrite))
 	v1.GET("/transfers", s.listTransfers, protect(ScopeTransfersRead)...)
 	v1.GET("/transfers/:id", s.getTransfer, protect(ScopeTransfersRead)...)
+	events := newEventStreams(s, cfg.Events, cfg.EventStream)
+	v1.GET("/events", events.stream, protect(ScopeTransfersRead)...)
+	hooks := &webhookHandlers{s: s, hooks: cfg.Webhooks}
+	v1.POST("/webhooks", hooks.create, protect(ScopeAdmin)...)
+	v1.GET("/webhooks", hooks.list, protect(ScopeAdmin)...)
+	v1.GET("/webhooks/:id", hooks.get, protect(ScopeAdmin)...)
+	v1.DELETE("/webhooks/:id", hooks.delete, protect(ScopeAdmin)...)
+	v1.GET("/webhooks/:id/dead-letters", hooks.deadLetters, protect(ScopeAdmin)...)
+	v1.POST("/webhooks/:id/dead-letters/:seq/redeliver", hooks.redeliver, protect(ScopeAdmin)...)
 	return e
 }
 

@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"errors"
+	"io"
+	"time"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -38,6 +40,34 @@ type Journal interface {
 	// read (0 for an empty journal). An error from fn stops the replay and
 	// is returned.
 	Replay(ctx context.Context, fn func(Record) error) (uint64, error)
+	// ReplayFrom is Replay starting at position from: the start-up after a
+	// snapshot reads only the journal's tail. When the journal ends before
+	// from, fn is not called and the last position is returned.
+	ReplayFrom(ctx context.Context, from uint64, fn func(Record) error) (uint64, error)
+}
+
+// SnapshotStore keeps the processor's snapshots (see snapshot.go), named
+// by the ledger sequence they were taken at.
+type SnapshotStore interface {
+	// Save stores everything read from r, to EOF, as the snapshot at
+	// sequence seq, replacing any snapshot at seq. A snapshot is listed
+	// only once it is completely stored: a Save that fails or is cancelled
+	// leaves no partial snapshot behind.
+	Save(ctx context.Context, seq uint64, r io.Reader) error
+	// List returns the stored snapshots, newest (highest sequence) first.
+	List(ctx context.Context) ([]SnapshotInfo, error)
+	// Load returns the snapshot at seq whole. It refuses, without reading
+	// it, a snapshot larger than maxBytes.
+	Load(ctx context.Context, seq uint64, maxBytes int64) ([]byte, error)
+	// Delete removes the snapshot at seq.
+	Delete(ctx context.Context, seq uint64) error
+}
+
+// SnapshotInfo describes a stored snapshot.
+type SnapshotInfo struct {
+	Seq   uint64 // ledger sequence it was taken at
+	Size  int64  // bytes
+	Taken time.Time
 }
 
 // CommandMessage is one message from the commands stream.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,22 @@ type Config struct {
 	// Now is the clock that stamps events (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// Snapshots keeps the processor's snapshots; nil disables them, and
+	// every start-up replays the whole journal.
+	Snapshots SnapshotStore
+	// SnapshotEvery is the number of events after which a snapshot is
+	// taken (default 1,000,000).
+	SnapshotEvery uint64
+	// SnapshotInterval is the longest time between snapshots while events
+	// arrive (default 5 minutes). Nothing is taken while nothing changes.
+	SnapshotInterval time.Duration
+	// SnapshotsKept is how many snapshots are kept (default 3): the older
+	// ones are what a start-up falls back to if the newest is damaged.
+	SnapshotsKept int
+	// MaxSnapshotBytes bounds the size of a snapshot read at start-up
+	// (default 64 GiB).
+	MaxSnapshotBytes int64
 }
 
 const (
@@ -36,6 +53,16 @@ const (
 	appendTimeout = 30 * time.Second
 	// restartBackoffMax caps the wait between rebuilds after a failure.
 	restartBackoffMax = 5 * time.Second
+
+	defaultSnapshotEvery    = 1_000_000
+	defaultSnapshotInterval = 5 * time.Minute
+	defaultSnapshotsKept    = 3
+	defaultMaxSnapshotBytes = 64 << 30
+	// snapshotSaveTimeout bounds writing one snapshot to the store.
+	snapshotSaveTimeout = 30 * time.Minute
+	// snapshotPoll is how often an idle processor looks whether the
+	// snapshot being written has finished, when another is due.
+	snapshotPoll = 250 * time.Millisecond
 )
 
 func (c *Config) setDefaults() {
@@ -54,6 +81,18 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = defaultSnapshotEvery
+	}
+	if c.SnapshotInterval <= 0 {
+		c.SnapshotInterval = defaultSnapshotInterval
+	}
+	if c.SnapshotsKept <= 0 {
+		c.SnapshotsKept = defaultSnapshotsKept
+	}
+	if c.MaxSnapshotBytes <= 0 {
+		c.MaxSnapshotBytes = defaultMaxSnapshotBytes
+	}
 }
 
 // ErrCorruptJournal means the journal failed verification while the state
@@ -70,8 +109,16 @@ type Processor struct {
 	// Owned by the Run goroutine.
 	state    *domain.State
 	lastHash domain.Hash
-	position uint64 // journal position of the last record
-	lastSeen uint64 // the last command message decided since the rebuild
+	position uint64    // journal position of the last record
+	lastSeen uint64    // the last command message decided since the rebuild
+	snapSeq  uint64    // sequence of the last snapshot taken or restored
+	snapAt   time.Time // when it was taken, or the processor started
+
+	// The snapshot being written, if any, on its own goroutine.
+	snapBusy  atomic.Bool
+	snapSaved atomic.Uint64 // sequence of the last snapshot stored or restored
+	snapWG    sync.WaitGroup
+	snapCtx   context.Context
 
 	ready atomic.Bool
 	seq   atomic.Uint64 // last ledger sequence appended, for readiness checks
@@ -96,6 +143,12 @@ func (p *Processor) Seq() uint64 { return p.seq.Load() }
 // is thrown away and rebuilt. A journal that fails verification is fatal:
 // Run returns an error wrapping ErrCorruptJournal.
 func (p *Processor) Run(ctx context.Context) error {
+	// A snapshot in progress when Run returns is abandoned, not left to
+	// outlive the connection it writes on; the next one replaces it.
+	var stopSnapshots context.CancelFunc
+	p.snapCtx, stopSnapshots = context.WithCancel(context.WithoutCancel(ctx))
+	defer p.snapWG.Wait()
+	defer stopSnapshots()
 	backoff := 100 * time.Millisecond
 	for {
 		err := p.rebuild(ctx)
@@ -120,32 +173,38 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 }
 
-// rebuild replaces the state with one built from the whole journal.
+// rebuild replaces the state with one restored from the newest good
+// snapshot and the journal after it, or from the whole journal.
 func (p *Processor) rebuild(ctx context.Context) error {
 	start := time.Now()
-	st, last, pos, err := Rebuild(ctx, p.journal)
+	r, err := Restore(ctx, p.journal, p.cfg.Snapshots, p.cfg.MaxSnapshotBytes, p.cfg.Logger)
 	if err != nil {
 		return err
 	}
 	if err := p.source.Rewind(ctx); err != nil {
 		return fmt.Errorf("rewind commands: %w", err)
 	}
-	p.state, p.lastHash, p.position, p.lastSeen = st, last, pos, 0
-	p.seq.Store(st.Seq())
-	p.cfg.Logger.Info("processor state rebuilt", "events", st.Seq(), "position", pos, "elapsed", time.Since(start))
+	p.state, p.lastHash, p.position, p.lastSeen = r.State, r.LastHash, r.Position, 0
+	p.seq.Store(r.State.Seq())
+	// The next snapshot is due counting from the newest one there is.
+	if p.snapSeq > r.State.Seq() {
+		p.snapSeq = 0
+	}
+	p.snapSeq = max(p.snapSeq, r.Snapshot)
+	p.snapSaved.Store(p.snapSeq)
+	if p.snapAt.IsZero() {
+		p.snapAt = start
+	}
+	p.cfg.Logger.Info("processor state rebuilt", "events", r.State.Seq(), "position", r.Position, "elapsed", time.Since(start))
 	return nil
 }
 
 // Rebuild reads and verifies the whole journal into a fresh state. It
 // returns the state, the last event's hash and the last record's position.
+// It checks what ReadEvents checks, on two cores (see rebuild.go).
 func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64, error) {
 	st := domain.NewState()
-	last, pos, err := ReadEvents(ctx, j, func(ev *domain.Event) error {
-		if err := st.Apply(ev); err != nil {
-			return fmt.Errorf("%w: %w", ErrCorruptJournal, err)
-		}
-		return nil
-	})
+	last, pos, err := replayOnto(ctx, j, 1, st, domain.Hash{}, nil)
 	if err != nil {
 		return nil, domain.Hash{}, 0, err
 	}
@@ -188,8 +247,14 @@ func ReadEvents(ctx context.Context, j Journal, fn func(*domain.Event) error) (d
 
 func (p *Processor) loop(ctx context.Context) error {
 	for {
-		msgs, err := p.source.Next(ctx, p.cfg.MaxBatchMessages)
+		p.maybeSnapshot()
+		wait, cancel := p.nextWait(ctx)
+		msgs, err := p.source.Next(wait, p.cfg.MaxBatchMessages)
+		cancel()
 		if err != nil {
+			if ctx.Err() == nil && wait.Err() != nil {
+				continue // a snapshot is due
+			}
 			return fmt.Errorf("next commands: %w", err)
 		}
 		if err := p.process(msgs); err != nil {
@@ -320,4 +385,57 @@ func EncodeRecords(events []*domain.Event, prev domain.Hash, maxEvents, maxBytes
 		n++
 	}
 	return records, prev, nil
+}
+
+// nextWait bounds the wait for commands by when a snapshot falls due, if
+// events are waiting for one; while one is being written, by a short poll,
+// so that a snapshot that fell due meanwhile follows it.
+func (p *Processor) nextWait(ctx context.Context) (context.Context, context.CancelFunc) {
+	switch {
+	case p.cfg.Snapshots == nil || p.state.Seq() == p.snapSeq:
+		return ctx, func() {}
+	case p.snapBusy.Load():
+		return context.WithTimeout(ctx, snapshotPoll)
+	}
+	return context.WithDeadline(ctx, p.snapAt.Add(p.cfg.SnapshotInterval))
+}
+
+// maybeSnapshot takes a snapshot when one is due and none is being
+// written. It runs between batches, when the state is exactly the
+// journal up to p.position. The processor pauses only while the state is
+// copied (domain.State.Image); encoding and storing happen on another
+// goroutine.
+func (p *Processor) maybeSnapshot() {
+	if p.cfg.Snapshots == nil || p.snapBusy.Load() {
+		return
+	}
+	// A snapshot that failed to save is due again, counting from the last
+	// one saved; the time trigger then retries it after the interval.
+	p.snapSeq = min(p.snapSeq, p.snapSaved.Load())
+	seq := p.state.Seq()
+	if seq == p.snapSeq || seq-p.snapSeq < p.cfg.SnapshotEvery && time.Since(p.snapAt) < p.cfg.SnapshotInterval {
+		return
+	}
+	start := time.Now()
+	im := p.state.Image()
+	pause := time.Since(start)
+	p.snapSeq, p.snapAt = seq, time.Now()
+	p.snapBusy.Store(true)
+	p.snapWG.Add(1)
+	position, last := p.position, p.lastHash
+	go func() {
+		defer p.snapWG.Done()
+		defer p.snapBusy.Store(false)
+		ctx, cancel := context.WithTimeout(p.snapCtx, snapshotSaveTimeout)
+		defer cancel()
+		start := time.Now()
+		n, err := saveSnapshot(ctx, p.cfg.Snapshots, im, position, last, p.cfg.SnapshotsKept)
+		if err != nil {
+			p.cfg.Logger.Warn("snapshot not saved", "seq", seq, "err", err)
+			return
+		}
+		p.snapSaved.Store(seq)
+		p.cfg.Logger.Info("snapshot saved", "seq", seq, "position", position, "bytes", n,
+			"pause", pause, "elapsed", time.Since(start))
+	}()
 }

@@ -32,12 +32,18 @@ type ledger struct {
 // when a test needs to interfere with acknowledgements.
 func start(t *testing.T, srv *natstest.Server, wrap func(commands.CommandSource) commands.CommandSource) *ledger {
 	t.Helper()
+	return startWith(t, srv, wrap, commands.Config{Logger: quiet})
+}
+
+// startWith is start with a processor configuration.
+func startWith(t *testing.T, srv *natstest.Server, wrap func(commands.CommandSource) commands.CommandSource, cfg commands.Config) *ledger {
+	t.Helper()
 	src := infra.NewCommandSource(srv.JS, srv.Names)
 	var source commands.CommandSource = src
 	if wrap != nil {
 		source = wrap(source)
 	}
-	proc := commands.New(infra.NewJournal(srv.JS, srv.Names), source, infra.NewNotifier(srv.NC), commands.Config{Logger: quiet})
+	proc := commands.New(infra.NewJournal(srv.JS, srv.Names), source, infra.NewNotifier(srv.NC), cfg)
 	sub, err := infra.NewSubmitter(srv.NC, srv.JS, srv.Names, infra.GroupCommit{})
 	if err != nil {
 		t.Fatal(err)

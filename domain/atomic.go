@@ -26,7 +26,7 @@ func (s *State) DecideAtomic(cmds []Command, now time.Time) []Decision {
 		}
 		return ds
 	}
-	s.undo = &undoLog{seq: s.seq, lastCmd: s.lastCmd}
+	s.undo = &undoLog{seq: s.seq, lastCmd: s.lastCmd, postedLen: s.posted.log.n}
 	failed := -1
 	for i, c := range cmds {
 		if c.Transfer == nil {
@@ -58,10 +58,11 @@ func (s *State) DecideAtomic(cmds []Command, now time.Time) []Decision {
 
 // undoLog records what an atomic batch changed, to put it back.
 type undoLog struct {
-	seq      uint64
-	lastCmd  CommandRef
-	balances []balanceUndo
-	posted   []string
+	seq       uint64
+	lastCmd   CommandRef
+	balances  []balanceUndo
+	posted    []idKey
+	postedLen uint64 // the posted log's length before the batch
 }
 
 type balanceUndo struct {
@@ -75,9 +76,9 @@ func (u *undoLog) balance(at *Amount) {
 	}
 }
 
-func (u *undoLog) post(id string) {
+func (u *undoLog) post(key idKey) {
 	if u != nil {
-		u.posted = append(u.posted, id)
+		u.posted = append(u.posted, key)
 	}
 }
 
@@ -85,9 +86,7 @@ func (u *undoLog) rollback(s *State) {
 	for i := len(u.balances) - 1; i >= 0; i-- {
 		*u.balances[i].at = u.balances[i].old
 	}
-	for _, id := range u.posted {
-		delete(s.posted, id)
-	}
+	s.posted.rollback(u.posted, u.postedLen)
 	s.seq, s.lastCmd = u.seq, u.lastCmd
 }
 

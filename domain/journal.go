@@ -51,14 +51,18 @@ var (
 func AppendEvent(dst []byte, ev *Event, prev Hash) ([]byte, Hash, error) {
 	ev.PrevHash = prev.String()
 	ev.Hash = ""
-	canonical, err := json.Marshal(ev)
-	if err != nil {
-		return dst, Hash{}, fmt.Errorf("encode event %d: %w", ev.Seq, err)
+	start := len(dst)
+	dst, ok := appendCanonical(dst, ev)
+	if !ok {
+		canonical, err := json.Marshal(ev)
+		if err != nil {
+			return dst[:start], Hash{}, fmt.Errorf("encode event %d: %w", ev.Seq, err)
+		}
+		dst = append(dst[:start], canonical...)
 	}
-	h := chainHash(prev, canonical)
+	h := chainHash(prev, dst[start:])
 	ev.Hash = h.String()
-	dst = append(dst, canonical[:len(canonical)-1]...)
-	dst = append(dst, `,"hash":"`...)
+	dst = append(dst[:len(dst)-1], `,"hash":"`...)
 	dst = hex.AppendEncode(dst, h[:])
 	dst = append(dst, "\"}\n"...)
 	return dst, h, nil
@@ -77,38 +81,108 @@ func chainHash(prev Hash, canonical []byte) Hash {
 // previous event's hash and returns the line's own hash. It checks the
 // bytes as stored, so any change to any byte of any event is detected.
 func VerifyLine(line []byte, prev Hash) (Hash, error) {
+	var l Line
+	return l.Prepare(line, prev)
+}
+
+// verifyLineHash is the first half of VerifyLine: it checks that the line
+// hashes, after prev, to the hash stored in it, and returns that hash.
+func verifyLineHash(line []byte, prev Hash) (Hash, error) {
 	n := len(line)
 	if n < hashSuffixLen+2 || !bytes.HasPrefix(line[n-hashSuffixLen:], []byte(`,"hash":"`)) || !bytes.HasSuffix(line, []byte(`"}`)) {
 		return Hash{}, fmt.Errorf("%w: no hash suffix", ErrMalformedEvent)
 	}
-	var stored Hash
-	storedHex := line[n-hashSuffixLen+9 : n-2]
-	if _, err := hex.Decode(stored[:], storedHex); err != nil {
-		return Hash{}, fmt.Errorf("%w: hash is not hex", ErrMalformedEvent)
-	}
-	if !bytes.Equal(storedHex, hex.AppendEncode(nil, stored[:])) {
+	stored, ok := parseLowerHex(line[n-hashSuffixLen+9 : n-2])
+	if !ok {
 		return Hash{}, fmt.Errorf("%w: hash is not lower-case hex", ErrMalformedEvent)
 	}
-	canonical := make([]byte, 0, n-hashSuffixLen+1)
-	canonical = append(canonical, line[:n-hashSuffixLen]...)
-	canonical = append(canonical, '}')
-	if chainHash(prev, canonical) != stored {
+	// The canonical bytes are the line without its hash field: the line up
+	// to the suffix, then the closing brace.
+	d := sha256.New()
+	d.Write(prev[:])
+	d.Write(line[:n-hashSuffixLen])
+	d.Write([]byte{'}'})
+	var h Hash
+	d.Sum(h[:0])
+	if h != stored {
 		return stored, ErrHashMismatch
-	}
-	var chained struct {
-		PrevHash string `json:"prev_hash"`
-	}
-	if err := json.Unmarshal(line, &chained); err != nil {
-		return stored, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
-	}
-	if chained.PrevHash != prev.String() {
-		return stored, ErrChainBroken
 	}
 	return stored, nil
 }
 
+// hexOf reports whether h is prev in the lower-case hex that AppendEvent
+// writes.
+func hexOf(h []byte, prev *Hash) bool {
+	if len(h) != 2*HashSize {
+		return false
+	}
+	for i, c := range prev {
+		if h[2*i] != lowerHex[c>>4] || h[2*i+1] != lowerHex[c&0xf] {
+			return false
+		}
+	}
+	return true
+}
+
+const lowerHex = "0123456789abcdef"
+
+// parseLowerHex decodes 64 lower-case hex digits, and only those: the form
+// in which hashes are stored, so that a hash has one spelling.
+func parseLowerHex(b []byte) (Hash, bool) {
+	var h Hash
+	if len(b) != 2*HashSize {
+		return h, false
+	}
+	bad := byte(0)
+	for i := range h {
+		hi, lo := lowerHexValue[b[2*i]], lowerHexValue[b[2*i+1]]
+		bad |= hi | lo
+		h[i] = hi<<4 | lo&0xf
+	}
+	return h, bad&0x80 == 0
+}
+
+// lowerHexValue maps '0'-'9' and 'a'-'f' to their values and every other
+// byte to 0x80.
+var lowerHexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0x80
+	}
+	for i, c := range lowerHex {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+// prevHashJSON checks the prev_hash of a line that is not in the
+// canonical form, reading it as any JSON reader would.
+func prevHashJSON(line []byte, prev Hash) error {
+	var chained struct {
+		PrevHash string `json:"prev_hash"`
+	}
+	if err := json.Unmarshal(line, &chained); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedEvent, err)
+	}
+	if chained.PrevHash != prev.String() {
+		return ErrChainBroken
+	}
+	return nil
+}
+
 // DecodeEvent parses one stored event line.
 func DecodeEvent(line []byte) (*Event, error) {
+	var v lineView
+	if scanLine(line, &v, nil) {
+		var ev Event
+		v.fill(&ev, string(line), nil)
+		return &ev, nil
+	}
+	return decodeEventJSON(line)
+}
+
+// decodeEventJSON is DecodeEvent for any line: encoding/json, refusing
+// unknown fields.
+func decodeEventJSON(line []byte) (*Event, error) {
 	var ev Event
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()

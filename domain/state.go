@@ -1,9 +1,9 @@
 package domain
 
 import (
-	"crypto/sha256"
-	"encoding/json"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 )
 
@@ -15,56 +15,72 @@ type State struct {
 	seq      uint64     // last ledger sequence in the journal
 	lastCmd  CommandRef // the latest command an event answers
 	assets   map[string]*assetState
-	accounts map[string]*accountState
-	posted   map[string]postedRef
+	accounts map[string]*accountState // points into accts
+	accts    accountStore
+	posted   postedIDs
 	undo     *undoLog // set while an atomic batch is being decided
 }
 
+// assetState is an asset and its issuer account. Code and scale never
+// change once defined; world does.
 type assetState struct {
+	code  string
 	scale int
 	world Amount // the issuer account's balance for this asset
-	fp    fingerprint
 }
 
+// accountState is an open account. Its memory is the processor's memory
+// per account, so it holds no more than deciding needs.
 type accountState struct {
-	asset     *assetState
-	code      string // asset code
-	balance   Amount
-	floor     Amount // the lowest balance allowed (minus the overdraft limit)
-	unlimited bool   // no lower limit at all
-	owner     string // who may debit it besides an admin; empty: admins only
-	fp        fingerprint
+	id      string
+	asset   *assetState // shared: the asset code is not repeated per account
+	balance Amount
+	floor   Amount // the lowest balance allowed (minus the overdraft limit), or noFloor
+	owner   string // who may debit it besides an admin; empty: admins only
+	fp      fingerprint
 }
 
-// postedRef is what the processor remembers of a posted transfer id: where
-// it was posted and a fingerprint of its body, to tell a replay from a
-// conflicting reuse of the id.
-type postedRef struct {
-	seq uint64
-	fp  fingerprint
+// noFloor is the floor of an account without a lower limit. No parsed
+// limit comes near it (limits have at most 38 digits, under 2^127), so it
+// marks "unlimited" without a separate field.
+var noFloor = Amount{hi: math.MinInt64}
+
+// unlimited reports whether the account has no lower limit.
+func (a *accountState) unlimited() bool { return a.floor == noFloor }
+
+// accountStore keeps accounts densely in fixed-size chunks, in the order
+// they were opened. A chunk never moves, so pointers to its accounts (the
+// accounts map, the undo log) stay valid, and a snapshot copies accounts
+// chunk by chunk without walking the map.
+type accountStore struct {
+	chunks [][]accountState
+	n      int
 }
 
-// fingerprint is a truncated SHA-256 of a canonical body; 128 bits make an
-// accidental collision negligible at any realistic number of transfers.
-type fingerprint [16]byte
+// accountChunkLen is the number of accounts per chunk (about 80 KiB).
+const accountChunkLen = 1024
 
-func fingerprintOf(v any) fingerprint {
-	b, err := json.Marshal(v)
-	if err != nil { // the domain's plain structs always marshal
-		panic("domain: fingerprint: " + err.Error())
+func (a *accountStore) add(acc accountState) *accountState {
+	if a.n%accountChunkLen == 0 {
+		a.chunks = append(a.chunks, make([]accountState, 0, accountChunkLen))
 	}
-	sum := sha256.Sum256(b)
-	var f fingerprint
-	copy(f[:], sum[:])
-	return f
+	c := &a.chunks[len(a.chunks)-1]
+	*c = append(*c, acc)
+	a.n++
+	return &(*c)[len(*c)-1]
 }
 
 // NewState returns the state of an empty ledger.
 func NewState() *State {
+	return newState(0, 0)
+}
+
+// newState returns an empty state with room for the given numbers of
+// assets and accounts.
+func newState(assets, accounts int) *State {
 	return &State{
-		assets:   make(map[string]*assetState),
-		accounts: make(map[string]*accountState),
-		posted:   make(map[string]postedRef),
+		assets:   make(map[string]*assetState, assets),
+		accounts: make(map[string]*accountState, accounts),
 	}
 }
 
@@ -74,6 +90,9 @@ func (s *State) Seq() uint64 { return s.seq }
 // CommandSeq returns the highest command sequence that an applied event
 // answers.
 func (s *State) CommandSeq() uint64 { return s.lastCmd.Seq }
+
+// LastCommand returns the latest command item an applied event answers.
+func (s *State) LastCommand() CommandRef { return s.lastCmd }
 
 // Decided reports whether the command item ref was decided before: it is
 // at or before the latest command an event answers. Commands are decided
@@ -189,7 +208,7 @@ func (s *State) decideAccount(cmd Command, now time.Time) Decision {
 		a.Metadata = nil
 	}
 	if have, ok := s.accounts[a.ID]; ok {
-		if have.fp == fingerprintOf(a) {
+		if have.fp == accountFingerprint(&a) {
 			return Decision{Outcome: Existed}
 		}
 		return Decision{Outcome: Rejected, Err: reject(CodeAccountConflict,
@@ -227,8 +246,12 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 		}
 	}
 	r, err := s.resolve(t)
-	if prev, ok := s.posted[t.ID]; ok {
-		if err == nil && fingerprintOf(r.t) == prev.fp {
+	if err == nil {
+		r.t.Amount = r.amount.Format(r.asset.scale)
+	}
+	key := keyOf(t.ID)
+	if prev, ok := s.posted.get(key); ok {
+		if err == nil && transferFingerprint(&r.t, r.amount) == prev.fp {
 			return Decision{Outcome: Replayed, ReplayOf: prev.seq}
 		}
 		return Decision{Outcome: Rejected, Err: reject(CodeIdempotencyConflict,
@@ -241,7 +264,7 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	// asset and its amount at the asset's scale.
 	t = r.t
 	fromAfter, fromOK := s.debit(r).Sub(r.amount)
-	if r.from != nil && !r.from.unlimited && (!fromOK || fromAfter.Cmp(r.from.floor) < 0) {
+	if r.from != nil && !r.from.unlimited() && (!fromOK || fromAfter.Cmp(r.from.floor) < 0) {
 		need, _ := r.amount.Add(r.from.floor)
 		return s.rejectTransfer(cmd, t, &InsufficientFundsError{
 			Account: t.From, Asset: r.t.Asset, Scale: r.asset.scale,
@@ -265,8 +288,8 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	fromBal, toBal := s.move(r)
 	p.Entries[0] = Entry{Account: t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
 	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
-	s.posted[t.ID] = postedRef{seq: ev.Seq, fp: fingerprintOf(r.t)}
-	s.undo.post(t.ID)
+	s.posted.put(key, postedRef{seq: ev.Seq, fp: transferFingerprint(&r.t, r.amount)})
+	s.undo.post(key)
 	return Decision{Outcome: Posted, Event: ev}
 }
 
@@ -312,7 +335,9 @@ func (s *State) rejectTransfer(cmd Command, t Transfer, err CodedError, now time
 	return Decision{Outcome: Rejected, Err: err, Event: ev}
 }
 
-// resolve finds the accounts and asset of t and parses its amount.
+// resolve finds the accounts and asset of t and parses its amount. The
+// resolved r.t has its asset filled in; its Amount is still the text as
+// given, which the caller formats at the asset's scale when it needs it.
 func (s *State) resolve(t Transfer) (resolved, CodedError) {
 	var r resolved
 	if t.Asset != "" {
@@ -323,23 +348,22 @@ func (s *State) resolve(t Transfer) (resolved, CodedError) {
 		r.asset = a
 	}
 	var code string
-	for _, side := range [2]struct {
-		id  string
-		acc **accountState
-	}{{t.From, &r.from}, {t.To, &r.to}} {
-		if side.id == World {
+	var accs [2]*accountState // from, to
+	for i, id := range [2]string{t.From, t.To} {
+		if id == World {
 			continue
 		}
-		acc, ok := s.accounts[side.id]
+		acc, ok := s.accounts[id]
 		if !ok {
-			return r, reject(CodeAccountNotFound, "account %s does not exist", side.id)
+			return r, reject(CodeAccountNotFound, "account %s does not exist", id)
 		}
-		if code != "" && acc.code != code {
-			return r, reject(CodeAssetMismatch, "account %s holds %s but %s holds %s", t.From, code, t.To, acc.code)
+		if code != "" && acc.asset.code != code {
+			return r, reject(CodeAssetMismatch, "account %s holds %s but %s holds %s", t.From, code, t.To, acc.asset.code)
 		}
-		code = acc.code
-		*side.acc = acc
+		code = acc.asset.code
+		accs[i] = acc
 	}
+	r.from, r.to = accs[0], accs[1]
 	switch {
 	case code == "" && r.asset == nil:
 		return r, &FieldError{Field: "asset", Reason: "required when both sides are the issuer account"}
@@ -353,7 +377,6 @@ func (s *State) resolve(t Transfer) (resolved, CodedError) {
 	if err != nil {
 		return r, asCoded(err)
 	}
-	t.Amount = amount.Format(r.asset.scale)
 	r.t, r.amount = t, amount
 	return r, nil
 }
@@ -376,7 +399,10 @@ func (s *State) Apply(ev *Event) error {
 		if _, dup := s.assets[a.Code]; dup {
 			return fmt.Errorf("event %d redefines asset %s: %w", ev.Seq, a.Code, ErrInconsistent)
 		}
-		s.assets[a.Code] = &assetState{scale: a.Scale, fp: fingerprintOf(a)}
+		// Events decoded from the journal may share one buffer per line:
+		// whatever the state keeps is copied out of it.
+		code := strings.Clone(a.Code)
+		s.assets[code] = &assetState{code: code, scale: a.Scale}
 	case EventAccountOpened:
 		if ev.Account == nil {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
@@ -392,9 +418,9 @@ func (s *State) Apply(ev *Event) error {
 		if !ok {
 			return fmt.Errorf("event %d opens %s in undefined asset %s: %w", ev.Seq, a.ID, a.Asset, ErrInconsistent)
 		}
-		acc := &accountState{asset: asset, code: a.Asset, owner: a.Owner, fp: fingerprintOf(*a)}
+		acc := accountState{id: strings.Clone(a.ID), asset: asset, owner: strings.Clone(a.Owner), fp: accountFingerprint(a)}
 		if a.OverdraftLimit == Unlimited {
-			acc.unlimited = true
+			acc.floor = noFloor
 		} else {
 			limit, err := ParseAmount(a.OverdraftLimit, asset.scale)
 			if err != nil {
@@ -402,7 +428,7 @@ func (s *State) Apply(ev *Event) error {
 			}
 			acc.floor = limit.Neg()
 		}
-		s.accounts[a.ID] = acc
+		s.accounts[acc.id] = s.accts.add(acc)
 	case EventTransferPosted:
 		if ev.Transfer == nil {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
@@ -412,7 +438,7 @@ func (s *State) Apply(ev *Event) error {
 			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
 		}
 		s.move(r)
-		s.posted[r.t.ID] = postedRef{seq: ev.Seq, fp: fingerprintOf(r.t)}
+		s.posted.put(keyOf(r.t.ID), postedRef{seq: ev.Seq, fp: transferFingerprint(&r.t, r.amount)})
 	case EventTransferRejected:
 		if ev.Rejection == nil {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)

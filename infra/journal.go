@@ -100,6 +100,11 @@ func (j *Journal) Replay(ctx context.Context, fn func(commands.Record) error) (u
 	return ReadJournal(ctx, j.js, j.names, 1, fn)
 }
 
+// ReplayFrom is Replay from position from on.
+func (j *Journal) ReplayFrom(ctx context.Context, from uint64, fn func(commands.Record) error) (uint64, error) {
+	return ReadJournal(ctx, j.js, j.names, max(from, 1), fn)
+}
+
 // ReadJournal calls fn with every record from position from to the end of
 // the journal as it stands when called, and returns the last position read.
 func ReadJournal(ctx context.Context, js jetstream.JetStream, n Names, from uint64, fn func(commands.Record) error) (uint64, error) {
@@ -118,7 +123,7 @@ func ReadJournal(ctx context.Context, js jetstream.JetStream, n Names, from uint
 	if err != nil {
 		return 0, fmt.Errorf("journal reader: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(replayPrefetchMsgs))
+	it, err := cons.Messages(jetstream.PullMaxBytes(replayPrefetchBytes))
 	if err != nil {
 		return 0, fmt.Errorf("journal reader: %w", err)
 	}
@@ -146,8 +151,9 @@ func ReadJournal(ctx context.Context, js jetstream.JetStream, n Names, from uint
 	}
 }
 
-// replayPrefetchMsgs bounds the records buffered ahead of a replay.
-const replayPrefetchMsgs = 256
+// replayPrefetchBytes bounds the records buffered ahead of a replay: by
+// size, not count, since a record may hold one event or a thousand.
+const replayPrefetchBytes = 8 << 20
 
 // RecordOf reads a journal message into a record.
 func RecordOf(msg jetstream.Msg) (commands.Record, error) {

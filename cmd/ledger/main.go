@@ -18,6 +18,11 @@ const usage = `ledger: an event-sourced double-entry ledger on NATS JetStream
 Usage:
   ledger serve [flags]         run NATS (embedded), the processor, the projections and the HTTP API
   ledger token create [flags]  mint a bearer token signed with the data directory's key
+  ledger bench [flags]         load-test a ledger (--url, or one it starts) and check its books
+  ledger audit [flags]         verify the journal (chain, sequences, schema, books, read model); exit 1 on any failure
+  ledger replay [flags]        rebuild the read model from the journal into a new file; --install it on a stopped ledger
+  ledger balances [flags]      every account's balance as of a sequence or time, from the journal (CSV or JSON)
+  ledger export [flags]        the journal as JSON Lines, exactly as stored (verify with ledger audit --file)
   ledger version               print the version
 
 Run 'ledger <command> -h' for a command's flags.
@@ -48,6 +53,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stderr)
 	case "token":
 		return token(args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return replayCmd(ctx, args[1:], stdout, stderr)
+	case "balances":
+		return balancesCmd(ctx, args[1:], stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "ledger", version)
 		return nil

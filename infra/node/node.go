@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -19,7 +20,9 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
+	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/projections"
+	"github.com/nats-ledger/ledger/subscriber"
 )
 
 // Config configures a Node.
@@ -43,6 +46,12 @@ type Config struct {
 	// GroupCommit bounds how concurrent single requests are coalesced
 	// into one command message; zero values take the defaults.
 	GroupCommit infra.GroupCommit
+
+	// EventStream bounds GET /v1/events; zero values take the defaults.
+	EventStream api.EventStreamConfig
+	// Webhooks configures webhook delivery; zero values take the
+	// defaults, which refuse loopback and private addresses.
+	Webhooks webhook.Config
 }
 
 // ReadModelFile is the read models' file name inside the data directory.
@@ -71,6 +80,9 @@ type Node struct {
 	projDone  chan error
 	failed    chan error
 	cleanups  []func()
+
+	streamsDone  chan struct{} // closed by CloseStreams
+	closeStreams sync.Once
 }
 
 // Start brings a ledger up on cfg.DataDir. The processor and projector run
@@ -125,13 +137,27 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 
 	source := infra.NewCommandSource(n.JS, n.Names)
 	n.cleanups = append(n.cleanups, source.Close)
-	n.proc = commands.New(infra.NewJournal(n.JS, n.Names), source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger})
+	snapshots, err := infra.EnsureSnapshotStore(ctx, n.JS, n.Names, 1)
+	if err != nil {
+		return nil, err
+	}
+	n.proc = commands.New(infra.NewJournal(n.JS, n.Names), source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger, Snapshots: snapshots})
 	n.projector = projections.NewProjector(n.Store, nc, n.Names, cfg.Logger)
 	submitter, err := infra.NewSubmitter(nc, n.JS, n.Names, cfg.GroupCommit)
 	if err != nil {
 		return nil, err
 	}
 	n.cleanups = append(n.cleanups, func() { _ = submitter.Close() })
+	if cfg.Webhooks.Logger == nil {
+		cfg.Webhooks.Logger = cfg.Logger
+	}
+	hooks, err := webhook.Start(ctx, nc, n.Names.Ledger, cfg.Webhooks)
+	if err != nil {
+		return nil, err
+	}
+	n.cleanups = append(n.cleanups, hooks.Close)
+	n.streamsDone = make(chan struct{})
+	cfg.EventStream.Done = n.streamsDone
 	n.Handler = api.New(api.Config{
 		SyncTimeout: cfg.SyncTimeout,
 		ReadWait:    cfg.ReadWait,
@@ -141,6 +167,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Auth:        authn,
 		RateLimit:   cfg.RateLimit,
 		Logger:      cfg.Logger,
+		Events:      subscriber.NewFeed(nc, n.Names.Ledger, cfg.Logger),
+		EventStream: cfg.EventStream,
+		Webhooks:    hooks,
 	}, submitter, n.Store)
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -217,10 +246,21 @@ func (n *Node) Ready(ctx context.Context) error {
 	return nil
 }
 
+// CloseStreams ends every open GET /v1/events stream. (A stream also ends
+// when the http.Server serving it shuts down.) Close calls it.
+func (n *Node) CloseStreams() {
+	n.closeStreams.Do(func() {
+		if n.streamsDone != nil {
+			close(n.streamsDone)
+		}
+	})
+}
+
 // Close stops the processor after its batch in flight, then the projector,
 // then NATS, and releases the data directory. Stop the HTTP server first so
 // that in-flight requests still get their outcomes.
 func (n *Node) Close() error {
+	n.CloseStreams()
 	n.stopWork()
 	var err error
 	timeout := time.After(stopTimeout)

@@ -1,0 +1,246 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/natstest"
+)
+
+// benchEvents is the size of the benchmarks' journal: 1,000 accounts and
+// transfers between them with references, as a busy ledger writes them.
+const benchEvents = 200_000
+
+var (
+	benchOnce    sync.Once
+	benchJournal []byte // JSON Lines, as an export holds them
+	benchLines   [][]byte
+)
+
+// benchData decides and encodes the benchmark journal once.
+func benchData(b *testing.B) ([]byte, [][]byte) {
+	b.Helper()
+	benchOnce.Do(func() {
+		st := domain.NewState()
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		var out []byte
+		var prev domain.Hash
+		n := uint64(0)
+		add := func(c domain.Command) {
+			n++
+			c.Ref = domain.CommandRef{Seq: n}
+			d := st.Decide(c, now.Add(time.Duration(n)*time.Microsecond))
+			if d.Event == nil {
+				panic(fmt.Sprintf("bench fixture: %+v", d))
+			}
+			var err error
+			if out, prev, err = domain.AppendEvent(out, d.Event, prev); err != nil {
+				panic(err)
+			}
+		}
+		add(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+		const accounts = 1_000
+		for i := range accounts {
+			add(domain.Command{OpenAccount: &domain.Account{ID: fmt.Sprintf("acc-%04d", i), Asset: "USD"}})
+			add(domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("mint-%d", i), From: domain.World, To: fmt.Sprintf("acc-%04d", i), Amount: "1000000"}})
+		}
+		for i := 0; n < benchEvents; i++ {
+			add(domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("t-%08d", i),
+				From: fmt.Sprintf("acc-%04d", i%accounts), To: fmt.Sprintf("acc-%04d", (i*7+1)%accounts),
+				Amount: fmt.Sprintf("%d.%02d", 1+i%50, i%100), Reference: "invoice " + fmt.Sprint(i)}})
+		}
+		benchJournal = out
+		benchLines = splitLines(out)
+	})
+	return benchJournal, benchLines
+}
+
+// BenchmarkAudit is the whole in-memory audit: lines verified and decoded
+// on every core, then the in-order checks and the recomputed books.
+func BenchmarkAudit(b *testing.B) {
+	data, lines := benchData(b)
+	b.SetBytes(int64(len(data)) / int64(len(lines)))
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	events := 0
+	for events < b.N {
+		src := &FileSource{Path: "-", Stdin: bytes.NewReader(data)}
+		res, err := Run(context.Background(), src, Options{SizeHint: uint64(len(lines))})
+		if err != nil || !res.Report.OK {
+			b.Fatalf("audit: %v %+v", err, res.Report.Findings)
+		}
+		events += len(lines)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
+}
+
+// cpuTime is the process's user and system CPU time so far: with other
+// work on the machine, CPU time per event is steadier than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCheckLine is the per-line work alone, on one core: VerifyLine,
+// DecodeEvent and the schema checks.
+func BenchmarkCheckLine(b *testing.B) {
+	_, lines := benchData(b)
+	prevs := make([]domain.Hash, len(lines))
+	for i := 1; i < len(lines); i++ {
+		prevs[i] = storedHash(lines[i-1])
+	}
+	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	b.ResetTimer()
+	var r lineResult
+	for i := 0; i < b.N; i++ {
+		j := i % len(lines)
+		checkLine(lines[j], prevs[j], &r, &seeds)
+		if r.link != linkOK || r.schemaErr != nil {
+			b.Fatalf("line %d: %v %v", j, r.link, r.schemaErr)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkBooks is the in-order part alone: the sequence and chain
+// bookkeeping and the recomputed books, over events decoded beforehand.
+func BenchmarkBooks(b *testing.B) {
+	_, lines := benchData(b)
+	items := make([]lineResult, len(lines))
+	e := newEngine(context.Background(), Options{MaxFindings: 10}, "bench")
+	var prev domain.Hash
+	for i, l := range lines {
+		checkLine(l, prev, &items[i], &e.books.idSeeds)
+		prev = items[i].hash
+	}
+	seeds := e.books.idSeeds
+	b.ResetTimer()
+	for i := 0; i < b.N; i += len(lines) {
+		e := newEngine(context.Background(), Options{MaxFindings: 10, SizeHint: uint64(len(lines))}, "bench")
+		e.books.idSeeds = seeds
+		bt := &batch{Chunk: Chunk{Lines: lines}, items: items}
+		if err := e.consume(bt); err != nil || e.failed() > 0 {
+			b.Fatalf("consume: %v %+v", err, e.rep.Findings)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkDomainVerifyLine and BenchmarkDomainDecodeEvent measure the
+// domain's two per-line functions alone, on one core.
+func BenchmarkDomainVerifyLine(b *testing.B) {
+	_, lines := benchData(b)
+	prevs := make([]domain.Hash, len(lines))
+	for i := 1; i < len(lines); i++ {
+		prevs[i] = storedHash(lines[i-1])
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := i % len(lines)
+		if _, err := domain.VerifyLine(lines[j], prevs[j]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func BenchmarkDomainDecodeEvent(b *testing.B) {
+	_, lines := benchData(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := domain.DecodeEvent(lines[i%len(lines)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// benchStream appends the benchmark journal to a test JetStream in records
+// of up to 1,000 events, as the processor packs them.
+func benchStream(b *testing.B) *JetStreamSource {
+	b.Helper()
+	_, lines := benchData(b)
+	srv := natstest.Start(b, b.TempDir())
+	j := infra.NewJournal(srv.JS, srv.Names)
+	var pos uint64
+	for i := 0; i < len(lines); i += 1_000 {
+		end := min(i+1_000, len(lines))
+		var rec commands.Record
+		for k, line := range lines[i:end] {
+			ev, err := domain.DecodeEvent(line)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if k == 0 {
+				rec.FirstSeq = ev.Seq
+			} else if ev.Type != rec.Type {
+				// One type per record: start a new one.
+				var err error
+				if pos, err = j.Append(context.Background(), []commands.Record{rec}, pos); err != nil {
+					b.Fatal(err)
+				}
+				rec = commands.Record{FirstSeq: ev.Seq}
+			}
+			rec.Type, rec.LastSeq = ev.Type, ev.Seq
+			rec.Data = append(append(rec.Data, line...), '\n')
+		}
+		var err error
+		if pos, err = j.Append(context.Background(), []commands.Record{rec}, pos); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return &JetStreamSource{JS: srv.JS, Names: srv.Names}
+}
+
+// BenchmarkAuditJetStream audits the benchmark journal read from an
+// embedded JetStream: the audit of a data directory.
+func BenchmarkAuditJetStream(b *testing.B) {
+	src := benchStream(b)
+	_, lines := benchData(b)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	events := 0
+	for events < b.N {
+		res, err := Run(context.Background(), src, Options{SizeHint: uint64(len(lines))})
+		if err != nil || !res.Report.OK {
+			b.Fatalf("audit: %v", err)
+		}
+		events += len(lines)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
+}
+
+// BenchmarkReplay rebuilds a read model of the benchmark journal from an
+// embedded JetStream into SQLite.
+func BenchmarkReplay(b *testing.B) {
+	src := benchStream(b)
+	_, lines := benchData(b)
+	out := filepath.Join(b.TempDir(), "readmodel.db")
+	b.ResetTimer()
+	events := 0
+	for events < b.N {
+		st, err := Replay(context.Background(), src, ReplayOptions{Out: out})
+		if err != nil || st.Applied != uint64(len(lines)) {
+			b.Fatalf("replay: %v %+v", err, st)
+		}
+		events += len(lines)
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,363 @@
+package audit
+
+import (
+	"fmt"
+	"hash/maphash"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// Books is the ledger recomputed from the journal alone: every asset and
+// account with its balance, and every posted transfer id. It is written
+// here rather than taken from domain.State so that the audit does not
+// trust the code that wrote the journal: it shares only the amount
+// arithmetic and the field rules.
+type Books struct {
+	assets   map[string]*assetBook
+	accounts map[string]*accountBook // ordinary accounts; each asset holds its issuer
+	posted   map[idKey]uint64        // transfer id -> the sequence that posted it
+	idSeeds  [2]maphash.Seed
+	asset    *assetBook // the last asset a transfer named: most name the same
+
+	seq        uint64    // the last sequence applied
+	time       time.Time // the latest event time so far (times are clamped to be monotonic)
+	postings   uint64
+	rejections uint64
+
+	f report // receives the findings
+
+	// after holds the recomputed balances after the last posting's debit
+	// and credit, formatted; valid until the next Apply.
+	after [2]string
+}
+
+type assetBook struct {
+	code   string
+	scale  int
+	world  *accountBook
+	stated domain.Amount // the balances as the entries state them, summed
+	zeroAt uint64        // the sequence stated first went non-zero, 0 while zero
+}
+
+type accountBook struct {
+	id         string
+	asset      *assetBook
+	balance    domain.Amount // recomputed
+	stated     domain.Amount // as the last entry states it
+	drift      domain.Amount // stated - balance after the last entry
+	floor      domain.Amount // the lowest balance allowed
+	unlimited  bool
+	limit      string // as journaled: "unlimited" for the issuer
+	createdSeq uint64
+	lastSeq    uint64
+	mark       uint64 // read-model comparison: set when the read model has it
+}
+
+// idKey stands for a transfer id: two 64-bit hashes with seeds drawn for
+// this run, so the set of posted ids costs 24 bytes a slot and keeps no
+// event alive. Equal ids always have equal keys, so a duplicate is never
+// missed; two different ids would need a 128-bit collision to be taken
+// for one, and the finding names both sequences for a person to look at.
+type idKey [2]uint64
+
+func (b *Books) keyOf(id string) idKey { return keyOf(&b.idSeeds, id) }
+
+func keyOf(seeds *[2]maphash.Seed, id string) idKey {
+	return idKey{maphash.String(seeds[0], id), maphash.String(seeds[1], id)}
+}
+
+// maxSizeHint bounds the posted-id set allocated up front.
+const maxSizeHint = 1 << 22
+
+func newBooks(f report, sizeHint uint64) *Books {
+	return &Books{
+		f:        f,
+		assets:   make(map[string]*assetBook),
+		accounts: make(map[string]*accountBook),
+		posted:   make(map[idKey]uint64, min(sizeHint, maxSizeHint)),
+		idSeeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+	}
+}
+
+// Seq returns the last sequence applied.
+func (b *Books) Seq() uint64 { return b.seq }
+
+// Time returns the latest event time applied (clamped to be monotonic).
+func (b *Books) Time() time.Time { return b.time }
+
+// report receives the findings of Apply.
+type report func(Finding)
+
+// apply advances the books by one event that passed checkSchema, and
+// reports what does not add up.
+func (b *Books) apply(ev *domain.Event, n *numbers) {
+	f := b.f
+	b.seq = ev.Seq
+	if ev.Time.After(b.time) {
+		b.time = ev.Time
+	}
+	switch ev.Type {
+	case domain.EventAssetDefined:
+		b.defineAsset(ev)
+	case domain.EventAccountOpened:
+		b.openAccount(ev)
+	case domain.EventTransferPosted:
+		b.post(ev, n)
+	case domain.EventTransferRejected:
+		b.rejections++
+		if at, ok := b.posted[b.keyOf(ev.Rejection.ID)]; ok {
+			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Detail: fmt.Sprintf(
+				"rejection of transfer %s, which was posted at sequence %d (a posted id is answered without an event)", ev.Rejection.ID, at)})
+		}
+	}
+}
+
+func (b *Books) defineAsset(ev *domain.Event) {
+	f := b.f
+	a := ev.Asset
+	if _, dup := b.assets[a.Code]; dup {
+		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: a.Code, Detail: "asset defined again"})
+		return
+	}
+	as := &assetBook{code: strings.Clone(a.Code), scale: a.Scale}
+	as.world = &accountBook{id: domain.World, asset: as, unlimited: true, limit: domain.Unlimited,
+		createdSeq: ev.Seq, lastSeq: ev.Seq}
+	b.assets[a.Code] = as
+}
+
+func (b *Books) openAccount(ev *domain.Event) {
+	f := b.f
+	a := ev.Account
+	as, ok := b.assets[a.Asset]
+	if !ok {
+		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: a.ID, Asset: a.Asset, Detail: "account opened in an undefined asset"})
+		return
+	}
+	if _, dup := b.accounts[a.ID]; dup {
+		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: a.ID, Asset: a.Asset, Detail: "account opened again"})
+		return
+	}
+	// Clones: the decoded strings share the whole line's memory.
+	acc := &accountBook{id: strings.Clone(a.ID), asset: as, limit: strings.Clone(a.OverdraftLimit), createdSeq: ev.Seq, lastSeq: ev.Seq}
+	switch a.OverdraftLimit {
+	case domain.Unlimited:
+		acc.unlimited = true
+	case "": // the domain normalises the limit; an early event may not have
+		acc.limit = domain.Amount{}.Format(as.scale)
+	default:
+		limit, err := domain.ParseAmount(a.OverdraftLimit, as.scale)
+		if err != nil {
+			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: a.ID, Asset: a.Asset, Detail: "overdraft limit: " + err.Error()})
+			return
+		}
+		acc.floor = limit.Neg()
+	}
+	b.accounts[acc.id] = acc
+}
+
+// account returns the account id holding asset as, or nil.
+func (b *Books) account(id string, as *assetBook) *accountBook {
+	if id == domain.World {
+		return as.world
+	}
+	return b.accounts[id]
+}
+
+func (b *Books) post(ev *domain.Event, n *numbers) {
+	f := b.f
+	t := &ev.Transfer.Transfer
+	as := b.asset
+	if as == nil || as.code != t.Asset {
+		as = b.assets[t.Asset]
+	}
+	if as == nil {
+		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s in an undefined asset", t.ID)})
+		return
+	}
+	from, to := b.account(t.From, as), b.account(t.To, as)
+	for _, side := range [2]struct {
+		id  string
+		acc *accountBook
+	}{{t.From, from}, {t.To, to}} {
+		switch {
+		case side.acc == nil:
+			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: side.id, Asset: t.Asset,
+				Detail: fmt.Sprintf("transfer %s names an account that was never opened", t.ID)})
+			return
+		case side.acc.asset != as:
+			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: side.id, Asset: t.Asset,
+				Detail: fmt.Sprintf("transfer %s in %s, but the account holds %s", t.ID, t.Asset, side.acc.asset.code)})
+			return
+		}
+	}
+	var amount domain.Amount
+	var err error
+	if n.ok && n.places[0] == as.scale {
+		amount = n.amount
+	} else {
+		amount, err = domain.ParseAmount(t.Amount, as.scale)
+		if err == nil && !atScale(t.Amount, as.scale) {
+			err = fmt.Errorf("amount %s is not written at the asset's scale %d", t.Amount, as.scale)
+		}
+	}
+	if err == nil && amount.Sign() <= 0 {
+		err = fmt.Errorf("amount %s is not positive", t.Amount)
+	}
+	if err != nil {
+		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s: %v", t.ID, err)})
+		return
+	}
+	fromAfter, okFrom := from.balance.Sub(amount)
+	toAfter, okTo := to.balance.Add(amount)
+	if !okFrom || !okTo {
+		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s overflows a balance", t.ID)})
+		return
+	}
+	b.asset = as
+	key := n.key
+	if !n.ok {
+		key = b.keyOf(t.ID)
+	}
+	if at, dup := b.posted[key]; dup {
+		f(Finding{Check: CheckUnique, Seq: ev.Seq, Asset: t.Asset,
+			Detail: fmt.Sprintf("transfer %s posted again: it was posted at sequence %d", t.ID, at)})
+	}
+	b.posted[key] = ev.Seq
+	b.postings++
+	from.balance, to.balance = fromAfter, toAfter
+	from.lastSeq, to.lastSeq = ev.Seq, ev.Seq
+	if !from.unlimited && from.balance.Cmp(from.floor) < 0 {
+		f(Finding{Check: CheckLimit, Seq: ev.Seq, Account: from.id, Asset: as.code, Detail: fmt.Sprintf(
+			"transfer %s takes the balance to %s, below the lower limit %s",
+			t.ID, from.balance.Format(as.scale), from.floor.Format(as.scale))})
+	}
+	b.state(ev, 0, from, n)
+	b.state(ev, 1, to, n)
+	if !as.stated.IsZero() && as.zeroAt == 0 {
+		as.zeroAt = ev.Seq
+		f(Finding{Check: CheckZeroSum, Seq: ev.Seq, Asset: as.code, Detail: fmt.Sprintf(
+			"the balances the entries state sum to %s, not zero", as.stated.Format(as.scale))})
+	} else if as.stated.IsZero() {
+		as.zeroAt = 0
+	}
+}
+
+// atScale reports whether a literal that ParseAmount accepted at scale is
+// written as the domain writes amounts: with exactly scale decimals.
+func atScale(literal string, scale int) bool {
+	return places(literal) == scale
+}
+
+// places returns the number of decimals a literal is written with.
+func places(literal string) int {
+	if dot := strings.IndexByte(literal, '.'); dot >= 0 {
+		return len(literal) - dot - 1
+	}
+	return 0
+}
+
+// state compares entry i's balance after with the recomputed one and
+// keeps the stated balance for the zero-sum check. A difference is
+// reported where it appears or changes, not at every later entry of the
+// account it carries over to.
+func (b *Books) state(ev *domain.Event, i int, acc *accountBook, n *numbers) {
+	f := b.f
+	e := &ev.Transfer.Entries[i]
+	scale := acc.asset.scale
+	stated, canonical := n.after[i], n.ok && n.places[1+i] == scale
+	if !canonical {
+		var err error
+		if stated, err = domain.ParseBalance(e.Balance, scale); err != nil {
+			f(Finding{Check: CheckBalance, Seq: ev.Seq, Account: acc.id, Asset: acc.asset.code,
+				Detail: fmt.Sprintf("%s entry balance %q does not parse: %v", e.Type, e.Balance, err)})
+			stated = acc.balance
+		}
+	}
+	if canonical && stated.Cmp(acc.balance) == 0 {
+		b.after[i] = e.Balance
+	} else {
+		b.after[i] = acc.balance.Format(scale)
+	}
+	drift, _ := stated.Sub(acc.balance)
+	if !drift.IsZero() && drift.Cmp(acc.drift) != 0 || drift.IsZero() && !canonical {
+		f(Finding{Check: CheckBalance, Seq: ev.Seq, Account: acc.id, Asset: acc.asset.code, Detail: fmt.Sprintf(
+			"%s entry states the balance after as %s, recomputed from the journal it is %s", e.Type, e.Balance, b.after[i])})
+	}
+	acc.drift = drift
+	diff, _ := stated.Sub(acc.stated)
+	acc.asset.stated, _ = acc.asset.stated.Add(diff)
+	acc.stated = stated
+}
+
+// Balance is one account's balance in a listing.
+type Balance struct {
+	Account string `json:"account"`
+	Asset   string `json:"asset"`
+	Balance string `json:"balance"`
+}
+
+// AssetTotal sums an asset's balances: Total over the ordinary accounts
+// (what is in circulation), Issuer for the issuer account, which is its
+// negative when the books balance.
+type AssetTotal struct {
+	Asset    string `json:"asset"`
+	Scale    int    `json:"scale"`
+	Accounts int    `json:"accounts"` // ordinary accounts, the issuer not counted
+	Total    string `json:"total"`
+	Issuer   string `json:"issuer"`
+	Sum      string `json:"sum"` // Total + Issuer: zero
+}
+
+// Balances lists every account (the issuer's once per asset) by asset and
+// id, and the totals per asset by code.
+func (b *Books) Balances() ([]Balance, []AssetTotal) {
+	codes := make([]string, 0, len(b.assets))
+	for c := range b.assets {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	byAsset := make(map[*assetBook][]*accountBook, len(b.assets))
+	for _, acc := range b.accounts {
+		byAsset[acc.asset] = append(byAsset[acc.asset], acc)
+	}
+	var list []Balance
+	totals := make([]AssetTotal, 0, len(codes))
+	for _, c := range codes {
+		as := b.assets[c]
+		accs := append(byAsset[as], as.world)
+		sort.Slice(accs, func(i, j int) bool { return accs[i].id < accs[j].id })
+		var total domain.Amount
+		for _, acc := range accs {
+			list = append(list, Balance{Account: acc.id, Asset: c, Balance: acc.balance.Format(as.scale)})
+			if acc != as.world {
+				total, _ = total.Add(acc.balance)
+			}
+		}
+		sum, _ := total.Add(as.world.balance)
+		totals = append(totals, AssetTotal{Asset: c, Scale: as.scale, Accounts: len(accs) - 1,
+			Total: total.Format(as.scale), Issuer: as.world.balance.Format(as.scale), Sum: sum.Format(as.scale)})
+	}
+	return list, totals
+}
+
+// sumsToZero sums each asset's recomputed balances account by account
+// and reports any asset whose sum is not zero, at sequence seq.
+func (b *Books) sumsToZero(seq uint64) {
+	f := b.f
+	sums := make(map[string]domain.Amount, len(b.assets))
+	for code, as := range b.assets {
+		sums[code] = as.world.balance
+	}
+	for _, acc := range b.accounts {
+		sums[acc.asset.code], _ = sums[acc.asset.code].Add(acc.balance)
+	}
+	for _, code := range sortedKeys(sums) {
+		if sum := sums[code]; !sum.IsZero() {
+			f(Finding{Check: CheckZeroSum, Seq: seq, Asset: code, Detail: fmt.Sprintf(
+				"the recomputed balances sum to %s, not zero", sum.Format(b.assets[code].scale))})
+		}
+	}
+}

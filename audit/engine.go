@@ -1,0 +1,371 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// ErrFailed means the journal failed a check. Run does not return it (its
+// report says so); the commands that must stop at the first failure do.
+var ErrFailed = errors.New("journal failed the audit")
+
+// DefaultMaxFindings bounds the findings a report lists; every failure is
+// counted in its check either way.
+const DefaultMaxFindings = 100
+
+// Head is a point of the chain that the auditor trusts, recorded from an
+// earlier audit or from the running ledger: the journal must end at Seq
+// with Hash. It is what detects a journal that was truncated, extended
+// with forged events or rewritten wholesale with a recomputed chain: a
+// SHA-256 chain proves that nothing changed relative to a hash one
+// trusts, not on its own.
+type Head struct {
+	Seq  uint64
+	Hash domain.Hash
+}
+
+// ParseHead reads "SEQ:HASH".
+func ParseHead(s string) (Head, error) {
+	seqStr, hashStr, ok := strings.Cut(s, ":")
+	if !ok {
+		return Head{}, fmt.Errorf("expected head %q: want SEQ:HASH", s)
+	}
+	seq, err := strconv.ParseUint(seqStr, 10, 64)
+	if err != nil || seq == 0 {
+		return Head{}, fmt.Errorf("expected head %q: the sequence must be a positive integer", s)
+	}
+	h, err := domain.ParseHash(hashStr)
+	if err != nil {
+		return Head{}, fmt.Errorf("expected head %q: %w", s, err)
+	}
+	return Head{Seq: seq, Hash: h}, nil
+}
+
+// Options tune a run. The zero value audits the whole journal.
+type Options struct {
+	// ReadModel, when set, is compared with the recomputed state at its
+	// checkpoint; ReadModelPath names it in the report.
+	ReadModel     *projections.Snapshot
+	ReadModelPath string
+	// ExpectHead, when set, is the head the journal must end at.
+	ExpectHead *Head
+	// AllowPartial accepts a source whose first line is not sequence 1
+	// (an export of a range): its chain is checked from the first line's
+	// prev_hash, and the checks that need the whole history are skipped.
+	AllowPartial bool
+	// UntilSeq stops after this sequence; UntilTime after the last event
+	// at or before this time (event times clamped to be monotonic, as the
+	// read model's clock does). Zero: the journal's end.
+	UntilSeq  uint64
+	UntilTime time.Time
+	// OnChunk, when set, is called with each chunk's events once they are
+	// checked, in order. Run stops with an error wrapping ErrFailed at the
+	// first chunk with a failure, before passing it on.
+	OnChunk func(c Chunk, events []*domain.Event) error
+	// Progress, when set, is called with the number of lines after each
+	// chunk.
+	Progress func(lines int)
+	// Workers verify and decode lines in parallel (GOMAXPROCS when 0).
+	Workers int
+	// SizeHint is about how many events the journal holds, to size the
+	// books up front; 0 when unknown.
+	SizeHint uint64
+	// MaxFindings bounds the findings listed (DefaultMaxFindings when 0).
+	MaxFindings int
+}
+
+// Result is an audit's report and the books it recomputed (as of the last
+// event read).
+type Result struct {
+	Report *Report
+	Books  *Books
+}
+
+// errStop ends a run early at UntilSeq or UntilTime.
+var errStop = errors.New("stop")
+
+// Run reads src from its first line and checks everything the report
+// lists. It returns an error only when it could not read the journal (or
+// OnChunk failed); a journal that fails a check is a report with OK false.
+func Run(ctx context.Context, src Source, opts Options) (*Result, error) {
+	if opts.MaxFindings <= 0 {
+		opts.MaxFindings = DefaultMaxFindings
+	}
+	e := newEngine(ctx, opts, src.String())
+	start := time.Now()
+	if opts.ReadModel != nil {
+		rmCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		e.rm = startReadModel(rmCtx, opts.ReadModel, opts.ReadModelPath)
+		defer e.rm.stop()
+		if e.rm.cp == 0 {
+			if err := e.rm.compareState(ctx, e.books, e.find); err != nil {
+				return nil, err
+			}
+		}
+	}
+	err := pipeline(ctx, src, 1, opts.Workers, &e.books.idSeeds, e.consume)
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, err
+	}
+	e.finish(time.Since(start))
+	return &Result{Report: e.rep, Books: e.books}, nil
+}
+
+func newEngine(ctx context.Context, opts Options, source string) *engine {
+	e := &engine{ctx: ctx, opts: opts, failures: map[Check]int{}, next: 1,
+		rep: &Report{Source: source, Findings: []Finding{}}}
+	e.books = newBooks(e.find, opts.SizeHint)
+	return e
+}
+
+// engine runs the checks that need the journal's order, one line at a
+// time, after the pipeline's workers have verified and decoded it.
+type engine struct {
+	ctx      context.Context
+	opts     Options
+	rep      *Report
+	books    *Books
+	rm       *readModel
+	failures map[Check]int
+	started  bool
+	partial  bool
+	next     uint64 // the sequence expected next
+	lastHash domain.Hash
+	events   []*domain.Event // the current chunk's, for OnChunk
+}
+
+// find records a finding.
+func (e *engine) find(f Finding) {
+	e.failures[f.Check]++
+	if len(e.rep.Findings) < e.opts.MaxFindings {
+		e.rep.Findings = append(e.rep.Findings, f)
+	}
+}
+
+func (e *engine) failed() int {
+	n := 0
+	for _, v := range e.failures {
+		n += v
+	}
+	return n
+}
+
+func (e *engine) consume(b *batch) error {
+	if b.Err != nil {
+		e.find(Finding{Check: CheckSchema, Seq: e.next, Detail: fmt.Sprintf("journal record at position %d: %v", b.Position, b.Err)})
+	}
+	if e.opts.OnChunk != nil {
+		e.events = make([]*domain.Event, 0, len(b.Lines)) // OnChunk may keep it
+	}
+	var firstSeq, lastSeq uint64
+	for i, line := range b.Lines {
+		r := &b.items[i]
+		seq := e.next
+		if r.ev != nil {
+			seq = r.ev.Seq
+		}
+		if e.stopBefore(r) {
+			return errStop
+		}
+		if i == 0 {
+			firstSeq = seq
+		}
+		lastSeq = seq
+		if err := e.line(line, seq, r, b); err != nil {
+			return err
+		}
+	}
+	if b.FirstSeq != 0 && len(b.Lines) > 0 && (b.FirstSeq != firstSeq || b.LastSeq != lastSeq || b.LastSeq-b.FirstSeq+1 != uint64(len(b.Lines))) {
+		e.find(Finding{Check: CheckSequence, Seq: firstSeq, Detail: fmt.Sprintf(
+			"journal record at position %d has headers for sequences %d-%d but holds %d events, %d-%d",
+			b.Position, b.FirstSeq, b.LastSeq, len(b.Lines), firstSeq, lastSeq)})
+	}
+	if e.opts.Progress != nil {
+		e.opts.Progress(len(b.Lines))
+	}
+	if e.opts.OnChunk != nil {
+		if e.failed() > 0 {
+			f := e.rep.Findings[0]
+			return fmt.Errorf("%w: %s", ErrFailed, f)
+		}
+		return e.opts.OnChunk(b.Chunk, e.events)
+	}
+	return nil
+}
+
+// stopBefore reports whether the run ends before line r.
+func (e *engine) stopBefore(r *lineResult) bool {
+	if r.ev == nil {
+		return false
+	}
+	if e.opts.UntilSeq != 0 && r.ev.Seq > e.opts.UntilSeq {
+		return true
+	}
+	if !e.opts.UntilTime.IsZero() {
+		t := e.books.time
+		if r.ev.Time.After(t) {
+			t = r.ev.Time
+		}
+		return t.After(e.opts.UntilTime)
+	}
+	return false
+}
+
+// line runs the in-order checks of one line at sequence seq.
+func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
+	first := !e.started
+	if first {
+		e.start(seq, r)
+	}
+	e.sequence(seq, r)
+	if !(first && e.partial && r.link == linkElsewhere) {
+		e.chain(seq, r)
+	}
+	switch {
+	case r.decodeErr != nil:
+		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf("line does not decode: %v (%.80q)", r.decodeErr, line)})
+	case r.schemaErr != nil:
+		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf("%s: %v", r.ev.Type, r.schemaErr)})
+	case b.Type != "" && r.ev.Type != b.Type:
+		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf(
+			"a %s event in a journal record of %s events (position %d)", r.ev.Type, b.Type, b.Position)})
+	}
+	if r.ev != nil {
+		if e.opts.OnChunk != nil {
+			e.events = append(e.events, r.ev)
+		}
+		switch r.ev.Type {
+		case domain.EventTransferPosted:
+			e.rep.Postings++
+		case domain.EventTransferRejected:
+			e.rep.Rejections++
+		}
+	}
+	if r.ev != nil && r.schemaErr == nil && !e.partial {
+		posted := e.books.postings
+		e.books.apply(r.ev, &r.nums)
+		if e.rm != nil {
+			if err := e.rm.onEvent(e.ctx, r.ev, e.books.postings > posted, e.books, e.find); err != nil {
+				return err
+			}
+		}
+	}
+	if h := e.opts.ExpectHead; h != nil && seq == h.Seq && r.hash != h.Hash {
+		e.find(Finding{Check: CheckHead, Seq: seq, Detail: fmt.Sprintf(
+			"the hash of event %d is %s, the expected head's is %s: the journal was rewritten", seq, r.hash, h.Hash)})
+	}
+	e.rep.Events++
+	e.rep.LastSeq = seq
+	e.lastHash = r.hash
+	return nil
+}
+
+func (e *engine) start(seq uint64, r *lineResult) {
+	e.started = true
+	e.rep.FirstSeq = seq
+	e.rep.FirstPrevHash = domain.Hash{}.String()
+	if seq == 1 || r.ev == nil {
+		return
+	}
+	if e.opts.AllowPartial {
+		e.partial = true
+		e.rep.FirstPrevHash = r.ev.PrevHash
+		e.next = seq
+		return
+	}
+	// Not allowed to start late: the sequence check reports the gap.
+}
+
+func (e *engine) sequence(seq uint64, r *lineResult) {
+	switch {
+	case r.ev == nil || seq == e.next:
+		e.next++
+	case seq > e.next:
+		missing := fmt.Sprintf("sequence %d is missing", e.next)
+		if seq > e.next+1 {
+			missing = fmt.Sprintf("sequences %d to %d are missing", e.next, seq-1)
+		}
+		e.find(Finding{Check: CheckSequence, Seq: e.next, Detail: fmt.Sprintf("%s: event %d follows event %d", missing, seq, e.next-1)})
+		e.next = seq + 1
+	default:
+		e.find(Finding{Check: CheckSequence, Seq: seq, Detail: fmt.Sprintf(
+			"event %d is out of order: it follows event %d", seq, e.next-1)})
+	}
+}
+
+func (e *engine) chain(seq uint64, r *lineResult) {
+	switch r.link {
+	case linkElsewhere:
+		e.find(Finding{Check: CheckHashChain, Seq: seq, Detail: fmt.Sprintf(
+			"event %d is intact but its prev_hash %.16s... is not the hash of the line before it: an event was removed, inserted or moved here", seq, r.ev.PrevHash)})
+	case linkAltered:
+		e.find(Finding{Check: CheckHashChain, Seq: seq, Detail: fmt.Sprintf(
+			"the stored hash of event %d does not match its bytes: the event or its hash was altered", seq)})
+	case linkUnreadable:
+		e.find(Finding{Check: CheckHashChain, Seq: seq, Detail: "the line has no well-formed hash suffix"})
+	}
+}
+
+func (e *engine) finish(elapsed time.Duration) {
+	rep := e.rep
+	if e.started {
+		rep.LastHash = e.lastHash.String()
+	}
+	if !e.partial {
+		e.books.sumsToZero(rep.LastSeq)
+	}
+	if e.rm != nil && !e.partial {
+		e.rm.finish(rep.LastSeq, e.find)
+		info := e.rm.info
+		rep.ReadModel = &info
+	}
+	if h := e.opts.ExpectHead; h != nil && rep.LastSeq != h.Seq {
+		f := Finding{Check: CheckHead, Seq: h.Seq + 1, Detail: fmt.Sprintf(
+			"the journal goes on past the expected head %d to %d: events after the head were not there when it was recorded", h.Seq, rep.LastSeq)}
+		if rep.LastSeq < h.Seq {
+			f = Finding{Check: CheckHead, Seq: rep.LastSeq + 1, Detail: fmt.Sprintf(
+				"the journal ends at %d, before the expected head %d: it was truncated", rep.LastSeq, h.Seq)}
+		}
+		e.find(f)
+	}
+	rep.Assets = len(e.books.assets)
+	rep.Accounts = len(e.books.accounts)
+	for _, c := range Checks {
+		res := CheckResult{Check: c, Status: StatusOK, Failures: e.failures[c]}
+		switch {
+		case res.Failures > 0:
+			res.Status = StatusFailed
+		case e.partial && isStateCheck(c):
+			res.Status = StatusSkipped
+			res.Note = fmt.Sprintf("the export starts at sequence %d: balances need events 1 to %d, export from sequence 1", rep.FirstSeq, rep.FirstSeq-1)
+		case c == CheckHead && e.opts.ExpectHead == nil:
+			res.Status, res.Note = StatusSkipped, "no expected head given (--expect-head SEQ:HASH)"
+		case c == CheckReadModel && e.opts.ReadModel == nil:
+			res.Status, res.Note = StatusSkipped, "no read model given"
+		}
+		rep.Checks = append(rep.Checks, res)
+	}
+	rep.Partial = e.partial
+	rep.OK = e.failed() == 0
+	rep.ElapsedSecs = elapsed.Seconds()
+	if s := elapsed.Seconds(); s > 0 {
+		rep.EventsPerSec = float64(rep.Events) / s
+	}
+}
+
+func isStateCheck(c Check) bool {
+	for _, s := range stateChecks {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,209 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// link is how a stored line sits in the hash chain.
+type link uint8
+
+const (
+	// linkOK: the line's hash covers its bytes and chains to the line
+	// before it.
+	linkOK link = iota
+	// linkElsewhere: the line is intact (its hash covers its bytes after
+	// its own prev_hash) but its prev_hash is not the hash of the line
+	// before it: an event was removed, inserted or moved here.
+	linkElsewhere
+	// linkAltered: the stored hash does not cover the line's bytes: the
+	// event or its hash was changed after it was written.
+	linkAltered
+	// linkUnreadable: the line has no well-formed hash suffix.
+	linkUnreadable
+)
+
+// lineResult is what a worker learns of one line without knowing the
+// ledger's state.
+type lineResult struct {
+	ev        *domain.Event
+	nums      numbers     // a posting's numbers, parsed ahead of the books
+	hash      domain.Hash // the stored hash; zero when unreadable
+	link      link
+	decodeErr error // the line does not decode as an event
+	schemaErr error // it decodes but breaks its type's schema
+}
+
+// hashSuffixLen is len(`,"hash":"` + 64 hex digits + `"}`), as stored.
+const hashSuffixLen = 9 + 2*domain.HashSize + 2
+
+// storedHash reads the hash a line stores in its fixed-length suffix, as
+// domain.VerifyLineHash does (lower-case hex only); zero when there is
+// none.
+func storedHash(line []byte) domain.Hash {
+	var h domain.Hash
+	n := len(line)
+	if n < hashSuffixLen+2 || !bytes.HasPrefix(line[n-hashSuffixLen:], []byte(`,"hash":"`)) || !bytes.HasSuffix(line, []byte(`"}`)) {
+		return h
+	}
+	stored := line[n-hashSuffixLen+9 : n-2]
+	if _, err := hex.Decode(h[:], stored); err != nil {
+		return domain.Hash{}
+	}
+	var lower [2 * domain.HashSize]byte
+	hex.Encode(lower[:], h[:])
+	if !bytes.Equal(stored, lower[:]) {
+		return domain.Hash{}
+	}
+	return h
+}
+
+// checkLine verifies one line against the stored hash of the line before
+// it (domain.VerifyLine), decodes it (domain.DecodeEvent) and checks its
+// schema. It uses only the line itself, so lines are checked on every
+// core at once.
+func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.Seed) {
+	r.ev, r.decodeErr = domain.DecodeEvent(line)
+	if r.decodeErr == nil {
+		r.schemaErr = checkSchema(r.ev)
+		if r.schemaErr == nil && r.ev.Type == domain.EventTransferPosted {
+			r.nums.parse(r.ev.Transfer, seeds)
+		}
+	}
+	// VerifyLine returns the stored hash whenever the line has a
+	// well-formed one, as storedHash reads it.
+	var err error
+	r.hash, err = domain.VerifyLine(line, prev)
+	switch {
+	case err == nil:
+		r.link = linkOK
+	case errors.Is(err, domain.ErrHashMismatch):
+		r.link = linkAltered
+		if r.ev != nil {
+			// Intact but chained after another event?
+			if own, perr := domain.ParseHash(r.ev.PrevHash); perr == nil && own != prev {
+				if _, err := domain.VerifyLine(line, own); err == nil {
+					r.link = linkElsewhere
+				}
+			}
+		}
+	case errors.Is(err, domain.ErrChainBroken):
+		// The hash was computed after prev, but the line names another
+		// predecessor: not written by the ledger.
+		r.link = linkAltered
+	case r.hash != (domain.Hash{}) && r.decodeErr != nil:
+		// The hash covers the bytes, but they are not an event: the schema
+		// check reports it.
+		r.link = linkOK
+	default:
+		r.link = linkUnreadable
+	}
+}
+
+// numbers are a posting's amount and balances after, parsed by a worker
+// ahead of the books, each at the decimal places it is written with (the
+// books then check those against the asset's scale), and the key of its
+// transfer id. ok is false when any did not parse: the books then read
+// the strings themselves and say what is wrong.
+type numbers struct {
+	ok     bool
+	key    idKey
+	amount domain.Amount
+	after  [2]domain.Amount
+	places [3]int // amount, debit balance, credit balance
+}
+
+func (n *numbers) parse(p *domain.PostedTransfer, seeds *[2]maphash.Seed) {
+	var err1, err2, err3 error
+	n.places = [3]int{places(p.Amount), places(p.Entries[0].Balance), places(p.Entries[1].Balance)}
+	if max(n.places[0], n.places[1], n.places[2]) > domain.MaxScale {
+		return
+	}
+	n.amount, err1 = domain.ParseAmount(p.Amount, n.places[0])
+	n.after[0], err2 = domain.ParseBalance(p.Entries[0].Balance, n.places[1])
+	n.after[1], err3 = domain.ParseBalance(p.Entries[1].Balance, n.places[2])
+	n.key = keyOf(seeds, p.ID)
+	n.ok = err1 == nil && err2 == nil && err3 == nil
+}
+
+// checkSchema checks what domain.DecodeEvent leaves to the reader: the
+// version, the type and its payload, and each payload's own rules.
+func checkSchema(ev *domain.Event) error {
+	if ev.Version != domain.SchemaVersion {
+		return fmt.Errorf("schema version %d, want %d", ev.Version, domain.SchemaVersion)
+	}
+	if ev.Seq == 0 {
+		return errors.New("sequence 0")
+	}
+	if ev.Time.IsZero() {
+		return errors.New("no time")
+	}
+	payloads := 0
+	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil} {
+		if set {
+			payloads++
+		}
+	}
+	if payloads != 1 {
+		return fmt.Errorf("%d payloads, want exactly one", payloads)
+	}
+	switch ev.Type {
+	case domain.EventAssetDefined:
+		if ev.Asset == nil {
+			return errors.New("AssetDefined without asset")
+		}
+		return ev.Asset.Validate()
+	case domain.EventAccountOpened:
+		if ev.Account == nil {
+			return errors.New("AccountOpened without account")
+		}
+		return ev.Account.Validate()
+	case domain.EventTransferPosted:
+		if ev.Transfer == nil {
+			return errors.New("TransferPosted without transfer")
+		}
+		return checkPosted(ev.Transfer)
+	case domain.EventTransferRejected:
+		if ev.Rejection == nil {
+			return errors.New("TransferRejected without rejection")
+		}
+		return checkRejected(ev.Rejection)
+	}
+	return fmt.Errorf("unknown event type %q", ev.Type)
+}
+
+func checkPosted(p *domain.PostedTransfer) error {
+	if err := p.Transfer.Validate(); err != nil {
+		return err
+	}
+	if p.Asset == "" {
+		return errors.New("posted transfer without asset")
+	}
+	d, c := p.Entries[0], p.Entries[1]
+	if d.Account != p.From || d.Type != domain.Debit || d.Amount != p.Amount || d.Balance == "" {
+		return fmt.Errorf("first entry %+v is not the debit of %s by %s", d, p.From, p.Amount)
+	}
+	if c.Account != p.To || c.Type != domain.Credit || c.Amount != p.Amount || c.Balance == "" {
+		return fmt.Errorf("second entry %+v is not the credit of %s by %s", c, p.To, p.Amount)
+	}
+	return nil
+}
+
+func checkRejected(r *domain.RejectedTransfer) error {
+	if err := r.Transfer.Validate(); err != nil {
+		return err
+	}
+	if !slices.Contains(domain.Codes, r.Code) {
+		return fmt.Errorf("unknown rejection code %q", r.Code)
+	}
+	if r.Detail == "" {
+		return errors.New("rejection without detail")
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// postingBatchRows bounds the read model's postings fetched ahead of the
+// journal, per batch (two batches are in flight at most).
+const postingBatchRows = 256
+
+// readModel compares a read-model snapshot with the books: each posting in
+// step with the journal, everything else at the snapshot's checkpoint,
+// when the books are exactly where the read model claims to be.
+type readModel struct {
+	snap *projections.Snapshot
+	cp   uint64
+	info ReadModelInfo
+
+	rows  chan []projections.PostingRow
+	errc  chan error
+	cur   []projections.PostingRow
+	eof   bool
+	done  bool // the state was compared at the checkpoint
+	stopc chan struct{}
+}
+
+func startReadModel(ctx context.Context, snap *projections.Snapshot, path string) *readModel {
+	cp := snap.Checkpoint().Seq
+	rm := &readModel{snap: snap, cp: cp, info: ReadModelInfo{Path: path, Checkpoint: cp},
+		rows: make(chan []projections.PostingRow, 1), errc: make(chan error, 1), stopc: make(chan struct{})}
+	go func() {
+		defer close(rm.rows)
+		batch := make([]projections.PostingRow, 0, postingBatchRows)
+		send := func() error {
+			select {
+			case rm.rows <- batch:
+				batch = make([]projections.PostingRow, 0, postingBatchRows)
+				return nil
+			case <-rm.stopc:
+				return context.Canceled
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := snap.Postings(ctx, func(p projections.PostingRow) error {
+			batch = append(batch, p)
+			if len(batch) == postingBatchRows {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			err = send()
+		}
+		rm.errc <- err
+	}()
+	return rm
+}
+
+// stop ends the postings reader and waits for it.
+func (rm *readModel) stop() {
+	select {
+	case <-rm.stopc:
+		return
+	default:
+	}
+	close(rm.stopc)
+	for range rm.rows {
+	}
+}
+
+// peek returns the read model's next posting, nil at the end.
+func (rm *readModel) peek() (*projections.PostingRow, error) {
+	for len(rm.cur) == 0 {
+		if rm.eof {
+			return nil, nil
+		}
+		batch, ok := <-rm.rows
+		if !ok {
+			rm.eof = true
+			if err := <-rm.errc; err != nil {
+				return nil, err
+			}
+			return nil, nil
+		}
+		rm.cur = batch
+	}
+	return &rm.cur[0], nil
+}
+
+func (rm *readModel) pop() { rm.cur = rm.cur[1:] }
+
+// onEvent compares the read model's posting at ev's sequence, if ev is a
+// posting the books applied, and the whole state once the books reach
+// the checkpoint.
+func (rm *readModel) onEvent(ctx context.Context, ev *domain.Event, applied bool, b *Books, f report) error {
+	if rm.done || ev.Seq > rm.cp {
+		return nil
+	}
+	if ev.Type == domain.EventTransferPosted && applied {
+		if err := rm.posting(ev, b, f); err != nil {
+			return err
+		}
+	}
+	if ev.Seq == rm.cp {
+		return rm.compareState(ctx, b, f)
+	}
+	return nil
+}
+
+func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
+	t := ev.Transfer
+	p, err := rm.peek()
+	for err == nil && p != nil && p.Seq < ev.Seq {
+		rm.extraPosting(p, f)
+		rm.pop()
+		p, err = rm.peek()
+	}
+	if err != nil {
+		return err
+	}
+	if p == nil || p.Seq > ev.Seq {
+		f(Finding{Check: CheckReadModel, Seq: ev.Seq, Account: t.From, Asset: t.Asset, Detail: fmt.Sprintf(
+			"the read model lacks transfer %s, posted at sequence %d", t.ID, ev.Seq)})
+		return nil
+	}
+	rm.pop()
+	rm.info.Postings++
+	var diffs []string
+	if p.ID != t.ID || p.From != t.From || p.To != t.To || p.Amount != t.Amount || p.Asset != t.Asset {
+		diffs = append(diffs, fmt.Sprintf("transfer %s %s->%s %s %s, the journal's %s %s->%s %s %s",
+			p.ID, p.From, p.To, p.Amount, p.Asset, t.ID, t.From, t.To, t.Amount, t.Asset))
+	}
+	account := ""
+	for i, side := range [2]struct{ account, got string }{{t.From, p.DebitBalance}, {t.To, p.CreditBalance}} {
+		if side.got != b.after[i] {
+			if account == "" {
+				account = side.account
+			}
+			got := side.got
+			if got == "" {
+				got = "missing"
+			}
+			diffs = append(diffs, fmt.Sprintf("%s entry of %s: balance after %s, recomputed %s", t.Entries[i].Type, side.account, got, b.after[i]))
+		}
+	}
+	if len(diffs) > 0 {
+		if account == "" {
+			account = t.From
+		}
+		f(Finding{Check: CheckReadModel, Seq: ev.Seq, Account: account, Asset: t.Asset, Detail: strings.Join(diffs, "; ")})
+	}
+	return nil
+}
+
+func (rm *readModel) extraPosting(p *projections.PostingRow, f report) {
+	f(Finding{Check: CheckReadModel, Seq: p.Seq, Account: p.From, Asset: p.Asset, Detail: fmt.Sprintf(
+		"the read model has transfer %s posted at sequence %d, where the journal has no posting", p.ID, p.Seq)})
+}
+
+// compareState compares assets, accounts and the entry count with the
+// books, which must stand at the checkpoint, and reports the read
+// model's postings left over.
+func (rm *readModel) compareState(ctx context.Context, b *Books, f report) error {
+	rm.done = true
+	for {
+		p, err := rm.peek()
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			break
+		}
+		rm.extraPosting(p, f)
+		rm.pop()
+	}
+	if err := rm.compareAssets(ctx, b, f); err != nil {
+		return err
+	}
+	if err := rm.compareAccounts(ctx, b, f); err != nil {
+		return err
+	}
+	n, err := rm.snap.CountEntries(ctx)
+	if err != nil {
+		return err
+	}
+	if n != 2*b.postings {
+		f(Finding{Check: CheckReadModel, Seq: rm.cp, Detail: fmt.Sprintf(
+			"the read model has %d entries; the journal's %d postings up to sequence %d make %d", n, b.postings, rm.cp, 2*b.postings)})
+	}
+	return nil
+}
+
+func (rm *readModel) compareAssets(ctx context.Context, b *Books, f report) error {
+	seen := make(map[string]bool, len(b.assets))
+	err := rm.snap.Assets(ctx, func(r projections.AssetRow) error {
+		as, ok := b.assets[r.Code]
+		switch {
+		case !ok:
+			f(Finding{Check: CheckReadModel, Seq: rm.cp, Asset: r.Code, Detail: fmt.Sprintf(
+				"the read model has asset %s, which the journal does not define by sequence %d", r.Code, rm.cp)})
+		case r.Scale != as.scale || r.Seq != as.world.createdSeq:
+			f(Finding{Check: CheckReadModel, Seq: as.world.createdSeq, Asset: r.Code, Detail: fmt.Sprintf(
+				"asset %s has scale %d defined at %d in the read model, scale %d at %d in the journal", r.Code, r.Scale, r.Seq, as.scale, as.world.createdSeq)})
+		}
+		seen[r.Code] = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, code := range sortedKeys(b.assets) {
+		if !seen[code] {
+			f(Finding{Check: CheckReadModel, Seq: b.assets[code].world.createdSeq, Asset: code, Detail: "the read model lacks asset " + code})
+		}
+	}
+	return nil
+}
+
+func (rm *readModel) compareAccounts(ctx context.Context, b *Books, f report) error {
+	const mark = 1
+	err := rm.snap.Accounts(ctx, func(r projections.AccountRow) error {
+		var acc *accountBook
+		if as, ok := b.assets[r.Asset]; ok {
+			if acc = b.account(r.ID, as); acc != nil && acc.asset != as {
+				acc = nil
+			}
+		}
+		if acc == nil {
+			f(Finding{Check: CheckReadModel, Seq: rm.cp, Account: r.ID, Asset: r.Asset, Detail: fmt.Sprintf(
+				"the read model has this account, which the journal has not opened by sequence %d", rm.cp)})
+			return nil
+		}
+		acc.mark = mark
+		rm.info.Accounts++
+		scale := acc.asset.scale
+		var diffs []string
+		if want := acc.balance.Format(scale); r.Balance != want {
+			diffs = append(diffs, fmt.Sprintf("balance %s, recomputed %s", r.Balance, want))
+		}
+		if r.OverdraftLimit != acc.limit {
+			diffs = append(diffs, fmt.Sprintf("overdraft limit %s, journaled %s", r.OverdraftLimit, acc.limit))
+		}
+		if r.CreatedSeq != acc.createdSeq {
+			diffs = append(diffs, fmt.Sprintf("opened at sequence %d, in the journal at %d", r.CreatedSeq, acc.createdSeq))
+		}
+		if r.Seq != acc.lastSeq {
+			diffs = append(diffs, fmt.Sprintf("last changed at sequence %d, in the journal at %d", r.Seq, acc.lastSeq))
+		}
+		if len(diffs) > 0 {
+			f(Finding{Check: CheckReadModel, Seq: acc.lastSeq, Account: r.ID, Asset: r.Asset, Detail: fmt.Sprintf(
+				"after sequence %d (read model checkpoint %d): %s", acc.lastSeq, rm.cp, strings.Join(diffs, "; "))})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var missing []*accountBook
+	for _, acc := range b.accounts {
+		if acc.mark != mark {
+			missing = append(missing, acc)
+		}
+	}
+	for _, as := range b.assets {
+		if as.world.mark != mark {
+			missing = append(missing, as.world)
+		}
+	}
+	sort.Slice(missing, func(i, j int) bool {
+		if missing[i].asset.code != missing[j].asset.code {
+			return missing[i].asset.code < missing[j].asset.code
+		}
+		return missing[i].id < missing[j].id
+	})
+	for _, acc := range missing {
+		f(Finding{Check: CheckReadModel, Seq: acc.createdSeq, Account: acc.id, Asset: acc.asset.code,
+			Detail: fmt.Sprintf("the read model lacks this account, opened at sequence %d", acc.createdSeq)})
+	}
+	return nil
+}
+
+// finish reports a read model whose checkpoint the journal never reached.
+func (rm *readModel) finish(last uint64, f report) {
+	if !rm.done {
+		rm.done = true
+		f(Finding{Check: CheckReadModel, Seq: rm.cp, Detail: fmt.Sprintf(
+			"the read model's checkpoint %d is past the journal's last sequence %d", rm.cp, last)})
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

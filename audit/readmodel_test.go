@@ -1,0 +1,268 @@
+package audit_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	_ "modernc.org/sqlite"
+
+	"github.com/nats-ledger/ledger/audit"
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// replay builds a read model of l's journal at path.
+func replay(t testing.TB, l *ledger, path string, opts audit.ReplayOptions) audit.ReplayStats {
+	t.Helper()
+	opts.Out = path
+	st, err := audit.Replay(context.Background(), l.source(), opts)
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	return st
+}
+
+// auditWith audits l's journal against the read model at path.
+func auditWith(t testing.TB, l *ledger, path string) *audit.Report {
+	t.Helper()
+	snap, err := projections.OpenSnapshot(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	return run(t, l.source(), audit.Options{ReadModel: snap, ReadModelPath: path}).Report
+}
+
+// alter changes the read model at path with SQL, as a bug or a person
+// with the file might.
+func alter(t testing.TB, path, query string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Exec(query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("%s: %d rows", query, n)
+	}
+}
+
+func TestReplayBuildsAReadModelTheAuditAccepts(t *testing.T) {
+	l := newLedger(t)
+	seedScenario(l)
+	path := filepath.Join(t.TempDir(), "readmodel.db.new")
+	var progressed int
+	st := replay(t, l, path, audit.ReplayOptions{Progress: func(n int) { progressed += n }})
+	if st.Events != 15 || st.Applied != 15 || st.LastSeq != 15 || st.From != 1 || progressed != 15 {
+		t.Fatalf("replay: %+v, progress %d", st, progressed)
+	}
+	rep := auditWith(t, l, path)
+	mustOK(t, rep)
+	if rep.ReadModel == nil || rep.ReadModel.Checkpoint != 15 || rep.ReadModel.Accounts != 6 || rep.ReadModel.Postings != 7 {
+		t.Fatalf("read model info: %+v", rep.ReadModel)
+	}
+	store, err := projections.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := store.Account(context.Background(), "carol", "")
+	store.Close()
+	if err != nil || v.Balance != "-5.00" {
+		t.Fatalf("carol: %+v %v", v, err)
+	}
+
+	// The journal moves on: the read model, at 15, is compared at 15.
+	l.batch(transfer("t6", "alice", "bob", "1"))
+	mustOK(t, auditWith(t, l, path))
+	// Continue applies the tail only; From must match the file.
+	if _, err := audit.Replay(context.Background(), l.source(), audit.ReplayOptions{Out: path, From: 3}); err == nil ||
+		!strings.Contains(err.Error(), "stands at sequence 15") {
+		t.Fatalf("replay from 3 onto a file at 15: %v", err)
+	}
+	st = replay(t, l, path, audit.ReplayOptions{From: 16})
+	if st.Events != 16 || st.Applied != 1 || st.LastSeq != 16 || st.From != 16 {
+		t.Fatalf("continued replay: %+v", st)
+	}
+	mustOK(t, auditWith(t, l, path))
+	// From scratch again replaces the file.
+	if st = replay(t, l, path, audit.ReplayOptions{}); st.Applied != 16 {
+		t.Fatalf("replay from scratch: %+v", st)
+	}
+}
+
+func TestReadModelDivergence(t *testing.T) {
+	l := newLedger(t)
+	seedScenario(l)
+	built := filepath.Join(t.TempDir(), "built.db")
+	replay(t, l, built, audit.ReplayOptions{})
+	cases := []struct {
+		name    string
+		query   string
+		seq     uint64
+		account string
+		detail  string
+	}{
+		{"account balance", `UPDATE accounts SET balance = '999.00' WHERE id = 'bob'`, 15, "bob", "balance 999.00, recomputed 60.00"},
+		{"issuer balance", `UPDATE accounts SET balance = '0' WHERE id = 'world' AND asset = 'JPY'`, 9, "world", "balance 0, recomputed -1000"},
+		{"overdraft limit", `UPDATE accounts SET overdraft_limit = '1000.00' WHERE id = 'carol'`, 14, "carol", "overdraft limit 1000.00, journaled 10.00"},
+		{"entry balance", `UPDATE entries SET balance = '1.00' WHERE account = 'alice' AND seq = 10`, 10, "alice", "debit entry of alice: balance after 1.00, recomputed 74.50"},
+		{"posting lost", `DELETE FROM transfers WHERE id = 't2'`, 11, "bob", "lacks transfer t2"},
+		{"posting invented", `UPDATE transfers SET status = 'posted' WHERE id = 't4'`, 13, "dave", "where the journal has no posting"},
+		{"account lost", `DELETE FROM accounts WHERE id = 'kenji'`, 6, "kenji", "lacks this account"},
+		{"checkpoint ahead", `UPDATE checkpoint SET seq = 20 WHERE id = 1`, 20, "", "past the journal's last sequence 15"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "readmodel.db")
+			copyFile(t, built, path)
+			alter(t, path, tc.query)
+			rep := auditWith(t, l, path)
+			f, ok := rep.First(audit.CheckReadModel)
+			if rep.OK || !ok {
+				t.Fatalf("divergence not found: %+v", rep.Findings)
+			}
+			if f.Seq != tc.seq || f.Account != tc.account || !strings.Contains(f.Detail, tc.detail) {
+				t.Fatalf("finding %s, want sequence %d account %q containing %q; all %v", f, tc.seq, tc.account, tc.detail, rep.Findings)
+			}
+			for _, other := range rep.Findings {
+				if other.Check != audit.CheckReadModel {
+					t.Errorf("a read model's divergence reported as %s", other)
+				}
+			}
+		})
+	}
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInstall(t *testing.T) {
+	l := newLedger(t)
+	seedScenario(l)
+	dir := t.TempDir()
+	live := filepath.Join(dir, "readmodel.db")
+	replay(t, l, live, audit.ReplayOptions{})
+	// The live file as a server leaves it: in WAL mode, behind.
+	l.batch(transfer("t6", "alice", "bob", "1"))
+	built := live + ".new"
+	replay(t, l, built, audit.ReplayOptions{})
+	if err := audit.Install(context.Background(), built, live); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{built, built + "-wal", built + "-shm", live + "-wal"} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left behind: %v", filepath.Base(p), err)
+		}
+	}
+	store, err := projections.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := store.Checkpoint(context.Background())
+	store.Close()
+	if err != nil || cp.Seq != 16 {
+		t.Fatalf("installed read model at %+v, %v", cp, err)
+	}
+	mustOK(t, auditWith(t, l, live))
+	if err := audit.Install(context.Background(), built, live); err == nil {
+		t.Fatal("installed a file that is not there")
+	}
+}
+
+// TestJournalStreamTampered appends records to the journal stream that the
+// processor never wrote: the audit of the stream finds them and a replay
+// refuses to build on them.
+func TestJournalStreamTampered(t *testing.T) {
+	l := newLedger(t)
+	seedScenario(l)
+	publish := func(data []byte, first, last string) {
+		t.Helper()
+		msg := nats.NewMsg(l.srv.Names.EventSubject(string(domain.EventTransferPosted)))
+		msg.Data = data
+		msg.Header.Set(infra.HeaderFirstSeq, first)
+		msg.Header.Set(infra.HeaderLastSeq, last)
+		msg.Header.Set(infra.HeaderFormat, infra.RecordFormat)
+		if _, err := l.srv.JS.PublishMsg(context.Background(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A copy of event 10 appended again: intact, but out of order and off
+	// the chain.
+	lines := l.export(10, 10)
+	publish(lines[0], "10", "10")
+	rep := run(t, l.source(), audit.Options{}).Report
+	f, ok := rep.First(audit.CheckSequence)
+	if rep.OK || !ok || f.Seq != 10 || !strings.Contains(f.Detail, "out of order") {
+		t.Fatalf("findings: %v", rep.Findings)
+	}
+	if f, ok := rep.First(audit.CheckHashChain); !ok || f.Seq != 10 || !strings.Contains(f.Detail, "intact") {
+		t.Fatalf("chain finding: %v", rep.Findings)
+	}
+	if f, ok := rep.First(audit.CheckUnique); !ok || !strings.Contains(f.Detail, "transfer t1 posted again") {
+		t.Fatalf("unique finding: %v", rep.Findings)
+	}
+	_, err := audit.Replay(context.Background(), l.source(), audit.ReplayOptions{Out: filepath.Join(t.TempDir(), "rm.db")})
+	if !errors.Is(err, audit.ErrFailed) {
+		t.Fatalf("replay of a tampered journal: %v", err)
+	}
+}
+
+func TestReplayLeavesOtherFilesAlone(t *testing.T) {
+	l := newLedger(t)
+	seedScenario(l)
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(path, []byte("not a read model"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.Replay(context.Background(), l.source(), audit.ReplayOptions{Out: path}); err == nil ||
+		!strings.Contains(err.Error(), "not a read model") {
+		t.Fatalf("replay over another file: %v", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "not a read model" {
+		t.Fatalf("the file was touched: %q %v", b, err)
+	}
+}
+
+func TestJournalRecordMalformed(t *testing.T) {
+	l := newLedger(t)
+	seedScenario(l)
+	msg := nats.NewMsg(l.srv.Names.EventSubject(string(domain.EventTransferPosted)))
+	msg.Data = []byte(`{"seq":16}`) // no newline, no hash
+	msg.Header.Set(infra.HeaderFirstSeq, "16")
+	msg.Header.Set(infra.HeaderLastSeq, "17")
+	msg.Header.Set(infra.HeaderFormat, infra.RecordFormat)
+	if _, err := l.srv.JS.PublishMsg(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, l.source(), audit.Options{}).Report
+	want := map[audit.Check]bool{audit.CheckSchema: false, audit.CheckHashChain: false, audit.CheckSequence: false}
+	for _, f := range rep.Findings {
+		if _, ok := want[f.Check]; ok && f.Seq == 16 {
+			want[f.Check] = true
+		}
+	}
+	for c, found := range want {
+		if !found {
+			t.Errorf("no %s finding at 16: %v", c, rep.Findings)
+		}
+	}
+}

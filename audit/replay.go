@@ -1,0 +1,221 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+// Bounds of one read-model transaction during a replay, as the projector
+// has them: records and events applied together.
+const (
+	replayBatchRecords = 512
+	replayBatchEvents  = 20_000
+)
+
+// ReplayOptions say what to build and from where.
+type ReplayOptions struct {
+	// Out is the read-model file to build. It is never the live file a
+	// server reads; Install puts it in place.
+	Out string
+	// From is the first sequence to apply: 1 (or 0) rebuilds from
+	// scratch, removing any file at Out first; a later one continues the
+	// read model at Out, whose checkpoint must be From-1. Continue
+	// continues it from its checkpoint, whatever that is.
+	From     uint64
+	Continue bool
+	// Progress, Workers: as in Options.
+	Progress func(lines int)
+	Workers  int
+}
+
+// ReplayStats says what a replay did.
+type ReplayStats struct {
+	Out     string        `json:"out"`
+	From    uint64        `json:"from_seq"` // the first sequence applied
+	Events  uint64        `json:"events"`   // events read and verified
+	Applied uint64        `json:"applied"`  // events applied to the read model
+	LastSeq uint64        `json:"last_seq"` // the read model's checkpoint at the end
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// EventsPerSec is the replay's throughput over the events read.
+func (s ReplayStats) EventsPerSec() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Events) / s.Elapsed.Seconds()
+}
+
+// Replay builds the read model at opts.Out from the journal stream. It
+// reads and verifies the whole journal as Run does (a replay never builds
+// on a journal that fails a check, and the checks need the history from
+// sequence 1), and applies the events after the file's checkpoint in
+// transactions of many records, each with its checkpoint, so an
+// interrupted replay continues where it stopped (Continue).
+func Replay(ctx context.Context, src *JetStreamSource, opts ReplayOptions) (ReplayStats, error) {
+	st := ReplayStats{Out: opts.Out}
+	start := time.Now()
+	if opts.Out == "" {
+		return st, errors.New("replay: no output file")
+	}
+	if opts.From <= 1 && !opts.Continue {
+		if err := removeReadModel(ctx, opts.Out); err != nil {
+			return st, err
+		}
+	}
+	store, err := projections.Open(opts.Out)
+	if err != nil {
+		return st, fmt.Errorf("replay: %w", err)
+	}
+	defer store.Close()
+	cp, err := store.Checkpoint(ctx)
+	if err != nil {
+		return st, err
+	}
+	if opts.From > 1 && !opts.Continue && cp.Seq != opts.From-1 {
+		return st, fmt.Errorf("replay from %d: %s stands at sequence %d, not %d (use --continue to go on from there)",
+			opts.From, opts.Out, cp.Seq, opts.From-1)
+	}
+	st.From = cp.Seq + 1
+	sink := &replaySink{ctx: ctx, store: store, after: cp}
+	res, err := Run(ctx, src, Options{OnChunk: sink.chunk, Progress: opts.Progress, Workers: opts.Workers})
+	if err == nil {
+		err = sink.flush()
+	}
+	if err != nil {
+		return st, fmt.Errorf("replay: %w", err)
+	}
+	if !res.Report.OK {
+		// Only checks that run at the end can fail here (OnChunk stops at
+		// the others).
+		return st, fmt.Errorf("replay: %w: %s", ErrFailed, res.Report.Findings[0])
+	}
+	if cp, err = store.Checkpoint(ctx); err != nil {
+		return st, err
+	}
+	st.Events, st.Applied, st.LastSeq = res.Report.Events, sink.applied, cp.Seq
+	st.Elapsed = time.Since(start)
+	return st, store.Close()
+}
+
+// replaySink gathers checked records and applies them in batches.
+type replaySink struct {
+	ctx     context.Context
+	store   *projections.Store
+	after   projections.Checkpoint // what the file had before the replay
+	pending []projections.Record
+	events  int
+	applied uint64
+}
+
+func (s *replaySink) chunk(c Chunk, events []*domain.Event) error {
+	if len(events) == 0 || events[len(events)-1].Seq <= s.after.Seq {
+		return nil // applied before this replay
+	}
+	if c.Position == 0 {
+		return errors.New("replay needs journal positions: read the journal stream, not an export")
+	}
+	s.pending = append(s.pending, projections.Record{Position: c.Position, Events: events})
+	s.events += len(events)
+	if len(s.pending) >= replayBatchRecords || s.events >= replayBatchEvents {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *replaySink) flush() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	if err := s.store.ApplyRecords(s.ctx, s.pending); err != nil {
+		return err
+	}
+	for _, r := range s.pending {
+		for _, ev := range r.Events {
+			if ev.Seq > s.after.Seq {
+				s.applied++
+			}
+		}
+	}
+	s.pending, s.events = s.pending[:0], 0
+	return nil
+}
+
+// readModelFiles are a SQLite file's companions in WAL mode.
+var readModelFiles = []string{"", "-wal", "-shm"}
+
+// removeReadModel removes the read model at path, if there is one. A file
+// there that is not a read model is left alone and is an error: --out
+// names the wrong file.
+func removeReadModel(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	snap, err := projections.OpenSnapshot(ctx, path)
+	if err != nil {
+		return fmt.Errorf("replay: %s exists and is not a read model: %w", path, err)
+	}
+	if err := snap.Close(); err != nil {
+		return err
+	}
+	for _, suffix := range readModelFiles {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", path+suffix, err)
+		}
+	}
+	return nil
+}
+
+// Install puts the read model built at built in place of live, for a
+// server that is stopped: the caller must hold the data directory's lock
+// (Journal.Locked). Both files are first folded into single files (their
+// write-ahead logs checkpointed), so that no stale log of the old file can
+// be replayed into the new one; then built is renamed over live, which is
+// atomic: a crash leaves either the old read model or the new one, and
+// either is consistent with its own checkpoint.
+func Install(ctx context.Context, built, live string) error {
+	if _, err := os.Stat(built); err != nil {
+		return fmt.Errorf("install read model: %w", err)
+	}
+	if err := projections.CompactForInstall(ctx, built); err != nil {
+		return err
+	}
+	if _, err := os.Stat(live); err == nil {
+		if err := projections.CompactForInstall(ctx, live); err != nil {
+			return fmt.Errorf("%w (stop the server; or move %s away by hand)", err, live)
+		}
+	}
+	for _, p := range []string{built + "-wal", live + "-wal"} {
+		if _, err := os.Stat(p); err == nil {
+			return fmt.Errorf("install read model: %s is still there: is a server running?", p)
+		}
+	}
+	for _, p := range []string{built + "-shm", live + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("install read model: %w", err)
+		}
+	}
+	if err := os.Rename(built, live); err != nil {
+		return fmt.Errorf("install read model: %w", err)
+	}
+	return syncDir(filepath.Dir(live))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/infra"
+)
+
+// JetStreamSource reads the journal stream of a ledger.
+type JetStreamSource struct {
+	JS    jetstream.JetStream
+	Names infra.Names
+	Label string // how reports name it, e.g. the NATS URL or the data directory
+}
+
+var _ Source = (*JetStreamSource)(nil)
+
+func (s *JetStreamSource) String() string {
+	if s.Label == "" {
+		return s.Names.JournalStream
+	}
+	return s.Names.JournalStream + " at " + s.Label
+}
+
+// readPrefetchBytes bounds the journal bytes buffered ahead of the
+// reader. A bound in bytes, not messages: records run up to about 1 MiB,
+// and a prefetch of hundreds of them would overflow the connection's
+// pending limit, drop messages and make the ordered consumer start over.
+const readPrefetchBytes = 8 << 20
+
+// Read reads the journal's records from the one holding sequence from, to
+// the journal's end when Read is called, with an ordered consumer.
+func (s *JetStreamSource) Read(ctx context.Context, from uint64, fn func(Chunk) error) error {
+	start := uint64(1)
+	if from > 1 {
+		var err error
+		if start, err = s.positionOf(ctx, from); err != nil {
+			return err
+		}
+	}
+	stream, err := s.JS.Stream(ctx, s.Names.JournalStream)
+	if err != nil {
+		return fmt.Errorf("journal stream: %w", err)
+	}
+	last := stream.CachedInfo().State.LastSeq
+	if last < start {
+		return nil
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   start,
+	})
+	if err != nil {
+		return fmt.Errorf("journal reader: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxBytes(readPrefetchBytes))
+	if err != nil {
+		return fmt.Errorf("journal reader: %w", err)
+	}
+	defer it.Stop()
+	stopOnCancel := context.AfterFunc(ctx, it.Stop)
+	defer stopOnCancel()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("read journal: %w", err)
+		}
+		r, err := infra.RecordOf(msg)
+		if err != nil {
+			return err
+		}
+		c := Chunk{Position: r.Position, FirstSeq: r.FirstSeq, LastSeq: r.LastSeq, Type: r.Type}
+		c.Lines, c.Err = domain.SplitRecord(r.Data)
+		if c.Err != nil {
+			c.Lines = nonEmptyLines(r.Data)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+		if r.Position >= last {
+			return nil
+		}
+	}
+}
+
+func nonEmptyLines(data []byte) [][]byte {
+	var out [][]byte
+	for _, l := range bytes.Split(data, []byte{'\n'}) {
+		if len(l) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// LastSeq returns the ledger sequence of the journal's last event (0 for
+// an empty journal), from the last record's headers.
+func (s *JetStreamSource) LastSeq(ctx context.Context) (uint64, error) {
+	stream, err := s.JS.Stream(ctx, s.Names.JournalStream)
+	if err != nil {
+		return 0, fmt.Errorf("journal stream: %w", err)
+	}
+	last := stream.CachedInfo().State.LastSeq
+	if last == 0 {
+		return 0, nil
+	}
+	msg, err := stream.GetMsg(ctx, last)
+	if err != nil {
+		return 0, fmt.Errorf("journal record %d: %w", last, err)
+	}
+	return strconv.ParseUint(msg.Header.Get(infra.HeaderLastSeq), 10, 64)
+}
+
+// positionOf finds the last record whose first sequence is at or before
+// seq, by binary search over the records' headers (the journal denies
+// deletes, so positions run from 1 without holes). A record whose headers
+// do not parse ends the search at the start: reading from 1 is always
+// correct, only slower.
+func (s *JetStreamSource) positionOf(ctx context.Context, seq uint64) (uint64, error) {
+	stream, err := s.JS.Stream(ctx, s.Names.JournalStream)
+	if err != nil {
+		return 0, fmt.Errorf("journal stream: %w", err)
+	}
+	lo, hi := uint64(1), stream.CachedInfo().State.LastSeq
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		msg, err := stream.GetMsg(ctx, mid)
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				return 1, nil
+			}
+			return 0, fmt.Errorf("journal record %d: %w", mid, err)
+		}
+		first, err := strconv.ParseUint(msg.Header.Get(infra.HeaderFirstSeq), 10, 64)
+		if err != nil {
+			return 1, nil
+		}
+		if first <= seq {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return max(lo, 1), nil
+}

@@ -1,0 +1,111 @@
+// Package bench is ledger bench: a load generator for the ledger's REST
+// API. It sets up an asset and funded accounts, posts random small
+// transfers between them from concurrent workers for a fixed time, reports
+// throughput, latency and errors, and checks at the end that the ledger's
+// books agree with what its answers said (see invariants.go).
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Run benchmarks the ledger at cfg.URL, or one it starts, and returns the
+// report; progress lines (and a self-started ledger's warnings) go to
+// progress. A failed invariant is in the report, not an error: errors
+// mean the run could not be completed.
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.URL != "" {
+		u, err := url.Parse(cfg.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("url %q: want http(s)://host[:port]", cfg.URL)
+		}
+		cfg.URL = strings.TrimRight(cfg.URL, "/")
+	}
+	hc := newHTTPClient(cfg.Concurrency)
+	defer hc.CloseIdleConnections()
+	rep := &Report{
+		Errors: map[string]int64{}, Concurrency: cfg.Concurrency, Batch: cfg.Batch,
+		DurationS: cfg.Duration.Seconds(), Accounts: cfg.Accounts, Async: cfg.Async, Target: cfg.URL,
+	}
+	if cfg.URL == "" {
+		rep.Target = "self-started"
+	}
+	// Baselines first and alone: they must not share the CPU with the
+	// ledger.
+	if cfg.Baseline {
+		b, err := runBaselines(ctx, cfg, hc, progress)
+		if err != nil {
+			return nil, err
+		}
+		rep.Baseline = b
+	}
+
+	tgt := remote(cfg.URL, cfg.Token)
+	if cfg.URL == "" {
+		var err error
+		if tgt, err = startLedger(ctx, cfg, progress); err != nil {
+			return nil, err
+		}
+	}
+	err := runLedger(ctx, cfg, hc, tgt, progress, rep)
+	return rep, errors.Join(err, tgt.stop())
+}
+
+// runLedger sets up, runs the load and checks the books.
+func runLedger(ctx context.Context, cfg Config, hc *http.Client, tgt target, progress io.Writer, rep *Report) error {
+	a := &api{base: tgt.base, token: tgt.token, hc: hc}
+	if err := a.waitReady(ctx); err != nil {
+		return err
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "bench: setting up %d funded %s accounts\n", cfg.Accounts, benchAsset)
+	}
+	if err := setup(ctx, a, cfg.Accounts, cfg.Concurrency); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	before, err := a.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	runID, err := randomHex(4)
+	if err != nil {
+		return err
+	}
+	p := phase{name: "ledger", unit: "transfers", concurrency: cfg.Concurrency,
+		warmup: cfg.Warmup, duration: cfg.Duration, progress: progress}
+	res := p.run(ctx, func(w int) step {
+		return newTransferGen(hc, tgt.base, tgt.token, runID, w, cfg).step
+	})
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	rep.TransfersPerSec = rate(res.transfers, res.measured)
+	rep.RequestsPerSec = rate(res.requests, res.measured)
+	rep.LatencyMS = latency(res.hist)
+	rep.Errors = res.errors
+	rep.Accepted = res.accepted
+
+	if progress != nil {
+		fmt.Fprintln(progress, "bench: checking the books")
+	}
+	c, err := verify(ctx, a, cfg, runID, res, before)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	rep.Posted, rep.LedgerPosted = c.clientPosted, c.ledgerPosted
+	rep.InvariantsOK, rep.InvariantFailures = len(c.failures) == 0, c.failures
+	if b := rep.Baseline; b != nil {
+		b.RatioToEcho = ratio(rep.TransfersPerSec, b.EchoRequestsPerSec)
+		b.RatioToJetStream = ratio(rep.TransfersPerSec, b.JetStreamMsgsPerSec)
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/nats-ledger/ledger/audit"
+)
+
+type balancesFlags struct {
+	journal journalFlags
+	asOf    string
+	format  string
+}
+
+func parseBalances(args []string, stderr io.Writer) (balancesFlags, error) {
+	var f balancesFlags
+	fs := flag.NewFlagSet("balances", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.journal.register(fs, true)
+	fs.StringVar(&f.asOf, "as-of", "", "a sequence (e.g. 1042) or an RFC 3339 time (e.g. 2026-01-31T23:59:59Z); default: the journal's end")
+	fs.StringVar(&f.format, "format", "csv", "csv or json")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("balances: unexpected argument %q", fs.Arg(0))
+	}
+	if f.format != "csv" && f.format != "json" {
+		return f, fmt.Errorf("balances: --format %q: csv or json", f.format)
+	}
+	return f, nil
+}
+
+// balancesCmd runs `ledger balances`: every account's balance at a point
+// of the journal, recomputed from the journal (not the read model).
+func balancesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseBalances(args, stderr)
+	if err != nil {
+		return err
+	}
+	at, err := audit.ParseAsOf(f.asOf)
+	if err != nil {
+		return err
+	}
+	target, err := f.journal.target()
+	if err != nil {
+		return err
+	}
+	j, err := audit.Open(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	st, _, err := audit.BalancesAsOf(ctx, j.Source, at, audit.Options{})
+	if err != nil {
+		return err
+	}
+	if f.format == "json" {
+		return st.WriteJSON(stdout)
+	}
+	fmt.Fprintf(stderr, "balances as of sequence %d\n", st.AsOf.Sequence)
+	return st.WriteCSV(stdout)
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/bench"
+	"github.com/nats-ledger/ledger/infra/auth"
+)
+
+// benchTokenTTL is the lifetime of a token bench mints from --data-dir's
+// key for a ledger at --url: longer than any bounded run.
+const benchTokenTTL = 2 * time.Hour
+
+type benchFlags struct {
+	cfg     bench.Config
+	jsonOut bool
+}
+
+func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
+	var f benchFlags
+	c := &f.cfg
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.URL, "url", "", "a running ledger's base URL, e.g. http://127.0.0.1:8080; empty: start one in this process")
+	fs.StringVar(&c.Token, "token", "", "admin bearer token for --url (default $LEDGER_ADMIN_TOKEN, else minted from --data-dir's key)")
+	fs.StringVar(&c.DataDir, "data-dir", "", "self-started ledger: its data directory (default a temporary one, removed at the end); with --url: the running ledger's, to mint an admin token")
+	fs.BoolVar(&c.SyncAlways, "sync-always", false, "self-started ledger: fsync every journal write")
+	fs.IntVar(&c.Concurrency, "concurrency", bench.DefaultConcurrency, fmt.Sprintf("concurrent workers, each with one request in flight (at most %d)", bench.ConcurrencyMax))
+	fs.DurationVar(&c.Duration, "duration", bench.DefaultDuration, fmt.Sprintf("measured time (at most %s)", bench.DurationMax))
+	fs.DurationVar(&c.Warmup, "warmup", bench.DefaultWarmup, fmt.Sprintf("load before measuring, not measured (at most %s)", bench.WarmupMax))
+	fs.IntVar(&c.Batch, "batch", bench.DefaultBatch, fmt.Sprintf("transfers per request: 1 uses POST /v1/transfers, more POST /v1/transfers/batch (at most %d)", bench.BatchMax))
+	fs.IntVar(&c.Accounts, "accounts", bench.DefaultAccounts, fmt.Sprintf("bench accounts (2 to %d)", bench.AccountsMax))
+	fs.BoolVar(&c.Async, "async", false, "send Prefer: respond-async and count 202s")
+	fs.BoolVar(&c.Baseline, "baseline", false, "first measure a trivial Echo handler and raw JetStream publishing with the same load")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object on stdout")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
+	}
+	if c.URL == "" {
+		return f, nil
+	}
+	if c.Token == "" {
+		c.Token = os.Getenv("LEDGER_ADMIN_TOKEN")
+	}
+	if c.Token == "" && c.DataDir != "" {
+		key, err := auth.LoadKey(auth.DefaultKeyFile(c.DataDir))
+		if err != nil {
+			return f, err
+		}
+		if c.Token, err = auth.MintToken(key, "bench", []string{api.ScopeAdmin}, benchTokenTTL, time.Now()); err != nil {
+			return f, err
+		}
+	}
+	if c.Token == "" {
+		return f, errors.New("bench: --url needs an admin token: --token, LEDGER_ADMIN_TOKEN or --data-dir")
+	}
+	return f, nil
+}
+
+// benchCmd runs `ledger bench`: progress on stderr, the report on stdout.
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseBench(args, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := bench.Run(ctx, f.cfg, stderr)
+	if rep != nil && (err == nil || rep.RequestsPerSec > 0) { // a report of a run that got under way
+		if f.jsonOut {
+			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+				return err
+			}
+		} else {
+			rep.WriteText(stdout)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.InvariantsOK {
+		return errors.New("bench: invariants failed")
+	}
+	return nil
+}

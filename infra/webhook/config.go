@@ -1,0 +1,99 @@
+package webhook
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config configures webhooks. Zero values take the defaults below.
+type Config struct {
+	// AllowPrivateNetworks lets webhooks reach loopback, private,
+	// link-local and other internal addresses. Off by default: a webhook
+	// URL is chosen by an API client, and the ledger must not become a
+	// proxy into its own network (SSRF). Tests and trusted single-host
+	// setups turn it on.
+	AllowPrivateNetworks bool
+	// MaxWebhooks bounds the webhooks of a ledger.
+	MaxWebhooks int
+	// DeadLettersMax bounds the dead letters kept per webhook; past it the
+	// oldest is dropped (the event stays in the journal, and the drop is
+	// logged).
+	DeadLettersMax int
+	// DeliveryTimeout bounds one delivery attempt: connect, send, and the
+	// endpoint's answer.
+	DeliveryTimeout time.Duration
+	// Retry is the backoff between attempts of one delivery.
+	Retry  Retry
+	Logger *slog.Logger
+}
+
+// Retry is a capped exponential backoff: InitialInterval, then times
+// Multiplier after each failure, at most MaxInterval, for at most
+// MaxRetries retries after the first attempt.
+type Retry struct {
+	MaxRetries      int
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+	Multiplier      float64
+}
+
+// Defaults. With them a failing endpoint gets 6 attempts at an event over
+// about half a minute (waits of 1, 2, 4, 8 and 16 s) before the event
+// becomes a dead letter.
+const (
+	DefaultMaxWebhooks     = 100
+	DefaultDeadLettersMax  = 1_000
+	DefaultDeliveryTimeout = 10 * time.Second
+	DefaultMaxRetries      = 5
+	DefaultInitialInterval = time.Second
+	DefaultMaxInterval     = 30 * time.Second
+	DefaultMultiplier      = 2
+	// retriesElapsedMax bounds the retries of one delivery in time,
+	// whatever the counts above.
+	retriesElapsedMax = 10 * time.Minute
+	// responseBodyMax bounds what is read of an endpoint's answer (and
+	// thrown away) so that its connection can be reused.
+	responseBodyMax = 64 << 10
+	// storeTimeout bounds one store operation that has no request context.
+	storeTimeout = 5 * time.Second
+	// restartBackoffMin and restartBackoffMax bound the wait before a
+	// webhook's delivery restarts after it stopped on an error.
+	restartBackoffMin = 100 * time.Millisecond
+	restartBackoffMax = 30 * time.Second
+	// routerCloseTimeout bounds waiting for a delivery in flight when a
+	// webhook's delivery stops.
+	routerCloseTimeout = 15 * time.Second
+	// definitionMaxBytes bounds a stored webhook; deadLetterMaxBytes a
+	// stored dead letter (a journal line is far smaller).
+	definitionMaxBytes = 16 << 10
+	deadLetterMaxBytes = 1 << 20
+	// deadLettersBucketMaxBytes bounds the dead-letter bucket as a whole.
+	deadLettersBucketMaxBytes = 1 << 30
+)
+
+func (c *Config) setDefaults() {
+	if c.MaxWebhooks <= 0 {
+		c.MaxWebhooks = DefaultMaxWebhooks
+	}
+	if c.DeadLettersMax <= 0 {
+		c.DeadLettersMax = DefaultDeadLettersMax
+	}
+	if c.DeliveryTimeout <= 0 {
+		c.DeliveryTimeout = DefaultDeliveryTimeout
+	}
+	if c.Retry.MaxRetries <= 0 {
+		c.Retry.MaxRetries = DefaultMaxRetries
+	}
+	if c.Retry.InitialInterval <= 0 {
+		c.Retry.InitialInterval = DefaultInitialInterval
+	}
+	if c.Retry.MaxInterval <= 0 {
+		c.Retry.MaxInterval = DefaultMaxInterval
+	}
+	if c.Retry.Multiplier < 1 {
+		c.Retry.Multiplier = DefaultMultiplier
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}

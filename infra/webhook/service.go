@@ -1,0 +1,190 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/subscriber"
+)
+
+// Service stores webhooks and runs their deliveries.
+type Service struct {
+	cfg    Config
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	ledger string
+	defs   jetstream.KeyValue // webhook definitions, by id
+	dead   jetstream.KeyValue // dead letters, by deadLetterKey
+	client *http.Client
+	log    *slog.Logger
+
+	mu      sync.Mutex // serializes Create and Delete; guards runners
+	runners map[string]*runner
+	closed  bool
+}
+
+var _ api.Webhooks = (*Service)(nil)
+
+// ErrClosed means the Service was closed.
+var ErrClosed = errors.New("webhooks closed")
+
+// Start creates the buckets if needed and starts the delivery of every
+// stored webhook. nc is the process's connection; deliveries open
+// connections of their own with its options (see subscriber.Config.Conn).
+func Start(ctx context.Context, nc *nats.Conn, ledger string, cfg Config) (*Service, error) {
+	cfg.setDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	s := &Service{cfg: cfg, nc: nc, js: js, ledger: ledger, log: cfg.Logger.With("component", "webhooks"),
+		runners: map[string]*runner{}}
+	s.client = s.newClient()
+	if s.defs, s.dead, err = ensureBuckets(ctx, js, ledger); err != nil {
+		return nil, err
+	}
+	all, err := s.loadAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range all {
+		s.runners[w.ID] = s.run(w)
+	}
+	return s, nil
+}
+
+// Close stops every delivery, letting the ones in flight finish within
+// routerCloseTimeout. Stored webhooks resume at the next Start.
+func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	runners := s.runners
+	s.runners = map[string]*runner{}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.stop()
+		}()
+	}
+	wg.Wait()
+	s.client.CloseIdleConnections()
+}
+
+// Create stores a webhook and starts its delivery at the journal's end:
+// its durable consumer exists before Create returns, so every matching
+// event appended after the answer is delivered.
+func (s *Service) Create(ctx context.Context, spec api.WebhookSpec) (api.CreatedWebhook, error) {
+	if err := s.checkURL(spec.URL); err != nil {
+		return api.CreatedWebhook{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return api.CreatedWebhook{}, ErrClosed
+	}
+	all, err := s.loadAll(ctx)
+	if err != nil {
+		return api.CreatedWebhook{}, err
+	}
+	if len(all) >= s.cfg.MaxWebhooks {
+		return api.CreatedWebhook{}, fmt.Errorf("%w: at most %d webhooks; delete one first", api.ErrWebhookLimit, s.cfg.MaxWebhooks)
+	}
+	last, err := subscriber.LastSequence(ctx, s.js, s.ledger)
+	if err != nil {
+		return api.CreatedWebhook{}, err
+	}
+	w := stored{ID: newID(), URL: spec.URL, Events: spec.Events, Account: spec.Account, Secret: newSecret(),
+		FromSequence: last + 1, CreatedAt: time.Now().UTC()}
+	data, err := json.Marshal(w)
+	if err != nil {
+		return api.CreatedWebhook{}, err
+	}
+	if _, err := s.defs.Create(ctx, w.ID, data); err != nil {
+		return api.CreatedWebhook{}, fmt.Errorf("store webhook: %w", err)
+	}
+	sub, err := s.subscriber(w)
+	if err == nil {
+		err = sub.Ensure(ctx)
+	}
+	if err != nil {
+		_ = s.defs.Purge(context.WithoutCancel(ctx), w.ID)
+		return api.CreatedWebhook{}, fmt.Errorf("webhook consumer: %w", err)
+	}
+	s.runners[w.ID] = s.run(w)
+	s.log.Info("webhook created", "id", w.ID, "url", w.URL, "events", w.Events, "from_sequence", w.FromSequence)
+	return api.CreatedWebhook{Webhook: w.view(), Secret: w.Secret}, nil
+}
+
+// List returns every webhook, oldest first, without secrets.
+func (s *Service) List(ctx context.Context) ([]api.Webhook, error) {
+	all, err := s.loadAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Webhook, len(all))
+	for i, w := range all {
+		out[i] = w.view()
+	}
+	return out, nil
+}
+
+// Get returns one webhook without its secret.
+func (s *Service) Get(ctx context.Context, id string) (api.Webhook, error) {
+	w, err := s.load(ctx, id)
+	if err != nil {
+		return api.Webhook{}, err
+	}
+	return w.view(), nil
+}
+
+// Delete stops the webhook's delivery (a delivery in flight finishes),
+// removes its consumer, its dead letters and its definition.
+func (s *Service) Delete(ctx context.Context, id string) (api.Webhook, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, err := s.load(ctx, id)
+	if err != nil {
+		return api.Webhook{}, err
+	}
+	if r := s.runners[id]; r != nil {
+		r.stop()
+		delete(s.runners, id)
+	}
+	if err := s.js.DeleteConsumer(ctx, subscriber.JournalStream(s.ledger), consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return api.Webhook{}, fmt.Errorf("delete webhook consumer: %w", err)
+	}
+	dls, err := entries(ctx, s.dead, id+".>")
+	if err != nil {
+		return api.Webhook{}, fmt.Errorf("webhook dead letters: %w", err)
+	}
+	for _, e := range dls {
+		if err := s.dead.Purge(ctx, e.Key()); err != nil {
+			return api.Webhook{}, fmt.Errorf("delete dead letter: %w", err)
+		}
+	}
+	if err := s.defs.Purge(ctx, id); err != nil {
+		return api.Webhook{}, fmt.Errorf("delete webhook: %w", err)
+	}
+	s.log.Info("webhook deleted", "id", id)
+	return w.view(), nil
+}
+
+// subscriber is the webhook's journal subscription: its durable consumer,
+// its event types, from its first sequence.
+func (s *Service) subscriber(w stored) (*subscriber.Subscriber, error) {
+	return subscriber.New(subscriber.Config{Conn: s.nc, Ledger: s.ledger, Durable: consumerName(w.ID),
+		Types: w.Events, Start: subscriber.FromSequence(w.FromSequence), Logger: s.log})
+}
