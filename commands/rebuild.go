@@ -4,29 +4,41 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/nats-ledger/ledger/domain"
 )
 
-// A rebuild is a two-stage pipeline, one stage per core. The goroutine
-// that reads the journal splits each record into lines and prepares them
-// (domain.Line.Prepare: the SHA-256 chain check and the parsing); a second
-// goroutine applies the prepared lines in order (domain.Replayer). The two
-// check exactly what ReadEvents checks, line by line, and the first line
-// that fails is the one reported. The state is only touched by the second
-// goroutine, and handed back once it has finished.
+// A rebuild runs on every core. Preparing a line (domain.Line.Prepare: the
+// SHA-256 chain check and the parsing) is the larger half of the work, and
+// it needs nothing from the lines before except the previous line's hash,
+// which is stored at the end of that line. So records are prepared in
+// parallel, each from the hash stored at the end of the record before, by
+// one worker per core, while one goroutine applies the prepared lines in
+// journal order (domain.Replayer). Each line is still checked against the
+// hash stored before it and its own stored hash against its content, so
+// the chain is verified link by link exactly as ReadEvents verifies it,
+// and the first line that fails, in journal order, is the one reported.
+// The state is only touched by the applying goroutine, and handed back
+// once it has finished.
 
-// rebuildQueueRecords bounds the prepared records waiting to be applied.
-const rebuildQueueRecords = 8
+// rebuildQueueRecords bounds the records read ahead of the one being
+// applied (each up to the journal's record size limit).
+const rebuildQueueRecords = 16
 
-// preparedRecord is a record whose lines were prepared. Records cycle
-// between the stages, so that their lines' buffers are reused.
+// preparedRecord is a record on its way through the pipeline. Records are
+// reused, so that their lines' buffers are.
 type preparedRecord struct {
 	position uint64
+	data     []byte
+	prev     domain.Hash // the hash stored before the first line
+	prevOK   bool        // false when the record before has no readable hash: it fails first
 	lines    []domain.Line
 	n        int         // lines prepared
 	last     domain.Hash // the hash of the last line prepared
 	err      error       // the failure after n lines, if any
+	ready    chan struct{}
 }
 
 // errStopped stops a replay whose records are no longer wanted.
@@ -37,21 +49,32 @@ var errStopped = errors.New("replay stopped")
 // the last position read. When anchor is set, the record at from is given
 // to it instead of being applied: it is the record a snapshot ends with.
 func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, prev domain.Hash, anchor func(Record) error) (domain.Hash, uint64, error) {
-	queue := make(chan *preparedRecord, rebuildQueueRecords)
-	free := make(chan *preparedRecord, rebuildQueueRecords+2)
-	applied := make(chan error, 1)
+	ordered := make(chan *preparedRecord, rebuildQueueRecords) // to the applier, in journal order
+	work := make(chan *preparedRecord, rebuildQueueRecords)    // to the preparers, any order
+	free := make(chan *preparedRecord, 2*rebuildQueueRecords+2)
 	failed := make(chan struct{})
+	var workers sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		workers.Go(func() {
+			for p := range work {
+				p.prepare()
+				close(p.ready)
+			}
+		})
+	}
+	applied := make(chan error, 1)
 	last := prev
 	go func() {
-		err := applyRecords(st, queue, free, &last)
+		err := applyRecords(st, ordered, free, &last)
 		if err != nil {
 			close(failed)
-			for range queue { // let the reader finish its send and stop
+			for range ordered { // let the reader finish its send and stop
 			}
 		}
 		applied <- err
 	}()
 
+	prevOK := true
 	pos, err := j.ReplayFrom(ctx, from, func(r Record) error {
 		if anchor != nil {
 			a := anchor
@@ -67,37 +90,23 @@ func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, p
 		default:
 			p = new(preparedRecord)
 		}
-		p.position, p.n, p.err = r.Position, 0, nil
-		raws, err := domain.SplitRecord(r.Data)
-		if err != nil {
-			p.err = fmt.Errorf("record %d: %w: %w", r.Position, ErrCorruptJournal, err)
-		}
-		if cap(p.lines) < len(raws) {
-			p.lines = make([]domain.Line, len(raws))
-		}
-		p.lines = p.lines[:len(raws)]
-		for i, raw := range raws {
-			h, err := p.lines[i].Prepare(raw, prev)
-			if err != nil {
-				p.err = err // placed by the applier, which knows the sequence
-				break
+		p.position, p.data, p.prev, p.prevOK = r.Position, r.Data, prev, prevOK
+		p.ready = make(chan struct{})
+		prev, prevOK = storedHash(r.Data)
+		for _, ch := range [2]chan *preparedRecord{ordered, work} {
+			select {
+			case ch <- p:
+			case <-failed:
+				return errStopped
 			}
-			prev = h
-			p.n++
-		}
-		p.last = prev
-		select {
-		case queue <- p:
-		case <-failed:
-			return errStopped
-		}
-		if p.err != nil {
-			return errStopped
 		}
 		return nil
 	})
-	close(queue)
-	if aerr := <-applied; aerr != nil {
+	close(work)
+	close(ordered)
+	aerr := <-applied
+	workers.Wait()
+	if aerr != nil {
 		return domain.Hash{}, 0, aerr
 	}
 	if err != nil {
@@ -109,11 +118,53 @@ func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, p
 	return last, pos, nil
 }
 
-// applyRecords is the second stage: it applies the prepared lines in order
-// and stops at the first failure, its own or the preparer's.
-func applyRecords(st *domain.State, queue <-chan *preparedRecord, free chan<- *preparedRecord, last *domain.Hash) error {
+// storedHash reads the hash stored at the end of a record's last line,
+// the hash the next record chains from; ok is false if there is none.
+func storedHash(data []byte) (h domain.Hash, ok bool) {
+	const suffix = len(`","hash":"`) - 1 + 2*domain.HashSize + len("\"}\n")
+	if len(data) < suffix || string(data[len(data)-suffix:len(data)-suffix+9]) != `,"hash":"` {
+		return h, false
+	}
+	h, err := domain.ParseHash(string(data[len(data)-3-2*domain.HashSize : len(data)-3]))
+	return h, err == nil
+}
+
+// prepare splits the record and prepares its lines, stopping at the first
+// that fails.
+func (p *preparedRecord) prepare() {
+	p.n, p.err = 0, nil
+	raws, err := domain.SplitRecord(p.data)
+	if err != nil {
+		p.err = fmt.Errorf("record %d: %w: %w", p.position, ErrCorruptJournal, err)
+		return
+	}
+	if !p.prevOK {
+		p.err = fmt.Errorf("record %d: the record before has no hash: %w: %w", p.position, ErrCorruptJournal, domain.ErrMalformedEvent)
+		return
+	}
+	if cap(p.lines) < len(raws) {
+		p.lines = make([]domain.Line, len(raws))
+	}
+	p.lines = p.lines[:len(raws)]
+	prev := p.prev
+	for i, raw := range raws {
+		h, err := p.lines[i].Prepare(raw, prev)
+		if err != nil {
+			p.err = err // placed by the applier, which knows the sequence
+			break
+		}
+		prev = h
+		p.n++
+	}
+	p.last = prev
+}
+
+// applyRecords applies the prepared lines in journal order and stops at
+// the first failure, its own or the preparer's.
+func applyRecords(st *domain.State, ordered <-chan *preparedRecord, free chan<- *preparedRecord, last *domain.Hash) error {
 	r := domain.NewReplayer(st)
-	for p := range queue {
+	for p := range ordered {
+		<-p.ready
 		for i := range p.lines[:p.n] {
 			if err := r.Apply(&p.lines[i]); err != nil {
 				if errors.Is(err, domain.ErrMalformedEvent) {
@@ -129,6 +180,7 @@ func applyRecords(st *domain.State, queue <-chan *preparedRecord, free chan<- *p
 			}
 			return fmt.Errorf("record %d after sequence %d: %w: %w", p.position, st.Seq(), ErrCorruptJournal, p.err)
 		}
+		p.data = nil
 		select {
 		case free <- p:
 		default:

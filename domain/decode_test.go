@@ -300,3 +300,59 @@ func FuzzPrepareLine(f *testing.F) {
 		}
 	})
 }
+
+// TestReplayerKeepsNothingOfTheLine checks what makes the Replayer's
+// in-place strings safe: once a line is applied, the state holds no part
+// of it, so the record's bytes may be reused.
+func TestReplayerKeepsNothingOfTheLine(t *testing.T) {
+	h := fixture(t)
+	h.must(h.open(domain.Account{ID: "dora", Asset: "USD", OverdraftLimit: "5", Owner: "d\u00f6ra", Metadata: map[string]string{"x": "y"}}), domain.Created)
+	h.must(h.transfer(domain.Transfer{ID: "t1", From: "alice", To: "dora", Amount: "2", Reference: "r"}), domain.Posted)
+	var lines [][]byte
+	var prevHash domain.Hash
+	for _, ev := range h.events {
+		line, next, err := domain.AppendEvent(nil, ev, prevHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, prevHash = append(lines, line[:len(line)-1]), next
+	}
+	st := domain.NewState()
+	r := domain.NewReplayer(st)
+	var prev domain.Hash
+	for _, raw := range lines {
+		raw = bytes.Clone(raw)
+		var l domain.Line
+		h, err := l.Prepare(raw, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Apply(&l); err != nil {
+			t.Fatal(err)
+		}
+		for i := range raw {
+			raw[i] = 'X'
+		}
+		prev = h
+	}
+	want := domain.NewState()
+	prev = domain.Hash{}
+	for _, raw := range lines {
+		h, _ := domain.VerifyLine(raw, prev)
+		ev, _ := domain.DecodeEvent(raw)
+		if err := want.Apply(ev); err != nil {
+			t.Fatal(err)
+		}
+		prev = h
+	}
+	a, _ := st.MarshalBinary()
+	b, _ := want.MarshalBinary()
+	if !bytes.Equal(a, b) {
+		t.Fatal("overwriting applied lines changed the state: it kept part of them")
+	}
+	d := st.Decide(domain.Command{Ref: domain.CommandRef{Seq: 1 << 40}, Actor: &domain.Actor{Subject: "d\u00f6ra"},
+		Transfer: &domain.Transfer{ID: "after", From: "dora", To: "alice", Amount: "1"}}, testEpoch)
+	if d.Outcome != domain.Posted {
+		t.Fatalf("the owner of an account applied from a reused line cannot debit it: %+v (%v)", d, d.Err)
+	}
+}

@@ -16,8 +16,8 @@ import "unsafe"
 // a Line may be reused for another line once applied.
 type Line struct {
 	raw       []byte
-	view      lineView
 	canonical bool
+	view      lineView
 }
 
 // Prepare checks raw (a stored line without its '\n') against the previous
@@ -74,6 +74,13 @@ func (r *Replayer) Apply(l *Line) error {
 	// event lives only for this call, the bytes do not change while it runs
 	// (Prepare's contract), and State.Apply copies whatever it keeps
 	// (strings.Clone), so nothing outlives the call that aliases the line.
-	l.view.fill(&r.ev, unsafe.String(unsafe.SliceData(l.raw), len(l.raw)), &r.parts)
+	s := unsafe.String(unsafe.SliceData(l.raw), len(l.raw))
+	v := &l.view
+	if v.payload == 't' && v.typ.of(s) == string(EventTransferPosted) {
+		// Nearly every event: only what applying it reads, no Event.
+		t := v.transferOf(s)
+		return r.st.applyPostedEvent(v.seq, v.command, &t)
+	}
+	v.fill(&r.ev, s, &r.parts)
 	return r.st.Apply(&r.ev)
 }

@@ -56,17 +56,28 @@ const (
 	maxAssets       = 1 << 16 // far beyond any real ledger; bounds the asset table
 )
 
-// Image is a consistent copy of a State, taken between decisions: it
-// encodes the state as it was while the State moves on. Taking it copies
-// the accounts and posted ids (memory bandwidth, no sorting); WriteTo then
-// does the slow part on any goroutine.
+// Image is a consistent view of a State, taken between decisions: it
+// encodes the state as it was while the State moves on, so that the
+// processor pauses only to take it and WriteTo does the slow part (sorting,
+// encoding) on another goroutine.
+//
+// Taking it copies only what the State may still change: account balances
+// (16 bytes each), the issuer balances, and the (key, position) pairs of the
+// posted-id maps. Everything else is read later, in place: accounts are
+// never moved or removed, and nothing but an account's balance changes
+// after it is opened; the posted log below its length at the time is never
+// written again (an atomic batch's rollback only drops entries it added
+// itself, and batches are decided after the image is taken). The State's
+// owner writes only to memory the Image does not read.
 type Image struct {
 	seq      uint64
 	lastCmd  CommandRef
 	assets   []assetImage
-	accounts []accountState
+	accounts [][]accountState // the account chunks as they were: read up to their length, balances aside
+	balances []Amount         // the accounts' balances, copied, in chunk order
 	posted   []postedImage
-	log      [][]postedRef // the posted log's chunks, copied
+	log      [][]postedRef // the posted log's chunks: read below logN only
+	logN     uint64
 }
 
 type assetImage struct {
@@ -81,29 +92,29 @@ type postedImage struct {
 	pos uint64 // in log
 }
 
-// Image copies the state. It must be called by the state's owner, like
-// every other method; the Image is then independent of the State.
+// Image takes a view of the state. It must be called by the state's owner,
+// between decisions, like every other method.
 func (s *State) Image() *Image {
 	im := &Image{seq: s.seq, lastCmd: s.lastCmd,
 		assets:   make([]assetImage, 0, len(s.assets)),
-		accounts: make([]accountState, 0, s.accts.n),
+		accounts: slices.Clone(s.accts.chunks),
+		balances: make([]Amount, 0, s.accts.n),
 		posted:   make([]postedImage, 0, s.posted.len()),
-		log:      make([][]postedRef, 0, len(s.posted.log.chunks)),
+		log:      slices.Clone(s.posted.log.chunks),
+		logN:     s.posted.log.n,
 	}
 	for _, a := range s.assets {
 		im.assets = append(im.assets, assetImage{code: a.code, scale: a.scale, world: a.world, ptr: a})
 	}
 	for _, c := range s.accts.chunks {
-		im.accounts = append(im.accounts, c...)
+		for i := range c {
+			im.balances = append(im.balances, c[i].balance)
+		}
 	}
 	for _, m := range s.posted.shards {
 		for k, pos := range m {
 			im.posted = append(im.posted, postedImage{key: k, pos: pos})
 		}
-	}
-	for i := uint64(0); i < s.posted.log.n; i += postedLogChunkLen {
-		c := s.posted.log.chunks[i/postedLogChunkLen]
-		im.log = append(im.log, slices.Clone(c[:min(postedLogChunkLen, s.posted.log.n-i)]))
 	}
 	return im
 }
@@ -117,8 +128,15 @@ func (im *Image) LastCommand() CommandRef { return im.lastCmd }
 // WriteTo writes the state's encoding to w. It sorts the image in place,
 // so one Image is encoded by one goroutine at a time.
 func (im *Image) WriteTo(w io.Writer) (int64, error) {
+	account := func(i int) *accountState {
+		return &im.accounts[i/accountChunkLen][i%accountChunkLen]
+	}
+	order := make([]int, len(im.balances))
+	for i := range order {
+		order[i] = i
+	}
 	slices.SortFunc(im.assets, func(a, b assetImage) int { return strings.Compare(a.code, b.code) })
-	slices.SortFunc(im.accounts, func(a, b accountState) int { return strings.Compare(a.id, b.id) })
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(account(a).id, account(b).id) })
 	slices.SortFunc(im.posted, func(a, b postedImage) int { return bytes.Compare(a.key[:], b.key[:]) })
 	index := make(map[*assetState]uint64, len(im.assets))
 	for i, a := range im.assets {
@@ -139,10 +157,10 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		b = append(b, byte(a.scale))
 		b = appendAmount(b, a.world)
 	}
-	b = binary.AppendUvarint(b, uint64(len(im.accounts)))
+	b = binary.AppendUvarint(b, uint64(len(order)))
 	bw.Write(b)
-	for i := range im.accounts {
-		a := &im.accounts[i]
+	for _, i := range order {
+		a := account(i)
 		b = append(b[:0], byte(len(a.id)))
 		b = append(b, a.id...)
 		b = binary.AppendUvarint(b, index[a.asset])
@@ -153,7 +171,7 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		} else {
 			b = append(b, 0)
 		}
-		b = appendAmount(b, a.balance)
+		b = appendAmount(b, im.balances[i])
 		b = appendAmount(b, floor)
 		b = binary.BigEndian.AppendUint64(b, uint64(a.fp))
 		b = binary.AppendUvarint(b, uint64(len(a.owner)))
@@ -259,8 +277,9 @@ func (r *stateReader) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("bad varint")
+	var shortest [binary.MaxVarintLen64]byte
+	if n <= 0 || binary.PutUvarint(shortest[:], v) != n {
+		r.fail("bad varint") // or not the shortest: one state, one encoding
 		return 0
 	}
 	r.b = r.b[n:]

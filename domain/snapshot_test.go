@@ -126,6 +126,39 @@ func TestImageIsACopy(t *testing.T) {
 	}
 }
 
+// TestImageWhileTheStateMovesOn encodes an image on another goroutine
+// while the state decides transfers, opens accounts and rolls back atomic
+// batches, as the processor does; run with -race, it shows that the two
+// never touch the same memory.
+func TestImageWhileTheStateMovesOn(t *testing.T) {
+	h := snapshotFixture(t)
+	for i := range 3000 { // several account chunks
+		h.must(h.open(domain.Account{ID: fmt.Sprintf("x-%d", i), Asset: "USD", Owner: "o"}), domain.Created)
+	}
+	want, _ := h.s.MarshalBinary()
+	im := h.s.Image()
+	done := make(chan []byte)
+	go func() {
+		var buf bytes.Buffer
+		if _, err := im.WriteTo(&buf); err != nil {
+			t.Error(err)
+		}
+		done <- buf.Bytes()
+	}()
+	for i := range 2000 {
+		h.transfer(domain.Transfer{ID: fmt.Sprintf("m-%d", i), From: domain.World, To: fmt.Sprintf("x-%d", i), Amount: "1"})
+		h.open(domain.Account{ID: fmt.Sprintf("y-%d", i), Asset: "USD"})
+		h.cmdSeq++
+		h.s.DecideAtomic([]domain.Command{
+			{Ref: domain.CommandRef{Seq: h.cmdSeq}, Transfer: &domain.Transfer{ID: fmt.Sprintf("a-%d", i), From: fmt.Sprintf("x-%d", i), To: "bob", Amount: "1"}},
+			{Ref: domain.CommandRef{Seq: h.cmdSeq, Item: 1}, Transfer: &domain.Transfer{ID: fmt.Sprintf("b-%d", i), From: fmt.Sprintf("x-%d", i), To: "bob", Amount: "1"}},
+		}, testEpoch)
+	}
+	if got := <-done; !bytes.Equal(got, want) {
+		t.Fatal("the image encoded a state other than the one it was taken of")
+	}
+}
+
 func TestStateBinaryRefusesDamage(t *testing.T) {
 	h := snapshotFixture(t)
 	data, _ := h.s.MarshalBinary()

@@ -251,7 +251,7 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	}
 	key := keyOf(t.ID)
 	if prev, ok := s.posted.get(key); ok {
-		if err == nil && transferFingerprint(&r.t, r.amount) == prev.fp {
+		if err == nil && transferFingerprint(key, &r.t, r.amount) == prev.fp {
 			return Decision{Outcome: Replayed, ReplayOf: prev.seq}
 		}
 		return Decision{Outcome: Rejected, Err: reject(CodeIdempotencyConflict,
@@ -288,7 +288,7 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	fromBal, toBal := s.move(r)
 	p.Entries[0] = Entry{Account: t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
 	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
-	s.posted.put(key, postedRef{seq: ev.Seq, fp: transferFingerprint(&r.t, r.amount)})
+	s.posted.put(key, postedRef{seq: ev.Seq, fp: transferFingerprint(key, &r.t, r.amount)})
 	s.undo.post(key)
 	return Decision{Outcome: Posted, Event: ev}
 }
@@ -433,12 +433,9 @@ func (s *State) Apply(ev *Event) error {
 		if ev.Transfer == nil {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
 		}
-		r, err := s.resolve(ev.Transfer.Transfer)
-		if err != nil {
-			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
+		if err := s.applyPosted(ev.Seq, &ev.Transfer.Transfer); err != nil {
+			return err
 		}
-		s.move(r)
-		s.posted.put(keyOf(r.t.ID), postedRef{seq: ev.Seq, fp: transferFingerprint(&r.t, r.amount)})
 	case EventTransferRejected:
 		if ev.Rejection == nil {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
@@ -450,10 +447,38 @@ func (s *State) Apply(ev *Event) error {
 	return nil
 }
 
-func (s *State) advance(ev *Event) {
-	s.seq = ev.Seq
-	if s.lastCmd.Before(ev.Command) {
-		s.lastCmd = ev.Command
+// applyPosted moves the money of a posted transfer and remembers its id:
+// Apply's work for a TransferPosted event, but for the sequence checks.
+func (s *State) applyPosted(seq uint64, t *Transfer) error {
+	r, err := s.resolve(*t)
+	if err != nil {
+		return fmt.Errorf("event %d: %v: %w", seq, err, ErrInconsistent)
+	}
+	s.move(r)
+	key := keyOf(r.t.ID)
+	s.posted.put(key, postedRef{seq: seq, fp: transferFingerprint(key, &r.t, r.amount)})
+	return nil
+}
+
+// applyPostedEvent is Apply for a TransferPosted event given by its parts,
+// for the Replayer, which has no Event to build.
+func (s *State) applyPostedEvent(seq uint64, cmd CommandRef, t *Transfer) error {
+	if seq != s.seq+1 {
+		return fmt.Errorf("event sequence %d follows %d: %w", seq, s.seq, ErrSequenceGap)
+	}
+	if err := s.applyPosted(seq, t); err != nil {
+		return err
+	}
+	s.advanceTo(seq, cmd)
+	return nil
+}
+
+func (s *State) advance(ev *Event) { s.advanceTo(ev.Seq, ev.Command) }
+
+func (s *State) advanceTo(seq uint64, cmd CommandRef) {
+	s.seq = seq
+	if s.lastCmd.Before(cmd) {
+		s.lastCmd = cmd
 	}
 }
 
