@@ -30,7 +30,7 @@ const (
 	// redelivers it after consumerAckWait, and it is skipped as applied).
 	handlerAckWait = applyTimeout + 5*time.Second
 	// stopDrainTimeout bounds waiting for watermill's handler calls in
-	// flight when a subscription stops (see gate).
+	// flight when a subscription stops (see infra.Gate).
 	stopDrainTimeout = 10 * time.Second
 	// restartBackoffMin and restartBackoffMax bound the wait before
 	// resubscribing after an error; it doubles while no record applies.
@@ -111,7 +111,7 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("projector connection: %w", err)
 	}
-	g := &gate{}
+	g := &infra.Gate{}
 	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
 		Conn:                conn,
 		Logger:              watermill.NopLogger{}, // it logs every message at Info otherwise
@@ -154,7 +154,7 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 			for {
 				rec, skip, err := p.decode(m)
 				if err != nil {
-					g.close() // drop the redelivery: the next subscription starts from the checkpoint
+					g.Close() // drop the redelivery: the next subscription starts from the checkpoint
 					m.Nack()
 					// What came before the bad record is good: keep it.
 					if len(recs) > 0 {
@@ -181,7 +181,7 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 				continue
 			}
 			if err := p.apply(ctx, recs); err != nil {
-				g.close()
+				g.Close()
 				return progressed, err
 			}
 			progressed = true
@@ -219,8 +219,8 @@ func (p *Projector) next(ctx context.Context, msgs <-chan *message.Message) (*me
 // close the gate, nack what its handler still offers until the calls in
 // flight return, then cancel the subscription and close the subscriber,
 // which drains its own connection and deletes the consumer.
-func (p *Projector) stop(g *gate, msgs <-chan *message.Message, cancel context.CancelFunc, sub *wmjs.Subscriber) {
-	done := g.close()
+func (p *Projector) stop(g *infra.Gate, msgs <-chan *message.Message, cancel context.CancelFunc, sub *wmjs.Subscriber) {
+	done := g.Close()
 	timeout := time.NewTimer(stopDrainTimeout)
 	defer timeout.Stop()
 drain:

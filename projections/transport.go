@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -81,7 +80,7 @@ func (recordUnmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) 
 // consumer over the shared connection js, because the subscriber's own
 // connection is being drained when the closer runs. The consumer is gated
 // (see gate).
-func consumerFrom(js jetstream.JetStream, start uint64, g *gate, logger *slog.Logger) func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
+func consumerFrom(js jetstream.JetStream, start uint64, g *infra.Gate, logger *slog.Logger) func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 	return func(ctx context.Context, subJS jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 		cfg := jetstream.ConsumerConfig{
 			Name:              "projections_" + watermill.NewShortUUID(),
@@ -110,62 +109,8 @@ func consumerFrom(js jetstream.JetStream, start uint64, g *gate, logger *slog.Lo
 				logger.Debug("delete projector consumer", "consumer", cfg.Name, "err", err)
 			}
 		}
-		return gatedConsumer{Consumer: cons, gate: g}, closer, nil
+		return infra.GatedConsumer{Consumer: cons, Gate: g}, closer, nil
 	}
-}
-
-// gate guards watermill-nats against itself. Its handler sends each
-// message on an output channel that it closes as soon as the subscription's
-// context ends, while the NATS callback may still be running the handler
-// for messages already buffered; a send on the closed channel panics. The
-// projector closes the gate first (the callback then drops messages without
-// acking them), waits for the handler calls in flight to return, and only
-// then ends the subscription.
-type gate struct {
-	mu       sync.Mutex
-	closed   bool
-	inFlight sync.WaitGroup
-}
-
-func (g *gate) enter() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed {
-		return false
-	}
-	g.inFlight.Add(1)
-	return true
-}
-
-// close stops new handler calls and returns a channel closed when the calls
-// in flight have returned. No enter can succeed after closed is set, so the
-// WaitGroup is never added to while it is waited on.
-func (g *gate) close() <-chan struct{} {
-	g.mu.Lock()
-	g.closed = true
-	g.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		g.inFlight.Wait()
-		close(done)
-	}()
-	return done
-}
-
-// gatedConsumer runs the subscriber's handler only while its gate is open.
-type gatedConsumer struct {
-	jetstream.Consumer
-	gate *gate
-}
-
-func (c gatedConsumer) Consume(handler jetstream.MessageHandler, opts ...jetstream.PullConsumeOpt) (jetstream.ConsumeContext, error) {
-	return c.Consumer.Consume(func(msg jetstream.Msg) {
-		if !c.gate.enter() {
-			return // redelivered to no one: the consumer is being deleted
-		}
-		defer c.gate.inFlight.Done()
-		handler(msg)
-	}, opts...)
 }
 
 // subscriberOptions returns the options of the subscriber's own connection:

@@ -14,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+	"github.com/nats-ledger/ledger/infra"
 )
 
 // Consumer limits.
@@ -43,7 +44,7 @@ const (
 	// consumerDeleteTimeout bounds deleting an ephemeral consumer.
 	consumerDeleteTimeout = 5 * time.Second
 	// stopDrainTimeout bounds waiting for watermill's handler calls in
-	// flight when a session ends (see gate).
+	// flight when a session ends (see infra.Gate).
 	stopDrainTimeout = 10 * time.Second
 )
 
@@ -61,7 +62,7 @@ type session struct {
 	sub     *wmjs.Subscriber
 	records <-chan *message.Message
 	errs    chan error // consume errors that end the session
-	gate    *gate
+	gate    *infra.Gate
 	unm     *recordUnmarshaler
 	cancel  context.CancelFunc
 }
@@ -74,7 +75,7 @@ func (s *Subscriber) open(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("subscriber connection: %w", err)
 	}
-	sess := &session{errs: make(chan error, 1), gate: &gate{}, unm: &recordUnmarshaler{}}
+	sess := &session{errs: make(chan error, 1), gate: &infra.Gate{}, unm: &recordUnmarshaler{}}
 	onErr := func(_ jetstream.ConsumeContext, err error) {
 		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 			select {
@@ -117,7 +118,7 @@ func (s *Subscriber) open(ctx context.Context) (*session, error) {
 // return, then cancel the subscription and close the subscriber, which
 // drains its connection and deletes an ephemeral consumer.
 func (s *Subscriber) close(sess *session) {
-	done := sess.gate.close()
+	done := sess.gate.Close()
 	timeout := time.NewTimer(stopDrainTimeout)
 	defer timeout.Stop()
 drain:
@@ -144,7 +145,7 @@ drain:
 // resources is the session's watermill ResourceInitializer: the consumer
 // comes from s.consumer; an ephemeral one is deleted when the session ends,
 // over the subscriber's shared connection (the session's own is draining).
-func (s *Subscriber) resources(g *gate) wmjs.ResourceInitializer {
+func (s *Subscriber) resources(g *infra.Gate) wmjs.ResourceInitializer {
 	return func(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 		cons, err := s.consumer(ctx, js)
 		if err != nil {
@@ -161,7 +162,7 @@ func (s *Subscriber) resources(g *gate) wmjs.ResourceInitializer {
 				}
 			}
 		}
-		return gatedConsumer{Consumer: cons, gate: g}, closer, nil
+		return infra.GatedConsumer{Consumer: cons, Gate: g}, closer, nil
 	}
 }
 
