@@ -25,8 +25,8 @@ func TestAuditGoodJournal(t *testing.T) {
 		rep.Assets != 2 || rep.Accounts != 4 || rep.Partial {
 		t.Fatalf("report: %+v", rep)
 	}
-	if rep.LastHash != l.prev.String() || rep.FirstPrevHash != (domain.Hash{}).String() {
-		t.Fatalf("hashes: first prev %s last %s, want zeros and %s", rep.FirstPrevHash, rep.LastHash, l.prev)
+	if rep.LastHash != l.w.Last.String() || rep.FirstPrevHash != (domain.Hash{}).String() {
+		t.Fatalf("hashes: first prev %s last %s, want zeros and %s", rep.FirstPrevHash, rep.LastHash, l.w.Last)
 	}
 	for _, c := range rep.Checks {
 		want := audit.StatusOK
@@ -38,7 +38,7 @@ func TestAuditGoodJournal(t *testing.T) {
 		}
 	}
 	// The same journal, exported and read back, with its head expected.
-	head := audit.Head{Seq: 15, Hash: l.prev}
+	head := audit.Head{Seq: 15, Hash: l.w.Last}
 	rep = run(t, &audit.FileSource{Path: writeLines(t, l.export(1, 0))}, audit.Options{ExpectHead: &head}).Report
 	mustOK(t, rep)
 	if c := rep.Checks[indexOf(audit.CheckHead)]; c.Status != audit.StatusOK {
@@ -109,7 +109,7 @@ func TestTamper(t *testing.T) {
 	l := newLedger(t)
 	seedScenario(l)
 	lines := l.export(1, 0)
-	head := audit.Head{Seq: 15, Hash: l.prev}
+	head := audit.Head{Seq: 15, Hash: l.w.Last}
 
 	// forge appends a posting decided against the real final state and
 	// chained after the real head: a forger who knows the algorithm.
@@ -119,7 +119,7 @@ func TestTamper(t *testing.T) {
 			Time: minute(7), Transfer: &domain.PostedTransfer{Transfer: tr}}
 		ev.Transfer.Entries[0] = domain.Entry{Account: tr.From, Type: domain.Debit, Amount: tr.Amount, Balance: balances[0]}
 		ev.Transfer.Entries[1] = domain.Entry{Account: tr.To, Type: domain.Credit, Amount: tr.Amount, Balance: balances[1]}
-		line, _, err := domain.AppendEvent(nil, ev, l.prev)
+		line, _, err := domain.AppendEvent(nil, ev, l.w.Last)
 		if err != nil {
 			t.Fatal(err)
 		}

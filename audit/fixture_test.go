@@ -11,9 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/nats-ledger/ledger/audit"
-	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/natstest"
 )
 
@@ -28,14 +26,10 @@ func minute(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
 // reference model keeps the balances with shopspring/decimal, from the
 // decisions alone, to check the audit's books against.
 type ledger struct {
-	t        testing.TB
-	srv      *natstest.Server
-	journal  *infra.Journal
-	state    *domain.State
-	prev     domain.Hash
-	position uint64
-	cmdSeq   uint64
-	batches  int
+	t       testing.TB
+	srv     *natstest.Server
+	w       *natstest.Writer
+	batches int
 
 	ref    map[[2]string]decimal.Decimal // (account, asset) -> balance
 	points []point                       // the reference after each batch
@@ -51,8 +45,7 @@ type point struct {
 func newLedger(t testing.TB) *ledger {
 	t.Helper()
 	srv := natstest.Start(t, t.TempDir())
-	return &ledger{t: t, srv: srv, journal: infra.NewJournal(srv.JS, srv.Names), state: domain.NewState(),
-		ref: map[[2]string]decimal.Decimal{}}
+	return &ledger{t: t, srv: srv, w: srv.Writer(), ref: map[[2]string]decimal.Decimal{}}
 }
 
 func (l *ledger) source() *audit.JetStreamSource {
@@ -65,36 +58,16 @@ func (l *ledger) source() *audit.JetStreamSource {
 func (l *ledger) batch(cmds ...domain.Command) []domain.Decision {
 	l.t.Helper()
 	l.batches++
-	l.cmdSeq++
 	now := minute(l.batches)
-	var events []*domain.Event
-	var out []domain.Decision
-	for i, c := range cmds {
-		c.Ref = domain.CommandRef{Seq: l.cmdSeq, Item: i}
-		d := l.state.Decide(c, now)
-		if d.Event != nil {
-			events = append(events, d.Event)
-			l.reference(d.Event)
-		}
-		out = append(out, d)
+	out, events := l.w.Batch(l.t, now, cmds...)
+	for _, ev := range events {
+		l.reference(ev)
 	}
 	snap := make(map[[2]string]decimal.Decimal, len(l.ref))
 	for k, v := range l.ref {
 		snap[k] = v
 	}
-	l.points = append(l.points, point{seq: l.state.Seq(), at: now, balances: snap})
-	if len(events) == 0 {
-		return out
-	}
-	records, last, err := commands.EncodeRecords(events, l.prev, 1_000, 1<<20)
-	if err != nil {
-		l.t.Fatalf("encode: %v", err)
-	}
-	pos, err := l.journal.Append(context.Background(), records, l.position)
-	if err != nil {
-		l.t.Fatalf("append: %v", err)
-	}
-	l.prev, l.position = last, pos
+	l.points = append(l.points, point{seq: l.w.State.Seq(), at: now, balances: snap})
 	return out
 }
 
@@ -155,8 +128,8 @@ func seedScenario(l *ledger) {
 	if ds = l.batch(transfer("t1", "alice", "bob", "25.50")); ds[0].Outcome != domain.Replayed {
 		l.t.Fatalf("scenario: t1 again should be a replay: %+v", ds[0])
 	}
-	if l.state.Seq() != 15 {
-		l.t.Fatalf("scenario ends at %d, want 15", l.state.Seq())
+	if l.w.State.Seq() != 15 {
+		l.t.Fatalf("scenario ends at %d, want 15", l.w.State.Seq())
 	}
 }
 

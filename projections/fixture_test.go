@@ -13,9 +13,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/natstest"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -31,34 +31,18 @@ func minute(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
 // processor writes it: decided by domain.State, encoded by
 // commands.EncodeRecords, appended by infra.Journal.
 type ledger struct {
-	t        testing.TB
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	names    infra.Names
-	journal  *infra.Journal
-	state    *domain.State
-	prev     domain.Hash
-	position uint64
-	cmdSeq   uint64
-	batches  int
+	t       testing.TB
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	names   infra.Names
+	w       *natstest.Writer
+	batches int
 }
 
 func newLedger(t testing.TB) *ledger {
 	t.Helper()
-	_, nc, cleanup, err := infra.StartServer(infra.ServerConfig{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start nats: %v", err)
-	}
-	t.Cleanup(cleanup)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := infra.NamesFor("test")
-	if err := infra.EnsureStreams(context.Background(), js, names); err != nil {
-		t.Fatalf("ensure streams: %v", err)
-	}
-	return &ledger{t: t, nc: nc, js: js, names: names, journal: infra.NewJournal(js, names), state: domain.NewState()}
+	srv := natstest.Start(t, t.TempDir())
+	return &ledger{t: t, nc: srv.NC, js: srv.JS, names: srv.Names, w: srv.Writer()}
 }
 
 // batch decides cmds as one processor batch stamped minute(n) for the n-th
@@ -66,30 +50,7 @@ func newLedger(t testing.TB) *ledger {
 func (l *ledger) batch(cmds ...domain.Command) []domain.Decision {
 	l.t.Helper()
 	l.batches++
-	l.cmdSeq++
-	now := minute(l.batches)
-	var events []*domain.Event
-	var out []domain.Decision
-	for i, c := range cmds {
-		c.Ref = domain.CommandRef{Seq: l.cmdSeq, Item: i}
-		d := l.state.Decide(c, now)
-		if d.Event != nil {
-			events = append(events, d.Event)
-		}
-		out = append(out, d)
-	}
-	if len(events) == 0 {
-		return out
-	}
-	records, last, err := commands.EncodeRecords(events, l.prev, 1_000, 1<<20)
-	if err != nil {
-		l.t.Fatalf("encode: %v", err)
-	}
-	pos, err := l.journal.Append(context.Background(), records, l.position)
-	if err != nil {
-		l.t.Fatalf("append: %v", err)
-	}
-	l.prev, l.position = last, pos
+	out, _ := l.w.Batch(l.t, minute(l.batches), cmds...)
 	return out
 }
 
@@ -132,8 +93,8 @@ func seedScenario(l *ledger) {
 	if ds[0].Outcome != domain.Posted || ds[1].Outcome != domain.Posted {
 		l.t.Fatalf("scenario: t3, t5 should post: %+v %+v", ds[0], ds[1])
 	}
-	if l.state.Seq() != 15 {
-		l.t.Fatalf("scenario ends at %d, want 15", l.state.Seq())
+	if l.w.State.Seq() != 15 {
+		l.t.Fatalf("scenario ends at %d, want 15", l.w.State.Seq())
 	}
 }
 

@@ -75,7 +75,7 @@ func TestApplyRecordIsIdempotent(t *testing.T) {
 	if after := takeSnapshot(t, s); !reflect.DeepEqual(before, after) {
 		t.Errorf("re-applying changed the read model\nbefore %+v\nafter  %+v", before, after)
 	}
-	if before.Checkpoint != (projections.Checkpoint{Seq: 15, Position: l.position}) {
+	if before.Checkpoint != (projections.Checkpoint{Seq: 15, Position: l.w.Position}) {
 		t.Errorf("checkpoint %+v", before.Checkpoint)
 	}
 	if n := len(before.Entries["alice/"]); n != 3 {
@@ -100,13 +100,13 @@ func TestApplyRecordIsAtomic(t *testing.T) {
 
 	// Event 16 posts a valid transfer; event 17 opens "bob" again, which
 	// breaks the accounts' unique index after 16's rows are written.
-	d := l.state.Decide(transfer("t7", "alice", "bob", "1", "atomic"), minute(9))
+	d := l.w.State.Decide(transfer("t7", "alice", "bob", "1", "atomic"), minute(9))
 	if d.Outcome != domain.Posted || d.Event.Seq != 16 {
 		t.Fatalf("decide t7: %+v", d)
 	}
 	dup := &domain.Event{Seq: 17, Type: domain.EventAccountOpened, Version: domain.SchemaVersion, Time: minute(9),
 		Account: &domain.Account{ID: "bob", Asset: "USD", OverdraftLimit: "0.00"}}
-	pos := l.position + 1
+	pos := l.w.Position + 1
 	if err := s.ApplyRecord(ctx, pos, []*domain.Event{d.Event, dup}); err == nil {
 		t.Fatal("a duplicate account applied")
 	}
@@ -163,11 +163,11 @@ func TestProjectorRestartCatchesUp(t *testing.T) {
 	p, _ := runProjector(t, s, l, nil)
 	waitSeq(t, s, 17)
 	ctx := context.Background()
-	if cp, _ := s.Checkpoint(ctx); cp != (projections.Checkpoint{Seq: 17, Position: l.position}) {
-		t.Errorf("checkpoint %+v, want 17 at %d", cp, l.position)
+	if cp, _ := s.Checkpoint(ctx); cp != (projections.Checkpoint{Seq: 17, Position: l.w.Position}) {
+		t.Errorf("checkpoint %+v, want 17 at %d", cp, l.w.Position)
 	}
-	if p.Position() != l.position {
-		t.Errorf("Position() = %d, want %d", p.Position(), l.position)
+	if p.Position() != l.w.Position {
+		t.Errorf("Position() = %d, want %d", p.Position(), l.w.Position)
 	}
 	for id, want := range map[string]struct {
 		balance string
@@ -248,8 +248,8 @@ func TestProjectorStopsAtABadRecord(t *testing.T) {
 	if errs.n.Load() < 3 {
 		t.Fatalf("projector logged %d errors, want at least 3 retries", errs.n.Load())
 	}
-	if cp, _ := s.Checkpoint(context.Background()); cp != (projections.Checkpoint{Seq: 15, Position: l.position}) {
-		t.Errorf("checkpoint %+v, want 15 at %d", cp, l.position)
+	if cp, _ := s.Checkpoint(context.Background()); cp != (projections.Checkpoint{Seq: 15, Position: l.w.Position}) {
+		t.Errorf("checkpoint %+v, want 15 at %d", cp, l.w.Position)
 	}
 	stop()
 }
@@ -315,7 +315,7 @@ func TestProjectorStopsMidStream(t *testing.T) {
 	for i := range records {
 		l.batch(transfer(fmt.Sprintf("mint-%d", i), "world", "alice", "1", ""))
 	}
-	last := l.state.Seq()
+	last := l.w.State.Seq()
 	s := openStore(t, t.TempDir()+"/read.db")
 	for k := uint64(1); k <= 6; k++ {
 		_, stop := runProjector(t, s, l, nil)

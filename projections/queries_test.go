@@ -22,11 +22,11 @@ func TestProjectorAppliesJournal(t *testing.T) {
 	ctx := context.Background()
 
 	cp, err := s.Checkpoint(ctx)
-	if err != nil || cp != (projections.Checkpoint{Seq: 15, Position: l.position}) {
-		t.Fatalf("checkpoint = %+v, %v; want seq 15, position %d", cp, err, l.position)
+	if err != nil || cp != (projections.Checkpoint{Seq: 15, Position: l.w.Position}) {
+		t.Fatalf("checkpoint = %+v, %v; want seq 15, position %d", cp, err, l.w.Position)
 	}
-	if p.Position() != l.position {
-		t.Errorf("Position() = %d, want %d", p.Position(), l.position)
+	if p.Position() != l.w.Position {
+		t.Errorf("Position() = %d, want %d", p.Position(), l.w.Position)
 	}
 
 	t.Run("accounts", func(t *testing.T) {

@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/natstest"
 	"github.com/nats-ledger/ledger/subscriber"
 )
@@ -32,11 +30,7 @@ func minute(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
 type journal struct {
 	t       testing.TB
 	srv     *natstest.Server
-	journal *infra.Journal
-	state   *domain.State
-	prev    domain.Hash
-	pos     uint64
-	cmdSeq  uint64
+	w       *natstest.Writer
 	batches int
 	events  []*domain.Event // every event, in order
 }
@@ -44,7 +38,9 @@ type journal struct {
 func newJournal(t testing.TB) *journal {
 	t.Helper()
 	srv := natstest.Start(t, t.TempDir())
-	return &journal{t: t, srv: srv, journal: infra.NewJournal(srv.JS, srv.Names), state: domain.NewState()}
+	w := srv.Writer()
+	w.MaxRecordEvents = recordEventsMax
+	return &journal{t: t, srv: srv, w: w}
 }
 
 // ledger is the fixture ledger's name.
@@ -55,26 +51,7 @@ func (j *journal) ledger() string { return j.srv.Names.Ledger }
 func (j *journal) batch(cmds ...domain.Command) {
 	j.t.Helper()
 	j.batches++
-	j.cmdSeq++
-	var events []*domain.Event
-	for i, c := range cmds {
-		c.Ref = domain.CommandRef{Seq: j.cmdSeq, Item: i}
-		if d := j.state.Decide(c, minute(j.batches)); d.Event != nil {
-			events = append(events, d.Event)
-		}
-	}
-	if len(events) == 0 {
-		return
-	}
-	records, last, err := commands.EncodeRecords(events, j.prev, recordEventsMax, 1<<20)
-	if err != nil {
-		j.t.Fatalf("encode: %v", err)
-	}
-	pos, err := j.journal.Append(context.Background(), records, j.pos)
-	if err != nil {
-		j.t.Fatalf("append: %v", err)
-	}
-	j.prev, j.pos = last, pos
+	_, events := j.w.Batch(j.t, minute(j.batches), cmds...)
 	j.events = append(j.events, events...)
 }
 

@@ -5,10 +5,13 @@ package natstest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 )
 
@@ -50,4 +53,55 @@ func (s *Server) Stop() {
 		s.stop()
 		s.stop = nil
 	}
+}
+
+// Writer writes a journal the way the processor does: decided by
+// domain.State, packed by commands.EncodeRecords, appended by infra.Journal
+// with the processor's fencing. Tests use it to build real journals.
+type Writer struct {
+	State    *domain.State
+	Position uint64      // journal position of the last record written
+	Last     domain.Hash // hash of the last event written
+	// MaxRecordEvents bounds the events per record (default 1,000, as the
+	// processor); tests lower it to get records of several kinds.
+	MaxRecordEvents int
+
+	journal *infra.Journal
+	cmdSeq  uint64
+}
+
+// Writer returns a writer for an empty journal on s.
+func (s *Server) Writer() *Writer {
+	return &Writer{State: domain.NewState(), journal: infra.NewJournal(s.JS, s.Names), MaxRecordEvents: 1_000}
+}
+
+// Batch decides cmds as one processor batch stamped now (each a command
+// item of a new command message), appends the events, and returns the
+// decisions and the events appended.
+func (w *Writer) Batch(t testing.TB, now time.Time, cmds ...domain.Command) ([]domain.Decision, []*domain.Event) {
+	t.Helper()
+	w.cmdSeq++
+	var events []*domain.Event
+	out := make([]domain.Decision, 0, len(cmds))
+	for i, c := range cmds {
+		c.Ref = domain.CommandRef{Seq: w.cmdSeq, Item: i}
+		d := w.State.Decide(c, now)
+		if d.Event != nil {
+			events = append(events, d.Event)
+		}
+		out = append(out, d)
+	}
+	if len(events) == 0 {
+		return out, nil
+	}
+	records, last, err := commands.EncodeRecords(events, w.Last, w.MaxRecordEvents, 1<<20)
+	if err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	pos, err := w.journal.Append(context.Background(), records, w.Position)
+	if err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	w.Last, w.Position = last, pos
+	return out, events
 }
