@@ -116,9 +116,9 @@ func TestReadModelDivergence(t *testing.T) {
 		{"account balance", `UPDATE accounts SET balance = '999.00' WHERE id = 'bob'`, 15, "bob", "balance 999.00, recomputed 60.00"},
 		{"issuer balance", `UPDATE accounts SET balance = '0' WHERE id = 'world' AND asset = 'JPY'`, 9, "world", "balance 0, recomputed -1000"},
 		{"overdraft limit", `UPDATE accounts SET overdraft_limit = '1000.00' WHERE id = 'carol'`, 14, "carol", "overdraft limit 1000.00, journaled 10.00"},
-		{"entry balance", `UPDATE entries SET balance = '1.00' WHERE account = 'alice' AND seq = 10`, 10, "alice", "debit entry of alice: balance after 1.00, recomputed 74.50"},
+		{"entry balance", `UPDATE transfers SET debit_balance = '1.00' WHERE from_account = 'alice' AND seq = 10`, 10, "alice", "debit entry of alice: balance after 1.00, recomputed 74.50"},
 		{"posting lost", `DELETE FROM transfers WHERE id = 't2'`, 11, "bob", "lacks transfer t2"},
-		{"posting invented", `UPDATE transfers SET status = 'posted' WHERE id = 't4'`, 13, "dave", "where the journal has no posting"},
+		{"posting invented", `UPDATE transfers SET status = 'posted', debit_balance = '0', credit_balance = '0' WHERE id = 't4'`, 13, "dave", "where the journal has no posting"},
 		{"account lost", `DELETE FROM accounts WHERE id = 'kenji'`, 6, "kenji", "lacks this account"},
 		{"checkpoint ahead", `UPDATE checkpoint SET seq = 20 WHERE id = 1`, 20, "", "past the journal's last sequence 15"},
 	}

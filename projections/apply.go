@@ -129,17 +129,21 @@ type balanceAfter struct {
 }
 
 // applier applies the events of one record inside its transaction.
-// Balances are written once per account per record (the last entry's
-// balance after), however many entries the account has in it.
+// Balances are written once per account per transaction (the last
+// entry's balance after), however many entries the account has in it.
 type applier struct {
 	ctx      context.Context
 	tx       *sql.Tx
 	st       *writeStmts
 	txStmts  [numWriteStmts]*sql.Stmt
 	balances map[accountKey]balanceAfter
-	entries  []any // entry rows not yet written, entryColumns values each
-	lastAt   int64 // the clock's latest time, loaded on first use
-	clockSet bool
+	// posted holds the posted rows not yet written (postedColumns values
+	// each), postedIDs their ids. Every other write flushes them first, so
+	// rows reach the table in journal order.
+	posted    []any
+	postedIDs []string
+	lastAt    int64 // the clock's latest time, loaded on first use
+	clockSet  bool
 }
 
 // stmt returns the prepared statement bound to the transaction.
@@ -157,6 +161,11 @@ func (a *applier) exec(i int, args ...any) (sql.Result, error) {
 func (a *applier) apply(ev *domain.Event) error {
 	if err := a.tick(ev); err != nil {
 		return err
+	}
+	if ev.Type != domain.EventTransferPosted && len(a.postedIDs) > 0 {
+		if err := a.flushPosted(); err != nil {
+			return err
+		}
 	}
 	switch ev.Type {
 	case domain.EventAssetDefined:
@@ -261,43 +270,42 @@ func (a *applier) transferPosted(ev *domain.Event) error {
 	if err != nil {
 		return err
 	}
-	seq, at := int64(ev.Seq), ev.Time.UnixNano()
-	res, err := a.exec(stmtUpsertPosted, seq, p.ID, p.From, p.To, p.Amount, p.Asset, p.Reference, meta, at)
-	if err != nil {
-		return fmt.Errorf("transfer %s: %w", p.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("transfer %s was posted before: %w", p.ID, domain.ErrInconsistent)
-	}
-	for _, e := range p.Entries {
-		a.entries = append(a.entries, e.Account, p.Asset, seq, p.ID, e.Type, e.Amount, e.Balance, p.Reference, at)
-		a.balances[accountKey{e.Account, p.Asset}] = balanceAfter{e.Balance, ev.Seq}
-	}
-	if len(a.entries) == entriesPerInsert*entryColumns {
-		return a.flushEntries()
+	seq := int64(ev.Seq)
+	a.posted = append(a.posted, seq, p.ID, p.From, p.To, p.Amount, p.Asset, p.Reference, meta, ev.Time.UnixNano(),
+		d.Balance, c.Balance)
+	a.postedIDs = append(a.postedIDs, p.ID)
+	a.balances[accountKey{d.Account, p.Asset}] = balanceAfter{d.Balance, ev.Seq}
+	a.balances[accountKey{c.Account, p.Asset}] = balanceAfter{c.Balance, ev.Seq}
+	if len(a.postedIDs) == postedPerInsert {
+		return a.flushPosted()
 	}
 	return nil
 }
 
-// entryColumns is the number of values of one entry row.
-const entryColumns = 9
-
-// flushEntries writes the buffered entry rows: full groups with the
-// multi-row statement, a remainder one by one.
-func (a *applier) flushEntries() error {
-	rows := a.entries
-	for len(rows) >= entriesPerInsert*entryColumns {
-		if _, err := a.exec(stmtInsertEntries, rows[:entriesPerInsert*entryColumns]...); err != nil {
-			return fmt.Errorf("entries: %w", err)
+// flushPosted writes the buffered posted rows: full groups with the
+// multi-row upsert, a remainder one by one. Every row must change the
+// table (an insert, or a rejection replaced): one that does not is an id
+// posted twice.
+func (a *applier) flushPosted() error {
+	rows, ids := a.posted, a.postedIDs
+	for len(ids) > 0 {
+		n, st := postedPerInsert, stmtUpsertPostedMany
+		if len(ids) < postedPerInsert {
+			n, st = 1, stmtUpsertPosted
 		}
-		rows = rows[entriesPerInsert*entryColumns:]
-	}
-	for ; len(rows) > 0; rows = rows[entryColumns:] {
-		if _, err := a.exec(stmtInsertEntry, rows[:entryColumns]...); err != nil {
-			return fmt.Errorf("entry of %v in transfer %v: %w", rows[0], rows[3], err)
+		res, err := a.exec(st, rows[:n*postedColumns]...)
+		if err != nil {
+			return fmt.Errorf("transfers %s to %s: %w", ids[0], ids[n-1], err)
 		}
+		if changed, err := res.RowsAffected(); err != nil || changed != int64(n) {
+			if n == 1 {
+				return fmt.Errorf("transfer %s was posted before: %w", ids[0], domain.ErrInconsistent)
+			}
+			return fmt.Errorf("a transfer among %s to %s was posted before: %w", ids[0], ids[n-1], domain.ErrInconsistent)
+		}
+		rows, ids = rows[n*postedColumns:], ids[n:]
 	}
-	a.entries = a.entries[:0]
+	a.posted, a.postedIDs = a.posted[:0], a.postedIDs[:0]
 	return nil
 }
 
@@ -321,7 +329,7 @@ func (a *applier) transferRejected(ev *domain.Event) error {
 // flush writes the record's last balance of every account it touched. An
 // account that is not in the read model is an inconsistent journal.
 func (a *applier) flush() error {
-	if err := a.flushEntries(); err != nil {
+	if err := a.flushPosted(); err != nil {
 		return err
 	}
 	for k, b := range a.balances {

@@ -64,8 +64,9 @@ func (s *Store) BalanceAsOf(ctx context.Context, account, asset string, asOf AsO
 	if seq < acc.createdSeq || seq == 0 {
 		return v, nil
 	}
-	err = tx.QueryRowContext(ctx, `SELECT balance FROM entries WHERE account = ? AND asset = ? AND seq <= ?
-		ORDER BY seq DESC LIMIT 1`, account, acc.asset, int64(seq)).Scan(&v.Balance)
+	q := "SELECT balance FROM (" + debitSide.query("seq <= ?", "1") + " UNION ALL " +
+		creditSide.query("seq <= ?", "1") + ") ORDER BY seq DESC LIMIT 1"
+	err = tx.QueryRowContext(ctx, q, account, acc.asset, int64(seq), account, acc.asset, int64(seq)).Scan(&v.Balance)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return BalanceView{}, fmt.Errorf("balance of %s: %w", account, err)
 	}

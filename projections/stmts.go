@@ -15,33 +15,45 @@ const (
 	stmtAssetScale
 	stmtUpsertPosted
 	stmtUpsertRejected
-	stmtInsertEntry
 	stmtSetBalance
 	stmtLastClock
 	stmtInsertClock
 	stmtSetCheckpoint
-	stmtInsertEntries // entriesPerInsert rows at once
+	stmtUpsertPostedMany // postedPerInsert rows at once
 	numWriteStmts
 )
 
-// entriesPerInsert is how many entry rows one multi-row INSERT carries:
-// the statement overhead, not the rows, dominates the projection's cost.
-// 32 rows x 9 columns stays far below SQLite's parameter limit.
-const entriesPerInsert = 32
+// postedPerInsert is how many posted transfers one multi-row upsert
+// carries: the statement overhead, not the rows, dominates the
+// projection's cost. 32 rows x 11 columns stays far below SQLite's
+// parameter limit.
+const postedPerInsert = 32
+
+// postedColumns is the number of values of one posted row.
+const postedColumns = 11
+
+// upsertPosted is the head of the posted-transfer upsert; the VALUES rows
+// follow it, then postedConflict. A posting replaces a rejection of the
+// same id, never a posting: the WHERE leaves a posted row alone and
+// reports no row changed, which the applier turns into an error.
+const upsertPosted = `INSERT INTO transfers (seq, id, status, from_account, to_account, amount, asset, reference, metadata, at,
+	debit_balance, credit_balance, code, detail) VALUES `
+
+const postedRow = `(?, ?, 'posted', ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')`
+
+const postedConflict = ` ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, status = 'posted', from_account = excluded.from_account,
+	to_account = excluded.to_account, amount = excluded.amount, asset = excluded.asset,
+	reference = excluded.reference, metadata = excluded.metadata, at = excluded.at,
+	debit_balance = excluded.debit_balance, credit_balance = excluded.credit_balance, code = '', detail = ''
+	WHERE transfers.status = 'rejected'`
 
 var writeSQL = [numWriteStmts]string{
 	stmtInsertAsset: `INSERT INTO assets (code, scale, seq, created_at) VALUES (?, ?, ?, ?)`,
 	stmtInsertAccount: `INSERT INTO accounts (id, asset, balance, overdraft_limit, owner, metadata, created_at, created_seq, seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-	stmtAssetScale: `SELECT scale FROM assets WHERE code = ?`,
-	// A posting replaces a rejection of the same id, never a posting: the
-	// WHERE leaves a posted row alone and reports no row changed.
-	stmtUpsertPosted: `INSERT INTO transfers (seq, id, status, from_account, to_account, amount, asset, reference, metadata, at, code, detail)
-		VALUES (?, ?, 'posted', ?, ?, ?, ?, ?, ?, ?, '', '')
-		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, status = 'posted', from_account = excluded.from_account,
-			to_account = excluded.to_account, amount = excluded.amount, asset = excluded.asset,
-			reference = excluded.reference, metadata = excluded.metadata, at = excluded.at, code = '', detail = ''
-		WHERE transfers.status = 'rejected'`,
+	stmtAssetScale:       `SELECT scale FROM assets WHERE code = ?`,
+	stmtUpsertPosted:     upsertPosted + postedRow + postedConflict,
+	stmtUpsertPostedMany: upsertPosted + strings.TrimSuffix(strings.Repeat(postedRow+", ", postedPerInsert), ", ") + postedConflict,
 	stmtUpsertRejected: `INSERT INTO transfers (seq, id, status, from_account, to_account, amount, asset, reference, metadata, at, code, detail)
 		VALUES (?, ?, 'rejected', ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, from_account = excluded.from_account,
@@ -49,14 +61,10 @@ var writeSQL = [numWriteStmts]string{
 			reference = excluded.reference, metadata = excluded.metadata, at = excluded.at,
 			code = excluded.code, detail = excluded.detail
 		WHERE transfers.status = 'rejected'`,
-	stmtInsertEntry: `INSERT INTO entries (account, asset, seq, transfer_id, type, amount, balance, reference, posted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	stmtSetBalance:    `UPDATE accounts SET balance = ?, seq = ? WHERE id = ? AND asset = ?`,
 	stmtLastClock:     `SELECT at FROM clock ORDER BY at DESC LIMIT 1`,
 	stmtInsertClock:   `INSERT INTO clock (at, seq) VALUES (?, ?)`,
 	stmtSetCheckpoint: `UPDATE checkpoint SET seq = ?, position = ? WHERE id = 1`,
-	stmtInsertEntries: `INSERT INTO entries (account, asset, seq, transfer_id, type, amount, balance, reference, posted_at) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", entriesPerInsert), ", "),
 }
 
 type writeStmts struct {

@@ -28,6 +28,11 @@ const (
 	readerCacheKiB = 16 << 10
 )
 
+// ErrSchemaVersion means the file holds a read model of another schema
+// version. It is never migrated in place: move it aside (or delete it) and
+// the read model is rebuilt from the journal.
+var ErrSchemaVersion = errors.New("read model of another schema version")
+
 // Store is the SQLite read model. One writer connection applies records
 // (ApplyRecord is serialised); a small pool of query-only connections
 // answers queries concurrently from WAL snapshots. Safe for concurrent use.
@@ -96,7 +101,7 @@ func (s *Store) init() error {
 		return fmt.Errorf("open read model: %w", err)
 	}
 	if version != 0 && version != schemaVersion {
-		return fmt.Errorf("open read model: schema version %d, want %d: delete the file to rebuild it from the journal", version, schemaVersion)
+		return fmt.Errorf("open read model: schema version %d, want %d: %w", version, schemaVersion, ErrSchemaVersion)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {

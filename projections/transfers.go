@@ -10,12 +10,10 @@ import (
 )
 
 // selectTransfer reads a transfer with the balances after its two entries
-// (found by primary key: the entries of a posting share its seq).
+// (NULL for a rejection).
 const selectTransfer = `SELECT t.seq, t.id, t.status, t.from_account, t.to_account, t.amount, t.asset, t.reference,
-	t.metadata, t.at, t.code, t.detail, d.balance, c.balance
+	t.metadata, t.at, t.code, t.detail, t.debit_balance, t.credit_balance
 FROM transfers t
-LEFT JOIN entries d ON t.status = 'posted' AND d.account = t.from_account AND d.asset = t.asset AND d.seq = t.seq
-LEFT JOIN entries c ON t.status = 'posted' AND c.account = t.to_account AND c.asset = t.asset AND c.seq = t.seq
 `
 
 // Transfer returns the transfer id, posted or rejected. ErrNotFound when

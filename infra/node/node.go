@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -130,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := infra.EnsureStreams(ctx, n.JS, n.Names); err != nil {
 		return nil, err
 	}
-	if n.Store, err = projections.Open(filepath.Join(cfg.DataDir, ReadModelFile)); err != nil {
+	if n.Store, err = openReadModel(filepath.Join(cfg.DataDir, ReadModelFile), cfg.Logger); err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
 	n.cleanups = append(n.cleanups, func() { _ = n.Store.Close() })
@@ -283,4 +284,24 @@ func (n *Node) runCleanups() {
 		n.cleanups[i]()
 	}
 	n.cleanups = nil
+}
+
+// openReadModel opens the read model at path. A file of another schema
+// version (written by another release) is moved aside, with its WAL, to
+// path + ".schema-old", replacing an older one there, and a new read
+// model is built from the journal: it is derived data, and rebuilding is
+// the only migration.
+func openReadModel(path string, log *slog.Logger) (*projections.Store, error) {
+	s, err := projections.Open(path)
+	if !errors.Is(err, projections.ErrSchemaVersion) {
+		return s, err
+	}
+	aside := path + ".schema-old"
+	log.Warn("read model is of another schema version: moving it aside and rebuilding it from the journal", "err", err, "moved_to", aside)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("move the old read model aside: %w", err)
+		}
+	}
+	return projections.Open(path)
 }
