@@ -1,8 +1,8 @@
 package commands
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -316,11 +316,13 @@ func (p *Processor) process(msgs []CommandMessage) error {
 		}
 		answers = append(answers, a)
 	}
+	var lines map[*domain.Event][]byte // each event's journal line, for the replies
 	if len(events) > 0 {
 		records, last, err := EncodeRecords(events, p.lastHash, p.cfg.MaxRecordEvents, p.cfg.MaxRecordBytes)
 		if err != nil {
 			return err
 		}
+		lines = linesOf(events, records)
 		ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 		pos, err := p.journal.Append(ctx, records, p.position)
 		cancel()
@@ -338,9 +340,9 @@ func (p *Processor) process(msgs []CommandMessage) error {
 		if a.subject == "" {
 			continue
 		}
-		data, err := json.Marshal(a.reply)
+		data, err := EncodeReply(nil, &a.reply, func(ev *domain.Event) []byte { return lines[ev] })
 		if err != nil {
-			return fmt.Errorf("encode reply: %w", err)
+			return err
 		}
 		if err := p.notifier.Notify(a.subject, data); err != nil {
 			p.cfg.Logger.Warn("notify", "subject", a.subject, "err", err)
@@ -385,6 +387,24 @@ func EncodeRecords(events []*domain.Event, prev domain.Hash, maxEvents, maxBytes
 		n++
 	}
 	return records, prev, nil
+}
+
+// linesOf maps each event to its line in the records EncodeRecords made
+// of them (in order, one '\n'-terminated line per event).
+func linesOf(events []*domain.Event, records []Record) map[*domain.Event][]byte {
+	m := make(map[*domain.Event][]byte, len(events))
+	i := 0
+	for _, r := range records {
+		for data := r.Data; len(data) > 0 && i < len(events); i++ {
+			n := bytes.IndexByte(data, '\n')
+			if n < 0 {
+				return m
+			}
+			m[events[i]] = data[:n:n]
+			data = data[n+1:]
+		}
+	}
+	return m
 }
 
 // nextWait bounds the wait for commands by when a snapshot falls due, if

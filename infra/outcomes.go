@@ -146,8 +146,8 @@ func NewSubmitter(nc *nats.Conn, js jetstream.JetStream, n Names, g GroupCommit)
 }
 
 func (s *Submitter) route(msg *nats.Msg) {
-	var r commands.Reply
-	if err := json.Unmarshal(msg.Data, &r); err != nil {
+	r, err := commands.DecodeReply(msg.Data)
+	if err != nil {
 		return // not ours to answer; the waiters time out and answer 202
 	}
 	s.mu.Lock()
