@@ -113,8 +113,8 @@ func TestReadModelDivergence(t *testing.T) {
 		account string
 		detail  string
 	}{
-		{"account balance", `UPDATE accounts SET balance = '999.00' WHERE id = 'bob'`, 15, "bob", "balance 999.00, recomputed 60.00"},
-		{"issuer balance", `UPDATE accounts SET balance = '0' WHERE id = 'world' AND asset = 'JPY'`, 9, "world", "balance 0, recomputed -1000"},
+		{"account balance (its latest entry)", `UPDATE transfers SET debit_balance = '999.00' WHERE id = 't5'`, 15, "bob", "debit entry of bob: balance after 999.00, recomputed 60.00"},
+		{"issuer balance (its only JPY entry)", `UPDATE transfers SET debit_balance = '0' WHERE id = 'm3'`, 9, "world", "debit entry of world: balance after 0, recomputed -1000"},
 		{"overdraft limit", `UPDATE accounts SET overdraft_limit = '1000.00' WHERE id = 'carol'`, 14, "carol", "overdraft limit 1000.00, journaled 10.00"},
 		{"entry balance", `UPDATE transfers SET debit_balance = '1.00' WHERE from_account = 'alice' AND seq = 10`, 10, "alice", "debit entry of alice: balance after 1.00, recomputed 74.50"},
 		{"posting lost", `DELETE FROM transfers WHERE id = 't2'`, 11, "bob", "lacks transfer t2"},

@@ -46,12 +46,20 @@ func (s *Store) Account(ctx context.Context, id, asset string) (AccountView, err
 	if id == domain.World && asset == "" {
 		return AccountView{}, ErrNotFound
 	}
+	// One read transaction: the row and its latest entry come from the
+	// same snapshot.
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return AccountView{}, fmt.Errorf("account %s: %w", id, err)
+	}
+	defer tx.Rollback()
 	var v AccountView
 	var meta sql.NullString
-	var created, seq int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, asset, balance, overdraft_limit, owner, metadata, created_at, seq
-		FROM accounts WHERE id = ? AND (id <> 'world' OR asset = ?)`, id, asset).
-		Scan(&v.ID, &v.Asset, &v.Balance, &v.OverdraftLimit, &v.Owner, &meta, &created, &seq)
+	var created, createdSeq int64
+	var scale int
+	err = tx.QueryRowContext(ctx, `SELECT a.id, a.asset, a.overdraft_limit, a.owner, a.metadata, a.created_at, a.created_seq, s.scale
+		FROM accounts a JOIN assets s ON s.code = a.asset WHERE a.id = ? AND (a.id <> 'world' OR a.asset = ?)`, id, asset).
+		Scan(&v.ID, &v.Asset, &v.OverdraftLimit, &v.Owner, &meta, &created, &createdSeq, &scale)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, ErrNotFound
 	}
@@ -61,6 +69,30 @@ func (s *Store) Account(ctx context.Context, id, asset string) (AccountView, err
 	if v.Metadata, err = decodeMetadata(meta); err != nil {
 		return v, err
 	}
-	v.CreatedAt, v.Sequence = fromNanos(created), uint64(seq)
+	v.CreatedAt = fromNanos(created)
+	if v.Sequence, v.Balance, err = latestEntry(ctx, tx, v.ID, v.Asset, uint64(createdSeq), scale); err != nil {
+		return v, err
+	}
 	return v, nil
 }
+
+// latestEntry returns the sequence and the balance after the account's
+// latest entry, or its opening sequence and a zero balance at the asset's
+// scale when it has none.
+func latestEntry(ctx context.Context, q queryer, id, asset string, createdSeq uint64, scale int) (uint64, string, error) {
+	var seq int64
+	var balance string
+	err := q.QueryRowContext(ctx, latestEntryQuery, id, asset, id, asset).Scan(&seq, &balance)
+	if errors.Is(err, sql.ErrNoRows) {
+		return createdSeq, domain.Amount{}.Format(scale), nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("balance of %s: %w", id, err)
+	}
+	return uint64(seq), balance, nil
+}
+
+// latestEntryQuery selects the newest entry of an account (parameters: id,
+// asset, id, asset).
+var latestEntryQuery = "SELECT seq, balance FROM (" + debitSide.query("1", "1") + " UNION ALL " +
+	creditSide.query("1", "1") + ") ORDER BY seq DESC LIMIT 1"

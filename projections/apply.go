@@ -65,7 +65,7 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 		return err
 	}
 	next := cp
-	a := applier{ctx: ctx, tx: tx, st: &s.stmts, balances: make(map[accountKey]balanceAfter)}
+	a := applier{ctx: ctx, tx: tx, st: &s.stmts, known: s.known, touched: make(map[accountKey]struct{})}
 	for _, r := range recs {
 		if err := a.record(&next, r); err != nil {
 			return err
@@ -83,6 +83,7 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("records up to %d: commit: %w", next.Position, err)
 	}
+	s.remember(a.touched)
 	s.advance(next.Seq, next.Position)
 	return nil
 }
@@ -122,21 +123,14 @@ func (s *Store) isClosed() bool {
 // accountKey names an account row: the issuer account has one per asset.
 type accountKey struct{ id, asset string }
 
-// balanceAfter is an account's balance after the last entry of a record.
-type balanceAfter struct {
-	balance string
-	seq     uint64
-}
-
 // applier applies the events of one record inside its transaction.
-// Balances are written once per account per transaction (the last
-// entry's balance after), however many entries the account has in it.
 type applier struct {
-	ctx      context.Context
-	tx       *sql.Tx
-	st       *writeStmts
-	txStmts  [numWriteStmts]*sql.Stmt
-	balances map[accountKey]balanceAfter
+	ctx     context.Context
+	tx      *sql.Tx
+	st      *writeStmts
+	txStmts [numWriteStmts]*sql.Stmt
+	touched map[accountKey]struct{} // the accounts the transaction's entries name
+	known   map[accountKey]struct{} // accounts known to exist (Store.known); read only here
 	// posted holds the posted rows not yet written (postedColumns values
 	// each), postedIDs their ids. Every other write flushes them first, so
 	// rows reach the table in journal order.
@@ -227,8 +221,7 @@ func (a *applier) assetDefined(ev *domain.Event) error {
 	if _, err := a.exec(stmtInsertAsset, as.Code, as.Scale, int64(ev.Seq), at); err != nil {
 		return fmt.Errorf("asset %s: %w", as.Code, err)
 	}
-	zero := domain.Amount{}.Format(as.Scale)
-	if _, err := a.exec(stmtInsertAccount, domain.World, as.Code, zero, domain.Unlimited, "", nil, at, int64(ev.Seq), int64(ev.Seq)); err != nil {
+	if _, err := a.exec(stmtInsertAccount, domain.World, as.Code, domain.Unlimited, "", nil, at, int64(ev.Seq)); err != nil {
 		return fmt.Errorf("issuer account of %s: %w", as.Code, err)
 	}
 	return nil
@@ -251,8 +244,7 @@ func (a *applier) accountOpened(ev *domain.Event) error {
 	if limit == "" { // the domain normalises it; an older event may not have
 		limit = domain.Amount{}.Format(scale)
 	}
-	_, err = a.exec(stmtInsertAccount, acc.ID, acc.Asset, domain.Amount{}.Format(scale), limit, acc.Owner, meta,
-		ev.Time.UnixNano(), int64(ev.Seq), int64(ev.Seq))
+	_, err = a.exec(stmtInsertAccount, acc.ID, acc.Asset, limit, acc.Owner, meta, ev.Time.UnixNano(), int64(ev.Seq))
 	if err != nil {
 		return fmt.Errorf("account %s: %w", acc.ID, err)
 	}
@@ -274,8 +266,8 @@ func (a *applier) transferPosted(ev *domain.Event) error {
 	a.posted = append(a.posted, seq, p.ID, p.From, p.To, p.Amount, p.Asset, p.Reference, meta, ev.Time.UnixNano(),
 		d.Balance, c.Balance)
 	a.postedIDs = append(a.postedIDs, p.ID)
-	a.balances[accountKey{d.Account, p.Asset}] = balanceAfter{d.Balance, ev.Seq}
-	a.balances[accountKey{c.Account, p.Asset}] = balanceAfter{c.Balance, ev.Seq}
+	a.touched[accountKey{d.Account, p.Asset}] = struct{}{}
+	a.touched[accountKey{c.Account, p.Asset}] = struct{}{}
 	if len(a.postedIDs) == postedPerInsert {
 		return a.flushPosted()
 	}
@@ -326,19 +318,24 @@ func (a *applier) transferRejected(ev *domain.Event) error {
 	return nil
 }
 
-// flush writes the record's last balance of every account it touched. An
-// account that is not in the read model is an inconsistent journal.
+// flush writes the buffered rows and checks that every account the
+// entries name exists: an entry of an unknown account is an inconsistent
+// journal.
 func (a *applier) flush() error {
 	if err := a.flushPosted(); err != nil {
 		return err
 	}
-	for k, b := range a.balances {
-		res, err := a.exec(stmtSetBalance, b.balance, int64(b.seq), k.id, k.asset)
-		if err != nil {
-			return fmt.Errorf("balance of %s: %w", k.id, err)
+	for k := range a.touched {
+		if _, ok := a.known[k]; ok {
+			continue
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
+		var one int
+		err := a.stmt(stmtAccountExists).QueryRowContext(a.ctx, k.id, k.asset).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("entry for unknown account %s in %s: %w", k.id, k.asset, domain.ErrInconsistent)
+		}
+		if err != nil {
+			return fmt.Errorf("account %s: %w", k.id, err)
 		}
 	}
 	return nil

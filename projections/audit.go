@@ -117,26 +117,53 @@ func (s *Snapshot) Assets(ctx context.Context, fn func(AssetRow) error) error {
 	return rows.Err()
 }
 
-// Accounts calls fn with every account row, by asset and id.
+// accountsPage bounds the account rows Accounts holds at once: their
+// balances are read after the page's cursor is closed (the snapshot has
+// one connection), so a million accounts never sit in memory together.
+const accountsPage = 1_000
+
+// Accounts calls fn with every account row, by asset and id, with the
+// balance and sequence of its latest entry (see Store.Account).
 func (s *Snapshot) Accounts(ctx context.Context, fn func(AccountRow) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT id, asset, balance, overdraft_limit, created_seq, seq
-		FROM accounts ORDER BY asset, id`)
-	if err != nil {
-		return fmt.Errorf("read model accounts: %w", err)
+	type account struct {
+		row   AccountRow
+		scale int
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r AccountRow
-		var created, seq int64
-		if err := rows.Scan(&r.ID, &r.Asset, &r.Balance, &r.OverdraftLimit, &created, &seq); err != nil {
+	page := make([]account, 0, accountsPage)
+	var afterAsset, afterID string
+	for first := true; first || len(page) == accountsPage; first = false {
+		page = page[:0]
+		rows, err := s.tx.QueryContext(ctx, `SELECT a.id, a.asset, a.overdraft_limit, a.created_seq, s.scale
+			FROM accounts a JOIN assets s ON s.code = a.asset WHERE (a.asset, a.id) > (?, ?)
+			ORDER BY a.asset, a.id LIMIT ?`, afterAsset, afterID, accountsPage)
+		if err != nil {
 			return fmt.Errorf("read model accounts: %w", err)
 		}
-		r.CreatedSeq, r.Seq = uint64(created), uint64(seq)
-		if err := fn(r); err != nil {
-			return err
+		for rows.Next() {
+			var a account
+			var created int64
+			if err := rows.Scan(&a.row.ID, &a.row.Asset, &a.row.OverdraftLimit, &created, &a.scale); err != nil {
+				rows.Close()
+				return fmt.Errorf("read model accounts: %w", err)
+			}
+			a.row.CreatedSeq = uint64(created)
+			page = append(page, a)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("read model accounts: %w", err)
+		}
+		for _, a := range page {
+			r := a.row
+			if r.Seq, r.Balance, err = latestEntry(ctx, s.tx, r.ID, r.Asset, r.CreatedSeq, a.scale); err != nil {
+				return err
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+			afterAsset, afterID = r.Asset, r.ID
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // Postings calls fn with every posted transfer, in sequence order, each

@@ -9,8 +9,11 @@ const schemaVersion = 2
 // is TEXT, exactly as the events carry it (a decimal at the asset's scale).
 //
 //   - accounts holds one row per account and one per (world, asset) for the
-//     issuer account, with the current balance and the last sequence that
-//     changed it. The partial unique index keeps an ordinary id to one asset.
+//     issuer account. The partial unique index keeps an ordinary id to one
+//     asset. It holds no balance: an account's balance is the balance after
+//     its latest entry (two index probes, see latestEntry), so that posting
+//     a transfer writes no account row (a fifth of the projection's time
+//     when it did).
 //   - transfers is keyed by seq (the rowid), so the default newest-first
 //     listing is the table's own order; from, to and asset have indexes
 //     ending in seq, and time ranges become seq ranges through clock (see
@@ -43,13 +46,11 @@ CREATE TABLE IF NOT EXISTS assets (
 CREATE TABLE IF NOT EXISTS accounts (
 	id              TEXT NOT NULL,
 	asset           TEXT NOT NULL,
-	balance         TEXT NOT NULL,
 	overdraft_limit TEXT NOT NULL,
 	owner           TEXT NOT NULL,
 	metadata        TEXT,
 	created_at      INTEGER NOT NULL,
 	created_seq     INTEGER NOT NULL,
-	seq             INTEGER NOT NULL,
 	PRIMARY KEY (id, asset)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS accounts_one_asset ON accounts (id) WHERE id <> 'world';

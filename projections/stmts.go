@@ -15,7 +15,7 @@ const (
 	stmtAssetScale
 	stmtUpsertPosted
 	stmtUpsertRejected
-	stmtSetBalance
+	stmtAccountExists
 	stmtLastClock
 	stmtInsertClock
 	stmtSetCheckpoint
@@ -49,8 +49,8 @@ const postedConflict = ` ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, stat
 
 var writeSQL = [numWriteStmts]string{
 	stmtInsertAsset: `INSERT INTO assets (code, scale, seq, created_at) VALUES (?, ?, ?, ?)`,
-	stmtInsertAccount: `INSERT INTO accounts (id, asset, balance, overdraft_limit, owner, metadata, created_at, created_seq, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	stmtInsertAccount: `INSERT INTO accounts (id, asset, overdraft_limit, owner, metadata, created_at, created_seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	stmtAssetScale:       `SELECT scale FROM assets WHERE code = ?`,
 	stmtUpsertPosted:     upsertPosted + postedRow + postedConflict,
 	stmtUpsertPostedMany: upsertPosted + strings.TrimSuffix(strings.Repeat(postedRow+", ", postedPerInsert), ", ") + postedConflict,
@@ -61,7 +61,7 @@ var writeSQL = [numWriteStmts]string{
 			reference = excluded.reference, metadata = excluded.metadata, at = excluded.at,
 			code = excluded.code, detail = excluded.detail
 		WHERE transfers.status = 'rejected'`,
-	stmtSetBalance:    `UPDATE accounts SET balance = ?, seq = ? WHERE id = ? AND asset = ?`,
+	stmtAccountExists: `SELECT 1 FROM accounts WHERE id = ? AND asset = ?`,
 	stmtLastClock:     `SELECT at FROM clock ORDER BY at DESC LIMIT 1`,
 	stmtInsertClock:   `INSERT INTO clock (at, seq) VALUES (?, ?)`,
 	stmtSetCheckpoint: `UPDATE checkpoint SET seq = ?, position = ? WHERE id = 1`,

@@ -26,6 +26,9 @@ const (
 	// (8% of BenchmarkApplyRecord's time; under 1% with 64 MiB).
 	writerCacheKiB = 64 << 10
 	readerCacheKiB = 16 << 10
+	// knownAccountsMax bounds the accounts remembered as existing (about
+	// 5 MB): past it the set starts again, costing one lookup per account.
+	knownAccountsMax = 100_000
 )
 
 // ErrSchemaVersion means the file holds a read model of another schema
@@ -41,7 +44,11 @@ type Store struct {
 	r *sql.DB // readerConns query-only connections
 
 	writeMu sync.Mutex // serialises ApplyRecord
-	stmts   writeStmts // prepared on w
+	// known holds accounts that committed entries named, so that the
+	// applier need not look them up again (accounts are never deleted).
+	// Guarded by writeMu; cleared when it reaches knownAccountsMax.
+	known map[accountKey]struct{}
+	stmts writeStmts // prepared on w
 
 	mu       sync.Mutex    // guards the fields below
 	seq      uint64        // the checkpoint's Seq, as last committed
@@ -75,7 +82,7 @@ func Open(path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0) // keep the connection and its prepared statements
-	s := &Store{w: w, changed: make(chan struct{})}
+	s := &Store{w: w, changed: make(chan struct{}), known: make(map[accountKey]struct{})}
 	if err := s.init(); err != nil {
 		w.Close()
 		return nil, err
@@ -212,5 +219,16 @@ func (s *Store) WaitSeq(ctx context.Context, seq uint64) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+}
+
+// remember adds the accounts of a committed transaction to the known set.
+// Called with writeMu held.
+func (s *Store) remember(accounts map[accountKey]struct{}) {
+	if len(s.known)+len(accounts) > knownAccountsMax {
+		clear(s.known)
+	}
+	for k := range accounts {
+		s.known[k] = struct{}{}
 	}
 }
