@@ -81,6 +81,9 @@ func (s *Server) createBatch(c echo.Context) error {
 	if len(items) == 0 {
 		return respond(c, http.StatusOK, batchResponse{Results: results})
 	}
+	if err := s.throttled(c); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SyncTimeout)
 	defer cancel()
 	var rs []commands.Result
@@ -103,12 +106,17 @@ func (s *Server) createBatch(c echo.Context) error {
 		}
 		return respond(c, http.StatusAccepted, map[string]any{"status": "pending", "ids": ids})
 	}
-	var last uint64
+	var replayed uint64 // the latest original of a replayed item, read from the read model
 	for _, r := range rs {
-		last = max(last, r.Seq)
+		switch r.Outcome {
+		case commands.OutcomePosted, commands.OutcomeRejected:
+			s.acked.advance(r.Seq) // reads that follow see it (consistency.go)
+		case commands.OutcomeReplayed:
+			replayed = max(replayed, r.Seq)
+		}
 	}
-	if last > 0 {
-		_ = s.waitRead(c.Request().Context(), last) // read your writes, as for one transfer
+	if replayed > 0 {
+		_ = s.waitRead(c.Request().Context(), replayed) // a replay answers from the read model
 	}
 	for k, r := range rs {
 		i := index[k]

@@ -71,6 +71,9 @@ func (s *Server) createTransfer(c echo.Context) error {
 		return err
 	}
 	location := "/v1/transfers/" + t.ID
+	if err := s.throttled(c); err != nil {
+		return err
+	}
 	if preferAsync(c.Request().Header.Values("Prefer")) {
 		ctx, cancel := contextWithTimeout(c, publishTimeout)
 		defer cancel()
@@ -91,12 +94,9 @@ func (s *Server) createTransfer(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderLocation, location)
 	switch r.Outcome {
 	case commands.OutcomePosted, commands.OutcomeRejected:
-		// Read your writes: a GET right after this answer sees the
-		// outcome. The answer itself is the processor's decision, so a
-		// read model that lags past the wait does not change it.
-		if r.Seq != 0 {
-			_ = s.waitRead(c.Request().Context(), r.Seq)
-		}
+		// The answer is the processor's decision; reads that follow it
+		// wait for the read model to apply it (consistency.go).
+		s.acked.advance(r.Seq)
 	}
 	switch r.Outcome {
 	case commands.OutcomePosted:

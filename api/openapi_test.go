@@ -874,9 +874,11 @@ func TestOpenAPIValidator(t *testing.T) {
 type oaStubSubmit struct {
 	results []commands.Result
 	err     error
+	calls   int // Submit calls, for tests that run one request at a time
 }
 
 func (s *oaStubSubmit) Submit(_ context.Context, items []commands.Item, wait bool) ([]commands.Result, error) {
+	s.calls++
 	if s.err != nil {
 		return nil, s.err
 	}

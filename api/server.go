@@ -46,9 +46,14 @@ type Config struct {
 	// SyncTimeout bounds how long a synchronous request waits for the
 	// processor's outcome before answering 202 with a Location.
 	SyncTimeout time.Duration
-	// ReadWait bounds how long an answer waits for the read model to apply
-	// the decision it reports, so that reads see writes (default 2 s).
+	// ReadWait bounds how long a read waits for the read model to apply
+	// the writes this server has acknowledged (default 2 s; see
+	// consistency.go); past it the read answers 503.
 	ReadWait time.Duration
+	// MaxReadLag bounds how far (in events) the read model may fall behind
+	// the acknowledged writes before new writes wait (DefaultMaxReadLag
+	// when zero).
+	MaxReadLag int
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
 	// IsNoAnswer and IsFull classify Submitter errors.
@@ -91,6 +96,7 @@ type Server struct {
 	log     *slog.Logger
 	pending *pendingSet
 	limits  *rateLimits
+	acked   highWater // the highest sequence answered (consistency.go)
 }
 
 // New returns the Echo instance serving the API.
@@ -100,6 +106,9 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	}
 	if cfg.ReadWait <= 0 {
 		cfg.ReadWait = defaultReadWait
+	}
+	if cfg.MaxReadLag <= 0 {
+		cfg.MaxReadLag = DefaultMaxReadLag
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -124,15 +133,17 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	protect := func(scope string) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{bodyLimit(cfg.MaxBodyBytes), s.authenticate, requireScope(scope)}
 	}
+	// Reads of the read model see the writes this server acknowledged.
+	reads := func(scope string) []echo.MiddlewareFunc { return append(protect(scope), s.seesWrites) }
 	v1.POST("/assets", s.createAsset, protect(ScopeAssetsWrite)...)
 	v1.POST("/accounts", s.createAccount, protect(ScopeAccountsWrite)...)
-	v1.GET("/accounts/:id", s.getAccount, protect(ScopeAccountsRead)...)
-	v1.GET("/accounts/:id/entries", s.listEntries, protect(ScopeAccountsRead)...)
-	v1.GET("/accounts/:id/balance", s.getBalance, protect(ScopeAccountsRead)...)
+	v1.GET("/accounts/:id", s.getAccount, reads(ScopeAccountsRead)...)
+	v1.GET("/accounts/:id/entries", s.listEntries, reads(ScopeAccountsRead)...)
+	v1.GET("/accounts/:id/balance", s.getBalance, reads(ScopeAccountsRead)...)
 	v1.POST("/transfers", s.createTransfer, protect(ScopeTransfersWrite)...)
 	v1.POST("/transfers/batch", s.createBatch, bodyLimit(MaxBatchBodyBytes), s.authenticate, requireScope(ScopeTransfersWrite))
-	v1.GET("/transfers", s.listTransfers, protect(ScopeTransfersRead)...)
-	v1.GET("/transfers/:id", s.getTransfer, protect(ScopeTransfersRead)...)
+	v1.GET("/transfers", s.listTransfers, reads(ScopeTransfersRead)...)
+	v1.GET("/transfers/:id", s.getTransfer, reads(ScopeTransfersRead)...)
 	events := newEventStreams(s, cfg.Events, cfg.EventStream)
 	v1.GET("/events", events.stream, protect(ScopeTransfersRead)...)
 	hooks := &webhookHandlers{s: s, hooks: cfg.Webhooks}

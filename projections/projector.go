@@ -151,6 +151,7 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 			// come within a short window are applied in one transaction.
 			var recs []Record
 			events := 0
+			deadline := time.Now().Add(batchLinger)
 			for {
 				rec, skip, err := p.decode(m)
 				if err != nil {
@@ -173,7 +174,7 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 				if len(recs) >= batchRecordsMax || events >= batchEventsMax {
 					break
 				}
-				if m, ok = p.next(ctx, msgs); !ok {
+				if m, ok = p.next(ctx, msgs, deadline); !ok {
 					break
 				}
 			}
@@ -190,21 +191,30 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 }
 
 // Bounds of one read-model transaction: records and events applied
-// together, and how long to wait for the next record before committing.
+// together, and how long after its first record it waits for more before
+// committing. A commit writes every page the transaction dirtied to the
+// WAL, a system call each: under a stream of small records (single
+// transfers, group-committed) committing every few records was over half
+// the projector's time. Answers do not wait for the read model (ADR 0008),
+// so lingering delays only reads that follow a write, by at most this.
 const (
 	batchRecordsMax = 512
 	batchEventsMax  = 20_000
-	batchWait       = 250 * time.Microsecond
+	batchLinger     = 10 * time.Millisecond
 )
 
-// next returns the next record if one arrives within batchWait.
-func (p *Projector) next(ctx context.Context, msgs <-chan *message.Message) (*message.Message, bool) {
+// next returns the next record if one arrives before deadline.
+func (p *Projector) next(ctx context.Context, msgs <-chan *message.Message, deadline time.Time) (*message.Message, bool) {
 	select {
 	case m, ok := <-msgs:
 		return m, ok
 	default:
 	}
-	t := time.NewTimer(batchWait)
+	wait := time.Until(deadline)
+	if wait <= 0 {
+		return nil, false
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case m, ok := <-msgs:

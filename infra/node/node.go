@@ -33,7 +33,8 @@ type Config struct {
 	Ledger      string // ledger name; "default" when empty
 	SyncAlways  bool
 	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
-	ReadWait    time.Duration // how long answers wait for the read model; 2 s when zero
+	ReadWait    time.Duration // how long reads wait for the read model to apply acknowledged writes; 2 s when zero
+	MaxReadLag  int           // events the read model may lag acknowledged writes before writes wait; api.DefaultMaxReadLag when zero
 	Logger      *slog.Logger
 
 	// Authentication. With nothing configured, an HS256 signing key is
@@ -162,6 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.Handler = api.New(api.Config{
 		SyncTimeout: cfg.SyncTimeout,
 		ReadWait:    cfg.ReadWait,
+		MaxReadLag:  cfg.MaxReadLag,
 		IsNoAnswer:  func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
 		IsFull:      func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
 		Ready:       n.Ready,
