@@ -45,14 +45,20 @@ func (n Names) OutcomeSubject(instance string) string {
 // is a bounded queue that pushes back (publishes fail) when full, rather
 // than silently dropping requests.
 const (
-	duplicateWindow       = 2 * time.Minute // Nats-Msg-Id de-duplication
-	commandsMaxMsgs       = 1_000_000
-	commandsMaxBytes      = 1 << 30
-	commandsMaxAge        = 7 * 24 * time.Hour
-	processorMaxAckMsgs   = 20_000          // command messages in flight to the processor
-	processorAckWait      = 2 * time.Minute // longer than any journal append may take
-	streamSetupTimeout    = 30 * time.Second
-	journalMaxRecordBytes = maxPayloadBytes
+	duplicateWindow = 2 * time.Minute // Nats-Msg-Id de-duplication of commands
+	// journalDuplicateWindow is the server's minimum. Journal appends carry
+	// no Nats-Msg-Id (the expected-sequence fence makes a retried append
+	// fail rather than land twice), so the window buys nothing; at start the
+	// server re-reads every record written within it, which with 2 minutes
+	// was seconds of start-up after heavy writing.
+	journalDuplicateWindow = 100 * time.Millisecond
+	commandsMaxMsgs        = 1_000_000
+	commandsMaxBytes       = 1 << 30
+	commandsMaxAge         = 7 * 24 * time.Hour
+	processorMaxAckMsgs    = 20_000          // command messages in flight to the processor
+	processorAckWait       = 2 * time.Minute // longer than any journal append may take
+	streamSetupTimeout     = 30 * time.Second
+	journalMaxRecordBytes  = maxPayloadBytes
 )
 
 // JournalConfig is the journal stream's configuration.
@@ -68,7 +74,7 @@ func JournalConfig(n Names, replicas int) jetstream.StreamConfig {
 		MaxBytes:    -1,
 		MaxAge:      0,
 		MaxMsgSize:  journalMaxRecordBytes,
-		Duplicates:  duplicateWindow,
+		Duplicates:  journalDuplicateWindow,
 		DenyDelete:  true,
 		DenyPurge:   true,
 		AllowDirect: true,
