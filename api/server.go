@@ -75,6 +75,10 @@ type Config struct {
 	EventStream EventStreamConfig
 	// Webhooks stores and delivers webhooks (/v1/webhooks; 503 when nil).
 	Webhooks Webhooks
+	// Status reports the journal's and the read model's positions for
+	// GET /v1/status (503 when nil or failing). It is polled under load:
+	// it should answer from memory, not with a JetStream request.
+	Status func(context.Context) (StatusView, error)
 }
 
 // Defaults for Config.
@@ -153,6 +157,7 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	v1.DELETE("/webhooks/:id", hooks.delete, protect(ScopeAdmin)...)
 	v1.GET("/webhooks/:id/dead-letters", hooks.deadLetters, protect(ScopeAdmin)...)
 	v1.POST("/webhooks/:id/dead-letters/:seq/redeliver", hooks.redeliver, protect(ScopeAdmin)...)
+	v1.GET("/status", s.status, protect(ScopeAdmin)...)
 	return e
 }
 

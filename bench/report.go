@@ -39,6 +39,9 @@ type Report struct {
 	// what failed otherwise.
 	InvariantsOK      bool     `json:"invariants_ok"`
 	InvariantFailures []string `json:"invariant_failures,omitempty"`
+	// ReadModelLag is how far the read model fell behind the journal in
+	// the measured window (nil if the run did not get that far).
+	ReadModelLag *ReadModelLag `json:"read_model_lag,omitempty"`
 
 	Concurrency int       `json:"concurrency"`
 	Batch       int       `json:"batch"`
@@ -85,6 +88,9 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "  latency      %s\n", r.LatencyMS)
 	fmt.Fprintf(w, "  posted       %d (ledger: %d), accepted %d\n", r.Posted, r.LedgerPosted, r.Accepted)
 	fmt.Fprintf(w, "  errors       %s\n", formatCounts(r.Errors))
+	if l := r.ReadModelLag; l != nil {
+		fmt.Fprintf(w, "  read model   %s\n", l)
+	}
 	if r.InvariantsOK {
 		fmt.Fprintln(w, "  invariants   ok: BENCH sums to zero, world unchanged, posted count matches the journal")
 	} else {
@@ -103,6 +109,15 @@ func (r *Report) WriteText(w io.Writer) {
 
 func (l Latency) String() string {
 	return fmt.Sprintf("ms p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f", l.P50, l.P90, l.P99, l.P999, l.Max)
+}
+
+func (l ReadModelLag) String() string {
+	s := fmt.Sprintf("lag max %.0f ms, p99 %.0f ms; at most %d events behind (%d samples, every %s)",
+		l.MaxMS, l.P99MS, l.MaxEvents, l.Samples, statusPollInterval)
+	if l.Failed > 0 {
+		s += fmt.Sprintf("; %d polls failed: %s", l.Failed, l.Error)
+	}
+	return s
 }
 
 func formatCounts(m map[string]int64) string {

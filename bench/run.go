@@ -82,9 +82,22 @@ func runLedger(ctx context.Context, cfg Config, hc *http.Client, tgt target, pro
 	}
 	p := phase{name: "ledger", unit: "transfers", concurrency: cfg.Concurrency,
 		warmup: cfg.Warmup, duration: cfg.Duration, progress: progress}
+	// The read model's lag is sampled alongside, for as long as the phase.
+	sampler := newLagSampler(tgt.base, tgt.token, cfg.Warmup, cfg.Duration)
+	type sampled struct {
+		samples []lagSample
+		failed  int
+		err     error
+	}
+	lagDone := make(chan sampled, 1)
+	go func() {
+		samples, failed, err := sampler.run(ctx)
+		lagDone <- sampled{samples, failed, err}
+	}()
 	res := p.run(ctx, func(w int) step {
 		return newTransferGen(hc, tgt.base, tgt.token, runID, w, cfg).step
 	})
+	lag := <-lagDone
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted: %w", err)
 	}
@@ -93,6 +106,11 @@ func runLedger(ctx context.Context, cfg Config, hc *http.Client, tgt target, pro
 	rep.LatencyMS = latency(res.hist)
 	rep.Errors = res.errors
 	rep.Accepted = res.accepted
+	lagRep := lagStats(lag.samples, sampler.start.Add(cfg.Warmup))
+	if lag.failed > 0 {
+		lagRep.Failed, lagRep.Error = lag.failed, lag.err.Error()
+	}
+	rep.ReadModelLag = &lagRep
 
 	if progress != nil {
 		fmt.Fprintln(progress, "bench: checking the books")

@@ -200,6 +200,14 @@ func (s *Store) AppliedPosition() uint64 {
 	return s.position
 }
 
+// Applied returns the checkpoint as last committed, from memory (cheap
+// enough to poll; Checkpoint reads the file).
+func (s *Store) Applied() Checkpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Checkpoint{Seq: s.seq, Position: s.position}
+}
+
 // WaitSeq returns nil once the read model has applied ledger sequence seq,
 // ctx's error if ctx ends first, or ErrClosed if the Store is closed. It
 // sleeps until ApplyRecord commits; it never polls.

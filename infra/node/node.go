@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -76,6 +77,7 @@ type Node struct {
 	KeyFile    string
 
 	proc      *commands.Processor
+	journal   *trackedJournal // the processor's, for GET /v1/status
 	projector *projections.Projector
 	stopWork  context.CancelFunc
 	procDone  chan error
@@ -143,7 +145,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.proc = commands.New(infra.NewJournal(n.JS, n.Names), source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger, Snapshots: snapshots})
+	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
+	n.proc = commands.New(n.journal, source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger, Snapshots: snapshots})
 	n.projector = projections.NewProjector(n.Store, nc, n.Names, cfg.Logger)
 	submitter, err := infra.NewSubmitter(nc, n.JS, n.Names, cfg.GroupCommit)
 	if err != nil {
@@ -173,6 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Events:      subscriber.NewFeed(nc, n.Names.Ledger, cfg.Logger),
 		EventStream: cfg.EventStream,
 		Webhooks:    hooks,
+		Status:      n.status,
 	}, submitter, n.Store)
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -247,6 +251,73 @@ func (n *Node) Ready(ctx context.Context) error {
 		return fmt.Errorf("read models at journal position %d of %d", at, last)
 	}
 	return nil
+}
+
+// status reports the journal's end as the processor knows it and the read
+// model's committed checkpoint, for GET /v1/status. It is polled under
+// load, so it reads only memory: the processor's sequence, the journal
+// position and the read model's committed checkpoint. The checkpoint is
+// read first, so that the journal's figures are taken after it and are
+// normally at least as high.
+func (n *Node) status(context.Context) (api.StatusView, error) {
+	cp := n.Store.Applied()
+	return api.StatusView{
+		Journal:   api.JournalStatus{Sequence: n.proc.Seq(), Position: n.journal.Position()},
+		ReadModel: api.ReadModelStatus{Sequence: cp.Seq, Position: cp.Position},
+		Processor: api.ProcessorStatus{Ready: n.proc.Ready()},
+	}, nil
+}
+
+// trackedJournal is the processor's journal, remembering the last journal
+// position appended or replayed to, so that GET /v1/status reports the
+// journal's end without a JetStream request. The processor is the
+// journal's single writer, so this is the stream's last position once the
+// processor has rebuilt its state.
+type trackedJournal struct {
+	commands.Journal
+	last atomic.Uint64
+}
+
+var _ commands.Journal = (*trackedJournal)(nil)
+
+// Position returns the last journal position appended or replayed to.
+func (j *trackedJournal) Position() uint64 { return j.last.Load() }
+
+// Append is the journal's Append, noting the position it returns.
+func (j *trackedJournal) Append(ctx context.Context, records []commands.Record, after uint64) (uint64, error) {
+	pos, err := j.Journal.Append(ctx, records, after)
+	if err == nil {
+		j.note(pos)
+	}
+	return pos, err
+}
+
+// Replay is the journal's Replay, noting the last position read.
+func (j *trackedJournal) Replay(ctx context.Context, fn func(commands.Record) error) (uint64, error) {
+	pos, err := j.Journal.Replay(ctx, fn)
+	if err == nil {
+		j.note(pos)
+	}
+	return pos, err
+}
+
+// ReplayFrom is the journal's ReplayFrom, noting the last position read.
+func (j *trackedJournal) ReplayFrom(ctx context.Context, from uint64, fn func(commands.Record) error) (uint64, error) {
+	pos, err := j.Journal.ReplayFrom(ctx, from, fn)
+	if err == nil {
+		j.note(pos)
+	}
+	return pos, err
+}
+
+// note raises the remembered position to pos: the journal only grows.
+func (j *trackedJournal) note(pos uint64) {
+	for {
+		cur := j.last.Load()
+		if pos <= cur || j.last.CompareAndSwap(cur, pos) {
+			return
+		}
+	}
 }
 
 // CloseStreams ends every open GET /v1/events stream. (A stream also ends

@@ -1,0 +1,146 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-ledger/ledger/api"
+)
+
+// e2eStatus is the body of GET /v1/status.
+type e2eStatus struct {
+	Journal struct {
+		Sequence uint64 `json:"sequence"`
+		Position uint64 `json:"position"`
+	} `json:"journal"`
+	ReadModel struct {
+		Sequence uint64 `json:"sequence"`
+		Position uint64 `json:"position"`
+		Behind   uint64 `json:"behind"`
+	} `json:"read_model"`
+	Processor struct {
+		Ready bool `json:"ready"`
+	} `json:"processor"`
+}
+
+// status reads GET /v1/status, checks it against the document's schema and
+// its internal consistency, and returns it.
+func (l *e2eLedger) status(t *testing.T, doc map[string]any) e2eStatus {
+	t.Helper()
+	r := l.do(t, http.MethodGet, "/v1/status", nil)
+	s := e2eJSON[e2eStatus](t, r, http.StatusOK)
+	var body any
+	if err := json.Unmarshal(r.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if errs := oaValidate(doc, map[string]any{"$ref": "#/components/schemas/LedgerStatus"}, body, "body"); len(errs) > 0 {
+		t.Errorf("%s does not match LedgerStatus:\n%s", r, strings.Join(errs, "\n"))
+	}
+	if s.ReadModel.Sequence > s.Journal.Sequence || s.ReadModel.Position > s.Journal.Position {
+		t.Errorf("%s: the read model is ahead of the journal", r)
+	}
+	if s.ReadModel.Behind != s.Journal.Sequence-s.ReadModel.Sequence {
+		t.Errorf("%s: behind is not journal.sequence - read_model.sequence", r)
+	}
+	return s
+}
+
+// TestE2EStatus posts transfers and checks that GET /v1/status reports a
+// journal at least as far as the last answer, a read model no further than
+// the journal, and, once /readyz says the read model has caught up, no lag.
+func TestE2EStatus(t *testing.T) {
+	doc := oaLoadDoc(t)
+	l := e2eStart(t)
+	l.defineAsset(t, "USD", 2)
+	l.openAccount(t, "alice", "USD")
+	l.openAccount(t, "bob", "USD")
+	last := l.mint(t, "alice", "100.00").Sequence
+	for i := range 5 {
+		tr := l.post(t, map[string]any{"id": fmt.Sprintf("st-%d", i), "from": "alice", "to": "bob", "amount": "1.00"})
+		if tr.Sequence <= last {
+			t.Fatalf("transfer %s at sequence %d, after %d", tr.ID, tr.Sequence, last)
+		}
+		last = tr.Sequence
+		if s := l.status(t, doc); s.Journal.Sequence < last {
+			t.Errorf("after a 201 at sequence %d the journal is at %d", last, s.Journal.Sequence)
+		}
+	}
+	l.settle(t)
+	s := l.status(t, doc)
+	if s.Journal.Sequence != last || s.ReadModel.Sequence != last || s.ReadModel.Behind != 0 {
+		t.Errorf("caught up after sequence %d: status %+v", last, s)
+	}
+	if s.Journal.Position == 0 || s.ReadModel.Position != s.Journal.Position {
+		t.Errorf("caught up: journal position %d, read model position %d", s.Journal.Position, s.ReadModel.Position)
+	}
+	if !s.Processor.Ready {
+		t.Error("processor not ready")
+	}
+
+	// Admin only.
+	user := l.tokenFor(t, "alice", time.Hour, userScopes...)
+	e2eCheckProblem(t, l.as(user).do(t, http.MethodGet, "/v1/status", nil), http.StatusForbidden, "forbidden", "")
+	e2eCheckProblem(t, l.do(t, http.MethodGet, "/v1/status", nil, "Authorization", ""), http.StatusUnauthorized, "unauthorized", "")
+}
+
+// TestStatusContract checks GET /v1/status's answers without a ledger: 503
+// when no status source is configured or it fails, and a read model
+// reported ahead of the journal raises the journal's figures.
+func TestStatusContract(t *testing.T) {
+	doc := oaLoadDoc(t)
+	const op = "GET /v1/status"
+	for _, tc := range []struct {
+		name   string
+		status func(context.Context) (api.StatusView, error)
+	}{
+		{"not configured", nil},
+		{"failing", func(context.Context) (api.StatusView, error) {
+			return api.StatusView{}, errors.New("sql: database is closed")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := oaDo(t, oaNew(api.Config{Status: tc.status}, nil, nil), http.MethodGet, "/v1/status", "", nil)
+			if rec.Code != http.StatusServiceUnavailable {
+				t.Fatalf("status %d, want 503: %s", rec.Code, rec.Body)
+			}
+			oaCheckProblem(t, doc, rec, api.CodeUnavailable)
+			oaCheckDocumented(t, doc, op, rec, api.CodeUnavailable)
+		})
+	}
+	t.Run("read model ahead", func(t *testing.T) {
+		ahead := func(context.Context) (api.StatusView, error) {
+			return api.StatusView{
+				Journal:   api.JournalStatus{Sequence: 5, Position: 3},
+				ReadModel: api.ReadModelStatus{Sequence: 7, Position: 4},
+				Processor: api.ProcessorStatus{Ready: false},
+			}, nil
+		}
+		rec := oaDo(t, oaNew(api.Config{Status: ahead}, nil, nil), http.MethodGet, "/v1/status", "", nil)
+		oaCheckDocumented(t, doc, op, rec, "")
+		want := `{"journal":{"sequence":7,"position":4},"read_model":{"sequence":7,"position":4,"behind":0},"processor":{"ready":false}}`
+		if got := strings.TrimSpace(rec.Body.String()); got != want {
+			t.Errorf("body %s, want %s", got, want)
+		}
+	})
+	t.Run("behind", func(t *testing.T) {
+		behind := func(context.Context) (api.StatusView, error) {
+			return api.StatusView{
+				Journal:   api.JournalStatus{Sequence: 1000, Position: 40},
+				ReadModel: api.ReadModelStatus{Sequence: 250, Position: 10, Behind: 99}, // Behind is the handler's
+				Processor: api.ProcessorStatus{Ready: true},
+			}, nil
+		}
+		rec := oaDo(t, oaNew(api.Config{Status: behind}, nil, nil), http.MethodGet, "/v1/status", "", nil)
+		oaCheckDocumented(t, doc, op, rec, "")
+		want := `{"journal":{"sequence":1000,"position":40},"read_model":{"sequence":250,"position":10,"behind":750},"processor":{"ready":true}}`
+		if got := strings.TrimSpace(rec.Body.String()); got != want {
+			t.Errorf("body %s, want %s", got, want)
+		}
+	})
+}
