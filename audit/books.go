@@ -18,7 +18,7 @@ import (
 type Books struct {
 	assets   map[string]*assetBook
 	accounts map[string]*accountBook // ordinary accounts; each asset holds its issuer
-	posted   map[idKey]uint64        // transfer id -> the sequence that posted it
+	posted   postedIDs               // transfer id -> the sequence that posted it
 	idSeeds  [2]maphash.Seed
 	asset    *assetBook // the last asset a transfer named: most name the same
 
@@ -30,7 +30,8 @@ type Books struct {
 	f report // receives the findings
 
 	// after holds the recomputed balances after the last posting's debit
-	// and credit, formatted; valid until the next Apply.
+	// and credit, formatted; valid until the next Apply and while the
+	// posting's line is (it may be a view of the line).
 	after [2]string
 }
 
@@ -77,7 +78,7 @@ func newBooks(f report, sizeHint uint64) *Books {
 		f:        f,
 		assets:   make(map[string]*assetBook),
 		accounts: make(map[string]*accountBook),
-		posted:   make(map[idKey]uint64, min(sizeHint, maxSizeHint)),
+		posted:   newPostedIDs(min(sizeHint, maxSizeHint)),
 		idSeeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 	}
 }
@@ -108,7 +109,7 @@ func (b *Books) apply(ev *domain.Event, n *numbers) {
 		b.post(ev, n)
 	case domain.EventTransferRejected:
 		b.rejections++
-		if at, ok := b.posted[b.keyOf(ev.Rejection.ID)]; ok {
+		if at, ok := b.posted.get(b.keyOf(ev.Rejection.ID)); ok {
 			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Detail: fmt.Sprintf(
 				"rejection of transfer %s, which was posted at sequence %d (a posted id is answered without an event)", ev.Rejection.ID, at)})
 		}
@@ -125,7 +126,7 @@ func (b *Books) defineAsset(ev *domain.Event) {
 	as := &assetBook{code: strings.Clone(a.Code), scale: a.Scale}
 	as.world = &accountBook{id: domain.World, asset: as, unlimited: true, limit: domain.Unlimited,
 		createdSeq: ev.Seq, lastSeq: ev.Seq}
-	b.assets[a.Code] = as
+	b.assets[as.code] = as
 }
 
 func (b *Books) openAccount(ev *domain.Event) {
@@ -221,11 +222,10 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 	if !n.ok {
 		key = b.keyOf(t.ID)
 	}
-	if at, dup := b.posted[key]; dup {
+	if at, dup := b.posted.put(key, ev.Seq); dup {
 		f(Finding{Check: CheckUnique, Seq: ev.Seq, Asset: t.Asset,
 			Detail: fmt.Sprintf("transfer %s posted again: it was posted at sequence %d", t.ID, at)})
 	}
-	b.posted[key] = ev.Seq
 	b.postings++
 	from.balance, to.balance = fromAfter, toAfter
 	from.lastSeq, to.lastSeq = ev.Seq, ev.Seq

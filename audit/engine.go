@@ -67,7 +67,8 @@ type Options struct {
 	UntilTime time.Time
 	// OnChunk, when set, is called with each chunk's events once they are
 	// checked, in order. Run stops with an error wrapping ErrFailed at the
-	// first chunk with a failure, before passing it on.
+	// first chunk with a failure, before passing it on. The events are
+	// OnChunk's to keep; their strings are views of the chunk's lines.
 	OnChunk func(c Chunk, events []*domain.Event) error
 	// Progress, when set, is called with the number of lines after each
 	// chunk.
@@ -111,7 +112,9 @@ func Run(ctx context.Context, src Source, opts Options) (*Result, error) {
 			}
 		}
 	}
-	err := pipeline(ctx, src, 1, opts.Workers, &e.books.idSeeds, e.consume)
+	// Without OnChunk, no event outlives its chunk's consume: the
+	// pipeline may reuse their room.
+	err := pipeline(ctx, src, 1, opts.Workers, &e.books.idSeeds, opts.OnChunk == nil, e.consume)
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
@@ -140,12 +143,15 @@ type engine struct {
 	next     uint64 // the sequence expected next
 	lastHash domain.Hash
 	events   []*domain.Event // the current chunk's, for OnChunk
+	touched  uint64          // see prefetch
 }
 
-// find records a finding.
+// find records a finding. Its account and asset may be views of a
+// journal line (see checkLine): the report keeps copies.
 func (e *engine) find(f Finding) {
 	e.failures[f.Check]++
 	if len(e.rep.Findings) < e.opts.MaxFindings {
+		f.Account, f.Asset = strings.Clone(f.Account), strings.Clone(f.Asset)
 		e.rep.Findings = append(e.rep.Findings, f)
 	}
 }
@@ -165,6 +171,7 @@ func (e *engine) consume(b *batch) error {
 	if e.opts.OnChunk != nil {
 		e.events = make([]*domain.Event, 0, len(b.Lines)) // OnChunk may keep it
 	}
+	e.prefetch(b.items)
 	var firstSeq, lastSeq uint64
 	for i, line := range b.Lines {
 		r := &b.items[i]
@@ -199,6 +206,23 @@ func (e *engine) consume(b *batch) error {
 		return e.opts.OnChunk(b.Chunk, e.events)
 	}
 	return nil
+}
+
+// prefetch loads the posted-id slots of the chunk's postings before the
+// books look them up one after the other: the table is far bigger than
+// the caches, and independent loads issued together overlap their cache
+// misses, where the lookups would wait for each in turn.
+func (e *engine) prefetch(items []lineResult) {
+	if e.partial {
+		return
+	}
+	var sum uint64
+	for i := range items {
+		if r := &items[i]; r.nums.ok {
+			sum += e.books.posted.touch(r.nums.key)
+		}
+	}
+	e.touched = sum // kept, so that the loads are not optimised away
 }
 
 // stopBefore reports whether the run ends before line r.
@@ -277,7 +301,7 @@ func (e *engine) start(seq uint64, r *lineResult) {
 	}
 	if e.opts.AllowPartial {
 		e.partial = true
-		e.rep.FirstPrevHash = r.ev.PrevHash
+		e.rep.FirstPrevHash = strings.Clone(r.ev.PrevHash)
 		e.next = seq
 		return
 	}

@@ -32,7 +32,8 @@ const (
 // lineResult is what a worker learns of one line without knowing the
 // ledger's state.
 type lineResult struct {
-	ev        *domain.Event
+	ev        *domain.Event // in buf when the line is canonical
+	buf       domain.EventBuffer
 	nums      numbers     // a posting's numbers, parsed ahead of the books
 	hash      domain.Hash // the stored hash; zero when unreadable
 	link      link
@@ -65,21 +66,35 @@ func storedHash(line []byte) domain.Hash {
 }
 
 // checkLine verifies one line against the stored hash of the line before
-// it (domain.VerifyLine), decodes it (domain.DecodeEvent) and checks its
-// schema. It uses only the line itself, so lines are checked on every
-// core at once.
+// it and decodes it in one pass (domain.Line: Prepare is VerifyLine, View
+// is DecodeEvent without reading the line again), then checks its schema.
+// A line that fails verification is decoded on its own
+// (domain.DecodeEvent), to say what else is wrong with it. It uses only
+// the line itself, so lines are checked on every core at once. r may hold
+// an earlier line's result: everything is set anew.
+//
+// The event's strings are views of the line's bytes (see Chunk.Lines),
+// valid until the chunk is consumed, when the pipeline may reuse both r
+// and the bytes: what is kept longer is copied (Books clones what it
+// keeps, engine.find what a finding names).
 func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.Seed) {
-	r.ev, r.decodeErr = domain.DecodeEvent(line)
+	// Prepare returns the stored hash whenever the line has a well-formed
+	// one, as storedHash reads it.
+	var l domain.Line
+	var err error
+	r.hash, err = l.Prepare(line, prev)
+	if err == nil {
+		r.ev, r.decodeErr = l.View(&r.buf)
+	} else {
+		r.ev, r.decodeErr = domain.DecodeEvent(line)
+	}
+	r.schemaErr, r.nums = nil, numbers{}
 	if r.decodeErr == nil {
 		r.schemaErr = checkSchema(r.ev)
 		if r.schemaErr == nil && r.ev.Type == domain.EventTransferPosted {
 			r.nums.parse(r.ev.Transfer, seeds)
 		}
 	}
-	// VerifyLine returns the stored hash whenever the line has a
-	// well-formed one, as storedHash reads it.
-	var err error
-	r.hash, err = domain.VerifyLine(line, prev)
 	switch {
 	case err == nil:
 		r.link = linkOK

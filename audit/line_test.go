@@ -140,7 +140,7 @@ func TestPipelineStops(t *testing.T) {
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	stop := errors.New("enough")
 	chunks := 0
-	err := pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 4, &seeds, func(b *batch) error {
+	err := pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 4, &seeds, false, func(b *batch) error {
 		if chunks++; chunks == 2 {
 			return stop
 		}
@@ -154,7 +154,7 @@ func TestPipelineStops(t *testing.T) {
 	// the chain at each repetition's first line only.
 	links := map[link]int{}
 	n := 0
-	err = pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 4, &seeds, func(b *batch) error {
+	err = pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 4, &seeds, false, func(b *batch) error {
 		for i := range b.items {
 			links[b.items[i].link]++
 			n++

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -10,60 +11,39 @@ import (
 	"github.com/nats-ledger/ledger/projections"
 )
 
-// postingBatchRows bounds the read model's postings fetched ahead of the
-// journal, per batch (two batches are in flight at most).
-const postingBatchRows = 256
-
-// readModel compares a read-model snapshot with the books: each posting in
-// step with the journal, everything else at the snapshot's checkpoint,
-// when the books are exactly where the read model claims to be.
+// readModel compares a read-model snapshot with the books: each posting,
+// rejection and clock row in step with the journal, everything else at
+// the snapshot's checkpoint, when the books are exactly where the read
+// model claims to be.
 type readModel struct {
 	snap *projections.Snapshot
 	cp   uint64
 	info ReadModelInfo
 
-	rows  chan []projections.PostingRow
-	errc  chan error
-	cur   []projections.PostingRow
-	eof   bool
-	done  bool // the state was compared at the checkpoint
-	stopc chan struct{}
+	postings   *rowStream[projections.PostingRow]
+	rejections *rowStream[projections.RejectionRow]
+	clock      *rowStream[projections.ClockRow]
+	stopc      chan struct{}
+	done       bool // the state was compared at the checkpoint
+
+	// The journal's rejections whose row the read model must still have
+	// (the id was neither posted nor rejected again since), by id; and
+	// the journal's clock so far.
+	rejected map[idKey]rejectedAt
+	lastAt   int64
 }
 
 func startReadModel(ctx context.Context, snap *projections.Snapshot, path string) *readModel {
 	cp := snap.Checkpoint().Seq
 	rm := &readModel{snap: snap, cp: cp, info: ReadModelInfo{Path: path, Checkpoint: cp},
-		rows: make(chan []projections.PostingRow, 1), errc: make(chan error, 1), stopc: make(chan struct{})}
-	go func() {
-		defer close(rm.rows)
-		batch := make([]projections.PostingRow, 0, postingBatchRows)
-		send := func() error {
-			select {
-			case rm.rows <- batch:
-				batch = make([]projections.PostingRow, 0, postingBatchRows)
-				return nil
-			case <-rm.stopc:
-				return context.Canceled
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		err := snap.Postings(ctx, func(p projections.PostingRow) error {
-			batch = append(batch, p)
-			if len(batch) == postingBatchRows {
-				return send()
-			}
-			return nil
-		})
-		if err == nil && len(batch) > 0 {
-			err = send()
-		}
-		rm.errc <- err
-	}()
+		stopc: make(chan struct{}), rejected: map[idKey]rejectedAt{}, lastAt: math.MinInt64}
+	rm.postings = streamRows(ctx, rm.stopc, snap.Postings)
+	rm.rejections = streamRows(ctx, rm.stopc, snap.Rejections)
+	rm.clock = streamRows(ctx, rm.stopc, snap.Clock)
 	return rm
 }
 
-// stop ends the postings reader and waits for it.
+// stop ends the readers and waits for them.
 func (rm *readModel) stop() {
 	select {
 	case <-rm.stopc:
@@ -71,40 +51,30 @@ func (rm *readModel) stop() {
 	default:
 	}
 	close(rm.stopc)
-	for range rm.rows {
-	}
+	rm.postings.drain()
+	rm.rejections.drain()
+	rm.clock.drain()
 }
 
-// peek returns the read model's next posting, nil at the end.
-func (rm *readModel) peek() (*projections.PostingRow, error) {
-	for len(rm.cur) == 0 {
-		if rm.eof {
-			return nil, nil
-		}
-		batch, ok := <-rm.rows
-		if !ok {
-			rm.eof = true
-			if err := <-rm.errc; err != nil {
-				return nil, err
-			}
-			return nil, nil
-		}
-		rm.cur = batch
-	}
-	return &rm.cur[0], nil
-}
-
-func (rm *readModel) pop() { rm.cur = rm.cur[1:] }
-
-// onEvent compares the read model's posting at ev's sequence, if ev is a
-// posting the books applied, and the whole state once the books reach
-// the checkpoint.
+// onEvent compares the read model's clock where ev's time advances it,
+// its posting at ev's sequence if ev is a posting the books applied, its
+// rejection if ev is a rejection, and the whole state once the books
+// reach the checkpoint.
 func (rm *readModel) onEvent(ctx context.Context, ev *domain.Event, applied bool, b *Books, f report) error {
 	if rm.done || ev.Seq > rm.cp {
 		return nil
 	}
-	if ev.Type == domain.EventTransferPosted && applied {
+	if err := rm.tick(ev, f); err != nil {
+		return err
+	}
+	switch {
+	case ev.Type == domain.EventTransferPosted && applied:
 		if err := rm.posting(ev, b, f); err != nil {
+			return err
+		}
+		rm.replaced(ev, b, f)
+	case ev.Type == domain.EventTransferRejected:
+		if err := rm.rejection(ev, b, f); err != nil {
 			return err
 		}
 	}
@@ -116,11 +86,11 @@ func (rm *readModel) onEvent(ctx context.Context, ev *domain.Event, applied bool
 
 func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
 	t := ev.Transfer
-	p, err := rm.peek()
+	p, err := rm.postings.peek()
 	for err == nil && p != nil && p.Seq < ev.Seq {
 		rm.extraPosting(p, f)
-		rm.pop()
-		p, err = rm.peek()
+		rm.postings.pop()
+		p, err = rm.postings.peek()
 	}
 	if err != nil {
 		return err
@@ -130,7 +100,7 @@ func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
 			"the read model lacks transfer %s, posted at sequence %d", t.ID, ev.Seq)})
 		return nil
 	}
-	rm.pop()
+	rm.postings.pop()
 	rm.info.Postings++
 	var diffs []string
 	if p.ID != t.ID || p.From != t.From || p.To != t.To || p.Amount != t.Amount || p.Asset != t.Asset {
@@ -166,19 +136,18 @@ func (rm *readModel) extraPosting(p *projections.PostingRow, f report) {
 
 // compareState compares assets, accounts and the entry count with the
 // books, which must stand at the checkpoint, and reports the read
-// model's postings left over.
+// model's postings, rejections and clock rows left over, and the
+// rejections it lacks.
 func (rm *readModel) compareState(ctx context.Context, b *Books, f report) error {
 	rm.done = true
-	for {
-		p, err := rm.peek()
-		if err != nil {
-			return err
-		}
-		if p == nil {
-			break
-		}
-		rm.extraPosting(p, f)
-		rm.pop()
+	if err := rm.postings.each(func(p *projections.PostingRow) { rm.extraPosting(p, f) }); err != nil {
+		return err
+	}
+	if err := rm.finishRejections(f); err != nil {
+		return err
+	}
+	if err := rm.clock.each(func(c *projections.ClockRow) { rm.extraClock(c, f) }); err != nil {
+		return err
 	}
 	if err := rm.compareAssets(ctx, b, f); err != nil {
 		return err

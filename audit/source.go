@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -22,19 +23,29 @@ type Chunk struct {
 	// event type; zero for a file, which has no headers.
 	FirstSeq, LastSeq uint64
 	Type              domain.EventType
-	// Lines are the stored event lines, without their '\n'.
+	// Lines are the stored event lines, without their '\n'. Their bytes
+	// must not change once the chunk is passed on: the audit's events are
+	// views of them, not copies.
 	Lines [][]byte
 	// Err is set when the record is malformed as a whole (see
 	// domain.SplitRecord); Lines then holds its non-empty lines.
 	Err error
+
+	// block is the export block the lines were cut from, if they were,
+	// for the pipeline to hand back to blockPool once nothing refers to
+	// them any more.
+	block *[]byte
 }
 
 // Source reads a journal's stored lines in order.
 type Source interface {
 	// Read calls fn with consecutive chunks, from the one holding
 	// sequence from (or an earlier one: callers skip what they do not
-	// need) to the journal's end as it stands when Read is called. An
-	// error from fn stops the read and is returned.
+	// need) to the journal's end as it stands when Read is called. A
+	// chunk's lines stay as they are after fn returns (the audit checks
+	// them later, on other goroutines), unless the chunk's block is handed
+	// back (see blockPool). An error from fn stops the read and is
+	// returned.
 	Read(ctx context.Context, from uint64, fn func(Chunk) error) error
 	// String names the source for reports.
 	String() string
@@ -42,11 +53,31 @@ type Source interface {
 
 // File limits: an export is read in blocks, and no event line comes near
 // the block size (the domain bounds ids, references and metadata to a few
-// tens of kilobytes per event).
+// tens of kilobytes per event). A block has room for the start of the
+// line that the block before it cut, blockSlackBytes when it is shorter.
 const (
-	fileBlockBytes = 1 << 20
-	maxLineBytes   = fileBlockBytes
+	fileBlockBytes  = 1 << 20
+	maxLineBytes    = fileBlockBytes
+	blockSlackBytes = 64 << 10
 )
+
+// blockPool holds export blocks that an audit is done with. A run
+// without OnChunk keeps nothing of a chunk's lines once it has consumed
+// the chunk (see pipeline), so it hands the block back, and reading the
+// next ones costs neither an allocation nor the garbage collections that
+// a megabyte per chunk would bring.
+var blockPool sync.Pool // of *[]byte
+
+// getBlock returns a block of n bytes, reused when the pool has one big
+// enough. Its bytes are whatever they were: the caller overwrites them.
+func getBlock(n int) *[]byte {
+	if p, ok := blockPool.Get().(*[]byte); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]byte, n, max(n, fileBlockBytes+blockSlackBytes))
+	return &b
+}
 
 // ErrLineTooLong means an export file has a line longer than maxLineBytes.
 var ErrLineTooLong = errors.New("export line longer than 1 MiB")
@@ -87,14 +118,18 @@ func (s *FileSource) Read(ctx context.Context, _ uint64, fn func(Chunk) error) e
 }
 
 // readBlocks cuts r into chunks of whole lines of about fileBlockBytes.
-// Each chunk owns its block, so its lines stay valid after fn returns.
+// Each chunk owns its block, so its lines stay valid after fn returns,
+// until the block is handed back to blockPool: readBlocks never touches a
+// block again once it has passed it on (the cut line's start is copied
+// out first).
 func readBlocks(ctx context.Context, r io.Reader, fn func(Chunk) error) error {
-	var rest []byte
+	var rest []byte // the start of a line cut at the end of the last block
 	for eof := false; !eof; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		block := make([]byte, fileBlockBytes+len(rest))
+		bp := getBlock(fileBlockBytes + len(rest))
+		block := *bp
 		n := copy(block, rest)
 		m, err := io.ReadFull(r, block[n:])
 		block = block[:n+m]
@@ -105,18 +140,18 @@ func readBlocks(ctx context.Context, r io.Reader, fn func(Chunk) error) error {
 			return fmt.Errorf("read export: %w", err)
 		}
 		body := block
-		rest = nil
+		rest = rest[:0]
 		if !eof {
 			cut := bytes.LastIndexByte(block, '\n')
 			if cut < 0 || len(block)-cut-1 > maxLineBytes {
 				return ErrLineTooLong
 			}
-			body, rest = block[:cut+1], block[cut+1:]
+			body, rest = block[:cut+1], append(rest, block[cut+1:]...)
 		}
 		if len(body) == 0 {
 			continue
 		}
-		if err := fn(Chunk{Lines: splitLines(body)}); err != nil {
+		if err := fn(Chunk{Lines: splitLines(body), block: bp}); err != nil {
 			return err
 		}
 	}

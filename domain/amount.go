@@ -173,8 +173,10 @@ func ParseAmount(s string, scale int) (Amount, error) {
 	}
 	var v Amount
 	ten := AmountFromInt64(10)
-	for _, c := range intPart + frac {
-		v = v.mulSmall(ten).addSmall(uint64(c - '0'))
+	for _, digits := range [2]string{intPart, frac} {
+		for i := 0; i < len(digits); i++ {
+			v = v.mulSmall(ten).addSmall(uint64(digits[i] - '0'))
+		}
 	}
 	for i := len(frac); i < scale; i++ {
 		v = v.mulSmall(ten)

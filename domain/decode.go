@@ -388,8 +388,8 @@ type eventParts struct {
 }
 
 // fill sets ev from v; s is the line as a string, which every string of
-// ev shares. With parts, ev's payload points into parts instead of new
-// allocations, and ev.Time is left zero.
+// ev shares. With parts (the Replayer's and Line.View's), ev's payload
+// points into parts instead of new allocations, and ev.Time is left zero.
 func (v *lineView) fill(ev *Event, s string, parts *eventParts) {
 	var t time.Time
 	if parts == nil {

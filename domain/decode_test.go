@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -277,6 +278,13 @@ func FuzzPrepareLine(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Its view is DecodeEvent's event.
+		var buf domain.EventBuffer
+		ev, everr := l.View(&buf)
+		dev, derr := domain.DecodeEvent(line)
+		if (everr == nil) != (derr == nil) || everr == nil && !reflect.DeepEqual(ev, dev) {
+			t.Fatalf("Line.View = %+v, %v; DecodeEvent = %+v, %v", ev, everr, dev, derr)
+		}
 		// Applied through the Replayer or as DecodeEvent's event, a
 		// prepared line changes a state in the same way.
 		a, b := newHarness(t), newHarness(t)
@@ -354,5 +362,93 @@ func TestReplayerKeepsNothingOfTheLine(t *testing.T) {
 		Transfer: &domain.Transfer{ID: "after", From: "dora", To: "alice", Amount: "1"}}, testEpoch)
 	if d.Outcome != domain.Posted {
 		t.Fatalf("the owner of an account applied from a reused line cannot debit it: %+v (%v)", d, d.Err)
+	}
+}
+
+// TestLineViewIsVerifyLineAndDecodeEvent checks the auditor's one pass:
+// Prepare then View give what VerifyLine then DecodeEvent give, on
+// canonical lines, a line encoding/json must read and lines that fail
+// verification, with one Line and one EventBuffer reused throughout; and
+// a canonical line without metadata is viewed without allocating.
+func TestLineViewIsVerifyLineAndDecodeEvent(t *testing.T) {
+	lines, hashes := canonicalLines(t)
+	// A line with whitespace, its hash recomputed: not canonical.
+	spaced := rehash(bytes.Replace(lines[3], []byte(`"v":1`), []byte(`"v": 1`), 1), hashes[2])
+	if _, ok := domain.DecodeEventFast(spaced); ok {
+		t.Fatal("the spaced line is canonical")
+	}
+	flipped := bytes.Clone(lines[6])
+	flipped[20] ^= 1
+	type input struct {
+		name string
+		line []byte
+		prev domain.Hash
+	}
+	var inputs []input
+	for i, l := range lines {
+		var prev domain.Hash
+		if i > 0 {
+			prev = hashes[i-1]
+		}
+		inputs = append(inputs, input{fmt.Sprintf("line %d", i+1), l, prev})
+	}
+	inputs = append(inputs,
+		input{"not canonical", spaced, hashes[2]},
+		input{"after the wrong line", lines[5], hashes[3]},
+		input{"a flipped byte", flipped, hashes[5]},
+		input{"no hash", lines[2][:40], hashes[1]})
+	canonical := 0
+	var l domain.Line
+	var buf domain.EventBuffer
+	for _, in := range inputs {
+		wantHash, wantErr := domain.VerifyLine(in.line, in.prev)
+		h, err := l.Prepare(in.line, in.prev)
+		if h != wantHash || (err == nil) != (wantErr == nil) {
+			t.Fatalf("%s: Prepare = %s, %v; VerifyLine = %s, %v", in.name, h, err, wantHash, wantErr)
+		}
+		ev, err := l.View(&buf)
+		if wantErr != nil {
+			if !errors.Is(err, domain.ErrMalformedEvent) || ev != nil {
+				t.Fatalf("%s: View after a failed Prepare = %+v, %v", in.name, ev, err)
+			}
+			continue
+		}
+		want, werr := domain.DecodeEvent(in.line)
+		if err != nil || werr != nil || !reflect.DeepEqual(ev, want) {
+			t.Fatalf("%s: View = %+v, %v; DecodeEvent = %+v, %v", in.name, ev, err, want, werr)
+		}
+		if _, ok := domain.DecodeEventFast(in.line); ok {
+			canonical++
+		}
+	}
+	if canonical < len(lines)-3 {
+		t.Fatalf("only %d lines took the one-pass path", canonical)
+	}
+	var fresh domain.Line
+	if _, err := fresh.View(&buf); !errors.Is(err, domain.ErrMalformedEvent) {
+		t.Fatalf("View of a line never prepared: %v", err)
+	}
+
+	// A posting without metadata, as most are: no allocation.
+	posting := -1
+	for i, line := range lines {
+		if bytes.Contains(line, []byte(`"type":"TransferPosted"`)) && !bytes.Contains(line, []byte(`"metadata"`)) {
+			posting = i
+			break
+		}
+	}
+	if posting < 1 {
+		t.Fatal("no posting without metadata in the fixture")
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := l.Prepare(lines[posting], hashes[posting-1]); err != nil {
+			t.Fatal(err)
+		}
+		if ev, err := l.View(&buf); err != nil || ev.Transfer == nil {
+			t.Fatal(ev, err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Prepare and View of a posting allocate %.0f times", allocs)
 	}
 }

@@ -1,6 +1,9 @@
 package domain
 
-import "unsafe"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Replaying the journal fast. A rebuild reads millions of lines; doing it
 // with VerifyLine, DecodeEvent and Apply costs reflection and several
@@ -11,9 +14,13 @@ import "unsafe"
 // decodes it into a reused event and applies it. A line in the canonical
 // encoding costs no reflection and no allocation; any other line takes the
 // encoding/json path, with the same outcome as before.
+//
+// A reader that wants the events themselves, an auditor, calls Line.View
+// after Prepare instead of applying the line: VerifyLine and DecodeEvent in
+// one pass over the line.
 
 // Line is one stored journal line. The zero Line is ready for Prepare, and
-// a Line may be reused for another line once applied.
+// a Line may be reused for another line once applied (or viewed).
 type Line struct {
 	raw       []byte
 	canonical bool
@@ -22,7 +29,8 @@ type Line struct {
 
 // Prepare checks raw (a stored line without its '\n') against the previous
 // event's hash, exactly as VerifyLine does, keeps raw (which must not
-// change until the line is applied) and returns the line's hash.
+// change until the line is applied, or while its View is in use) and
+// returns the line's hash.
 func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
 	l.raw, l.canonical = nil, false
 	stored, err := verifyLineHash(raw, prev)
@@ -41,6 +49,38 @@ func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
 	}
 	l.raw = raw
 	return stored, nil
+}
+
+// EventBuffer is room for one event and its payload, for Line.View to
+// decode into without allocating. The zero EventBuffer is ready, and one
+// is reused by viewing another line into it.
+type EventBuffer struct {
+	ev    Event
+	parts eventParts
+}
+
+// View returns the event of a line that Prepare accepted, decoded into
+// buf, as DecodeEvent returns it for the same bytes: Prepare and View are
+// VerifyLine and DecodeEvent in one pass over a canonical line, without
+// allocating. The event's strings are views of the line's bytes, not
+// copies, so the event is valid only while those bytes do not change
+// (Prepare's contract holds until then) and until buf holds another
+// event; whoever keeps one of its strings longer must copy it
+// (strings.Clone). A line not in the canonical encoding is decoded by
+// encoding/json into a new event, which shares nothing. A line that was
+// not prepared, or whose preparation failed, returns an error wrapping
+// ErrMalformedEvent: DecodeEvent reads such a line on its own.
+func (l *Line) View(buf *EventBuffer) (*Event, error) {
+	switch {
+	case l.raw == nil:
+		return nil, fmt.Errorf("%w: the line was not prepared", ErrMalformedEvent)
+	case !l.canonical:
+		return decodeEventJSON(l.raw)
+	}
+	s := unsafe.String(unsafe.SliceData(l.raw), len(l.raw))
+	l.view.fill(&buf.ev, s, &buf.parts)
+	buf.ev.Time = l.view.clock.time()
+	return &buf.ev, nil
 }
 
 // Replayer applies prepared lines to a State, in journal order. It is not
