@@ -397,23 +397,10 @@ func decodeState(data []byte) (*State, error) {
 	}
 
 	nPosted := r.count("posted ids", postedBytes)
-	st.posted.presize(nPosted)
-	var prevKey idKey
-	for i := 0; i < nPosted && r.err == nil; i++ {
-		kb := r.next(16)
-		pseq, fp := r.u64(), fingerprint(r.u64())
-		if r.err != nil {
-			break
+	if raw := r.next(nPosted * postedBytes); r.err == nil {
+		if err := st.posted.load(raw, nPosted, seq); err != nil {
+			r.fail("%v", err)
 		}
-		key := idKey(kb)
-		switch {
-		case i > 0 && bytes.Compare(prevKey[:], key[:]) >= 0:
-			r.fail("posted ids out of order")
-		case pseq == 0 || pseq > seq:
-			r.fail("posted id at sequence %d of %d", pseq, seq)
-		}
-		prevKey = key
-		st.posted.put(key, postedRef{seq: pseq, fp: fp})
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("%d bytes after the end", len(r.b))

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -298,3 +299,70 @@ func BenchmarkSnapshotPause(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// A state with enough posted ids that loading them splits across workers
+// decodes to the same state, and damage to the ids section is refused
+// with the reason.
+func TestStateBinaryManyPostedIDs(t *testing.T) {
+	st := domain.NewState()
+	seq := uint64(0)
+	apply := func(ev *domain.Event) {
+		seq++
+		ev.Seq, ev.Command, ev.Version, ev.Time = seq, domain.CommandRef{Seq: seq}, domain.SchemaVersion, testEpoch
+		if err := st.Apply(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(&domain.Event{Type: domain.EventAssetDefined, Asset: &domain.Asset{Code: "USD", Scale: 2}})
+	apply(&domain.Event{Type: domain.EventAccountOpened, Account: &domain.Account{ID: "to", Asset: "USD", OverdraftLimit: "0.00"}})
+	const ids = 20_000
+	for i := range ids {
+		apply(&domain.Event{Type: domain.EventTransferPosted, Transfer: &domain.PostedTransfer{Transfer: domain.Transfer{
+			ID: uuidLike(i), From: domain.World, To: "to", Amount: "1.00", Asset: "USD"}}})
+	}
+	data, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got domain.State
+	if err := got.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := got.MarshalBinary(); err != nil || !bytes.Equal(again, data) {
+		t.Fatalf("re-encoding differs (%v)", err)
+	}
+	for _, i := range []int{0, 1, ids / 2, ids - 1} {
+		d := got.Decide(domain.Command{Ref: domain.CommandRef{Seq: seq + 1}, Transfer: &domain.Transfer{
+			ID: uuidLike(i), From: domain.World, To: "to", Amount: "1.00"}}, testEpoch)
+		if d.Outcome != domain.Replayed || d.ReplayOf != uint64(i)+3 {
+			t.Fatalf("id %d after decoding: outcome %v replay of %d, want a replay of %d", i, d.Outcome, d.ReplayOf, i+3)
+		}
+	}
+
+	// The ids section is the last ids*32 bytes: key (16), sequence (8),
+	// fingerprint (8), sorted by key.
+	idsAt := len(data) - ids*32
+	for _, c := range []struct {
+		name   string
+		damage func(b []byte)
+		reason string
+	}{
+		{"two ids swapped", func(b []byte) {
+			r := idsAt + (ids/2)*32
+			tmp := bytes.Clone(b[r : r+32])
+			copy(b[r:r+32], b[r+32:r+64])
+			copy(b[r+32:r+64], tmp)
+		}, "out of order"},
+		{"an id repeated", func(b []byte) { copy(b[idsAt+(ids-1)*32:], b[idsAt+(ids-2)*32:idsAt+(ids-1)*32]) }, "out of order"},
+		{"a sequence of 0", func(b []byte) { binary.BigEndian.PutUint64(b[idsAt+100*32+16:], 0) }, "sequence 0"},
+		{"a sequence past the state's", func(b []byte) { binary.BigEndian.PutUint64(b[idsAt+(ids-5)*32+16:], seq+1) }, fmt.Sprintf("sequence %d of %d", seq+1, seq)},
+	} {
+		bad := bytes.Clone(data)
+		c.damage(bad)
+		var st domain.State
+		err := st.UnmarshalBinary(bad)
+		if !errors.Is(err, domain.ErrMalformedState) || !strings.Contains(err.Error(), c.reason) {
+			t.Errorf("%s: %v, want ErrMalformedState saying %q", c.name, err, c.reason)
+		}
+	}
+}
