@@ -3,7 +3,6 @@ package audit_test
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,13 +50,7 @@ func TestReadModelRejectionsAndClock(t *testing.T) {
 	mustOK(t, auditWith(t, l, built))
 
 	nanos := func(at time.Time) int64 { return at.UnixNano() }
-	cases := []struct {
-		name    string
-		query   string
-		seq     uint64
-		account string
-		detail  string
-	}{
+	cases := []divergence{
 		{"rejection amount", `UPDATE transfers SET amount = '2' WHERE id = 't8'`, 19, "bob",
 			`rejected transfer t8: amount "2", the journal's "500.00"`},
 		{"rejection code", `UPDATE transfers SET code = 'unknown_account' WHERE id = 't8'`, 19, "bob",
@@ -87,24 +80,5 @@ func TestReadModelRejectionsAndClock(t *testing.T) {
 		{"clock not clamped", fmt.Sprintf(`INSERT INTO clock (at, seq) VALUES (%d, 17)`, nanos(minute(7).Add(time.Second))), 17, "",
 			"clock has time 2026-03-01T00:07:01Z at sequence 17, a time the journal does not reach there"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "readmodel.db")
-			copyFile(t, built, path)
-			alter(t, path, tc.query)
-			rep := auditWith(t, l, path)
-			f, ok := rep.First(audit.CheckReadModel)
-			if rep.OK || !ok {
-				t.Fatalf("divergence not found: %+v", rep.Findings)
-			}
-			if f.Seq != tc.seq || f.Account != tc.account || !strings.Contains(f.Detail, tc.detail) {
-				t.Fatalf("finding %s, want sequence %d account %q containing %q; all %v", f, tc.seq, tc.account, tc.detail, rep.Findings)
-			}
-			for _, other := range rep.Findings {
-				if other.Check != audit.CheckReadModel {
-					t.Errorf("a read model's divergence reported as %s", other)
-				}
-			}
-		})
-	}
+	checkDivergences(t, l, built, cases)
 }

@@ -106,13 +106,7 @@ func TestReadModelDivergence(t *testing.T) {
 	seedScenario(l)
 	built := filepath.Join(t.TempDir(), "built.db")
 	replay(t, l, built, audit.ReplayOptions{})
-	cases := []struct {
-		name    string
-		query   string
-		seq     uint64
-		account string
-		detail  string
-	}{
+	cases := []divergence{
 		{"account balance (its latest entry)", `UPDATE transfers SET debit_balance = '999.00' WHERE id = 't5'`, 15, "bob", "debit entry of bob: balance after 999.00, recomputed 60.00"},
 		{"issuer balance (its only JPY entry)", `UPDATE transfers SET debit_balance = '0' WHERE id = 'm3'`, 9, "world", "debit entry of world: balance after 0, recomputed -1000"},
 		{"overdraft limit", `UPDATE accounts SET overdraft_limit = '1000.00' WHERE id = 'carol'`, 14, "carol", "overdraft limit 1000.00, journaled 10.00"},
@@ -122,26 +116,7 @@ func TestReadModelDivergence(t *testing.T) {
 		{"account lost", `DELETE FROM accounts WHERE id = 'kenji'`, 6, "kenji", "lacks this account"},
 		{"checkpoint ahead", `UPDATE checkpoint SET seq = 20 WHERE id = 1`, 20, "", "past the journal's last sequence 15"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "readmodel.db")
-			copyFile(t, built, path)
-			alter(t, path, tc.query)
-			rep := auditWith(t, l, path)
-			f, ok := rep.First(audit.CheckReadModel)
-			if rep.OK || !ok {
-				t.Fatalf("divergence not found: %+v", rep.Findings)
-			}
-			if f.Seq != tc.seq || f.Account != tc.account || !strings.Contains(f.Detail, tc.detail) {
-				t.Fatalf("finding %s, want sequence %d account %q containing %q; all %v", f, tc.seq, tc.account, tc.detail, rep.Findings)
-			}
-			for _, other := range rep.Findings {
-				if other.Check != audit.CheckReadModel {
-					t.Errorf("a read model's divergence reported as %s", other)
-				}
-			}
-		})
-	}
+	checkDivergences(t, l, built, cases)
 }
 
 func copyFile(t testing.TB, from, to string) {
@@ -264,5 +239,42 @@ func TestJournalRecordMalformed(t *testing.T) {
 		if !found {
 			t.Errorf("no %s finding at 16: %v", c, rep.Findings)
 		}
+	}
+}
+
+// divergence is one altered read model: the statement that alters a copy
+// of it, and the first read_model finding the audit must report.
+type divergence struct {
+	name    string
+	query   string
+	seq     uint64
+	account string
+	detail  string
+}
+
+// checkDivergences audits a copy of the read model built, altered by each
+// case's statement, against l's journal: the first read_model finding is
+// the case's, and every finding is a read_model one.
+func checkDivergences(t *testing.T, l *ledger, built string, cases []divergence) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "readmodel.db")
+			copyFile(t, built, path)
+			alter(t, path, tc.query)
+			rep := auditWith(t, l, path)
+			f, ok := rep.First(audit.CheckReadModel)
+			if rep.OK || !ok {
+				t.Fatalf("divergence not found: %+v", rep.Findings)
+			}
+			if f.Seq != tc.seq || f.Account != tc.account || !strings.Contains(f.Detail, tc.detail) {
+				t.Fatalf("finding %s, want sequence %d account %q containing %q; all %v", f, tc.seq, tc.account, tc.detail, rep.Findings)
+			}
+			for _, other := range rep.Findings {
+				if other.Check != audit.CheckReadModel {
+					t.Errorf("a read model's divergence reported as %s", other)
+				}
+			}
+		})
 	}
 }

@@ -222,7 +222,7 @@ func FuzzUnmarshalState(f *testing.F) {
 
 // imageState returns a state of n accounts (with no posted ids) or, with
 // ids, of two accounts and n posted ids.
-func imageState(b *testing.B, n int, ids bool) *domain.State {
+func imageState(b testing.TB, n int, ids bool) *domain.State {
 	b.Helper()
 	st := domain.NewState()
 	seq := uint64(0)
@@ -304,22 +304,10 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // decodes to the same state, and damage to the ids section is refused
 // with the reason.
 func TestStateBinaryManyPostedIDs(t *testing.T) {
-	st := domain.NewState()
-	seq := uint64(0)
-	apply := func(ev *domain.Event) {
-		seq++
-		ev.Seq, ev.Command, ev.Version, ev.Time = seq, domain.CommandRef{Seq: seq}, domain.SchemaVersion, testEpoch
-		if err := st.Apply(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	apply(&domain.Event{Type: domain.EventAssetDefined, Asset: &domain.Asset{Code: "USD", Scale: 2}})
-	apply(&domain.Event{Type: domain.EventAccountOpened, Account: &domain.Account{ID: "to", Asset: "USD", OverdraftLimit: "0.00"}})
+	// imageState: the asset, two accounts, then id i posted at i+4.
 	const ids = 20_000
-	for i := range ids {
-		apply(&domain.Event{Type: domain.EventTransferPosted, Transfer: &domain.PostedTransfer{Transfer: domain.Transfer{
-			ID: uuidLike(i), From: domain.World, To: "to", Amount: "1.00", Asset: "USD"}}})
-	}
+	st := imageState(t, ids, true)
+	seq := st.Seq()
 	data, err := st.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -333,9 +321,9 @@ func TestStateBinaryManyPostedIDs(t *testing.T) {
 	}
 	for _, i := range []int{0, 1, ids / 2, ids - 1} {
 		d := got.Decide(domain.Command{Ref: domain.CommandRef{Seq: seq + 1}, Transfer: &domain.Transfer{
-			ID: uuidLike(i), From: domain.World, To: "to", Amount: "1.00"}}, testEpoch)
-		if d.Outcome != domain.Replayed || d.ReplayOf != uint64(i)+3 {
-			t.Fatalf("id %d after decoding: outcome %v replay of %d, want a replay of %d", i, d.Outcome, d.ReplayOf, i+3)
+			ID: uuidLike(i), From: domain.World, To: "acc-00000001", Amount: "1.00"}}, testEpoch)
+		if d.Outcome != domain.Replayed || d.ReplayOf != uint64(i)+4 {
+			t.Fatalf("id %d after decoding: outcome %v replay of %d, want a replay of %d", i, d.Outcome, d.ReplayOf, i+4)
 		}
 	}
 
