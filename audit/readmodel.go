@@ -102,10 +102,10 @@ func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
 	}
 	rm.postings.pop()
 	rm.info.Postings++
+	got := domain.Transfer{ID: p.ID, From: p.From, To: p.To, Amount: p.Amount, Asset: p.Asset, Reference: p.Reference, Metadata: p.Metadata}
 	var diffs []string
-	if p.ID != t.ID || p.From != t.From || p.To != t.To || p.Amount != t.Amount || p.Asset != t.Asset {
-		diffs = append(diffs, fmt.Sprintf("transfer %s %s->%s %s %s, the journal's %s %s->%s %s %s",
-			p.ID, p.From, p.To, p.Amount, p.Asset, t.ID, t.From, t.To, t.Amount, t.Asset))
+	if d := requestDiffs(got, p.AtUnixNanos, ev); len(d) > 0 {
+		diffs = append(diffs, "transfer "+t.ID+": "+strings.Join(d, "; "))
 	}
 	account := ""
 	for i, side := range [2]struct{ account, got string }{{t.From, p.DebitBalance}, {t.To, p.CreditBalance}} {

@@ -90,21 +90,15 @@ func (rm *readModel) replaced(ev *domain.Event, b *Books, f report) {
 
 func (rm *readModel) compareRejection(ev *domain.Event, row *projections.RejectionRow, f report) {
 	r := ev.Rejection
-	var diffs []string
+	got := domain.Transfer{ID: row.ID, From: row.From, To: row.To, Amount: row.Amount, Asset: row.Asset,
+		Reference: row.Reference, Metadata: row.Metadata}
+	diffs := requestDiffs(got, row.AtUnixNanos, ev)
 	for _, c := range [...]struct{ name, got, want string }{
-		{"id", row.ID, r.ID}, {"from", row.From, r.From}, {"to", row.To, r.To}, {"amount", row.Amount, r.Amount},
-		{"asset", row.Asset, r.Asset}, {"reference", row.Reference, r.Reference},
 		{"code", row.Code, string(r.Code)}, {"detail", row.Detail, r.Detail},
 	} {
 		if c.got != c.want {
 			diffs = append(diffs, fmt.Sprintf("%s %q, the journal's %q", c.name, c.got, c.want))
 		}
-	}
-	if !maps.Equal(row.Metadata, r.Metadata) {
-		diffs = append(diffs, fmt.Sprintf("metadata %v, the journal's %v", row.Metadata, r.Metadata))
-	}
-	if at := ev.Time.UnixNano(); row.AtUnixNanos != at {
-		diffs = append(diffs, fmt.Sprintf("time %s, the journal's %s", formatNanos(row.AtUnixNanos), formatNanos(at)))
 	}
 	if len(diffs) > 0 {
 		f(Finding{Check: CheckReadModel, Seq: ev.Seq, Account: r.From, Asset: r.Asset, Detail: fmt.Sprintf(
@@ -173,3 +167,31 @@ func (rm *readModel) extraClock(c *projections.ClockRow, f report) {
 
 // formatNanos writes Unix nanoseconds as an RFC 3339 UTC time.
 func formatNanos(n int64) string { return time.Unix(0, n).UTC().Format(time.RFC3339Nano) }
+
+// requestDiffs lists how a read-model row's copy of a transfer request and
+// its time differ from the journal's event (a posting or a rejection).
+func requestDiffs(got domain.Transfer, gotAt int64, ev *domain.Event) []string {
+	var want domain.Transfer
+	switch {
+	case ev.Transfer != nil:
+		want = ev.Transfer.Transfer
+	case ev.Rejection != nil:
+		want = ev.Rejection.Transfer
+	}
+	var diffs []string
+	for _, c := range [...]struct{ name, got, want string }{
+		{"id", got.ID, want.ID}, {"from", got.From, want.From}, {"to", got.To, want.To}, {"amount", got.Amount, want.Amount},
+		{"asset", got.Asset, want.Asset}, {"reference", got.Reference, want.Reference},
+	} {
+		if c.got != c.want {
+			diffs = append(diffs, fmt.Sprintf("%s %q, the journal's %q", c.name, c.got, c.want))
+		}
+	}
+	if !maps.Equal(got.Metadata, want.Metadata) {
+		diffs = append(diffs, fmt.Sprintf("metadata %v, the journal's %v", got.Metadata, want.Metadata))
+	}
+	if at := ev.Time.UnixNano(); gotAt != at {
+		diffs = append(diffs, fmt.Sprintf("time %s, the journal's %s", formatNanos(gotAt), formatNanos(at)))
+	}
+	return diffs
+}

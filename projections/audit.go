@@ -38,14 +38,17 @@ type AccountRow struct {
 	Seq            uint64 // the last sequence that changed it
 }
 
-// PostingRow is a posted transfer with the balances after its two
+// PostingRow is a posted transfer (the request as posted, and its time)
+// with the balances after its two
 // entries, as the read model has them. DebitBalance or CreditBalance is
 // empty when the entry is missing.
 type PostingRow struct {
-	Seq                         uint64
-	ID, From, To, Amount, Asset string
-	DebitBalance                string
-	CreditBalance               string
+	Seq                                    uint64
+	ID, From, To, Amount, Asset, Reference string
+	Metadata                               map[string]string // empty when the row has none
+	AtUnixNanos                            int64
+	DebitBalance                           string
+	CreditBalance                          string
 }
 
 // OpenSnapshot opens the read model at path for reading only and takes
@@ -169,7 +172,7 @@ func (s *Snapshot) Accounts(ctx context.Context, fn func(AccountRow) error) erro
 // Postings calls fn with every posted transfer, in sequence order, each
 // with the balances its two entries record.
 func (s *Snapshot) Postings(ctx context.Context, fn func(PostingRow) error) error {
-	rows, err := s.tx.QueryContext(ctx, `SELECT seq, id, from_account, to_account, amount, asset,
+	rows, err := s.tx.QueryContext(ctx, `SELECT seq, id, from_account, to_account, amount, asset, reference, metadata, at,
 		COALESCE(debit_balance, ''), COALESCE(credit_balance, '')
 		FROM transfers WHERE status = 'posted' ORDER BY seq`)
 	if err != nil {
@@ -179,10 +182,15 @@ func (s *Snapshot) Postings(ctx context.Context, fn func(PostingRow) error) erro
 	for rows.Next() {
 		var r PostingRow
 		var seq int64
-		if err := rows.Scan(&seq, &r.ID, &r.From, &r.To, &r.Amount, &r.Asset, &r.DebitBalance, &r.CreditBalance); err != nil {
+		var meta sql.NullString
+		if err := rows.Scan(&seq, &r.ID, &r.From, &r.To, &r.Amount, &r.Asset, &r.Reference, &meta, &r.AtUnixNanos,
+			&r.DebitBalance, &r.CreditBalance); err != nil {
 			return fmt.Errorf("read model postings: %w", err)
 		}
 		r.Seq = uint64(seq)
+		if r.Metadata, err = decodeMetadata(meta); err != nil {
+			return fmt.Errorf("read model postings: sequence %d: %w", seq, err)
+		}
 		if err := fn(r); err != nil {
 			return err
 		}

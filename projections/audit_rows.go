@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 )
 
@@ -13,7 +12,7 @@ import (
 type RejectionRow struct {
 	Seq                                    uint64 // the rejection's sequence
 	ID, From, To, Amount, Asset, Reference string
-	Metadata                               map[string]string // nil when the row has none
+	Metadata                               map[string]string // empty when the row has none
 	AtUnixNanos                            int64
 	Code, Detail                           string
 }
@@ -41,10 +40,8 @@ func (s *Snapshot) Rejections(ctx context.Context, fn func(RejectionRow) error) 
 			return fmt.Errorf("read model rejections: %w", err)
 		}
 		r.Seq = uint64(seq)
-		if meta.Valid {
-			if err := json.Unmarshal([]byte(meta.String), &r.Metadata); err != nil {
-				return fmt.Errorf("read model rejections: sequence %d: metadata: %w", seq, err)
-			}
+		if r.Metadata, err = decodeMetadata(meta); err != nil {
+			return fmt.Errorf("read model rejections: sequence %d: %w", seq, err)
 		}
 		if err := fn(r); err != nil {
 			return err
