@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -16,13 +17,12 @@ import (
 // it, while writes never pay for the read model's commit.
 
 // DefaultMaxReadLag bounds how many events the read model may fall behind
-// the sequences this server has acknowledged before new writes wait for
-// it: without a bound, a journal that outruns the projection leaves reads
-// ever further behind. 10,000 events are a fraction of a second of the
-// projection's work (docs/BENCHMARKS.md). Batches already past the check
-// add to it: with 8 clients sending 1,000 transfers each, the read model
-// was seen up to 18,000 events behind.
-const DefaultMaxReadLag = 10_000
+// the journal, counting the writes in flight (see admit), before new
+// writes wait for it: without a bound, a journal that outruns the
+// projection leaves reads ever further behind. 20,000 events are half a
+// second of the projection's work at its slowest measured rate
+// (docs/BENCHMARKS.md).
+const DefaultMaxReadLag = 20_000
 
 // highWater is the highest sequence the server has acknowledged.
 type highWater struct{ v atomic.Uint64 }
@@ -59,24 +59,64 @@ func (s *Server) seesWrites(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// throttled is throttle bounded by SyncTimeout.
-func (s *Server) throttled(c echo.Context) error {
+// admitted is admit bounded by SyncTimeout.
+func (s *Server) admitted(c echo.Context, n int) (release func(), err error) {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SyncTimeout)
 	defer cancel()
-	return s.throttle(ctx)
+	return s.admit(ctx, n)
 }
 
-// throttle holds a write while the read model is more than MaxReadLag
-// events behind what this server has acknowledged, until it catches up to
-// that bound or ctx ends (then the write is refused with 503, and stored
-// nothing).
-func (s *Server) throttle(ctx context.Context) error {
-	acked := s.acked.load()
-	if acked <= uint64(s.cfg.MaxReadLag) {
-		return nil
+// admitPoll is how often a held write looks again: writes finishing
+// elsewhere change what it waits for.
+const admitPoll = 2 * time.Millisecond
+
+// admit holds a write of n items while the journal, as it will stand once
+// the writes in flight are decided (acknowledged sequence plus items in
+// flight plus n), would be more than MaxReadLag events ahead of the read
+// model; until the read model catches up to that or ctx ends (then the
+// write is refused with 503, and stored nothing). Counting the writes in
+// flight bounds the lag whatever the number of clients: with 32 clients
+// sending batches of 1,000 and only the acknowledged sequence counted, the
+// read model was seen 42,000 events behind. The caller calls release once
+// the write has its answer.
+func (s *Server) admit(ctx context.Context, n int) (release func(), err error) {
+	bound := uint64(s.cfg.MaxReadLag)
+	admissible := func() (uint64, bool) {
+		ahead := s.acked.load() + uint64(s.inflight.Load()) + uint64(n)
+		return ahead - min(ahead, bound), ahead <= bound || s.read.Applied().Seq >= ahead-bound
 	}
-	if err := s.read.WaitSeq(ctx, acked-uint64(s.cfg.MaxReadLag)); err != nil {
-		return problem(CodeUnavailable, "the ledger is at capacity (the read model is behind); retry with the same id")
+	admitted := func() (func(), error) {
+		s.inflight.Add(int64(n))
+		return func() { s.inflight.Add(-int64(n)) }, nil
 	}
-	return nil
+	if s.admitWaiting.Load() == 0 {
+		if _, ok := admissible(); ok {
+			return admitted()
+		}
+	}
+	// Held writes queue for the turn to wait (a channel's senders are
+	// served in order), so they are admitted in about the order they came
+	// rather than whichever looks first.
+	s.admitWaiting.Add(1)
+	defer s.admitWaiting.Add(-1)
+	select {
+	case s.admitTurn <- struct{}{}:
+		defer func() { <-s.admitTurn }()
+	case <-ctx.Done():
+		return nil, errAtCapacity
+	}
+	for {
+		need, ok := admissible()
+		if ok {
+			return admitted()
+		}
+		wait, cancel := context.WithTimeout(ctx, admitPoll)
+		_ = s.read.WaitSeq(wait, need)
+		cancel()
+		if ctx.Err() != nil {
+			return nil, errAtCapacity
+		}
+	}
 }
+
+var errAtCapacity = problem(CodeUnavailable, "the ledger is at capacity (the read model is behind); retry with the same id")

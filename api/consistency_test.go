@@ -3,14 +3,17 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/projections"
 )
 
 // lagRead is a read model whose applied sequence the test moves by hand.
@@ -47,6 +50,12 @@ func (r *lagRead) WaitSeq(ctx context.Context, seq uint64) error {
 			return ctx.Err()
 		}
 	}
+}
+
+func (r *lagRead) Applied() projections.Checkpoint {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return projections.Checkpoint{Seq: r.applied}
 }
 
 func (r *lagRead) waited() []uint64 {
@@ -118,9 +127,9 @@ func TestReadBehindAcknowledgedWriteIs503(t *testing.T) {
 	}
 }
 
-// Writes wait while the read model is more than MaxReadLag events behind
-// the acknowledged writes, and are refused with 503 (storing nothing) when
-// it does not catch up in time.
+// Writes wait while the journal, counting the write, would be more than
+// MaxReadLag events ahead of the read model, and are refused with 503
+// (storing nothing) when it does not catch up in time.
 func TestWritesWaitForALaggingReadModel(t *testing.T) {
 	read := newLagRead()
 	sub := postedAt(100)
@@ -140,13 +149,13 @@ func TestWritesWaitForALaggingReadModel(t *testing.T) {
 			t.Errorf("POST %s with the read model 100 behind: %d %s", c.path, rec.Code, rec.Body)
 		}
 	}
-	if w := read.waited(); len(w) == 0 || w[len(w)-1] != 90 {
-		t.Fatalf("writes waited for %v, want the read model at 100-10", w)
+	if w := read.waited(); len(w) == 0 || w[len(w)-1] != 91 {
+		t.Fatalf("writes waited for %v, want the read model at 100+1-10", w)
 	}
 	if sub.calls != calls {
 		t.Fatalf("a throttled write reached the submitter (%d calls, want %d)", sub.calls, calls)
 	}
-	read.apply(90)
+	read.apply(91)
 	if rec := oaDo(t, h, http.MethodPost, "/v1/transfers", lagTransfer, auth); rec.Code != http.StatusCreated {
 		t.Fatalf("post with the read model within the bound: %d %s", rec.Code, rec.Body)
 	}
@@ -160,4 +169,55 @@ func problemCode(t *testing.T, rec *httptest.ResponseRecorder) string {
 		t.Fatalf("not a problem: %s", rec.Body)
 	}
 	return p.Code
+}
+
+// heldSubmit posts every transfer at seq, once the test lets it go.
+type heldSubmit struct {
+	oaStubSubmit
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *heldSubmit) Submit(ctx context.Context, items []commands.Item, wait bool) ([]commands.Result, error) {
+	h.entered <- struct{}{}
+	<-h.release
+	return h.oaStubSubmit.Submit(ctx, items, wait)
+}
+
+// Writes in flight count toward the bound: a write waits while others not
+// yet answered would put the journal too far ahead, however few have been
+// acknowledged so far.
+func TestWritesInFlightCountTowardTheLagBound(t *testing.T) {
+	read := newLagRead()
+	sub := &heldSubmit{oaStubSubmit: *postedAt(1000), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	h := oaNew(api.Config{MaxReadLag: 1000, SyncTimeout: 50 * time.Millisecond}, sub, read)
+	auth := map[string]string{"Authorization": "Bearer " + oaToken}
+
+	var batch strings.Builder
+	batch.WriteString(`{"transfers":[`)
+	for i := range 1000 {
+		if i > 0 {
+			batch.WriteString(",")
+		}
+		fmt.Fprintf(&batch, `{"id":"b-%d","from":"alice","to":"bob","amount":"1"}`, i)
+	}
+	batch.WriteString("]}")
+	done := make(chan int)
+	go func() { done <- oaDo(t, h, http.MethodPost, "/v1/transfers/batch", batch.String(), auth).Code }()
+	<-sub.entered // 1,000 items in flight, none acknowledged, the read model at 0
+
+	rec := oaDo(t, h, http.MethodPost, "/v1/transfers", lagTransfer, auth)
+	if rec.Code != http.StatusServiceUnavailable || problemCode(t, rec) != string(api.CodeUnavailable) {
+		t.Fatalf("a write past the bound with 1,000 items in flight: %d %s", rec.Code, rec.Body)
+	}
+	close(sub.release)
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("batch: %d", code)
+	}
+	// Acknowledged 1000, nothing in flight: one more needs the read model at 1.
+	go func() { <-sub.entered }()
+	read.apply(1)
+	if rec := oaDo(t, h, http.MethodPost, "/v1/transfers", lagTransfer, auth); rec.Code != http.StatusCreated {
+		t.Fatalf("a write within the bound: %d %s", rec.Code, rec.Body)
+	}
 }

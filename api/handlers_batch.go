@@ -81,13 +81,14 @@ func (s *Server) createBatch(c echo.Context) error {
 	if len(items) == 0 {
 		return respond(c, http.StatusOK, batchResponse{Results: results})
 	}
-	if err := s.throttled(c); err != nil {
+	release, err := s.admitted(c, len(items))
+	if err != nil {
 		return err
 	}
+	defer release()
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SyncTimeout)
 	defer cancel()
 	var rs []commands.Result
-	var err error
 	if es, ok := s.submit.(EnvelopeSubmitter); ok {
 		rs, err = es.SubmitEnvelope(ctx, items, req.Atomic, true)
 	} else if req.Atomic {

@@ -71,9 +71,11 @@ func (s *Server) createTransfer(c echo.Context) error {
 		return err
 	}
 	location := "/v1/transfers/" + t.ID
-	if err := s.throttled(c); err != nil {
+	release, err := s.admitted(c, 1)
+	if err != nil {
 		return err
 	}
+	defer release()
 	if preferAsync(c.Request().Header.Values("Prefer")) {
 		ctx, cancel := contextWithTimeout(c, publishTimeout)
 		defer cancel()

@@ -993,3 +993,5 @@ func (r *oaStubRead) Checkpoint(context.Context) (projections.Checkpoint, error)
 }
 
 func (r *oaStubRead) WaitSeq(context.Context, uint64) error { return nil }
+
+func (r *oaStubRead) Applied() projections.Checkpoint { return projections.Checkpoint{Seq: 9} }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -37,6 +38,8 @@ type ReadModel interface {
 	Entries(ctx context.Context, account, asset, cursor string, limit int) (projections.Page[projections.EntryView], error)
 	BalanceAsOf(ctx context.Context, account, asset string, asOf projections.AsOf) (projections.BalanceView, error)
 	Checkpoint(ctx context.Context) (projections.Checkpoint, error)
+	// Applied returns the checkpoint as last committed, from memory.
+	Applied() projections.Checkpoint
 	// WaitSeq returns once the read model has applied sequence seq.
 	WaitSeq(ctx context.Context, seq uint64) error
 }
@@ -51,8 +54,8 @@ type Config struct {
 	// consistency.go); past it the read answers 503.
 	ReadWait time.Duration
 	// MaxReadLag bounds how far (in events) the read model may fall behind
-	// the acknowledged writes before new writes wait (DefaultMaxReadLag
-	// when zero).
+	// the journal, counting the writes in flight, before new writes wait
+	// (DefaultMaxReadLag when zero).
 	MaxReadLag int
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
@@ -94,13 +97,17 @@ const (
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	cfg     Config
-	submit  Submitter
-	read    ReadModel
-	log     *slog.Logger
-	pending *pendingSet
-	limits  *rateLimits
-	acked   highWater // the highest sequence answered (consistency.go)
+	cfg      Config
+	submit   Submitter
+	read     ReadModel
+	log      *slog.Logger
+	pending  *pendingSet
+	limits   *rateLimits
+	acked    highWater    // the highest sequence answered (consistency.go)
+	inflight atomic.Int64 // items admitted and not yet answered (consistency.go)
+	// admitTurn and admitWaiting queue the writes admit holds.
+	admitTurn    chan struct{}
+	admitWaiting atomic.Int32
 }
 
 // New returns the Echo instance serving the API.
@@ -120,7 +127,8 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, submit: submit, read: read, log: cfg.Logger, pending: newPendingSet(pendingIDsMax), limits: newRateLimits(cfg.RateLimit)}
+	s := &Server{cfg: cfg, submit: submit, read: read, log: cfg.Logger, pending: newPendingSet(pendingIDsMax), limits: newRateLimits(cfg.RateLimit),
+		admitTurn: make(chan struct{}, 1)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
