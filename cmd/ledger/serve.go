@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra/node"
 )
 
@@ -34,6 +35,10 @@ type serveConfig struct {
 	debugAddr string
 }
 
+// maxGroupCommitWait bounds the group-commit linger: past it a single
+// request would wait longer for company than for its own decision.
+const maxGroupCommitWait = 100 * time.Millisecond
+
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -49,6 +54,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	rsaFile := fs.String("jwt-rsa-public-key", envOr("LEDGER_JWT_RSA_PUBLIC_KEY", ""), "also accept RS256 tokens signed for this PEM public key (env LEDGER_JWT_RSA_PUBLIC_KEY)")
 	fs.StringVar(&c.node.JWKSURL, "jwks-url", envOr("LEDGER_JWKS_URL", ""), "also accept RS256 tokens whose key is in this JWKS (env LEDGER_JWKS_URL)")
 	fs.Float64Var(&c.node.RateLimit, "rate-limit", 1000, "requests per second allowed to each non-admin token (bursts of twice that); 0 disables")
+	fs.IntVar(&c.node.GroupCommit.MaxItems, "group-commit-max-items", 1000, "group commit: single-transfer requests coalesced into one command message, at most (ADR 0007)")
+	fs.DurationVar(&c.node.GroupCommit.MaxWait, "group-commit-max-wait", 0, "group commit: extra wait for more requests once one is queued; 0 sends at once (ADR 0007)")
+	fs.IntVar(&c.node.MaxReadLag, "max-read-lag", api.DefaultMaxReadLag, "events the journal may run ahead of the read model, counting writes in flight, before writes wait (ADR 0008)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -62,6 +70,16 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if !ledgerNameRE.MatchString(c.node.Ledger) {
 		return c, fmt.Errorf("ledger name %q: use 1-32 of a-z 0-9 _ -", c.node.Ledger)
+	}
+	g := c.node.GroupCommit
+	switch {
+	case g.MaxItems < 1 || g.MaxItems > commands.MaxItemsPerCommand:
+		return c, fmt.Errorf("--group-commit-max-items %d: use 1 to %d", g.MaxItems, commands.MaxItemsPerCommand)
+	case g.MaxWait < 0 || g.MaxWait > maxGroupCommitWait:
+		return c, fmt.Errorf("--group-commit-max-wait %s: use 0 to %s", g.MaxWait, maxGroupCommitWait)
+	case c.node.MaxReadLag < api.MaxBatchItems:
+		// The largest write (a full batch) must fit under the bound.
+		return c, fmt.Errorf("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)
 	}
 	return c, nil
 }
