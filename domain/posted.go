@@ -131,13 +131,27 @@ const loadWorkers = 2
 // postedBytes (key, sequence, fingerprint; big-endian) sorted by key, into
 // an empty postedIDs. Log positions follow the records' order, as puts
 // one by one would make them. It refuses keys out of order and sequences
-// outside 1..maxSeq, naming the first bad record. Sorted keys fall into
+// outside 1..maxSeq (the first bad record's reason). Sorted keys fall into
 // the shards in shard order, so each worker fills whole shards of its own.
 func (p *postedIDs) load(raw []byte, n int, maxSeq uint64) error {
 	if len(raw) != n*postedBytes {
 		return fmt.Errorf("%d posted ids in %d bytes", n, len(raw))
 	}
 	key := func(i int) idKey { return idKey(raw[i*postedBytes : i*postedBytes+16]) }
+	// Check every record first, in order, and fill the log: the workers
+	// below rely on the order (each range's shards are its own only if the
+	// keys are sorted), so nothing reaches the maps before it is proven.
+	for i := range n {
+		rec := raw[i*postedBytes:]
+		if i > 0 && bytes.Compare(raw[(i-1)*postedBytes:(i-1)*postedBytes+16], rec[:16]) >= 0 {
+			return fmt.Errorf("posted ids out of order")
+		}
+		seq := binary.BigEndian.Uint64(rec[16:])
+		if seq == 0 || seq > maxSeq {
+			return fmt.Errorf("posted id at sequence %d of %d", seq, maxSeq)
+		}
+		p.log.add(postedRef{seq: seq, fp: fingerprint(binary.BigEndian.Uint64(rec[24:]))})
+	}
 	// Cut the records into ranges of whole shards, about equal in size.
 	cuts := []int{0}
 	for w := 1; w < loadWorkers; w++ {
@@ -148,51 +162,29 @@ func (p *postedIDs) load(raw []byte, n int, maxSeq uint64) error {
 		cuts = append(cuts, i)
 	}
 	cuts = append(cuts, n)
-
 	var share [postedShards]int
 	for _, sh := range postedShardOf {
 		share[sh]++
 	}
-	bad := make([]int, loadWorkers) // the first bad record of each range, or -1
 	var wg sync.WaitGroup
 	for w := range loadWorkers {
 		from, to := cuts[w], cuts[w+1]
-		bad[w] = -1
 		if from == to {
 			continue
 		}
 		wg.Go(func() {
-			// The shards this range spans are its own: a key sorts into a
-			// shard no earlier than the one before it.
+			// The keys are sorted, so the shards from the first key's to
+			// the last's are this range's alone.
 			for sh := shardOf(key(from)); sh <= shardOf(key(to-1)); sh++ {
 				p.shards[sh] = make(map[idKey]uint64, n/len(postedShardOf)*share[sh])
 			}
 			for i := from; i < to; i++ {
 				k := key(i)
-				seq := binary.BigEndian.Uint64(raw[i*postedBytes+16:])
-				prev := i - 1
-				if prev >= 0 && bytes.Compare(raw[prev*postedBytes:prev*postedBytes+16], k[:]) >= 0 || seq == 0 || seq > maxSeq {
-					bad[w] = i
-					return
-				}
 				p.shards[shardOf(k)][k] = uint64(i)
 			}
 		})
 	}
-	for i := range n {
-		rec := raw[i*postedBytes:]
-		p.log.add(postedRef{seq: binary.BigEndian.Uint64(rec[16:]), fp: fingerprint(binary.BigEndian.Uint64(rec[24:]))})
-	}
 	wg.Wait()
-	for _, i := range bad {
-		if i < 0 {
-			continue
-		}
-		if i > 0 && bytes.Compare(raw[(i-1)*postedBytes:(i-1)*postedBytes+16], raw[i*postedBytes:i*postedBytes+16]) >= 0 {
-			return fmt.Errorf("posted ids out of order")
-		}
-		return fmt.Errorf("posted id at sequence %d of %d", binary.BigEndian.Uint64(raw[i*postedBytes+16:]), maxSeq)
-	}
 	for i := range p.shards {
 		if p.shards[i] == nil {
 			p.shards[i] = make(map[idKey]uint64)
