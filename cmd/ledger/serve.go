@@ -39,6 +39,10 @@ type serveConfig struct {
 // request would wait longer for company than for its own decision.
 const maxGroupCommitWait = 100 * time.Millisecond
 
+// maxReadWait bounds how long a read may be held for the read model: a
+// read model further behind than that is a fault to surface, not to hide.
+const maxReadWait = time.Minute
+
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -56,6 +60,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Float64Var(&c.node.RateLimit, "rate-limit", 1000, "requests per second allowed to each non-admin token (bursts of twice that); 0 disables")
 	fs.IntVar(&c.node.GroupCommit.MaxItems, "group-commit-max-items", 1000, "group commit: single-transfer requests coalesced into one command message, at most (ADR 0007)")
 	fs.DurationVar(&c.node.GroupCommit.MaxWait, "group-commit-max-wait", 0, "group commit: extra wait for more requests once one is queued; 0 sends at once (ADR 0007)")
+	fs.DurationVar(&c.node.ReadWait, "read-wait", 2*time.Second, "how long a read waits for the read model to apply the writes this server acknowledged before answering 503 (ADR 0008)")
 	fs.IntVar(&c.node.MaxReadLag, "max-read-lag", api.DefaultMaxReadLag, "events the journal may run ahead of the read model, counting writes in flight, before writes wait (ADR 0008)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -77,6 +82,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, fmt.Errorf("--group-commit-max-items %d: use 1 to %d", g.MaxItems, commands.MaxItemsPerCommand)
 	case g.MaxWait < 0 || g.MaxWait > maxGroupCommitWait:
 		return c, fmt.Errorf("--group-commit-max-wait %s: use 0 to %s", g.MaxWait, maxGroupCommitWait)
+	case c.node.ReadWait <= 0 || c.node.ReadWait > maxReadWait:
+		return c, fmt.Errorf("--read-wait %s: use more than 0 and at most %s", c.node.ReadWait, maxReadWait)
 	case c.node.MaxReadLag < api.MaxBatchItems:
 		// The largest write (a full batch) must fit under the bound.
 		return c, fmt.Errorf("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)
