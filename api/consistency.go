@@ -71,9 +71,9 @@ func (s *Server) admitted(c echo.Context, n int) (release func(), err error) {
 const admitPoll = 2 * time.Millisecond
 
 // admit holds a write of n items while the journal, as it will stand once
-// the writes in flight are decided (acknowledged sequence plus items in
-// flight plus n), would be more than MaxReadLag events ahead of the read
-// model; until the read model catches up to that or ctx ends (then the
+// the writes in flight are decided (its last sequence, or the highest
+// acknowledged one without JournalSeq, plus items in flight plus n), would
+// be more than MaxReadLag events ahead of the read model; until the read model catches up to that or ctx ends (then the
 // write is refused with 503, and stored nothing). Counting the writes in
 // flight bounds the lag whatever the number of clients: with 32 clients
 // sending batches of 1,000 and only the acknowledged sequence counted, the
@@ -82,7 +82,11 @@ const admitPoll = 2 * time.Millisecond
 func (s *Server) admit(ctx context.Context, n int) (release func(), err error) {
 	bound := uint64(s.cfg.MaxReadLag)
 	admissible := func() (uint64, bool) {
-		ahead := s.acked.load() + uint64(s.inflight.Load()) + uint64(n)
+		head := s.acked.load()
+		if s.cfg.JournalSeq != nil {
+			head = max(head, s.cfg.JournalSeq())
+		}
+		ahead := head + uint64(s.inflight.Load()) + uint64(n)
 		return ahead - min(ahead, bound), ahead <= bound || s.read.Applied().Seq >= ahead-bound
 	}
 	admitted := func() (func(), error) {

@@ -152,3 +152,59 @@ func TestE2EBatchOfAThousand(t *testing.T) {
 	}
 	l.checkZeroSum(t, "USD", "a", "b")
 }
+
+type e2eBatchPending struct {
+	Status  string   `json:"status"`
+	IDs     []string `json:"ids"`
+	Invalid []struct {
+		Index   int        `json:"index"`
+		Problem e2eProblem `json:"problem"`
+	} `json:"invalid"`
+}
+
+// A batch with Prefer: respond-async is answered 202 once stored: the ids
+// to follow, and the items refused before storing. Each is then decided
+// as it would have been synchronously.
+func TestE2EBatchAsync(t *testing.T) {
+	t.Parallel()
+	l := e2eStart(t)
+	l.defineAsset(t, "USD", 2)
+	l.openAccount(t, "alice", "USD")
+	l.openAccount(t, "bob", "USD")
+	l.mint(t, "alice", "10.00")
+	async := []string{"Prefer", "respond-async"}
+
+	r := l.do(t, http.MethodPost, "/v1/transfers/batch", map[string]any{"transfers": []map[string]any{
+		tr("ab-1", "alice", "bob", "4.00"), tr("ab-2", "alice", "bob", "four"), tr("ab-3", "alice", "bob", "50.00"),
+	}}, async...)
+	got := e2eJSON[e2eBatchPending](t, r, http.StatusAccepted)
+	if got.Status != "pending" || fmt.Sprint(got.IDs) != "[ab-1 ab-3]" || len(got.Invalid) != 1 ||
+		got.Invalid[0].Index != 1 || got.Invalid[0].Problem.Code != "invalid_amount" {
+		t.Fatalf("async batch: %s", r)
+	}
+	if p := l.awaitOutcome(t, "/v1/transfers/ab-1"); p.Status != "posted" || p.Entries[0].Balance != "6.00" {
+		t.Errorf("ab-1: %+v", p)
+	}
+	if p := l.awaitOutcome(t, "/v1/transfers/ab-3"); p.Status != "rejected" || p.Code != "insufficient_funds" {
+		t.Errorf("ab-3: %+v", p)
+	}
+	if r := l.do(t, http.MethodGet, "/v1/transfers/ab-2", nil); r.Status != http.StatusNotFound {
+		t.Errorf("the invalid item was stored: %s", r)
+	}
+
+	// An atomic batch is answered with its outcome all the same: one that
+	// aborts leaves nothing in the journal to read later.
+	r = l.do(t, http.MethodPost, "/v1/transfers/batch", map[string]any{"atomic": true, "transfers": []map[string]any{
+		tr("aa-1", "alice", "bob", "1.00"), tr("aa-2", "alice", "bob", "100.00"),
+	}}, async...)
+	res := e2eJSON[e2eBatchResponse](t, r, http.StatusOK).Results
+	if len(res) != 2 {
+		t.Fatalf("async atomic batch: %s", r)
+	}
+	wantItem(t, 0, res[0], http.StatusUnprocessableEntity, "batch_aborted")
+	wantItem(t, 1, res[1], http.StatusUnprocessableEntity, "insufficient_funds")
+	if a := l.account(t, "alice", ""); a.Balance != "6.00" {
+		t.Errorf("alice's balance %s, want 6.00", a.Balance)
+	}
+	l.checkZeroSum(t, "USD", "alice", "bob")
+}

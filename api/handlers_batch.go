@@ -86,26 +86,32 @@ func (s *Server) createBatch(c echo.Context) error {
 		return err
 	}
 	defer release()
-	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SyncTimeout)
+	// An atomic batch is always answered with its outcome: one that aborts
+	// leaves nothing in the journal, so there would be nothing to read
+	// later (Prefer is a preference, RFC 7240).
+	async := preferAsync(c.Request().Header.Values("Prefer")) && !req.Atomic
+	wait := s.cfg.SyncTimeout
+	if async {
+		wait = publishTimeout
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), wait)
 	defer cancel()
 	var rs []commands.Result
 	if es, ok := s.submit.(EnvelopeSubmitter); ok {
-		rs, err = es.SubmitEnvelope(ctx, items, req.Atomic, true)
+		rs, err = es.SubmitEnvelope(ctx, items, req.Atomic, !async)
 	} else if req.Atomic {
 		return problem(CodeUnavailable, "atomic batches are not available")
 	} else {
-		rs, err = s.submit.Submit(ctx, items, true)
+		rs, err = s.submit.Submit(ctx, items, !async)
 	}
 	if err != nil {
 		if err := s.submitError(err); !errors.Is(err, errNoAnswer) {
 			return err
 		}
-		ids := make([]string, len(items))
-		for k, it := range items {
-			ids[k] = it.Transfer.ID
-			s.pending.add(it.Transfer.ID, principalOf(c))
-		}
-		return respond(c, http.StatusAccepted, map[string]any{"status": "pending", "ids": ids})
+		return s.batchPending(c, items, results)
+	}
+	if async {
+		return s.batchPending(c, items, results)
 	}
 	var replayed uint64 // the latest original of a replayed item, read from the read model
 	for _, r := range rs {
@@ -139,4 +145,35 @@ func (s *Server) createBatch(c echo.Context) error {
 		}
 	}
 	return respond(c, http.StatusOK, batchResponse{Results: results})
+}
+
+// batchPendingBody is the 202 answer to a batch: the ids stored and not
+// yet decided, and the items refused before anything was stored.
+type batchPendingBody struct {
+	Status  string         `json:"status"`
+	IDs     []string       `json:"ids"`
+	Invalid []batchInvalid `json:"invalid,omitempty"`
+}
+
+type batchInvalid struct {
+	Index   int      `json:"index"`
+	Problem *Problem `json:"problem"`
+}
+
+// batchPending answers 202 for the stored items of a batch (asked with
+// Prefer: respond-async, or past the sync timeout), remembering them as
+// pending for GET /v1/transfers/{id}, with the problems of the items
+// refused before storing.
+func (s *Server) batchPending(c echo.Context, items []commands.Item, results []batchResult) error {
+	body := batchPendingBody{Status: "pending", IDs: make([]string, len(items))}
+	for k, it := range items {
+		body.IDs[k] = it.Transfer.ID
+		s.pending.add(it.Transfer.ID, principalOf(c))
+	}
+	for i, r := range results {
+		if r.Problem != nil {
+			body.Invalid = append(body.Invalid, batchInvalid{Index: i, Problem: r.Problem})
+		}
+	}
+	return respond(c, http.StatusAccepted, body)
 }

@@ -57,6 +57,10 @@ type Config struct {
 	// the journal, counting the writes in flight, before new writes wait
 	// (DefaultMaxReadLag when zero).
 	MaxReadLag int
+	// JournalSeq returns the last sequence appended to the journal, from
+	// memory; with it the lag bound also covers writes answered 202 and
+	// decided since. Nil: only the sequences this server answered count.
+	JournalSeq func() uint64
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
 	// IsNoAnswer and IsFull classify Submitter errors.

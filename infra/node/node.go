@@ -167,6 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		SyncTimeout: cfg.SyncTimeout,
 		ReadWait:    cfg.ReadWait,
 		MaxReadLag:  cfg.MaxReadLag,
+		JournalSeq:  n.proc.Seq,
 		IsNoAnswer:  func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
 		IsFull:      func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
 		Ready:       n.Ready,
