@@ -86,6 +86,9 @@ func (s *Server) admit(ctx context.Context, n int) (release func(), err error) {
 		if s.cfg.JournalSeq != nil {
 			head = max(head, s.cfg.JournalSeq())
 		}
+		if s.cfg.Undecided != nil {
+			head += s.cfg.Undecided()
+		}
 		ahead := head + uint64(s.inflight.Load()) + uint64(n)
 		return ahead - min(ahead, bound), ahead <= bound || s.read.Applied().Seq >= ahead-bound
 	}

@@ -222,19 +222,29 @@ func TestWritesInFlightCountTowardTheLagBound(t *testing.T) {
 	}
 }
 
-// With JournalSeq the bound counts the journal's own head, so writes that
-// were answered 202 and decided since hold later writes back too.
+// With JournalSeq the bound counts the journal's own head, and with
+// Undecided the items stored without waiting that are not journaled yet:
+// writes that were answered 202 hold later writes back too.
 func TestWritesWaitForTheJournalHead(t *testing.T) {
-	read := newLagRead()
-	sub := postedAt(1)
-	h := oaNew(api.Config{MaxReadLag: 10, SyncTimeout: 20 * time.Millisecond, JournalSeq: func() uint64 { return 100 }}, sub, read)
-	auth := map[string]string{"Authorization": "Bearer " + oaToken}
-	rec := oaDo(t, h, http.MethodPost, "/v1/transfers", lagTransfer, auth)
-	if rec.Code != http.StatusServiceUnavailable || sub.calls != 0 {
-		t.Fatalf("a write with the journal 100 ahead of the read model: %d %s, %d submits", rec.Code, rec.Body, sub.calls)
-	}
-	read.apply(91)
-	if rec := oaDo(t, h, http.MethodPost, "/v1/transfers", lagTransfer, auth); rec.Code != http.StatusCreated {
-		t.Fatalf("a write within the bound: %d %s", rec.Code, rec.Body)
+	hundred := func() uint64 { return 100 }
+	for name, cfg := range map[string]api.Config{
+		"journal head": {JournalSeq: hundred},
+		"undecided":    {Undecided: hundred},
+	} {
+		t.Run(name, func(t *testing.T) {
+			read := newLagRead()
+			sub := postedAt(1)
+			cfg.MaxReadLag, cfg.SyncTimeout = 10, 20*time.Millisecond
+			h := oaNew(cfg, sub, read)
+			auth := map[string]string{"Authorization": "Bearer " + oaToken}
+			rec := oaDo(t, h, http.MethodPost, "/v1/transfers", lagTransfer, auth)
+			if rec.Code != http.StatusServiceUnavailable || sub.calls != 0 {
+				t.Fatalf("a write with 100 events ahead of the read model: %d %s, %d submits", rec.Code, rec.Body, sub.calls)
+			}
+			read.apply(91)
+			if rec := oaDo(t, h, http.MethodPost, "/v1/transfers", lagTransfer, auth); rec.Code != http.StatusCreated {
+				t.Fatalf("a write within the bound: %d %s", rec.Code, rec.Body)
+			}
+		})
 	}
 }

@@ -61,6 +61,10 @@ type Config struct {
 	// memory; with it the lag bound also covers writes answered 202 and
 	// decided since. Nil: only the sequences this server answered count.
 	JournalSeq func() uint64
+	// Undecided returns the items stored without waiting (Prefer:
+	// respond-async) that the processor has not yet journaled, so the lag
+	// bound covers them too. Nil: none are counted.
+	Undecided func() uint64
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
 	// IsNoAnswer and IsFull classify Submitter errors.

@@ -120,8 +120,9 @@ type Processor struct {
 	snapWG    sync.WaitGroup
 	snapCtx   context.Context
 
-	ready atomic.Bool
-	seq   atomic.Uint64 // last ledger sequence appended, for readiness checks
+	ready   atomic.Bool
+	seq     atomic.Uint64 // last ledger sequence appended, for readiness checks
+	decided atomic.Uint64 // the last command message decided and journaled
 }
 
 // New returns a processor; Run starts it.
@@ -136,6 +137,10 @@ func (p *Processor) Ready() bool { return p.ready.Load() }
 
 // Seq returns the last ledger sequence the processor has appended or read.
 func (p *Processor) Seq() uint64 { return p.seq.Load() }
+
+// Decided returns the stream sequence of the last command message whose
+// items are decided and journaled (0 until the first batch after start).
+func (p *Processor) Decided() uint64 { return p.decided.Load() }
 
 // Run rebuilds the state from the journal and decides commands until ctx
 // ends, then returns nil after finishing the batch in flight. When an
@@ -332,6 +337,7 @@ func (p *Processor) process(msgs []CommandMessage) error {
 		p.position, p.lastHash = pos, last
 		p.seq.Store(p.state.Seq())
 	}
+	p.decided.Store(max(p.decided.Load(), msgs[len(msgs)-1].Seq))
 	if err := msgs[len(msgs)-1].Ack(); err != nil {
 		// Harmless: the commands come back and are recognised as decided.
 		p.cfg.Logger.Warn("ack commands", "err", err)

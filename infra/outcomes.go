@@ -99,7 +99,25 @@ type Submitter struct {
 
 	mu      sync.Mutex
 	waiters map[string]func(commands.Reply)
+
+	// stored lists the command messages holding items stored without
+	// waiting (Prefer: respond-async) that the processor may not have
+	// decided yet: their stream sequence and item count (Undecided).
+	storedMu sync.Mutex
+	stored   []storedItems
 }
+
+// storedItems is a command message's count of items stored without
+// waiting.
+type storedItems struct {
+	seq uint64
+	n   int
+}
+
+// storedMax bounds the messages remembered for Undecided. Past it the
+// oldest are forgotten, which under-counts; it takes 100,000 messages of
+// unanswered writes in flight to get there, far past any lag bound.
+const storedMax = 100_000
 
 // request is one caller's items on their way into a command message.
 type request struct {
@@ -212,7 +230,11 @@ func (s *Submitter) SubmitEnvelope(ctx context.Context, items []commands.Item, a
 		defer s.forget(env.ID)
 	}
 	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
-	err := s.publish(pubCtx, &env)
+	async := 0
+	if !wait {
+		async = len(items)
+	}
+	err := s.publish(pubCtx, &env, async)
 	cancel()
 	if err != nil {
 		return nil, err
@@ -243,22 +265,51 @@ func (s *Submitter) forget(id string) {
 	s.mu.Unlock()
 }
 
-// publish stores one command message.
-func (s *Submitter) publish(ctx context.Context, env *commands.Envelope) error {
+// publish stores one command message, async of whose items no one waits
+// for (see Undecided).
+func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async int) error {
 	data, err := json.Marshal(env)
 	if err != nil {
 		return fmt.Errorf("encode command: %w", err)
 	}
 	msg := nats.NewMsg(s.names.CommandsSubject)
 	msg.Data = data
-	if _, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID), jetstream.WithExpectStream(s.names.CommandsStream)); err != nil {
+	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID), jetstream.WithExpectStream(s.names.CommandsStream))
+	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeStreamStoreFailed || apiErr.ErrorCode == errCodeStreamMsgsExceeded) {
 			return fmt.Errorf("%w: %v", ErrCommandsFull, err)
 		}
 		return fmt.Errorf("append command: %w", err)
 	}
+	if async > 0 {
+		s.storedMu.Lock()
+		if len(s.stored) >= storedMax {
+			s.stored = s.stored[1:]
+		}
+		s.stored = append(s.stored, storedItems{seq: ack.Sequence, n: async})
+		s.storedMu.Unlock()
+	}
 	return nil
+}
+
+// Undecided returns how many items stored without waiting are in command
+// messages after decided, the stream sequence of the last message the
+// processor has decided; it forgets the messages up to decided. The API
+// counts them toward its read-model lag bound: they will be journaled
+// without anyone waiting for them.
+func (s *Submitter) Undecided(decided uint64) uint64 {
+	s.storedMu.Lock()
+	defer s.storedMu.Unlock()
+	kept, n := s.stored[:0], uint64(0)
+	for _, st := range s.stored {
+		if st.seq > decided {
+			kept = append(kept, st)
+			n += uint64(st.n)
+		}
+	}
+	s.stored = kept
+	return n
 }
 
 // coalesce is the group-commit loop: it takes the first queued request,
@@ -327,11 +378,14 @@ func (s *Submitter) send(batch []*request) {
 		return
 	}
 	env := commands.Envelope{Version: commands.WireVersion, ID: nuid.Next(), Groups: make([]int, len(live))}
-	waiting := false
+	waiting, async := false, 0
 	for i, r := range live {
 		env.Items = append(env.Items, r.items...)
 		env.Groups[i] = len(r.items)
 		waiting = waiting || r.wait
+		if !r.wait {
+			async += len(r.items)
+		}
 	}
 	if waiting {
 		env.Reply = s.reply
@@ -339,7 +393,7 @@ func (s *Submitter) send(batch []*request) {
 		time.AfterFunc(replyWaitMax, func() { s.forget(env.ID) })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
-	err := s.publish(ctx, &env)
+	err := s.publish(ctx, &env, async)
 	cancel()
 	if err != nil {
 		s.forget(env.ID)

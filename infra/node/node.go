@@ -168,6 +168,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		ReadWait:    cfg.ReadWait,
 		MaxReadLag:  cfg.MaxReadLag,
 		JournalSeq:  n.proc.Seq,
+		Undecided:   func() uint64 { return submitter.Undecided(n.proc.Decided()) },
 		IsNoAnswer:  func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
 		IsFull:      func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
 		Ready:       n.Ready,
