@@ -3,7 +3,7 @@ package projections
 // schemaVersion is stored in PRAGMA user_version. A file with another
 // version is refused rather than migrated: the read model is rebuilt from
 // the journal by deleting the file.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // schema creates the read model. Times are Unix nanoseconds (UTC); money
 // is TEXT, exactly as the events carry it (a decimal at the asset's scale).
@@ -15,9 +15,11 @@ const schemaVersion = 2
 //     a transfer writes no account row (a fifth of the projection's time
 //     when it did).
 //   - transfers is keyed by seq (the rowid), so the default newest-first
-//     listing is the table's own order; from, to and asset have indexes
-//     ending in seq, and time ranges become seq ranges through clock (see
-//     seqFrom). A rejected id that is later posted is the same row, moved to the
+//     listing is the table's own order; from, to and asset have indexes,
+//     whose entries SQLite keeps in rowid (so seq) order within a key: they
+//     serve newest-first seq ranges without storing seq twice (schema 2
+//     indexed (column, seq), 6% more projection time for the same plans).
+//     Time ranges become seq ranges through clock (see seqFrom). A rejected id that is later posted is the same row, moved to the
 //     posting's seq. A posted row carries the balances after its two entries
 //     (debit_balance for from_account, credit_balance for to_account), so
 //     an account's entries are its posted rows on either side, read newest
@@ -72,9 +74,9 @@ CREATE TABLE IF NOT EXISTS transfers (
 	credit_balance TEXT,
 	CHECK ((status = 'posted') = (debit_balance IS NOT NULL AND credit_balance IS NOT NULL))
 );
-CREATE INDEX IF NOT EXISTS transfers_from  ON transfers (from_account, seq);
-CREATE INDEX IF NOT EXISTS transfers_to    ON transfers (to_account, seq);
-CREATE INDEX IF NOT EXISTS transfers_asset ON transfers (asset, seq);
+CREATE INDEX IF NOT EXISTS transfers_from  ON transfers (from_account);
+CREATE INDEX IF NOT EXISTS transfers_to    ON transfers (to_account);
+CREATE INDEX IF NOT EXISTS transfers_asset ON transfers (asset);
 
 CREATE TABLE IF NOT EXISTS clock (
 	at  INTEGER PRIMARY KEY,
