@@ -372,6 +372,10 @@ func (p *Processor) decideAtomic(seq uint64, env *Envelope, a *answer, now time.
 	return events
 }
 
+// recordLineRoom is the room reserved per event when a record is started:
+// a posted transfer's line is about 450 bytes without metadata.
+const recordLineRoom = 512
+
 // EncodeRecords chains events after prev and packs them into journal
 // records: runs of consecutive events of one type, each record bounded by
 // maxEvents and maxBytes. It returns the records and the last hash.
@@ -379,9 +383,17 @@ func EncodeRecords(events []*domain.Event, prev domain.Hash, maxEvents, maxBytes
 	var records []Record
 	var cur *Record
 	var n int
-	for _, ev := range events {
+	for i, ev := range events {
 		if cur == nil || cur.Type != ev.Type || n >= maxEvents || len(cur.Data) >= maxBytes {
-			records = append(records, Record{Type: ev.Type, FirstSeq: ev.Seq})
+			// Room for the run of events of this type that may follow in
+			// this record, at a typical line's size: growing it line by
+			// line cost as much as the lines.
+			run := 1
+			for run < maxEvents && i+run < len(events) && events[i+run].Type == ev.Type {
+				run++
+			}
+			room := run * recordLineRoom
+			records = append(records, Record{Type: ev.Type, FirstSeq: ev.Seq, Data: make([]byte, 0, min(room, maxBytes))})
 			cur, n = &records[len(records)-1], 0
 		}
 		var err error

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -30,6 +31,10 @@ const maxReplyResults = MaxItemsPerCommand
 
 var errBadReply = errors.New("malformed reply")
 
+// replyMetaRoom is the room reserved per result for its meta line: "P\n",
+// or a short JSON object (a longer one grows the buffer, as it may).
+const replyMetaRoom = 64
+
 type replyHeader struct {
 	Version int    `json:"v"`
 	ID      string `json:"id"`
@@ -52,6 +57,18 @@ func EncodeReply(dst []byte, r *Reply, line func(*domain.Event) []byte) ([]byte,
 	h, err := json.Marshal(replyHeader{Version: WireVersion, ID: r.ID, N: len(r.Results)})
 	if err != nil {
 		return dst, fmt.Errorf("encode reply: %w", err)
+	}
+	if line != nil {
+		// Room for the whole reply at once: growing it line by line was
+		// the processor's largest allocation under load.
+		size := len(h) + 1
+		for i := range r.Results {
+			size += replyMetaRoom
+			if ev := r.Results[i].Event; ev != nil {
+				size += len(line(ev)) + 1
+			}
+		}
+		dst = slices.Grow(dst, size)
 	}
 	dst = append(append(dst, h...), '\n')
 	for i := range r.Results {
