@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -19,13 +18,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/infra/schematest"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -73,23 +72,7 @@ func oaObj(t *testing.T, v any, key string) map[string]any {
 }
 
 // oaResolve follows a local JSON pointer such as "#/components/schemas/X".
-func oaResolve(doc map[string]any, ref string) (any, error) {
-	if !strings.HasPrefix(ref, "#/") {
-		return nil, fmt.Errorf("%s: only local references are used", ref)
-	}
-	var cur any = doc
-	for _, tok := range strings.Split(ref[2:], "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("%s: %q is inside a non-object", ref, tok)
-		}
-		if cur, ok = m[tok]; !ok {
-			return nil, fmt.Errorf("%s: no %q", ref, tok)
-		}
-	}
-	return cur, nil
-}
+func oaResolve(doc map[string]any, ref string) (any, error) { return schematest.Resolve(doc, ref) }
 
 // oaDeref returns v, or what it references when it is a {"$ref": ...} object.
 func oaDeref(t *testing.T, doc map[string]any, v any) map[string]any {
@@ -669,174 +652,11 @@ func oaDoChunked(t *testing.T, h http.Handler, method, target, body string, head
 	return rec
 }
 
-// oaValidate checks v against the JSON Schema subset the document uses:
-// $ref, allOf, anyOf, oneOf, not, const, enum, type, properties, required,
-// additionalProperties, maxProperties, items, minItems, maxItems, pattern,
-// minLength, maxLength, minimum, maximum, exclusiveMinimum and the
-// date-time format. Other keywords are annotations here.
+// oaValidate checks v against schema, resolving references in doc (the
+// validator the event schemas' tests use too).
 func oaValidate(doc map[string]any, schema, v any, at string) []string {
-	s, ok := schema.(map[string]any)
-	if !ok {
-		return []string{at + ": schema is not an object"}
-	}
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
-	if ref, ok := s["$ref"].(string); ok {
-		target, err := oaResolve(doc, ref)
-		if err != nil {
-			return []string{at + ": " + err.Error()}
-		}
-		errs = append(errs, oaValidate(doc, target, v, at)...)
-	}
-	if all, ok := s["allOf"].([]any); ok {
-		for _, sub := range all {
-			errs = append(errs, oaValidate(doc, sub, v, at)...)
-		}
-	}
-	if anyOf, ok := s["anyOf"].([]any); ok {
-		if n := oaCountValid(doc, anyOf, v, at); n == 0 {
-			fail("matches none of anyOf")
-		}
-	}
-	if oneOf, ok := s["oneOf"].([]any); ok {
-		if n := oaCountValid(doc, oneOf, v, at); n != 1 {
-			fail("matches %d of oneOf, want 1", n)
-		}
-	}
-	if not, ok := s["not"]; ok && len(oaValidate(doc, not, v, at)) == 0 {
-		fail("matches a schema it must not")
-	}
-	if c, ok := s["const"]; ok && !reflect.DeepEqual(c, v) {
-		fail("%v, want %v", v, c)
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, v) }) {
-		fail("%v is not one of %v", v, enum)
-	}
-	if typ, ok := s["type"]; ok {
-		types, _ := typ.([]any)
-		if str, ok := typ.(string); ok {
-			types = []any{str}
-		}
-		if !slices.ContainsFunc(types, func(ty any) bool { return oaHasType(v, fmt.Sprint(ty)) }) {
-			fail("%T %v is not of type %v", v, v, typ)
-			return errs
-		}
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		props, _ := s["properties"].(map[string]any)
-		if req, ok := s["required"].([]any); ok {
-			for _, k := range req {
-				if _, ok := v[fmt.Sprint(k)]; !ok {
-					fail("lacks required %q", k)
-				}
-			}
-		}
-		if max, ok := s["maxProperties"].(float64); ok && float64(len(v)) > max {
-			fail("%d properties, at most %v", len(v), max)
-		}
-		for k, e := range v {
-			if ps, ok := props[k]; ok {
-				errs = append(errs, oaValidate(doc, ps, e, at+"."+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					fail("unexpected property %q", k)
-				}
-			case map[string]any:
-				errs = append(errs, oaValidate(doc, ap, e, at+"."+k)...)
-			}
-		}
-	case []any:
-		if min, ok := s["minItems"].(float64); ok && float64(len(v)) < min {
-			fail("%d items, at least %v", len(v), min)
-		}
-		if max, ok := s["maxItems"].(float64); ok && float64(len(v)) > max {
-			fail("%d items, at most %v", len(v), max)
-		}
-		if items, ok := s["items"]; ok {
-			for i, e := range v {
-				errs = append(errs, oaValidate(doc, items, e, at+"["+strconv.Itoa(i)+"]")...)
-			}
-		}
-	case string:
-		n := float64(utf8.RuneCountInString(v))
-		if min, ok := s["minLength"].(float64); ok && n < min {
-			fail("%q is shorter than %v", v, min)
-		}
-		if max, ok := s["maxLength"].(float64); ok && n > max {
-			fail("%q is longer than %v", v, max)
-		}
-		if p, ok := s["pattern"].(string); ok {
-			re, err := regexp.Compile(oaEcmaToRE2(p))
-			if err != nil {
-				fail("pattern %q: %v", p, err)
-			} else if !re.MatchString(v) {
-				fail("%q does not match %s", v, p)
-			}
-		}
-		if s["format"] == "date-time" {
-			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
-				fail("%q is not an RFC 3339 date-time", v)
-			}
-		}
-	case float64:
-		if min, ok := s["minimum"].(float64); ok && v < min {
-			fail("%v < minimum %v", v, min)
-		}
-		if max, ok := s["maximum"].(float64); ok && v > max {
-			fail("%v > maximum %v", v, max)
-		}
-		if min, ok := s["exclusiveMinimum"].(float64); ok && v <= min {
-			fail("%v <= exclusiveMinimum %v", v, min)
-		}
-	}
-	return errs
+	return schematest.Validator{Root: doc}.Validate(schema, v, at)
 }
-
-func oaCountValid(doc map[string]any, schemas []any, v any, at string) int {
-	n := 0
-	for _, sub := range schemas {
-		if len(oaValidate(doc, sub, v, at)) == 0 {
-			n++
-		}
-	}
-	return n
-}
-
-func oaHasType(v any, typ string) bool {
-	switch typ {
-	case "object":
-		_, ok := v.(map[string]any)
-		return ok
-	case "array":
-		_, ok := v.([]any)
-		return ok
-	case "string":
-		_, ok := v.(string)
-		return ok
-	case "number":
-		_, ok := v.(float64)
-		return ok
-	case "integer":
-		f, ok := v.(float64)
-		return ok && f == math.Trunc(f)
-	case "boolean":
-		_, ok := v.(bool)
-		return ok
-	case "null":
-		return v == nil
-	}
-	return false
-}
-
-var oaEcmaUnicodeEscape = regexp.MustCompile(`\\u([0-9a-fA-F]{4})`)
-
-// oaEcmaToRE2 rewrites the ECMA-262 \uXXXX escapes of the document's
-// patterns into RE2's \x{XXXX}.
-func oaEcmaToRE2(p string) string { return oaEcmaUnicodeEscape.ReplaceAllString(p, `\x{$1}`) }
 
 // TestOpenAPIValidator makes sure the schema checks above can fail.
 func TestOpenAPIValidator(t *testing.T) {

@@ -4,19 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"reflect"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
-	"unicode/utf8"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/infra/schematest"
 	"github.com/nats-ledger/ledger/subscriber"
 )
 
@@ -146,160 +141,7 @@ var schemaKeywords = []string{
 }
 
 // validate checks v against schema (a JSON Schema 2020-12 subset: the
-// keywords above); root resolves local "#/..." references.
+// keywords above; any other fails); root resolves local "#/..." references.
 func validate(root map[string]any, schema, v any, at string) []string {
-	s, ok := schema.(map[string]any)
-	if !ok {
-		return []string{at + ": schema is not an object"}
-	}
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
-	for k := range s {
-		if !slices.Contains(schemaKeywords, k) {
-			fail("schema keyword %q is not supported by this validator", k)
-		}
-	}
-	if ref, ok := s["$ref"].(string); ok {
-		target, err := resolveRef(root, ref)
-		if err != nil {
-			return append(errs, at+": "+err.Error())
-		}
-		errs = append(errs, validate(root, target, v, at)...)
-	}
-	if all, ok := s["allOf"].([]any); ok {
-		for _, sub := range all {
-			errs = append(errs, validate(root, sub, v, at)...)
-		}
-	}
-	if anyOf, ok := s["anyOf"].([]any); ok && !slices.ContainsFunc(anyOf, func(sub any) bool { return len(validate(root, sub, v, at)) == 0 }) {
-		fail("matches none of anyOf")
-	}
-	if c, ok := s["const"]; ok && !reflect.DeepEqual(c, v) {
-		fail("%v, want %v", v, c)
-	}
-	if enum, ok := s["enum"].([]any); ok && !slices.ContainsFunc(enum, func(e any) bool { return reflect.DeepEqual(e, v) }) {
-		fail("%v is not one of %v", v, enum)
-	}
-	if typ, ok := s["type"].(string); ok && !hasType(v, typ) {
-		fail("%T %v is not of type %s", v, v, typ)
-		return errs
-	}
-	switch v := v.(type) {
-	case map[string]any:
-		props, _ := s["properties"].(map[string]any)
-		for _, k := range anySlice(s["required"]) {
-			if _, ok := v[fmt.Sprint(k)]; !ok {
-				fail("lacks required %q", k)
-			}
-		}
-		if max, ok := s["maxProperties"].(float64); ok && float64(len(v)) > max {
-			fail("%d properties, at most %v", len(v), max)
-		}
-		for k, e := range v {
-			if pn, ok := s["propertyNames"]; ok {
-				errs = append(errs, validate(root, pn, k, at+" key "+strconv.Quote(k))...)
-			}
-			if ps, ok := props[k]; ok {
-				errs = append(errs, validate(root, ps, e, at+"."+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					fail("unexpected property %q", k)
-				}
-			case map[string]any:
-				errs = append(errs, validate(root, ap, e, at+"."+k)...)
-			}
-		}
-	case []any:
-		if min, ok := s["minItems"].(float64); ok && float64(len(v)) < min {
-			fail("%d items, at least %v", len(v), min)
-		}
-		if max, ok := s["maxItems"].(float64); ok && float64(len(v)) > max {
-			fail("%d items, at most %v", len(v), max)
-		}
-		prefix := anySlice(s["prefixItems"])
-		for i, e := range v {
-			if i < len(prefix) {
-				errs = append(errs, validate(root, prefix[i], e, fmt.Sprintf("%s[%d]", at, i))...)
-			} else if items, ok := s["items"]; ok {
-				errs = append(errs, validate(root, items, e, fmt.Sprintf("%s[%d]", at, i))...)
-			}
-		}
-	case string:
-		n := float64(utf8.RuneCountInString(v))
-		if min, ok := s["minLength"].(float64); ok && n < min {
-			fail("%q is shorter than %v", v, min)
-		}
-		if max, ok := s["maxLength"].(float64); ok && n > max {
-			fail("%q is longer than %v", v, max)
-		}
-		if p, ok := s["pattern"].(string); ok {
-			if re, err := regexp.Compile(p); err != nil {
-				fail("pattern %q: %v", p, err)
-			} else if !re.MatchString(v) {
-				fail("%q does not match %s", v, p)
-			}
-		}
-		if s["format"] == "date-time" {
-			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
-				fail("%q is not an RFC 3339 date-time", v)
-			}
-		}
-	case float64:
-		if min, ok := s["minimum"].(float64); ok && v < min {
-			fail("%v < minimum %v", v, min)
-		}
-		if max, ok := s["maximum"].(float64); ok && v > max {
-			fail("%v > maximum %v", v, max)
-		}
-	}
-	return errs
-}
-
-func anySlice(v any) []any {
-	s, _ := v.([]any)
-	return s
-}
-
-func resolveRef(root map[string]any, ref string) (any, error) {
-	if !strings.HasPrefix(ref, "#/") {
-		return nil, fmt.Errorf("%s: only local references are used", ref)
-	}
-	var cur any = root
-	for _, tok := range strings.Split(ref[2:], "/") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("%s: %q is inside a non-object", ref, tok)
-		}
-		if cur, ok = m[tok]; !ok {
-			return nil, fmt.Errorf("%s: no %q", ref, tok)
-		}
-	}
-	return cur, nil
-}
-
-func hasType(v any, typ string) bool {
-	switch typ {
-	case "object":
-		_, ok := v.(map[string]any)
-		return ok
-	case "array":
-		_, ok := v.([]any)
-		return ok
-	case "string":
-		_, ok := v.(string)
-		return ok
-	case "integer":
-		f, ok := v.(float64)
-		return ok && f == math.Trunc(f)
-	case "number":
-		_, ok := v.(float64)
-		return ok
-	case "boolean":
-		_, ok := v.(bool)
-		return ok
-	}
-	return false
+	return schematest.Validator{Root: root, Keywords: schemaKeywords}.Validate(schema, v, at)
 }
