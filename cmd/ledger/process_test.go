@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-ledger/ledger/infra/natstest"
 )
 
 // These tests run the real binary as a child process, as an operator would.
@@ -64,25 +65,8 @@ type proc struct {
 	cmd     *exec.Cmd
 	url     string
 	dataDir string
-	stderr  *syncBuffer
+	stderr  *natstest.Buffer
 	done    chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startLedger runs `ledger serve` on dataDir and waits until it is ready.
@@ -115,7 +99,7 @@ func launch(t *testing.T, dataDir string, extra ...string) *proc {
 	args := append([]string{"serve", "--data-dir", dataDir, "--http-addr", addr}, extra...)
 	cmd := exec.Command(ledgerBinary(t), args...)
 	cmd.Env = append(os.Environ(), "LEDGER_ADMIN_TOKEN="+testAdminToken)
-	p := &proc{cmd: cmd, url: "http://" + addr, dataDir: dataDir, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, url: "http://" + addr, dataDir: dataDir, stderr: &natstest.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,24 +11,6 @@ import (
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/natstest"
 )
-
-// syncBuffer is a bytes.Buffer safe to read while the program writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestPrintPostings runs the example against a real journal: it prints
 // each posting from the requested sequence, one line each, and nothing
@@ -60,7 +40,7 @@ func TestPrintPostings(t *testing.T) {
 	if _, err := infra.NewJournal(srv.JS, srv.Names).Append(context.Background(), records, 0); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out natstest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
