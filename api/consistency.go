@@ -47,7 +47,7 @@ var errReadLag = problem(CodeUnavailable, "the read model has not yet applied wr
 // model has applied every sequence acknowledged before the request came.
 func (s *Server) seesWrites(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if seq := s.acked.load(); seq > 0 {
+		if seq := s.acked.load(); seq > 0 && seq > s.read.Applied().Seq {
 			if err := s.waitRead(c.Request().Context(), seq); err != nil {
 				if errors.Is(c.Request().Context().Err(), context.Canceled) {
 					return err // the client left
@@ -61,9 +61,7 @@ func (s *Server) seesWrites(next echo.HandlerFunc) echo.HandlerFunc {
 
 // admitted is admit bounded by SyncTimeout.
 func (s *Server) admitted(c echo.Context, n int) (release func(), err error) {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.SyncTimeout)
-	defer cancel()
-	return s.admit(ctx, n)
+	return s.admit(c.Request().Context(), s.cfg.SyncTimeout, n)
 }
 
 // admitPoll is how often a held write looks again: writes finishing
@@ -71,15 +69,17 @@ func (s *Server) admitted(c echo.Context, n int) (release func(), err error) {
 const admitPoll = 2 * time.Millisecond
 
 // admit holds a write of n items while the journal, as it will stand once
-// the writes in flight are decided (its last sequence, or the highest
-// acknowledged one without JournalSeq, plus items in flight plus n), would
-// be more than MaxReadLag events ahead of the read model; until the read model catches up to that or ctx ends (then the
-// write is refused with 503, and stored nothing). Counting the writes in
-// flight bounds the lag whatever the number of clients: with 32 clients
-// sending batches of 1,000 and only the acknowledged sequence counted, the
-// read model was seen 42,000 events behind. The caller calls release once
-// the write has its answer.
-func (s *Server) admit(ctx context.Context, n int) (release func(), err error) {
+// the writes in flight are decided, would be more than MaxReadLag events
+// ahead of the read model: its last sequence (or the highest acknowledged
+// one without JournalSeq), plus the items stored without waiting and not
+// yet decided (Undecided), plus the items in flight, plus n. It waits
+// until the read model catches up to that, or refuses the write with 503
+// (having stored nothing) once limit has passed or parent has ended.
+// Counting the writes in flight bounds the lag whatever the number of
+// clients: with 32 clients sending batches of 1,000 and only the
+// acknowledged sequence counted, the read model was seen 42,000 events
+// behind. The caller calls release once the write has its answer.
+func (s *Server) admit(parent context.Context, limit time.Duration, n int) (release func(), err error) {
 	bound := uint64(s.cfg.MaxReadLag)
 	admissible := func() (uint64, bool) {
 		head := s.acked.load()
@@ -103,7 +103,9 @@ func (s *Server) admit(ctx context.Context, n int) (release func(), err error) {
 	}
 	// Held writes queue for the turn to wait (a channel's senders are
 	// served in order), so they are admitted in about the order they came
-	// rather than whichever looks first.
+	// rather than whichever looks first. Only they pay for a timer.
+	ctx, cancel := context.WithTimeout(parent, limit)
+	defer cancel()
 	s.admitWaiting.Add(1)
 	defer s.admitWaiting.Add(-1)
 	select {
