@@ -3,7 +3,10 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/nats-ledger/ledger/domain"
 )
 
 type e2eBatchResult struct {
@@ -86,8 +89,11 @@ func TestE2EBatch(t *testing.T) {
 	wantItem(t, 0, res[0], http.StatusUnprocessableEntity, "batch_aborted")
 	wantItem(t, 1, res[1], http.StatusUnprocessableEntity, "insufficient_funds")
 	wantItem(t, 2, res[2], http.StatusUnprocessableEntity, "batch_aborted")
-	if n := len(l.journal(t)); n != journal {
-		t.Fatalf("an aborted atomic batch wrote %d events", n-journal)
+	// The journal says the batch was taken and rolled back, and moves nothing.
+	if evs := l.journal(t)[journal:]; len(evs) != 1 || evs[0].Type != domain.EventCommandSkipped ||
+		evs[0].Skip.Reason != domain.SkipBatchAborted || evs[0].Skip.Items != 3 ||
+		!strings.Contains(evs[0].Skip.Detail, "item 1: insufficient_funds") {
+		t.Fatalf("an aborted atomic batch wrote %d events, want one CommandSkipped: %+v", len(evs), evs)
 	}
 	if bal := l.account(t, "a", "").Balance; bal != "5.00" {
 		t.Fatalf("a after the aborted batch: %s, want 5.00", bal)

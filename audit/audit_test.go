@@ -90,7 +90,8 @@ func TestExportRange(t *testing.T) {
 	}
 	for _, c := range rep.Checks {
 		skipped := c.Status == audit.StatusSkipped
-		wantSkipped := c.Check != audit.CheckSequence && c.Check != audit.CheckHashChain && c.Check != audit.CheckSchema
+		wantSkipped := c.Check != audit.CheckSequence && c.Check != audit.CheckHashChain && c.Check != audit.CheckSchema &&
+			c.Check != audit.CheckCommands // in order from the range's first command
 		if skipped != wantSkipped {
 			t.Errorf("check %s: %s", c.Check, c.Status)
 		}
@@ -115,7 +116,7 @@ func TestTamper(t *testing.T) {
 	// chained after the real head: a forger who knows the algorithm.
 	forge := func(tr domain.Transfer, balances ...string) []byte {
 		t.Helper()
-		ev := &domain.Event{Seq: 16, Type: domain.EventTransferPosted, Version: 1, Command: domain.CommandRef{Seq: 99},
+		ev := &domain.Event{Seq: 16, Type: domain.EventTransferPosted, Version: 1, Command: domain.CommandRef{Seq: 6},
 			Time: minute(7), Transfer: &domain.PostedTransfer{Transfer: tr}}
 		ev.Transfer.Entries[0] = domain.Entry{Account: tr.From, Type: domain.Debit, Amount: tr.Amount, Balance: balances[0]}
 		ev.Transfer.Entries[1] = domain.Entry{Account: tr.To, Type: domain.Credit, Amount: tr.Amount, Balance: balances[1]}

@@ -114,9 +114,24 @@ func Run(ctx context.Context, src Source, opts Options) (*Result, error) {
 	}
 	// Without OnChunk, no event outlives its chunk's consume: the
 	// pipeline may reuse their room.
+	cs, withCommands := src.(commandsStater)
+	var before *CommandsInfo
+	if withCommands {
+		var err error
+		if before, err = cs.CommandsState(ctx); err != nil {
+			return nil, err
+		}
+	}
 	err := pipeline(ctx, src, 1, opts.Workers, &e.books.idSeeds, opts.OnChunk == nil, e.consume)
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
+	}
+	if before != nil && !e.partial && err == nil {
+		after, err := cs.CommandsState(ctx)
+		if err != nil {
+			return nil, err
+		}
+		e.commandsStream(before, after)
 	}
 	e.finish(time.Since(start))
 	return &Result{Report: e.rep, Books: e.books}, nil
@@ -141,6 +156,7 @@ type engine struct {
 	started  bool
 	partial  bool
 	next     uint64 // the sequence expected next
+	lastCmd  uint64 // the command message the last event answers
 	lastHash domain.Hash
 	events   []*domain.Event // the current chunk's, for OnChunk
 	touched  uint64          // see prefetch
@@ -273,6 +289,9 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
 			e.rep.Rejections++
 		}
 	}
+	if r.ev != nil && r.schemaErr == nil {
+		e.command(r.ev)
+	}
 	if r.ev != nil && r.schemaErr == nil && !e.partial {
 		posted := e.books.postings
 		e.books.apply(r.ev, &r.nums)
@@ -325,6 +344,51 @@ func (e *engine) sequence(seq uint64, r *lineResult) {
 	}
 }
 
+// command checks that the journal answers the command messages in order
+// and leaves none out: the processor decides them in stream order, and
+// every message it decides leaves at least one event (CommandSkipped when
+// nothing else). A command missing here was acknowledged (and so removed
+// from the commands stream) without being decided: an accepted write lost.
+func (e *engine) command(ev *domain.Event) {
+	c := ev.Command.Seq
+	switch {
+	case e.lastCmd == 0 && e.partial:
+		// An export of a range: its first event's command is the anchor.
+	case c > e.lastCmd+1:
+		missing := fmt.Sprintf("command %d is", e.lastCmd+1)
+		if c > e.lastCmd+2 {
+			missing = fmt.Sprintf("commands %d to %d are", e.lastCmd+1, c-1)
+		}
+		e.find(Finding{Check: CheckCommands, Seq: ev.Seq, Detail: fmt.Sprintf(
+			"%s answered by no event: event %d answers command %d, the event before it command %d; "+
+				"an accepted command was acknowledged without being decided", missing, ev.Seq, c, e.lastCmd)})
+	case c < e.lastCmd:
+		e.find(Finding{Check: CheckCommands, Seq: ev.Seq, Detail: fmt.Sprintf(
+			"event %d answers command %d, after an event that answers command %d: commands are decided in order", ev.Seq, c, e.lastCmd)})
+		return
+	}
+	e.lastCmd = c
+}
+
+// commandsStream checks the commands stream against the journal's last
+// decided command. before is the stream as it stood before the journal
+// was read: every command before its first was acknowledged by then, so
+// it is in the journal read after. after is the stream once the journal
+// was read: it must not end before the journal's last decided command.
+func (e *engine) commandsStream(before, after *CommandsInfo) {
+	e.rep.Commands = after
+	switch {
+	case after.LastSeq < e.lastCmd:
+		e.find(Finding{Check: CheckCommands, Seq: e.rep.LastSeq, Detail: fmt.Sprintf(
+			"the commands stream %s ends at command %d, before the journal's last decided command %d: it was recreated, and new commands would be taken for decided ones",
+			after.Stream, after.LastSeq, e.lastCmd)})
+	case before.FirstSeq > e.lastCmd+1:
+		e.find(Finding{Check: CheckCommands, Seq: e.rep.LastSeq, Detail: fmt.Sprintf(
+			"commands %d to %d were accepted into %s but are neither in the journal nor in the stream: deleted, expired or acknowledged without being decided",
+			e.lastCmd+1, before.FirstSeq-1, before.Stream)})
+	}
+}
+
 func (e *engine) chain(seq uint64, r *lineResult) {
 	switch r.link {
 	case linkElsewhere:
@@ -360,6 +424,7 @@ func (e *engine) finish(elapsed time.Duration) {
 		}
 		e.find(f)
 	}
+	rep.LastCommand = e.lastCmd
 	rep.Assets = len(e.books.assets)
 	rep.Accounts = len(e.books.accounts)
 	for _, c := range Checks {

@@ -160,7 +160,7 @@ func checkSchema(ev *domain.Event) error {
 		return errors.New("no time")
 	}
 	payloads := 0
-	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil} {
+	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil} {
 		if set {
 			payloads++
 		}
@@ -189,6 +189,11 @@ func checkSchema(ev *domain.Event) error {
 			return errors.New("TransferRejected without rejection")
 		}
 		return checkRejected(ev.Rejection)
+	case domain.EventCommandSkipped:
+		if ev.Skip == nil {
+			return errors.New("CommandSkipped without skip")
+		}
+		return ev.Skip.Validate()
 	}
 	return fmt.Errorf("unknown event type %q", ev.Type)
 }

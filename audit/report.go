@@ -21,13 +21,14 @@ const (
 	CheckZeroSum    Check = "zero_sum"        // per asset, the balances (the issuer's included) sum to zero after every event
 	CheckLimit      Check = "limit"           // no account below its lower limit
 	CheckUnique     Check = "unique_transfer" // no transfer id posted twice
+	CheckCommands   Check = "commands"        // every command message up to the last decided one is answered by an event, in order; the commands stream holds the rest
 	CheckHead       Check = "expected_head"   // the journal ends at the head the auditor expects
 	CheckReadModel  Check = "read_model"      // the read model equals the recomputed state
 )
 
 // Checks lists every check in report order.
 var Checks = []Check{CheckSequence, CheckHashChain, CheckSchema, CheckConsistent, CheckBalance,
-	CheckZeroSum, CheckLimit, CheckUnique, CheckHead, CheckReadModel}
+	CheckZeroSum, CheckLimit, CheckUnique, CheckCommands, CheckHead, CheckReadModel}
 
 // stateChecks are the checks that need the journal from its first event.
 var stateChecks = []Check{CheckConsistent, CheckBalance, CheckZeroSum, CheckLimit, CheckUnique, CheckReadModel}
@@ -82,26 +83,40 @@ type ReadModelInfo struct {
 	Postings   int    `json:"postings"`
 }
 
+// CommandsInfo is where the commands stream stood when the audit ended:
+// the messages it holds are accepted and not yet decided.
+type CommandsInfo struct {
+	Stream    string `json:"stream"`
+	FirstSeq  uint64 `json:"first_seq"`
+	LastSeq   uint64 `json:"last_seq"`
+	Undecided uint64 `json:"undecided"`
+}
+
 // Report is the outcome of an audit. OK is true when every check that ran
 // holds.
 type Report struct {
-	Source        string         `json:"source"`
-	OK            bool           `json:"ok"`
-	Partial       bool           `json:"partial"` // a range not starting at sequence 1: chain and schema only
-	FirstSeq      uint64         `json:"first_seq"`
-	LastSeq       uint64         `json:"last_seq"`
-	Events        uint64         `json:"events"`
-	FirstPrevHash string         `json:"first_prev_hash"` // the chain's anchor: zeros for a journal from 1
-	LastHash      string         `json:"last_hash"`       // the head: record it to detect later rewrites
-	Assets        int            `json:"assets"`
-	Accounts      int            `json:"accounts"`
-	Postings      uint64         `json:"postings"`
-	Rejections    uint64         `json:"rejections"`
-	Checks        []CheckResult  `json:"checks"`
-	Findings      []Finding      `json:"findings"` // the first MaxFindings, in journal order
-	ReadModel     *ReadModelInfo `json:"read_model,omitempty"`
-	ElapsedSecs   float64        `json:"elapsed_seconds"`
-	EventsPerSec  float64        `json:"events_per_sec"`
+	Source        string `json:"source"`
+	OK            bool   `json:"ok"`
+	Partial       bool   `json:"partial"` // a range not starting at sequence 1: chain and schema only
+	FirstSeq      uint64 `json:"first_seq"`
+	LastSeq       uint64 `json:"last_seq"`
+	Events        uint64 `json:"events"`
+	FirstPrevHash string `json:"first_prev_hash"` // the chain's anchor: zeros for a journal from 1
+	LastHash      string `json:"last_hash"`       // the head: record it to detect later rewrites
+	Assets        int    `json:"assets"`
+	Accounts      int    `json:"accounts"`
+	Postings      uint64 `json:"postings"`
+	Rejections    uint64 `json:"rejections"`
+	// LastCommand is the last command message the journal answers;
+	// Commands, for a journal read from its stream, where the commands
+	// stream stands.
+	LastCommand  uint64         `json:"last_command"`
+	Commands     *CommandsInfo  `json:"commands_stream,omitempty"`
+	Checks       []CheckResult  `json:"checks"`
+	Findings     []Finding      `json:"findings"` // the first MaxFindings, in journal order
+	ReadModel    *ReadModelInfo `json:"read_model,omitempty"`
+	ElapsedSecs  float64        `json:"elapsed_seconds"`
+	EventsPerSec float64        `json:"events_per_sec"`
 }
 
 // Failures returns the number of violations found.

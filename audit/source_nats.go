@@ -22,6 +22,31 @@ type JetStreamSource struct {
 
 var _ Source = (*JetStreamSource)(nil)
 
+// commandsStater is a source that can also tell where the ledger's
+// commands stream stands, for the commands check.
+type commandsStater interface {
+	CommandsState(ctx context.Context) (*CommandsInfo, error)
+}
+
+var _ commandsStater = (*JetStreamSource)(nil)
+
+// CommandsState reads the commands stream's state, or returns nil when
+// the ledger has none (a journal copied alone): the stream is then not
+// checked.
+func (s *JetStreamSource) CommandsState(ctx context.Context) (*CommandsInfo, error) {
+	info := &CommandsInfo{Stream: s.Names.CommandsStream}
+	stream, err := s.JS.Stream(ctx, s.Names.CommandsStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("commands stream: %w", err)
+	}
+	st := stream.CachedInfo().State
+	info.FirstSeq, info.LastSeq, info.Undecided = st.FirstSeq, st.LastSeq, st.Msgs
+	return info, nil
+}
+
 func (s *JetStreamSource) String() string {
 	if s.Label == "" {
 		return s.Names.JournalStream

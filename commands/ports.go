@@ -85,10 +85,36 @@ type CommandSource interface {
 	Next(ctx context.Context, max int) ([]CommandMessage, error)
 	// Rewind drops whatever was delivered but not acknowledged and makes
 	// delivery start again, in order, from the first unacknowledged
-	// message. The processor calls it after every rebuild, so that no
-	// command is skipped or seen out of order after a failure.
-	Rewind(ctx context.Context) error
+	// message, and reports where the stream and the acknowledgements
+	// stand. The processor calls it after every rebuild and after a gap in
+	// the sequences delivered, so that no command is skipped or seen out
+	// of order after a failure.
+	Rewind(ctx context.Context) (CommandsState, error)
 }
+
+// CommandsState is where the commands stream stands after a Rewind.
+type CommandsState struct {
+	// AckFloor is the last message of the acknowledged prefix: it and
+	// every message before it were acknowledged.
+	AckFloor uint64
+	// First and Last are the stream's first and last sequences; an empty
+	// stream has First = Last+1.
+	First, Last uint64
+	// Msgs is the number of messages stored.
+	Msgs uint64
+}
+
+// Errors of a commands stream that does not fit the journal. Both stop
+// the processor: deciding on would lose or misread accepted commands.
+var (
+	// ErrCommandsLost means commands that no event answers are no longer
+	// in the stream: they were deleted or expired before being decided.
+	ErrCommandsLost = errors.New("undecided commands are missing from the commands stream")
+	// ErrCommandsRenumbered means the stream's sequences restarted below
+	// the journal's last decided command (the stream was recreated): new
+	// commands would be taken for decided ones.
+	ErrCommandsRenumbered = errors.New("the commands stream was recreated below the journal's last decided command")
+)
 
 // Notifier tells a waiting API instance the results of its command. It is
 // best effort: a lost notice makes the API answer 202 with a Location,

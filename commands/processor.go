@@ -23,6 +23,10 @@ type Config struct {
 	// MaxRecordBytes bounds one journal record's size (default 1 MiB, well
 	// under the server's maximum message size).
 	MaxRecordBytes int
+	// MaxAtomicRecordBytes bounds the record of one atomic batch, which is
+	// not split at MaxRecordBytes (default 7 MiB: under the server's
+	// maximum message size of 8 MiB by more than one event's line).
+	MaxAtomicRecordBytes int
 	// Now is the clock that stamps events (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -48,6 +52,7 @@ const (
 	defaultMaxBatchMessages = 256
 	defaultMaxRecordEvents  = 1_000
 	defaultMaxRecordBytes   = 1 << 20
+	defaultMaxAtomicBytes   = 7 << 20
 	// appendTimeout bounds one journal append. It outlives a shutdown
 	// signal so that a batch in flight is finished, not abandoned.
 	appendTimeout = 30 * time.Second
@@ -74,6 +79,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxRecordBytes <= 0 {
 		c.MaxRecordBytes = defaultMaxRecordBytes
+	}
+	if c.MaxAtomicRecordBytes <= 0 {
+		c.MaxAtomicRecordBytes = defaultMaxAtomicBytes
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -146,7 +154,8 @@ func (p *Processor) Decided() uint64 { return p.decided.Load() }
 // ends, then returns nil after finishing the batch in flight. When an
 // append fails or is fenced, the state may be ahead of the journal, so it
 // is thrown away and rebuilt. A journal that fails verification is fatal:
-// Run returns an error wrapping ErrCorruptJournal.
+// Run returns an error wrapping ErrCorruptJournal. So is a commands stream
+// that does not fit the journal (ErrCommandsLost, ErrCommandsRenumbered).
 func (p *Processor) Run(ctx context.Context) error {
 	// A snapshot in progress when Run returns is abandoned, not left to
 	// outlive the connection it writes on; the next one replaces it.
@@ -165,7 +174,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if errors.Is(err, ErrCorruptJournal) {
+		if errors.Is(err, ErrCorruptJournal) || errors.Is(err, ErrCommandsLost) || errors.Is(err, ErrCommandsRenumbered) {
 			return err
 		}
 		p.cfg.Logger.Error("processor restarting from the journal", "err", err, "backoff", backoff)
@@ -186,10 +195,16 @@ func (p *Processor) rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := p.source.Rewind(ctx); err != nil {
+	cs, err := p.source.Rewind(ctx)
+	if err != nil {
 		return fmt.Errorf("rewind commands: %w", err)
 	}
-	p.state, p.lastHash, p.position, p.lastSeen = r.State, r.LastHash, r.Position, 0
+	from, err := commandsStart(cs, r.State.CommandSeq())
+	if err != nil {
+		return err
+	}
+	p.state, p.lastHash, p.position, p.lastSeen = r.State, r.LastHash, r.Position, from
+	p.decided.Store(max(p.decided.Load(), from))
 	p.seq.Store(r.State.Seq())
 	// The next snapshot is due counting from the newest one there is.
 	if p.snapSeq > r.State.Seq() {
@@ -262,10 +277,59 @@ func (p *Processor) loop(ctx context.Context) error {
 			}
 			return fmt.Errorf("next commands: %w", err)
 		}
-		if err := p.process(msgs); err != nil {
+		err = p.process(msgs)
+		if errors.Is(err, errCommandGap) {
+			// The state is the journal's: only delivery starts again.
+			p.cfg.Logger.Warn("command delivery starts again after a gap", "err", err)
+			err = p.resync(ctx)
+		}
+		if err != nil {
 			return err
 		}
 	}
+}
+
+// resync rewinds the command source after a gap in delivery, keeping the
+// state, and checks that what follows the last command decided is still
+// in the stream.
+func (p *Processor) resync(ctx context.Context) error {
+	cs, err := p.source.Rewind(ctx)
+	if err != nil {
+		return fmt.Errorf("rewind commands: %w", err)
+	}
+	start, err := commandsStart(cs, p.state.CommandSeq())
+	if err != nil {
+		return err
+	}
+	p.lastSeen = max(p.lastSeen, start)
+	return nil
+}
+
+// commandsStart returns the last command message known to be decided
+// when delivery starts again from cs's acknowledgement floor: every
+// message up to it is acknowledged, answered by an event of the journal
+// (whose last decided command is lastCmd), or both. The message lastCmd
+// itself may be decided only in part (a crash between the records of one
+// batch), so it is not counted unless acknowledged. It refuses a stream
+// that lost undecided commands or was renumbered below lastCmd.
+func commandsStart(cs CommandsState, lastCmd uint64) (uint64, error) {
+	if cs.Last < lastCmd {
+		return 0, fmt.Errorf("%w: the stream's last sequence is %d, the journal's last decided command is %d; "+
+			"commands accepted since would be taken for decided ones (see docs/operations.md, \"Commands stream\")",
+			ErrCommandsRenumbered, cs.Last, lastCmd)
+	}
+	start := cs.AckFloor
+	if lastCmd > 0 {
+		start = max(start, lastCmd-1)
+	}
+	if cs.First > start+1 {
+		if cs.First-1 > lastCmd {
+			return 0, fmt.Errorf("%w: commands %d to %d were accepted but are no longer in the stream and no event answers them "+
+				"(see docs/operations.md, \"Commands stream\")", ErrCommandsLost, max(start, lastCmd)+1, cs.First-1)
+		}
+		start = cs.First - 1
+	}
+	return start, nil
 }
 
 // answer is the reply owed to one command message.
@@ -274,75 +338,71 @@ type answer struct {
 	reply   Reply
 }
 
+// errCommandGap means a command message was delivered after a gap in the
+// stream's sequences: a message before it was not delivered (a client's
+// slow-consumer drop, say). Nothing after the gap is decided or
+// acknowledged until delivery starts again from the acknowledged prefix.
+var errCommandGap = errors.New("gap in the command sequences delivered")
+
+// batch is what deciding a run of command messages produced.
+type batch struct {
+	events  []*domain.Event
+	wholes  [][2]int // ranges of events (atomic batches) that go into one record each
+	answers []answer
+	last    int // index of the last message decided; -1 for none
+}
+
 // process decides a batch of command messages, appends their events,
-// acknowledges the messages and sends the replies, in that order.
+// acknowledges the messages and sends the replies, in that order. It
+// decides only the messages that follow the last one decided without a
+// gap: a message after a gap, and everything after it, is left
+// unacknowledged, and process returns errCommandGap once the ones before
+// it are journaled.
 func (p *Processor) process(msgs []CommandMessage) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	now := p.cfg.Now()
-	var events []*domain.Event
-	answers := make([]answer, 0, len(msgs))
-	for _, m := range msgs {
+	b := batch{answers: make([]answer, 0, len(msgs)), last: -1}
+	var gap error
+	for i, m := range msgs {
 		if m.Seq <= p.lastSeen {
+			b.last = i
 			continue // redelivered after an ack timeout; decided in this run
 		}
-		p.lastSeen = m.Seq
-		env, err := DecodeEnvelope(m.Data)
-		if err != nil {
-			// A malformed command can never succeed; retrying it would
-			// block the ledger. It is acknowledged with the batch and logged.
-			p.cfg.Logger.Error("dropping malformed command", "seq", m.Seq, "err", err)
-			continue
+		if m.Seq != p.lastSeen+1 {
+			gap = fmt.Errorf("%w: command %d follows %d", errCommandGap, m.Seq, p.lastSeen)
+			break
 		}
-		a := answer{subject: env.Reply, reply: Reply{ID: env.ID, Results: make([]Result, 0, len(env.Items))}}
-		// An atomic envelope some of whose items are in the journal was
-		// cut short by a crash mid-append; it had passed as a whole, so its
-		// remaining items are decided one by one, in order, from the same
-		// state, and pass the same way.
-		if env.Atomic && !p.state.Decided(domain.CommandRef{Seq: m.Seq, Item: 0}) {
-			events = p.decideAtomic(m.Seq, env, &a, now, events)
-			answers = append(answers, a)
-			continue
-		}
-		for i, it := range env.Items {
-			ref := domain.CommandRef{Seq: m.Seq, Item: i}
-			if p.state.Decided(ref) {
-				// Redelivered after a crash between the journal append and
-				// the ack: its events are in the journal already.
-				a.subject = ""
-				continue
-			}
-			d := p.state.Decide(it.command(ref), now)
-			if d.Event != nil {
-				events = append(events, d.Event)
-			}
-			a.reply.Results = append(a.reply.Results, resultOf(d))
-		}
-		answers = append(answers, a)
+		p.lastSeen, b.last = m.Seq, i
+		p.decideMessage(m, now, &b)
+	}
+	if b.last < 0 {
+		return gap
 	}
 	var lines map[*domain.Event][]byte // each event's journal line, for the replies
-	if len(events) > 0 {
-		records, last, err := EncodeRecords(events, p.lastHash, p.cfg.MaxRecordEvents, p.cfg.MaxRecordBytes)
+	if len(b.events) > 0 {
+		records, last, err := p.encode(&b)
 		if err != nil {
 			return err
 		}
-		lines = linesOf(events, records)
+		lines = linesOf(b.events, records)
 		ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 		pos, err := p.journal.Append(ctx, records, p.position)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("append %d events: %w", len(events), err)
+			return fmt.Errorf("append %d events: %w", len(b.events), err)
 		}
 		p.position, p.lastHash = pos, last
 		p.seq.Store(p.state.Seq())
 	}
-	p.decided.Store(max(p.decided.Load(), msgs[len(msgs)-1].Seq))
-	if err := msgs[len(msgs)-1].Ack(); err != nil {
+	done := msgs[b.last]
+	p.decided.Store(max(p.decided.Load(), done.Seq))
+	if err := done.Ack(); err != nil {
 		// Harmless: the commands come back and are recognised as decided.
 		p.cfg.Logger.Warn("ack commands", "err", err)
 	}
-	for _, a := range answers {
+	for _, a := range b.answers {
 		if a.subject == "" {
 			continue
 		}
@@ -354,7 +414,106 @@ func (p *Processor) process(msgs []CommandMessage) error {
 			p.cfg.Logger.Warn("notify", "subject", a.subject, "err", err)
 		}
 	}
-	return nil
+	return gap
+}
+
+// decideMessage decides one command message into b. Every message it
+// decides for the first time leaves at least one event: when its items
+// changed nothing, a CommandSkipped says so, so that the journal accounts
+// for every command acknowledged (docs/audit.md).
+func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
+	before := len(b.events)
+	env, err := DecodeEnvelope(m.Data)
+	if err != nil {
+		// A malformed command can never succeed; retrying it would block
+		// the ledger. It is journaled as skipped and acknowledged.
+		if !p.state.Decided(domain.SkipRef(m.Seq, 0)) {
+			p.cfg.Logger.Error("skipping malformed command", "seq", m.Seq, "err", err)
+			b.events = append(b.events, p.state.Skip(m.Seq, 0, domain.SkipMalformed, err.Error(), now))
+		}
+		return
+	}
+	a := answer{subject: env.Reply, reply: Reply{ID: env.ID, Results: make([]Result, 0, len(env.Items))}}
+	fresh := !p.state.Decided(domain.CommandRef{Seq: m.Seq, Item: len(env.Items) - 1})
+	// An atomic envelope some of whose items are in the journal was cut
+	// short by a crash mid-append (journals written before atomic batches
+	// took one record each); it had passed as a whole, so its remaining
+	// items are decided one by one, in order, from the same state, and
+	// pass the same way.
+	if env.Atomic && !p.state.Decided(domain.CommandRef{Seq: m.Seq, Item: 0}) {
+		b.events = p.decideAtomic(m.Seq, env, &a, now, b.events)
+		if len(b.events) > before {
+			b.wholes = append(b.wholes, [2]int{before, len(b.events)})
+		} else {
+			b.events = append(b.events, p.state.Skip(m.Seq, len(env.Items), domain.SkipBatchAborted, abortDetail(a.reply.Results), now))
+		}
+		b.answers = append(b.answers, a)
+		return
+	}
+	for i, it := range env.Items {
+		ref := domain.CommandRef{Seq: m.Seq, Item: i}
+		if p.state.Decided(ref) {
+			// Redelivered after a crash between the journal append and
+			// the ack: its events are in the journal already.
+			a.subject = ""
+			continue
+		}
+		d := p.state.Decide(it.command(ref), now)
+		if d.Event != nil {
+			b.events = append(b.events, d.Event)
+		}
+		a.reply.Results = append(a.reply.Results, resultOf(d))
+	}
+	if fresh && len(b.events) == before {
+		b.events = append(b.events, p.state.Skip(m.Seq, len(env.Items), domain.SkipUnchanged, "", now))
+	}
+	b.answers = append(b.answers, a)
+}
+
+// abortDetail names the item that made an atomic batch fail.
+func abortDetail(rs []Result) string {
+	for i, r := range rs {
+		if r.Code != domain.CodeBatchAborted {
+			return fmt.Sprintf("item %d: %s: %s", i, r.Code, r.Detail)
+		}
+	}
+	return ""
+}
+
+// encode chains the batch's events after the last hash and packs them
+// into records. An atomic batch's events go into one record of their own,
+// whatever MaxRecordEvents and MaxRecordBytes say, so that the journal
+// never shows part of one. The API bounds an atomic batch's body so that
+// its record fits MaxAtomicRecordBytes; one that did not would be split
+// as any run of events is, and a crash between its records would leave a
+// prefix visible until the command is redelivered and completed.
+func (p *Processor) encode(b *batch) ([]Record, domain.Hash, error) {
+	if len(b.wholes) == 0 {
+		return EncodeRecords(b.events, p.lastHash, p.cfg.MaxRecordEvents, p.cfg.MaxRecordBytes)
+	}
+	var records []Record
+	last, at := p.lastHash, 0
+	add := func(events []*domain.Event, maxEvents, maxBytes int) error {
+		if len(events) == 0 {
+			return nil
+		}
+		rs, h, err := EncodeRecords(events, last, maxEvents, maxBytes)
+		records, last = append(records, rs...), h
+		return err
+	}
+	for _, w := range b.wholes {
+		if err := add(b.events[at:w[0]], p.cfg.MaxRecordEvents, p.cfg.MaxRecordBytes); err != nil {
+			return nil, last, err
+		}
+		if err := add(b.events[w[0]:w[1]], w[1]-w[0], p.cfg.MaxAtomicRecordBytes); err != nil {
+			return nil, last, err
+		}
+		at = w[1]
+	}
+	if err := add(b.events[at:], p.cfg.MaxRecordEvents, p.cfg.MaxRecordBytes); err != nil {
+		return nil, last, err
+	}
+	return records, last, nil
 }
 
 // decideAtomic decides an all-or-nothing envelope.

@@ -19,6 +19,9 @@ import (
 // true, or reports false when ev holds something only encoding/json may
 // write (dst's contents past its length are then undefined).
 func appendCanonical(dst []byte, ev *Event) ([]byte, bool) {
+	if ev.Skip != nil {
+		return dst, false // rare: encoding/json writes it
+	}
 	ok := true
 	str := func(b []byte, s string) []byte {
 		if !plain(s) {

@@ -14,7 +14,7 @@ const (
 )
 
 // EventTypes lists every event type.
-var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected}
+var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped}
 
 // SchemaVersion is the version of every event type's payload. A change that
 // is not backwards compatible adds a new version; readers accept old ones.
@@ -46,6 +46,7 @@ type Event struct {
 	Account   *Account          `json:"account,omitempty"`
 	Transfer  *PostedTransfer   `json:"transfer,omitempty"`
 	Rejection *RejectedTransfer `json:"rejection,omitempty"`
+	Skip      *SkippedCommand   `json:"skip,omitempty"`
 	PrevHash  string            `json:"prev_hash"`
 	Hash      string            `json:"hash,omitempty"`
 }

@@ -440,6 +440,13 @@ func (s *State) Apply(ev *Event) error {
 		if ev.Rejection == nil {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
 		}
+	case EventCommandSkipped:
+		if ev.Skip == nil {
+			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
+		}
+		if err := ev.Skip.Validate(); err != nil {
+			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
+		}
 	default:
 		return fmt.Errorf("event %d has type %q: %w", ev.Seq, ev.Type, ErrUnknownEvent)
 	}

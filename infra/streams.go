@@ -2,10 +2,15 @@ package infra
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // Names are the JetStream names and subjects of one ledger. Everything a
@@ -52,13 +57,17 @@ const (
 	// server re-reads every record written within it, which with 2 minutes
 	// was seconds of start-up after heavy writing.
 	journalDuplicateWindow = 100 * time.Millisecond
-	commandsMaxMsgs        = 1_000_000
-	commandsMaxBytes       = 1 << 30
-	commandsMaxAge         = 7 * 24 * time.Hour
-	processorMaxAckMsgs    = 20_000          // command messages in flight to the processor
-	processorAckWait       = 2 * time.Minute // longer than any journal append may take
-	streamSetupTimeout     = 30 * time.Second
-	journalMaxRecordBytes  = maxPayloadBytes
+	// The commands stream is bounded by count and bytes, with DiscardNew:
+	// when full, publishing fails and the API answers 503, so a client
+	// learns its write was not taken. It has no MaxAge: an accepted command
+	// stays until the processor has decided it, however long that takes
+	// (an expired command would be an accepted write lost unseen).
+	commandsMaxMsgs       = 1_000_000
+	commandsMaxBytes      = 1 << 30
+	processorMaxAckMsgs   = 20_000          // command messages in flight to the processor
+	processorAckWait      = 2 * time.Minute // longer than any journal append may take
+	streamSetupTimeout    = 30 * time.Second
+	journalMaxRecordBytes = maxPayloadBytes
 )
 
 // JournalConfig is the journal stream's configuration.
@@ -94,7 +103,7 @@ func CommandsConfig(n Names, replicas int) jetstream.StreamConfig {
 		Discard:     jetstream.DiscardNew,
 		MaxMsgs:     commandsMaxMsgs,
 		MaxBytes:    commandsMaxBytes,
-		MaxAge:      commandsMaxAge,
+		MaxAge:      0,
 		MaxMsgSize:  maxPayloadBytes,
 		Duplicates:  duplicateWindow,
 		Replicas:    replicas,
@@ -124,12 +133,88 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, n Names) error {
 	if _, err := js.CreateOrUpdateStream(ctx, JournalConfig(n, 1)); err != nil {
 		return fmt.Errorf("journal stream: %w", err)
 	}
-	cmds, err := js.CreateOrUpdateStream(ctx, CommandsConfig(n, 1))
+	decided, err := lastDecidedCommand(ctx, js, n)
 	if err != nil {
-		return fmt.Errorf("commands stream: %w", err)
+		return err
+	}
+	cmds, err := ensureCommandsStream(ctx, js, n, decided)
+	if err != nil {
+		return err
 	}
 	if _, err := cmds.CreateOrUpdateConsumer(ctx, ProcessorConsumerConfig(n)); err != nil {
 		return fmt.Errorf("processor consumer: %w", err)
 	}
 	return nil
+}
+
+// ensureCommandsStream creates or updates the commands stream so that its
+// sequences continue after decided, the last command message the journal
+// answers. A new stream (a first start, or one deleted since) starts at
+// decided+1, so that no new command can be taken for a decided one. An
+// existing stream whose sequences restarted below decided (it was
+// recreated by hand) is made again at decided+1 if it is empty; if it
+// holds commands, they were accepted and cannot be told from decided ones
+// by their sequence, and EnsureStreams refuses to start.
+func ensureCommandsStream(ctx context.Context, js jetstream.JetStream, n Names, decided uint64) (jetstream.Stream, error) {
+	cfg := CommandsConfig(n, 1)
+	s, err := js.Stream(ctx, n.CommandsStream)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		cfg.FirstSeq = decided + 1
+		s, err = js.CreateStream(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("commands stream: %w", err)
+		}
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("commands stream: %w", err)
+	}
+	if st := s.CachedInfo().State; st.LastSeq < decided {
+		if st.Msgs > 0 {
+			return nil, fmt.Errorf("%w: %s holds %d commands numbered %d to %d, but the journal has decided commands up to %d; "+
+				"they would be taken for decided ones (see docs/operations.md, \"Commands stream\")",
+				commands.ErrCommandsRenumbered, n.CommandsStream, st.Msgs, st.FirstSeq, st.LastSeq, decided)
+		}
+		slog.Warn("commands stream renumbered after the journal's last decided command",
+			"stream", n.CommandsStream, "last", st.LastSeq, "decided", decided)
+		if err := js.DeleteStream(ctx, n.CommandsStream); err != nil {
+			return nil, fmt.Errorf("commands stream: %w", err)
+		}
+		cfg.FirstSeq = decided + 1
+		if s, err = js.CreateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("commands stream: %w", err)
+		}
+		return s, nil
+	}
+	if s, err = js.UpdateStream(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("commands stream: %w", err)
+	}
+	return s, nil
+}
+
+// lastDecidedCommand returns the command sequence the journal's last event
+// answers (0 for an empty journal): commands are decided in order, so it
+// is the highest.
+func lastDecidedCommand(ctx context.Context, js jetstream.JetStream, n Names) (uint64, error) {
+	j, err := js.Stream(ctx, n.JournalStream)
+	if err != nil {
+		return 0, fmt.Errorf("journal stream: %w", err)
+	}
+	last := j.CachedInfo().State.LastSeq
+	if last == 0 {
+		return 0, nil
+	}
+	msg, err := j.GetMsg(ctx, last)
+	if err != nil {
+		return 0, fmt.Errorf("journal record %d: %w", last, err)
+	}
+	lines, err := domain.SplitRecord(msg.Data)
+	if err != nil {
+		return 0, fmt.Errorf("journal record %d: %w", last, err)
+	}
+	ev, err := domain.DecodeEvent(lines[len(lines)-1])
+	if err != nil {
+		return 0, fmt.Errorf("journal record %d: %w", last, err)
+	}
+	return ev.Command.Seq, nil
 }

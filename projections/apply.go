@@ -182,6 +182,8 @@ func (a *applier) apply(ev *domain.Event) error {
 			return domain.ErrMissingPayload
 		}
 		return a.transferRejected(ev)
+	case domain.EventCommandSkipped:
+		return nil // nothing to read: the checkpoint and the clock advance
 	}
 	return domain.ErrUnknownEvent
 }

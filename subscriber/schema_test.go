@@ -47,6 +47,8 @@ func TestEventSchemas(t *testing.T) {
 		domain.Command{Transfer: &domain.Transfer{ID: "scale-1", From: "a1", To: "a2", Amount: "1.001"}},
 		domain.Command{DefineAsset: &domain.Asset{Code: "BTC_8", Scale: 18}},
 	)
+	// A message that changes nothing: CommandSkipped.
+	j.batch(transfer("t1", "a1", "a2", "10"), domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -78,7 +80,7 @@ func TestEventSchemas(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected",
+	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped",
 		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
 		if seen[want] == 0 {
 			t.Errorf("no event with %s was checked", want)

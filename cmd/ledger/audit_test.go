@@ -79,6 +79,12 @@ func writeScenario(t *testing.T, js jetstream.JetStream, names infra.Names) doma
 		}
 		prev = last
 	}
+	// The commands were never published: as at a ledger's start, the
+	// empty commands stream is made to continue after the journal's last
+	// decided command.
+	if err := infra.EnsureStreams(ctx, js, names); err != nil {
+		t.Fatal(err)
+	}
 	return prev
 }
 

@@ -67,17 +67,20 @@ type Writer struct {
 	MaxRecordEvents int
 
 	journal *infra.Journal
+	js      jetstream.JetStream
+	names   infra.Names
 	cmdSeq  uint64
 }
 
 // Writer returns a writer for an empty journal on s.
 func (s *Server) Writer() *Writer {
-	return &Writer{State: domain.NewState(), journal: infra.NewJournal(s.JS, s.Names), MaxRecordEvents: 1_000}
+	return &Writer{State: domain.NewState(), journal: infra.NewJournal(s.JS, s.Names), js: s.JS, names: s.Names, MaxRecordEvents: 1_000}
 }
 
 // Batch decides cmds as one processor batch stamped now (each a command
-// item of a new command message), appends the events, and returns the
-// decisions and the events appended.
+// item of a new command message), appends the events (a CommandSkipped
+// when none of them changed anything), and returns the decisions and the
+// events appended.
 func (w *Writer) Batch(t testing.TB, now time.Time, cmds ...domain.Command) ([]domain.Decision, []*domain.Event) {
 	t.Helper()
 	w.cmdSeq++
@@ -92,7 +95,9 @@ func (w *Writer) Batch(t testing.TB, now time.Time, cmds ...domain.Command) ([]d
 		out = append(out, d)
 	}
 	if len(events) == 0 {
-		return out, nil
+		// As the processor does: a message that changed nothing is
+		// journaled as skipped.
+		events = append(events, w.State.Skip(w.cmdSeq, len(cmds), domain.SkipUnchanged, "", now))
 	}
 	records, last, err := commands.EncodeRecords(events, w.Last, w.MaxRecordEvents, 1<<20)
 	if err != nil {
@@ -103,5 +108,21 @@ func (w *Writer) Batch(t testing.TB, now time.Time, cmds ...domain.Command) ([]d
 		t.Fatalf("append: %v", err)
 	}
 	w.Last, w.Position = last, pos
+	w.commandsDecided(t)
 	return out, events
+}
+
+// commandsDecided moves the commands stream on past the command messages
+// the writer has decided, as if they had been published and acknowledged:
+// the stream's sequences continue after the journal's last decided
+// command, as the processor's do, so the audit's commands check holds.
+func (w *Writer) commandsDecided(t testing.TB) {
+	t.Helper()
+	stream, err := w.js.Stream(context.Background(), w.names.CommandsStream)
+	if err != nil {
+		t.Fatalf("commands stream: %v", err)
+	}
+	if err := stream.Purge(context.Background(), jetstream.WithPurgeSequence(w.cmdSeq+1)); err != nil {
+		t.Fatalf("commands stream: %v", err)
+	}
 }
