@@ -90,6 +90,8 @@ type CommandSource interface {
 	// the sequences delivered, so that no command is skipped or seen out
 	// of order after a failure.
 	Rewind(ctx context.Context) (CommandsState, error)
+	// Stored reports whether the message at seq is in the stream.
+	Stored(ctx context.Context, seq uint64) (bool, error)
 }
 
 // CommandsState is where the commands stream stands after a Rewind.

@@ -24,6 +24,10 @@ const (
 	// SkipMalformed: the message could not be decoded; no item of it can
 	// ever be decided.
 	SkipMalformed = "malformed"
+	// SkipLost: the message was no longer in the commands stream when its
+	// turn came (deleted by hand), and the operator said to go on without
+	// it.
+	SkipLost = "lost"
 )
 
 // maxSkipDetail bounds the detail of a skipped command: it quotes a
@@ -31,9 +35,18 @@ const (
 // small whatever a malformed message held.
 const maxSkipDetail = 512
 
+// maxSkipItems is the most items a command message holds
+// (commands.MaxItemsPerCommand, which domain cannot import).
+const maxSkipItems = 10_000
+
+// unread reports whether the reason is one for which the message's items
+// are unknown: it was not decoded, or not there.
+func (k *SkippedCommand) unread() bool { return k.Reason == SkipMalformed || k.Reason == SkipLost }
+
 // SkippedCommand is the payload of CommandSkipped.
 type SkippedCommand struct {
-	// Items is the number of items the message held (0 when malformed).
+	// Items is the number of items the message held (0 when malformed or
+	// lost).
 	Items  int    `json:"items"`
 	Reason string `json:"reason"`
 	Detail string `json:"detail,omitempty"`
@@ -42,9 +55,9 @@ type SkippedCommand struct {
 // Validate checks a skipped command's payload.
 func (k *SkippedCommand) Validate() error {
 	switch {
-	case k.Reason != SkipUnchanged && k.Reason != SkipBatchAborted && k.Reason != SkipMalformed:
+	case k.Reason != SkipUnchanged && k.Reason != SkipBatchAborted && k.Reason != SkipMalformed && k.Reason != SkipLost:
 		return &FieldError{Field: "reason", Reason: fmt.Sprintf("%q is not a reason a command is skipped for", k.Reason)}
-	case k.Items < 0 || k.Reason == SkipMalformed && k.Items != 0 || k.Reason != SkipMalformed && k.Items == 0:
+	case k.Items < 0 || k.Items > maxSkipItems || k.unread() != (k.Items == 0):
 		return &FieldError{Field: "items", Reason: fmt.Sprintf("%d items for reason %s", k.Items, k.Reason)}
 	case len(k.Detail) > maxSkipDetail:
 		return &FieldError{Field: "detail", Reason: fmt.Sprintf("longer than %d bytes", maxSkipDetail)}

@@ -158,6 +158,22 @@ func (s *CommandSource) Rewind(ctx context.Context) (commands.CommandsState, err
 	return st, nil
 }
 
+// Stored reports whether the commands stream holds the message at seq.
+func (s *CommandSource) Stored(ctx context.Context, seq uint64) (bool, error) {
+	stream, err := s.js.Stream(ctx, s.names.CommandsStream)
+	if err != nil {
+		return false, fmt.Errorf("commands stream: %w", err)
+	}
+	_, err = stream.GetMsg(ctx, seq)
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("command %d: %w", seq, err)
+	}
+	return true, nil
+}
+
 // Next waits for one message, then takes whatever else is buffered, up to
 // max. What it returns leaves the buffer's bounds: a batch holds at most
 // what the buffer held, so the processor's batch and the buffer refilling
