@@ -59,6 +59,39 @@ func (s *Server) seesWrites(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// errRestoring is the problem of a transfer read that misses while
+// commands stored before this server started are still being decided: it
+// may be one of them, so "not found" would be a guess.
+var errRestoring = problem(CodeUnavailable, "commands stored before the ledger restarted are still being decided; retry")
+
+// restored returns nil once every command stored before this server
+// started is decided and the read model has applied the decisions, so
+// that a read that misses means "never accepted". It waits (at most
+// ReadWait) for the read model, and reports reread when it did wait: the
+// caller reads again. Otherwise it returns errRestoring or errReadLag.
+func (s *Server) restored(ctx context.Context) (reread bool, err error) {
+	if s.cfg.Restored == nil {
+		return false, nil
+	}
+	seq, ok := s.cfg.Restored()
+	if !ok {
+		return false, errRestoring
+	}
+	if seq <= s.read.Applied().Seq {
+		return false, nil
+	}
+	// The decisions are outcomes like any acknowledged one: reads that
+	// follow see them too.
+	s.acked.advance(seq)
+	if err := s.waitRead(ctx, seq); err != nil {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return false, err
+		}
+		return false, errReadLag
+	}
+	return true, nil
+}
+
 // admitted is admit bounded by SyncTimeout.
 func (s *Server) admitted(c echo.Context, n int) (release func(), err error) {
 	return s.admit(c.Request().Context(), s.cfg.SyncTimeout, n)
@@ -71,8 +104,8 @@ const admitPoll = 2 * time.Millisecond
 // admit holds a write of n items while the journal, as it will stand once
 // the writes in flight are decided, would be more than MaxReadLag events
 // ahead of the read model: its last sequence (or the highest acknowledged
-// one without JournalSeq), plus the items stored without waiting and not
-// yet decided (Undecided), plus the items in flight, plus n. It waits
+// one without JournalSeq), plus the items stored and not yet decided,
+// whatever the processor is doing (Undecided), plus the items in flight, plus n. It waits
 // until the read model catches up to that, or refuses the write with 503
 // (having stored nothing) once limit has passed or parent has ended.
 // Counting the writes in flight bounds the lag whatever the number of

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,10 +40,12 @@ const (
 
 // e2eLedger is one ledger running in-process behind an HTTP server.
 type e2eLedger struct {
-	node   *node.Node
-	base   string
-	client *http.Client
-	token  string // sent as the bearer token unless a request overrides it
+	node    *node.Node
+	base    string
+	client  *http.Client
+	token   string // sent as the bearer token unless a request overrides it
+	dataDir string
+	stop    func() // stops the HTTP server, then the node; once
 }
 
 // e2eAdminToken is the static admin token every e2e ledger accepts.
@@ -57,10 +60,28 @@ func e2eStart(t *testing.T) *e2eLedger {
 }
 
 // e2eStartWith is e2eStart with some of the node's configuration set; the
-// data directory, logger and admin token are filled in.
+// logger and admin token are filled in, and the data directory unless set
+// (a restart starts on the same one, after the first ledger's stop).
 func e2eStartWith(t *testing.T, cfg node.Config) *e2eLedger {
 	t.Helper()
-	cfg.DataDir = t.TempDir()
+	l := e2eLaunch(t, cfg)
+	e2eEventually(t, e2eReadyWait, "GET /readyz to answer 200", func() (bool, string) {
+		r, err := l.send(http.MethodGet, "/readyz", nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		return r.Status == http.StatusOK, fmt.Sprintf("%d %s", r.Status, r.Body)
+	})
+	return l
+}
+
+// e2eLaunch is e2eStartWith without waiting for readiness: HTTP is served
+// as soon as the node has started, as `ledger serve` does.
+func e2eLaunch(t *testing.T, cfg node.Config) *e2eLedger {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.AdminToken = e2eAdminToken
 	// Generous waits: these tests check outcomes, not latency, and CI
@@ -80,27 +101,23 @@ func e2eStartWith(t *testing.T, cfg node.Config) *e2eLedger {
 		Timeout:   e2eClientWait,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 128},
 	}
-	t.Cleanup(func() {
-		client.CloseIdleConnections()
-		srv.Close()
-		select {
-		case err := <-n.Failed():
-			t.Errorf("node component stopped while running: %v", err)
-		default:
-		}
-		if err := n.Close(); err != nil {
-			t.Errorf("close node: %v", err)
-		}
-	})
-	l := &e2eLedger{node: n, base: srv.URL, client: client, token: e2eAdminToken}
-	e2eEventually(t, e2eReadyWait, "GET /readyz to answer 200", func() (bool, string) {
-		r, err := l.send(http.MethodGet, "/readyz", nil)
-		if err != nil {
-			return false, err.Error()
-		}
-		return r.Status == http.StatusOK, fmt.Sprintf("%d %s", r.Status, r.Body)
-	})
-	return l
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			client.CloseIdleConnections()
+			srv.Close()
+			select {
+			case err := <-n.Failed():
+				t.Errorf("node component stopped while running: %v", err)
+			default:
+			}
+			if err := n.Close(); err != nil {
+				t.Errorf("close node: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &e2eLedger{node: n, base: srv.URL, client: client, token: e2eAdminToken, dataDir: cfg.DataDir, stop: stop}
 }
 
 // settle waits until /readyz answers 200, which it does only once the

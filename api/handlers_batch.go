@@ -105,13 +105,13 @@ func (s *Server) createBatch(c echo.Context) error {
 		rs, err = s.submit.Submit(ctx, items, !async)
 	}
 	if err != nil {
-		if err := s.submitError(err); !errors.Is(err, errNoAnswer) {
+		if err := s.submitError(err, "the batch"); !errors.Is(err, errNoAnswer) {
 			return err
 		}
-		return s.batchPending(c, items, results)
+		return s.batchPending(c, items, index, results)
 	}
 	if async {
-		return s.batchPending(c, items, results)
+		return s.batchPending(c, items, index, results)
 	}
 	var replayed uint64 // the latest original of a replayed item, read from the read model
 	for _, r := range rs {
@@ -123,7 +123,23 @@ func (s *Server) createBatch(c echo.Context) error {
 		}
 	}
 	if replayed > 0 {
-		_ = s.waitRead(c.Request().Context(), replayed) // a replay answers from the read model
+		// A replay answers from the read model. One that has not applied
+		// the originals in time cannot say what they were, but they are
+		// decided: the batch is answered as one whose outcomes are not
+		// known in time (202, each at its Location), as a single
+		// transfer's replay is, never with a false "not found".
+		if err := s.waitRead(c.Request().Context(), replayed); err != nil {
+			if errors.Is(c.Request().Context().Err(), context.Canceled) {
+				return err // the client left
+			}
+			for k, r := range rs {
+				if r.Outcome == commands.OutcomeRejected { // known now; not pending
+					p := problemOf(resultProblem(r)).p
+					results[index[k]] = batchResult{Status: p.Status, Problem: &p}
+				}
+			}
+			return s.batchPending(c, items, index, results)
+		}
 	}
 	for k, r := range rs {
 		i := index[k]
@@ -134,6 +150,11 @@ func (s *Server) createBatch(c echo.Context) error {
 		case commands.OutcomeReplayed:
 			v, err := s.read.Transfer(c.Request().Context(), items[k].Transfer.ID)
 			if err != nil {
+				// Applied yet not found would contradict the processor:
+				// unavailable, never not found.
+				if errors.Is(err, projections.ErrNotFound) {
+					err = errors.New("replayed transfer " + items[k].Transfer.ID + " missing from the read model")
+				}
 				p := problemOf(s.readError(err, CodeTransferNotFound)).p
 				results[i] = batchResult{Status: p.Status, Problem: &p}
 				continue
@@ -147,8 +168,9 @@ func (s *Server) createBatch(c echo.Context) error {
 	return respond(c, http.StatusOK, batchResponse{Results: results})
 }
 
-// batchPendingBody is the 202 answer to a batch: the ids stored and not
-// yet decided, and the items refused before anything was stored.
+// batchPendingBody is the 202 answer to a batch: the ids whose outcomes
+// are to be read at their Location, and the items refused (before
+// anything was stored, or by the processor when already known).
 type batchPendingBody struct {
 	Status  string         `json:"status"`
 	IDs     []string       `json:"ids"`
@@ -161,14 +183,19 @@ type batchInvalid struct {
 }
 
 // batchPending answers 202 for the stored items of a batch (asked with
-// Prefer: respond-async, or past the sync timeout), remembering them as
-// pending for GET /v1/transfers/{id}, with the problems of the items
-// refused before storing.
-func (s *Server) batchPending(c echo.Context, items []commands.Item, results []batchResult) error {
-	body := batchPendingBody{Status: "pending", IDs: make([]string, len(items))}
+// Prefer: respond-async, past the sync timeout, or replays the read model
+// cannot show in time), remembering them as pending for GET
+// /v1/transfers/{id}, with the problems of the items refused. index maps
+// items to their place in results; an item whose result already holds a
+// problem is refused, not pending.
+func (s *Server) batchPending(c echo.Context, items []commands.Item, index []int, results []batchResult) error {
+	body := batchPendingBody{Status: "pending", IDs: make([]string, 0, len(items))}
 	for k, it := range items {
-		body.IDs[k] = it.Transfer.ID
-		s.pending.add(it.Transfer.ID, principalOf(c))
+		if results[index[k]].Problem != nil {
+			continue
+		}
+		body.IDs = append(body.IDs, it.Transfer.ID)
+		s.pending.add(it.Transfer.ID, principalOf(c), fingerprintOf(*it.Transfer))
 	}
 	for i, r := range results {
 		if r.Problem != nil {

@@ -71,24 +71,32 @@ func (s *Server) createTransfer(c echo.Context) error {
 		return err
 	}
 	location := "/v1/transfers/" + t.ID
+	async := preferAsync(c.Request().Header.Values("Prefer"))
+	if async {
+		// A conflict the read model already shows is answered now: an
+		// asynchronous answer could not carry the processor's refusal.
+		if err := s.knownConflict(c, t); err != nil {
+			return err
+		}
+	}
 	release, err := s.admitted(c, 1)
 	if err != nil {
 		return err
 	}
 	defer release()
-	if preferAsync(c.Request().Header.Values("Prefer")) {
+	if async {
 		ctx, cancel := contextWithTimeout(c, publishTimeout)
 		defer cancel()
 		if _, err := s.submit.Submit(ctx, []commands.Item{{Actor: principalOf(c).actor(), Transfer: &t}}, false); err != nil {
-			if err := s.submitError(err); !errors.Is(err, errNoAnswer) {
+			if err := s.submitError(err, "transfer "+t.ID); !errors.Is(err, errNoAnswer) {
 				return err
 			}
 		}
-		return s.accepted(c, t.ID, location)
+		return s.accepted(c, t, location)
 	}
 	r, err := s.submitOne(c, commands.Item{Actor: principalOf(c).actor(), Transfer: &t})
 	if errors.Is(err, errNoAnswer) {
-		return s.accepted(c, t.ID, location)
+		return s.accepted(c, t, location)
 	}
 	if err != nil {
 		return err
@@ -105,7 +113,7 @@ func (s *Server) createTransfer(c echo.Context) error {
 		return respond(c, http.StatusCreated, postedView(r.Event))
 	case commands.OutcomeReplayed:
 		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
-			return s.accepted(c, t.ID, location)
+			return s.accepted(c, t, location)
 		}
 		v, err := s.read.Transfer(c.Request().Context(), t.ID)
 		if err != nil {
@@ -119,10 +127,10 @@ func (s *Server) createTransfer(c echo.Context) error {
 
 // accepted answers 202: the transfer is stored and will be decided; its
 // outcome is at the Location.
-func (s *Server) accepted(c echo.Context, id, location string) error {
-	s.pending.add(id, principalOf(c))
+func (s *Server) accepted(c echo.Context, t domain.Transfer, location string) error {
+	s.pending.add(t.ID, principalOf(c), fingerprintOf(t))
 	c.Response().Header().Set(echo.HeaderLocation, location)
-	return respond(c, http.StatusAccepted, map[string]string{"id": id, "status": "pending"})
+	return respond(c, http.StatusAccepted, map[string]string{"id": t.ID, "status": "pending"})
 }
 
 func preferAsync(values []string) bool {
@@ -157,9 +165,22 @@ func (s *Server) getTransfer(c echo.Context) error {
 	if err := domain.ValidateID("id", id); err != nil {
 		return err
 	}
-	v, err := s.read.Transfer(c.Request().Context(), id)
-	if errors.Is(err, projections.ErrNotFound) && s.pending.has(id, principalOf(c)) {
+	ctx := c.Request().Context()
+	v, err := s.read.Transfer(ctx, id)
+	visible, own := s.pending.lookup(id, principalOf(c))
+	if errors.Is(err, projections.ErrNotFound) && visible {
 		return respond(c, http.StatusOK, map[string]string{"id": id, "status": "pending"})
+	}
+	if errors.Is(err, projections.ErrNotFound) {
+		// Not found means never accepted only once everything stored
+		// before this server started is decided and readable.
+		reread, rerr := s.restored(ctx)
+		if rerr != nil {
+			return rerr
+		}
+		if reread {
+			v, err = s.read.Transfer(ctx, id)
+		}
 	}
 	if err != nil {
 		return s.readError(err, CodeTransferNotFound)
@@ -169,6 +190,10 @@ func (s *Server) getTransfer(c echo.Context) error {
 			return err
 		}
 		return problem(CodeForbidden, "this token may read only transfers of accounts it owns")
+	}
+	if own != nil && v.Status == projections.StatusPosted && !own.matches(v) {
+		// This client's body was not the one posted under the id.
+		return conflictProblem(id, v)
 	}
 	return respond(c, http.StatusOK, v)
 }

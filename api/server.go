@@ -61,15 +61,30 @@ type Config struct {
 	// memory; with it the lag bound also covers writes answered 202 and
 	// decided since. Nil: only the sequences this server answered count.
 	JournalSeq func() uint64
-	// Undecided returns the items stored without waiting (Prefer:
-	// respond-async) that the processor has not yet journaled, so the lag
-	// bound covers them too. Nil: none are counted.
+	// Undecided returns the items stored in the commands stream and not
+	// yet decided (stored without waiting, or before this server started),
+	// so the lag bound covers them too, whatever the processor is doing.
+	// Nil: none are counted.
 	Undecided func() uint64
+	// StartSeq is the journal's last sequence when this server started.
+	// Reads wait for the read model to apply it, as for a write this
+	// server acknowledged: the outcomes answered before a restart are in
+	// the journal, not in this server's memory (durability.md).
+	StartSeq uint64
+	// Restored reports whether every command stored before this server
+	// started is decided, and the journal sequence that covers their
+	// decisions. Until then a transfer the read model does not have may
+	// be one of them, and GET answers 503 rather than 404. Nil: always
+	// restored.
+	Restored func() (seq uint64, ok bool)
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
-	// IsNoAnswer and IsFull classify Submitter errors.
-	IsNoAnswer func(error) bool
-	IsFull     func(error) bool
+	// IsNoAnswer, IsFull and IsMaybeStored classify Submitter errors:
+	// stored without an outcome in time, refused as full, and not known
+	// whether stored.
+	IsNoAnswer    func(error) bool
+	IsFull        func(error) bool
+	IsMaybeStored func(error) bool
 	// Ready reports nil when NATS, the processor and the projections are
 	// up and caught up.
 	Ready func(context.Context) error
@@ -137,6 +152,7 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	}
 	s := &Server{cfg: cfg, submit: submit, read: read, log: cfg.Logger, pending: newPendingSet(pendingIDsMax), limits: newRateLimits(cfg.RateLimit),
 		admitTurn: make(chan struct{}, 1)}
+	s.acked.advance(cfg.StartSeq)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler

@@ -19,20 +19,49 @@ func (s *Server) submitOne(c echo.Context, it commands.Item) (commands.Result, e
 	defer cancel()
 	rs, err := s.submit.Submit(ctx, []commands.Item{it}, true)
 	if err != nil {
-		return commands.Result{}, s.submitError(err)
+		return commands.Result{}, s.submitError(err, itemID(it))
 	}
 	return rs[0], nil
 }
 
-func (s *Server) submitError(err error) error {
+// itemID names an item in an answer: "transfer t-1", "account alice".
+func itemID(it commands.Item) string {
+	switch {
+	case it.Transfer != nil:
+		return "transfer " + it.Transfer.ID
+	case it.Account != nil:
+		return "account " + it.Account.ID
+	case it.Asset != nil:
+		return "asset " + it.Asset.Code
+	}
+	return ""
+}
+
+// submitError turns a Submitter error into the answer: errNoAnswer when
+// the request is stored and will be decided, else a 503 that says what is
+// known of the request that ids names ("transfer t-1", "the batch").
+// Retrying with the same id is safe in every case: an id is
+// decided once.
+func (s *Server) submitError(err error, ids string) error {
+	what := "the request"
+	if ids != "" {
+		what = ids
+	}
 	switch {
 	case s.cfg.IsNoAnswer != nil && s.cfg.IsNoAnswer(err):
 		return errNoAnswer
 	case s.cfg.IsFull != nil && s.cfg.IsFull(err):
-		return problem(CodeUnavailable, "the ledger is at capacity; retry with the same id")
+		return problem(CodeUnavailable, "the ledger is at capacity; "+what+" was not stored; retry with the same id")
+	case s.cfg.IsMaybeStored != nil && s.cfg.IsMaybeStored(err):
+		// The command may be in the commands stream, to be decided, or
+		// not: JetStream did not confirm in time. Saying "not stored"
+		// would be a guess, and a wrong one when it is decided later.
+		s.log.Warn("submit: not known whether stored", "id", ids, "err", err)
+		return problem(CodeUnavailable, "not known whether "+what+" was stored (no confirmation in time): it may still be decided; "+
+			"retry with the same id, which is never applied twice, to learn its outcome")
 	}
-	s.log.Error("submit", "err", err)
-	return problem(CodeUnavailable, "the request could not be stored; retry with the same id")
+	s.log.Error("submit", "id", ids, "err", err)
+	return problem(CodeUnavailable, what+" was not stored; retry with the same id")
 }
 
 // resultProblem turns a rejected result into its problem.

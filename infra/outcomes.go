@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,17 @@ const (
 // ErrNotStored means the request was given up before it was stored: it
 // will not be decided, and retrying it is safe.
 var ErrNotStored = errors.New("request not stored")
+
+// ErrMaybeStored means the command message was sent but JetStream did not
+// confirm it in time (or the connection failed meanwhile): it may be
+// stored, and then it will be decided, or not. Retrying with the same ids
+// is safe and tells which: an id is decided once.
+var ErrMaybeStored = errors.New("command sent; not known whether it was stored")
+
+// HeaderItems is set on every command message to the number of items it
+// holds, so that the items stored and not yet decided can be counted from
+// the commands stream's headers alone (see node's backlog count).
+const HeaderItems = "Ledger-Items"
 
 // GroupCommit bounds how single requests are coalesced into one command
 // message. Coalescing needs no artificial wait: while MaxInFlight messages
@@ -180,8 +192,9 @@ func (s *Submitter) route(msg *nats.Msg) {
 // Submit appends items. A single item joins the group commit; several go
 // in one message of their own. With wait, Submit blocks for the processor's
 // results until ctx ends, then returns ErrNoAnswer if the items were stored
-// (they will be decided) or ErrNotStored if they were not; without, it
-// returns once JetStream has stored them.
+// (they will be decided), ErrNotStored if they were not, or ErrMaybeStored
+// if JetStream did not confirm in time; without, it returns once JetStream
+// has stored them.
 func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool) ([]commands.Result, error) {
 	if len(items) != 1 {
 		return s.SubmitEnvelope(ctx, items, false, wait)
@@ -215,6 +228,7 @@ func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool
 		}
 	case <-req.published:
 	case <-t.C:
+		return nil, ErrMaybeStored // its publish has not finished
 	}
 	return nil, ErrNoAnswer
 }
@@ -274,13 +288,10 @@ func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async i
 	}
 	msg := nats.NewMsg(s.names.CommandsSubject)
 	msg.Data = data
+	msg.Header.Set(HeaderItems, strconv.Itoa(len(env.Items)))
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID), jetstream.WithExpectStream(s.names.CommandsStream))
 	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeStreamStoreFailed || apiErr.ErrorCode == errCodeStreamMsgsExceeded) {
-			return fmt.Errorf("%w: %v", ErrCommandsFull, err)
-		}
-		return fmt.Errorf("append command: %w", err)
+		return publishError(err)
 	}
 	if async > 0 {
 		s.storedMu.Lock()
@@ -291,6 +302,23 @@ func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async i
 		s.storedMu.Unlock()
 	}
 	return nil
+}
+
+// publishError classifies a failed command publish: refused by the
+// server (full, or another refusal: not stored), or sent without a
+// confirmation (ErrMaybeStored: a timeout or a lost connection leaves the
+// message stored or not, and the caller must say so).
+func publishError(err error) error {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeStreamStoreFailed || apiErr.ErrorCode == errCodeStreamMsgsExceeded):
+		return fmt.Errorf("%w: %v", ErrCommandsFull, err)
+	case errors.As(err, &apiErr), errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse):
+		// The server answered with a refusal, or no stream listens:
+		// nothing is stored.
+		return fmt.Errorf("append command: %w: %w", ErrNotStored, err)
+	}
+	return fmt.Errorf("append command: %w: %w", ErrMaybeStored, err)
 }
 
 // Undecided returns how many items stored without waiting are in command

@@ -77,6 +77,7 @@ type Node struct {
 	KeyFile    string
 
 	proc      *commands.Processor
+	restore   *restoreMark    // what was stored before the start, and when it is decided
 	journal   *trackedJournal // the processor's, for GET /v1/status
 	projector *projections.Projector
 	stopWork  context.CancelFunc
@@ -134,6 +135,17 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := infra.EnsureStreams(ctx, n.JS, n.Names); err != nil {
 		return nil, err
 	}
+	// Before anything runs or is served: where the journal ends and what
+	// is stored and undecided (restore.go).
+	start, err := readStartPosition(ctx, n.JS, n.Names, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("start position: %w", err)
+	}
+	n.restore = newRestoreMark(start)
+	if start.undecidedMsgs > 0 {
+		cfg.Logger.Info("commands stored before the start are not decided yet", "msgs", start.undecidedMsgs,
+			"items", start.undecidedItems, "last", start.commandsLast)
+	}
 	if n.Store, err = openReadModel(filepath.Join(cfg.DataDir, ReadModelFile), cfg.Logger); err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
@@ -167,18 +179,23 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		SyncTimeout: cfg.SyncTimeout,
 		ReadWait:    cfg.ReadWait,
 		MaxReadLag:  cfg.MaxReadLag,
-		JournalSeq:  n.proc.Seq,
-		Undecided:   func() uint64 { return submitter.Undecided(n.proc.Decided()) },
-		IsNoAnswer:  func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
-		IsFull:      func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
-		Ready:       n.Ready,
-		Auth:        authn,
-		RateLimit:   cfg.RateLimit,
-		Logger:      cfg.Logger,
-		Events:      subscriber.NewFeed(nc, n.Names.Ledger, cfg.Logger),
-		EventStream: cfg.EventStream,
-		Webhooks:    hooks,
-		Status:      n.status,
+		// The journal's end and what is stored and undecided count from
+		// the start, whatever the processor is doing (ADR 0009).
+		JournalSeq:    func() uint64 { return max(start.journalSeq, n.proc.Seq()) },
+		Undecided:     n.undecided(submitter),
+		StartSeq:      start.journalSeq,
+		Restored:      n.restored,
+		IsNoAnswer:    func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
+		IsFull:        func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
+		IsMaybeStored: func(err error) bool { return errors.Is(err, infra.ErrMaybeStored) },
+		Ready:         n.Ready,
+		Auth:          authn,
+		RateLimit:     cfg.RateLimit,
+		Logger:        cfg.Logger,
+		Events:        subscriber.NewFeed(nc, n.Names.Ledger, cfg.Logger),
+		EventStream:   cfg.EventStream,
+		Webhooks:      hooks,
+		Status:        n.status,
 	}, submitter, n.Store)
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -232,6 +249,26 @@ func (n *Node) authenticator(ctx context.Context, cfg Config) (api.Authenticator
 	return append(as, jwtv), nil
 }
 
+// restored reports whether every command stored before the start is
+// decided, and the journal sequence covering their decisions.
+func (n *Node) restored() (uint64, bool) {
+	return n.restore.restored(n.proc.Decided(), n.proc.Seq)
+}
+
+// undecided counts the items stored and not yet decided: those this
+// node's submitter stored without waiting after the processor's last
+// decided message, and, until they are all decided, those stored before
+// the start.
+func (n *Node) undecided(s *infra.Submitter) func() uint64 {
+	return func() uint64 {
+		u := s.Undecided(n.proc.Decided())
+		if _, ok := n.restored(); !ok {
+			u += n.restore.start.undecidedItems
+		}
+		return u
+	}
+}
+
 // Failed delivers an error if the processor or the projector stops while
 // the node is meant to be running.
 func (n *Node) Failed() <-chan error { return n.failed }
@@ -244,6 +281,9 @@ func (n *Node) Ready(ctx context.Context) error {
 	}
 	if !n.proc.Ready() {
 		return errors.New("the processor is rebuilding its state")
+	}
+	if _, ok := n.restored(); !ok {
+		return fmt.Errorf("the processor is deciding the %d command messages stored before the start", n.restore.start.undecidedMsgs)
 	}
 	stream, err := n.JS.Stream(ctx, n.Names.JournalStream)
 	if err != nil {
