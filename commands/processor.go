@@ -24,8 +24,8 @@ type Config struct {
 	// under the server's maximum message size).
 	MaxRecordBytes int
 	// MaxAtomicRecordBytes bounds the record of one atomic batch, which is
-	// not split at MaxRecordBytes (default 7 MiB: under the server's
-	// maximum message size of 8 MiB by more than one event's line).
+	// not split at MaxRecordBytes (default domain.MaxAtomicRecordBytes,
+	// which domain.DecideAtomic keeps every atomic batch under).
 	MaxAtomicRecordBytes int
 	// Now is the clock that stamps events (default time.Now).
 	Now    func() time.Time
@@ -59,7 +59,7 @@ const (
 	defaultMaxBatchMessages = 256
 	defaultMaxRecordEvents  = 1_000
 	defaultMaxRecordBytes   = 1 << 20
-	defaultMaxAtomicBytes   = 7 << 20
+	defaultMaxAtomicBytes   = domain.MaxAtomicRecordBytes
 	// appendTimeout bounds one journal append. It outlives a shutdown
 	// signal so that a batch in flight is finished, not abandoned.
 	appendTimeout = 30 * time.Second
@@ -570,10 +570,11 @@ func abortDetail(rs []Result) string {
 // encode chains the batch's events after the last hash and packs them
 // into records. An atomic batch's events go into one record of their own,
 // whatever MaxRecordEvents and MaxRecordBytes say, so that the journal
-// never shows part of one. The API bounds an atomic batch's body so that
-// its record fits MaxAtomicRecordBytes; one that did not would be split
-// as any run of events is, and a crash between its records would leave a
-// prefix visible until the command is redelivered and completed.
+// never shows part of one. domain.DecideAtomic refuses a batch whose
+// record could outgrow MaxAtomicRecordBytes; one that did all the same
+// would be split as any run of events is (a crash between its records
+// would then leave a prefix visible until the command is redelivered and
+// completed), rather than be refused by the server for ever.
 func (p *Processor) encode(b *batch) ([]Record, domain.Hash, error) {
 	if len(b.wholes) == 0 {
 		return EncodeRecords(b.events, p.lastHash, p.cfg.MaxRecordEvents, p.cfg.MaxRecordBytes)

@@ -13,6 +13,26 @@ const CodeBatchAborted Code = "batch_aborted"
 // batch must fit in one journal append.
 const MaxAtomicBatch = 1_000
 
+// MaxAtomicRecordBytes bounds the journal record that holds one atomic
+// batch's events (the processor writes them as one record, so no reader
+// sees part of one): under the journal's largest message (8 MiB) by more
+// than the slack a record may overrun its bound by.
+const MaxAtomicRecordBytes = 7 << 20
+
+// postedLineBound is an upper bound on the canonical line of the
+// TransferPosted event of t: its strings escaped at the worst (6 bytes a
+// byte: encoding/json writes '<', '>' and '&' as \u003c), the accounts
+// twice (transfer and entries), amounts and balances at their longest, and
+// the fixed fields, numbers, time and hashes.
+func postedLineBound(t *Transfer) int {
+	const fixed, number = 1024, 48
+	n := len(t.ID) + 2*len(t.From) + 2*len(t.To) + len(t.Asset) + len(t.Reference)
+	for k, v := range t.Metadata {
+		n += len(k) + len(v) + 6
+	}
+	return fixed + 6*n + 5*number
+}
+
 // DecideAtomic decides transfers as one unit. When every one is posted or
 // replayed, it returns their decisions like Decide would, in order. When any
 // is rejected, the state is rolled back to where it was, nothing is to be
@@ -23,6 +43,20 @@ func (s *State) DecideAtomic(cmds []Command, now time.Time) []Decision {
 	if len(cmds) > MaxAtomicBatch {
 		for i := range ds {
 			ds[i] = Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "an atomic batch holds at most %d transfers", MaxAtomicBatch)}
+		}
+		return ds
+	}
+	bound := 0
+	for _, c := range cmds {
+		if c.Transfer != nil {
+			bound += postedLineBound(c.Transfer)
+		}
+	}
+	if bound > MaxAtomicRecordBytes {
+		for i := range ds {
+			ds[i] = Decision{Outcome: Rejected, Err: reject(CodeValidationFailed,
+				"an atomic batch must fit one journal record of %d MiB, and these transfers' ids, references and metadata may take up to %d bytes: send fewer, or with less text",
+				MaxAtomicRecordBytes>>20, bound)}
 		}
 		return ds
 	}

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,50 @@ func TestDecideAtomic(t *testing.T) {
 		if d.Outcome != domain.Rejected {
 			t.Fatal("an oversized atomic batch was decided")
 		}
+	}
+}
+
+// An atomic batch must fit the one journal record it is written as: a
+// batch whose lines could outgrow domain.MaxAtomicRecordBytes is refused
+// whole, and every batch that passes encodes under it.
+func TestAtomicBatchFitsOneRecord(t *testing.T) {
+	now := time.Unix(0, 0)
+	s := domain.NewState()
+	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 1}, DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}, now)
+	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 2}, OpenAccount: &domain.Account{ID: "b", Asset: "USD"}}, now)
+	heavy := func(n int, value string) []domain.Command {
+		meta := map[string]string{}
+		for k := range 32 {
+			meta[fmt.Sprintf("k%02d", k)] = value
+		}
+		cmds := make([]domain.Command, n)
+		for i := range cmds {
+			cmds[i] = domain.Command{Ref: domain.CommandRef{Seq: 3, Item: i}, Transfer: &domain.Transfer{
+				ID: fmt.Sprintf("heavy-%04d", i), From: domain.World, To: "b", Amount: "1", Metadata: meta}}
+		}
+		return cmds
+	}
+	// 1,000 transfers of 32 values of 100 '<' (each written \u003c): ~19 MiB.
+	ds := s.DecideAtomic(heavy(1000, strings.Repeat("<", 100)), now)
+	for i, d := range ds {
+		if d.Outcome != domain.Rejected || d.Err.Code() != domain.CodeValidationFailed || !strings.Contains(d.Err.Error(), "one journal record") {
+			t.Fatalf("item %d: %+v (%v), want validation_failed", i, d, d.Err)
+		}
+	}
+	// A heavy batch that passes (~3 MiB escaped) encodes under the bound.
+	ds = s.DecideAtomic(heavy(30, strings.Repeat("<", 512)), now)
+	var record []byte
+	var prev domain.Hash
+	for i, d := range ds {
+		if d.Outcome != domain.Posted {
+			t.Fatalf("item %d: %+v (%v)", i, d, d.Err)
+		}
+		var err error
+		if record, prev, err = domain.AppendEvent(record, d.Event, prev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(record) > domain.MaxAtomicRecordBytes {
+		t.Fatalf("an accepted atomic batch encodes to %d bytes, over %d", len(record), domain.MaxAtomicRecordBytes)
 	}
 }
