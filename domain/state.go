@@ -438,7 +438,7 @@ func (s *State) Apply(ev *Event) error {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
 		}
 		a := ev.Account
-		if err := a.Validate(); err != nil {
+		if err := a.ValidateJournaled(); err != nil {
 			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
 		}
 		if _, dup := s.accounts[a.ID]; dup {

@@ -1,0 +1,80 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestE2EIDsMadeOfDots refuses, for every kind of id a request names, the
+// ids a URL path would rewrite: "." and ".." are dot segments that clients
+// and proxies remove, so an account or transfer so named could be written
+// but never read back ("..." is refused with them). Each refusal is 400
+// validation_failed on the field, with a detail that names the rule.
+func TestE2EIDsMadeOfDots(t *testing.T) {
+	t.Parallel()
+	l := e2eStart(t)
+	l.defineAsset(t, "USD", 2)
+	l.openAccount(t, "alice", "USD")
+	l.openAccount(t, "bob", "USD")
+	l.mint(t, "alice", "10.00")
+
+	const (
+		post  = http.MethodPost
+		get   = http.MethodGet
+		vf    = "validation_failed"
+		accts = "/v1/accounts"
+		tfers = "/v1/transfers"
+	)
+	pay := func(id, from, to string) map[string]any {
+		return map[string]any{"id": id, "from": from, "to": to, "amount": "1.00"}
+	}
+	var cases []hostileCase
+	for _, dots := range []string{".", "..", "..."} {
+		cases = append(cases,
+			hostileCase{"account id " + dots, post, accts, map[string]any{"id": dots, "asset": "USD"}, nil, 400, vf, "id"},
+			hostileCase{"transfer id " + dots, post, tfers, pay(dots, "alice", "bob"), nil, 400, vf, "id"},
+			hostileCase{"Idempotency-Key " + dots, post, tfers, map[string]any{"from": "alice", "to": "bob", "amount": "1.00"}, []string{"Idempotency-Key", dots}, 400, vf, "id"},
+			hostileCase{"from " + dots, post, tfers, pay("t-from", dots, "bob"), nil, 400, vf, "from"},
+			hostileCase{"to " + dots, post, tfers, pay("t-to", "alice", dots), nil, 400, vf, "to"},
+			hostileCase{"transfers filter " + dots, get, tfers + "?account=" + dots, nil, nil, 400, vf, "account"},
+			hostileCase{"webhook account " + dots, post, "/v1/webhooks", map[string]any{"url": "https://hooks.example.com/x", "events": []string{"TransferPosted"}, "account": dots}, nil, 400, vf, "account"},
+		)
+	}
+	// In paths: "..." as it is; "." and ".." percent-encoded so that the
+	// client sends them unresolved. An encoded id is refused by the
+	// character set, which has no '%': no id needs encoding in a URL, so
+	// none has two spellings there.
+	for _, enc := range []string{"...", "%2E", "%2E%2E", "%2e%2e", ".%2E", "%2E%2E%2E"} {
+		cases = append(cases,
+			hostileCase{"transfer path " + enc, get, tfers + "/" + enc, nil, nil, 400, vf, "id"},
+			hostileCase{"account path " + enc, get, accts + "/" + enc + "/balance", nil, nil, 400, vf, "id"},
+			hostileCase{"webhook path " + enc, get, "/v1/webhooks/" + enc, nil, nil, 400, vf, "id"},
+		)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := e2eCheckProblem(t, l.do(t, c.method, c.path, c.body, c.header...), c.status, c.code, c.field)
+			rule := "only of dots"
+			if strings.Contains(c.path, "%") {
+				rule = "may contain only"
+			}
+			if p.Code == vf && !strings.Contains(p.Detail, rule) {
+				t.Errorf("detail %q does not name the rule", p.Detail)
+			}
+		})
+	}
+	// In a batch, the item is refused on its own.
+	r := l.do(t, post, tfers+"/batch", map[string]any{"transfers": []any{pay("..", "alice", "bob"), pay("ok-1", "alice", "bob")}})
+	out := e2eJSON[e2eBatchResponse](t, r, http.StatusOK)
+	if len(out.Results) != 2 || out.Results[0].Status != 400 || out.Results[0].Problem == nil || out.Results[0].Problem.Field != "id" || out.Results[1].Status != 201 {
+		t.Errorf("batch with an item of id %q: %s", "..", r)
+	}
+	// Ids with dots among other characters stay valid and read back.
+	for _, id := range []string{"a.", ".a", "v1..2", "...:"} {
+		e2eJSON[e2eAccount](t, l.do(t, post, accts, map[string]any{"id": id, "asset": "USD"}), http.StatusCreated)
+		if got := l.account(t, id, "USD"); got.ID != id {
+			t.Errorf("account %q reads back as %q", id, got.ID)
+		}
+	}
+}
