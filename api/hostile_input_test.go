@@ -78,3 +78,26 @@ func TestE2EIDsMadeOfDots(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EWebhookURLsInEveryForm refuses at creation every spelling of a
+// loopback, unspecified or private address a resolver or URL parser
+// accepts, not only the canonical one, as the check at delivery would.
+func TestE2EWebhookURLsInEveryForm(t *testing.T) {
+	t.Parallel()
+	l := e2eStart(t) // private networks not allowed: the default
+	for _, url := range []string{
+		"http://127.1/x", "http://0x7f000001/x", "http://2130706433/x", "http://0177.0.0.1/x", "http://0x7f.0.0.1/x",
+		"http://017700000001/x", "http://127.0.0.1./x", "http://[::1]/x", "http://[::ffff:127.0.0.1]/x",
+		"http://[::ffff:7f00:1]/x", "http://[0:0:0:0:0:ffff:127.0.0.1]/x", "http://0/x", "http://0.0.0.0/x",
+		"http://localhost./x", "http://LocalHost/x", "http://app.localhost./x", "http://10.1/x", "http://192.168.257/x",
+		"http://0xa9fea9fe/latest/meta-data", "http://[fe80::1%25eth0]/x", "http://1.2.3.4.5/x",
+	} {
+		t.Run(url, func(t *testing.T) {
+			e2eCheckProblem(t, l.do(t, http.MethodPost, "/v1/webhooks", map[string]any{"url": url, "events": []string{"TransferPosted"}}), http.StatusBadRequest, "validation_failed", "url")
+		})
+	}
+	list := e2eJSON[e2ePage[map[string]any]](t, l.do(t, http.MethodGet, "/v1/webhooks", nil), http.StatusOK)
+	if len(list.Data) != 0 {
+		t.Errorf("webhooks were created: %+v", list.Data)
+	}
+}
