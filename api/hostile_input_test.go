@@ -1,9 +1,16 @@
 package api_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-ledger/ledger/infra/auth"
 )
 
 // TestE2EIDsMadeOfDots refuses, for every kind of id a request names, the
@@ -99,5 +106,53 @@ func TestE2EWebhookURLsInEveryForm(t *testing.T) {
 	list := e2eJSON[e2ePage[map[string]any]](t, l.do(t, http.MethodGet, "/v1/webhooks", nil), http.StatusOK)
 	if len(list.Data) != 0 {
 		t.Errorf("webhooks were created: %+v", list.Data)
+	}
+}
+
+// TestE2EMalformedRegisteredClaims refuses tokens, correctly signed with
+// the ledger's key, whose registered time claims are not JSON numbers: an
+// exp of "9999999999" would otherwise never expire. Each is 401
+// unauthorized, like any bad token; the same token with numbers works.
+func TestE2EMalformedRegisteredClaims(t *testing.T) {
+	t.Parallel()
+	l := e2eStart(t)
+	key, err := auth.LoadKey(l.node.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Unix()
+	exp, iat := strconv.FormatInt(now+3600, 10), strconv.FormatInt(now, 10)
+	sign := func(claims string) string {
+		enc := base64.RawURLEncoding.EncodeToString
+		unsigned := enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc([]byte(claims))
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(unsigned))
+		return unsigned + "." + enc(mac.Sum(nil))
+	}
+	claims := func(fields string) string { return sign(`{"sub":"ops","scope":"admin"` + fields + `}`) }
+	if r := l.as(claims(`,"exp":`+exp+`,"nbf":`+iat+`,"iat":`+iat)).do(t, http.MethodGet, "/v1/transfers", nil); r.Status != http.StatusOK {
+		t.Fatalf("a well-formed token was refused: %s", r)
+	}
+	for name, fields := range map[string]string{
+		"exp as a string":          `,"exp":"` + exp + `"`,
+		"exp as a far string":      `,"exp":"99999999999"`,
+		"exp as a boolean":         `,"exp":true`,
+		"exp as null":              `,"exp":null`,
+		"exp as an object":         `,"exp":{"s":` + exp + `}`,
+		"exp as an array":          `,"exp":[` + exp + `]`,
+		"nbf as a string":          `,"exp":` + exp + `,"nbf":"` + iat + `"`,
+		"nbf as null":              `,"exp":` + exp + `,"nbf":null`,
+		"iat as a string":          `,"exp":` + exp + `,"iat":"` + iat + `"`,
+		"exp twice, last a string": `,"exp":` + exp + `,"exp":"` + exp + `"`,
+		"sub as a number":          `,"exp":` + exp + `,"sub":7`,
+		"no exp":                   ``,
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := l.as(claims(fields)).do(t, http.MethodGet, "/v1/transfers", nil)
+			e2eCheckProblem(t, r, http.StatusUnauthorized, "unauthorized", "")
+			if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
+			}
+		})
 	}
 }
