@@ -42,8 +42,9 @@ type Account struct {
 // percent-encode), and rules out look-alike Unicode. Ids of dots alone are
 // refused because a URL path rewrites them: "." and ".." are the path
 // segments that clients and proxies remove (RFC 3986, section 5.2.4), so
-// such an id could be written but never read back; "..." is refused with
-// them, as some tools treat it alike.
+// such an id could be written but never read back. Longer runs of dots
+// are refused with them: they are no dot segments, but no id needs them,
+// and one rule ("not only dots") is easier to state and to keep.
 func ValidateID(field, id string) error {
 	if err := validateIDChars(field, id); err != nil {
 		return err
