@@ -145,12 +145,6 @@ func TestE2EProblemTypesResolve(t *testing.T) {
 	}
 }
 
-// checkErrorsLink checks, and the code.
-func problemType(t *testing.T, code string) string {
-	t.Helper()
-	return "https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#" + code
-}
-
 // checkErrorsLink checks that a problem's type is a link to this
 // repository's docs/errors.md with an anchor that exists there.
 func checkErrorsLink(t *testing.T, anchors map[string]int, typ, where string) {
