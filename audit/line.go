@@ -178,7 +178,7 @@ func checkSchema(ev *domain.Event) error {
 		if ev.Account == nil {
 			return errors.New("AccountOpened without account")
 		}
-		return ev.Account.Validate()
+		return ev.Account.ValidateJournaled()
 	case domain.EventTransferPosted:
 		if ev.Transfer == nil {
 			return errors.New("TransferPosted without transfer")
@@ -199,7 +199,7 @@ func checkSchema(ev *domain.Event) error {
 }
 
 func checkPosted(p *domain.PostedTransfer) error {
-	if err := p.Transfer.Validate(); err != nil {
+	if err := p.Transfer.ValidateJournaled(); err != nil {
 		return err
 	}
 	if p.Asset == "" {
@@ -216,7 +216,7 @@ func checkPosted(p *domain.PostedTransfer) error {
 }
 
 func checkRejected(r *domain.RejectedTransfer) error {
-	if err := r.Transfer.Validate(); err != nil {
+	if err := r.Transfer.ValidateJournaled(); err != nil {
 		return err
 	}
 	if !slices.Contains(domain.Codes, r.Code) {

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"unicode/utf8"
 )
 
@@ -35,10 +36,29 @@ type Account struct {
 	Metadata       map[string]string `json:"metadata,omitempty"`
 }
 
-// ValidateID checks an account or transfer id: 1-64 characters from
-// A-Z a-z 0-9 '_' '-' '.' ':'. The set is safe in URLs, subjects and
-// file names, and rules out look-alike Unicode.
+// ValidateID checks an id a request gives: an account, transfer or webhook
+// id. It is 1-64 characters from A-Z a-z 0-9 '_' '-' '.' ':', not made only
+// of dots. The set is safe in URLs, subjects and file names (nothing to
+// percent-encode), and rules out look-alike Unicode. Ids of dots alone are
+// refused because a URL path rewrites them: "." and ".." are the path
+// segments that clients and proxies remove (RFC 3986, section 5.2.4), so
+// such an id could be written but never read back. Longer runs of dots
+// are refused with them: they are no dot segments, but no id needs them,
+// and one rule ("not only dots") is easier to state and to keep.
 func ValidateID(field, id string) error {
+	if err := validateIDChars(field, id); err != nil {
+		return err
+	}
+	if strings.Trim(id, ".") == "" {
+		return &FieldError{Field: field, Reason: "must not be made only of dots: \".\" and \"..\" are URL path segments that clients rewrite, so the id could not be read back"}
+	}
+	return nil
+}
+
+// validateIDChars is the id rule the journal has always kept: length and
+// character set. Ids made only of dots were accepted before ValidateID
+// refused them, so events and snapshots that hold one stay valid.
+func validateIDChars(field, id string) error {
 	if id == "" || len(id) > MaxIDLen {
 		return &FieldError{Field: field, Reason: "must be 1 to 64 characters"}
 	}
@@ -53,8 +73,15 @@ func ValidateID(field, id string) error {
 
 // Validate checks the request's shape. The limit's scale is checked against
 // the asset when the account is opened.
-func (a Account) Validate() error {
-	if err := ValidateID("id", a.ID); err != nil {
+func (a Account) Validate() error { return a.validate(ValidateID) }
+
+// ValidateJournaled checks an account as a journal event records it: as
+// Validate, but with the id rule the journal has always kept (an id made
+// only of dots, accepted once, stays readable).
+func (a Account) ValidateJournaled() error { return a.validate(validateIDChars) }
+
+func (a Account) validate(validateID func(field, id string) error) error {
+	if err := validateID("id", a.ID); err != nil {
 		return err
 	}
 	if a.ID == World {

@@ -13,14 +13,18 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 )
 
-// idRule is ValidateID's documented rule, written independently.
-var idRule = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+// idRule is ValidateID's documented rule, written independently: the
+// character set and length, and not only dots (dotsOnly).
+var (
+	idRule   = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+	dotsOnly = regexp.MustCompile(`^\.+$`)
+)
 
 // FuzzValidateID checks ValidateID against its documented rule and that an
 // accepted id survives every encoding it goes through unchanged: a URL
 // path segment, JSON, and a journal line.
 func FuzzValidateID(f *testing.F) {
-	for _, s := range []string{"alice", "world", "t-1", "A.Z:0-9_", "..", ".", ":", "-", "_",
+	for _, s := range []string{"alice", "world", "t-1", "A.Z:0-9_", "..", ".", "...", "a..", "..a", ".a.", ":", "-", "_",
 		"", " ", "a b", "a\x00b", "a\nb", "a\tb", "\u202eevil", "ali\u200bce", "\u0430lice", "bob\U0001F642",
 		"\uff11\uff12\uff13", "a/b", "a%2Fb", "a\\b", `a"b`, "<a>", "\xff", "\xc0\xaf", "é",
 		strings.Repeat("a", 64), strings.Repeat("a", 65), strings.Repeat("é", 32)} {
@@ -29,7 +33,7 @@ func FuzzValidateID(f *testing.F) {
 	f.Add("", "x")
 	f.Fuzz(func(t *testing.T, field, id string) {
 		err := domain.ValidateID(field, id)
-		if want := idRule.MatchString(id); (err == nil) != want {
+		if want := idRule.MatchString(id) && !dotsOnly.MatchString(id); (err == nil) != want {
 			t.Fatalf("ValidateID(%q) = %v, the documented rule says ok=%v", id, err, want)
 		}
 		if err != nil {
@@ -50,6 +54,14 @@ func FuzzValidateID(f *testing.F) {
 		}
 		if back, err := url.PathUnescape(id); err != nil || back != id {
 			t.Fatalf("id %q reads back from a URL path as %q, %v", id, back, err)
+		}
+		// A client resolving the URL (removing dot segments) keeps it.
+		u, err := url.Parse("http://ledger.test/v1/transfers/" + id)
+		if err != nil {
+			t.Fatalf("URL with id %q: %v", id, err)
+		}
+		if got := u.ResolveReference(&url.URL{}).Path; got != "/v1/transfers/"+id {
+			t.Fatalf("id %q: a client resolves its URL path to %q", id, got)
 		}
 		js, err := json.Marshal(id)
 		if err != nil || string(js) != `"`+id+`"` {

@@ -362,7 +362,7 @@ func decodeState(data []byte) (*State, error) {
 			break
 		}
 		switch {
-		case ValidateID("id", acc.id) != nil || acc.id == World:
+		case validateIDChars("id", acc.id) != nil || acc.id == World:
 			r.fail("account %d: id %q", i, acc.id)
 		case i > 0 && prevID >= acc.id:
 			r.fail("accounts out of order at %q", acc.id)

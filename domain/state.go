@@ -111,8 +111,10 @@ type Command struct {
 }
 
 // Actor is the authenticated principal behind a command. A non-admin actor
-// may open accounts only for itself and debit only accounts it owns; the
-// issuer account has no owner, so only an admin mints.
+// may open accounts only for itself and without credit (no overdraft
+// limit), debit only accounts it owns, and never touch the issuer account:
+// it has no owner, so only an admin mints, and only an admin burns. These
+// rules are what keep a non-admin from creating money (ADR 0010).
 type Actor struct {
 	Subject string `json:"sub"`
 	Admin   bool   `json:"admin,omitempty"`
@@ -120,6 +122,17 @@ type Actor struct {
 
 func (a *Actor) mayAct(owner string) bool {
 	return a == nil || a.Admin || owner != "" && owner == a.Subject
+}
+
+// privileged reports whether a may do what only an admin may: grant
+// credit, mint and burn. Nil is the ledger itself.
+func (a *Actor) privileged() bool { return a == nil || a.Admin }
+
+// grantsCredit reports whether an overdraft limit, as a request gives it
+// (already checked by Account.Validate), lets the balance go below zero:
+// "unlimited" or any non-zero amount. Empty and zero ("0", "0.00") do not.
+func grantsCredit(limit string) bool {
+	return limit == Unlimited || !isZeroLiteral(limit)
 }
 
 // Outcome is what a decision did.
@@ -189,6 +202,16 @@ func (s *State) decideAccount(cmd Command, now time.Time) Decision {
 	if !cmd.Actor.mayAct(a.Owner) {
 		return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may open accounts only with itself as owner", cmd.Actor.Subject)}
 	}
+	if !cmd.Actor.privileged() && grantsCredit(a.OverdraftLimit) {
+		// An overdraft limit is credit: money the account may spend that
+		// no one paid into it. Granting it is an admin's decision, checked
+		// before anything else about the account (an identical existing
+		// account included), so the rule has no path around it. Accounts
+		// are never redefined after opening: this is the only place a
+		// limit is set.
+		return Decision{Outcome: Rejected, Err: reject(CodeForbidden,
+			"a token for %q may not set an overdraft limit: granting credit is an admin right (docs/security.md)", cmd.Actor.Subject)}
+	}
 	asset, ok := s.assets[a.Asset]
 	if !ok {
 		return Decision{Outcome: Rejected, Err: reject(CodeAssetNotFound, "asset %s is not defined", a.Asset)}
@@ -238,11 +261,18 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 		// fields may not even be safe to record, and no state was consulted.
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
 	}
-	if cmd.Actor != nil && !cmd.Actor.Admin {
+	if !cmd.Actor.privileged() {
 		// Checked before anything else about the transfer, replays
-		// included, so that nobody learns about another's accounts.
+		// included, so that nobody learns about another's accounts. The
+		// issuer account is not in s.accounts: a debit of it (a mint) is
+		// refused here too.
 		if acc, ok := s.accounts[t.From]; !ok || !cmd.Actor.mayAct(acc.owner) {
 			return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may debit only accounts it owns", cmd.Actor.Subject)}
+		}
+		if t.To == World {
+			// Burning takes money out of circulation: the issuer's
+			// decision, like minting.
+			return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may not pay the issuer account %q: only an admin burns", cmd.Actor.Subject, World)}
 		}
 	}
 	r, err := s.resolve(t)
@@ -408,7 +438,7 @@ func (s *State) Apply(ev *Event) error {
 			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
 		}
 		a := ev.Account
-		if err := a.Validate(); err != nil {
+		if err := a.ValidateJournaled(); err != nil {
 			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
 		}
 		if _, dup := s.accounts[a.ID]; dup {

@@ -17,14 +17,21 @@ type Transfer struct {
 // Validate checks everything that does not need the ledger's state: ids,
 // the amount's syntax, the reference and metadata bounds, and that money
 // does not move from an account to itself.
-func (t Transfer) Validate() error {
-	if err := ValidateID("id", t.ID); err != nil {
+func (t Transfer) Validate() error { return t.validate(ValidateID) }
+
+// ValidateJournaled checks a transfer as a journal event records it: as
+// Validate, but with the id rule the journal has always kept (an id made
+// only of dots, accepted once, stays readable).
+func (t Transfer) ValidateJournaled() error { return t.validate(validateIDChars) }
+
+func (t Transfer) validate(validateID func(field, id string) error) error {
+	if err := validateID("id", t.ID); err != nil {
 		return err
 	}
-	if err := ValidateID("from", t.From); err != nil {
+	if err := validateID("from", t.From); err != nil {
 		return err
 	}
-	if err := ValidateID("to", t.To); err != nil {
+	if err := validateID("to", t.To); err != nil {
 		return err
 	}
 	if t.Asset != "" {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -110,6 +111,31 @@ func writeSecret(path, content string) error {
 type claims struct {
 	Scope string `json:"scope"`
 	jwt.RegisteredClaims
+}
+
+// numericDateClaims are the registered claims that RFC 7519 (section 4.1)
+// makes NumericDates: JSON numbers of seconds.
+var numericDateClaims = [...]string{"exp", "nbf", "iat"}
+
+// UnmarshalJSON reads the claims, refusing a NumericDate claim that is not
+// a JSON number. The JWT library reads the string "9999999999" as a
+// number; a token that spells its expiry so is malformed, and an issuer
+// that writes one has a bug the ledger should not paper over. The other
+// claims are typed by the struct: a sub, iss or scope that is not a
+// string is refused by decoding itself.
+func (c *claims) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	for _, name := range numericDateClaims {
+		v, ok := raw[name]
+		if ok && (len(v) == 0 || v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+			return fmt.Errorf("claim %q must be a number of seconds (a NumericDate), not %s", name, v)
+		}
+	}
+	type plain claims // the same fields without this method
+	return json.Unmarshal(b, (*plain)(c))
 }
 
 // JWTVerifier accepts JWTs signed with an HS256 key, an RS256 public key,

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"testing"
@@ -29,19 +30,94 @@ func TestAddressPolicy(t *testing.T) {
 		"https://hooks.example.com/x": false, "http://93.184.216.34/x": false,
 	} {
 		var fe *domain.FieldError
-		if err := strict.checkURL(url); refused != errors.As(err, &fe) {
+		if err := strict.checkURL(context.Background(), url); refused != errors.As(err, &fe) {
 			t.Errorf("checkURL(%s) = %v, want refused %v", url, err, refused)
 		}
-		if err := open.checkURL(url); err != nil {
+		if err := open.checkURL(context.Background(), url); err != nil {
 			t.Errorf("checkURL(%s) with private networks allowed: %v", url, err)
 		}
 	}
-	for addr, refused := range map[string]bool{"127.0.0.1:80": true, "[fd00::2]:443": true, "93.184.216.34:443": false} {
+	for addr, refused := range map[string]bool{"[::ffff:127.0.0.1]:80": true, "0.0.0.0:80": true, "127.0.0.1:80": true, "[fd00::2]:443": true, "93.184.216.34:443": false} {
 		if err := strict.dialControl("tcp", addr, nil); refused != errors.Is(err, errBlockedAddress) {
 			t.Errorf("dialControl(%s) = %v, want refused %v", addr, err, refused)
 		}
 		if err := open.dialControl("tcp", addr, nil); err != nil {
 			t.Errorf("dialControl(%s) with private networks allowed: %v", addr, err)
 		}
+	}
+}
+
+// TestHostForms checks that a URL's host is read as resolvers and URL
+// parsers read it: every spelling of an IPv4 address, IPv6 literals, and
+// hosts that end in a number without being an address.
+func TestHostForms(t *testing.T) {
+	for host, want := range map[string]string{
+		"127.0.0.1": "127.0.0.1", "127.1": "127.0.0.1", "127.0.1": "127.0.0.1", "0x7f000001": "127.0.0.1",
+		"0X7F000001": "127.0.0.1", "2130706433": "127.0.0.1", "0177.0.0.1": "127.0.0.1", "0x7f.1": "127.0.0.1",
+		"017700000001": "127.0.0.1", "127.0.0.1.": "127.0.0.1", "0": "0.0.0.0", "0x": "0.0.0.0", "10.1": "10.0.0.1",
+		"192.168.257": "192.168.1.1", "0xa9fea9fe": "169.254.169.254", "8.8.8.8": "8.8.8.8", "134744072": "8.8.8.8",
+		"::1": "::1", "::ffff:127.0.0.1": "::ffff:127.0.0.1", "fe80::1%eth0": "fe80::1%eth0",
+	} {
+		addrs, literal, err := hostAddrs(host)
+		if err != nil || !literal || len(addrs) != 1 || addrs[0].String() != want {
+			t.Errorf("hostAddrs(%q) = %v, %v, %v; want %s", host, addrs, literal, err, want)
+		}
+	}
+	for _, host := range []string{"hooks.example.com", "localhost", "a1", "1a", "example.com.", "0x7g", "1.2.3.a"} {
+		if addrs, literal, err := hostAddrs(host); err != nil || literal || addrs != nil {
+			t.Errorf("hostAddrs(%q) = %v, %v, %v; want a name to look up", host, addrs, literal, err)
+		}
+	}
+	for _, host := range []string{"1.2.3.4.5", "256.1.1.1", "1.2.3.256", "127.16777216", "4294967296", "08", "1..2", "0x1.0x1000000", "example.123", "[::1", "::g"} {
+		if _, _, err := hostAddrs(host); err == nil {
+			t.Errorf("hostAddrs(%q) accepted a host that ends in a number but is no address", host)
+		}
+	}
+}
+
+// TestNonCanonicalLoopbackURLs checks creation-time refusal of the
+// spellings of internal addresses that once passed.
+func TestNonCanonicalLoopbackURLs(t *testing.T) {
+	strict := &Service{}
+	for _, raw := range []string{"http://127.1/x", "http://0x7f000001/x", "http://2130706433/x", "http://0177.0.0.1/x",
+		"http://[::1]/x", "http://[::ffff:127.0.0.1]/x", "http://[::ffff:7f00:1]/x", "http://0/x", "http://localhost./x",
+		"http://127.0.0.1./x", "http://10.1/x", "http://0xa9fea9fe/latest", "http://[fe80::1%25eth0]/x", "http://1.2.3.4.5/x"} {
+		var fe *domain.FieldError
+		if err := strict.checkURL(context.Background(), raw); !errors.As(err, &fe) || fe.Field != "url" {
+			t.Errorf("checkURL(%s) = %v, want refused on url", raw, err)
+		}
+	}
+}
+
+// TestNamesAreResolvedAtCreation checks that a name is refused at creation
+// when any address it resolves to is blocked, accepted when all are public
+// or when it does not resolve (the dial-time check then decides).
+func TestNamesAreResolvedAtCreation(t *testing.T) {
+	zone := map[string][]netip.Addr{
+		"internal.example":  {netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("10.0.0.7")},
+		"rebind.example":    {netip.MustParseAddr("::ffff:127.0.0.1")},
+		"public.example":    {netip.MustParseAddr("93.184.216.34")},
+		"localhost.example": {netip.MustParseAddr("127.0.0.1")},
+	}
+	var asked []string
+	s := &Service{lookup: func(_ context.Context, host string) ([]netip.Addr, error) {
+		asked = append(asked, host)
+		if addrs, ok := zone[host]; ok {
+			return addrs, nil
+		}
+		return nil, errors.New("no such host")
+	}}
+	for raw, refused := range map[string]bool{
+		"https://internal.example/x": true, "https://rebind.example/x": true, "https://LOCALHOST.example./x": true,
+		"https://public.example/x": false, "https://unknown.example/x": false,
+	} {
+		var fe *domain.FieldError
+		if err := s.checkURL(context.Background(), raw); refused != errors.As(err, &fe) {
+			t.Errorf("checkURL(%s) = %v, want refused %v", raw, err, refused)
+		}
+	}
+	asked = nil
+	if err := s.checkURL(context.Background(), "http://127.1/x"); err == nil || len(asked) != 0 {
+		t.Errorf("an IPv4 address in another form was looked up (%v) or accepted (%v)", asked, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -27,6 +28,9 @@ type Service struct {
 	dead   jetstream.KeyValue // dead letters, by deadLetterKey
 	client *http.Client
 	log    *slog.Logger
+	// lookup resolves a host name at creation; nil is the resolver the
+	// dialer uses (net.DefaultResolver). Tests set it.
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	mu      sync.Mutex // serializes Create and Delete; guards runners
 	runners map[string]*runner
@@ -87,7 +91,7 @@ func (s *Service) Close() {
 // its durable consumer exists before Create returns, so every matching
 // event appended after the answer is delivered.
 func (s *Service) Create(ctx context.Context, spec api.WebhookSpec) (api.CreatedWebhook, error) {
-	if err := s.checkURL(spec.URL); err != nil {
+	if err := s.checkURL(ctx, spec.URL); err != nil {
 		return api.CreatedWebhook{}, err
 	}
 	s.mu.Lock()
