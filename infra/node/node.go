@@ -36,7 +36,12 @@ type Config struct {
 	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
 	ReadWait    time.Duration // how long reads wait for the read model to apply acknowledged writes; 2 s when zero
 	MaxReadLag  int           // events the read model may lag acknowledged writes before writes wait; api.DefaultMaxReadLag when zero
-	Logger      *slog.Logger
+	// SkipLostCommands is the operator's word that accepted commands up to
+	// this sequence that are missing from the commands stream are lost:
+	// they are journaled as skipped instead of stopping the processor
+	// (docs/operations.md, "Commands stream"). Zero: never.
+	SkipLostCommands uint64
+	Logger           *slog.Logger
 
 	// Authentication. With nothing configured, an HS256 signing key is
 	// generated in the data directory at first start (see KeyCreated).
@@ -158,7 +163,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
-	n.proc = commands.New(n.journal, source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger, Snapshots: snapshots})
+	n.proc = commands.New(n.journal, source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger, Snapshots: snapshots,
+		SkipLostThrough: cfg.SkipLostCommands})
 	n.projector = projections.NewProjector(n.Store, nc, n.Names, cfg.Logger)
 	submitter, err := infra.NewSubmitter(nc, n.JS, n.Names, cfg.GroupCommit)
 	if err != nil {
