@@ -41,11 +41,8 @@ func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
 	fs.BoolVar(&c.Async, "async", false, "send Prefer: respond-async and count 202s")
 	fs.BoolVar(&c.Baseline, "baseline", false, "first measure a trivial Echo handler and raw JetStream publishing with the same load")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object on stdout")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
-	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
 	}
 	if c.URL == "" {
 		return f, nil
