@@ -231,6 +231,9 @@ func (h *eventStreams) stream(c echo.Context) error {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
+	if isHEAD(c) { // the headers a GET gets, without the endless body
+		return nil
+	}
 	out := &sseWriter{w: w, rc: rc, wait: h.cfg.SlowClientWait}
 	if err := out.write([]byte("retry: " + strconv.Itoa(eventRetryMillis) + "\n\n")); err != nil {
 		return nil

@@ -15,6 +15,7 @@ const (
 	CodeNotFound             domain.Code = "not_found"
 	CodeMethodNotAllowed     domain.Code = "method_not_allowed"
 	CodePayloadTooLarge      domain.Code = "payload_too_large"
+	CodeHeadersTooLarge      domain.Code = "headers_too_large"
 	CodeUnsupportedMediaType domain.Code = "unsupported_media_type"
 	CodeUnavailable          domain.Code = "unavailable"
 	CodeNotReady             domain.Code = "not_ready"
@@ -49,6 +50,7 @@ var statusOf = map[domain.Code]int{
 	CodeNotFound:                   http.StatusNotFound,
 	CodeMethodNotAllowed:           http.StatusMethodNotAllowed,
 	CodePayloadTooLarge:            http.StatusRequestEntityTooLarge,
+	CodeHeadersTooLarge:            http.StatusRequestHeaderFieldsTooLarge,
 	CodeUnsupportedMediaType:       http.StatusUnsupportedMediaType,
 	CodeUnavailable:                http.StatusServiceUnavailable,
 	CodeNotReady:                   http.StatusServiceUnavailable,

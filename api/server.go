@@ -156,7 +156,8 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(middleware.Recover())
+	e.Pre(headerLimit(MaxHeaderBytes)) // transport.go
+	e.Use(middleware.Recover(), serveHEAD)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

@@ -39,9 +39,10 @@ func newHTTPClient(concurrency int) *http.Client {
 
 // api calls the ledger's REST API with an admin token.
 type api struct {
-	base  string
-	token string
-	hc    *http.Client
+	base      string
+	token     string
+	hc        *http.Client
+	readyWait time.Duration // bounds waitReady
 }
 
 // problemBody is the part of an RFC 9457 problem the bench reads.
@@ -102,29 +103,25 @@ func (a *api) do(ctx context.Context, method, path string, body []byte, out any,
 	return resp.StatusCode, &StatusError{Method: method, Path: path, Status: resp.StatusCode, Code: p.Code, Detail: p.Detail}
 }
 
-// readyWait bounds waiting for /readyz; readyPoll is the pause between
-// attempts.
-const (
-	readyWait = 2 * time.Minute
-	readyPoll = 50 * time.Millisecond
-)
-
-// waitReady polls /readyz until the ledger is up and its read models have
-// applied the whole journal.
+// waitReady polls /readyz, backing off while it gets no answer, until the
+// ledger is up and its read models have applied the whole journal, for at
+// most a.readyWait.
 func (a *api) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, readyWait)
+	ctx, cancel := context.WithTimeout(ctx, a.readyWait)
 	defer cancel()
-	var last error
-	for {
+	var retry backoff
+	var last error // the last answer (or failure) before the wait ran out
+	for attempts := 1; ; attempts++ {
 		_, err := a.do(ctx, http.MethodGet, "/readyz", nil, nil, http.StatusOK)
 		if err == nil {
 			return nil
 		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("ledger not ready after %s: %w", readyWait, last)
-		case <-time.After(readyPoll):
+		if ctx.Err() == nil || last == nil {
+			last = err
 		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("ledger at %s not ready after %s (%d attempts): %w", a.base, a.readyWait, attempts, last)
+		}
+		retry.failed(ctx, time.Time{})
 	}
 }

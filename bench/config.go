@@ -20,6 +20,8 @@ const (
 	// DurationMax bounds the measured run; WarmupMax the warm-up.
 	DurationMax = time.Hour
 	WarmupMax   = time.Minute
+	// ReadyWaitMax bounds waiting for the ledger to be ready.
+	ReadyWaitMax = 10 * time.Minute
 )
 
 // Defaults of the ledger bench flags.
@@ -29,6 +31,7 @@ const (
 	DefaultWarmup      = time.Second
 	DefaultAccounts    = 1_000
 	DefaultBatch       = 1
+	DefaultReadyWait   = 2 * time.Minute
 )
 
 // Config is one bench run.
@@ -54,6 +57,10 @@ type Config struct {
 	// Baseline also measures a trivial Echo handler and raw JetStream
 	// publishing, before the ledger run.
 	Baseline bool
+	// ReadyWait bounds waiting for the ledger to answer /readyz 200,
+	// before the run and before the final check (DefaultReadyWait when
+	// zero); past it the run ends with what it saw.
+	ReadyWait time.Duration
 }
 
 // Validate reports the first setting out of its bounds.
@@ -67,6 +74,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("warmup %s: want 0 to %s", c.Warmup, WarmupMax)
 	case c.Batch < 1 || c.Batch > BatchMax:
 		return fmt.Errorf("batch %d: want 1 to %d (the API's maximum)", c.Batch, BatchMax)
+	case c.ReadyWait < 0 || c.ReadyWait > ReadyWaitMax:
+		return fmt.Errorf("ready wait %s: want 0 (the default, %s) to %s", c.ReadyWait, DefaultReadyWait, ReadyWaitMax)
 	case c.Accounts < 2 || c.Accounts > AccountsMax:
 		return fmt.Errorf("accounts %d: want 2 to %d (a transfer needs two distinct accounts)", c.Accounts, AccountsMax)
 	case c.URL != "" && c.Token == "":

@@ -51,14 +51,21 @@ func (p phase) run(ctx context.Context, newStep func(worker int) step) phaseResu
 		t, s := newTally(), newStep(w)
 		tallies[w] = t
 		wg.Go(func() {
+			var retry backoff
 			for ctx.Err() == nil {
 				begin := time.Now()
 				if !begin.Before(to) {
 					return
 				}
+				unanswered := t.unanswered
 				ok := s(ctx, t)
 				end := time.Now()
 				done.Add(ok)
+				if t.unanswered > unanswered {
+					retry.failed(ctx, to) // not counted as latency: no request is in flight
+				} else {
+					retry.ok()
+				}
 				if end.Before(from) {
 					continue
 				}

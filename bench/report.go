@@ -31,10 +31,20 @@ type Report struct {
 	// transport error kind (transport_timeout, ...).
 	Errors map[string]int64 `json:"errors"`
 	// Posted is the client's count of posted transfers over the whole run,
-	// warm-up included; LedgerPosted the ledger's, from its journal.
+	// warm-up included (after the check, with the unanswered ones the
+	// ledger turned out to have posted); LedgerPosted the ledger's, from
+	// its journal, when Checked. Unanswered counts requests that got no
+	// answer (transport errors, 5xx); Errors says which.
 	Posted       int64 `json:"posted"`
 	Accepted     int64 `json:"accepted"`
+	Unanswered   int64 `json:"unanswered"`
 	LedgerPosted int64 `json:"ledger_posted"`
+	// Ran says the load ran: the counts above are what the client saw.
+	Ran bool `json:"ran"`
+	// Checked says the final check could be made; CheckError says why not
+	// otherwise (e.g. the ledger stopped answering).
+	Checked    bool   `json:"checked"`
+	CheckError string `json:"check_error,omitempty"`
 	// InvariantsOK says the final check passed; InvariantFailures says
 	// what failed otherwise.
 	InvariantsOK      bool     `json:"invariants_ok"`
@@ -86,14 +96,25 @@ func (r *Report) WriteText(w io.Writer) {
 		r.Target, r.Concurrency, r.Batch, r.DurationS, r.Accounts, mode)
 	fmt.Fprintf(w, "  transfers/s  %10.0f\n  requests/s   %10.0f\n", r.TransfersPerSec, r.RequestsPerSec)
 	fmt.Fprintf(w, "  latency      %s\n", r.LatencyMS)
-	fmt.Fprintf(w, "  posted       %d (ledger: %d), accepted %d\n", r.Posted, r.LedgerPosted, r.Accepted)
+	ledger := "not checked"
+	if r.Checked {
+		ledger = fmt.Sprint(r.LedgerPosted)
+	}
+	fmt.Fprintf(w, "  posted       %d (ledger: %s), accepted %d, unanswered %d\n", r.Posted, ledger, r.Accepted, r.Unanswered)
 	fmt.Fprintf(w, "  errors       %s\n", formatCounts(r.Errors))
 	if l := r.ReadModelLag; l != nil {
 		fmt.Fprintf(w, "  read model   %s\n", l)
 	}
-	if r.InvariantsOK {
+	switch {
+	case !r.Checked:
+		why := r.CheckError
+		if why == "" {
+			why = "the run did not finish"
+		}
+		fmt.Fprintf(w, "  invariants   NOT CHECKED: %s\n", why)
+	case r.InvariantsOK:
 		fmt.Fprintln(w, "  invariants   ok: BENCH sums to zero, world unchanged, posted count matches the journal")
-	} else {
+	default:
 		fmt.Fprintln(w, "  invariants   FAILED:")
 		for _, f := range r.InvariantFailures {
 			fmt.Fprintln(w, "    -", f)

@@ -62,7 +62,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 
 // runLedger sets up, runs the load and checks the books.
 func runLedger(ctx context.Context, cfg Config, hc *http.Client, tgt target, progress io.Writer, rep *Report) error {
-	a := &api{base: tgt.base, token: tgt.token, hc: hc}
+	if cfg.ReadyWait == 0 {
+		cfg.ReadyWait = DefaultReadyWait
+	}
+	a := &api{base: tgt.base, token: tgt.token, hc: hc, readyWait: cfg.ReadyWait}
 	if err := a.waitReady(ctx); err != nil {
 		return err
 	}
@@ -105,7 +108,9 @@ func runLedger(ctx context.Context, cfg Config, hc *http.Client, tgt target, pro
 	rep.RequestsPerSec = rate(res.requests, res.measured)
 	rep.LatencyMS = latency(res.hist)
 	rep.Errors = res.errors
-	rep.Accepted = res.accepted
+	// What the client saw, whether or not the ledger can be checked.
+	rep.Posted, rep.Accepted, rep.Unanswered = res.posted, res.accepted, res.unanswered
+	rep.Ran = true
 	lagRep := lagStats(lag.samples, sampler.start.Add(cfg.Warmup))
 	if lag.failed > 0 {
 		lagRep.Failed, lagRep.Error = lag.failed, lag.err.Error()
@@ -117,9 +122,10 @@ func runLedger(ctx context.Context, cfg Config, hc *http.Client, tgt target, pro
 	}
 	c, err := verify(ctx, a, cfg, runID, res, before)
 	if err != nil {
+		rep.CheckError = err.Error()
 		return fmt.Errorf("check: %w", err)
 	}
-	rep.Posted, rep.LedgerPosted = c.clientPosted, c.ledgerPosted
+	rep.Posted, rep.LedgerPosted, rep.Checked = c.clientPosted, c.ledgerPosted, true
 	rep.InvariantsOK, rep.InvariantFailures = len(c.failures) == 0, c.failures
 	if b := rep.Baseline; b != nil {
 		b.RatioToEcho = ratio(rep.TransfersPerSec, b.EchoRequestsPerSec)

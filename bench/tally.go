@@ -36,6 +36,9 @@ type tally struct {
 	// have reached the ledger.
 	problemIDs, unknownIDs []string
 	idsDropped             int64
+	// unanswered counts requests that got no answer (transport errors,
+	// 5xx): the phase backs off after each.
+	unanswered int64
 	// lastAccepted is the worker's last id answered 202. The processor
 	// decides commands in the order they were stored, so once this one is
 	// decided, so is every earlier one of the worker's.
@@ -75,6 +78,7 @@ func merge(ts []*tally) *tally {
 		out.problemIDs = append(out.problemIDs, t.problemIDs...)
 		out.unknownIDs = append(out.unknownIDs, t.unknownIDs...)
 		out.idsDropped += t.idsDropped
+		out.unanswered += t.unanswered
 	}
 	return out
 }

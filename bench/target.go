@@ -13,29 +13,16 @@ import (
 	"os"
 	"time"
 
+	ledgerapi "github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/infra/node"
 )
 
-// HTTP server limits of the in-process servers, as ledger serve's.
-const (
-	httpReadHeaderTimeout = 5 * time.Second
-	httpReadTimeout       = 15 * time.Second
-	httpWriteTimeout      = 30 * time.Second
-	httpIdleTimeout       = 2 * time.Minute
-	httpMaxHeaderBytes    = 16 << 10
-	shutdownTimeout       = 30 * time.Second
-)
+// shutdownTimeout bounds the in-process server's shutdown.
+const shutdownTimeout = 30 * time.Second
 
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: httpReadHeaderTimeout,
-		ReadTimeout:       httpReadTimeout,
-		WriteTimeout:      httpWriteTimeout,
-		IdleTimeout:       httpIdleTimeout,
-		MaxHeaderBytes:    httpMaxHeaderBytes,
-	}
-}
+// newHTTPServer serves h with ledger serve's limits (api.NewHTTPServer), so
+// the baseline and the self-started ledger meet the same server.
+func newHTTPServer(h http.Handler) *http.Server { return ledgerapi.NewHTTPServer(h) }
 
 // target is the ledger under load.
 type target struct {

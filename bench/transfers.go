@@ -136,6 +136,7 @@ func (g *transferGen) step(ctx context.Context, t *tally) int64 {
 // unknown records items whose outcome the client never learned.
 func (g *transferGen) unknown(t *tally, first, n int64, code string) {
 	t.fail(code, n)
+	t.unanswered++
 	for s := first; s < first+n; s++ {
 		t.keep(&t.unknownIDs, g.id(s))
 	}

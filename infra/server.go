@@ -25,8 +25,15 @@ type ServerConfig struct {
 	// SyncAlways fsyncs every JetStream write before acknowledging it.
 	SyncAlways bool
 	// User and Password, when set, are required of every client, the
-	// in-process one included. A listener must not run without them.
+	// in-process one included. A listener must not run without them. This
+	// user may do anything: it is the ledger's own.
 	User, Password string
+	// ReaderUser and ReaderPassword, when set (with User), add a second
+	// user for event consumers that may only read the journal of Ledger
+	// and run its own consumers on it (ReaderPermissions).
+	ReaderUser, ReaderPassword string
+	// Ledger names the journal ReaderUser may read.
+	Ledger string
 }
 
 // maxPayloadBytes bounds one NATS message. A journal record of 1,000
@@ -50,7 +57,14 @@ func StartServer(cfg ServerConfig) (*server.Server, *nats.Conn, func(), error) {
 		JetStreamMaxMemory: 256 << 20,
 	}
 	if cfg.User != "" {
-		opts.Username, opts.Password = cfg.User, cfg.Password
+		opts.Users = []*server.User{{Username: cfg.User, Password: cfg.Password}}
+		if cfg.ReaderUser != "" {
+			if cfg.ReaderPassword == "" || cfg.Ledger == "" {
+				return nil, nil, nil, errors.New("nats reader user: needs a password and the ledger's name")
+			}
+			opts.Users = append(opts.Users, &server.User{Username: cfg.ReaderUser, Password: cfg.ReaderPassword,
+				Permissions: ReaderPermissions(NamesFor(cfg.Ledger))})
+		}
 	}
 	if cfg.ListenAddr == "" {
 		opts.DontListen = true

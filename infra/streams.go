@@ -130,7 +130,7 @@ func ProcessorConsumerConfig(n Names) jetstream.ConsumerConfig {
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, n Names) error {
 	ctx, cancel := context.WithTimeout(ctx, streamSetupTimeout)
 	defer cancel()
-	if _, err := js.CreateOrUpdateStream(ctx, JournalConfig(n, 1)); err != nil {
+	if _, err := ensureJournal(ctx, js, n); err != nil { // journalcheck.go
 		return fmt.Errorf("journal stream: %w", err)
 	}
 	decided, err := lastDecidedCommand(ctx, js, n)

@@ -80,11 +80,8 @@ func parseAudit(args []string, stderr io.Writer) (auditFlags, error) {
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object")
 	fs.IntVar(&f.maxFindings, "max-findings", audit.DefaultMaxFindings, "findings to list (all are counted)")
 	fs.BoolVar(&f.progress, "progress", isTerminal(stderr), "show a progress bar on stderr (default: when stderr is a terminal)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
-	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("audit: unexpected argument %q", fs.Arg(0))
 	}
 	return f, nil
 }

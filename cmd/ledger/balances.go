@@ -22,14 +22,11 @@ func parseBalances(args []string, stderr io.Writer) (balancesFlags, error) {
 	f.journal.register(fs, true)
 	fs.StringVar(&f.asOf, "as-of", "", "a sequence (e.g. 1042) or an RFC 3339 time (e.g. 2026-01-31T23:59:59Z); default: the journal's end")
 	fs.StringVar(&f.format, "format", "csv", "csv or json")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("balances: unexpected argument %q", fs.Arg(0))
-	}
 	if f.format != "csv" && f.format != "json" {
-		return f, fmt.Errorf("balances: --format %q: csv or json", f.format)
+		return f, usagef("balances: --format %q: csv or json", f.format)
 	}
 	return f, nil
 }

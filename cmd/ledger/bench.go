@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
@@ -40,12 +41,10 @@ func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
 	fs.IntVar(&c.Accounts, "accounts", bench.DefaultAccounts, fmt.Sprintf("bench accounts (2 to %d)", bench.AccountsMax))
 	fs.BoolVar(&c.Async, "async", false, "send Prefer: respond-async and count 202s")
 	fs.BoolVar(&c.Baseline, "baseline", false, "first measure a trivial Echo handler and raw JetStream publishing with the same load")
+	fs.DurationVar(&c.ReadyWait, "ready-wait", bench.DefaultReadyWait, fmt.Sprintf("how long to wait for the ledger to be ready, before the run and before the final check (at most %s)", bench.ReadyWaitMax))
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object on stdout")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
-	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
 	}
 	if c.URL == "" {
 		return f, nil
@@ -75,7 +74,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	rep, err := bench.Run(ctx, f.cfg, stderr)
-	if rep != nil && (err == nil || rep.RequestsPerSec > 0) { // a report of a run that got under way
+	if rep != nil && rep.Ran { // what the run saw, even if the ledger could not be checked
 		if f.jsonOut {
 			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
 				return err
@@ -88,7 +87,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if !rep.InvariantsOK {
-		return errors.New("bench: invariants failed")
+		return fmt.Errorf("bench: invariants failed: %s", strings.Join(rep.InvariantFailures, "; "))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+
+	"github.com/nats-ledger/ledger/api"
 )
 
 // serveDebug serves Go's profiles on addr (keep it on loopback: profiles
@@ -21,7 +23,7 @@ func serveDebug(addr string, log *slog.Logger) (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("debug listen: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: httpReadHeaderTimeout}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: api.HTTPReadHeaderTimeout}
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("serving profiles", "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil

@@ -25,14 +25,11 @@ func parseExport(args []string, stderr io.Writer) (exportFlags, error) {
 	fs.Uint64Var(&f.from, "from", 1, "first sequence to export")
 	fs.Uint64Var(&f.to, "to", 0, "last sequence to export (0: the journal's end)")
 	fs.StringVar(&f.out, "out", "-", "file to write (- for standard output)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
-	}
 	if f.from == 0 {
-		return f, errors.New("export: sequences start at 1")
+		return f, usagef("export: --from: sequences start at 1")
 	}
 	return f, nil
 }

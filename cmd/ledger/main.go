@@ -23,30 +23,27 @@ Usage:
   ledger replay [flags]        rebuild the read model from the journal into a new file; --install it on a stopped ledger
   ledger balances [flags]      every account's balance as of a sequence or time, from the journal (CSV or JSON)
   ledger export [flags]        the journal as JSON Lines, exactly as stored (verify with ledger audit --file)
-  ledger version               print the version
+  ledger version               print the build's version (also: ledger --version)
 
-Run 'ledger <command> -h' for a command's flags.
+Run 'ledger <command> -h' for a command's flags. Exit status: 0 success,
+1 failure, 2 a command line it does not understand.
 `
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "ledger:", err)
-		}
-		os.Exit(1)
+	var ue *usageError
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !(errors.As(err, &ue) && ue.printed) {
+		fmt.Fprintln(os.Stderr, "ledger:", err)
 	}
+	os.Exit(exitStatus(err))
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
+		return &usageError{err: errors.New("no command"), printed: true}
 	}
 	switch args[0] {
 	case "serve":
@@ -63,15 +60,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return balancesCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "ledger", version)
-		return nil
-	case "help", "-h", "--help":
+	case "version", "--version", "-version":
+		return versionCmd(args[1:], stdout, stderr)
+	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	return usagef("unknown command %q", args[0])
+}
+
+// versionCmd prints the build's version (see buildVersion).
+func versionCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, buildVersion())
+	return nil
 }
 
 // envOr returns the environment variable key, or def when it is unset.

@@ -36,14 +36,11 @@ func parseReplay(args []string, stderr io.Writer) (replayFlags, error) {
 	fs.BoolVar(&f.cont, "continue", false, "continue --out from its own checkpoint (after an interrupted replay, or to catch up before --install)")
 	fs.BoolVar(&f.install, "install", false, "with --data-dir of a stopped ledger: then put --out in place of readmodel.db (atomic rename)")
 	fs.BoolVar(&f.progress, "progress", true, "show a progress bar on stderr")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("replay: unexpected argument %q", fs.Arg(0))
-	}
 	if f.from == 0 {
-		return f, errors.New("replay: sequences start at 1")
+		return f, usagef("replay: --from: sequences start at 1")
 	}
 	return f, nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"regexp"
 	"time"
@@ -17,15 +16,8 @@ import (
 	"github.com/nats-ledger/ledger/infra/node"
 )
 
-// HTTP server limits: slow or oversized clients cannot hold resources.
-const (
-	httpReadHeaderTimeout = 5 * time.Second
-	httpReadTimeout       = 15 * time.Second
-	httpWriteTimeout      = 30 * time.Second // longer than the sync timeout
-	httpIdleTimeout       = 2 * time.Minute
-	httpMaxHeaderBytes    = 16 << 10
-	shutdownTimeout       = 30 * time.Second
-)
+// shutdownTimeout bounds how long in-flight requests may take to finish.
+const shutdownTimeout = 30 * time.Second
 
 var ledgerNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
@@ -62,7 +54,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.DurationVar(&c.node.GroupCommit.MaxWait, "group-commit-max-wait", 0, "group commit: extra wait for more requests once one is queued; 0 sends at once (ADR 0007)")
 	fs.DurationVar(&c.node.ReadWait, "read-wait", 2*time.Second, "how long a read waits for the read model to apply the writes this server acknowledged before answering 503 (ADR 0008)")
 	fs.IntVar(&c.node.MaxReadLag, "max-read-lag", api.DefaultMaxReadLag, "events the journal may run ahead of the read model, counting writes in flight, before writes wait (ADR 0008)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
 	c.node.AdminToken = os.Getenv("LEDGER_ADMIN_TOKEN")
@@ -74,19 +66,19 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		c.node.RSAPublicKeyPEM = pem
 	}
 	if !ledgerNameRE.MatchString(c.node.Ledger) {
-		return c, fmt.Errorf("ledger name %q: use 1-32 of a-z 0-9 _ -", c.node.Ledger)
+		return c, usagef("ledger name %q: use 1-32 of a-z 0-9 _ -", c.node.Ledger)
 	}
 	g := c.node.GroupCommit
 	switch {
 	case g.MaxItems < 1 || g.MaxItems > commands.MaxItemsPerCommand:
-		return c, fmt.Errorf("--group-commit-max-items %d: use 1 to %d", g.MaxItems, commands.MaxItemsPerCommand)
+		return c, usagef("--group-commit-max-items %d: use 1 to %d", g.MaxItems, commands.MaxItemsPerCommand)
 	case g.MaxWait < 0 || g.MaxWait > maxGroupCommitWait:
-		return c, fmt.Errorf("--group-commit-max-wait %s: use 0 to %s", g.MaxWait, maxGroupCommitWait)
+		return c, usagef("--group-commit-max-wait %s: use 0 to %s", g.MaxWait, maxGroupCommitWait)
 	case c.node.ReadWait <= 0 || c.node.ReadWait > maxReadWait:
-		return c, fmt.Errorf("--read-wait %s: use more than 0 and at most %s", c.node.ReadWait, maxReadWait)
+		return c, usagef("--read-wait %s: use more than 0 and at most %s", c.node.ReadWait, maxReadWait)
 	case c.node.MaxReadLag < api.MaxBatchItems:
 		// The largest write (a full batch) must fit under the bound.
-		return c, fmt.Errorf("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)
+		return c, usagef("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)
 	}
 	return c, nil
 }
@@ -97,6 +89,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Bind the listeners before starting anything heavy: a busy port is
+	// then the first and only thing the operator reads, not buried under
+	// what the start of the journal and the read model logged.
+	ln, err := net.Listen("tcp", cfg.httpAddr)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	defer ln.Close() // Serve closes it too; this covers a failed start
+	if cfg.debugAddr != "" {
+		stopDebug, err := serveDebug(cfg.debugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	cfg.node.Logger = log
 	n, err := node.Start(ctx, cfg.node)
 	if err != nil {
@@ -106,27 +113,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Warn("authentication is on: generated a token signing key at "+n.KeyFile+
 			"; mint an admin token with: ledger token create --data-dir "+cfg.node.DataDir+" --sub admin --scope admin", "key_file", n.KeyFile)
 	}
-	ln, err := net.Listen("tcp", cfg.httpAddr)
-	if err != nil {
-		_ = n.Close()
-		return fmt.Errorf("http listen: %w", err)
-	}
-	httpSrv := &http.Server{
-		Handler:           n.Handler,
-		ReadHeaderTimeout: httpReadHeaderTimeout,
-		ReadTimeout:       httpReadTimeout,
-		WriteTimeout:      httpWriteTimeout,
-		IdleTimeout:       httpIdleTimeout,
-		MaxHeaderBytes:    httpMaxHeaderBytes,
-	}
-	if cfg.debugAddr != "" {
-		stopDebug, err := serveDebug(cfg.debugAddr, log)
-		if err != nil {
-			_ = n.Close()
-			return err
-		}
-		defer stopDebug()
-	}
+	httpSrv := api.NewHTTPServer(n.Handler)
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- httpSrv.Serve(ln) }()
 	log.Info("ledger serving", "http", ln.Addr().String(), "data_dir", cfg.node.DataDir, "ledger", cfg.node.Ledger,

@@ -35,9 +35,17 @@ func (s *scopeList) Set(v string) error {
 // token runs `ledger token create`: it signs a token with the data
 // directory's HS256 key (or --jwt-key-file) and prints it.
 func token(args []string, stdout, stderr io.Writer) error {
+	const tokenUsage = "usage: ledger token create --sub NAME --scope SCOPE[,SCOPE] [--ttl 24h] [--data-dir DIR | --jwt-key-file FILE]"
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help") {
+		fmt.Fprintln(stdout, tokenUsage)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: ledger token create --sub NAME --scope SCOPE[,SCOPE] [--ttl 24h] [--data-dir DIR | --jwt-key-file FILE]")
-		return flag.ErrHelp
+		fmt.Fprintln(stderr, tokenUsage)
+		if len(args) == 0 {
+			return &usageError{err: errors.New("token: missing subcommand create"), printed: true}
+		}
+		return &usageError{err: fmt.Errorf("token: unknown subcommand %q (known: create)", args[0]), printed: true}
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -47,11 +55,11 @@ func token(args []string, stdout, stderr io.Writer) error {
 	ttl := fs.Duration("ttl", defaultTokenTTL, "how long the token is valid")
 	var scopes scopeList
 	fs.Var(&scopes, "scope", "a scope, repeatable or comma-separated: "+strings.Join(api.AllScopes, ", "))
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if *sub == "" || len(scopes) == 0 {
-		return errors.New("token create needs --sub and at least one --scope")
+		return usagef("token create needs --sub and at least one --scope")
 	}
 	path := *keyFile
 	if path == "" {

@@ -3,7 +3,7 @@
 //
 // Start the ledger with a NATS listener, then, in another terminal:
 //
-//	export NATS_URL=nats://127.0.0.1:4222 NATS_USER=ledger NATS_PASSWORD=$(cat data/auth/nats.password)
+//	export NATS_URL=nats://127.0.0.1:4222 NATS_USER=reader NATS_PASSWORD=$(cat data/auth/nats-reader.password)
 //	go run ./examples/print-postings -from 1          # everything, then live
 //	go run ./examples/print-postings -durable printer # resumes where it stopped
 //

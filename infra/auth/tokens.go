@@ -73,8 +73,20 @@ func LoadOrCreateSecret(path string) (secret string, created bool, err error) {
 // NATSPasswordFile holds the password of the NATS listener's user.
 func NATSPasswordFile(dataDir string) string { return filepath.Join(AuthDir(dataDir), "nats.password") }
 
-// NATSUser is the user name clients of the NATS listener log in as.
+// NATSUser is the ledger's own NATS user: it may do anything, streams'
+// configuration included. Only the ledger and its operators' tools
+// (ledger audit, replay, balances, export) should hold its password.
 const NATSUser = "ledger"
+
+// NATSReaderUser is the event consumers' NATS user: it may read the
+// journal and run its own consumers on it, nothing else (see
+// infra.ReaderPermissions). Its password is in NATSReaderPasswordFile.
+const NATSReaderUser = "reader"
+
+// NATSReaderPasswordFile holds the password of NATSReaderUser.
+func NATSReaderPasswordFile(dataDir string) string {
+	return filepath.Join(AuthDir(dataDir), "nats-reader.password")
+}
 
 // LoadKey reads an HS256 key file: hex, at least 32 bytes.
 func LoadKey(path string) ([]byte, error) {

@@ -127,6 +127,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, err
 		}
 		serverCfg.User, serverCfg.Password = auth.NATSUser, pw
+		readerPW, _, err := auth.LoadOrCreateSecret(auth.NATSReaderPasswordFile(cfg.DataDir))
+		if err != nil {
+			return nil, err
+		}
+		serverCfg.ReaderUser, serverCfg.ReaderPassword, serverCfg.Ledger = auth.NATSReaderUser, readerPW, cfg.Ledger
 	}
 	_, nc, stopNATS, err := infra.StartServer(serverCfg)
 	if err != nil {
