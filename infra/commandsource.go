@@ -100,11 +100,13 @@ func (f *commandFeed) release(n int) {
 	f.cond.Broadcast()
 }
 
+// stop releases a callback waiting in put: done is closed under the lock,
+// so a put that checked it before is already waiting when it is woken.
 func (f *commandFeed) stop() {
-	close(f.done)
 	f.mu.Lock()
-	f.mu.Unlock()
+	close(f.done)
 	f.cond.Broadcast()
+	f.mu.Unlock()
 }
 
 // Rewind stops the current subscription, discards what it buffered, resets
