@@ -135,6 +135,11 @@ type Server struct {
 
 // New returns the Echo instance serving the API.
 func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
+	e, _ := newServer(cfg, submit, read)
+	return e
+}
+
+func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Server) {
 	if cfg.SyncTimeout <= 0 {
 		cfg.SyncTimeout = DefaultSyncTimeout
 	}
@@ -191,7 +196,7 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	v1.GET("/webhooks/:id/dead-letters", hooks.deadLetters, protect(ScopeAdmin)...)
 	v1.POST("/webhooks/:id/dead-letters/:seq/redeliver", hooks.redeliver, protect(ScopeAdmin)...)
 	v1.GET("/status", s.status, protect(ScopeAdmin)...)
-	return e
+	return e, s
 }
 
 // bodyLimit refuses bodies over max with 413 before any handler reads them,

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
@@ -25,6 +26,11 @@ type serveConfig struct {
 	node      node.Config
 	httpAddr  string
 	debugAddr string
+	// compat lists the seed adapters to serve (--compat SYSTEM=ADDR);
+	// compatAllowRemote lets the unauthenticated ones listen beyond
+	// loopback.
+	compat            compatFlag
+	compatAllowRemote bool
 }
 
 // maxGroupCommitWait bounds the group-commit linger: past it a single
@@ -54,9 +60,16 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.DurationVar(&c.node.GroupCommit.MaxWait, "group-commit-max-wait", 0, "group commit: extra wait for more requests once one is queued; 0 sends at once (ADR 0007)")
 	fs.DurationVar(&c.node.ReadWait, "read-wait", 2*time.Second, "how long a read waits for the read model to apply the writes this server acknowledged before answering 503 (ADR 0008)")
 	fs.IntVar(&c.node.MaxReadLag, "max-read-lag", api.DefaultMaxReadLag, "events the journal may run ahead of the read model, counting writes in flight, before writes wait (ADR 0008)")
+	fs.Var(&c.compat, "compat", "serve a seed system's API for its existing clients, SYSTEM=ADDR, repeatable (systems: "+strings.Join(compatNames(), ", ")+"; env LEDGER_COMPAT, comma-separated; docs/compat/)")
+	fs.BoolVar(&c.compatAllowRemote, "compat-allow-remote", envOr("LEDGER_COMPAT_ALLOW_REMOTE", "") == "true", "let adapters of systems without authentication listen beyond loopback (env LEDGER_COMPAT_ALLOW_REMOTE=true)")
 	fs.Uint64Var(&c.node.SkipLostCommands, "skip-lost-commands", 0, "accepted commands up to this sequence that were deleted from the commands stream before being decided are journaled as lost instead of stopping the ledger; for the one start after such a loss (docs/operations.md, \"Commands stream\")")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
+	}
+	if env := os.Getenv("LEDGER_COMPAT"); env != "" && len(c.compat) == 0 {
+		if err := c.compat.Set(env); err != nil {
+			return c, usagef("LEDGER_COMPAT: %v", err)
+		}
 	}
 	c.node.AdminToken = os.Getenv("LEDGER_ADMIN_TOKEN")
 	if *rsaFile != "" {
@@ -98,6 +111,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("http listen: %w", err)
 	}
 	defer ln.Close() // Serve closes it too; this covers a failed start
+	compatSrv, err := bindCompat(cfg.compat, cfg.compatAllowRemote)
+	if err != nil {
+		return err
+	}
+	defer compatSrv.close()
 	if cfg.debugAddr != "" {
 		stopDebug, err := serveDebug(cfg.debugAddr, log)
 		if err != nil {
@@ -115,8 +133,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			"; mint an admin token with: ledger token create --data-dir "+cfg.node.DataDir+" --sub admin --scope admin", "key_file", n.KeyFile)
 	}
 	httpSrv := api.NewHTTPServer(n.Handler)
-	httpDone := make(chan error, 1)
+	httpDone := make(chan error, 1+len(cfg.compat)) // the native listener and each adapter's
 	go func() { httpDone <- httpSrv.Serve(ln) }()
+	if err := compatSrv.serve(cfg.compat, n, log, httpDone); err != nil {
+		httpDone <- err
+	}
 	log.Info("ledger serving", "http", ln.Addr().String(), "data_dir", cfg.node.DataDir, "ledger", cfg.node.Ledger,
 		"nats_listen", cfg.node.NATSListen, "sync_always", cfg.node.SyncAlways)
 
@@ -135,6 +156,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := httpSrv.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	compatSrv.shutdown(shutCtx, log)
 	if err := n.Close(); err != nil && runErr == nil {
 		runErr = err
 	}

@@ -71,10 +71,13 @@ const stopTimeout = 30 * time.Second
 // Node is a running ledger.
 type Node struct {
 	Handler http.Handler
-	NC      *nats.Conn
-	JS      jetstream.JetStream
-	Names   infra.Names
-	Store   *projections.Store
+	// Core is the native ledger for the seed adapters (api/compat), sharing
+	// the handler's admission and read-your-writes mark.
+	Core  *api.Core
+	NC    *nats.Conn
+	JS    jetstream.JetStream
+	Names infra.Names
+	Store *projections.Store
 
 	// KeyCreated is true when Start generated the token signing key, at
 	// KeyFile: the operator needs to be told how to mint a token.
@@ -186,7 +189,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.cleanups = append(n.cleanups, hooks.Close)
 	n.streamsDone = make(chan struct{})
 	cfg.EventStream.Done = n.streamsDone
-	n.Handler = api.New(api.Config{
+	n.Handler, n.Core = api.NewWithCore(api.Config{
 		SyncTimeout: cfg.SyncTimeout,
 		ReadWait:    cfg.ReadWait,
 		MaxReadLag:  cfg.MaxReadLag,
