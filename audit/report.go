@@ -154,6 +154,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  chain anchor (prev_hash of %d): %s\n", r.FirstSeq, r.FirstPrevHash)
 		fmt.Fprintf(&b, "  head (hash of %d):              %s\n", r.LastSeq, r.LastHash)
 	}
+	if r.LastCommand > 0 {
+		fmt.Fprintf(&b, "  commands decided up to %d", r.LastCommand)
+		if c := r.Commands; c != nil {
+			fmt.Fprintf(&b, "; %s holds %d undecided", c.Stream, c.Undecided)
+		}
+		b.WriteString("\n")
+	}
 	if r.ReadModel != nil {
 		fmt.Fprintf(&b, "  read model %s at sequence %d (%d accounts, %d postings compared)\n",
 			r.ReadModel.Path, r.ReadModel.Checkpoint, r.ReadModel.Accounts, r.ReadModel.Postings)
