@@ -131,19 +131,8 @@ func nonEmptyLines(data []byte) [][]byte {
 // LastSeq returns the ledger sequence of the journal's last event (0 for
 // an empty journal), from the last record's headers.
 func (s *JetStreamSource) LastSeq(ctx context.Context) (uint64, error) {
-	stream, err := s.JS.Stream(ctx, s.Names.JournalStream)
-	if err != nil {
-		return 0, fmt.Errorf("journal stream: %w", err)
-	}
-	last := stream.CachedInfo().State.LastSeq
-	if last == 0 {
-		return 0, nil
-	}
-	msg, err := stream.GetMsg(ctx, last)
-	if err != nil {
-		return 0, fmt.Errorf("journal record %d: %w", last, err)
-	}
-	return strconv.ParseUint(msg.Header.Get(infra.HeaderLastSeq), 10, 64)
+	end, err := infra.ReadJournalEnd(ctx, s.JS, s.Names)
+	return end.Seq, err
 }
 
 // positionOf finds the last record whose first sequence is at or before

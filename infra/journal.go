@@ -175,3 +175,37 @@ func RecordOf(msg jetstream.Msg) (commands.Record, error) {
 	}
 	return rec, nil
 }
+
+// JournalEnd is where the journal ends: the last event's ledger sequence
+// and the command message it answers (commands are decided in order, so
+// it is the last one decided). Both are 0 for an empty journal.
+type JournalEnd struct {
+	Seq     uint64
+	Command uint64
+}
+
+// ReadJournalEnd reads the journal's last record: where the journal ends,
+// whatever the processor is doing.
+func ReadJournalEnd(ctx context.Context, js jetstream.JetStream, n Names) (JournalEnd, error) {
+	stream, err := js.Stream(ctx, n.JournalStream)
+	if err != nil {
+		return JournalEnd{}, fmt.Errorf("journal stream: %w", err)
+	}
+	last := stream.CachedInfo().State.LastSeq
+	if last == 0 {
+		return JournalEnd{}, nil
+	}
+	msg, err := stream.GetMsg(ctx, last)
+	if err != nil {
+		return JournalEnd{}, fmt.Errorf("journal record %d: %w", last, err)
+	}
+	lines, err := domain.SplitRecord(msg.Data)
+	if err != nil {
+		return JournalEnd{}, fmt.Errorf("journal record %d: %w", last, err)
+	}
+	ev, err := domain.DecodeEvent(lines[len(lines)-1])
+	if err != nil {
+		return JournalEnd{}, fmt.Errorf("journal record %d: %w", last, err)
+	}
+	return JournalEnd{Seq: ev.Seq, Command: ev.Command.Seq}, nil
+}

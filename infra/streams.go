@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/commands"
-	"github.com/nats-ledger/ledger/domain"
 )
 
 // Names are the JetStream names and subjects of one ledger. Everything a
@@ -133,11 +132,11 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, n Names) error {
 	if _, err := ensureJournal(ctx, js, n); err != nil { // journalcheck.go
 		return fmt.Errorf("journal stream: %w", err)
 	}
-	decided, err := lastDecidedCommand(ctx, js, n)
+	end, err := ReadJournalEnd(ctx, js, n)
 	if err != nil {
 		return err
 	}
-	cmds, err := ensureCommandsStream(ctx, js, n, decided)
+	cmds, err := ensureCommandsStream(ctx, js, n, end.Command)
 	if err != nil {
 		return err
 	}
@@ -190,31 +189,4 @@ func ensureCommandsStream(ctx context.Context, js jetstream.JetStream, n Names, 
 		return nil, fmt.Errorf("commands stream: %w", err)
 	}
 	return s, nil
-}
-
-// lastDecidedCommand returns the command sequence the journal's last event
-// answers (0 for an empty journal): commands are decided in order, so it
-// is the highest.
-func lastDecidedCommand(ctx context.Context, js jetstream.JetStream, n Names) (uint64, error) {
-	j, err := js.Stream(ctx, n.JournalStream)
-	if err != nil {
-		return 0, fmt.Errorf("journal stream: %w", err)
-	}
-	last := j.CachedInfo().State.LastSeq
-	if last == 0 {
-		return 0, nil
-	}
-	msg, err := j.GetMsg(ctx, last)
-	if err != nil {
-		return 0, fmt.Errorf("journal record %d: %w", last, err)
-	}
-	lines, err := domain.SplitRecord(msg.Data)
-	if err != nil {
-		return 0, fmt.Errorf("journal record %d: %w", last, err)
-	}
-	ev, err := domain.DecodeEvent(lines[len(lines)-1])
-	if err != nil {
-		return 0, fmt.Errorf("journal record %d: %w", last, err)
-	}
-	return ev.Command.Seq, nil
 }

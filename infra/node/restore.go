@@ -55,9 +55,11 @@ const (
 func readStartPosition(ctx context.Context, js jetstream.JetStream, names infra.Names, log *slog.Logger) (startPosition, error) {
 	var p startPosition
 	var err error
-	if p.journalSeq, err = journalHead(ctx, js, names); err != nil {
+	end, err := infra.ReadJournalEnd(ctx, js, names)
+	if err != nil {
 		return p, err
 	}
+	p.journalSeq = end.Seq
 	stream, err := js.Stream(ctx, names.CommandsStream)
 	if err != nil {
 		return p, fmt.Errorf("commands stream: %w", err)
@@ -84,29 +86,6 @@ func readStartPosition(ctx context.Context, js jetstream.JetStream, names infra.
 	}
 	p.undecidedItems = counted
 	return p, nil
-}
-
-// journalHead returns the ledger sequence of the journal's last event,
-// from its last record's header: the journal's end whatever the processor
-// is doing.
-func journalHead(ctx context.Context, js jetstream.JetStream, names infra.Names) (uint64, error) {
-	stream, err := js.Stream(ctx, names.JournalStream)
-	if err != nil {
-		return 0, fmt.Errorf("journal stream: %w", err)
-	}
-	last := stream.CachedInfo().State.LastSeq
-	if last == 0 {
-		return 0, nil
-	}
-	msg, err := stream.GetMsg(ctx, last)
-	if err != nil {
-		return 0, fmt.Errorf("journal record %d: %w", last, err)
-	}
-	seq, err := strconv.ParseUint(msg.Header.Get(infra.HeaderLastSeq), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("journal record %d: %s header: %w", last, infra.HeaderLastSeq, err)
-	}
-	return seq, nil
 }
 
 // countItems sums the item counts of the command messages first..last
