@@ -285,11 +285,11 @@ func TestE2EEventsFilters(t *testing.T) {
 	expect(l.openEvents(t, client, l.base, "?from=1&type=TransferRejected,AccountOpened"),
 		func(ev *domain.Event) bool { return slices.Contains(types, ev.Type) })
 	expect(l.openEvents(t, client, l.base, "?from=1&type=TransferPosted&type=TransferRejected&account=carol"),
-		func(ev *domain.Event) bool { return ev.Transfer != nil && api.EventInvolves(ev, "carol") })
+		func(ev *domain.Event) bool { return ev.Transfer != nil && ev.Involves("carol") })
 
 	// A non-admin: only an account it owns, and only its events.
 	bob := l.as(l.tokenFor(t, "bob", time.Hour, api.ScopeTransfersRead))
-	expect(bob.openEvents(t, client, l.base, "?from=1&account=bob"), func(ev *domain.Event) bool { return api.EventInvolves(ev, "bob") })
+	expect(bob.openEvents(t, client, l.base, "?from=1&account=bob"), func(ev *domain.Event) bool { return ev.Involves("bob") })
 	for query, code := range map[string]string{
 		"?from=1":               "forbidden",
 		"?from=1&account=alice": "forbidden",

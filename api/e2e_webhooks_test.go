@@ -196,7 +196,7 @@ func TestE2EWebhookDelivers(t *testing.T) {
 	}
 	wantAll := want(func(ev *domain.Event) bool { return slices.Contains(types, string(ev.Type)) })
 	wantBob := want(func(ev *domain.Event) bool {
-		return ev.Type == domain.EventTransferPosted && api.EventInvolves(ev, "bob")
+		return ev.Type == domain.EventTransferPosted && ev.Involves("bob")
 	})
 	for _, c := range []struct {
 		r    *receiver

@@ -164,20 +164,6 @@ func parseEventQuery(c echo.Context) (eventQuery, error) {
 	return q, nil
 }
 
-// EventInvolves reports whether ev concerns account: the account opened,
-// or either side of a transfer, posted or rejected.
-func EventInvolves(ev *domain.Event, account string) bool {
-	switch {
-	case ev.Account != nil:
-		return ev.Account.ID == account
-	case ev.Transfer != nil:
-		return ev.Transfer.From == account || ev.Transfer.To == account
-	case ev.Rejection != nil:
-		return ev.Rejection.From == account || ev.Rejection.To == account
-	}
-	return false
-}
-
 // authorize applies the rule of GET /v1/transfers: a non-admin filters by
 // an account it owns, and then sees only the events that involve it.
 func (h *eventStreams) authorize(c echo.Context, q eventQuery) error {
@@ -303,7 +289,7 @@ func (h *eventStreams) stream(c echo.Context) error {
 // SlowClientWait.
 func (h *eventStreams) enqueue(ctx context.Context, queue chan<- sseEvent, account string) func([]byte, *domain.Event) error {
 	return func(line []byte, ev *domain.Event) error {
-		if account != "" && !EventInvolves(ev, account) {
+		if account != "" && !ev.Involves(account) {
 			return nil
 		}
 		e := sseEvent{seq: ev.Seq, typ: ev.Type, line: bytes.Clone(line)}

@@ -95,26 +95,49 @@ type report func(Finding)
 // apply advances the books by one event that passed checkSchema, and
 // reports what does not add up.
 func (b *Books) apply(ev *domain.Event, n *numbers) {
-	f := b.f
 	b.seq = ev.Seq
 	if ev.Time.After(b.time) {
 		b.time = ev.Time
 	}
-	switch ev.Type {
-	case domain.EventAssetDefined:
-		b.defineAsset(ev)
-	case domain.EventAccountOpened:
-		b.openAccount(ev)
-	case domain.EventTransferPosted:
-		b.post(ev, n)
-	case domain.EventTransferRejected:
-		b.rejections++
-		if at, ok := b.posted.get(b.keyOf(ev.Rejection.ID)); ok {
-			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Detail: fmt.Sprintf(
-				"rejection of transfer %s, which was posted at sequence %d (a posted id is answered without an event)", ev.Rejection.ID, at)})
-		}
-	}
+	_ = ev.Dispatch(booksApplier{b, n}) // checkSchema dispatched it already
 }
+
+// booksApplier is Books.apply's handler of each event type. Its methods
+// report findings, never errors: the event passed checkSchema.
+type booksApplier struct {
+	b *Books
+	n *numbers
+}
+
+var _ domain.EventHandler = booksApplier{}
+
+func (h booksApplier) AssetDefined(ev *domain.Event, _ *domain.Asset) error {
+	h.b.defineAsset(ev)
+	return nil
+}
+
+func (h booksApplier) AccountOpened(ev *domain.Event, _ *domain.Account) error {
+	h.b.openAccount(ev)
+	return nil
+}
+
+func (h booksApplier) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer) error {
+	h.b.post(ev, h.n)
+	return nil
+}
+
+func (h booksApplier) TransferRejected(ev *domain.Event, r *domain.RejectedTransfer) error {
+	b := h.b
+	b.rejections++
+	if at, ok := b.posted.get(b.keyOf(r.ID)); ok {
+		b.f(Finding{Check: CheckConsistent, Seq: ev.Seq, Detail: fmt.Sprintf(
+			"rejection of transfer %s, which was posted at sequence %d (a posted id is answered without an event)", r.ID, at)})
+	}
+	return nil
+}
+
+// CommandSkipped moves nothing; the commands check reads its command.
+func (booksApplier) CommandSkipped(*domain.Event, *domain.SkippedCommand) error { return nil }
 
 func (b *Books) defineAsset(ev *domain.Event) {
 	f := b.f

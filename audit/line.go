@@ -159,43 +159,34 @@ func checkSchema(ev *domain.Event) error {
 	if ev.Time.IsZero() {
 		return errors.New("no time")
 	}
-	payloads := 0
-	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil} {
-		if set {
-			payloads++
-		}
+	if n := ev.Payloads(); n != 1 {
+		return fmt.Errorf("%d payloads, want exactly one", n)
 	}
-	if payloads != 1 {
-		return fmt.Errorf("%d payloads, want exactly one", payloads)
-	}
-	switch ev.Type {
-	case domain.EventAssetDefined:
-		if ev.Asset == nil {
-			return errors.New("AssetDefined without asset")
-		}
-		return ev.Asset.Validate()
-	case domain.EventAccountOpened:
-		if ev.Account == nil {
-			return errors.New("AccountOpened without account")
-		}
-		return ev.Account.ValidateJournaled()
-	case domain.EventTransferPosted:
-		if ev.Transfer == nil {
-			return errors.New("TransferPosted without transfer")
-		}
-		return checkPosted(ev.Transfer)
-	case domain.EventTransferRejected:
-		if ev.Rejection == nil {
-			return errors.New("TransferRejected without rejection")
-		}
-		return checkRejected(ev.Rejection)
-	case domain.EventCommandSkipped:
-		if ev.Skip == nil {
-			return errors.New("CommandSkipped without skip")
-		}
-		return ev.Skip.Validate()
-	}
-	return fmt.Errorf("unknown event type %q", ev.Type)
+	return ev.Dispatch(schemaChecker{})
+}
+
+// schemaChecker checks each payload's own rules: what the domain checks
+// of a request, and of a posting its entries.
+type schemaChecker struct{}
+
+var _ domain.EventHandler = schemaChecker{}
+
+func (schemaChecker) AssetDefined(_ *domain.Event, a *domain.Asset) error { return a.Validate() }
+
+func (schemaChecker) AccountOpened(_ *domain.Event, a *domain.Account) error {
+	return a.ValidateJournaled()
+}
+
+func (schemaChecker) TransferPosted(_ *domain.Event, p *domain.PostedTransfer) error {
+	return checkPosted(p)
+}
+
+func (schemaChecker) TransferRejected(_ *domain.Event, r *domain.RejectedTransfer) error {
+	return checkRejected(r)
+}
+
+func (schemaChecker) CommandSkipped(_ *domain.Event, k *domain.SkippedCommand) error {
+	return k.Validate()
 }
 
 func checkPosted(p *domain.PostedTransfer) error {

@@ -67,21 +67,39 @@ func (rm *readModel) onEvent(ctx context.Context, ev *domain.Event, applied bool
 	if err := rm.tick(ev, f); err != nil {
 		return err
 	}
-	switch {
-	case ev.Type == domain.EventTransferPosted && applied:
-		if err := rm.posting(ev, b, f); err != nil {
-			return err
-		}
-		rm.replaced(ev, b, f)
-	case ev.Type == domain.EventTransferRejected:
-		if err := rm.rejection(ev, b, f); err != nil {
-			return err
-		}
+	if err := ev.Dispatch(readModelEvent{rm: rm, b: b, f: f, applied: applied}); err != nil {
+		return err
 	}
 	if ev.Seq == rm.cp {
 		return rm.compareState(ctx, b, f)
 	}
 	return nil
+}
+
+// readModelEvent is onEvent's handler of each event type: postings and
+// rejections have rows to compare; the rest only the state at the
+// checkpoint.
+type readModelEvent struct {
+	domain.IgnoreEvents
+	rm      *readModel
+	b       *Books
+	f       report
+	applied bool // the books applied the posting
+}
+
+func (h readModelEvent) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer) error {
+	if !h.applied {
+		return nil
+	}
+	if err := h.rm.posting(ev, h.b, h.f); err != nil {
+		return err
+	}
+	h.rm.replaced(ev, h.b, h.f)
+	return nil
+}
+
+func (h readModelEvent) TransferRejected(ev *domain.Event, _ *domain.RejectedTransfer) error {
+	return h.rm.rejection(ev, h.b, h.f)
 }
 
 func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {

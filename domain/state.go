@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -417,68 +418,11 @@ func (s *State) Apply(ev *Event) error {
 	if ev.Seq != s.seq+1 {
 		return fmt.Errorf("event sequence %d follows %d: %w", ev.Seq, s.seq, ErrSequenceGap)
 	}
-	switch ev.Type {
-	case EventAssetDefined:
-		if ev.Asset == nil {
-			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
+	if err := ev.Dispatch(stateApplier{s}); err != nil {
+		if errors.Is(err, ErrMissingPayload) || errors.Is(err, ErrUnknownEvent) {
+			return fmt.Errorf("event %d: %w", ev.Seq, err)
 		}
-		a := *ev.Asset
-		if err := a.Validate(); err != nil {
-			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
-		}
-		if _, dup := s.assets[a.Code]; dup {
-			return fmt.Errorf("event %d redefines asset %s: %w", ev.Seq, a.Code, ErrInconsistent)
-		}
-		// Events decoded from the journal may share one buffer per line:
-		// whatever the state keeps is copied out of it.
-		code := strings.Clone(a.Code)
-		s.assets[code] = &assetState{code: code, scale: a.Scale}
-	case EventAccountOpened:
-		if ev.Account == nil {
-			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
-		}
-		a := ev.Account
-		if err := a.ValidateJournaled(); err != nil {
-			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
-		}
-		if _, dup := s.accounts[a.ID]; dup {
-			return fmt.Errorf("event %d reopens account %s: %w", ev.Seq, a.ID, ErrInconsistent)
-		}
-		asset, ok := s.assets[a.Asset]
-		if !ok {
-			return fmt.Errorf("event %d opens %s in undefined asset %s: %w", ev.Seq, a.ID, a.Asset, ErrInconsistent)
-		}
-		acc := accountState{id: strings.Clone(a.ID), asset: asset, owner: strings.Clone(a.Owner), fp: accountFingerprint(a)}
-		if a.OverdraftLimit == Unlimited {
-			acc.floor = noFloor
-		} else {
-			limit, err := ParseAmount(a.OverdraftLimit, asset.scale)
-			if err != nil {
-				return fmt.Errorf("event %d: overdraft limit: %w", ev.Seq, err)
-			}
-			acc.floor = limit.Neg()
-		}
-		s.accounts[acc.id] = s.accts.add(acc)
-	case EventTransferPosted:
-		if ev.Transfer == nil {
-			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
-		}
-		if err := s.applyPosted(ev.Seq, &ev.Transfer.Transfer); err != nil {
-			return err
-		}
-	case EventTransferRejected:
-		if ev.Rejection == nil {
-			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
-		}
-	case EventCommandSkipped:
-		if ev.Skip == nil {
-			return fmt.Errorf("event %d: %w", ev.Seq, ErrMissingPayload)
-		}
-		if err := ev.Skip.Validate(); err != nil {
-			return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
-		}
-	default:
-		return fmt.Errorf("event %d has type %q: %w", ev.Seq, ev.Type, ErrUnknownEvent)
+		return err
 	}
 	s.advance(ev)
 	return nil
@@ -530,4 +474,62 @@ func asCoded(err error) CodedError {
 		return c
 	}
 	return reject(CodeValidationFailed, "%s", err.Error())
+}
+
+// stateApplier is State.Apply's handler of each event type.
+type stateApplier struct{ s *State }
+
+func (h stateApplier) AssetDefined(ev *Event, asset *Asset) error {
+	s, a := h.s, *asset
+	if err := a.Validate(); err != nil {
+		return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
+	}
+	if _, dup := s.assets[a.Code]; dup {
+		return fmt.Errorf("event %d redefines asset %s: %w", ev.Seq, a.Code, ErrInconsistent)
+	}
+	// Events decoded from the journal may share one buffer per line:
+	// whatever the state keeps is copied out of it.
+	code := strings.Clone(a.Code)
+	s.assets[code] = &assetState{code: code, scale: a.Scale}
+	return nil
+}
+
+func (h stateApplier) AccountOpened(ev *Event, a *Account) error {
+	s := h.s
+	if err := a.ValidateJournaled(); err != nil {
+		return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
+	}
+	if _, dup := s.accounts[a.ID]; dup {
+		return fmt.Errorf("event %d reopens account %s: %w", ev.Seq, a.ID, ErrInconsistent)
+	}
+	asset, ok := s.assets[a.Asset]
+	if !ok {
+		return fmt.Errorf("event %d opens %s in undefined asset %s: %w", ev.Seq, a.ID, a.Asset, ErrInconsistent)
+	}
+	acc := accountState{id: strings.Clone(a.ID), asset: asset, owner: strings.Clone(a.Owner), fp: accountFingerprint(a)}
+	if a.OverdraftLimit == Unlimited {
+		acc.floor = noFloor
+	} else {
+		limit, err := ParseAmount(a.OverdraftLimit, asset.scale)
+		if err != nil {
+			return fmt.Errorf("event %d: overdraft limit: %w", ev.Seq, err)
+		}
+		acc.floor = limit.Neg()
+	}
+	s.accounts[acc.id] = s.accts.add(acc)
+	return nil
+}
+
+func (h stateApplier) TransferPosted(ev *Event, t *PostedTransfer) error {
+	return h.s.applyPosted(ev.Seq, &t.Transfer)
+}
+
+// TransferRejected changes nothing: a rejected id stays free.
+func (stateApplier) TransferRejected(*Event, *RejectedTransfer) error { return nil }
+
+func (stateApplier) CommandSkipped(ev *Event, k *SkippedCommand) error {
+	if err := k.Validate(); err != nil {
+		return fmt.Errorf("event %d: %v: %w", ev.Seq, err, ErrInconsistent)
+	}
+	return nil
 }

@@ -161,32 +161,14 @@ func (a *applier) apply(ev *domain.Event) error {
 			return err
 		}
 	}
-	switch ev.Type {
-	case domain.EventAssetDefined:
-		if ev.Asset == nil {
-			return domain.ErrMissingPayload
-		}
-		return a.assetDefined(ev)
-	case domain.EventAccountOpened:
-		if ev.Account == nil {
-			return domain.ErrMissingPayload
-		}
-		return a.accountOpened(ev)
-	case domain.EventTransferPosted:
-		if ev.Transfer == nil {
-			return domain.ErrMissingPayload
-		}
-		return a.transferPosted(ev)
-	case domain.EventTransferRejected:
-		if ev.Rejection == nil {
-			return domain.ErrMissingPayload
-		}
-		return a.transferRejected(ev)
-	case domain.EventCommandSkipped:
-		return nil // nothing to read: the checkpoint and the clock advance
-	}
-	return domain.ErrUnknownEvent
+	return ev.Dispatch(a)
 }
+
+var _ domain.EventHandler = (*applier)(nil)
+
+// CommandSkipped changes no read model: the checkpoint and the clock
+// advance.
+func (a *applier) CommandSkipped(*domain.Event, *domain.SkippedCommand) error { return nil }
 
 // tick records the event's time in the clock. A clock that steps back
 // (a failover to a host whose clock is behind) is clamped to the latest
@@ -214,7 +196,7 @@ func (a *applier) tick(ev *domain.Event) error {
 	return nil
 }
 
-func (a *applier) assetDefined(ev *domain.Event) error {
+func (a *applier) AssetDefined(ev *domain.Event, _ *domain.Asset) error {
 	as := ev.Asset
 	if as.Scale < 0 || as.Scale > domain.MaxScale {
 		return fmt.Errorf("asset %s has scale %d: %w", as.Code, as.Scale, domain.ErrInconsistent)
@@ -229,7 +211,7 @@ func (a *applier) assetDefined(ev *domain.Event) error {
 	return nil
 }
 
-func (a *applier) accountOpened(ev *domain.Event) error {
+func (a *applier) AccountOpened(ev *domain.Event, _ *domain.Account) error {
 	acc := ev.Account
 	var scale int
 	if err := a.stmt(stmtAssetScale).QueryRowContext(a.ctx, acc.Asset).Scan(&scale); err != nil {
@@ -253,7 +235,7 @@ func (a *applier) accountOpened(ev *domain.Event) error {
 	return nil
 }
 
-func (a *applier) transferPosted(ev *domain.Event) error {
+func (a *applier) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer) error {
 	p := ev.Transfer
 	d, c := p.Entries[0], p.Entries[1]
 	if p.Asset == "" || d.Account != p.From || d.Type != domain.Debit || c.Account != p.To || c.Type != domain.Credit ||
@@ -303,10 +285,10 @@ func (a *applier) flushPosted() error {
 	return nil
 }
 
-// transferRejected records a rejection. A later rejection of the same id
+// TransferRejected records a rejection. A later rejection of the same id
 // replaces an earlier one; a posted id is never touched (the domain never
 // journals a rejection for it, and a posting never changes).
-func (a *applier) transferRejected(ev *domain.Event) error {
+func (a *applier) TransferRejected(ev *domain.Event, _ *domain.RejectedTransfer) error {
 	r := ev.Rejection
 	meta, err := encodeMetadata(r.Metadata)
 	if err != nil {

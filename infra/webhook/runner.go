@@ -117,7 +117,7 @@ func (r *runner) handle(msg *message.Message) error {
 		if err != nil {
 			return err
 		}
-		if !api.EventInvolves(ev, r.w.Account) {
+		if !ev.Involves(r.w.Account) {
 			return nil
 		}
 	}
