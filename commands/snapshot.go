@@ -236,3 +236,56 @@ func saveSnapshot(ctx context.Context, snaps SnapshotStore, im *domain.Image, po
 	}
 	return n, nil
 }
+
+// nextWait bounds the wait for commands by when a snapshot falls due, if
+// events are waiting for one; while one is being written, by a short poll,
+// so that a snapshot that fell due meanwhile follows it.
+func (p *Processor) nextWait(ctx context.Context) (context.Context, context.CancelFunc) {
+	switch {
+	case p.cfg.Snapshots == nil || p.state.Seq() == p.snapSeq:
+		return ctx, func() {}
+	case p.snapBusy.Load():
+		return context.WithTimeout(ctx, snapshotPoll)
+	}
+	return context.WithDeadline(ctx, p.snapAt.Add(p.cfg.SnapshotInterval))
+}
+
+// maybeSnapshot takes a snapshot when one is due and none is being
+// written. It runs between batches, when the state is exactly the
+// journal up to p.position. The processor pauses only while the state is
+// copied (domain.State.Image); encoding and storing happen on another
+// goroutine.
+func (p *Processor) maybeSnapshot() {
+	if p.cfg.Snapshots == nil || p.snapBusy.Load() {
+		return
+	}
+	// A snapshot that failed to save is due again, counting from the last
+	// one saved; the time trigger then retries it after the interval.
+	p.snapSeq = min(p.snapSeq, p.snapSaved.Load())
+	seq := p.state.Seq()
+	if seq == p.snapSeq || seq-p.snapSeq < p.cfg.SnapshotEvery && time.Since(p.snapAt) < p.cfg.SnapshotInterval {
+		return
+	}
+	start := time.Now()
+	im := p.state.Image()
+	pause := time.Since(start)
+	p.snapSeq, p.snapAt = seq, time.Now()
+	p.snapBusy.Store(true)
+	p.snapWG.Add(1)
+	position, last := p.position, p.lastHash
+	go func() {
+		defer p.snapWG.Done()
+		defer p.snapBusy.Store(false)
+		ctx, cancel := context.WithTimeout(p.snapCtx, snapshotSaveTimeout)
+		defer cancel()
+		start := time.Now()
+		n, err := saveSnapshot(ctx, p.cfg.Snapshots, im, position, last, p.cfg.SnapshotsKept)
+		if err != nil {
+			p.cfg.Logger.Warn("snapshot not saved", "seq", seq, "err", err)
+			return
+		}
+		p.snapSaved.Store(seq)
+		p.cfg.Logger.Info("snapshot saved", "seq", seq, "position", position, "bytes", n,
+			"pause", pause, "elapsed", time.Since(start))
+	}()
+}
