@@ -54,7 +54,7 @@ func (c *Core) Submit(ctx context.Context, items []commands.Item) ([]commands.Re
 	rs, err := s.submit.Submit(wait, items, true)
 	switch {
 	case err == nil:
-	case s.cfg.IsNoAnswer != nil && s.cfg.IsNoAnswer(err), s.cfg.IsMaybeStored != nil && s.cfg.IsMaybeStored(err):
+	case errors.Is(err, commands.ErrNoAnswer), errors.Is(err, commands.ErrMaybeStored):
 		return nil, ErrUndecided
 	default:
 		s.log.Warn("compat submit", "err", err)

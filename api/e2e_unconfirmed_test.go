@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -154,13 +153,10 @@ func e2eProxied(t *testing.T, l *e2eLedger, natsAddr string) e2eProxiedLedger {
 	}
 	t.Cleanup(func() { _ = sub.Close() })
 	h := api.New(api.Config{
-		SyncTimeout:   e2eClientWait / 2,
-		ReadWait:      e2eClientWait / 2,
-		IsNoAnswer:    func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
-		IsFull:        func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
-		IsMaybeStored: func(err error) bool { return errors.Is(err, infra.ErrMaybeStored) },
-		Auth:          api.StaticToken{Token: e2eAdminToken, Subject: "admin-token"},
-		Logger:        slog.New(slog.DiscardHandler),
+		SyncTimeout: e2eClientWait / 2,
+		ReadWait:    e2eClientWait / 2,
+		Auth:        api.StaticToken{Token: e2eAdminToken, Subject: "admin-token"},
+		Logger:      slog.New(slog.DiscardHandler),
 	}, sub, l.node.Store)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -399,13 +399,11 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 func TestOpenAPIContract(t *testing.T) {
 	doc := oaLoadDoc(t)
 	failing := func(context.Context) error { return errors.New("nats: down") }
-	noAnswer := errors.New("no answer")
-	full := errors.New("full")
+	noAnswer := commands.ErrNoAnswer
+	full := commands.ErrCommandsFull
 	cfg := api.Config{
 		SyncTimeout:  time.Second,
 		MaxBodyBytes: 1024,
-		IsNoAnswer:   func(err error) bool { return errors.Is(err, noAnswer) },
-		IsFull:       func(err error) bool { return errors.Is(err, full) },
 	}
 	limited := api.Config{MaxBodyBytes: 1024}
 	rejected := func(c domain.Code) *oaStubSubmit {

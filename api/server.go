@@ -20,13 +20,9 @@ import (
 	"github.com/nats-ledger/ledger/projections"
 )
 
-// Submitter appends requests for the processor and, when asked to wait,
-// returns its results in item order. It returns infra's ErrNoAnswer
-// (matched with IsNoAnswer) when the outcome did not arrive before ctx
-// ended, and IsFull errors when the commands queue is at its limit.
-type Submitter interface {
-	Submit(ctx context.Context, items []commands.Item, wait bool) ([]commands.Result, error)
-}
+// Submitter is the port to the processor, declared with its errors in
+// commands/ports.go.
+type Submitter = commands.Submitter
 
 // ReadModel is what the API reads. Methods return projections.ErrNotFound
 // for a missing account or transfer and projections.ErrBadCursor for a
@@ -79,12 +75,6 @@ type Config struct {
 	Restored func() (seq uint64, ok bool)
 	// MaxBodyBytes bounds a request body; larger ones get 413.
 	MaxBodyBytes int64
-	// IsNoAnswer, IsFull and IsMaybeStored classify Submitter errors:
-	// stored without an outcome in time, refused as full, and not known
-	// whether stored.
-	IsNoAnswer    func(error) bool
-	IsFull        func(error) bool
-	IsMaybeStored func(error) bool
 	// Ready reports nil when NATS, the processor and the projections are
 	// up and caught up.
 	Ready func(context.Context) error

@@ -48,11 +48,11 @@ func (s *Server) submitError(err error, ids string) error {
 		what = ids
 	}
 	switch {
-	case s.cfg.IsNoAnswer != nil && s.cfg.IsNoAnswer(err):
+	case errors.Is(err, commands.ErrNoAnswer):
 		return errNoAnswer
-	case s.cfg.IsFull != nil && s.cfg.IsFull(err):
+	case errors.Is(err, commands.ErrCommandsFull):
 		return problem(CodeUnavailable, "the ledger is at capacity; "+what+" was not stored; retry with the same id")
-	case s.cfg.IsMaybeStored != nil && s.cfg.IsMaybeStored(err):
+	case errors.Is(err, commands.ErrMaybeStored):
 		// The command may be in the commands stream, to be decided, or
 		// not: JetStream did not confirm in time. Saying "not stored"
 		// would be a guess, and a wrong one when it is decided later.

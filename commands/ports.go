@@ -124,3 +124,28 @@ var (
 type Notifier interface {
 	Notify(subject string, reply []byte) error
 }
+
+// Submitter appends requests to the commands stream for the processor
+// and, when asked to wait, returns its results in item order. The API
+// uses it; infra implements it. Its errors:
+//   - ErrNoAnswer: stored, and the outcome did not arrive before ctx ended;
+//     it will be decided.
+//   - ErrCommandsFull: refused, the commands stream is at its limit; not
+//     stored.
+//   - ErrNotStored: given up before it was stored; not stored.
+//   - ErrMaybeStored: sent, and JetStream did not confirm it in time; it
+//     may be stored (and then decided) or not.
+//
+// After any of them a retry with the same ids is safe: an id is decided
+// once.
+type Submitter interface {
+	Submit(ctx context.Context, items []Item, wait bool) ([]Result, error)
+}
+
+// Errors of Submitter.
+var (
+	ErrNoAnswer     = errors.New("command accepted; outcome not known yet")
+	ErrCommandsFull = errors.New("commands stream is full")
+	ErrNotStored    = errors.New("request not stored")
+	ErrMaybeStored  = errors.New("command sent; not known whether it was stored")
+)

@@ -28,30 +28,14 @@ func NewNotifier(nc *nats.Conn) Notifier { return Notifier{nc: nc} }
 // Notify publishes reply on subject.
 func (n Notifier) Notify(subject string, reply []byte) error { return n.nc.Publish(subject, reply) }
 
-// Errors of Submit.
-var (
-	// ErrNoAnswer means the command is stored but its outcome did not
-	// arrive in time; it will be decided, and can be read later.
-	ErrNoAnswer = errors.New("command accepted; outcome not known yet")
-	// ErrCommandsFull means the commands stream is at its limit.
-	ErrCommandsFull = errors.New("commands stream is full")
-)
+// The errors of Submit are commands.Submitter's (commands/ports.go).
+var _ commands.Submitter = (*Submitter)(nil)
 
 // JetStream error code for a publish refused by a full DiscardNew stream.
 const (
 	errCodeStreamStoreFailed  = 10077 // maximum messages/bytes exceeded
 	errCodeStreamMsgsExceeded = 10054 // resource limits exceeded
 )
-
-// ErrNotStored means the request was given up before it was stored: it
-// will not be decided, and retrying it is safe.
-var ErrNotStored = errors.New("request not stored")
-
-// ErrMaybeStored means the command message was sent but JetStream did not
-// confirm it in time (or the connection failed meanwhile): it may be
-// stored, and then it will be decided, or not. Retrying with the same ids
-// is safe and tells which: an id is decided once.
-var ErrMaybeStored = errors.New("command sent; not known whether it was stored")
 
 // HeaderItems is set on every command message to the number of items it
 // holds, so that the items stored and not yet decided can be counted from
@@ -191,8 +175,8 @@ func (s *Submitter) route(msg *nats.Msg) {
 
 // Submit appends items. A single item joins the group commit; several go
 // in one message of their own. With wait, Submit blocks for the processor's
-// results until ctx ends, then returns ErrNoAnswer if the items were stored
-// (they will be decided), ErrNotStored if they were not, or ErrMaybeStored
+// results until ctx ends, then returns commands.ErrNoAnswer if the items were stored
+// (they will be decided), commands.ErrNotStored if they were not, or commands.ErrMaybeStored
 // if JetStream did not confirm in time; without, it returns once JetStream
 // has stored them.
 func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool) ([]commands.Result, error) {
@@ -203,9 +187,9 @@ func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool
 	select {
 	case s.queue <- req:
 	case <-ctx.Done():
-		return nil, ErrNotStored
+		return nil, commands.ErrNotStored
 	case <-s.done:
-		return nil, ErrNotStored
+		return nil, commands.ErrNotStored
 	}
 	select {
 	case out := <-req.res:
@@ -213,7 +197,7 @@ func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool
 	case <-ctx.Done():
 	}
 	if req.state.CompareAndSwap(reqQueued, reqGivenUp) {
-		return nil, ErrNotStored // the coalescer will skip it
+		return nil, commands.ErrNotStored // the coalescer will skip it
 	}
 	// Claimed: it is being stored or was; say which once that is known.
 	t := time.NewTimer(publishTimeout)
@@ -228,9 +212,9 @@ func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool
 		}
 	case <-req.published:
 	case <-t.C:
-		return nil, ErrMaybeStored // its publish has not finished
+		return nil, commands.ErrMaybeStored // its publish has not finished
 	}
-	return nil, ErrNoAnswer
+	return nil, commands.ErrNoAnswer
 }
 
 // SubmitEnvelope appends items as one command message of their own,
@@ -259,11 +243,11 @@ func (s *Submitter) SubmitEnvelope(ctx context.Context, items []commands.Item, a
 	select {
 	case r := <-res:
 		if len(r.Results) != len(items) {
-			return nil, fmt.Errorf("reply has %d results for %d items: %w", len(r.Results), len(items), ErrNoAnswer)
+			return nil, fmt.Errorf("reply has %d results for %d items: %w", len(r.Results), len(items), commands.ErrNoAnswer)
 		}
 		return r.Results, nil
 	case <-ctx.Done():
-		return nil, ErrNoAnswer
+		return nil, commands.ErrNoAnswer
 	}
 }
 
@@ -306,19 +290,19 @@ func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async i
 
 // publishError classifies a failed command publish: refused by the
 // server (full, or another refusal: not stored), or sent without a
-// confirmation (ErrMaybeStored: a timeout or a lost connection leaves the
+// confirmation (commands.ErrMaybeStored: a timeout or a lost connection leaves the
 // message stored or not, and the caller must say so).
 func publishError(err error) error {
 	var apiErr *jetstream.APIError
 	switch {
 	case errors.As(err, &apiErr) && (apiErr.ErrorCode == errCodeStreamStoreFailed || apiErr.ErrorCode == errCodeStreamMsgsExceeded):
-		return fmt.Errorf("%w: %v", ErrCommandsFull, err)
+		return fmt.Errorf("%w: %v", commands.ErrCommandsFull, err)
 	case errors.As(err, &apiErr), errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse):
 		// The server answered with a refusal, or no stream listens:
 		// nothing is stored.
-		return fmt.Errorf("append command: %w: %w", ErrNotStored, err)
+		return fmt.Errorf("append command: %w: %w", commands.ErrNotStored, err)
 	}
-	return fmt.Errorf("append command: %w: %w", ErrMaybeStored, err)
+	return fmt.Errorf("append command: %w: %w", commands.ErrMaybeStored, err)
 }
 
 // Undecided returns how many items stored without waiting are in command
@@ -355,7 +339,7 @@ func (s *Submitter) coalesce() {
 		select {
 		case s.inflight <- struct{}{}:
 		case <-s.done:
-			first.res <- submitOutcome{err: ErrNotStored}
+			first.res <- submitOutcome{err: commands.ErrNotStored}
 			return
 		}
 		batch := []*request{first}
@@ -448,7 +432,7 @@ func deliver(live []*request, rep commands.Reply) {
 			continue
 		}
 		if off+n > len(rep.Results) {
-			r.res <- submitOutcome{err: fmt.Errorf("reply has %d results: %w", len(rep.Results), ErrNoAnswer), stored: true}
+			r.res <- submitOutcome{err: fmt.Errorf("reply has %d results: %w", len(rep.Results), commands.ErrNoAnswer), stored: true}
 		} else {
 			r.res <- submitOutcome{results: rep.Results[off : off+n], stored: true}
 		}
@@ -457,7 +441,7 @@ func deliver(live []*request, rep commands.Reply) {
 }
 
 // Close stops the group-commit loop and the reply subscription. Requests
-// still queued are answered ErrNotStored.
+// still queued are answered commands.ErrNotStored.
 func (s *Submitter) Close() error {
 	close(s.done)
 	s.wg.Wait()
@@ -465,7 +449,7 @@ func (s *Submitter) Close() error {
 		select {
 		case r := <-s.queue:
 			if r.state.CompareAndSwap(reqQueued, reqClaimed) {
-				r.res <- submitOutcome{err: ErrNotStored}
+				r.res <- submitOutcome{err: commands.ErrNotStored}
 			}
 		default:
 			return s.sub.Unsubscribe()

@@ -90,7 +90,7 @@ func TestSubmitterUnconfirmedPublishIsMaybeStored(t *testing.T) {
 	for range 2 {
 		select {
 		case err := <-errs:
-			if !errors.Is(err, infra.ErrMaybeStored) || errors.Is(err, infra.ErrNotStored) {
+			if !errors.Is(err, commands.ErrMaybeStored) || errors.Is(err, commands.ErrNotStored) {
 				t.Errorf("%v; want ErrMaybeStored (the command is stored), not ErrNotStored", err)
 			}
 		case <-ctx.Done():

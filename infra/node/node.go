@@ -195,21 +195,18 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		MaxReadLag:  cfg.MaxReadLag,
 		// The journal's end and what is stored and undecided count from
 		// the start, whatever the processor is doing (ADR 0009).
-		JournalSeq:    func() uint64 { return max(start.journalSeq, n.proc.Seq()) },
-		Undecided:     n.undecided(submitter),
-		StartSeq:      start.journalSeq,
-		Restored:      n.restored,
-		IsNoAnswer:    func(err error) bool { return errors.Is(err, infra.ErrNoAnswer) },
-		IsFull:        func(err error) bool { return errors.Is(err, infra.ErrCommandsFull) },
-		IsMaybeStored: func(err error) bool { return errors.Is(err, infra.ErrMaybeStored) },
-		Ready:         n.Ready,
-		Auth:          authn,
-		RateLimit:     cfg.RateLimit,
-		Logger:        cfg.Logger,
-		Events:        subscriber.NewFeed(nc, n.Names.Ledger, cfg.Logger),
-		EventStream:   cfg.EventStream,
-		Webhooks:      hooks,
-		Status:        n.status,
+		JournalSeq:  func() uint64 { return max(start.journalSeq, n.proc.Seq()) },
+		Undecided:   n.undecided(submitter),
+		StartSeq:    start.journalSeq,
+		Restored:    n.restored,
+		Ready:       n.Ready,
+		Auth:        authn,
+		RateLimit:   cfg.RateLimit,
+		Logger:      cfg.Logger,
+		Events:      subscriber.NewFeed(nc, n.Names.Ledger, cfg.Logger),
+		EventStream: cfg.EventStream,
+		Webhooks:    hooks,
+		Status:      n.status,
 	}, submitter, n.Store)
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
