@@ -86,6 +86,11 @@ func decidedIDs(t *testing.T, srv *natstest.Server) map[string]bool {
 	return seen
 }
 
+// decideWait bounds the wait for the processor to decide what was stored:
+// generous, since it is only how long a failure takes to show (a heavy
+// flood under the race detector on a busy machine takes tens of seconds).
+const decideWait = 2 * time.Minute
+
 // waitDecided waits until the processor has decided every stored command.
 func waitDecided(t *testing.T, srv *natstest.Server, l *ledger) {
 	t.Helper()
@@ -94,7 +99,7 @@ func waitDecided(t *testing.T, srv *natstest.Server, l *ledger) {
 		t.Fatal(err)
 	}
 	last := stream.CachedInfo().State.LastSeq
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(decideWait)
 	for l.proc.Decided() < last {
 		if time.Now().After(deadline) {
 			t.Fatalf("the processor decided up to command %d of %d", l.proc.Decided(), last)
