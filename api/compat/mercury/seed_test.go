@@ -115,3 +115,29 @@ func TestSeedErrors(t *testing.T) {
 	}
 	e.l.Audit(t)
 }
+
+// TestBurnAndNativeCounterparty: an operator's burn from a user shows as
+// a Burn (no To, a Link, Returns), and a payment from a native account
+// that is not a Mercury user shows that account's id as From.
+func TestBurnAndNativeCounterparty(t *testing.T) {
+	e := start(t)
+	e.fund(t, "alice", "10", "Stipend")
+	e.l.Must(t, http.StatusCreated, http.MethodPost, "/v1/transfers", map[string]any{"id": "burn-1", "from": "mercury:alice", "to": "world",
+		"amount": "1", "asset": "MERCURY", "reference": "Created asset Hat", "metadata": map[string]string{"mercury.link": "/avatarshop/1/hat"}})
+	e.l.Must(t, http.StatusCreated, http.MethodPost, "/v1/accounts", map[string]any{"id": "treasury", "asset": "MERCURY"})
+	e.l.Must(t, http.StatusCreated, http.MethodPost, "/v1/transfers", map[string]any{"from": "world", "to": "treasury", "amount": "5", "asset": "MERCURY"})
+	e.l.Must(t, http.StatusCreated, http.MethodPost, "/v1/transfers", map[string]any{"from": "treasury", "to": "mercury:alice", "amount": "2", "asset": "MERCURY", "reference": "Prize"})
+	h := e.history(t, "alice")
+	if len(h) != 3 {
+		t.Fatalf("alice's history: %v", h)
+	}
+	prize, burn := h[0], h[1]
+	if keys(prize) != "Type,Id,Time,From,To,Amount,Note,Returns" || str(t, prize["From"]) != "treasury" || str(t, prize["To"]) != "alice" || string(prize["Amount"]) != "2000000" {
+		t.Errorf("payment from a native account: %v", prize)
+	}
+	if keys(burn) != "Type,Id,Time,From,Amount,Note,Link,Returns" || str(t, burn["Type"]) != "Burn" || str(t, burn["From"]) != "alice" ||
+		string(burn["Amount"]) != "1000000" || str(t, burn["Link"]) != "/avatarshop/1/hat" || string(burn["Returns"]) != "null" {
+		t.Errorf("burn: %v", burn)
+	}
+	e.l.Audit(t)
+}

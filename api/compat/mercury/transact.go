@@ -108,7 +108,7 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, t domain.Transfer
 	for range maxIDDraws {
 		t.ID = transferID(newID())
 		rs, err := a.l.Submit(r.Context(), []commands.Item{{Actor: actor, Transfer: &t}})
-		if err != nil {
+		if err != nil || len(rs) != 1 {
 			unavailable(w, err, sender)
 			return
 		}
