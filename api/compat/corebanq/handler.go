@@ -25,15 +25,16 @@ const maxTokenBytes = 8 << 10
 
 // Handler is the CoreBanq API as an http.Handler.
 type Handler struct {
-	l   compat.Ledger
-	log *slog.Logger
-	mux *http.ServeMux
+	l          compat.Ledger
+	log        *slog.Logger
+	mux        *http.ServeMux
+	currencies *currencies
 }
 
 // New returns the adapter over l. Every request is answered in CoreBanq's
 // error shape, unknown paths and methods included.
 func New(l compat.Ledger, log *slog.Logger) *Handler {
-	h := &Handler{l: l, log: log, mux: http.NewServeMux()}
+	h := &Handler{l: l, log: log, mux: http.NewServeMux(), currencies: &currencies{l: l, known: map[string]currency{}}}
 	h.mux.HandleFunc("/v1/ledgers/{id}/transfer", only(http.MethodPost, h.transfer))
 	h.mux.HandleFunc("/v1/ledgers/{id}", only(http.MethodGet, h.ledger))
 	h.mux.HandleFunc("/v1/ledgers/{id}/balance", only(http.MethodGet, h.balance))

@@ -68,7 +68,7 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeInvalid, msg)
 		return
 	}
-	src, err := h.l.Account(r.Context(), accountOf(source), "")
+	src, err := h.currencies.of(r.Context(), accountOf(source))
 	switch {
 	case errors.Is(err, projections.ErrNotFound):
 		writeError(w, http.StatusNotFound, codeLedgerNotFound, "ledger "+source+" not found")
@@ -77,7 +77,7 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request) {
 		h.readFailed(w, err)
 		return
 	}
-	scale := scaleOf(src)
+	scale := src.scale
 	meta := map[string]string{metaTransactionID: in.transactionID, metaCreatedBy: p.Subject}
 	for k, v := range in.metadata {
 		meta[k] = v
@@ -87,7 +87,7 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request) {
 		// native replay, and two ledgers' keys never collide.
 		ID:   compat.TransferID("cb", source, in.transactionID),
 		From: accountOf(source), To: accountOf(in.destination),
-		Amount: toNative(in.amount, scale), Asset: src.Asset,
+		Amount: toNative(in.amount, scale), Asset: src.asset,
 		Reference: in.description, Metadata: meta,
 	}
 	rs, err := h.l.Submit(r.Context(), []commands.Item{{Actor: p.Actor(), Transfer: t}})
