@@ -64,6 +64,12 @@ func (s *Server) createAccount(c echo.Context) error {
 			return respond(c, http.StatusAccepted, map[string]string{"id": a.ID, "status": "created"})
 		}
 	case commands.OutcomeExisted:
+		// Its opening is in the journal, at or before the journal's end
+		// now, but maybe not yet in the read model (another server, or an
+		// adapter, opened it a moment ago): wait for that, not for 404.
+		if s.cfg.JournalSeq != nil {
+			_ = s.waitRead(c.Request().Context(), s.cfg.JournalSeq())
+		}
 	default:
 		return resultProblem(r)
 	}

@@ -94,11 +94,15 @@ func bindCompat(flags compatFlag, allowRemote bool) (*compatServers, error) {
 	return cs, nil
 }
 
-// loopbackAddr reports whether addr's host is a loopback IP address.
+// loopbackAddr reports whether addr's host is a loopback IP address or
+// "localhost" (which the resolver maps to loopback).
 func loopbackAddr(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
