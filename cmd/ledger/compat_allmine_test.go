@@ -66,3 +66,16 @@ func TestServeCompatAllmine(t *testing.T) {
 		t.Fatalf("audit:\n%s", out)
 	}
 }
+
+// A scale that is not a number stops serve with a message naming the
+// variable, rather than serving another asset than the operator asked.
+func TestServeCompatAllmineBadScale(t *testing.T) {
+	t.Setenv("LEDGER_COMPAT_ALLMINE_SCALE", "two")
+	p := launch(t, t.TempDir(), "--compat", "allmine="+freeAddr(t))
+	if err := p.wait(t, 60*time.Second); err == nil {
+		t.Fatal("serve with LEDGER_COMPAT_ALLMINE_SCALE=two exited 0")
+	}
+	if !strings.Contains(p.stderr.String(), `LEDGER_COMPAT_ALLMINE_SCALE="two"`) {
+		t.Fatalf("stderr does not name the variable:\n%s", p.stderr)
+	}
+}
