@@ -55,7 +55,7 @@ func AccountID(field, system, user string) (string, error) {
 		return "", &domain.FieldError{Field: field, Reason: "is required"}
 	}
 	if err := domain.ValidateID(field, id); err != nil {
-		return "", &domain.FieldError{Field: field, Reason: fmt.Sprintf("%q cannot be a %s user: as the native account %q it %s",
+		return "", &domain.FieldError{Field: field, Reason: fmt.Sprintf("%q cannot be a user of %s: as the native account %q it %s",
 			user, system, id, reasonOf(err))}
 	}
 	return id, nil
@@ -120,12 +120,11 @@ var ErrConflict = errors.New("exists with another definition")
 // owners in pairs), and the asset before them. Errors are the Ledger's,
 // or ErrConflict wrapped with what differs.
 func (o *Opener) Open(ctx context.Context, idOwner ...string) error {
+	if err := o.define(ctx); err != nil {
+		return err
+	}
 	var items []commands.Item
 	o.mu.Lock()
-	if !o.defined {
-		a := o.asset
-		items = append(items, commands.Item{Asset: &a})
-	}
 	for i := 0; i+1 < len(idOwner); i += 2 {
 		if !o.known[idOwner[i]] {
 			items = append(items, commands.Item{Account: &domain.Account{ID: idOwner[i], Asset: o.asset.Code, Owner: idOwner[i+1]}})
@@ -141,16 +140,11 @@ func (o *Opener) Open(ctx context.Context, idOwner ...string) error {
 	}
 	for i, r := range rs {
 		if r.Outcome == commands.OutcomeRejected {
-			what := "asset " + o.asset.Code
-			if items[i].Account != nil {
-				what = "account " + items[i].Account.ID
-			}
-			return fmt.Errorf("%s: %w: %s", what, ErrConflict, r.Detail)
+			return fmt.Errorf("account %s: %w: %s", items[i].Account.ID, ErrConflict, r.Detail)
 		}
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.defined = true
 	if len(o.known) >= maxKnownAccounts {
 		clear(o.known)
 	}
@@ -159,6 +153,30 @@ func (o *Opener) Open(ctx context.Context, idOwner ...string) error {
 			o.known[it.Account.ID] = true
 		}
 	}
+	return nil
+}
+
+// define defines the asset once, on its own: the items of one command
+// are decided one by one, so accounts submitted with an asset refused
+// (another scale) would still be opened, in the wrong asset.
+func (o *Opener) define(ctx context.Context) error {
+	o.mu.Lock()
+	defined := o.defined
+	o.mu.Unlock()
+	if defined {
+		return nil
+	}
+	a := o.asset
+	rs, err := o.l.Submit(ctx, []commands.Item{{Asset: &a}})
+	if err != nil {
+		return err
+	}
+	if rs[0].Outcome == commands.OutcomeRejected {
+		return fmt.Errorf("asset %s: %w: %s", a.Code, ErrConflict, rs[0].Detail)
+	}
+	o.mu.Lock()
+	o.defined = true
+	o.mu.Unlock()
 	return nil
 }
 

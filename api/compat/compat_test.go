@@ -16,8 +16,8 @@ func TestAccountID(t *testing.T) {
 	for _, tc := range []struct{ user, want, err string }{
 		{"alice", "mercury:alice", ""},
 		{"", "", "is required"},
-		{"a b", "", `"a b" cannot be a mercury user`},
-		{strings.Repeat("x", 60), "", "cannot be a mercury user"},
+		{"a b", "", `"a b" cannot be a user of mercury`},
+		{strings.Repeat("x", 60), "", "cannot be a user of mercury"},
 	} {
 		got, err := compat.AccountID("From", "mercury", tc.user)
 		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
@@ -69,6 +69,10 @@ func TestOpener(t *testing.T) {
 	other := compat.NewOpener(l.Node.Core, domain.Asset{Code: "MERCURY", Scale: 2})
 	if err := other.Open(ctx, "mercury:carol", "mercury:carol"); !errors.Is(err, compat.ErrConflict) {
 		t.Fatalf("asset of another scale: %v", err)
+	}
+	// Nothing was opened in the asset it could not define.
+	if _, err := l.Node.Core.Account(ctx, "mercury:carol", ""); !errors.Is(err, projections.ErrNotFound) {
+		t.Fatalf("an account opened beside a refused asset: %v", err)
 	}
 	l.Audit(t)
 }
