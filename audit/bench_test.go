@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/natstest"
@@ -184,7 +183,7 @@ func benchStream(b *testing.B) *JetStreamSource {
 	var pos uint64
 	for i := 0; i < len(lines); i += 1_000 {
 		end := min(i+1_000, len(lines))
-		var rec commands.Record
+		var rec domain.Record
 		for k, line := range lines[i:end] {
 			ev, err := domain.DecodeEvent(line)
 			if err != nil {
@@ -195,16 +194,16 @@ func benchStream(b *testing.B) *JetStreamSource {
 			} else if ev.Type != rec.Type {
 				// One type per record: start a new one.
 				var err error
-				if pos, err = j.Append(context.Background(), []commands.Record{rec}, pos); err != nil {
+				if pos, err = j.Append(context.Background(), []domain.Record{rec}, pos); err != nil {
 					b.Fatal(err)
 				}
-				rec = commands.Record{FirstSeq: ev.Seq}
+				rec = domain.Record{FirstSeq: ev.Seq}
 			}
 			rec.Type, rec.LastSeq = ev.Type, ev.Seq
 			rec.Data = append(append(rec.Data, line...), '\n')
 		}
 		var err error
-		if pos, err = j.Append(context.Background(), []commands.Record{rec}, pos); err != nil {
+		if pos, err = j.Append(context.Background(), []domain.Record{rec}, pos); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -18,9 +18,9 @@ import (
 
 // memJournal is a journal held in memory, to measure the rebuild without
 // NATS I/O. Integration tests use the real JetStream journal.
-type memJournal struct{ records []commands.Record }
+type memJournal struct{ records []domain.Record }
 
-func (m *memJournal) Append(_ context.Context, records []commands.Record, after uint64) (uint64, error) {
+func (m *memJournal) Append(_ context.Context, records []domain.Record, after uint64) (uint64, error) {
 	if after != uint64(len(m.records)) {
 		return 0, commands.ErrFenced
 	}
@@ -31,11 +31,11 @@ func (m *memJournal) Append(_ context.Context, records []commands.Record, after 
 	return uint64(len(m.records)), nil
 }
 
-func (m *memJournal) Replay(ctx context.Context, fn func(commands.Record) error) (uint64, error) {
+func (m *memJournal) Replay(ctx context.Context, fn func(domain.Record) error) (uint64, error) {
 	return m.ReplayFrom(ctx, 1, fn)
 }
 
-func (m *memJournal) ReplayFrom(_ context.Context, from uint64, fn func(commands.Record) error) (uint64, error) {
+func (m *memJournal) ReplayFrom(_ context.Context, from uint64, fn func(domain.Record) error) (uint64, error) {
 	if from == 0 {
 		from = 1
 	}
@@ -58,14 +58,14 @@ func benchEvents() int {
 
 var (
 	benchOnce    sync.Once
-	benchRecords []commands.Record
+	benchRecords []domain.Record
 	benchCount   uint64
 )
 
 // benchJournal returns the records of a journal of benchEvents() events,
 // nearly all of them TransferPosted between 1,000 accounts with 36-character
 // ids, in records of 1,000 events as the processor writes them.
-func benchJournal(tb testing.TB) ([]commands.Record, uint64) {
+func benchJournal(tb testing.TB) ([]domain.Record, uint64) {
 	benchOnce.Do(func() {
 		const accounts = 1_000
 		st := domain.NewState()

@@ -166,11 +166,11 @@ func abortDetail(rs []Result) string {
 // would be split as any run of events is (a crash between its records
 // would then leave a prefix visible until the command is redelivered and
 // completed), rather than be refused by the server for ever.
-func (p *Processor) encode(b *batch) ([]Record, domain.Hash, error) {
+func (p *Processor) encode(b *batch) ([]domain.Record, domain.Hash, error) {
 	if len(b.wholes) == 0 {
 		return EncodeRecords(b.events, p.lastHash, p.cfg.MaxRecordEvents, p.cfg.MaxRecordBytes)
 	}
-	var records []Record
+	var records []domain.Record
 	last, at := p.lastHash, 0
 	add := func(events []*domain.Event, maxEvents, maxBytes int) error {
 		if len(events) == 0 {
@@ -217,9 +217,9 @@ const recordLineRoom = 512
 // EncodeRecords chains events after prev and packs them into journal
 // records: runs of consecutive events of one type, each record bounded by
 // maxEvents and maxBytes. It returns the records and the last hash.
-func EncodeRecords(events []*domain.Event, prev domain.Hash, maxEvents, maxBytes int) ([]Record, domain.Hash, error) {
-	var records []Record
-	var cur *Record
+func EncodeRecords(events []*domain.Event, prev domain.Hash, maxEvents, maxBytes int) ([]domain.Record, domain.Hash, error) {
+	var records []domain.Record
+	var cur *domain.Record
 	var n int
 	for i, ev := range events {
 		if cur == nil || cur.Type != ev.Type || n >= maxEvents || len(cur.Data) >= maxBytes {
@@ -231,7 +231,7 @@ func EncodeRecords(events []*domain.Event, prev domain.Hash, maxEvents, maxBytes
 				run++
 			}
 			room := run * recordLineRoom
-			records = append(records, Record{Type: ev.Type, FirstSeq: ev.Seq, Data: make([]byte, 0, min(room, maxBytes))})
+			records = append(records, domain.Record{Type: ev.Type, FirstSeq: ev.Seq, Data: make([]byte, 0, min(room, maxBytes))})
 			cur, n = &records[len(records)-1], 0
 		}
 		var err error
@@ -247,7 +247,7 @@ func EncodeRecords(events []*domain.Event, prev domain.Hash, maxEvents, maxBytes
 
 // linesOf maps each event to its line in the records EncodeRecords made
 // of them (in order, one '\n'-terminated line per event).
-func linesOf(events []*domain.Event, records []Record) map[*domain.Event][]byte {
+func linesOf(events []*domain.Event, records []domain.Record) map[*domain.Event][]byte {
 	m := make(map[*domain.Event][]byte, len(events))
 	i := 0
 	for _, r := range records {

@@ -294,8 +294,8 @@ func TestAtomicBatchIsOneRecord(t *testing.T) {
 			t.Fatalf("item %d: %+v", i, r)
 		}
 	}
-	var records []commands.Record
-	if _, err := infra.NewJournal(srv.JS, srv.Names).Replay(ctx, func(r commands.Record) error {
+	var records []domain.Record
+	if _, err := infra.NewJournal(srv.JS, srv.Names).Replay(ctx, func(r domain.Record) error {
 		records = append(records, r)
 		return nil
 	}); err != nil {

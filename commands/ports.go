@@ -14,18 +14,6 @@ import (
 // meantime, and this processor's state is stale.
 var ErrFenced = errors.New("journal append fenced: another writer appended first")
 
-// Record is one journal message: consecutive events of one type, encoded
-// by domain.AppendEvent, one per line.
-type Record struct {
-	Type     domain.EventType
-	FirstSeq uint64 // ledger sequence of the first event
-	LastSeq  uint64 // ledger sequence of the last event
-	Data     []byte
-	// Position is the record's sequence in the journal stream; set by
-	// Journal.Replay, ignored by Journal.Append.
-	Position uint64
-}
-
 // Journal is the append-only store of events.
 type Journal interface {
 	// Append stores records in order, each only if the journal's last
@@ -34,16 +22,16 @@ type Journal interface {
 	// of the last record stored. It returns ErrFenced (wrapped) when the
 	// journal had moved on; any other error leaves it unknown how many of
 	// the records were stored, and the caller must rebuild from the journal.
-	Append(ctx context.Context, records []Record, afterPosition uint64) (uint64, error)
+	Append(ctx context.Context, records []domain.Record, afterPosition uint64) (uint64, error)
 	// Replay calls fn with every record from the start, in order, up to the
 	// journal's end at the time of the call, and returns the last position
 	// read (0 for an empty journal). An error from fn stops the replay and
 	// is returned.
-	Replay(ctx context.Context, fn func(Record) error) (uint64, error)
+	Replay(ctx context.Context, fn func(domain.Record) error) (uint64, error)
 	// ReplayFrom is Replay starting at position from: the start-up after a
 	// snapshot reads only the journal's tail. When the journal ends before
 	// from, fn is not called and the last position is returned.
-	ReplayFrom(ctx context.Context, from uint64, fn func(Record) error) (uint64, error)
+	ReplayFrom(ctx context.Context, from uint64, fn func(domain.Record) error) (uint64, error)
 }
 
 // SnapshotStore keeps the processor's snapshots (see snapshot.go), named

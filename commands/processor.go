@@ -253,7 +253,7 @@ func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64
 func ReadEvents(ctx context.Context, j Journal, fn func(*domain.Event) error) (domain.Hash, uint64, error) {
 	var prev domain.Hash
 	var seq uint64
-	pos, err := j.Replay(ctx, func(r Record) error {
+	pos, err := j.Replay(ctx, func(r domain.Record) error {
 		lines, err := domain.SplitRecord(r.Data)
 		if err != nil {
 			return fmt.Errorf("record %d: %w: %w", r.Position, ErrCorruptJournal, err)

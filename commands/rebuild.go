@@ -48,7 +48,7 @@ var errStopped = errors.New("replay stopped")
 // whose last event has hash prev, and returns the last event's hash and
 // the last position read. When anchor is set, the record at from is given
 // to it instead of being applied: it is the record a snapshot ends with.
-func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, prev domain.Hash, anchor func(Record) error) (domain.Hash, uint64, error) {
+func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, prev domain.Hash, anchor func(domain.Record) error) (domain.Hash, uint64, error) {
 	ordered := make(chan *preparedRecord, rebuildQueueRecords) // to the applier, in journal order
 	work := make(chan *preparedRecord, rebuildQueueRecords)    // to the preparers, any order
 	free := make(chan *preparedRecord, 2*rebuildQueueRecords+2)
@@ -75,7 +75,7 @@ func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, p
 	}()
 
 	prevOK := true
-	pos, err := j.ReplayFrom(ctx, from, func(r Record) error {
+	pos, err := j.ReplayFrom(ctx, from, func(r domain.Record) error {
 		if anchor != nil {
 			a := anchor
 			anchor = nil

@@ -468,12 +468,12 @@ type timedJournal struct {
 	elapsed time.Duration
 }
 
-func (j *timedJournal) Replay(ctx context.Context, fn func(commands.Record) error) (uint64, error) {
+func (j *timedJournal) Replay(ctx context.Context, fn func(domain.Record) error) (uint64, error) {
 	defer j.time(time.Now())
 	return j.Journal.Replay(ctx, fn)
 }
 
-func (j *timedJournal) ReplayFrom(ctx context.Context, from uint64, fn func(commands.Record) error) (uint64, error) {
+func (j *timedJournal) ReplayFrom(ctx context.Context, from uint64, fn func(domain.Record) error) (uint64, error) {
 	defer j.time(time.Now())
 	return j.Journal.ReplayFrom(ctx, from, fn)
 }

@@ -181,7 +181,7 @@ func restoreFrom(ctx context.Context, j Journal, snaps SnapshotStore, info Snaps
 	}
 	// The record at the snapshot's position must end with the snapshot's
 	// last event; the tail then has to chain from its hash.
-	anchor := func(r Record) error {
+	anchor := func(r domain.Record) error {
 		lines, err := domain.SplitRecord(r.Data)
 		if err != nil {
 			return fmt.Errorf("record %d: %w", r.Position, err)

@@ -47,7 +47,7 @@ func NewJournal(js jetstream.JetStream, n Names) *Journal {
 // Append publishes the records pipelined, each expecting the stream's last
 // sequence to be the previous one's, so a second writer is refused by the
 // server rather than interleaved.
-func (j *Journal) Append(ctx context.Context, records []commands.Record, after uint64) (uint64, error) {
+func (j *Journal) Append(ctx context.Context, records []domain.Record, after uint64) (uint64, error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(records))
 	expect := after
 	for _, r := range records {
@@ -96,18 +96,18 @@ func isFenced(err error) bool {
 // Replay reads the journal from the start to its end at the time of the
 // call with an ordered consumer, which the server delivers in order with
 // flow control.
-func (j *Journal) Replay(ctx context.Context, fn func(commands.Record) error) (uint64, error) {
+func (j *Journal) Replay(ctx context.Context, fn func(domain.Record) error) (uint64, error) {
 	return ReadJournal(ctx, j.js, j.names, 1, fn)
 }
 
 // ReplayFrom is Replay from position from on.
-func (j *Journal) ReplayFrom(ctx context.Context, from uint64, fn func(commands.Record) error) (uint64, error) {
+func (j *Journal) ReplayFrom(ctx context.Context, from uint64, fn func(domain.Record) error) (uint64, error) {
 	return ReadJournal(ctx, j.js, j.names, max(from, 1), fn)
 }
 
 // ReadJournal calls fn with every record from position from to the end of
 // the journal as it stands when called, and returns the last position read.
-func ReadJournal(ctx context.Context, js jetstream.JetStream, n Names, from uint64, fn func(commands.Record) error) (uint64, error) {
+func ReadJournal(ctx context.Context, js jetstream.JetStream, n Names, from uint64, fn func(domain.Record) error) (uint64, error) {
 	stream, err := js.Stream(ctx, n.JournalStream)
 	if err != nil {
 		return 0, fmt.Errorf("journal stream: %w", err)
@@ -156,13 +156,13 @@ func ReadJournal(ctx context.Context, js jetstream.JetStream, n Names, from uint
 const replayPrefetchBytes = 8 << 20
 
 // RecordOf reads a journal message into a record.
-func RecordOf(msg jetstream.Msg) (commands.Record, error) {
+func RecordOf(msg jetstream.Msg) (domain.Record, error) {
 	meta, err := msg.Metadata()
 	if err != nil {
-		return commands.Record{}, fmt.Errorf("journal message metadata: %w", err)
+		return domain.Record{}, fmt.Errorf("journal message metadata: %w", err)
 	}
 	subj := msg.Subject()
-	rec := commands.Record{
+	rec := domain.Record{
 		Type:     domain.EventType(subj[strings.LastIndexByte(subj, '.')+1:]),
 		Data:     msg.Data(),
 		Position: meta.Sequence.Stream,

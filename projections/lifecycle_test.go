@@ -11,18 +11,17 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/projections"
 )
 
 // readRecords returns the ledger's journal records with their events.
-func readRecords(t testing.TB, l *ledger) ([]commands.Record, [][]*domain.Event) {
+func readRecords(t testing.TB, l *ledger) ([]domain.Record, [][]*domain.Event) {
 	t.Helper()
-	var recs []commands.Record
+	var recs []domain.Record
 	var evs [][]*domain.Event
-	_, err := infra.ReadJournal(context.Background(), l.js, l.names, 1, func(r commands.Record) error {
+	_, err := infra.ReadJournal(context.Background(), l.js, l.names, 1, func(r domain.Record) error {
 		lines, err := domain.SplitRecord(r.Data)
 		if err != nil {
 			return err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
 	"github.com/nats-ledger/ledger/infra/webhook"
@@ -337,7 +338,7 @@ var _ commands.Journal = (*trackedJournal)(nil)
 func (j *trackedJournal) Position() uint64 { return j.last.Load() }
 
 // Append is the journal's Append, noting the position it returns.
-func (j *trackedJournal) Append(ctx context.Context, records []commands.Record, after uint64) (uint64, error) {
+func (j *trackedJournal) Append(ctx context.Context, records []domain.Record, after uint64) (uint64, error) {
 	pos, err := j.Journal.Append(ctx, records, after)
 	if err == nil {
 		j.note(pos)
@@ -346,7 +347,7 @@ func (j *trackedJournal) Append(ctx context.Context, records []commands.Record, 
 }
 
 // Replay is the journal's Replay, noting the last position read.
-func (j *trackedJournal) Replay(ctx context.Context, fn func(commands.Record) error) (uint64, error) {
+func (j *trackedJournal) Replay(ctx context.Context, fn func(domain.Record) error) (uint64, error) {
 	pos, err := j.Journal.Replay(ctx, fn)
 	if err == nil {
 		j.note(pos)
@@ -355,7 +356,7 @@ func (j *trackedJournal) Replay(ctx context.Context, fn func(commands.Record) er
 }
 
 // ReplayFrom is the journal's ReplayFrom, noting the last position read.
-func (j *trackedJournal) ReplayFrom(ctx context.Context, from uint64, fn func(commands.Record) error) (uint64, error) {
+func (j *trackedJournal) ReplayFrom(ctx context.Context, from uint64, fn func(domain.Record) error) (uint64, error) {
 	pos, err := j.Journal.ReplayFrom(ctx, from, fn)
 	if err == nil {
 		j.note(pos)
