@@ -17,6 +17,7 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/node"
 )
 
@@ -138,7 +139,7 @@ func e2eStoreUndecided(t *testing.T, dataDir string, batches ...[]commands.Item)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := infra.NewSubmitter(nc, js, infra.NamesFor("default"), infra.GroupCommit{})
+	sub, err := infra.NewSubmitter(nc, js, journalio.NamesFor("default"), infra.GroupCommit{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // Target says where a journal is. Exactly one of File, NATSURL and DataDir
@@ -57,9 +58,9 @@ const natsConnectTimeout = 10 * time.Second
 
 // Open opens the journal t names.
 func Open(ctx context.Context, t Target) (*Journal, error) {
-	names := infra.NamesFor(t.Ledger)
+	names := journalio.NamesFor(t.Ledger)
 	if t.Ledger == "" {
-		names = infra.NamesFor("default")
+		names = journalio.NamesFor("default")
 	}
 	switch {
 	case t.File != "" && (t.NATSURL != "" || t.DataDir != ""):
@@ -74,7 +75,7 @@ func Open(ctx context.Context, t Target) (*Journal, error) {
 	return nil, errors.New("name a journal: --data-dir, --nats-url or --file")
 }
 
-func openNATS(ctx context.Context, t Target, names infra.Names) (*Journal, error) {
+func openNATS(ctx context.Context, t Target, names journalio.Names) (*Journal, error) {
 	opts := []nats.Option{nats.Name("ledger audit"), nats.Timeout(natsConnectTimeout)}
 	if t.NATSUser != "" || t.NATSPassword != "" {
 		opts = append(opts, nats.UserInfo(t.NATSUser, t.NATSPassword))
@@ -91,7 +92,7 @@ func openNATS(ctx context.Context, t Target, names infra.Names) (*Journal, error
 	return j, nil
 }
 
-func openDataDir(ctx context.Context, dir string, names infra.Names) (*Journal, error) {
+func openDataDir(ctx context.Context, dir string, names journalio.Names) (*Journal, error) {
 	if _, err := os.Stat(filepath.Join(dir, "jetstream")); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
@@ -113,7 +114,7 @@ func openDataDir(ctx context.Context, dir string, names infra.Names) (*Journal, 
 	return j, nil
 }
 
-func (j *Journal) attach(ctx context.Context, nc *nats.Conn, names infra.Names, label string) error {
+func (j *Journal) attach(ctx context.Context, nc *nats.Conn, names journalio.Names, label string) error {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)

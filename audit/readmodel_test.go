@@ -14,7 +14,7 @@ import (
 
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -177,9 +177,9 @@ func TestJournalStreamTampered(t *testing.T) {
 		t.Helper()
 		msg := nats.NewMsg(l.srv.Names.EventSubject(string(domain.EventTransferPosted)))
 		msg.Data = data
-		msg.Header.Set(infra.HeaderFirstSeq, first)
-		msg.Header.Set(infra.HeaderLastSeq, last)
-		msg.Header.Set(infra.HeaderFormat, infra.RecordFormat)
+		msg.Header.Set(journalio.HeaderFirstSeq, first)
+		msg.Header.Set(journalio.HeaderLastSeq, last)
+		msg.Header.Set(journalio.HeaderFormat, journalio.RecordFormat)
 		if _, err := l.srv.JS.PublishMsg(context.Background(), msg); err != nil {
 			t.Fatal(err)
 		}
@@ -226,9 +226,9 @@ func TestJournalRecordMalformed(t *testing.T) {
 	seedScenario(l)
 	msg := nats.NewMsg(l.srv.Names.EventSubject(string(domain.EventTransferPosted)))
 	msg.Data = []byte(`{"seq":16}`) // no newline, no hash
-	msg.Header.Set(infra.HeaderFirstSeq, "16")
-	msg.Header.Set(infra.HeaderLastSeq, "17")
-	msg.Header.Set(infra.HeaderFormat, infra.RecordFormat)
+	msg.Header.Set(journalio.HeaderFirstSeq, "16")
+	msg.Header.Set(journalio.HeaderLastSeq, "17")
+	msg.Header.Set(journalio.HeaderFormat, journalio.RecordFormat)
 	if _, err := l.srv.JS.PublishMsg(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}

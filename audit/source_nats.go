@@ -10,13 +10,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // JetStreamSource reads the journal stream of a ledger.
 type JetStreamSource struct {
 	JS    jetstream.JetStream
-	Names infra.Names
+	Names journalio.Names
 	Label string // how reports name it, e.g. the NATS URL or the data directory
 }
 
@@ -100,7 +100,7 @@ func (s *JetStreamSource) Read(ctx context.Context, from uint64, fn func(Chunk) 
 			}
 			return fmt.Errorf("read journal: %w", err)
 		}
-		r, err := infra.RecordOf(msg)
+		r, err := journalio.RecordOf(msg)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func nonEmptyLines(data []byte) [][]byte {
 // LastSeq returns the ledger sequence of the journal's last event (0 for
 // an empty journal), from the last record's headers.
 func (s *JetStreamSource) LastSeq(ctx context.Context) (uint64, error) {
-	end, err := infra.ReadJournalEnd(ctx, s.JS, s.Names)
+	end, err := journalio.ReadJournalEnd(ctx, s.JS, s.Names)
 	return end.Seq, err
 }
 
@@ -155,7 +155,7 @@ func (s *JetStreamSource) positionOf(ctx context.Context, seq uint64) (uint64, e
 			}
 			return 0, fmt.Errorf("journal record %d: %w", mid, err)
 		}
-		first, err := strconv.ParseUint(msg.Header.Get(infra.HeaderFirstSeq), 10, 64)
+		first, err := strconv.ParseUint(msg.Header.Get(journalio.HeaderFirstSeq), 10, 64)
 		if err != nil {
 			return 1, nil
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/natstest"
 )
 
@@ -188,7 +189,7 @@ func BenchmarkRestart10M(b *testing.B) {
 	b.ReportMetric(natsStart.Seconds()/n, "nats-start-s")
 	b.ReportMetric(float64(events), "events")
 	b.ReportMetric(setup.Seconds(), "setup-s")
-	b.ReportMetric(float64(sizes[infra.NamesFor("test").JournalStream])/1e9, "journal-GB")
+	b.ReportMetric(float64(sizes[journalio.NamesFor("test").JournalStream])/1e9, "journal-GB")
 }
 
 // The benchmark's size: restartDefaultEvents events between

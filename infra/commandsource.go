@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // Bounds of what the command source holds ahead of the processor. A flood
@@ -34,7 +35,7 @@ const (
 // CommandSource feeds the processor from its durable pull consumer.
 type CommandSource struct {
 	js    jetstream.JetStream
-	names Names
+	names journalio.Names
 
 	mu   sync.Mutex
 	cc   jetstream.ConsumeContext
@@ -45,7 +46,7 @@ var _ commands.CommandSource = (*CommandSource)(nil)
 
 // NewCommandSource returns a source over the processor's consumer, which
 // EnsureStreams created.
-func NewCommandSource(js jetstream.JetStream, n Names) *CommandSource {
+func NewCommandSource(js jetstream.JetStream, n journalio.Names) *CommandSource {
 	return &CommandSource{js: js, names: n}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // ErrJournalConfigChanged is returned at start-up when the journal stream
@@ -22,7 +24,7 @@ var ErrJournalConfigChanged = errors.New("retention settings changed")
 // settings with JournalConfig's and returns ErrJournalConfigChanged,
 // naming each difference, if any differs. A journal that does not exist
 // yet passes: EnsureStreams creates it as documented.
-func CheckJournalRetention(ctx context.Context, js jetstream.JetStream, n Names) error {
+func CheckJournalRetention(ctx context.Context, js jetstream.JetStream, n journalio.Names) error {
 	st, err := js.Stream(ctx, n.JournalStream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil
@@ -64,7 +66,7 @@ func normalLimit(v int64) int64 {
 // ensureJournal creates the journal stream, or checks its retention
 // (CheckJournalRetention) before it updates the rest of its configuration:
 // an update would otherwise restore the settings and hide the change.
-func ensureJournal(ctx context.Context, js jetstream.JetStream, n Names) (jetstream.Stream, error) {
+func ensureJournal(ctx context.Context, js jetstream.JetStream, n journalio.Names) (jetstream.Stream, error) {
 	if err := CheckJournalRetention(ctx, js, n); err != nil {
 		return nil, err
 	}

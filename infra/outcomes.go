@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // Notifier sends the processor's replies over core NATS.
@@ -83,7 +84,7 @@ const (
 // back to the waiting requests.
 type Submitter struct {
 	js    jetstream.JetStream
-	names Names
+	names journalio.Names
 	reply string
 	sub   *nats.Subscription
 	group GroupCommit
@@ -138,7 +139,7 @@ type submitOutcome struct {
 
 // NewSubmitter subscribes to this instance's outcome subject and starts
 // the group-commit loop; Close stops both.
-func NewSubmitter(nc *nats.Conn, js jetstream.JetStream, n Names, g GroupCommit) (*Submitter, error) {
+func NewSubmitter(nc *nats.Conn, js jetstream.JetStream, n journalio.Names, g GroupCommit) (*Submitter, error) {
 	g.setDefaults()
 	s := &Submitter{
 		js: js, names: n, reply: n.OutcomeSubject(nuid.Next()), group: g,

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/natstest"
 )
 
@@ -41,7 +42,7 @@ func TestSubmitterUnconfirmedPublishIsMaybeStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := infra.NamesFor("test")
+	names := journalio.NamesFor("test")
 	ctx, cancel := context.WithTimeout(context.Background(), unconfirmedWait)
 	defer cancel()
 	if err := infra.EnsureStreams(ctx, js, names); err != nil {
@@ -116,7 +117,7 @@ func transferItem(id string) commands.Item {
 
 // storedTransferIDs counts the transfer ids of the command messages in the
 // commands stream.
-func storedTransferIDs(t *testing.T, js jetstream.JetStream, names infra.Names) map[string]int {
+func storedTransferIDs(t *testing.T, js jetstream.JetStream, names journalio.Names) map[string]int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -1,6 +1,10 @@
 package infra
 
-import "github.com/nats-io/nats-server/v2/server"
+import (
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/nats-ledger/ledger/infra/journalio"
+)
 
 // ReaderPermissions are the NATS permissions of an event consumer of the
 // ledger n: read the journal and run its own consumers on it, nothing
@@ -15,7 +19,7 @@ import "github.com/nats-io/nats-server/v2/server"
 // ledger's own included (subject permissions cannot tell whose a consumer
 // is). A consumer cannot change or shorten the journal; see
 // docs/security.md.
-func ReaderPermissions(n Names) *server.Permissions {
+func ReaderPermissions(n journalio.Names) *server.Permissions {
 	s := n.JournalStream
 	api := "$JS.API."
 	return &server.Permissions{

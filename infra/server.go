@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // ServerConfig configures the embedded NATS server.
@@ -63,7 +65,7 @@ func StartServer(cfg ServerConfig) (*server.Server, *nats.Conn, func(), error) {
 				return nil, nil, nil, errors.New("nats reader user: needs a password and the ledger's name")
 			}
 			opts.Users = append(opts.Users, &server.User{Username: cfg.ReaderUser, Password: cfg.ReaderPassword,
-				Permissions: ReaderPermissions(NamesFor(cfg.Ledger))})
+				Permissions: ReaderPermissions(journalio.NamesFor(cfg.Ledger))})
 		}
 	}
 	if cfg.ListenAddr == "" {

@@ -13,14 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
-
-// SnapshotBucket is the object store bucket holding the processor's
-// snapshots of the ledger (stream OBJ_LEDGER_<ledger>_SNAPSHOTS). An object
-// store, not a KV bucket: a snapshot of millions of accounts and ids runs
-// to hundreds of megabytes, far beyond a KV value, and the object store
-// chunks it and verifies its SHA-256 digest on every read.
-func (n Names) SnapshotBucket() string { return "LEDGER_" + n.Ledger + "_SNAPSHOTS" }
 
 // snapshotPrefix starts every snapshot's object name; the rest is the
 // ledger sequence, zero-padded so that names sort like sequences.
@@ -37,7 +31,7 @@ var _ commands.SnapshotStore = (*SnapshotStore)(nil)
 
 // EnsureSnapshotStore creates or updates the ledger's snapshot bucket,
 // idempotently, and returns a store over it.
-func EnsureSnapshotStore(ctx context.Context, js jetstream.JetStream, n Names, replicas int) (*SnapshotStore, error) {
+func EnsureSnapshotStore(ctx context.Context, js jetstream.JetStream, n journalio.Names, replicas int) (*SnapshotStore, error) {
 	ctx, cancel := context.WithTimeout(ctx, streamSetupTimeout)
 	defer cancel()
 	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{

@@ -10,40 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
-
-// Names are the JetStream names and subjects of one ledger. Everything a
-// ledger owns is prefixed by its name, so several ledgers can share a NATS
-// deployment.
-type Names struct {
-	Ledger          string
-	JournalStream   string // the journal: TransferPosted, TransferRejected, ...
-	JournalSubjects string // wildcard over every event subject
-	CommandsStream  string // TransferRequested and the other commands
-	CommandsSubject string
-	ProcessorName   string // the processor's durable consumer on CommandsStream
-}
-
-// NamesFor returns the names for ledger (already validated by config).
-func NamesFor(ledger string) Names {
-	return Names{
-		Ledger:          ledger,
-		JournalStream:   "JOURNAL_" + ledger,
-		JournalSubjects: "ledger." + ledger + ".journal.>",
-		CommandsStream:  "COMMANDS_" + ledger,
-		CommandsSubject: "ledger." + ledger + ".commands",
-		ProcessorName:   "processor",
-	}
-}
-
-// EventSubject is the subject of a journal record whose events have type t.
-func (n Names) EventSubject(t string) string { return "ledger." + n.Ledger + ".journal." + t }
-
-// OutcomeSubject is where the processor tells the API instance named
-// instance what became of its commands.
-func (n Names) OutcomeSubject(instance string) string {
-	return "ledger." + n.Ledger + ".outcomes." + instance
-}
 
 // Stream limits. The journal keeps everything forever; the commands stream
 // is a bounded queue that pushes back (publishes fail) when full, rather
@@ -70,7 +38,7 @@ const (
 )
 
 // JournalConfig is the journal stream's configuration.
-func JournalConfig(n Names, replicas int) jetstream.StreamConfig {
+func JournalConfig(n journalio.Names, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        n.JournalStream,
 		Description: "ledger " + n.Ledger + " journal: the source of truth, append-only",
@@ -92,7 +60,7 @@ func JournalConfig(n Names, replicas int) jetstream.StreamConfig {
 
 // CommandsConfig is the commands stream's configuration. Interest retention
 // removes a command once the processor has acknowledged it.
-func CommandsConfig(n Names, replicas int) jetstream.StreamConfig {
+func CommandsConfig(n journalio.Names, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        n.CommandsStream,
 		Description: "ledger " + n.Ledger + " commands awaiting the processor",
@@ -111,7 +79,7 @@ func CommandsConfig(n Names, replicas int) jetstream.StreamConfig {
 
 // ProcessorConsumerConfig is the processor's durable pull consumer. One ack
 // acknowledges a whole batch (AckAll).
-func ProcessorConsumerConfig(n Names) jetstream.ConsumerConfig {
+func ProcessorConsumerConfig(n journalio.Names) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       n.ProcessorName,
 		Description:   "the aggregate processor of ledger " + n.Ledger,
@@ -126,13 +94,13 @@ func ProcessorConsumerConfig(n Names) jetstream.ConsumerConfig {
 
 // EnsureStreams creates or updates the ledger's streams and the processor's
 // consumer. It is idempotent and safe to run at every start.
-func EnsureStreams(ctx context.Context, js jetstream.JetStream, n Names) error {
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, n journalio.Names) error {
 	ctx, cancel := context.WithTimeout(ctx, streamSetupTimeout)
 	defer cancel()
 	if _, err := ensureJournal(ctx, js, n); err != nil { // journalcheck.go
 		return fmt.Errorf("journal stream: %w", err)
 	}
-	end, err := ReadJournalEnd(ctx, js, n)
+	end, err := journalio.ReadJournalEnd(ctx, js, n)
 	if err != nil {
 		return err
 	}
@@ -154,7 +122,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, n Names) error {
 // recreated by hand) is made again at decided+1 if it is empty; if it
 // holds commands, they were accepted and cannot be told from decided ones
 // by their sequence, and EnsureStreams refuses to start.
-func ensureCommandsStream(ctx context.Context, js jetstream.JetStream, n Names, decided uint64) (jetstream.Stream, error) {
+func ensureCommandsStream(ctx context.Context, js jetstream.JetStream, n journalio.Names, decided uint64) (jetstream.Stream, error) {
 	cfg := CommandsConfig(n, 1)
 	s, err := js.Stream(ctx, n.CommandsStream)
 	switch {

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/natstest"
 	"github.com/nats-ledger/ledger/projections"
 )
@@ -34,7 +34,7 @@ type ledger struct {
 	t       testing.TB
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	names   infra.Names
+	names   journalio.Names
 	w       *natstest.Writer
 	batches int
 }

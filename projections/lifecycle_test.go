@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -21,7 +21,7 @@ func readRecords(t testing.TB, l *ledger) ([]domain.Record, [][]*domain.Event) {
 	t.Helper()
 	var recs []domain.Record
 	var evs [][]*domain.Event
-	_, err := infra.ReadJournal(context.Background(), l.js, l.names, 1, func(r domain.Record) error {
+	_, err := journalio.ReadJournal(context.Background(), l.js, l.names, 1, func(r domain.Record) error {
 		lines, err := domain.SplitRecord(r.Data)
 		if err != nil {
 			return err
@@ -230,9 +230,9 @@ func TestProjectorStopsAtABadRecord(t *testing.T) {
 	seedScenario(l)
 	bad := nats.NewMsg(l.names.EventSubject(string(domain.EventTransferPosted)))
 	bad.Data = []byte("not a record\n")
-	bad.Header.Set(infra.HeaderFirstSeq, "16")
-	bad.Header.Set(infra.HeaderLastSeq, "16")
-	bad.Header.Set(infra.HeaderFormat, infra.RecordFormat)
+	bad.Header.Set(journalio.HeaderFirstSeq, "16")
+	bad.Header.Set(journalio.HeaderLastSeq, "16")
+	bad.Header.Set(journalio.HeaderFormat, journalio.RecordFormat)
 	if _, err := l.js.PublishMsg(context.Background(), bad); err != nil {
 		t.Fatal(err)
 	}

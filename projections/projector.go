@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // Projector limits.
@@ -30,7 +30,7 @@ const (
 	// redelivers it after consumerAckWait, and it is skipped as applied).
 	handlerAckWait = applyTimeout + 5*time.Second
 	// stopDrainTimeout bounds waiting for watermill's handler calls in
-	// flight when a subscription stops (see infra.Gate).
+	// flight when a subscription stops (see journalio.Gate).
 	stopDrainTimeout = 10 * time.Second
 	// restartBackoffMin and restartBackoffMax bound the wait before
 	// resubscribing after an error; it doubles while no record applies.
@@ -49,7 +49,7 @@ type Projector struct {
 	js       jetstream.JetStream // on the shared connection: consumer deletes
 	jsErr    error
 	connOpts nats.Options // the subscriber's own connection's options
-	names    infra.Names
+	names    journalio.Names
 	logger   *slog.Logger
 	position atomic.Uint64
 }
@@ -58,7 +58,7 @@ type Projector struct {
 // names to store. nc is the shared connection: the projector copies its
 // options now (set its handlers before) to open a connection of its own for
 // the subscriber, and uses nc itself only to delete its consumers.
-func NewProjector(store *Store, nc *nats.Conn, names infra.Names, logger *slog.Logger) *Projector {
+func NewProjector(store *Store, nc *nats.Conn, names journalio.Names, logger *slog.Logger) *Projector {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -111,7 +111,7 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("projector connection: %w", err)
 	}
-	g := &infra.Gate{}
+	g := &journalio.Gate{}
 	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
 		Conn:                conn,
 		Logger:              watermill.NopLogger{}, // it logs every message at Info otherwise
@@ -229,7 +229,7 @@ func (p *Projector) next(ctx context.Context, msgs <-chan *message.Message, dead
 // close the gate, nack what its handler still offers until the calls in
 // flight return, then cancel the subscription and close the subscriber,
 // which drains its own connection and deletes the consumer.
-func (p *Projector) stop(g *infra.Gate, msgs <-chan *message.Message, cancel context.CancelFunc, sub *wmjs.Subscriber) {
+func (p *Projector) stop(g *journalio.Gate, msgs <-chan *message.Message, cancel context.CancelFunc, sub *wmjs.Subscriber) {
 	done := g.Close()
 	timeout := time.NewTimer(stopDrainTimeout)
 	defer timeout.Stop()

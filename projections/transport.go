@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // The watermill transport: a watermill-nats JetStream Subscriber reading
@@ -58,7 +58,7 @@ const (
 type recordUnmarshaler struct{}
 
 func (recordUnmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) {
-	rec, err := infra.RecordOf(msg)
+	rec, err := journalio.RecordOf(msg)
 	if err == nil && rec.Position == 0 {
 		err = errors.New("journal message without a stream position")
 	}
@@ -80,7 +80,7 @@ func (recordUnmarshaler) Unmarshal(msg jetstream.Msg) (*message.Message, error) 
 // consumer over the shared connection js, because the subscriber's own
 // connection is being drained when the closer runs. The consumer is gated
 // (see gate).
-func consumerFrom(js jetstream.JetStream, start uint64, g *infra.Gate, logger *slog.Logger) func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
+func consumerFrom(js jetstream.JetStream, start uint64, g *journalio.Gate, logger *slog.Logger) func(context.Context, jetstream.JetStream, string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 	return func(ctx context.Context, subJS jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 		cfg := jetstream.ConsumerConfig{
 			Name:              "projections_" + watermill.NewShortUUID(),
@@ -109,7 +109,7 @@ func consumerFrom(js jetstream.JetStream, start uint64, g *infra.Gate, logger *s
 				logger.Debug("delete projector consumer", "consumer", cfg.Name, "err", err)
 			}
 		}
-		return infra.GatedConsumer{Consumer: cons, Gate: g}, closer, nil
+		return journalio.GatedConsumer{Consumer: cons, Gate: g}, closer, nil
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
-	"github.com/nats-ledger/ledger/infra"
+
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // Consumer limits.
@@ -44,7 +45,7 @@ const (
 	// consumerDeleteTimeout bounds deleting an ephemeral consumer.
 	consumerDeleteTimeout = 5 * time.Second
 	// stopDrainTimeout bounds waiting for watermill's handler calls in
-	// flight when a session ends (see infra.Gate).
+	// flight when a session ends (see journalio.Gate).
 	stopDrainTimeout = 10 * time.Second
 )
 
@@ -62,7 +63,7 @@ type session struct {
 	sub     *wmjs.Subscriber
 	records <-chan *message.Message
 	errs    chan error // consume errors that end the session
-	gate    *infra.Gate
+	gate    *journalio.Gate
 	unm     *recordUnmarshaler
 	cancel  context.CancelFunc
 }
@@ -75,7 +76,7 @@ func (s *Subscriber) open(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("subscriber connection: %w", err)
 	}
-	sess := &session{errs: make(chan error, 1), gate: &infra.Gate{}, unm: &recordUnmarshaler{}}
+	sess := &session{errs: make(chan error, 1), gate: &journalio.Gate{}, unm: &recordUnmarshaler{}}
 	onErr := func(_ jetstream.ConsumeContext, err error) {
 		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 			select {
@@ -145,7 +146,7 @@ drain:
 // resources is the session's watermill ResourceInitializer: the consumer
 // comes from s.consumer; an ephemeral one is deleted when the session ends,
 // over the subscriber's shared connection (the session's own is draining).
-func (s *Subscriber) resources(g *infra.Gate) wmjs.ResourceInitializer {
+func (s *Subscriber) resources(g *journalio.Gate) wmjs.ResourceInitializer {
 	return func(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
 		cons, err := s.consumer(ctx, js)
 		if err != nil {
@@ -162,7 +163,7 @@ func (s *Subscriber) resources(g *infra.Gate) wmjs.ResourceInitializer {
 				}
 			}
 		}
-		return infra.GatedConsumer{Consumer: cons, Gate: g}, closer, nil
+		return journalio.GatedConsumer{Consumer: cons, Gate: g}, closer, nil
 	}
 }
 

@@ -12,14 +12,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/subscriber"
 )
 
 // TestContract checks that the subscriber's restatement of the journal's
 // contract agrees with the server's.
 func TestContract(t *testing.T) {
-	n := infra.NamesFor("x")
+	n := journalio.NamesFor("x")
 	if subscriber.JournalStream("x") != n.JournalStream {
 		t.Errorf("JournalStream = %q, server says %q", subscriber.JournalStream("x"), n.JournalStream)
 	}
@@ -29,8 +29,8 @@ func TestContract(t *testing.T) {
 		}
 	}
 	for got, want := range map[string]string{
-		subscriber.HeaderFirstSeq: infra.HeaderFirstSeq, subscriber.HeaderLastSeq: infra.HeaderLastSeq,
-		subscriber.HeaderFormat: infra.HeaderFormat, subscriber.RecordFormat: infra.RecordFormat,
+		subscriber.HeaderFirstSeq: journalio.HeaderFirstSeq, subscriber.HeaderLastSeq: journalio.HeaderLastSeq,
+		subscriber.HeaderFormat: journalio.HeaderFormat, subscriber.RecordFormat: journalio.RecordFormat,
 	} {
 		if got != want {
 			t.Errorf("subscriber says %q, server says %q", got, want)

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // seedDataDir writes a small journal for the ledger "default" into a
@@ -34,12 +35,12 @@ func seedDataDir(t *testing.T) (string, domain.Hash) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, writeScenario(t, js, infra.NamesFor("default"))
+	return dir, writeScenario(t, js, journalio.NamesFor("default"))
 }
 
 // writeScenario decides and appends twelve events: two assets, three
 // accounts, mints and transfers, one rejection.
-func writeScenario(t *testing.T, js jetstream.JetStream, names infra.Names) domain.Hash {
+func writeScenario(t *testing.T, js jetstream.JetStream, names journalio.Names) domain.Hash {
 	t.Helper()
 	ctx := context.Background()
 	if err := infra.EnsureStreams(ctx, js, names); err != nil {
@@ -185,7 +186,7 @@ func TestAuditCommandAgainstARunningLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := writeScenario(t, js, infra.NamesFor("default"))
+	head := writeScenario(t, js, journalio.NamesFor("default"))
 	url := srv.ClientURL()
 
 	out := mustRun(t, "audit", "--nats-url", url, "--nats-password", password)

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // crashLoad bounds the crash test: clients, accounts, and how long load
@@ -124,7 +125,7 @@ func checkJournal(t *testing.T, dir string, posted map[string]uint64) {
 	}
 	defer stop()
 	js := mustJetStream(t, nc)
-	journal := infra.NewJournal(js, infra.NamesFor("default"))
+	journal := infra.NewJournal(js, journalio.NamesFor("default"))
 	// Rebuild verifies the hash chain, the gapless sequence and every
 	// event against the invariants as it applies it.
 	if _, _, _, err := commands.Rebuild(context.Background(), journal); err != nil {

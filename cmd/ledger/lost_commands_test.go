@@ -12,6 +12,7 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // TestServeRefusesLostCommands deletes an accepted, undecided command from
@@ -89,7 +90,7 @@ func storeAndDelete(t *testing.T, dir string, n int) uint64 {
 	}
 	defer stop()
 	js := mustJetStream(t, nc)
-	names := infra.NamesFor("default")
+	names := journalio.NamesFor("default")
 	sub, err := infra.NewSubmitter(nc, js, names, infra.GroupCommit{})
 	if err != nil {
 		t.Fatal(err)

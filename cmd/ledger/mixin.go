@@ -18,6 +18,7 @@ import (
 	"github.com/nats-ledger/ledger/api/compat/mixin"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/mixinstore"
 )
 
@@ -132,7 +133,7 @@ func openMixinStore(ctx context.Context, j *journalFlags) (*mixinstore.Store, fu
 		closeAll()
 		return nil, nil, fmt.Errorf("jetstream: %w", err)
 	}
-	store, err := mixinstore.New(ctx, js, infra.NamesFor(j.ledger))
+	store, err := mixinstore.New(ctx, js, journalio.NamesFor(j.ledger))
 	if err != nil {
 		closeAll()
 		return nil, nil, err

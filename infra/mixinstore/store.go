@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/api/compat/mixin"
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // Store keeps the Mixin adapter's users, PIN state and asset mapping
@@ -24,7 +24,7 @@ type Store struct{ kv jetstream.KeyValue }
 var _ mixin.Store = (*Store)(nil)
 
 // Bucket is the KV bucket of a ledger's Mixin adapter.
-func Bucket(n infra.Names) string { return "LEDGER_" + n.Ledger + "_MIXIN_USERS" }
+func Bucket(n journalio.Names) string { return "LEDGER_" + n.Ledger + "_MIXIN_USERS" }
 
 // mixinValueMax bounds one value: a user record is about 600 bytes.
 const mixinValueMax = 16 << 10
@@ -41,7 +41,7 @@ const (
 )
 
 // New opens (creating it if needed) the ledger's Mixin bucket.
-func New(ctx context.Context, js jetstream.JetStream, n infra.Names) (*Store, error) {
+func New(ctx context.Context, js jetstream.JetStream, n journalio.Names) (*Store, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:       Bucket(n),
 		Description:  "ledger " + n.Ledger + " Mixin adapter: users, PIN state, asset mapping",

@@ -13,13 +13,14 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // Server is a running test server with the ledger's streams created.
 type Server struct {
 	NC    *nats.Conn
 	JS    jetstream.JetStream
-	Names infra.Names
+	Names journalio.Names
 	stop  func()
 }
 
@@ -37,7 +38,7 @@ func Start(t testing.TB, dir string) *Server {
 		stop()
 		t.Fatalf("jetstream: %v", err)
 	}
-	names := infra.NamesFor("test")
+	names := journalio.NamesFor("test")
 	if err := infra.EnsureStreams(context.Background(), js, names); err != nil {
 		stop()
 		t.Fatalf("streams: %v", err)
@@ -68,7 +69,7 @@ type Writer struct {
 
 	journal *infra.Journal
 	js      jetstream.JetStream
-	names   infra.Names
+	names   journalio.Names
 	cmdSeq  uint64
 }
 

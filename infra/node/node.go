@@ -23,6 +23,7 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
+	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/projections"
 	"github.com/nats-ledger/ledger/subscriber"
@@ -77,7 +78,7 @@ type Node struct {
 	Core  *api.Core
 	NC    *nats.Conn
 	JS    jetstream.JetStream
-	Names infra.Names
+	Names journalio.Names
 	Store *projections.Store
 
 	// KeyCreated is true when Start generated the token signing key, at
@@ -108,7 +109,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	n := &Node{Names: infra.NamesFor(cfg.Ledger), failed: make(chan error, 2)}
+	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2)}
 	started := false
 	defer func() {
 		if !started {

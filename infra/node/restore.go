@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // What a restart must not forget (ADR 0009). The API keeps in memory the
@@ -52,10 +53,10 @@ const (
 // readStartPosition reads the journal's last event sequence and counts the
 // commands stored after the processor's acknowledgement floor from their
 // headers (HeadersOnly: a heavy command costs no more than a light one).
-func readStartPosition(ctx context.Context, js jetstream.JetStream, names infra.Names, log *slog.Logger) (startPosition, error) {
+func readStartPosition(ctx context.Context, js jetstream.JetStream, names journalio.Names, log *slog.Logger) (startPosition, error) {
 	var p startPosition
 	var err error
-	end, err := infra.ReadJournalEnd(ctx, js, names)
+	end, err := journalio.ReadJournalEnd(ctx, js, names)
 	if err != nil {
 		return p, err
 	}
