@@ -18,7 +18,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // End-to-end tests of GET /v1/events: a real ledger, real HTTP, a client

@@ -17,7 +17,7 @@ import (
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
 	"github.com/nats-ledger/ledger/infra/natstest"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // TestE2EUnconfirmedPublishSaysMaybeStored loses the PubAcks of a

@@ -16,8 +16,8 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra/node"
 	"github.com/nats-ledger/ledger/infra/webhook"
+	"github.com/nats-ledger/ledger/node"
 	"github.com/nats-ledger/ledger/subscriber"
 )
 

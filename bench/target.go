@@ -14,7 +14,7 @@ import (
 	"time"
 
 	ledgerapi "github.com/nats-ledger/ledger/api"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // shutdownTimeout bounds the in-process server's shutdown.

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/nats-ledger/ledger/api/compat"
-	"github.com/nats-ledger/ledger/api/compat/compattest"
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/internal/ledgertest"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -51,7 +51,7 @@ func TestTransferID(t *testing.T) {
 // The Opener defines the asset and opens accounts once, owned by their
 // users and without overdraft; an asset of another scale is a conflict.
 func TestOpener(t *testing.T) {
-	l := compattest.Start(t)
+	l := ledgertest.Start(t)
 	ctx := context.Background()
 	o := compat.NewOpener(l.Node.Core, domain.Asset{Code: "MERCURY", Scale: 6})
 	for range 2 {

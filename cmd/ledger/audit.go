@@ -13,7 +13,7 @@ import (
 
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/infra/auth"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 	"github.com/nats-ledger/ledger/projections"
 )
 

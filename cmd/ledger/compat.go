@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/nats-ledger/ledger/api"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // compatSystem is a seed adapter `serve --compat` can start.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api/compat"
 	"github.com/nats-ledger/ledger/api/compat/allmine"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // Allmine authenticates with the ledger's own bearer tokens, so it may

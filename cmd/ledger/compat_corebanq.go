@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/nats-ledger/ledger/api/compat/corebanq"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // CoreBanq authenticates with the ledger's own bearer tokens, so its

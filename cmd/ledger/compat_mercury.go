@@ -6,7 +6,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api/compat"
 	"github.com/nats-ledger/ledger/api/compat/mercury"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // Mercury's Economy service has no authentication (it was an internal

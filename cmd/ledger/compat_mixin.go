@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api/compat/mixin"
 	"github.com/nats-ledger/ledger/infra/mixinstore"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // mixinStoreSetup bounds opening the adapter's KV bucket at start.

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // Bounds of the restart-under-load scenario: clients, how long they load

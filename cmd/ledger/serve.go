@@ -14,7 +14,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api/compat"
 	"github.com/nats-ledger/ledger/api/compat/allmine"
-	"github.com/nats-ledger/ledger/api/compat/compattest"
+	"github.com/nats-ledger/ledger/internal/ledgertest"
 )
 
 const path = "/api/v1/messages/credit-transfer"
@@ -25,13 +25,13 @@ const (
 
 // fixture is a real ledger with the Allmine adapter on its own listener.
 type fixture struct {
-	l   *compattest.Ledger
+	l   *ledgertest.Ledger
 	url string
 }
 
 func start(t *testing.T) *fixture {
 	t.Helper()
-	l := compattest.Start(t)
+	l := ledgertest.Start(t)
 	h, err := allmine.New(l.Node.Core, compat.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -8,13 +8,13 @@ import (
 
 	"github.com/nats-ledger/ledger/api/compat"
 	"github.com/nats-ledger/ledger/api/compat/allmine"
-	"github.com/nats-ledger/ledger/api/compat/compattest"
+	"github.com/nats-ledger/ledger/internal/ledgertest"
 )
 
 // The asset is configurable: with POINTS at scale 0 the adapter defines
 // it on first use and refuses fractions, never rounding them.
 func TestOptionsAsset(t *testing.T) {
-	l := compattest.Start(t)
+	l := ledgertest.Start(t)
 	h, err := allmine.New(l.Node.Core, compat.Options{Asset: "POINTS", Scale: 0}, nil)
 	if err != nil {
 		t.Fatal(err)

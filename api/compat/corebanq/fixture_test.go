@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-ledger/ledger/api/compat/compattest"
 	"github.com/nats-ledger/ledger/api/compat/corebanq"
+	"github.com/nats-ledger/ledger/internal/ledgertest"
 )
 
 // Ledgers of the tests: alice's and bob's in EUR (scale 2), carol's in
@@ -25,7 +25,7 @@ const (
 // fixture is a real ledger with the adapter on its own listener, alice's
 // ledger funded with 100.00 EUR (10000 minor units).
 type fixture struct {
-	l   *compattest.Ledger
+	l   *ledgertest.Ledger
 	url string
 	// alice is a token of the owner of aliceLedger (transfers:write and
 	// accounts:read); bob, of bobLedger's.
@@ -34,7 +34,7 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	l := compattest.Start(t)
+	l := ledgertest.Start(t)
 	f := &fixture{l: l, url: l.Serve(t, corebanq.New(l.Node.Core, slog.New(slog.NewTextHandler(io.Discard, nil))))}
 	l.Must(t, http.StatusCreated, http.MethodPost, "/v1/assets", map[string]any{"code": "EUR", "scale": 2})
 	l.Must(t, http.StatusCreated, http.MethodPost, "/v1/assets", map[string]any{"code": "JPY", "scale": 0})

@@ -8,8 +8,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/nats-ledger/ledger/api/compat/compattest"
 	"github.com/nats-ledger/ledger/api/compat/corebanq"
+	"github.com/nats-ledger/ledger/internal/ledgertest"
 )
 
 // GET /v1/ledgers/{id} and /balance show the ledger in minor units to its
@@ -23,7 +23,7 @@ func TestReadLedger(t *testing.T) {
 		t.Fatalf("a new ledger: %d %s", status, data)
 	}
 	res := f.mustTransfer(t, aliceLedger, f.alice, map[string]any{"destination_ledger_id": bobLedger, "amount": 1234, "transaction_id": "r-1"})
-	admin := compattest.AdminToken
+	admin := ledgertest.AdminToken
 	for _, token := range []string{f.alice, admin} {
 		status, data := f.do(t, http.MethodGet, "/v1/ledgers/"+aliceLedger, token, "")
 		var v corebanq.LedgerView

@@ -10,21 +10,21 @@ import (
 	"testing"
 
 	"github.com/nats-ledger/ledger/api/compat"
-	"github.com/nats-ledger/ledger/api/compat/compattest"
 	"github.com/nats-ledger/ledger/api/compat/mercury"
+	"github.com/nats-ledger/ledger/internal/ledgertest"
 	"github.com/nats-ledger/ledger/projections"
 )
 
 // env is a real ledger with the Mercury adapter on its own loopback
 // listener.
 type env struct {
-	l    *compattest.Ledger
+	l    *ledgertest.Ledger
 	base string
 }
 
 func start(t *testing.T) *env {
 	t.Helper()
-	l := compattest.Start(t)
+	l := ledgertest.Start(t)
 	a := mercury.New(l.Node.Core, compat.Options{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &env{l: l, base: l.Serve(t, a.Handler())}
 }

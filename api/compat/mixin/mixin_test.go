@@ -25,9 +25,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/nats-ledger/ledger/api/compat/compattest"
 	"github.com/nats-ledger/ledger/api/compat/mixin"
 	"github.com/nats-ledger/ledger/infra/mixinstore"
+	"github.com/nats-ledger/ledger/internal/ledgertest"
 )
 
 const (
@@ -37,19 +37,19 @@ const (
 
 // env is a ledger with the Mixin adapter and one mapped asset.
 type env struct {
-	l   *compattest.Ledger
+	l   *ledgertest.Ledger
 	url string
 }
 
 func start(t *testing.T) *env {
 	t.Helper()
-	l := compattest.Start(t)
+	l := ledgertest.Start(t)
 	store, err := mixinstore.New(context.Background(), l.Node.JS, l.Node.Names)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{l: l, url: l.Serve(t, mixin.New(l.Node.Core, mixin.Options{Store: store}))}
-	status, body := e.raw(t, http.MethodPost, "/admin/assets", compattest.AdminToken,
+	status, body := e.raw(t, http.MethodPost, "/admin/assets", ledgertest.AdminToken,
 		`{"asset_id":"`+btcID+`","code":"`+btcCode+`","symbol":"BTC","name":"Bitcoin"}`)
 	if status != http.StatusOK {
 		t.Fatalf("map asset: %d %s", status, body)
@@ -100,7 +100,7 @@ type user struct {
 
 func (e *env) newUser(t *testing.T) *user {
 	t.Helper()
-	status, body := e.raw(t, http.MethodPost, "/admin/users", compattest.AdminToken, `{"full_name":"Test"}`)
+	status, body := e.raw(t, http.MethodPost, "/admin/users", ledgertest.AdminToken, `{"full_name":"Test"}`)
 	if status != http.StatusCreated {
 		t.Fatalf("create user: %d %s", status, body)
 	}
@@ -474,7 +474,7 @@ func TestMalformedRequestsAreMixinErrors(t *testing.T) {
 			t.Fatalf("admin with %q: %s, want code %d", c.token, body, c.code)
 		}
 	}
-	status, body := e.raw(t, http.MethodPost, "/admin/assets", compattest.AdminToken,
+	status, body := e.raw(t, http.MethodPost, "/admin/assets", ledgertest.AdminToken,
 		`{"asset_id":"`+randomUUID()+`","code":"`+btcCode+`"}`)
 	if status != http.StatusAccepted || !bytes.Contains(body, []byte(`"code":10002`)) {
 		t.Fatalf("code mapped twice: %d %s", status, body)

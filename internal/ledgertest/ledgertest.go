@@ -1,8 +1,8 @@
-// Package compattest runs a real ledger for the seed adapters' tests: the
+// Package ledgertest runs a real ledger for tests: the
 // embedded JetStream, the processor, the read model and the native API,
 // with an adapter served beside it on its own loopback listener, as
 // `ledger serve --compat` does.
-package compattest
+package ledgertest
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/infra/auth"
-	"github.com/nats-ledger/ledger/infra/node"
+	"github.com/nats-ledger/ledger/node"
 )
 
 // AdminToken is the static admin token of the test ledger.
