@@ -31,6 +31,9 @@ type serveConfig struct {
 	// loopback.
 	compat            compatFlag
 	compatAllowRemote bool
+	logLevel          string
+	logFormat         string
+	log               *slog.Logger
 }
 
 // maxGroupCommitWait bounds the group-commit linger: past it a single
@@ -43,33 +46,38 @@ const maxReadWait = time.Minute
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
+	var err error
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.node.DataDir, "data-dir", envOr("LEDGER_DATA_DIR", "./data"), "data directory: JetStream store and read models (env LEDGER_DATA_DIR)")
-	fs.StringVar(&c.debugAddr, "debug-addr", envOr("LEDGER_DEBUG_ADDR", ""), "serve Go's pprof profiles here, e.g. 127.0.0.1:6060; empty: off (env LEDGER_DEBUG_ADDR)")
-	fs.StringVar(&c.httpAddr, "http-addr", envOr("LEDGER_HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address (env LEDGER_HTTP_ADDR)")
-	fs.StringVar(&c.node.NATSListen, "nats-listen", envOr("LEDGER_NATS_LISTEN", ""), "let NATS clients (the nats CLI) connect at this address, e.g. 127.0.0.1:4222; empty: no listener (env LEDGER_NATS_LISTEN)")
-	fs.StringVar(&c.node.Ledger, "ledger", envOr("LEDGER_NAME", "default"), "ledger name: prefixes streams and subjects (env LEDGER_NAME)")
-	fs.BoolVar(&c.node.SyncAlways, "sync-always", envOr("LEDGER_SYNC_ALWAYS", "") == "true", "fsync every journal write before acknowledging it (env LEDGER_SYNC_ALWAYS=true)")
+	fs.StringVar(&c.node.DataDir, "data-dir", "./data", "data directory: JetStream store and read models (env LEDGER_DATA_DIR)")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's pprof profiles here, e.g. 127.0.0.1:6060; empty: off (env LEDGER_DEBUG_ADDR)")
+	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (env LEDGER_HTTP_ADDR)")
+	fs.StringVar(&c.node.NATSListen, "nats-listen", "", "let NATS clients (the nats CLI) connect at this address, e.g. 127.0.0.1:4222; empty: no listener (env LEDGER_NATS_LISTEN)")
+	fs.StringVar(&c.node.Ledger, "ledger", "default", "ledger name: prefixes streams and subjects (env LEDGER_NAME)")
+	fs.BoolVar(&c.node.SyncAlways, "sync-always", false, "fsync every journal write before acknowledging it (env LEDGER_SYNC_ALWAYS=true)")
 	fs.DurationVar(&c.node.SyncTimeout, "sync-timeout", api.DefaultSyncTimeout, "how long a synchronous request waits for its outcome before answering 202")
-	fs.StringVar(&c.node.KeyFile, "jwt-key-file", envOr("LEDGER_JWT_KEY_FILE", ""), "HS256 token signing key (hex); default <data-dir>/auth/hs256.key, generated if missing (env LEDGER_JWT_KEY_FILE)")
-	rsaFile := fs.String("jwt-rsa-public-key", envOr("LEDGER_JWT_RSA_PUBLIC_KEY", ""), "also accept RS256 tokens signed for this PEM public key (env LEDGER_JWT_RSA_PUBLIC_KEY)")
-	fs.StringVar(&c.node.JWKSURL, "jwks-url", envOr("LEDGER_JWKS_URL", ""), "also accept RS256 tokens whose key is in this JWKS (env LEDGER_JWKS_URL)")
+	fs.StringVar(&c.node.KeyFile, "jwt-key-file", "", "HS256 token signing key (hex); default <data-dir>/auth/hs256.key, generated if missing (env LEDGER_JWT_KEY_FILE)")
+	rsaFile := fs.String("jwt-rsa-public-key", "", "also accept RS256 tokens signed for this PEM public key (env LEDGER_JWT_RSA_PUBLIC_KEY)")
+	fs.StringVar(&c.node.JWKSURL, "jwks-url", "", "also accept RS256 tokens whose key is in this JWKS (env LEDGER_JWKS_URL)")
 	fs.Float64Var(&c.node.RateLimit, "rate-limit", 1000, "requests per second allowed to each non-admin token (bursts of twice that); 0 disables")
 	fs.IntVar(&c.node.GroupCommit.MaxItems, "group-commit-max-items", 1000, "group commit: single-transfer requests coalesced into one command message, at most (ADR 0007)")
 	fs.DurationVar(&c.node.GroupCommit.MaxWait, "group-commit-max-wait", 0, "group commit: extra wait for more requests once one is queued; 0 sends at once (ADR 0007)")
 	fs.DurationVar(&c.node.ReadWait, "read-wait", 2*time.Second, "how long a read waits for the read model to apply the writes this server acknowledged before answering 503 (ADR 0008)")
 	fs.IntVar(&c.node.MaxReadLag, "max-read-lag", api.DefaultMaxReadLag, "events the journal may run ahead of the read model, counting writes in flight, before writes wait (ADR 0008)")
 	fs.Var(&c.compat, "compat", "serve a seed system's API for its existing clients, SYSTEM=ADDR, repeatable (systems: "+strings.Join(compatNames(), ", ")+"; env LEDGER_COMPAT, comma-separated; docs/compat/)")
-	fs.BoolVar(&c.compatAllowRemote, "compat-allow-remote", envOr("LEDGER_COMPAT_ALLOW_REMOTE", "") == "true", "let adapters of systems without authentication listen beyond loopback (env LEDGER_COMPAT_ALLOW_REMOTE=true)")
+	fs.BoolVar(&c.compatAllowRemote, "compat-allow-remote", false, "let adapters of systems without authentication listen beyond loopback (env LEDGER_COMPAT_ALLOW_REMOTE=true)")
 	fs.Uint64Var(&c.node.SkipLostCommands, "skip-lost-commands", 0, "accepted commands up to this sequence that were deleted from the commands stream before being decided are journaled as lost instead of stopping the ledger; for the one start after such a loss (docs/operations.md, \"Commands stream\")")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
+	noteEnv(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
-	if env := os.Getenv("LEDGER_COMPAT"); env != "" && len(c.compat) == 0 {
-		if err := c.compat.Set(env); err != nil {
-			return c, usagef("LEDGER_COMPAT: %v", err)
-		}
+	if err := applyEnv(fs); err != nil {
+		return c, err
+	}
+	if c.log, err = newLogger(stderr, c.logLevel, c.logFormat); err != nil {
+		return c, err
 	}
 	c.node.AdminToken = os.Getenv("LEDGER_ADMIN_TOKEN")
 	if *rsaFile != "" {
@@ -102,7 +110,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := cfg.log
 	// Bind the listeners before starting anything heavy: a busy port is
 	// then the first and only thing the operator reads, not buried under
 	// what the start of the journal and the read model logged.

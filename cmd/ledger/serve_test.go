@@ -1,7 +1,12 @@
 package main
 
 import (
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +33,49 @@ func TestServeTuningFlags(t *testing.T) {
 	} {
 		if _, err := parseServe(bad, io.Discard); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("%v: %v, want an error naming the flag", bad, err)
+		}
+	}
+}
+
+// Every serve flag has its environment variable, which the command line
+// overrides, and docs/operations.md lists each flag with it.
+func TestServeFlagsFromTheEnvironment(t *testing.T) {
+	t.Setenv("LEDGER_READ_WAIT", "7s")
+	t.Setenv("LEDGER_MAX_READ_LAG", "4000")
+	t.Setenv("LEDGER_NAME", "envledger")
+	t.Setenv("LEDGER_SYNC_ALWAYS", "true")
+	c, err := parseServe([]string{"--max-read-lag", "6000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.node.ReadWait != 7*time.Second || c.node.MaxReadLag != 6000 || c.node.Ledger != "envledger" || !c.node.SyncAlways {
+		t.Fatalf("read wait %s, max read lag %d, ledger %q, sync %v", c.node.ReadWait, c.node.MaxReadLag, c.node.Ledger, c.node.SyncAlways)
+	}
+	t.Setenv("LEDGER_SYNC_ALWAYS", "yes")
+	if _, err := parseServe(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "LEDGER_SYNC_ALWAYS") || exitStatus(err) != 2 {
+		t.Fatalf("a bad value: %v, want a usage error naming the variable", err)
+	}
+
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var help strings.Builder
+	t.Setenv("LEDGER_SYNC_ALWAYS", "")
+	if _, err := parseServe([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
+	if len(flags) < 20 {
+		t.Fatalf("only %d flags in the help:\n%s", len(flags), help.String())
+	}
+	for _, f := range flags {
+		row := fmt.Sprintf("| `--%s` | `%s` |", f[1], envName(f[1]))
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/operations.md has no row starting %s", row)
+		}
+		if !strings.Contains(help.String(), "(env "+envName(f[1])) {
+			t.Errorf("the help of --%s does not name %s", f[1], envName(f[1]))
 		}
 	}
 }
