@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/node"
 	"github.com/nats-ledger/ledger/subscriber"
+	wh "github.com/nats-ledger/ledger/webhook"
 )
 
 // End-to-end tests of webhooks: a real ledger delivering to httptest
@@ -292,7 +292,7 @@ func TestE2EWebhookDeadLetters(t *testing.T) {
 	rc.status.Store(http.StatusNoContent)
 	r = l.do(t, http.MethodPost, redeliver, nil)
 	oaCheckE2E(t, "POST /v1/webhooks/{id}/dead-letters/{seq}/redeliver", r)
-	if got := e2eJSON[api.Redelivery](t, r, http.StatusOK); got.Sequence != 5 || got.Status != "delivered" || got.Attempts != attempts+2 {
+	if got := e2eJSON[wh.Redelivery](t, r, http.StatusOK); got.Sequence != 5 || got.Status != "delivered" || got.Attempts != attempts+2 {
 		t.Fatalf("redeliver: %s", r)
 	}
 	last := rc.deliveries()[len(rc.deliveries())-1]

@@ -9,7 +9,9 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 )
 
-// Codes the API adds to the domain's (domain.Codes) for transport errors.
+// Codes the API adds to the domain's (domain.Codes, all declared in
+// domain/errors.go) for transport errors and the webhook port's errors:
+// every API-only code is declared here, beside the one table below.
 const (
 	CodeTransferNotFound     domain.Code = "transfer_not_found"
 	CodeNotFound             domain.Code = "not_found"

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/projections"
+	"github.com/nats-ledger/ledger/webhook"
 )
 
 // Submitter is the port to the processor, declared with its errors in
@@ -90,7 +91,7 @@ type Config struct {
 	Events      EventFeed
 	EventStream EventStreamConfig
 	// Webhooks stores and delivers webhooks (/v1/webhooks; 503 when nil).
-	Webhooks Webhooks
+	Webhooks webhook.Registry
 	// Status reports the journal's and the read model's positions for
 	// GET /v1/status (503 when nil or failing). It is polled under load:
 	// it should answer from memory, not with a JetStream request.

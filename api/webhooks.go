@@ -1,111 +1,23 @@
 package api
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/webhook"
 )
 
 // Webhooks: HTTP endpoints the ledger POSTs journal events to, signed,
-// retried, with a dead-letter list. The API checks requests' shape; a
-// Webhooks implementation stores, delivers and enforces the address policy
-// (docs/events/webhooks.md).
-
-// Webhook is a registered endpoint as listed: without its secret.
-type Webhook struct {
-	ID      string             `json:"id"`
-	URL     string             `json:"url"`
-	Events  []domain.EventType `json:"events"`
-	Account string             `json:"account,omitempty"`
-	// FromSequence is the first ledger sequence the webhook receives: the
-	// journal's end when it was created.
-	FromSequence uint64    `json:"from_sequence"`
-	CreatedAt    time.Time `json:"created_at"`
-}
-
-// CreatedWebhook is a new webhook with its signing secret, which is
-// answered once, at creation, and never again.
-type CreatedWebhook struct {
-	Webhook
-	Secret string `json:"secret"`
-}
-
-// WebhookSpec is what a client asks for.
-type WebhookSpec struct {
-	URL     string
-	Events  []domain.EventType
-	Account string
-}
-
-// DeadLetter is an event a webhook could not deliver after its retries.
-type DeadLetter struct {
-	Sequence uint64           `json:"sequence"`
-	Type     domain.EventType `json:"type"`
-	Attempts int              `json:"attempts"`
-	Error    string           `json:"error"`
-	FailedAt time.Time        `json:"failed_at"`
-	// Event is the event as stored in the journal.
-	Event json.RawMessage `json:"event"`
-}
-
-// Redelivery is the answer to a successful redelivery.
-type Redelivery struct {
-	Sequence uint64           `json:"sequence"`
-	Type     domain.EventType `json:"type"`
-	Status   string           `json:"status"` // "delivered"
-	Attempts int              `json:"attempts"`
-}
-
-// Errors a Webhooks implementation returns.
-var (
-	ErrWebhookNotFound    = errors.New("no such webhook")
-	ErrDeadLetterNotFound = errors.New("no such dead letter")
-	ErrWebhookLimit       = errors.New("webhook limit reached")
-)
-
-// DeliveryError is a delivery that failed: the endpoint's status (0 when
-// none came back) and why.
-type DeliveryError struct {
-	Status int
-	Reason string
-}
-
-func (e *DeliveryError) Error() string { return "delivery failed: " + e.Reason }
-
-// Webhooks stores webhooks and delivers events to them.
-type Webhooks interface {
-	// Create stores a webhook whose spec has the right shape, returns it
-	// with its secret, and delivers every matching event appended from
-	// then on. It returns ErrWebhookLimit when the limit is reached and a
-	// *domain.FieldError for a URL the address policy refuses.
-	Create(ctx context.Context, spec WebhookSpec) (CreatedWebhook, error)
-	// List returns every webhook, oldest first.
-	List(ctx context.Context) ([]Webhook, error)
-	// Get returns one webhook, or ErrWebhookNotFound.
-	Get(ctx context.Context, id string) (Webhook, error)
-	// Delete stops deliveries, forgets the webhook and its dead letters,
-	// and returns what it was; ErrWebhookNotFound if there is none.
-	Delete(ctx context.Context, id string) (Webhook, error)
-	// DeadLetters returns up to limit dead letters with sequences above
-	// after, in sequence order, and whether more follow;
-	// ErrWebhookNotFound if there is no such webhook.
-	DeadLetters(ctx context.Context, id string, after uint64, limit int) ([]DeadLetter, bool, error)
-	// Redeliver tries the dead letter of sequence seq once more, now. On
-	// success the dead letter is removed; on failure it stays, with the
-	// attempt counted, and a *DeliveryError is returned.
-	// ErrWebhookNotFound, ErrDeadLetterNotFound when absent.
-	Redeliver(ctx context.Context, id string, seq uint64) (Redelivery, error)
-}
+// retried, with a dead-letter list. The API checks requests' shape and
+// answers with the model of package webhook; a webhook.Registry stores,
+// delivers and enforces the address policy (docs/events/webhooks.md).
 
 // Request limits.
 const (
@@ -123,11 +35,11 @@ type webhookRequest struct {
 
 // spec checks the request's shape: an absolute http(s) URL without
 // credentials or fragment, known event types, a valid account id.
-func (r webhookRequest) spec() (WebhookSpec, error) {
+func (r webhookRequest) spec() (webhook.Spec, error) {
 	if r.URL == nil || len(r.Events) == 0 {
-		return WebhookSpec{}, problem(domain.CodeValidationFailed, "url and events are required")
+		return webhook.Spec{}, problem(domain.CodeValidationFailed, "url and events are required")
 	}
-	spec := WebhookSpec{URL: *r.URL, Account: r.Account}
+	spec := webhook.Spec{URL: *r.URL, Account: r.Account}
 	if len(spec.URL) > WebhookURLMaxLen {
 		return spec, &domain.FieldError{Field: "url", Reason: "longer than 2048 characters"}
 	}
@@ -159,7 +71,7 @@ func (r webhookRequest) spec() (WebhookSpec, error) {
 // webhookHandlers serves /v1/webhooks.
 type webhookHandlers struct {
 	s     *Server
-	hooks Webhooks
+	hooks webhook.Registry
 }
 
 func (h *webhookHandlers) available() error {
@@ -169,16 +81,16 @@ func (h *webhookHandlers) available() error {
 	return nil
 }
 
-// fail turns a Webhooks error into a problem.
+// fail turns a webhook.Registry error into a problem.
 func (h *webhookHandlers) fail(err error) error {
 	var fe *domain.FieldError
-	var de *DeliveryError
+	var de *webhook.DeliveryError
 	switch {
-	case errors.Is(err, ErrWebhookNotFound):
+	case errors.Is(err, webhook.ErrNotFound):
 		return problem(CodeWebhookNotFound, "no such webhook")
-	case errors.Is(err, ErrDeadLetterNotFound):
+	case errors.Is(err, webhook.ErrDeadLetterNotFound):
 		return problem(CodeDeadLetterNotFound, "no dead letter with this sequence")
-	case errors.Is(err, ErrWebhookLimit):
+	case errors.Is(err, webhook.ErrLimit):
 		return problem(CodeWebhookLimit, err.Error())
 	case errors.As(err, &de):
 		return problem(CodeDeliveryFailed, de.Error())
@@ -226,9 +138,9 @@ func (h *webhookHandlers) list(c echo.Context) error {
 		return h.fail(err)
 	}
 	if ws == nil {
-		ws = []Webhook{}
+		ws = []webhook.Webhook{}
 	}
-	return respond(c, http.StatusOK, map[string][]Webhook{"data": ws})
+	return respond(c, http.StatusOK, map[string][]webhook.Webhook{"data": ws})
 }
 
 func (h *webhookHandlers) get(c echo.Context) error {
@@ -264,8 +176,8 @@ func (h *webhookHandlers) delete(c echo.Context) error {
 // deadLetterPage is a page of dead letters; next_cursor is the last
 // sequence of the page when more follow, null on the last page.
 type deadLetterPage struct {
-	Data       []DeadLetter `json:"data"`
-	NextCursor *string      `json:"next_cursor"`
+	Data       []webhook.DeadLetter `json:"data"`
+	NextCursor *string              `json:"next_cursor"`
 }
 
 func (h *webhookHandlers) deadLetters(c echo.Context) error {
@@ -292,7 +204,7 @@ func (h *webhookHandlers) deadLetters(c echo.Context) error {
 	}
 	page := deadLetterPage{Data: dls}
 	if page.Data == nil {
-		page.Data = []DeadLetter{}
+		page.Data = []webhook.DeadLetter{}
 	}
 	if more && len(dls) > 0 {
 		next := strconv.FormatUint(dls[len(dls)-1].Sequence, 10)

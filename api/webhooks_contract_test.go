@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/webhook"
 )
 
 // The contract of the event and webhook routes with stub backends: every
@@ -20,23 +21,27 @@ import (
 
 type stubWebhooks struct{ err error }
 
-var stubWebhook = api.Webhook{ID: "wh_1", URL: "https://example.com/h", Events: []domain.EventType{domain.EventTransferPosted},
+var stubWebhook = webhook.Webhook{ID: "wh_1", URL: "https://example.com/h", Events: []domain.EventType{domain.EventTransferPosted},
 	Account: "alice", FromSequence: 3, CreatedAt: oaStubTime}
 
-func (s stubWebhooks) Create(context.Context, api.WebhookSpec) (api.CreatedWebhook, error) {
-	return api.CreatedWebhook{Webhook: stubWebhook, Secret: "whsec_" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}, s.err
+func (s stubWebhooks) Create(context.Context, webhook.Spec) (webhook.Created, error) {
+	return webhook.Created{Webhook: stubWebhook, Secret: "whsec_" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}, s.err
 }
-func (s stubWebhooks) List(context.Context) ([]api.Webhook, error) {
-	return []api.Webhook{stubWebhook}, s.err
+func (s stubWebhooks) List(context.Context) ([]webhook.Webhook, error) {
+	return []webhook.Webhook{stubWebhook}, s.err
 }
-func (s stubWebhooks) Get(context.Context, string) (api.Webhook, error)    { return stubWebhook, s.err }
-func (s stubWebhooks) Delete(context.Context, string) (api.Webhook, error) { return stubWebhook, s.err }
-func (s stubWebhooks) DeadLetters(context.Context, string, uint64, int) ([]api.DeadLetter, bool, error) {
-	return []api.DeadLetter{{Sequence: 4, Type: domain.EventTransferPosted, Attempts: 6, Error: "delivery failed: the endpoint answered 500",
+func (s stubWebhooks) Get(context.Context, string) (webhook.Webhook, error) {
+	return stubWebhook, s.err
+}
+func (s stubWebhooks) Delete(context.Context, string) (webhook.Webhook, error) {
+	return stubWebhook, s.err
+}
+func (s stubWebhooks) DeadLetters(context.Context, string, uint64, int) ([]webhook.DeadLetter, bool, error) {
+	return []webhook.DeadLetter{{Sequence: 4, Type: domain.EventTransferPosted, Attempts: 6, Error: "delivery failed: the endpoint answered 500",
 		FailedAt: oaStubTime, Event: json.RawMessage(`{"seq":4}`)}}, true, s.err
 }
-func (s stubWebhooks) Redeliver(context.Context, string, uint64) (api.Redelivery, error) {
-	return api.Redelivery{Sequence: 4, Type: domain.EventTransferPosted, Status: "delivered", Attempts: 7}, s.err
+func (s stubWebhooks) Redeliver(context.Context, string, uint64) (webhook.Redelivery, error) {
+	return webhook.Redelivery{Sequence: 4, Type: domain.EventTransferPosted, Status: "delivered", Attempts: 7}, s.err
 }
 
 // stubFeed sends one event and then waits for the end.
@@ -57,26 +62,26 @@ func TestOpenAPIContractEventsAndWebhooks(t *testing.T) {
 	hook := `{"url":"https://example.com/h","events":["TransferPosted"],"account":"alice"}`
 	tests := []struct {
 		name, method, target, route, body string
-		hooks                             api.Webhooks
+		hooks                             webhook.Registry
 		status                            int
 		code                              domain.Code
 	}{
 		{"create", "POST", "/v1/webhooks", "/v1/webhooks", hook, ok, 201, ""},
 		{"create bad url", "POST", "/v1/webhooks", "/v1/webhooks", `{"url":"ftp://x","events":["TransferPosted"]}`, ok, 400, domain.CodeValidationFailed},
 		{"create refused address", "POST", "/v1/webhooks", "/v1/webhooks", hook, stubWebhooks{err: &domain.FieldError{Field: "url", Reason: "internal"}}, 400, domain.CodeValidationFailed},
-		{"create over the limit", "POST", "/v1/webhooks", "/v1/webhooks", hook, stubWebhooks{err: api.ErrWebhookLimit}, 409, api.CodeWebhookLimit},
+		{"create over the limit", "POST", "/v1/webhooks", "/v1/webhooks", hook, stubWebhooks{err: webhook.ErrLimit}, 409, api.CodeWebhookLimit},
 		{"create store down", "POST", "/v1/webhooks", "/v1/webhooks", hook, stubWebhooks{err: errors.New("nats: timeout")}, 503, api.CodeUnavailable},
 		{"create not configured", "POST", "/v1/webhooks", "/v1/webhooks", hook, nil, 503, api.CodeUnavailable},
 		{"list", "GET", "/v1/webhooks", "/v1/webhooks", "", ok, 200, ""},
 		{"get", "GET", "/v1/webhooks/wh_1", "/v1/webhooks/{id}", "", ok, 200, ""},
-		{"get missing", "GET", "/v1/webhooks/wh_2", "/v1/webhooks/{id}", "", stubWebhooks{err: api.ErrWebhookNotFound}, 404, api.CodeWebhookNotFound},
+		{"get missing", "GET", "/v1/webhooks/wh_2", "/v1/webhooks/{id}", "", stubWebhooks{err: webhook.ErrNotFound}, 404, api.CodeWebhookNotFound},
 		{"delete", "DELETE", "/v1/webhooks/wh_1", "/v1/webhooks/{id}", "", ok, 200, ""},
-		{"delete missing", "DELETE", "/v1/webhooks/wh_2", "/v1/webhooks/{id}", "", stubWebhooks{err: api.ErrWebhookNotFound}, 404, api.CodeWebhookNotFound},
+		{"delete missing", "DELETE", "/v1/webhooks/wh_2", "/v1/webhooks/{id}", "", stubWebhooks{err: webhook.ErrNotFound}, 404, api.CodeWebhookNotFound},
 		{"dead letters", "GET", "/v1/webhooks/wh_1/dead-letters?limit=1&cursor=3", "/v1/webhooks/{id}/dead-letters", "", ok, 200, ""},
 		{"dead letters bad cursor", "GET", "/v1/webhooks/wh_1/dead-letters?cursor=x", "/v1/webhooks/{id}/dead-letters", "", ok, 400, domain.CodeValidationFailed},
 		{"redeliver", "POST", "/v1/webhooks/wh_1/dead-letters/4/redeliver", "/v1/webhooks/{id}/dead-letters/{seq}/redeliver", "", ok, 200, ""},
-		{"redeliver missing", "POST", "/v1/webhooks/wh_1/dead-letters/5/redeliver", "/v1/webhooks/{id}/dead-letters/{seq}/redeliver", "", stubWebhooks{err: api.ErrDeadLetterNotFound}, 404, api.CodeDeadLetterNotFound},
-		{"redeliver fails", "POST", "/v1/webhooks/wh_1/dead-letters/4/redeliver", "/v1/webhooks/{id}/dead-letters/{seq}/redeliver", "", stubWebhooks{err: &api.DeliveryError{Status: 500, Reason: "the endpoint answered 500"}}, 502, api.CodeDeliveryFailed},
+		{"redeliver missing", "POST", "/v1/webhooks/wh_1/dead-letters/5/redeliver", "/v1/webhooks/{id}/dead-letters/{seq}/redeliver", "", stubWebhooks{err: webhook.ErrDeadLetterNotFound}, 404, api.CodeDeadLetterNotFound},
+		{"redeliver fails", "POST", "/v1/webhooks/wh_1/dead-letters/4/redeliver", "/v1/webhooks/{id}/dead-letters/{seq}/redeliver", "", stubWebhooks{err: &webhook.DeliveryError{Status: 500, Reason: "the endpoint answered 500"}}, 502, api.CodeDeliveryFailed},
 		{"events not configured", "GET", "/v1/events?from=1", "/v1/events", "", nil, 503, api.CodeUnavailable},
 		{"events bad type", "GET", "/v1/events?type=Nope", "/v1/events", "", nil, 400, domain.CodeValidationFailed},
 	}

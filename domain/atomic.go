@@ -5,10 +5,6 @@ import (
 	"time"
 )
 
-// CodeBatchAborted marks the items of an atomic batch that were not posted
-// because another item of the batch was rejected.
-const CodeBatchAborted Code = "batch_aborted"
-
 // MaxAtomicBatch bounds an atomic batch: the undo log grows with it, and a
 // batch must fit in one journal append.
 const MaxAtomicBatch = 1_000

@@ -10,7 +10,8 @@ import (
 // Only api/ maps codes to HTTP statuses.
 type Code string
 
-// The codes the domain decides. api/ adds its own for transport errors.
+// The codes the domain decides, all of them here. api/ adds its own for
+// transport errors, all of them in api/problem.go.
 const (
 	CodeValidationFailed    Code = "validation_failed"
 	CodeInvalidAmount       Code = "invalid_amount"
@@ -24,6 +25,9 @@ const (
 	CodeAccountConflict     Code = "account_conflict"
 	CodeBalanceOverflow     Code = "balance_overflow"
 	CodeForbidden           Code = "forbidden"
+	// CodeBatchAborted marks the items of an atomic batch that were not
+	// posted because another item of the batch was rejected.
+	CodeBatchAborted Code = "batch_aborted"
 )
 
 // Codes lists every domain code, for documentation and contract tests.

@@ -13,9 +13,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/subscriber"
+	"github.com/nats-ledger/ledger/webhook"
 )
 
 // deadLetterPublisher is the PoisonQueue's publisher: it files each
@@ -32,7 +32,7 @@ func (p deadLetterPublisher) Publish(_ string, msgs ...*message.Message) error {
 			return fmt.Errorf("dead letter without a sequence: %w", err)
 		}
 		attempts, _ := strconv.Atoi(m.Metadata.Get(metaAttempts))
-		dl := api.DeadLetter{Sequence: seq, Type: domain.EventType(m.Metadata.Get(subscriber.MetaType)), Attempts: attempts,
+		dl := webhook.DeadLetter{Sequence: seq, Type: domain.EventType(m.Metadata.Get(subscriber.MetaType)), Attempts: attempts,
 			Error: m.Metadata.Get(middleware.ReasonForPoisonedKey), FailedAt: time.Now().UTC(), Event: json.RawMessage(m.Payload)}
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		err = p.svc.putDeadLetter(ctx, p.w.ID, dl)
@@ -49,7 +49,7 @@ func (deadLetterPublisher) Close() error { return nil }
 
 // putDeadLetter stores dl, first dropping the oldest dead letters of the
 // webhook beyond DeadLettersMax - 1.
-func (s *Service) putDeadLetter(ctx context.Context, id string, dl api.DeadLetter) error {
+func (s *Service) putDeadLetter(ctx context.Context, id string, dl webhook.DeadLetter) error {
 	es, err := entries(ctx, s.dead, id+".>")
 	if err != nil {
 		return fmt.Errorf("webhook dead letters: %w", err)
@@ -77,20 +77,20 @@ func (s *Service) putDeadLetter(ctx context.Context, id string, dl api.DeadLette
 }
 
 // deadLetters returns the webhook's dead letters in sequence order.
-func (s *Service) deadLetters(ctx context.Context, id string) ([]api.DeadLetter, error) {
+func (s *Service) deadLetters(ctx context.Context, id string) ([]webhook.DeadLetter, error) {
 	es, err := entries(ctx, s.dead, id+".>")
 	if err != nil {
 		return nil, fmt.Errorf("webhook dead letters: %w", err)
 	}
-	out := make([]api.DeadLetter, 0, len(es))
+	out := make([]webhook.DeadLetter, 0, len(es))
 	for _, e := range es {
-		var dl api.DeadLetter
+		var dl webhook.DeadLetter
 		if err := json.Unmarshal(e.Value(), &dl); err != nil {
 			return nil, fmt.Errorf("dead letter %s: %w", e.Key(), err)
 		}
 		out = append(out, dl)
 	}
-	slices.SortFunc(out, func(a, b api.DeadLetter) int { return compareUint(a.Sequence, b.Sequence) })
+	slices.SortFunc(out, func(a, b webhook.DeadLetter) int { return compareUint(a.Sequence, b.Sequence) })
 	return out, nil
 }
 
@@ -105,7 +105,7 @@ func compareUint(a, b uint64) int {
 }
 
 // DeadLetters returns up to limit dead letters after sequence after.
-func (s *Service) DeadLetters(ctx context.Context, id string, after uint64, limit int) ([]api.DeadLetter, bool, error) {
+func (s *Service) DeadLetters(ctx context.Context, id string, after uint64, limit int) ([]webhook.DeadLetter, bool, error) {
 	if _, err := s.load(ctx, id); err != nil {
 		return nil, false, err
 	}
@@ -113,7 +113,7 @@ func (s *Service) DeadLetters(ctx context.Context, id string, after uint64, limi
 	if err != nil {
 		return nil, false, err
 	}
-	i, _ := slices.BinarySearchFunc(all, after+1, func(dl api.DeadLetter, seq uint64) int { return compareUint(dl.Sequence, seq) })
+	i, _ := slices.BinarySearchFunc(all, after+1, func(dl webhook.DeadLetter, seq uint64) int { return compareUint(dl.Sequence, seq) })
 	all = all[i:]
 	if len(all) > limit {
 		return all[:limit], true, nil
@@ -125,43 +125,43 @@ func (s *Service) DeadLetters(ctx context.Context, id string, after uint64, limi
 // webhook's stream of deliveries (which goes on meanwhile, so the endpoint
 // may see this event after later ones: it orders by the Ledger-Event-Id
 // sequence). Success removes the dead letter; failure counts the attempt.
-func (s *Service) Redeliver(ctx context.Context, id string, seq uint64) (api.Redelivery, error) {
+func (s *Service) Redeliver(ctx context.Context, id string, seq uint64) (webhook.Redelivery, error) {
 	w, err := s.load(ctx, id)
 	if err != nil {
-		return api.Redelivery{}, err
+		return webhook.Redelivery{}, err
 	}
 	key := deadLetterKey(id, seq)
 	e, err := s.dead.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return api.Redelivery{}, api.ErrDeadLetterNotFound
+		return webhook.Redelivery{}, webhook.ErrDeadLetterNotFound
 	}
 	if err != nil {
-		return api.Redelivery{}, fmt.Errorf("dead letter %s: %w", key, err)
+		return webhook.Redelivery{}, fmt.Errorf("dead letter %s: %w", key, err)
 	}
-	var dl api.DeadLetter
+	var dl webhook.DeadLetter
 	if err := json.Unmarshal(e.Value(), &dl); err != nil {
-		return api.Redelivery{}, fmt.Errorf("dead letter %s: %w", key, err)
+		return webhook.Redelivery{}, fmt.Errorf("dead letter %s: %w", key, err)
 	}
 	dl.Attempts++
 	derr := s.deliver(ctx, w, dl.Sequence, dl.Type, dl.Event)
 	if derr == nil {
 		if err := s.dead.Purge(context.WithoutCancel(ctx), key); err != nil {
-			return api.Redelivery{}, fmt.Errorf("remove dead letter %s: %w", key, err)
+			return webhook.Redelivery{}, fmt.Errorf("remove dead letter %s: %w", key, err)
 		}
 		s.log.Info("webhook dead letter redelivered", "webhook", id, "sequence", seq)
-		return api.Redelivery{Sequence: dl.Sequence, Type: dl.Type, Status: "delivered", Attempts: dl.Attempts}, nil
+		return webhook.Redelivery{Sequence: dl.Sequence, Type: dl.Type, Status: "delivered", Attempts: dl.Attempts}, nil
 	}
-	var de *api.DeliveryError
+	var de *webhook.DeliveryError
 	if !errors.As(derr, &de) {
-		return api.Redelivery{}, derr
+		return webhook.Redelivery{}, derr
 	}
 	dl.Error, dl.FailedAt = de.Error(), time.Now().UTC()
 	data, err := json.Marshal(dl)
 	if err != nil {
-		return api.Redelivery{}, err
+		return webhook.Redelivery{}, err
 	}
 	if _, err := s.dead.Update(context.WithoutCancel(ctx), key, data, e.Revision()); err != nil {
 		s.log.Warn("count a failed redelivery", "webhook", id, "sequence", seq, "err", err)
 	}
-	return api.Redelivery{}, derr
+	return webhook.Redelivery{}, derr
 }

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/subscriber"
+	"github.com/nats-ledger/ledger/webhook"
 )
 
 // userAgent names the ledger to webhook endpoints.
@@ -37,14 +37,14 @@ func (s *Service) newClient() *http.Client {
 }
 
 // deliver POSTs one event, signed, and returns nil for a 2xx answer, a
-// *api.DeliveryError for any other outcome of the attempt, or ctx's error
+// *webhook.DeliveryError for any other outcome of the attempt, or ctx's error
 // when ctx ended (the delivery stops; it is not a failure of the endpoint).
 func (s *Service) deliver(ctx context.Context, w stored, seq uint64, typ domain.EventType, body []byte) error {
 	actx, cancel := context.WithTimeout(ctx, s.cfg.DeliveryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
-		return &api.DeliveryError{Reason: err.Error()}
+		return &webhook.DeliveryError{Reason: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
@@ -58,14 +58,14 @@ func (s *Service) deliver(ctx context.Context, w stored, seq uint64, typ domain.
 			return ctx.Err()
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return &api.DeliveryError{Reason: "no answer within " + s.cfg.DeliveryTimeout.String()}
+			return &webhook.DeliveryError{Reason: "no answer within " + s.cfg.DeliveryTimeout.String()}
 		}
-		return &api.DeliveryError{Reason: err.Error()}
+		return &webhook.DeliveryError{Reason: err.Error()}
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, responseBodyMax))
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return &api.DeliveryError{Status: res.StatusCode, Reason: "the endpoint answered " + res.Status}
+		return &webhook.DeliveryError{Status: res.StatusCode, Reason: "the endpoint answered " + res.Status}
 	}
 	return nil
 }

@@ -1,5 +1,8 @@
 // Package webhook stores webhooks in JetStream and delivers journal events
-// to them over HTTP: api.Webhooks on NATS.
+// to them over HTTP: it implements the port webhook.Registry on NATS. The
+// model it stores and answers with, and the port's errors, are those of
+// the leaf package github.com/nats-ledger/ledger/webhook, which the API
+// imports too; this package imports no api.
 //
 // Definitions live in the KV bucket WEBHOOKS_<ledger>, dead letters in
 // WEBHOOK_DEAD_LETTERS_<ledger>. Each webhook has a JetStream durable

@@ -10,9 +10,9 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/subscriber"
+	"github.com/nats-ledger/ledger/webhook"
 )
 
 // Watermill metadata the delivery handler keeps on a message across its
@@ -70,7 +70,7 @@ func (r *runner) loop(ctx context.Context) {
 // stops. Middleware, outermost first: PoisonQueue files a delivery that
 // still fails after Retry's attempts as a dead letter (and acks it, so
 // the next event goes); Retry repeats a failed attempt with capped
-// exponential backoff. Only endpoint failures (*api.DeliveryError) are
+// exponential backoff. Only endpoint failures (*webhook.DeliveryError) are
 // retried and filed; anything else (the delivery stopping) nacks the
 // event, which is then offered again.
 func (r *runner) route(ctx context.Context) error {
@@ -83,7 +83,7 @@ func (r *runner) route(ctx context.Context) error {
 		return err
 	}
 	endpointFailed := func(err error) bool {
-		var de *api.DeliveryError
+		var de *webhook.DeliveryError
 		return errors.As(err, &de)
 	}
 	poison, err := middleware.PoisonQueueWithFilter(deadLetterPublisher{svc: r.svc, w: r.w}, deadLettersBucket(r.svc.ledger), endpointFailed)

@@ -14,8 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/subscriber"
+	"github.com/nats-ledger/ledger/webhook"
 )
 
 // Service stores webhooks and runs their deliveries.
@@ -37,7 +37,7 @@ type Service struct {
 	closed  bool
 }
 
-var _ api.Webhooks = (*Service)(nil)
+var _ webhook.Registry = (*Service)(nil)
 
 // ErrClosed means the Service was closed.
 var ErrClosed = errors.New("webhooks closed")
@@ -90,34 +90,34 @@ func (s *Service) Close() {
 // Create stores a webhook and starts its delivery at the journal's end:
 // its durable consumer exists before Create returns, so every matching
 // event appended after the answer is delivered.
-func (s *Service) Create(ctx context.Context, spec api.WebhookSpec) (api.CreatedWebhook, error) {
+func (s *Service) Create(ctx context.Context, spec webhook.Spec) (webhook.Created, error) {
 	if err := s.checkURL(ctx, spec.URL); err != nil {
-		return api.CreatedWebhook{}, err
+		return webhook.Created{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return api.CreatedWebhook{}, ErrClosed
+		return webhook.Created{}, ErrClosed
 	}
 	all, err := s.loadAll(ctx)
 	if err != nil {
-		return api.CreatedWebhook{}, err
+		return webhook.Created{}, err
 	}
 	if len(all) >= s.cfg.MaxWebhooks {
-		return api.CreatedWebhook{}, fmt.Errorf("%w: at most %d webhooks; delete one first", api.ErrWebhookLimit, s.cfg.MaxWebhooks)
+		return webhook.Created{}, fmt.Errorf("%w: at most %d webhooks; delete one first", webhook.ErrLimit, s.cfg.MaxWebhooks)
 	}
 	last, err := subscriber.LastSequence(ctx, s.js, s.ledger)
 	if err != nil {
-		return api.CreatedWebhook{}, err
+		return webhook.Created{}, err
 	}
 	w := stored{ID: newID(), URL: spec.URL, Events: spec.Events, Account: spec.Account, Secret: newSecret(),
 		FromSequence: last + 1, CreatedAt: time.Now().UTC()}
 	data, err := json.Marshal(w)
 	if err != nil {
-		return api.CreatedWebhook{}, err
+		return webhook.Created{}, err
 	}
 	if _, err := s.defs.Create(ctx, w.ID, data); err != nil {
-		return api.CreatedWebhook{}, fmt.Errorf("store webhook: %w", err)
+		return webhook.Created{}, fmt.Errorf("store webhook: %w", err)
 	}
 	sub, err := s.subscriber(w)
 	if err == nil {
@@ -125,20 +125,20 @@ func (s *Service) Create(ctx context.Context, spec api.WebhookSpec) (api.Created
 	}
 	if err != nil {
 		_ = s.defs.Purge(context.WithoutCancel(ctx), w.ID)
-		return api.CreatedWebhook{}, fmt.Errorf("webhook consumer: %w", err)
+		return webhook.Created{}, fmt.Errorf("webhook consumer: %w", err)
 	}
 	s.runners[w.ID] = s.run(w)
 	s.log.Info("webhook created", "id", w.ID, "url", w.URL, "events", w.Events, "from_sequence", w.FromSequence)
-	return api.CreatedWebhook{Webhook: w.view(), Secret: w.Secret}, nil
+	return webhook.Created{Webhook: w.view(), Secret: w.Secret}, nil
 }
 
 // List returns every webhook, oldest first, without secrets.
-func (s *Service) List(ctx context.Context) ([]api.Webhook, error) {
+func (s *Service) List(ctx context.Context) ([]webhook.Webhook, error) {
 	all, err := s.loadAll(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.Webhook, len(all))
+	out := make([]webhook.Webhook, len(all))
 	for i, w := range all {
 		out[i] = w.view()
 	}
@@ -146,41 +146,41 @@ func (s *Service) List(ctx context.Context) ([]api.Webhook, error) {
 }
 
 // Get returns one webhook without its secret.
-func (s *Service) Get(ctx context.Context, id string) (api.Webhook, error) {
+func (s *Service) Get(ctx context.Context, id string) (webhook.Webhook, error) {
 	w, err := s.load(ctx, id)
 	if err != nil {
-		return api.Webhook{}, err
+		return webhook.Webhook{}, err
 	}
 	return w.view(), nil
 }
 
 // Delete stops the webhook's delivery (a delivery in flight finishes),
 // removes its consumer, its dead letters and its definition.
-func (s *Service) Delete(ctx context.Context, id string) (api.Webhook, error) {
+func (s *Service) Delete(ctx context.Context, id string) (webhook.Webhook, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w, err := s.load(ctx, id)
 	if err != nil {
-		return api.Webhook{}, err
+		return webhook.Webhook{}, err
 	}
 	if r := s.runners[id]; r != nil {
 		r.stop()
 		delete(s.runners, id)
 	}
 	if err := s.js.DeleteConsumer(ctx, subscriber.JournalStream(s.ledger), consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return api.Webhook{}, fmt.Errorf("delete webhook consumer: %w", err)
+		return webhook.Webhook{}, fmt.Errorf("delete webhook consumer: %w", err)
 	}
 	dls, err := entries(ctx, s.dead, id+".>")
 	if err != nil {
-		return api.Webhook{}, fmt.Errorf("webhook dead letters: %w", err)
+		return webhook.Webhook{}, fmt.Errorf("webhook dead letters: %w", err)
 	}
 	for _, e := range dls {
 		if err := s.dead.Purge(ctx, e.Key()); err != nil {
-			return api.Webhook{}, fmt.Errorf("delete dead letter: %w", err)
+			return webhook.Webhook{}, fmt.Errorf("delete dead letter: %w", err)
 		}
 	}
 	if err := s.defs.Purge(ctx, id); err != nil {
-		return api.Webhook{}, fmt.Errorf("delete webhook: %w", err)
+		return webhook.Webhook{}, fmt.Errorf("delete webhook: %w", err)
 	}
 	s.log.Info("webhook deleted", "id", id)
 	return w.view(), nil

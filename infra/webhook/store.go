@@ -13,8 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/webhook"
 )
 
 // stored is a webhook as kept in the definitions bucket, secret included.
@@ -28,8 +28,8 @@ type stored struct {
 	CreatedAt    time.Time          `json:"created_at"`
 }
 
-func (w stored) view() api.Webhook {
-	return api.Webhook{ID: w.ID, URL: w.URL, Events: slices.Clone(w.Events), Account: w.Account,
+func (w stored) view() webhook.Webhook {
+	return webhook.Webhook{ID: w.ID, URL: w.URL, Events: slices.Clone(w.Events), Account: w.Account,
 		FromSequence: w.FromSequence, CreatedAt: w.CreatedAt}
 }
 
@@ -135,11 +135,11 @@ func (s *Service) loadAll(ctx context.Context) ([]stored, error) {
 	return out, nil
 }
 
-// load returns one stored webhook, or api.ErrWebhookNotFound.
+// load returns one stored webhook, or webhook.ErrNotFound.
 func (s *Service) load(ctx context.Context, id string) (stored, error) {
 	e, err := s.defs.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
-		return stored{}, api.ErrWebhookNotFound
+		return stored{}, webhook.ErrNotFound
 	}
 	if err != nil {
 		return stored{}, fmt.Errorf("webhook %s: %w", id, err)
