@@ -42,7 +42,7 @@ type Projector struct {
 	store    *Store
 	js       jetstream.JetStream // on the shared connection: consumer deletes
 	jsErr    error
-	connOpts nats.Options // the subscriber's own connection's options
+	connOpts nats.Options // for each subscription's own connection
 	names    journalio.Names
 	logger   *slog.Logger
 	position atomic.Uint64
