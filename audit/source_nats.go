@@ -54,14 +54,9 @@ func (s *JetStreamSource) String() string {
 	return s.Names.JournalStream + " at " + s.Label
 }
 
-// readPrefetchBytes bounds the journal bytes buffered ahead of the
-// reader. A bound in bytes, not messages: records run up to about 1 MiB,
-// and a prefetch of hundreds of them would overflow the connection's
-// pending limit, drop messages and make the ordered consumer start over.
-const readPrefetchBytes = 8 << 20
-
 // Read reads the journal's records from the one holding sequence from, to
-// the journal's end when Read is called, with an ordered consumer.
+// the journal's end when Read is called (see journalio.ReadJournal), each
+// record a chunk.
 func (s *JetStreamSource) Read(ctx context.Context, from uint64, fn func(Chunk) error) error {
 	start := uint64(1)
 	if from > 1 {
@@ -70,52 +65,15 @@ func (s *JetStreamSource) Read(ctx context.Context, from uint64, fn func(Chunk) 
 			return err
 		}
 	}
-	stream, err := s.JS.Stream(ctx, s.Names.JournalStream)
-	if err != nil {
-		return fmt.Errorf("journal stream: %w", err)
-	}
-	last := stream.CachedInfo().State.LastSeq
-	if last < start {
-		return nil
-	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   start,
-	})
-	if err != nil {
-		return fmt.Errorf("journal reader: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxBytes(readPrefetchBytes))
-	if err != nil {
-		return fmt.Errorf("journal reader: %w", err)
-	}
-	defer it.Stop()
-	stopOnCancel := context.AfterFunc(ctx, it.Stop)
-	defer stopOnCancel()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("read journal: %w", err)
-		}
-		r, err := journalio.RecordOf(msg)
-		if err != nil {
-			return err
-		}
+	_, err := journalio.ReadJournal(ctx, s.JS, s.Names, start, func(r domain.Record) error {
 		c := Chunk{Position: r.Position, FirstSeq: r.FirstSeq, LastSeq: r.LastSeq, Type: r.Type}
 		c.Lines, c.Err = domain.SplitRecord(r.Data)
 		if c.Err != nil {
 			c.Lines = nonEmptyLines(r.Data)
 		}
-		if err := fn(c); err != nil {
-			return err
-		}
-		if r.Position >= last {
-			return nil
-		}
-	}
+		return fn(c)
+	})
+	return err
 }
 
 func nonEmptyLines(data []byte) [][]byte {

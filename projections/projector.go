@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync/atomic"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
-	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,9 +26,6 @@ const (
 	// projector to ack one message before giving up on it (the server then
 	// redelivers it after consumerAckWait, and it is skipped as applied).
 	handlerAckWait = applyTimeout + 5*time.Second
-	// stopDrainTimeout bounds waiting for watermill's handler calls in
-	// flight when a subscription stops (see journalio.Gate).
-	stopDrainTimeout = 10 * time.Second
 	// restartBackoffMin and restartBackoffMax bound the wait before
 	// resubscribing after an error; it doubles while no record applies.
 	restartBackoffMin = 100 * time.Millisecond
@@ -48,7 +42,7 @@ type Projector struct {
 	store    *Store
 	js       jetstream.JetStream // on the shared connection: consumer deletes
 	jsErr    error
-	connOpts nats.Options // the subscriber's own connection's options
+	connOpts nats.Options // for each subscription's own connection
 	names    journalio.Names
 	logger   *slog.Logger
 	position atomic.Uint64
@@ -63,7 +57,7 @@ func NewProjector(store *Store, nc *nats.Conn, names journalio.Names, logger *sl
 		logger = slog.Default()
 	}
 	js, err := jetstream.New(nc)
-	return &Projector{store: store, js: js, jsErr: err, connOpts: subscriberOptions(nc), names: names,
+	return &Projector{store: store, js: js, jsErr: err, connOpts: journalio.OwnConnOptions(nc, "ledger-projector"), names: names,
 		logger: logger.With("component", "projector")}
 }
 
@@ -107,87 +101,71 @@ func (p *Projector) follow(ctx context.Context) (progressed bool, err error) {
 		return false, err
 	}
 	p.position.Store(cp.Position)
-	conn, err := p.connOpts.Connect()
-	if err != nil {
-		return false, fmt.Errorf("projector connection: %w", err)
-	}
-	g := &journalio.Gate{}
-	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
-		Conn:                conn,
-		Logger:              watermill.NopLogger{}, // it logs every message at Info otherwise
-		AckWaitTimeout:      handlerAckWait,
-		ResourceInitializer: consumerFrom(p.js, cp.Position+1, g, p.logger),
-		Unmarshaler:         recordUnmarshaler{},
-		ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxBytes(prefetchBytes)},
-		// Acks need no confirmation: a lost ack means a redelivery, and
-		// ApplyRecord skips what it has applied.
-		AckAsync: true,
+	sub, err := journalio.Subscribe(ctx, journalio.SubscriptionConfig{
+		ConnOptions:    p.connOpts,
+		JS:             p.js,
+		Stream:         p.names.JournalStream,
+		Consumer:       consumerFrom(cp.Position + 1),
+		HandlerWait:    handlerAckWait,
+		ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxBytes(prefetchBytes)},
+		Logger:         p.logger,
 	})
 	if err != nil {
-		conn.Close()
-		return false, fmt.Errorf("journal subscriber: %w", err)
+		return false, err
 	}
-	// The subscription's context is not ctx: ending it is the last step of
-	// stop, after the gate has drained watermill's handler.
-	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	msgs, err := sub.Subscribe(subCtx, p.names.JournalStream)
-	if err != nil {
-		cancel()
-		_ = sub.Close()
-		return false, fmt.Errorf("subscribe to the journal: %w", err)
-	}
-	defer p.stop(g, msgs, cancel, sub)
+	defer p.stop(sub)
 	for {
 		select {
 		case <-ctx.Done():
 			return progressed, ctx.Err()
-		case m, ok := <-msgs:
+		case m, ok := <-sub.Records():
 			if !ok {
 				return progressed, errSubscriptionEnded
 			}
-			// Acks carry no meaning here (a subscription always starts
-			// after the checkpoint), so each record is acked as soon as it
-			// is decoded, which lets the next one arrive; the records that
-			// come within a short window are applied in one transaction.
-			var recs []Record
-			events := 0
-			deadline := time.Now().Add(batchLinger)
-			for {
-				rec, skip, err := p.decode(m)
-				if err != nil {
-					g.Close() // drop the redelivery: the next subscription starts from the checkpoint
-					m.Nack()
-					// What came before the bad record is good: keep it.
-					if len(recs) > 0 {
-						if aerr := p.apply(ctx, recs); aerr != nil {
-							return progressed, errors.Join(err, aerr)
-						}
-						progressed = true
-					}
-					return progressed, err
+			recs, derr := p.collect(ctx, sub, m)
+			// What came before a bad record is good: keep it.
+			if len(recs) > 0 {
+				if err := p.apply(ctx, recs); err != nil {
+					sub.StopDelivery()
+					return progressed, errors.Join(derr, err)
 				}
-				m.Ack()
-				if !skip {
-					recs = append(recs, rec)
-					events += len(rec.Events)
-				}
-				if len(recs) >= batchRecordsMax || events >= batchEventsMax {
-					break
-				}
-				if m, ok = p.next(ctx, msgs, deadline); !ok {
-					break
-				}
+				progressed = true
 			}
-			if len(recs) == 0 {
-				continue
+			if derr != nil {
+				return progressed, derr
 			}
-			if err := p.apply(ctx, recs); err != nil {
-				g.Close()
-				return progressed, err
-			}
-			progressed = true
 		}
 	}
+}
+
+// collect decodes m and the records that follow it within batchLinger, up
+// to a batch's bounds, for one transaction. Acks carry no meaning here (a
+// subscription always starts after the checkpoint), so each record is
+// acked as soon as it is decoded, which lets the next one arrive. On a bad
+// record it returns the records before it and the error, having nacked it
+// and stopped the subscription's delivery: the next subscription starts
+// from the checkpoint.
+func (p *Projector) collect(ctx context.Context, sub *journalio.Subscription, m *message.Message) ([]Record, error) {
+	var recs []Record
+	events := 0
+	deadline := time.Now().Add(batchLinger)
+	for ok := true; ok; m, ok = p.next(ctx, sub.Records(), deadline) {
+		rec, skip, err := p.decode(sub, m)
+		if err != nil {
+			sub.StopDelivery() // drop the redelivery
+			m.Nack()
+			return recs, err
+		}
+		m.Ack()
+		if !skip {
+			recs = append(recs, rec)
+			events += len(rec.Events)
+		}
+		if len(recs) >= batchRecordsMax || events >= batchEventsMax {
+			break
+		}
+	}
+	return recs, nil
 }
 
 // Bounds of one read-model transaction: records and events applied
@@ -225,52 +203,24 @@ func (p *Projector) next(ctx context.Context, msgs <-chan *message.Message, dead
 	return nil, false
 }
 
-// stop ends a subscription without tripping watermill-nats (see gate):
-// close the gate, nack what its handler still offers until the calls in
-// flight return, then cancel the subscription and close the subscriber,
-// which drains its own connection and deletes the consumer.
-func (p *Projector) stop(g *journalio.Gate, msgs <-chan *message.Message, cancel context.CancelFunc, sub *wmjs.Subscriber) {
-	done := g.Close()
-	timeout := time.NewTimer(stopDrainTimeout)
-	defer timeout.Stop()
-drain:
-	for {
-		select {
-		case m, ok := <-msgs:
-			if !ok {
-				break drain
-			}
-			m.Nack()
-		case <-done:
-			break drain
-		case <-timeout.C:
-			p.logger.Warn("projector stop: watermill handler still busy", "timeout", stopDrainTimeout)
-			break drain
-		}
-	}
-	cancel()
+// stop ends a subscription (see journalio.Subscription.Close).
+func (p *Projector) stop(sub *journalio.Subscription) {
 	if err := sub.Close(); err != nil {
-		p.logger.Warn("close journal subscriber", "err", err)
+		p.logger.Warn("projector stop", "err", err)
 	}
 }
 
 // decode reads one journal record; skip reports a record applied before.
-func (p *Projector) decode(m *message.Message) (rec Record, skip bool, err error) {
-	md := m.Metadata
-	if e := md.Get(metaError); e != "" {
-		return rec, false, fmt.Errorf("journal message %s: %s", m.UUID, e)
+func (p *Projector) decode(sub *journalio.Subscription, m *message.Message) (rec Record, skip bool, err error) {
+	r, _, err := sub.Take(m)
+	if err != nil {
+		return rec, false, err
 	}
-	pos, err1 := strconv.ParseUint(md.Get(metaPosition), 10, 64)
-	first, err2 := strconv.ParseUint(md.Get(metaFirstSeq), 10, 64)
-	last, err3 := strconv.ParseUint(md.Get(metaLastSeq), 10, 64)
-	if err := errors.Join(err1, err2, err3); err != nil || pos == 0 || first == 0 || last < first {
-		return rec, false, fmt.Errorf("journal message %s: bad position or sequence headers %q %q %q: %w",
-			m.UUID, md.Get(metaPosition), md.Get(metaFirstSeq), md.Get(metaLastSeq), domain.ErrMalformedEvent)
-	}
+	pos, first, last := r.Position, r.FirstSeq, r.LastSeq
 	if last <= p.store.appliedSeq() && pos <= p.Position() {
 		return rec, true, nil // a redelivery of a record applied before
 	}
-	lines, err := domain.SplitRecord(m.Payload)
+	lines, err := domain.SplitRecord(r.Data)
 	if err != nil {
 		return rec, false, fmt.Errorf("journal record %d: %w", pos, err)
 	}

@@ -9,9 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
-	wmjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
@@ -35,18 +32,9 @@ const (
 	// the server then keeps it pending (nothing overtakes it, see
 	// consumerMaxAckPending) and the subscription stalls until it ends.
 	recordHandleMax = 24 * time.Hour
-	// ephemeralInactiveThreshold is how long the server keeps an
-	// ephemeral consumer nobody pulls from: the backstop for a subscriber
-	// that died without deleting it.
-	ephemeralInactiveThreshold = 30 * time.Second
 	// pullMaxMessages bounds the records a pull asks for; the server sends
 	// at most consumerMaxAckPending of them at a time anyway.
 	pullMaxMessages = 8
-	// consumerDeleteTimeout bounds deleting an ephemeral consumer.
-	consumerDeleteTimeout = 5 * time.Second
-	// stopDrainTimeout bounds waiting for watermill's handler calls in
-	// flight when a session ends (see journalio.Gate).
-	stopDrainTimeout = 10 * time.Second
 )
 
 // Consumer metadata: the start filter of a subscription created from a
@@ -60,23 +48,16 @@ const (
 
 // session is one watermill subscription of the journal.
 type session struct {
-	sub     *wmjs.Subscriber
-	records <-chan *message.Message
-	errs    chan error // consume errors that end the session
-	gate    *journalio.Gate
-	unm     *recordUnmarshaler
-	cancel  context.CancelFunc
+	*journalio.Subscription
+	errs chan error // consume errors that end the session
 }
 
-// open subscribes through watermill-nats on a connection of the
-// session's own (watermill drains the connection it is given on close),
-// with a consumer created or resumed by s.consumer.
+// open subscribes through the journal's watermill consumer (on a
+// connection of the session's own), with a consumer created or resumed by
+// s.consumer; an ephemeral one is deleted when the session ends, over the
+// subscriber's shared connection.
 func (s *Subscriber) open(ctx context.Context) (*session, error) {
-	conn, err := s.connOpts.Connect()
-	if err != nil {
-		return nil, fmt.Errorf("subscriber connection: %w", err)
-	}
-	sess := &session{errs: make(chan error, 1), gate: &journalio.Gate{}, unm: &recordUnmarshaler{}}
+	sess := &session{errs: make(chan error, 1)}
 	onErr := func(_ jetstream.ConsumeContext, err error) {
 		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 			select {
@@ -85,85 +66,31 @@ func (s *Subscriber) open(ctx context.Context) (*session, error) {
 			}
 		}
 	}
-	sub, err := wmjs.NewSubscriber(wmjs.SubscriberConfig{
-		Conn:                conn,
-		Logger:              watermill.NopLogger{}, // it logs every message at Info otherwise
-		AckWaitTimeout:      recordHandleMax,
-		ResourceInitializer: s.resources(sess.gate),
-		Unmarshaler:         sess.unm,
-		ConsumeOptions:      []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(pullMaxMessages), jetstream.ConsumeErrHandler(onErr)},
-		// A lost ack means a redelivery, which the subscriber skips (it
-		// remembers the last sequence it delivered) or, after a restart,
-		// the consumer deduplicates by sequence.
-		AckAsync: true,
+	sub, err := journalio.Subscribe(ctx, journalio.SubscriptionConfig{
+		ConnOptions: s.connOpts,
+		JS:          s.js,
+		Stream:      s.stream,
+		Consumer: func(ctx context.Context, js jetstream.JetStream, _ string) (jetstream.Consumer, bool, error) {
+			cons, err := s.consumer(ctx, js)
+			return cons, s.cfg.Durable == "", err
+		},
+		HandlerWait:    recordHandleMax,
+		ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(pullMaxMessages), jetstream.ConsumeErrHandler(onErr)},
+		Logger:         s.log,
 	})
 	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("journal subscriber: %w", err)
+		return nil, err
 	}
-	// The subscription's context is not ctx: ending it is the last step of
-	// close, after the gate has drained watermill's handler.
-	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	records, err := sub.Subscribe(subCtx, s.stream)
-	if err != nil {
-		cancel()
-		_ = sub.Close()
-		return nil, fmt.Errorf("subscribe to the journal: %w", err)
-	}
-	sess.sub, sess.records, sess.cancel = sub, records, cancel
+	sess.Subscription = sub
 	return sess, nil
 }
 
-// close ends a session without tripping watermill-nats (see gate): close
-// the gate, nack what its handler still offers until the calls in flight
-// return, then cancel the subscription and close the subscriber, which
-// drains its connection and deletes an ephemeral consumer.
+// close ends a session (see journalio.Subscription.Close).
 func (s *Subscriber) close(sess *session) {
-	done := sess.gate.Close()
-	timeout := time.NewTimer(stopDrainTimeout)
-	defer timeout.Stop()
-drain:
-	for {
-		select {
-		case m, ok := <-sess.records:
-			if !ok {
-				break drain
-			}
-			m.Nack()
-		case <-done:
-			break drain
-		case <-timeout.C:
-			s.log.Warn("subscriber stop: watermill handler still busy", "timeout", stopDrainTimeout)
-			break drain
-		}
-	}
-	sess.cancel()
-	if err := sess.sub.Close(); err != nil {
-		s.log.Debug("close journal subscriber", "err", err)
-	}
-}
-
-// resources is the session's watermill ResourceInitializer: the consumer
-// comes from s.consumer; an ephemeral one is deleted when the session ends,
-// over the subscriber's shared connection (the session's own is draining).
-func (s *Subscriber) resources(g *journalio.Gate) wmjs.ResourceInitializer {
-	return func(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Consumer, func(context.Context, watermill.LoggerAdapter), error) {
-		cons, err := s.consumer(ctx, js)
-		if err != nil {
-			return nil, nil, err
-		}
-		var closer func(context.Context, watermill.LoggerAdapter)
-		if s.cfg.Durable == "" {
-			name := cons.CachedInfo().Name
-			closer = func(context.Context, watermill.LoggerAdapter) {
-				ctx, cancel := context.WithTimeout(context.Background(), consumerDeleteTimeout)
-				defer cancel()
-				if err := s.js.DeleteConsumer(ctx, stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-					s.log.Debug("delete ephemeral consumer", "consumer", name, "err", err)
-				}
-			}
-		}
-		return journalio.GatedConsumer{Consumer: cons, Gate: g}, closer, nil
+	if err := sess.Close(); errors.Is(err, journalio.ErrDrainTimeout) {
+		s.log.Warn("subscriber stop", "err", err)
+	} else if err != nil {
+		s.log.Debug("subscriber stop", "err", err)
 	}
 }
 
@@ -204,11 +131,7 @@ func (s *Subscriber) consumer(ctx context.Context, js jetstream.JetStream) (jets
 	}
 	resume := s.resumePosition()
 	if s.cfg.Durable == "" {
-		cfg := s.baseConfig()
-		cfg.Name = "sub_" + nuid.Next()
-		cfg.Description = "ledger subscriber (ephemeral)"
-		cfg.InactiveThreshold = ephemeralInactiveThreshold
-		cfg.MemoryStorage = true
+		cfg := journalio.Ephemeral(s.baseConfig(), "sub_"+nuid.Next(), "ledger subscriber (ephemeral)")
 		if err := s.position(ctx, st, &cfg, resume); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Delivery: records from a session, split into events, handed out one at
@@ -93,14 +94,14 @@ func (s *Subscriber) forward(ctx context.Context, sess *session, deliver func(co
 			return progressed, ctx.Err()
 		case err := <-sess.errs:
 			return progressed, err
-		case m, ok = <-sess.records:
+		case m, ok = <-sess.Records():
 			if !ok {
 				return progressed, errSubscriptionEnded
 			}
 		}
-		rec, err := decodeRecord(m)
+		rec, jm, err := sess.take(m)
 		if err == nil {
-			stop := s.keepInProgress(sess, m)
+			stop := keepInProgress(jm)
 			err = s.deliverRecord(ctx, rec, deliver)
 			stop()
 		}
@@ -132,13 +133,9 @@ func (s *Subscriber) deliverRecord(ctx context.Context, rec record, deliver func
 }
 
 // keepInProgress tells the server every inProgressInterval that the
-// record behind m is still being handled, until the returned stop is
-// called (it waits for the ticker's goroutine to end).
-func (s *Subscriber) keepInProgress(sess *session, m *message.Message) (stop func()) {
-	jm, ok := sess.unm.take(m)
-	if !ok {
-		return func() {}
-	}
+// record of jm is still being handled, until the returned stop is called
+// (it waits for the ticker's goroutine to end).
+func keepInProgress(jm jetstream.Msg) (stop func()) {
 	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(exited)

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/infra/journalio"
 )
 
 // Config configures a Subscriber.
@@ -115,7 +116,7 @@ func New(cfg Config) (*Subscriber, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	s := &Subscriber{cfg: cfg, js: js, connOpts: ownOptions(cfg.Conn), stream: JournalStream(cfg.Ledger),
+	s := &Subscriber{cfg: cfg, js: js, connOpts: journalio.OwnConnOptions(cfg.Conn, "ledger-subscriber"), stream: JournalStream(cfg.Ledger),
 		log: cfg.Logger.With("component", "subscriber", "durable", cfg.Durable)}
 	for _, t := range cfg.Types {
 		if !slices.Contains(domain.EventTypes, t) {
@@ -126,17 +127,6 @@ func New(cfg Config) (*Subscriber, error) {
 		}
 	}
 	return s, nil
-}
-
-// ownOptions returns the options of a session's connection: nc's, without
-// its event callbacks (they belong to nc's owner).
-func ownOptions(nc *nats.Conn) nats.Options {
-	opts := nc.Opts
-	opts.Name = "ledger-subscriber"
-	opts.ClosedCB, opts.DisconnectedCB, opts.DisconnectedErrCB = nil, nil, nil
-	opts.ConnectedCB, opts.ReconnectedCB, opts.DiscoveredServersCB = nil, nil, nil
-	opts.AsyncErrorCB, opts.ReconnectErrCB, opts.LameDuckModeHandler = nil, nil, nil
-	return opts
 }
 
 // Ensure creates the durable consumer now if it does not exist, at

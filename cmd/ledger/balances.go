@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -17,9 +16,7 @@ type balancesFlags struct {
 
 func parseBalances(args []string, stderr io.Writer) (balancesFlags, error) {
 	var f balancesFlags
-	fs := flag.NewFlagSet("balances", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f.journal.register(fs, true)
+	fs := journalFlagSet("balances", stderr, &f.journal, true)
 	fs.StringVar(&f.asOf, "as-of", "", "a sequence (e.g. 1042) or an RFC 3339 time (e.g. 2026-01-31T23:59:59Z); default: the journal's end")
 	fs.StringVar(&f.format, "format", "csv", "csv or json")
 	if err := parseFlags(fs, args); err != nil {
@@ -42,22 +39,15 @@ func balancesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	target, err := f.journal.target()
-	if err != nil {
-		return err
-	}
-	j, err := audit.Open(ctx, target)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	st, _, err := audit.BalancesAsOf(ctx, j.Source, at, audit.Options{})
-	if err != nil {
-		return err
-	}
-	if f.format == "json" {
-		return st.WriteJSON(stdout)
-	}
-	fmt.Fprintf(stderr, "balances as of sequence %d\n", st.AsOf.Sequence)
-	return st.WriteCSV(stdout)
+	return withJournal(ctx, &f.journal, func(src audit.Source) error {
+		st, _, err := audit.BalancesAsOf(ctx, src, at, audit.Options{})
+		if err != nil {
+			return err
+		}
+		if f.format == "json" {
+			return st.WriteJSON(stdout)
+		}
+		fmt.Fprintf(stderr, "balances as of sequence %d\n", st.AsOf.Sequence)
+		return st.WriteCSV(stdout)
+	})
 }

@@ -19,9 +19,7 @@ type exportFlags struct {
 
 func parseExport(args []string, stderr io.Writer) (exportFlags, error) {
 	var f exportFlags
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f.journal.register(fs, false)
+	fs := journalFlagSet("export", stderr, &f.journal, false)
 	fs.Uint64Var(&f.from, "from", 1, "first sequence to export")
 	fs.Uint64Var(&f.to, "to", 0, "last sequence to export (0: the journal's end)")
 	fs.StringVar(&f.out, "out", "-", "file to write (- for standard output)")
@@ -36,12 +34,39 @@ func parseExport(args []string, stderr io.Writer) (exportFlags, error) {
 
 // exportCmd runs `ledger export`: the journal's stored lines as JSON
 // Lines, which `ledger audit --file` verifies offline.
-func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseExport(args, stderr)
 	if err != nil {
 		return err
 	}
-	target, err := f.journal.target()
+	return withJournal(ctx, &f.journal, func(src audit.Source) (err error) {
+		w := stdout
+		if f.out != "-" {
+			file, err := os.Create(f.out)
+			if err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			defer func() {
+				// An export is evidence: on disk before the command says so.
+				if serr := errors.Join(file.Sync(), file.Close()); err == nil && serr != nil {
+					err = fmt.Errorf("export: %w", serr)
+				}
+			}()
+			w = file
+		}
+		st, err := audit.Export(ctx, src, f.from, f.to, w)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "exported %d events, sequences %d to %d\n", st.Lines, st.FirstSeq, st.LastSeq)
+		return nil
+	})
+}
+
+// withJournal opens the journal that the flags name, runs fn on it and
+// closes it: the commands that read a journal whole (export, balances).
+func withJournal(ctx context.Context, f *journalFlags, fn func(audit.Source) error) error {
+	target, err := f.target()
 	if err != nil {
 		return err
 	}
@@ -50,24 +75,14 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		return err
 	}
 	defer j.Close()
-	w := stdout
-	if f.out != "-" {
-		file, err := os.Create(f.out)
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		defer func() {
-			// An export is evidence: on disk before the command says so.
-			if serr := errors.Join(file.Sync(), file.Close()); err == nil && serr != nil {
-				err = fmt.Errorf("export: %w", serr)
-			}
-		}()
-		w = file
-	}
-	st, err := audit.Export(ctx, j.Source, f.from, f.to, w)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "exported %d events, sequences %d to %d\n", st.Lines, st.FirstSeq, st.LastSeq)
-	return nil
+	return fn(j.Source)
+}
+
+// journalFlagSet is the flag set of a command that reads the journal that
+// j's flags name; withFile admits an export file as that journal.
+func journalFlagSet(name string, stderr io.Writer, j *journalFlags, withFile bool) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	j.register(fs, withFile)
+	return fs
 }

@@ -14,7 +14,7 @@ import (
 // handler only while the gate is open; Close shuts it and reports when the
 // calls in flight have returned, after which the subscription may end. The
 // messages dropped meanwhile are not acked and come again to the next
-// subscription. The projector and the subscriber package both use it.
+// subscription. Every Subscription runs behind one.
 type Gate struct {
 	mu       sync.Mutex
 	closed   bool

@@ -1,9 +1,10 @@
 // Package journalio is how the journal stream is named and read: the
 // streams' and subjects' names, a record's headers and unpacking, an
-// ordered reader, and the gate that the watermill consumers of the
-// journal (the projector, the subscriber package) run behind. It is the
-// low layer under projections, subscriber and audit: it imports neither
-// the NATS server nor the processor.
+// ordered reader (the audit, replays), and the one watermill consumer of
+// the journal (Subscription, behind its Gate) that the projector and the
+// subscriber package follow it with. It is the low layer under
+// projections, subscriber and audit: it imports neither the NATS server
+// nor the processor.
 package journalio
 
 // Names are the JetStream names and subjects of one ledger. Everything a

@@ -67,8 +67,11 @@ func ReadJournal(ctx context.Context, js jetstream.JetStream, n Names, from uint
 	}
 }
 
-// replayPrefetchBytes bounds the records buffered ahead of a replay: by
-// size, not count, since a record may hold one event or a thousand.
+// replayPrefetchBytes bounds the records buffered ahead of a reader: by
+// size, not count, since a record may hold one event or a thousand (about
+// 1 MiB), and a prefetch of hundreds of large records would overflow the
+// connection's pending limit, drop messages and make the ordered consumer
+// start over.
 const replayPrefetchBytes = 8 << 20
 
 // RecordOf reads a journal message into a record.
