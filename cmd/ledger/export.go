@@ -42,13 +42,14 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return withJournal(ctx, &f.journal, func(src audit.Source) (err error) {
 		w := stdout
 		if f.out != "-" {
-			file, err := os.Create(f.out)
-			if err != nil {
-				return fmt.Errorf("export: %w", err)
+			file, cerr := os.Create(f.out)
+			if cerr != nil {
+				return fmt.Errorf("export: %w", cerr)
 			}
 			defer func() {
-				// An export is evidence: on disk before the command says so.
-				if serr := errors.Join(file.Sync(), file.Close()); err == nil && serr != nil {
+				// An export is evidence: on disk before the command says
+				// so, and a failed write-back is the command's error.
+				if serr := errors.Join(syncRegular(file), file.Close()); err == nil && serr != nil {
 					err = fmt.Errorf("export: %w", serr)
 				}
 			}()
@@ -85,4 +86,14 @@ func journalFlagSet(name string, stderr io.Writer, j *journalFlags, withFile boo
 	fs.SetOutput(stderr)
 	j.register(fs, withFile)
 	return fs
+}
+
+// syncRegular fsyncs f if it is a regular file: a device such as
+// /dev/null or a pipe refuses fsync, and has nothing to make durable.
+func syncRegular(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return err
+	}
+	return f.Sync()
 }
