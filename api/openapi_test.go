@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -24,7 +22,7 @@ import (
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra/schematest"
+	"github.com/nats-ledger/ledger/internal/ledgertest/apidoc"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -33,105 +31,10 @@ import (
 // error code with the status the server answers it with, and describes the
 // bodies, statuses and headers the handlers actually produce.
 
-const (
-	oaMimeJSON    = "application/json"
-	oaMimeProblem = "application/problem+json"
-	// oaMimeEventStream is the one other success body: GET /v1/events.
-	oaMimeEventStream = "text/event-stream"
-	oaProblemRef      = "#/components/schemas/Problem"
-)
-
-// oaHttpMethods are the path item fields that are operations.
-var oaHttpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
+// oaLoadDoc parses the document the server embeds and serves.
 func oaLoadDoc(t *testing.T) map[string]any {
 	t.Helper()
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(api.OpenAPI()))
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatalf("openapi.json does not parse: %v", err)
-	}
-	if dec.More() {
-		t.Fatal("openapi.json: data after the document")
-	}
-	return doc
-}
-
-// oaObj returns v[key] as an object, failing the test if it is not one.
-func oaObj(t *testing.T, v any, key string) map[string]any {
-	t.Helper()
-	m, ok := v.(map[string]any)
-	if !ok {
-		t.Fatalf("%s: parent is %T, not an object", key, v)
-	}
-	o, ok := m[key].(map[string]any)
-	if !ok {
-		t.Fatalf("%s: %T, not an object", key, m[key])
-	}
-	return o
-}
-
-// oaResolve follows a local JSON pointer such as "#/components/schemas/X".
-func oaResolve(doc map[string]any, ref string) (any, error) { return schematest.Resolve(doc, ref) }
-
-// oaDeref returns v, or what it references when it is a {"$ref": ...} object.
-func oaDeref(t *testing.T, doc map[string]any, v any) map[string]any {
-	t.Helper()
-	m, _ := v.(map[string]any)
-	for m != nil {
-		ref, ok := m["$ref"].(string)
-		if !ok {
-			break
-		}
-		r, err := oaResolve(doc, ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, _ = r.(map[string]any)
-	}
-	if m == nil {
-		t.Fatalf("%v: not an object", v)
-	}
-	return m
-}
-
-// oaOperations returns the document's operations keyed by "METHOD /path".
-func oaOperations(t *testing.T, doc map[string]any) map[string]map[string]any {
-	t.Helper()
-	ops := map[string]map[string]any{}
-	for path, item := range oaObj(t, doc, "paths") {
-		item, ok := item.(map[string]any)
-		if !ok {
-			t.Fatalf("paths[%s] is not an object", path)
-		}
-		for _, m := range oaHttpMethods {
-			if op, ok := item[m]; ok {
-				ops[strings.ToUpper(m)+" "+path] = op.(map[string]any)
-			}
-		}
-	}
-	return ops
-}
-
-// oaErrorCodes returns x-error-codes as code -> status.
-func oaErrorCodes(t *testing.T, doc map[string]any) map[domain.Code]int {
-	t.Helper()
-	out := map[domain.Code]int{}
-	for code, v := range oaObj(t, doc, "x-error-codes") {
-		e, ok := v.(map[string]any)
-		if !ok {
-			t.Fatalf("x-error-codes[%s] is not an object", code)
-		}
-		status, ok := e["status"].(float64)
-		if !ok || status != math.Trunc(status) || status < 400 || status > 599 {
-			t.Errorf("x-error-codes[%s].status = %v, want an HTTP error status", code, e["status"])
-		}
-		if d, _ := e["description"].(string); d == "" {
-			t.Errorf("x-error-codes[%s] has no description", code)
-		}
-		out[domain.Code(code)] = int(status)
-	}
-	return out
+	return apidoc.Load(t, api.OpenAPI())
 }
 
 func TestOpenAPIDocument(t *testing.T) {
@@ -139,7 +42,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	if v, _ := doc["openapi"].(string); !regexp.MustCompile(`^3\.1\.\d+$`).MatchString(v) {
 		t.Errorf("openapi = %q, want 3.1.x", v)
 	}
-	info := oaObj(t, doc, "info")
+	info := apidoc.Obj(t, doc, "info")
 	for _, k := range []string{"title", "version"} {
 		if s, _ := info[k].(string); s == "" {
 			t.Errorf("info.%s is missing", k)
@@ -151,7 +54,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		switch v := v.(type) {
 		case map[string]any:
 			if ref, ok := v["$ref"].(string); ok {
-				if _, err := oaResolve(doc, ref); err != nil {
+				if _, err := apidoc.Resolve(doc, ref); err != nil {
 					t.Errorf("%s: %v", at, err)
 				}
 			}
@@ -181,7 +84,7 @@ func TestOpenAPIServed(t *testing.T) {
 	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), api.OpenAPI()) {
 		t.Fatalf("GET /openapi.json: %d, body equal: %v", rec.Code, bytes.Equal(rec.Body.Bytes(), api.OpenAPI()))
 	}
-	oaCheckMediaType(t, rec, oaMimeJSON)
+	apidoc.CheckMediaType(t, rec, apidoc.MimeJSON)
 }
 
 var oaEchoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
@@ -191,7 +94,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	e := oaNew(api.Config{}, nil, nil)
 	registered := map[string]bool{}
 	for _, r := range e.Routes() {
-		if !slices.Contains(oaHttpMethods, strings.ToLower(r.Method)) {
+		if !slices.Contains(apidoc.Methods, strings.ToLower(r.Method)) {
 			continue // Echo's internal pseudo-methods, such as echo_route_not_found
 		}
 		registered[r.Method+" "+oaEchoParam.ReplaceAllString(r.Path, "{$1}")] = true
@@ -199,7 +102,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	if len(registered) == 0 {
 		t.Fatal("no routes registered")
 	}
-	documented := oaOperations(t, doc)
+	documented := apidoc.Operations(t, doc)
 	for k := range registered {
 		if documented[k] == nil {
 			t.Errorf("route %s is not in openapi.json", k)
@@ -214,7 +117,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 		declared := map[string]bool{}
 		params, _ := op["parameters"].([]any)
 		for _, p := range params {
-			p := oaDeref(t, doc, p)
+			p := apidoc.Deref(t, doc, p)
 			if p["in"] == "path" {
 				declared[p["name"].(string)] = p["required"] == true
 			}
@@ -235,31 +138,27 @@ func TestOpenAPIRoutes(t *testing.T) {
 func oaErrorResponses(t *testing.T, doc map[string]any) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
-	for k, op := range oaOperations(t, doc) {
-		for status, r := range oaObj(t, op, "responses") {
-			if oaIsErrorStatus(status) {
-				out[k+" "+status] = oaDeref(t, doc, r)
+	for k, op := range apidoc.Operations(t, doc) {
+		for status, r := range apidoc.Obj(t, op, "responses") {
+			if apidoc.IsErrorStatus(status) {
+				out[k+" "+status] = apidoc.Deref(t, doc, r)
 			}
 		}
 	}
-	if comps, ok := oaObj(t, doc, "components")["responses"].(map[string]any); ok {
+	if comps, ok := apidoc.Obj(t, doc, "components")["responses"].(map[string]any); ok {
 		for name, r := range comps {
-			r := oaDeref(t, doc, r)
+			r := apidoc.Deref(t, doc, r)
 			codes, _ := r["x-codes"].([]any)
 			if len(codes) == 0 {
 				t.Errorf("components.responses.%s has no x-codes", name)
 				continue
 			}
 			// Its status is the status of its codes.
-			st := oaErrorCodes(t, doc)[domain.Code(fmt.Sprint(codes[0]))]
+			st := apidoc.ErrorCodes(t, doc)[domain.Code(fmt.Sprint(codes[0]))]
 			out["components.responses."+name+" "+strconv.Itoa(st)] = r
 		}
 	}
 	return out
-}
-
-func oaIsErrorStatus(s string) bool {
-	return s == "default" || strings.HasPrefix(s, "4") || strings.HasPrefix(s, "5")
 }
 
 // TestOpenAPIErrorResponses checks that every error response is a Problem
@@ -268,17 +167,17 @@ func oaIsErrorStatus(s string) bool {
 // by some response.
 func TestOpenAPIErrorResponses(t *testing.T) {
 	doc := oaLoadDoc(t)
-	table := oaErrorCodes(t, doc)
+	table := apidoc.ErrorCodes(t, doc)
 	named := map[domain.Code]bool{}
 	for where, r := range oaErrorResponses(t, doc) {
 		content, _ := r["content"].(map[string]any)
-		if len(content) != 1 || content[oaMimeProblem] == nil {
-			t.Errorf("%s: content must be exactly %s, have %v", where, oaMimeProblem, oaKeys(content))
+		if len(content) != 1 || content[apidoc.MimeProblem] == nil {
+			t.Errorf("%s: content must be exactly %s, have %v", where, apidoc.MimeProblem, oaKeys(content))
 			continue
 		}
-		schema, _ := content[oaMimeProblem].(map[string]any)["schema"].(map[string]any)
-		if schema["$ref"] != oaProblemRef {
-			t.Errorf("%s: schema must be {$ref: %s}, have %v", where, oaProblemRef, schema)
+		schema, _ := content[apidoc.MimeProblem].(map[string]any)["schema"].(map[string]any)
+		if schema["$ref"] != apidoc.ProblemRef {
+			t.Errorf("%s: schema must be {$ref: %s}, have %v", where, apidoc.ProblemRef, schema)
 		}
 		codes, _ := r["x-codes"].([]any)
 		if len(codes) == 0 {
@@ -303,7 +202,7 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 	}
 	// A batch answers 200 with a problem per item: x-item-codes names the
 	// codes those may carry.
-	for k, op := range oaOperations(t, doc) {
+	for k, op := range apidoc.Operations(t, doc) {
 		responses, _ := op["responses"].(map[string]any)
 		for status, r := range responses {
 			rm, _ := r.(map[string]any)
@@ -323,18 +222,18 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 		}
 	}
 	// Success responses are JSON, or a stream of server-sent events.
-	for k, op := range oaOperations(t, doc) {
-		for status, r := range oaObj(t, op, "responses") {
-			if oaIsErrorStatus(status) {
+	for k, op := range apidoc.Operations(t, doc) {
+		for status, r := range apidoc.Obj(t, op, "responses") {
+			if apidoc.IsErrorStatus(status) {
 				continue
 			}
-			content, _ := oaDeref(t, doc, r)["content"].(map[string]any)
-			if len(content) != 1 || content[oaMimeJSON] == nil && content[oaMimeEventStream] == nil {
-				t.Errorf("%s %s: content must be exactly %s (or %s), have %v", k, status, oaMimeJSON, oaMimeEventStream, oaKeys(content))
+			content, _ := apidoc.Deref(t, doc, r)["content"].(map[string]any)
+			if len(content) != 1 || content[apidoc.MimeJSON] == nil && content[apidoc.MimeEventStream] == nil {
+				t.Errorf("%s %s: content must be exactly %s (or %s), have %v", k, status, apidoc.MimeJSON, apidoc.MimeEventStream, oaKeys(content))
 			}
 		}
 	}
-	problem := oaDeref(t, doc, map[string]any{"$ref": oaProblemRef})
+	problem := apidoc.Deref(t, doc, map[string]any{"$ref": apidoc.ProblemRef})
 	props, _ := problem["properties"].(map[string]any)
 	for _, f := range []string{"type", "title", "status", "detail", "instance", "code"} {
 		if props[f] == nil {
@@ -359,7 +258,7 @@ func oaKeys(m map[string]any) []string {
 // its status table; the transport codes are also triggered for real.
 func TestOpenAPIErrorCodes(t *testing.T) {
 	doc := oaLoadDoc(t)
-	table := oaErrorCodes(t, doc)
+	table := apidoc.ErrorCodes(t, doc)
 	codes := map[domain.Code]bool{}
 	for _, c := range api.Codes() {
 		codes[c] = true
@@ -385,7 +284,7 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 	for c := range codes {
 		e := oaNew(api.Config{}, &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomeRejected, Code: c, Detail: "stub"}}}, &oaStubRead{})
 		rec := oaDo(t, e, http.MethodPost, "/v1/assets", `{"code":"USD","scale":2}`, nil)
-		oaCheckProblem(t, doc, rec, c)
+		apidoc.CheckProblem(t, doc, rec, c)
 		if want, ok := table[c]; ok && rec.Code != want {
 			t.Errorf("code %s: the server answers %d, x-error-codes says %d", c, rec.Code, want)
 		}
@@ -514,12 +413,12 @@ func TestOpenAPIContract(t *testing.T) {
 				}
 			}
 			if tc.code != "" {
-				oaCheckProblem(t, doc, rec, tc.code)
+				apidoc.CheckProblem(t, doc, rec, tc.code)
 			}
 			if tc.route == "" {
 				return
 			}
-			oaCheckDocumented(t, doc, tc.method+" "+tc.route, rec, tc.code)
+			apidoc.CheckDocumented(t, doc, tc.method+" "+tc.route, rec, tc.code)
 		})
 	}
 
@@ -534,79 +433,8 @@ func TestOpenAPIContract(t *testing.T) {
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"pending"`) {
 			t.Fatalf("GET: %d %s", rec.Code, rec.Body)
 		}
-		oaCheckDocumented(t, doc, "GET /v1/transfers/{id}", rec, "")
+		apidoc.CheckDocumented(t, doc, "GET /v1/transfers/{id}", rec, "")
 	})
-}
-
-// oaCheckDocumented checks rec against the document's response for op.
-func oaCheckDocumented(t *testing.T, doc map[string]any, op string, rec *httptest.ResponseRecorder, code domain.Code) {
-	t.Helper()
-	o := oaOperations(t, doc)[op]
-	if o == nil {
-		t.Fatalf("%s is not documented", op)
-	}
-	r, ok := oaObj(t, o, "responses")[strconv.Itoa(rec.Code)]
-	if !ok {
-		t.Fatalf("%s: status %d is not documented", op, rec.Code)
-	}
-	resp := oaDeref(t, doc, r)
-	if code != "" {
-		codes, _ := resp["x-codes"].([]any)
-		if !slices.Contains(codes, any(string(code))) {
-			t.Errorf("%s %d: x-codes %v lacks %s", op, rec.Code, codes, code)
-		}
-	}
-	if hs, ok := resp["headers"].(map[string]any); ok {
-		for h := range hs {
-			if rec.Header().Get(h) == "" {
-				t.Errorf("%s %d: documented header %s is missing", op, rec.Code, h)
-			}
-		}
-	}
-	if oaIsErrorStatus(strconv.Itoa(rec.Code)) {
-		return // oaCheckProblem checked the body
-	}
-	oaCheckMediaType(t, rec, oaMimeJSON)
-	content, _ := resp["content"].(map[string]any)
-	media, _ := content[oaMimeJSON].(map[string]any)
-	var body any
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-		t.Fatalf("%s %d: body is not JSON: %v", op, rec.Code, err)
-	}
-	if errs := oaValidate(doc, media["schema"], body, "body"); len(errs) > 0 {
-		t.Errorf("%s %d: body %s does not match the schema:\n%s", op, rec.Code, rec.Body, strings.Join(errs, "\n"))
-	}
-}
-
-// oaCheckProblem checks that rec is a problem+json answer with code, whose
-// body matches the Problem schema and agrees with the HTTP status.
-func oaCheckProblem(t *testing.T, doc map[string]any, rec *httptest.ResponseRecorder, code domain.Code) {
-	t.Helper()
-	oaCheckMediaType(t, rec, oaMimeProblem)
-	var p struct {
-		Type   string      `json:"type"`
-		Status int         `json:"status"`
-		Code   domain.Code `json:"code"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-		t.Fatalf("problem body: %v: %s", err, rec.Body)
-	}
-	if p.Code != code || p.Status != rec.Code || !strings.HasSuffix(p.Type, "#"+string(code)) {
-		t.Errorf("problem %s: want code %s and status %d", rec.Body, code, rec.Code)
-	}
-	var body any
-	_ = json.Unmarshal(rec.Body.Bytes(), &body)
-	if errs := oaValidate(doc, map[string]any{"$ref": oaProblemRef}, body, "problem"); len(errs) > 0 {
-		t.Errorf("problem %s does not match the Problem schema:\n%s", rec.Body, strings.Join(errs, "\n"))
-	}
-}
-
-func oaCheckMediaType(t *testing.T, rec *httptest.ResponseRecorder, want string) {
-	t.Helper()
-	mt, _, err := mime.ParseMediaType(rec.Header().Get("Content-Type"))
-	if err != nil || mt != want {
-		t.Errorf("Content-Type %q, want %s", rec.Header().Get("Content-Type"), want)
-	}
 }
 
 // oaToken is the admin token every server built by oaNew accepts.
@@ -639,7 +467,7 @@ func oaDoChunked(t *testing.T, h http.Handler, method, target, body string, head
 	}
 	req := httptest.NewRequest(method, target, r)
 	if body != "" {
-		req.Header.Set("Content-Type", oaMimeJSON)
+		req.Header.Set("Content-Type", apidoc.MimeJSON)
 	}
 	req.Header.Set("Authorization", "Bearer "+oaToken)
 	for k, v := range header {
@@ -648,12 +476,6 @@ func oaDoChunked(t *testing.T, h http.Handler, method, target, body string, head
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
-}
-
-// oaValidate checks v against schema, resolving references in doc (the
-// validator the event schemas' tests use too).
-func oaValidate(doc map[string]any, schema, v any, at string) []string {
-	return schematest.Validator{Root: doc}.Validate(schema, v, at)
 }
 
 // TestOpenAPIValidator makes sure the schema checks above can fail.
@@ -668,7 +490,7 @@ func TestOpenAPIValidator(t *testing.T) {
 		return v
 	}
 	s := map[string]any{"$ref": "#/components/schemas/AccountView"}
-	if errs := oaValidate(doc, s, view(nil), "v"); len(errs) > 0 {
+	if errs := apidoc.Validate(doc, s, view(nil), "v"); len(errs) > 0 {
 		t.Fatalf("a valid AccountView fails: %v", errs)
 	}
 	for name, bad := range map[string]func(map[string]any){
@@ -679,11 +501,11 @@ func TestOpenAPIValidator(t *testing.T) {
 		"bad id":         func(v map[string]any) { v["id"] = "a b" },
 		"metadata array": func(v map[string]any) { v["metadata"] = []any{} },
 	} {
-		if errs := oaValidate(doc, s, view(bad), "v"); len(errs) == 0 {
+		if errs := apidoc.Validate(doc, s, view(bad), "v"); len(errs) == 0 {
 			t.Errorf("%s: an invalid AccountView passes", name)
 		}
 	}
-	if errs := oaValidate(doc, map[string]any{"$ref": "#/components/schemas/Metadata"}, map[string]any{"k": "a\u2028b"}, "m"); len(errs) == 0 {
+	if errs := apidoc.Validate(doc, map[string]any{"$ref": "#/components/schemas/Metadata"}, map[string]any{"k": "a\u2028b"}, "m"); len(errs) == 0 {
 		t.Error("metadata with a control character passes")
 	}
 }

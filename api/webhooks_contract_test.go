@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/internal/ledgertest/apidoc"
 	"github.com/nats-ledger/ledger/webhook"
 )
 
@@ -43,6 +44,9 @@ func (s stubWebhooks) DeadLetters(context.Context, string, uint64, int) ([]webho
 func (s stubWebhooks) Redeliver(context.Context, string, uint64) (webhook.Redelivery, error) {
 	return webhook.Redelivery{Sequence: 4, Type: domain.EventTransferPosted, Status: "delivered", Attempts: 7}, s.err
 }
+
+// streamWait bounds the wait for the stub feed's event on a stream.
+const streamWait = 5 * time.Second
 
 // stubFeed sends one event and then waits for the end.
 type stubFeed struct{}
@@ -93,9 +97,9 @@ func TestOpenAPIContractEventsAndWebhooks(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
 			}
 			if tc.code != "" {
-				oaCheckProblem(t, doc, rec, tc.code)
+				apidoc.CheckProblem(t, doc, rec, tc.code)
 			}
-			oaCheckDocumented(t, doc, tc.method+" "+tc.route, rec, tc.code)
+			apidoc.CheckDocumented(t, doc, tc.method+" "+tc.route, rec, tc.code)
 		})
 	}
 
@@ -104,7 +108,7 @@ func TestOpenAPIContractEventsAndWebhooks(t *testing.T) {
 		e := oaNew(api.Config{Events: stubFeed{}}, nil, &oaStubRead{})
 		srv := httptest.NewServer(e)
 		t.Cleanup(srv.Close) // after the stream ends, when the test returns
-		ctx, cancel := context.WithTimeout(context.Background(), e2eOutcomeWait)
+		ctx, cancel := context.WithTimeout(context.Background(), streamWait)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v1/events?type=TransferPosted", nil)
 		req.Header.Set("Authorization", "Bearer "+oaToken)
@@ -113,12 +117,12 @@ func TestOpenAPIContractEventsAndWebhooks(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer res.Body.Close()
-		op := oaOperations(t, doc)["GET /v1/events"]
-		if _, ok := oaObj(t, op, "responses")["200"]; !ok || res.StatusCode != 200 || res.Header.Get("Content-Type") != oaMimeEventStream {
+		op := apidoc.Operations(t, doc)["GET /v1/events"]
+		if _, ok := apidoc.Obj(t, op, "responses")["200"]; !ok || res.StatusCode != 200 || res.Header.Get("Content-Type") != apidoc.MimeEventStream {
 			t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Content-Type"))
 		}
 		buf := make([]byte, 256)
-		deadline := time.Now().Add(e2eOutcomeWait)
+		deadline := time.Now().Add(streamWait)
 		var got string
 		for time.Now().Before(deadline) {
 			n, err := res.Body.Read(buf)

@@ -25,8 +25,8 @@ func TestAuditGoodJournal(t *testing.T) {
 		rep.Assets != 2 || rep.Accounts != 4 || rep.Partial {
 		t.Fatalf("report: %+v", rep)
 	}
-	if rep.LastHash != l.w.Last.String() || rep.FirstPrevHash != (domain.Hash{}).String() {
-		t.Fatalf("hashes: first prev %s last %s, want zeros and %s", rep.FirstPrevHash, rep.LastHash, l.w.Last)
+	if rep.LastHash != l.W.Last.String() || rep.FirstPrevHash != (domain.Hash{}).String() {
+		t.Fatalf("hashes: first prev %s last %s, want zeros and %s", rep.FirstPrevHash, rep.LastHash, l.W.Last)
 	}
 	for _, c := range rep.Checks {
 		want := audit.StatusOK
@@ -38,7 +38,7 @@ func TestAuditGoodJournal(t *testing.T) {
 		}
 	}
 	// The same journal, exported and read back, with its head expected.
-	head := audit.Head{Seq: 15, Hash: l.w.Last}
+	head := audit.Head{Seq: 15, Hash: l.W.Last}
 	rep = run(t, &audit.FileSource{Path: writeLines(t, l.export(1, 0))}, audit.Options{ExpectHead: &head}).Report
 	mustOK(t, rep)
 	if c := rep.Checks[indexOf(audit.CheckHead)]; c.Status != audit.StatusOK {
@@ -110,7 +110,7 @@ func TestTamper(t *testing.T) {
 	l := newLedger(t)
 	seedScenario(l)
 	lines := l.export(1, 0)
-	head := audit.Head{Seq: 15, Hash: l.w.Last}
+	head := audit.Head{Seq: 15, Hash: l.W.Last}
 
 	// forge appends a posting decided against the real final state and
 	// chained after the real head: a forger who knows the algorithm.
@@ -120,7 +120,7 @@ func TestTamper(t *testing.T) {
 			Time: minute(7), Transfer: &domain.PostedTransfer{Transfer: tr}}
 		ev.Transfer.Entries[0] = domain.Entry{Account: tr.From, Type: domain.Debit, Amount: tr.Amount, Balance: balances[0]}
 		ev.Transfer.Entries[1] = domain.Entry{Account: tr.To, Type: domain.Credit, Amount: tr.Amount, Balance: balances[1]}
-		line, _, err := domain.AppendEvent(nil, ev, l.w.Last)
+		line, _, err := domain.AppendEvent(nil, ev, l.W.Last)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,15 +322,16 @@ func TestBalancesAsOf(t *testing.T) {
 	}
 	// By sequence: the reference after the batch that ends at or after it
 	// is exact only at batch ends, so check those and the end.
-	for _, p := range l.points {
+	points := l.points()
+	for _, p := range points {
 		if p.seq > 0 {
 			check(t, audit.AsOf{Seq: p.seq}, p)
 		}
 	}
-	check(t, audit.AsOf{}, l.points[len(l.points)-1])
+	check(t, audit.AsOf{}, points[len(points)-1])
 	// By time: minute(n) is batch n's time; half a minute later is the same
 	// point; before the first event there is nothing.
-	for i, p := range l.points {
+	for i, p := range points {
 		check(t, audit.AsOf{Time: p.at}, p)
 		check(t, audit.AsOf{Time: p.at.Add(30 * time.Second)}, p)
 		if i == 0 {

@@ -27,7 +27,7 @@ func TestCommandsCheck(t *testing.T) {
 
 	// Two commands accepted and not yet decided: nothing is wrong.
 	for range 2 {
-		if _, err := l.srv.JS.Publish(ctx, l.srv.Names.CommandsSubject, []byte(`{}`)); err != nil {
+		if _, err := l.JS.Publish(ctx, l.Names.CommandsSubject, []byte(`{}`)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,7 +38,7 @@ func TestCommandsCheck(t *testing.T) {
 	}
 
 	// Command 6 deleted before it was decided: the stream now starts at 7.
-	stream, err := l.srv.JS.Stream(ctx, l.srv.Names.CommandsStream)
+	stream, err := l.JS.Stream(ctx, l.Names.CommandsStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,10 +48,10 @@ func TestCommandsCheck(t *testing.T) {
 	wantFinding(t, run(t, l.source(), audit.Options{}).Report, "commands 6 to 6 were accepted into COMMANDS_test but are neither in the journal nor in the stream")
 
 	// The stream recreated: its sequences start again at 1.
-	if err := l.srv.JS.DeleteStream(ctx, l.srv.Names.CommandsStream); err != nil {
+	if err := l.JS.DeleteStream(ctx, l.Names.CommandsStream); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.srv.JS.CreateStream(ctx, jetstream.StreamConfig{Name: l.srv.Names.CommandsStream, Subjects: []string{l.srv.Names.CommandsSubject}}); err != nil {
+	if _, err := l.JS.CreateStream(ctx, jetstream.StreamConfig{Name: l.Names.CommandsStream, Subjects: []string{l.Names.CommandsSubject}}); err != nil {
 		t.Fatal(err)
 	}
 	wantFinding(t, run(t, l.source(), audit.Options{}).Report, "ends at command 0, before the journal's last decided command 5")

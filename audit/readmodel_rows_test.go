@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 )
 
 // seedRejectionsAndClock extends the scenario (seq 1-15) with what the
@@ -19,23 +20,23 @@ import (
 //	seq 18  (8) t7 carol->alice 1 posted: its rejected row becomes the posting
 //	seq 19  (9) t8 bob->alice 500 rejected, with metadata
 func seedRejectionsAndClock(l *ledger) {
-	l.t.Helper()
+	l.T.Helper()
 	seedScenario(l)
 	expect := func(ds []domain.Decision, want domain.Outcome) {
-		l.t.Helper()
+		l.T.Helper()
 		if ds[0].Outcome != want {
-			l.t.Fatalf("scenario: %+v, want %v", ds[0], want)
+			l.T.Fatalf("scenario: %+v, want %v", ds[0], want)
 		}
 	}
-	expect(l.batch(transfer("t4", "dave", "alice", "1")), domain.Rejected)
-	ds, _ := l.w.Batch(l.t, minute(5), domain.Command{Transfer: &domain.Transfer{ID: "t7", From: "carol", To: "alice",
+	expect(l.Batch(journaltest.Transfer("t4", "dave", "alice", "1")), domain.Rejected)
+	ds, _ := l.W.Batch(l.T, minute(5), domain.Command{Transfer: &domain.Transfer{ID: "t7", From: "carol", To: "alice",
 		Amount: "1000", Metadata: map[string]string{"invoice": "7"}}})
 	expect(ds, domain.Rejected)
-	expect(l.batch(transfer("t7", "carol", "alice", "1")), domain.Posted)
-	expect(l.batch(domain.Command{Transfer: &domain.Transfer{ID: "t8", From: "bob", To: "alice", Amount: "500",
+	expect(l.Batch(journaltest.Transfer("t7", "carol", "alice", "1")), domain.Posted)
+	expect(l.Batch(domain.Command{Transfer: &domain.Transfer{ID: "t8", From: "bob", To: "alice", Amount: "500",
 		Reference: "r8", Metadata: map[string]string{"invoice": "8"}}}), domain.Rejected)
-	if l.w.State.Seq() != 19 {
-		l.t.Fatalf("scenario ends at %d, want 19", l.w.State.Seq())
+	if l.W.State.Seq() != 19 {
+		l.T.Fatalf("scenario ends at %d, want 19", l.W.State.Seq())
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -83,7 +84,7 @@ func TestReplayBuildsAReadModelTheAuditAccepts(t *testing.T) {
 	}
 
 	// The journal moves on: the read model, at 15, is compared at 15.
-	l.batch(transfer("t6", "alice", "bob", "1"))
+	l.Batch(journaltest.Transfer("t6", "alice", "bob", "1"))
 	mustOK(t, auditWith(t, l, path))
 	// Continue applies the tail only; From must match the file.
 	if _, err := audit.Replay(context.Background(), l.source(), audit.ReplayOptions{Out: path, From: 3}); err == nil ||
@@ -141,7 +142,7 @@ func TestInstall(t *testing.T) {
 	live := filepath.Join(dir, "readmodel.db")
 	replay(t, l, live, audit.ReplayOptions{})
 	// The live file as a server leaves it: in WAL mode, behind.
-	l.batch(transfer("t6", "alice", "bob", "1"))
+	l.Batch(journaltest.Transfer("t6", "alice", "bob", "1"))
 	built := live + ".new"
 	replay(t, l, built, audit.ReplayOptions{})
 	if err := audit.Install(context.Background(), built, live); err != nil {
@@ -175,12 +176,12 @@ func TestJournalStreamTampered(t *testing.T) {
 	seedScenario(l)
 	publish := func(data []byte, first, last string) {
 		t.Helper()
-		msg := nats.NewMsg(l.srv.Names.EventSubject(string(domain.EventTransferPosted)))
+		msg := nats.NewMsg(l.Names.EventSubject(string(domain.EventTransferPosted)))
 		msg.Data = data
 		msg.Header.Set(journalio.HeaderFirstSeq, first)
 		msg.Header.Set(journalio.HeaderLastSeq, last)
 		msg.Header.Set(journalio.HeaderFormat, journalio.RecordFormat)
-		if _, err := l.srv.JS.PublishMsg(context.Background(), msg); err != nil {
+		if _, err := l.JS.PublishMsg(context.Background(), msg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -224,12 +225,12 @@ func TestReplayLeavesOtherFilesAlone(t *testing.T) {
 func TestJournalRecordMalformed(t *testing.T) {
 	l := newLedger(t)
 	seedScenario(l)
-	msg := nats.NewMsg(l.srv.Names.EventSubject(string(domain.EventTransferPosted)))
+	msg := nats.NewMsg(l.Names.EventSubject(string(domain.EventTransferPosted)))
 	msg.Data = []byte(`{"seq":16}`) // no newline, no hash
 	msg.Header.Set(journalio.HeaderFirstSeq, "16")
 	msg.Header.Set(journalio.HeaderLastSeq, "17")
 	msg.Header.Set(journalio.HeaderFormat, journalio.RecordFormat)
-	if _, err := l.srv.JS.PublishMsg(context.Background(), msg); err != nil {
+	if _, err := l.JS.PublishMsg(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
 	rep := run(t, l.source(), audit.Options{}).Report

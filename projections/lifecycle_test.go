@@ -13,15 +13,16 @@ import (
 
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 	"github.com/nats-ledger/ledger/projections"
 )
 
 // readRecords returns the ledger's journal records with their events.
-func readRecords(t testing.TB, l *ledger) ([]domain.Record, [][]*domain.Event) {
+func readRecords(t testing.TB, l *journaltest.Journal) ([]domain.Record, [][]*domain.Event) {
 	t.Helper()
 	var recs []domain.Record
 	var evs [][]*domain.Event
-	_, err := journalio.ReadJournal(context.Background(), l.js, l.names, 1, func(r domain.Record) error {
+	_, err := journalio.ReadJournal(context.Background(), l.JS, l.Names, 1, func(r domain.Record) error {
 		lines, err := domain.SplitRecord(r.Data)
 		if err != nil {
 			return err
@@ -46,7 +47,7 @@ func readRecords(t testing.TB, l *ledger) ([]domain.Record, [][]*domain.Event) {
 // TestApplyRecordIsIdempotent applies every record twice, and again at
 // the end: nothing changes after the first time.
 func TestApplyRecordIsIdempotent(t *testing.T) {
-	l := newLedger(t)
+	l := journaltest.New(t)
 	seedScenario(l)
 	recs, evs := readRecords(t, l)
 	s := openStore(t, t.TempDir()+"/read.db")
@@ -74,7 +75,7 @@ func TestApplyRecordIsIdempotent(t *testing.T) {
 	if after := takeSnapshot(t, s); !reflect.DeepEqual(before, after) {
 		t.Errorf("re-applying changed the read model\nbefore %+v\nafter  %+v", before, after)
 	}
-	if before.Checkpoint != (projections.Checkpoint{Seq: 15, Position: l.w.Position}) {
+	if before.Checkpoint != (projections.Checkpoint{Seq: 15, Position: l.W.Position}) {
 		t.Errorf("checkpoint %+v", before.Checkpoint)
 	}
 	if n := len(before.Entries["alice/"]); n != 3 {
@@ -85,7 +86,7 @@ func TestApplyRecordIsIdempotent(t *testing.T) {
 // TestApplyRecordIsAtomic checks that a record failing part-way applies
 // nothing, the checkpoint included, and that gaps are refused.
 func TestApplyRecordIsAtomic(t *testing.T) {
-	l := newLedger(t)
+	l := journaltest.New(t)
 	seedScenario(l)
 	recs, evs := readRecords(t, l)
 	s := openStore(t, t.TempDir()+"/read.db")
@@ -99,13 +100,13 @@ func TestApplyRecordIsAtomic(t *testing.T) {
 
 	// Event 16 posts a valid transfer; event 17 opens "bob" again, which
 	// breaks the accounts' unique index after 16's rows are written.
-	d := l.w.State.Decide(transfer("t7", "alice", "bob", "1", "atomic"), minute(9))
+	d := l.W.State.Decide(journaltest.Transfer("t7", "alice", "bob", "1", journaltest.Reference("atomic")), journaltest.Minute(9))
 	if d.Outcome != domain.Posted || d.Event.Seq != 16 {
 		t.Fatalf("decide t7: %+v", d)
 	}
-	dup := &domain.Event{Seq: 17, Type: domain.EventAccountOpened, Version: domain.SchemaVersion, Time: minute(9),
+	dup := &domain.Event{Seq: 17, Type: domain.EventAccountOpened, Version: domain.SchemaVersion, Time: journaltest.Minute(9),
 		Account: &domain.Account{ID: "bob", Asset: "USD", OverdraftLimit: "0.00"}}
-	pos := l.w.Position + 1
+	pos := l.W.Position + 1
 	if err := s.ApplyRecord(ctx, pos, []*domain.Event{d.Event, dup}); err == nil {
 		t.Fatal("a duplicate account applied")
 	}
@@ -124,7 +125,7 @@ func TestApplyRecordIsAtomic(t *testing.T) {
 	if err := s.ApplyRecord(ctx, pos, nil); !errors.Is(err, projections.ErrEmptyRecord) {
 		t.Errorf("empty record: %v, want ErrEmptyRecord", err)
 	}
-	unknown := &domain.Event{Seq: 16, Type: domain.EventTransferPosted, Time: minute(9), Transfer: &domain.PostedTransfer{
+	unknown := &domain.Event{Seq: 16, Type: domain.EventTransferPosted, Time: journaltest.Minute(9), Transfer: &domain.PostedTransfer{
 		Transfer: domain.Transfer{ID: "t8", From: "alice", To: "zed", Amount: "1.00", Asset: "USD"},
 		Entries: [2]domain.Entry{{Account: "alice", Type: "debit", Amount: "1.00", Balance: "88.50"},
 			{Account: "zed", Type: "credit", Amount: "1.00", Balance: "1.00"}}}}
@@ -151,22 +152,22 @@ func TestApplyRecordIsAtomic(t *testing.T) {
 // and starts a new projector on the same store: it resumes from the
 // checkpoint with no duplicates.
 func TestProjectorRestartCatchesUp(t *testing.T) {
-	l := newLedger(t)
+	l := journaltest.New(t)
 	seedScenario(l)
 	s := openStore(t, t.TempDir()+"/read.db")
 	_, stop := runProjector(t, s, l, nil)
 	waitSeq(t, s, 15)
 	stop()
 
-	l.batch(transfer("t6", "alice", "bob", "1", "after restart"), transfer("t7", "bob", "carol", "2", ""))
+	l.Batch(journaltest.Transfer("t6", "alice", "bob", "1", journaltest.Reference("after restart")), journaltest.Transfer("t7", "bob", "carol", "2"))
 	p, _ := runProjector(t, s, l, nil)
 	waitSeq(t, s, 17)
 	ctx := context.Background()
-	if cp, _ := s.Checkpoint(ctx); cp != (projections.Checkpoint{Seq: 17, Position: l.w.Position}) {
-		t.Errorf("checkpoint %+v, want 17 at %d", cp, l.w.Position)
+	if cp, _ := s.Checkpoint(ctx); cp != (projections.Checkpoint{Seq: 17, Position: l.W.Position}) {
+		t.Errorf("checkpoint %+v, want 17 at %d", cp, l.W.Position)
 	}
-	if p.Position() != l.w.Position {
-		t.Errorf("Position() = %d, want %d", p.Position(), l.w.Position)
+	if p.Position() != l.W.Position {
+		t.Errorf("Position() = %d, want %d", p.Position(), l.W.Position)
 	}
 	for id, want := range map[string]struct {
 		balance string
@@ -185,7 +186,7 @@ func TestProjectorRestartCatchesUp(t *testing.T) {
 	}
 
 	// It keeps following: a batch appended while it runs arrives too.
-	l.batch(transfer("t8", "carol", "alice", "3", "live"))
+	l.Batch(journaltest.Transfer("t8", "carol", "alice", "3", journaltest.Reference("live")))
 	waitSeq(t, s, 18)
 	if a, _ := s.Account(ctx, "alice", ""); a.Balance != "91.50" {
 		t.Errorf("alice after t8: %s", a.Balance)
@@ -195,7 +196,7 @@ func TestProjectorRestartCatchesUp(t *testing.T) {
 // TestRebuildFromJournal deletes the SQLite file and rebuilds it from the
 // journal: every query answers as before.
 func TestRebuildFromJournal(t *testing.T) {
-	l := newLedger(t)
+	l := journaltest.New(t)
 	seedScenario(l)
 	path := t.TempDir() + "/read.db"
 	s, err := projections.Open(path)
@@ -226,14 +227,14 @@ func TestRebuildFromJournal(t *testing.T) {
 // into the journal: it stays at the checkpoint before it, retries with
 // backoff, never skips it, and still stops cleanly.
 func TestProjectorStopsAtABadRecord(t *testing.T) {
-	l := newLedger(t)
+	l := journaltest.New(t)
 	seedScenario(l)
-	bad := nats.NewMsg(l.names.EventSubject(string(domain.EventTransferPosted)))
+	bad := nats.NewMsg(l.Names.EventSubject(string(domain.EventTransferPosted)))
 	bad.Data = []byte("not a record\n")
 	bad.Header.Set(journalio.HeaderFirstSeq, "16")
 	bad.Header.Set(journalio.HeaderLastSeq, "16")
 	bad.Header.Set(journalio.HeaderFormat, journalio.RecordFormat)
-	if _, err := l.js.PublishMsg(context.Background(), bad); err != nil {
+	if _, err := l.JS.PublishMsg(context.Background(), bad); err != nil {
 		t.Fatal(err)
 	}
 	s := openStore(t, t.TempDir()+"/read.db")
@@ -247,8 +248,8 @@ func TestProjectorStopsAtABadRecord(t *testing.T) {
 	if errs.n.Load() < 3 {
 		t.Fatalf("projector logged %d errors, want at least 3 retries", errs.n.Load())
 	}
-	if cp, _ := s.Checkpoint(context.Background()); cp != (projections.Checkpoint{Seq: 15, Position: l.w.Position}) {
-		t.Errorf("checkpoint %+v, want 15 at %d", cp, l.w.Position)
+	if cp, _ := s.Checkpoint(context.Background()); cp != (projections.Checkpoint{Seq: 15, Position: l.W.Position}) {
+		t.Errorf("checkpoint %+v, want 15 at %d", cp, l.W.Position)
 	}
 	stop()
 }
@@ -256,7 +257,7 @@ func TestProjectorStopsAtABadRecord(t *testing.T) {
 // TestWaitSeq checks that WaitSeq wakes on ApplyRecord, honours its
 // context and returns ErrClosed once the store is closed.
 func TestWaitSeq(t *testing.T) {
-	l := newLedger(t)
+	l := journaltest.New(t)
 	seedScenario(l)
 	recs, evs := readRecords(t, l)
 	s := openStore(t, t.TempDir()+"/read.db")
@@ -308,13 +309,13 @@ func TestWaitSeq(t *testing.T) {
 // finishes with a last one: every record is applied exactly once.
 func TestProjectorStopsMidStream(t *testing.T) {
 	const records = 300
-	l := newLedger(t)
-	l.batch(defineAsset("USD", 2))
-	l.batch(openAccount("alice", "USD", ""))
+	l := journaltest.New(t)
+	l.Batch(journaltest.DefineAsset("USD", 2))
+	l.Batch(journaltest.OpenAccount("alice", "USD", ""))
 	for i := range records {
-		l.batch(transfer(fmt.Sprintf("mint-%d", i), "world", "alice", "1", ""))
+		l.Batch(journaltest.Transfer(fmt.Sprintf("mint-%d", i), "world", "alice", "1"))
 	}
-	last := l.w.State.Seq()
+	last := l.W.State.Seq()
 	s := openStore(t, t.TempDir()+"/read.db")
 	for k := uint64(1); k <= 6; k++ {
 		_, stop := runProjector(t, s, l, nil)

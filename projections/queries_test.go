@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 	"github.com/nats-ledger/ledger/projections"
 )
 
 // TestProjectorAppliesJournal runs the projector over the scenario's
 // journal and checks every query against values worked out by hand.
 func TestProjectorAppliesJournal(t *testing.T) {
-	l := newLedger(t)
+	l := journaltest.New(t)
 	seedScenario(l)
 	s := openStore(t, t.TempDir()+"/read.db")
 	p, _ := runProjector(t, s, l, nil)
@@ -22,21 +23,21 @@ func TestProjectorAppliesJournal(t *testing.T) {
 	ctx := context.Background()
 
 	cp, err := s.Checkpoint(ctx)
-	if err != nil || cp != (projections.Checkpoint{Seq: 15, Position: l.w.Position}) {
-		t.Fatalf("checkpoint = %+v, %v; want seq 15, position %d", cp, err, l.w.Position)
+	if err != nil || cp != (projections.Checkpoint{Seq: 15, Position: l.W.Position}) {
+		t.Fatalf("checkpoint = %+v, %v; want seq 15, position %d", cp, err, l.W.Position)
 	}
-	if p.Position() != l.w.Position {
-		t.Errorf("Position() = %d, want %d", p.Position(), l.w.Position)
+	if p.Position() != l.W.Position {
+		t.Errorf("Position() = %d, want %d", p.Position(), l.W.Position)
 	}
 
 	t.Run("accounts", func(t *testing.T) {
 		want := []projections.AccountView{
-			{ID: "alice", Asset: "USD", Balance: "89.50", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: minute(2), Sequence: 14},
-			{ID: "bob", Asset: "USD", Balance: "60.00", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: minute(2), Sequence: 15},
-			{ID: "carol", Asset: "USD", Balance: "-5.00", OverdraftLimit: "10.00", Metadata: map[string]string{}, CreatedAt: minute(2), Sequence: 14},
-			{ID: "kenji", Asset: "JPY", Balance: "1000", OverdraftLimit: "0", Owner: "k", Metadata: map[string]string{"tier": "gold"}, CreatedAt: minute(2), Sequence: 9},
-			{ID: "world", Asset: "USD", Balance: "-144.50", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: minute(1), Sequence: 15},
-			{ID: "world", Asset: "JPY", Balance: "-1000", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: minute(1), Sequence: 9},
+			{ID: "alice", Asset: "USD", Balance: "89.50", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14},
+			{ID: "bob", Asset: "USD", Balance: "60.00", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 15},
+			{ID: "carol", Asset: "USD", Balance: "-5.00", OverdraftLimit: "10.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14},
+			{ID: "kenji", Asset: "JPY", Balance: "1000", OverdraftLimit: "0", Owner: "k", Metadata: map[string]string{"tier": "gold"}, CreatedAt: journaltest.Minute(2), Sequence: 9},
+			{ID: "world", Asset: "USD", Balance: "-144.50", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 15},
+			{ID: "world", Asset: "JPY", Balance: "-1000", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 9},
 		}
 		for i, a := range scenarioAccounts {
 			got, err := s.Account(ctx, a[0], a[1])
@@ -56,7 +57,7 @@ func TestProjectorAppliesJournal(t *testing.T) {
 
 	t.Run("entries", func(t *testing.T) {
 		e := func(id string, seq uint64, typ, amount, bal, ref string, m int) projections.EntryView {
-			return projections.EntryView{TransferID: id, Sequence: seq, Type: typ, Amount: amount, Balance: bal, Reference: ref, PostedAt: minute(m)}
+			return projections.EntryView{TransferID: id, Sequence: seq, Type: typ, Amount: amount, Balance: bal, Reference: ref, PostedAt: journaltest.Minute(m)}
 		}
 		want := map[string][]projections.EntryView{
 			"alice/": {e("t3", 14, "credit", "15.00", "89.50", "retry", 5), e("t1", 10, "debit", "25.50", "74.50", "invoice 42%", 4),
@@ -102,7 +103,7 @@ func TestProjectorAppliesJournal(t *testing.T) {
 	})
 
 	t.Run("transfers", func(t *testing.T) {
-		at := func(m int) *time.Time { tm := minute(m); return &tm }
+		at := func(m int) *time.Time { tm := journaltest.Minute(m); return &tm }
 		noMeta := map[string]string{}
 		t3 := projections.TransferView{ID: "t3", Status: "posted", From: "carol", To: "alice", Amount: "15.00", Asset: "USD",
 			Reference: "retry", Metadata: noMeta, Sequence: 14, PostedAt: at(5), Entries: []domain.Entry{
@@ -154,10 +155,10 @@ func TestProjectorAppliesJournal(t *testing.T) {
 			{"reference _", projections.TransferFilter{Reference: "_"}, []string{"t2"}},
 			{"reference INVOICE", projections.TransferFilter{Reference: "INVOICE"}, []string{"t1"}},
 			{"reference backslash", projections.TransferFilter{Reference: `\`}, []string{}},
-			{"since minute 4", projections.TransferFilter{Since: minute(4), Status: all}, []string{"t5", "t3", "t4", "t2", "t1"}},
-			{"minute 4 only", projections.TransferFilter{Since: minute(4), Until: minute(5), Status: all}, []string{"t4", "t2", "t1"}},
-			{"until minute 4", projections.TransferFilter{Until: minute(4)}, []string{"m3", "m2", "m1"}},
-			{"alice since minute 4", projections.TransferFilter{Account: "alice", Since: minute(4), Status: all}, []string{"t3", "t4", "t1"}},
+			{"since minute 4", projections.TransferFilter{Since: journaltest.Minute(4), Status: all}, []string{"t5", "t3", "t4", "t2", "t1"}},
+			{"minute 4 only", projections.TransferFilter{Since: journaltest.Minute(4), Until: journaltest.Minute(5), Status: all}, []string{"t4", "t2", "t1"}},
+			{"until minute 4", projections.TransferFilter{Until: journaltest.Minute(4)}, []string{"m3", "m2", "m1"}},
+			{"alice since minute 4", projections.TransferFilter{Account: "alice", Since: journaltest.Minute(4), Status: all}, []string{"t3", "t4", "t1"}},
 			{"nobody", projections.TransferFilter{Account: "zed"}, []string{}},
 		}
 		for _, c := range cases {
@@ -214,12 +215,12 @@ func TestProjectorAppliesJournal(t *testing.T) {
 			{"world", "USD", projections.AsOf{Seq: 1}, "0.00", 1},
 			{"world", "JPY", projections.AsOf{Seq: 8}, "0", 8},
 			{"kenji", "", projections.AsOf{Seq: 9}, "1000", 9},
-			{"alice", "", projections.AsOf{Time: minute(0)}, "0.00", 0},                       // before the journal
-			{"alice", "", projections.AsOf{Time: minute(3)}, "100.00", 9},                     // at a batch's time: included
-			{"alice", "", projections.AsOf{Time: minute(3).Add(-time.Nanosecond)}, "0.00", 6}, // just before it
-			{"alice", "", projections.AsOf{Time: minute(4).Add(30 * time.Second)}, "74.50", 13},
-			{"bob", "", projections.AsOf{Time: minute(5)}, "60.00", 15},
-			{"world", "USD", projections.AsOf{Time: minute(3)}, "-150.50", 9},
+			{"alice", "", projections.AsOf{Time: journaltest.Minute(0)}, "0.00", 0},                       // before the journal
+			{"alice", "", projections.AsOf{Time: journaltest.Minute(3)}, "100.00", 9},                     // at a batch's time: included
+			{"alice", "", projections.AsOf{Time: journaltest.Minute(3).Add(-time.Nanosecond)}, "0.00", 6}, // just before it
+			{"alice", "", projections.AsOf{Time: journaltest.Minute(4).Add(30 * time.Second)}, "74.50", 13},
+			{"bob", "", projections.AsOf{Time: journaltest.Minute(5)}, "60.00", 15},
+			{"world", "USD", projections.AsOf{Time: journaltest.Minute(3)}, "-150.50", 9},
 			{"alice", "", projections.AsOf{Time: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, "89.50", 15},
 		}
 		for _, c := range cases {
@@ -240,7 +241,7 @@ func TestProjectorAppliesJournal(t *testing.T) {
 		if _, err := s.BalanceAsOf(ctx, "dave", "", projections.AsOf{Seq: 3}); !errors.Is(err, projections.ErrNotFound) {
 			t.Errorf("dave: %v, want ErrNotFound", err)
 		}
-		for _, bad := range []projections.AsOf{{}, {Seq: 3, Time: minute(3)}} {
+		for _, bad := range []projections.AsOf{{}, {Seq: 3, Time: journaltest.Minute(3)}} {
 			if _, err := s.BalanceAsOf(ctx, "alice", "", bad); !errors.Is(err, projections.ErrBadAsOf) {
 				t.Errorf("as of %+v: %v, want ErrBadAsOf", bad, err)
 			}

@@ -31,13 +31,13 @@ func TestRunStopsAtACorruptRecord(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := newJournal(t)
-			j.seed()
-			bad := nats.NewMsg(j.srv.Names.EventSubject(string(domain.EventTransferPosted)))
+			j.SeedPayments()
+			bad := nats.NewMsg(j.Names.EventSubject(string(domain.EventTransferPosted)))
 			bad.Data = []byte(tc.data)
 			bad.Header.Set(journalio.HeaderFirstSeq, tc.first)
 			bad.Header.Set(journalio.HeaderLastSeq, tc.last)
 			bad.Header.Set(journalio.HeaderFormat, tc.format)
-			if _, err := j.srv.JS.PublishMsg(context.Background(), bad); err != nil {
+			if _, err := j.JS.PublishMsg(context.Background(), bad); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)

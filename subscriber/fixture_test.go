@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra/natstest"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 	"github.com/nats-ledger/ledger/subscriber"
 )
 
@@ -25,104 +25,24 @@ const waitTimeout = 45 * time.Second
 // here, so that small journals still have records of several events.
 const recordEventsMax = 4
 
-// t0 is the fixture's epoch: batch n is stamped t0 + n minutes.
-var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func minute(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
-
-// journal is a real journal on an in-process JetStream, written the way
-// the processor writes it: decided by domain.State, packed by
-// commands.EncodeRecords, appended by infra.Journal.
+// journal is a real journal (journaltest.Journal) packing few events per
+// record, with the subscribers the tests read it with.
 type journal struct {
-	t       testing.TB
-	srv     *natstest.Server
-	w       *natstest.Writer
-	batches int
-	events  []*domain.Event // every event, in order
+	*journaltest.Journal
 }
 
 func newJournal(t testing.TB) *journal {
 	t.Helper()
-	srv := natstest.Start(t, t.TempDir())
-	w := srv.Writer()
-	w.MaxRecordEvents = recordEventsMax
-	return &journal{t: t, srv: srv, w: w}
+	return &journal{journaltest.New(t, journaltest.WithRecordEventsMax(recordEventsMax))}
 }
 
 // ledger is the fixture ledger's name.
-func (j *journal) ledger() string { return j.srv.Names.Ledger }
-
-// batch decides cmds as one processor batch stamped minute(n) for the
-// n-th batch and appends the resulting events.
-func (j *journal) batch(cmds ...domain.Command) {
-	j.t.Helper()
-	j.batches++
-	_, events := j.w.Batch(j.t, minute(j.batches), cmds...)
-	j.events = append(j.events, events...)
-}
-
-func defineAsset(code string, scale int) domain.Command {
-	return domain.Command{DefineAsset: &domain.Asset{Code: code, Scale: scale}}
-}
-
-func openAccount(id, asset string) domain.Command {
-	return domain.Command{OpenAccount: &domain.Account{ID: id, Asset: asset, Owner: "owner-" + id, Metadata: map[string]string{"k": "v"}}}
-}
-
-func transfer(id, from, to, amount string) domain.Command {
-	return domain.Command{Transfer: &domain.Transfer{ID: id, From: from, To: to, Amount: amount, Reference: "ref " + id}}
-}
-
-// seed writes five batches, 26 events of every type, most records holding
-// several events:
-//
-//	(1) seq 1      asset USD
-//	(2) seq 2-6    accounts a1..a5
-//	(3) seq 7-11   mints of 100 to each
-//	(4) seq 12-19  transfers, two of them rejected (insufficient funds)
-//	(5) seq 20-26  transfers
-func (j *journal) seed() {
-	j.t.Helper()
-	j.batch(defineAsset("USD", 2))
-	var cmds []domain.Command
-	for i := 1; i <= 5; i++ {
-		cmds = append(cmds, openAccount(fmt.Sprintf("a%d", i), "USD"))
-	}
-	j.batch(cmds...)
-	cmds = nil
-	for i := 1; i <= 5; i++ {
-		cmds = append(cmds, transfer(fmt.Sprintf("m%d", i), domain.World, fmt.Sprintf("a%d", i), "100"))
-	}
-	j.batch(cmds...)
-	j.batch(
-		transfer("t1", "a1", "a2", "10"), transfer("t2", "a2", "a3", "1.5"), transfer("t3", "a3", "a4", "500"),
-		transfer("t4", "a4", "a5", "2"), transfer("t5", "a5", "a1", "3"), transfer("t6", "a1", "a5", "1000"),
-		transfer("t7", "a2", "a1", "4"), transfer("t8", "a3", "a2", "5"),
-	)
-	cmds = nil
-	for i := 1; i <= 7; i++ {
-		cmds = append(cmds, transfer(fmt.Sprintf("u%d", i), fmt.Sprintf("a%d", i%5+1), fmt.Sprintf("a%d", (i+1)%5+1), "0.25"))
-	}
-	j.batch(cmds...)
-	if len(j.events) != 26 {
-		j.t.Fatalf("seed wrote %d events, want 26", len(j.events))
-	}
-}
-
-// more appends n transfers between a1 and a2.
-func (j *journal) more(prefix string, n int) {
-	j.t.Helper()
-	var cmds []domain.Command
-	for i := 0; i < n; i++ {
-		cmds = append(cmds, transfer(fmt.Sprintf("%s%d", prefix, i), "a1", "a2", "0.01"))
-	}
-	j.batch(cmds...)
-}
+func (j *journal) ledger() string { return j.Names.Ledger }
 
 // seqs returns the sequences of the journal's events that pass keep.
 func (j *journal) seqs(keep func(*domain.Event) bool) []uint64 {
 	var out []uint64
-	for _, ev := range j.events {
+	for _, ev := range j.Events {
 		if keep == nil || keep(ev) {
 			out = append(out, ev.Seq)
 		}
@@ -131,11 +51,11 @@ func (j *journal) seqs(keep func(*domain.Event) bool) []uint64 {
 }
 
 func (j *journal) newSubscriber(cfg subscriber.Config) *subscriber.Subscriber {
-	j.t.Helper()
-	cfg.Conn, cfg.Ledger = j.srv.NC, j.ledger()
+	j.T.Helper()
+	cfg.Conn, cfg.Ledger = j.NC, j.ledger()
 	s, err := subscriber.New(cfg)
 	if err != nil {
-		j.t.Fatal(err)
+		j.T.Fatal(err)
 	}
 	return s
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra/schematest"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 	"github.com/nats-ledger/ledger/subscriber"
 )
 
@@ -37,25 +38,25 @@ func loadSchema(t *testing.T, typ domain.EventType, version int) map[string]any 
 func TestEventSchemas(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	j.seed()
-	j.batch(
+	j.SeedPayments()
+	j.Batch(
 		domain.Command{OpenAccount: &domain.Account{ID: "open:ended", Asset: "USD", OverdraftLimit: "unlimited"}},
 		domain.Command{OpenAccount: &domain.Account{ID: "limited", Asset: "USD", OverdraftLimit: "7.5"}},
 		domain.Command{Transfer: &domain.Transfer{ID: "meta-1", From: "a1", To: "a2", Amount: "1", Asset: "USD",
 			Metadata: map[string]string{"order": "42", "é": "<b>&\"quoted\""}}},
-		transfer("ghost-1", "a1", "nobody", "1.234"),
+		journaltest.Transfer("ghost-1", "a1", "nobody", "1.234", journaltest.Reference("ref ghost-1")),
 		domain.Command{Transfer: &domain.Transfer{ID: "scale-1", From: "a1", To: "a2", Amount: "1.001"}},
 		domain.Command{DefineAsset: &domain.Asset{Code: "BTC_8", Scale: 18}},
 	)
 	// A message that changes nothing: CommandSkipped.
-	j.batch(transfer("t1", "a1", "a2", "10"), domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+	j.Batch(journaltest.Transfer("t1", "a1", "a2", "10", journaltest.Reference("ref t1")), domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
 	}
 	// The lines as stored, read back through a subscriber.
 	r, stop := run(t, j.newSubscriber(subscriber.Config{}))
-	waitFor(t, r, len(j.events))
+	waitFor(t, r, len(j.Events))
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

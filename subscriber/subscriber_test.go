@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 	"github.com/nats-ledger/ledger/subscriber"
 )
 
@@ -43,10 +44,10 @@ func TestContract(t *testing.T) {
 func TestFromBeginning(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	j.seed()
+	j.SeedPayments()
 	r, stop := run(t, j.newSubscriber(subscriber.Config{}))
 	waitFor(t, r, 26)
-	j.more("late", 3) // live events follow the history without a gap
+	j.MorePayments("late", 3) // live events follow the history without a gap
 	waitFor(t, r, 29)
 	settleFor(t, r, 29)
 	if err := stop(); err != nil {
@@ -62,7 +63,7 @@ func TestFromBeginning(t *testing.T) {
 			t.Fatalf("event %d: %v", ev.Seq, err)
 		}
 		prev = h
-		want := j.events[i]
+		want := j.Events[i]
 		if ev.Type != want.Type || ev.Event.Seq != ev.Seq || ev.Event.Hash != want.Hash || ev.Position == 0 {
 			t.Errorf("event %d: %s %+v, want %s hash %s", ev.Seq, ev.Type, ev.Event, want.Type, want.Hash)
 		}
@@ -74,7 +75,7 @@ func TestFromBeginning(t *testing.T) {
 func TestFromSequence(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	j.seed()
+	j.SeedPayments()
 	for _, from := range []uint64{21, 2, 12, 26} {
 		t.Run(fmt.Sprint(from), func(t *testing.T) {
 			r, stop := run(t, j.newSubscriber(subscriber.Config{Start: subscriber.FromSequence(from)}))
@@ -91,7 +92,7 @@ func TestFromSequence(t *testing.T) {
 	t.Run("past the end", func(t *testing.T) {
 		r, stop := run(t, j.newSubscriber(subscriber.Config{Start: subscriber.FromSequence(28)}))
 		time.Sleep(50 * time.Millisecond)
-		j.more("p", 4) // 27-30 in one record
+		j.MorePayments("p", 4) // 27-30 in one record
 		waitFor(t, r, 3)
 		settleFor(t, r, 3)
 		if err := stop(); err != nil {
@@ -107,8 +108,8 @@ func TestFromSequence(t *testing.T) {
 func TestFromTime(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	j.seed()
-	r, stop := run(t, j.newSubscriber(subscriber.Config{Start: subscriber.FromTime(minute(4))}))
+	j.SeedPayments()
+	r, stop := run(t, j.newSubscriber(subscriber.Config{Start: subscriber.FromTime(journaltest.Minute(4))}))
 	waitFor(t, r, 15)
 	settleFor(t, r, 15)
 	if err := stop(); err != nil {
@@ -124,12 +125,12 @@ func TestFromTime(t *testing.T) {
 func TestNewOnly(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	j.seed()
+	j.SeedPayments()
 	s := j.newSubscriber(subscriber.Config{Start: subscriber.NewOnly(), Durable: "new-only"})
 	if err := s.Ensure(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	j.more("n", 2)
+	j.MorePayments("n", 2)
 	r, stop := run(t, s)
 	waitFor(t, r, 2)
 	settleFor(t, r, 2)
@@ -145,7 +146,7 @@ func TestNewOnly(t *testing.T) {
 func TestTypes(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	j.seed()
+	j.SeedPayments()
 	types := []domain.EventType{domain.EventTransferRejected, domain.EventAccountOpened}
 	r, stop := run(t, j.newSubscriber(subscriber.Config{Types: types, Start: subscriber.FromSequence(4)}))
 	want := j.seqs(func(ev *domain.Event) bool { return ev.Seq >= 4 && slices.Contains(types, ev.Type) })
@@ -167,7 +168,7 @@ func TestTypes(t *testing.T) {
 func TestDurableResume(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	j.seed()
+	j.SeedPayments()
 	errCrash := errors.New("crash")
 	for _, kill := range []string{"handler error", "cancelled mid-record"} {
 		t.Run(kill, func(t *testing.T) {
@@ -196,8 +197,8 @@ func TestDurableResume(t *testing.T) {
 			}
 			// Second run, a new Subscriber as after a restart.
 			second, stop := run(t, j.newSubscriber(subscriber.Config{Durable: name}))
-			j.more("r"+name, 2)
-			last := j.events[len(j.events)-1].Seq
+			j.MorePayments("r"+name, 2)
+			last := j.Events[len(j.Events)-1].Seq
 			deadline := time.Now().Add(waitTimeout)
 			for {
 				s := second.seqs()
@@ -225,13 +226,13 @@ func TestDurableResume(t *testing.T) {
 			}
 			// Third run after a clean stop: only what is new, no duplicate.
 			third, stop := run(t, j.newSubscriber(subscriber.Config{Durable: name}))
-			j.more("s"+name, 1)
+			j.MorePayments("s"+name, 1)
 			waitFor(t, third, 1)
 			settleFor(t, third, 1)
 			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
-			if got := third.seqs(); !slices.Equal(got, []uint64{j.events[len(j.events)-1].Seq}) {
+			if got := third.seqs(); !slices.Equal(got, []uint64{j.Events[len(j.Events)-1].Seq}) {
 				t.Fatalf("third run got %v, want only the new event", got)
 			}
 		})
@@ -244,7 +245,7 @@ func TestDurableResume(t *testing.T) {
 func TestWatermillRouter(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	j.seed()
+	j.SeedPayments()
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: waitTimeout}, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
@@ -290,8 +291,8 @@ func TestConfig(t *testing.T) {
 	j := newJournal(t)
 	for name, cfg := range map[string]subscriber.Config{
 		"no connection": {},
-		"bad durable":   {Conn: j.srv.NC, Durable: "a.b"},
-		"unknown type":  {Conn: j.srv.NC, Types: []domain.EventType{"Nope"}},
+		"bad durable":   {Conn: j.NC, Durable: "a.b"},
+		"unknown type":  {Conn: j.NC, Types: []domain.EventType{"Nope"}},
 	} {
 		if _, err := subscriber.New(cfg); !errors.Is(err, subscriber.ErrConfig) {
 			t.Errorf("%s: %v, want ErrConfig", name, err)
@@ -307,11 +308,11 @@ func TestConfig(t *testing.T) {
 func TestLastSequence(t *testing.T) {
 	t.Parallel()
 	j := newJournal(t)
-	if n, err := subscriber.LastSequence(context.Background(), j.srv.JS, j.ledger()); err != nil || n != 0 {
+	if n, err := subscriber.LastSequence(context.Background(), j.JS, j.ledger()); err != nil || n != 0 {
 		t.Fatalf("empty journal: %d, %v", n, err)
 	}
-	j.seed()
-	if n, err := subscriber.LastSequence(context.Background(), j.srv.JS, j.ledger()); err != nil || n != 26 {
+	j.SeedPayments()
+	if n, err := subscriber.LastSequence(context.Background(), j.JS, j.ledger()); err != nil || n != 26 {
 		t.Fatalf("seeded journal: %d, %v", n, err)
 	}
 }

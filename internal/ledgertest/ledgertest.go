@@ -2,6 +2,10 @@
 // embedded JetStream, the processor, the read model and the native API,
 // with an adapter served beside it on its own loopback listener, as
 // `ledger serve --compat` does.
+//
+// Its subpackages are the lighter fixtures: journaltest writes a journal
+// as the processor does, without a ledger, for the packages that read
+// journals; apidoc checks answers against the API's documents.
 package ledgertest
 
 import (

@@ -1,4 +1,4 @@
-package api_test
+package e2e_test
 
 import (
 	"bytes"
@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra"
+	"github.com/nats-ledger/ledger/internal/ledgertest/apidoc"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 	"github.com/nats-ledger/ledger/node"
 )
 
@@ -46,6 +46,16 @@ type e2eLedger struct {
 	token   string // sent as the bearer token unless a request overrides it
 	dataDir string
 	stop    func() // stops the HTTP server, then the node; once
+}
+
+// openAPIFile is the API's OpenAPI document, which the server embeds,
+// relative to this package.
+const openAPIFile = "../../api/openapi.json"
+
+// oaLoadDoc parses the OpenAPI document.
+func oaLoadDoc(t *testing.T) map[string]any {
+	t.Helper()
+	return apidoc.LoadFile(t, openAPIFile)
 }
 
 // e2eAdminToken is the static admin token every e2e ledger accepts.
@@ -447,17 +457,7 @@ type e2eJournal []*domain.Event
 // sequences are gapless from 1 and the hash chain is unbroken.
 func (l *e2eLedger) journal(t *testing.T) e2eJournal {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var evs e2eJournal
-	_, _, err := commands.ReadEvents(ctx, infra.NewJournal(l.node.JS, l.node.Names), func(ev *domain.Event) error {
-		evs = append(evs, ev)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("read journal: %v", err)
-	}
-	return evs
+	return journaltest.ReadEvents(t, l.node.JS, l.node.Names)
 }
 
 // postedEvents returns the TransferPosted events of transfer id.

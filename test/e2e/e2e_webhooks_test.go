@@ -1,4 +1,4 @@
-package api_test
+package e2e_test
 
 import (
 	"encoding/json"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra/webhook"
+	"github.com/nats-ledger/ledger/internal/ledgertest/apidoc"
 	"github.com/nats-ledger/ledger/node"
 	"github.com/nats-ledger/ledger/subscriber"
 	wh "github.com/nats-ledger/ledger/webhook"
@@ -136,7 +137,7 @@ func oaCheckE2E(t *testing.T, op string, r e2eResp) {
 	}
 	rec.WriteHeader(r.Status)
 	rec.Body.Write(r.Body)
-	oaCheckDocumented(t, oaLoadDoc(t), op, rec, "")
+	apidoc.CheckDocumented(t, oaLoadDoc(t), op, rec, "")
 }
 
 // checkSigned verifies a delivery's signature with the webhook's secret
