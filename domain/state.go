@@ -82,10 +82,6 @@ func newState(assets, accounts int) *State {
 // Seq returns the last ledger sequence applied.
 func (s *State) Seq() uint64 { return s.seq }
 
-// CommandSeq returns the highest command sequence that an applied event
-// answers.
-func (s *State) CommandSeq() uint64 { return s.lastCmd.Seq }
-
 // LastCommand returns the latest command item an applied event answers.
 func (s *State) LastCommand() CommandRef { return s.lastCmd }
 
