@@ -190,6 +190,9 @@ type sseEvent struct {
 	line []byte
 }
 
+// stream serves one client: the journal's events from the query's start,
+// filtered, until the client leaves or is too slow, the feed fails, or
+// the server shuts down.
 func (h *eventStreams) stream(c echo.Context) error {
 	q, err := parseEventQuery(c)
 	if err != nil {
@@ -207,7 +210,16 @@ func (h *eventStreams) stream(c echo.Context) error {
 	default:
 		return problem(CodeUnavailable, "too many event streams are open; retry later")
 	}
+	if out := h.open(c); out != nil {
+		h.serve(c, q, out)
+	}
+	return nil
+}
 
+// open answers 200 with the stream's headers and its retry field, and
+// returns the writer of the events that follow: nil for a HEAD request, or
+// when the client is already gone.
+func (h *eventStreams) open(c echo.Context) *sseWriter {
 	w := c.Response()
 	rc := http.NewResponseController(w)
 	// The request is read; the server's read deadline would otherwise end
@@ -224,7 +236,13 @@ func (h *eventStreams) stream(c echo.Context) error {
 	if err := out.write([]byte("retry: " + strconv.Itoa(eventRetryMillis) + "\n\n")); err != nil {
 		return nil
 	}
+	return out
+}
 
+// serve follows the feed on another goroutine, which queues the events
+// (enqueue), and writes them to out, with heartbeats while there are none,
+// until the stream ends; it then stops the feed and logs why it ended.
+func (h *eventStreams) serve(c echo.Context, q eventQuery, out *sseWriter) {
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	queue := make(chan sseEvent, h.cfg.BufferEvents)
 	feedDone := make(chan error, 1)
@@ -250,38 +268,45 @@ func (h *eventStreams) stream(c echo.Context) error {
 	for {
 		select {
 		case ev := <-queue:
-			buf.Reset()
-			appendSSE(&buf, ev)
-			for n := 1; n < eventWriteBatchMax; n++ {
-				select {
-				case ev := <-queue:
-					appendSSE(&buf, ev)
-					continue
-				default:
-				}
-				break
-			}
-			if err := out.write(buf.Bytes()); err != nil {
-				return nil // the client is gone or too slow: drop it
+			if err := out.write(queuedSSE(&buf, ev, queue)); err != nil {
+				return // the client is gone or too slow: drop it
 			}
 		case <-heartbeat.C:
 			if err := out.write([]byte(": heartbeat\n\n")); err != nil {
-				return nil
+				return
 			}
 		case feedErr = <-feedDone:
 			feedDone = nil
 			if errors.Is(feedErr, errSlowClient) {
 				_ = out.writeWithin([]byte(": dropped: too slow; reconnect with Last-Event-ID\n\n"), time.Second)
 			}
-			return nil
+			return
 		case <-h.cfg.Done:
-			return nil
+			return
 		case <-shutdown:
-			return nil
+			return
 		case <-ctx.Done():
-			return nil
+			return
 		}
 	}
+}
+
+// queuedSSE formats ev and the events queued behind it, up to
+// eventWriteBatchMax in all, into buf, to be written at once, and returns
+// buf's bytes.
+func queuedSSE(buf *bytes.Buffer, ev sseEvent, queue <-chan sseEvent) []byte {
+	buf.Reset()
+	appendSSE(buf, ev)
+	for n := 1; n < eventWriteBatchMax; n++ {
+		select {
+		case ev := <-queue:
+			appendSSE(buf, ev)
+			continue
+		default:
+		}
+		break
+	}
+	return buf.Bytes()
 }
 
 // enqueue is the feed's callback: it keeps the events the client may see

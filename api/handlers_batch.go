@@ -44,6 +44,9 @@ type batchResponse struct {
 	Results []batchResult `json:"results"`
 }
 
+// createBatch posts up to MaxBatchItems transfers in one command message
+// and answers each item's outcome in request order; an atomic batch is
+// posted whole or not at all.
 func (s *Server) createBatch(c echo.Context) error {
 	var req batchRequest
 	if err := decodeBody(c, &req); err != nil {
@@ -52,24 +55,7 @@ func (s *Server) createBatch(c echo.Context) error {
 	if n := len(req.Transfers); n == 0 || n > MaxBatchItems {
 		return &domain.FieldError{Field: "transfers", Reason: "must hold 1 to " + strconv.Itoa(MaxBatchItems) + " transfers"}
 	}
-	actor := principalOf(c).actor()
-	results := make([]batchResult, len(req.Transfers))
-	items := make([]commands.Item, 0, len(req.Transfers))
-	index := make([]int, 0, len(req.Transfers)) // item -> position in the request
-	invalid := -1
-	for i, tr := range req.Transfers {
-		t, err := tr.transfer("")
-		if err != nil {
-			p := problemOf(err).p
-			results[i] = batchResult{Status: p.Status, Problem: &p}
-			if invalid < 0 {
-				invalid = i
-			}
-			continue
-		}
-		items = append(items, commands.Item{Actor: actor, Transfer: &t})
-		index = append(index, i)
-	}
+	results, items, index, invalid := batchItems(req.Transfers, principalOf(c).actor())
 	if req.Atomic && invalid >= 0 {
 		// Nothing is submitted: the batch fails as a whole.
 		for _, i := range index {
@@ -96,14 +82,10 @@ func (s *Server) createBatch(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), wait)
 	defer cancel()
-	var rs []commands.Result
-	if es, ok := s.submit.(EnvelopeSubmitter); ok {
-		rs, err = es.SubmitEnvelope(ctx, items, req.Atomic, !async)
-	} else if req.Atomic {
+	if _, ok := s.submit.(EnvelopeSubmitter); !ok && req.Atomic {
 		return problem(CodeUnavailable, "atomic batches are not available")
-	} else {
-		rs, err = s.submit.Submit(ctx, items, !async)
 	}
+	rs, err := s.submitBatch(ctx, items, req.Atomic, !async)
 	if err != nil {
 		if err := s.submitError(err, "the batch"); !errors.Is(err, errNoAnswer) {
 			return err
@@ -113,6 +95,57 @@ func (s *Server) createBatch(c echo.Context) error {
 	if async {
 		return s.batchPending(c, items, index, results)
 	}
+	known, err := s.awaitBatchReplays(c, rs, index, results)
+	if err != nil {
+		return err
+	}
+	if !known {
+		return s.batchPending(c, items, index, results)
+	}
+	s.batchOutcomes(c, rs, items, index, results)
+	return respond(c, http.StatusOK, batchResponse{Results: results})
+}
+
+// batchItems validates each transfer of a batch: the valid ones become
+// items, with index mapping each item to its place in the request, and
+// the invalid ones' problems are set in results. invalid is the first
+// invalid transfer's place, or -1.
+func batchItems(transfers []transferRequest, actor *domain.Actor) (results []batchResult, items []commands.Item, index []int, invalid int) {
+	results = make([]batchResult, len(transfers))
+	items = make([]commands.Item, 0, len(transfers))
+	index = make([]int, 0, len(transfers)) // item -> position in the request
+	invalid = -1
+	for i, tr := range transfers {
+		t, err := tr.transfer("")
+		if err != nil {
+			p := problemOf(err).p
+			results[i] = batchResult{Status: p.Status, Problem: &p}
+			if invalid < 0 {
+				invalid = i
+			}
+			continue
+		}
+		items = append(items, commands.Item{Actor: actor, Transfer: &t})
+		index = append(index, i)
+	}
+	return results, items, index, invalid
+}
+
+// submitBatch stores items as one command message, atomic when asked
+// (which needs an EnvelopeSubmitter), and with wait, waits for their
+// outcomes.
+func (s *Server) submitBatch(ctx context.Context, items []commands.Item, atomic, wait bool) ([]commands.Result, error) {
+	if es, ok := s.submit.(EnvelopeSubmitter); ok {
+		return es.SubmitEnvelope(ctx, items, atomic, wait)
+	}
+	return s.submit.Submit(ctx, items, wait)
+}
+
+// awaitBatchReplays advances the read-your-writes mark past the items
+// decided now and waits for the read model to apply the originals of the
+// replayed ones. known is false when it has not in time: the rejected
+// items' problems are then set in results, and the rest are pending.
+func (s *Server) awaitBatchReplays(c echo.Context, rs []commands.Result, index []int, results []batchResult) (known bool, err error) {
 	var replayed uint64 // the latest original of a replayed item, read from the read model
 	for _, r := range rs {
 		switch r.Outcome {
@@ -122,25 +155,33 @@ func (s *Server) createBatch(c echo.Context) error {
 			replayed = max(replayed, r.Seq)
 		}
 	}
-	if replayed > 0 {
-		// A replay answers from the read model. One that has not applied
-		// the originals in time cannot say what they were, but they are
-		// decided: the batch is answered as one whose outcomes are not
-		// known in time (202, each at its Location), as a single
-		// transfer's replay is, never with a false "not found".
-		if err := s.waitRead(c.Request().Context(), replayed); err != nil {
-			if errors.Is(c.Request().Context().Err(), context.Canceled) {
-				return err // the client left
-			}
-			for k, r := range rs {
-				if r.Outcome == commands.OutcomeRejected { // known now; not pending
-					p := problemOf(resultProblem(r)).p
-					results[index[k]] = batchResult{Status: p.Status, Problem: &p}
-				}
-			}
-			return s.batchPending(c, items, index, results)
-		}
+	if replayed == 0 {
+		return true, nil
 	}
+	// A replay answers from the read model. One that has not applied the
+	// originals in time cannot say what they were, but they are decided:
+	// the batch is answered as one whose outcomes are not known in time
+	// (202, each at its Location), as a single transfer's replay is,
+	// never with a false "not found".
+	if err := s.waitRead(c.Request().Context(), replayed); err != nil {
+		if errors.Is(c.Request().Context().Err(), context.Canceled) {
+			return false, err // the client left
+		}
+		for k, r := range rs {
+			if r.Outcome == commands.OutcomeRejected { // known now; not pending
+				p := problemOf(resultProblem(r)).p
+				results[index[k]] = batchResult{Status: p.Status, Problem: &p}
+			}
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// batchOutcomes sets each item's outcome in results: posted from the
+// processor's decision, replayed from the read model, rejected as a
+// problem.
+func (s *Server) batchOutcomes(c echo.Context, rs []commands.Result, items []commands.Item, index []int, results []batchResult) {
 	for k, r := range rs {
 		i := index[k]
 		switch r.Outcome {
@@ -165,7 +206,6 @@ func (s *Server) createBatch(c echo.Context) error {
 			results[i] = batchResult{Status: p.Status, Problem: &p}
 		}
 	}
-	return respond(c, http.StatusOK, batchResponse{Results: results})
 }
 
 // batchPendingBody is the 202 answer to a batch: the ids whose outcomes

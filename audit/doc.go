@@ -14,7 +14,7 @@
 // file) as chunks of lines; pipeline.go verifies and decodes chunks on
 // every core and hands them back in order; line.go is the per-line work;
 // books.go is the recomputed ledger, posted.go its set of posted ids;
-// engine.go runs the in-order checks; readmodel*.go compare a read model,
+// run.go is Run and its options; engine.go runs the in-order checks; readmodel*.go compare a read model,
 // whose tables rowstream.go reads in step with the journal; report.go is
 // the result.
 package audit

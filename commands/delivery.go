@@ -17,7 +17,7 @@ func (p *Processor) resync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("rewind commands: %w", err)
 	}
-	start, err := commandsStart(cs, p.state.CommandSeq())
+	start, err := commandsStart(cs, p.state.LastCommand().Seq)
 	if lost := p.skippable(err); lost != nil {
 		return p.journalLost(lost)
 	}

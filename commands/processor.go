@@ -205,7 +205,7 @@ func (p *Processor) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("rewind commands: %w", err)
 	}
-	from, err := commandsStart(cs, r.State.CommandSeq())
+	from, err := commandsStart(cs, r.State.LastCommand().Seq)
 	lost := p.skippable(err)
 	if lost != nil {
 		from, err = lost.To, nil

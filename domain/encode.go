@@ -14,6 +14,10 @@ import (
 // times, strings that encoding/json copies unescaped) and leaves anything
 // else to encoding/json. FuzzAppendCanonical checks it against
 // encoding/json.
+//
+// The writer is split by the event's parts, in the order encoding/json
+// writes Event's fields; each part's writer appends to b and clears *ok
+// when a string needs escaping (b's contents are then discarded).
 
 // appendCanonical appends the canonical encoding of ev to dst and reports
 // true, or reports false when ev holds something only encoding/json may
@@ -22,64 +26,51 @@ func appendCanonical(dst []byte, ev *Event) ([]byte, bool) {
 	if ev.Skip != nil {
 		return dst, false // rare: encoding/json writes it
 	}
-	ok := true
-	str := func(b []byte, s string) []byte {
-		if !plain(s) {
-			ok = false
-			return b
-		}
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	meta := func(b []byte, m map[string]string) []byte {
-		if len(m) == 0 {
-			return b
-		}
-		b = append(b, `,"metadata":{`...)
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = str(b, k)
-			b = append(b, ':')
-			b = str(b, m[k])
-		}
-		return append(b, '}')
-	}
-	transfer := func(b []byte, t *Transfer) []byte {
-		b = append(b, `{"id":`...)
-		b = str(b, t.ID)
-		b = append(b, `,"from":`...)
-		b = str(b, t.From)
-		b = append(b, `,"to":`...)
-		b = str(b, t.To)
-		b = append(b, `,"amount":`...)
-		b = str(b, t.Amount)
-		if t.Asset != "" {
-			b = append(b, `,"asset":`...)
-			b = str(b, t.Asset)
-		}
-		if t.Reference != "" {
-			b = append(b, `,"reference":`...)
-			b = str(b, t.Reference)
-		}
-		return meta(b, t.Metadata)
-	}
-
-	t := ev.Time
-	if _, offset := t.Zone(); offset != 0 || t.Year() < 0 || t.Year() > 9999 {
+	if _, offset := ev.Time.Zone(); offset != 0 || ev.Time.Year() < 0 || ev.Time.Year() > 9999 {
 		return dst, false // encoding/json writes the zone, or refuses the year
 	}
-	b := append(dst, `{"seq":`...)
+	ok := true
+	b := appendCanonicalHead(dst, ev, &ok)
+	if a := ev.Asset; a != nil {
+		b = append(b, `,"asset":{"code":`...)
+		b = appendPlain(b, a.Code, &ok)
+		b = append(b, `,"scale":`...)
+		b = strconv.AppendInt(b, int64(a.Scale), 10)
+		b = append(b, '}')
+	}
+	if a := ev.Account; a != nil {
+		b = appendCanonicalAccount(b, a, &ok)
+	}
+	if p := ev.Transfer; p != nil {
+		b = appendCanonicalPosted(b, p, &ok)
+	}
+	if r := ev.Rejection; r != nil {
+		b = append(b, `,"rejection":`...)
+		b = appendCanonicalTransfer(b, &r.Transfer, &ok)
+		b = append(b, `,"code":`...)
+		b = appendPlain(b, string(r.Code), &ok)
+		b = append(b, `,"detail":`...)
+		b = appendPlain(b, r.Detail, &ok)
+		b = append(b, '}')
+	}
+	b = append(b, `,"prev_hash":`...)
+	b = appendPlain(b, ev.PrevHash, &ok)
+	if ev.Hash != "" {
+		b = append(b, `,"hash":`...)
+		b = appendPlain(b, ev.Hash, &ok)
+	}
+	b = append(b, '}')
+	return b, ok
+}
+
+// appendCanonicalHead writes the fields every event has, from the opening
+// brace to the time (which appendCanonical has checked is UTC in years
+// 0-9999).
+func appendCanonicalHead(b []byte, ev *Event, ok *bool) []byte {
+	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, ev.Seq, 10)
 	b = append(b, `,"type":`...)
-	b = str(b, string(ev.Type))
+	b = appendPlain(b, string(ev.Type), ok)
 	b = append(b, `,"v":`...)
 	b = strconv.AppendInt(b, int64(ev.Version), 10)
 	b = append(b, `,"command":{"seq":`...)
@@ -87,68 +78,106 @@ func appendCanonical(dst []byte, ev *Event) ([]byte, bool) {
 	b = append(b, `,"item":`...)
 	b = strconv.AppendInt(b, int64(ev.Command.Item), 10)
 	b = append(b, `},"time":"`...)
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, '"')
-	if a := ev.Asset; a != nil {
-		b = append(b, `,"asset":{"code":`...)
-		b = str(b, a.Code)
-		b = append(b, `,"scale":`...)
-		b = strconv.AppendInt(b, int64(a.Scale), 10)
+	b = ev.Time.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+// appendCanonicalAccount writes an AccountOpened event's account.
+func appendCanonicalAccount(b []byte, a *Account, ok *bool) []byte {
+	b = append(b, `,"account":{"id":`...)
+	b = appendPlain(b, a.ID, ok)
+	b = append(b, `,"asset":`...)
+	b = appendPlain(b, a.Asset, ok)
+	if a.OverdraftLimit != "" {
+		b = append(b, `,"overdraft_limit":`...)
+		b = appendPlain(b, a.OverdraftLimit, ok)
+	}
+	if a.Owner != "" {
+		b = append(b, `,"owner":`...)
+		b = appendPlain(b, a.Owner, ok)
+	}
+	b = appendCanonicalMetadata(b, a.Metadata, ok)
+	return append(b, '}')
+}
+
+// appendCanonicalPosted writes a TransferPosted event's transfer and its
+// entries.
+func appendCanonicalPosted(b []byte, p *PostedTransfer, ok *bool) []byte {
+	b = append(b, `,"transfer":`...)
+	b = appendCanonicalTransfer(b, &p.Transfer, ok)
+	b = append(b, `,"entries":[`...)
+	for i, e := range p.Entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"account":`...)
+		b = appendPlain(b, e.Account, ok)
+		b = append(b, `,"type":`...)
+		b = appendPlain(b, e.Type, ok)
+		b = append(b, `,"amount":`...)
+		b = appendPlain(b, e.Amount, ok)
+		b = append(b, `,"balance":`...)
+		b = appendPlain(b, e.Balance, ok)
 		b = append(b, '}')
 	}
-	if a := ev.Account; a != nil {
-		b = append(b, `,"account":{"id":`...)
-		b = str(b, a.ID)
+	return append(b, "]}"...)
+}
+
+// appendCanonicalTransfer writes a transfer's fields, leaving its object
+// open for the fields that follow them (entries, or the rejection's code).
+func appendCanonicalTransfer(b []byte, t *Transfer, ok *bool) []byte {
+	b = append(b, `{"id":`...)
+	b = appendPlain(b, t.ID, ok)
+	b = append(b, `,"from":`...)
+	b = appendPlain(b, t.From, ok)
+	b = append(b, `,"to":`...)
+	b = appendPlain(b, t.To, ok)
+	b = append(b, `,"amount":`...)
+	b = appendPlain(b, t.Amount, ok)
+	if t.Asset != "" {
 		b = append(b, `,"asset":`...)
-		b = str(b, a.Asset)
-		if a.OverdraftLimit != "" {
-			b = append(b, `,"overdraft_limit":`...)
-			b = str(b, a.OverdraftLimit)
+		b = appendPlain(b, t.Asset, ok)
+	}
+	if t.Reference != "" {
+		b = append(b, `,"reference":`...)
+		b = appendPlain(b, t.Reference, ok)
+	}
+	return appendCanonicalMetadata(b, t.Metadata, ok)
+}
+
+// appendCanonicalMetadata writes m's pairs in key order, as encoding/json
+// does, or nothing when m is empty (the field is omitempty).
+func appendCanonicalMetadata(b []byte, m map[string]string, ok *bool) []byte {
+	if len(m) == 0 {
+		return b
+	}
+	b = append(b, `,"metadata":{`...)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		if a.Owner != "" {
-			b = append(b, `,"owner":`...)
-			b = str(b, a.Owner)
-		}
-		b = meta(b, a.Metadata)
-		b = append(b, '}')
+		b = appendPlain(b, k, ok)
+		b = append(b, ':')
+		b = appendPlain(b, m[k], ok)
 	}
-	if p := ev.Transfer; p != nil {
-		b = append(b, `,"transfer":`...)
-		b = transfer(b, &p.Transfer)
-		b = append(b, `,"entries":[`...)
-		for i, e := range p.Entries {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"account":`...)
-			b = str(b, e.Account)
-			b = append(b, `,"type":`...)
-			b = str(b, e.Type)
-			b = append(b, `,"amount":`...)
-			b = str(b, e.Amount)
-			b = append(b, `,"balance":`...)
-			b = str(b, e.Balance)
-			b = append(b, '}')
-		}
-		b = append(b, "]}"...)
+	return append(b, '}')
+}
+
+// appendPlain writes s quoted, and clears *ok when encoding/json would
+// escape s (the caller then discards what was written and leaves the event
+// to encoding/json). It is kept small enough to be inlined at each call.
+func appendPlain(b []byte, s string, ok *bool) []byte {
+	if !plain(s) {
+		*ok = false
 	}
-	if r := ev.Rejection; r != nil {
-		b = append(b, `,"rejection":`...)
-		b = transfer(b, &r.Transfer)
-		b = append(b, `,"code":`...)
-		b = str(b, string(r.Code))
-		b = append(b, `,"detail":`...)
-		b = str(b, r.Detail)
-		b = append(b, '}')
-	}
-	b = append(b, `,"prev_hash":`...)
-	b = str(b, ev.PrevHash)
-	if ev.Hash != "" {
-		b = append(b, `,"hash":`...)
-		b = str(b, ev.Hash)
-	}
-	b = append(b, '}')
-	return b, ok
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // plain reports whether encoding/json writes s as its own bytes: printable

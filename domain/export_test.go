@@ -19,3 +19,7 @@ var DecodeEventJSON = decodeEventJSON
 
 // AppendCanonical is AppendEvent's fast writer alone.
 func AppendCanonical(dst []byte, ev *Event) ([]byte, bool) { return appendCanonical(dst, ev) }
+
+// CommandSeq returns the highest command sequence that an applied event
+// answers.
+func (s *State) CommandSeq() uint64 { return s.LastCommand().Seq }

@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
-	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
 	"github.com/nats-ledger/ledger/infra/journalio"
@@ -109,6 +106,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Webhooks.Logger == nil {
+		cfg.Webhooks.Logger = cfg.Logger
+	}
 	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2)}
 	started := false
 	defer func() {
@@ -125,29 +125,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	serverCfg := infra.ServerConfig{DataDir: cfg.DataDir, ListenAddr: cfg.NATSListen, SyncAlways: cfg.SyncAlways}
-	if cfg.NATSListen != "" {
-		pw, _, err := auth.LoadOrCreateSecret(auth.NATSPasswordFile(cfg.DataDir))
-		if err != nil {
-			return nil, err
-		}
-		serverCfg.User, serverCfg.Password = auth.NATSUser, pw
-		readerPW, _, err := auth.LoadOrCreateSecret(auth.NATSReaderPasswordFile(cfg.DataDir))
-		if err != nil {
-			return nil, err
-		}
-		serverCfg.ReaderUser, serverCfg.ReaderPassword, serverCfg.Ledger = auth.NATSReaderUser, readerPW, cfg.Ledger
-	}
-	_, nc, stopNATS, err := infra.StartServer(serverCfg)
-	if err != nil {
-		return nil, err
-	}
-	n.cleanups = append(n.cleanups, stopNATS)
-	n.NC = nc
-	if n.JS, err = jetstream.New(nc); err != nil {
-		return nil, fmt.Errorf("jetstream: %w", err)
-	}
-	if err := infra.EnsureStreams(ctx, n.JS, n.Names); err != nil {
+	if err := n.startNATS(ctx, cfg); err != nil {
 		return nil, err
 	}
 	// Before anything runs or is served: where the journal ends and what
@@ -165,28 +143,72 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
 	n.cleanups = append(n.cleanups, func() { _ = n.Store.Close() })
+	if err := n.newWorkers(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := n.newHandler(ctx, cfg, authn, start); err != nil {
+		return nil, err
+	}
+	started = true
+	n.run(ctx)
+	return n, nil
+}
 
+// startNATS starts the embedded NATS server, with its users when it
+// listens on the network, connects to it and creates the streams.
+func (n *Node) startNATS(ctx context.Context, cfg Config) error {
+	serverCfg := infra.ServerConfig{DataDir: cfg.DataDir, ListenAddr: cfg.NATSListen, SyncAlways: cfg.SyncAlways}
+	if cfg.NATSListen != "" {
+		pw, _, err := auth.LoadOrCreateSecret(auth.NATSPasswordFile(cfg.DataDir))
+		if err != nil {
+			return err
+		}
+		serverCfg.User, serverCfg.Password = auth.NATSUser, pw
+		readerPW, _, err := auth.LoadOrCreateSecret(auth.NATSReaderPasswordFile(cfg.DataDir))
+		if err != nil {
+			return err
+		}
+		serverCfg.ReaderUser, serverCfg.ReaderPassword, serverCfg.Ledger = auth.NATSReaderUser, readerPW, cfg.Ledger
+	}
+	_, nc, stopNATS, err := infra.StartServer(serverCfg)
+	if err != nil {
+		return err
+	}
+	n.cleanups = append(n.cleanups, stopNATS)
+	n.NC = nc
+	if n.JS, err = jetstream.New(nc); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	return infra.EnsureStreams(ctx, n.JS, n.Names)
+}
+
+// newWorkers builds the processor, with its command source, journal and
+// snapshot store, and the projector; run starts them.
+func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 	source := infra.NewCommandSource(n.JS, n.Names)
 	n.cleanups = append(n.cleanups, source.Close)
 	snapshots, err := infra.EnsureSnapshotStore(ctx, n.JS, n.Names, 1)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
-	n.proc = commands.New(n.journal, source, infra.NewNotifier(nc), commands.Config{Logger: cfg.Logger, Snapshots: snapshots,
+	n.proc = commands.New(n.journal, source, infra.NewNotifier(n.NC), commands.Config{Logger: cfg.Logger, Snapshots: snapshots,
 		SkipLostThrough: cfg.SkipLostCommands})
-	n.projector = projections.NewProjector(n.Store, nc, n.Names, cfg.Logger)
-	submitter, err := infra.NewSubmitter(nc, n.JS, n.Names, cfg.GroupCommit)
+	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
+	return nil
+}
+
+// newHandler builds the submitter, the webhook deliverer and the HTTP
+// handler over them.
+func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticator, start startPosition) error {
+	submitter, err := infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.cleanups = append(n.cleanups, func() { _ = submitter.Close() })
-	if cfg.Webhooks.Logger == nil {
-		cfg.Webhooks.Logger = cfg.Logger
-	}
-	hooks, err := webhook.Start(ctx, nc, n.Names.Ledger, cfg.Webhooks)
+	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.cleanups = append(n.cleanups, hooks.Close)
 	n.streamsDone = make(chan struct{})
@@ -205,16 +227,20 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Auth:        authn,
 		RateLimit:   cfg.RateLimit,
 		Logger:      cfg.Logger,
-		Events:      subscriber.NewFeed(nc, n.Names.Ledger, cfg.Logger),
+		Events:      subscriber.NewFeed(n.NC, n.Names.Ledger, cfg.Logger),
 		EventStream: cfg.EventStream,
 		Webhooks:    hooks,
 		Status:      n.status,
 	}, submitter, n.Store)
+	return nil
+}
 
+// run starts the processor and the projector, which run until Close
+// cancels them, whatever becomes of ctx.
+func (n *Node) run(ctx context.Context) {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopWork = stopWork
 	n.procDone, n.projDone = make(chan error, 1), make(chan error, 1)
-	started = true
 	go func() {
 		err := n.proc.Run(workCtx)
 		n.procDone <- err
@@ -229,151 +255,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			n.failed <- fmt.Errorf("projections stopped: %w", err)
 		}
 	}()
-	return n, nil
-}
-
-// authenticator builds the token checks: the static admin token if set,
-// then JWTs signed with the HS256 key (created if missing), an RS256 key
-// or a JWKS endpoint.
-func (n *Node) authenticator(ctx context.Context, cfg Config) (api.Authenticator, error) {
-	n.KeyFile = cfg.KeyFile
-	if n.KeyFile == "" {
-		n.KeyFile = auth.DefaultKeyFile(cfg.DataDir)
-	}
-	key, created, err := auth.LoadOrCreateKey(n.KeyFile)
-	if err != nil {
-		return nil, err
-	}
-	n.KeyCreated = created
-	// The JWKS refresher runs until the node closes.
-	jwksCtx, stopJWKS := context.WithCancel(context.WithoutCancel(ctx))
-	n.cleanups = append(n.cleanups, stopJWKS)
-	jwtv, err := auth.NewJWTVerifier(auth.JWTConfig{
-		HS256Key: key, RS256PublicPEM: cfg.RSAPublicKeyPEM, JWKSURL: cfg.JWKSURL,
-		JWKSFetchContext: jwksCtx,
-	})
-	if err != nil {
-		return nil, err
-	}
-	var as api.Authenticators
-	if cfg.AdminToken != "" {
-		as = append(as, api.StaticToken{Token: cfg.AdminToken, Subject: "admin-token"})
-	}
-	return append(as, jwtv), nil
-}
-
-// restored reports whether every command stored before the start is
-// decided, and the journal sequence covering their decisions.
-func (n *Node) restored() (uint64, bool) {
-	return n.restore.restored(n.proc.Decided(), n.proc.Seq)
-}
-
-// undecided counts the items stored and not yet decided: those this
-// node's submitter stored without waiting after the processor's last
-// decided message, and, until they are all decided, those stored before
-// the start.
-func (n *Node) undecided(s *infra.Submitter) func() uint64 {
-	return func() uint64 {
-		u := s.Undecided(n.proc.Decided())
-		if _, ok := n.restored(); !ok {
-			u += n.restore.start.undecidedItems
-		}
-		return u
-	}
 }
 
 // Failed delivers an error if the processor or the projector stops while
 // the node is meant to be running.
 func (n *Node) Failed() <-chan error { return n.failed }
-
-// Ready returns nil when NATS is connected, the processor is consuming and
-// the read models have applied the whole journal.
-func (n *Node) Ready(ctx context.Context) error {
-	if !n.NC.IsConnected() {
-		return errors.New("nats is not connected")
-	}
-	if !n.proc.Ready() {
-		return errors.New("the processor is rebuilding its state")
-	}
-	if _, ok := n.restored(); !ok {
-		return fmt.Errorf("the processor is deciding the %d command messages stored before the start", n.restore.start.undecidedMsgs)
-	}
-	stream, err := n.JS.Stream(ctx, n.Names.JournalStream)
-	if err != nil {
-		return fmt.Errorf("journal stream: %w", err)
-	}
-	if last, at := stream.CachedInfo().State.LastSeq, n.projector.Position(); at < last {
-		return fmt.Errorf("read models at journal position %d of %d", at, last)
-	}
-	return nil
-}
-
-// status reports the journal's end as the processor knows it and the read
-// model's committed checkpoint, for GET /v1/status. It is polled under
-// load, so it reads only memory: the processor's sequence, the journal
-// position and the read model's committed checkpoint. The checkpoint is
-// read first, so that the journal's figures are taken after it and are
-// normally at least as high.
-func (n *Node) status(context.Context) (api.StatusView, error) {
-	cp := n.Store.Applied()
-	return api.StatusView{
-		Journal:   api.JournalStatus{Sequence: n.proc.Seq(), Position: n.journal.Position()},
-		ReadModel: api.ReadModelStatus{Sequence: cp.Seq, Position: cp.Position},
-		Processor: api.ProcessorStatus{Ready: n.proc.Ready()},
-	}, nil
-}
-
-// trackedJournal is the processor's journal, remembering the last journal
-// position appended or replayed to, so that GET /v1/status reports the
-// journal's end without a JetStream request. The processor is the
-// journal's single writer, so this is the stream's last position once the
-// processor has rebuilt its state.
-type trackedJournal struct {
-	commands.Journal
-	last atomic.Uint64
-}
-
-var _ commands.Journal = (*trackedJournal)(nil)
-
-// Position returns the last journal position appended or replayed to.
-func (j *trackedJournal) Position() uint64 { return j.last.Load() }
-
-// Append is the journal's Append, noting the position it returns.
-func (j *trackedJournal) Append(ctx context.Context, records []domain.Record, after uint64) (uint64, error) {
-	pos, err := j.Journal.Append(ctx, records, after)
-	if err == nil {
-		j.note(pos)
-	}
-	return pos, err
-}
-
-// Replay is the journal's Replay, noting the last position read.
-func (j *trackedJournal) Replay(ctx context.Context, fn func(domain.Record) error) (uint64, error) {
-	pos, err := j.Journal.Replay(ctx, fn)
-	if err == nil {
-		j.note(pos)
-	}
-	return pos, err
-}
-
-// ReplayFrom is the journal's ReplayFrom, noting the last position read.
-func (j *trackedJournal) ReplayFrom(ctx context.Context, from uint64, fn func(domain.Record) error) (uint64, error) {
-	pos, err := j.Journal.ReplayFrom(ctx, from, fn)
-	if err == nil {
-		j.note(pos)
-	}
-	return pos, err
-}
-
-// note raises the remembered position to pos: the journal only grows.
-func (j *trackedJournal) note(pos uint64) {
-	for {
-		cur := j.last.Load()
-		if pos <= cur || j.last.CompareAndSwap(cur, pos) {
-			return
-		}
-	}
-}
 
 // CloseStreams ends every open GET /v1/events stream. (A stream also ends
 // when the http.Server serving it shuts down.) Close calls it.
@@ -412,24 +298,4 @@ func (n *Node) runCleanups() {
 		n.cleanups[i]()
 	}
 	n.cleanups = nil
-}
-
-// openReadModel opens the read model at path. A file of another schema
-// version (written by another release) is moved aside, with its WAL, to
-// path + ".schema-old", replacing an older one there, and a new read
-// model is built from the journal: it is derived data, and rebuilding is
-// the only migration.
-func openReadModel(path string, log *slog.Logger) (*projections.Store, error) {
-	s, err := projections.Open(path)
-	if !errors.Is(err, projections.ErrSchemaVersion) {
-		return s, err
-	}
-	aside := path + ".schema-old"
-	log.Warn("read model is of another schema version: moving it aside and rebuilding it from the journal", "err", err, "moved_to", aside)
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("move the old read model aside: %w", err)
-		}
-	}
-	return projections.Open(path)
 }

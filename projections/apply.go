@@ -12,23 +12,9 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 )
 
-// ErrEmptyRecord means ApplyRecord was given no events: every journal
-// record holds at least one.
+// ErrEmptyRecord means ApplyRecords was given a record with no events:
+// every journal record holds at least one.
 var ErrEmptyRecord = errors.New("journal record holds no events")
-
-// ApplyRecord applies the events of the journal record at position in ONE
-// transaction that also advances the checkpoint, so the rows and the
-// checkpoint are never out of step. Events at or before the checkpoint's
-// Seq are skipped, so applying a record again changes nothing. The first
-// new event must follow the checkpoint exactly, and each new event the one
-// before it: a gap returns an error wrapping domain.ErrSequenceGap. An
-// event the read model cannot place (an unknown asset or account, a posted
-// id posted again, a duplicate account) returns an error wrapping
-// domain.ErrInconsistent or the database's error. On any error nothing of
-// the record is applied.
-func (s *Store) ApplyRecord(ctx context.Context, position uint64, events []*domain.Event) error {
-	return s.ApplyRecords(ctx, []Record{{Position: position, Events: events}})
-}
 
 // Record is one journal record's events and its position in the journal.
 type Record struct {
@@ -36,9 +22,17 @@ type Record struct {
 	Events   []*domain.Event
 }
 
-// ApplyRecords applies consecutive journal records in ONE transaction with
-// the checkpoint, each as ApplyRecord would: one commit for many records is
-// what lets the read models keep up with a busy journal.
+// ApplyRecords applies consecutive journal records in ONE transaction that
+// also advances the checkpoint, so the rows and the checkpoint are never
+// out of step; one commit for many records is what lets the read models
+// keep up with a busy journal. Events at or before the checkpoint's Seq
+// are skipped, so applying a record again changes nothing. The first new
+// event must follow the checkpoint exactly, and each new event the one
+// before it: a gap returns an error wrapping domain.ErrSequenceGap. An
+// event the read model cannot place (an unknown asset or account, a posted
+// id posted again, a duplicate account) returns an error wrapping
+// domain.ErrInconsistent or the database's error. On any error nothing of
+// the records is applied.
 func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 	for _, r := range recs {
 		if len(r.Events) == 0 {

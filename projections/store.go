@@ -44,13 +44,13 @@ const (
 var ErrSchemaVersion = errors.New("read model of another schema version")
 
 // Store is the SQLite read model. One writer connection applies records
-// (ApplyRecord is serialised); a small pool of query-only connections
+// (ApplyRecords is serialised); a small pool of query-only connections
 // answers queries concurrently from WAL snapshots. Safe for concurrent use.
 type Store struct {
 	w *sql.DB // exactly one connection: SQLite has one writer
 	r *sql.DB // readerConns query-only connections
 
-	writeMu sync.Mutex // serialises ApplyRecord
+	writeMu sync.Mutex // serialises ApplyRecords
 	// known holds accounts that committed entries named, so that the
 	// applier need not look them up again (accounts are never deleted).
 	// Guarded by writeMu; cleared when it reaches knownAccountsMax.
@@ -144,7 +144,7 @@ func (s *Store) init() error {
 }
 
 // Close closes the database. Waiters in WaitSeq return ErrClosed, and so
-// does ApplyRecord from then on: stop the Projector first.
+// does ApplyRecords from then on: stop the Projector first.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -217,7 +217,7 @@ func (s *Store) Applied() Checkpoint {
 
 // WaitSeq returns nil once the read model has applied ledger sequence seq,
 // ctx's error if ctx ends first, or ErrClosed if the Store is closed. It
-// sleeps until ApplyRecord commits; it never polls.
+// sleeps until ApplyRecords commits; it never polls.
 func (s *Store) WaitSeq(ctx context.Context, seq uint64) error {
 	for {
 		s.mu.Lock()

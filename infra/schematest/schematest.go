@@ -88,50 +88,74 @@ func (val Validator) Validate(schema, v any, at string) []string {
 	case map[string]any:
 		errs = append(errs, val.object(s, v, at)...)
 	case []any:
-		if min, ok := s["minItems"].(float64); ok && float64(len(v)) < min {
-			fail("%d items, at least %v", len(v), min)
-		}
-		if max, ok := s["maxItems"].(float64); ok && float64(len(v)) > max {
-			fail("%d items, at most %v", len(v), max)
-		}
-		prefix := anySlice(s["prefixItems"])
-		for i, e := range v {
-			if i < len(prefix) {
-				errs = append(errs, val.Validate(prefix[i], e, at+"["+strconv.Itoa(i)+"]")...)
-			} else if items, ok := s["items"]; ok {
-				errs = append(errs, val.Validate(items, e, at+"["+strconv.Itoa(i)+"]")...)
-			}
-		}
+		errs = append(errs, val.array(s, v, at)...)
 	case string:
-		n := float64(utf8.RuneCountInString(v))
-		if min, ok := s["minLength"].(float64); ok && n < min {
-			fail("%q is shorter than %v", v, min)
-		}
-		if max, ok := s["maxLength"].(float64); ok && n > max {
-			fail("%q is longer than %v", v, max)
-		}
-		if p, ok := s["pattern"].(string); ok {
-			if re, err := regexp.Compile(ecmaToRE2(p)); err != nil {
-				fail("pattern %q: %v", p, err)
-			} else if !re.MatchString(v) {
-				fail("%q does not match %s", v, p)
-			}
-		}
-		if s["format"] == "date-time" {
-			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
-				fail("%q is not an RFC 3339 date-time", v)
-			}
-		}
+		errs = append(errs, stringErrs(s, v, at)...)
 	case float64:
-		if min, ok := s["minimum"].(float64); ok && v < min {
-			fail("%v < minimum %v", v, min)
+		errs = append(errs, numberErrs(s, v, at)...)
+	}
+	return errs
+}
+
+// array checks an array's keywords.
+func (val Validator) array(s map[string]any, v []any, at string) []string {
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
+	if min, ok := s["minItems"].(float64); ok && float64(len(v)) < min {
+		fail("%d items, at least %v", len(v), min)
+	}
+	if max, ok := s["maxItems"].(float64); ok && float64(len(v)) > max {
+		fail("%d items, at most %v", len(v), max)
+	}
+	prefix := anySlice(s["prefixItems"])
+	for i, e := range v {
+		if i < len(prefix) {
+			errs = append(errs, val.Validate(prefix[i], e, at+"["+strconv.Itoa(i)+"]")...)
+		} else if items, ok := s["items"]; ok {
+			errs = append(errs, val.Validate(items, e, at+"["+strconv.Itoa(i)+"]")...)
 		}
-		if max, ok := s["maximum"].(float64); ok && v > max {
-			fail("%v > maximum %v", v, max)
+	}
+	return errs
+}
+
+// stringErrs checks a string's keywords.
+func stringErrs(s map[string]any, v, at string) []string {
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
+	n := float64(utf8.RuneCountInString(v))
+	if min, ok := s["minLength"].(float64); ok && n < min {
+		fail("%q is shorter than %v", v, min)
+	}
+	if max, ok := s["maxLength"].(float64); ok && n > max {
+		fail("%q is longer than %v", v, max)
+	}
+	if p, ok := s["pattern"].(string); ok {
+		if re, err := regexp.Compile(ecmaToRE2(p)); err != nil {
+			fail("pattern %q: %v", p, err)
+		} else if !re.MatchString(v) {
+			fail("%q does not match %s", v, p)
 		}
-		if min, ok := s["exclusiveMinimum"].(float64); ok && v <= min {
-			fail("%v <= exclusiveMinimum %v", v, min)
+	}
+	if s["format"] == "date-time" {
+		if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
+			fail("%q is not an RFC 3339 date-time", v)
 		}
+	}
+	return errs
+}
+
+// numberErrs checks a number's keywords.
+func numberErrs(s map[string]any, v float64, at string) []string {
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
+	if min, ok := s["minimum"].(float64); ok && v < min {
+		fail("%v < minimum %v", v, min)
+	}
+	if max, ok := s["maximum"].(float64); ok && v > max {
+		fail("%v > maximum %v", v, max)
+	}
+	if min, ok := s["exclusiveMinimum"].(float64); ok && v <= min {
+		fail("%v <= exclusiveMinimum %v", v, min)
 	}
 	return errs
 }

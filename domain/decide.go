@@ -1,0 +1,317 @@
+package domain
+
+import "time"
+
+// Deciding commands against the state: the events each one leaves.
+
+// Command is one request for the processor: exactly one of DefineAsset,
+// OpenAccount and Transfer is set. Actor is who asks; nil means the ledger
+// itself (tools and tests), which may do anything.
+type Command struct {
+	Ref         CommandRef
+	Actor       *Actor
+	DefineAsset *Asset
+	OpenAccount *Account
+	Transfer    *Transfer
+}
+
+// Actor is the authenticated principal behind a command. A non-admin actor
+// may open accounts only for itself and without credit (no overdraft
+// limit), debit only accounts it owns, and never touch the issuer account:
+// it has no owner, so only an admin mints, and only an admin burns. These
+// rules are what keep a non-admin from creating money (ADR 0010).
+type Actor struct {
+	Subject string `json:"sub"`
+	Admin   bool   `json:"admin,omitempty"`
+}
+
+func (a *Actor) mayAct(owner string) bool {
+	return a == nil || a.Admin || owner != "" && owner == a.Subject
+}
+
+// privileged reports whether a may do what only an admin may: grant
+// credit, mint and burn. Nil is the ledger itself.
+func (a *Actor) privileged() bool { return a == nil || a.Admin }
+
+// grantsCredit reports whether an overdraft limit, as a request gives it
+// (already checked by Account.Validate), lets the balance go below zero:
+// "unlimited" or any non-zero amount. Empty and zero ("0", "0.00") do not.
+func grantsCredit(limit string) bool {
+	return limit == Unlimited || !isZeroLiteral(limit)
+}
+
+// Outcome is what a decision did.
+type Outcome int
+
+// Outcomes of Decide.
+const (
+	Created  Outcome = iota + 1 // an asset or account was created; Event is set
+	Existed                     // an identical asset or account existed; nothing changed
+	Posted                      // a transfer was posted; Event is set
+	Replayed                    // the transfer id was posted before with the same body; ReplayOf is set
+	Rejected                    // refused; Err is set, and Event too for a journaled transfer rejection
+)
+
+// Decision is the result of deciding one command.
+type Decision struct {
+	Outcome  Outcome
+	Event    *Event     // the event to append, when the state changed or a rejection is journaled
+	Err      CodedError // why, when Outcome is Rejected
+	ReplayOf uint64     // the sequence of the original posting, when Replayed
+}
+
+// Decide checks cmd against the state and, when it changes the ledger,
+// applies the resulting event and returns it with the next sequence. The
+// caller must append the returned events to the journal in order before
+// telling anyone the outcome; if that append fails the state is ahead of the
+// journal and must be discarded and rebuilt.
+func (s *State) Decide(cmd Command, now time.Time) Decision {
+	switch {
+	case cmd.DefineAsset != nil:
+		return s.decideAsset(cmd, now)
+	case cmd.OpenAccount != nil:
+		return s.decideAccount(cmd, now)
+	case cmd.Transfer != nil:
+		return s.decideTransfer(cmd, now)
+	}
+	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
+}
+
+func (s *State) newEvent(t EventType, ref CommandRef, now time.Time) *Event {
+	return &Event{Seq: s.seq + 1, Type: t, Version: SchemaVersion, Command: ref, Time: now.UTC()}
+}
+
+func (s *State) decideAsset(cmd Command, now time.Time) Decision {
+	a := *cmd.DefineAsset
+	if err := a.Validate(); err != nil {
+		return Decision{Outcome: Rejected, Err: asCoded(err)}
+	}
+	if have, ok := s.assets[a.Code]; ok {
+		if have.scale == a.Scale {
+			return Decision{Outcome: Existed}
+		}
+		return Decision{Outcome: Rejected, Err: reject(CodeAssetConflict,
+			"asset %s exists with scale %d, not %d", a.Code, have.scale, a.Scale)}
+	}
+	ev := s.newEvent(EventAssetDefined, cmd.Ref, now)
+	ev.Asset = &a
+	s.mustApply(ev)
+	return Decision{Outcome: Created, Event: ev}
+}
+
+func (s *State) decideAccount(cmd Command, now time.Time) Decision {
+	a := *cmd.OpenAccount
+	if err := a.Validate(); err != nil {
+		return Decision{Outcome: Rejected, Err: asCoded(err)}
+	}
+	if !cmd.Actor.mayAct(a.Owner) {
+		return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may open accounts only with itself as owner", cmd.Actor.Subject)}
+	}
+	if !cmd.Actor.privileged() && grantsCredit(a.OverdraftLimit) {
+		// An overdraft limit is credit: money the account may spend that
+		// no one paid into it. Granting it is an admin's decision, checked
+		// before anything else about the account (an identical existing
+		// account included), so the rule has no path around it. Accounts
+		// are never redefined after opening: this is the only place a
+		// limit is set.
+		return Decision{Outcome: Rejected, Err: reject(CodeForbidden,
+			"a token for %q may not set an overdraft limit: granting credit is an admin right (docs/security.md)", cmd.Actor.Subject)}
+	}
+	asset, ok := s.assets[a.Asset]
+	if !ok {
+		return Decision{Outcome: Rejected, Err: reject(CodeAssetNotFound, "asset %s is not defined", a.Asset)}
+	}
+	switch a.OverdraftLimit {
+	case "":
+		a.OverdraftLimit = Amount{}.Format(asset.scale)
+	case Unlimited:
+	default:
+		limit, err := ParseAmount(a.OverdraftLimit, asset.scale)
+		if err != nil {
+			return Decision{Outcome: Rejected, Err: &FieldError{Field: "overdraft_limit", Reason: err.Error()}}
+		}
+		a.OverdraftLimit = limit.Format(asset.scale)
+	}
+	if len(a.Metadata) == 0 {
+		a.Metadata = nil
+	}
+	if have, ok := s.accounts[a.ID]; ok {
+		if have.fp == accountFingerprint(&a) {
+			return Decision{Outcome: Existed}
+		}
+		return Decision{Outcome: Rejected, Err: reject(CodeAccountConflict,
+			"account %s exists with a different definition", a.ID)}
+	}
+	ev := s.newEvent(EventAccountOpened, cmd.Ref, now)
+	ev.Account = &a
+	s.mustApply(ev)
+	return Decision{Outcome: Created, Event: ev}
+}
+
+// resolved is a transfer checked against the state.
+type resolved struct {
+	t        Transfer // with Asset filled in and Amount at the asset's scale
+	asset    *assetState
+	from, to *accountState // nil for the issuer account
+	amount   Amount
+}
+
+func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
+	t := *cmd.Transfer
+	if len(t.Metadata) == 0 {
+		t.Metadata = nil
+	}
+	if err := t.Validate(); err != nil {
+		// A malformed request is refused without a journal entry: its
+		// fields may not even be safe to record, and no state was consulted.
+		return Decision{Outcome: Rejected, Err: asCoded(err)}
+	}
+	if !cmd.Actor.privileged() {
+		// Checked before anything else about the transfer, replays
+		// included, so that nobody learns about another's accounts. The
+		// issuer account is not in s.accounts: a debit of it (a mint) is
+		// refused here too.
+		if acc, ok := s.accounts[t.From]; !ok || !cmd.Actor.mayAct(acc.owner) {
+			return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may debit only accounts it owns", cmd.Actor.Subject)}
+		}
+		if t.To == World {
+			// Burning takes money out of circulation: the issuer's
+			// decision, like minting.
+			return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may not pay the issuer account %q: only an admin burns", cmd.Actor.Subject, World)}
+		}
+	}
+	r, err := s.resolve(t)
+	if err == nil {
+		r.t.Amount = r.amount.Format(r.asset.scale)
+	}
+	key := keyOf(t.ID)
+	if prev, ok := s.posted.get(key); ok {
+		if err == nil && transferFingerprint(key, &r.t, r.amount) == prev.fp {
+			return Decision{Outcome: Replayed, ReplayOf: prev.seq}
+		}
+		return Decision{Outcome: Rejected, Err: reject(CodeIdempotencyConflict,
+			"transfer %s was posted at sequence %d with a different body", t.ID, prev.seq)}
+	}
+	if err != nil {
+		return s.rejectTransfer(cmd, t, err, now)
+	}
+	// From here on the request resolved: a rejection records it with its
+	// asset and its amount at the asset's scale.
+	t = r.t
+	fromAfter, fromOK := s.debit(r).Sub(r.amount)
+	if r.from != nil && !r.from.unlimited() && (!fromOK || fromAfter.Cmp(r.from.floor) < 0) {
+		need, _ := r.amount.Add(r.from.floor)
+		return s.rejectTransfer(cmd, t, &InsufficientFundsError{
+			Account: t.From, Asset: r.t.Asset, Scale: r.asset.scale,
+			Balance: r.from.balance, Needed: need,
+		}, now)
+	}
+	if _, toOK := s.credit(r).Add(r.amount); !fromOK || !toOK {
+		// Only the issuer or an unlimited account can get here on the
+		// debit side; either way the sums would no longer be exact.
+		side := t.To
+		if !fromOK {
+			side = t.From
+		}
+		return s.rejectTransfer(cmd, t, reject(CodeBalanceOverflow,
+			"the balance of %s would exceed the largest representable amount", side), now)
+	}
+	ev := s.newEvent(EventTransferPosted, cmd.Ref, now)
+	p := &PostedTransfer{Transfer: r.t}
+	ev.Transfer = p
+	s.advance(ev)
+	fromBal, toBal := s.move(r)
+	p.Entries[0] = Entry{Account: t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
+	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
+	s.posted.put(key, postedRef{seq: ev.Seq, fp: transferFingerprint(key, &r.t, r.amount)})
+	s.undo.post(key)
+	return Decision{Outcome: Posted, Event: ev}
+}
+
+// debit returns the balance that r.from would subtract from.
+func (s *State) debit(r resolved) Amount {
+	if r.from == nil {
+		return r.asset.world
+	}
+	return r.from.balance
+}
+
+// credit returns the balance that r.to would add to.
+func (s *State) credit(r resolved) Amount {
+	if r.to == nil {
+		return r.asset.world
+	}
+	return r.to.balance
+}
+
+// move debits r.from and credits r.to by r.amount and returns both
+// balances after. Limits and overflow are the caller's to check first.
+func (s *State) move(r resolved) (fromBal, toBal Amount) {
+	bal := &r.asset.world
+	if r.from != nil {
+		bal = &r.from.balance
+	}
+	s.undo.balance(bal)
+	*bal, _ = bal.Sub(r.amount)
+	fromBal = *bal
+	bal = &r.asset.world
+	if r.to != nil {
+		bal = &r.to.balance
+	}
+	s.undo.balance(bal)
+	*bal, _ = bal.Add(r.amount)
+	return fromBal, *bal
+}
+
+func (s *State) rejectTransfer(cmd Command, t Transfer, err CodedError, now time.Time) Decision {
+	ev := s.newEvent(EventTransferRejected, cmd.Ref, now)
+	ev.Rejection = &RejectedTransfer{Transfer: t, Code: err.Code(), Detail: err.Error()}
+	s.mustApply(ev)
+	return Decision{Outcome: Rejected, Err: err, Event: ev}
+}
+
+// resolve finds the accounts and asset of t and parses its amount. The
+// resolved r.t has its asset filled in; its Amount is still the text as
+// given, which the caller formats at the asset's scale when it needs it.
+func (s *State) resolve(t Transfer) (resolved, CodedError) {
+	var r resolved
+	if t.Asset != "" {
+		a, ok := s.assets[t.Asset]
+		if !ok {
+			return r, reject(CodeAssetNotFound, "asset %s is not defined", t.Asset)
+		}
+		r.asset = a
+	}
+	var code string
+	var accs [2]*accountState // from, to
+	for i, id := range [2]string{t.From, t.To} {
+		if id == World {
+			continue
+		}
+		acc, ok := s.accounts[id]
+		if !ok {
+			return r, reject(CodeAccountNotFound, "account %s does not exist", id)
+		}
+		if code != "" && acc.asset.code != code {
+			return r, reject(CodeAssetMismatch, "account %s holds %s but %s holds %s", t.From, code, t.To, acc.asset.code)
+		}
+		code = acc.asset.code
+		accs[i] = acc
+	}
+	r.from, r.to = accs[0], accs[1]
+	switch {
+	case code == "" && r.asset == nil:
+		return r, &FieldError{Field: "asset", Reason: "required when both sides are the issuer account"}
+	case code != "" && t.Asset != "" && code != t.Asset:
+		return r, reject(CodeAssetMismatch, "the accounts hold %s, not %s", code, t.Asset)
+	case code != "":
+		t.Asset = code
+		r.asset = s.assets[code]
+	}
+	amount, err := ParseAmount(t.Amount, r.asset.scale)
+	if err != nil {
+		return r, asCoded(err)
+	}
+	r.t, r.amount = t, amount
+	return r, nil
+}

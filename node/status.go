@@ -1,0 +1,122 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/infra"
+)
+
+// restored reports whether every command stored before the start is
+// decided, and the journal sequence covering their decisions.
+func (n *Node) restored() (uint64, bool) {
+	return n.restore.restored(n.proc.Decided(), n.proc.Seq)
+}
+
+// undecided counts the items stored and not yet decided: those this
+// node's submitter stored without waiting after the processor's last
+// decided message, and, until they are all decided, those stored before
+// the start.
+func (n *Node) undecided(s *infra.Submitter) func() uint64 {
+	return func() uint64 {
+		u := s.Undecided(n.proc.Decided())
+		if _, ok := n.restored(); !ok {
+			u += n.restore.start.undecidedItems
+		}
+		return u
+	}
+}
+
+// Ready returns nil when NATS is connected, the processor is consuming and
+// the read models have applied the whole journal.
+func (n *Node) Ready(ctx context.Context) error {
+	if !n.NC.IsConnected() {
+		return errors.New("nats is not connected")
+	}
+	if !n.proc.Ready() {
+		return errors.New("the processor is rebuilding its state")
+	}
+	if _, ok := n.restored(); !ok {
+		return fmt.Errorf("the processor is deciding the %d command messages stored before the start", n.restore.start.undecidedMsgs)
+	}
+	stream, err := n.JS.Stream(ctx, n.Names.JournalStream)
+	if err != nil {
+		return fmt.Errorf("journal stream: %w", err)
+	}
+	if last, at := stream.CachedInfo().State.LastSeq, n.projector.Position(); at < last {
+		return fmt.Errorf("read models at journal position %d of %d", at, last)
+	}
+	return nil
+}
+
+// status reports the journal's end as the processor knows it and the read
+// model's committed checkpoint, for GET /v1/status. It is polled under
+// load, so it reads only memory: the processor's sequence, the journal
+// position and the read model's committed checkpoint. The checkpoint is
+// read first, so that the journal's figures are taken after it and are
+// normally at least as high.
+func (n *Node) status(context.Context) (api.StatusView, error) {
+	cp := n.Store.Applied()
+	return api.StatusView{
+		Journal:   api.JournalStatus{Sequence: n.proc.Seq(), Position: n.journal.Position()},
+		ReadModel: api.ReadModelStatus{Sequence: cp.Seq, Position: cp.Position},
+		Processor: api.ProcessorStatus{Ready: n.proc.Ready()},
+	}, nil
+}
+
+// trackedJournal is the processor's journal, remembering the last journal
+// position appended or replayed to, so that GET /v1/status reports the
+// journal's end without a JetStream request. The processor is the
+// journal's single writer, so this is the stream's last position once the
+// processor has rebuilt its state.
+type trackedJournal struct {
+	commands.Journal
+	last atomic.Uint64
+}
+
+var _ commands.Journal = (*trackedJournal)(nil)
+
+// Position returns the last journal position appended or replayed to.
+func (j *trackedJournal) Position() uint64 { return j.last.Load() }
+
+// Append is the journal's Append, noting the position it returns.
+func (j *trackedJournal) Append(ctx context.Context, records []domain.Record, after uint64) (uint64, error) {
+	pos, err := j.Journal.Append(ctx, records, after)
+	if err == nil {
+		j.note(pos)
+	}
+	return pos, err
+}
+
+// Replay is the journal's Replay, noting the last position read.
+func (j *trackedJournal) Replay(ctx context.Context, fn func(domain.Record) error) (uint64, error) {
+	pos, err := j.Journal.Replay(ctx, fn)
+	if err == nil {
+		j.note(pos)
+	}
+	return pos, err
+}
+
+// ReplayFrom is the journal's ReplayFrom, noting the last position read.
+func (j *trackedJournal) ReplayFrom(ctx context.Context, from uint64, fn func(domain.Record) error) (uint64, error) {
+	pos, err := j.Journal.ReplayFrom(ctx, from, fn)
+	if err == nil {
+		j.note(pos)
+	}
+	return pos, err
+}
+
+// note raises the remembered position to pos: the journal only grows.
+func (j *trackedJournal) note(pos uint64) {
+	for {
+		cur := j.last.Load()
+		if pos <= cur || j.last.CompareAndSwap(cur, pos) {
+			return
+		}
+	}
+}
