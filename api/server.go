@@ -171,6 +171,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.POST("/assets", s.createAsset, protect(ScopeAssetsWrite)...)
 	v1.POST("/accounts", s.createAccount, protect(ScopeAccountsWrite)...)
 	v1.GET("/accounts/:id", s.getAccount, reads(ScopeAccountsRead)...)
+	v1.PATCH("/accounts/:id", s.updateMetadata, protect(ScopeAccountsWrite)...)
 	v1.GET("/accounts/:id/entries", s.listEntries, reads(ScopeAccountsRead)...)
 	v1.GET("/accounts/:id/balance", s.getBalance, reads(ScopeAccountsRead)...)
 	v1.POST("/transfers", s.createTransfer, protect(ScopeTransfersWrite)...)

@@ -136,6 +136,15 @@ func (h booksApplier) TransferRejected(ev *domain.Event, r *domain.RejectedTrans
 	return nil
 }
 
+// AccountMetadataUpdated must name an open account; metadata moves
+// nothing.
+func (h booksApplier) AccountMetadataUpdated(ev *domain.Event, u *domain.MetadataUpdate) error {
+	if _, ok := h.b.accounts[u.Account]; !ok {
+		h.b.f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: u.Account, Detail: "metadata of an account never opened"})
+	}
+	return nil
+}
+
 // CommandSkipped moves nothing; the commands check reads its command.
 func (booksApplier) CommandSkipped(*domain.Event, *domain.SkippedCommand) error { return nil }
 

@@ -189,6 +189,10 @@ func (schemaChecker) CommandSkipped(_ *domain.Event, k *domain.SkippedCommand) e
 	return k.Validate()
 }
 
+func (schemaChecker) AccountMetadataUpdated(_ *domain.Event, u *domain.MetadataUpdate) error {
+	return u.Validate()
+}
+
 func checkPosted(p *domain.PostedTransfer) error {
 	if err := p.Transfer.ValidateJournaled(); err != nil {
 		return err

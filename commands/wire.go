@@ -31,7 +31,8 @@ type Envelope struct {
 	Groups []int `json:"groups,omitempty"`
 }
 
-// Item is one request: exactly one of Asset, Account and Transfer is set.
+// Item is one request: exactly one of Asset, Account, Transfer and Metadata
+// is set.
 // Actor is the authenticated principal the API vouches for; the commands
 // stream is inside the trust boundary (see docs/security.md).
 type Item struct {
@@ -39,6 +40,8 @@ type Item struct {
 	Asset    *domain.Asset    `json:"asset,omitempty"`
 	Account  *domain.Account  `json:"account,omitempty"`
 	Transfer *domain.Transfer `json:"transfer,omitempty"`
+	// Metadata replaces an account's metadata.
+	Metadata *domain.MetadataUpdate `json:"metadata,omitempty"`
 }
 
 // Outcome names what became of a request.
@@ -51,6 +54,7 @@ const (
 	OutcomePosted   Outcome = "posted"   // transfer posted
 	OutcomeReplayed Outcome = "replayed" // transfer id already posted with this body
 	OutcomeRejected Outcome = "rejected"
+	OutcomeUpdated  Outcome = "updated" // an account's metadata replaced
 )
 
 // Result is the processor's answer to one Item.
@@ -84,7 +88,8 @@ func DecodeEnvelope(data []byte) (*Envelope, error) {
 }
 
 func (it Item) command(ref domain.CommandRef) domain.Command {
-	return domain.Command{Ref: ref, Actor: it.Actor, DefineAsset: it.Asset, OpenAccount: it.Account, Transfer: it.Transfer}
+	return domain.Command{Ref: ref, Actor: it.Actor, DefineAsset: it.Asset, OpenAccount: it.Account, Transfer: it.Transfer,
+		UpdateMetadata: it.Metadata}
 }
 
 func resultOf(d domain.Decision) Result {
@@ -101,6 +106,8 @@ func resultOf(d domain.Decision) Result {
 		r.Outcome = OutcomePosted
 	case domain.Replayed:
 		r.Outcome, r.Seq = OutcomeReplayed, d.ReplayOf
+	case domain.Updated:
+		r.Outcome = OutcomeUpdated
 	default:
 		r.Outcome = OutcomeRejected
 		r.Code, r.Detail = d.Err.Code(), d.Err.Error()

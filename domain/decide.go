@@ -13,6 +13,8 @@ type Command struct {
 	DefineAsset *Asset
 	OpenAccount *Account
 	Transfer    *Transfer
+	// UpdateMetadata replaces an account's metadata.
+	UpdateMetadata *MetadataUpdate
 }
 
 // Actor is the authenticated principal behind a command. A non-admin actor
@@ -50,6 +52,7 @@ const (
 	Posted                      // a transfer was posted; Event is set
 	Replayed                    // the transfer id was posted before with the same body; ReplayOf is set
 	Rejected                    // refused; Err is set, and Event too for a journaled transfer rejection
+	Updated                     // an account's metadata was replaced; Event is set
 )
 
 // Decision is the result of deciding one command.
@@ -73,6 +76,8 @@ func (s *State) Decide(cmd Command, now time.Time) Decision {
 		return s.decideAccount(cmd, now)
 	case cmd.Transfer != nil:
 		return s.decideTransfer(cmd, now)
+	case cmd.UpdateMetadata != nil:
+		return s.decideMetadata(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
 }

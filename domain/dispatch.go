@@ -14,6 +14,7 @@ type EventHandler interface {
 	TransferPosted(ev *Event, t *PostedTransfer) error
 	TransferRejected(ev *Event, r *RejectedTransfer) error
 	CommandSkipped(ev *Event, k *SkippedCommand) error
+	AccountMetadataUpdated(ev *Event, u *MetadataUpdate) error
 }
 
 // Dispatch calls h's method for ev's type with its payload. It returns
@@ -47,6 +48,11 @@ func (ev *Event) Dispatch(h EventHandler) error {
 			return missing()
 		}
 		return h.CommandSkipped(ev, ev.Skip)
+	case EventAccountMetadataUpdated:
+		if ev.Metadata == nil {
+			return missing()
+		}
+		return h.AccountMetadataUpdated(ev, ev.Metadata)
 	}
 	return fmt.Errorf("%q: %w", ev.Type, ErrUnknownEvent)
 }
@@ -55,7 +61,7 @@ func (ev *Event) Dispatch(h EventHandler) error {
 // its type.
 func (ev *Event) Payloads() int {
 	n := 0
-	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil} {
+	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil} {
 		if set {
 			n++
 		}
@@ -82,6 +88,9 @@ func (IgnoreEvents) TransferRejected(*Event, *RejectedTransfer) error { return n
 // CommandSkipped does nothing.
 func (IgnoreEvents) CommandSkipped(*Event, *SkippedCommand) error { return nil }
 
+// AccountMetadataUpdated does nothing.
+func (IgnoreEvents) AccountMetadataUpdated(*Event, *MetadataUpdate) error { return nil }
+
 // Involves reports whether ev concerns account: the account opened, or
 // either side of a transfer posted or rejected. The SSE stream's and the
 // webhooks' account filters use it.
@@ -89,6 +98,8 @@ func (ev *Event) Involves(account string) bool {
 	switch {
 	case ev.Account != nil:
 		return ev.Account.ID == account
+	case ev.Metadata != nil:
+		return ev.Metadata.Account == account
 	case ev.Transfer != nil:
 		return ev.Transfer.From == account || ev.Transfer.To == account
 	case ev.Rejection != nil:

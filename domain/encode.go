@@ -23,8 +23,11 @@ import (
 // true, or reports false when ev holds something only encoding/json may
 // write (dst's contents past its length are then undefined).
 func appendCanonical(dst []byte, ev *Event) ([]byte, bool) {
-	if ev.Skip != nil {
-		return dst, false // rare: encoding/json writes it
+	if ev.Payloads() != 1 || ev.Asset == nil && ev.Account == nil && ev.Transfer == nil && ev.Rejection == nil {
+		// Only these payloads have a hand-written writer; any other
+		// (CommandSkipped, AccountMetadataUpdated, a type added later)
+		// is rare, and encoding/json writes it.
+		return dst, false
 	}
 	if _, offset := ev.Time.Zone(); offset != 0 || ev.Time.Year() < 0 || ev.Time.Year() > 9999 {
 		return dst, false // encoding/json writes the zone, or refuses the year

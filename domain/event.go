@@ -14,7 +14,7 @@ const (
 )
 
 // EventTypes lists every event type.
-var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped}
+var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated}
 
 // SchemaVersion is the version of every event type's payload. A change that
 // is not backwards compatible adds a new version; readers accept old ones.
@@ -47,6 +47,7 @@ type Event struct {
 	Transfer  *PostedTransfer   `json:"transfer,omitempty"`
 	Rejection *RejectedTransfer `json:"rejection,omitempty"`
 	Skip      *SkippedCommand   `json:"skip,omitempty"`
+	Metadata  *MetadataUpdate   `json:"account_metadata,omitempty"`
 	PrevHash  string            `json:"prev_hash"`
 	Hash      string            `json:"hash,omitempty"`
 }

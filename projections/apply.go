@@ -229,6 +229,22 @@ func (a *applier) AccountOpened(ev *domain.Event, _ *domain.Account) error {
 	return nil
 }
 
+// AccountMetadataUpdated replaces the account's metadata.
+func (a *applier) AccountMetadataUpdated(_ *domain.Event, u *domain.MetadataUpdate) error {
+	meta, err := encodeMetadata(u.Metadata)
+	if err != nil {
+		return err
+	}
+	res, err := a.exec(stmtSetAccountMetadata, meta, u.Account)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", u.Account, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("metadata of unknown account %s: %w", u.Account, domain.ErrInconsistent)
+	}
+	return nil
+}
+
 func (a *applier) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer) error {
 	p := ev.Transfer
 	d, c := p.Entries[0], p.Entries[1]

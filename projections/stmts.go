@@ -20,6 +20,7 @@ const (
 	stmtInsertClock
 	stmtSetCheckpoint
 	stmtUpsertPostedMany // postedPerInsert rows at once
+	stmtSetAccountMetadata
 	numWriteStmts
 )
 
@@ -65,6 +66,8 @@ var writeSQL = [numWriteStmts]string{
 	stmtLastClock:     `SELECT at FROM clock ORDER BY at DESC LIMIT 1`,
 	stmtInsertClock:   `INSERT INTO clock (at, seq) VALUES (?, ?)`,
 	stmtSetCheckpoint: `UPDATE checkpoint SET seq = ?, position = ? WHERE id = 1`,
+	// The issuer account (one row per asset) has no metadata to change.
+	stmtSetAccountMetadata: `UPDATE accounts SET metadata = ? WHERE id = ? AND id != 'world'`,
 }
 
 type writeStmts struct {

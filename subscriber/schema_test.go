@@ -50,6 +50,9 @@ func TestEventSchemas(t *testing.T) {
 	)
 	// A message that changes nothing: CommandSkipped.
 	j.Batch(journaltest.Transfer("t1", "a1", "a2", "10", journaltest.Reference("ref t1")), domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+	// An account's metadata replaced, then cleared.
+	j.Batch(domain.Command{UpdateMetadata: &domain.MetadataUpdate{Account: "a1", Metadata: map[string]string{"tier": "gold"}}},
+		domain.Command{UpdateMetadata: &domain.MetadataUpdate{Account: "a2"}})
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -81,7 +84,7 @@ func TestEventSchemas(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped",
+	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped", "AccountMetadataUpdated",
 		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
 		if seen[want] == 0 {
 			t.Errorf("no event with %s was checked", want)
