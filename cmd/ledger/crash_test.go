@@ -19,6 +19,7 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 )
 
 // crashLoad bounds the crash test: clients, accounts, and how long load
@@ -133,9 +134,9 @@ func checkJournal(t *testing.T, dir string, posted map[string]uint64) {
 	}
 	seen := map[string]uint64{}
 	balances := map[string]domain.Amount{} // account (world per asset) -> last balance
-	_, _, err = commands.ReadEvents(context.Background(), journal, func(ev *domain.Event) error {
+	for _, ev := range journaltest.ReadEvents(t, js, journalio.NamesFor("default")) {
 		if ev.Type != domain.EventTransferPosted {
-			return nil
+			continue
 		}
 		tr := ev.Transfer
 		if first, dup := seen[tr.ID]; dup {
@@ -145,14 +146,10 @@ func checkJournal(t *testing.T, dir string, posted map[string]uint64) {
 		for _, e := range tr.Entries {
 			b, err := domain.ParseBalance(e.Balance, 2)
 			if err != nil {
-				return err
+				t.Fatal(err)
 			}
 			balances[e.Account+"/"+tr.Asset] = b
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	for id, seq := range posted {
 		if got, ok := seen[id]; !ok || got != seq {
