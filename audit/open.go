@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/infra"
-	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // Target says where a journal is. Exactly one of File, NATSURL and DataDir

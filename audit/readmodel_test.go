@@ -14,8 +14,8 @@ import (
 
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
+	"github.com/nats-ledger/ledger/journalio"
 	"github.com/nats-ledger/ledger/projections"
 )
 

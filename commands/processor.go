@@ -236,7 +236,8 @@ func (p *Processor) rebuild(ctx context.Context) error {
 
 // Rebuild reads and verifies the whole journal into a fresh state. It
 // returns the state, the last event's hash and the last record's position.
-// It checks what ReadEvents checks, on two cores (see rebuild.go).
+// It verifies every event's place in the hash chain and sequence, on two
+// cores (see rebuild.go).
 func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64, error) {
 	st := domain.NewState()
 	last, pos, err := replayOnto(ctx, j, 1, st, domain.Hash{}, nil)
@@ -245,7 +246,6 @@ func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64
 	}
 	return st, last, pos, nil
 }
-
 
 func (p *Processor) loop(ctx context.Context) error {
 	for {

@@ -19,8 +19,8 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
-	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/natstest"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // BenchmarkRestart10M measures the start-up target "a restart with 10

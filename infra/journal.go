@@ -11,7 +11,7 @@ import (
 
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // JetStream error codes for a refused expected-last-sequence publish.

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/nats-ledger/ledger/commands"
-	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // The errors of Submit are commands.Submitter's (commands/ports.go).

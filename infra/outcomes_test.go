@@ -14,8 +14,8 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
-	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/natstest"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // Bounds of the test: the submitter gives a publish 10 s to be confirmed.

@@ -3,7 +3,7 @@ package infra
 import (
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // ReaderPermissions are the NATS permissions of an event consumer of the

@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/commands"
-	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // snapshotPrefix starts every snapshot's object name; the rest is the

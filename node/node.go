@@ -20,8 +20,8 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
-	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/webhook"
+	"github.com/nats-ledger/ledger/journalio"
 	"github.com/nats-ledger/ledger/projections"
 	"github.com/nats-ledger/ledger/subscriber"
 )

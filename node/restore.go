@@ -13,7 +13,7 @@ import (
 
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra"
-	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // What a restart must not forget (ADR 0009). The API keeps in memory the

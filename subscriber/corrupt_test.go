@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/journalio"
 	"github.com/nats-ledger/ledger/subscriber"
 )
 

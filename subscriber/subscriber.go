@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/infra/journalio"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // Config configures a Subscriber.

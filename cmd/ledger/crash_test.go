@@ -18,8 +18,8 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
-	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 // crashLoad bounds the crash test: clients, accounts, and how long load

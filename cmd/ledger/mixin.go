@@ -18,8 +18,8 @@ import (
 	"github.com/nats-ledger/ledger/api/compat/mixin"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
-	"github.com/nats-ledger/ledger/infra/journalio"
 	"github.com/nats-ledger/ledger/infra/mixinstore"
+	"github.com/nats-ledger/ledger/journalio"
 )
 
 const mixinUsage = `usage:
