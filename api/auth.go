@@ -162,8 +162,19 @@ func newRateLimits(perSecond float64) *rateLimits {
 }
 
 func (r *rateLimits) allow(c echo.Context, p Principal) error {
+	if d := r.reserve(p); d > 0 {
+		secs := retryAfterSecondsOf(d)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return problem(CodeRateLimited, "too many requests for this token; retry after "+strconv.Itoa(secs)+"s")
+	}
+	return nil
+}
+
+// reserve takes one request from p's bucket and returns 0, or how long
+// until the bucket would allow one (and takes nothing).
+func (r *rateLimits) reserve(p Principal) time.Duration {
 	if r == nil || r.perSecond <= 0 || p.Admin() {
-		return nil
+		return 0
 	}
 	r.mu.Lock()
 	l, ok := r.limiters[p.Subject]
@@ -176,11 +187,13 @@ func (r *rateLimits) allow(c echo.Context, p Principal) error {
 	}
 	r.mu.Unlock()
 	res := l.Reserve()
-	if d := res.Delay(); d > 0 {
+	d := res.Delay()
+	if d > 0 {
 		res.Cancel()
-		secs := int(math.Ceil(max(d, time.Second).Seconds()))
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return problem(CodeRateLimited, "too many requests for this token; retry after "+strconv.Itoa(secs)+"s")
 	}
-	return nil
+	return d
 }
+
+// retryAfterSeconds rounds a wait up to whole seconds, at least one, for a
+// Retry-After header.
+func retryAfterSecondsOf(d time.Duration) int { return int(math.Ceil(max(d, time.Second).Seconds())) }

@@ -134,5 +134,16 @@ func (c *Core) caughtUp(ctx context.Context) error {
 	return nil
 }
 
+// Allow takes one request from p's rate-limit bucket, the same bucket the
+// native API takes from for that subject (--rate-limit; admins are not
+// limited). When the bucket is empty it returns false and how long to wait
+// (whole seconds, for a Retry-After header); nothing is taken then.
+func (c *Core) Allow(p Principal) (retryAfterSeconds int, ok bool) {
+	if d := c.s.limits.reserve(p); d > 0 {
+		return retryAfterSecondsOf(d), false
+	}
+	return 0, true
+}
+
 // Actor is the principal as the processor sees it: who a command acts for.
 func (p Principal) Actor() *domain.Actor { return p.actor() }

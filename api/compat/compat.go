@@ -34,6 +34,11 @@ type Ledger interface {
 	Transfer(ctx context.Context, id string) (projections.TransferView, error)
 	Transfers(ctx context.Context, f projections.TransferFilter) (projections.Page[projections.TransferView], error)
 	Authenticate(ctx context.Context, token string) (api.Principal, error)
+	// Allow takes one request from the principal's rate-limit bucket, the
+	// native API's for the same subject; false, with the seconds to wait,
+	// when it is empty. A system without native tokens names its users
+	// as principals with its own subjects ("mercury:alice").
+	Allow(p api.Principal) (retryAfterSeconds int, ok bool)
 }
 
 var _ Ledger = (*api.Core)(nil)

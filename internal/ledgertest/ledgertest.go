@@ -38,9 +38,16 @@ type Ledger struct {
 // test.
 func Start(t testing.TB) *Ledger {
 	t.Helper()
-	dir := t.TempDir()
-	n, err := node.Start(context.Background(), node.Config{DataDir: dir, AdminToken: AdminToken,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return StartWith(t, func(*node.Config) {})
+}
+
+// StartWith is Start with the node's configuration adjusted by set (a
+// rate limit, say) before it starts.
+func StartWith(t testing.TB, set func(*node.Config)) *Ledger {
+	t.Helper()
+	cfg := node.Config{DataDir: t.TempDir(), AdminToken: AdminToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	set(&cfg)
+	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start ledger: %v", err)
 	}
@@ -103,6 +110,17 @@ func (l *Ledger) Token(t testing.TB, sub string, scopes ...string) string {
 // status and the body.
 func (l *Ledger) Native(t testing.TB, method, path string, body any) (int, []byte) {
 	t.Helper()
+	return l.send(t, AdminToken, method, path, body)
+}
+
+// NativeAs is Native with another bearer token.
+func (l *Ledger) NativeAs(t testing.TB, token, method, path string) (int, []byte) {
+	t.Helper()
+	return l.send(t, token, method, path, nil)
+}
+
+func (l *Ledger) send(t testing.TB, token, method, path string, body any) (int, []byte) {
+	t.Helper()
 	var r io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -115,7 +133,7 @@ func (l *Ledger) Native(t testing.TB, method, path string, body any) (int, []byt
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+AdminToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

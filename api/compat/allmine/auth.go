@@ -2,6 +2,7 @@ package allmine
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/nats-ledger/ledger/api"
@@ -29,6 +30,11 @@ func (h *Handler) principal(r *http.Request) (api.Principal, *apiError) {
 	}
 	if !p.Has(api.ScopeTransfersWrite) {
 		return api.Principal{}, &apiError{status: http.StatusForbidden, detail: "the token lacks the " + api.ScopeTransfersWrite + " scope"}
+	}
+	if secs, ok := h.l.Allow(p); !ok {
+		// The token's one budget, shared with the native API.
+		return api.Principal{}, &apiError{status: http.StatusTooManyRequests, retryAfter: secs,
+			detail: "too many requests for this token; retry after " + strconv.Itoa(secs) + "s"}
 	}
 	return p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -29,14 +30,16 @@ var messages = map[int]string{
 	http.StatusMethodNotAllowed:      "Method not allowed",
 	http.StatusConflict:              "Resource already exists or cannot be changed in its current state",
 	http.StatusRequestEntityTooLarge: "Payload too large",
+	http.StatusTooManyRequests:       "Too many requests",
 	http.StatusServiceUnavailable:    "Service unavailable",
 }
 
 // apiError is an answer in the envelope: the status (whose seed message
 // is errors[0]) and what exactly is wrong (errors[1]), when known.
 type apiError struct {
-	status int
-	detail string
+	status     int
+	detail     string
+	retryAfter int // seconds, for a 429
 }
 
 func (e *apiError) Error() string { return messages[e.status] + ": " + e.detail }
@@ -67,6 +70,9 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}
 	if e.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
+	}
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	writeJSON(w, e.status, envelope{StatusCode: e.status, Errors: errs, Timestamp: time.Now().UTC().Format(timestampLayout)})
 }

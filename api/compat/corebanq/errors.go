@@ -16,6 +16,7 @@ import (
 const (
 	codeUnauthorized      = "auth.unauthorized"          // 401
 	codeForbidden         = "auth.forbidden"             // 403
+	codeRateLimited       = "request.rate_limited"       // 429: the token's budget, shared with the native API
 	codeLedgerNotFound    = "ledger.not_found"           // 404
 	codeInsufficientFunds = "ledger.insufficient_funds"  // 422
 	codeCurrencyMismatch  = "ledger.currency_mismatch"   // 422

@@ -10,6 +10,7 @@ package corebanq
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/nats-ledger/ledger/api"
@@ -82,6 +83,12 @@ func (h *Handler) principal(w http.ResponseWriter, r *http.Request, scope string
 	}
 	if !p.Has(scope) {
 		writeError(w, http.StatusForbidden, codeForbidden, "this token lacks the "+scope+" scope")
+		return api.Principal{}, false
+	}
+	if secs, ok := h.l.Allow(p); !ok {
+		// The token's one budget, shared with the native API.
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, http.StatusTooManyRequests, codeRateLimited, "too many requests for this token; retry after "+strconv.Itoa(secs)+"s")
 		return api.Principal{}, false
 	}
 	return p, true

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
+	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/api/compat"
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
@@ -81,6 +83,13 @@ func (a *Adapter) transact(w http.ResponseWriter, r *http.Request) {
 	}
 	if msg := shapeMessage(t); msg != "" {
 		fail(w, http.StatusBadRequest, msg)
+		return
+	}
+	if secs, ok := a.l.Allow(api.Principal{Subject: from}); !ok {
+		// The sender's budget in the native rate limit (--rate-limit):
+		// Mercury has no tokens, so its users are the principals.
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		fail(w, http.StatusTooManyRequests, "too many transactions from "+tx.From+"; retry after "+strconv.Itoa(secs)+"s")
 		return
 	}
 	if tx.Amount == 0 {

@@ -15,10 +15,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/api/compat"
 )
 
@@ -130,6 +132,12 @@ func (h *handler) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	u, e := h.authenticate(r.Context(), r, body)
 	if e != nil {
 		writeError(w, e)
+		return
+	}
+	if secs, ok := h.l.Allow(api.Principal{Subject: ownerOf(u.ID)}); !ok {
+		// The user's budget in the native rate limit (--rate-limit).
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, newError(CodeTooManyRequests, "Too many requests: retry in "+strconv.Itoa(secs)+"s."))
 		return
 	}
 	serve(w, r, u, body)

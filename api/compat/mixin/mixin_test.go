@@ -28,6 +28,7 @@ import (
 	"github.com/nats-ledger/ledger/api/compat/mixin"
 	"github.com/nats-ledger/ledger/infra/mixinstore"
 	"github.com/nats-ledger/ledger/internal/ledgertest"
+	"github.com/nats-ledger/ledger/node"
 )
 
 const (
@@ -43,7 +44,13 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
-	l := ledgertest.Start(t)
+	return startWith(t, func(*node.Config) {})
+}
+
+// startWith is start with the node's configuration adjusted by set.
+func startWith(t *testing.T, set func(*node.Config)) *env {
+	t.Helper()
+	l := ledgertest.StartWith(t, set)
 	store, err := mixinstore.New(context.Background(), l.Node.JS, l.Node.Names)
 	if err != nil {
 		t.Fatal(err)
@@ -478,5 +485,20 @@ func TestMalformedRequestsAreMixinErrors(t *testing.T) {
 		`{"asset_id":"`+randomUUID()+`","code":"`+btcCode+`"}`)
 	if status != http.StatusAccepted || !bytes.Contains(body, []byte(`"code":10002`)) {
 		t.Fatalf("code mapped twice: %d %s", status, body)
+	}
+}
+
+// A user's requests count against the native rate limit (--rate-limit),
+// a budget of their own: over it, Mixin's 429 with Retry-After.
+func TestUsersAreRateLimited(t *testing.T) {
+	e := startWith(t, func(c *node.Config) { c.RateLimit = 0.01 }) // a burst of 1, then one per 100 s
+	alice, bob := e.newUser(t), e.newUser(t)
+	if status, env := alice.do(t, http.MethodGet, "/me", nil, tokenOpts{}); status != http.StatusOK || env.Error != nil {
+		t.Fatalf("first: %d %+v", status, env.Error)
+	}
+	status, env := alice.do(t, http.MethodGet, "/me", nil, tokenOpts{})
+	wantCode(t, "over the budget", status, env, http.StatusTooManyRequests, mixin.CodeTooManyRequests)
+	if status, env := bob.do(t, http.MethodGet, "/me", nil, tokenOpts{}); status != http.StatusOK || env.Error != nil {
+		t.Fatalf("another user: %d %+v", status, env.Error)
 	}
 }
