@@ -27,20 +27,12 @@ func TestAdaptersShareTheRateLimit(t *testing.T) {
 	l := ledgertest.StartWith(t, func(c *node.Config) { c.RateLimit = 0.01 }) // a burst of 1, then one per 100 s
 	post := func(t *testing.T, url, token, body string) (int, http.Header, string) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
+		var header []string
 		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+			header = []string{"Authorization", "Bearer " + token}
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(bytes.TrimSpace(data))
+		r := ledgertest.Do(t, http.MethodPost, url, body, header...)
+		return r.Status, r.Header, string(bytes.TrimSpace(r.Body))
 	}
 	wantLimited := func(t *testing.T, status int, h http.Header, body, want string) {
 		t.Helper()

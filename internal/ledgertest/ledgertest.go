@@ -9,7 +9,6 @@
 package ledgertest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -121,30 +120,16 @@ func (l *Ledger) NativeAs(t testing.TB, token, method, path string) (int, []byte
 
 func (l *Ledger) send(t testing.TB, token, method, path string, body any) (int, []byte) {
 	t.Helper()
-	var r io.Reader
+	var text string
 	if body != nil {
 		data, err := json.Marshal(body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r = bytes.NewReader(data)
+		text = string(data)
 	}
-	req, err := http.NewRequest(method, l.NativeURL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, data
+	r := Do(t, method, l.NativeURL+path, text, "Authorization", "Bearer "+token, "Content-Type", "application/json")
+	return r.Status, r.Body
 }
 
 // Must is Native, failing the test unless the status is want.

@@ -40,23 +40,8 @@ type reply struct {
 // real client (fetch with a string body) does not set one either.
 func (e *env) send(t *testing.T, method, path, body string, header ...string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, e.base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{resp.StatusCode, resp.Header.Get("Content-Type"), string(data)}
+	r := ledgertest.Do(t, method, e.base+path, body, header...)
+	return reply{r.Status, r.Header.Get("Content-Type"), string(r.Body)}
 }
 
 // transact posts a body and fails unless the answer is 200 with an empty
