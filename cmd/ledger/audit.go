@@ -72,9 +72,7 @@ type auditFlags struct {
 
 func parseAudit(args []string, stderr io.Writer) (auditFlags, error) {
 	var f auditFlags
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f.journal.register(fs, true)
+	fs := journalFlagSet("audit", stderr, &f.journal, true)
 	fs.StringVar(&f.readModel, "read-model", "", "read model to compare with the journal (default: --data-dir's readmodel.db if it exists; none: skip)")
 	fs.StringVar(&f.expectHead, "expect-head", "", "SEQ:HASH the journal must end at, as an earlier audit printed it: detects truncation, appended forgeries and rewrites")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -28,9 +27,7 @@ type replayFlags struct {
 
 func parseReplay(args []string, stderr io.Writer) (replayFlags, error) {
 	var f replayFlags
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f.journal.register(fs, false)
+	fs := journalFlagSet("replay", stderr, &f.journal, false)
 	fs.StringVar(&f.out, "out", "", "read model to build (default: <data-dir>/readmodel.db.new); never the live readmodel.db")
 	fs.Uint64Var(&f.from, "from", 1, "first sequence to apply: 1 rebuilds from scratch; N continues --out, which must stand at N-1")
 	fs.BoolVar(&f.cont, "continue", false, "continue --out from its own checkpoint (after an interrupted replay, or to catch up before --install)")
