@@ -149,7 +149,7 @@ func parseEventQuery(c echo.Context) (eventQuery, error) {
 		for _, t := range strings.Split(v, ",") {
 			typ := domain.EventType(strings.TrimSpace(t))
 			if !slices.Contains(domain.EventTypes, typ) {
-				return q, &domain.FieldError{Field: "type", Reason: "must be AssetDefined, AccountOpened, TransferPosted or TransferRejected"}
+				return q, &domain.FieldError{Field: "type", Reason: "must be one of " + eventTypeList}
 			}
 			if !slices.Contains(q.types, typ) {
 				q.types = append(q.types, typ)
@@ -166,6 +166,15 @@ func parseEventQuery(c echo.Context) (eventQuery, error) {
 
 // authorize applies the rule of GET /v1/transfers: a non-admin filters by
 // an account it owns, and then sees only the events that involve it.
+// eventTypeList names every event type, for errors.
+var eventTypeList = func() string {
+	names := make([]string, len(domain.EventTypes))
+	for i, t := range domain.EventTypes {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
+}()
+
 func (h *eventStreams) authorize(c echo.Context, q eventQuery) error {
 	if principalOf(c).Admin() {
 		return nil

@@ -164,7 +164,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	// wrong method 405 rather than a group catch-all.
 	v1 := e.Group("/v1")
 	protect := func(scope string) []echo.MiddlewareFunc {
-		return []echo.MiddlewareFunc{bodyLimit(cfg.MaxBodyBytes), s.authenticate, requireScope(scope)}
+		return []echo.MiddlewareFunc{bodyLimit(cfg.MaxBodyBytes), singleQuery, s.authenticate, requireScope(scope)}
 	}
 	// Reads of the read model see the writes this server acknowledged.
 	reads := func(scope string) []echo.MiddlewareFunc { return append(protect(scope), s.seesWrites) }
@@ -175,7 +175,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.GET("/accounts/:id/entries", s.listEntries, reads(ScopeAccountsRead)...)
 	v1.GET("/accounts/:id/balance", s.getBalance, reads(ScopeAccountsRead)...)
 	v1.POST("/transfers", s.createTransfer, protect(ScopeTransfersWrite)...)
-	v1.POST("/transfers/batch", s.createBatch, bodyLimit(MaxBatchBodyBytes), s.authenticate, requireScope(ScopeTransfersWrite))
+	v1.POST("/transfers/batch", s.createBatch, bodyLimit(MaxBatchBodyBytes), singleQuery, s.authenticate, requireScope(ScopeTransfersWrite))
 	v1.GET("/transfers", s.listTransfers, reads(ScopeTransfersRead)...)
 	v1.GET("/transfers/:id", s.getTransfer, reads(ScopeTransfersRead)...)
 	events := newEventStreams(s, cfg.Events, cfg.EventStream)
