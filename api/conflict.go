@@ -2,12 +2,8 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,65 +19,13 @@ import (
 // what each client submitted (pendingSet) so that the Location reports the
 // conflict to that client once the id is decided with another body.
 
-// bodyFingerprint is a fingerprint of a transfer's body over what the
-// processor compares to tell a replay from a conflicting reuse
-// (domain/fingerprint.go): the accounts, the asset, the amount by value,
-// the reference and the metadata. anyAsset is set when the request left
-// the asset to the accounts, so any asset matches it.
-type bodyFingerprint struct {
-	sum      uint64
-	anyAsset bool
-}
+// fingerprintOf returns the fingerprint of t's body, as the processor
+// compares it (domain.BodyFingerprint).
+func fingerprintOf(t domain.Transfer) domain.BodyFingerprint { return domain.FingerprintBody(t) }
 
-// fingerprintOf returns the fingerprint of t's body.
-func fingerprintOf(t domain.Transfer) bodyFingerprint {
-	return bodyFingerprint{sum: bodySum(t.From, t.To, t.Asset, t.Amount, t.Reference, t.Metadata), anyAsset: t.Asset == ""}
-}
-
-// matches reports whether the decided transfer v has the body f was taken
-// of.
-func (f bodyFingerprint) matches(v projections.TransferView) bool {
-	asset := v.Asset
-	if f.anyAsset {
-		asset = ""
-	}
-	return f.sum == bodySum(v.From, v.To, asset, v.Amount, v.Reference, v.Metadata)
-}
-
-// bodySum hashes length-prefixed fields in a fixed order, metadata keys
-// sorted, the amount by value ("25.50" and "25.5" are one amount: the
-// processor compares amounts at the asset's scale).
-func bodySum(from, to, asset, amount, reference string, metadata map[string]string) uint64 {
-	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
-	field := func(s string) {
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-		h.Write([]byte(s))
-	}
-	for _, s := range []string{from, to, asset, amountValue(amount), reference} {
-		field(s)
-	}
-	keys := make([]string, 0, len(metadata))
-	for k := range metadata {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	field(strconv.Itoa(len(keys)))
-	for _, k := range keys {
-		field(k)
-		field(metadata[k])
-	}
-	return binary.BigEndian.Uint64(h.Sum(nil))
-}
-
-// amountValue is a plain decimal literal without trailing fractional
-// zeros: one spelling per value. (Literals are checked before this:
-// digits with at most one point, no sign or exponent.)
-func amountValue(s string) string {
-	if strings.IndexByte(s, '.') < 0 {
-		return s
-	}
-	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+// postedBody is the body of a posted transfer as the read model shows it.
+func postedBody(v projections.TransferView) domain.Transfer {
+	return domain.Transfer{From: v.From, To: v.To, Asset: v.Asset, Amount: v.Amount, Reference: v.Reference, Metadata: v.Metadata}
 }
 
 // conflictProblem is the 409 of a reused id whose posted body differs.
@@ -96,7 +40,7 @@ func conflictProblem(id string, v projections.TransferView) error {
 // decides for them). Any other case returns nil: the processor decides.
 func (s *Server) knownConflict(c echo.Context, t domain.Transfer) error {
 	v, err := s.read.Transfer(c.Request().Context(), t.ID)
-	if err != nil || v.Status != projections.StatusPosted || fingerprintOf(t).matches(v) {
+	if err != nil || v.Status != projections.StatusPosted || fingerprintOf(t).Matches(postedBody(v)) {
 		if err != nil && !errors.Is(err, projections.ErrNotFound) && !errors.Is(err, context.Canceled) {
 			s.log.Warn("conflict check", "id", t.ID, "err", err)
 		}

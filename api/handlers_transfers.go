@@ -191,7 +191,7 @@ func (s *Server) getTransfer(c echo.Context) error {
 		}
 		return problem(CodeForbidden, "this token may read only transfers of accounts it owns")
 	}
-	if own != nil && v.Status == projections.StatusPosted && !own.matches(v) {
+	if own != nil && v.Status == projections.StatusPosted && !own.Matches(postedBody(v)) {
 		// This client's body was not the one posted under the id.
 		return conflictProblem(id, v)
 	}

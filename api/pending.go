@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // pendingSet remembers ids answered 202, who submitted them and the
@@ -25,7 +27,7 @@ type pendingSet struct {
 // pendingEntry is one principal's submission of an id.
 type pendingEntry struct {
 	subject string
-	body    bodyFingerprint
+	body    domain.BodyFingerprint
 }
 
 // pendingSubmittersMax bounds the submitters remembered per id: past it
@@ -40,7 +42,7 @@ func newPendingSet(max int) *pendingSet {
 
 // add remembers that by submitted id with a body of fingerprint body; a
 // later submission by the same principal replaces its earlier one.
-func (p *pendingSet) add(id string, by Principal, body bodyFingerprint) {
+func (p *pendingSet) add(id string, by Principal, body domain.BodyFingerprint) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e := pendingEntry{subject: by.Subject, body: body}
@@ -70,7 +72,7 @@ func (p *pendingSet) add(id string, by Principal, body bodyFingerprint) {
 
 // lookup reports whether id is pending and visible to who (its submitter
 // or an admin), and, if who submitted it, the fingerprint of who's body.
-func (p *pendingSet) lookup(id string, who Principal) (visible bool, own *bodyFingerprint) {
+func (p *pendingSet) lookup(id string, who Principal) (visible bool, own *domain.BodyFingerprint) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, e := range p.ids[id] {

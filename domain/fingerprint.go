@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"slices"
+	"strings"
 )
 
 // The processor remembers every posted transfer id forever and a short
@@ -104,4 +105,49 @@ func appendMetadata(b []byte, m map[string]string) []byte {
 		b = appendField(b, m[k])
 	}
 	return b
+}
+
+// BodyFingerprint is what Decide compares to tell a replay of a posted
+// transfer id from a conflicting reuse, taken of a request before it is
+// decided: the accounts, the asset (when the request names one), the
+// amount by value, the reference and the metadata. It needs no state and
+// no asset scale, so the API can keep it for a request it answered 202
+// and tell the client, once the id is decided, whether its body won.
+type BodyFingerprint struct {
+	sum      fingerprint
+	anyAsset bool // the request left the asset to its accounts
+}
+
+// FingerprintBody returns the fingerprint of a transfer request's body.
+func FingerprintBody(t Transfer) BodyFingerprint {
+	return BodyFingerprint{sum: bodyFingerprint(t.From, t.To, t.Asset, t.Amount, t.Reference, t.Metadata), anyAsset: t.Asset == ""}
+}
+
+// Matches reports whether posted, a transfer as it was posted (asset
+// resolved, amount at its scale), has the body f was taken of: what
+// Decide answers as a replay rather than an idempotency conflict.
+func (f BodyFingerprint) Matches(posted Transfer) bool {
+	asset := posted.Asset
+	if f.anyAsset {
+		asset = ""
+	}
+	return f.sum == bodyFingerprint(posted.From, posted.To, asset, posted.Amount, posted.Reference, posted.Metadata)
+}
+
+// bodyFingerprint fingerprints a body with the amount by value: a plain
+// decimal literal (checked before) without trailing fractional zeros, so
+// "25.50" and "25.5" are one amount, as Decide compares them at scale.
+func bodyFingerprint(from, to, asset, amount, reference string, metadata map[string]string) fingerprint {
+	if strings.IndexByte(amount, '.') >= 0 {
+		amount = strings.TrimSuffix(strings.TrimRight(amount, "0"), ".")
+	}
+	var buf [fpBufBytes]byte
+	b := append(buf[:0], fpTransfer)
+	b = appendField(b, from)
+	b = appendField(b, to)
+	b = appendField(b, asset)
+	b = appendField(b, amount)
+	b = appendField(b, reference)
+	b = appendMetadata(b, metadata)
+	return fingerprintOf(b)
 }
