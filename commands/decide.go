@@ -65,14 +65,9 @@ func (p *Processor) process(msgs []CommandMessage) error {
 			return err
 		}
 		lines = linesOf(b.events, records)
-		ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
-		pos, err := p.journal.Append(ctx, records, p.position)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("append %d events: %w", len(b.events), err)
+		if err := p.append(records, last); err != nil {
+			return fmt.Errorf("%d events: %w", len(b.events), err)
 		}
-		p.position, p.lastHash = pos, last
-		p.seq.Store(p.state.Seq())
 	}
 	done := msgs[b.last]
 	p.decided.Store(max(p.decided.Load(), done.Seq))
@@ -93,6 +88,21 @@ func (p *Processor) process(msgs []CommandMessage) error {
 		}
 	}
 	return gap
+}
+
+// append stores records after the journal's last position, fenced, and
+// moves the processor's position and hash to theirs. On an error the
+// state is ahead of the journal: the caller returns it, and Run rebuilds.
+func (p *Processor) append(records []domain.Record, last domain.Hash) error {
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	pos, err := p.journal.Append(ctx, records, p.position)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
+	p.position, p.lastHash = pos, last
+	p.seq.Store(p.state.Seq())
+	return nil
 }
 
 // decideMessage decides one command message into b. Every message it

@@ -83,14 +83,9 @@ func (p *Processor) journalLost(lost *LostCommandsError) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
-	pos, err := p.journal.Append(ctx, records, p.position)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("append %d lost commands: %w", len(events), err)
+	if err := p.append(records, last); err != nil {
+		return fmt.Errorf("%d lost commands: %w", len(events), err)
 	}
-	p.position, p.lastHash = pos, last
-	p.seq.Store(p.state.Seq())
 	p.lastSeen = max(p.lastSeen, lost.To)
 	p.cfg.Logger.Warn("lost commands journaled as skipped", "from", lost.From, "to", lost.To)
 	return nil

@@ -39,12 +39,7 @@ func TestCrashUnderLoadLosesNothingAndDoublesNothing(t *testing.T) {
 	dir := t.TempDir()
 	p := startLedger(t, dir)
 	c := newClient(p.url)
-	c.must(t, http.MethodPost, "/v1/assets", map[string]any{"code": "USD", "scale": 2}, http.StatusCreated)
-	for i := 0; i < crashAccounts; i++ {
-		id := fmt.Sprintf("acc-%d", i)
-		c.must(t, http.MethodPost, "/v1/accounts", map[string]any{"id": id, "asset": "USD"}, http.StatusCreated)
-		c.must(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "fund-" + id, "from": "world", "to": id, "amount": "100.00"}, http.StatusCreated)
-	}
+	fundCrashAccounts(t, c)
 
 	posted := map[string]uint64{} // id -> sequence answered with 201
 	var mu sync.Mutex
@@ -173,4 +168,16 @@ func mustJetStream(t *testing.T, nc *nats.Conn) jetstream.JetStream {
 		t.Fatal(err)
 	}
 	return js
+}
+
+// fundCrashAccounts defines USD and opens crashAccounts accounts acc-N,
+// each funded with 100.00: what the load of the crash tests moves.
+func fundCrashAccounts(t *testing.T, c *apiClient) {
+	t.Helper()
+	c.must(t, http.MethodPost, "/v1/assets", map[string]any{"code": "USD", "scale": 2}, http.StatusCreated)
+	for i := 0; i < crashAccounts; i++ {
+		id := fmt.Sprintf("acc-%d", i)
+		c.must(t, http.MethodPost, "/v1/accounts", map[string]any{"id": id, "asset": "USD"}, http.StatusCreated)
+		c.must(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "fund-" + id, "from": "world", "to": id, "amount": "100.00"}, http.StatusCreated)
+	}
 }

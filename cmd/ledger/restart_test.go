@@ -38,12 +38,7 @@ func TestKillUnderLoadEveryAcceptedIDReadsBack(t *testing.T) {
 	dir := t.TempDir()
 	p := startLedger(t, dir)
 	c := newClient(p.url)
-	c.must(t, http.MethodPost, "/v1/assets", map[string]any{"code": "USD", "scale": 2}, http.StatusCreated)
-	for i := 0; i < crashAccounts; i++ {
-		id := fmt.Sprintf("acc-%d", i)
-		c.must(t, http.MethodPost, "/v1/accounts", map[string]any{"id": id, "asset": "USD"}, http.StatusCreated)
-		c.must(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "fund-" + id, "from": "world", "to": id, "amount": "100.00"}, http.StatusCreated)
-	}
+	fundCrashAccounts(t, c)
 
 	var mu sync.Mutex
 	accepted := map[string]int{} // id -> 201 or 202
