@@ -136,16 +136,10 @@ func countItems(ctx context.Context, stream jetstream.Stream, first, last uint64
 // submitter's count, or for a message without one, at most what its size
 // allows.
 func itemsOf(h nats.Header) uint64 {
-	get := func(k string) string {
-		if v := h[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	if n, err := strconv.ParseUint(get(infra.HeaderItems), 10, 64); err == nil && n > 0 {
+	if n, err := strconv.ParseUint(h.Get(infra.HeaderItems), 10, 64); err == nil && n > 0 {
 		return min(n, commands.MaxItemsPerCommand)
 	}
-	size, err := strconv.ParseUint(get(nats.MsgSize), 10, 64)
+	size, err := strconv.ParseUint(h.Get(nats.MsgSize), 10, 64)
 	if err != nil {
 		return commands.MaxItemsPerCommand
 	}
