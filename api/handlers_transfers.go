@@ -32,6 +32,7 @@ type transferRequest struct {
 	Asset     string            `json:"asset"`
 	Reference string            `json:"reference"`
 	Metadata  map[string]string `json:"metadata"`
+	Memo      bool              `json:"memo"`
 }
 
 // transfer checks the request's shape and resolves its id: the body's id,
@@ -41,7 +42,7 @@ func (req transferRequest) transfer(header string) (domain.Transfer, error) {
 		return domain.Transfer{}, problem(domain.CodeValidationFailed, "from, to and amount are required")
 	}
 	t := domain.Transfer{From: *req.From, To: *req.To, Amount: req.Amount.text,
-		Asset: req.Asset, Reference: req.Reference, Metadata: req.Metadata}
+		Asset: req.Asset, Reference: req.Reference, Metadata: req.Metadata, Memo: req.Memo}
 	switch {
 	case req.ID != nil && header != "" && *req.ID != header:
 		return t, &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
@@ -155,7 +156,7 @@ func postedView(ev *domain.Event) projections.TransferView {
 	}
 	return projections.TransferView{
 		ID: t.ID, Status: "posted", From: t.From, To: t.To, Amount: t.Amount, Asset: t.Asset,
-		Reference: t.Reference, Metadata: md, Sequence: ev.Seq, PostedAt: &at,
+		Reference: t.Reference, Metadata: md, Memo: t.Memo, Sequence: ev.Seq, PostedAt: &at,
 		Entries: t.Entries[:],
 	}
 }

@@ -236,7 +236,11 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 			err = fmt.Errorf("amount %s is not written at the asset's scale %d", t.Amount, as.scale)
 		}
 	}
-	if err == nil && amount.Sign() <= 0 {
+	switch {
+	case err != nil:
+	case t.Memo && amount.Sign() != 0:
+		err = fmt.Errorf("amount %s of a memo is not zero", t.Amount)
+	case !t.Memo && amount.Sign() <= 0:
 		err = fmt.Errorf("amount %s is not positive", t.Amount)
 	}
 	if err != nil {

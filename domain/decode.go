@@ -20,6 +20,7 @@ func (s span) of(line string) string { return line[s.a:s.b] }
 type transferSpans struct {
 	id, from, to, amount, asset, reference span
 	meta                                   metaRange
+	memo                                   bool
 }
 
 // metaRange is a run of key, value pairs in lineView.meta.
@@ -96,6 +97,7 @@ func (p *scanner) transfer(v *lineView) transferSpans {
 	if p.opt(`,"metadata":`) {
 		t.meta = p.meta(v)
 	}
+	t.memo = p.opt(`,"memo":true`)
 	return t
 }
 
@@ -252,7 +254,7 @@ func (v *lineView) fill(ev *Event, s string, parts *eventParts) {
 func (v *lineView) transferOf(s string) Transfer {
 	t := &v.transfer
 	return Transfer{ID: t.id.of(s), From: t.from.of(s), To: t.to.of(s), Amount: t.amount.of(s),
-		Asset: t.asset.of(s), Reference: t.reference.of(s), Metadata: v.metadata(t.meta, s)}
+		Asset: t.asset.of(s), Reference: t.reference.of(s), Metadata: v.metadata(t.meta, s), Memo: t.memo}
 }
 
 func (v *lineView) metadata(r metaRange, s string) map[string]string {

@@ -68,6 +68,12 @@ func transferFingerprint(key idKey, t *Transfer, amount Amount) fingerprint {
 	b = binary.AppendUvarint(b, amount.lo)
 	b = appendField(b, t.Reference)
 	b = appendMetadata(b, t.Metadata)
+	if t.Memo {
+		// Only a memo has a zero amount, so the amount already tells
+		// a memo apart; the byte keeps the rule explicit and costs
+		// nothing for the usual transfer, whose bytes are unchanged.
+		b = append(b, 'm')
+	}
 	return fingerprintOf(b)
 }
 

@@ -12,6 +12,12 @@ type Transfer struct {
 	Asset     string            `json:"asset,omitempty"`
 	Reference string            `json:"reference,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
+	// Memo marks a transfer of zero: it moves nothing and records that
+	// something changed hands for free (a Mercury item, say), with its
+	// reference and metadata, in the history of both accounts. A memo's
+	// amount must be zero and only a memo's may be: a zero amount sent
+	// by mistake is still refused.
+	Memo bool `json:"memo,omitempty"`
 }
 
 // Validate checks everything that does not need the ledger's state: ids,
@@ -48,14 +54,22 @@ func (t Transfer) validate(validateID func(field, id string) error) error {
 	if err := CheckAmountLiteral(t.Amount); err != nil {
 		return err
 	}
-	if isZeroLiteral(t.Amount) {
-		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be greater than zero"}
+	switch zero := isZeroLiteral(t.Amount); {
+	case t.Memo && !zero:
+		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be zero in a memo (a memo moves nothing)"}
+	case !t.Memo && zero:
+		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be greater than zero (a transfer of nothing is a memo: \"memo\": true)"}
 	}
 	if t.From == t.To {
 		return reject(CodeSameAccount, "from and to are the same account %q", t.From)
 	}
 	return nil
 }
+
+// IsMemoAmount reports whether a journaled transfer's amount is zero,
+// which, by Validate, is so exactly when the transfer is a memo: a read
+// model need not keep the flag beside the amount.
+func IsMemoAmount(amount string) bool { return amount != "" && isZeroLiteral(amount) }
 
 func isZeroLiteral(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -158,6 +158,7 @@ func scanTransfer(rows *sql.Rows) (TransferView, error) {
 		return v, err
 	}
 	v.Sequence = uint64(seq)
+	v.Memo = domain.IsMemoAmount(v.Amount)
 	t := fromNanos(at)
 	switch v.Status {
 	case StatusPosted:

@@ -69,6 +69,7 @@ type TransferView struct {
 	Asset      string            `json:"asset"`
 	Reference  string            `json:"reference"`
 	Metadata   map[string]string `json:"metadata"`
+	Memo       bool              `json:"memo,omitempty"` // a transfer of nothing (domain.Transfer.Memo)
 	Sequence   uint64            `json:"sequence"`
 	PostedAt   *time.Time        `json:"posted_at,omitempty"`
 	Entries    []domain.Entry    `json:"entries,omitempty"`

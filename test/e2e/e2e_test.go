@@ -307,6 +307,7 @@ type e2eTransfer struct {
 	Asset      string            `json:"asset"`
 	Reference  string            `json:"reference"`
 	Metadata   map[string]string `json:"metadata"`
+	Memo       bool              `json:"memo"`
 	Sequence   uint64            `json:"sequence"`
 	PostedAt   *time.Time        `json:"posted_at"`
 	Entries    []e2eEntry        `json:"entries"`
