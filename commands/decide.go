@@ -146,7 +146,7 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 			a.subject = ""
 			continue
 		}
-		d := p.state.Decide(it.command(ref), now)
+		d := p.state.Decide(command(it, ref), now)
 		if d.Event != nil {
 			b.events = append(b.events, d.Event)
 		}
@@ -209,7 +209,7 @@ func (p *Processor) encode(b *batch) ([]domain.Record, domain.Hash, error) {
 func (p *Processor) decideAtomic(seq uint64, env *Envelope, a *answer, now time.Time, events []*domain.Event) []*domain.Event {
 	cmds := make([]domain.Command, len(env.Items))
 	for i, it := range env.Items {
-		cmds[i] = it.command(domain.CommandRef{Seq: seq, Item: i})
+		cmds[i] = command(it, domain.CommandRef{Seq: seq, Item: i})
 	}
 	for _, d := range p.state.DecideAtomic(cmds, now) {
 		if d.Event != nil {

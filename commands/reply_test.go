@@ -18,14 +18,14 @@ func replyFixture(t testing.TB) (commands.Reply, map[*domain.Event][]byte) {
 	st := domain.NewState()
 	now := time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
 	cmds := []domain.Command{
-		{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}},
-		{OpenAccount: &domain.Account{ID: "alice", Asset: "USD", Metadata: map[string]string{"k": "v"}}},
-		{OpenAccount: &domain.Account{ID: "bob", Asset: "USD"}},
+		{Asset: &domain.Asset{Code: "USD", Scale: 2}},
+		{Account: &domain.Account{ID: "alice", Asset: "USD", Metadata: map[string]string{"k": "v"}}},
+		{Account: &domain.Account{ID: "bob", Asset: "USD"}},
 		{Transfer: &domain.Transfer{ID: "mint", From: "world", To: "alice", Amount: "10.00"}},
 		{Transfer: &domain.Transfer{ID: "t1", From: "alice", To: "bob", Amount: "2.50", Reference: "lunch \"x\" é"}},
 		{Transfer: &domain.Transfer{ID: "t2", From: "alice", To: "bob", Amount: "99"}},                               // rejected
 		{Transfer: &domain.Transfer{ID: "t1", From: "alice", To: "bob", Amount: "2.50", Reference: "lunch \"x\" é"}}, // replayed
-		{OpenAccount: &domain.Account{ID: "bob", Asset: "USD"}},                                                      // existed
+		{Account: &domain.Account{ID: "bob", Asset: "USD"}},                                                          // existed
 	}
 	var reply commands.Reply
 	reply.ID = "env-1"

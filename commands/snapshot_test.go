@@ -63,13 +63,13 @@ func (w *writer) decide(cmds ...domain.Command) {
 func (w *writer) history(from, n int) {
 	w.t.Helper()
 	if from == 0 {
-		w.decide(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}},
-			domain.Command{DefineAsset: &domain.Asset{Code: "BTC", Scale: 8}})
+		w.decide(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}},
+			domain.Command{Asset: &domain.Asset{Code: "BTC", Scale: 8}})
 	}
 	for i := from; i < from+n; i++ {
 		id := fmt.Sprintf("acc-%d", i)
 		w.decide(
-			domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD", Owner: fmt.Sprintf("user-%d", i%3), OverdraftLimit: []string{"", "5", domain.Unlimited}[i%3]}},
+			domain.Command{Account: &domain.Account{ID: id, Asset: "USD", Owner: fmt.Sprintf("user-%d", i%3), OverdraftLimit: []string{"", "5", domain.Unlimited}[i%3]}},
 			domain.Command{Transfer: &domain.Transfer{ID: "mint-" + id, From: domain.World, To: id, Amount: "100"}},
 			domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("t-%d", i), From: id, To: "acc-0", Amount: "1.5", Metadata: map[string]string{"n": id}}},
 			domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("big-%d", i), From: id, To: "acc-0", Amount: "1000"}},
@@ -136,7 +136,7 @@ func sameAsFullReplay(t *testing.T, w *writer, store commands.SnapshotStore) str
 		{Transfer: &domain.Transfer{ID: "t-1", From: "acc-1", To: "acc-0", Amount: "1.5"}},
 		{Transfer: &domain.Transfer{ID: "fresh", From: "acc-1", To: "acc-2", Amount: "97.01"}},
 		{Transfer: &domain.Transfer{ID: "fresh2", From: "acc-4", To: "acc-2", Amount: "102"}},
-		{OpenAccount: &domain.Account{ID: "acc-2", Asset: "USD", Owner: "user-2", OverdraftLimit: domain.Unlimited}},
+		{Account: &domain.Account{ID: "acc-2", Asset: "USD", Owner: "user-2", OverdraftLimit: domain.Unlimited}},
 	} {
 		c.Ref = domain.CommandRef{Seq: 1 << 40, Item: i}
 		a, b := st.Decide(c, time.Unix(0, 0)), full.Decide(c, time.Unix(0, 0))

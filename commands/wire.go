@@ -31,18 +31,12 @@ type Envelope struct {
 	Groups []int `json:"groups,omitempty"`
 }
 
-// Item is one request: exactly one of Asset, Account, Transfer and Metadata
-// is set.
-// Actor is the authenticated principal the API vouches for; the commands
-// stream is inside the trust boundary (see docs/security.md).
-type Item struct {
-	Actor    *domain.Actor    `json:"actor,omitempty"`
-	Asset    *domain.Asset    `json:"asset,omitempty"`
-	Account  *domain.Account  `json:"account,omitempty"`
-	Transfer *domain.Transfer `json:"transfer,omitempty"`
-	// Metadata replaces an account's metadata.
-	Metadata *domain.MetadataUpdate `json:"metadata,omitempty"`
-}
+// Item is one request, as a command message carries it: a domain.Command
+// without its Ref (the processor sets that from the message's stream
+// sequence). Actor is the authenticated principal the API vouches for;
+// the commands stream is inside the trust boundary (see
+// docs/security.md).
+type Item = domain.Command
 
 // Outcome names what became of a request.
 type Outcome string
@@ -87,9 +81,10 @@ func DecodeEnvelope(data []byte) (*Envelope, error) {
 	return &env, nil
 }
 
-func (it Item) command(ref domain.CommandRef) domain.Command {
-	return domain.Command{Ref: ref, Actor: it.Actor, DefineAsset: it.Asset, OpenAccount: it.Account, Transfer: it.Transfer,
-		UpdateMetadata: it.Metadata}
+// command is it as the processor decides it: named by ref.
+func command(it Item, ref domain.CommandRef) domain.Command {
+	it.Ref = ref
+	return it
 }
 
 func resultOf(d domain.Decision) Result {

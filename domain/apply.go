@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -129,3 +130,39 @@ func (stateApplier) CommandSkipped(ev *Event, k *SkippedCommand) error {
 	}
 	return nil
 }
+
+func (payloadRules) AssetDefined(_ *Event, a *Asset) error { return a.Validate() }
+
+func (payloadRules) AccountOpened(_ *Event, a *Account) error { return a.ValidateJournaled() }
+
+func (payloadRules) TransferPosted(_ *Event, p *PostedTransfer) error {
+	if err := p.Transfer.ValidateJournaled(); err != nil {
+		return err
+	}
+	if p.Asset == "" {
+		return errors.New("posted transfer without asset")
+	}
+	d, c := p.Entries[0], p.Entries[1]
+	if d.Account != p.From || d.Type != Debit || d.Amount != p.Amount || d.Balance == "" {
+		return fmt.Errorf("first entry %+v is not the debit of %s by %s", d, p.From, p.Amount)
+	}
+	if c.Account != p.To || c.Type != Credit || c.Amount != p.Amount || c.Balance == "" {
+		return fmt.Errorf("second entry %+v is not the credit of %s by %s", c, p.To, p.Amount)
+	}
+	return nil
+}
+
+func (payloadRules) TransferRejected(_ *Event, r *RejectedTransfer) error {
+	if err := r.Transfer.ValidateJournaled(); err != nil {
+		return err
+	}
+	if !slices.Contains(Codes, r.Code) {
+		return fmt.Errorf("unknown rejection code %q", r.Code)
+	}
+	if r.Detail == "" {
+		return errors.New("rejection without detail")
+	}
+	return nil
+}
+
+func (payloadRules) CommandSkipped(_ *Event, k *SkippedCommand) error { return k.Validate() }

@@ -4,17 +4,20 @@ import "time"
 
 // Deciding commands against the state: the events each one leaves.
 
-// Command is one request for the processor: exactly one of DefineAsset,
-// OpenAccount and Transfer is set. Actor is who asks; nil means the ledger
-// itself (tools and tests), which may do anything.
+// Command is one request for the processor: exactly one of Asset,
+// Account, Transfer and Metadata is set. Actor is who asks; nil means the
+// ledger itself (tools and tests), which may do anything. Its JSON form,
+// without Ref, is an item of a command message (commands.Item): a new
+// command is a field here and a case in Decide, and nothing else carries
+// it to the processor.
 type Command struct {
-	Ref         CommandRef
-	Actor       *Actor
-	DefineAsset *Asset
-	OpenAccount *Account
-	Transfer    *Transfer
-	// UpdateMetadata replaces an account's metadata.
-	UpdateMetadata *MetadataUpdate
+	Ref      CommandRef `json:"-"` // where the processor took it from; not sent
+	Actor    *Actor     `json:"actor,omitempty"`
+	Asset    *Asset     `json:"asset,omitempty"`    // define an asset
+	Account  *Account   `json:"account,omitempty"`  // open an account
+	Transfer *Transfer  `json:"transfer,omitempty"` // post a transfer
+	// Metadata replaces an account's metadata.
+	Metadata *MetadataUpdate `json:"metadata,omitempty"`
 }
 
 // Actor is the authenticated principal behind a command. A non-admin actor
@@ -70,13 +73,13 @@ type Decision struct {
 // journal and must be discarded and rebuilt.
 func (s *State) Decide(cmd Command, now time.Time) Decision {
 	switch {
-	case cmd.DefineAsset != nil:
+	case cmd.Asset != nil:
 		return s.decideAsset(cmd, now)
-	case cmd.OpenAccount != nil:
+	case cmd.Account != nil:
 		return s.decideAccount(cmd, now)
 	case cmd.Transfer != nil:
 		return s.decideTransfer(cmd, now)
-	case cmd.UpdateMetadata != nil:
+	case cmd.Metadata != nil:
 		return s.decideMetadata(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
@@ -87,7 +90,7 @@ func (s *State) newEvent(t EventType, ref CommandRef, now time.Time) *Event {
 }
 
 func (s *State) decideAsset(cmd Command, now time.Time) Decision {
-	a := *cmd.DefineAsset
+	a := *cmd.Asset
 	if err := a.Validate(); err != nil {
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
 	}
@@ -105,7 +108,7 @@ func (s *State) decideAsset(cmd Command, now time.Time) Decision {
 }
 
 func (s *State) decideAccount(cmd Command, now time.Time) Decision {
-	a := *cmd.OpenAccount
+	a := *cmd.Account
 	if err := a.Validate(); err != nil {
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
 	}

@@ -127,10 +127,10 @@ func metadataKey(m map[string]string) string {
 
 func (m *refModel) predict(c domain.Command) expectation {
 	switch {
-	case c.DefineAsset != nil:
-		return m.predictAsset(*c.DefineAsset)
-	case c.OpenAccount != nil:
-		return m.predictAccount(*c.OpenAccount)
+	case c.Asset != nil:
+		return m.predictAsset(*c.Asset)
+	case c.Account != nil:
+		return m.predictAccount(*c.Account)
 	case c.Transfer != nil:
 		return m.predictTransfer(*c.Transfer)
 	}
@@ -463,9 +463,9 @@ func (g *gen) command() domain.Command {
 		case g.chance(0.03):
 			a.Scale = 19
 		}
-		return domain.Command{DefineAsset: &a}
+		return domain.Command{Asset: &a}
 	case x < 0.12 || len(g.m.accounts) < 4 && x < 0.4:
-		return domain.Command{OpenAccount: g.account()}
+		return domain.Command{Account: g.account()}
 	}
 	return domain.Command{Transfer: g.transfer()}
 }

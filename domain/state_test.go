@@ -96,9 +96,9 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 	}
 	var wantType domain.EventType
 	switch {
-	case d.Outcome == domain.Created && c.DefineAsset != nil:
+	case d.Outcome == domain.Created && c.Asset != nil:
 		wantType = domain.EventAssetDefined
-	case d.Outcome == domain.Created && c.OpenAccount != nil:
+	case d.Outcome == domain.Created && c.Account != nil:
 		wantType = domain.EventAccountOpened
 	case d.Outcome == domain.Posted && c.Transfer != nil:
 		wantType = domain.EventTransferPosted
@@ -128,10 +128,10 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 
 func describeCommand(c domain.Command) string {
 	switch {
-	case c.DefineAsset != nil:
-		return fmt.Sprintf("DefineAsset%+v", *c.DefineAsset)
-	case c.OpenAccount != nil:
-		return fmt.Sprintf("OpenAccount%+v", *c.OpenAccount)
+	case c.Asset != nil:
+		return fmt.Sprintf("DefineAsset%+v", *c.Asset)
+	case c.Account != nil:
+		return fmt.Sprintf("OpenAccount%+v", *c.Account)
 	case c.Transfer != nil:
 		return fmt.Sprintf("Transfer%+v", *c.Transfer)
 	}
@@ -140,12 +140,12 @@ func describeCommand(c domain.Command) string {
 
 func (h *harness) asset(code string, scale int) domain.Decision {
 	h.t.Helper()
-	return h.do(domain.Command{DefineAsset: &domain.Asset{Code: code, Scale: scale}})
+	return h.do(domain.Command{Asset: &domain.Asset{Code: code, Scale: scale}})
 }
 
 func (h *harness) open(a domain.Account) domain.Decision {
 	h.t.Helper()
-	return h.do(domain.Command{OpenAccount: &a})
+	return h.do(domain.Command{Account: &a})
 }
 
 func (h *harness) transfer(tr domain.Transfer) domain.Decision {
@@ -637,9 +637,9 @@ func TestApplyRebuildsState(t *testing.T) {
 		{Transfer: &domain.Transfer{ID: "c", From: "od", To: "unl", Amount: "20", Metadata: map[string]string{"x": "y"}}},
 		{Transfer: &domain.Transfer{ID: "f", From: "od", To: "bob", Amount: "30.01"}},
 		{Transfer: &domain.Transfer{ID: "g", From: "od", To: "bob", Amount: "30"}},
-		{OpenAccount: &domain.Account{ID: "od", Asset: "USD", OverdraftLimit: "50.00"}},
-		{OpenAccount: &domain.Account{ID: "od", Asset: "USD"}},
-		{DefineAsset: &domain.Asset{Code: "BTC", Scale: 8}},
+		{Account: &domain.Account{ID: "od", Asset: "USD", OverdraftLimit: "50.00"}},
+		{Account: &domain.Account{ID: "od", Asset: "USD"}},
+		{Asset: &domain.Asset{Code: "BTC", Scale: 8}},
 	}
 	for i, c := range probes {
 		c.Ref = domain.CommandRef{Seq: 1000 + uint64(i)}

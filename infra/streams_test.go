@@ -23,9 +23,9 @@ func decidedLedger(t *testing.T) *natstest.Server {
 	t.Helper()
 	srv := natstest.Start(t, t.TempDir())
 	w := srv.Writer()
-	w.Batch(t, t0, domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
-	w.Batch(t, t0, domain.Command{OpenAccount: &domain.Account{ID: "a", Asset: "USD"}})
-	w.Batch(t, t0, domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}) // CommandSkipped
+	w.Batch(t, t0, domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
+	w.Batch(t, t0, domain.Command{Account: &domain.Account{ID: "a", Asset: "USD"}})
+	w.Batch(t, t0, domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}}) // CommandSkipped
 	return srv
 }
 

@@ -40,19 +40,21 @@ func TestEventSchemas(t *testing.T) {
 	j := newJournal(t)
 	j.SeedPayments()
 	j.Batch(
-		domain.Command{OpenAccount: &domain.Account{ID: "open:ended", Asset: "USD", OverdraftLimit: "unlimited"}},
-		domain.Command{OpenAccount: &domain.Account{ID: "limited", Asset: "USD", OverdraftLimit: "7.5"}},
+		domain.Command{Account: &domain.Account{ID: "open:ended", Asset: "USD", OverdraftLimit: "unlimited"}},
+		domain.Command{Account: &domain.Account{ID: "limited", Asset: "USD", OverdraftLimit: "7.5"}},
 		domain.Command{Transfer: &domain.Transfer{ID: "meta-1", From: "a1", To: "a2", Amount: "1", Asset: "USD",
 			Metadata: map[string]string{"order": "42", "é": "<b>&\"quoted\""}}},
 		journaltest.Transfer("ghost-1", "a1", "nobody", "1.234", journaltest.Reference("ref ghost-1")),
 		domain.Command{Transfer: &domain.Transfer{ID: "scale-1", From: "a1", To: "a2", Amount: "1.001"}},
-		domain.Command{DefineAsset: &domain.Asset{Code: "BTC_8", Scale: 18}},
+		domain.Command{Asset: &domain.Asset{Code: "BTC_8", Scale: 18}},
+		domain.Command{Transfer: &domain.Transfer{ID: "memo-1", From: "a1", To: "a2", Amount: "0", Memo: true, Reference: "free"}},
+		domain.Command{Transfer: &domain.Transfer{ID: "memo-2", From: "a1", To: "nobody", Amount: "0", Memo: true}},
 	)
 	// A message that changes nothing: CommandSkipped.
-	j.Batch(journaltest.Transfer("t1", "a1", "a2", "10", journaltest.Reference("ref t1")), domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+	j.Batch(journaltest.Transfer("t1", "a1", "a2", "10", journaltest.Reference("ref t1")), domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
 	// An account's metadata replaced, then cleared.
-	j.Batch(domain.Command{UpdateMetadata: &domain.MetadataUpdate{Account: "a1", Metadata: map[string]string{"tier": "gold"}}},
-		domain.Command{UpdateMetadata: &domain.MetadataUpdate{Account: "a2"}})
+	j.Batch(domain.Command{Metadata: &domain.MetadataUpdate{Account: "a1", Metadata: map[string]string{"tier": "gold"}}},
+		domain.Command{Metadata: &domain.MetadataUpdate{Account: "a2"}})
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -150,4 +152,20 @@ var schemaKeywords = []string{
 // keywords above; any other fails); root resolves local "#/..." references.
 func validate(root map[string]any, schema, v any, at string) []string {
 	return schematest.Validator{Root: root, Keywords: schemaKeywords}.Validate(schema, v, at)
+}
+
+// TestEventTypesDocumented: docs/journal.md's one table of event types
+// names every type with a link to its schema, which exists.
+func TestEventTypesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/journal.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range domain.EventTypes {
+		row := fmt.Sprintf("| [`%s`](events/%s.v%d.json) | ", typ, typ, domain.SchemaVersion)
+		if !bytes.Contains(doc, []byte(row)) {
+			t.Errorf("docs/journal.md has no row %q", row)
+		}
+		loadSchema(t, typ, domain.SchemaVersion)
+	}
 }

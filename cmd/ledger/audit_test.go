@@ -49,11 +49,11 @@ func writeScenario(t *testing.T, js jetstream.JetStream, names journalio.Names) 
 	st := domain.NewState()
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	cmds := []domain.Command{
-		{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}},
-		{DefineAsset: &domain.Asset{Code: "PTS", Scale: 0}},
-		{OpenAccount: &domain.Account{ID: "alice", Asset: "USD"}},
-		{OpenAccount: &domain.Account{ID: "bob", Asset: "USD"}},
-		{OpenAccount: &domain.Account{ID: "pat", Asset: "PTS"}},
+		{Asset: &domain.Asset{Code: "USD", Scale: 2}},
+		{Asset: &domain.Asset{Code: "PTS", Scale: 0}},
+		{Account: &domain.Account{ID: "alice", Asset: "USD"}},
+		{Account: &domain.Account{ID: "bob", Asset: "USD"}},
+		{Account: &domain.Account{ID: "pat", Asset: "PTS"}},
 		{Transfer: &domain.Transfer{ID: "m1", From: domain.World, To: "alice", Amount: "100"}},
 		{Transfer: &domain.Transfer{ID: "m2", From: domain.World, To: "pat", Amount: "7", Asset: "PTS"}},
 		{Transfer: &domain.Transfer{ID: "t1", From: "alice", To: "bob", Amount: "30.25"}},
