@@ -25,11 +25,16 @@ type Config struct {
 	// Retry is the backoff between attempts of one delivery.
 	Retry  Retry
 	Logger *slog.Logger
+	// Clock times the waits between attempts and the next attempt's time
+	// in the log; nil is the system clock. Tests give a fake one.
+	Clock Clock
 }
 
 // Retry is a capped exponential backoff: InitialInterval, then times
-// Multiplier after each failure, at most MaxInterval, for at most
-// MaxRetries retries after the first attempt.
+// Multiplier after each failure, at most MaxInterval, each wait spread by
+// ±10 % (capped at MaxInterval), for at most MaxRetries retries after the
+// first attempt and never past 10 minutes from it (Wait gives the nominal
+// waits).
 type Retry struct {
 	MaxRetries      int
 	InitialInterval time.Duration
@@ -96,4 +101,14 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+}
+
+// DefaultRetry is the schedule a zero Retry takes: 5 retries after waits
+// of 1, 2, 4, 8 and 16 s (each ±10 %), at most 30 s apart.
+func DefaultRetry() Retry {
+	return Retry{MaxRetries: DefaultMaxRetries, InitialInterval: DefaultInitialInterval,
+		MaxInterval: DefaultMaxInterval, Multiplier: DefaultMultiplier}
 }

@@ -28,6 +28,7 @@ type Service struct {
 	dead   jetstream.KeyValue // dead letters, by deadLetterKey
 	client *http.Client
 	log    *slog.Logger
+	clock  Clock
 	// lookup resolves a host name at creation; nil is the resolver the
 	// dialer uses (net.DefaultResolver). Tests set it.
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -52,7 +53,7 @@ func Start(ctx context.Context, nc *nats.Conn, ledger string, cfg Config) (*Serv
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	s := &Service{cfg: cfg, nc: nc, js: js, ledger: ledger, log: cfg.Logger.With("component", "webhooks"),
-		runners: map[string]*runner{}}
+		clock: cfg.Clock, runners: map[string]*runner{}}
 	s.client = s.newClient()
 	if s.defs, s.dead, err = ensureBuckets(ctx, js, ledger); err != nil {
 		return nil, err
