@@ -1,7 +1,10 @@
 package webhook
 
 import (
+	"fmt"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -13,6 +16,12 @@ type Config struct {
 	// proxy into its own network (SSRF). Tests and trusted single-host
 	// setups turn it on.
 	AllowPrivateNetworks bool
+	// AllowNetworks are networks (CIDRs, as ParseNetwork reads them)
+	// webhooks may reach although the policy refuses their addresses: an
+	// operator's receivers on a private network. Loopback and this host
+	// are opened only by a network inside them (127.0.0.0/8, ::1/128),
+	// never by a broader one. At most AllowNetworksMax. None by default.
+	AllowNetworks []netip.Prefix
 	// MaxWebhooks bounds the webhooks of a ledger.
 	MaxWebhooks int
 	// DeadLettersMax bounds the dead letters kept per webhook; past it the
@@ -111,4 +120,19 @@ func (c *Config) setDefaults() {
 func DefaultRetry() Retry {
 	return Retry{MaxRetries: DefaultMaxRetries, InitialInterval: DefaultInitialInterval,
 		MaxInterval: DefaultMaxInterval, Multiplier: DefaultMultiplier}
+}
+
+// check refuses a configuration the service cannot keep.
+func (c *Config) check() error {
+	if len(c.AllowNetworks) > AllowNetworksMax {
+		return fmt.Errorf("webhooks: %d networks allowed, at most %d", len(c.AllowNetworks), AllowNetworksMax)
+	}
+	c.AllowNetworks = slices.Clone(c.AllowNetworks) // the caller's slice stays as given
+	for i, p := range c.AllowNetworks {
+		if !p.IsValid() {
+			return fmt.Errorf("webhooks: allowed network %d is not a network", i)
+		}
+		c.AllowNetworks[i] = p.Masked()
+	}
+	return nil
 }

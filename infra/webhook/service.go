@@ -48,6 +48,9 @@ var ErrClosed = errors.New("webhooks closed")
 // connections of their own with its options (see subscriber.Config.Conn).
 func Start(ctx context.Context, nc *nats.Conn, ledger string, cfg Config) (*Service, error) {
 	cfg.setDefaults()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
@@ -55,6 +58,9 @@ func Start(ctx context.Context, nc *nats.Conn, ledger string, cfg Config) (*Serv
 	s := &Service{cfg: cfg, nc: nc, js: js, ledger: ledger, log: cfg.Logger.With("component", "webhooks"),
 		clock: cfg.Clock, runners: map[string]*runner{}}
 	s.client = s.newClient()
+	if len(cfg.AllowNetworks) > 0 {
+		s.log.Warn("webhooks may reach these internal networks (--webhook-allow-networks)", "networks", cfg.AllowNetworks)
+	}
 	if s.defs, s.dead, err = ensureBuckets(ctx, js, ledger); err != nil {
 		return nil, err
 	}
