@@ -29,6 +29,9 @@ const (
 	CodeDeadLetterNotFound domain.Code = "dead_letter_not_found"
 	CodeWebhookLimit       domain.Code = "webhook_limit_reached"
 	CodeDeliveryFailed     domain.Code = "webhook_delivery_failed"
+	// CodeSequenceNotFound is a ledger sequence the journal does not hold
+	// (GET /v1/journal/locate).
+	CodeSequenceNotFound domain.Code = "sequence_not_found"
 	// CodeForbidden is domain.CodeForbidden: the processor refuses a debit
 	// of someone else's account with it, and the API its reads.
 	CodeForbidden = domain.CodeForbidden
@@ -64,6 +67,7 @@ var statusOf = map[domain.Code]int{
 	CodeDeadLetterNotFound:         http.StatusNotFound,
 	CodeWebhookLimit:               http.StatusConflict,
 	CodeDeliveryFailed:             http.StatusBadGateway,
+	CodeSequenceNotFound:           http.StatusNotFound,
 }
 
 // Codes lists every code the API can answer with.

@@ -96,6 +96,9 @@ type Config struct {
 	// GET /v1/status (503 when nil or failing). It is polled under load:
 	// it should answer from memory, not with a JetStream request.
 	Status func(context.Context) (StatusView, error)
+	// Locate finds the journal record holding a ledger sequence for GET
+	// /v1/journal/locate (503 when nil).
+	Locate Locator
 }
 
 // Defaults for Config.
@@ -188,6 +191,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.GET("/webhooks/:id/dead-letters", hooks.deadLetters, protect(ScopeAdmin)...)
 	v1.POST("/webhooks/:id/dead-letters/:seq/redeliver", hooks.redeliver, protect(ScopeAdmin)...)
 	v1.GET("/status", s.status, protect(ScopeAdmin)...)
+	v1.GET("/journal/locate", s.locate, protect(ScopeAdmin)...)
 	return e, s
 }
 

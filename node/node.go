@@ -231,6 +231,9 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 		EventStream: cfg.EventStream,
 		Webhooks:    hooks,
 		Status:      n.status,
+		Locate: func(ctx context.Context, seq uint64) (journalio.Location, error) {
+			return journalio.Locate(ctx, n.JS, n.Names, seq)
+		},
 	}, submitter, n.Store)
 	return nil
 }

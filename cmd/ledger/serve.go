@@ -7,13 +7,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/node"
 )
 
@@ -66,6 +69,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&c.node.MaxReadLag, "max-read-lag", api.DefaultMaxReadLag, "events the journal may run ahead of the read model, counting writes in flight, before writes wait (ADR 0008)")
 	fs.Var(&c.compat, "compat", "serve a seed system's API for its existing clients, SYSTEM=ADDR, repeatable (systems: "+strings.Join(compatNames(), ", ")+"; env LEDGER_COMPAT, comma-separated; docs/compat/)")
 	fs.BoolVar(&c.compatAllowRemote, "compat-allow-remote", false, "let adapters of systems without authentication listen beyond loopback (env LEDGER_COMPAT_ALLOW_REMOTE=true)")
+	fs.Var((*networksFlag)(&c.node.Webhooks.AllowNetworks), "webhook-allow-networks", "let webhooks reach receivers in these networks although the SSRF guard refuses private addresses: CIDRs, repeatable (env LEDGER_WEBHOOK_ALLOW_NETWORKS, comma-separated); loopback only when a loopback CIDR such as 127.0.0.0/8 is named; default none (docs/security.md)")
 	fs.Uint64Var(&c.node.SkipLostCommands, "skip-lost-commands", 0, "accepted commands up to this sequence that were deleted from the commands stream before being decided are journaled as lost instead of stopping the ledger; for the one start after such a loss (docs/operations.md, \"Commands stream\")")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
@@ -170,4 +174,32 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return runErr
+}
+
+// networksFlag is --webhook-allow-networks: CIDRs, given one a flag or
+// several separated by commas (the form of LEDGER_WEBHOOK_ALLOW_NETWORKS).
+type networksFlag []netip.Prefix
+
+func (f *networksFlag) String() string {
+	parts := make([]string, len(*f))
+	for i, p := range *f {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *networksFlag) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		p, err := webhook.ParseNetwork(part)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(*f, p) {
+			*f = append(*f, p)
+		}
+	}
+	if len(*f) > webhook.AllowNetworksMax {
+		return fmt.Errorf("at most %d networks", webhook.AllowNetworksMax)
+	}
+	return nil
 }

@@ -150,6 +150,14 @@ func (h *Handler) entries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	for _, name := range []string{"limit", "cursor"} {
+		// Taking the first of several values would answer a question
+		// the client did not ask, as the native API refuses too.
+		if n := len(q[name]); n > 1 {
+			writeError(w, http.StatusBadRequest, codeInvalid, name+" is given "+strconv.Itoa(n)+" times; give it once")
+			return
+		}
+	}
 	limit := defaultPageLimit
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
