@@ -42,6 +42,7 @@ func journalWrites() map[string]journalWrite {
 		"transfer-replayed":          {200, post(tr("w1", "alice", "bob", "1.00"))},
 		"idempotency_conflict":       {409, post(tr("w1", "alice", "bob", "2.00"))},
 		"validation_failed":          {400, post(map[string]any{"id": "w3", "from": "alice", "to": "bob", "amount": "1", "nope": 1})},
+		"memo-posted":                {201, post(map[string]any{"id": "w1m", "from": "alice", "to": "bob", "amount": "0", "memo": true})},
 		"invalid_amount-syntax":      {400, post(tr("w4", "alice", "bob", "0"))},
 		"invalid_amount-scale":       {400, post(tr("w5", "alice", "bob", "1.001"))},
 		"invalid_amount-scale-asset": {400, post(map[string]any{"id": "w5a", "from": "alice", "to": "bob", "amount": "1.001", "asset": "USD"})},
