@@ -44,41 +44,43 @@ func (e *SeqNotJournaledError) Error() string {
 
 func (e *SeqNotJournaledError) Unwrap() error { return ErrSeqNotJournaled }
 
-// locateStepsMax bounds the direct gets of one Locate: 64 halvings cover
-// every possible stream position, and two more read the journal's end.
-const locateStepsMax = 64
+// searchStepsMax bounds the direct gets of one search: 64 halvings cover
+// every possible stream position.
+const searchStepsMax = 64
 
-// Locate finds the record holding ledger sequence seq by binary search
-// over the records' Ledger-Last-Seq headers: sequences grow with
-// positions, and the journal denies deletes, so positions run from the
-// first without holes. It costs at most about log2(records) direct gets.
-// It returns a *SeqNotJournaledError for 0 or a sequence past the end, and
-// an error naming the record for one without the ledger's headers.
-func Locate(ctx context.Context, js jetstream.JetStream, n Names, seq uint64) (Location, error) {
-	stream, err := js.Stream(ctx, n.JournalStream)
+// ErrNotRecord means a message of the journal stream lacks the record
+// headers (Ledger-First-Seq, Ledger-Last-Seq), so it is not a ledger
+// record.
+var ErrNotRecord = errors.New("not a ledger journal record")
+
+// RecordPosition returns the position of the record holding ledger
+// sequence seq, or of the first record after it, by binary search over the
+// records' Ledger-Last-Seq headers: sequences grow with positions, and the
+// journal denies deletes, so positions run from the first without holes.
+// Past the journal's end it returns the next position to be written. It
+// costs at most about log2(records) direct gets; a record without the
+// headers is an error wrapping ErrNotRecord.
+func RecordPosition(ctx context.Context, stream jetstream.Stream, seq uint64) (uint64, error) {
+	info, err := stream.Info(ctx)
 	if err != nil {
-		return Location{}, fmt.Errorf("journal stream: %w", err)
+		return 0, fmt.Errorf("journal stream info: %w", err)
 	}
-	st := stream.CachedInfo().State
-	lo, hi := max(st.FirstSeq, 1), st.LastSeq
-	if hi == 0 || st.Msgs == 0 {
-		return Location{}, &SeqNotJournaledError{Seq: seq}
+	first, last := max(info.State.FirstSeq, 1), info.State.LastSeq
+	if last == 0 || info.State.Msgs == 0 {
+		return last + 1, nil
 	}
-	end, err := locateRecord(ctx, stream, hi)
-	if err != nil {
-		return Location{}, err
+	if end, err := RecordAt(ctx, stream, last); err != nil || end.LastSeq < seq {
+		return last + 1, err
 	}
-	if seq == 0 || seq > end.LastSeq {
-		return Location{}, &SeqNotJournaledError{Seq: seq, Last: end.LastSeq}
-	}
-	for step := 0; lo < hi; step++ { // the record is in [lo, hi]
-		if step == locateStepsMax {
-			return Location{}, fmt.Errorf("journal search for sequence %d did not converge", seq)
+	lo, hi := first, last // the answer is in [lo, hi]
+	for step := 0; lo < hi; step++ {
+		if step == searchStepsMax {
+			return 0, fmt.Errorf("journal search for sequence %d did not converge", seq)
 		}
 		mid := lo + (hi-lo)/2
-		loc, err := locateRecord(ctx, stream, mid)
+		loc, err := RecordAt(ctx, stream, mid)
 		if err != nil {
-			return Location{}, err
+			return 0, err
 		}
 		if loc.LastSeq >= seq {
 			hi = mid
@@ -86,19 +88,42 @@ func Locate(ctx context.Context, js jetstream.JetStream, n Names, seq uint64) (L
 			lo = mid + 1
 		}
 	}
-	loc, err := locateRecord(ctx, stream, lo)
+	return lo, nil
+}
+
+// Locate finds the record holding ledger sequence seq (RecordPosition).
+// It returns a *SeqNotJournaledError for 0 or a sequence past the end, and
+// an error naming the record for one without the ledger's headers.
+func Locate(ctx context.Context, js jetstream.JetStream, n Names, seq uint64) (Location, error) {
+	stream, err := js.Stream(ctx, n.JournalStream)
+	if err != nil {
+		return Location{}, fmt.Errorf("journal stream: %w", err)
+	}
+	pos, err := RecordPosition(ctx, stream, max(seq, 1))
+	if err != nil {
+		return Location{}, err
+	}
+	loc, err := RecordAt(ctx, stream, pos)
+	if seq == 0 || errors.Is(err, jetstream.ErrMsgNotFound) { // past the end
+		end, err := ReadJournalEnd(ctx, js, n)
+		if err != nil {
+			return Location{}, err
+		}
+		return Location{}, &SeqNotJournaledError{Seq: seq, Last: end.Seq}
+	}
 	if err != nil {
 		return Location{}, err
 	}
 	if loc.FirstSeq > seq || loc.LastSeq < seq {
-		return Location{}, fmt.Errorf("journal record %d holds sequences %d-%d, not %d: the journal has a gap (run ledger audit)", lo, loc.FirstSeq, loc.LastSeq, seq)
+		return Location{}, fmt.Errorf("journal record %d holds sequences %d-%d, not %d: the journal has a gap (run ledger audit)", pos, loc.FirstSeq, loc.LastSeq, seq)
 	}
 	loc.Seq, loc.Stream = seq, n.JournalStream
 	return loc, nil
 }
 
-// locateRecord reads the record at pos (a direct get) and its headers.
-func locateRecord(ctx context.Context, stream jetstream.Stream, pos uint64) (Location, error) {
+// RecordAt reads the record at pos (a direct get) and its headers; a
+// record without them is an error wrapping ErrNotRecord.
+func RecordAt(ctx context.Context, stream jetstream.Stream, pos uint64) (Location, error) {
 	msg, err := stream.GetMsg(ctx, pos)
 	if err != nil {
 		return Location{}, fmt.Errorf("journal record %d: %w", pos, err)
@@ -107,8 +132,8 @@ func locateRecord(ctx context.Context, stream jetstream.Stream, pos uint64) (Loc
 	first, ferr := strconv.ParseUint(msg.Header.Get(HeaderFirstSeq), 10, 64)
 	last, lerr := strconv.ParseUint(msg.Header.Get(HeaderLastSeq), 10, 64)
 	if ferr != nil || lerr != nil || first == 0 || last < first {
-		return Location{}, fmt.Errorf("journal record %d: headers %s %q, %s %q: not a ledger record", pos,
-			HeaderFirstSeq, msg.Header.Get(HeaderFirstSeq), HeaderLastSeq, msg.Header.Get(HeaderLastSeq))
+		return Location{}, fmt.Errorf("journal record %d: headers %s %q, %s %q: %w", pos,
+			HeaderFirstSeq, msg.Header.Get(HeaderFirstSeq), HeaderLastSeq, msg.Header.Get(HeaderLastSeq), ErrNotRecord)
 	}
 	loc.FirstSeq, loc.LastSeq = first, last
 	return loc, nil
