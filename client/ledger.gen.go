@@ -320,7 +320,7 @@ type BatchPending struct {
 
 		// Problem RFC 9457 problem details with a stable machine-readable `code`; clients branch on `code`, never on `title` or `detail`.
 		//
-		// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
+		// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","request_id":"5f0c2a9e8d7b4c1a9e3f6b2d8c4a1e7f","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
 		Problem Problem `json:"problem"`
 	} `json:"invalid,omitempty"`
 	Status BatchPendingStatus `json:"status"`
@@ -348,7 +348,7 @@ type BatchResponse struct {
 type BatchResult struct {
 	// Problem RFC 9457 problem details with a stable machine-readable `code`; clients branch on `code`, never on `title` or `detail`.
 	//
-	// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
+	// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","request_id":"5f0c2a9e8d7b4c1a9e3f6b2d8c4a1e7f","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
 	Problem  *Problem `json:"problem,omitempty"`
 	Replayed *bool    `json:"replayed,omitempty"`
 
@@ -535,7 +535,7 @@ type PendingStatus string
 
 // Problem RFC 9457 problem details with a stable machine-readable `code`; clients branch on `code`, never on `title` or `detail`.
 //
-// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
+// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","request_id":"5f0c2a9e8d7b4c1a9e3f6b2d8c4a1e7f","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
 type Problem struct {
 	// Code The stable code; every code and its status is listed in the document's `x-error-codes`.
 	Code string `json:"code"`
@@ -548,6 +548,9 @@ type Problem struct {
 
 	// Instance The request path.
 	Instance *string `json:"instance,omitempty"`
+
+	// RequestId The answer's `X-Request-Id`: the client's own when it sent a sane one (1 to 128 characters from `A-Z a-z 0-9 - _ . : + / =`), else one the server made. Present in every problem answer (a batch item's problem has none: its request's id is in the header); it is also in the server's access log line for the request.
+	RequestId *string `json:"request_id,omitempty"`
 
 	// Status The HTTP status.
 	Status int `json:"status"`
@@ -780,17 +783,17 @@ type WebhookIdPath = string
 
 // Forbidden RFC 9457 problem details with a stable machine-readable `code`; clients branch on `code`, never on `title` or `detail`.
 //
-// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
+// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","request_id":"5f0c2a9e8d7b4c1a9e3f6b2d8c4a1e7f","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
 type Forbidden = Problem
 
 // RateLimited RFC 9457 problem details with a stable machine-readable `code`; clients branch on `code`, never on `title` or `detail`.
 //
-// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
+// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","request_id":"5f0c2a9e8d7b4c1a9e3f6b2d8c4a1e7f","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
 type RateLimited = Problem
 
 // Unauthorized RFC 9457 problem details with a stable machine-readable `code`; clients branch on `code`, never on `title` or `detail`.
 //
-// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
+// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","request_id":"5f0c2a9e8d7b4c1a9e3f6b2d8c4a1e7f","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
 type Unauthorized = Problem
 
 // GetAccountParams defines parameters for GetAccount.

@@ -92,7 +92,9 @@ func e2eLaunch(t *testing.T, cfg node.Config) *e2eLedger {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	cfg.AdminToken = e2eAdminToken
 	// Generous waits: these tests check outcomes, not latency, and CI
 	// machines are small and busy. Timeouts are tested on their own.
@@ -263,6 +265,8 @@ type e2eProblem struct {
 	Instance string `json:"instance"`
 	Code     string `json:"code"`
 	Field    string `json:"field"`
+	// RequestID is the answer's X-Request-Id, in every problem.
+	RequestID string `json:"request_id"`
 }
 
 // e2eCheckProblem asserts that r is a problem with the status and code,
@@ -293,6 +297,9 @@ func e2eCheckProblem(t *testing.T, r e2eResp, status int, code, field string) e2
 	}
 	if field != "" && p.Field != field {
 		t.Errorf("%s: field %q, want %q", r, p.Field, field)
+	}
+	if id := r.Header.Get("X-Request-Id"); id == "" || p.RequestID != id {
+		t.Errorf("%s: request_id %q, want the X-Request-Id header %q", r, p.RequestID, id)
 	}
 	return p
 }

@@ -201,15 +201,19 @@ func CheckProblem(t testing.TB, doc map[string]any, rec *httptest.ResponseRecord
 	t.Helper()
 	CheckMediaType(t, rec, MimeProblem)
 	var p struct {
-		Type   string      `json:"type"`
-		Status int         `json:"status"`
-		Code   domain.Code `json:"code"`
+		Type      string      `json:"type"`
+		Status    int         `json:"status"`
+		Code      domain.Code `json:"code"`
+		RequestID string      `json:"request_id"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 		t.Fatalf("problem body: %v: %s", err, rec.Body)
 	}
 	if p.Code != code || p.Status != rec.Code || !strings.HasSuffix(p.Type, "#"+string(code)) {
 		t.Errorf("problem %s: want code %s and status %d", rec.Body, code, rec.Code)
+	}
+	if id := rec.Header().Get("X-Request-Id"); id == "" || p.RequestID != id {
+		t.Errorf("problem %s: request_id %q, want the X-Request-Id header %q", rec.Body, p.RequestID, id)
 	}
 	var body any
 	_ = json.Unmarshal(rec.Body.Bytes(), &body)
