@@ -1081,7 +1081,7 @@ type ClientInterface interface {
 
 	// Readyz Readiness
 	//
-	// Answers 200 when NATS, the processor and the read model are up and caught up.
+	// Answers 200 when the node can serve: NATS and the journal stream answer, the processor is deciding commands, the projector runs, and the read model is no further behind the journal than the admission bound (20,000 events by default, past which writes wait). A read model a few events behind, as under any load, is ready. Otherwise 503 `not_ready`, the reason in `detail`. For probes: see docs/operations.md.
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1468,7 +1468,7 @@ func (c *Client) OptionsOpenapiJson(ctx context.Context, reqEditors ...RequestEd
 
 // Readyz Readiness
 //
-// Answers 200 when NATS, the processor and the read model are up and caught up.
+// Answers 200 when the node can serve: NATS and the journal stream answer, the processor is deciding commands, the projector runs, and the read model is no further behind the journal than the admission bound (20,000 events by default, past which writes wait). A read model a few events behind, as under any load, is ready. Otherwise 503 `not_ready`, the reason in `detail`. For probes: see docs/operations.md.
 //
 // Corresponds with GET /readyz (the `Readyz` operationId).
 func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3894,7 +3894,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReadyzWithResponse Readiness
 	//
-	// Answers 200 when NATS, the processor and the read model are up and caught up.
+	// Answers 200 when the node can serve: NATS and the journal stream answer, the processor is deciding commands, the projector runs, and the read model is no further behind the journal than the admission bound (20,000 events by default, past which writes wait). A read model a few events behind, as under any load, is ready. Otherwise 503 `not_ready`, the reason in `detail`. For probes: see docs/operations.md.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7382,7 +7382,7 @@ func (c *ClientWithResponses) OptionsOpenapiJsonWithResponse(ctx context.Context
 
 // ReadyzWithResponse Readiness
 //
-// Answers 200 when NATS, the processor and the read model are up and caught up.
+// Answers 200 when the node can serve: NATS and the journal stream answer, the processor is deciding commands, the projector runs, and the read model is no further behind the journal than the admission bound (20,000 events by default, past which writes wait). A read model a few events behind, as under any load, is ready. Otherwise 503 `not_ready`, the reason in `detail`. For probes: see docs/operations.md.
 //
 // Returns a wrapper object for the known response body format(s).
 //

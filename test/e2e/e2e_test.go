@@ -132,15 +132,25 @@ func e2eLaunch(t *testing.T, cfg node.Config) *e2eLedger {
 	return &e2eLedger{node: n, base: srv.URL, client: client, token: e2eAdminToken, dataDir: cfg.DataDir, stop: stop}
 }
 
-// settle waits until /readyz answers 200, which it does only once the
-// read models have applied the whole journal: every write answered before
-// the call is then visible to reads. (A 201 transfer is answered before the
-// read model applies it; TestE2EReadYourWrites checks that separately.)
+// settle waits until the ledger is ready (/readyz 200) and its read
+// models have applied the whole journal (GET /v1/status: the read model
+// at the journal's position): every write answered before the call is
+// then visible to reads. (A 201 transfer is answered before the read
+// model applies it; TestE2EReadYourWrites checks that separately. /readyz
+// alone allows a lag up to the admission bound.)
 func (l *e2eLedger) settle(t *testing.T) {
 	t.Helper()
 	e2eEventually(t, e2eOutcomeWait, "the read models to catch up", func() (bool, string) {
 		r := l.do(t, http.MethodGet, "/readyz", nil)
-		return r.Status == http.StatusOK, r.String()
+		if r.Status != http.StatusOK {
+			return false, r.String()
+		}
+		r = l.do(t, http.MethodGet, "/v1/status", nil, "Authorization", "Bearer "+e2eAdminToken)
+		var s e2eStatus
+		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &s) != nil {
+			return false, r.String()
+		}
+		return s.Processor.Ready && s.ReadModel.Position >= s.Journal.Position, r.String()
 	})
 }
 
