@@ -72,6 +72,9 @@ func (s *Server) createTransfer(c echo.Context) error {
 		return err
 	}
 	location := "/v1/transfers/" + t.ID
+	// Every answer from here on names the transfer, refusals too: the
+	// client learns where its outcome is read whatever it is told now.
+	c.Response().Header().Set(echo.HeaderLocation, location)
 	async := preferAsync(c.Request().Header.Values("Prefer"))
 	if async {
 		// A conflict the read model already shows is answered now: an
@@ -102,7 +105,6 @@ func (s *Server) createTransfer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, location)
 	switch r.Outcome {
 	case commands.OutcomePosted, commands.OutcomeRejected:
 		// The answer is the processor's decision; reads that follow it

@@ -92,6 +92,9 @@ type Problem struct {
 	Instance string      `json:"instance,omitempty"`
 	Code     domain.Code `json:"code"`
 	Field    string      `json:"field,omitempty"`
+	// RequestID is the answer's X-Request-Id, in every problem answer;
+	// a batch item's problem has none (its request's is in the header).
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // problemError carries a problem through Echo's error path.
@@ -156,8 +159,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	p := problemOf(err).p
 	p.Instance = c.Request().URL.Path
+	p.RequestID = requestID(c)
 	if p.Code == CodeInternal {
-		s.log.Error("request failed", "path", p.Instance, "err", err)
+		s.log.Error("request failed", "path", p.Instance, "err", err, "request_id", p.RequestID)
 	}
 	if p.Code == CodeUnavailable {
 		c.Response().Header().Set("Retry-After", "1")

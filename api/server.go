@@ -155,6 +155,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	e.Pre(accessLog(cfg.Logger))       // accesslog.go
 	e.Pre(headerLimit(MaxHeaderBytes)) // transport.go
 	e.Use(middleware.Recover(), serveHEAD)
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -88,10 +89,19 @@ type Node struct {
 	journal   *trackedJournal // the processor's, for GET /v1/status
 	projector *projections.Projector
 	stopWork  context.CancelFunc
+	stopProc  context.CancelFunc // the processor's alone (tests: export_test.go)
 	procDone  chan error
 	projDone  chan error
 	failed    chan error
 	cleanups  []func()
+
+	// What /readyz reads (status.go): the journal's end as admission
+	// counts it, admission's bound on the read model's lag, and whether
+	// the processor or the projector has stopped for good.
+	journalSeq  func() uint64
+	maxReadLag  uint64
+	procStopped atomic.Bool
+	projStopped atomic.Bool
 
 	streamsDone  chan struct{} // closed by CloseStreams
 	closeStreams sync.Once
@@ -109,7 +119,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Webhooks.Logger == nil {
 		cfg.Webhooks.Logger = cfg.Logger
 	}
-	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2)}
+	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2), maxReadLag: uint64(api.DefaultMaxReadLag)}
+	if cfg.MaxReadLag > 0 {
+		n.maxReadLag = uint64(cfg.MaxReadLag)
+	}
 	started := false
 	defer func() {
 		if !started {
@@ -213,13 +226,14 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 	n.cleanups = append(n.cleanups, hooks.Close)
 	n.streamsDone = make(chan struct{})
 	cfg.EventStream.Done = n.streamsDone
+	// The journal's end and what is stored and undecided count from the
+	// start, whatever the processor is doing (ADR 0009).
+	n.journalSeq = func() uint64 { return max(start.journalSeq, n.proc.Seq()) }
 	n.Handler, n.Core = api.NewWithCore(api.Config{
 		SyncTimeout: cfg.SyncTimeout,
 		ReadWait:    cfg.ReadWait,
 		MaxReadLag:  cfg.MaxReadLag,
-		// The journal's end and what is stored and undecided count from
-		// the start, whatever the processor is doing (ADR 0009).
-		JournalSeq:  func() uint64 { return max(start.journalSeq, n.proc.Seq()) },
+		JournalSeq:  n.journalSeq,
 		Undecided:   n.undecided(submitter),
 		StartSeq:    start.journalSeq,
 		Restored:    n.restored,
@@ -244,8 +258,11 @@ func (n *Node) run(ctx context.Context) {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopWork = stopWork
 	n.procDone, n.projDone = make(chan error, 1), make(chan error, 1)
+	procCtx, stopProc := context.WithCancel(workCtx)
+	n.stopProc = stopProc
 	go func() {
-		err := n.proc.Run(workCtx)
+		err := n.proc.Run(procCtx)
+		n.procStopped.Store(true)
 		n.procDone <- err
 		if workCtx.Err() == nil {
 			n.failed <- fmt.Errorf("processor stopped: %w", err)
@@ -253,6 +270,7 @@ func (n *Node) run(ctx context.Context) {
 	}()
 	go func() {
 		err := n.projector.Run(workCtx)
+		n.projStopped.Store(true)
 		n.projDone <- err
 		if workCtx.Err() == nil {
 			n.failed <- fmt.Errorf("projections stopped: %w", err)

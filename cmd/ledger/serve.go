@@ -74,6 +74,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
 	noteEnv(fs)
+	noteEnvOnly(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -83,7 +84,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if c.log, err = newLogger(stderr, c.logLevel, c.logFormat); err != nil {
 		return c, err
 	}
-	c.node.AdminToken = os.Getenv("LEDGER_ADMIN_TOKEN")
+	c.node.AdminToken = os.Getenv(envOnlyAdminToken)
 	if *rsaFile != "" {
 		pem, err := os.ReadFile(*rsaFile)
 		if err != nil {
