@@ -480,6 +480,30 @@ type EventType string
 // Examples: alice, order-1234:refund
 type Id = string
 
+// JournalLocation Where a ledger sequence is in the journal stream: the record (one JetStream message, a run of consecutive events of one type) that holds it (GET /v1/journal/locate).
+type JournalLocation struct {
+	// FirstSeq The ledger sequence of the record's first event (its `Ledger-First-Seq` header).
+	FirstSeq int `json:"first_seq"`
+
+	// LastSeq The ledger sequence of the record's last event (its `Ledger-Last-Seq` header).
+	LastSeq int `json:"last_seq"`
+
+	// Position The record's stream sequence: what `nats stream get`, `nats sub --start-sequence` and a JetStream consumer's start sequence take.
+	Position int `json:"position"`
+
+	// Seq The ledger sequence asked for.
+	Seq int `json:"seq"`
+
+	// Stream The journal stream, `JOURNAL_<ledger>`.
+	Stream string `json:"stream"`
+
+	// Subject The record's subject, `ledger.<ledger>.journal.<type>`.
+	Subject string `json:"subject"`
+
+	// Type The event type of every event in the record.
+	Type string `json:"type"`
+}
+
 // LedgerStatus How far the journal and the read model have got (GET /v1/status).
 type LedgerStatus struct {
 	// Journal The journal's end as the processor knows it.
@@ -836,6 +860,12 @@ type StreamEventsParams struct {
 
 	// LastEventID The `id` of the last event received: the stream resumes just after it, with no gap. Browsers' EventSource sends it when they reconnect. Wins over `from`.
 	LastEventID *LastEventId `json:"Last-Event-ID,omitempty"`
+}
+
+// LocateSequenceParams defines parameters for LocateSequence.
+type LocateSequenceParams struct {
+	// Seq The ledger sequence, from 1.
+	Seq int `form:"seq" json:"seq"`
 }
 
 // ListTransfersParams defines parameters for ListTransfers.
@@ -1222,6 +1252,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/events (the `OptionsEvents` operationId).
 	OptionsEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LocateSequence Find the journal record holding a ledger sequence
+	//
+	// A journal record carries a run of events, so a ledger sequence is not a stream position. This answers the position of the record holding `seq`, found by binary search over the records' `Ledger-Last-Seq` headers (at most about log2(records) reads), for consumers that read the stream directly (the nats CLI, JetStream consumers): start there and skip events whose `seq` is below the one wanted. The same as `ledger journal locate --seq N`.
+	//
+	// Requires the `admin` scope.
+	//
+	// Corresponds with GET /v1/journal/locate (the `LocateSequence` operationId).
+	LocateSequence(ctx context.Context, params *LocateSequenceParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsJournalLocate The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/journal/locate (the `OptionsJournalLocate` operationId).
+	OptionsJournalLocate(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatus Journal and read-model positions
 	//
@@ -1780,6 +1824,40 @@ func (c *Client) StreamEvents(ctx context.Context, params *StreamEventsParams, r
 // Corresponds with OPTIONS /v1/events (the `OptionsEvents` operationId).
 func (c *Client) OptionsEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOptionsEventsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LocateSequence Find the journal record holding a ledger sequence
+//
+// A journal record carries a run of events, so a ledger sequence is not a stream position. This answers the position of the record holding `seq`, found by binary search over the records' `Ledger-Last-Seq` headers (at most about log2(records) reads), for consumers that read the stream directly (the nats CLI, JetStream consumers): start there and skip events whose `seq` is below the one wanted. The same as `ledger journal locate --seq N`.
+//
+// Requires the `admin` scope.
+//
+// Corresponds with GET /v1/journal/locate (the `LocateSequence` operationId).
+func (c *Client) LocateSequence(ctx context.Context, params *LocateSequenceParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLocateSequenceRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsJournalLocate The methods this path takes
+//
+// Corresponds with OPTIONS /v1/journal/locate (the `OptionsJournalLocate` operationId).
+func (c *Client) OptionsJournalLocate(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsJournalLocateRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2974,6 +3052,83 @@ func NewOptionsEventsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewLocateSequenceRequest constructs an http.Request for the LocateSequence method
+func NewLocateSequenceRequest(server string, params *LocateSequenceParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/journal/locate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "seq", params.Seq, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOptionsJournalLocateRequest constructs an http.Request for the OptionsJournalLocate method
+func NewOptionsJournalLocateRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/journal/locate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetStatusRequest constructs an http.Request for the GetStatus method
 func NewGetStatusRequest(server string) (*http.Request, error) {
 	var err error
@@ -4059,6 +4214,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/events (the `OptionsEvents` operationId).
 	OptionsEventsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsEventsResponse, error)
+
+	// LocateSequenceWithResponse Find the journal record holding a ledger sequence
+	//
+	// A journal record carries a run of events, so a ledger sequence is not a stream position. This answers the position of the record holding `seq`, found by binary search over the records' `Ledger-Last-Seq` headers (at most about log2(records) reads), for consumers that read the stream directly (the nats CLI, JetStream consumers): start there and skip events whose `seq` is below the one wanted. The same as `ledger journal locate --seq N`.
+	//
+	// Requires the `admin` scope.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/journal/locate (the `LocateSequence` operationId).
+	LocateSequenceWithResponse(ctx context.Context, params *LocateSequenceParams, reqEditors ...RequestEditorFn) (*LocateSequenceResponse, error)
+
+	// OptionsJournalLocateWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/journal/locate (the `OptionsJournalLocate` operationId).
+	OptionsJournalLocateWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsJournalLocateResponse, error)
 
 	// GetStatusWithResponse Journal and read-model positions
 	//
@@ -5678,6 +5851,158 @@ func (r OptionsEventsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OptionsEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LocateSequenceResponse401Headers the declared response headers of an HTTP 401 response for LocateSequence
+type LocateSequenceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// LocateSequenceResponse429Headers the declared response headers of an HTTP 429 response for LocateSequence
+type LocateSequenceResponse429Headers struct {
+	RetryAfter *int
+}
+
+// LocateSequenceResponse503Headers the declared response headers of an HTTP 503 response for LocateSequence
+type LocateSequenceResponse503Headers struct {
+	RetryAfter *int
+}
+
+type LocateSequenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JournalLocation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LocateSequenceResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *LocateSequenceResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LocateSequenceResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LocateSequenceResponse) GetJSON200() *JournalLocation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r LocateSequenceResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r LocateSequenceResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r LocateSequenceResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r LocateSequenceResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r LocateSequenceResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r LocateSequenceResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r LocateSequenceResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LocateSequenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LocateSequenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LocateSequenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LocateSequenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsJournalLocateResponse204Headers the declared response headers of an HTTP 204 response for OptionsJournalLocate
+type OptionsJournalLocateResponse204Headers struct {
+	Allow string
+}
+
+type OptionsJournalLocateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsJournalLocateResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsJournalLocateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsJournalLocateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsJournalLocateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsJournalLocateResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7656,6 +7981,36 @@ func (c *ClientWithResponses) OptionsEventsWithResponse(ctx context.Context, req
 	return ParseOptionsEventsResponse(rsp)
 }
 
+// LocateSequenceWithResponse Find the journal record holding a ledger sequence
+//
+// A journal record carries a run of events, so a ledger sequence is not a stream position. This answers the position of the record holding `seq`, found by binary search over the records' `Ledger-Last-Seq` headers (at most about log2(records) reads), for consumers that read the stream directly (the nats CLI, JetStream consumers): start there and skip events whose `seq` is below the one wanted. The same as `ledger journal locate --seq N`.
+//
+// Requires the `admin` scope.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/journal/locate (the `LocateSequence` operationId).
+func (c *ClientWithResponses) LocateSequenceWithResponse(ctx context.Context, params *LocateSequenceParams, reqEditors ...RequestEditorFn) (*LocateSequenceResponse, error) {
+	rsp, err := c.LocateSequence(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLocateSequenceResponse(rsp)
+}
+
+// OptionsJournalLocateWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/journal/locate (the `OptionsJournalLocate` operationId).
+func (c *ClientWithResponses) OptionsJournalLocateWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsJournalLocateResponse, error) {
+	rsp, err := c.OptionsJournalLocate(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsJournalLocateResponse(rsp)
+}
+
 // GetStatusWithResponse Journal and read-model positions
 //
 // How far the journal and the read model have got: the last ledger sequence and journal position the processor appended, the read model's applied checkpoint, and `behind`, the events appended and not yet applied. Answered from memory and the read model's checkpoint, with no request to JetStream, so it can be polled (ledger bench polls it every 50 ms to measure the read model's lag). The figures are read one after the other: the journal's are never reported below the read model's.
@@ -9257,6 +9612,143 @@ func ParseOptionsEventsResponse(rsp *http.Response) (*OptionsEventsResponse, err
 	switch {
 	case rsp.StatusCode == 204:
 		var headers OptionsEventsResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLocateSequenceResponse parses an HTTP response from a LocateSequenceWithResponse call
+func ParseLocateSequenceResponse(rsp *http.Response) (*LocateSequenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LocateSequenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JournalLocation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers LocateSequenceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers LocateSequenceResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers LocateSequenceResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsJournalLocateResponse parses an HTTP response from a OptionsJournalLocateWithResponse call
+func ParseOptionsJournalLocateResponse(rsp *http.Response) (*OptionsJournalLocateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsJournalLocateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsJournalLocateResponse204Headers
 		if values := rsp.Header.Values("Allow"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
