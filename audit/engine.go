@@ -150,6 +150,9 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
 		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf(
 			"a %s event in a journal record of %s events (position %d)", r.ev.Type, b.Type, b.Position)})
 	}
+	if r.canonErr != nil {
+		e.find(Finding{Check: CheckCanonical, Seq: seq, Detail: fmt.Sprintf("event %d: %v", seq, r.canonErr)})
+	}
 	if r.ev != nil {
 		if e.opts.OnChunk != nil {
 			e.events = append(e.events, r.ev)

@@ -15,6 +15,7 @@ type Check string
 const (
 	CheckSequence   Check = "sequence"        // gapless from 1 (or the export's first line), in order
 	CheckHashChain  Check = "hash_chain"      // each line's hash covers its bytes and chains to the previous line
+	CheckCanonical  Check = "canonical"       // each line is its event's canonical encoding, byte for byte
 	CheckSchema     Check = "schema"          // each event decodes strictly and has its type's payload, valid
 	CheckConsistent Check = "consistency"     // events refer to defined assets and accounts; entries match their transfer
 	CheckBalance    Check = "balance_after"   // the entries' balances equal the recomputed balances
@@ -27,7 +28,7 @@ const (
 )
 
 // Checks lists every check in report order.
-var Checks = []Check{CheckSequence, CheckHashChain, CheckSchema, CheckConsistent, CheckBalance,
+var Checks = []Check{CheckSequence, CheckHashChain, CheckCanonical, CheckSchema, CheckConsistent, CheckBalance,
 	CheckZeroSum, CheckLimit, CheckUnique, CheckCommands, CheckHead, CheckReadModel}
 
 // stateChecks are the checks that need the journal from its first event.

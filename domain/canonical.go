@@ -1,0 +1,115 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Checking that a stored line is in the canonical encoding. The hash
+// covers the bytes as stored, so a line that is not canonical (extra
+// whitespace, a needless escape such as "usd\u002d05", a duplicate key,
+// a time with trailing zeros) can carry a correct hash; two spellings of
+// one event would then hash differently, and a reader that trusts one
+// field of a duplicated key would see another event than one that trusts
+// the other. The rule is the one docs/journal-spec.md states: decode the
+// line, encode the event again, and the bytes must be the same.
+
+// ErrNotCanonical means a stored line is not the canonical encoding of
+// the event it decodes to.
+var ErrNotCanonical = errors.New("line is not in the canonical encoding")
+
+// maxCanonicalQuote bounds how much of a line a NotCanonical error
+// quotes: a line may be megabytes long.
+const maxCanonicalQuote = 24
+
+// CheckCanonical reports whether line (a stored line with its hash
+// suffix, without its '\n') is byte for byte the canonical encoding of ev,
+// the event decoded from it, followed by its hash. buf is room to encode
+// into, returned for reuse. The error wraps ErrNotCanonical and says
+// where the bytes part and why (a duplicate key is named).
+func CheckCanonical(line []byte, ev *Event, buf []byte) ([]byte, error) {
+	if _, offset := ev.Time.Zone(); offset != 0 {
+		return buf, fmt.Errorf("%w: the time %s is not in UTC", ErrNotCanonical, ev.Time.Format("2006-01-02T15:04:05.999999999Z07:00"))
+	}
+	c := *ev
+	c.Hash = ""
+	buf, ok := appendCanonical(buf[:0], &c)
+	if !ok {
+		b, err := json.Marshal(&c)
+		if err != nil {
+			return buf[:0], fmt.Errorf("%w: %v", ErrNotCanonical, err)
+		}
+		buf = append(buf[:0], b...)
+	}
+	n := len(line) - hashSuffixLen
+	if n == len(buf)-1 && n > 0 && bytes.Equal(line[:n], buf[:n]) {
+		return buf, nil
+	}
+	if key, dup := duplicateKey(line); dup {
+		return buf, fmt.Errorf("%w: the key %q appears twice in one object", ErrNotCanonical, key)
+	}
+	at := 0
+	for at < len(buf)-1 && at < len(line) && line[at] == buf[at] {
+		at++
+	}
+	return buf, fmt.Errorf("%w: at byte %d the line has %q where the canonical encoding has %q",
+		ErrNotCanonical, at, quoteAt(line, at), quoteAt(buf[:len(buf)-1], at))
+}
+
+func quoteAt(b []byte, at int) []byte {
+	if at >= len(b) {
+		return nil
+	}
+	return b[at:min(len(b), at+maxCanonicalQuote)]
+}
+
+// duplicateKey reports the first key that appears twice in one object of
+// the JSON text line, which encoding/json would read as its last value.
+func duplicateKey(line []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	type object struct {
+		keys  map[string]bool
+		inKey bool // the next string token is a key
+	}
+	var stack []*object // bounded by the line's nesting depth
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF || err != nil {
+			return "", false
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &object{keys: map[string]bool{}, inKey: true})
+				continue
+			case '[':
+				stack = append(stack, &object{})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.keys != nil && top.inKey {
+				if top.keys[t] {
+					return t, true
+				}
+				top.keys[t] = true
+				top.inKey = false
+				continue
+			}
+		}
+		// A value ended: the next string of an enclosing object is a key.
+		if len(stack) > 0 && stack[len(stack)-1].keys != nil {
+			stack[len(stack)-1].inKey = true
+		}
+	}
+}
