@@ -24,12 +24,13 @@ const (
 	CheckUnique     Check = "unique_transfer" // no transfer id posted twice
 	CheckCommands   Check = "commands"        // every command message up to the last decided one is answered by an event, in order; the commands stream holds the rest
 	CheckHead       Check = "expected_head"   // the journal ends at the head the auditor expects
+	CheckCheckpoint Check = "checkpoint"      // the journal passes through every checkpoint given, each signed by the ledger
 	CheckReadModel  Check = "read_model"      // the read model equals the recomputed state
 )
 
 // Checks lists every check in report order.
 var Checks = []Check{CheckSequence, CheckHashChain, CheckCanonical, CheckSchema, CheckConsistent, CheckBalance,
-	CheckZeroSum, CheckLimit, CheckUnique, CheckCommands, CheckHead, CheckReadModel}
+	CheckZeroSum, CheckLimit, CheckUnique, CheckCommands, CheckHead, CheckCheckpoint, CheckReadModel}
 
 // stateChecks are the checks that need the journal from its first event.
 var stateChecks = []Check{CheckConsistent, CheckBalance, CheckZeroSum, CheckLimit, CheckUnique, CheckReadModel}
