@@ -198,7 +198,7 @@ func tinyJournal(t *testing.T) []byte {
 		{Transfer: &domain.Transfer{ID: "m1", From: domain.World, To: "alice", Amount: "100"}},
 		{Transfer: &domain.Transfer{ID: "m2", From: domain.World, To: "pat", Amount: "7", Asset: "PTS"}},
 		{Transfer: &domain.Transfer{ID: "t1", From: "alice", To: "bob", Amount: "30.25", Reference: "rent \u00e9t\u00e9"}},
-		{Transfer: &domain.Transfer{ID: "t2", From: "bob", To: "alice", Amount: "99"}}, // rejected
+		{Transfer: &domain.Transfer{ID: "t2", From: "bob", To: "alice", Amount: "99"}},    // rejected
 		{Transfer: &domain.Transfer{ID: "t3", From: "bob", To: "alice", Amount: "33.50"}}, // into the overdraft
 		{UpdateMetadata: &domain.MetadataUpdate{Account: "bob", Metadata: map[string]string{"note": "overdrawn"}}},
 		{Transfer: &domain.Transfer{ID: "t4", From: "alice", To: domain.World, Amount: "10"}},
