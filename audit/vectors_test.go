@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -247,6 +248,49 @@ func expectedOf(t *testing.T, path string) expected {
 	return exp
 }
 
+// checkpointVectors signs checkpoints of the tiny journal with a key made
+// from a fixed seed (Ed25519 signatures are deterministic), and one that
+// does not verify: event 14's hash with event 5's signature.
+func checkpointVectors(t *testing.T, journal []byte) any {
+	t.Helper()
+	seed := sha256.Sum256([]byte("ledger journal-spec test vector key"))
+	key := ed25519.NewKeyFromSeed(seed[:])
+	pub := key.Public().(ed25519.PublicKey)
+	lines := bytes.Split(bytes.TrimSuffix(journal, []byte("\n")), []byte("\n"))
+	hashOf := func(seq int) domain.Hash {
+		l := lines[seq-1]
+		h, err := domain.ParseHash(string(l[len(l)-66 : len(l)-2]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	type cpVector struct {
+		Checkpoint string `json:"checkpoint"`
+		Seq        uint64 `json:"seq"`
+		Hash       string `json:"hash"`
+		Message    string `json:"message"`
+		Signature  string `json:"signature"`
+		Valid      bool   `json:"valid"`
+	}
+	var out []cpVector
+	add := func(c domain.Checkpoint, valid bool) {
+		if (c.Verify(pub) == nil) != valid {
+			t.Fatalf("checkpoint %s: verifies %v", c, !valid)
+		}
+		out = append(out, cpVector{Checkpoint: c.String(), Seq: c.Seq, Hash: c.Hash.String(),
+			Message: string(domain.CheckpointMessage(c.Seq, c.Hash)), Signature: c.SignatureString(), Valid: valid})
+	}
+	five := domain.SignCheckpoint(key, 5, hashOf(5))
+	add(five, true)
+	add(domain.SignCheckpoint(key, 14, hashOf(14)), true)
+	add(domain.Checkpoint{Seq: 14, Hash: hashOf(14), Signature: five.Signature}, false)
+	return struct {
+		PublicKey   string     `json:"public_key"`
+		Checkpoints []cpVector `json:"checkpoints"`
+	}{hex.EncodeToString(pub), out}
+}
+
 // TestSpecVectors writes (with -update) or checks docs/testdata.
 func TestSpecVectors(t *testing.T) {
 	var lines bytes.Buffer
@@ -268,7 +312,12 @@ func TestSpecVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cps, err := json.MarshalIndent(checkpointVectors(t, journal), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := map[string][]byte{
+		"checkpoints.json":      append(cps, '\n'),
 		"lines.jsonl":           lines.Bytes(),
 		"journal.jsonl":         journal,
 		"journal.expected.json": append(exp, '\n'),
