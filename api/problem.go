@@ -29,6 +29,8 @@ const (
 	CodeDeadLetterNotFound domain.Code = "dead_letter_not_found"
 	CodeWebhookLimit       domain.Code = "webhook_limit_reached"
 	CodeDeliveryFailed     domain.Code = "webhook_delivery_failed"
+	// Checkpoints: none was taken yet.
+	CodeCheckpointNotFound domain.Code = "checkpoint_not_found"
 	// CodeForbidden is domain.CodeForbidden: the processor refuses a debit
 	// of someone else's account with it, and the API its reads.
 	CodeForbidden = domain.CodeForbidden
@@ -64,6 +66,7 @@ var statusOf = map[domain.Code]int{
 	CodeDeadLetterNotFound:         http.StatusNotFound,
 	CodeWebhookLimit:               http.StatusConflict,
 	CodeDeliveryFailed:             http.StatusBadGateway,
+	CodeCheckpointNotFound:         http.StatusNotFound,
 }
 
 // Codes lists every code the API can answer with.

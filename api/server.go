@@ -96,6 +96,9 @@ type Config struct {
 	// GET /v1/status (503 when nil or failing). It is polled under load:
 	// it should answer from memory, not with a JetStream request.
 	Status func(context.Context) (StatusView, error)
+	// Checkpoints signs and serves the journal's checkpoints
+	// (/v1/checkpoints; 503 when nil).
+	Checkpoints Checkpointer
 }
 
 // Defaults for Config.
@@ -188,6 +191,11 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.GET("/webhooks/:id/dead-letters", hooks.deadLetters, protect(ScopeAdmin)...)
 	v1.POST("/webhooks/:id/dead-letters/:seq/redeliver", hooks.redeliver, protect(ScopeAdmin)...)
 	v1.GET("/status", s.status, protect(ScopeAdmin)...)
+	// Checkpoints are read with a read scope, as the journal is
+	// (ADR 0017); only an admin has one taken on demand.
+	v1.GET("/checkpoints", s.listCheckpoints, protect(ScopeTransfersRead)...)
+	v1.GET("/checkpoints/latest", s.latestCheckpoint, protect(ScopeTransfersRead)...)
+	v1.POST("/checkpoints", s.createCheckpoint, protect(ScopeAdmin)...)
 	return e, s
 }
 
