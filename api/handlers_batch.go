@@ -34,10 +34,10 @@ type batchRequest struct {
 // batchResult is one item's outcome, in request order: the transfer with
 // status 201 (posted) or 200 (a replay), or a problem with its status.
 type batchResult struct {
-	Status   int                       `json:"status"`
-	Replayed bool                      `json:"replayed,omitempty"`
+	Status   int             `json:"status"`
+	Replayed bool            `json:"replayed,omitempty"`
 	Transfer *transferAnswer `json:"transfer,omitempty"`
-	Problem  *Problem                  `json:"problem,omitempty"`
+	Problem  *Problem        `json:"problem,omitempty"`
 }
 
 type batchResponse struct {

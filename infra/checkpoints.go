@@ -78,7 +78,9 @@ func EnsureCheckpoints(ctx context.Context, js jetstream.JetStream, n journalio.
 }
 
 // PublicKey is the key that verifies the checkpoints, in hex.
-func (c *Checkpoints) PublicKey() string { return hex.EncodeToString(c.key.Public().(ed25519.PublicKey)) }
+func (c *Checkpoints) PublicKey() string {
+	return hex.EncodeToString(c.key.Public().(ed25519.PublicKey))
+}
 
 // Sign signs event seq with hash h at now and appends the checkpoint.
 func (c *Checkpoints) Sign(ctx context.Context, seq uint64, h domain.Hash, now time.Time) (Checkpoint, error) {
