@@ -66,6 +66,9 @@ type Config struct {
 	// grown; zero: only on demand (POST /v1/checkpoints).
 	CheckpointKeyFile  string
 	CheckpointInterval time.Duration
+	// CheckpointFile, when set, receives a copy of every checkpoint as a
+	// JSON line: a witness file the operator ships elsewhere.
+	CheckpointFile string
 }
 
 // ReadModelFile is the read models' file name inside the data directory.

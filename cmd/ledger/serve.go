@@ -69,6 +69,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Uint64Var(&c.node.SkipLostCommands, "skip-lost-commands", 0, "accepted commands up to this sequence that were deleted from the commands stream before being decided are journaled as lost instead of stopping the ledger; for the one start after such a loss (docs/operations.md, \"Commands stream\")")
 	fs.StringVar(&c.node.CheckpointKeyFile, "checkpoint-key", "", "Ed25519 key that signs checkpoints of the journal's head (hex seed); default <data-dir>/checkpoint.key, generated if missing with its public key in <file>.pub (ADR 0017)")
 	fs.DurationVar(&c.node.CheckpointInterval, "checkpoint-interval", time.Minute, "sign a checkpoint of the journal's head this often when it has grown; 0: only on demand (POST /v1/checkpoints)")
+	fs.StringVar(&c.node.CheckpointFile, "checkpoint-file", "", "also append every checkpoint to this file as a JSON line, for a witness to receive (ship it elsewhere); empty: none")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
 	noteEnv(fs)

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -57,7 +58,8 @@ func (c e2eCheckpoint) verify(t *testing.T, dataDir string, seq uint64, hash str
 // passes through every one of them.
 func TestE2ECheckpoints(t *testing.T) {
 	doc := oaLoadDoc(t)
-	l := e2eStartWith(t, node.Config{CheckpointInterval: 20 * time.Millisecond})
+	witness := filepath.Join(t.TempDir(), "witness.jsonl")
+	l := e2eStartWith(t, node.Config{CheckpointInterval: 20 * time.Millisecond, CheckpointFile: witness})
 	reader := l.as(l.tokenFor(t, "alice", time.Hour, api.ScopeTransfersRead))
 
 	e2eCheckProblem(t, reader.do(t, http.MethodGet, "/v1/checkpoints/latest", nil), http.StatusNotFound, "checkpoint_not_found", "")
@@ -120,6 +122,22 @@ func TestE2ECheckpoints(t *testing.T) {
 	}
 	if !listed[cp.Position] || !listed[latest.Position] {
 		t.Fatalf("listed %+v; taken %+v and %+v", all, cp, latest)
+	}
+
+	// The witness file holds a copy of each, in the same order.
+	data, err := os.ReadFile(witness)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) < len(all) {
+		t.Fatalf("the witness file has %d checkpoints, the stream %d", len(lines), len(all))
+	}
+	for i, c := range all {
+		var w e2eCheckpoint
+		if err := json.Unmarshal([]byte(lines[i]), &w); err != nil || w.Checkpoint != c.Checkpoint || w.Position != c.Position {
+			t.Fatalf("witness line %d: %s, the stream's %+v (%v)", i, lines[i], c, err)
+		}
 	}
 
 	// The journal passes through every checkpoint the ledger served.
