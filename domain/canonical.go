@@ -28,22 +28,27 @@ const maxCanonicalQuote = 24
 // CheckCanonical reports whether line (a stored line with its hash
 // suffix, without its '\n') is byte for byte the canonical encoding of ev,
 // the event decoded from it, followed by its hash. buf is room to encode
-// into, returned for reuse. The error wraps ErrNotCanonical and says
+// into, returned for reuse. ev is not changed (its Hash is cleared while
+// it is encoded, so it must not be read meanwhile). The error wraps ErrNotCanonical and says
 // where the bytes part and why (a duplicate key is named).
 func CheckCanonical(line []byte, ev *Event, buf []byte) ([]byte, error) {
 	if _, offset := ev.Time.Zone(); offset != 0 {
 		return buf, fmt.Errorf("%w: the time %s is not in UTC", ErrNotCanonical, ev.Time.Format("2006-01-02T15:04:05.999999999Z07:00"))
 	}
-	c := *ev
-	c.Hash = ""
-	buf, ok := appendCanonical(buf[:0], &c)
+	// The encoding leaves out the hash; ev's is put back before return
+	// (a copy of the event would escape to the heap on every line).
+	hash := ev.Hash
+	ev.Hash = ""
+	buf, ok := appendCanonical(buf[:0], ev)
 	if !ok {
-		b, err := json.Marshal(&c)
+		b, err := json.Marshal(ev)
 		if err != nil {
+			ev.Hash = hash
 			return buf[:0], fmt.Errorf("%w: %v", ErrNotCanonical, err)
 		}
 		buf = append(buf[:0], b...)
 	}
+	ev.Hash = hash
 	n := len(line) - hashSuffixLen
 	if n == len(buf)-1 && n > 0 && bytes.Equal(line[:n], buf[:n]) {
 		return buf, nil
