@@ -98,9 +98,13 @@ func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.S
 		}
 	}
 	r.canonErr = nil
-	if r.decodeErr == nil && r.hash != (domain.Hash{}) {
-		// Only a line with a well-formed hash suffix: the hash check
-		// reports one without.
+	switch {
+	case r.decodeErr != nil || r.hash == (domain.Hash{}):
+		// Not an event, or no well-formed hash suffix: the schema and hash
+		// checks report it.
+	case err == nil:
+		r.canon, r.canonErr = l.Canonical(r.ev, r.canon)
+	default:
 		r.canon, r.canonErr = domain.CheckCanonical(line, r.ev, r.canon)
 	}
 	switch {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,4 +118,64 @@ func duplicateKey(line []byte) (string, bool) {
 			stack[len(stack)-1].inKey = true
 		}
 	}
+}
+
+// Canonical is CheckCanonical for a line that Prepare accepted, with ev
+// its View. A line the canonical reader took (nearly all) is checked
+// without encoding it again: that reader accepts only the fixed member
+// order, no whitespace, strings without escapes, integers without a
+// leading zero, UTC times and metadata keys in increasing order, so the
+// line is canonical unless it holds what the encoding would escape ('<',
+// '>', '&', U+2028, U+2029), an optional member present but empty, or a
+// time fraction ending in zero. FuzzLineCanonical holds this to
+// CheckCanonical. Any other line, and any line that fails here, is
+// encoded again by CheckCanonical, which also says what is wrong.
+func (l *Line) Canonical(ev *Event, buf []byte) ([]byte, error) {
+	if l.canonical && l.view.plainCanonical(l.raw) {
+		return buf, nil
+	}
+	if l.raw == nil {
+		return buf, fmt.Errorf("%w: the line was not prepared", ErrNotCanonical)
+	}
+	return CheckCanonical(l.raw, ev, buf)
+}
+
+// plainCanonical reports whether a line the canonical reader took is
+// canonical (see Line.Canonical).
+func (v *lineView) plainCanonical(line []byte) bool {
+	// U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+	if v.fracZero || hasHTML(line) ||
+		bytes.Contains(line, []byte("\xe2\x80\xa8")) || bytes.Contains(line, []byte("\xe2\x80\xa9")) {
+		return false
+	}
+	// An optional member that is present starts past the line's first
+	// byte; present and empty, it is not canonical.
+	emptyPresent := func(s span) bool { return s.a != 0 && s.a == s.b }
+	switch v.payload {
+	case 'o':
+		return !emptyPresent(v.account.limit) && !emptyPresent(v.account.owner)
+	case 't', 'r':
+		return !emptyPresent(v.transfer.asset) && !emptyPresent(v.transfer.reference)
+	}
+	return true
+}
+
+// hasHTML reports whether b holds '<', '>' or '&', eight bytes at a time
+// (the exact zero-byte test of escapes, in encode.go).
+func hasHTML(b []byte) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - lsb) &^ v }
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (zero(x^(lsb*'<'))|zero(x^(lsb*'>'))|zero(x^(lsb*'&')))&msb != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '<' || c == '>' || c == '&' {
+			return true
+		}
+	}
+	return false
 }
