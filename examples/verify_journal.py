@@ -222,7 +222,12 @@ def parse_checkpoint(s):
     parts = s.split(":")
     if len(parts) not in (2, 3) or not parts[0].isdigit() or not re.match(r"^[0-9a-f]{64}$", parts[1]):
         raise SystemExit("checkpoint %r: want SEQ:HASH[:SIGNATURE]" % s)
-    sig = base64.urlsafe_b64decode(parts[2] + "==") if len(parts) == 3 else None
+    sig = None
+    if len(parts) == 3:
+        try:
+            sig = base64.urlsafe_b64decode(parts[2] + "==")
+        except ValueError:
+            raise SystemExit("checkpoint %r: the signature is not base64url" % s)
     return int(parts[0]), parts[1], sig
 
 
@@ -375,8 +380,8 @@ def verify(lines, checkpoints=(), public_key=None, as_of=None):
         if as_of is not None and seq > as_of:
             break
         if ev:
-            if ev["v"] != 1:
-                find("schema", seq, "schema version %d" % ev["v"])
+            if ev["v"] != 1 or not 0 < seq < 2 ** 64 or ev["command"]["seq"] >= 2 ** 64:
+                find("schema", seq, "schema version %d, or a number out of range" % ev["v"])
             else:
                 books.apply(seq, ev)
         while cps and cps[0][0] <= seq:
@@ -458,7 +463,10 @@ def main():
     if not args.file:
         return 0 if args.vectors else ap.error("give an export, or --vectors")
     cps = [parse_checkpoint(c) for c in args.checkpoint]
-    key = bytes.fromhex(args.public_key) if args.public_key else None
+    try:
+        key = bytes.fromhex(args.public_key) if args.public_key else None
+    except ValueError:
+        raise SystemExit("--public-key: want 64 hex digits")
     if any(sig is not None for _, _, sig in cps) and key is None:
         raise SystemExit("a signed checkpoint needs --public-key")
     findings, head, books, events = verify(read_lines(args.file), cps, key, args.as_of)
