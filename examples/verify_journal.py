@@ -130,8 +130,14 @@ def canonical(c):
     top = [("seq", "int", False), ("type", "str", False), ("v", "int", False), ("command", COMMAND, False),
            ("time", "str", False), (member, fields, False), ("prev_hash", "str", False)]
     text = enc_obj(ev, top)
-    if not TIME.match(ev["time"]):
+    m = TIME.match(ev["time"])
+    if not m:
         raise NotCanonical("time %r is not RFC 3339 UTC without trailing zeros" % ev["time"])
+    y, mo, d, h, mi, sec = (int(g) for g in m.groups()[:6])
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    if not (1 <= mo <= 12 and 1 <= d <= days[mo - 1] and h < 24 and mi < 60 and sec < 60):
+        raise NotCanonical("time %r is not a valid date and time" % ev["time"])
     try:
         again = text.encode("utf-8")
     except UnicodeEncodeError:
@@ -236,14 +242,16 @@ def checkpoint_message(seq, h):
 
 
 # --- Section 7: the books.
-def parse_amount(s, scale, signed=False):
-    """Minor units of a literal written with exactly scale decimals, or None."""
+def parse_amount(s, scale, signed=False, exact=True):
+    """Minor units of a literal written with exactly scale decimals (at
+    most scale when not exact), or None."""
     neg = signed and s.startswith("-") and len(s) > 1
     body = s[1:] if neg else s
     m = AMOUNT.match(body)
-    if not m or len((m.group(2) or ".")[1:]) != scale or len(body.replace(".", "")) > 38:
+    places = len((m.group(2) or ".")[1:]) if m else 0
+    if not m or places > scale or exact and places != scale or len(body.replace(".", "")) > 38:
         return None
-    v = int(body.replace(".", ""))
+    v = int(body.replace(".", "")) * 10 ** (scale - places)
     return -v if neg else v
 
 
@@ -284,9 +292,10 @@ class Books:
         if asset is None or a["id"] in self.accounts or a["id"] == "world" or not ID.match(a["id"]):
             return self.find("consistency", seq, "account %s: undefined asset, opened again or malformed id" % a["id"])
         limit = a.get("overdraft_limit", "")
-        floor = None if limit == "unlimited" else -(parse_amount(limit, asset["scale"]) if limit else 0)
-        if limit not in ("", "unlimited") and parse_amount(limit, asset["scale"]) is None:
+        parsed = parse_amount(limit, asset["scale"], exact=False) if limit not in ("", "unlimited") else 0
+        if parsed is None:
             return self.find("consistency", seq, "account %s: overdraft limit %r" % (a["id"], limit))
+        floor = None if limit == "unlimited" else -parsed
         self.accounts[a["id"]] = {"asset": a["asset"], "balance": 0, "floor": floor, "stated": 0}
 
     def account(self, ident, code):
