@@ -147,20 +147,30 @@ func preferAsync(values []string) bool {
 	return false
 }
 
+// transferAnswer is a transfer as a write's answer shows it: the read
+// model's view and, for a transfer just posted, the journal hash of its
+// event (the processor's reply carries the event's stored line, hash
+// included, so it costs nothing). A replay, answered from the read model,
+// has none: the read model does not keep hashes.
+type transferAnswer struct {
+	projections.TransferView
+	Hash string `json:"hash,omitempty"`
+}
+
 // postedView is the answer for a transfer the processor just posted: the
-// same shape as the read model's.
-func postedView(ev *domain.Event) projections.TransferView {
+// same shape as the read model's, with the event's hash.
+func postedView(ev *domain.Event) transferAnswer {
 	t := ev.Transfer
 	at := ev.Time
 	md := t.Metadata
 	if md == nil {
 		md = map[string]string{} // as the read model answers
 	}
-	return projections.TransferView{
+	return transferAnswer{TransferView: projections.TransferView{
 		ID: t.ID, Status: "posted", From: t.From, To: t.To, Amount: t.Amount, Asset: t.Asset,
 		Reference: t.Reference, Metadata: md, Memo: t.Memo, Sequence: ev.Seq, PostedAt: &at,
 		Entries: t.Entries[:],
-	}
+	}, Hash: ev.Hash}
 }
 
 func (s *Server) getTransfer(c echo.Context) error {

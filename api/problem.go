@@ -32,6 +32,8 @@ const (
 	// CodeSequenceNotFound is a ledger sequence the journal does not hold
 	// (GET /v1/journal/locate).
 	CodeSequenceNotFound domain.Code = "sequence_not_found"
+	// Checkpoints: none was taken yet.
+	CodeCheckpointNotFound domain.Code = "checkpoint_not_found"
 	// CodeForbidden is domain.CodeForbidden: the processor refuses a debit
 	// of someone else's account with it, and the API its reads.
 	CodeForbidden = domain.CodeForbidden
@@ -68,6 +70,7 @@ var statusOf = map[domain.Code]int{
 	CodeWebhookLimit:               http.StatusConflict,
 	CodeDeliveryFailed:             http.StatusBadGateway,
 	CodeSequenceNotFound:           http.StatusNotFound,
+	CodeCheckpointNotFound:         http.StatusNotFound,
 }
 
 // Codes lists every code the API can answer with.

@@ -99,6 +99,9 @@ type Config struct {
 	// Locate finds the journal record holding a ledger sequence for GET
 	// /v1/journal/locate (503 when nil).
 	Locate Locator
+	// Checkpoints signs and serves the journal's checkpoints
+	// (/v1/checkpoints; 503 when nil).
+	Checkpoints Checkpointer
 }
 
 // Defaults for Config.
@@ -193,6 +196,11 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.POST("/webhooks/:id/dead-letters/:seq/redeliver", hooks.redeliver, protect(ScopeAdmin)...)
 	v1.GET("/status", s.status, protect(ScopeAdmin)...)
 	v1.GET("/journal/locate", s.locate, protect(ScopeAdmin)...)
+	// Checkpoints are read with a read scope, as the journal is
+	// (ADR 0017); only an admin has one taken on demand.
+	v1.GET("/checkpoints", s.listCheckpoints, protect(ScopeTransfersRead)...)
+	v1.GET("/checkpoints/latest", s.latestCheckpoint, protect(ScopeTransfersRead)...)
+	v1.POST("/checkpoints", s.createCheckpoint, protect(ScopeAdmin)...)
 	return e, s
 }
 

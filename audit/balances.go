@@ -12,21 +12,23 @@ import (
 )
 
 // AsOf selects a point of the journal: after sequence Seq, or after the
-// last event at or before Time; neither means the journal's end.
+// last event at or before Time, or before the first event (Start);
+// none of them means the journal's end.
 type AsOf struct {
-	Seq  uint64
-	Time time.Time
+	Seq   uint64
+	Time  time.Time
+	Start bool
 }
 
-// ParseAsOf reads a sequence (a positive integer) or an RFC 3339 time;
-// "" is the journal's end.
+// ParseAsOf reads a sequence (0: before the first event) or an RFC 3339
+// time; "" is the journal's end.
 func ParseAsOf(s string) (AsOf, error) {
 	if s == "" {
 		return AsOf{}, nil
 	}
 	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
 		if n == 0 {
-			return AsOf{}, errors.New("as of: sequences start at 1")
+			return AsOf{Start: true}, nil // before the first event
 		}
 		return AsOf{Seq: n}, nil
 	}
@@ -63,6 +65,10 @@ var ErrNotYet = errors.New("the journal has not reached that sequence")
 // that fails a check up to that point returns the report and an error
 // wrapping ErrFailed: balances from a broken journal mean nothing.
 func BalancesAsOf(ctx context.Context, src Source, at AsOf, opts Options) (*Statement, *Report, error) {
+	if at.Start {
+		// Before the first event: nothing was defined, nothing is read.
+		return &Statement{Accounts: []Balance{}, Totals: []AssetTotal{}}, nil, nil
+	}
 	opts.UntilSeq, opts.UntilTime = at.Seq, at.Time
 	opts.AllowPartial = false
 	res, err := Run(ctx, src, opts)

@@ -38,6 +38,8 @@ type lineResult struct {
 	link      link
 	decodeErr error // the line does not decode as an event
 	schemaErr error // it decodes but breaks its type's schema
+	canonErr  error // it decodes but is not its event's canonical encoding
+	canon     []byte
 }
 
 // hashSuffixLen is len(`,"hash":"` + 64 hex digits + `"}`), as stored.
@@ -93,6 +95,16 @@ func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.S
 		if r.schemaErr == nil && r.ev.Type == domain.EventTransferPosted {
 			r.nums.parse(r.ev.Transfer, seeds)
 		}
+	}
+	r.canonErr = nil
+	switch {
+	case r.decodeErr != nil || r.hash == (domain.Hash{}):
+		// Not an event, or no well-formed hash suffix: the schema and hash
+		// checks report it.
+	case err == nil:
+		r.canon, r.canonErr = l.Canonical(r.ev, r.canon)
+	default:
+		r.canon, r.canonErr = domain.CheckCanonical(line, r.ev, r.canon)
 	}
 	switch {
 	case err == nil:

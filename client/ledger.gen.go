@@ -361,6 +361,38 @@ type BatchResult struct {
 	Transfer *TransferView `json:"transfer,omitempty"`
 }
 
+// Checkpoint A signed checkpoint of the journal: event `seq` has hash `hash`, signed by the ledger's Ed25519 key (docs/journal-spec.md, section 8; ADR 0017).
+type Checkpoint struct {
+	// Checkpoint `SEQ:HASH:SIGNATURE`, as `ledger audit --checkpoint` takes it.
+	Checkpoint string `json:"checkpoint"`
+
+	// Hash That event's hash.
+	Hash string `json:"hash"`
+
+	// Position Its position in the checkpoint stream: the list's cursor.
+	Position int `json:"position"`
+
+	// PublicKey The key that verifies it, in hex; also in the data directory's `checkpoint.key.pub`. Get it from the operator by another channel before trusting it.
+	PublicKey string `json:"public_key"`
+
+	// Seq The ledger sequence of the event signed.
+	Seq int `json:"seq"`
+
+	// Signature Ed25519 signature of the ASCII bytes `ledger-checkpoint-v1:SEQ:HASH`, unpadded base64url.
+	Signature string `json:"signature"`
+
+	// Time When the ledger signed it (not covered by the signature: the event's own time is, through its hash).
+	Time time.Time `json:"time"`
+}
+
+// CheckpointPage Checkpoints in the order they were taken.
+type CheckpointPage struct {
+	Data []Checkpoint `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
 // CreatedWebhook A new webhook with its signing secret.
 type CreatedWebhook struct {
 	// Account An account id. `world` is the reserved issuer account, which exists once for every asset and has no lower limit: a transfer from it mints, a transfer to it burns.
@@ -508,6 +540,9 @@ type JournalLocation struct {
 type LedgerStatus struct {
 	// Journal The journal's end as the processor knows it.
 	Journal struct {
+		// Hash The hash of event `sequence`: a head to record, or to check a checkpoint or an export against (`ledger audit --expect-head SEQ:HASH`). Absent before the first event, and when `sequence` was raised to the read model's.
+		Hash *string `json:"hash,omitempty"`
+
 		// Position The journal stream position of the last record.
 		Position int `json:"position"`
 
@@ -671,6 +706,9 @@ type TransferView struct {
 	Entries *[]Entry `json:"entries,omitempty"`
 	From    string   `json:"from"`
 
+	// Hash Only in the answer of the write that posted it (201, and a batch's 201 items): the journal hash of the posting's event, known to the processor without extra cost. Absent from replays and reads, which come from the read model (it keeps no hashes): read the hash of any sequence from an export (`ledger export`).
+	Hash *string `json:"hash,omitempty"`
+
 	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
 	//
 	// Examples: alice, order-1234:refund
@@ -735,6 +773,9 @@ type AccountIdPath = AccountId
 
 // BalanceAsOf An RFC 3339 date-time or a non-negative integer, as text (one string type, so that generated clients take either).
 type BalanceAsOf = string
+
+// CheckpointCursor defines model for CheckpointCursor.
+type CheckpointCursor = string
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -845,6 +886,15 @@ type ListEntriesParams struct {
 
 	// Cursor The `next_cursor` of the previous page; a cursor this server did not issue is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListCheckpointsParams defines parameters for ListCheckpoints.
+type ListCheckpointsParams struct {
+	// Limit Page size, 1 to 100.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *CheckpointCursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // StreamEventsParams defines parameters for StreamEvents.
@@ -1238,6 +1288,43 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/assets (the `DefineAsset` operationId).
 	DefineAsset(ctx context.Context, body DefineAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListCheckpoints Signed checkpoints of the journal
+	//
+	// The checkpoints the ledger signed, oldest first: at its interval (`--checkpoint-interval`, a minute by default) whenever the journal has grown, and on demand. The newest 1,000,000 are kept. Keep them, or some of them, where the ledger's operators cannot rewrite them: `ledger audit --checkpoint SEQ:HASH:SIGNATURE --public-key KEY` then proves that a later export still passes through each.
+	//
+	// Requires the `transfers:read` scope.
+	//
+	// Corresponds with GET /v1/checkpoints (the `ListCheckpoints` operationId).
+	ListCheckpoints(ctx context.Context, params *ListCheckpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsCheckpoints The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/checkpoints (the `OptionsCheckpoints` operationId).
+	OptionsCheckpoints(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateCheckpoint Sign the journal's head now
+	//
+	// Signs the journal's head (its last event's sequence and hash) with the ledger's Ed25519 key, appends the checkpoint to the checkpoint stream and answers it.
+	//
+	// Requires the `admin` scope.
+	//
+	// Corresponds with POST /v1/checkpoints (the `CreateCheckpoint` operationId).
+	CreateCheckpoint(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetLatestCheckpoint The newest signed checkpoint
+	//
+	// The newest checkpoint the ledger signed (see GET /v1/checkpoints).
+	//
+	// Requires the `transfers:read` scope.
+	//
+	// Corresponds with GET /v1/checkpoints/latest (the `GetLatestCheckpoint` operationId).
+	GetLatestCheckpoint(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsCheckpointsLatest The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/checkpoints/latest (the `OptionsCheckpointsLatest` operationId).
+	OptionsCheckpointsLatest(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamEvents Stream journal events (server-sent events)
 	//
@@ -1790,6 +1877,93 @@ func (c *Client) DefineAssetWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /v1/assets (the `DefineAsset` operationId).
 func (c *Client) DefineAsset(ctx context.Context, body DefineAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDefineAssetRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListCheckpoints Signed checkpoints of the journal
+//
+// The checkpoints the ledger signed, oldest first: at its interval (`--checkpoint-interval`, a minute by default) whenever the journal has grown, and on demand. The newest 1,000,000 are kept. Keep them, or some of them, where the ledger's operators cannot rewrite them: `ledger audit --checkpoint SEQ:HASH:SIGNATURE --public-key KEY` then proves that a later export still passes through each.
+//
+// Requires the `transfers:read` scope.
+//
+// Corresponds with GET /v1/checkpoints (the `ListCheckpoints` operationId).
+func (c *Client) ListCheckpoints(ctx context.Context, params *ListCheckpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCheckpointsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsCheckpoints The methods this path takes
+//
+// Corresponds with OPTIONS /v1/checkpoints (the `OptionsCheckpoints` operationId).
+func (c *Client) OptionsCheckpoints(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsCheckpointsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateCheckpoint Sign the journal's head now
+//
+// Signs the journal's head (its last event's sequence and hash) with the ledger's Ed25519 key, appends the checkpoint to the checkpoint stream and answers it.
+//
+// Requires the `admin` scope.
+//
+// Corresponds with POST /v1/checkpoints (the `CreateCheckpoint` operationId).
+func (c *Client) CreateCheckpoint(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCheckpointRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetLatestCheckpoint The newest signed checkpoint
+//
+// The newest checkpoint the ledger signed (see GET /v1/checkpoints).
+//
+// Requires the `transfers:read` scope.
+//
+// Corresponds with GET /v1/checkpoints/latest (the `GetLatestCheckpoint` operationId).
+func (c *Client) GetLatestCheckpoint(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLatestCheckpointRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsCheckpointsLatest The methods this path takes
+//
+// Corresponds with OPTIONS /v1/checkpoints/latest (the `OptionsCheckpointsLatest` operationId).
+func (c *Client) OptionsCheckpointsLatest(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsCheckpointsLatestRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2928,6 +3102,180 @@ func NewDefineAssetRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListCheckpointsRequest constructs an http.Request for the ListCheckpoints method
+func NewListCheckpointsRequest(server string, params *ListCheckpointsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/checkpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOptionsCheckpointsRequest constructs an http.Request for the OptionsCheckpoints method
+func NewOptionsCheckpointsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/checkpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateCheckpointRequest constructs an http.Request for the CreateCheckpoint method
+func NewCreateCheckpointRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/checkpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetLatestCheckpointRequest constructs an http.Request for the GetLatestCheckpoint method
+func NewGetLatestCheckpointRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/checkpoints/latest")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOptionsCheckpointsLatestRequest constructs an http.Request for the OptionsCheckpointsLatest method
+func NewOptionsCheckpointsLatestRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/checkpoints/latest")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4196,6 +4544,53 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/assets (the `DefineAsset` operationId).
 	DefineAssetWithResponse(ctx context.Context, body DefineAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*DefineAssetResponse, error)
+
+	// ListCheckpointsWithResponse Signed checkpoints of the journal
+	//
+	// The checkpoints the ledger signed, oldest first: at its interval (`--checkpoint-interval`, a minute by default) whenever the journal has grown, and on demand. The newest 1,000,000 are kept. Keep them, or some of them, where the ledger's operators cannot rewrite them: `ledger audit --checkpoint SEQ:HASH:SIGNATURE --public-key KEY` then proves that a later export still passes through each.
+	//
+	// Requires the `transfers:read` scope.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/checkpoints (the `ListCheckpoints` operationId).
+	ListCheckpointsWithResponse(ctx context.Context, params *ListCheckpointsParams, reqEditors ...RequestEditorFn) (*ListCheckpointsResponse, error)
+
+	// OptionsCheckpointsWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/checkpoints (the `OptionsCheckpoints` operationId).
+	OptionsCheckpointsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsCheckpointsResponse, error)
+
+	// CreateCheckpointWithResponse Sign the journal's head now
+	//
+	// Signs the journal's head (its last event's sequence and hash) with the ledger's Ed25519 key, appends the checkpoint to the checkpoint stream and answers it.
+	//
+	// Requires the `admin` scope.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/checkpoints (the `CreateCheckpoint` operationId).
+	CreateCheckpointWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CreateCheckpointResponse, error)
+
+	// GetLatestCheckpointWithResponse The newest signed checkpoint
+	//
+	// The newest checkpoint the ledger signed (see GET /v1/checkpoints).
+	//
+	// Requires the `transfers:read` scope.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/checkpoints/latest (the `GetLatestCheckpoint` operationId).
+	GetLatestCheckpointWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetLatestCheckpointResponse, error)
+
+	// OptionsCheckpointsLatestWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/checkpoints/latest (the `OptionsCheckpointsLatest` operationId).
+	OptionsCheckpointsLatestWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsCheckpointsLatestResponse, error)
 
 	// StreamEventsWithResponse Stream journal events (server-sent events)
 	//
@@ -5705,6 +6100,393 @@ func (r DefineAssetResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DefineAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListCheckpointsResponse401Headers the declared response headers of an HTTP 401 response for ListCheckpoints
+type ListCheckpointsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListCheckpointsResponse429Headers the declared response headers of an HTTP 429 response for ListCheckpoints
+type ListCheckpointsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListCheckpointsResponse503Headers the declared response headers of an HTTP 503 response for ListCheckpoints
+type ListCheckpointsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListCheckpointsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CheckpointPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCheckpointsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListCheckpointsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListCheckpointsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCheckpointsResponse) GetJSON200() *CheckpointPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListCheckpointsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCheckpointsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCheckpointsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListCheckpointsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListCheckpointsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListCheckpointsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCheckpointsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCheckpointsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCheckpointsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCheckpointsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsCheckpointsResponse204Headers the declared response headers of an HTTP 204 response for OptionsCheckpoints
+type OptionsCheckpointsResponse204Headers struct {
+	Allow string
+}
+
+type OptionsCheckpointsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsCheckpointsResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsCheckpointsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsCheckpointsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsCheckpointsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsCheckpointsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateCheckpointResponse401Headers the declared response headers of an HTTP 401 response for CreateCheckpoint
+type CreateCheckpointResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateCheckpointResponse429Headers the declared response headers of an HTTP 429 response for CreateCheckpoint
+type CreateCheckpointResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CreateCheckpointResponse503Headers the declared response headers of an HTTP 503 response for CreateCheckpoint
+type CreateCheckpointResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateCheckpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Checkpoint
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateCheckpointResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateCheckpointResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateCheckpointResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateCheckpointResponse) GetJSON201() *Checkpoint {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateCheckpointResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateCheckpointResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateCheckpointResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateCheckpointResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateCheckpointResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateCheckpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateCheckpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateCheckpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateCheckpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLatestCheckpointResponse401Headers the declared response headers of an HTTP 401 response for GetLatestCheckpoint
+type GetLatestCheckpointResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetLatestCheckpointResponse429Headers the declared response headers of an HTTP 429 response for GetLatestCheckpoint
+type GetLatestCheckpointResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetLatestCheckpointResponse503Headers the declared response headers of an HTTP 503 response for GetLatestCheckpoint
+type GetLatestCheckpointResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetLatestCheckpointResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Checkpoint
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLatestCheckpointResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLatestCheckpointResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLatestCheckpointResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLatestCheckpointResponse) GetJSON200() *Checkpoint {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetLatestCheckpointResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetLatestCheckpointResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetLatestCheckpointResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetLatestCheckpointResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetLatestCheckpointResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetLatestCheckpointResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLatestCheckpointResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLatestCheckpointResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLatestCheckpointResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLatestCheckpointResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsCheckpointsLatestResponse204Headers the declared response headers of an HTTP 204 response for OptionsCheckpointsLatest
+type OptionsCheckpointsLatestResponse204Headers struct {
+	Allow string
+}
+
+type OptionsCheckpointsLatestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsCheckpointsLatestResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsCheckpointsLatestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsCheckpointsLatestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsCheckpointsLatestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsCheckpointsLatestResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7951,6 +8733,83 @@ func (c *ClientWithResponses) DefineAssetWithResponse(ctx context.Context, body 
 	return ParseDefineAssetResponse(rsp)
 }
 
+// ListCheckpointsWithResponse Signed checkpoints of the journal
+//
+// The checkpoints the ledger signed, oldest first: at its interval (`--checkpoint-interval`, a minute by default) whenever the journal has grown, and on demand. The newest 1,000,000 are kept. Keep them, or some of them, where the ledger's operators cannot rewrite them: `ledger audit --checkpoint SEQ:HASH:SIGNATURE --public-key KEY` then proves that a later export still passes through each.
+//
+// Requires the `transfers:read` scope.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/checkpoints (the `ListCheckpoints` operationId).
+func (c *ClientWithResponses) ListCheckpointsWithResponse(ctx context.Context, params *ListCheckpointsParams, reqEditors ...RequestEditorFn) (*ListCheckpointsResponse, error) {
+	rsp, err := c.ListCheckpoints(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCheckpointsResponse(rsp)
+}
+
+// OptionsCheckpointsWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/checkpoints (the `OptionsCheckpoints` operationId).
+func (c *ClientWithResponses) OptionsCheckpointsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsCheckpointsResponse, error) {
+	rsp, err := c.OptionsCheckpoints(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsCheckpointsResponse(rsp)
+}
+
+// CreateCheckpointWithResponse Sign the journal's head now
+//
+// Signs the journal's head (its last event's sequence and hash) with the ledger's Ed25519 key, appends the checkpoint to the checkpoint stream and answers it.
+//
+// Requires the `admin` scope.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/checkpoints (the `CreateCheckpoint` operationId).
+func (c *ClientWithResponses) CreateCheckpointWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CreateCheckpointResponse, error) {
+	rsp, err := c.CreateCheckpoint(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateCheckpointResponse(rsp)
+}
+
+// GetLatestCheckpointWithResponse The newest signed checkpoint
+//
+// The newest checkpoint the ledger signed (see GET /v1/checkpoints).
+//
+// Requires the `transfers:read` scope.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/checkpoints/latest (the `GetLatestCheckpoint` operationId).
+func (c *ClientWithResponses) GetLatestCheckpointWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetLatestCheckpointResponse, error) {
+	rsp, err := c.GetLatestCheckpoint(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLatestCheckpointResponse(rsp)
+}
+
+// OptionsCheckpointsLatestWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/checkpoints/latest (the `OptionsCheckpointsLatest` operationId).
+func (c *ClientWithResponses) OptionsCheckpointsLatestWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsCheckpointsLatestResponse, error) {
+	rsp, err := c.OptionsCheckpointsLatest(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsCheckpointsLatestResponse(rsp)
+}
+
 // StreamEventsWithResponse Stream journal events (server-sent events)
 //
 // The journal as server-sent events, in ledger order, resumable with `Last-Event-ID` or `from`, filtered by type and account. The stream does not end on its own. docs/events/README.md has the format, ordering and delivery guarantees.
@@ -9480,6 +10339,360 @@ func ParseDefineAssetResponse(rsp *http.Response) (*DefineAssetResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListCheckpointsResponse parses an HTTP response from a ListCheckpointsWithResponse call
+func ParseListCheckpointsResponse(rsp *http.Response) (*ListCheckpointsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCheckpointsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CheckpointPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListCheckpointsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListCheckpointsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListCheckpointsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsCheckpointsResponse parses an HTTP response from a OptionsCheckpointsWithResponse call
+func ParseOptionsCheckpointsResponse(rsp *http.Response) (*OptionsCheckpointsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsCheckpointsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsCheckpointsResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateCheckpointResponse parses an HTTP response from a CreateCheckpointWithResponse call
+func ParseCreateCheckpointResponse(rsp *http.Response) (*CreateCheckpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateCheckpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Checkpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateCheckpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateCheckpointResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateCheckpointResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLatestCheckpointResponse parses an HTTP response from a GetLatestCheckpointWithResponse call
+func ParseGetLatestCheckpointResponse(rsp *http.Response) (*GetLatestCheckpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLatestCheckpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Checkpoint
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetLatestCheckpointResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetLatestCheckpointResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLatestCheckpointResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsCheckpointsLatestResponse parses an HTTP response from a OptionsCheckpointsLatestWithResponse call
+func ParseOptionsCheckpointsLatestResponse(rsp *http.Response) (*OptionsCheckpointsLatestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsCheckpointsLatestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsCheckpointsLatestResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
 	}
 
 	return response, nil

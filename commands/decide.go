@@ -101,7 +101,7 @@ func (p *Processor) append(records []domain.Record, last domain.Hash) error {
 		return fmt.Errorf("append: %w", err)
 	}
 	p.position, p.lastHash = pos, last
-	p.seq.Store(p.state.Seq())
+	p.setHead(p.state.Seq(), last)
 	return nil
 }
 

@@ -39,6 +39,9 @@ type lineView struct {
 	payload  byte // 'a' asset, 'o' account, 't' transfer, 'r' rejection, 0 none
 	chained  bool // prevHash is the hash scanLine was given
 	hasHash  bool
+	// fracZero: the time has a fraction ending in '0', which the reader
+	// accepts and the canonical encoding never writes.
+	fracZero bool
 
 	version   int
 	clock     clock
@@ -126,7 +129,11 @@ func scanLine(line []byte, v *lineView, prev *Hash) bool {
 	p.lit(`,"item":`)
 	v.command.Item = p.int()
 	p.lit(`},"time":`)
+	timeAt := p.i
 	v.clock = p.time()
+	// `"2006-01-02T15:04:05Z"` is 22 bytes with its quotes; longer, it has
+	// a fraction, whose last digit is just before the `Z"`.
+	v.fracZero = !p.bad && p.i-timeAt > 22 && line[p.i-3] == '0'
 	switch {
 	case p.opt(`,"asset":{"code":`):
 		v.payload = 'a'

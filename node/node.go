@@ -60,6 +60,16 @@ type Config struct {
 	// Webhooks configures webhook delivery; zero values take the
 	// defaults, which refuse loopback and private addresses.
 	Webhooks webhook.Config
+
+	// CheckpointKeyFile holds the Ed25519 key that signs checkpoints
+	// (created at first start; DATA_DIR/checkpoint.key when empty).
+	// CheckpointInterval signs the journal's head that often when it has
+	// grown; zero: only on demand (POST /v1/checkpoints).
+	CheckpointKeyFile  string
+	CheckpointInterval time.Duration
+	// CheckpointFile, when set, receives a copy of every checkpoint as a
+	// JSON line: a witness file the operator ships elsewhere.
+	CheckpointFile string
 }
 
 // ReadModelFile is the read models' file name inside the data directory.
@@ -84,16 +94,18 @@ type Node struct {
 	KeyCreated bool
 	KeyFile    string
 
-	proc      *commands.Processor
-	restore   *restoreMark    // what was stored before the start, and when it is decided
-	journal   *trackedJournal // the processor's, for GET /v1/status
-	projector *projections.Projector
-	stopWork  context.CancelFunc
-	stopProc  context.CancelFunc // the processor's alone (tests: export_test.go)
-	procDone  chan error
-	projDone  chan error
-	failed    chan error
-	cleanups  []func()
+	proc        *commands.Processor
+	restore     *restoreMark    // what was stored before the start, and when it is decided
+	journal     *trackedJournal // the processor's, for GET /v1/status
+	projector   *projections.Projector
+	checkpoints *checkpointer
+	cpDone      chan struct{} // closed when the periodic checkpointer stops
+	stopWork    context.CancelFunc
+	stopProc    context.CancelFunc // the processor's alone (tests: export_test.go)
+	procDone    chan error
+	projDone    chan error
+	failed      chan error
+	cleanups    []func()
 
 	// What /readyz reads (status.go): the journal's end as admission
 	// counts it, admission's bound on the read model's lag, and whether
@@ -159,11 +171,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.newWorkers(ctx, cfg); err != nil {
 		return nil, err
 	}
+	if err := n.startCheckpoints(ctx, cfg); err != nil {
+		return nil, err
+	}
 	if err := n.newHandler(ctx, cfg, authn, start); err != nil {
 		return nil, err
 	}
 	started = true
-	n.run(ctx)
+	n.run(ctx, cfg.CheckpointInterval)
 	return n, nil
 }
 
@@ -248,18 +263,26 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 		Locate: func(ctx context.Context, seq uint64) (journalio.Location, error) {
 			return journalio.Locate(ctx, n.JS, n.Names, seq)
 		},
+		Checkpoints: n.checkpoints,
 	}, submitter, n.Store)
 	return nil
 }
 
 // run starts the processor and the projector, which run until Close
 // cancels them, whatever becomes of ctx.
-func (n *Node) run(ctx context.Context) {
+func (n *Node) run(ctx context.Context, checkpointEvery time.Duration) {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopWork = stopWork
 	n.procDone, n.projDone = make(chan error, 1), make(chan error, 1)
 	procCtx, stopProc := context.WithCancel(workCtx)
 	n.stopProc = stopProc
+	n.cpDone = make(chan struct{})
+	go func() {
+		defer close(n.cpDone)
+		if checkpointEvery > 0 {
+			n.checkpoints.run(workCtx, checkpointEvery)
+		}
+	}()
 	go func() {
 		err := n.proc.Run(procCtx)
 		n.procStopped.Store(true)
@@ -309,6 +332,10 @@ func (n *Node) Close() error {
 		case <-timeout:
 			err = errors.New("components did not stop in time")
 		}
+	}
+	select {
+	case <-n.cpDone:
+	case <-timeout:
 	}
 	n.runCleanups()
 	return err

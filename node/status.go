@@ -84,8 +84,13 @@ func (n *Node) Ready(ctx context.Context) error {
 // normally at least as high.
 func (n *Node) status(context.Context) (api.StatusView, error) {
 	cp := n.Store.Applied()
+	head := n.proc.Head()
+	j := api.JournalStatus{Sequence: head.Seq, Position: n.journal.Position()}
+	if head.Seq > 0 {
+		j.Hash = head.Hash.String()
+	}
 	return api.StatusView{
-		Journal:   api.JournalStatus{Sequence: n.proc.Seq(), Position: n.journal.Position()},
+		Journal:   j,
 		ReadModel: api.ReadModelStatus{Sequence: cp.Seq, Position: cp.Position},
 		Processor: api.ProcessorStatus{Ready: n.proc.Ready()},
 	}, nil

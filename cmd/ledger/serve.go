@@ -71,6 +71,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.BoolVar(&c.compatAllowRemote, "compat-allow-remote", false, "let adapters of systems without authentication listen beyond loopback (env LEDGER_COMPAT_ALLOW_REMOTE=true)")
 	fs.Var((*networksFlag)(&c.node.Webhooks.AllowNetworks), "webhook-allow-networks", "let webhooks reach receivers in these networks although the SSRF guard refuses private addresses: CIDRs, repeatable (env LEDGER_WEBHOOK_ALLOW_NETWORKS, comma-separated); loopback only when a loopback CIDR such as 127.0.0.0/8 is named; default none (docs/security.md)")
 	fs.Uint64Var(&c.node.SkipLostCommands, "skip-lost-commands", 0, "accepted commands up to this sequence that were deleted from the commands stream before being decided are journaled as lost instead of stopping the ledger; for the one start after such a loss (docs/operations.md, \"Commands stream\")")
+	fs.StringVar(&c.node.CheckpointKeyFile, "checkpoint-key", "", "Ed25519 key that signs checkpoints of the journal's head (hex seed); default <data-dir>/checkpoint.key, generated if missing with its public key in <file>.pub (ADR 0017)")
+	fs.DurationVar(&c.node.CheckpointInterval, "checkpoint-interval", time.Minute, "sign a checkpoint of the journal's head this often when it has grown; 0: only on demand (POST /v1/checkpoints)")
+	fs.StringVar(&c.node.CheckpointFile, "checkpoint-file", "", "also append every checkpoint to this file as a JSON line, for a witness to receive (ship it elsewhere); empty: none")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
 	noteEnv(fs)
@@ -101,6 +104,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usagef("--group-commit-max-items %d: use 1 to %d", g.MaxItems, commands.MaxItemsPerCommand)
 	case g.MaxWait < 0 || g.MaxWait > maxGroupCommitWait:
 		return c, usagef("--group-commit-max-wait %s: use 0 to %s", g.MaxWait, maxGroupCommitWait)
+	case c.node.CheckpointInterval != 0 && (c.node.CheckpointInterval < time.Second || c.node.CheckpointInterval > 24*time.Hour):
+		return c, usagef("--checkpoint-interval %s: use 0 (on demand only) or 1s to 24h", c.node.CheckpointInterval)
 	case c.node.ReadWait <= 0 || c.node.ReadWait > maxReadWait:
 		return c, usagef("--read-wait %s: use more than 0 and at most %s", c.node.ReadWait, maxReadWait)
 	case c.node.MaxReadLag < api.MaxBatchItems:

@@ -110,7 +110,7 @@ func TestE2EErrors(t *testing.T) {
 		{"entries limit abc", get, "/v1/accounts/alice/entries?limit=abc", nil, nil, 400, "validation_failed", "limit", ""},
 		{"entries bad cursor", get, "/v1/accounts/alice/entries?cursor=%25%25", nil, nil, 400, "validation_failed", "cursor", ""},
 		{"balance as_of text", get, "/v1/accounts/alice/balance?as_of=yesterday", nil, nil, 400, "validation_failed", "as_of", ""},
-		{"balance as_of 0", get, "/v1/accounts/alice/balance?as_of=0", nil, nil, 400, "validation_failed", "as_of", ""},
+		{"unknown account balance as_of 0", get, "/v1/accounts/ghost/balance?as_of=0", nil, nil, 404, "account_not_found", "", ""},
 		{"balance as_of -1", get, "/v1/accounts/alice/balance?as_of=-1", nil, nil, 400, "validation_failed", "as_of", ""},
 		{"world without asset", get, "/v1/accounts/world", nil, nil, 400, "validation_failed", "asset", ""},
 		{"world entries without asset", get, "/v1/accounts/world/entries", nil, nil, 400, "validation_failed", "asset", ""},

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// The example verifier outside Go (examples/verify_journal.py, written
+// from docs/journal-spec.md with the Python standard library only) must
+// pass the spec's test vectors, agree with `ledger audit` and `ledger
+// balances` on a real export, and catch what `ledger audit` catches.
+// python3 is a requirement of this test, as Go is: without it the test
+// fails (.ci/run installs it).
+
+const pythonVerifier = "../../examples/verify_journal.py"
+
+// runPython runs the verifier and returns its output and exit code.
+func runPython(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is needed to check the example verifier: %v", err)
+	}
+	cmd := exec.Command(py, append([]string{pythonVerifier}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return out.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("python3 %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), 0
+}
+
+func TestPythonVerifierPassesTheSpecVectors(t *testing.T) {
+	out, code := runPython(t, "--vectors", "../../docs/testdata")
+	if code != 0 || !strings.Contains(out, "test vectors: PASSED") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestPythonVerifierAgreesWithLedgerAudit(t *testing.T) {
+	dir, head := seedDataDir(t)
+	export := filepath.Join(t.TempDir(), "journal.jsonl")
+	mustRun(t, "export", "--data-dir", dir, "--out", export)
+	lines := readExport(t, export)
+
+	out, code := runPython(t, export)
+	if code != 0 || !strings.Contains(out, "PASSED, 12 events, head 12:"+head.String()) {
+		t.Fatalf("the verifier on a real export: exit %d\n%s", code, out)
+	}
+	// The same balances as ledger balances, account by account.
+	out, code = runPython(t, export, "--as-of", "8")
+	want := mustRun(t, "balances", "--file", export, "--as-of", "8")
+	for _, row := range strings.Split(strings.TrimSpace(want), "\n") {
+		if !strings.HasPrefix(row, "total,") && !strings.Contains(out, row+"\n") {
+			t.Errorf("the verifier's balances as of 8 lack %q:\n%s", row, out)
+		}
+	}
+	if code != 0 {
+		t.Fatalf("--as-of 8: exit %d\n%s", code, out)
+	}
+
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubHex := hex.EncodeToString(pub)
+	cp11 := domain.SignCheckpoint(key, 11, lineHash(t, lines[10])).String()
+	cp12 := domain.SignCheckpoint(key, 12, head).String()
+	if out, code := runPython(t, export, "--checkpoint", cp11, "--checkpoint", cp12, "--public-key", pubHex); code != 0 {
+		t.Fatalf("the verifier through two checkpoints: exit %d\n%s", code, out)
+	}
+
+	nonCanonical := readExport(t, export)
+	nonCanonical[7] = bytes.Replace(nonCanonical[7], []byte(`"id":"t1"`), []byte(`"id":"t\u0031"`), 1)
+	rechain(nonCanonical, 7)
+	_, other, _ := ed25519.GenerateKey(nil)
+	cases := []struct {
+		name  string
+		lines [][]byte
+		args  []string
+		want  string
+	}{
+		{"rewritten tail", forgeTail(t, lines, 11), []string{"--checkpoint", cp11}, "checkpoint at sequence 11"},
+		{"rewritten tail, old head", forgeTail(t, lines, 11), []string{"--checkpoint", cp12}, "checkpoint at sequence 12: the journal ends at 11"},
+		{"truncated", lines[:10], []string{"--checkpoint", cp12}, "checkpoint at sequence 12: the journal ends at 10"},
+		{"another key's checkpoint", lines, []string{"--checkpoint", domain.SignCheckpoint(other, 12, head).String()}, "checkpoint at sequence 12: the signature"},
+		{"a re-hashed non-canonical line", nonCanonical, nil, "canonical at sequence 8"},
+		{"a re-hashed altered amount", alterAmount(t, lines), nil, "balance_after at sequence 8"},
+	}
+	for _, c := range cases {
+		path := writeExport(t, c.lines)
+		if c.args == nil {
+			if out, code := runPython(t, path); code != 1 || !strings.Contains(out, c.want) {
+				t.Errorf("%s: exit %d\n%s", c.name, code, out)
+			}
+			continue
+		}
+		if out, code := runPython(t, path); code != 0 && c.name != "another key's checkpoint" {
+			t.Errorf("%s passes the chain on its own, but the verifier says: exit %d\n%s", c.name, code, out)
+		}
+		args := append(append([]string{path}, c.args...), "--public-key", pubHex)
+		if out, code := runPython(t, args...); code != 1 || !strings.Contains(out, c.want) {
+			t.Errorf("%s: exit %d\n%s", c.name, code, out)
+		}
+	}
+}
+
+// alterAmount changes the amount of event 8 (t1, 30.25) in its line and
+// its entries and re-hashes the chain: the books no longer add up.
+func alterAmount(t *testing.T, lines [][]byte) [][]byte {
+	t.Helper()
+	out := append([][]byte{}, lines...)
+	out[7] = bytes.ReplaceAll(bytes.Clone(out[7]), []byte(`"amount":"30.25"`), []byte(`"amount":"3.25"`))
+	rechain(out, 7)
+	return out
+}
