@@ -74,6 +74,13 @@ func transferFingerprint(key idKey, t *Transfer, amount Amount) fingerprint {
 		// nothing for the usual transfer, whose bytes are unchanged.
 		b = append(b, 'm')
 	}
+	if t.ExchangeRate != "" {
+		// The rate the request gave (normalized): a conversion that
+		// took the table's rate has none, so its replay posts nothing
+		// new even when the table has changed since.
+		b = append(b, 'x')
+		b = appendField(b, t.ExchangeRate)
+	}
 	return fingerprintOf(b)
 }
 
