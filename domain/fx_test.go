@@ -177,6 +177,20 @@ func TestConversionIdempotency(t *testing.T) {
 	if string(a) != string(b) {
 		t.Fatal("the rebuilt state encodes differently")
 	}
+	// A snapshot keeps the FX positions (the sums include them) and the
+	// rates: the decoded state decides as the original.
+	var decoded domain.State
+	if err := decoded.UnmarshalBinary(a); err != nil {
+		t.Fatal(err)
+	}
+	if got := decoded.Rates(); len(got) != 1 || got[0].Rate != "0.5" {
+		t.Fatalf("decoded rates %+v", got)
+	}
+	next := domain.Transfer{ID: "c3", From: "alice", To: "eve", Amount: "1"}
+	x, y := h.s.Decide(domain.Command{Transfer: &next}, testEpoch), decoded.Decide(domain.Command{Transfer: &next}, testEpoch)
+	if x.Outcome != domain.Posted || y.Outcome != domain.Posted || x.Event.Conversion.Entries != y.Event.Conversion.Entries {
+		t.Fatalf("decoded state decides %+v, the original %+v", y, x)
+	}
 }
 
 // A journaled conversion whose to_amount or rate was altered does not
