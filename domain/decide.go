@@ -20,6 +20,11 @@ type Command struct {
 	Metadata *MetadataUpdate `json:"metadata,omitempty"`
 	// Rate sets an exchange rate in the rate table (an admin's right).
 	Rate *RateSet `json:"rate,omitempty"`
+	// SameAsset refuses a Transfer between accounts of different assets
+	// with asset_mismatch, as every transfer was refused before
+	// conversions existed (ADR 0019): the seed adapters set it for the
+	// systems they serve, which never convert. It is not journaled.
+	SameAsset bool `json:"same_asset,omitempty"`
 }
 
 // Actor is the authenticated principal behind a command. A non-admin actor
@@ -194,6 +199,9 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 		}
 	}
 	r, err := s.resolve(t)
+	if err == nil && r.toAsset != nil && cmd.SameAsset {
+		err = reject(CodeAssetMismatch, "account %s holds %s but %s holds %s", t.From, r.asset.code, t.To, r.toAsset.code)
+	}
 	if err == nil {
 		r.t.Amount = r.amount.Format(r.asset.scale)
 	}

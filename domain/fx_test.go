@@ -218,3 +218,19 @@ func TestApplyTamperedConversion(t *testing.T) {
 		}
 	}
 }
+
+// A command marked SameAsset (the seed adapters', whose systems never
+// convert) is refused asset_mismatch between accounts of different
+// assets even when the table has a rate, journaled as before conversions
+// existed; the same request without the mark converts.
+func TestSameAssetRefusesConversion(t *testing.T) {
+	h := fxFixture(t)
+	tr := domain.Transfer{ID: "s1", From: "alice", To: "eve", Amount: "1"}
+	d := h.do(domain.Command{Transfer: &tr, SameAsset: true})
+	wantCode(t, d, domain.CodeAssetMismatch)
+	if d.Event == nil || d.Event.Rejection.Detail != "account alice holds USD but eve holds EUR" {
+		t.Fatalf("rejection %+v", d.Event)
+	}
+	h.must(h.do(domain.Command{Transfer: &tr}), domain.Posted)
+	wantCode(t, h.do(domain.Command{Transfer: &tr, SameAsset: true}), domain.CodeIdempotencyConflict)
+}
