@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -233,4 +234,70 @@ func TestSameAssetRefusesConversion(t *testing.T) {
 	}
 	h.must(h.do(domain.Command{Transfer: &tr}), domain.Posted)
 	wantCode(t, h.do(domain.Command{Transfer: &tr, SameAsset: true}), domain.CodeIdempotencyConflict)
+}
+
+// The journal's lines of conversions, rates and rejections with a rate
+// replay through the Replayer (the processor's rebuild) and DecodeEvent
+// (the audit's) to the state that decided them.
+func TestConversionLinesReplay(t *testing.T) {
+	h := fxFixture(t)
+	h.must(h.transfer(domain.Transfer{ID: "c1", From: "alice", To: "eve", Amount: "1.5"}), domain.Posted)
+	h.must(h.transfer(domain.Transfer{ID: "c2", From: "alice", To: "eve", Amount: "2", ExchangeRate: "0.5"}), domain.Posted)
+	wantCode(t, h.transfer(domain.Transfer{ID: "c3", From: "alice", To: "eve", Amount: "99", ExchangeRate: "0.5"}), domain.CodeInsufficientFunds)
+	var lines [][]byte
+	var prev domain.Hash
+	for _, ev := range h.events {
+		line, next, err := domain.AppendEvent(nil, ev, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, prev = append(lines, bytes.TrimSuffix(line, []byte("\n"))), next
+	}
+	fast, slow := domain.NewState(), domain.NewState()
+	r := domain.NewReplayer(fast)
+	var line domain.Line
+	prev = domain.Hash{}
+	for i, l := range lines {
+		next, err := line.Prepare(l, prev)
+		if err == nil {
+			err = r.Apply(&line)
+		}
+		if err != nil {
+			t.Fatalf("line %d %s: %v", i, l, err)
+		}
+		ev, err := domain.DecodeEvent(l)
+		if err == nil {
+			if ev.Rejection != nil && ev.Rejection.ExchangeRate != "0.5" {
+				t.Fatalf("line %d: the rejection's rate is lost: %s", i, l)
+			}
+			err = slow.Apply(ev)
+		}
+		if err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		prev = next
+	}
+	want, _ := h.s.MarshalBinary()
+	for name, st := range map[string]*domain.State{"replayer": fast, "decoder": slow} {
+		if got, _ := st.MarshalBinary(); !bytes.Equal(got, want) {
+			t.Fatalf("%s: replayed state differs", name)
+		}
+	}
+}
+
+// An atomic batch with a conversion and a refused item rolls back whole:
+// the FX positions and the converted id included.
+func TestAtomicBatchRollsBackConversion(t *testing.T) {
+	h := fxFixture(t)
+	before, _ := h.s.MarshalBinary()
+	ds := h.s.DecideAtomic([]domain.Command{
+		{Ref: domain.CommandRef{Seq: 100}, Transfer: &domain.Transfer{ID: "a1", From: "alice", To: "eve", Amount: "1"}},
+		{Ref: domain.CommandRef{Seq: 100, Item: 1}, Transfer: &domain.Transfer{ID: "a2", From: "alice", To: "bob", Amount: "1000"}},
+	}, testEpoch)
+	if ds[0].Outcome != domain.Rejected || ds[0].Err.Code() != domain.CodeBatchAborted || ds[1].Err.Code() != domain.CodeInsufficientFunds {
+		t.Fatalf("decisions %+v", ds)
+	}
+	if after, _ := h.s.MarshalBinary(); !bytes.Equal(after, before) {
+		t.Fatal("the state changed after a rolled-back batch")
+	}
 }
