@@ -78,10 +78,11 @@ func (s *State) decideConversion(cmd Command, r resolved, now time.Time) Decisio
 	if err := s.checkDebit(r); err != nil {
 		return s.rejectTransfer(cmd, t, err, now)
 	}
+	_, fromOK := r.from.balance.Sub(r.amount) // an unlimited sender has no floor to stop it
 	_, fxA := r.asset.fx.Add(r.amount)
 	_, fxB := r.toAsset.fx.Sub(toAmount)
 	_, toOK := r.to.balance.Add(toAmount)
-	if !fxA || !fxB || !toOK {
+	if !fromOK || !fxA || !fxB || !toOK {
 		return s.rejectTransfer(cmd, t, reject(CodeBalanceOverflow,
 			"a balance of the conversion would exceed the largest representable amount"), now)
 	}

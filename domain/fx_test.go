@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -299,5 +300,17 @@ func TestAtomicBatchRollsBackConversion(t *testing.T) {
 	}
 	if after, _ := h.s.MarshalBinary(); !bytes.Equal(after, before) {
 		t.Fatal("the state changed after a rolled-back batch")
+	}
+}
+
+// A TransferPosted between accounts of two assets (which Decide never
+// writes: it converts) does not apply: it would move money across assets.
+func TestApplyPostingAcrossAssets(t *testing.T) {
+	h := fixture(t)
+	ev := &domain.Event{Seq: h.s.Seq() + 1, Type: domain.EventTransferPosted, Version: 1, Time: testEpoch,
+		Transfer: &domain.PostedTransfer{Transfer: domain.Transfer{ID: "x", From: "alice", To: "eve", Amount: "1.00", Asset: "USD"},
+			Entries: [2]domain.Entry{{Account: "alice", Type: domain.Debit, Amount: "1.00", Balance: "9.00"}, {Account: "eve", Type: domain.Credit, Amount: "1.00", Balance: "1.00"}}}}
+	if err := h.s.Apply(ev); !errors.Is(err, domain.ErrInconsistent) {
+		t.Fatalf("applied a posting across assets: %v", err)
 	}
 }
