@@ -126,6 +126,22 @@ func TestE2ECrossCurrency(t *testing.T) {
 	}
 	e2eJSON[e2eTransfer](t, alice.do(t, http.MethodPost, "/v1/transfers", convert("x2", "20.00", "1.10")), http.StatusOK)
 
+	// A batch item converts too, at the table's current rate, beside an
+	// item of one asset.
+	batch := e2eJSON[struct {
+		Results []struct {
+			Status   int          `json:"status"`
+			Transfer *e2eTransfer `json:"transfer"`
+		} `json:"results"`
+	}](t, alice.do(t, http.MethodPost, "/v1/transfers/batch", map[string]any{"transfers": []any{
+		convert("b1", "1.99", nil),
+		map[string]any{"id": "b2", "from": "bob-eur", "to": "fx", "amount": "1", "asset": "EUR"},
+	}}), http.StatusOK)
+	if r := batch.Results; len(r) != 2 || r[0].Status != http.StatusCreated || r[0].Transfer.ToAmount != "0.99" || r[0].Transfer.ExchangeRate != "0.5" ||
+		len(r[0].Transfer.Entries) != 4 || r[1].Status != http.StatusBadRequest {
+		t.Fatalf("batch: %+v", batch.Results)
+	}
+
 	// Insufficient funds: refused and journaled with the rate given.
 	e2eCheckProblem(t, alice.do(t, http.MethodPost, "/v1/transfers", convert("x3", "1000", "0.9")), http.StatusUnprocessableEntity, "insufficient_funds", "")
 	l.settle(t)
@@ -135,6 +151,10 @@ func TestE2ECrossCurrency(t *testing.T) {
 
 	// Every asset sums to zero with its FX position, as the journal and
 	// the audit have it.
+	// alice: 100 - 10 - 20 - 1.99; bob: 9.15 + 22 + 0.99.
+	if a, b := l.account(t, "alice-usd", ""), l.account(t, "bob-eur", ""); a.Balance != "68.01" || b.Balance != "32.14" {
+		t.Fatalf("balances: alice %s, bob %s", a.Balance, b.Balance)
+	}
 	l.checkZeroSum(t, "USD", "alice-usd", "fx")
 	l.checkZeroSum(t, "EUR", "bob-eur", "fx")
 	var converted, rateSets int
