@@ -166,6 +166,9 @@ func (payloadRules) TransferConverted(_ *Event, c *ConvertedTransfer) error {
 	if c.Asset == "" || c.ExchangeRate == "" || c.Memo {
 		return errors.New("converted transfer without asset or rate, or a memo")
 	}
+	if norm, _ := ParseRate("exchange_rate", c.ExchangeRate); norm != c.ExchangeRate {
+		return fmt.Errorf("exchange_rate %q is not normalized (%s)", c.ExchangeRate, norm)
+	}
 	if c.RateFrom != RateFromRequest && c.RateFrom != RateFromTable {
 		return fmt.Errorf("rate_from %q", c.RateFrom)
 	}

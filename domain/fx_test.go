@@ -314,3 +314,28 @@ func TestApplyPostingAcrossAssets(t *testing.T) {
 		t.Fatalf("applied a posting across assets: %v", err)
 	}
 }
+
+// The journal's rules for a conversion's payload, without state: a rate
+// written otherwise than normalized, a to_asset equal to the asset, a
+// leg of the FX account on another account or a zero to_amount are refused.
+func TestConvertedPayloadRules(t *testing.T) {
+	h := fxFixture(t)
+	d := h.must(h.transfer(domain.Transfer{ID: "c", From: "alice", To: "eve", Amount: "1"}), domain.Posted)
+	for name, edit := range map[string]func(c *domain.ConvertedTransfer){
+		"rate not normalized": func(c *domain.ConvertedTransfer) { c.ExchangeRate = "0.920" },
+		"same asset":          func(c *domain.ConvertedTransfer) { c.ToAsset = c.Asset },
+		"FX leg elsewhere":    func(c *domain.ConvertedTransfer) { c.Entries[1].Account = "bob" },
+		"zero to_amount": func(c *domain.ConvertedTransfer) {
+			c.ToAmount, c.Entries[2].Amount, c.Entries[3].Amount = "0.00", "0.00", "0.00"
+		},
+		"unknown rate_from": func(c *domain.ConvertedTransfer) { c.RateFrom = "guess" },
+	} {
+		ev := *d.Event
+		c := *ev.Conversion
+		edit(&c)
+		ev.Conversion = &c
+		if err := ev.ValidatePayload(); err == nil {
+			t.Errorf("%s: the payload rules accept %+v", name, c)
+		}
+	}
+}
