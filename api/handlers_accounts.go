@@ -121,6 +121,9 @@ func accountParams(c echo.Context) (id, asset string, err error) {
 	if id == domain.World && asset == "" {
 		return "", "", &domain.FieldError{Field: "asset", Reason: "required for the issuer account \"world\", which exists once per asset"}
 	}
+	if id == domain.FX && asset == "" {
+		return "", "", &domain.FieldError{Field: "asset", Reason: "required for the FX account \"fx\", which holds one position per asset"}
+	}
 	return id, asset, nil
 }
 

@@ -33,6 +33,9 @@ type transferRequest struct {
 	Reference string            `json:"reference"`
 	Metadata  map[string]string `json:"metadata"`
 	Memo      bool              `json:"memo"`
+	// ExchangeRate converts between accounts of different assets (ADR
+	// 0019): a string or a number, read exactly like an amount.
+	ExchangeRate amountField `json:"exchange_rate"`
 }
 
 // transfer checks the request's shape and resolves its id: the body's id,
@@ -43,6 +46,11 @@ func (req transferRequest) transfer(header string) (domain.Transfer, error) {
 	}
 	t := domain.Transfer{From: *req.From, To: *req.To, Amount: req.Amount.text,
 		Asset: req.Asset, Reference: req.Reference, Metadata: req.Metadata, Memo: req.Memo}
+	if req.ExchangeRate.set {
+		if t.ExchangeRate = req.ExchangeRate.text; t.ExchangeRate == "" {
+			return t, &domain.FieldError{Field: "exchange_rate", Reason: "must be a positive decimal string"}
+		}
+	}
 	switch {
 	case req.ID != nil && header != "" && *req.ID != header:
 		return t, &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
@@ -157,9 +165,12 @@ type transferAnswer struct {
 	Hash string `json:"hash,omitempty"`
 }
 
-// postedView is the answer for a transfer the processor just posted: the
-// same shape as the read model's, with the event's hash.
+// postedView is the answer for a transfer the processor just posted or
+// converted: the same shape as the read model's, with the event's hash.
 func postedView(ev *domain.Event) transferAnswer {
+	if ev.Conversion != nil {
+		return transferAnswer{TransferView: convertedView(ev), Hash: ev.Hash}
+	}
 	t := ev.Transfer
 	at := ev.Time
 	md := t.Metadata
@@ -303,4 +314,20 @@ func timeParam(raw, field string) (time.Time, error) {
 		return time.Time{}, &domain.FieldError{Field: field, Reason: "must be an RFC 3339 time"}
 	}
 	return t, nil
+}
+
+// convertedView is postedView for a conversion: the rate used, what the
+// recipient got and the four entries.
+func convertedView(ev *domain.Event) projections.TransferView {
+	t := ev.Conversion
+	at := ev.Time
+	md := t.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return projections.TransferView{
+		ID: t.ID, Status: "posted", From: t.From, To: t.To, Amount: t.Amount, Asset: t.Asset,
+		Reference: t.Reference, Metadata: md, ExchangeRate: t.ExchangeRate, ToAsset: t.ToAsset, ToAmount: t.ToAmount,
+		Sequence: ev.Seq, PostedAt: &at, Entries: t.Entries[:],
+	}
 }

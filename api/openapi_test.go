@@ -428,6 +428,17 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "transfer asset missing", cfg: cfg, sub: rejected(domain.CodeAssetNotFound), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 404, code: domain.CodeAssetNotFound},
 		{name: "scale too fine", cfg: cfg, sub: rejected(domain.CodeInvalidAmount), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 400, code: domain.CodeInvalidAmount, wantHeader: map[string]string{"Location": "/v1/transfers/t-1"}},
 		{name: "idempotency conflict", cfg: cfg, sub: rejected(domain.CodeIdempotencyConflict), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 409, code: domain.CodeIdempotencyConflict},
+		{name: "transfer converted", cfg: cfg, sub: &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomePosted, Seq: 8, Event: oaStubConverted()}}}, read: &oaStubRead{}, method: "POST", target: "/v1/transfers", body: `{"id":"x-1","from":"alice","to":"eve","amount":"10","exchange_rate":0.92}`, route: "/v1/transfers", status: 201},
+		{name: "no rate", cfg: cfg, sub: rejected(domain.CodeRateNotFound), method: "POST", target: "/v1/transfers", body: `{"id":"x-1","from":"alice","to":"eve","amount":"10"}`, route: "/v1/transfers", status: 422, code: domain.CodeRateNotFound},
+		{name: "bad exchange rate", cfg: limited, method: "POST", target: "/v1/transfers", body: `{"from":"alice","to":"eve","amount":"10","exchange_rate":"-1"}`, route: "/v1/transfers", status: 400, code: domain.CodeValidationFailed},
+		{name: "fx is reserved", cfg: limited, method: "POST", target: "/v1/transfers", body: `{"from":"fx","to":"eve","amount":"10","asset":"EUR"}`, route: "/v1/transfers", status: 400, code: domain.CodeValidationFailed},
+		{name: "fx without asset", cfg: limited, method: "GET", target: "/v1/accounts/fx", route: "/v1/accounts/{id}", status: 400, code: domain.CodeValidationFailed},
+		{name: "rate set", cfg: cfg, sub: &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomeUpdated, Seq: 7, Event: &domain.Event{Seq: 7, Type: domain.EventRateSet, Time: oaStubTime, Rate: &domain.RateSet{Base: "USD", Quote: "EUR", Rate: "0.92"}}}}}, method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0.920"}`, route: "/v1/rates/{base}/{quote}", status: 200},
+		{name: "rate set by a non-admin", cfg: cfg, sub: rejected(domain.CodeForbidden), method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0.92"}`, route: "/v1/rates/{base}/{quote}", status: 403, code: api.CodeForbidden},
+		{name: "rate of an undefined asset", cfg: cfg, sub: rejected(domain.CodeAssetNotFound), method: "PUT", target: "/v1/rates/USD/XYZ", body: `{"rate":"1"}`, route: "/v1/rates/{base}/{quote}", status: 404, code: domain.CodeAssetNotFound},
+		{name: "rate zero", cfg: limited, method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0"}`, route: "/v1/rates/{base}/{quote}", status: 400, code: domain.CodeValidationFailed},
+		{name: "rate no answer", cfg: cfg, sub: &oaStubSubmit{err: noAnswer}, method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0.92"}`, route: "/v1/rates/{base}/{quote}", status: 202},
+		{name: "list rates", read: &oaStubRead{}, method: "GET", target: "/v1/rates", route: "/v1/rates", status: 200},
 		{name: "list transfers", read: &oaStubRead{}, method: "GET", target: "/v1/transfers?account=alice&from=alice&to=bob&asset=USD&reference=memo&since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z&limit=100", route: "/v1/transfers", status: 200},
 		{name: "get transfer", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/t-1", route: "/v1/transfers/{id}", status: 200},
 		{name: "get rejected transfer", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/rejected", route: "/v1/transfers/{id}", status: 200},
@@ -668,5 +679,27 @@ func (r *oaStubRead) Checkpoint(context.Context) (projections.Checkpoint, error)
 }
 
 func (r *oaStubRead) WaitSeq(context.Context, uint64) error { return nil }
+
+func (r *oaStubRead) Rates(context.Context) ([]projections.RateView, error) {
+	if r.fail {
+		return nil, errOAStubDown
+	}
+	return []projections.RateView{{Base: "USD", Quote: "EUR", Rate: "0.92", Sequence: 7, SetAt: oaStubTime}}, nil
+}
+
+// oaStubConverted is a conversion of 10.00 USD to 9.20 EUR as the
+// processor answers it.
+func oaStubConverted() *domain.Event {
+	return &domain.Event{Seq: 8, Type: domain.EventTransferConverted, Time: oaStubTime, Conversion: &domain.ConvertedTransfer{
+		Transfer: domain.Transfer{ID: "x-1", From: "alice", To: "eve", Amount: "10.00", Asset: "USD", ExchangeRate: "0.92"},
+		RateFrom: domain.RateFromTable, ToAsset: "EUR", ToAmount: "9.20",
+		Entries: [4]domain.Entry{
+			{Account: "alice", Type: domain.Debit, Amount: "10.00", Balance: "0.00"},
+			{Account: domain.FX, Type: domain.Credit, Amount: "10.00", Balance: "10.00"},
+			{Account: domain.FX, Type: domain.Debit, Amount: "9.20", Balance: "-9.20"},
+			{Account: "eve", Type: domain.Credit, Amount: "9.20", Balance: "9.20"},
+		},
+	}}
+}
 
 func (r *oaStubRead) Applied() projections.Checkpoint { return projections.Checkpoint{Seq: 9} }

@@ -50,6 +50,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeAssetMismatch:       http.StatusUnprocessableEntity,
 	domain.CodeBalanceOverflow:     http.StatusUnprocessableEntity,
 	domain.CodeBatchAborted:        http.StatusUnprocessableEntity,
+	domain.CodeRateNotFound:        http.StatusUnprocessableEntity,
 	domain.CodeIdempotencyConflict: http.StatusConflict,
 	domain.CodeAssetConflict:       http.StatusConflict,
 	domain.CodeAccountConflict:     http.StatusConflict,

@@ -34,6 +34,8 @@ type ReadModel interface {
 	Transfers(ctx context.Context, f projections.TransferFilter) (projections.Page[projections.TransferView], error)
 	Entries(ctx context.Context, account, asset, cursor string, limit int) (projections.Page[projections.EntryView], error)
 	BalanceAsOf(ctx context.Context, account, asset string, asOf projections.AsOf) (projections.BalanceView, error)
+	// Rates returns the rate table, by base and quote.
+	Rates(ctx context.Context) ([]projections.RateView, error)
 	Checkpoint(ctx context.Context) (projections.Checkpoint, error)
 	// Applied returns the checkpoint as last committed, from memory.
 	Applied() projections.Checkpoint
@@ -185,6 +187,8 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.POST("/transfers/batch", s.createBatch, bodyLimit(MaxBatchBodyBytes), singleQuery, s.authenticate, requireScope(ScopeTransfersWrite))
 	v1.GET("/transfers", s.listTransfers, reads(ScopeTransfersRead)...)
 	v1.GET("/transfers/:id", s.getTransfer, reads(ScopeTransfersRead)...)
+	v1.PUT("/rates/:base/:quote", s.setRate, protect(ScopeAssetsWrite)...)
+	v1.GET("/rates", s.listRates, reads(ScopeTransfersRead)...)
 	events := newEventStreams(s, cfg.Events, cfg.EventStream)
 	v1.GET("/events", events.stream, protect(ScopeTransfersRead)...)
 	hooks := &webhookHandlers{s: s, hooks: cfg.Webhooks}

@@ -107,7 +107,7 @@ type Report struct {
 	LastHash      string `json:"last_hash"`       // the head: record it to detect later rewrites
 	Assets        int    `json:"assets"`
 	Accounts      int    `json:"accounts"`
-	Postings      uint64 `json:"postings"`
+	Postings      uint64 `json:"postings"` // conversions included
 	Rejections    uint64 `json:"rejections"`
 	// LastCommand is the last command message the journal answers;
 	// Commands, for a journal read from its stream, where the commands

@@ -70,10 +70,12 @@ func (e EntryViewType) Valid() bool {
 
 // Defines values for EventType.
 const (
-	AccountOpened    EventType = "AccountOpened"
-	AssetDefined     EventType = "AssetDefined"
-	TransferPosted   EventType = "TransferPosted"
-	TransferRejected EventType = "TransferRejected"
+	AccountOpened     EventType = "AccountOpened"
+	AssetDefined      EventType = "AssetDefined"
+	RateSet           EventType = "RateSet"
+	TransferConverted EventType = "TransferConverted"
+	TransferPosted    EventType = "TransferPosted"
+	TransferRejected  EventType = "TransferRejected"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
@@ -82,6 +84,10 @@ func (e EventType) Valid() bool {
 	case AccountOpened:
 		return true
 	case AssetDefined:
+		return true
+	case RateSet:
+		return true
+	case TransferConverted:
 		return true
 	case TransferPosted:
 		return true
@@ -173,6 +179,21 @@ func (e FilterStatus) Valid() bool {
 	case FilterStatusPosted:
 		return true
 	case FilterStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SetRate202JSONResponseBodyStatus.
+const (
+	SetRate202JSONResponseBodyStatusPending SetRate202JSONResponseBodyStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the SetRate202JSONResponseBodyStatus enum.
+func (e SetRate202JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case SetRate202JSONResponseBodyStatusPending:
 		return true
 	default:
 		return false
@@ -355,7 +376,7 @@ type BatchResult struct {
 	// Status 201 posted, 200 a replay of an earlier identical transfer, or the problem's status.
 	Status int `json:"status"`
 
-	// Transfer A posted or a rejected transfer. A posted one is resolved (asset filled in, amount at the asset's scale) and has `posted_at` and its two `entries`; a rejected one shows the request as made (its `asset` may be empty and its accounts may not exist) with `code`, `detail` and `rejected_at`.
+	// Transfer A posted or a rejected transfer. A posted one is resolved (asset filled in, amount at the asset's scale) and has `posted_at` and its two `entries`; a converted one (between accounts of different assets) also has `exchange_rate` (the rate used), `to_asset`, `to_amount` and four entries: the sender's debit and the FX account's credit in `asset`, the FX account's debit and the recipient's credit in `to_asset`. A rejected one shows the request as made (its `asset` may be empty and its accounts may not exist) with `code`, `detail` and `rejected_at`, and the `exchange_rate` it gave.
 	//
 	// Examples: {"amount":"25.00","asset":"USD","entries":[{"account":"alice","amount":"25.00","balance":"75.00","type":"debit"},{"account":"bob","amount":"25.00","balance":"25.00","type":"credit"}],"from":"alice","id":"t-1001","metadata":{},"posted_at":"2025-01-02T03:04:05.123456789Z","reference":"invoice 77","sequence":42,"status":"posted","to":"bob"}
 	Transfer *TransferView `json:"transfer,omitempty"`
@@ -441,7 +462,7 @@ type DeadLetterPage struct {
 // Examples: 25.00, -3.10
 type Decimal = string
 
-// Entry One side of a posted transfer; the debit comes first.
+// Entry One side of a posted transfer; the debit comes first (a conversion's entries: see TransferView).
 type Entry struct {
 	// Account An account id. `world` is the reserved issuer account, which exists once for every asset and has no lower limit: a transfer from it mints, a transfer to it burns.
 	Account AccountId `json:"account"`
@@ -506,6 +527,19 @@ type EventStream = string
 
 // EventType A journal event type; schemas in docs/events/.
 type EventType string
+
+// ExchangeRate A positive exact decimal: units of the quote (recipient's) asset per unit of the base (sender's) asset. A JSON string or number, read exactly; plain notation, at most 24 digits, at most 18 after the point, greater than zero. Normalized without trailing fractional zeros (`0.920` is `0.92`).
+//
+// Examples: 0.92, 150
+type ExchangeRate struct {
+	union json.RawMessage
+}
+
+// ExchangeRate0 defines model for ExchangeRate.0.
+type ExchangeRate0 = string
+
+// ExchangeRate1 defines model for ExchangeRate.1.
+type ExchangeRate1 = float32
 
 // Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
 //
@@ -621,6 +655,44 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// RateList defines model for RateList.
+type RateList struct {
+	// Data By base, then quote.
+	Data []RateView `json:"data"`
+}
+
+// RateRequest The rate of `base` in `quote`. Unknown fields are refused.
+//
+// Examples: {"rate":"0.92"}
+type RateRequest struct {
+	// Rate A positive exact decimal: units of the quote (recipient's) asset per unit of the base (sender's) asset. A JSON string or number, read exactly; plain notation, at most 24 digits, at most 18 after the point, greater than zero. Normalized without trailing fractional zeros (`0.920` is `0.92`).
+	//
+	// Examples: 0.92, 150
+	Rate ExchangeRate `json:"rate"`
+}
+
+// RateView One rate of the table: units of `quote` per unit of `base`. Inverse rates are never implied: each direction is set on its own.
+//
+// Examples: {"base":"USD","quote":"EUR","rate":"0.92","sequence":12,"set_at":"2025-01-02T03:04:05.123456789Z"}
+type RateView struct {
+	// Base An asset code: 1 to 16 characters, upper-case letters, digits and `_`, starting with a letter.
+	//
+	// Examples: USD, BTC, POINTS
+	Base AssetCode `json:"base"`
+
+	// Quote An asset code: 1 to 16 characters, upper-case letters, digits and `_`, starting with a letter.
+	//
+	// Examples: USD, BTC, POINTS
+	Quote AssetCode `json:"quote"`
+
+	// Rate Normalized: no trailing fractional zeros.
+	Rate string `json:"rate"`
+
+	// Sequence The journal sequence of the RateSet that set it.
+	Sequence int       `json:"sequence"`
+	SetAt    time.Time `json:"set_at"`
+}
+
 // Redelivery defines model for Redelivery.
 type Redelivery struct {
 	Attempts int              `json:"attempts"`
@@ -653,17 +725,18 @@ type TransferPage struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// TransferRequest A transfer of `amount` from one account to another. Unknown fields are refused.
+// TransferRequest A transfer of `amount` from one account to another; between accounts of different assets, a conversion (see `exchange_rate`). Unknown fields are refused.
 //
-// Examples: {"amount":"25.00","from":"alice","id":"t-1001","reference":"invoice 77","to":"bob"}
+// Examples: {"amount":"25.00","from":"alice","id":"t-1001","reference":"invoice 77","to":"bob"}, {"amount":"10.00","exchange_rate":"0.92","from":"alice","id":"x-1","to":"eve"}
 type TransferRequest struct {
-	// Amount An exact positive decimal, as a JSON string. The server also takes a JSON number, read from its text, never through a float; the document types it as a string only, so that no generator maps an amount to a float. Plain notation only (no sign, exponent or leading zero), at most 38 digits, greater than zero (zero only in a memo, `"memo": true`), and at most as many decimal places as the asset's scale (`1.5` and `1.50` are both fine for a scale-2 asset; `1.505` is rejected with `invalid_amount`, never rounded).
-	//
-	// Examples: 25.00, 0.5
+	// Amount The amount, in the sender's asset (in a conversion too).
 	Amount AmountInput `json:"amount"`
 
-	// Asset Optional: the accounts' asset. Required when both sides are `world`; when given it must match the accounts' asset (else `asset_mismatch`).
+	// Asset Optional: the accounts' asset (the sender's, in a conversion). Required when both sides are `world`; when given it must match the sender's asset (else `asset_mismatch`).
 	Asset *AssetCode `json:"asset,omitempty"`
+
+	// ExchangeRate Only between accounts of different assets (a conversion, ADR 0019): the rate to convert at, units of the recipient's asset per unit of the sender's. Absent, the rate table's current rate for (sender's asset, recipient's asset) is used, and with none the transfer is refused 422 `rate_not_found`. The recipient gets `amount × rate` rounded down at its asset's scale; a conversion that rounds to nothing is `invalid_amount`. On a transfer of one asset it is `validation_failed`. Part of the body for idempotency: the same id with another rate is `idempotency_conflict`.
+	ExchangeRate *ExchangeRate `json:"exchange_rate,omitempty"`
 
 	// From The account debited; `world` mints (admin tokens only).
 	From AccountId `json:"from"`
@@ -686,7 +759,7 @@ type TransferRequest struct {
 	To AccountId `json:"to"`
 }
 
-// TransferView A posted or a rejected transfer. A posted one is resolved (asset filled in, amount at the asset's scale) and has `posted_at` and its two `entries`; a rejected one shows the request as made (its `asset` may be empty and its accounts may not exist) with `code`, `detail` and `rejected_at`.
+// TransferView A posted or a rejected transfer. A posted one is resolved (asset filled in, amount at the asset's scale) and has `posted_at` and its two `entries`; a converted one (between accounts of different assets) also has `exchange_rate` (the rate used), `to_asset`, `to_amount` and four entries: the sender's debit and the FX account's credit in `asset`, the FX account's debit and the recipient's credit in `to_asset`. A rejected one shows the request as made (its `asset` may be empty and its accounts may not exist) with `code`, `detail` and `rejected_at`, and the `exchange_rate` it gave.
 //
 // Examples: {"amount":"25.00","asset":"USD","entries":[{"account":"alice","amount":"25.00","balance":"75.00","type":"debit"},{"account":"bob","amount":"25.00","balance":"25.00","type":"credit"}],"from":"alice","id":"t-1001","metadata":{},"posted_at":"2025-01-02T03:04:05.123456789Z","reference":"invoice 77","sequence":42,"status":"posted","to":"bob"}
 type TransferView struct {
@@ -702,9 +775,12 @@ type TransferView struct {
 	// Detail Rejected transfers only: the human reason, naming the numbers.
 	Detail *string `json:"detail,omitempty"`
 
-	// Entries Posted transfers only: the debit, then the credit.
+	// Entries Posted transfers only: the debit, then the credit; a conversion's four: the sender's debit, the FX account's credit (`asset`), the FX account's debit (`to_asset`), the recipient's credit.
 	Entries *[]Entry `json:"entries,omitempty"`
-	From    string   `json:"from"`
+
+	// ExchangeRate A conversion: the rate used (the request's or the rate table's). A rejected transfer: the rate its request gave, if any.
+	ExchangeRate *string `json:"exchange_rate,omitempty"`
+	From         string  `json:"from"`
 
 	// Hash Only in the answer of the write that posted it (201, and a batch's 201 items): the journal hash of the posting's event, known to the processor without extra cost. Absent from replays and reads, which come from the read model (it keeps no hashes): read the hash of any sequence from an export (`ledger export`).
 	Hash *string `json:"hash,omitempty"`
@@ -731,6 +807,12 @@ type TransferView struct {
 	Sequence int                `json:"sequence"`
 	Status   TransferViewStatus `json:"status"`
 	To       string             `json:"to"`
+
+	// ToAmount A conversion only: what the recipient was credited, `amount × exchange_rate` rounded down at `to_asset`'s scale.
+	ToAmount *Decimal `json:"to_amount,omitempty"`
+
+	// ToAsset A conversion only: the recipient's asset.
+	ToAsset *AssetCode `json:"to_asset,omitempty"`
 }
 
 // TransferViewStatus defines model for TransferView.Status.
@@ -863,13 +945,13 @@ type Unauthorized = Problem
 
 // GetAccountParams defines parameters for GetAccount.
 type GetAccountParams struct {
-	// Asset Which asset's issuer account: required when `id` is `world` (which exists once per asset), otherwise ignored.
+	// Asset Which asset's issuer or FX account: required when `id` is `world` or `fx` (each exists once per asset), otherwise ignored.
 	Asset *IssuerAsset `form:"asset,omitempty" json:"asset,omitempty"`
 }
 
 // GetBalanceParams defines parameters for GetBalance.
 type GetBalanceParams struct {
-	// Asset Which asset's issuer account: required when `id` is `world` (which exists once per asset), otherwise ignored.
+	// Asset Which asset's issuer or FX account: required when `id` is `world` or `fx` (each exists once per asset), otherwise ignored.
 	Asset *IssuerAsset `form:"asset,omitempty" json:"asset,omitempty"`
 
 	// AsOf The point of the journal: an RFC 3339 time or a journal sequence (a non-negative integer). Omitted: now (what the read model has applied).
@@ -878,7 +960,7 @@ type GetBalanceParams struct {
 
 // ListEntriesParams defines parameters for ListEntries.
 type ListEntriesParams struct {
-	// Asset Which asset's issuer account: required when `id` is `world` (which exists once per asset), otherwise ignored.
+	// Asset Which asset's issuer or FX account: required when `id` is `world` or `fx` (each exists once per asset), otherwise ignored.
 	Asset *IssuerAsset `form:"asset,omitempty" json:"asset,omitempty"`
 
 	// Limit Page size, 1 to 100.
@@ -917,6 +999,9 @@ type LocateSequenceParams struct {
 	// Seq The ledger sequence, from 1.
 	Seq int `form:"seq" json:"seq"`
 }
+
+// SetRate202JSONResponseBodyStatus defines parameters for SetRate.
+type SetRate202JSONResponseBodyStatus string
 
 // ListTransfersParams defines parameters for ListTransfers.
 type ListTransfersParams struct {
@@ -992,6 +1077,9 @@ type UpdateAccountMetadataJSONRequestBody = MetadataRequest
 // DefineAssetJSONRequestBody defines body for DefineAsset for application/json ContentType.
 type DefineAssetJSONRequestBody = Asset
 
+// SetRateJSONRequestBody defines body for SetRate for application/json ContentType.
+type SetRateJSONRequestBody = RateRequest
+
 // CreateTransferJSONRequestBody defines body for CreateTransfer for application/json ContentType.
 type CreateTransferJSONRequestBody = TransferRequest
 
@@ -1000,6 +1088,68 @@ type CreateTransferBatchJSONRequestBody = BatchRequest
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookRequest
+
+// AsExchangeRate0 returns the union data inside the ExchangeRate as a ExchangeRate0
+func (t ExchangeRate) AsExchangeRate0() (ExchangeRate0, error) {
+	var body ExchangeRate0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromExchangeRate0 overwrites any union data inside the ExchangeRate as the provided ExchangeRate0
+func (t *ExchangeRate) FromExchangeRate0(v ExchangeRate0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeExchangeRate0 performs a merge with any union data inside the ExchangeRate, using the provided ExchangeRate0
+func (t *ExchangeRate) MergeExchangeRate0(v ExchangeRate0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsExchangeRate1 returns the union data inside the ExchangeRate as a ExchangeRate1
+func (t ExchangeRate) AsExchangeRate1() (ExchangeRate1, error) {
+	var body ExchangeRate1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromExchangeRate1 overwrites any union data inside the ExchangeRate as the provided ExchangeRate1
+func (t *ExchangeRate) FromExchangeRate1(v ExchangeRate1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeExchangeRate1 performs a merge with any union data inside the ExchangeRate, using the provided ExchangeRate1
+func (t *ExchangeRate) MergeExchangeRate1(v ExchangeRate1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ExchangeRate) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ExchangeRate) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsTransferView returns the union data inside the GetTransfer200JSONResponseBody as a TransferView
 func (t GetTransfer200JSONResponseBody) AsTransferView() (TransferView, error) {
@@ -1353,6 +1503,47 @@ type ClientInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/journal/locate (the `OptionsJournalLocate` operationId).
 	OptionsJournalLocate(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRates List the rate table
+	//
+	// The rate table as the read model has it, by base and quote (at most 65,536 rates, one per ordered pair of assets).
+	//
+	// Requires the `transfers:read` scope (or `admin`).
+	//
+	// Corresponds with GET /v1/rates (the `ListRates` operationId).
+	ListRates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsRates The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/rates (the `OptionsRates` operationId).
+	OptionsRates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsRatesBaseQuote The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/rates/{base}/{quote} (the `OptionsRatesBaseQuote` operationId).
+	OptionsRatesBaseQuote(ctx context.Context, base AssetCode, quote AssetCode, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetRateWithBody Set an exchange rate
+	//
+	// Sets the rate table's rate of `base` in `quote` (units of `quote` per unit of `base`), which conversions without an `exchange_rate` use from then on. An admin's decision, made by the processor (a non-admin token is refused 403 there, whatever its scopes) and journaled as `RateSet`, so that a replay is deterministic. Inverse rates are not implied: set each direction on its own. Setting a rate again replaces it. When the outcome is not known within the sync timeout the answer is 202.
+	//
+	// Requires the `assets:write` scope and an admin token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/rates/{base}/{quote} (the `SetRate` operationId).
+	SetRateWithBody(ctx context.Context, base AssetCode, quote AssetCode, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetRate Set an exchange rate
+	//
+	// Sets the rate table's rate of `base` in `quote` (units of `quote` per unit of `base`), which conversions without an `exchange_rate` use from then on. An admin's decision, made by the processor (a non-admin token is refused 403 there, whatever its scopes) and journaled as `RateSet`, so that a replay is deterministic. Inverse rates are not implied: set each direction on its own. Setting a rate again replaces it. When the outcome is not known within the sync timeout the answer is 202.
+	//
+	// Requires the `assets:write` scope and an admin token.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/rates/{base}/{quote} (the `SetRate` operationId).
+	SetRate(ctx context.Context, base AssetCode, quote AssetCode, body SetRateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatus Journal and read-model positions
 	//
@@ -2032,6 +2223,97 @@ func (c *Client) LocateSequence(ctx context.Context, params *LocateSequenceParam
 // Corresponds with OPTIONS /v1/journal/locate (the `OptionsJournalLocate` operationId).
 func (c *Client) OptionsJournalLocate(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOptionsJournalLocateRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRates List the rate table
+//
+// The rate table as the read model has it, by base and quote (at most 65,536 rates, one per ordered pair of assets).
+//
+// Requires the `transfers:read` scope (or `admin`).
+//
+// Corresponds with GET /v1/rates (the `ListRates` operationId).
+func (c *Client) ListRates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsRates The methods this path takes
+//
+// Corresponds with OPTIONS /v1/rates (the `OptionsRates` operationId).
+func (c *Client) OptionsRates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsRatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsRatesBaseQuote The methods this path takes
+//
+// Corresponds with OPTIONS /v1/rates/{base}/{quote} (the `OptionsRatesBaseQuote` operationId).
+func (c *Client) OptionsRatesBaseQuote(ctx context.Context, base AssetCode, quote AssetCode, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsRatesBaseQuoteRequest(c.Server, base, quote)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetRateWithBody Set an exchange rate
+//
+// Sets the rate table's rate of `base` in `quote` (units of `quote` per unit of `base`), which conversions without an `exchange_rate` use from then on. An admin's decision, made by the processor (a non-admin token is refused 403 there, whatever its scopes) and journaled as `RateSet`, so that a replay is deterministic. Inverse rates are not implied: set each direction on its own. Setting a rate again replaces it. When the outcome is not known within the sync timeout the answer is 202.
+//
+// Requires the `assets:write` scope and an admin token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/rates/{base}/{quote} (the `SetRate` operationId).
+func (c *Client) SetRateWithBody(ctx context.Context, base AssetCode, quote AssetCode, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetRateRequestWithBody(c.Server, base, quote, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetRate Set an exchange rate
+//
+// Sets the rate table's rate of `base` in `quote` (units of `quote` per unit of `base`), which conversions without an `exchange_rate` use from then on. An admin's decision, made by the processor (a non-admin token is refused 403 there, whatever its scopes) and journaled as `RateSet`, so that a replay is deterministic. Inverse rates are not implied: set each direction on its own. Setting a rate again replaces it. When the outcome is not known within the sync timeout the answer is 202.
+//
+// Requires the `assets:write` scope and an admin token.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/rates/{base}/{quote} (the `SetRate` operationId).
+func (c *Client) SetRate(ctx context.Context, base AssetCode, quote AssetCode, body SetRateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetRateRequest(c.Server, base, quote, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3477,6 +3759,155 @@ func NewOptionsJournalLocateRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListRatesRequest constructs an http.Request for the ListRates method
+func NewListRatesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/rates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOptionsRatesRequest constructs an http.Request for the OptionsRates method
+func NewOptionsRatesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/rates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOptionsRatesBaseQuoteRequest constructs an http.Request for the OptionsRatesBaseQuote method
+func NewOptionsRatesBaseQuoteRequest(server string, base AssetCode, quote AssetCode) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "base", base, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "quote", quote, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/rates/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetRateRequest calls the generic SetRate builder with application/json body
+func NewSetRateRequest(server string, base AssetCode, quote AssetCode, body SetRateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetRateRequestWithBody(server, base, quote, "application/json", bodyReader)
+}
+
+// NewSetRateRequestWithBody constructs an http.Request for the SetRate method, with any body, and a specified content type
+func NewSetRateRequestWithBody(server string, base AssetCode, quote AssetCode, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "base", base, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "quote", quote, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/rates/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetStatusRequest constructs an http.Request for the GetStatus method
 func NewGetStatusRequest(server string) (*http.Request, error) {
 	var err error
@@ -4627,6 +5058,53 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/journal/locate (the `OptionsJournalLocate` operationId).
 	OptionsJournalLocateWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsJournalLocateResponse, error)
+
+	// ListRatesWithResponse List the rate table
+	//
+	// The rate table as the read model has it, by base and quote (at most 65,536 rates, one per ordered pair of assets).
+	//
+	// Requires the `transfers:read` scope (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/rates (the `ListRates` operationId).
+	ListRatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRatesResponse, error)
+
+	// OptionsRatesWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/rates (the `OptionsRates` operationId).
+	OptionsRatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsRatesResponse, error)
+
+	// OptionsRatesBaseQuoteWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/rates/{base}/{quote} (the `OptionsRatesBaseQuote` operationId).
+	OptionsRatesBaseQuoteWithResponse(ctx context.Context, base AssetCode, quote AssetCode, reqEditors ...RequestEditorFn) (*OptionsRatesBaseQuoteResponse, error)
+
+	// SetRateWithBodyWithResponse Set an exchange rate
+	//
+	// Sets the rate table's rate of `base` in `quote` (units of `quote` per unit of `base`), which conversions without an `exchange_rate` use from then on. An admin's decision, made by the processor (a non-admin token is refused 403 there, whatever its scopes) and journaled as `RateSet`, so that a replay is deterministic. Inverse rates are not implied: set each direction on its own. Setting a rate again replaces it. When the outcome is not known within the sync timeout the answer is 202.
+	//
+	// Requires the `assets:write` scope and an admin token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/rates/{base}/{quote} (the `SetRate` operationId).
+	SetRateWithBodyWithResponse(ctx context.Context, base AssetCode, quote AssetCode, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetRateResponse, error)
+
+	// SetRateWithResponse Set an exchange rate
+	//
+	// Sets the rate table's rate of `base` in `quote` (units of `quote` per unit of `base`), which conversions without an `exchange_rate` use from then on. An admin's decision, made by the processor (a non-admin token is refused 403 there, whatever its scopes) and journaled as `RateSet`, so that a replay is deterministic. Inverse rates are not implied: set each direction on its own. Setting a rate again replaces it. When the outcome is not known within the sync timeout the answer is 202.
+	//
+	// Requires the `assets:write` scope and an admin token.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/rates/{base}/{quote} (the `SetRate` operationId).
+	SetRateWithResponse(ctx context.Context, base AssetCode, quote AssetCode, body SetRateJSONRequestBody, reqEditors ...RequestEditorFn) (*SetRateResponse, error)
 
 	// GetStatusWithResponse Journal and read-model positions
 	//
@@ -6791,6 +7269,325 @@ func (r OptionsJournalLocateResponse) ContentType() string {
 	return ""
 }
 
+// ListRatesResponse401Headers the declared response headers of an HTTP 401 response for ListRates
+type ListRatesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListRatesResponse429Headers the declared response headers of an HTTP 429 response for ListRates
+type ListRatesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListRatesResponse503Headers the declared response headers of an HTTP 503 response for ListRates
+type ListRatesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListRatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RateList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListRatesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListRatesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRatesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRatesResponse) GetJSON200() *RateList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListRatesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListRatesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListRatesResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListRatesResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListRatesResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsRatesResponse204Headers the declared response headers of an HTTP 204 response for OptionsRates
+type OptionsRatesResponse204Headers struct {
+	Allow string
+}
+
+type OptionsRatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsRatesResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsRatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsRatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsRatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsRatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsRatesBaseQuoteResponse204Headers the declared response headers of an HTTP 204 response for OptionsRatesBaseQuote
+type OptionsRatesBaseQuoteResponse204Headers struct {
+	Allow string
+}
+
+type OptionsRatesBaseQuoteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsRatesBaseQuoteResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsRatesBaseQuoteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsRatesBaseQuoteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsRatesBaseQuoteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsRatesBaseQuoteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetRateResponse401Headers the declared response headers of an HTTP 401 response for SetRate
+type SetRateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetRateResponse429Headers the declared response headers of an HTTP 429 response for SetRate
+type SetRateResponse429Headers struct {
+	RetryAfter *int
+}
+
+// SetRateResponse503Headers the declared response headers of an HTTP 503 response for SetRate
+type SetRateResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SetRateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RateView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *struct {
+		Base   string                           `json:"base"`
+		Quote  string                           `json:"quote"`
+		Status SetRate202JSONResponseBodyStatus `json:"status"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetRateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetRateResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetRateResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetRateResponse) GetJSON200() *RateView {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SetRateResponse) GetJSON202() *struct {
+	Base   string                           `json:"base"`
+	Quote  string                           `json:"quote"`
+	Status SetRate202JSONResponseBodyStatus `json:"status"`
+} {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SetRateResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetRateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetRateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetRateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetRateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetStatusResponse401Headers the declared response headers of an HTTP 401 response for GetStatus
 type GetStatusResponse401Headers struct {
 	WWWAuthenticate *string
@@ -8868,6 +9665,83 @@ func (c *ClientWithResponses) OptionsJournalLocateWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseOptionsJournalLocateResponse(rsp)
+}
+
+// ListRatesWithResponse List the rate table
+//
+// The rate table as the read model has it, by base and quote (at most 65,536 rates, one per ordered pair of assets).
+//
+// Requires the `transfers:read` scope (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/rates (the `ListRates` operationId).
+func (c *ClientWithResponses) ListRatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRatesResponse, error) {
+	rsp, err := c.ListRates(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRatesResponse(rsp)
+}
+
+// OptionsRatesWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/rates (the `OptionsRates` operationId).
+func (c *ClientWithResponses) OptionsRatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsRatesResponse, error) {
+	rsp, err := c.OptionsRates(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsRatesResponse(rsp)
+}
+
+// OptionsRatesBaseQuoteWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/rates/{base}/{quote} (the `OptionsRatesBaseQuote` operationId).
+func (c *ClientWithResponses) OptionsRatesBaseQuoteWithResponse(ctx context.Context, base AssetCode, quote AssetCode, reqEditors ...RequestEditorFn) (*OptionsRatesBaseQuoteResponse, error) {
+	rsp, err := c.OptionsRatesBaseQuote(ctx, base, quote, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsRatesBaseQuoteResponse(rsp)
+}
+
+// SetRateWithBodyWithResponse Set an exchange rate
+//
+// Sets the rate table's rate of `base` in `quote` (units of `quote` per unit of `base`), which conversions without an `exchange_rate` use from then on. An admin's decision, made by the processor (a non-admin token is refused 403 there, whatever its scopes) and journaled as `RateSet`, so that a replay is deterministic. Inverse rates are not implied: set each direction on its own. Setting a rate again replaces it. When the outcome is not known within the sync timeout the answer is 202.
+//
+// Requires the `assets:write` scope and an admin token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/rates/{base}/{quote} (the `SetRate` operationId).
+func (c *ClientWithResponses) SetRateWithBodyWithResponse(ctx context.Context, base AssetCode, quote AssetCode, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetRateResponse, error) {
+	rsp, err := c.SetRateWithBody(ctx, base, quote, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetRateResponse(rsp)
+}
+
+// SetRateWithResponse Set an exchange rate
+//
+// Sets the rate table's rate of `base` in `quote` (units of `quote` per unit of `base`), which conversions without an `exchange_rate` use from then on. An admin's decision, made by the processor (a non-admin token is refused 403 there, whatever its scopes) and journaled as `RateSet`, so that a replay is deterministic. Inverse rates are not implied: set each direction on its own. Setting a rate again replaces it. When the outcome is not known within the sync timeout the answer is 202.
+//
+// Requires the `assets:write` scope and an admin token.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/rates/{base}/{quote} (the `SetRate` operationId).
+func (c *ClientWithResponses) SetRateWithResponse(ctx context.Context, base AssetCode, quote AssetCode, body SetRateJSONRequestBody, reqEditors ...RequestEditorFn) (*SetRateResponse, error) {
+	rsp, err := c.SetRate(ctx, base, quote, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetRateResponse(rsp)
 }
 
 // GetStatusWithResponse Journal and read-model positions
@@ -10970,6 +11844,291 @@ func ParseOptionsJournalLocateResponse(rsp *http.Response) (*OptionsJournalLocat
 			headers.Allow = value
 		}
 		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRatesResponse parses an HTTP response from a ListRatesWithResponse call
+func ParseListRatesResponse(rsp *http.Response) (*ListRatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RateList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListRatesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListRatesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRatesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsRatesResponse parses an HTTP response from a OptionsRatesWithResponse call
+func ParseOptionsRatesResponse(rsp *http.Response) (*OptionsRatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsRatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsRatesResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsRatesBaseQuoteResponse parses an HTTP response from a OptionsRatesBaseQuoteWithResponse call
+func ParseOptionsRatesBaseQuoteResponse(rsp *http.Response) (*OptionsRatesBaseQuoteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsRatesBaseQuoteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsRatesBaseQuoteResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetRateResponse parses an HTTP response from a SetRateWithResponse call
+func ParseSetRateResponse(rsp *http.Response) (*SetRateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetRateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RateView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest struct {
+			Base   string                           `json:"base"`
+			Quote  string                           `json:"quote"`
+			Status SetRate202JSONResponseBodyStatus `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetRateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SetRateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetRateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

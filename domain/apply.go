@@ -29,6 +29,9 @@ func (s *State) Apply(ev *Event) error {
 // Apply's work for a TransferPosted event, but for the sequence checks.
 func (s *State) applyPosted(seq uint64, t *Transfer) error {
 	r, err := s.resolve(*t)
+	if err == nil && r.toAsset != nil {
+		err = reject(CodeAssetMismatch, "a posting between accounts of %s and %s", r.asset.code, r.toAsset.code)
+	}
 	if err != nil {
 		return fmt.Errorf("event %d: %v: %w", seq, err, ErrInconsistent)
 	}

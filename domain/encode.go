@@ -149,6 +149,9 @@ func appendCanonicalTransfer(b []byte, t *Transfer, ok *bool) []byte {
 	if t.Memo {
 		b = append(b, `,"memo":true`...)
 	}
+	if t.ExchangeRate != "" {
+		*ok = false // rare (a rejected conversion): encoding/json writes it
+	}
 	return b
 }
 

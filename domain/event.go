@@ -17,7 +17,7 @@ const (
 )
 
 // EventTypes lists every event type.
-var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated}
+var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet}
 
 // SchemaVersion is the version of every event type's payload. A change that
 // is not backwards compatible adds a new version; readers accept old ones.
@@ -40,19 +40,21 @@ func (r CommandRef) Before(o CommandRef) bool {
 // set, matching Type. The field order of this struct is the canonical
 // encoding's field order (see EncodeEvent): do not reorder it.
 type Event struct {
-	Seq       uint64            `json:"seq"`
-	Type      EventType         `json:"type"`
-	Version   int               `json:"v"`
-	Command   CommandRef        `json:"command"`
-	Time      time.Time         `json:"time"`
-	Asset     *Asset            `json:"asset,omitempty"`
-	Account   *Account          `json:"account,omitempty"`
-	Transfer  *PostedTransfer   `json:"transfer,omitempty"`
-	Rejection *RejectedTransfer `json:"rejection,omitempty"`
-	Skip      *SkippedCommand   `json:"skip,omitempty"`
-	Metadata  *MetadataUpdate   `json:"account_metadata,omitempty"`
-	PrevHash  string            `json:"prev_hash"`
-	Hash      string            `json:"hash,omitempty"`
+	Seq        uint64             `json:"seq"`
+	Type       EventType          `json:"type"`
+	Version    int                `json:"v"`
+	Command    CommandRef         `json:"command"`
+	Time       time.Time          `json:"time"`
+	Asset      *Asset             `json:"asset,omitempty"`
+	Account    *Account           `json:"account,omitempty"`
+	Transfer   *PostedTransfer    `json:"transfer,omitempty"`
+	Rejection  *RejectedTransfer  `json:"rejection,omitempty"`
+	Skip       *SkippedCommand    `json:"skip,omitempty"`
+	Metadata   *MetadataUpdate    `json:"account_metadata,omitempty"`
+	Conversion *ConvertedTransfer `json:"conversion,omitempty"`
+	Rate       *RateSet           `json:"rate,omitempty"`
+	PrevHash   string             `json:"prev_hash"`
+	Hash       string             `json:"hash,omitempty"`
 }
 
 // PostedTransfer is the payload of TransferPosted: the resolved transfer
@@ -83,6 +85,8 @@ type EventHandler interface {
 	TransferRejected(ev *Event, r *RejectedTransfer) error
 	CommandSkipped(ev *Event, k *SkippedCommand) error
 	AccountMetadataUpdated(ev *Event, u *MetadataUpdate) error
+	TransferConverted(ev *Event, c *ConvertedTransfer) error
+	RateSet(ev *Event, r *RateSet) error
 }
 
 // Dispatch calls h's method for ev's type with its payload. It returns
@@ -121,6 +125,16 @@ func (ev *Event) Dispatch(h EventHandler) error {
 			return missing()
 		}
 		return h.AccountMetadataUpdated(ev, ev.Metadata)
+	case EventTransferConverted:
+		if ev.Conversion == nil {
+			return missing()
+		}
+		return h.TransferConverted(ev, ev.Conversion)
+	case EventRateSet:
+		if ev.Rate == nil {
+			return missing()
+		}
+		return h.RateSet(ev, ev.Rate)
 	}
 	return fmt.Errorf("%q: %w", ev.Type, ErrUnknownEvent)
 }
@@ -141,7 +155,7 @@ var _ EventHandler = payloadRules{}
 // its type.
 func (ev *Event) Payloads() int {
 	n := 0
-	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil} {
+	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil} {
 		if set {
 			n++
 		}
@@ -171,8 +185,14 @@ func (IgnoreEvents) CommandSkipped(*Event, *SkippedCommand) error { return nil }
 // AccountMetadataUpdated does nothing.
 func (IgnoreEvents) AccountMetadataUpdated(*Event, *MetadataUpdate) error { return nil }
 
+// TransferConverted does nothing.
+func (IgnoreEvents) TransferConverted(*Event, *ConvertedTransfer) error { return nil }
+
+// RateSet does nothing.
+func (IgnoreEvents) RateSet(*Event, *RateSet) error { return nil }
+
 // Involves reports whether ev concerns account: the account opened, or
-// either side of a transfer posted or rejected. The SSE stream's and the
+// either side of a transfer posted, converted or rejected. The SSE stream's and the
 // webhooks' account filters use it.
 func (ev *Event) Involves(account string) bool {
 	switch {
@@ -184,6 +204,8 @@ func (ev *Event) Involves(account string) bool {
 		return ev.Transfer.From == account || ev.Transfer.To == account
 	case ev.Rejection != nil:
 		return ev.Rejection.From == account || ev.Rejection.To == account
+	case ev.Conversion != nil:
+		return ev.Conversion.From == account || ev.Conversion.To == account || account == FX
 	}
 	return false
 }

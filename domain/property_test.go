@@ -205,6 +205,7 @@ func (m *refModel) predictTransfer(t domain.Transfer) expectation {
 	var resolveErr domain.Code
 	var amount decimal.Decimal
 	var from, to *refAccount
+	var convert bool // accounts of different assets: a conversion, and this model sets no rates
 	asset := t.Asset
 	func() {
 		if t.Asset != "" && m.assets[t.Asset] == nil {
@@ -225,10 +226,11 @@ func (m *refModel) predictTransfer(t domain.Transfer) expectation {
 				return
 			}
 			if code != "" && acc.asset != code {
-				resolveErr = domain.CodeAssetMismatch
-				return
+				convert = true
 			}
-			code = acc.asset
+			if code == "" {
+				code = acc.asset
+			}
 			*side.acc = acc
 		}
 		if code != "" && t.Asset != "" && code != t.Asset {
@@ -256,6 +258,9 @@ func (m *refModel) predictTransfer(t domain.Transfer) expectation {
 	}
 	if resolveErr != "" {
 		return rejected(resolveErr, true)
+	}
+	if convert {
+		return rejected(domain.CodeRateNotFound, true)
 	}
 	ra := m.assets[asset]
 	scale := int32(ra.scale)

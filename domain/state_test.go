@@ -48,7 +48,7 @@ func (h *harness) do(c domain.Command) domain.Decision {
 // Decide, including the fuzz target.
 func checkDecision(c domain.Command, d domain.Decision, before, after uint64, now time.Time) error {
 	switch d.Outcome {
-	case domain.Created, domain.Posted:
+	case domain.Created, domain.Posted, domain.Updated:
 		if d.Event == nil || d.Err != nil {
 			return fmt.Errorf("outcome %d: event %v, err %v; want an event and no error", d.Outcome, d.Event != nil, d.Err)
 		}
@@ -85,13 +85,7 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 	if ev.Version != domain.SchemaVersion || ev.Command != c.Ref || !ev.Time.Equal(now) || ev.Time.Location() != time.UTC {
 		return fmt.Errorf("event header v=%d command=%+v time=%v", ev.Version, ev.Command, ev.Time)
 	}
-	payloads := 0
-	for _, set := range []bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil} {
-		if set {
-			payloads++
-		}
-	}
-	if payloads != 1 {
+	if payloads := ev.Payloads(); payloads != 1 {
 		return fmt.Errorf("event %s carries %d payloads", ev.Type, payloads)
 	}
 	var wantType domain.EventType
@@ -100,8 +94,12 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 		wantType = domain.EventAssetDefined
 	case d.Outcome == domain.Created && c.Account != nil:
 		wantType = domain.EventAccountOpened
+	case d.Outcome == domain.Posted && c.Transfer != nil && ev.Conversion != nil:
+		wantType = domain.EventTransferConverted
 	case d.Outcome == domain.Posted && c.Transfer != nil:
 		wantType = domain.EventTransferPosted
+	case d.Outcome == domain.Updated && c.Rate != nil:
+		wantType = domain.EventRateSet
 	case d.Outcome == domain.Rejected && c.Transfer != nil:
 		wantType = domain.EventTransferRejected
 		if ev.Rejection == nil || ev.Rejection.Code != d.Err.Code() || ev.Rejection.Detail != d.Err.Error() {
@@ -134,6 +132,8 @@ func describeCommand(c domain.Command) string {
 		return fmt.Sprintf("OpenAccount%+v", *c.Account)
 	case c.Transfer != nil:
 		return fmt.Sprintf("Transfer%+v", *c.Transfer)
+	case c.Rate != nil:
+		return fmt.Sprintf("SetRate%+v", *c.Rate)
 	}
 	return "empty command"
 }
@@ -414,8 +414,9 @@ func TestDecideTransfer(t *testing.T) {
 			want: domain.Rejected, code: domain.CodeAssetNotFound, journaled: true,
 		},
 		{
-			name: "accounts of different assets", tr: domain.Transfer{ID: "t", From: "alice", To: "eve", Amount: "1"},
-			want: domain.Rejected, code: domain.CodeAssetMismatch, journaled: true,
+			name: "accounts of different assets, no rate", tr: domain.Transfer{ID: "t", From: "alice", To: "eve", Amount: "1"},
+			want: domain.Rejected, code: domain.CodeRateNotFound, journaled: true,
+			resolved: &domain.Transfer{ID: "t", From: "alice", To: "eve", Amount: "1.00", Asset: "USD"},
 		},
 		{
 			name: "asset field differs", tr: domain.Transfer{ID: "t", From: "alice", To: "bob", Amount: "1", Asset: "EUR"},

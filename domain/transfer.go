@@ -18,12 +18,24 @@ type Transfer struct {
 	// amount must be zero and only a memo's may be: a zero amount sent
 	// by mistake is still refused.
 	Memo bool `json:"memo,omitempty"`
+	// ExchangeRate is the rate of a transfer between accounts of
+	// different assets: units of the recipient's asset per unit of the
+	// sender's (ADR 0019). Empty, a conversion takes the rate table's.
+	// Only a conversion may carry one.
+	ExchangeRate string `json:"exchange_rate,omitempty"`
 }
 
 // Validate checks everything that does not need the ledger's state: ids,
 // the amount's syntax, the reference and metadata bounds, and that money
 // does not move from an account to itself.
-func (t Transfer) Validate() error { return t.validate(ValidateID) }
+func (t Transfer) Validate() error {
+	for _, side := range [2]struct{ field, id string }{{"from", t.From}, {"to", t.To}} {
+		if side.id == FX {
+			return &FieldError{Field: side.field, Reason: "\"fx\" is the reserved FX account: only conversions move it"}
+		}
+	}
+	return t.validate(ValidateID)
+}
 
 // ValidateJournaled checks a transfer as a journal event records it: as
 // Validate, but with the id rule the journal has always kept (an id made
@@ -59,6 +71,14 @@ func (t Transfer) validate(validateID func(field, id string) error) error {
 		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be zero in a memo (a memo moves nothing)"}
 	case !t.Memo && zero:
 		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be greater than zero (a transfer of nothing is a memo: \"memo\": true)"}
+	}
+	if t.ExchangeRate != "" {
+		if _, err := ParseRate("exchange_rate", t.ExchangeRate); err != nil {
+			return err
+		}
+		if t.Memo {
+			return &FieldError{Field: "exchange_rate", Reason: "a memo moves nothing and converts nothing"}
+		}
 	}
 	if t.From == t.To {
 		return reject(CodeSameAccount, "from and to are the same account %q", t.From)

@@ -20,6 +20,9 @@ type accountRow struct {
 // account's row and is ignored for any other id. ErrNotFound when absent
 // (and for "world" without an asset).
 func lookupAccount(ctx context.Context, q queryer, id, asset string) (accountRow, error) {
+	if id == domain.FX {
+		return lookupFX(ctx, q, asset)
+	}
 	if id == domain.World && asset == "" {
 		return accountRow{}, ErrNotFound
 	}
@@ -45,6 +48,9 @@ func lookupAccount(ctx context.Context, q queryer, id, asset string) (accountRow
 func (s *Store) Account(ctx context.Context, id, asset string) (AccountView, error) {
 	if id == domain.World && asset == "" {
 		return AccountView{}, ErrNotFound
+	}
+	if id == domain.FX {
+		return s.fxAccount(ctx, asset)
 	}
 	// One read transaction: the row and its latest entry come from the
 	// same snapshot.
@@ -82,7 +88,11 @@ func (s *Store) Account(ctx context.Context, id, asset string) (AccountView, err
 func latestEntry(ctx context.Context, q queryer, id, asset string, createdSeq uint64, scale int) (uint64, string, error) {
 	var seq int64
 	var balance string
-	err := q.QueryRowContext(ctx, latestEntryQuery, id, asset, id, asset).Scan(&seq, &balance)
+	query := latestEntryQuery
+	if id == domain.FX {
+		query = latestFXEntryQuery
+	}
+	err := q.QueryRowContext(ctx, query, id, asset, id, asset).Scan(&seq, &balance)
 	if errors.Is(err, sql.ErrNoRows) {
 		return createdSeq, domain.Amount{}.Format(scale), nil
 	}
@@ -96,3 +106,7 @@ func latestEntry(ctx context.Context, q queryer, id, asset string, createdSeq ui
 // asset, id, asset).
 var latestEntryQuery = "SELECT seq, balance FROM (" + debitSide.query("1", "1") + " UNION ALL " +
 	creditSide.query("1", "1") + ") ORDER BY seq DESC LIMIT 1"
+
+// latestFXEntryQuery is latestEntryQuery for the FX account.
+var latestFXEntryQuery = "SELECT seq, balance FROM (" + fxDebitSide.query("1", "1") + " UNION ALL " +
+	fxCreditSide.query("1", "1") + ") ORDER BY seq DESC LIMIT 1"

@@ -305,7 +305,7 @@ func (a *applier) TransferRejected(ev *domain.Event, _ *domain.RejectedTransfer)
 		return err
 	}
 	_, err = a.exec(stmtUpsertRejected, int64(ev.Seq), r.ID, r.From, r.To, r.Amount, r.Asset, r.Reference, meta,
-		ev.Time.UnixNano(), string(r.Code), r.Detail)
+		ev.Time.UnixNano(), string(r.Code), r.Detail, nullable(r.ExchangeRate))
 	if err != nil {
 		return fmt.Errorf("rejected transfer %s: %w", r.ID, err)
 	}

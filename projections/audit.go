@@ -49,6 +49,9 @@ type PostingRow struct {
 	AtUnixNanos                            int64
 	DebitBalance                           string
 	CreditBalance                          string
+	// A conversion's columns, empty for a transfer of one asset.
+	ExchangeRate, ToAsset, ToAmount string
+	FXCreditBalance, FXDebitBalance string
 }
 
 // OpenSnapshot opens the read model at path for reading only and takes
@@ -173,7 +176,8 @@ func (s *Snapshot) Accounts(ctx context.Context, fn func(AccountRow) error) erro
 // with the balances its two entries record.
 func (s *Snapshot) Postings(ctx context.Context, fn func(PostingRow) error) error {
 	rows, err := s.tx.QueryContext(ctx, `SELECT seq, id, from_account, to_account, amount, asset, reference, metadata, at,
-		COALESCE(debit_balance, ''), COALESCE(credit_balance, '')
+		COALESCE(debit_balance, ''), COALESCE(credit_balance, ''), COALESCE(exchange_rate, ''), COALESCE(to_asset, ''),
+		COALESCE(to_amount, ''), COALESCE(fx_credit_balance, ''), COALESCE(fx_debit_balance, '')
 		FROM transfers WHERE status = 'posted' ORDER BY seq`)
 	if err != nil {
 		return fmt.Errorf("read model postings: %w", err)
@@ -184,7 +188,8 @@ func (s *Snapshot) Postings(ctx context.Context, fn func(PostingRow) error) erro
 		var seq int64
 		var meta sql.NullString
 		if err := rows.Scan(&seq, &r.ID, &r.From, &r.To, &r.Amount, &r.Asset, &r.Reference, &meta, &r.AtUnixNanos,
-			&r.DebitBalance, &r.CreditBalance); err != nil {
+			&r.DebitBalance, &r.CreditBalance, &r.ExchangeRate, &r.ToAsset, &r.ToAmount,
+			&r.FXCreditBalance, &r.FXDebitBalance); err != nil {
 			return fmt.Errorf("read model postings: %w", err)
 		}
 		r.Seq = uint64(seq)
@@ -199,10 +204,12 @@ func (s *Snapshot) Postings(ctx context.Context, fn func(PostingRow) error) erro
 }
 
 // CountEntries returns the number of entries: two per posted transfer,
-// each of which carries the balances after both (see the schema).
+// each of which carries the balances after both (see the schema), four
+// per converted one.
 func (s *Snapshot) CountEntries(ctx context.Context) (uint64, error) {
 	var n int64
-	if err := s.tx.QueryRowContext(ctx, `SELECT 2 * count(*) FROM transfers WHERE status = 'posted'`).Scan(&n); err != nil {
+	if err := s.tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN to_asset IS NULL THEN 2 ELSE 4 END), 0)
+		FROM transfers WHERE status = 'posted'`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("read model entries: %w", err)
 	}
 	return uint64(n), nil

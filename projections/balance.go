@@ -64,8 +64,9 @@ func (s *Store) BalanceAsOf(ctx context.Context, account, asset string, asOf AsO
 	if seq < acc.createdSeq || seq == 0 {
 		return v, nil
 	}
-	q := "SELECT balance FROM (" + debitSide.query("seq <= ?", "1") + " UNION ALL " +
-		creditSide.query("seq <= ?", "1") + ") ORDER BY seq DESC LIMIT 1"
+	debit, credit := sidesOf(account)
+	q := "SELECT balance FROM (" + debit.query("seq <= ?", "1") + " UNION ALL " +
+		credit.query("seq <= ?", "1") + ") ORDER BY seq DESC LIMIT 1"
 	err = tx.QueryRowContext(ctx, q, account, acc.asset, int64(seq), account, acc.asset, int64(seq)).Scan(&v.Balance)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return BalanceView{}, fmt.Errorf("balance of %s: %w", account, err)

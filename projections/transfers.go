@@ -12,7 +12,8 @@ import (
 // selectTransfer reads a transfer with the balances after its two entries
 // (NULL for a rejection).
 const selectTransfer = `SELECT t.seq, t.id, t.status, t.from_account, t.to_account, t.amount, t.asset, t.reference,
-	t.metadata, t.at, t.code, t.detail, t.debit_balance, t.credit_balance
+	t.metadata, t.at, t.code, t.detail, t.debit_balance, t.credit_balance,
+	t.exchange_rate, t.to_asset, t.to_amount, t.fx_credit_balance, t.fx_debit_balance
 FROM transfers t
 `
 
@@ -148,16 +149,16 @@ func escapeLike(s string) string {
 func scanTransfer(rows *sql.Rows) (TransferView, error) {
 	var v TransferView
 	var seq, at int64
-	var meta, debitBal, creditBal sql.NullString
+	var meta, debitBal, creditBal, rate, toAsset, toAmount, fxCredit, fxDebit sql.NullString
 	err := rows.Scan(&seq, &v.ID, &v.Status, &v.From, &v.To, &v.Amount, &v.Asset, &v.Reference,
-		&meta, &at, &v.Code, &v.Detail, &debitBal, &creditBal)
+		&meta, &at, &v.Code, &v.Detail, &debitBal, &creditBal, &rate, &toAsset, &toAmount, &fxCredit, &fxDebit)
 	if err != nil {
 		return v, fmt.Errorf("transfer: %w", err)
 	}
 	if v.Metadata, err = decodeMetadata(meta); err != nil {
 		return v, err
 	}
-	v.Sequence = uint64(seq)
+	v.Sequence, v.ExchangeRate = uint64(seq), rate.String
 	v.Memo = domain.IsMemoAmount(v.Amount)
 	t := fromNanos(at)
 	switch v.Status {
@@ -169,6 +170,14 @@ func scanTransfer(rows *sql.Rows) (TransferView, error) {
 		v.Entries = []domain.Entry{
 			{Account: v.From, Type: domain.Debit, Amount: v.Amount, Balance: debitBal.String},
 			{Account: v.To, Type: domain.Credit, Amount: v.Amount, Balance: creditBal.String},
+		}
+		if toAsset.Valid {
+			v.ToAsset, v.ToAmount = toAsset.String, toAmount.String
+			v.Entries = []domain.Entry{v.Entries[0],
+				{Account: domain.FX, Type: domain.Credit, Amount: v.Amount, Balance: fxCredit.String},
+				{Account: domain.FX, Type: domain.Debit, Amount: v.ToAmount, Balance: fxDebit.String},
+				{Account: v.To, Type: domain.Credit, Amount: v.ToAmount, Balance: creditBal.String},
+			}
 		}
 	case StatusRejected:
 		v.RejectedAt = &t

@@ -55,6 +55,14 @@ func TestEventSchemas(t *testing.T) {
 	// An account's metadata replaced, then cleared.
 	j.Batch(domain.Command{Metadata: &domain.MetadataUpdate{Account: "a1", Metadata: map[string]string{"tier": "gold"}}},
 		domain.Command{Metadata: &domain.MetadataUpdate{Account: "a2"}})
+	// Cross-currency: a rate set, a conversion at the table's rate and one
+	// at the request's, one refused with the rate it gave.
+	j.Batch(domain.Command{Asset: &domain.Asset{Code: "EUR", Scale: 2}},
+		domain.Command{Account: &domain.Account{ID: "eur-1", Asset: "EUR"}},
+		domain.Command{Rate: &domain.RateSet{Base: "USD", Quote: "EUR", Rate: "0.9155"}},
+		domain.Command{Transfer: &domain.Transfer{ID: "fx-1", From: "a1", To: "eur-1", Amount: "10", Reference: "fx"}},
+		domain.Command{Transfer: &domain.Transfer{ID: "fx-2", From: "a1", To: "eur-1", Amount: "1", ExchangeRate: "1.1"}},
+		domain.Command{Transfer: &domain.Transfer{ID: "fx-3", From: "a1", To: "eur-1", Amount: "100000", ExchangeRate: "1.1"}})
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -80,13 +88,14 @@ func TestEventSchemas(t *testing.T) {
 			}
 		}
 		seen[string(ev.Type)]++
-		for _, feature := range []string{`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
+		for _, feature := range []string{`"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`, `"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
 			if bytes.Contains(ev.Line, []byte(feature)) {
 				seen[feature]++
 			}
 		}
 	}
 	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped", "AccountMetadataUpdated",
+		"TransferConverted", "RateSet", `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
 		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
 		if seen[want] == 0 {
 			t.Errorf("no event with %s was checked", want)
@@ -118,6 +127,23 @@ func TestEventSchemas(t *testing.T) {
 		s := schemas[domain.EventTransferPosted]
 		if len(validate(s, s, v, "event")) == 0 {
 			t.Errorf("%s: a broken TransferPosted passes its schema", name)
+		}
+	}
+	converted := decodeLine(t, r.events[slices.IndexFunc(r.events, func(ev subscriber.Event) bool { return ev.Type == domain.EventTransferConverted })].Line)
+	for name, mutate := range map[string]func(map[string]any){
+		"two entries": func(v map[string]any) { c := v["conversion"].(map[string]any); c["entries"] = c["entries"].([]any)[:2] },
+		"FX leg elsewhere": func(v map[string]any) {
+			v["conversion"].(map[string]any)["entries"].([]any)[1].(map[string]any)["account"] = "a2"
+		},
+		"no rate_from":     func(v map[string]any) { delete(v["conversion"].(map[string]any), "rate_from") },
+		"rate as a number": func(v map[string]any) { v["conversion"].(map[string]any)["exchange_rate"] = 0.9155 },
+		"a memo":           func(v map[string]any) { v["conversion"].(map[string]any)["memo"] = true },
+	} {
+		v := deepCopy(converted)
+		mutate(v)
+		s := schemas[domain.EventTransferConverted]
+		if len(validate(s, s, v, "event")) == 0 {
+			t.Errorf("%s: a broken TransferConverted passes its schema", name)
 		}
 	}
 }

@@ -90,7 +90,7 @@ func TestE2EErrors(t *testing.T) {
 		{"unknown sender", post, "/v1/transfers", `{"from":"ghost","to":"alice","amount":"1.00"}`, nil, 404, "account_not_found", "", ""},
 		{"unknown asset", post, "/v1/transfers", tr(`,"amount":"1.00","asset":"JPY"`), nil, 404, "asset_not_found", "", ""},
 		{"mint of an unknown asset", post, "/v1/transfers", `{"from":"world","to":"alice","amount":"1.00","asset":"JPY"}`, nil, 404, "asset_not_found", "", ""},
-		{"accounts of two assets", post, "/v1/transfers", `{"from":"alice","to":"eve","amount":"1.00"}`, nil, 422, "asset_mismatch", "", ""},
+		{"accounts of two assets, no rate", post, "/v1/transfers", `{"from":"alice","to":"eve","amount":"1.00"}`, nil, 422, "rate_not_found", "", ""},
 		{"asset other than the accounts'", post, "/v1/transfers", tr(`,"amount":"1.00","asset":"EUR"`), nil, 422, "asset_mismatch", "", ""},
 		{"insufficient funds", post, "/v1/transfers", tr(`,"id":"err-poor","amount":"25.00"`), nil, 422, "insufficient_funds", "",
 			"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required"},

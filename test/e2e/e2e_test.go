@@ -316,21 +316,25 @@ func e2eCheckProblem(t *testing.T, r e2eResp, status int, code, field string) e2
 
 // e2eTransfer is a transfer as the API answers it.
 type e2eTransfer struct {
-	ID         string            `json:"id"`
-	Status     string            `json:"status"`
-	From       string            `json:"from"`
-	To         string            `json:"to"`
-	Amount     string            `json:"amount"`
-	Asset      string            `json:"asset"`
-	Reference  string            `json:"reference"`
-	Metadata   map[string]string `json:"metadata"`
-	Memo       bool              `json:"memo"`
-	Sequence   uint64            `json:"sequence"`
-	PostedAt   *time.Time        `json:"posted_at"`
-	Entries    []e2eEntry        `json:"entries"`
-	Code       string            `json:"code"`
-	Detail     string            `json:"detail"`
-	RejectedAt *time.Time        `json:"rejected_at"`
+	ID        string            `json:"id"`
+	Status    string            `json:"status"`
+	From      string            `json:"from"`
+	To        string            `json:"to"`
+	Amount    string            `json:"amount"`
+	Asset     string            `json:"asset"`
+	Reference string            `json:"reference"`
+	Metadata  map[string]string `json:"metadata"`
+	Memo      bool              `json:"memo"`
+	// A conversion's (ADR 0019), and a rejected request's rate.
+	ExchangeRate string     `json:"exchange_rate"`
+	ToAsset      string     `json:"to_asset"`
+	ToAmount     string     `json:"to_amount"`
+	Sequence     uint64     `json:"sequence"`
+	PostedAt     *time.Time `json:"posted_at"`
+	Entries      []e2eEntry `json:"entries"`
+	Code         string     `json:"code"`
+	Detail       string     `json:"detail"`
+	RejectedAt   *time.Time `json:"rejected_at"`
 }
 
 // e2eEntry is one side of a posted transfer in a transfer body.
@@ -426,11 +430,11 @@ func (l *e2eLedger) mint(t *testing.T, id, amount string) e2eTransfer {
 	return l.post(t, map[string]any{"from": domain.World, "to": id, "amount": amount})
 }
 
-// accountPath is the account's path with the asset query the issuer
-// account needs.
+// accountPath is the account's path with the asset query the issuer and
+// FX accounts need.
 func e2eAccountPath(id, asset, suffix string) string {
 	p := "/v1/accounts/" + id + suffix
-	if id == domain.World {
+	if id == domain.World || id == domain.FX {
 		p += "?asset=" + asset
 	}
 	return p

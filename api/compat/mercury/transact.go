@@ -111,7 +111,7 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, t domain.Transfer
 	actor := &domain.Actor{Subject: t.From}
 	for range maxIDDraws {
 		t.ID = transferID(newID())
-		rs, err := a.l.Submit(r.Context(), []commands.Item{{Actor: actor, Transfer: &t}})
+		rs, err := a.l.Submit(r.Context(), []commands.Item{{Actor: actor, Transfer: &t, SameAsset: true}})
 		if err != nil || len(rs) != 1 {
 			unavailable(w, err, sender)
 			return
