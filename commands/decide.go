@@ -146,11 +146,11 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 			a.subject = ""
 			continue
 		}
-		d := p.state.Decide(it.command(ref), now)
+		d := p.state.Decide(it.Command(ref), now)
 		if d.Event != nil {
 			b.events = append(b.events, d.Event)
 		}
-		a.reply.Results = append(a.reply.Results, resultOf(d))
+		a.reply.Results = append(a.reply.Results, ResultOf(d))
 	}
 	if fresh && len(b.events) == before {
 		b.events = append(b.events, p.state.Skip(m.Seq, len(env.Items), domain.SkipUnchanged, "", now))
@@ -209,13 +209,13 @@ func (p *Processor) encode(b *batch) ([]domain.Record, domain.Hash, error) {
 func (p *Processor) decideAtomic(seq uint64, env *Envelope, a *answer, now time.Time, events []*domain.Event) []*domain.Event {
 	cmds := make([]domain.Command, len(env.Items))
 	for i, it := range env.Items {
-		cmds[i] = it.command(domain.CommandRef{Seq: seq, Item: i})
+		cmds[i] = it.Command(domain.CommandRef{Seq: seq, Item: i})
 	}
 	for _, d := range p.state.DecideAtomic(cmds, now) {
 		if d.Event != nil {
 			events = append(events, d.Event)
 		}
-		a.reply.Results = append(a.reply.Results, resultOf(d))
+		a.reply.Results = append(a.reply.Results, ResultOf(d))
 	}
 	return events
 }

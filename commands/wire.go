@@ -87,12 +87,14 @@ func DecodeEnvelope(data []byte) (*Envelope, error) {
 	return &env, nil
 }
 
-func (it Item) command(ref domain.CommandRef) domain.Command {
+// Command is the domain command of the item, at ref.
+func (it Item) Command(ref domain.CommandRef) domain.Command {
 	return domain.Command{Ref: ref, Actor: it.Actor, DefineAsset: it.Asset, OpenAccount: it.Account, Transfer: it.Transfer,
 		UpdateMetadata: it.Metadata}
 }
 
-func resultOf(d domain.Decision) Result {
+// ResultOf is the answer to one decision.
+func ResultOf(d domain.Decision) Result {
 	r := Result{Event: d.Event}
 	if d.Event != nil {
 		r.Seq = d.Event.Seq
