@@ -2,7 +2,6 @@ package infra
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -214,7 +213,7 @@ func (s *Submitter) forget(id string) {
 // publish stores one command message, async of whose items no one waits
 // for (see Undecided).
 func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async int) error {
-	data, err := json.Marshal(env)
+	data, err := commands.EncodeEnvelope(nil, env)
 	if err != nil {
 		return fmt.Errorf("encode command: %w", err)
 	}
