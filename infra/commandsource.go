@@ -248,12 +248,13 @@ func (s *CommandSource) commandMessage(msg jetstream.Msg) (commands.CommandMessa
 	return commands.CommandMessage{Seq: seq, Data: msg.Data(), Ack: ack}, nil
 }
 
-// Close stops the subscription and waits for a purge in progress.
+// Close stops the subscription and purges what the processor
+// acknowledged (purger.finish). The processor must have stopped.
 func (s *CommandSource) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopLocked()
-	s.purge.wait()
+	s.purge.finish()
 }
 
 func (s *CommandSource) stopLocked() {
