@@ -87,6 +87,7 @@ type Node struct {
 	KeyFile    string
 
 	proc      *commands.Processor
+	submitter *infra.Submitter
 	restore   *restoreMark    // what was stored before the start, and when it is decided
 	journal   *trackedJournal // the processor's, for GET /v1/status
 	projector *projections.Projector
@@ -199,8 +200,14 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 		return err
 	}
 	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
-	n.proc = commands.New(n.journal, source, infra.NewNotifier(n.NC), commands.Config{Logger: cfg.Logger, Snapshots: snapshots,
-		SkipLostThrough: cfg.SkipLostCommands})
+	// The API's submitter is made first: the processor answers it in
+	// memory, other API instances over NATS (ADR 0015).
+	if n.submitter, err = infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit); err != nil {
+		return err
+	}
+	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
+	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
+		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands})
 	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
 	return nil
 }
@@ -208,11 +215,7 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 // newHandler builds the submitter, the webhook deliverer and the HTTP
 // handler over them.
 func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticator, start startPosition) error {
-	submitter, err := infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit)
-	if err != nil {
-		return err
-	}
-	n.cleanups = append(n.cleanups, func() { _ = submitter.Close() })
+	submitter := n.submitter
 	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
 		return err
