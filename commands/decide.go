@@ -75,8 +75,9 @@ func (p *Processor) process(msgs []CommandMessage) error {
 		// Harmless: the commands come back and are recognised as decided.
 		p.cfg.Logger.Warn("ack commands", "err", err)
 	}
+	local, _ := p.notifier.(LocalReplier)
 	for _, a := range b.answers {
-		if a.subject == "" {
+		if a.subject == "" || local != nil && local.DeliverLocal(a.subject, a.reply) {
 			continue
 		}
 		data, err := EncodeReply(nil, &a.reply, func(ev *domain.Event) []byte { return lines[ev] })

@@ -111,6 +111,12 @@ func (s *Submitter) route(msg *nats.Msg) {
 	if err != nil {
 		return // not ours to answer; the waiters time out and answer 202
 	}
+	s.dispatch(r)
+}
+
+// dispatch hands a reply to the request waiting for it, if any. It never
+// blocks (the waiters' callbacks send to buffered channels).
+func (s *Submitter) dispatch(r commands.Reply) {
 	s.mu.Lock()
 	fn := s.waiters[r.ID]
 	delete(s.waiters, r.ID)
