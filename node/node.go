@@ -54,6 +54,9 @@ type Config struct {
 	// GroupCommit bounds how concurrent single requests are coalesced
 	// into one command message; zero values take the defaults.
 	GroupCommit infra.GroupCommit
+	// CommandsPurge bounds the decided commands the commands stream keeps
+	// before they are purged; zero values take the defaults.
+	CommandsPurge infra.CommandsPurge
 
 	// EventStream bounds GET /v1/events; zero values take the defaults.
 	EventStream api.EventStreamConfig
@@ -95,6 +98,7 @@ type Node struct {
 	KeyFile    string
 
 	proc        *commands.Processor
+	submitter   *infra.Submitter
 	restore     *restoreMark    // what was stored before the start, and when it is decided
 	journal     *trackedJournal // the processor's, for GET /v1/status
 	projector   *projections.Projector
@@ -213,15 +217,25 @@ func (n *Node) startNATS(ctx context.Context, cfg Config) error {
 // newWorkers builds the processor, with its command source, journal and
 // snapshot store, and the projector; run starts them.
 func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
-	source := infra.NewCommandSource(n.JS, n.Names)
+	purge := cfg.CommandsPurge
+	if purge.Logger == nil {
+		purge.Logger = cfg.Logger
+	}
+	source := infra.NewCommandSourceWith(n.JS, n.Names, purge)
 	n.cleanups = append(n.cleanups, source.Close)
 	snapshots, err := infra.EnsureSnapshotStore(ctx, n.JS, n.Names, 1)
 	if err != nil {
 		return err
 	}
 	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
-	n.proc = commands.New(n.journal, source, infra.NewNotifier(n.NC), commands.Config{Logger: cfg.Logger, Snapshots: snapshots,
-		SkipLostThrough: cfg.SkipLostCommands})
+	// The API's submitter is made first: the processor answers it in
+	// memory, other API instances over NATS (ADR 0015).
+	if n.submitter, err = infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit); err != nil {
+		return err
+	}
+	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
+	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
+		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands})
 	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
 	return nil
 }
@@ -229,11 +243,7 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 // newHandler builds the submitter, the webhook deliverer and the HTTP
 // handler over them.
 func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticator, start startPosition) error {
-	submitter, err := infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit)
-	if err != nil {
-		return err
-	}
-	n.cleanups = append(n.cleanups, func() { _ = submitter.Close() })
+	submitter := n.submitter
 	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
 		return err
