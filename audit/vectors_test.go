@@ -276,8 +276,8 @@ func tinyJournal(t *testing.T) []byte {
 			Metadata: map[string]string{"item": "hat"}}},
 		{Transfer: &domain.Transfer{ID: "x1", From: "alice", To: "carol", Amount: "10.01"}}, // rate_not_found
 		{Rate: &domain.RateSet{Base: "USD", Quote: "EUR", Rate: "0.920"}},
-		{Transfer: &domain.Transfer{ID: "x1", From: "alice", To: "carol", Amount: "10.01"}}, // 9.2092 -> 9.20
-		{Transfer: &domain.Transfer{ID: "x2", From: "carol", To: "bob", Amount: "5", ExchangeRate: "1.0850"}}, // 5.425 -> 5.42
+		{Transfer: &domain.Transfer{ID: "x1", From: "alice", To: "carol", Amount: "10.01"}},                      // 9.2092 -> 9.20
+		{Transfer: &domain.Transfer{ID: "x2", From: "carol", To: "bob", Amount: "5", ExchangeRate: "1.0850"}},    // 5.425 -> 5.42
 		{Transfer: &domain.Transfer{ID: "x3", From: "carol", To: "alice", Amount: "1000", ExchangeRate: "1.10"}}, // insufficient_funds
 	}
 	for i, c := range fx {
