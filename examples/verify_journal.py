@@ -393,8 +393,8 @@ class Books:
         asset = self.assets.get(code)
         d, c = t["entries"]
         if (d["account"], d["type"], d["amount"], c["account"], c["type"], c["amount"]) != \
-                (t["from"], "debit", t["amount"], t["to"], "credit", t["amount"]):
-            return self.find("schema", seq, "transfer %s: entries are not its debit and credit" % t["id"])
+                (t["from"], "debit", t["amount"], t["to"], "credit", t["amount"]) or "exchange_rate" in t:
+            return self.find("schema", seq, "transfer %s: entries are not its debit and credit, or it has a rate" % t["id"])
         if not self.request_ok(seq, t):
             return
         if asset is None:

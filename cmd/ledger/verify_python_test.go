@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
+	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,19 +198,23 @@ func TestPythonVerifierAgreesOnMemosAndConversions(t *testing.T) {
 
 	// A forger who credits 9.21 EUR for 10.01 USD at 0.92, everywhere in
 	// the line (to_amount, both EUR legs and their balances), and re-hashes
-	// the chain; and one who changes to_amount alone.
+	// the chain; one who changes to_amount alone; one who gives a posting
+	// a rate.
 	for _, c := range []struct {
 		name, old, new, want string
 	}{
 		{"to_amount and its legs", `9.20"`, `9.21"`, "consistency at sequence 12"},
 		{"to_amount alone", `"to_amount":"9.20"`, `"to_amount":"9.21"`, "schema at sequence 12"},
+		// A rate on a transfer of one asset: the ledger cannot load it.
+		{"a posting with a rate", `"amount":"1.00","asset":"USD",`, `"amount":"1.00","asset":"USD","exchange_rate":"1",`, "schema at sequence 15"},
 	} {
 		forged := append([][]byte{}, lines...)
-		if !bytes.Contains(forged[11], []byte(`"to_amount":"9.20"`)) {
-			t.Fatalf("event 12 is not the conversion at the table's rate: %s", forged[11])
+		at := slices.IndexFunc(forged, func(l []byte) bool { return bytes.Contains(l, []byte(c.old)) })
+		if at < 0 || !strings.HasSuffix(c.want, fmt.Sprintf(" %d", at+1)) {
+			t.Fatalf("%s: %s is not in event %s", c.name, c.old, c.want)
 		}
-		forged[11] = bytes.ReplaceAll(bytes.Clone(forged[11]), []byte(c.old), []byte(c.new))
-		rechain(forged, 11)
+		forged[at] = bytes.ReplaceAll(bytes.Clone(forged[at]), []byte(c.old), []byte(c.new))
+		rechain(forged, at)
 		path := writeExport(t, forged)
 		out, errOut, err := ledgerCmd(t, "audit", "--file", path)
 		if err == nil || !strings.Contains(out+errOut, c.want) {
