@@ -74,6 +74,37 @@ func canonicalVectors() []struct {
 		{"largest sequence", &domain.Event{Seq: 18446744073709551615, Type: domain.EventAccountMetadataUpdated, Version: 1,
 			Command: domain.CommandRef{Seq: 18446744073709551615, Item: 9999}, Time: time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
 			Metadata: &domain.MetadataUpdate{Account: "bob", Metadata: map[string]string{"k": "v"}}}},
+		{"memo: amount zero, memo after metadata", &domain.Event{Seq: 8, Type: domain.EventTransferPosted, Version: 1, Command: ref, Time: vectorTime,
+			Transfer: &domain.PostedTransfer{Transfer: domain.Transfer{ID: "memo-1", From: "alice", To: "bob", Amount: "0.00", Asset: "USD",
+				Reference: "free hat", Metadata: map[string]string{"item": "hat"}, Memo: true},
+				Entries: [2]domain.Entry{{Account: "alice", Type: domain.Debit, Amount: "0.00", Balance: "100.00"},
+					{Account: "bob", Type: domain.Credit, Amount: "0.00", Balance: "0.00"}}}}},
+		{"rejected memo", &domain.Event{Seq: 9, Type: domain.EventTransferRejected, Version: 1, Command: ref, Time: vectorTime,
+			Rejection: &domain.RejectedTransfer{Transfer: domain.Transfer{ID: "memo-2", From: "alice", To: "nobody", Amount: "0", Memo: true},
+				Code: domain.CodeAccountNotFound, Detail: "account nobody does not exist"}}},
+		{"rate set", &domain.Event{Seq: 10, Type: domain.EventRateSet, Version: 1, Command: ref, Time: vectorTime,
+			Rate: &domain.RateSet{Base: "USD", Quote: "EUR", Rate: "0.92"}}},
+		{"conversion at the table's rate", &domain.Event{Seq: 11, Type: domain.EventTransferConverted, Version: 1, Command: ref, Time: vectorTime,
+			Conversion: &domain.ConvertedTransfer{Transfer: domain.Transfer{ID: "fx-1", From: "alice", To: "carol", Amount: "10.01", Asset: "USD",
+				ExchangeRate: "0.92"}, RateFrom: domain.RateFromTable, ToAsset: "EUR", ToAmount: "9.20",
+				Entries: [4]domain.Entry{{Account: "alice", Type: domain.Debit, Amount: "10.01", Balance: "89.99"},
+					{Account: domain.FX, Type: domain.Credit, Amount: "10.01", Balance: "10.01"},
+					{Account: domain.FX, Type: domain.Debit, Amount: "9.20", Balance: "-9.20"},
+					{Account: "carol", Type: domain.Credit, Amount: "9.20", Balance: "9.20"}}}}},
+		{"conversion at the request's rate, reference and metadata, rounded down", &domain.Event{Seq: 12, Type: domain.EventTransferConverted, Version: 1,
+			Command: ref, Time: vectorTime, Conversion: &domain.ConvertedTransfer{Transfer: domain.Transfer{ID: "fx-2", From: "carol", To: "yuki",
+				Amount: "5.00", Asset: "EUR", Reference: "trip <Tokyo>", Metadata: map[string]string{"desk": "A&B"}, ExchangeRate: "162.375"},
+				RateFrom: domain.RateFromRequest, ToAsset: "JPY", ToAmount: "811",
+				Entries: [4]domain.Entry{{Account: "carol", Type: domain.Debit, Amount: "5.00", Balance: "4.20"},
+					{Account: domain.FX, Type: domain.Credit, Amount: "5.00", Balance: "-4.20"},
+					{Account: domain.FX, Type: domain.Debit, Amount: "811", Balance: "-811"},
+					{Account: "yuki", Type: domain.Credit, Amount: "811", Balance: "811"}}}}},
+		{"rejected conversion with its rate", &domain.Event{Seq: 13, Type: domain.EventTransferRejected, Version: 1, Command: ref, Time: vectorTime,
+			Rejection: &domain.RejectedTransfer{Transfer: domain.Transfer{ID: "fx-3", From: "carol", To: "alice", Amount: "1000.00", Asset: "EUR",
+				ExchangeRate: "1.1"}, Code: domain.CodeInsufficientFunds, Detail: "insufficient balance: balance was 4.20 EUR, at least 1000.00 EUR is required"}}},
+		{"rejected conversion without a rate", &domain.Event{Seq: 14, Type: domain.EventTransferRejected, Version: 1, Command: ref, Time: vectorTime,
+			Rejection: &domain.RejectedTransfer{Transfer: domain.Transfer{ID: "fx-4", From: "yuki", To: "carol", Amount: "100", Asset: "JPY"},
+				Code: domain.CodeRateNotFound, Detail: "no exchange rate from JPY to EUR: give exchange_rate or set the rate (PUT /v1/rates/JPY/EUR)"}}},
 	}
 }
 
@@ -95,6 +126,16 @@ var nonCanonical = []struct {
 	{"asset, whole-second time", "trailing zeros in the time", `09:00:00Z`, `09:00:00.000Z`},
 	{"asset, whole-second time", "a time not in UTC", `"2026-03-01T09:00:00Z"`, `"2026-03-01T10:00:00+01:00"`},
 	{"asset, whole-second time", "a number with a leading zero", `"scale":2`, `"scale":02`},
+	{"memo: amount zero, memo after metadata", "memo written as false (an empty optional member)", `"memo":true`, `"memo":false`},
+	{"memo: amount zero, memo after metadata", "memo before metadata", `,"metadata":{"item":"hat"},"memo":true`, `,"memo":true,"metadata":{"item":"hat"}`},
+	{"memo: amount zero, memo after metadata", "memo as a string", `"memo":true`, `"memo":"true"`},
+	{"rate set", "a rate as a JSON number", `"rate":"0.92"`, `"rate":0.92`},
+	{"rate set", "base and quote out of order", `"base":"USD","quote":"EUR"`, `"quote":"EUR","base":"USD"`},
+	{"conversion at the table's rate", "to_amount before to_asset", `"to_asset":"EUR","to_amount":"9.20"`, `"to_amount":"9.20","to_asset":"EUR"`},
+	{"conversion at the table's rate", "exchange_rate after rate_from", `"exchange_rate":"0.92","rate_from":"table"`, `"rate_from":"table","exchange_rate":"0.92"`},
+	{"conversion at the request's rate, reference and metadata, rounded down", "a raw '<' in a conversion's reference", `trip \u003cTokyo\u003e`, `trip <Tokyo\u003e`},
+	{"rejected conversion with its rate", "exchange_rate after the code", `,"exchange_rate":"1.1","code":"insufficient_funds"`, `,"code":"insufficient_funds","exchange_rate":"1.1"`},
+	{"rejected conversion without a rate", "an empty exchange_rate", `"asset":"JPY",`, `"asset":"JPY","exchange_rate":"",`},
 }
 
 // hashLine returns the stored line of canonical bytes c after prev.
@@ -220,9 +261,34 @@ func tinyJournal(t *testing.T) []byte {
 		}
 	}
 	ev := st.Skip(uint64(len(cmds)+1), 1, domain.SkipUnchanged, "", t0.Add(time.Hour))
-	data, _, err := domain.AppendEvent(data, ev, prev)
+	data, prev, err := domain.AppendEvent(data, ev, prev)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Memos and conversions come after the events above, which they leave
+	// as they were: a memo, a conversion refused for want of a rate, the
+	// rate set, a conversion at the table's rate and one at the request's
+	// (both rounded down), and one refused with its rate.
+	fx := []domain.Command{
+		{Asset: &domain.Asset{Code: "EUR", Scale: 2}},
+		{Account: &domain.Account{ID: "carol", Asset: "EUR"}},
+		{Transfer: &domain.Transfer{ID: "memo1", From: "alice", To: "bob", Amount: "0", Memo: true, Reference: "free hat",
+			Metadata: map[string]string{"item": "hat"}}},
+		{Transfer: &domain.Transfer{ID: "x1", From: "alice", To: "carol", Amount: "10.01"}}, // rate_not_found
+		{Rate: &domain.RateSet{Base: "USD", Quote: "EUR", Rate: "0.920"}},
+		{Transfer: &domain.Transfer{ID: "x1", From: "alice", To: "carol", Amount: "10.01"}},                      // 9.2092 -> 9.20
+		{Transfer: &domain.Transfer{ID: "x2", From: "carol", To: "bob", Amount: "5", ExchangeRate: "1.0850"}},    // 5.425 -> 5.42
+		{Transfer: &domain.Transfer{ID: "x3", From: "carol", To: "alice", Amount: "1000", ExchangeRate: "1.10"}}, // insufficient_funds
+	}
+	for i, c := range fx {
+		c.Ref = domain.CommandRef{Seq: uint64(len(cmds) + 2 + i)}
+		d := st.Decide(c, t0.Add(time.Hour+time.Duration(i+1)*time.Minute))
+		if d.Event == nil {
+			t.Fatalf("command %d: %+v", len(cmds)+2+i, d)
+		}
+		if data, prev, err = domain.AppendEvent(data, d.Event, prev); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return data
 }

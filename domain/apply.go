@@ -145,6 +145,12 @@ func (payloadRules) TransferPosted(_ *Event, p *PostedTransfer) error {
 	if p.Asset == "" {
 		return errors.New("posted transfer without asset")
 	}
+	if p.ExchangeRate != "" {
+		// Decide never writes one (a transfer that converts is a
+		// TransferConverted) and State.Apply refuses one: the audit
+		// refuses it too, rather than pass a line the ledger cannot load.
+		return errors.New("posted transfer with an exchange_rate: a conversion is TransferConverted")
+	}
 	d, c := p.Entries[0], p.Entries[1]
 	if d.Account != p.From || d.Type != Debit || d.Amount != p.Amount || d.Balance == "" {
 		return fmt.Errorf("first entry %+v is not the debit of %s by %s", d, p.From, p.Amount)

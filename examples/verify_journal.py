@@ -10,7 +10,8 @@ docs/journal-spec.md alone, with nothing but the Python 3 standard library.
 It checks every line's hash and its place in the chain, that every line is
 canonical (re-encoded, the same bytes), the sequences, the books (assets,
 accounts, balances after each entry, limits, zero sums, unique transfer
-ids), the command order and the checkpoints (Ed25519 signatures included).
+ids, memos, the rate table and conversions through the FX account), the
+command order and the checkpoints (Ed25519 signatures included).
 Exit status 0 when everything holds; 1 with one line per finding, each
 naming the sequence.
 """
@@ -26,10 +27,12 @@ ZERO = "0" * 64
 SUFFIX = 75  # len(',"hash":"') + 64 + len('"}')
 
 # --- Section 3: members in order. (name, kind, optional); kind is
-# "int", "str", "meta", "entries" or a nested member list.
+# "int", "str", "true" (written only as true), "meta", "entries" (two),
+# "entries4" (four) or a nested member list.
 COMMAND = [("seq", "int", False), ("item", "int", False)]
 TRANSFER = [("id", "str", False), ("from", "str", False), ("to", "str", False), ("amount", "str", False),
-            ("asset", "str", True), ("reference", "str", True), ("metadata", "meta", True)]
+            ("asset", "str", True), ("reference", "str", True), ("metadata", "meta", True),
+            ("memo", "true", True), ("exchange_rate", "str", True)]
 ENTRY = [("account", "str", False), ("type", "str", False), ("amount", "str", False), ("balance", "str", False)]
 PAYLOADS = {
     "AssetDefined": ("asset", [("code", "str", False), ("scale", "int", False)]),
@@ -39,16 +42,21 @@ PAYLOADS = {
     "TransferRejected": ("rejection", TRANSFER + [("code", "str", False), ("detail", "str", False)]),
     "CommandSkipped": ("skip", [("items", "int", False), ("reason", "str", False), ("detail", "str", True)]),
     "AccountMetadataUpdated": ("account_metadata", [("account", "str", False), ("metadata", "meta", True)]),
+    "TransferConverted": ("conversion", TRANSFER + [("rate_from", "str", False), ("to_asset", "str", False),
+                                                    ("to_amount", "str", False), ("entries", "entries4", False)]),
+    "RateSet": ("rate", [("base", "str", False), ("quote", "str", False), ("rate", "str", False)]),
 }
 CODES = {"validation_failed", "invalid_amount", "same_account", "account_not_found", "asset_not_found",
          "insufficient_funds", "asset_mismatch", "idempotency_conflict", "asset_conflict", "account_conflict",
-         "balance_overflow", "forbidden", "batch_aborted"}
+         "balance_overflow", "forbidden", "batch_aborted", "rate_not_found"}
 ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
            "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{0,8}[1-9])?Z$")
 AMOUNT = re.compile(r"^(0|[1-9]\d*)(\.\d+)?$")
 ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 ASSET = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")
+RATE = re.compile(r"^(0|[1-9]\d*)(\.\d+)?$")
+MAX_DIGITS = 38  # a balance or amount has at most 38 digits
 
 
 class NotCanonical(Exception):
@@ -82,7 +90,7 @@ def enc_obj(obj, members):
                 continue
             raise NotCanonical("member %s missing" % name)
         v = obj[name]
-        if optional and v in ("", {}):
+        if optional and (v in ("", {}) or v is False):
             raise NotCanonical("empty optional member %s" % name)
         parts.append(enc_str(name) + ":" + enc_value(v, kind))
     return "{" + ",".join(parts) + "}"
@@ -95,14 +103,18 @@ def enc_value(v, kind):
         return str(v)
     if kind == "str":
         return enc_str(v)
+    if kind == "true":
+        if v is not True:
+            raise NotCanonical("memo is written only as true")
+        return "true"
     if kind == "meta":
         if not isinstance(v, dict):
             raise NotCanonical("metadata is not an object")
         keys = sorted(v, key=lambda k: k.encode("utf-8", "surrogatepass"))
         return "{" + ",".join(enc_str(k) + ":" + enc_str(v[k]) for k in keys) + "}"
-    if kind == "entries":
-        if not isinstance(v, list) or len(v) != 2:
-            raise NotCanonical("entries is not an array of two")
+    if kind in ("entries", "entries4"):
+        if not isinstance(v, list) or len(v) != (2 if kind == "entries" else 4):
+            raise NotCanonical("entries is not an array of %s" % ("two" if kind == "entries" else "four"))
         return "[" + ",".join(enc_obj(e, ENTRY) for e in v) + "]"
     return enc_obj(v, kind)
 
@@ -249,7 +261,7 @@ def parse_amount(s, scale, signed=False, exact=True):
     body = s[1:] if neg else s
     m = AMOUNT.match(body)
     places = len((m.group(2) or ".")[1:]) if m else 0
-    if not m or places > scale or exact and places != scale or len(body.replace(".", "")) > 38:
+    if not m or places > scale or exact and places != scale or len(body.replace(".", "")) > MAX_DIGITS:
         return None
     v = int(body.replace(".", "")) * 10 ** (scale - places)
     return -v if neg else v
@@ -261,12 +273,48 @@ def fmt_amount(v, scale):
     return sign + (s[:-scale] + "." + s[-scale:] if scale else s)
 
 
+def is_zero(literal):
+    """Whether an amount literal is zero ("0", "0.00"): a memo's, only."""
+    return isinstance(literal, str) and AMOUNT.match(literal) is not None and set(literal) <= set("0.")
+
+
+def parse_rate(s):
+    """Section 4: a rate literal (positive, at most 24 digits, 18 after the
+    point), normalized without trailing fractional zeros; or None."""
+    m = RATE.match(s) if isinstance(s, str) else None
+    if not m or is_zero(s):
+        return None
+    whole, frac = m.group(1), (m.group(2) or ".")[1:]
+    if len(frac) > 18 or len(whole) + len(frac) > 24:
+        return None
+    frac = frac.rstrip("0")
+    return whole + "." + frac if frac else whole
+
+
+def convert(amount, scale, rate, to_scale):
+    """amount (minor units at scale) times rate, rounded down to minor
+    units at to_scale: what a conversion credits."""
+    whole, _, frac = rate.partition(".")
+    num, den = int(whole + frac), 10 ** (len(frac) + scale)
+    return amount * num * 10 ** to_scale // den
+
+
+def fits(v):
+    return abs(v) < 10 ** MAX_DIGITS
+
+
+def new_account(code, floor):
+    return {"asset": code, "balance": 0, "floor": floor, "stated": 0, "moved": False}
+
+
 class Books:
     def __init__(self, find):
         self.find = find
         self.assets = {}     # code -> {"scale", "stated"}
-        self.accounts = {}   # (id) -> {"asset", "balance", "floor", "stated"}; world per asset in self.world
-        self.world = {}      # code -> account
+        self.accounts = {}   # id -> account: {"asset", "balance", "floor", "stated", "moved"}
+        self.world = {}      # code -> the issuer's account in that asset
+        self.fx = {}         # code -> the FX account's position in that asset
+        self.rates = {}      # (base, quote) -> rate, as RateSet events set them
         self.posted = {}     # transfer id -> seq
         self.last_cmd = None
 
@@ -285,7 +333,8 @@ class Books:
         if a["code"] in self.assets or not ASSET.match(a["code"]) or not 0 <= a["scale"] <= 18:
             return self.find("consistency", seq, "asset %s defined again or malformed" % a["code"])
         self.assets[a["code"]] = {"scale": a["scale"], "stated": 0}
-        self.world[a["code"]] = {"asset": a["code"], "balance": 0, "floor": None, "stated": 0}
+        self.world[a["code"]] = new_account(a["code"], None)
+        self.fx[a["code"]] = new_account(a["code"], None)
 
     def AccountOpened(self, seq, a):
         asset = self.assets.get(a["asset"])
@@ -295,50 +344,147 @@ class Books:
         parsed = parse_amount(limit, asset["scale"], exact=False) if limit not in ("", "unlimited") else 0
         if parsed is None:
             return self.find("consistency", seq, "account %s: overdraft limit %r" % (a["id"], limit))
-        floor = None if limit == "unlimited" else -parsed
-        self.accounts[a["id"]] = {"asset": a["asset"], "balance": 0, "floor": floor, "stated": 0}
+        self.accounts[a["id"]] = new_account(a["asset"], None if limit == "unlimited" else -parsed)
 
     def account(self, ident, code):
         return self.world.get(code) if ident == "world" else self.accounts.get(ident)
+
+    def request_ok(self, seq, t):
+        """Section 4's rules of any transfer's request: a memo's amount is
+        zero and only a memo's; a rate is a rate and never a memo's."""
+        err = None
+        if t.get("memo", False) != is_zero(t["amount"]):
+            err = "amount %r of a %s" % (t["amount"], "memo" if t.get("memo") else "transfer that is not a memo")
+        elif "exchange_rate" in t and (parse_rate(t["exchange_rate"]) is None or t.get("memo")):
+            err = "exchange_rate %r" % t["exchange_rate"]
+        elif t["from"] == t["to"]:
+            err = "from and to are the same account"
+        if err:
+            self.find("schema", seq, "transfer %s: %s" % (t["id"], err))
+        return err is None
+
+    def state(self, seq, acc, e, scale):
+        """Checks an entry's balance after against the recomputed one and
+        keeps what it states for the zero-sum check."""
+        stated = parse_amount(e["balance"], scale, signed=True)
+        if stated is None or stated != acc["balance"]:
+            self.find("balance_after", seq, "account %s: entry states %s, recomputed %s" % (
+                e["account"], e["balance"], fmt_amount(acc["balance"], scale)))
+            stated = acc["balance"] if stated is None else stated
+        self.assets[acc["asset"]]["stated"] += stated - acc["stated"]
+        acc["stated"] = stated
+        acc["moved"] = True
+
+    def stated_zero(self, seq, code):
+        if self.assets[code]["stated"] != 0:
+            self.find("zero_sum", seq, "the balances of %s the entries state sum to %s" % (code, self.assets[code]["stated"]))
+
+    def post_id(self, seq, ident):
+        if ident in self.posted:
+            self.find("unique_transfer", seq, "transfer %s posted again (first at %d)" % (ident, self.posted[ident]))
+        self.posted[ident] = seq
+
+    def below_limit(self, seq, ident, acc):
+        if acc["floor"] is not None and acc["balance"] < acc["floor"]:
+            self.find("limit", seq, "account %s below its lower limit" % ident)
 
     def TransferPosted(self, seq, t):
         code = t.get("asset", "")
         asset = self.assets.get(code)
         d, c = t["entries"]
         if (d["account"], d["type"], d["amount"], c["account"], c["type"], c["amount"]) != \
-                (t["from"], "debit", t["amount"], t["to"], "credit", t["amount"]) or t["from"] == t["to"]:
-            return self.find("schema", seq, "transfer %s: entries are not its debit and credit" % t["id"])
+                (t["from"], "debit", t["amount"], t["to"], "credit", t["amount"]) or "exchange_rate" in t:
+            return self.find("schema", seq, "transfer %s: entries are not its debit and credit, or it has a rate" % t["id"])
+        if not self.request_ok(seq, t):
+            return
         if asset is None:
             return self.find("consistency", seq, "transfer %s in an undefined asset" % t["id"])
         accs = [self.account(t["from"], code), self.account(t["to"], code)]
         if any(a is None or a["asset"] != code for a in accs):
             return self.find("consistency", seq, "transfer %s names an account not open in %s" % (t["id"], code))
         amount = parse_amount(t["amount"], asset["scale"])
-        if amount is None or amount <= 0:
+        if amount is None or amount < 0 or (amount == 0) != t.get("memo", False):
             return self.find("consistency", seq, "transfer %s: amount %r at scale %d" % (t["id"], t["amount"], asset["scale"]))
-        if t["id"] in self.posted:
-            self.find("unique_transfer", seq, "transfer %s posted again (first at %d)" % (t["id"], self.posted[t["id"]]))
-        self.posted[t["id"]] = seq
+        if not fits(accs[0]["balance"] - amount) or not fits(accs[1]["balance"] + amount):
+            return self.find("consistency", seq, "transfer %s overflows a balance" % t["id"])
+        self.post_id(seq, t["id"])
         accs[0]["balance"] -= amount
         accs[1]["balance"] += amount
-        if accs[0]["floor"] is not None and accs[0]["balance"] < accs[0]["floor"]:
-            self.find("limit", seq, "account %s below its lower limit" % t["from"])
+        self.below_limit(seq, t["from"], accs[0])
         for acc, e in zip(accs, (d, c)):
-            stated = parse_amount(e["balance"], asset["scale"], signed=True)
-            if stated is None or stated != acc["balance"]:
-                self.find("balance_after", seq, "account %s: entry states %s, recomputed %s" % (
-                    e["account"], e["balance"], fmt_amount(acc["balance"], asset["scale"])))
-                stated = acc["balance"] if stated is None else stated
-            asset["stated"] += stated - acc["stated"]
-            acc["stated"] = stated
-        if asset["stated"] != 0:
-            self.find("zero_sum", seq, "the balances of %s the entries state sum to %s" % (code, asset["stated"]))
+            self.state(seq, acc, e, asset["scale"])
+        self.stated_zero(seq, code)
 
     def TransferRejected(self, seq, r):
         if r["code"] not in CODES or not r["detail"]:
             self.find("schema", seq, "rejection %s: code %r or empty detail" % (r["id"], r["code"]))
+        elif not self.request_ok(seq, r):
+            return
         if r["id"] in self.posted:
             self.find("consistency", seq, "rejection of transfer %s, posted at %d" % (r["id"], self.posted[r["id"]]))
+
+    def RateSet(self, seq, r):
+        base, quote = r["base"], r["quote"]
+        if not ASSET.match(base) or not ASSET.match(quote) or base == quote or parse_rate(r["rate"]) != r["rate"]:
+            return self.find("schema", seq, "rate %r of %s in %s: not a normalized rate of two assets" % (r["rate"], base, quote))
+        if base not in self.assets or quote not in self.assets:
+            return self.find("consistency", seq, "rate of %s in %s: an asset is undefined" % (base, quote))
+        self.rates[(base, quote)] = r["rate"]
+
+    def conversion_schema(self, c):
+        """The payload's own rules (section 7, schema): a reason, or None."""
+        want = [(c["from"], "debit", c["amount"]), ("fx", "credit", c["amount"]),
+                ("fx", "debit", c["to_amount"]), (c["to"], "credit", c["to_amount"])]
+        if [(e["account"], e["type"], e["amount"]) for e in c["entries"]] != want or not all(e["balance"] for e in c["entries"]):
+            return "its entries are not the four legs"
+        if "asset" not in c or c.get("memo") or parse_rate(c.get("exchange_rate")) != c.get("exchange_rate"):
+            return "no asset, a memo, or exchange_rate %r missing or not normalized" % c.get("exchange_rate")
+        if c["rate_from"] not in ("request", "table"):
+            return "rate_from %r" % c["rate_from"]
+        if not ASSET.match(c["to_asset"]) or c["to_asset"] == c["asset"]:
+            return "to_asset %r of a %s transfer" % (c["to_asset"], c["asset"])
+        if not AMOUNT.match(c["to_amount"]) or is_zero(c["to_amount"]):
+            return "to_amount %r" % c["to_amount"]
+        return None
+
+    def TransferConverted(self, seq, c):
+        err = self.conversion_schema(c)
+        if err:
+            return self.find("schema", seq, "conversion %s: %s" % (c["id"], err))
+        if not self.request_ok(seq, c):
+            return
+        fail = lambda why: self.find("consistency", seq, "conversion %s: %s" % (c["id"], why))
+        a, q = self.assets.get(c["asset"]), self.assets.get(c["to_asset"])
+        if a is None or q is None:
+            return fail("converts %s to %s: an asset is undefined" % (c["asset"], c["to_asset"]))
+        frm, to = self.accounts.get(c["from"]), self.accounts.get(c["to"])
+        if frm is None or to is None or frm["asset"] != c["asset"] or to["asset"] != c["to_asset"]:
+            return fail("from %s and to %s do not hold %s and %s" % (c["from"], c["to"], c["asset"], c["to_asset"]))
+        table = self.rates.get((c["asset"], c["to_asset"]))
+        if c["rate_from"] == "table" and table != c["exchange_rate"]:
+            return fail("rate %s from the table, where the journal set %r" % (c["exchange_rate"], table))
+        amount = parse_amount(c["amount"], a["scale"])
+        if amount is None or amount <= 0:
+            return fail("amount %r at scale %d" % (c["amount"], a["scale"]))
+        to_amount = parse_amount(c["to_amount"], q["scale"])
+        if to_amount is None:
+            return fail("to_amount %r at scale %d" % (c["to_amount"], q["scale"]))
+        want = convert(amount, a["scale"], c["exchange_rate"], q["scale"])
+        if want != to_amount or not fits(want):
+            return fail("to_amount %s is not %s at %s rounded down (%s)" % (
+                c["to_amount"], c["amount"], c["exchange_rate"], fmt_amount(want, q["scale"])))
+        legs = [frm, self.fx[c["asset"]], self.fx[c["to_asset"]], to]
+        after = [frm["balance"] - amount, legs[1]["balance"] + amount, legs[2]["balance"] - to_amount, to["balance"] + to_amount]
+        if not all(fits(v) for v in after):
+            return fail("overflows a balance")
+        for acc, v in zip(legs, after):
+            acc["balance"] = v
+        self.post_id(seq, c["id"])
+        self.below_limit(seq, c["from"], frm)
+        for acc, e, scale in zip(legs, c["entries"], (a["scale"], a["scale"], q["scale"], q["scale"])):
+            self.state(seq, acc, e, scale)
+        self.stated_zero(seq, c["asset"])
+        self.stated_zero(seq, c["to_asset"])
 
     def CommandSkipped(self, seq, k):
         pass
@@ -347,9 +493,18 @@ class Books:
         if u["account"] not in self.accounts:
             self.find("consistency", seq, "metadata of account %s, never opened" % u["account"])
 
+    def sums(self):
+        """Each asset's recomputed balances summed: the issuer's and the FX
+        position included."""
+        out = {code: self.world[code]["balance"] + self.fx[code]["balance"] for code in self.assets}
+        for a in self.accounts.values():
+            out[a["asset"]] += a["balance"]
+        return out
+
     def balances(self):
         rows = [(a["asset"], i, a["balance"]) for i, a in self.accounts.items()]
         rows += [(code, "world", w["balance"]) for code, w in self.world.items()]
+        rows += [(code, "fx", f["balance"]) for code, f in self.fx.items() if f["moved"]]
         return [{"account": i, "asset": code, "balance": fmt_amount(b, self.assets[code]["scale"])}
                 for code, i, b in sorted(rows)]
 
@@ -401,8 +556,7 @@ def verify(lines, checkpoints=(), public_key=None, as_of=None):
     for cseq, ch, _ in cps:
         find("checkpoint", cseq, "the journal ends at %d, before checkpoint %d: it was truncated" % (expect - 1, cseq))
     if as_of is None:
-        for code, asset in books.assets.items():
-            total = books.world[code]["balance"] + sum(a["balance"] for a in books.accounts.values() if a["asset"] == code)
+        for code, total in sorted(books.sums().items()):
             if total:
                 find("zero_sum", expect - 1, "the balances of %s sum to %d minor units" % (code, total))
     return findings, head, books, events
