@@ -248,13 +248,12 @@ func (s *CommandSource) commandMessage(msg jetstream.Msg) (commands.CommandMessa
 	return commands.CommandMessage{Seq: seq, Data: msg.Data(), Ack: ack}, nil
 }
 
-// Close stops the subscription and purges what the processor
-// acknowledged (purger.finish). The processor must have stopped.
+// Close stops the subscription and waits for a purge in progress.
 func (s *CommandSource) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopLocked()
-	s.purge.finish()
+	s.purge.wait()
 }
 
 func (s *CommandSource) stopLocked() {

@@ -50,19 +50,18 @@ func (c *CommandsPurge) setDefaults() {
 	}
 }
 
-// purger purges the commands stream up to the last acknowledged message
-// (kept, see purgeBefore), one purge at a time, off the processor's path.
+// purger purges the commands stream up to the last acknowledged message,
+// one purge at a time, off the processor's path.
 type purger struct {
 	js     jetstream.JetStream
 	stream string
 	cfg    CommandsPurge
 
-	mu        sync.Mutex
-	lastAcked uint64 // the last message acknowledged
-	purged    uint64 // every message before it is purged (or was never stored)
-	bytes     int    // bytes delivered since the last purge began
-	running   bool
-	wg        sync.WaitGroup
+	mu      sync.Mutex
+	purged  uint64 // every message up to it is purged (or was never stored)
+	bytes   int    // bytes delivered since the last purge began
+	running bool
+	wg      sync.WaitGroup
 }
 
 func newPurger(js jetstream.JetStream, stream string, cfg CommandsPurge) *purger {
@@ -85,7 +84,6 @@ func (p *purger) delivered(n int) {
 // run left.
 func (p *purger) acked(seq uint64) {
 	p.mu.Lock()
-	p.lastAcked = max(p.lastAcked, seq)
 	due := seq > p.purged && (seq-p.purged >= p.cfg.EveryMsgs || p.bytes >= p.cfg.EveryBytes || p.purged == 0)
 	if !due || p.running {
 		p.mu.Unlock()
@@ -96,7 +94,7 @@ func (p *purger) acked(seq uint64) {
 	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
-		err := p.purgeBefore(seq)
+		err := p.purgeThrough(seq)
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		p.running = false
@@ -108,53 +106,19 @@ func (p *purger) acked(seq uint64) {
 	}()
 }
 
-// purgeBefore removes the messages before seq, the last one the processor
-// acknowledged, and keeps seq itself. The server moves a consumer's
-// acknowledgement floor up to just before a purge's new first message;
-// were seq purged too, and seq+1 deleted by hand before it was decided,
-// the new first message would be past that hole and the floor would jump
-// it, hiding the loss (ErrCommandsLost). Keeping seq makes the new first
-// message seq, which exists and is acknowledged already.
-func (p *purger) purgeBefore(seq uint64) error {
+// purgeThrough removes the messages up to and including seq.
+func (p *purger) purgeThrough(seq uint64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
 	defer cancel()
 	s, err := p.js.Stream(ctx, p.stream)
 	if err != nil {
 		return fmt.Errorf("commands stream: %w", err)
 	}
-	if err := s.Purge(ctx, jetstream.WithPurgeSequence(seq)); err != nil {
-		return fmt.Errorf("purge commands before %d: %w", seq, err)
+	if err := s.Purge(ctx, jetstream.WithPurgeSequence(seq+1)); err != nil {
+		return fmt.Errorf("purge commands before %d: %w", seq+1, err)
 	}
 	return nil
 }
 
-// finish runs once the processor has stopped: it waits for a purge in
-// progress, then purges everything acknowledged, the last acknowledged
-// message too, so that a stopped ledger's commands stream starts at its
-// first undecided command, as it did under interest retention. It does so
-// only when the message after it is stored or not yet written, so that
-// the purge's new first message is never past a hole (see purgeBefore).
-func (p *purger) finish() {
-	p.wg.Wait()
-	p.mu.Lock()
-	acked := p.lastAcked
-	p.mu.Unlock()
-	if acked == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), purgeTimeout)
-	defer cancel()
-	s, err := p.js.Stream(ctx, p.stream)
-	if err != nil {
-		p.cfg.Logger.Warn("purge decided commands at stop", "err", err)
-		return
-	}
-	if last := s.CachedInfo().State.LastSeq; acked < last {
-		if _, err := s.GetMsg(ctx, acked+1); err != nil {
-			return // a hole after the decided prefix, or no answer: the processor will see to it at the next start
-		}
-	}
-	if err := s.Purge(ctx, jetstream.WithPurgeSequence(acked+1)); err != nil {
-		p.cfg.Logger.Warn("purge decided commands at stop", "through", acked, "err", err)
-	}
-}
+// wait returns once no purge is running.
+func (p *purger) wait() { p.wg.Wait() }
