@@ -32,12 +32,10 @@ const (
 	commandPullBytes = 2 * maxPayloadBytes
 )
 
-// CommandSource feeds the processor from its durable pull consumer, and
-// purges the commands it has decided and acknowledged (commandspurge.go).
+// CommandSource feeds the processor from its durable pull consumer.
 type CommandSource struct {
 	js    jetstream.JetStream
 	names journalio.Names
-	purge *purger
 
 	mu   sync.Mutex
 	cc   jetstream.ConsumeContext
@@ -47,14 +45,9 @@ type CommandSource struct {
 var _ commands.CommandSource = (*CommandSource)(nil)
 
 // NewCommandSource returns a source over the processor's consumer, which
-// EnsureStreams created, purging decided commands with the default bounds.
+// EnsureStreams created.
 func NewCommandSource(js jetstream.JetStream, n journalio.Names) *CommandSource {
-	return NewCommandSourceWith(js, n, CommandsPurge{})
-}
-
-// NewCommandSourceWith is NewCommandSource with the purge's bounds.
-func NewCommandSourceWith(js jetstream.JetStream, n journalio.Names, purge CommandsPurge) *CommandSource {
-	return &CommandSource{js: js, names: n, purge: newPurger(js, n.CommandsStream, purge)}
+	return &CommandSource{js: js, names: n}
 }
 
 // commandFeed is the buffer between the consumer's callback and Next,
@@ -204,7 +197,7 @@ func (s *CommandSource) Next(ctx context.Context, max int) ([]commands.CommandMe
 	case first = <-f.buf:
 	}
 	out := make([]commands.CommandMessage, 0, min(max, len(f.buf)+1))
-	m, err := s.commandMessage(first)
+	m, err := commandMessage(first)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +206,7 @@ func (s *CommandSource) Next(ctx context.Context, max int) ([]commands.CommandMe
 	for len(out) < max {
 		select {
 		case msg := <-f.buf:
-			m, err := s.commandMessage(msg)
+			m, err := commandMessage(msg)
 			if err != nil {
 				return nil, err
 			}
@@ -228,32 +221,19 @@ func (s *CommandSource) Next(ctx context.Context, max int) ([]commands.CommandMe
 	return out, nil
 }
 
-// commandMessage is msg for the processor. Its Ack (AckAll) acknowledges
-// it and every earlier message, which the processor does only once they
-// are decided and journaled, so it may purge them.
-func (s *CommandSource) commandMessage(msg jetstream.Msg) (commands.CommandMessage, error) {
+func commandMessage(msg jetstream.Msg) (commands.CommandMessage, error) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		return commands.CommandMessage{}, fmt.Errorf("command metadata: %w", err)
 	}
-	seq := meta.Sequence.Stream
-	s.purge.delivered(len(msg.Data()))
-	ack := func() error {
-		if err := msg.Ack(); err != nil {
-			return err
-		}
-		s.purge.acked(seq)
-		return nil
-	}
-	return commands.CommandMessage{Seq: seq, Data: msg.Data(), Ack: ack}, nil
+	return commands.CommandMessage{Seq: meta.Sequence.Stream, Data: msg.Data(), Ack: msg.Ack}, nil
 }
 
-// Close stops the subscription and waits for a purge in progress.
+// Close stops the subscription.
 func (s *CommandSource) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopLocked()
-	s.purge.wait()
 }
 
 func (s *CommandSource) stopLocked() {

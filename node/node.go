@@ -54,9 +54,6 @@ type Config struct {
 	// GroupCommit bounds how concurrent single requests are coalesced
 	// into one command message; zero values take the defaults.
 	GroupCommit infra.GroupCommit
-	// CommandsPurge bounds the decided commands the commands stream keeps
-	// before they are purged; zero values take the defaults.
-	CommandsPurge infra.CommandsPurge
 
 	// EventStream bounds GET /v1/events; zero values take the defaults.
 	EventStream api.EventStreamConfig
@@ -217,11 +214,7 @@ func (n *Node) startNATS(ctx context.Context, cfg Config) error {
 // newWorkers builds the processor, with its command source, journal and
 // snapshot store, and the projector; run starts them.
 func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
-	purge := cfg.CommandsPurge
-	if purge.Logger == nil {
-		purge.Logger = cfg.Logger
-	}
-	source := infra.NewCommandSourceWith(n.JS, n.Names, purge)
+	source := infra.NewCommandSource(n.JS, n.Names)
 	n.cleanups = append(n.cleanups, source.Close)
 	snapshots, err := infra.EnsureSnapshotStore(ctx, n.JS, n.Names, 1)
 	if err != nil {
