@@ -30,9 +30,12 @@ func viewOfTransfer(t projections.TransferView) txView {
 }
 
 func viewOfEvent(ev *domain.Event) txView {
-	t := ev.Transfer.Transfer
-	if ev.Conversion != nil {
+	var t domain.Transfer
+	switch {
+	case ev.Conversion != nil:
 		t = ev.Conversion.Transfer
+	case ev.Transfer != nil:
+		t = ev.Transfer.Transfer
 	}
 	return txView{ID: t.ID, From: t.From, To: t.To, Amount: t.Amount, Reference: t.Reference,
 		ExchangeRate: t.ExchangeRate, At: ev.Time}
