@@ -42,13 +42,14 @@ func TestCrossCurrency(t *testing.T) {
 		ExchangeRate                        string `json:"exchange_rate"`
 		ToAsset                             string `json:"to_asset"`
 		ToAmount                            string `json:"to_amount"`
+		Metadata                            map[string]string
 	}
 	if err := json.Unmarshal(e.l.Must(t, http.StatusOK, http.MethodGet, "/v1/transfers/testbank-"+tx.ID, nil), &native); err != nil {
 		t.Fatal(err)
 	}
 	if native.Status != "posted" || native.From != "testbank:"+usd.ID || native.To != "testbank:"+eur.ID ||
 		native.Amount != "10.00" || native.Asset != "USD" || native.ExchangeRate != "0.9155" ||
-		native.ToAsset != "EUR" || native.ToAmount != "9.15" {
+		native.ToAsset != "EUR" || native.ToAmount != "9.15" || native.Metadata["testbank_user"] != alice.ID {
 		t.Fatalf("native transfer: %+v", native)
 	}
 	// GET /currencies shows the table's rates from USD.

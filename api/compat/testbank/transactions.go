@@ -46,6 +46,10 @@ type transactionAttributes struct {
 	Reference string `json:"reference"`
 }
 
+// MetaUser is the native transfer's metadata key naming the Testbank user
+// who made it: the journal itself says who minted through ROOT.
+const MetaUser = "testbank_user"
+
 // transactionPrefix starts the native id of every transaction the
 // adapter makes; the Testbank id is the rest.
 const transactionPrefix = System + "-"
@@ -166,7 +170,8 @@ func (h *handler) translate(ctx context.Context, u User, doc *inbound) (commands
 			"amount must be a positive decimal in %s with at most %d decimals.", cur, currencies[cur].Scale))
 	}
 	t := &domain.Transfer{ID: transactionPrefix + newID(), From: from.native(), To: to.native(),
-		Amount: a.Format(currencies[cur].Scale), Asset: cur, Reference: ref}
+		Amount: a.Format(currencies[cur].Scale), Asset: cur, Reference: ref,
+		Metadata: map[string]string{MetaUser: u.ID}}
 	if err := t.Validate(); err != nil {
 		return commands.Item{}, invalid("/data/attributes/reference", err.Error())
 	}
