@@ -33,6 +33,9 @@ type Ledger interface {
 	Entries(ctx context.Context, account, asset, cursor string, limit int) (projections.Page[projections.EntryView], error)
 	Transfer(ctx context.Context, id string) (projections.TransferView, error)
 	Transfers(ctx context.Context, f projections.TransferFilter) (projections.Page[projections.TransferView], error)
+	// Rates is the native rate table (at most projections.MaxRates),
+	// for a system that shows exchange rates (Testbank).
+	Rates(ctx context.Context) ([]projections.RateView, error)
 	Authenticate(ctx context.Context, token string) (api.Principal, error)
 	// Allow takes one request from the principal's rate-limit bucket, the
 	// native API's for the same subject; false, with the seconds to wait,

@@ -42,6 +42,7 @@ func runCLI(t *testing.T, dir string, args ...string) (stdout, stderr string, st
 // subcommands are the command words of every subcommand.
 var subcommands = [][]string{
 	{"serve"}, {"token", "create"}, {"bench"}, {"audit"}, {"replay"}, {"balances"}, {"export"}, {"version"}, {"mixin", "user", "create"},
+	{"testbank", "user", "create"},
 }
 
 // TestCLIHelpExitsZero: help asked for is a success, for the program and

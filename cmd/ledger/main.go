@@ -25,6 +25,7 @@ Usage:
   ledger export [flags]        the journal as JSON Lines, exactly as stored (verify with ledger audit --file)
   ledger journal locate --seq N  the journal stream position of the record holding ledger sequence N
   ledger mixin user create     register a Mixin adapter user and print its keystore (also: mixin asset add)
+  ledger testbank user create  register a Testbank adapter user and print its token (--root: may use ROOT)
   ledger version               print the build's version (also: ledger --version)
 
 Run 'ledger <command> -h' for a command's flags. Exit status: 0 success,
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return journalCmd(ctx, args[1:], stdout, stderr)
 	case "mixin":
 		return mixinCmd(ctx, args[1:], stdout, stderr)
+	case "testbank":
+		return testbankCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		return versionCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":

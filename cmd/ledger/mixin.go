@@ -78,12 +78,28 @@ func mixinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return enc.Encode(a)
 }
 
-// mixinConnectTimeout bounds connecting to a running ledger's NATS.
-const mixinConnectTimeout = 10 * time.Second
+// adapterConnectTimeout bounds connecting to a running ledger's NATS.
+const adapterConnectTimeout = 10 * time.Second
 
 // openMixinStore opens the adapter's bucket through --nats-url (a running
 // ledger) or in --data-dir (a stopped one, locked meanwhile).
 func openMixinStore(ctx context.Context, j *journalFlags) (*mixinstore.Store, func(), error) {
+	js, closeAll, err := openAdapterJS(j, "ledger mixin")
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := mixinstore.New(ctx, js, journalio.NamesFor(j.ledger))
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return store, closeAll, nil
+}
+
+// openAdapterJS connects to the JetStream that holds an adapter's bucket:
+// through --nats-url (a running ledger) or in --data-dir (a stopped one,
+// locked meanwhile). The function it returns closes what it opened.
+func openAdapterJS(j *journalFlags, clientName string) (jetstream.JetStream, func(), error) {
 	if !ledgerNameRE.MatchString(j.ledger) {
 		return nil, nil, usagef("ledger name %q: use 1-32 of a-z 0-9 _ -", j.ledger)
 	}
@@ -103,7 +119,7 @@ func openMixinStore(ctx context.Context, j *journalFlags) (*mixinstore.Store, fu
 			}
 			pw = strings.TrimSpace(string(data))
 		}
-		c, err := nats.Connect(j.natsURL, nats.Name("ledger mixin"), nats.Timeout(mixinConnectTimeout), nats.UserInfo(j.natsUser, pw))
+		c, err := nats.Connect(j.natsURL, nats.Name(clientName), nats.Timeout(adapterConnectTimeout), nats.UserInfo(j.natsUser, pw))
 		if err != nil {
 			return nil, nil, fmt.Errorf("connect to %s: %w", j.natsURL, err)
 		}
@@ -133,10 +149,5 @@ func openMixinStore(ctx context.Context, j *journalFlags) (*mixinstore.Store, fu
 		closeAll()
 		return nil, nil, fmt.Errorf("jetstream: %w", err)
 	}
-	store, err := mixinstore.New(ctx, js, journalio.NamesFor(j.ledger))
-	if err != nil {
-		closeAll()
-		return nil, nil, err
-	}
-	return store, closeAll, nil
+	return js, closeAll, nil
 }
