@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/api/compat/mixin"
+	"github.com/nats-ledger/ledger/infra/kvjson"
 	"github.com/nats-ledger/ledger/journalio"
 )
 
@@ -19,7 +19,10 @@ import (
 // in a JetStream KV bucket (file storage, one revision per key): durable
 // across restarts, and revision-checked updates make each PIN iterator
 // usable once even with concurrent requests.
-type Store struct{ kv jetstream.KeyValue }
+type Store struct {
+	b  *kvjson.Bucket
+	kv jetstream.KeyValue
+}
 
 var _ mixin.Store = (*Store)(nil)
 
@@ -42,53 +45,38 @@ const (
 
 // New opens (creating it if needed) the ledger's Mixin bucket.
 func New(ctx context.Context, js jetstream.JetStream, n journalio.Names) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:       Bucket(n),
-		Description:  "ledger " + n.Ledger + " Mixin adapter: users, PIN state, asset mapping",
-		History:      1,
-		Storage:      jetstream.FileStorage,
-		MaxValueSize: mixinValueMax,
-	})
+	b, err := kvjson.Open(ctx, js, kvjson.Config{Name: Bucket(n), Description: "ledger " + n.Ledger + " Mixin adapter: users, PIN state, asset mapping",
+		MaxValue: mixinValueMax, NotFound: mixin.ErrNotFound, Exists: mixin.ErrExists})
 	if err != nil {
-		return nil, fmt.Errorf("mixin bucket: %w", err)
+		return nil, err
 	}
-	return &Store{kv: kv}, nil
+	return &Store{b: b, kv: b.KV}, nil
 }
 
 // CreateUser writes the user, then its session index: a user is found by
 // its session only once both are stored.
 func (s *Store) CreateUser(ctx context.Context, u mixin.User) error {
-	data, err := json.Marshal(u)
-	if err != nil {
-		return err
-	}
-	if _, err := s.kv.Create(ctx, mixinUserKey+u.ID, data); err != nil {
-		return kvErr("create user", err)
-	}
-	if _, err := s.kv.Create(ctx, mixinSessionKey+u.SessionID, []byte(u.ID)); err != nil {
-		return kvErr("create session", err)
-	}
-	return nil
+	return s.b.CreateIndexed(ctx, mixinUserKey+u.ID, u, mixinSessionKey+u.SessionID, u.ID)
 }
 
 // User reads a user by id.
 func (s *Store) User(ctx context.Context, id string) (mixin.User, error) {
 	var u mixin.User
-	if !safeKeyPart(id) {
+	if !kvjson.SafeKeyPart(id) {
 		return u, mixin.ErrNotFound
 	}
-	_, err := s.get(ctx, mixinUserKey+id, &u)
+	_, err := s.b.Get(ctx, mixinUserKey+id, &u)
 	return u, err
 }
 
 // UserBySession reads a user by session id.
 func (s *Store) UserBySession(ctx context.Context, sessionID string) (mixin.User, error) {
-	if !safeKeyPart(sessionID) {
+	if !kvjson.SafeKeyPart(sessionID) {
 		return mixin.User{}, mixin.ErrNotFound
 	}
 	e, err := s.kv.Get(ctx, mixinSessionKey+sessionID)
 	if err != nil {
-		return mixin.User{}, kvErr("session", err)
+		return mixin.User{}, s.b.Err("session", err)
 	}
 	return s.User(ctx, string(e.Value()))
 }
@@ -96,7 +84,7 @@ func (s *Store) UserBySession(ctx context.Context, sessionID string) (mixin.User
 // PinState reads a user's PIN state and its revision (0 when none).
 func (s *Store) PinState(ctx context.Context, userID string) (mixin.PinState, uint64, error) {
 	var st mixin.PinState
-	rev, err := s.get(ctx, mixinPinKey+userID, &st)
+	rev, err := s.b.Get(ctx, mixinPinKey+userID, &st)
 	if errors.Is(err, mixin.ErrNotFound) {
 		return mixin.PinState{}, 0, nil
 	}
@@ -126,7 +114,7 @@ func (s *Store) UpdatePinState(ctx context.Context, userID string, st mixin.PinS
 // PutAsset takes the code first, then maps the asset id to it.
 func (s *Store) PutAsset(ctx context.Context, a mixin.Asset) error {
 	var old mixin.Asset
-	if _, err := s.get(ctx, mixinAssetKey+a.AssetID, &old); err == nil {
+	if _, err := s.b.Get(ctx, mixinAssetKey+a.AssetID, &old); err == nil {
 		if old != a {
 			return fmt.Errorf("asset %s is %s: %w", a.AssetID, old.Code, mixin.ErrExists)
 		}
@@ -143,11 +131,11 @@ func (s *Store) PutAsset(ctx context.Context, a mixin.Asset) error {
 	}
 	if _, err := s.kv.Create(ctx, mixinCodeKey+a.Code, []byte(a.AssetID)); err != nil {
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return kvErr("asset code", err)
+			return s.b.Err("asset code", err)
 		}
 		e, err := s.kv.Get(ctx, mixinCodeKey+a.Code)
 		if err != nil {
-			return kvErr("asset code", err)
+			return s.b.Err("asset code", err)
 		}
 		if string(e.Value()) != a.AssetID {
 			return fmt.Errorf("code %s is taken by asset %s: %w", a.Code, e.Value(), mixin.ErrExists)
@@ -158,7 +146,7 @@ func (s *Store) PutAsset(ctx context.Context, a mixin.Asset) error {
 		return err
 	}
 	if _, err := s.kv.Create(ctx, mixinAssetKey+a.AssetID, data); err != nil {
-		return kvErr("asset", err)
+		return s.b.Err("asset", err)
 	}
 	return nil
 }
@@ -166,10 +154,10 @@ func (s *Store) PutAsset(ctx context.Context, a mixin.Asset) error {
 // Asset reads a mapping.
 func (s *Store) Asset(ctx context.Context, assetID string) (mixin.Asset, error) {
 	var a mixin.Asset
-	if !safeKeyPart(assetID) {
+	if !kvjson.SafeKeyPart(assetID) {
 		return a, mixin.ErrNotFound
 	}
-	_, err := s.get(ctx, mixinAssetKey+assetID, &a)
+	_, err := s.b.Get(ctx, mixinAssetKey+assetID, &a)
 	return a, err
 }
 
@@ -189,7 +177,7 @@ func (s *Store) Assets(ctx context.Context) ([]mixin.Asset, error) {
 			break
 		}
 		var a mixin.Asset
-		if _, err := s.get(ctx, k, &a); err != nil {
+		if _, err := s.b.Get(ctx, k, &a); err != nil {
 			if errors.Is(err, mixin.ErrNotFound) {
 				continue
 			}
@@ -198,31 +186,4 @@ func (s *Store) Assets(ctx context.Context) ([]mixin.Asset, error) {
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-func (s *Store) get(ctx context.Context, key string, v any) (uint64, error) {
-	e, err := s.kv.Get(ctx, key)
-	if err != nil {
-		return 0, kvErr(key, err)
-	}
-	if err := json.Unmarshal(e.Value(), v); err != nil {
-		return 0, fmt.Errorf("%s: %w", key, err)
-	}
-	return e.Revision(), nil
-}
-
-func kvErr(what string, err error) error {
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
-		return mixin.ErrNotFound
-	case errors.Is(err, jetstream.ErrKeyExists):
-		return fmt.Errorf("%s: %w", what, mixin.ErrExists)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// safeKeyPart: ids read from requests become part of a key only when they
-// hold no character a KV key refuses or a subject treats specially.
-func safeKeyPart(s string) bool {
-	return s != "" && len(s) <= 64 && !strings.ContainsAny(s, ".*> \t\r\n/\\")
 }

@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/api/compat/testbank"
+	"github.com/nats-ledger/ledger/infra/kvjson"
 	"github.com/nats-ledger/ledger/journalio"
 )
 
@@ -19,7 +19,10 @@ import (
 // accounts in a JetStream KV bucket (file storage, one revision per
 // key): durable across restarts; a user's list of accounts is updated
 // with a revision check, so two concurrent creations both land.
-type Store struct{ kv jetstream.KeyValue }
+type Store struct {
+	b  *kvjson.Bucket
+	kv jetstream.KeyValue
+}
 
 var _ testbank.Store = (*Store)(nil)
 
@@ -45,53 +48,38 @@ const (
 
 // New opens (creating it if needed) the ledger's Testbank bucket.
 func New(ctx context.Context, js jetstream.JetStream, n journalio.Names) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:       Bucket(n),
-		Description:  "ledger " + n.Ledger + " Testbank adapter: users, token hashes, accounts",
-		History:      1,
-		Storage:      jetstream.FileStorage,
-		MaxValueSize: valueMax,
-	})
+	b, err := kvjson.Open(ctx, js, kvjson.Config{Name: Bucket(n), Description: "ledger " + n.Ledger + " Testbank adapter: users, token hashes, accounts",
+		MaxValue: valueMax, NotFound: testbank.ErrNotFound, Exists: testbank.ErrExists})
 	if err != nil {
-		return nil, fmt.Errorf("testbank bucket: %w", err)
+		return nil, err
 	}
-	return &Store{kv: kv}, nil
+	return &Store{b: b, kv: b.KV}, nil
 }
 
 // CreateUser writes the user, then its token index: a token finds its
 // user only once both are stored.
 func (s *Store) CreateUser(ctx context.Context, u testbank.User) error {
-	data, err := json.Marshal(u)
-	if err != nil {
-		return err
-	}
-	if _, err := s.kv.Create(ctx, userKey+u.ID, data); err != nil {
-		return kvErr("create user", err)
-	}
-	if _, err := s.kv.Create(ctx, tokenKey+u.TokenHash, []byte(u.ID)); err != nil {
-		return kvErr("create token", err)
-	}
-	return nil
+	return s.b.CreateIndexed(ctx, userKey+u.ID, u, tokenKey+u.TokenHash, u.ID)
 }
 
 // UserByTokenHash reads the user of a token hash.
 func (s *Store) UserByTokenHash(ctx context.Context, hash string) (testbank.User, error) {
 	var u testbank.User
-	if !safeKeyPart(hash) {
+	if !kvjson.SafeKeyPart(hash) {
 		return u, testbank.ErrNotFound
 	}
 	e, err := s.kv.Get(ctx, tokenKey+hash)
 	if err != nil {
-		return u, kvErr("token", err)
+		return u, s.b.Err("token", err)
 	}
-	_, err = s.get(ctx, userKey+string(e.Value()), &u)
+	_, err = s.b.Get(ctx, userKey+string(e.Value()), &u)
 	return u, err
 }
 
 // CreateAccount writes the account, then appends it to its owner's list.
 func (s *Store) CreateAccount(ctx context.Context, a testbank.Account) error {
 	var u testbank.User
-	if _, err := s.get(ctx, userKey+a.Owner, &u); err != nil {
+	if _, err := s.b.Get(ctx, userKey+a.Owner, &u); err != nil {
 		return err
 	}
 	ids, rev, err := s.accountIDs(ctx, a.Owner)
@@ -106,7 +94,7 @@ func (s *Store) CreateAccount(ctx context.Context, a testbank.Account) error {
 		return err
 	}
 	if _, err := s.kv.Create(ctx, accountKey+a.ID, data); err != nil {
-		return kvErr("create account", err)
+		return s.b.Err("create account", err)
 	}
 	for range casRetries {
 		if len(ids) >= testbank.MaxAccountsPerUser {
@@ -141,7 +129,7 @@ func isStale(err error) bool {
 // accountIDs reads a user's account ids and the list's revision (0: none).
 func (s *Store) accountIDs(ctx context.Context, userID string) ([]string, uint64, error) {
 	var ids []string
-	rev, err := s.get(ctx, accountsKey+userID, &ids)
+	rev, err := s.b.Get(ctx, accountsKey+userID, &ids)
 	if errors.Is(err, testbank.ErrNotFound) {
 		return nil, 0, nil
 	}
@@ -151,16 +139,16 @@ func (s *Store) accountIDs(ctx context.Context, userID string) ([]string, uint64
 // Account reads an account by id.
 func (s *Store) Account(ctx context.Context, id string) (testbank.Account, error) {
 	var a testbank.Account
-	if !safeKeyPart(id) {
+	if !kvjson.SafeKeyPart(id) {
 		return a, testbank.ErrNotFound
 	}
-	_, err := s.get(ctx, accountKey+id, &a)
+	_, err := s.b.Get(ctx, accountKey+id, &a)
 	return a, err
 }
 
 // Accounts lists a user's accounts, oldest first.
 func (s *Store) Accounts(ctx context.Context, userID string) ([]testbank.Account, error) {
-	if !safeKeyPart(userID) {
+	if !kvjson.SafeKeyPart(userID) {
 		return nil, nil
 	}
 	ids, _, err := s.accountIDs(ctx, userID)
@@ -176,31 +164,4 @@ func (s *Store) Accounts(ctx context.Context, userID string) ([]testbank.Account
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-func (s *Store) get(ctx context.Context, key string, v any) (uint64, error) {
-	e, err := s.kv.Get(ctx, key)
-	if err != nil {
-		return 0, kvErr(key, err)
-	}
-	if err := json.Unmarshal(e.Value(), v); err != nil {
-		return 0, fmt.Errorf("%s: %w", key, err)
-	}
-	return e.Revision(), nil
-}
-
-func kvErr(what string, err error) error {
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
-		return testbank.ErrNotFound
-	case errors.Is(err, jetstream.ErrKeyExists):
-		return fmt.Errorf("%s: %w", what, testbank.ErrExists)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// safeKeyPart: ids read from requests become part of a key only when they
-// hold no character a KV key refuses or a subject treats specially.
-func safeKeyPart(s string) bool {
-	return s != "" && len(s) <= 64 && !strings.ContainsAny(s, ".*> \t\r\n/\\")
 }
