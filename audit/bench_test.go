@@ -235,7 +235,7 @@ func BenchmarkAuditJetStream(b *testing.B) {
 func BenchmarkReplay(b *testing.B) {
 	src := benchStream(b)
 	_, lines := benchData(b)
-	out := filepath.Join(b.TempDir(), "readmodel.db")
+	out := filepath.Join(b.TempDir(), "readmodel")
 	b.ResetTimer()
 	events := 0
 	for events < b.N {

@@ -2,7 +2,10 @@ package projections
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
 )
 
 // Entries returns a page of the account's entries, newest first, each with
@@ -10,7 +13,11 @@ import (
 // cursor is empty for the first page or a NextCursor; limit is 1 to
 // MaxPageLimit. ErrNotFound for an unknown account, ErrBadCursor,
 // ErrBadLimit.
-func (s *Store) Entries(ctx context.Context, account, asset, cursor string, limit int) (Page[EntryView], error) {
+//
+// The account's entries in its asset are one key range (entryPrefix),
+// ordered by sequence: a page is one reverse scan of at most limit+1 keys
+// and a point read of each entry's transfer, whatever the history.
+func (s *Store) Entries(_ context.Context, account, asset, cursor string, limit int) (Page[EntryView], error) {
 	page := Page[EntryView]{Data: []EntryView{}}
 	if err := checkLimit(limit); err != nil {
 		return page, err
@@ -19,35 +26,16 @@ func (s *Store) Entries(ctx context.Context, account, asset, cursor string, limi
 	if err != nil {
 		return page, err
 	}
-	// One read transaction: the account check and the page see the same
-	// snapshot.
-	tx, err := s.r.BeginTx(ctx, nil)
-	if err != nil {
-		return page, fmt.Errorf("entries of %s: %w", account, err)
-	}
-	defer tx.Rollback()
-	acc, err := lookupAccount(ctx, tx, account, asset)
+	err = s.snapshot(func(r reader) error {
+		acc, err := lookupAccount(r, account, asset)
+		if err != nil {
+			return err
+		}
+		page.Data, err = entriesBelow(r, account, acc.asset, uint64(below), limit+1)
+		return err
+	})
 	if err != nil {
 		return page, err
-	}
-	q := "SELECT id, seq, type, amount, balance, reference, at FROM (" + debitSide.query("seq < ?", "?") +
-		" UNION ALL " + creditSide.query("seq < ?", "?") + ") ORDER BY seq DESC LIMIT ?"
-	rows, err := tx.QueryContext(ctx, q, account, acc.asset, below, limit+1, account, acc.asset, below, limit+1, limit+1)
-	if err != nil {
-		return page, fmt.Errorf("entries of %s: %w", account, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e EntryView
-		var seq, at int64
-		if err := rows.Scan(&e.TransferID, &seq, &e.Type, &e.Amount, &e.Balance, &e.Reference, &at); err != nil {
-			return page, fmt.Errorf("entries of %s: %w", account, err)
-		}
-		e.Sequence, e.PostedAt = uint64(seq), fromNanos(at)
-		page.Data = append(page.Data, e)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("entries of %s: %w", account, err)
 	}
 	if len(page.Data) > limit {
 		page.Data = page.Data[:limit]
@@ -56,23 +44,38 @@ func (s *Store) Entries(ctx context.Context, account, asset, cursor string, limi
 	return page, nil
 }
 
-// entrySide is one side of an account's entries: its posted transfers
-// from it (debits) or to it (credits).
-type entrySide struct{ account, typ, balance, index string }
-
-var (
-	debitSide  = entrySide{"from_account", "debit", "debit_balance", "transfers_from"}
-	creditSide = entrySide{"to_account", "credit", "credit_balance", "transfers_to"}
-)
-
-// query selects the side's entries of an account (parameters: account,
-// asset, then those of cond, then those of limit) newest first through
-// the side's index, limited, so that the union of both sides costs
-// O(limit) whatever the account's history. The asset condition matters
-// only for the issuer account, which has entries in every asset; its
-// unary + keeps SQLite on the account's index.
-func (e entrySide) query(cond, limit string) string {
-	return "SELECT * FROM (SELECT id, seq, '" + e.typ + "' AS type, amount, " + e.balance +
-		" AS balance, reference, at FROM transfers INDEXED BY " + e.index + " WHERE " + e.account +
-		" = ? AND +asset = ? AND status = 'posted' AND " + cond + " ORDER BY seq DESC LIMIT " + limit + ")"
+// entriesBelow reads at most n entries of the account in asset with a
+// sequence below below, newest first.
+func entriesBelow(r reader, account, asset string, below uint64, n int) ([]EntryView, error) {
+	p := entryPrefix(account, asset)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: seqBound(p, below)})
+	if err != nil {
+		return nil, fmt.Errorf("entries of %s: %w", account, err)
+	}
+	defer it.Close()
+	out := make([]EntryView, 0, n)
+	for ok := it.Last(); ok && len(out) < n; ok = it.Prev() {
+		k := it.Key()
+		if len(k) != len(p)+9 {
+			return nil, fmt.Errorf("entries of %s: %w", account, errCorruptRow)
+		}
+		seq := binary.BigEndian.Uint64(k[len(p):])
+		t, found, err := transferAt(r, seq)
+		if err != nil {
+			return nil, fmt.Errorf("entries of %s: %w", account, err)
+		}
+		if !found {
+			return nil, fmt.Errorf("entries of %s: no transfer at %d: %w", account, seq, errCorruptRow)
+		}
+		e := EntryView{TransferID: t.id, Sequence: seq, Type: "debit", Amount: t.amount, Balance: string(it.Value()),
+			Reference: t.reference, PostedAt: fromNanos(t.at)}
+		if k[len(k)-1] == sideCredit {
+			e.Type = "credit"
+		}
+		out = append(out, e)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("entries of %s: %w", account, err)
+	}
+	return out, nil
 }

@@ -59,7 +59,7 @@ func (j *journalFlags) target() (audit.Target, error) {
 }
 
 // liveReadModel is the read model a server on dataDir reads.
-func liveReadModel(dataDir string) string { return filepath.Join(dataDir, node.ReadModelFile) }
+func liveReadModel(dataDir string) string { return filepath.Join(dataDir, node.ReadModelDir) }
 
 type auditFlags struct {
 	journal     journalFlags

@@ -1,0 +1,71 @@
+package projections
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// schemaVersion is stored under keySchema. A store of another version is
+// refused rather than migrated: the read model is rebuilt from the
+// journal. Versions 1 to 3 were SQLite files (readmodel.db).
+const schemaVersion = 4
+
+// Pebble's bounds. Memory: at most memTablesMax memtables of memTableBytes
+// (writes stall past them until a flush catches up) and one block cache
+// of blockCacheBytes shared by every reader; the rest is the OS's page
+// cache.
+const (
+	// blockCacheBytes bounds the decompressed blocks kept in memory. The
+	// hot part of the read model is the newest transfers and every
+	// account's latest entry; 64 MiB holds them for a million accounts.
+	blockCacheBytes = 64 << 20
+	// memTableBytes is one memtable. Larger memtables mean fewer, larger
+	// flushes and L0 files; 32 MiB holds about 60k transfers.
+	memTableBytes = 32 << 20
+	// memTablesMax bounds the memtables queued for flushing before writes
+	// stall (128 MiB).
+	memTablesMax = 4
+	// bloomBitsPerKey sizes the filters that make the applier's lookup of
+	// each new transfer id (a miss, nearly always) cost no block read.
+	bloomBitsPerKey = 10
+)
+
+// pebbleOptions returns the store's options. bulk turns the WAL off (a
+// rebuild, see OpenForRebuild); readOnly opens for an audit.
+func pebbleOptions(bulk, readOnly bool) *pebble.Options {
+	opts := &pebble.Options{
+		Cache:                       pebble.NewCache(blockCacheBytes),
+		MemTableSize:                memTableBytes,
+		MemTableStopWritesThreshold: memTablesMax,
+		FormatMajorVersion:          pebble.FormatNewest,
+		DisableWAL:                  bulk,
+		ReadOnly:                    readOnly,
+		Logger:                      quietLogger{},
+	}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
+	}
+	return opts
+}
+
+// openPebble opens a Pebble store with opts and drops the caller's
+// reference to its cache, which the store keeps while open.
+func openPebble(path string, opts *pebble.Options) (*pebble.DB, error) {
+	defer opts.Cache.Unref()
+	return pebble.Open(path, opts)
+}
+
+// quietLogger drops Pebble's informational lines (flushes, compactions,
+// WAL recovery) and passes its errors to slog.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	slog.Error("read model store", "err", fmt.Sprintf(format, args...))
+}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("read model store: "+format, args...))
+}
