@@ -61,7 +61,9 @@ func TestReadModelRejectionsAndClock(t *testing.T) {
 		return func(e *projections.Editor) error { return e.UpdateClock(seq, fn) }
 	}
 	putClock := func(at time.Time, seq uint64) func(*projections.Editor) error {
-		return func(e *projections.Editor) error { return e.PutClock(projections.ClockRow{UnixNanos: nanos(at), Seq: seq}) }
+		return func(e *projections.Editor) error {
+			return e.PutClock(projections.ClockRow{UnixNanos: nanos(at), Seq: seq})
+		}
 	}
 	cases := []divergence{
 		{"rejection amount", transferEdit("t8", func(r *projections.TransferEdit) { r.Amount = "2" }), 19, "bob",
