@@ -194,21 +194,22 @@ func (a *applier) accountOf(id, asset string) (accountRow, bool, error) {
 }
 
 // putTransfer writes a transfer row and its index entries; it returns the
-// scratch buffer for reuse.
+// scratch buffer for reuse. A posting's sides are its two entries; only a
+// rejection has keys in famFrom, famTo and famRejected (see listing.go).
 func putTransfer(b *pebble.Batch, r *transferRow, buf []byte) []byte {
 	buf = r.encode(buf[:0])
 	_ = b.Set(transferKey(r.seq), buf, nil)
 	_ = b.Set(idKey(r.id), appendSeq(nil, r.seq), nil)
+	_ = b.Set(appendSeq(assetIndexPrefix(r.asset), r.seq), []byte{r.status}, nil)
+	if r.status == statusPosted {
+		_ = b.Set(entryKey(r.from, r.asset, r.seq, sideDebit), []byte(r.debitBalance), nil)
+		_ = b.Set(entryKey(r.to, r.asset, r.seq, sideCredit), []byte(r.creditBalance), nil)
+		return buf
+	}
 	side := append([]byte{r.status}, r.asset...)
 	_ = b.Set(appendSeq(sidePrefix(famFrom, r.from), r.seq), side, nil)
 	_ = b.Set(appendSeq(sidePrefix(famTo, r.to), r.seq), side, nil)
-	_ = b.Set(appendSeq(assetIndexPrefix(r.asset), r.seq), side[:1], nil)
-	if r.status == statusRejected {
-		_ = b.Set(appendSeq([]byte{famRejected}, r.seq), nil, nil)
-		return buf
-	}
-	_ = b.Set(entryKey(r.from, r.asset, r.seq, sideDebit), []byte(r.debitBalance), nil)
-	_ = b.Set(entryKey(r.to, r.asset, r.seq, sideCredit), []byte(r.creditBalance), nil)
+	_ = b.Set(appendSeq([]byte{famRejected}, r.seq), nil, nil)
 	return buf
 }
 

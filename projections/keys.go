@@ -20,11 +20,11 @@ const (
 	famAccountBy = 'C' // C<asset><id> -> (empty): accounts by asset and id, for the audit
 	famTransfer  = 't' // t<seq> -> transfer row, posted or rejected
 	famID        = 'i' // i<id, raw> -> seq of the id's row
-	famFrom      = 'f' // f<from><seq> -> status byte + asset: listings by sender or account
-	famTo        = 'o' // o<to><seq> -> status byte + asset: listings by recipient or account
+	famFrom      = 'f' // f<from><seq> -> status byte + asset: rejections by sender
+	famTo        = 'o' // o<to><seq> -> status byte + asset: rejections by recipient
 	famByAsset   = 's' // s<asset><seq> -> status byte: listings by asset
 	famRejected  = 'r' // r<seq> -> (empty): rejected transfers
-	famEntry     = 'e' // e<account><asset><seq><side> -> balance after: posted entries
+	famEntry     = 'e' // e<account><asset><seq><side> -> balance after: posted entries, postings by account
 	famClock     = 'k' // k<time> -> first seq at that time
 )
 

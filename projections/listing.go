@@ -6,59 +6,74 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // A listing reads newest first from the key ranges that hold the
-// filter's candidates, each keyed by prefix + sequence: an account's
-// transfers are its sender side and its recipient side merged by
-// sequence (the newest n of a union are among the newest n of each side,
-// so a page costs O(n) when the filter is only the account); a sender's,
-// a recipient's or an asset's transfers are one range; so are the
-// rejections; anything else scans the transfers themselves. An index
-// value carries the status (and a side's the asset), so that rows the
-// filter refuses are skipped without being read.
+// filter's candidates, each keyed by prefix + sequence, merged by
+// sequence (the newest n of a union are among the newest n of each
+// range, so a page costs O(n) when the filter is only the account or a
+// side). Postings by account are the account's entries (one range per
+// asset: one for an ordinary account, one per asset for the issuer), a
+// sender's its debit entries, a recipient's its credit entries;
+// rejections by account have ranges of their own (famFrom, famTo); an
+// asset's transfers are one range; so are all the rejections; anything
+// else scans the transfers themselves. An index value carries the status
+// (and a rejection side's the asset), so that rows the filter refuses are
+// skipped without being read.
 
 // source is one key range scanned newest first.
 type source struct {
 	it      *pebble.Iterator
 	plen    int  // the prefix before the sequence
 	primary bool // the value is the transfer row (famTransfer)
+	side    int  // famEntry: the entry side wanted, or anySide
 	ok      bool
 }
 
-func openSource(r reader, prefix []byte, lo, hi uint64, primary bool) (*source, error) {
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: seqBound(prefix, lo), UpperBound: seqBound(prefix, hi)})
+const anySide = -1
+
+// rng is a key range to open: its prefix and, for entries, the side.
+type rng struct {
+	prefix []byte
+	side   int
+}
+
+func openSource(r reader, g rng, lo, hi uint64, primary bool) (*source, error) {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: seqBound(g.prefix, lo), UpperBound: seqBound(g.prefix, hi)})
 	if err != nil {
 		return nil, err
 	}
-	s := &source{it: it, plen: len(prefix), primary: primary}
+	s := &source{it: it, plen: len(g.prefix), primary: primary, side: g.side}
 	s.ok = it.Last()
+	s.settle()
 	return s, nil
+}
+
+// settle moves past entries of the side not wanted.
+func (s *source) settle() {
+	for s.ok && s.side != anySide && s.it.Key()[len(s.it.Key())-1] != byte(s.side) {
+		s.ok = s.it.Prev()
+	}
+}
+
+func (s *source) step() {
+	s.ok = s.it.Prev()
+	s.settle()
 }
 
 func (s *source) seq() uint64 { return binary.BigEndian.Uint64(s.it.Key()[s.plen:]) }
 
 // sources opens the ranges that hold f's candidates within [lo, hi).
 func sources(r reader, f *TransferFilter, lo, hi uint64) ([]*source, error) {
-	var prefixes [][]byte
-	primary := false
-	switch {
-	case f.Account != "":
-		prefixes = [][]byte{sidePrefix(famFrom, f.Account), sidePrefix(famTo, f.Account)}
-	case f.From != "":
-		prefixes = [][]byte{sidePrefix(famFrom, f.From)}
-	case f.To != "":
-		prefixes = [][]byte{sidePrefix(famTo, f.To)}
-	case f.Asset != "":
-		prefixes = [][]byte{assetIndexPrefix(f.Asset)}
-	case f.Status == StatusRejected:
-		prefixes = [][]byte{{famRejected}}
-	default:
-		prefixes, primary = [][]byte{{famTransfer}}, true
+	ranges, primary, err := rangesOf(r, f)
+	if err != nil {
+		return nil, err
 	}
 	var out []*source
-	for _, p := range prefixes {
-		s, err := openSource(r, p, lo, hi, primary)
+	for _, g := range ranges {
+		s, err := openSource(r, g, lo, hi, primary)
 		if err != nil {
 			closeSources(out)
 			return nil, err
@@ -66,6 +81,67 @@ func sources(r reader, f *TransferFilter, lo, hi uint64) ([]*source, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// rangesOf returns the key ranges that hold f's candidates.
+func rangesOf(r reader, f *TransferFilter) ([]rng, bool, error) {
+	account, side := f.Account, anySide
+	switch {
+	case account != "":
+	case f.From != "":
+		account, side = f.From, sideDebit
+	case f.To != "":
+		account, side = f.To, sideCredit
+	case f.Asset != "":
+		return []rng{{assetIndexPrefix(f.Asset), anySide}}, false, nil
+	case f.Status == StatusRejected:
+		return []rng{{[]byte{famRejected}, anySide}}, false, nil
+	default:
+		return []rng{{[]byte{famTransfer}, anySide}}, true, nil
+	}
+	var out []rng
+	if f.Status != StatusPosted && f.Status != "" { // rejections
+		if side != sideCredit {
+			out = append(out, rng{sidePrefix(famFrom, account), anySide})
+		}
+		if side != sideDebit {
+			out = append(out, rng{sidePrefix(famTo, account), anySide})
+		}
+	}
+	if f.Status == StatusRejected {
+		return out, false, nil
+	}
+	assets, err := assetsOf(r, account, f.Asset)
+	for _, as := range assets {
+		out = append(out, rng{entryPrefix(account, as), side})
+	}
+	return out, false, err
+}
+
+// assetsOf returns the assets in which account may have entries: asset
+// if given, else the account's own, or every asset for the issuer.
+func assetsOf(r reader, account, asset string) ([]string, error) {
+	if asset != "" {
+		return []string{asset}, nil
+	}
+	if account != domain.World {
+		row, ok, err := findAccount(r, account, "")
+		if err != nil || !ok {
+			return nil, err
+		}
+		return []string{row.asset}, nil
+	}
+	var out []string
+	p := []byte{famAsset}
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return nil, err
+	}
+	// Bounded by the assets defined: a handful, each with its own range.
+	for ok := it.First(); ok; ok = it.Next() {
+		out = append(out, string(it.Key()[1:]))
+	}
+	return out, errors.Join(it.Error(), it.Close())
 }
 
 func closeSources(srcs []*source) error {
@@ -101,8 +177,8 @@ func listTransfers(r reader, f TransferFilter, lo, hi uint64, n int) (out []Tran
 			return nil, err
 		}
 		for _, s := range srcs { // both sides of one transfer count once
-			if s.ok && s.seq() == seq {
-				s.ok = s.it.Prev()
+			for s.ok && s.seq() == seq {
+				s.step()
 			}
 		}
 		if ok && f.matches(&row) {
@@ -124,11 +200,11 @@ func candidate(r reader, f *TransferFilter, s *source, seq uint64) (transferRow,
 		row, err := decodeTransfer(seq, v)
 		return row, err == nil, err
 	}
-	if len(v) >= 1 && !statusWanted(f.Status, v[0]) {
+	fam := s.it.Key()[0]
+	if fam != famEntry && len(v) >= 1 && !statusWanted(f.Status, v[0]) {
 		return transferRow{}, false, nil
 	}
-	if len(v) >= 1 && s.plen > 0 && (s.it.Key()[0] == famFrom || s.it.Key()[0] == famTo) &&
-		f.Asset != "" && string(v[1:]) != f.Asset {
+	if (fam == famFrom || fam == famTo) && len(v) >= 1 && f.Asset != "" && string(v[1:]) != f.Asset {
 		return transferRow{}, false, nil
 	}
 	row, ok, err := transferAt(r, seq)
