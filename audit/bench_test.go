@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -19,7 +21,17 @@ import (
 
 // benchEvents is the size of the benchmarks' journal: 1,000 accounts and
 // transfers between them with references, as a busy ledger writes them.
-const benchEvents = 200_000
+// LEDGER_BENCH_EVENTS changes it (docs/BENCHMARKS.md measures the replay
+// at 1,000,000).
+var benchEvents = benchEventsFromEnv(200_000)
+
+func benchEventsFromEnv(def uint64) uint64 {
+	n, err := strconv.ParseUint(os.Getenv("LEDGER_BENCH_EVENTS"), 10, 64)
+	if err != nil || n == 0 {
+		return def
+	}
+	return n
+}
 
 var (
 	benchOnce    sync.Once
@@ -231,7 +243,7 @@ func BenchmarkAuditJetStream(b *testing.B) {
 }
 
 // BenchmarkReplay rebuilds a read model of the benchmark journal from an
-// embedded JetStream into SQLite.
+// embedded JetStream into Pebble, as ledger replay does.
 func BenchmarkReplay(b *testing.B) {
 	src := benchStream(b)
 	_, lines := benchData(b)

@@ -25,6 +25,9 @@ type ClockRow struct {
 // Rejections calls fn with every rejected transfer, in sequence order.
 func (s *Snapshot) Rejections(ctx context.Context, fn func(RejectionRow) error) error {
 	err := s.transfers(ctx, statusRejected, func(t *transferRow) error {
+		if ok, err := liveRejection(s.snap, t); err != nil || !ok {
+			return err // a dead row: its id was posted since
+		}
 		r := RejectionRow{Seq: t.seq, ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset,
 			Reference: t.reference, AtUnixNanos: t.at, Code: t.code, Detail: t.detail}
 		var err error

@@ -198,7 +198,10 @@ func candidate(r reader, f *TransferFilter, s *source, seq uint64) (transferRow,
 	v := s.it.Value()
 	if s.primary {
 		row, err := decodeTransfer(seq, v)
-		return row, err == nil, err
+		if err != nil || !statusWanted(f.Status, row.status) {
+			return row, false, err
+		}
+		return live(r, row)
 	}
 	fam := s.it.Key()[0]
 	if fam != famEntry && len(v) >= 1 && !statusWanted(f.Status, v[0]) {
@@ -211,6 +214,18 @@ func candidate(r reader, f *TransferFilter, s *source, seq uint64) (transferRow,
 	if err == nil && !ok {
 		err = fmt.Errorf("index entry at %d without its transfer: %w", seq, errCorruptRow)
 	}
+	if err != nil {
+		return row, false, err
+	}
+	return live(r, row)
+}
+
+// live passes a row on unless it is a dead rejection.
+func live(r reader, row transferRow) (transferRow, bool, error) {
+	if row.status != statusRejected {
+		return row, true, nil
+	}
+	ok, err := liveRejection(r, &row)
 	return row, ok, err
 }
 

@@ -138,3 +138,14 @@ func latestEntry(r reader, id, asset string, createdSeq uint64, scale int) (uint
 	}
 	return seq, bal, nil
 }
+
+// liveRejection reports whether a rejected row is still its id's row: a
+// posting of the id after it takes over the id's entry and leaves the
+// rejection behind as a dead row (see applier.TransferPosted).
+func liveRejection(r reader, t *transferRow) (bool, error) {
+	v, err := getOptional(r, idKey(t.id))
+	if err != nil {
+		return false, err
+	}
+	return len(v) == 8 && binary.BigEndian.Uint64(v) == t.seq, nil
+}
