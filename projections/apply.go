@@ -59,7 +59,6 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 	}
 	next := cp
 	a := newApplier(s)
-	defer a.b.Close()
 	for _, r := range recs {
 		if err := a.record(&next, r); err != nil {
 			return err
@@ -72,7 +71,12 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 		return fmt.Errorf("records up to %d: %w", next.Position, err)
 	}
 	_ = a.b.Set(keyCheckpoint, encodeCheckpoint(next), nil)
-	if err := a.b.Commit(pebble.NoSync); err != nil {
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := a.b.writeTo(b); err != nil {
+		return fmt.Errorf("records up to %d: %w", next.Position, err)
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("records up to %d: commit: %w", next.Position, err)
 	}
 	s.remember(a.touched)
@@ -114,7 +118,7 @@ type accountKey struct{ id, asset string }
 // to the committed store, which nothing else writes meanwhile (writeMu).
 type applier struct {
 	s       *Store
-	b       *pebble.Batch
+	b       *sortedBatch
 	touched map[accountKey]struct{} // the accounts the batch's entries name
 	// Rows this batch wrote: transfers by id, accounts, assets.
 	transfers map[string]*transferRow
@@ -127,7 +131,7 @@ type applier struct {
 }
 
 func newApplier(s *Store) *applier {
-	return &applier{s: s, b: s.db.NewBatch(), touched: make(map[accountKey]struct{}),
+	return &applier{s: s, b: &sortedBatch{}, touched: make(map[accountKey]struct{}),
 		transfers: make(map[string]*transferRow), accounts: make(map[accountKey]*accountRow),
 		ids: make(map[string]string), assets: make(map[string]assetRow)}
 }

@@ -3,8 +3,6 @@ package projections
 import (
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -197,7 +195,7 @@ func (a *applier) accountOf(id, asset string) (accountRow, bool, error) {
 // putTransfer writes a transfer row and its index entries; it returns the
 // scratch buffer for reuse. A posting's sides are its two entries; only a
 // rejection has keys in famFrom, famTo and famRejected (see listing.go).
-func putTransfer(b *pebble.Batch, r *transferRow, buf []byte) []byte {
+func putTransfer(b writer, r *transferRow, buf []byte) []byte {
 	buf = r.encode(buf[:0])
 	_ = b.Set(transferKey(r.seq), buf, nil)
 	_ = b.Set(idKey(r.id), appendSeq(nil, r.seq), nil)
@@ -216,7 +214,7 @@ func putTransfer(b *pebble.Batch, r *transferRow, buf []byte) []byte {
 
 // deleteTransfer deletes a transfer row and its index entries, but not its
 // id's entry, which the caller replaces or deletes.
-func deleteTransfer(b *pebble.Batch, r *transferRow) {
+func deleteTransfer(b writer, r *transferRow) {
 	_ = b.Delete(transferKey(r.seq), nil)
 	_ = b.Delete(appendSeq(sidePrefix(famFrom, r.from), r.seq), nil)
 	_ = b.Delete(appendSeq(sidePrefix(famTo, r.to), r.seq), nil)
