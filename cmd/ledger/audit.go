@@ -73,7 +73,7 @@ type auditFlags struct {
 func parseAudit(args []string, stderr io.Writer) (auditFlags, error) {
 	var f auditFlags
 	fs := journalFlagSet("audit", stderr, &f.journal, true)
-	fs.StringVar(&f.readModel, "read-model", "", "read model to compare with the journal (default: --data-dir's readmodel.db if it exists; none: skip)")
+	fs.StringVar(&f.readModel, "read-model", "", "read model directory to compare with the journal (default: --data-dir's readmodel if it exists; none: skip)")
 	fs.StringVar(&f.expectHead, "expect-head", "", "SEQ:HASH the journal must end at, as an earlier audit printed it: detects truncation, appended forgeries and rewrites")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object")
 	fs.IntVar(&f.maxFindings, "max-findings", audit.DefaultMaxFindings, "findings to list (all are counted)")
@@ -114,7 +114,9 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if rmPath != "" && rmPath != "none" {
 		snap, err := projections.OpenSnapshot(ctx, rmPath)
 		if err != nil {
-			return err
+			// Pebble lets one process open a store: a running ledger's
+			// read model is not readable from here.
+			return fmt.Errorf("%w (if a ledger is running on it: audit the stopped ledger, or pass --read-model none)", err)
 		}
 		defer snap.Close()
 		opts.ReadModel, opts.ReadModelPath = snap, rmPath
