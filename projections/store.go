@@ -69,10 +69,16 @@ func Open(path string) (*Store, error) { return open(path, false) }
 func OpenForRebuild(path string) (*Store, error) { return open(path, true) }
 
 func open(path string, bulk bool) (*Store, error) {
+	return openWith(path, bulk, pebbleOptions(bulk, false))
+}
+
+// openWith opens the store with opts (the crash tests set their file
+// system).
+func openWith(path string, bulk bool, opts *pebble.Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open read model: no path")
 	}
-	db, err := openPebble(path, pebbleOptions(bulk, false))
+	db, err := openPebble(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
