@@ -31,9 +31,10 @@ type Record struct {
 // nothing. The first new event must follow the checkpoint exactly, and
 // each new event the one before it: a gap returns an error wrapping
 // domain.ErrSequenceGap. An event the read model cannot place (an unknown
-// asset or account, a posted id posted again, a duplicate account or
-// asset) returns an error wrapping domain.ErrInconsistent or the store's
-// error. On any error nothing of the records is applied.
+// asset or account, a duplicate account or asset, an id posted twice in
+// one call: a posting reads nothing, so one posted again in a later call
+// is left to the audit) returns an error wrapping domain.ErrInconsistent
+// or the store's error. On any error nothing of the records is applied.
 func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 	for _, r := range recs {
 		if len(r.Events) == 0 {
