@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -84,10 +85,10 @@ func Replay(ctx context.Context, src *JetStreamSource, opts ReplayOptions) (Repl
 			opts.From, opts.Out, cp.Seq, opts.From-1)
 	}
 	st.From = cp.Seq + 1
-	sink := &replaySink{ctx: ctx, store: store, after: cp}
+	sink := startSink(ctx, store, cp)
 	res, err := Run(ctx, src, Options{OnChunk: sink.chunk, Progress: opts.Progress, Workers: opts.Workers})
-	if err == nil {
-		err = sink.flush()
+	if ferr := sink.finish(err == nil); err == nil {
+		err = ferr
 	}
 	if err != nil {
 		return st, fmt.Errorf("replay: %w", err)
@@ -105,17 +106,65 @@ func Replay(ctx context.Context, src *JetStreamSource, opts ReplayOptions) (Repl
 	return st, store.Close()
 }
 
-// replaySink gathers checked records and applies them in batches.
+// replaySink gathers checked records and applies them in batches on a
+// goroutine of its own, so that the store applies one batch while the
+// audit checks the next: the replay runs at the pace of the slower of the
+// two, not of their sum. At most one batch waits while one is applied
+// (the channel's capacity), so the events held stay bounded by three
+// batches of replayBatchEvents.
 type replaySink struct {
 	ctx     context.Context
 	store   *projections.Store
-	after   projections.Checkpoint // what the file had before the replay
+	after   projections.Checkpoint // what the store had before the replay
 	pending []projections.Record
 	events  int
-	applied uint64
+	work    chan []projections.Record
+	done    chan struct{}
+	mu      sync.Mutex
+	err     error  // the first apply error; guarded by mu
+	applied uint64 // events applied; read after done
+}
+
+func startSink(ctx context.Context, store *projections.Store, after projections.Checkpoint) *replaySink {
+	s := &replaySink{ctx: ctx, store: store, after: after, work: make(chan []projections.Record, 1), done: make(chan struct{})}
+	go s.apply()
+	return s
+}
+
+// apply applies the batches in order until the channel closes; after an
+// error it only drains.
+func (s *replaySink) apply() {
+	defer close(s.done)
+	for recs := range s.work {
+		if s.failed() != nil {
+			continue
+		}
+		if err := s.store.ApplyRecords(s.ctx, recs); err != nil {
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			continue
+		}
+		for _, r := range recs {
+			for _, ev := range r.Events {
+				if ev.Seq > s.after.Seq {
+					s.applied++
+				}
+			}
+		}
+	}
+}
+
+func (s *replaySink) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 func (s *replaySink) chunk(c Chunk, events []*domain.Event) error {
+	if err := s.failed(); err != nil {
+		return err // stop the audit: the store refused a batch
+	}
 	if len(events) == 0 || events[len(events)-1].Seq <= s.after.Seq {
 		return nil // applied before this replay
 	}
@@ -125,27 +174,29 @@ func (s *replaySink) chunk(c Chunk, events []*domain.Event) error {
 	s.pending = append(s.pending, projections.Record{Position: c.Position, Events: events})
 	s.events += len(events)
 	if len(s.pending) >= replayBatchRecords || s.events >= replayBatchEvents {
-		return s.flush()
+		s.flush()
 	}
 	return nil
 }
 
-func (s *replaySink) flush() error {
+// flush hands the pending records to the applying goroutine.
+func (s *replaySink) flush() {
 	if len(s.pending) == 0 {
-		return nil
+		return
 	}
-	if err := s.store.ApplyRecords(s.ctx, s.pending); err != nil {
-		return err
+	s.work <- s.pending
+	s.pending, s.events = nil, 0
+}
+
+// finish applies what is pending when the audit went well (apply), waits
+// for the applying goroutine and returns its first error.
+func (s *replaySink) finish(apply bool) error {
+	if apply {
+		s.flush()
 	}
-	for _, r := range s.pending {
-		for _, ev := range r.Events {
-			if ev.Seq > s.after.Seq {
-				s.applied++
-			}
-		}
-	}
-	s.pending, s.events = s.pending[:0], 0
-	return nil
+	close(s.work)
+	<-s.done
+	return s.failed()
 }
 
 // removeReadModel removes the read model at path, if there is one. Anything
