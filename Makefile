@@ -34,8 +34,8 @@ fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	@for t in $$(grep -ho '^func Fuzz[A-Za-z]*' domain/*_test.go | sed 's/func //'); do \
-		$(GO) test -run=NONE -fuzz=^$$t$$ -fuzztime=$${FUZZTIME:-30s} ./domain/ || exit 1; done
+	@for p in domain commands; do for t in $$(grep -ho '^func Fuzz[A-Za-z]*' $$p/*_test.go | sed 's/func //'); do \
+		$(GO) test -run=NONE -fuzz=^$$t$$ -fuzztime=$${FUZZTIME:-30s} ./$$p/ || exit 1; done; done
 
 clean: ## remove build outputs (not ./data)
 	rm -f ledger

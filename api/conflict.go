@@ -25,7 +25,8 @@ func fingerprintOf(t domain.Transfer) domain.BodyFingerprint { return domain.Fin
 
 // postedBody is the body of a posted transfer as the read model shows it.
 func postedBody(v projections.TransferView) domain.Transfer {
-	return domain.Transfer{From: v.From, To: v.To, Asset: v.Asset, Amount: v.Amount, Reference: v.Reference, Metadata: v.Metadata}
+	return domain.Transfer{From: v.From, To: v.To, Asset: v.Asset, Amount: v.Amount, Reference: v.Reference, Metadata: v.Metadata, Memo: v.Memo,
+		ExchangeRate: v.ExchangeRate}
 }
 
 // conflictProblem is the 409 of a reused id whose posted body differs.

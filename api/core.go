@@ -114,6 +114,15 @@ func (c *Core) Transfers(ctx context.Context, f projections.TransferFilter) (pro
 	return c.s.read.Transfers(ctx, f)
 }
 
+// Rates reads the rate table, as GET /v1/rates does: what an adapter
+// shows as its currencies' exchange rates (ADR 0019).
+func (c *Core) Rates(ctx context.Context) ([]projections.RateView, error) {
+	if err := c.caughtUp(ctx); err != nil {
+		return nil, err
+	}
+	return c.s.read.Rates(ctx)
+}
+
 // Authenticate checks a bearer token with the native API's
 // authenticators. It returns ErrInvalidToken for a token it does not
 // accept.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -120,6 +121,9 @@ func accountParams(c echo.Context) (id, asset string, err error) {
 	if id == domain.World && asset == "" {
 		return "", "", &domain.FieldError{Field: "asset", Reason: "required for the issuer account \"world\", which exists once per asset"}
 	}
+	if id == domain.FX && asset == "" {
+		return "", "", &domain.FieldError{Field: "asset", Reason: "required for the FX account \"fx\", which holds one position per asset"}
+	}
 	return id, asset, nil
 }
 
@@ -175,11 +179,12 @@ func (s *Server) getBalance(c echo.Context) error {
 	ctx := c.Request().Context()
 	raw := c.QueryParam("as_of")
 	var asOf projections.AsOf
+	start := false
 	switch seq, err := strconv.ParseUint(raw, 10, 64); {
 	case raw == "":
 		// Now: filled in below, once the account is known to be readable.
 	case err == nil && seq == 0:
-		return &domain.FieldError{Field: "as_of", Reason: "journal sequences start at 1"}
+		start = true // before the first event: answered below
 	case err == nil:
 		asOf.Seq = seq
 	default:
@@ -189,8 +194,15 @@ func (s *Server) getBalance(c echo.Context) error {
 		}
 		asOf.Time = t
 	}
-	if _, err := s.readableAccount(c); err != nil {
+	acc, err := s.readableAccount(c)
+	if err != nil {
 		return err
+	}
+	if start {
+		// Before the first event no account held anything: zero, at the
+		// asset's scale (the current balance is written at it).
+		return respond(c, http.StatusOK, projections.BalanceView{Account: acc.ID, Asset: acc.Asset,
+			Balance: zeroAtScaleOf(acc.Balance), AsOf: projections.AsOfView{Sequence: 0}})
 	}
 	if raw == "" {
 		// Now: the balance as of the read model's latest sequence.
@@ -205,6 +217,14 @@ func (s *Server) getBalance(c echo.Context) error {
 		return s.readError(err, domain.CodeAccountNotFound)
 	}
 	return respond(c, http.StatusOK, v)
+}
+
+// zeroAtScaleOf is zero written with as many decimals as balance.
+func zeroAtScaleOf(balance string) string {
+	if dot := strings.IndexByte(balance, '.'); dot >= 0 {
+		return "0." + strings.Repeat("0", len(balance)-dot-1)
+	}
+	return "0"
 }
 
 // Page size bounds for every list.

@@ -34,10 +34,10 @@ type batchRequest struct {
 // batchResult is one item's outcome, in request order: the transfer with
 // status 201 (posted) or 200 (a replay), or a problem with its status.
 type batchResult struct {
-	Status   int                       `json:"status"`
-	Replayed bool                      `json:"replayed,omitempty"`
-	Transfer *projections.TransferView `json:"transfer,omitempty"`
-	Problem  *Problem                  `json:"problem,omitempty"`
+	Status   int             `json:"status"`
+	Replayed bool            `json:"replayed,omitempty"`
+	Transfer *transferAnswer `json:"transfer,omitempty"`
+	Problem  *Problem        `json:"problem,omitempty"`
 }
 
 type batchResponse struct {
@@ -200,7 +200,7 @@ func (s *Server) batchOutcomes(c echo.Context, rs []commands.Result, items []com
 				results[i] = batchResult{Status: p.Status, Problem: &p}
 				continue
 			}
-			results[i] = batchResult{Status: http.StatusOK, Replayed: true, Transfer: &v}
+			results[i] = batchResult{Status: http.StatusOK, Replayed: true, Transfer: &transferAnswer{TransferView: v}}
 		default:
 			p := problemOf(resultProblem(r)).p
 			results[i] = batchResult{Status: p.Status, Problem: &p}

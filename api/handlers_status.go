@@ -25,6 +25,9 @@ type StatusView struct {
 type JournalStatus struct {
 	Sequence uint64 `json:"sequence"` // the last ledger sequence appended
 	Position uint64 `json:"position"` // the journal stream position of the last record
+	// Hash is the hash of event Sequence: a head to record, or to check
+	// a checkpoint or an export against. Absent while unknown.
+	Hash string `json:"hash,omitempty"`
 }
 
 // ReadModelStatus is the read model's committed checkpoint.
@@ -58,6 +61,9 @@ func (s *Server) status(c echo.Context) error {
 	// acknowledgement (or while it rebuilds its state at start-up): the
 	// journal's figures are raised to the read model's rather than
 	// reporting a read model ahead of the journal.
+	if v.ReadModel.Sequence > v.Journal.Sequence {
+		v.Journal.Hash = "" // the hash is of the processor's sequence, not of the read model's
+	}
 	v.Journal.Sequence = max(v.Journal.Sequence, v.ReadModel.Sequence)
 	v.Journal.Position = max(v.Journal.Position, v.ReadModel.Position)
 	v.ReadModel.Behind = v.Journal.Sequence - v.ReadModel.Sequence

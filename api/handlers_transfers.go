@@ -32,6 +32,10 @@ type transferRequest struct {
 	Asset     string            `json:"asset"`
 	Reference string            `json:"reference"`
 	Metadata  map[string]string `json:"metadata"`
+	Memo      bool              `json:"memo"`
+	// ExchangeRate converts between accounts of different assets (ADR
+	// 0019): a string or a number, read exactly like an amount.
+	ExchangeRate amountField `json:"exchange_rate"`
 }
 
 // transfer checks the request's shape and resolves its id: the body's id,
@@ -41,7 +45,12 @@ func (req transferRequest) transfer(header string) (domain.Transfer, error) {
 		return domain.Transfer{}, problem(domain.CodeValidationFailed, "from, to and amount are required")
 	}
 	t := domain.Transfer{From: *req.From, To: *req.To, Amount: req.Amount.text,
-		Asset: req.Asset, Reference: req.Reference, Metadata: req.Metadata}
+		Asset: req.Asset, Reference: req.Reference, Metadata: req.Metadata, Memo: req.Memo}
+	if req.ExchangeRate.set {
+		if t.ExchangeRate = req.ExchangeRate.text; t.ExchangeRate == "" {
+			return t, &domain.FieldError{Field: "exchange_rate", Reason: "must be a positive decimal string"}
+		}
+	}
 	switch {
 	case req.ID != nil && header != "" && *req.ID != header:
 		return t, &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
@@ -71,6 +80,9 @@ func (s *Server) createTransfer(c echo.Context) error {
 		return err
 	}
 	location := "/v1/transfers/" + t.ID
+	// Every answer from here on names the transfer, refusals too: the
+	// client learns where its outcome is read whatever it is told now.
+	c.Response().Header().Set(echo.HeaderLocation, location)
 	async := preferAsync(c.Request().Header.Values("Prefer"))
 	if async {
 		// A conflict the read model already shows is answered now: an
@@ -101,7 +113,6 @@ func (s *Server) createTransfer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, location)
 	switch r.Outcome {
 	case commands.OutcomePosted, commands.OutcomeRejected:
 		// The answer is the processor's decision; reads that follow it
@@ -144,20 +155,33 @@ func preferAsync(values []string) bool {
 	return false
 }
 
-// postedView is the answer for a transfer the processor just posted: the
-// same shape as the read model's.
-func postedView(ev *domain.Event) projections.TransferView {
+// transferAnswer is a transfer as a write's answer shows it: the read
+// model's view and, for a transfer just posted, the journal hash of its
+// event (the processor's reply carries the event's stored line, hash
+// included, so it costs nothing). A replay, answered from the read model,
+// has none: the read model does not keep hashes.
+type transferAnswer struct {
+	projections.TransferView
+	Hash string `json:"hash,omitempty"`
+}
+
+// postedView is the answer for a transfer the processor just posted or
+// converted: the same shape as the read model's, with the event's hash.
+func postedView(ev *domain.Event) transferAnswer {
+	if ev.Conversion != nil {
+		return transferAnswer{TransferView: convertedView(ev), Hash: ev.Hash}
+	}
 	t := ev.Transfer
 	at := ev.Time
 	md := t.Metadata
 	if md == nil {
 		md = map[string]string{} // as the read model answers
 	}
-	return projections.TransferView{
+	return transferAnswer{TransferView: projections.TransferView{
 		ID: t.ID, Status: "posted", From: t.From, To: t.To, Amount: t.Amount, Asset: t.Asset,
-		Reference: t.Reference, Metadata: md, Sequence: ev.Seq, PostedAt: &at,
+		Reference: t.Reference, Metadata: md, Memo: t.Memo, Sequence: ev.Seq, PostedAt: &at,
 		Entries: t.Entries[:],
-	}
+	}, Hash: ev.Hash}
 }
 
 func (s *Server) getTransfer(c echo.Context) error {
@@ -290,4 +314,20 @@ func timeParam(raw, field string) (time.Time, error) {
 		return time.Time{}, &domain.FieldError{Field: field, Reason: "must be an RFC 3339 time"}
 	}
 	return t, nil
+}
+
+// convertedView is postedView for a conversion: the rate used, what the
+// recipient got and the four entries.
+func convertedView(ev *domain.Event) projections.TransferView {
+	t := ev.Conversion
+	at := ev.Time
+	md := t.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return projections.TransferView{
+		ID: t.ID, Status: "posted", From: t.From, To: t.To, Amount: t.Amount, Asset: t.Asset,
+		Reference: t.Reference, Metadata: md, ExchangeRate: t.ExchangeRate, ToAsset: t.ToAsset, ToAmount: t.ToAmount,
+		Sequence: ev.Seq, PostedAt: &at, Entries: t.Entries[:],
+	}
 }

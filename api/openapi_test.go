@@ -102,6 +102,27 @@ func TestOpenAPIRoutes(t *testing.T) {
 	if len(registered) == 0 {
 		t.Fatal("no routes registered")
 	}
+	// Echo answers OPTIONS on every registered path itself (204, Allow
+	// naming the path's methods, no token needed): it is a route too.
+	allowed := map[string][]string{}
+	for k := range registered {
+		method, path, _ := strings.Cut(k, " ")
+		allowed[path] = append(allowed[path], method)
+	}
+	for path, methods := range allowed {
+		target := strings.NewReplacer("{id}", "x", "{seq}", "1").Replace(path)
+		rec := oaDo(t, e, http.MethodOptions, target, "", nil)
+		got := strings.Split(rec.Header().Get("Allow"), ", ")
+		want := append([]string{http.MethodOptions}, methods...)
+		slices.Sort(got)
+		slices.Sort(want)
+		if rec.Code != http.StatusNoContent || !slices.Equal(got, want) {
+			t.Errorf("OPTIONS %s: %d, Allow %v, want 204 and %v", path, rec.Code, got, want)
+			continue
+		}
+		apidoc.CheckDocumented(t, doc, "OPTIONS "+path, rec, "")
+		registered["OPTIONS "+path] = true
+	}
 	documented := apidoc.Operations(t, doc)
 	for k := range registered {
 		if documented[k] == nil {
@@ -221,13 +242,20 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 			t.Errorf("code %s is in x-error-codes but no response names it", code)
 		}
 	}
-	// Success responses are JSON, or a stream of server-sent events.
+	// Success responses are JSON, or a stream of server-sent events; a 204
+	// has no body.
 	for k, op := range apidoc.Operations(t, doc) {
 		for status, r := range apidoc.Obj(t, op, "responses") {
 			if apidoc.IsErrorStatus(status) {
 				continue
 			}
 			content, _ := apidoc.Deref(t, doc, r)["content"].(map[string]any)
+			if status == "204" {
+				if content != nil {
+					t.Errorf("%s 204: has content %v", k, oaKeys(content))
+				}
+				continue
+			}
 			if len(content) != 1 || content[apidoc.MimeJSON] == nil && content[apidoc.MimeEventStream] == nil {
 				t.Errorf("%s %s: content must be exactly %s (or %s), have %v", k, status, apidoc.MimeJSON, apidoc.MimeEventStream, oaKeys(content))
 			}
@@ -333,7 +361,7 @@ func TestOpenAPIContract(t *testing.T) {
 	}{
 		// Failures that need no backend.
 		{name: "unknown route", cfg: limited, method: "GET", target: "/v1/nope", status: 404, code: api.CodeNotFound},
-		{name: "wrong method", cfg: limited, method: "DELETE", target: "/v1/accounts/alice", status: 405, code: api.CodeMethodNotAllowed},
+		{name: "wrong method", cfg: limited, method: "DELETE", target: "/v1/accounts/alice", status: 405, code: api.CodeMethodNotAllowed, wantHeader: map[string]string{"Allow": "OPTIONS, GET, PATCH"}},
 		{name: "body too large", cfg: limited, method: "POST", target: "/v1/transfers", body: big, route: "/v1/transfers", status: 413, code: api.CodePayloadTooLarge},
 		{name: "chunked body too large", cfg: limited, method: "POST", target: "/v1/transfers", body: big, chunked: true, route: "/v1/transfers", status: 413, code: api.CodePayloadTooLarge},
 		{name: "not JSON", cfg: limited, method: "POST", target: "/v1/assets", body: asset, header: map[string]string{"Content-Type": "text/plain"}, route: "/v1/assets", status: 415, code: api.CodeUnsupportedMediaType},
@@ -393,13 +421,24 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "batch async", cfg: cfg, sub: &oaStubSubmit{}, method: "POST", target: "/v1/transfers/batch", body: `{"transfers":[{"id":"b-1","from":"alice","to":"bob","amount":"1"},{"id":"b-2","from":"alice","to":"alice","amount":"1"}]}`, header: map[string]string{"Prefer": "respond-async"}, route: "/v1/transfers/batch", status: 202},
 		{name: "transfer sync timeout", cfg: cfg, sub: &oaStubSubmit{err: noAnswer}, method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 202, wantHeader: map[string]string{"Location": "/v1/transfers/t-1"}},
 		{name: "transfer not stored", cfg: cfg, sub: &oaStubSubmit{err: errors.New("nats: timeout")}, method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 503, code: api.CodeUnavailable, wantHeader: map[string]string{"Retry-After": "1"}},
-		{name: "insufficient funds", cfg: cfg, sub: rejected(domain.CodeInsufficientFunds), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 422, code: domain.CodeInsufficientFunds},
+		{name: "insufficient funds", cfg: cfg, sub: rejected(domain.CodeInsufficientFunds), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 422, code: domain.CodeInsufficientFunds, wantHeader: map[string]string{"Location": "/v1/transfers/t-1"}},
 		{name: "asset mismatch", cfg: cfg, sub: rejected(domain.CodeAssetMismatch), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 422, code: domain.CodeAssetMismatch},
 		{name: "balance overflow", cfg: cfg, sub: rejected(domain.CodeBalanceOverflow), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 422, code: domain.CodeBalanceOverflow},
 		{name: "account missing", cfg: cfg, sub: rejected(domain.CodeAccountNotFound), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 404, code: domain.CodeAccountNotFound},
 		{name: "transfer asset missing", cfg: cfg, sub: rejected(domain.CodeAssetNotFound), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 404, code: domain.CodeAssetNotFound},
-		{name: "scale too fine", cfg: cfg, sub: rejected(domain.CodeInvalidAmount), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 400, code: domain.CodeInvalidAmount},
+		{name: "scale too fine", cfg: cfg, sub: rejected(domain.CodeInvalidAmount), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 400, code: domain.CodeInvalidAmount, wantHeader: map[string]string{"Location": "/v1/transfers/t-1"}},
 		{name: "idempotency conflict", cfg: cfg, sub: rejected(domain.CodeIdempotencyConflict), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 409, code: domain.CodeIdempotencyConflict},
+		{name: "transfer converted", cfg: cfg, sub: &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomePosted, Seq: 8, Event: oaStubConverted()}}}, read: &oaStubRead{}, method: "POST", target: "/v1/transfers", body: `{"id":"x-1","from":"alice","to":"eve","amount":"10","exchange_rate":0.92}`, route: "/v1/transfers", status: 201},
+		{name: "no rate", cfg: cfg, sub: rejected(domain.CodeRateNotFound), method: "POST", target: "/v1/transfers", body: `{"id":"x-1","from":"alice","to":"eve","amount":"10"}`, route: "/v1/transfers", status: 422, code: domain.CodeRateNotFound},
+		{name: "bad exchange rate", cfg: limited, method: "POST", target: "/v1/transfers", body: `{"from":"alice","to":"eve","amount":"10","exchange_rate":"-1"}`, route: "/v1/transfers", status: 400, code: domain.CodeValidationFailed},
+		{name: "fx is reserved", cfg: limited, method: "POST", target: "/v1/transfers", body: `{"from":"fx","to":"eve","amount":"10","asset":"EUR"}`, route: "/v1/transfers", status: 400, code: domain.CodeValidationFailed},
+		{name: "fx without asset", cfg: limited, method: "GET", target: "/v1/accounts/fx", route: "/v1/accounts/{id}", status: 400, code: domain.CodeValidationFailed},
+		{name: "rate set", cfg: cfg, sub: &oaStubSubmit{results: []commands.Result{{Outcome: commands.OutcomeUpdated, Seq: 7, Event: &domain.Event{Seq: 7, Type: domain.EventRateSet, Time: oaStubTime, Rate: &domain.RateSet{Base: "USD", Quote: "EUR", Rate: "0.92"}}}}}, method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0.920"}`, route: "/v1/rates/{base}/{quote}", status: 200},
+		{name: "rate set by a non-admin", cfg: cfg, sub: rejected(domain.CodeForbidden), method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0.92"}`, route: "/v1/rates/{base}/{quote}", status: 403, code: api.CodeForbidden},
+		{name: "rate of an undefined asset", cfg: cfg, sub: rejected(domain.CodeAssetNotFound), method: "PUT", target: "/v1/rates/USD/XYZ", body: `{"rate":"1"}`, route: "/v1/rates/{base}/{quote}", status: 404, code: domain.CodeAssetNotFound},
+		{name: "rate zero", cfg: limited, method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0"}`, route: "/v1/rates/{base}/{quote}", status: 400, code: domain.CodeValidationFailed},
+		{name: "rate no answer", cfg: cfg, sub: &oaStubSubmit{err: noAnswer}, method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0.92"}`, route: "/v1/rates/{base}/{quote}", status: 202},
+		{name: "list rates", read: &oaStubRead{}, method: "GET", target: "/v1/rates", route: "/v1/rates", status: 200},
 		{name: "list transfers", read: &oaStubRead{}, method: "GET", target: "/v1/transfers?account=alice&from=alice&to=bob&asset=USD&reference=memo&since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z&limit=100", route: "/v1/transfers", status: 200},
 		{name: "get transfer", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/t-1", route: "/v1/transfers/{id}", status: 200},
 		{name: "get rejected transfer", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/rejected", route: "/v1/transfers/{id}", status: 200},
@@ -488,7 +527,7 @@ func TestOpenAPIValidator(t *testing.T) {
 	doc := oaLoadDoc(t)
 	view := func(mutate func(map[string]any)) map[string]any {
 		v := map[string]any{"id": "alice", "asset": "USD", "balance": "1.00", "overdraft_limit": "0.00",
-			"owner": "", "metadata": nil, "created_at": "2025-01-02T03:04:05Z", "sequence": float64(3)}
+			"owner": "", "metadata": map[string]any{}, "created_at": "2025-01-02T03:04:05Z", "sequence": float64(3)}
 		if mutate != nil {
 			mutate(v)
 		}
@@ -505,6 +544,7 @@ func TestOpenAPIValidator(t *testing.T) {
 		"bad time":       func(v map[string]any) { v["created_at"] = "yesterday" },
 		"bad id":         func(v map[string]any) { v["id"] = "a b" },
 		"metadata array": func(v map[string]any) { v["metadata"] = []any{} },
+		"metadata null":  func(v map[string]any) { v["metadata"] = nil },
 	} {
 		if errs := apidoc.Validate(doc, s, view(bad), "v"); len(errs) == 0 {
 			t.Errorf("%s: an invalid AccountView passes", name)
@@ -575,7 +615,7 @@ func (r *oaStubRead) Account(_ context.Context, id, asset string) (projections.A
 	v := projections.AccountView{ID: id, Asset: "USD", Balance: "-5.50", OverdraftLimit: "10.00", Owner: "user:1",
 		Metadata: map[string]string{"k": "v"}, CreatedAt: oaStubTime, Sequence: 7}
 	if id == domain.World {
-		v.Asset, v.OverdraftLimit, v.Owner, v.Metadata = asset, domain.Unlimited, "", nil
+		v.Asset, v.OverdraftLimit, v.Owner, v.Metadata = asset, domain.Unlimited, "", map[string]string{}
 	}
 	return v, nil
 }
@@ -587,10 +627,10 @@ func (r *oaStubRead) Transfer(_ context.Context, id string) (projections.Transfe
 	if id == "rejected" {
 		at := oaStubTime
 		return projections.TransferView{ID: id, Status: projections.StatusRejected, From: "alice", To: "nobody",
-			Amount: "1", Sequence: 8, Code: string(domain.CodeAccountNotFound), Detail: "account nobody does not exist", RejectedAt: &at}, nil
+			Amount: "1", Metadata: map[string]string{}, Sequence: 8, Code: string(domain.CodeAccountNotFound), Detail: "account nobody does not exist", RejectedAt: &at}, nil
 	}
 	return projections.TransferView{ID: id, Status: projections.StatusPosted, From: "alice", To: "bob", Amount: "25.50",
-		Asset: "USD", Reference: "memo", Sequence: 7, PostedAt: &oaStubTime, Entries: oaStubEvent().Transfer.Entries[:]}, nil
+		Asset: "USD", Reference: "memo", Metadata: map[string]string{}, Sequence: 7, PostedAt: &oaStubTime, Entries: oaStubEvent().Transfer.Entries[:]}, nil
 }
 
 func (r *oaStubRead) Transfers(ctx context.Context, f projections.TransferFilter) (projections.Page[projections.TransferView], error) {
@@ -639,5 +679,27 @@ func (r *oaStubRead) Checkpoint(context.Context) (projections.Checkpoint, error)
 }
 
 func (r *oaStubRead) WaitSeq(context.Context, uint64) error { return nil }
+
+func (r *oaStubRead) Rates(context.Context) ([]projections.RateView, error) {
+	if r.fail {
+		return nil, errOAStubDown
+	}
+	return []projections.RateView{{Base: "USD", Quote: "EUR", Rate: "0.92", Sequence: 7, SetAt: oaStubTime}}, nil
+}
+
+// oaStubConverted is a conversion of 10.00 USD to 9.20 EUR as the
+// processor answers it.
+func oaStubConverted() *domain.Event {
+	return &domain.Event{Seq: 8, Type: domain.EventTransferConverted, Time: oaStubTime, Conversion: &domain.ConvertedTransfer{
+		Transfer: domain.Transfer{ID: "x-1", From: "alice", To: "eve", Amount: "10.00", Asset: "USD", ExchangeRate: "0.92"},
+		RateFrom: domain.RateFromTable, ToAsset: "EUR", ToAmount: "9.20",
+		Entries: [4]domain.Entry{
+			{Account: "alice", Type: domain.Debit, Amount: "10.00", Balance: "0.00"},
+			{Account: domain.FX, Type: domain.Credit, Amount: "10.00", Balance: "10.00"},
+			{Account: domain.FX, Type: domain.Debit, Amount: "9.20", Balance: "-9.20"},
+			{Account: "eve", Type: domain.Credit, Amount: "9.20", Balance: "9.20"},
+		},
+	}}
+}
 
 func (r *oaStubRead) Applied() projections.Checkpoint { return projections.Checkpoint{Seq: 9} }

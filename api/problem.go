@@ -29,6 +29,11 @@ const (
 	CodeDeadLetterNotFound domain.Code = "dead_letter_not_found"
 	CodeWebhookLimit       domain.Code = "webhook_limit_reached"
 	CodeDeliveryFailed     domain.Code = "webhook_delivery_failed"
+	// CodeSequenceNotFound is a ledger sequence the journal does not hold
+	// (GET /v1/journal/locate).
+	CodeSequenceNotFound domain.Code = "sequence_not_found"
+	// Checkpoints: none was taken yet.
+	CodeCheckpointNotFound domain.Code = "checkpoint_not_found"
 	// CodeForbidden is domain.CodeForbidden: the processor refuses a debit
 	// of someone else's account with it, and the API its reads.
 	CodeForbidden = domain.CodeForbidden
@@ -45,6 +50,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeAssetMismatch:       http.StatusUnprocessableEntity,
 	domain.CodeBalanceOverflow:     http.StatusUnprocessableEntity,
 	domain.CodeBatchAborted:        http.StatusUnprocessableEntity,
+	domain.CodeRateNotFound:        http.StatusUnprocessableEntity,
 	domain.CodeIdempotencyConflict: http.StatusConflict,
 	domain.CodeAssetConflict:       http.StatusConflict,
 	domain.CodeAccountConflict:     http.StatusConflict,
@@ -64,6 +70,8 @@ var statusOf = map[domain.Code]int{
 	CodeDeadLetterNotFound:         http.StatusNotFound,
 	CodeWebhookLimit:               http.StatusConflict,
 	CodeDeliveryFailed:             http.StatusBadGateway,
+	CodeSequenceNotFound:           http.StatusNotFound,
+	CodeCheckpointNotFound:         http.StatusNotFound,
 }
 
 // Codes lists every code the API can answer with.
@@ -88,6 +96,9 @@ type Problem struct {
 	Instance string      `json:"instance,omitempty"`
 	Code     domain.Code `json:"code"`
 	Field    string      `json:"field,omitempty"`
+	// RequestID is the answer's X-Request-Id, in every problem answer;
+	// a batch item's problem has none (its request's is in the header).
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // problemError carries a problem through Echo's error path.
@@ -152,8 +163,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	p := problemOf(err).p
 	p.Instance = c.Request().URL.Path
+	p.RequestID = requestID(c)
 	if p.Code == CodeInternal {
-		s.log.Error("request failed", "path", p.Instance, "err", err)
+		s.log.Error("request failed", "path", p.Instance, "err", err, "request_id", p.RequestID)
 	}
 	if p.Code == CodeUnavailable {
 		c.Response().Header().Set("Retry-After", "1")

@@ -34,6 +34,8 @@ type ReadModel interface {
 	Transfers(ctx context.Context, f projections.TransferFilter) (projections.Page[projections.TransferView], error)
 	Entries(ctx context.Context, account, asset, cursor string, limit int) (projections.Page[projections.EntryView], error)
 	BalanceAsOf(ctx context.Context, account, asset string, asOf projections.AsOf) (projections.BalanceView, error)
+	// Rates returns the rate table, by base and quote.
+	Rates(ctx context.Context) ([]projections.RateView, error)
 	Checkpoint(ctx context.Context) (projections.Checkpoint, error)
 	// Applied returns the checkpoint as last committed, from memory.
 	Applied() projections.Checkpoint
@@ -96,6 +98,12 @@ type Config struct {
 	// GET /v1/status (503 when nil or failing). It is polled under load:
 	// it should answer from memory, not with a JetStream request.
 	Status func(context.Context) (StatusView, error)
+	// Locate finds the journal record holding a ledger sequence for GET
+	// /v1/journal/locate (503 when nil).
+	Locate Locator
+	// Checkpoints signs and serves the journal's checkpoints
+	// (/v1/checkpoints; 503 when nil).
+	Checkpoints Checkpointer
 }
 
 // Defaults for Config.
@@ -152,6 +160,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	e.Pre(accessLog(cfg.Logger))       // accesslog.go
 	e.Pre(headerLimit(MaxHeaderBytes)) // transport.go
 	e.Use(middleware.Recover(), serveHEAD)
 
@@ -178,6 +187,8 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.POST("/transfers/batch", s.createBatch, bodyLimit(MaxBatchBodyBytes), singleQuery, s.authenticate, requireScope(ScopeTransfersWrite))
 	v1.GET("/transfers", s.listTransfers, reads(ScopeTransfersRead)...)
 	v1.GET("/transfers/:id", s.getTransfer, reads(ScopeTransfersRead)...)
+	v1.PUT("/rates/:base/:quote", s.setRate, protect(ScopeAssetsWrite)...)
+	v1.GET("/rates", s.listRates, reads(ScopeTransfersRead)...)
 	events := newEventStreams(s, cfg.Events, cfg.EventStream)
 	v1.GET("/events", events.stream, protect(ScopeTransfersRead)...)
 	hooks := &webhookHandlers{s: s, hooks: cfg.Webhooks}
@@ -188,6 +199,12 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.GET("/webhooks/:id/dead-letters", hooks.deadLetters, protect(ScopeAdmin)...)
 	v1.POST("/webhooks/:id/dead-letters/:seq/redeliver", hooks.redeliver, protect(ScopeAdmin)...)
 	v1.GET("/status", s.status, protect(ScopeAdmin)...)
+	v1.GET("/journal/locate", s.locate, protect(ScopeAdmin)...)
+	// Checkpoints are read with a read scope, as the journal is
+	// (ADR 0017); only an admin has one taken on demand.
+	v1.GET("/checkpoints", s.listCheckpoints, protect(ScopeTransfersRead)...)
+	v1.GET("/checkpoints/latest", s.latestCheckpoint, protect(ScopeTransfersRead)...)
+	v1.POST("/checkpoints", s.createCheckpoint, protect(ScopeAdmin)...)
 	return e, s
 }
 

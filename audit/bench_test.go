@@ -63,10 +63,10 @@ func benchData(b *testing.B) ([]byte, [][]byte) {
 				panic(err)
 			}
 		}
-		add(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+		add(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
 		const accounts = 1_000
 		for i := range accounts {
-			add(domain.Command{OpenAccount: &domain.Account{ID: fmt.Sprintf("acc-%04d", i), Asset: "USD"}})
+			add(domain.Command{Account: &domain.Account{ID: fmt.Sprintf("acc-%04d", i), Asset: "USD"}})
 			add(domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("mint-%d", i), From: domain.World, To: fmt.Sprintf("acc-%04d", i), Amount: "1000000"}})
 		}
 		for i := 0; n < benchEvents; i++ {

@@ -3,7 +3,6 @@ package audit
 import (
 	"fmt"
 	"hash/maphash"
-	"sort"
 	"strings"
 	"time"
 
@@ -24,8 +23,13 @@ type Books struct {
 
 	seq        uint64    // the last sequence applied
 	time       time.Time // the latest event time so far (times are clamped to be monotonic)
-	postings   uint64
+	postings   uint64    // conversions included
 	rejections uint64
+	// conversions counts the postings that converted (four entries each).
+	conversions uint64
+	// rates is the rate table as the RateSet events set it, by base and
+	// quote: what a conversion that took the table's rate must have used.
+	rates map[[2]string]string
 
 	f report // receives the findings
 
@@ -33,12 +37,15 @@ type Books struct {
 	// and credit, formatted; valid until the next Apply and while the
 	// posting's line is (it may be a view of the line).
 	after [2]string
+	// afterConv is after for the last conversion's four entries.
+	afterConv [4]string
 }
 
 type assetBook struct {
 	code   string
 	scale  int
 	world  *accountBook
+	fx     *accountBook  // the FX account's position in this asset
 	stated domain.Amount // the balances as the entries state them, summed
 	zeroAt uint64        // the sequence stated first went non-zero, 0 while zero
 }
@@ -158,6 +165,8 @@ func (b *Books) defineAsset(ev *domain.Event) {
 	as := &assetBook{code: strings.Clone(a.Code), scale: a.Scale}
 	as.world = &accountBook{id: domain.World, asset: as, unlimited: true, limit: domain.Unlimited,
 		createdSeq: ev.Seq, lastSeq: ev.Seq}
+	as.fx = &accountBook{id: domain.FX, asset: as, unlimited: true, limit: domain.Unlimited,
+		createdSeq: ev.Seq, lastSeq: ev.Seq}
 	b.assets[as.code] = as
 }
 
@@ -236,7 +245,11 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 			err = fmt.Errorf("amount %s is not written at the asset's scale %d", t.Amount, as.scale)
 		}
 	}
-	if err == nil && amount.Sign() <= 0 {
+	switch {
+	case err != nil:
+	case t.Memo && amount.Sign() != 0:
+		err = fmt.Errorf("amount %s of a memo is not zero", t.Amount)
+	case !t.Memo && amount.Sign() <= 0:
 		err = fmt.Errorf("amount %s is not positive", t.Amount)
 	}
 	if err != nil {
@@ -324,64 +337,13 @@ func (b *Books) state(ev *domain.Event, i int, acc *accountBook, n *numbers) {
 	acc.stated = stated
 }
 
-// Balance is one account's balance in a listing.
-type Balance struct {
-	Account string `json:"account"`
-	Asset   string `json:"asset"`
-	Balance string `json:"balance"`
-}
-
-// AssetTotal sums an asset's balances: Total over the ordinary accounts
-// (what is in circulation), Issuer for the issuer account, which is its
-// negative when the books balance.
-type AssetTotal struct {
-	Asset    string `json:"asset"`
-	Scale    int    `json:"scale"`
-	Accounts int    `json:"accounts"` // ordinary accounts, the issuer not counted
-	Total    string `json:"total"`
-	Issuer   string `json:"issuer"`
-	Sum      string `json:"sum"` // Total + Issuer: zero
-}
-
-// Balances lists every account (the issuer's once per asset) by asset and
-// id, and the totals per asset by code.
-func (b *Books) Balances() ([]Balance, []AssetTotal) {
-	codes := make([]string, 0, len(b.assets))
-	for c := range b.assets {
-		codes = append(codes, c)
-	}
-	sort.Strings(codes)
-	byAsset := make(map[*assetBook][]*accountBook, len(b.assets))
-	for _, acc := range b.accounts {
-		byAsset[acc.asset] = append(byAsset[acc.asset], acc)
-	}
-	var list []Balance
-	totals := make([]AssetTotal, 0, len(codes))
-	for _, c := range codes {
-		as := b.assets[c]
-		accs := append(byAsset[as], as.world)
-		sort.Slice(accs, func(i, j int) bool { return accs[i].id < accs[j].id })
-		var total domain.Amount
-		for _, acc := range accs {
-			list = append(list, Balance{Account: acc.id, Asset: c, Balance: acc.balance.Format(as.scale)})
-			if acc != as.world {
-				total, _ = total.Add(acc.balance)
-			}
-		}
-		sum, _ := total.Add(as.world.balance)
-		totals = append(totals, AssetTotal{Asset: c, Scale: as.scale, Accounts: len(accs) - 1,
-			Total: total.Format(as.scale), Issuer: as.world.balance.Format(as.scale), Sum: sum.Format(as.scale)})
-	}
-	return list, totals
-}
-
 // sumsToZero sums each asset's recomputed balances account by account
 // and reports any asset whose sum is not zero, at sequence seq.
 func (b *Books) sumsToZero(seq uint64) {
 	f := b.f
 	sums := make(map[string]domain.Amount, len(b.assets))
 	for code, as := range b.assets {
-		sums[code] = as.world.balance
+		sums[code], _ = as.world.balance.Add(as.fx.balance)
 	}
 	for _, acc := range b.accounts {
 		sums[acc.asset.code], _ = sums[acc.asset.code].Add(acc.balance)

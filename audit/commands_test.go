@@ -77,7 +77,7 @@ func TestCommandAnsweredByNoEvent(t *testing.T) {
 			var data []byte
 			var prev domain.Hash
 			for i, c := range tc.cmds {
-				d := st.Decide(domain.Command{Ref: domain.CommandRef{Seq: c}, DefineAsset: &domain.Asset{Code: fmt.Sprintf("A%d", i), Scale: 2}}, minute(i))
+				d := st.Decide(domain.Command{Ref: domain.CommandRef{Seq: c}, Asset: &domain.Asset{Code: fmt.Sprintf("A%d", i), Scale: 2}}, minute(i))
 				var err error
 				if data, prev, err = domain.AppendEvent(data, d.Event, prev); err != nil {
 					t.Fatal(err)

@@ -23,6 +23,7 @@ type engine struct {
 	next     uint64 // the sequence expected next
 	lastCmd  uint64 // the command message the last event answers
 	lastHash domain.Hash
+	cps      *checkpoints    // nil without any
 	events   []*domain.Event // the current chunk's, for OnChunk
 	touched  uint64          // see prefetch
 }
@@ -150,12 +151,15 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
 		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf(
 			"a %s event in a journal record of %s events (position %d)", r.ev.Type, b.Type, b.Position)})
 	}
+	if r.canonErr != nil {
+		e.find(Finding{Check: CheckCanonical, Seq: seq, Detail: fmt.Sprintf("event %d: %v", seq, r.canonErr)})
+	}
 	if r.ev != nil {
 		if e.opts.OnChunk != nil {
 			e.events = append(e.events, r.ev)
 		}
 		switch r.ev.Type {
-		case domain.EventTransferPosted:
+		case domain.EventTransferPosted, domain.EventTransferConverted:
 			e.rep.Postings++
 		case domain.EventTransferRejected:
 			e.rep.Rejections++
@@ -176,6 +180,12 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
 	if h := e.opts.ExpectHead; h != nil && seq == h.Seq && r.hash != h.Hash {
 		e.find(Finding{Check: CheckHead, Seq: seq, Detail: fmt.Sprintf(
 			"the hash of event %d is %s, the expected head's is %s: the journal was rewritten", seq, r.hash, h.Hash)})
+	}
+	if e.cps != nil {
+		if first && e.partial {
+			e.cps.skipTo(seq, e.find)
+		}
+		e.cps.event(seq, r.hash, e.find)
 	}
 	e.rep.Events++
 	e.rep.LastSeq = seq
@@ -296,6 +306,10 @@ func (e *engine) finish(elapsed time.Duration) {
 		}
 		e.find(f)
 	}
+	cpNote := ""
+	if e.cps != nil {
+		cpNote = e.cps.finish(rep.LastSeq, e.find)
+	}
 	rep.LastCommand = e.lastCmd
 	rep.Assets = len(e.books.assets)
 	rep.Accounts = len(e.books.accounts)
@@ -309,6 +323,10 @@ func (e *engine) finish(elapsed time.Duration) {
 			res.Note = fmt.Sprintf("the export starts at sequence %d: balances need events 1 to %d, export from sequence 1", rep.FirstSeq, rep.FirstSeq-1)
 		case c == CheckHead && e.opts.ExpectHead == nil:
 			res.Status, res.Note = StatusSkipped, "no expected head given (--expect-head SEQ:HASH)"
+		case c == CheckCheckpoint && e.cps == nil:
+			res.Status, res.Note = StatusSkipped, "no checkpoint given (--checkpoint SEQ:HASH[:SIGNATURE])"
+		case c == CheckCheckpoint:
+			res.Note = cpNote
 		case c == CheckReadModel && e.opts.ReadModel == nil:
 			res.Status, res.Note = StatusSkipped, "no read model given"
 		}

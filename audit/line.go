@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"slices"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -39,6 +38,8 @@ type lineResult struct {
 	link      link
 	decodeErr error // the line does not decode as an event
 	schemaErr error // it decodes but breaks its type's schema
+	canonErr  error // it decodes but is not its event's canonical encoding
+	canon     []byte
 }
 
 // hashSuffixLen is len(`,"hash":"` + 64 hex digits + `"}`), as stored.
@@ -94,6 +95,16 @@ func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.S
 		if r.schemaErr == nil && r.ev.Type == domain.EventTransferPosted {
 			r.nums.parse(r.ev.Transfer, seeds)
 		}
+	}
+	r.canonErr = nil
+	switch {
+	case r.decodeErr != nil || r.hash == (domain.Hash{}):
+		// Not an event, or no well-formed hash suffix: the schema and hash
+		// checks report it.
+	case err == nil:
+		r.canon, r.canonErr = l.Canonical(r.ev, r.canon)
+	default:
+		r.canon, r.canonErr = domain.CheckCanonical(line, r.ev, r.canon)
 	}
 	switch {
 	case err == nil:
@@ -162,63 +173,5 @@ func checkSchema(ev *domain.Event) error {
 	if n := ev.Payloads(); n != 1 {
 		return fmt.Errorf("%d payloads, want exactly one", n)
 	}
-	return ev.Dispatch(schemaChecker{})
-}
-
-// schemaChecker checks each payload's own rules: what the domain checks
-// of a request, and of a posting its entries.
-type schemaChecker struct{}
-
-var _ domain.EventHandler = schemaChecker{}
-
-func (schemaChecker) AssetDefined(_ *domain.Event, a *domain.Asset) error { return a.Validate() }
-
-func (schemaChecker) AccountOpened(_ *domain.Event, a *domain.Account) error {
-	return a.ValidateJournaled()
-}
-
-func (schemaChecker) TransferPosted(_ *domain.Event, p *domain.PostedTransfer) error {
-	return checkPosted(p)
-}
-
-func (schemaChecker) TransferRejected(_ *domain.Event, r *domain.RejectedTransfer) error {
-	return checkRejected(r)
-}
-
-func (schemaChecker) CommandSkipped(_ *domain.Event, k *domain.SkippedCommand) error {
-	return k.Validate()
-}
-
-func (schemaChecker) AccountMetadataUpdated(_ *domain.Event, u *domain.MetadataUpdate) error {
-	return u.Validate()
-}
-
-func checkPosted(p *domain.PostedTransfer) error {
-	if err := p.Transfer.ValidateJournaled(); err != nil {
-		return err
-	}
-	if p.Asset == "" {
-		return errors.New("posted transfer without asset")
-	}
-	d, c := p.Entries[0], p.Entries[1]
-	if d.Account != p.From || d.Type != domain.Debit || d.Amount != p.Amount || d.Balance == "" {
-		return fmt.Errorf("first entry %+v is not the debit of %s by %s", d, p.From, p.Amount)
-	}
-	if c.Account != p.To || c.Type != domain.Credit || c.Amount != p.Amount || c.Balance == "" {
-		return fmt.Errorf("second entry %+v is not the credit of %s by %s", c, p.To, p.Amount)
-	}
-	return nil
-}
-
-func checkRejected(r *domain.RejectedTransfer) error {
-	if err := r.Transfer.ValidateJournaled(); err != nil {
-		return err
-	}
-	if !slices.Contains(domain.Codes, r.Code) {
-		return fmt.Errorf("unknown rejection code %q", r.Code)
-	}
-	if r.Detail == "" {
-		return errors.New("rejection without detail")
-	}
-	return nil
+	return ev.ValidatePayload()
 }

@@ -12,7 +12,7 @@ import (
 func TestAccountMetadataUpdated(t *testing.T) {
 	l := newLedger(t)
 	seedScenario(l)
-	l.Batch(domain.Command{UpdateMetadata: &domain.MetadataUpdate{Account: "alice", Metadata: map[string]string{"tier": "gold"}}})
+	l.Batch(domain.Command{Metadata: &domain.MetadataUpdate{Account: "alice", Metadata: map[string]string{"tier": "gold"}}})
 	rep := run(t, l.source(), audit.Options{}).Report
 	mustOK(t, rep)
 	if rep.Events != 16 || rep.Postings != 7 {

@@ -94,7 +94,7 @@ func (h readModelEvent) TransferPosted(ev *domain.Event, _ *domain.PostedTransfe
 	if err := h.rm.posting(ev, h.b, h.f); err != nil {
 		return err
 	}
-	h.rm.replaced(ev, h.b, h.f)
+	h.rm.replaced(ev, &ev.Transfer.Transfer, h.b, h.f)
 	return nil
 }
 
@@ -120,6 +120,10 @@ func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
 	}
 	rm.postings.pop()
 	rm.info.Postings++
+	if p.ToAsset != "" {
+		f(Finding{Check: CheckReadModel, Seq: ev.Seq, Account: t.From, Asset: t.Asset, Detail: fmt.Sprintf(
+			"the read model has transfer %s as a conversion to %s", t.ID, p.ToAsset)})
+	}
 	got := domain.Transfer{ID: p.ID, From: p.From, To: p.To, Amount: p.Amount, Asset: p.Asset, Reference: p.Reference, Metadata: p.Metadata}
 	var diffs []string
 	if d := requestDiffs(got, p.AtUnixNanos, ev); len(d) > 0 {
@@ -177,9 +181,10 @@ func (rm *readModel) compareState(ctx context.Context, b *Books, f report) error
 	if err != nil {
 		return err
 	}
-	if n != 2*b.postings {
+	// Two entries a posting, four a conversion.
+	if want := 2*b.postings + 2*b.conversions; n != want {
 		f(Finding{Check: CheckReadModel, Seq: rm.cp, Detail: fmt.Sprintf(
-			"the read model has %d entries; the journal's %d postings up to sequence %d make %d", n, b.postings, rm.cp, 2*b.postings)})
+			"the read model has %d entries; the journal's %d postings up to sequence %d make %d", n, b.postings, rm.cp, want)})
 	}
 	return nil
 }

@@ -70,11 +70,10 @@ func (rm *readModel) rejection(ev *domain.Event, b *Books, f report) error {
 
 // replaced notes that a posting replaces the row of an earlier rejection
 // of its id, if there is one.
-func (rm *readModel) replaced(ev *domain.Event, b *Books, f report) {
+func (rm *readModel) replaced(ev *domain.Event, t *domain.Transfer, b *Books, f report) {
 	if len(rm.rejected) == 0 {
 		return
 	}
-	t := ev.Transfer
 	key := b.keyOf(t.ID)
 	before, ok := rm.rejected[key]
 	if !ok {
@@ -177,6 +176,8 @@ func requestDiffs(got domain.Transfer, gotAt int64, ev *domain.Event) []string {
 		want = ev.Transfer.Transfer
 	case ev.Rejection != nil:
 		want = ev.Rejection.Transfer
+	case ev.Conversion != nil:
+		want = ev.Conversion.Transfer
 	}
 	var diffs []string
 	for _, c := range [...]struct{ name, got, want string }{

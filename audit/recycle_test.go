@@ -29,10 +29,10 @@ func TestFindingsOutliveTheirBlocks(t *testing.T) {
 		}
 		events = append(events, d.Event)
 	}
-	decide(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+	decide(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
 	const accounts = 50
 	for i := range accounts {
-		decide(domain.Command{OpenAccount: &domain.Account{ID: fmt.Sprintf("acc-%04d", i), Asset: "USD"}})
+		decide(domain.Command{Account: &domain.Account{ID: fmt.Sprintf("acc-%04d", i), Asset: "USD"}})
 		decide(domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("mint-%d", i), From: domain.World,
 			To: fmt.Sprintf("acc-%04d", i), Amount: "1000"}})
 	}

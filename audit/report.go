@@ -15,6 +15,7 @@ type Check string
 const (
 	CheckSequence   Check = "sequence"        // gapless from 1 (or the export's first line), in order
 	CheckHashChain  Check = "hash_chain"      // each line's hash covers its bytes and chains to the previous line
+	CheckCanonical  Check = "canonical"       // each line is its event's canonical encoding, byte for byte
 	CheckSchema     Check = "schema"          // each event decodes strictly and has its type's payload, valid
 	CheckConsistent Check = "consistency"     // events refer to defined assets and accounts; entries match their transfer
 	CheckBalance    Check = "balance_after"   // the entries' balances equal the recomputed balances
@@ -23,12 +24,13 @@ const (
 	CheckUnique     Check = "unique_transfer" // no transfer id posted twice
 	CheckCommands   Check = "commands"        // every command message up to the last decided one is answered by an event, in order; the commands stream holds the rest
 	CheckHead       Check = "expected_head"   // the journal ends at the head the auditor expects
+	CheckCheckpoint Check = "checkpoint"      // the journal passes through every checkpoint given, each signed by the ledger
 	CheckReadModel  Check = "read_model"      // the read model equals the recomputed state
 )
 
 // Checks lists every check in report order.
-var Checks = []Check{CheckSequence, CheckHashChain, CheckSchema, CheckConsistent, CheckBalance,
-	CheckZeroSum, CheckLimit, CheckUnique, CheckCommands, CheckHead, CheckReadModel}
+var Checks = []Check{CheckSequence, CheckHashChain, CheckCanonical, CheckSchema, CheckConsistent, CheckBalance,
+	CheckZeroSum, CheckLimit, CheckUnique, CheckCommands, CheckHead, CheckCheckpoint, CheckReadModel}
 
 // stateChecks are the checks that need the journal from its first event.
 var stateChecks = []Check{CheckConsistent, CheckBalance, CheckZeroSum, CheckLimit, CheckUnique, CheckReadModel}
@@ -105,7 +107,7 @@ type Report struct {
 	LastHash      string `json:"last_hash"`       // the head: record it to detect later rewrites
 	Assets        int    `json:"assets"`
 	Accounts      int    `json:"accounts"`
-	Postings      uint64 `json:"postings"`
+	Postings      uint64 `json:"postings"` // conversions included
 	Rejections    uint64 `json:"rejections"`
 	// LastCommand is the last command message the journal answers;
 	// Commands, for a journal read from its stream, where the commands

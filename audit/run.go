@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strconv"
@@ -59,6 +60,11 @@ type Options struct {
 	ReadModelPath string
 	// ExpectHead, when set, is the head the journal must end at.
 	ExpectHead *Head
+	// Checkpoints are points the journal must pass through (at most
+	// 10,000); PublicKey, when set, is the ledger's checkpoint key, and
+	// every checkpoint must then be signed with it.
+	Checkpoints []domain.Checkpoint
+	PublicKey   ed25519.PublicKey
 	// AllowPartial accepts a source whose first line is not sequence 1
 	// (an export of a range): its chain is checked from the first line's
 	// prev_hash, and the checks that need the whole history are skipped.
@@ -104,6 +110,13 @@ func Run(ctx context.Context, src Source, opts Options) (*Result, error) {
 	}
 	e := newEngine(ctx, opts, src.String())
 	start := time.Now()
+	if len(opts.Checkpoints) > 0 || opts.PublicKey != nil {
+		cps, err := newCheckpoints(opts.Checkpoints, opts.PublicKey, e.find)
+		if err != nil {
+			return nil, err
+		}
+		e.cps = cps
+	}
 	if opts.ReadModel != nil {
 		rmCtx, cancel := context.WithCancel(ctx)
 		defer cancel()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -93,35 +92,17 @@ func (s *JetStreamSource) LastSeq(ctx context.Context) (uint64, error) {
 	return end.Seq, err
 }
 
-// positionOf finds the last record whose first sequence is at or before
-// seq, by binary search over the records' headers (the journal denies
-// deletes, so positions run from 1 without holes). A record whose headers
-// do not parse ends the search at the start: reading from 1 is always
-// correct, only slower.
+// positionOf finds the record holding seq (journalio.RecordPosition). A
+// record whose headers do not parse ends the search at the start: reading
+// from 1 is always correct, only slower, and the audit names the record.
 func (s *JetStreamSource) positionOf(ctx context.Context, seq uint64) (uint64, error) {
 	stream, err := s.JS.Stream(ctx, s.Names.JournalStream)
 	if err != nil {
 		return 0, fmt.Errorf("journal stream: %w", err)
 	}
-	lo, hi := uint64(1), stream.CachedInfo().State.LastSeq
-	for lo < hi {
-		mid := lo + (hi-lo+1)/2
-		msg, err := stream.GetMsg(ctx, mid)
-		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgNotFound) {
-				return 1, nil
-			}
-			return 0, fmt.Errorf("journal record %d: %w", mid, err)
-		}
-		first, err := strconv.ParseUint(msg.Header.Get(journalio.HeaderFirstSeq), 10, 64)
-		if err != nil {
-			return 1, nil
-		}
-		if first <= seq {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
+	pos, err := journalio.RecordPosition(ctx, stream, seq)
+	if errors.Is(err, journalio.ErrNotRecord) {
+		return 1, nil
 	}
-	return max(lo, 1), nil
+	return pos, err
 }

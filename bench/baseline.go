@@ -25,7 +25,8 @@ const (
 
 // runBaselines measures, one after the other and with the run's client,
 // concurrency and durations, what the ledger's layers cost without the
-// ledger: a trivial Echo JSON handler, then raw JetStream publishing.
+// ledger: a trivial Echo JSON handler, the API with nothing behind it
+// (ceiling.go), then raw JetStream publishing.
 func runBaselines(ctx context.Context, cfg Config, hc *http.Client, progress io.Writer) (*Baseline, error) {
 	p := phase{concurrency: cfg.Concurrency, warmup: cfg.Warmup, duration: cfg.Duration, progress: progress}
 	b := &Baseline{}
@@ -36,6 +37,14 @@ func runBaselines(ctx context.Context, cfg Config, hc *http.Client, progress io.
 		return nil, fmt.Errorf("echo baseline: %w", err)
 	}
 	b.EchoRequestsPerSec, b.EchoLatencyMS, b.EchoErrors = rate(echoRes.transfers, p.duration), latency(echoRes.hist), echoRes.errors
+
+	p.name, p.unit = "api ceiling", "transfers"
+	ceilRes, err := apiCeiling(ctx, cfg, p, hc)
+	if err != nil {
+		return nil, fmt.Errorf("api ceiling: %w", err)
+	}
+	b.CeilingTransfersPerSec, b.CeilingLatencyMS, b.CeilingErrors = rate(ceilRes.transfers, p.duration), latency(ceilRes.hist), ceilRes.errors
+	b.CeilingRatioToEcho = ratio(b.CeilingTransfersPerSec, b.EchoRequestsPerSec)
 
 	p.name, p.unit = "jetstream", "messages"
 	jsRes, err := jetStreamBaseline(ctx, p, cfg.SyncAlways)

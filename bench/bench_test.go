@@ -77,14 +77,27 @@ func TestBaselineSmoke(t *testing.T) {
 	}
 	// Without a warm-up every request's latency is recorded, even one
 	// that a loaded machine finishes after the short window.
-	if b.EchoLatencyMS.Max <= 0 || b.JetStreamLatencyMS.Max <= 0 {
-		t.Errorf("baselines measured nothing: echo %+v, jetstream %+v", b.EchoLatencyMS, b.JetStreamLatencyMS)
+	if b.EchoLatencyMS.Max <= 0 || b.JetStreamLatencyMS.Max <= 0 || b.CeilingLatencyMS.Max <= 0 {
+		t.Errorf("baselines measured nothing: echo %+v, api ceiling %+v, jetstream %+v", b.EchoLatencyMS, b.CeilingLatencyMS, b.JetStreamLatencyMS)
 	}
-	if len(b.EchoErrors) != 0 || len(b.JetStreamErrors) != 0 {
-		t.Errorf("baseline errors: echo %v, jetstream %v", b.EchoErrors, b.JetStreamErrors)
+	if len(b.EchoErrors) != 0 || len(b.JetStreamErrors) != 0 || len(b.CeilingErrors) != 0 {
+		t.Errorf("baseline errors: echo %v, api ceiling %v, jetstream %v", b.EchoErrors, b.CeilingErrors, b.JetStreamErrors)
 	}
 	if b.EchoRequestsPerSec > 0 && b.RatioToEcho != rep.TransfersPerSec/b.EchoRequestsPerSec {
 		t.Errorf("ratio to echo %v, want %v", b.RatioToEcho, rep.TransfersPerSec/b.EchoRequestsPerSec)
+	}
+	if b.CeilingTransfersPerSec > 0 && b.RatioToCeiling != rep.TransfersPerSec/b.CeilingTransfersPerSec {
+		t.Errorf("ratio to the api ceiling %v, want %v", b.RatioToCeiling, rep.TransfersPerSec/b.CeilingTransfersPerSec)
+	}
+	if b.EchoRequestsPerSec > 0 && b.CeilingRatioToEcho != b.CeilingTransfersPerSec/b.EchoRequestsPerSec {
+		t.Errorf("api ceiling's ratio to echo %v, want %v", b.CeilingRatioToEcho, b.CeilingTransfersPerSec/b.EchoRequestsPerSec)
+	}
+	var text strings.Builder
+	rep.WriteText(&text)
+	for _, want := range []string{"api ceiling", "x api ceiling"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, text.String())
+		}
 	}
 	if !rep.InvariantsOK {
 		t.Errorf("invariants failed: %v", rep.InvariantFailures)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,16 +104,17 @@ func (a *api) do(ctx context.Context, method, path string, body []byte, out any,
 	return resp.StatusCode, &StatusError{Method: method, Path: path, Status: resp.StatusCode, Code: p.Code, Detail: p.Detail}
 }
 
-// waitReady polls /readyz, backing off while it gets no answer, until the
-// ledger is up and its read models have applied the whole journal, for at
-// most a.readyWait.
+// waitReady polls /readyz and GET /v1/status, backing off while it gets
+// no answer, until the ledger is up and its read models have applied the
+// whole journal (/readyz alone allows a lag up to the admission bound),
+// for at most a.readyWait.
 func (a *api) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.readyWait)
 	defer cancel()
 	var retry backoff
 	var last error // the last answer (or failure) before the wait ran out
 	for attempts := 1; ; attempts++ {
-		_, err := a.do(ctx, http.MethodGet, "/readyz", nil, nil, http.StatusOK)
+		err := a.caughtUp(ctx)
 		if err == nil {
 			return nil
 		}
@@ -124,4 +126,23 @@ func (a *api) waitReady(ctx context.Context) error {
 		}
 		retry.failed(ctx, time.Time{})
 	}
+}
+
+// errBehind is caughtUp's answer while the read model is behind.
+var errBehind = errors.New("the read model has not applied the whole journal")
+
+// caughtUp returns nil when /readyz answers 200 and the read model has
+// applied the journal up to its last sequence.
+func (a *api) caughtUp(ctx context.Context) error {
+	if _, err := a.do(ctx, http.MethodGet, "/readyz", nil, nil, http.StatusOK); err != nil {
+		return err
+	}
+	var b statusBody
+	if _, err := a.do(ctx, http.MethodGet, "/v1/status", nil, &b, http.StatusOK); err != nil {
+		return err
+	}
+	if b.ReadModel.Sequence < b.Journal.Sequence {
+		return fmt.Errorf("%w: at %d of %d", errBehind, b.ReadModel.Sequence, b.Journal.Sequence)
+	}
+	return nil
 }

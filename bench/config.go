@@ -41,7 +41,7 @@ type Config struct {
 	// removed at the end when DataDir is empty too.
 	URL string
 	// Token is an admin bearer token for URL. A self-started ledger gets
-	// a random static admin token instead.
+	// an admin JWT signed with its own key instead.
 	Token string
 	// DataDir is the self-started ledger's data directory.
 	DataDir string

@@ -63,16 +63,29 @@ type Report struct {
 }
 
 // Baseline is what the same client and load get from a trivial Echo
-// handler and from raw JetStream publishing.
+// handler, from the ledger's API with nothing behind it (the ceiling), and
+// from raw JetStream publishing.
 type Baseline struct {
-	EchoRequestsPerSec  float64          `json:"echo_requests_per_sec"`
-	EchoLatencyMS       Latency          `json:"echo_latency_ms"`
-	EchoErrors          map[string]int64 `json:"echo_errors"`
+	EchoRequestsPerSec float64          `json:"echo_requests_per_sec"`
+	EchoLatencyMS      Latency          `json:"echo_latency_ms"`
+	EchoErrors         map[string]int64 `json:"echo_errors"`
+	// CeilingTransfersPerSec is the API-only ceiling: the real HTTP
+	// server, JWT verification, request decoding and validation, and an
+	// in-memory decision, with no JetStream and no processor behind them
+	// (ceiling.go), loaded with the run's own transfers.
+	CeilingTransfersPerSec float64          `json:"ceiling_transfers_per_sec"`
+	CeilingLatencyMS       Latency          `json:"ceiling_latency_ms"`
+	CeilingErrors          map[string]int64 `json:"ceiling_errors"`
+	// CeilingRatioToEcho is the ceiling's transfers/s over Echo's
+	// requests/s.
+	CeilingRatioToEcho  float64          `json:"ceiling_ratio_to_echo"`
 	JetStreamMsgsPerSec float64          `json:"jetstream_msgs_per_sec"`
 	JetStreamLatencyMS  Latency          `json:"jetstream_latency_ms"`
 	JetStreamErrors     map[string]int64 `json:"jetstream_errors"`
 	// RatioToEcho is the ledger's transfers/s over Echo's requests/s.
 	RatioToEcho float64 `json:"ratio_to_echo"`
+	// RatioToCeiling is the ledger's transfers/s over the ceiling's.
+	RatioToCeiling float64 `json:"ratio_to_ceiling"`
 	// RatioToJetStream is the ledger's transfers/s over JetStream's msgs/s.
 	RatioToJetStream float64 `json:"ratio_to_jetstream"`
 }
@@ -123,8 +136,11 @@ func (r *Report) WriteText(w io.Writer) {
 	if b := r.Baseline; b != nil {
 		fmt.Fprintln(w, "baseline (same client, workers and duration):")
 		fmt.Fprintf(w, "  echo {\"ok\":true}     %10.0f req/s  %s  errors %s\n", b.EchoRequestsPerSec, b.EchoLatencyMS, formatCounts(b.EchoErrors))
+		fmt.Fprintf(w, "  api ceiling         %10.0f transfers/s  %s  errors %s\n", b.CeilingTransfersPerSec, b.CeilingLatencyMS, formatCounts(b.CeilingErrors))
 		fmt.Fprintf(w, "  jetstream publish   %10.0f msg/s  %s  errors %s\n", b.JetStreamMsgsPerSec, b.JetStreamLatencyMS, formatCounts(b.JetStreamErrors))
-		fmt.Fprintf(w, "  ledger              %10.0f transfers/s = %.3f x echo, %.3f x jetstream\n", r.TransfersPerSec, b.RatioToEcho, b.RatioToJetStream)
+		fmt.Fprintf(w, "  api ceiling         = %.3f x echo\n", b.CeilingRatioToEcho)
+		fmt.Fprintf(w, "  ledger              %10.0f transfers/s = %.3f x echo, %.3f x api ceiling, %.3f x jetstream\n",
+			r.TransfersPerSec, b.RatioToEcho, b.RatioToCeiling, b.RatioToJetStream)
 	}
 }
 

@@ -129,6 +129,7 @@ func runLedger(ctx context.Context, cfg Config, hc *http.Client, tgt target, pro
 	rep.InvariantsOK, rep.InvariantFailures = len(c.failures) == 0, c.failures
 	if b := rep.Baseline; b != nil {
 		b.RatioToEcho = ratio(rep.TransfersPerSec, b.EchoRequestsPerSec)
+		b.RatioToCeiling = ratio(rep.TransfersPerSec, b.CeilingTransfersPerSec)
 		b.RatioToJetStream = ratio(rep.TransfersPerSec, b.JetStreamMsgsPerSec)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	ledgerapi "github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/infra/auth"
 	"github.com/nats-ledger/ledger/node"
 )
 
@@ -38,8 +39,10 @@ func remote(url, token string) target {
 }
 
 // startLedger runs a ledger in this process on cfg.DataDir, or on a new
-// temporary directory, with HTTP on a free loopback port and a random
-// static admin token. Its log goes to logw at warning level and above.
+// temporary directory, with HTTP on a free loopback port. The bench calls
+// it with an admin JWT signed with the ledger's key, so that every request
+// pays for token verification as a client's would (and as the API ceiling
+// does). Its log goes to logw at warning level and above.
 func startLedger(ctx context.Context, cfg Config, logw io.Writer) (target, error) {
 	dir, temp := cfg.DataDir, false
 	if dir == "" {
@@ -54,21 +57,21 @@ func startLedger(ctx context.Context, cfg Config, logw io.Writer) (target, error
 			_ = os.RemoveAll(dir)
 		}
 	}
-	token, err := randomHex(32)
-	if err != nil {
-		removeDir()
-		return target{}, err
-	}
 	n, err := node.Start(ctx, node.Config{
 		DataDir:    dir,
 		SyncAlways: cfg.SyncAlways,
-		AdminToken: token,
 		RateLimit:  0,
 		Logger:     slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		removeDir()
 		return target{}, fmt.Errorf("start ledger: %w", err)
+	}
+	token, err := mintAdminToken(n.KeyFile)
+	if err != nil {
+		_ = n.Close()
+		removeDir()
+		return target{}, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -101,6 +104,15 @@ func startLedger(ctx context.Context, cfg Config, logw io.Writer) (target, error
 		return errors.Join(errs...)
 	}
 	return target{base: "http://" + ln.Addr().String(), token: token, stop: stop}, nil
+}
+
+// mintAdminToken signs an admin JWT with the HS256 key at keyFile.
+func mintAdminToken(keyFile string) (string, error) {
+	key, err := auth.LoadKey(keyFile)
+	if err != nil {
+		return "", err
+	}
+	return auth.MintToken(key, "bench", []string{ledgerapi.ScopeAdmin}, benchTokenTTL, time.Now())
 }
 
 func randomHex(n int) (string, error) {

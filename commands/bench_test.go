@@ -82,10 +82,10 @@ func benchJournal(tb testing.TB) ([]domain.Record, uint64) {
 			}
 			events = append(events, d.Event)
 		}
-		decide(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+		decide(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
 		for i := range accounts {
 			id := fmt.Sprintf("acc-%08d", i)
-			decide(domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD"}})
+			decide(domain.Command{Account: &domain.Account{ID: id, Asset: "USD"}})
 			decide(domain.Command{Transfer: &domain.Transfer{ID: "mint-" + id, From: domain.World, To: id, Amount: "1000000.00"}})
 		}
 		for i := 0; len(events) < benchEvents(); i++ {

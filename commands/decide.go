@@ -75,8 +75,9 @@ func (p *Processor) process(msgs []CommandMessage) error {
 		// Harmless: the commands come back and are recognised as decided.
 		p.cfg.Logger.Warn("ack commands", "err", err)
 	}
+	local, _ := p.notifier.(LocalReplier)
 	for _, a := range b.answers {
-		if a.subject == "" {
+		if a.subject == "" || local != nil && local.DeliverLocal(a.subject, a.reply) {
 			continue
 		}
 		data, err := EncodeReply(nil, &a.reply, func(ev *domain.Event) []byte { return lines[ev] })
@@ -101,7 +102,7 @@ func (p *Processor) append(records []domain.Record, last domain.Hash) error {
 		return fmt.Errorf("append: %w", err)
 	}
 	p.position, p.lastHash = pos, last
-	p.seq.Store(p.state.Seq())
+	p.setHead(p.state.Seq(), last)
 	return nil
 }
 
@@ -146,11 +147,11 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 			a.subject = ""
 			continue
 		}
-		d := p.state.Decide(it.command(ref), now)
+		d := p.state.Decide(CommandAt(it, ref), now)
 		if d.Event != nil {
 			b.events = append(b.events, d.Event)
 		}
-		a.reply.Results = append(a.reply.Results, resultOf(d))
+		a.reply.Results = append(a.reply.Results, ResultOf(d))
 	}
 	if fresh && len(b.events) == before {
 		b.events = append(b.events, p.state.Skip(m.Seq, len(env.Items), domain.SkipUnchanged, "", now))
@@ -209,13 +210,13 @@ func (p *Processor) encode(b *batch) ([]domain.Record, domain.Hash, error) {
 func (p *Processor) decideAtomic(seq uint64, env *Envelope, a *answer, now time.Time, events []*domain.Event) []*domain.Event {
 	cmds := make([]domain.Command, len(env.Items))
 	for i, it := range env.Items {
-		cmds[i] = it.command(domain.CommandRef{Seq: seq, Item: i})
+		cmds[i] = CommandAt(it, domain.CommandRef{Seq: seq, Item: i})
 	}
 	for _, d := range p.state.DecideAtomic(cmds, now) {
 		if d.Event != nil {
 			events = append(events, d.Event)
 		}
-		a.reply.Results = append(a.reply.Results, resultOf(d))
+		a.reply.Results = append(a.reply.Results, ResultOf(d))
 	}
 	return events
 }

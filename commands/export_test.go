@@ -7,9 +7,6 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 )
 
-// ResultOf exposes resultOf to the external tests.
-func ResultOf(d domain.Decision) Result { return resultOf(d) }
-
 // ReadEvents, for the tests, reads the whole journal, verifies every event's place in the
 // hash chain, decodes it and calls fn with it, in order. It returns the last
 // event's hash and the last record's position. A verification failure

@@ -113,6 +113,15 @@ type Notifier interface {
 	Notify(subject string, reply []byte) error
 }
 
+// LocalReplier is implemented by a Notifier that can hand a reply to an
+// API instance of the same process as a value, neither encoded nor sent
+// through the NATS server. DeliverLocal reports whether subject is such an
+// instance's (and the reply was handed over); it never blocks. The reply
+// and its events must not be changed afterwards.
+type LocalReplier interface {
+	DeliverLocal(subject string, r Reply) bool
+}
+
 // Submitter appends requests to the commands stream for the processor
 // and, when asked to wait, returns its results in item order. The API
 // uses it; infra implements it. Its errors:

@@ -136,6 +136,7 @@ type Processor struct {
 
 	ready   atomic.Bool
 	seq     atomic.Uint64 // last ledger sequence appended, for readiness checks
+	head    atomic.Pointer[Head]
 	decided atomic.Uint64 // the last command message decided and journaled
 }
 
@@ -151,6 +152,28 @@ func (p *Processor) Ready() bool { return p.ready.Load() }
 
 // Seq returns the last ledger sequence the processor has appended or read.
 func (p *Processor) Seq() uint64 { return p.seq.Load() }
+
+// Head is a point of the journal: an event's sequence and its hash.
+type Head struct {
+	Seq  uint64
+	Hash domain.Hash
+}
+
+// Head returns the last event the processor has appended or read, with
+// its hash (zero before the first). The two belong together: the hash is
+// event Seq's.
+func (p *Processor) Head() Head {
+	if h := p.head.Load(); h != nil {
+		return *h
+	}
+	return Head{}
+}
+
+// setHead publishes the journal's end after an append or a rebuild.
+func (p *Processor) setHead(seq uint64, h domain.Hash) {
+	p.head.Store(&Head{Seq: seq, Hash: h})
+	p.seq.Store(seq)
+}
 
 // Decided returns the stream sequence of the last command message whose
 // items are decided and journaled (0 until the first batch after start).
@@ -214,7 +237,7 @@ func (p *Processor) rebuild(ctx context.Context) error {
 		return err
 	}
 	p.state, p.lastHash, p.position, p.lastSeen = r.State, r.LastHash, r.Position, from
-	p.seq.Store(r.State.Seq())
+	p.setHead(r.State.Seq(), r.LastHash)
 	if lost != nil {
 		if err := p.journalLost(lost); err != nil {
 			return err

@@ -3,7 +3,6 @@ package commands_test
 import (
 	"bytes"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,14 +17,14 @@ func replyFixture(t testing.TB) (commands.Reply, map[*domain.Event][]byte) {
 	st := domain.NewState()
 	now := time.Date(2026, 11, 22, 1, 2, 3, 456789000, time.UTC)
 	cmds := []domain.Command{
-		{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}},
-		{OpenAccount: &domain.Account{ID: "alice", Asset: "USD", Metadata: map[string]string{"k": "v"}}},
-		{OpenAccount: &domain.Account{ID: "bob", Asset: "USD"}},
+		{Asset: &domain.Asset{Code: "USD", Scale: 2}},
+		{Account: &domain.Account{ID: "alice", Asset: "USD", Metadata: map[string]string{"k": "v"}}},
+		{Account: &domain.Account{ID: "bob", Asset: "USD"}},
 		{Transfer: &domain.Transfer{ID: "mint", From: "world", To: "alice", Amount: "10.00"}},
 		{Transfer: &domain.Transfer{ID: "t1", From: "alice", To: "bob", Amount: "2.50", Reference: "lunch \"x\" é"}},
 		{Transfer: &domain.Transfer{ID: "t2", From: "alice", To: "bob", Amount: "99"}},                               // rejected
 		{Transfer: &domain.Transfer{ID: "t1", From: "alice", To: "bob", Amount: "2.50", Reference: "lunch \"x\" é"}}, // replayed
-		{OpenAccount: &domain.Account{ID: "bob", Asset: "USD"}},                                                      // existed
+		{Account: &domain.Account{ID: "bob", Asset: "USD"}},                                                          // existed
 	}
 	var reply commands.Reply
 	reply.ID = "env-1"
@@ -106,19 +105,29 @@ func TestDecodeReplyRefusesMalformed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nl := bytes.IndexByte(data, '\n')
+	// One more result announced than the reply holds: the count follows
+	// the version byte and the id (one length byte for "env-1").
+	fewer := bytes.Clone(data)
+	fewer[2+int(data[1])]++
 	for name, bad := range map[string]string{
-		"empty":          "",
-		"no newline":     `{"v":1,"id":"x","n":0}`,
-		"version":        `{"v":2,"id":"x","n":0}` + "\n",
-		"negative count": `{"v":1,"id":"x","n":-1}` + "\n",
-		"huge count":     `{"v":1,"id":"x","n":99999999}` + "\n",
-		"truncated":      string(data[:len(data)-40]),
-		"missing event":  `{"v":1,"id":"x","n":1}` + "\nP\n",
-		"bad event":      `{"v":1,"id":"x","n":1}` + "\nP\n{\"type\":1}\n",
-		"bad meta":       `{"v":1,"id":"x","n":1}` + "\n{\n",
-		"trailing":       string(data) + "P\n",
-		"fewer results":  strings.Replace(string(data[:nl]), `"n":8`, `"n":9`, 1) + string(data[nl:]),
+		"empty":                     "",
+		"no newline":                `{"v":1,"id":"x","n":0}`,
+		"version":                   `{"v":2,"id":"x","n":0}` + "\n",
+		"negative count":            `{"v":1,"id":"x","n":-1}` + "\n",
+		"huge count":                `{"v":1,"id":"x","n":99999999}` + "\n",
+		"truncated":                 string(data[:len(data)-40]),
+		"missing event":             `{"v":1,"id":"x","n":1}` + "\nP\n",
+		"bad event":                 `{"v":1,"id":"x","n":1}` + "\nP\n{\"type\":1}\n",
+		"bad meta":                  `{"v":1,"id":"x","n":1}` + "\n{\n",
+		"trailing":                  string(data) + "P\n",
+		"fewer results":             string(fewer),
+		"fewer results, version 1":  `{"v":1,"id":"x","n":2}` + "\n" + `{"outcome":"created"}` + "\n",
+		"binary, unknown tag":       "\x02\x01x\x01Q",
+		"binary, bad event marker":  "\x02\x01x\x01M\x07created\x00\x00\x00\x07",
+		"binary, bad event":         "\x02\x01x\x01P\x0a{\"type\":1}",
+		"binary, line past the end": "\x02\x01x\x01P\x7f{}",
+		"binary, huge count":        "\x02\x01x\xff\xff\xff\x7f",
+		"binary, trailing":          "\x02\x01x\x00\x00",
 	} {
 		if _, err := commands.DecodeReply([]byte(bad)); err == nil {
 			t.Errorf("%s: decoded %q", name, bad)

@@ -31,18 +31,12 @@ type Envelope struct {
 	Groups []int `json:"groups,omitempty"`
 }
 
-// Item is one request: exactly one of Asset, Account, Transfer and Metadata
-// is set.
-// Actor is the authenticated principal the API vouches for; the commands
-// stream is inside the trust boundary (see docs/security.md).
-type Item struct {
-	Actor    *domain.Actor    `json:"actor,omitempty"`
-	Asset    *domain.Asset    `json:"asset,omitempty"`
-	Account  *domain.Account  `json:"account,omitempty"`
-	Transfer *domain.Transfer `json:"transfer,omitempty"`
-	// Metadata replaces an account's metadata.
-	Metadata *domain.MetadataUpdate `json:"metadata,omitempty"`
-}
+// Item is one request, as a command message carries it: a domain.Command
+// without its Ref (the processor sets that from the message's stream
+// sequence). Actor is the authenticated principal the API vouches for;
+// the commands stream is inside the trust boundary (see
+// docs/security.md).
+type Item = domain.Command
 
 // Outcome names what became of a request.
 type Outcome string
@@ -72,27 +66,40 @@ type Reply struct {
 	Results []Result `json:"results"`
 }
 
-// DecodeEnvelope parses and bounds a command message.
+// DecodeEnvelope parses and bounds a command message: binary
+// (EncodeEnvelope, wirebin.go), or the JSON of version 1 that an earlier
+// version stored, told apart by the first byte.
 func DecodeEnvelope(data []byte) (*Envelope, error) {
-	var env Envelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		return nil, fmt.Errorf("decode command: %w", err)
-	}
-	if env.Version != WireVersion {
-		return nil, fmt.Errorf("command version %d: unsupported", env.Version)
+	var env *Envelope
+	switch {
+	case len(data) > 0 && data[0] == EnvelopeBinaryVersion:
+		var err error
+		if env, err = decodeBinaryEnvelope(data); err != nil {
+			return nil, err
+		}
+	default:
+		env = new(Envelope)
+		if err := json.Unmarshal(data, env); err != nil {
+			return nil, fmt.Errorf("decode command: %w", err)
+		}
+		if env.Version != WireVersion {
+			return nil, fmt.Errorf("command version %d: unsupported", env.Version)
+		}
 	}
 	if len(env.Items) == 0 || len(env.Items) > MaxItemsPerCommand {
 		return nil, fmt.Errorf("command with %d items: must be 1 to %d", len(env.Items), MaxItemsPerCommand)
 	}
-	return &env, nil
+	return env, nil
 }
 
-func (it Item) command(ref domain.CommandRef) domain.Command {
-	return domain.Command{Ref: ref, Actor: it.Actor, DefineAsset: it.Asset, OpenAccount: it.Account, Transfer: it.Transfer,
-		UpdateMetadata: it.Metadata}
+// CommandAt is it as the processor decides it: named by ref.
+func CommandAt(it Item, ref domain.CommandRef) domain.Command {
+	it.Ref = ref
+	return it
 }
 
-func resultOf(d domain.Decision) Result {
+// ResultOf is the answer to one decision.
+func ResultOf(d domain.Decision) Result {
 	r := Result{Event: d.Event}
 	if d.Event != nil {
 		r.Seq = d.Event.Seq

@@ -73,7 +73,12 @@ func validateIDChars(field, id string) error {
 
 // Validate checks the request's shape. The limit's scale is checked against
 // the asset when the account is opened.
-func (a Account) Validate() error { return a.validate(ValidateID) }
+func (a Account) Validate() error {
+	if a.ID == FX {
+		return &FieldError{Field: "id", Reason: "\"fx\" is reserved for the FX account"}
+	}
+	return a.validate(ValidateID)
+}
 
 // ValidateJournaled checks an account as a journal event records it: as
 // Validate, but with the id rule the journal has always kept (an id made

@@ -19,7 +19,7 @@ func TestActorAuthorization(t *testing.T) {
 	admin := &domain.Actor{Subject: "ops", Admin: true}
 	alice := &domain.Actor{Subject: "alice"}
 	bob := &domain.Actor{Subject: "bob"}
-	if d := decide(admin, domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}); d.Outcome != domain.Created {
+	if d := decide(admin, domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}}); d.Outcome != domain.Created {
 		t.Fatalf("asset: %+v", d)
 	}
 	steps := []struct {
@@ -28,11 +28,11 @@ func TestActorAuthorization(t *testing.T) {
 		cmd   domain.Command
 		want  domain.Outcome
 	}{
-		{"alice opens her own", alice, domain.Command{OpenAccount: &domain.Account{ID: "a", Asset: "USD", Owner: "alice"}}, domain.Created},
-		{"alice opens one for bob", alice, domain.Command{OpenAccount: &domain.Account{ID: "x", Asset: "USD", Owner: "bob"}}, domain.Rejected},
-		{"alice opens one for nobody", alice, domain.Command{OpenAccount: &domain.Account{ID: "y", Asset: "USD"}}, domain.Rejected},
-		{"bob opens his own", bob, domain.Command{OpenAccount: &domain.Account{ID: "b", Asset: "USD", Owner: "bob"}}, domain.Created},
-		{"admin opens an unowned one", admin, domain.Command{OpenAccount: &domain.Account{ID: "house", Asset: "USD"}}, domain.Created},
+		{"alice opens her own", alice, domain.Command{Account: &domain.Account{ID: "a", Asset: "USD", Owner: "alice"}}, domain.Created},
+		{"alice opens one for bob", alice, domain.Command{Account: &domain.Account{ID: "x", Asset: "USD", Owner: "bob"}}, domain.Rejected},
+		{"alice opens one for nobody", alice, domain.Command{Account: &domain.Account{ID: "y", Asset: "USD"}}, domain.Rejected},
+		{"bob opens his own", bob, domain.Command{Account: &domain.Account{ID: "b", Asset: "USD", Owner: "bob"}}, domain.Created},
+		{"admin opens an unowned one", admin, domain.Command{Account: &domain.Account{ID: "house", Asset: "USD"}}, domain.Created},
 		{"alice cannot mint", alice, domain.Command{Transfer: &domain.Transfer{ID: "m0", From: domain.World, To: "a", Amount: "1"}}, domain.Rejected},
 		{"admin mints", admin, domain.Command{Transfer: &domain.Transfer{ID: "m1", From: domain.World, To: "a", Amount: "10"}}, domain.Posted},
 		{"the ledger itself mints", nil, domain.Command{Transfer: &domain.Transfer{ID: "m2", From: domain.World, To: "b", Amount: "10"}}, domain.Posted},
@@ -78,12 +78,12 @@ func TestCreditIsAnAdminRight(t *testing.T) {
 	admin := &domain.Actor{Subject: "ops", Admin: true}
 	carol := &domain.Actor{Subject: "carol"}
 	open := func(id, limit string) domain.Command {
-		return domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD", Owner: "carol", OverdraftLimit: limit}}
+		return domain.Command{Account: &domain.Account{ID: id, Asset: "USD", Owner: "carol", OverdraftLimit: limit}}
 	}
 	pay := func(id, from, to, amount string) domain.Command {
 		return domain.Command{Transfer: &domain.Transfer{ID: id, From: from, To: to, Amount: amount}}
 	}
-	if d := decide(admin, domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}); d.Outcome != domain.Created {
+	if d := decide(admin, domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}}); d.Outcome != domain.Created {
 		t.Fatalf("asset: %+v", d)
 	}
 	for _, st := range []struct {

@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -28,6 +29,9 @@ func (s *State) Apply(ev *Event) error {
 // Apply's work for a TransferPosted event, but for the sequence checks.
 func (s *State) applyPosted(seq uint64, t *Transfer) error {
 	r, err := s.resolve(*t)
+	if err == nil && r.toAsset != nil {
+		err = reject(CodeAssetMismatch, "a posting between accounts of %s and %s", r.asset.code, r.toAsset.code)
+	}
 	if err != nil {
 		return fmt.Errorf("event %d: %v: %w", seq, err, ErrInconsistent)
 	}
@@ -129,3 +133,45 @@ func (stateApplier) CommandSkipped(ev *Event, k *SkippedCommand) error {
 	}
 	return nil
 }
+
+func (payloadRules) AssetDefined(_ *Event, a *Asset) error { return a.Validate() }
+
+func (payloadRules) AccountOpened(_ *Event, a *Account) error { return a.ValidateJournaled() }
+
+func (payloadRules) TransferPosted(_ *Event, p *PostedTransfer) error {
+	if err := p.Transfer.ValidateJournaled(); err != nil {
+		return err
+	}
+	if p.Asset == "" {
+		return errors.New("posted transfer without asset")
+	}
+	if p.ExchangeRate != "" {
+		// Decide never writes one (a transfer that converts is a
+		// TransferConverted) and State.Apply refuses one: the audit
+		// refuses it too, rather than pass a line the ledger cannot load.
+		return errors.New("posted transfer with an exchange_rate: a conversion is TransferConverted")
+	}
+	d, c := p.Entries[0], p.Entries[1]
+	if d.Account != p.From || d.Type != Debit || d.Amount != p.Amount || d.Balance == "" {
+		return fmt.Errorf("first entry %+v is not the debit of %s by %s", d, p.From, p.Amount)
+	}
+	if c.Account != p.To || c.Type != Credit || c.Amount != p.Amount || c.Balance == "" {
+		return fmt.Errorf("second entry %+v is not the credit of %s by %s", c, p.To, p.Amount)
+	}
+	return nil
+}
+
+func (payloadRules) TransferRejected(_ *Event, r *RejectedTransfer) error {
+	if err := r.Transfer.ValidateJournaled(); err != nil {
+		return err
+	}
+	if !slices.Contains(Codes, r.Code) {
+		return fmt.Errorf("unknown rejection code %q", r.Code)
+	}
+	if r.Detail == "" {
+		return errors.New("rejection without detail")
+	}
+	return nil
+}
+
+func (payloadRules) CommandSkipped(_ *Event, k *SkippedCommand) error { return k.Validate() }

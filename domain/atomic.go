@@ -19,14 +19,15 @@ const MaxAtomicRecordBytes = 7 << 20
 // TransferPosted event of t: its strings escaped at the worst (6 bytes a
 // byte: encoding/json writes '<', '>' and '&' as \u003c), the accounts
 // twice (transfer and entries), amounts and balances at their longest, and
-// the fixed fields, numbers, time and hashes.
+// the fixed fields, numbers, time and hashes; a conversion's (its rate,
+// to_asset, to_amount and two more entries) fits within it too.
 func postedLineBound(t *Transfer) int {
-	const fixed, number = 1024, 48
+	const fixed, number = 1536, 48
 	n := len(t.ID) + 2*len(t.From) + 2*len(t.To) + len(t.Asset) + len(t.Reference)
 	for k, v := range t.Metadata {
 		n += len(k) + len(v) + 6
 	}
-	return fixed + 6*n + 5*number
+	return fixed + 6*n + 9*number
 }
 
 // DecideAtomic decides transfers as one unit. When every one is posted or

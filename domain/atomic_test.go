@@ -21,9 +21,9 @@ func TestDecideAtomic(t *testing.T) {
 	tr := func(id, from, to, amount string) domain.Command {
 		return cmd(domain.Command{Transfer: &domain.Transfer{ID: id, From: from, To: to, Amount: amount}})
 	}
-	s.Decide(cmd(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}), now)
+	s.Decide(cmd(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}}), now)
 	for _, id := range []string{"a", "b"} {
-		s.Decide(cmd(domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD"}}), now)
+		s.Decide(cmd(domain.Command{Account: &domain.Account{ID: id, Asset: "USD"}}), now)
 	}
 	s.Decide(tr("fund", domain.World, "a", "10.00"), now)
 
@@ -82,8 +82,8 @@ func TestDecideAtomic(t *testing.T) {
 func TestAtomicBatchFitsOneRecord(t *testing.T) {
 	now := time.Unix(0, 0)
 	s := domain.NewState()
-	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 1}, DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}, now)
-	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 2}, OpenAccount: &domain.Account{ID: "b", Asset: "USD"}}, now)
+	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 1}, Asset: &domain.Asset{Code: "USD", Scale: 2}}, now)
+	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 2}, Account: &domain.Account{ID: "b", Asset: "USD"}}, now)
 	heavy := func(n int, value string) []domain.Command {
 		meta := map[string]string{}
 		for k := range 32 {

@@ -21,10 +21,10 @@ func benchLedger(b *testing.B, n int) *domain.State {
 			b.Fatalf("setup: %+v", d)
 		}
 	}
-	decide(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+	decide(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
 	for i := range n {
 		id := fmt.Sprintf("acc-%08d", i)
-		decide(domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD"}})
+		decide(domain.Command{Account: &domain.Account{ID: id, Asset: "USD"}})
 		decide(domain.Command{Transfer: &domain.Transfer{ID: "mint-" + id, From: domain.World, To: id, Amount: "1000000.00"}})
 	}
 	return st
@@ -167,10 +167,10 @@ func benchLines(b *testing.B, n int) (setup, lines [][]byte, prevs []domain.Hash
 		prevs = append(prevs, p)
 		return line[:len(line)-1]
 	}
-	setup = append(setup, add(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}))
+	setup = append(setup, add(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}}))
 	for i := range 1000 {
 		id := fmt.Sprintf("acc-%08d", i)
-		setup = append(setup, add(domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD"}}))
+		setup = append(setup, add(domain.Command{Account: &domain.Account{ID: id, Asset: "USD"}}))
 		setup = append(setup, add(domain.Command{Transfer: &domain.Transfer{ID: "mint-" + id, From: domain.World, To: id, Amount: "1000000.00"}}))
 	}
 	for i := range n {

@@ -4,17 +4,27 @@ import "time"
 
 // Deciding commands against the state: the events each one leaves.
 
-// Command is one request for the processor: exactly one of DefineAsset,
-// OpenAccount and Transfer is set. Actor is who asks; nil means the ledger
-// itself (tools and tests), which may do anything.
+// Command is one request for the processor: exactly one of Asset,
+// Account, Transfer, Metadata and Rate is set. Actor is who asks; nil means the
+// ledger itself (tools and tests), which may do anything. Its JSON form,
+// without Ref, is an item of a command message (commands.Item): a new
+// command is a field here and a case in Decide, and nothing else carries
+// it to the processor.
 type Command struct {
-	Ref         CommandRef
-	Actor       *Actor
-	DefineAsset *Asset
-	OpenAccount *Account
-	Transfer    *Transfer
-	// UpdateMetadata replaces an account's metadata.
-	UpdateMetadata *MetadataUpdate
+	Ref      CommandRef `json:"-"` // where the processor took it from; not sent
+	Actor    *Actor     `json:"actor,omitempty"`
+	Asset    *Asset     `json:"asset,omitempty"`    // define an asset
+	Account  *Account   `json:"account,omitempty"`  // open an account
+	Transfer *Transfer  `json:"transfer,omitempty"` // post a transfer
+	// Metadata replaces an account's metadata.
+	Metadata *MetadataUpdate `json:"metadata,omitempty"`
+	// Rate sets an exchange rate in the rate table (an admin's right).
+	Rate *RateSet `json:"rate,omitempty"`
+	// SameAsset refuses a Transfer between accounts of different assets
+	// with asset_mismatch, as every transfer was refused before
+	// conversions existed (ADR 0019): the seed adapters set it for the
+	// systems they serve, which never convert. It is not journaled.
+	SameAsset bool `json:"same_asset,omitempty"`
 }
 
 // Actor is the authenticated principal behind a command. A non-admin actor
@@ -52,7 +62,7 @@ const (
 	Posted                      // a transfer was posted; Event is set
 	Replayed                    // the transfer id was posted before with the same body; ReplayOf is set
 	Rejected                    // refused; Err is set, and Event too for a journaled transfer rejection
-	Updated                     // an account's metadata was replaced; Event is set
+	Updated                     // an account's metadata was replaced, or a rate set; Event is set
 )
 
 // Decision is the result of deciding one command.
@@ -70,14 +80,16 @@ type Decision struct {
 // journal and must be discarded and rebuilt.
 func (s *State) Decide(cmd Command, now time.Time) Decision {
 	switch {
-	case cmd.DefineAsset != nil:
+	case cmd.Asset != nil:
 		return s.decideAsset(cmd, now)
-	case cmd.OpenAccount != nil:
+	case cmd.Account != nil:
 		return s.decideAccount(cmd, now)
 	case cmd.Transfer != nil:
 		return s.decideTransfer(cmd, now)
-	case cmd.UpdateMetadata != nil:
+	case cmd.Metadata != nil:
 		return s.decideMetadata(cmd, now)
+	case cmd.Rate != nil:
+		return s.decideRate(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
 }
@@ -87,7 +99,7 @@ func (s *State) newEvent(t EventType, ref CommandRef, now time.Time) *Event {
 }
 
 func (s *State) decideAsset(cmd Command, now time.Time) Decision {
-	a := *cmd.DefineAsset
+	a := *cmd.Asset
 	if err := a.Validate(); err != nil {
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
 	}
@@ -105,7 +117,7 @@ func (s *State) decideAsset(cmd Command, now time.Time) Decision {
 }
 
 func (s *State) decideAccount(cmd Command, now time.Time) Decision {
-	a := *cmd.OpenAccount
+	a := *cmd.Account
 	if err := a.Validate(); err != nil {
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
 	}
@@ -159,6 +171,7 @@ type resolved struct {
 	asset    *assetState
 	from, to *accountState // nil for the issuer account
 	amount   Amount
+	toAsset  *assetState // the recipient's asset in a conversion, else nil
 }
 
 func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
@@ -186,6 +199,9 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 		}
 	}
 	r, err := s.resolve(t)
+	if err == nil && r.toAsset != nil && cmd.SameAsset {
+		err = reject(CodeAssetMismatch, "account %s holds %s but %s holds %s", t.From, r.asset.code, t.To, r.toAsset.code)
+	}
 	if err == nil {
 		r.t.Amount = r.amount.Format(r.asset.scale)
 	}
@@ -203,14 +219,13 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	// From here on the request resolved: a rejection records it with its
 	// asset and its amount at the asset's scale.
 	t = r.t
-	fromAfter, fromOK := s.debit(r).Sub(r.amount)
-	if r.from != nil && !r.from.unlimited() && (!fromOK || fromAfter.Cmp(r.from.floor) < 0) {
-		need, _ := r.amount.Add(r.from.floor)
-		return s.rejectTransfer(cmd, t, &InsufficientFundsError{
-			Account: t.From, Asset: r.t.Asset, Scale: r.asset.scale,
-			Balance: r.from.balance, Needed: need,
-		}, now)
+	if r.toAsset != nil {
+		return s.decideConversion(cmd, r, now)
 	}
+	if err := s.checkDebit(r); err != nil {
+		return s.rejectTransfer(cmd, t, err, now)
+	}
+	_, fromOK := s.debit(r).Sub(r.amount)
 	if _, toOK := s.credit(r).Add(r.amount); !fromOK || !toOK {
 		// Only the issuer or an unlimited account can get here on the
 		// debit side; either way the sums would no longer be exact.
@@ -297,13 +312,21 @@ func (s *State) resolve(t Transfer) (resolved, CodedError) {
 		if !ok {
 			return r, reject(CodeAccountNotFound, "account %s does not exist", id)
 		}
-		if code != "" && acc.asset.code != code {
-			return r, reject(CodeAssetMismatch, "account %s holds %s but %s holds %s", t.From, code, t.To, acc.asset.code)
+		if code == "" {
+			code = acc.asset.code
 		}
-		code = acc.asset.code
 		accs[i] = acc
 	}
 	r.from, r.to = accs[0], accs[1]
+	if r.from != nil && r.to != nil && r.from.asset != r.to.asset {
+		// A conversion: the amount and any asset named are the sender's.
+		r.toAsset = r.to.asset
+	} else if t.ExchangeRate != "" {
+		return r, &FieldError{Field: "exchange_rate", Reason: "only a transfer between accounts of different assets converts"}
+	}
+	if t.ExchangeRate != "" {
+		t.ExchangeRate, _ = ParseRate("exchange_rate", t.ExchangeRate)
+	}
 	switch {
 	case code == "" && r.asset == nil:
 		return r, &FieldError{Field: "asset", Reason: "required when both sides are the issuer account"}

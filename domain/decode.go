@@ -20,6 +20,7 @@ func (s span) of(line string) string { return line[s.a:s.b] }
 type transferSpans struct {
 	id, from, to, amount, asset, reference span
 	meta                                   metaRange
+	memo                                   bool
 }
 
 // metaRange is a run of key, value pairs in lineView.meta.
@@ -38,6 +39,9 @@ type lineView struct {
 	payload  byte // 'a' asset, 'o' account, 't' transfer, 'r' rejection, 0 none
 	chained  bool // prevHash is the hash scanLine was given
 	hasHash  bool
+	// fracZero: the time has a fraction ending in '0', which the reader
+	// accepts and the canonical encoding never writes.
+	fracZero bool
 
 	version   int
 	clock     clock
@@ -96,6 +100,7 @@ func (p *scanner) transfer(v *lineView) transferSpans {
 	if p.opt(`,"metadata":`) {
 		t.meta = p.meta(v)
 	}
+	t.memo = p.opt(`,"memo":true`)
 	return t
 }
 
@@ -124,7 +129,11 @@ func scanLine(line []byte, v *lineView, prev *Hash) bool {
 	p.lit(`,"item":`)
 	v.command.Item = p.int()
 	p.lit(`},"time":`)
+	timeAt := p.i
 	v.clock = p.time()
+	// `"2006-01-02T15:04:05Z"` is 22 bytes with its quotes; longer, it has
+	// a fraction, whose last digit is just before the `Z"`.
+	v.fracZero = !p.bad && p.i-timeAt > 22 && line[p.i-3] == '0'
 	switch {
 	case p.opt(`,"asset":{"code":`):
 		v.payload = 'a'
@@ -252,7 +261,7 @@ func (v *lineView) fill(ev *Event, s string, parts *eventParts) {
 func (v *lineView) transferOf(s string) Transfer {
 	t := &v.transfer
 	return Transfer{ID: t.id.of(s), From: t.from.of(s), To: t.to.of(s), Amount: t.amount.of(s),
-		Asset: t.asset.of(s), Reference: t.reference.of(s), Metadata: v.metadata(t.meta, s)}
+		Asset: t.asset.of(s), Reference: t.reference.of(s), Metadata: v.metadata(t.meta, s), Memo: t.memo}
 }
 
 func (v *lineView) metadata(r metaRange, s string) map[string]string {

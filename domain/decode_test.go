@@ -87,6 +87,8 @@ func FuzzDecodeFast(f *testing.F) {
 		`{"seq":1,"type":"x","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","account":{"id":"a","asset":"B","metadata":{}},"prev_hash":""}`,
 		`{"seq":1,"type":"x","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","prev_hash":"","hash":"x"} `,
 		`{"seq":1,"type":"x\u00e9","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","prev_hash":""}`,
+		`{"seq":1,"type":"TransferRejected","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","rejection":{"id":"m","from":"a","to":"b","amount":"0","memo":true,"code":"c","detail":"d"},"prev_hash":""}`,
+		`{"seq":1,"type":"TransferRejected","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","rejection":{"id":"m","from":"a","to":"b","amount":"0","memo":false,"code":"c","detail":"d"},"prev_hash":""}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -145,7 +145,14 @@ func appendCanonicalTransfer(b []byte, t *Transfer, ok *bool) []byte {
 		b = append(b, `,"reference":`...)
 		b = appendPlain(b, t.Reference, ok)
 	}
-	return appendCanonicalMetadata(b, t.Metadata, ok)
+	b = appendCanonicalMetadata(b, t.Metadata, ok)
+	if t.Memo {
+		b = append(b, `,"memo":true`...)
+	}
+	if t.ExchangeRate != "" {
+		*ok = false // rare (a rejected conversion): encoding/json writes it
+	}
+	return b
 }
 
 // appendCanonicalMetadata writes m's pairs in key order, as encoding/json

@@ -25,6 +25,9 @@ const (
 	CodeAccountConflict     Code = "account_conflict"
 	CodeBalanceOverflow     Code = "balance_overflow"
 	CodeForbidden           Code = "forbidden"
+	// CodeRateNotFound is a conversion without an exchange_rate whose
+	// pair of assets has no rate in the table.
+	CodeRateNotFound Code = "rate_not_found"
 	// CodeBatchAborted marks the items of an atomic batch that were not
 	// posted because another item of the batch was rejected.
 	CodeBatchAborted Code = "batch_aborted"
@@ -36,6 +39,7 @@ var Codes = []Code{
 	CodeAccountNotFound, CodeAssetNotFound, CodeInsufficientFunds,
 	CodeAssetMismatch, CodeIdempotencyConflict, CodeAssetConflict,
 	CodeAccountConflict, CodeBalanceOverflow, CodeForbidden, CodeBatchAborted,
+	CodeRateNotFound,
 }
 
 // CodedError is an error that carries a stable Code.

@@ -68,6 +68,19 @@ func transferFingerprint(key idKey, t *Transfer, amount Amount) fingerprint {
 	b = binary.AppendUvarint(b, amount.lo)
 	b = appendField(b, t.Reference)
 	b = appendMetadata(b, t.Metadata)
+	if t.Memo {
+		// Only a memo has a zero amount, so the amount already tells
+		// a memo apart; the byte keeps the rule explicit and costs
+		// nothing for the usual transfer, whose bytes are unchanged.
+		b = append(b, 'm')
+	}
+	if t.ExchangeRate != "" {
+		// The rate the request gave (normalized): a conversion that
+		// took the table's rate has none, so its replay posts nothing
+		// new even when the table has changed since.
+		b = append(b, 'x')
+		b = appendField(b, t.ExchangeRate)
+	}
 	return fingerprintOf(b)
 }
 
@@ -115,18 +128,26 @@ func appendMetadata(b []byte, m map[string]string) []byte {
 // and tell the client, once the id is decided, whether its body won.
 type BodyFingerprint struct {
 	sum      fingerprint
-	anyAsset bool // the request left the asset to its accounts
+	anyAsset bool   // the request left the asset to its accounts
+	rate     string // the exchange_rate the request gave, normalized, or ""
 }
 
 // FingerprintBody returns the fingerprint of a transfer request's body.
 func FingerprintBody(t Transfer) BodyFingerprint {
-	return BodyFingerprint{sum: bodyFingerprint(t.From, t.To, t.Asset, t.Amount, t.Reference, t.Metadata), anyAsset: t.Asset == ""}
+	rate, _ := ParseRate("exchange_rate", t.ExchangeRate)
+	return BodyFingerprint{sum: bodyFingerprint(t.From, t.To, t.Asset, t.Amount, t.Reference, t.Metadata), anyAsset: t.Asset == "", rate: rate}
 }
 
 // Matches reports whether posted, a transfer as it was posted (asset
-// resolved, amount at its scale), has the body f was taken of: what
-// Decide answers as a replay rather than an idempotency conflict.
+// resolved, amount at its scale, a conversion's rate the one used), has
+// the body f was taken of: what Decide answers as a replay rather than an
+// idempotency conflict. A request with a rate matches a conversion at that
+// rate; one without matches whatever rate the conversion used (it cannot
+// tell a table's rate from a request's that was the same).
 func (f BodyFingerprint) Matches(posted Transfer) bool {
+	if f.rate != "" && f.rate != posted.ExchangeRate {
+		return false
+	}
 	asset := posted.Asset
 	if f.anyAsset {
 		asset = ""

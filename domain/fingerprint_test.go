@@ -19,14 +19,14 @@ func TestBodyFingerprintAgreesWithDecide(t *testing.T) {
 		c.Ref = domain.CommandRef{Seq: seq}
 		return s.Decide(c, now)
 	}
-	decide(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
-	decide(domain.Command{DefineAsset: &domain.Asset{Code: "EUR", Scale: 2}})
+	decide(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
+	decide(domain.Command{Asset: &domain.Asset{Code: "EUR", Scale: 2}})
 	for _, id := range []string{"a", "b", "c", "e"} {
 		asset := "USD"
 		if id == "e" {
 			asset = "EUR"
 		}
-		decide(domain.Command{OpenAccount: &domain.Account{ID: id, Asset: asset}})
+		decide(domain.Command{Account: &domain.Account{ID: id, Asset: asset}})
 	}
 	decide(domain.Command{Transfer: &domain.Transfer{ID: "fund", From: domain.World, To: "a", Amount: "100", Asset: "USD"}})
 	orig := domain.Transfer{ID: "t1", From: "a", To: "b", Amount: "25.5", Reference: "r", Metadata: map[string]string{"k": "v", "j": "w"}}

@@ -39,10 +39,10 @@ func TestIDsMadeOfDots(t *testing.T) {
 	// Deciding: refused before anything is journaled.
 	s := domain.NewState()
 	now := time.Unix(0, 0)
-	if d := s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 1}, DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}, now); d.Outcome != domain.Created {
+	if d := s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 1}, Asset: &domain.Asset{Code: "USD", Scale: 2}}, now); d.Outcome != domain.Created {
 		t.Fatalf("asset: %+v", d)
 	}
-	d := s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 2}, OpenAccount: &domain.Account{ID: "..", Asset: "USD"}}, now)
+	d := s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 2}, Account: &domain.Account{ID: "..", Asset: "USD"}}, now)
 	if d.Outcome != domain.Rejected || d.Err.Code() != domain.CodeValidationFailed || d.Event != nil {
 		t.Fatalf("opening %q: %+v", "..", d)
 	}

@@ -28,7 +28,7 @@ func (u *MetadataUpdate) Validate() error {
 // decideMetadata replaces an account's metadata: its owner's right, or an
 // admin's. The issuer account has no metadata to change.
 func (s *State) decideMetadata(cmd Command, now time.Time) Decision {
-	u := *cmd.UpdateMetadata
+	u := *cmd.Metadata
 	if err := u.Validate(); err != nil {
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
 	}
@@ -57,3 +57,5 @@ func (h stateApplier) AccountMetadataUpdated(ev *Event, u *MetadataUpdate) error
 	}
 	return nil
 }
+
+func (payloadRules) AccountMetadataUpdated(_ *Event, u *MetadataUpdate) error { return u.Validate() }

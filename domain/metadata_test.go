@@ -10,8 +10,8 @@ import (
 func TestDecideMetadata(t *testing.T) {
 	now := time.Unix(0, 0)
 	s := domain.NewState()
-	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 1}, DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}, now)
-	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 2}, OpenAccount: &domain.Account{ID: "a", Asset: "USD", Owner: "alice"}}, now)
+	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 1}, Asset: &domain.Asset{Code: "USD", Scale: 2}}, now)
+	s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 2}, Account: &domain.Account{ID: "a", Asset: "USD", Owner: "alice"}}, now)
 	seq := uint64(2)
 	for _, tc := range []struct {
 		name  string
@@ -32,7 +32,7 @@ func TestDecideMetadata(t *testing.T) {
 			seq++
 			u := tc.u
 			before := s.Seq()
-			d := s.Decide(domain.Command{Ref: domain.CommandRef{Seq: seq}, Actor: tc.actor, UpdateMetadata: &u}, now)
+			d := s.Decide(domain.Command{Ref: domain.CommandRef{Seq: seq}, Actor: tc.actor, Metadata: &u}, now)
 			if tc.code != "" {
 				if d.Outcome != domain.Rejected || d.Err.Code() != tc.code || d.Event != nil || s.Seq() != before {
 					t.Fatalf("%+v (%v), want rejected %s with no event", d, d.Err, tc.code)
@@ -48,7 +48,7 @@ func TestDecideMetadata(t *testing.T) {
 		})
 	}
 	// Opening the account again with its original body still finds it as it was.
-	if d := s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 99}, OpenAccount: &domain.Account{ID: "a", Asset: "USD", Owner: "alice"}}, now); d.Outcome != domain.Existed {
+	if d := s.Decide(domain.Command{Ref: domain.CommandRef{Seq: 99}, Account: &domain.Account{ID: "a", Asset: "USD", Owner: "alice"}}, now); d.Outcome != domain.Existed {
 		t.Fatalf("reopening after metadata changes: %+v (%v)", d, d.Err)
 	}
 }

@@ -127,10 +127,10 @@ func metadataKey(m map[string]string) string {
 
 func (m *refModel) predict(c domain.Command) expectation {
 	switch {
-	case c.DefineAsset != nil:
-		return m.predictAsset(*c.DefineAsset)
-	case c.OpenAccount != nil:
-		return m.predictAccount(*c.OpenAccount)
+	case c.Asset != nil:
+		return m.predictAsset(*c.Asset)
+	case c.Account != nil:
+		return m.predictAccount(*c.Account)
 	case c.Transfer != nil:
 		return m.predictTransfer(*c.Transfer)
 	}
@@ -205,6 +205,7 @@ func (m *refModel) predictTransfer(t domain.Transfer) expectation {
 	var resolveErr domain.Code
 	var amount decimal.Decimal
 	var from, to *refAccount
+	var convert bool // accounts of different assets: a conversion, and this model sets no rates
 	asset := t.Asset
 	func() {
 		if t.Asset != "" && m.assets[t.Asset] == nil {
@@ -225,10 +226,11 @@ func (m *refModel) predictTransfer(t domain.Transfer) expectation {
 				return
 			}
 			if code != "" && acc.asset != code {
-				resolveErr = domain.CodeAssetMismatch
-				return
+				convert = true
 			}
-			code = acc.asset
+			if code == "" {
+				code = acc.asset
+			}
 			*side.acc = acc
 		}
 		if code != "" && t.Asset != "" && code != t.Asset {
@@ -256,6 +258,9 @@ func (m *refModel) predictTransfer(t domain.Transfer) expectation {
 	}
 	if resolveErr != "" {
 		return rejected(resolveErr, true)
+	}
+	if convert {
+		return rejected(domain.CodeRateNotFound, true)
 	}
 	ra := m.assets[asset]
 	scale := int32(ra.scale)
@@ -463,9 +468,9 @@ func (g *gen) command() domain.Command {
 		case g.chance(0.03):
 			a.Scale = 19
 		}
-		return domain.Command{DefineAsset: &a}
+		return domain.Command{Asset: &a}
 	case x < 0.12 || len(g.m.accounts) < 4 && x < 0.4:
-		return domain.Command{OpenAccount: g.account()}
+		return domain.Command{Account: g.account()}
 	}
 	return domain.Command{Transfer: g.transfer()}
 }

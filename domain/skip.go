@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,9 @@ func SkipRef(seq uint64, items int) CommandRef {
 // detail is cut to a bounded length. Like Decide, it applies the event to
 // the state at once.
 func (s *State) Skip(seq uint64, items int, reason, detail string, now time.Time) *Event {
+	// A detail may quote what a malformed message held: valid UTF-8
+	// only, or the line would not be canonical (docs/journal-spec.md).
+	detail = strings.ToValidUTF8(detail, "\uFFFD")
 	if len(detail) > maxSkipDetail {
 		detail = truncateUTF8(detail, maxSkipDetail)
 	}

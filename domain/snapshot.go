@@ -18,25 +18,32 @@ import (
 // ledger's invariants, so that a damaged encoding is refused rather than
 // trusted. Integrity (a checksum) is the snapshot container's job.
 //
-// Version 1, all integers big-endian:
+// Version 2, all integers big-endian:
 //
 //	magic "LGRSTATE", version uint16
 //	seq uint64, last command seq uint64, last command item int64
 //	uvarint #assets, then per asset, sorted by code:
-//	    code (uint8 length, bytes), scale uint8, issuer balance int128
+//	    code (uint8 length, bytes), scale uint8, issuer balance int128,
+//	    FX position int128
 //	uvarint #accounts, then per account, sorted by id:
 //	    id (uint8 length, bytes), asset index uvarint, flags uint8 (1: unlimited),
 //	    balance int128, floor int128 (0 when unlimited), fingerprint uint64,
 //	    owner (uvarint length, bytes)
 //	uvarint #ids, then per posted transfer id, sorted by key:
 //	    key [16] (SHA-256 of the id, truncated), seq uint64, fingerprint uint64
+//	uvarint #rates, then per rate, sorted by base, then quote:
+//	    base asset index uvarint, quote asset index uvarint,
+//	    rate (uint8 length, bytes; normalized as ParseRate writes it)
+//
+// Version 1 had neither FX positions nor rates; a version-1 snapshot is
+// refused (ErrStateVersion) and the state rebuilt from the journal.
 //
 // A change to this layout or to what fingerprints cover (fingerprint.go)
 // needs a new StateFormatVersion.
 
 // StateFormatVersion is the version of the state encoding this code writes
 // and the only one it reads.
-const StateFormatVersion = 1
+const StateFormatVersion = 2
 
 const stateMagic = "LGRSTATE"
 
@@ -48,7 +55,8 @@ var (
 
 // Minimum encoded sizes, to refuse counts the remaining bytes cannot hold.
 const (
-	minAssetBytes   = 1 + 1 + 1 + 16
+	minAssetBytes   = 1 + 1 + 1 + 16 + 16
+	minRateBytes    = 1 + 1 + 1 + 1
 	minAccountBytes = 1 + 1 + 1 + 1 + 16 + 16 + 8 + 1
 	postedBytes     = 16 + 8 + 8
 	maxAssets       = 1 << 16 // far beyond any real ledger; bounds the asset table
@@ -76,12 +84,14 @@ type Image struct {
 	posted   []postedImage
 	log      [][]postedRef // the posted log's chunks: read below logN only
 	logN     uint64
+	rates    []Rate // the rate table, copied: it may change after the image
 }
 
 type assetImage struct {
 	code  string
 	scale int
 	world Amount
+	fx    Amount
 	ptr   *assetState
 }
 
@@ -100,9 +110,10 @@ func (s *State) Image() *Image {
 		posted:   make([]postedImage, 0, s.posted.len()),
 		log:      slices.Clone(s.posted.log.chunks),
 		logN:     s.posted.log.n,
+		rates:    s.Rates(),
 	}
 	for _, a := range s.assets {
-		im.assets = append(im.assets, assetImage{code: a.code, scale: a.scale, world: a.world, ptr: a})
+		im.assets = append(im.assets, assetImage{code: a.code, scale: a.scale, world: a.world, fx: a.fx, ptr: a})
 	}
 	for _, c := range s.accts.chunks {
 		for i := range c {
@@ -154,6 +165,7 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		b = append(b, a.code...)
 		b = append(b, byte(a.scale))
 		b = appendAmount(b, a.world)
+		b = appendAmount(b, a.fx)
 	}
 	b = binary.AppendUvarint(b, uint64(len(order)))
 	bw.Write(b)
@@ -185,6 +197,18 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		b = binary.BigEndian.AppendUint64(b, uint64(ref.fp))
 		bw.Write(b)
 	}
+	byCode := make(map[string]uint64, len(im.assets))
+	for i, a := range im.assets {
+		byCode[a.code] = uint64(i)
+	}
+	b = binary.AppendUvarint(b[:0], uint64(len(im.rates)))
+	for _, r := range im.rates { // sorted by Rates, as the asset indexes are
+		b = binary.AppendUvarint(b, byCode[r.Base])
+		b = binary.AppendUvarint(b, byCode[r.Quote])
+		b = append(b, byte(len(r.Rate)))
+		b = append(b, r.Rate...)
+	}
+	bw.Write(b)
 	err := bw.Flush()
 	return cw.n, err
 }

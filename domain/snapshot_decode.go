@@ -119,6 +119,7 @@ func decodeState(data []byte) (*State, error) {
 			r.fail("%v", err)
 		}
 	}
+	r.rates(st, assets)
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("%d bytes after the end", len(r.b))
 	}
@@ -157,7 +158,7 @@ func (r *stateReader) assets() []*assetState {
 	}
 	assets := make([]*assetState, 0, nAssets)
 	for i := 0; i < nAssets && r.err == nil; i++ {
-		a := &assetState{code: r.str(r.u8()), scale: r.u8(), world: r.amount()}
+		a := &assetState{code: r.str(r.u8()), scale: r.u8(), world: r.amount(), fx: r.amount()}
 		if err := (Asset{Code: a.code, Scale: a.scale}).Validate(); err != nil && r.err == nil {
 			r.fail("asset %d: %v", i, err)
 		}
@@ -174,7 +175,10 @@ func (r *stateReader) assets() []*assetState {
 func (r *stateReader) accounts(st *State, assets []*assetState, n int) {
 	sums := make([]Amount, len(assets))
 	for i, a := range assets {
-		sums[i] = a.world
+		var ok bool
+		if sums[i], ok = a.world.Add(a.fx); !ok {
+			r.fail("asset %s: issuer and FX positions overflow", a.code)
+		}
 	}
 	prevID := ""
 	for i := 0; i < n && r.err == nil; i++ {
@@ -234,4 +238,36 @@ func (r *stateReader) account(i int, prevID string, assets []*assetState) (accou
 		r.fail("account %q: balance %s below its floor %s", acc.id, acc.balance.Format(acc.asset.scale), acc.floor.Format(acc.asset.scale))
 	}
 	return acc, ai
+}
+
+// rates reads the rate table, sorted by base, then quote, into st.
+func (r *stateReader) rates(st *State, assets []*assetState) {
+	n := r.count("rates", minRateBytes)
+	if n > maxRates {
+		r.fail("%d rates", n)
+	}
+	var prev ratePair
+	for i := 0; i < n && r.err == nil; i++ {
+		bi, qi := r.uvarint(), r.uvarint()
+		rate := r.str(r.u8())
+		if r.err != nil {
+			return
+		}
+		if bi >= uint64(len(assets)) || qi >= uint64(len(assets)) || bi == qi {
+			r.fail("rate %d: asset indexes %d, %d", i, bi, qi)
+			return
+		}
+		p := ratePair{assets[bi].code, assets[qi].code}
+		if norm, err := ParseRate("rate", rate); err != nil || norm != rate {
+			r.fail("rate %s/%s: %q", p.base, p.quote, rate)
+		}
+		if i > 0 && (prev.base > p.base || prev.base == p.base && prev.quote >= p.quote) {
+			r.fail("rates out of order at %s/%s", p.base, p.quote)
+		}
+		if st.rates == nil {
+			st.rates = make(map[ratePair]string, n)
+		}
+		st.rates[p] = rate
+		prev = p
+	}
 }

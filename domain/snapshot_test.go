@@ -50,12 +50,12 @@ func probes() []domain.Command {
 		{Transfer: &domain.Transfer{ID: "p4", From: "carol", To: domain.World, Amount: "0.00000001"}, Actor: actor},
 		{Transfer: &domain.Transfer{ID: "p5", From: "bob", To: "alice", Amount: "1"}, Actor: actor},
 		{Transfer: &domain.Transfer{ID: "p6", From: "eve", To: "alice", Amount: "1"}},
-		{OpenAccount: &domain.Account{ID: "carol", Asset: "BTC", Owner: "sub-carol", Metadata: map[string]string{"tier": "gold"}}},
-		{OpenAccount: &domain.Account{ID: "carol", Asset: "BTC", Owner: "sub-carol"}},
-		{OpenAccount: &domain.Account{ID: "od", Asset: "USD", OverdraftLimit: "50.00"}},
-		{OpenAccount: &domain.Account{ID: "od", Asset: "USD", OverdraftLimit: "49"}},
-		{DefineAsset: &domain.Asset{Code: "BTC", Scale: 8}},
-		{DefineAsset: &domain.Asset{Code: "BTC", Scale: 2}},
+		{Account: &domain.Account{ID: "carol", Asset: "BTC", Owner: "sub-carol", Metadata: map[string]string{"tier": "gold"}}},
+		{Account: &domain.Account{ID: "carol", Asset: "BTC", Owner: "sub-carol"}},
+		{Account: &domain.Account{ID: "od", Asset: "USD", OverdraftLimit: "50.00"}},
+		{Account: &domain.Account{ID: "od", Asset: "USD", OverdraftLimit: "49"}},
+		{Asset: &domain.Asset{Code: "BTC", Scale: 8}},
+		{Asset: &domain.Asset{Code: "BTC", Scale: 2}},
 	}
 }
 
@@ -327,9 +327,10 @@ func TestStateBinaryManyPostedIDs(t *testing.T) {
 		}
 	}
 
-	// The ids section is the last ids*32 bytes: key (16), sequence (8),
-	// fingerprint (8), sorted by key.
-	idsAt := len(data) - ids*32
+	// The ids section is the ids*32 bytes before the rate table (here one
+	// byte: no rates): key (16), sequence (8), fingerprint (8), sorted by
+	// key.
+	idsAt := len(data) - 1 - ids*32
 	for _, c := range []struct {
 		name   string
 		damage func(b []byte)

@@ -13,7 +13,8 @@ type State struct {
 	accounts map[string]*accountState // points into accts
 	accts    accountStore
 	posted   postedIDs
-	undo     *undoLog // set while an atomic batch is being decided
+	rates    map[ratePair]string // the rate table, normalized rates; at most maxRates
+	undo     *undoLog            // set while an atomic batch is being decided
 }
 
 // assetState is an asset and its issuer account. Code and scale never
@@ -22,6 +23,7 @@ type assetState struct {
 	code  string
 	scale int
 	world Amount // the issuer account's balance for this asset
+	fx    Amount // the FX account's position in this asset
 }
 
 // accountState is an open account. Its memory is the processor's memory

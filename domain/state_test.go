@@ -48,7 +48,7 @@ func (h *harness) do(c domain.Command) domain.Decision {
 // Decide, including the fuzz target.
 func checkDecision(c domain.Command, d domain.Decision, before, after uint64, now time.Time) error {
 	switch d.Outcome {
-	case domain.Created, domain.Posted:
+	case domain.Created, domain.Posted, domain.Updated:
 		if d.Event == nil || d.Err != nil {
 			return fmt.Errorf("outcome %d: event %v, err %v; want an event and no error", d.Outcome, d.Event != nil, d.Err)
 		}
@@ -85,23 +85,21 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 	if ev.Version != domain.SchemaVersion || ev.Command != c.Ref || !ev.Time.Equal(now) || ev.Time.Location() != time.UTC {
 		return fmt.Errorf("event header v=%d command=%+v time=%v", ev.Version, ev.Command, ev.Time)
 	}
-	payloads := 0
-	for _, set := range []bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil} {
-		if set {
-			payloads++
-		}
-	}
-	if payloads != 1 {
+	if payloads := ev.Payloads(); payloads != 1 {
 		return fmt.Errorf("event %s carries %d payloads", ev.Type, payloads)
 	}
 	var wantType domain.EventType
 	switch {
-	case d.Outcome == domain.Created && c.DefineAsset != nil:
+	case d.Outcome == domain.Created && c.Asset != nil:
 		wantType = domain.EventAssetDefined
-	case d.Outcome == domain.Created && c.OpenAccount != nil:
+	case d.Outcome == domain.Created && c.Account != nil:
 		wantType = domain.EventAccountOpened
+	case d.Outcome == domain.Posted && c.Transfer != nil && ev.Conversion != nil:
+		wantType = domain.EventTransferConverted
 	case d.Outcome == domain.Posted && c.Transfer != nil:
 		wantType = domain.EventTransferPosted
+	case d.Outcome == domain.Updated && c.Rate != nil:
+		wantType = domain.EventRateSet
 	case d.Outcome == domain.Rejected && c.Transfer != nil:
 		wantType = domain.EventTransferRejected
 		if ev.Rejection == nil || ev.Rejection.Code != d.Err.Code() || ev.Rejection.Detail != d.Err.Error() {
@@ -128,24 +126,26 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 
 func describeCommand(c domain.Command) string {
 	switch {
-	case c.DefineAsset != nil:
-		return fmt.Sprintf("DefineAsset%+v", *c.DefineAsset)
-	case c.OpenAccount != nil:
-		return fmt.Sprintf("OpenAccount%+v", *c.OpenAccount)
+	case c.Asset != nil:
+		return fmt.Sprintf("DefineAsset%+v", *c.Asset)
+	case c.Account != nil:
+		return fmt.Sprintf("OpenAccount%+v", *c.Account)
 	case c.Transfer != nil:
 		return fmt.Sprintf("Transfer%+v", *c.Transfer)
+	case c.Rate != nil:
+		return fmt.Sprintf("SetRate%+v", *c.Rate)
 	}
 	return "empty command"
 }
 
 func (h *harness) asset(code string, scale int) domain.Decision {
 	h.t.Helper()
-	return h.do(domain.Command{DefineAsset: &domain.Asset{Code: code, Scale: scale}})
+	return h.do(domain.Command{Asset: &domain.Asset{Code: code, Scale: scale}})
 }
 
 func (h *harness) open(a domain.Account) domain.Decision {
 	h.t.Helper()
-	return h.do(domain.Command{OpenAccount: &a})
+	return h.do(domain.Command{Account: &a})
 }
 
 func (h *harness) transfer(tr domain.Transfer) domain.Decision {
@@ -414,8 +414,9 @@ func TestDecideTransfer(t *testing.T) {
 			want: domain.Rejected, code: domain.CodeAssetNotFound, journaled: true,
 		},
 		{
-			name: "accounts of different assets", tr: domain.Transfer{ID: "t", From: "alice", To: "eve", Amount: "1"},
-			want: domain.Rejected, code: domain.CodeAssetMismatch, journaled: true,
+			name: "accounts of different assets, no rate", tr: domain.Transfer{ID: "t", From: "alice", To: "eve", Amount: "1"},
+			want: domain.Rejected, code: domain.CodeRateNotFound, journaled: true,
+			resolved: &domain.Transfer{ID: "t", From: "alice", To: "eve", Amount: "1.00", Asset: "USD"},
 		},
 		{
 			name: "asset field differs", tr: domain.Transfer{ID: "t", From: "alice", To: "bob", Amount: "1", Asset: "EUR"},
@@ -637,9 +638,9 @@ func TestApplyRebuildsState(t *testing.T) {
 		{Transfer: &domain.Transfer{ID: "c", From: "od", To: "unl", Amount: "20", Metadata: map[string]string{"x": "y"}}},
 		{Transfer: &domain.Transfer{ID: "f", From: "od", To: "bob", Amount: "30.01"}},
 		{Transfer: &domain.Transfer{ID: "g", From: "od", To: "bob", Amount: "30"}},
-		{OpenAccount: &domain.Account{ID: "od", Asset: "USD", OverdraftLimit: "50.00"}},
-		{OpenAccount: &domain.Account{ID: "od", Asset: "USD"}},
-		{DefineAsset: &domain.Asset{Code: "BTC", Scale: 8}},
+		{Account: &domain.Account{ID: "od", Asset: "USD", OverdraftLimit: "50.00"}},
+		{Account: &domain.Account{ID: "od", Asset: "USD"}},
+		{Asset: &domain.Asset{Code: "BTC", Scale: 8}},
 	}
 	for i, c := range probes {
 		c.Ref = domain.CommandRef{Seq: 1000 + uint64(i)}

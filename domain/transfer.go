@@ -12,12 +12,30 @@ type Transfer struct {
 	Asset     string            `json:"asset,omitempty"`
 	Reference string            `json:"reference,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
+	// Memo marks a transfer of zero: it moves nothing and records that
+	// something changed hands for free (a Mercury item, say), with its
+	// reference and metadata, in the history of both accounts. A memo's
+	// amount must be zero and only a memo's may be: a zero amount sent
+	// by mistake is still refused.
+	Memo bool `json:"memo,omitempty"`
+	// ExchangeRate is the rate of a transfer between accounts of
+	// different assets: units of the recipient's asset per unit of the
+	// sender's (ADR 0019). Empty, a conversion takes the rate table's.
+	// Only a conversion may carry one.
+	ExchangeRate string `json:"exchange_rate,omitempty"`
 }
 
 // Validate checks everything that does not need the ledger's state: ids,
 // the amount's syntax, the reference and metadata bounds, and that money
 // does not move from an account to itself.
-func (t Transfer) Validate() error { return t.validate(ValidateID) }
+func (t Transfer) Validate() error {
+	for _, side := range [2]struct{ field, id string }{{"from", t.From}, {"to", t.To}} {
+		if side.id == FX {
+			return &FieldError{Field: side.field, Reason: "\"fx\" is the reserved FX account: only conversions move it"}
+		}
+	}
+	return t.validate(ValidateID)
+}
 
 // ValidateJournaled checks a transfer as a journal event records it: as
 // Validate, but with the id rule the journal has always kept (an id made
@@ -48,14 +66,30 @@ func (t Transfer) validate(validateID func(field, id string) error) error {
 	if err := CheckAmountLiteral(t.Amount); err != nil {
 		return err
 	}
-	if isZeroLiteral(t.Amount) {
-		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be greater than zero"}
+	switch zero := isZeroLiteral(t.Amount); {
+	case t.Memo && !zero:
+		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be zero in a memo (a memo moves nothing)"}
+	case !t.Memo && zero:
+		return &AmountSyntaxError{Amount: t.Amount, Reason: "must be greater than zero (a transfer of nothing is a memo: \"memo\": true)"}
+	}
+	if t.ExchangeRate != "" {
+		if _, err := ParseRate("exchange_rate", t.ExchangeRate); err != nil {
+			return err
+		}
+		if t.Memo {
+			return &FieldError{Field: "exchange_rate", Reason: "a memo moves nothing and converts nothing"}
+		}
 	}
 	if t.From == t.To {
 		return reject(CodeSameAccount, "from and to are the same account %q", t.From)
 	}
 	return nil
 }
+
+// IsMemoAmount reports whether a journaled transfer's amount is zero,
+// which, by Validate, is so exactly when the transfer is a memo: a read
+// model need not keep the flag beside the amount.
+func IsMemoAmount(amount string) bool { return amount != "" && isZeroLiteral(amount) }
 
 func isZeroLiteral(s string) bool {
 	for i := 0; i < len(s); i++ {

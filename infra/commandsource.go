@@ -32,10 +32,12 @@ const (
 	commandPullBytes = 2 * maxPayloadBytes
 )
 
-// CommandSource feeds the processor from its durable pull consumer.
+// CommandSource feeds the processor from its durable pull consumer, and
+// purges the commands it has decided and acknowledged (commandspurge.go).
 type CommandSource struct {
 	js    jetstream.JetStream
 	names journalio.Names
+	purge *purger
 
 	mu   sync.Mutex
 	cc   jetstream.ConsumeContext
@@ -45,9 +47,14 @@ type CommandSource struct {
 var _ commands.CommandSource = (*CommandSource)(nil)
 
 // NewCommandSource returns a source over the processor's consumer, which
-// EnsureStreams created.
+// EnsureStreams created, purging decided commands with the default bounds.
 func NewCommandSource(js jetstream.JetStream, n journalio.Names) *CommandSource {
-	return &CommandSource{js: js, names: n}
+	return NewCommandSourceWith(js, n, CommandsPurge{})
+}
+
+// NewCommandSourceWith is NewCommandSource with the purge's bounds.
+func NewCommandSourceWith(js jetstream.JetStream, n journalio.Names, purge CommandsPurge) *CommandSource {
+	return &CommandSource{js: js, names: n, purge: newPurger(js, n.CommandsStream, purge)}
 }
 
 // commandFeed is the buffer between the consumer's callback and Next,
@@ -197,7 +204,7 @@ func (s *CommandSource) Next(ctx context.Context, max int) ([]commands.CommandMe
 	case first = <-f.buf:
 	}
 	out := make([]commands.CommandMessage, 0, min(max, len(f.buf)+1))
-	m, err := commandMessage(first)
+	m, err := s.commandMessage(first)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +213,7 @@ func (s *CommandSource) Next(ctx context.Context, max int) ([]commands.CommandMe
 	for len(out) < max {
 		select {
 		case msg := <-f.buf:
-			m, err := commandMessage(msg)
+			m, err := s.commandMessage(msg)
 			if err != nil {
 				return nil, err
 			}
@@ -221,19 +228,33 @@ func (s *CommandSource) Next(ctx context.Context, max int) ([]commands.CommandMe
 	return out, nil
 }
 
-func commandMessage(msg jetstream.Msg) (commands.CommandMessage, error) {
+// commandMessage is msg for the processor. Its Ack (AckAll) acknowledges
+// it and every earlier message, which the processor does only once they
+// are decided and journaled, so it may purge them.
+func (s *CommandSource) commandMessage(msg jetstream.Msg) (commands.CommandMessage, error) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		return commands.CommandMessage{}, fmt.Errorf("command metadata: %w", err)
 	}
-	return commands.CommandMessage{Seq: meta.Sequence.Stream, Data: msg.Data(), Ack: msg.Ack}, nil
+	seq := meta.Sequence.Stream
+	s.purge.delivered(len(msg.Data()))
+	ack := func() error {
+		if err := msg.Ack(); err != nil {
+			return err
+		}
+		s.purge.acked(seq)
+		return nil
+	}
+	return commands.CommandMessage{Seq: seq, Data: msg.Data(), Ack: ack}, nil
 }
 
-// Close stops the subscription.
+// Close stops the subscription and purges what the processor
+// acknowledged (purger.finish). The processor must have stopped.
 func (s *CommandSource) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopLocked()
+	s.purge.finish()
 }
 
 func (s *CommandSource) stopLocked() {

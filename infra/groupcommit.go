@@ -144,7 +144,13 @@ func (s *Submitter) send(batch []*request) {
 	for _, r := range live {
 		switch {
 		case err != nil:
-			r.res <- submitOutcome{err: err}
+			// Non-blocking: the reply may have been delivered already (a
+			// publish unconfirmed in time but stored and decided), and
+			// then the request holds the better answer.
+			select {
+			case r.res <- submitOutcome{err: err}:
+			default:
+			}
 			continue
 		case !r.wait:
 			r.res <- submitOutcome{stored: true}
@@ -162,10 +168,18 @@ func deliver(live []*request, rep commands.Reply) {
 			off += n
 			continue
 		}
+		var out submitOutcome
 		if off+n > len(rep.Results) {
-			r.res <- submitOutcome{err: fmt.Errorf("reply has %d results: %w", len(rep.Results), commands.ErrNoAnswer), stored: true}
+			out = submitOutcome{err: fmt.Errorf("reply has %d results: %w", len(rep.Results), commands.ErrNoAnswer), stored: true}
 		} else {
-			r.res <- submitOutcome{results: rep.Results[off : off+n], stored: true}
+			out = submitOutcome{results: rep.Results[off : off+n], stored: true}
+		}
+		// Never blocks: the reply is delivered from the processor's
+		// goroutine when it is local (LocalNotifier), and a request whose
+		// publish failed may already hold its outcome; it reads one.
+		select {
+		case r.res <- out:
+		default:
 		}
 		off += n
 	}

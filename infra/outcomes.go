@@ -2,7 +2,6 @@ package infra
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -112,6 +111,12 @@ func (s *Submitter) route(msg *nats.Msg) {
 	if err != nil {
 		return // not ours to answer; the waiters time out and answer 202
 	}
+	s.dispatch(r)
+}
+
+// dispatch hands a reply to the request waiting for it, if any. It never
+// blocks (the waiters' callbacks send to buffered channels).
+func (s *Submitter) dispatch(r commands.Reply) {
 	s.mu.Lock()
 	fn := s.waiters[r.ID]
 	delete(s.waiters, r.ID)
@@ -214,7 +219,7 @@ func (s *Submitter) forget(id string) {
 // publish stores one command message, async of whose items no one waits
 // for (see Undecided).
 func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async int) error {
-	data, err := json.Marshal(env)
+	data, err := commands.EncodeEnvelope(nil, env)
 	if err != nil {
 		return fmt.Errorf("encode command: %w", err)
 	}

@@ -2,7 +2,6 @@ package infra_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -132,8 +131,8 @@ func storedTransferIDs(t *testing.T, js jetstream.JetStream, names journalio.Nam
 		if err != nil {
 			t.Fatalf("command %d: %v", seq, err)
 		}
-		var env commands.Envelope
-		if err := json.Unmarshal(msg.Data, &env); err != nil {
+		env, err := commands.DecodeEnvelope(msg.Data)
+		if err != nil {
 			t.Fatalf("command %d: %v", seq, err)
 		}
 		for _, it := range env.Items {

@@ -58,14 +58,19 @@ func JournalConfig(n journalio.Names, replicas int) jetstream.StreamConfig {
 	}
 }
 
-// CommandsConfig is the commands stream's configuration. Interest retention
-// removes a command once the processor has acknowledged it.
+// CommandsConfig is the commands stream's configuration. Limits retention
+// keeps a command after the processor has acknowledged it; the command
+// source purges the decided prefix in chunks (commandspurge.go, ADR 0015),
+// so that acknowledging costs the store nothing. A stream made by an
+// earlier version with interest retention is switched to limits retention
+// in place at the next start (EnsureStreams): the server allows it, and
+// nothing stored changes.
 func CommandsConfig(n journalio.Names, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        n.CommandsStream,
 		Description: "ledger " + n.Ledger + " commands awaiting the processor",
 		Subjects:    []string{n.CommandsSubject},
-		Retention:   jetstream.InterestPolicy,
+		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardNew,
 		MaxMsgs:     commandsMaxMsgs,
@@ -152,6 +157,10 @@ func ensureCommandsStream(ctx context.Context, js jetstream.JetStream, n journal
 			return nil, fmt.Errorf("commands stream: %w", err)
 		}
 		return s, nil
+	}
+	if old := s.CachedInfo().Config.Retention; old != cfg.Retention {
+		slog.Info("commands stream switched to limits retention; decided commands are purged in chunks",
+			"stream", n.CommandsStream, "was", old.String())
 	}
 	if s, err = js.UpdateStream(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("commands stream: %w", err)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -52,12 +53,25 @@ type Config struct {
 	// GroupCommit bounds how concurrent single requests are coalesced
 	// into one command message; zero values take the defaults.
 	GroupCommit infra.GroupCommit
+	// CommandsPurge bounds the decided commands the commands stream keeps
+	// before they are purged; zero values take the defaults.
+	CommandsPurge infra.CommandsPurge
 
 	// EventStream bounds GET /v1/events; zero values take the defaults.
 	EventStream api.EventStreamConfig
 	// Webhooks configures webhook delivery; zero values take the
 	// defaults, which refuse loopback and private addresses.
 	Webhooks webhook.Config
+
+	// CheckpointKeyFile holds the Ed25519 key that signs checkpoints
+	// (created at first start; DATA_DIR/checkpoint.key when empty).
+	// CheckpointInterval signs the journal's head that often when it has
+	// grown; zero: only on demand (POST /v1/checkpoints).
+	CheckpointKeyFile  string
+	CheckpointInterval time.Duration
+	// CheckpointFile, when set, receives a copy of every checkpoint as a
+	// JSON line: a witness file the operator ships elsewhere.
+	CheckpointFile string
 }
 
 // ReadModelDir is the read models' Pebble directory inside the data
@@ -89,15 +103,27 @@ type Node struct {
 	KeyCreated bool
 	KeyFile    string
 
-	proc      *commands.Processor
-	restore   *restoreMark    // what was stored before the start, and when it is decided
-	journal   *trackedJournal // the processor's, for GET /v1/status
-	projector *projections.Projector
-	stopWork  context.CancelFunc
-	procDone  chan error
-	projDone  chan error
-	failed    chan error
-	cleanups  []func()
+	proc        *commands.Processor
+	submitter   *infra.Submitter
+	restore     *restoreMark    // what was stored before the start, and when it is decided
+	journal     *trackedJournal // the processor's, for GET /v1/status
+	projector   *projections.Projector
+	checkpoints *checkpointer
+	cpDone      chan struct{} // closed when the periodic checkpointer stops
+	stopWork    context.CancelFunc
+	stopProc    context.CancelFunc // the processor's alone (tests: export_test.go)
+	procDone    chan error
+	projDone    chan error
+	failed      chan error
+	cleanups    []func()
+
+	// What /readyz reads (status.go): the journal's end as admission
+	// counts it, admission's bound on the read model's lag, and whether
+	// the processor or the projector has stopped for good.
+	journalSeq  func() uint64
+	maxReadLag  uint64
+	procStopped atomic.Bool
+	projStopped atomic.Bool
 
 	streamsDone  chan struct{} // closed by CloseStreams
 	closeStreams sync.Once
@@ -115,7 +141,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Webhooks.Logger == nil {
 		cfg.Webhooks.Logger = cfg.Logger
 	}
-	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2)}
+	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2), maxReadLag: uint64(api.DefaultMaxReadLag)}
+	if cfg.MaxReadLag > 0 {
+		n.maxReadLag = uint64(cfg.MaxReadLag)
+	}
 	started := false
 	defer func() {
 		if !started {
@@ -152,11 +181,14 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.newWorkers(ctx, cfg); err != nil {
 		return nil, err
 	}
+	if err := n.startCheckpoints(ctx, cfg); err != nil {
+		return nil, err
+	}
 	if err := n.newHandler(ctx, cfg, authn, start); err != nil {
 		return nil, err
 	}
 	started = true
-	n.run(ctx)
+	n.run(ctx, cfg.CheckpointInterval)
 	return n, nil
 }
 
@@ -191,15 +223,25 @@ func (n *Node) startNATS(ctx context.Context, cfg Config) error {
 // newWorkers builds the processor, with its command source, journal and
 // snapshot store, and the projector; run starts them.
 func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
-	source := infra.NewCommandSource(n.JS, n.Names)
+	purge := cfg.CommandsPurge
+	if purge.Logger == nil {
+		purge.Logger = cfg.Logger
+	}
+	source := infra.NewCommandSourceWith(n.JS, n.Names, purge)
 	n.cleanups = append(n.cleanups, source.Close)
 	snapshots, err := infra.EnsureSnapshotStore(ctx, n.JS, n.Names, 1)
 	if err != nil {
 		return err
 	}
 	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
-	n.proc = commands.New(n.journal, source, infra.NewNotifier(n.NC), commands.Config{Logger: cfg.Logger, Snapshots: snapshots,
-		SkipLostThrough: cfg.SkipLostCommands})
+	// The API's submitter is made first: the processor answers it in
+	// memory, other API instances over NATS (ADR 0015).
+	if n.submitter, err = infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit); err != nil {
+		return err
+	}
+	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
+	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
+		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands})
 	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
 	return nil
 }
@@ -207,11 +249,7 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 // newHandler builds the submitter, the webhook deliverer and the HTTP
 // handler over them.
 func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticator, start startPosition) error {
-	submitter, err := infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit)
-	if err != nil {
-		return err
-	}
-	n.cleanups = append(n.cleanups, func() { _ = submitter.Close() })
+	submitter := n.submitter
 	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
 		return err
@@ -219,13 +257,14 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 	n.cleanups = append(n.cleanups, hooks.Close)
 	n.streamsDone = make(chan struct{})
 	cfg.EventStream.Done = n.streamsDone
+	// The journal's end and what is stored and undecided count from the
+	// start, whatever the processor is doing (ADR 0009).
+	n.journalSeq = func() uint64 { return max(start.journalSeq, n.proc.Seq()) }
 	n.Handler, n.Core = api.NewWithCore(api.Config{
 		SyncTimeout: cfg.SyncTimeout,
 		ReadWait:    cfg.ReadWait,
 		MaxReadLag:  cfg.MaxReadLag,
-		// The journal's end and what is stored and undecided count from
-		// the start, whatever the processor is doing (ADR 0009).
-		JournalSeq:  func() uint64 { return max(start.journalSeq, n.proc.Seq()) },
+		JournalSeq:  n.journalSeq,
 		Undecided:   n.undecided(submitter),
 		StartSeq:    start.journalSeq,
 		Restored:    n.restored,
@@ -237,18 +276,32 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 		EventStream: cfg.EventStream,
 		Webhooks:    hooks,
 		Status:      n.status,
+		Locate: func(ctx context.Context, seq uint64) (journalio.Location, error) {
+			return journalio.Locate(ctx, n.JS, n.Names, seq)
+		},
+		Checkpoints: n.checkpoints,
 	}, submitter, n.Store)
 	return nil
 }
 
 // run starts the processor and the projector, which run until Close
 // cancels them, whatever becomes of ctx.
-func (n *Node) run(ctx context.Context) {
+func (n *Node) run(ctx context.Context, checkpointEvery time.Duration) {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopWork = stopWork
 	n.procDone, n.projDone = make(chan error, 1), make(chan error, 1)
+	procCtx, stopProc := context.WithCancel(workCtx)
+	n.stopProc = stopProc
+	n.cpDone = make(chan struct{})
 	go func() {
-		err := n.proc.Run(workCtx)
+		defer close(n.cpDone)
+		if checkpointEvery > 0 {
+			n.checkpoints.run(workCtx, checkpointEvery)
+		}
+	}()
+	go func() {
+		err := n.proc.Run(procCtx)
+		n.procStopped.Store(true)
 		n.procDone <- err
 		if workCtx.Err() == nil {
 			n.failed <- fmt.Errorf("processor stopped: %w", err)
@@ -256,6 +309,7 @@ func (n *Node) run(ctx context.Context) {
 	}()
 	go func() {
 		err := n.projector.Run(workCtx)
+		n.projStopped.Store(true)
 		n.projDone <- err
 		if workCtx.Err() == nil {
 			n.failed <- fmt.Errorf("projections stopped: %w", err)
@@ -294,6 +348,10 @@ func (n *Node) Close() error {
 		case <-timeout:
 			err = errors.New("components did not stop in time")
 		}
+	}
+	select {
+	case <-n.cpDone:
+	case <-timeout:
 	}
 	n.runCleanups()
 	return err

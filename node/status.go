@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
@@ -32,11 +33,29 @@ func (n *Node) undecided(s *infra.Submitter) func() uint64 {
 	}
 }
 
-// Ready returns nil when NATS is connected, the processor is consuming and
-// the read models have applied the whole journal.
+// readyJournalWait bounds the probe's one request to JetStream: a probe
+// must answer within a load balancer's timeout, and a journal that does
+// not answer in this time counts as unreachable.
+const readyJournalWait = 2 * time.Second
+
+// Ready returns nil when the node can serve, and otherwise the reason it
+// cannot (GET /readyz answers 503 not_ready with it): NATS is not
+// connected or the journal stream does not answer, the processor is not
+// deciding commands (stopped, or rebuilding its state), the projector has
+// stopped, the commands stored before the start are not all decided yet,
+// or the read model is further behind the journal than the admission
+// bound (Config.MaxReadLag), past which writes wait. A read model a few
+// events behind, as it always is under load, is ready: reads wait for the
+// writes they must see (ADR 0008), and admission bounds the lag.
 func (n *Node) Ready(ctx context.Context) error {
 	if !n.NC.IsConnected() {
 		return errors.New("nats is not connected")
+	}
+	if n.procStopped.Load() {
+		return errors.New("the processor is not running")
+	}
+	if n.projStopped.Load() {
+		return errors.New("the projector is not running")
 	}
 	if !n.proc.Ready() {
 		return errors.New("the processor is rebuilding its state")
@@ -44,12 +63,15 @@ func (n *Node) Ready(ctx context.Context) error {
 	if _, ok := n.restored(); !ok {
 		return fmt.Errorf("the processor is deciding the %d command messages stored before the start", n.restore.start.undecidedMsgs)
 	}
-	stream, err := n.JS.Stream(ctx, n.Names.JournalStream)
-	if err != nil {
-		return fmt.Errorf("journal stream: %w", err)
+	ctx, cancel := context.WithTimeout(ctx, readyJournalWait)
+	defer cancel()
+	if _, err := n.JS.Stream(ctx, n.Names.JournalStream); err != nil {
+		return fmt.Errorf("journal stream unreachable: %w", err)
 	}
-	if last, at := stream.CachedInfo().State.LastSeq, n.projector.Position(); at < last {
-		return fmt.Errorf("read models at journal position %d of %d", at, last)
+	head, applied := n.journalSeq(), n.Store.Applied().Seq
+	if behind := head - min(head, applied); behind > n.maxReadLag {
+		return fmt.Errorf("read model %d events behind the journal (at %d of %d), over the admission bound of %d",
+			behind, applied, head, n.maxReadLag)
 	}
 	return nil
 }
@@ -62,8 +84,13 @@ func (n *Node) Ready(ctx context.Context) error {
 // normally at least as high.
 func (n *Node) status(context.Context) (api.StatusView, error) {
 	cp := n.Store.Applied()
+	head := n.proc.Head()
+	j := api.JournalStatus{Sequence: head.Seq, Position: n.journal.Position()}
+	if head.Seq > 0 {
+		j.Hash = head.Hash.String()
+	}
 	return api.StatusView{
-		Journal:   api.JournalStatus{Sequence: n.proc.Seq(), Position: n.journal.Position()},
+		Journal:   j,
 		ReadModel: api.ReadModelStatus{Sequence: cp.Seq, Position: cp.Position},
 		Processor: api.ProcessorStatus{Ready: n.proc.Ready()},
 	}, nil

@@ -14,9 +14,13 @@ type account struct {
 }
 
 // lookupAccount finds the account row for id; asset selects the issuer
-// account's row and is ignored for any other id. ErrNotFound when absent
-// (and for "world" without an asset).
+// account's row or the FX account's position and is ignored for any
+// other id. ErrNotFound when absent (and for "world" or "fx" without an
+// asset).
 func lookupAccount(r reader, id, asset string) (account, error) {
+	if id == domain.FX {
+		return lookupFX(r, asset)
+	}
 	if id == domain.World && asset == "" {
 		return account{}, ErrNotFound
 	}
@@ -38,10 +42,11 @@ func lookupAccount(r reader, id, asset string) (account, error) {
 }
 
 // Account returns the account id with its current balance. asset matters
-// only for the issuer account "world", which has one view per asset: an
-// unlimited overdraft, created when its asset was defined. ErrNotFound for
-// an unknown account, and for "world" without an asset or with an
-// undefined one.
+// only for the issuer account "world" and the FX account "fx", which have
+// one view per asset: an unlimited overdraft, no owner, created when its
+// asset was defined (the FX account's balance is its position, moved only
+// by conversions). ErrNotFound for an unknown account, and for "world" or
+// "fx" without an asset or with an undefined one.
 func (s *Store) Account(_ context.Context, id, asset string) (AccountView, error) {
 	var v AccountView
 	// One snapshot: the row and its latest entry come from the same state.

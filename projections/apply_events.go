@@ -92,23 +92,31 @@ func (a *applier) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer) err
 	if err != nil {
 		return err
 	}
-	// A posting is written blind: it reads nothing (a lookup of every id
-	// was a third of the applier's time). It takes over the id's entry,
-	// so a rejection of the id before it becomes a dead row that readers
-	// skip (liveRejection); one in this batch is deleted outright.
-	if before, ok := a.transfers[p.ID]; ok {
-		if before.status == statusPosted {
-			return fmt.Errorf("transfer %s was posted before: %w", p.ID, domain.ErrInconsistent)
-		}
-		deleteTransfer(a.b, before)
-	}
 	row := &transferRow{seq: ev.Seq, status: statusPosted, id: p.ID, from: p.From, to: p.To, amount: p.Amount,
 		asset: p.Asset, reference: p.Reference, meta: meta, at: ev.Time.UnixNano(),
 		debitBalance: d.Balance, creditBalance: c.Balance}
-	a.transfers[p.ID] = row
-	a.buf = putTransfer(a.b, row, a.buf)
+	if err := a.post(row); err != nil {
+		return err
+	}
 	a.touched[accountKey{d.Account, p.Asset}] = struct{}{}
 	a.touched[accountKey{c.Account, p.Asset}] = struct{}{}
+	return nil
+}
+
+// post writes a posting's row. A posting is written blind: it reads
+// nothing (a lookup of every id was a third of the applier's time). It
+// takes over the id's entry, so a rejection of the id before it becomes a
+// dead row that readers skip (liveRejection); one in this batch is
+// deleted outright.
+func (a *applier) post(row *transferRow) error {
+	if before, ok := a.transfers[row.id]; ok {
+		if before.status == statusPosted {
+			return fmt.Errorf("transfer %s was posted before: %w", row.id, domain.ErrInconsistent)
+		}
+		deleteTransfer(a.b, before)
+	}
+	a.transfers[row.id] = row
+	a.buf = putTransfer(a.b, row, a.buf)
 	return nil
 }
 
@@ -133,7 +141,8 @@ func (a *applier) TransferRejected(ev *domain.Event, _ *domain.RejectedTransfer)
 		deleteTransfer(a.b, before)
 	}
 	row := &transferRow{seq: ev.Seq, status: statusRejected, id: r.ID, from: r.From, to: r.To, amount: r.Amount,
-		asset: r.Asset, reference: r.Reference, meta: meta, at: ev.Time.UnixNano(), code: string(r.Code), detail: r.Detail}
+		asset: r.Asset, reference: r.Reference, meta: meta, at: ev.Time.UnixNano(), code: string(r.Code), detail: r.Detail,
+		exchangeRate: r.ExchangeRate}
 	a.transfers[r.ID] = row
 	a.buf = putTransfer(a.b, row, a.buf)
 	return nil
@@ -193,8 +202,10 @@ func (a *applier) accountOf(id, asset string) (accountRow, bool, error) {
 }
 
 // putTransfer writes a transfer row and its index entries; it returns the
-// scratch buffer for reuse. A posting's sides are its two entries; only a
-// rejection has keys in famFrom, famTo and famRejected (see listing.go).
+// scratch buffer for reuse. A posting's sides are its two entries (the
+// recipient's in toAsset for a conversion, whose FX legs are two more);
+// only a rejection has keys in famFrom, famTo and famRejected (see
+// listing.go).
 func putTransfer(b writer, r *transferRow, buf []byte) []byte {
 	buf = r.encode(buf[:0])
 	_ = b.Set(transferKey(r.seq), buf, nil)
@@ -202,7 +213,11 @@ func putTransfer(b writer, r *transferRow, buf []byte) []byte {
 	_ = b.Set(appendSeq(assetIndexPrefix(r.asset), r.seq), []byte{r.status}, nil)
 	if r.status == statusPosted {
 		_ = b.Set(entryKey(r.from, r.asset, r.seq, sideDebit), []byte(r.debitBalance), nil)
-		_ = b.Set(entryKey(r.to, r.asset, r.seq, sideCredit), []byte(r.creditBalance), nil)
+		_ = b.Set(entryKey(r.to, r.creditAsset(), r.seq, sideCredit), []byte(r.creditBalance), nil)
+		if r.converted() {
+			_ = b.Set(fxEntryKey(r.asset, r.seq, sideCredit), []byte(r.fxCreditBalance), nil)
+			_ = b.Set(fxEntryKey(r.toAsset, r.seq, sideDebit), []byte(r.fxDebitBalance), nil)
+		}
 		return buf
 	}
 	side := append([]byte{r.status}, r.asset...)
@@ -221,7 +236,11 @@ func deleteTransfer(b writer, r *transferRow) {
 	_ = b.Delete(appendSeq(assetIndexPrefix(r.asset), r.seq), nil)
 	_ = b.Delete(appendSeq([]byte{famRejected}, r.seq), nil)
 	_ = b.Delete(entryKey(r.from, r.asset, r.seq, sideDebit), nil)
-	_ = b.Delete(entryKey(r.to, r.asset, r.seq, sideCredit), nil)
+	_ = b.Delete(entryKey(r.to, r.creditAsset(), r.seq, sideCredit), nil)
+	if r.converted() {
+		_ = b.Delete(fxEntryKey(r.asset, r.seq, sideCredit), nil)
+		_ = b.Delete(fxEntryKey(r.toAsset, r.seq, sideDebit), nil)
+	}
 }
 
 func firstErr(err, otherwise error) error {

@@ -49,6 +49,9 @@ type PostingRow struct {
 	AtUnixNanos                            int64
 	DebitBalance                           string
 	CreditBalance                          string
+	// A conversion's columns, empty for a transfer of one asset.
+	ExchangeRate, ToAsset, ToAmount string
+	FXCreditBalance, FXDebitBalance string
 }
 
 // OpenSnapshot opens the read model in the directory path for reading
@@ -172,11 +175,13 @@ func (s *Snapshot) transfers(ctx context.Context, status byte, fn func(*transfer
 }
 
 // Postings calls fn with every posted transfer, in sequence order, each
-// with the balances its two entries record.
+// with the balances its two entries record (four for a conversion).
 func (s *Snapshot) Postings(ctx context.Context, fn func(PostingRow) error) error {
 	err := s.transfers(ctx, statusPosted, func(t *transferRow) error {
 		r := PostingRow{Seq: t.seq, ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset,
-			Reference: t.reference, AtUnixNanos: t.at, DebitBalance: t.debitBalance, CreditBalance: t.creditBalance}
+			Reference: t.reference, AtUnixNanos: t.at, DebitBalance: t.debitBalance, CreditBalance: t.creditBalance,
+			ExchangeRate: t.exchangeRate, ToAsset: t.toAsset, ToAmount: t.toAmount,
+			FXCreditBalance: t.fxCreditBalance, FXDebitBalance: t.fxDebitBalance}
 		var err error
 		if r.Metadata, err = decodeMetadata(t.meta); err != nil {
 			return fmt.Errorf("sequence %d: %w", t.seq, err)
@@ -190,15 +195,18 @@ func (s *Snapshot) Postings(ctx context.Context, fn func(PostingRow) error) erro
 }
 
 // CountEntries returns the number of entries in the read model's entry
-// index: two per posted transfer.
+// indexes: two per posted transfer, four per conversion (its FX legs are
+// in their own family).
 func (s *Snapshot) CountEntries(ctx context.Context) (uint64, error) {
 	var n uint64
-	err := s.scan(ctx, []byte{famEntry}, func([]byte, []byte) error {
+	count := func([]byte, []byte) error {
 		n++
 		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("read model entries: %w", err)
+	}
+	for _, fam := range [...]byte{famEntry, famFXEntry} {
+		if err := s.scan(ctx, []byte{fam}, count); err != nil {
+			return 0, fmt.Errorf("read model entries: %w", err)
+		}
 	}
 	return n, nil
 }

@@ -46,11 +46,11 @@ func BenchmarkApplyRecord(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	apply([]domain.Command{{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}})
+	apply([]domain.Command{{Asset: &domain.Asset{Code: "USD", Scale: 2}}})
 	var opens, mints []domain.Command
 	for i := range accounts {
 		id := fmt.Sprintf("acc-%04d", i)
-		opens = append(opens, domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD"}})
+		opens = append(opens, domain.Command{Account: &domain.Account{ID: id, Asset: "USD"}})
 		mints = append(mints, domain.Command{Transfer: &domain.Transfer{ID: "mint-" + id, From: "world", To: id, Amount: "1000000"}})
 	}
 	apply(opens)

@@ -18,7 +18,10 @@ var errCorruptRow = errors.New("stored row does not decode")
 
 // transferRow is a posted or rejected transfer: the request as journaled,
 // its time, the rejection's code and detail, or the balances after the
-// posting's two entries.
+// posting's two entries. A conversion (ADR 0019) is a posting with
+// toAsset, toAmount, its rate and the balances after the FX account's two
+// entries; creditBalance is then the recipient's, in toAsset. A rejection
+// keeps the rate its request gave.
 type transferRow struct {
 	seq                                    uint64 // from the key
 	status                                 byte
@@ -27,12 +30,57 @@ type transferRow struct {
 	at                                     int64
 	code, detail                           string // rejections only
 	debitBalance, creditBalance            string // postings only
+	exchangeRate                           string // conversions and rejections that gave one
+	toAsset, toAmount                      string // conversions only
+	fxCreditBalance, fxDebitBalance        string // conversions only: FX in asset, in toAsset
+}
+
+// converted reports whether the row is a conversion.
+func (r *transferRow) converted() bool { return r.toAsset != "" }
+
+// creditAsset is the asset of the recipient's entry.
+func (r *transferRow) creditAsset() string {
+	if r.converted() {
+		return r.toAsset
+	}
+	return r.asset
+}
+
+// rateFields are the optional trailing fields of a transfer row, written
+// only when the row has a rate, so that a row of one asset costs nothing
+// more than before conversions.
+func (r *transferRow) rateFields() [5]*string {
+	return [...]*string{&r.exchangeRate, &r.toAsset, &r.toAmount, &r.fxCreditBalance, &r.fxDebitBalance}
 }
 
 type accountRow struct {
 	asset, overdraftLimit, owner, meta string
 	createdAt                          int64
 	createdSeq                         uint64
+}
+
+// rateRow is a rate of the table: the rate, the RateSet's sequence and
+// time.
+type rateRow struct {
+	rate string
+	seq  uint64
+	at   int64
+}
+
+func (r *rateRow) encode(b []byte) []byte {
+	b = appendStr(b, r.rate)
+	b = binary.AppendUvarint(b, r.seq)
+	return binary.BigEndian.AppendUint64(b, uint64(r.at))
+}
+
+func decodeRate(v []byte) (rateRow, error) {
+	d := decoder{b: v}
+	r := rateRow{rate: d.str()}
+	r.seq, r.at = d.uvarint(), d.int64()
+	if d.bad || len(d.b) != 0 {
+		return r, fmt.Errorf("rate: %w", errCorruptRow)
+	}
+	return r, nil
 }
 
 type assetRow struct {
@@ -54,6 +102,11 @@ func (r *transferRow) encode(b []byte) []byte {
 	for _, s := range [...]string{r.code, r.detail, r.debitBalance, r.creditBalance} {
 		b = appendStr(b, s)
 	}
+	if r.exchangeRate != "" || r.converted() {
+		for _, p := range r.rateFields() {
+			b = appendStr(b, *p)
+		}
+	}
 	return b
 }
 
@@ -67,6 +120,11 @@ func decodeTransfer(seq uint64, v []byte) (transferRow, error) {
 	r.at = d.int64()
 	for _, p := range [...]*string{&r.code, &r.detail, &r.debitBalance, &r.creditBalance} {
 		*p = d.str()
+	}
+	if len(d.b) > 0 {
+		for _, p := range r.rateFields() {
+			*p = d.str()
+		}
 	}
 	if d.bad || len(d.b) != 0 || (r.status != statusPosted && r.status != statusRejected) {
 		return r, fmt.Errorf("transfer at sequence %d: %w", seq, errCorruptRow)

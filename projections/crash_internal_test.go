@@ -35,11 +35,11 @@ func crashRecords(t *testing.T) []Record {
 		}
 		recs = append(recs, Record{Position: uint64(len(recs) + 1), Events: evs})
 	}
-	add(domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+	add(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
 	var opens, mints []domain.Command
 	for i := range 20 {
 		id := fmt.Sprintf("acc-%02d", i)
-		opens = append(opens, domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD"}})
+		opens = append(opens, domain.Command{Account: &domain.Account{ID: id, Asset: "USD"}})
 		mints = append(mints, domain.Command{Transfer: &domain.Transfer{ID: "mint-" + id, From: domain.World, To: id, Amount: "100"}})
 	}
 	add(opens...)

@@ -28,6 +28,9 @@ type TransferEdit struct {
 	AtUnixNanos                            int64
 	Code, Detail                           string
 	DebitBalance, CreditBalance            string
+	// A conversion's fields (ADR 0019); ExchangeRate also a rejection's.
+	ExchangeRate, ToAsset, ToAmount string
+	FXCreditBalance, FXDebitBalance string
 }
 
 // ErrNoRow means the Editor found no row to change.
@@ -171,7 +174,8 @@ func (t *transferRow) edit() TransferEdit {
 	}
 	return TransferEdit{Seq: t.seq, Status: st, ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset,
 		Reference: t.reference, Metadata: meta, AtUnixNanos: t.at, Code: t.code, Detail: t.detail,
-		DebitBalance: t.debitBalance, CreditBalance: t.creditBalance}
+		DebitBalance: t.debitBalance, CreditBalance: t.creditBalance, ExchangeRate: t.exchangeRate,
+		ToAsset: t.toAsset, ToAmount: t.toAmount, FXCreditBalance: t.fxCreditBalance, FXDebitBalance: t.fxDebitBalance}
 }
 
 func (t *TransferEdit) row() (transferRow, error) {
@@ -181,7 +185,8 @@ func (t *TransferEdit) row() (transferRow, error) {
 	}
 	r := transferRow{seq: t.Seq, status: statusPosted, id: t.ID, from: t.From, to: t.To, amount: t.Amount, asset: t.Asset,
 		reference: t.Reference, meta: meta, at: t.AtUnixNanos, code: t.Code, detail: t.Detail,
-		debitBalance: t.DebitBalance, creditBalance: t.CreditBalance}
+		debitBalance: t.DebitBalance, creditBalance: t.CreditBalance, exchangeRate: t.ExchangeRate,
+		toAsset: t.ToAsset, toAmount: t.ToAmount, fxCreditBalance: t.FXCreditBalance, fxDebitBalance: t.FXDebitBalance}
 	switch t.Status {
 	case StatusPosted:
 	case StatusRejected:

@@ -6,10 +6,13 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // Entries returns a page of the account's entries, newest first, each with
-// the balance after it. asset matters only for "world" (see Account).
+// the balance after it. asset matters only for "world" and "fx" (see
+// Account).
 // cursor is empty for the first page or a NextCursor; limit is 1 to
 // MaxPageLimit. ErrNotFound for an unknown account, ErrBadCursor,
 // ErrBadLimit.
@@ -45,9 +48,12 @@ func (s *Store) Entries(_ context.Context, account, asset, cursor string, limit 
 }
 
 // entriesBelow reads at most n entries of the account in asset with a
-// sequence below below, newest first.
+// sequence below below, newest first. Each entry's amount is in its
+// own asset: a conversion's recipient and the FX account's debit show
+// to_amount.
 func entriesBelow(r reader, account, asset string, below uint64, n int) ([]EntryView, error) {
-	p := entryPrefix(account, asset)
+	p := positionPrefix(account, asset)
+	fx := account == domain.FX
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: seqBound(p, below)})
 	if err != nil {
 		return nil, fmt.Errorf("entries of %s: %w", account, err)
@@ -67,10 +73,14 @@ func entriesBelow(r reader, account, asset string, below uint64, n int) ([]Entry
 		if !found {
 			return nil, fmt.Errorf("entries of %s: no transfer at %d: %w", account, seq, errCorruptRow)
 		}
+		credit := k[len(k)-1] == sideCredit
 		e := EntryView{TransferID: t.id, Sequence: seq, Type: "debit", Amount: t.amount, Balance: string(it.Value()),
 			Reference: t.reference, PostedAt: fromNanos(t.at)}
-		if k[len(k)-1] == sideCredit {
+		if credit {
 			e.Type = "credit"
+		}
+		if t.converted() && credit != fx {
+			e.Amount = t.toAmount
 		}
 		out = append(out, e)
 	}

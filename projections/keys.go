@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // The key layout of the read model (docs/adr/0014-read-model-on-pebble.md).
@@ -26,6 +28,8 @@ const (
 	famRejected  = 'r' // r<seq> -> (empty): rejected transfers
 	famEntry     = 'e' // e<account><asset><seq><side> -> balance after: posted entries, postings by account
 	famClock     = 'k' // k<time> -> first seq at that time
+	famFXEntry   = 'x' // x<asset><seq><side> -> balance after: the FX account's legs of conversions
+	famRate      = 'R' // R<base><quote> -> rate row: the rate table
 )
 
 var (
@@ -131,6 +135,30 @@ func entryPrefix(account, asset string) []byte {
 
 func entryKey(account, asset string, seq uint64, side byte) []byte {
 	return append(appendSeq(entryPrefix(account, asset), seq), side)
+}
+
+// fxEntryPrefix is the prefix of the FX account's entries in one asset:
+// the legs of conversions (ADR 0019), a family of their own so that an
+// account opened as "fx" before the id was reserved keeps its own
+// entries apart.
+func fxEntryPrefix(asset string) []byte { return appendEscaped([]byte{famFXEntry}, asset) }
+
+func fxEntryKey(asset string, seq uint64, side byte) []byte {
+	return append(appendSeq(fxEntryPrefix(asset), seq), side)
+}
+
+// positionPrefix is the prefix of the entries that make up account's
+// balance in asset: the conversions' legs for the FX account, the
+// account's entries for any other.
+func positionPrefix(account, asset string) []byte {
+	if account == domain.FX {
+		return fxEntryPrefix(asset)
+	}
+	return entryPrefix(account, asset)
+}
+
+func rateKey(base, quote string) []byte {
+	return appendEscaped(appendEscaped([]byte{famRate}, base), quote)
 }
 
 func clockKey(nanos int64) []byte { return appendTime([]byte{famClock}, nanos) }

@@ -118,10 +118,14 @@ func rangesOf(r reader, f *TransferFilter) ([]rng, bool, error) {
 	return out, false, err
 }
 
-// assetsOf returns the assets in which account may have entries: asset
-// if given, else the account's own, or every asset for the issuer.
+// assetsOf returns the assets in which account may have entries: an
+// ordinary account's own (a conversion it received is there, in the
+// recipient's asset, while the filter's asset is the transfer's, the
+// sender's: such a listing reads the account's range and refuses the
+// rows of other assets, as SQLite's index scan did), the issuer's in
+// asset if given, or in every asset.
 func assetsOf(r reader, account, asset string) ([]string, error) {
-	if asset != "" {
+	if account == domain.World && asset != "" {
 		return []string{asset}, nil
 	}
 	if account != domain.World {

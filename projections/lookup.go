@@ -103,9 +103,10 @@ func firstClockFrom(r reader, nanos int64) (uint64, bool, error) {
 }
 
 // entryAtOrBefore returns the sequence and balance of the account's last
-// entry in asset with a sequence at or before seq.
+// entry in asset with a sequence at or before seq (for the FX account,
+// its last leg of a conversion).
 func entryAtOrBefore(r reader, account, asset string, seq uint64) (uint64, string, bool, error) {
-	p := entryPrefix(account, asset)
+	p := positionPrefix(account, asset)
 	upper := prefixEnd(p)
 	if seq < 1<<63 {
 		upper = appendSeq(bytes.Clone(p), seq+1)

@@ -10,8 +10,10 @@ import (
 
 // schemaVersion is stored under keySchema. A store of another version is
 // refused rather than migrated: the read model is rebuilt from the
-// journal. Versions 1 to 3 were SQLite files (readmodel.db).
-const schemaVersion = 4
+// journal. Versions 1 to 3 were SQLite files (readmodel.db), 4 the first
+// Pebble store; 5 adds conversions, the FX account's entries and the rate
+// table (ADR 0019).
+const schemaVersion = 5
 
 // Pebble's bounds. Memory: at most memTablesMax memtables of memTableBytes
 // (writes stall past them until a flush catches up) and blockBytes of

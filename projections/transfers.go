@@ -149,7 +149,7 @@ func lowerASCII(s string) string {
 // view turns a row into the API's view.
 func (t *transferRow) view() (TransferView, error) {
 	v := TransferView{ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset, Reference: t.reference,
-		Sequence: t.seq}
+		Sequence: t.seq, Memo: domain.IsMemoAmount(t.amount), ExchangeRate: t.exchangeRate}
 	var err error
 	if v.Metadata, err = decodeMetadata(t.meta); err != nil {
 		return v, err
@@ -165,6 +165,14 @@ func (t *transferRow) view() (TransferView, error) {
 		v.Entries = []domain.Entry{
 			{Account: v.From, Type: domain.Debit, Amount: v.Amount, Balance: t.debitBalance},
 			{Account: v.To, Type: domain.Credit, Amount: v.Amount, Balance: t.creditBalance},
+		}
+		if t.converted() {
+			v.ToAsset, v.ToAmount = t.toAsset, t.toAmount
+			v.Entries = []domain.Entry{v.Entries[0],
+				{Account: domain.FX, Type: domain.Credit, Amount: v.Amount, Balance: t.fxCreditBalance},
+				{Account: domain.FX, Type: domain.Debit, Amount: v.ToAmount, Balance: t.fxDebitBalance},
+				{Account: v.To, Type: domain.Credit, Amount: v.ToAmount, Balance: t.creditBalance},
+			}
 		}
 	default:
 		v.Status = StatusRejected

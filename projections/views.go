@@ -59,22 +59,31 @@ const (
 // TransferView is a posted or a rejected transfer. A rejected one shows the
 // request as it was made (its From, To and Asset may name nothing that
 // exists, and Asset may be empty) with Code, Detail and RejectedAt; a posted
-// one shows the resolved transfer with PostedAt and its two entries.
+// one shows the resolved transfer with PostedAt and its two entries. A
+// converted one (between assets) also shows the rate used, ToAsset and
+// ToAmount, and four entries: the sender's debit, the FX account's credit
+// (Asset) and debit (ToAsset), the recipient's credit.
 type TransferView struct {
-	ID         string            `json:"id"`
-	Status     string            `json:"status"`
-	From       string            `json:"from"`
-	To         string            `json:"to"`
-	Amount     string            `json:"amount"`
-	Asset      string            `json:"asset"`
-	Reference  string            `json:"reference"`
-	Metadata   map[string]string `json:"metadata"`
-	Sequence   uint64            `json:"sequence"`
-	PostedAt   *time.Time        `json:"posted_at,omitempty"`
-	Entries    []domain.Entry    `json:"entries,omitempty"`
-	Code       string            `json:"code,omitempty"`
-	Detail     string            `json:"detail,omitempty"`
-	RejectedAt *time.Time        `json:"rejected_at,omitempty"`
+	ID        string            `json:"id"`
+	Status    string            `json:"status"`
+	From      string            `json:"from"`
+	To        string            `json:"to"`
+	Amount    string            `json:"amount"`
+	Asset     string            `json:"asset"`
+	Reference string            `json:"reference"`
+	Metadata  map[string]string `json:"metadata"`
+	Memo      bool              `json:"memo,omitempty"` // a transfer of nothing (domain.Transfer.Memo)
+	// ExchangeRate is the rate a conversion used, or the rate a rejected
+	// request gave.
+	ExchangeRate string         `json:"exchange_rate,omitempty"`
+	ToAsset      string         `json:"to_asset,omitempty"`
+	ToAmount     string         `json:"to_amount,omitempty"`
+	Sequence     uint64         `json:"sequence"`
+	PostedAt     *time.Time     `json:"posted_at,omitempty"`
+	Entries      []domain.Entry `json:"entries,omitempty"`
+	Code         string         `json:"code,omitempty"`
+	Detail       string         `json:"detail,omitempty"`
+	RejectedAt   *time.Time     `json:"rejected_at,omitempty"`
 }
 
 // BalanceView is an account's balance as of a past point of the journal.

@@ -203,7 +203,7 @@ func (s *Subscriber) position(ctx context.Context, st jetstream.Stream, cfg *jet
 		}
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, info.State.LastSeq+1
 	case startSeq:
-		pos, err := positionOf(ctx, st, start.seq)
+		pos, err := journalio.RecordPosition(ctx, st, start.seq)
 		if err != nil {
 			return err
 		}

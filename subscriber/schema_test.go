@@ -40,19 +40,29 @@ func TestEventSchemas(t *testing.T) {
 	j := newJournal(t)
 	j.SeedPayments()
 	j.Batch(
-		domain.Command{OpenAccount: &domain.Account{ID: "open:ended", Asset: "USD", OverdraftLimit: "unlimited"}},
-		domain.Command{OpenAccount: &domain.Account{ID: "limited", Asset: "USD", OverdraftLimit: "7.5"}},
+		domain.Command{Account: &domain.Account{ID: "open:ended", Asset: "USD", OverdraftLimit: "unlimited"}},
+		domain.Command{Account: &domain.Account{ID: "limited", Asset: "USD", OverdraftLimit: "7.5"}},
 		domain.Command{Transfer: &domain.Transfer{ID: "meta-1", From: "a1", To: "a2", Amount: "1", Asset: "USD",
 			Metadata: map[string]string{"order": "42", "é": "<b>&\"quoted\""}}},
 		journaltest.Transfer("ghost-1", "a1", "nobody", "1.234", journaltest.Reference("ref ghost-1")),
 		domain.Command{Transfer: &domain.Transfer{ID: "scale-1", From: "a1", To: "a2", Amount: "1.001"}},
-		domain.Command{DefineAsset: &domain.Asset{Code: "BTC_8", Scale: 18}},
+		domain.Command{Asset: &domain.Asset{Code: "BTC_8", Scale: 18}},
+		domain.Command{Transfer: &domain.Transfer{ID: "memo-1", From: "a1", To: "a2", Amount: "0", Memo: true, Reference: "free"}},
+		domain.Command{Transfer: &domain.Transfer{ID: "memo-2", From: "a1", To: "nobody", Amount: "0", Memo: true}},
 	)
 	// A message that changes nothing: CommandSkipped.
-	j.Batch(journaltest.Transfer("t1", "a1", "a2", "10", journaltest.Reference("ref t1")), domain.Command{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}})
+	j.Batch(journaltest.Transfer("t1", "a1", "a2", "10", journaltest.Reference("ref t1")), domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
 	// An account's metadata replaced, then cleared.
-	j.Batch(domain.Command{UpdateMetadata: &domain.MetadataUpdate{Account: "a1", Metadata: map[string]string{"tier": "gold"}}},
-		domain.Command{UpdateMetadata: &domain.MetadataUpdate{Account: "a2"}})
+	j.Batch(domain.Command{Metadata: &domain.MetadataUpdate{Account: "a1", Metadata: map[string]string{"tier": "gold"}}},
+		domain.Command{Metadata: &domain.MetadataUpdate{Account: "a2"}})
+	// Cross-currency: a rate set, a conversion at the table's rate and one
+	// at the request's, one refused with the rate it gave.
+	j.Batch(domain.Command{Asset: &domain.Asset{Code: "EUR", Scale: 2}},
+		domain.Command{Account: &domain.Account{ID: "eur-1", Asset: "EUR"}},
+		domain.Command{Rate: &domain.RateSet{Base: "USD", Quote: "EUR", Rate: "0.9155"}},
+		domain.Command{Transfer: &domain.Transfer{ID: "fx-1", From: "a1", To: "eur-1", Amount: "10", Reference: "fx"}},
+		domain.Command{Transfer: &domain.Transfer{ID: "fx-2", From: "a1", To: "eur-1", Amount: "1", ExchangeRate: "1.1"}},
+		domain.Command{Transfer: &domain.Transfer{ID: "fx-3", From: "a1", To: "eur-1", Amount: "100000", ExchangeRate: "1.1"}})
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -78,13 +88,14 @@ func TestEventSchemas(t *testing.T) {
 			}
 		}
 		seen[string(ev.Type)]++
-		for _, feature := range []string{`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
+		for _, feature := range []string{`"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`, `"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
 			if bytes.Contains(ev.Line, []byte(feature)) {
 				seen[feature]++
 			}
 		}
 	}
 	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped", "AccountMetadataUpdated",
+		"TransferConverted", "RateSet", `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
 		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
 		if seen[want] == 0 {
 			t.Errorf("no event with %s was checked", want)
@@ -116,6 +127,23 @@ func TestEventSchemas(t *testing.T) {
 		s := schemas[domain.EventTransferPosted]
 		if len(validate(s, s, v, "event")) == 0 {
 			t.Errorf("%s: a broken TransferPosted passes its schema", name)
+		}
+	}
+	converted := decodeLine(t, r.events[slices.IndexFunc(r.events, func(ev subscriber.Event) bool { return ev.Type == domain.EventTransferConverted })].Line)
+	for name, mutate := range map[string]func(map[string]any){
+		"two entries": func(v map[string]any) { c := v["conversion"].(map[string]any); c["entries"] = c["entries"].([]any)[:2] },
+		"FX leg elsewhere": func(v map[string]any) {
+			v["conversion"].(map[string]any)["entries"].([]any)[1].(map[string]any)["account"] = "a2"
+		},
+		"no rate_from":     func(v map[string]any) { delete(v["conversion"].(map[string]any), "rate_from") },
+		"rate as a number": func(v map[string]any) { v["conversion"].(map[string]any)["exchange_rate"] = 0.9155 },
+		"a memo":           func(v map[string]any) { v["conversion"].(map[string]any)["memo"] = true },
+	} {
+		v := deepCopy(converted)
+		mutate(v)
+		s := schemas[domain.EventTransferConverted]
+		if len(validate(s, s, v, "event")) == 0 {
+			t.Errorf("%s: a broken TransferConverted passes its schema", name)
 		}
 	}
 }
@@ -150,4 +178,20 @@ var schemaKeywords = []string{
 // keywords above; any other fails); root resolves local "#/..." references.
 func validate(root map[string]any, schema, v any, at string) []string {
 	return schematest.Validator{Root: root, Keywords: schemaKeywords}.Validate(schema, v, at)
+}
+
+// TestEventTypesDocumented: docs/journal.md's one table of event types
+// names every type with a link to its schema, which exists.
+func TestEventTypesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/journal.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range domain.EventTypes {
+		row := fmt.Sprintf("| [`%s`](events/%s.v%d.json) | ", typ, typ, domain.SchemaVersion)
+		if !bytes.Contains(doc, []byte(row)) {
+			t.Errorf("docs/journal.md has no row %q", row)
+		}
+		loadSchema(t, typ, domain.SchemaVersion)
+	}
 }

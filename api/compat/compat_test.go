@@ -76,3 +76,17 @@ func TestOpener(t *testing.T) {
 	}
 	l.Audit(t)
 }
+
+// An adapter reads the rate table through the Core as the native API has
+// it, once the rate set is applied.
+func TestCoreRates(t *testing.T) {
+	l := ledgertest.Start(t)
+	for _, code := range []string{"USD", "EUR"} {
+		l.Must(t, 201, "POST", "/v1/assets", map[string]any{"code": code, "scale": 2})
+	}
+	l.Must(t, 200, "PUT", "/v1/rates/USD/EUR", map[string]any{"rate": "0.920"})
+	rates, err := l.Node.Core.Rates(context.Background())
+	if err != nil || len(rates) != 1 || rates[0].Base != "USD" || rates[0].Quote != "EUR" || rates[0].Rate != "0.92" {
+		t.Fatalf("rates %+v, %v", rates, err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/nats-ledger/ledger/audit"
+	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra/auth"
 	"github.com/nats-ledger/ledger/node"
 	"github.com/nats-ledger/ledger/projections"
@@ -65,6 +67,8 @@ type auditFlags struct {
 	journal     journalFlags
 	readModel   string
 	expectHead  string
+	checkpoints checkpointFlags
+	publicKey   string
 	jsonOut     bool
 	maxFindings int
 	progress    bool
@@ -75,6 +79,8 @@ func parseAudit(args []string, stderr io.Writer) (auditFlags, error) {
 	fs := journalFlagSet("audit", stderr, &f.journal, true)
 	fs.StringVar(&f.readModel, "read-model", "", "read model directory to compare with the journal (default: --data-dir's readmodel if it exists; none: skip)")
 	fs.StringVar(&f.expectHead, "expect-head", "", "SEQ:HASH the journal must end at, as an earlier audit printed it: detects truncation, appended forgeries and rewrites")
+	fs.Var(&f.checkpoints, "checkpoint", "SEQ:HASH[:SIGNATURE] the journal must pass through, as the ledger published it (GET /v1/checkpoints); repeatable: detects a rewritten or truncated tail")
+	fs.StringVar(&f.publicKey, "public-key", "", "the ledger's checkpoint public key (64 hex digits, or a file holding them, e.g. DATA_DIR/checkpoint.pub): every --checkpoint must carry a signature that verifies with it")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object")
 	fs.IntVar(&f.maxFindings, "max-findings", audit.DefaultMaxFindings, "findings to list (all are counted)")
 	fs.BoolVar(&f.progress, "progress", isTerminal(stderr), "show a progress bar on stderr (default: when stderr is a terminal)")
@@ -102,6 +108,12 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		opts.ExpectHead = &h
+	}
+	opts.Checkpoints = f.checkpoints
+	if f.publicKey != "" {
+		if opts.PublicKey, err = readPublicKey(f.publicKey); err != nil {
+			return err
+		}
 	}
 	// The read model's snapshot is taken before the journal is read, so
 	// its checkpoint is never past the journal's end as read.
@@ -160,4 +172,35 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// checkpointFlags collects repeated --checkpoint flags.
+type checkpointFlags []domain.Checkpoint
+
+func (c *checkpointFlags) String() string { return fmt.Sprint(len(*c), " checkpoints") }
+
+func (c *checkpointFlags) Set(s string) error {
+	cp, err := domain.ParseCheckpoint(s)
+	if err != nil {
+		return err
+	}
+	*c = append(*c, cp)
+	return nil
+}
+
+// readPublicKey reads an Ed25519 public key given in hex, or the file
+// that holds it.
+func readPublicKey(s string) (ed25519.PublicKey, error) {
+	if k, err := domain.ParsePublicKey(s); err == nil {
+		return k, nil
+	}
+	b, err := os.ReadFile(s)
+	if err != nil {
+		return nil, fmt.Errorf("--public-key: neither 64 hex digits nor a readable file: %w", err)
+	}
+	k, err := domain.ParsePublicKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("--public-key %s: %w", s, err)
+	}
+	return k, nil
 }

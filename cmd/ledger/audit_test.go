@@ -25,6 +25,12 @@ import (
 // server. It returns the directory and the journal's last hash.
 func seedDataDir(t *testing.T) (string, domain.Hash) {
 	t.Helper()
+	return seedDataDirWith(t, writeScenario)
+}
+
+// seedDataDirWith is seedDataDir with the journal that write appends.
+func seedDataDirWith(t *testing.T, write func(*testing.T, jetstream.JetStream, journalio.Names) domain.Hash) (string, domain.Hash) {
+	t.Helper()
 	dir := t.TempDir()
 	_, nc, stop, err := infra.StartServer(infra.ServerConfig{DataDir: dir})
 	if err != nil {
@@ -35,25 +41,19 @@ func seedDataDir(t *testing.T) (string, domain.Hash) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, writeScenario(t, js, journalio.NamesFor("default"))
+	return dir, write(t, js, journalio.NamesFor("default"))
 }
 
 // writeScenario decides and appends twelve events: two assets, three
 // accounts, mints and transfers, one rejection.
 func writeScenario(t *testing.T, js jetstream.JetStream, names journalio.Names) domain.Hash {
 	t.Helper()
-	ctx := context.Background()
-	if err := infra.EnsureStreams(ctx, js, names); err != nil {
-		t.Fatal(err)
-	}
-	st := domain.NewState()
-	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	cmds := []domain.Command{
-		{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}},
-		{DefineAsset: &domain.Asset{Code: "PTS", Scale: 0}},
-		{OpenAccount: &domain.Account{ID: "alice", Asset: "USD"}},
-		{OpenAccount: &domain.Account{ID: "bob", Asset: "USD"}},
-		{OpenAccount: &domain.Account{ID: "pat", Asset: "PTS"}},
+		{Asset: &domain.Asset{Code: "USD", Scale: 2}},
+		{Asset: &domain.Asset{Code: "PTS", Scale: 0}},
+		{Account: &domain.Account{ID: "alice", Asset: "USD"}},
+		{Account: &domain.Account{ID: "bob", Asset: "USD"}},
+		{Account: &domain.Account{ID: "pat", Asset: "PTS"}},
 		{Transfer: &domain.Transfer{ID: "m1", From: domain.World, To: "alice", Amount: "100"}},
 		{Transfer: &domain.Transfer{ID: "m2", From: domain.World, To: "pat", Amount: "7", Asset: "PTS"}},
 		{Transfer: &domain.Transfer{ID: "t1", From: "alice", To: "bob", Amount: "30.25"}},
@@ -62,6 +62,19 @@ func writeScenario(t *testing.T, js jetstream.JetStream, names journalio.Names) 
 		{Transfer: &domain.Transfer{ID: "t4", From: "alice", To: domain.World, Amount: "10"}},
 		{Transfer: &domain.Transfer{ID: "t5", From: "pat", To: domain.World, Amount: "2", Asset: "PTS"}},
 	}
+	return writeCommands(t, js, names, cmds)
+}
+
+// writeCommands decides cmds in order, from an empty state, and appends
+// each event to the journal as the processor does.
+func writeCommands(t *testing.T, js jetstream.JetStream, names journalio.Names, cmds []domain.Command) domain.Hash {
+	t.Helper()
+	ctx := context.Background()
+	if err := infra.EnsureStreams(ctx, js, names); err != nil {
+		t.Fatal(err)
+	}
+	st := domain.NewState()
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var prev domain.Hash
 	var pos uint64
 	journal := infra.NewJournal(js, names)

@@ -17,7 +17,7 @@ type balancesFlags struct {
 func parseBalances(args []string, stderr io.Writer) (balancesFlags, error) {
 	var f balancesFlags
 	fs := journalFlagSet("balances", stderr, &f.journal, true)
-	fs.StringVar(&f.asOf, "as-of", "", "a sequence (e.g. 1042) or an RFC 3339 time (e.g. 2026-01-31T23:59:59Z); default: the journal's end")
+	fs.StringVar(&f.asOf, "as-of", "", "a sequence (e.g. 1042; 0: before the first event) or an RFC 3339 time (e.g. 2026-01-31T23:59:59Z); default: the journal's end")
 	fs.StringVar(&f.format, "format", "csv", "csv or json")
 	if err := parseFlags(fs, args); err != nil {
 		return f, err

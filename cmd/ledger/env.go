@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 )
@@ -47,4 +48,19 @@ func noteEnv(fs *flag.FlagSet) {
 			f.Usage += " (env " + name + ")"
 		}
 	})
+}
+
+// envOnlyAdminToken is serve's one setting without a flag: a secret on a
+// command line is visible to every user of the machine (ps).
+const envOnlyAdminToken = "LEDGER_ADMIN_TOKEN"
+
+// noteEnvOnly ends fs's help with the variables that have no flag, so
+// that `ledger serve -h` lists every variable serve reads.
+func noteEnvOnly(fs *flag.FlagSet) {
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+		fmt.Fprintf(out, "\nEnvironment only (a secret, never a flag):\n  %s\n    \ta static admin bearer token; empty: none\n", envOnlyAdminToken)
+	}
 }

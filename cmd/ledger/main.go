@@ -23,6 +23,7 @@ Usage:
   ledger replay [flags]        rebuild the read model from the journal into a new file; --install it on a stopped ledger
   ledger balances [flags]      every account's balance as of a sequence or time, from the journal (CSV or JSON)
   ledger export [flags]        the journal as JSON Lines, exactly as stored (verify with ledger audit --file)
+  ledger journal locate --seq N  the journal stream position of the record holding ledger sequence N
   ledger mixin user create     register a Mixin adapter user and print its keystore (also: mixin asset add)
   ledger version               print the build's version (also: ledger --version)
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return balancesCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
+	case "journal":
+		return journalCmd(ctx, args[1:], stdout, stderr)
 	case "mixin":
 		return mixinCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":

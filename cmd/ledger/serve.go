@@ -7,13 +7,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/node"
 )
 
@@ -66,10 +69,15 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&c.node.MaxReadLag, "max-read-lag", api.DefaultMaxReadLag, "events the journal may run ahead of the read model, counting writes in flight, before writes wait (ADR 0008)")
 	fs.Var(&c.compat, "compat", "serve a seed system's API for its existing clients, SYSTEM=ADDR, repeatable (systems: "+strings.Join(compatNames(), ", ")+"; env LEDGER_COMPAT, comma-separated; docs/compat/)")
 	fs.BoolVar(&c.compatAllowRemote, "compat-allow-remote", false, "let adapters of systems without authentication listen beyond loopback (env LEDGER_COMPAT_ALLOW_REMOTE=true)")
+	fs.Var((*networksFlag)(&c.node.Webhooks.AllowNetworks), "webhook-allow-networks", "let webhooks reach receivers in these networks although the SSRF guard refuses private addresses: CIDRs, repeatable (env LEDGER_WEBHOOK_ALLOW_NETWORKS, comma-separated); loopback only when a loopback CIDR such as 127.0.0.0/8 is named; default none (docs/security.md)")
 	fs.Uint64Var(&c.node.SkipLostCommands, "skip-lost-commands", 0, "accepted commands up to this sequence that were deleted from the commands stream before being decided are journaled as lost instead of stopping the ledger; for the one start after such a loss (docs/operations.md, \"Commands stream\")")
+	fs.StringVar(&c.node.CheckpointKeyFile, "checkpoint-key", "", "Ed25519 key that signs checkpoints of the journal's head (hex seed); default <data-dir>/checkpoint.key, generated if missing with its public key in <file>.pub (ADR 0017)")
+	fs.DurationVar(&c.node.CheckpointInterval, "checkpoint-interval", time.Minute, "sign a checkpoint of the journal's head this often when it has grown; 0: only on demand (POST /v1/checkpoints)")
+	fs.StringVar(&c.node.CheckpointFile, "checkpoint-file", "", "also append every checkpoint to this file as a JSON line, for a witness to receive (ship it elsewhere); empty: none")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
 	noteEnv(fs)
+	noteEnvOnly(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -79,7 +87,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if c.log, err = newLogger(stderr, c.logLevel, c.logFormat); err != nil {
 		return c, err
 	}
-	c.node.AdminToken = os.Getenv("LEDGER_ADMIN_TOKEN")
+	c.node.AdminToken = os.Getenv(envOnlyAdminToken)
 	if *rsaFile != "" {
 		pem, err := os.ReadFile(*rsaFile)
 		if err != nil {
@@ -96,6 +104,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usagef("--group-commit-max-items %d: use 1 to %d", g.MaxItems, commands.MaxItemsPerCommand)
 	case g.MaxWait < 0 || g.MaxWait > maxGroupCommitWait:
 		return c, usagef("--group-commit-max-wait %s: use 0 to %s", g.MaxWait, maxGroupCommitWait)
+	case c.node.CheckpointInterval != 0 && (c.node.CheckpointInterval < time.Second || c.node.CheckpointInterval > 24*time.Hour):
+		return c, usagef("--checkpoint-interval %s: use 0 (on demand only) or 1s to 24h", c.node.CheckpointInterval)
 	case c.node.ReadWait <= 0 || c.node.ReadWait > maxReadWait:
 		return c, usagef("--read-wait %s: use more than 0 and at most %s", c.node.ReadWait, maxReadWait)
 	case c.node.MaxReadLag < api.MaxBatchItems:
@@ -170,4 +180,32 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return runErr
+}
+
+// networksFlag is --webhook-allow-networks: CIDRs, given one a flag or
+// several separated by commas (the form of LEDGER_WEBHOOK_ALLOW_NETWORKS).
+type networksFlag []netip.Prefix
+
+func (f *networksFlag) String() string {
+	parts := make([]string, len(*f))
+	for i, p := range *f {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *networksFlag) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		p, err := webhook.ParseNetwork(part)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(*f, p) {
+			*f = append(*f, p)
+		}
+	}
+	if len(*f) > webhook.AllowNetworksMax {
+		return fmt.Errorf("at most %d networks", webhook.AllowNetworksMax)
+	}
+	return nil
 }

@@ -69,6 +69,13 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 	if len(flags) < 20 {
 		t.Fatalf("only %d flags in the help:\n%s", len(flags), help.String())
 	}
+	// Every variable docs/operations.md lists is in the help, those
+	// without a flag too.
+	for _, v := range regexp.MustCompile("(?m)^\\|[^|]*\\| `(LEDGER_[A-Z_]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		if !strings.Contains(help.String(), v[1]) {
+			t.Errorf("docs/operations.md lists %s, which the help does not", v[1])
+		}
+	}
 	for _, f := range flags {
 		row := fmt.Sprintf("| `--%s` | `%s` |", f[1], envName(f[1]))
 		if !strings.Contains(string(doc), row) {

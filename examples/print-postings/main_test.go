@@ -21,9 +21,9 @@ func TestPrintPostings(t *testing.T) {
 	now := time.Date(2026, 11, 21, 23, 47, 46, 0, time.UTC)
 	var events []*domain.Event
 	for i, c := range []domain.Command{
-		{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}},
-		{OpenAccount: &domain.Account{ID: "alice", Asset: "USD"}},
-		{OpenAccount: &domain.Account{ID: "bob", Asset: "USD"}},
+		{Asset: &domain.Asset{Code: "USD", Scale: 2}},
+		{Account: &domain.Account{ID: "alice", Asset: "USD"}},
+		{Account: &domain.Account{ID: "bob", Asset: "USD"}},
 		{Transfer: &domain.Transfer{ID: "mint-1", From: domain.World, To: "alice", Amount: "100"}},
 		{Transfer: &domain.Transfer{ID: "lunch-1", From: "alice", To: "bob", Amount: "25.5", Reference: "lunch"}},
 		{Transfer: &domain.Transfer{ID: "big-1", From: "alice", To: "bob", Amount: "1000"}},

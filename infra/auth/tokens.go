@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -158,6 +159,8 @@ type JWTVerifier struct {
 	rsaKey  *rsa.PublicKey
 	jwks    keyfunc.Keyfunc
 	methods []string
+	now     func() time.Time
+	cache   *tokenCache
 }
 
 var _ api.Authenticator = (*JWTVerifier)(nil)
@@ -168,11 +171,19 @@ type JWTConfig struct {
 	RS256PublicPEM   []byte // PEM public key
 	JWKSURL          string // fetched and refreshed in the background until ctx ends
 	JWKSFetchContext context.Context
+	// CacheEntries bounds the verified tokens remembered (cache.go);
+	// DefaultTokenCacheEntries when zero.
+	CacheEntries int
+	// Now is the clock tokens are checked against; time.Now when nil.
+	Now func() time.Time
 }
 
 // NewJWTVerifier returns a verifier for the configured keys.
 func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
-	v := &JWTVerifier{hsKey: cfg.HS256Key}
+	v := &JWTVerifier{hsKey: cfg.HS256Key, now: cfg.Now, cache: newTokenCache(cfg.CacheEntries)}
+	if v.now == nil {
+		v.now = time.Now
+	}
 	if len(cfg.HS256Key) > 0 {
 		v.methods = append(v.methods, jwt.SigningMethodHS256.Alg())
 	}
@@ -203,18 +214,37 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	return v, nil
 }
 
-// Authenticate verifies the signature, algorithm, expiry and subject.
+// Authenticate verifies the signature, algorithm, expiry and subject, or
+// finds the same token (byte for byte) verified before and not yet expired
+// in the cache.
 func (v *JWTVerifier) Authenticate(_ context.Context, token string) (api.Principal, error) {
+	now := v.now()
+	key := sha256.Sum256([]byte(token))
+	if p, ok := v.cache.get(key, now); ok {
+		return p, nil
+	}
 	var c claims
-	_, err := jwt.ParseWithClaims(token, &c, v.key,
-		jwt.WithValidMethods(v.methods), jwt.WithExpirationRequired(), jwt.WithLeeway(clockSkewLeeway))
+	_, err := jwt.ParseWithClaims(token, &c, v.key, jwt.WithValidMethods(v.methods), jwt.WithExpirationRequired(),
+		jwt.WithLeeway(clockSkewLeeway), jwt.WithTimeFunc(v.now))
 	if err != nil {
 		return api.Principal{}, fmt.Errorf("%w: %v", api.ErrInvalidToken, err)
 	}
 	if c.Subject == "" {
 		return api.Principal{}, fmt.Errorf("%w: no subject", api.ErrInvalidToken)
 	}
-	return api.Principal{Subject: c.Subject, Scopes: strings.Fields(c.Scope)}, nil
+	p := api.Principal{Subject: c.Subject, Scopes: strings.Fields(c.Scope)}
+	// Honoured from the cache exactly as long as the parser above would
+	// accept it (exp is required, so ExpiresAt is set), and no longer
+	// than tokenCacheTTLMax.
+	v.cache.put(key, p, minTime(c.ExpiresAt.Add(clockSkewLeeway), now.Add(tokenCacheTTLMax)))
+	return p, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func (v *JWTVerifier) key(t *jwt.Token) (any, error) {

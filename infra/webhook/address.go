@@ -32,7 +32,7 @@ import (
 // environment is used.
 
 // errBlockedAddress is a dial the address policy refused.
-var errBlockedAddress = errors.New("address not allowed for webhooks (loopback, private or link-local); see AllowPrivateNetworks")
+var errBlockedAddress = errors.New("address not allowed for webhooks (loopback, private or link-local, and in no network of --webhook-allow-networks)")
 
 // lookupTimeout bounds resolving a webhook's host name at creation. A name
 // that does not resolve in time is accepted: the check at every dial still
@@ -54,12 +54,15 @@ func blocked(ip netip.Addr) bool {
 }
 
 // refusedAddr is the one check on an address, at creation and at dial
-// time: nil, or why the address may not receive webhooks.
+// time: nil, or why the address may not receive webhooks. An address the
+// policy blocks is allowed when one of the operator's networks admits it
+// (networks.go).
 func (s *Service) refusedAddr(ip netip.Addr) error {
-	if s.cfg.AllowPrivateNetworks || !blocked(ip) {
+	ip = ip.Unmap()
+	if s.cfg.AllowPrivateNetworks || !blocked(ip) || s.allowedByOperator(ip.WithZone("")) {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", ip.Unmap(), errBlockedAddress)
+	return fmt.Errorf("%s: %w", ip, errBlockedAddress)
 }
 
 // checkURL applies the policy to a URL at creation: to the address its
@@ -74,7 +77,8 @@ func (s *Service) checkURL(ctx context.Context, raw string) error {
 	}
 	host := strings.ToLower(u.Hostname())
 	name := strings.TrimSuffix(host, ".")
-	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+	if (name == "localhost" || strings.HasSuffix(name, ".localhost")) &&
+		s.refusedAddr(netip.AddrFrom4([4]byte{127, 0, 0, 1})) != nil && s.refusedAddr(netip.IPv6Loopback()) != nil {
 		return &domain.FieldError{Field: "url", Reason: "must not point at this host (localhost)"}
 	}
 	addrs, literal, err := hostAddrs(host)
@@ -95,7 +99,7 @@ func (s *Service) checkURL(ctx context.Context, raw string) error {
 	}
 	for _, ip := range addrs {
 		if s.refusedAddr(ip) != nil {
-			return &domain.FieldError{Field: "url", Reason: fmt.Sprintf("must not point at a loopback, private or link-local address (%s is %s)", u.Hostname(), ip.Unmap())}
+			return &domain.FieldError{Field: "url", Reason: fmt.Sprintf("must not point at a loopback, private or link-local address outside the networks the operator allows (%s is %s)", u.Hostname(), ip.Unmap())}
 		}
 	}
 	return nil

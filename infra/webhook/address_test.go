@@ -3,7 +3,11 @@ package webhook
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -119,5 +123,85 @@ func TestNamesAreResolvedAtCreation(t *testing.T) {
 	asked = nil
 	if err := s.checkURL(context.Background(), "http://127.1/x"); err == nil || len(asked) != 0 {
 		t.Errorf("an IPv4 address in another form was looked up (%v) or accepted (%v)", asked, err)
+	}
+}
+
+// TestOperatorNetworks checks the networks an operator opens: their
+// addresses pass at creation and at dial time, other internal ones do
+// not, and loopback opens only for a loopback network.
+func TestOperatorNetworks(t *testing.T) {
+	svc := func(cidrs ...string) *Service {
+		var ps []netip.Prefix
+		for _, c := range cidrs {
+			p, err := ParseNetwork(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, p)
+		}
+		return &Service{cfg: Config{AllowNetworks: ps}}
+	}
+	for _, c := range []struct {
+		s       *Service
+		allowed []string
+		refused []string
+	}{
+		{svc("10.20.0.0/16"), []string{"10.20.1.2", "::ffff:10.20.0.9"}, []string{"10.21.0.1", "127.0.0.1", "169.254.169.254", "192.168.1.1"}},
+		{svc("0.0.0.0/0", "::/0"), []string{"10.0.0.1", "169.254.169.254", "fd00::1", "8.8.8.8"}, []string{"127.0.0.1", "0.0.0.0", "0.1.2.3", "::1", "::"}},
+		{svc("127.0.0.0/8"), []string{"127.0.0.1", "127.9.9.9", "::ffff:127.0.0.1"}, []string{"::1", "10.0.0.1", "0.0.0.0"}},
+		{svc("::1/128", "::ffff:192.168.0.0/112"), []string{"::1", "192.168.3.4"}, []string{"127.0.0.1", "10.0.0.1"}},
+	} {
+		for _, a := range c.allowed {
+			if err := c.s.dialControl("tcp", netip.AddrPortFrom(netip.MustParseAddr(a), 80).String(), nil); err != nil {
+				t.Errorf("%v: dial %s: %v", c.s.cfg.AllowNetworks, a, err)
+			}
+			if err := c.s.checkURL(context.Background(), "http://"+netip.AddrPortFrom(netip.MustParseAddr(a), 80).String()+"/x"); err != nil {
+				t.Errorf("%v: create for %s: %v", c.s.cfg.AllowNetworks, a, err)
+			}
+		}
+		for _, a := range c.refused {
+			if err := c.s.dialControl("tcp", netip.AddrPortFrom(netip.MustParseAddr(a), 80).String(), nil); !errors.Is(err, errBlockedAddress) {
+				t.Errorf("%v: dial %s: %v, want refused", c.s.cfg.AllowNetworks, a, err)
+			}
+		}
+	}
+	if err := svc("127.0.0.1/32").checkURL(context.Background(), "http://localhost:9/x"); err != nil {
+		t.Errorf("localhost with 127.0.0.1/32 named: %v", err)
+	}
+	if err := svc("0.0.0.0/0").checkURL(context.Background(), "http://localhost:9/x"); err == nil {
+		t.Error("localhost accepted with no loopback network named")
+	}
+	for _, bad := range []string{"10.1.2.3", "10.0.0.0/33", "fe80::/10%eth0", "x", ""} {
+		if _, err := ParseNetwork(bad); err == nil {
+			t.Errorf("ParseNetwork(%q) accepted", bad)
+		}
+	}
+}
+
+// TestDeliveryHonoursOperatorNetworks delivers to a real receiver on
+// 127.0.0.1: refused at the dial (the receiver sees nothing) unless a
+// loopback network is named.
+func TestDeliveryHonoursOperatorNetworks(t *testing.T) {
+	var hits atomic.Int32
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	t.Cleanup(rc.Close)
+	w := stored{ID: "wh_test", URL: rc.URL, Secret: "whsec_test"}
+	for _, c := range []struct {
+		cidr      string
+		delivered bool
+	}{{"10.0.0.0/8", false}, {"0.0.0.0/0", false}, {"127.0.0.0/8", true}} {
+		cfg := Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix(c.cidr)}}
+		cfg.setDefaults()
+		s := &Service{cfg: cfg}
+		s.client = s.newClient()
+		before := hits.Load()
+		err := s.deliver(context.Background(), w, 1, "AssetDefined", []byte(`{}`))
+		if c.delivered != (err == nil) || c.delivered != (hits.Load() > before) {
+			t.Errorf("%s: %v (receiver hit %v), want delivered %v", c.cidr, err, hits.Load() > before, c.delivered)
+		}
+		if !c.delivered && (err == nil || !strings.Contains(err.Error(), "not allowed")) {
+			t.Errorf("%s: %v, want the address policy's refusal", c.cidr, err)
+		}
+		s.client.CloseIdleConnections()
 	}
 }

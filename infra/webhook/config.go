@@ -1,7 +1,10 @@
 package webhook
 
 import (
+	"fmt"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -13,6 +16,12 @@ type Config struct {
 	// proxy into its own network (SSRF). Tests and trusted single-host
 	// setups turn it on.
 	AllowPrivateNetworks bool
+	// AllowNetworks are networks (CIDRs, as ParseNetwork reads them)
+	// webhooks may reach although the policy refuses their addresses: an
+	// operator's receivers on a private network. Loopback and this host
+	// are opened only by a network inside them (127.0.0.0/8, ::1/128),
+	// never by a broader one. At most AllowNetworksMax. None by default.
+	AllowNetworks []netip.Prefix
 	// MaxWebhooks bounds the webhooks of a ledger.
 	MaxWebhooks int
 	// DeadLettersMax bounds the dead letters kept per webhook; past it the
@@ -25,11 +34,16 @@ type Config struct {
 	// Retry is the backoff between attempts of one delivery.
 	Retry  Retry
 	Logger *slog.Logger
+	// Clock times the waits between attempts and the next attempt's time
+	// in the log; nil is the system clock. Tests give a fake one.
+	Clock Clock
 }
 
 // Retry is a capped exponential backoff: InitialInterval, then times
-// Multiplier after each failure, at most MaxInterval, for at most
-// MaxRetries retries after the first attempt.
+// Multiplier after each failure, at most MaxInterval, each wait spread by
+// ±10 % (capped at MaxInterval), for at most MaxRetries retries after the
+// first attempt and never past 10 minutes from it (Wait gives the nominal
+// waits).
 type Retry struct {
 	MaxRetries      int
 	InitialInterval time.Duration
@@ -96,4 +110,29 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+}
+
+// DefaultRetry is the schedule a zero Retry takes: 5 retries after waits
+// of 1, 2, 4, 8 and 16 s (each ±10 %), at most 30 s apart.
+func DefaultRetry() Retry {
+	return Retry{MaxRetries: DefaultMaxRetries, InitialInterval: DefaultInitialInterval,
+		MaxInterval: DefaultMaxInterval, Multiplier: DefaultMultiplier}
+}
+
+// check refuses a configuration the service cannot keep.
+func (c *Config) check() error {
+	if len(c.AllowNetworks) > AllowNetworksMax {
+		return fmt.Errorf("webhooks: %d networks allowed, at most %d", len(c.AllowNetworks), AllowNetworksMax)
+	}
+	c.AllowNetworks = slices.Clone(c.AllowNetworks) // the caller's slice stays as given
+	for i, p := range c.AllowNetworks {
+		if !p.IsValid() {
+			return fmt.Errorf("webhooks: allowed network %d is not a network", i)
+		}
+		c.AllowNetworks[i] = p.Masked()
+	}
+	return nil
 }

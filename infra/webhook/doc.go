@@ -8,9 +8,9 @@
 // WEBHOOK_DEAD_LETTERS_<ledger>. Each webhook has a JetStream durable
 // consumer of its own on the journal (webhook_<id>, through package
 // subscriber) and a watermill Router of its own whose middleware retries a
-// failed delivery with capped exponential backoff (Retry) and then files
-// it as a dead letter (PoisonQueue, whose publisher is the dead-letter
-// bucket): a slow or failing endpoint delays only itself. Deliveries are
+// failed delivery with capped exponential backoff (the package's own loop,
+// retry.go) and then files it as a dead letter (PoisonQueue, whose
+// publisher is the dead-letter bucket): a slow or failing endpoint delays only itself. Deliveries are
 // at least once, in ledger order per webhook, signed with HMAC-SHA256
 // (subscriber.Sign).
 //

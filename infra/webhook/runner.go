@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/subscriber"
-	"github.com/nats-ledger/ledger/webhook"
 )
 
 // Watermill metadata the delivery handler keeps on a message across its
@@ -68,8 +66,8 @@ func (r *runner) loop(ctx context.Context) {
 
 // route runs the webhook's Router until ctx ends or its subscription
 // stops. Middleware, outermost first: PoisonQueue files a delivery that
-// still fails after Retry's attempts as a dead letter (and acks it, so
-// the next event goes); Retry repeats a failed attempt with capped
+// still fails after the retries as a dead letter (and acks it, so the
+// next event goes); retry (retry.go) repeats a failed attempt with capped
 // exponential backoff. Only endpoint failures (*webhook.DeliveryError) are
 // retried and filed; anything else (the delivery stopping) nacks the
 // event, which is then offered again.
@@ -82,25 +80,11 @@ func (r *runner) route(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	endpointFailed := func(err error) bool {
-		var de *webhook.DeliveryError
-		return errors.As(err, &de)
-	}
 	poison, err := middleware.PoisonQueueWithFilter(deadLetterPublisher{svc: r.svc, w: r.w}, deadLettersBucket(r.svc.ledger), endpointFailed)
 	if err != nil {
 		return err
 	}
-	retry := r.svc.cfg.Retry
-	router.AddMiddleware(poison, middleware.Retry{
-		MaxRetries:          retry.MaxRetries,
-		InitialInterval:     retry.InitialInterval,
-		MaxInterval:         retry.MaxInterval,
-		Multiplier:          retry.Multiplier,
-		MaxElapsedTime:      retriesElapsedMax,
-		RandomizationFactor: 0.1, // endpoints that fail together do not retry in step
-		ShouldRetry:         func(p middleware.RetryParams) bool { return endpointFailed(p.Err) },
-		ResetContextOnRetry: true,
-	}.Middleware)
+	router.AddMiddleware(poison, r.retry)
 	router.AddConsumerHandler(consumerName(r.w.ID), subscriber.JournalStream(r.svc.ledger), sub, r.handle)
 	return router.Run(ctx)
 }

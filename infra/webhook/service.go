@@ -28,6 +28,7 @@ type Service struct {
 	dead   jetstream.KeyValue // dead letters, by deadLetterKey
 	client *http.Client
 	log    *slog.Logger
+	clock  Clock
 	// lookup resolves a host name at creation; nil is the resolver the
 	// dialer uses (net.DefaultResolver). Tests set it.
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
@@ -47,13 +48,19 @@ var ErrClosed = errors.New("webhooks closed")
 // connections of their own with its options (see subscriber.Config.Conn).
 func Start(ctx context.Context, nc *nats.Conn, ledger string, cfg Config) (*Service, error) {
 	cfg.setDefaults()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	s := &Service{cfg: cfg, nc: nc, js: js, ledger: ledger, log: cfg.Logger.With("component", "webhooks"),
-		runners: map[string]*runner{}}
+		clock: cfg.Clock, runners: map[string]*runner{}}
 	s.client = s.newClient()
+	if len(cfg.AllowNetworks) > 0 {
+		s.log.Warn("webhooks may reach these internal networks (--webhook-allow-networks)", "networks", cfg.AllowNetworks)
+	}
 	if s.defs, s.dead, err = ensureBuckets(ctx, js, ledger); err != nil {
 		return nil, err
 	}

@@ -86,6 +86,12 @@ func TestE2EBalanceAsOf(t *testing.T) {
 	if b := balance(t, "shop", fmt.Sprint(steps[1].posted.Sequence)); b.Balance != "0.00" {
 		t.Errorf("shop before its first entry: %s, want 0.00", b.Balance)
 	}
+	// as_of=0: before the first event, as documented.
+	for _, id := range []string{"saver", "world"} {
+		if b := balance(t, id, "0"); b.Balance != "0.00" || b.AsOf.Sequence != 0 || b.Asset != "USD" {
+			t.Errorf("%s as_of=0: %+v, want 0.00 as of sequence 0", id, b)
+		}
+	}
 
 	j := l.journal(t)
 	for _, s := range steps {

@@ -51,7 +51,7 @@ func (l *e2eLedger) status(t *testing.T, doc map[string]any) e2eStatus {
 
 // TestE2EStatus posts transfers and checks that GET /v1/status reports a
 // journal at least as far as the last answer, a read model no further than
-// the journal, and, once /readyz says the read model has caught up, no lag.
+// the journal, and, once the read model has caught up (settle), no lag.
 func TestE2EStatus(t *testing.T) {
 	doc := oaLoadDoc(t)
 	l := e2eStart(t)

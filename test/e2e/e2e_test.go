@@ -92,7 +92,9 @@ func e2eLaunch(t *testing.T, cfg node.Config) *e2eLedger {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
-	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	cfg.AdminToken = e2eAdminToken
 	// Generous waits: these tests check outcomes, not latency, and CI
 	// machines are small and busy. Timeouts are tested on their own.
@@ -130,15 +132,25 @@ func e2eLaunch(t *testing.T, cfg node.Config) *e2eLedger {
 	return &e2eLedger{node: n, base: srv.URL, client: client, token: e2eAdminToken, dataDir: cfg.DataDir, stop: stop}
 }
 
-// settle waits until /readyz answers 200, which it does only once the
-// read models have applied the whole journal: every write answered before
-// the call is then visible to reads. (A 201 transfer is answered before the
-// read model applies it; TestE2EReadYourWrites checks that separately.)
+// settle waits until the ledger is ready (/readyz 200) and its read
+// models have applied the whole journal (GET /v1/status: the read model
+// at the journal's position): every write answered before the call is
+// then visible to reads. (A 201 transfer is answered before the read
+// model applies it; TestE2EReadYourWrites checks that separately. /readyz
+// alone allows a lag up to the admission bound.)
 func (l *e2eLedger) settle(t *testing.T) {
 	t.Helper()
 	e2eEventually(t, e2eOutcomeWait, "the read models to catch up", func() (bool, string) {
 		r := l.do(t, http.MethodGet, "/readyz", nil)
-		return r.Status == http.StatusOK, r.String()
+		if r.Status != http.StatusOK {
+			return false, r.String()
+		}
+		r = l.do(t, http.MethodGet, "/v1/status", nil, "Authorization", "Bearer "+e2eAdminToken)
+		var s e2eStatus
+		if r.Status != http.StatusOK || json.Unmarshal(r.Body, &s) != nil {
+			return false, r.String()
+		}
+		return s.Processor.Ready && s.ReadModel.Position >= s.Journal.Position, r.String()
 	})
 }
 
@@ -263,6 +275,8 @@ type e2eProblem struct {
 	Instance string `json:"instance"`
 	Code     string `json:"code"`
 	Field    string `json:"field"`
+	// RequestID is the answer's X-Request-Id, in every problem.
+	RequestID string `json:"request_id"`
 }
 
 // e2eCheckProblem asserts that r is a problem with the status and code,
@@ -294,25 +308,33 @@ func e2eCheckProblem(t *testing.T, r e2eResp, status int, code, field string) e2
 	if field != "" && p.Field != field {
 		t.Errorf("%s: field %q, want %q", r, p.Field, field)
 	}
+	if id := r.Header.Get("X-Request-Id"); id == "" || p.RequestID != id {
+		t.Errorf("%s: request_id %q, want the X-Request-Id header %q", r, p.RequestID, id)
+	}
 	return p
 }
 
 // e2eTransfer is a transfer as the API answers it.
 type e2eTransfer struct {
-	ID         string            `json:"id"`
-	Status     string            `json:"status"`
-	From       string            `json:"from"`
-	To         string            `json:"to"`
-	Amount     string            `json:"amount"`
-	Asset      string            `json:"asset"`
-	Reference  string            `json:"reference"`
-	Metadata   map[string]string `json:"metadata"`
-	Sequence   uint64            `json:"sequence"`
-	PostedAt   *time.Time        `json:"posted_at"`
-	Entries    []e2eEntry        `json:"entries"`
-	Code       string            `json:"code"`
-	Detail     string            `json:"detail"`
-	RejectedAt *time.Time        `json:"rejected_at"`
+	ID        string            `json:"id"`
+	Status    string            `json:"status"`
+	From      string            `json:"from"`
+	To        string            `json:"to"`
+	Amount    string            `json:"amount"`
+	Asset     string            `json:"asset"`
+	Reference string            `json:"reference"`
+	Metadata  map[string]string `json:"metadata"`
+	Memo      bool              `json:"memo"`
+	// A conversion's (ADR 0019), and a rejected request's rate.
+	ExchangeRate string     `json:"exchange_rate"`
+	ToAsset      string     `json:"to_asset"`
+	ToAmount     string     `json:"to_amount"`
+	Sequence     uint64     `json:"sequence"`
+	PostedAt     *time.Time `json:"posted_at"`
+	Entries      []e2eEntry `json:"entries"`
+	Code         string     `json:"code"`
+	Detail       string     `json:"detail"`
+	RejectedAt   *time.Time `json:"rejected_at"`
 }
 
 // e2eEntry is one side of a posted transfer in a transfer body.
@@ -408,11 +430,11 @@ func (l *e2eLedger) mint(t *testing.T, id, amount string) e2eTransfer {
 	return l.post(t, map[string]any{"from": domain.World, "to": id, "amount": amount})
 }
 
-// accountPath is the account's path with the asset query the issuer
-// account needs.
+// accountPath is the account's path with the asset query the issuer and
+// FX accounts need.
 func e2eAccountPath(id, asset, suffix string) string {
 	p := "/v1/accounts/" + id + suffix
-	if id == domain.World {
+	if id == domain.World || id == domain.FX {
 		p += "?asset=" + asset
 	}
 	return p

@@ -114,11 +114,11 @@ func run(b *testing.B, s store, n, window int, points []int) []measure {
 		}
 		return time.Since(t0)
 	}
-	apply(decide([]domain.Command{{DefineAsset: &domain.Asset{Code: "USD", Scale: 2}}}))
+	apply(decide([]domain.Command{{Asset: &domain.Asset{Code: "USD", Scale: 2}}}))
 	var opens, mints []domain.Command
 	for i := range accounts {
 		id := fmt.Sprintf("acc-%04d", i)
-		opens = append(opens, domain.Command{OpenAccount: &domain.Account{ID: id, Asset: "USD"}})
+		opens = append(opens, domain.Command{Account: &domain.Account{ID: id, Asset: "USD"}})
 		mints = append(mints, domain.Command{Transfer: &domain.Transfer{ID: "mint-" + id, From: "world", To: id, Amount: "1000000"}})
 	}
 	apply(decide(opens))

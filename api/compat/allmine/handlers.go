@@ -54,7 +54,7 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request) (creditTransf
 		return none, apiErr
 	}
 	t := domain.Transfer{ID: id, From: sender, To: recipient, Amount: req.amount, Asset: h.asset.Code, Reference: reference}
-	rs, err := h.l.Submit(ctx, []commands.Item{{Actor: p.Actor(), Transfer: &t}})
+	rs, err := h.l.Submit(ctx, []commands.Item{{Actor: p.Actor(), Transfer: &t, SameAsset: true}})
 	if err != nil || len(rs) != 1 {
 		return none, errUnavailable
 	}

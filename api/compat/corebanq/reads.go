@@ -95,28 +95,37 @@ func (h *Handler) lastActivity(r *http.Request, account string) (*string, error)
 	return &at, nil
 }
 
-// ledger is GET /v1/ledgers/{id}.
-func (h *Handler) ledger(w http.ResponseWriter, r *http.Request) {
-	id, v, ok := h.readable(w, r)
+// current reads a ledger the caller may see with its balance in minor
+// units and its last activity, for GET /v1/ledgers/{id} and its balance;
+// it has answered the request when ok is false.
+func (h *Handler) current(w http.ResponseWriter, r *http.Request) (id string, v projections.AccountView, balance json.Number, last *string, ok bool) {
+	id, v, ok = h.readable(w, r)
 	if !ok {
 		return
 	}
-	scale := scaleOf(v)
-	balance, ok := toMinor(v.Balance, scale)
-	if !ok {
+	if balance, ok = toMinor(v.Balance, scaleOf(v)); !ok {
 		h.readFailed(w, errors.New("balance "+v.Balance+" is not at its own scale"))
 		return
 	}
 	last, err := h.lastActivity(r, v.ID)
 	if err != nil {
 		h.readFailed(w, err)
+		return id, v, balance, nil, false
+	}
+	return id, v, balance, last, true
+}
+
+// ledger is GET /v1/ledgers/{id}.
+func (h *Handler) ledger(w http.ResponseWriter, r *http.Request) {
+	id, v, balance, last, ok := h.current(w, r)
+	if !ok {
 		return
 	}
 	out := LedgerView{ID: id, CurrencyCode: v.Asset, BalanceCurrent: balance, BalanceAvailable: balance,
 		LastActivityDate: last, OpeningDate: timestamp(v.CreatedAt), CreatedAt: timestamp(v.CreatedAt)}
 	if v.OverdraftLimit == domain.Unlimited {
 		out.OverdraftEnabled = true
-	} else if limit, ok := toMinor(v.OverdraftLimit, scale); ok {
+	} else if limit, ok := toMinor(v.OverdraftLimit, scaleOf(v)); ok {
 		out.OverdraftEnabled = limit != "0"
 		out.OverdraftLimit = &limit
 	}
@@ -125,18 +134,8 @@ func (h *Handler) ledger(w http.ResponseWriter, r *http.Request) {
 
 // balance is GET /v1/ledgers/{id}/balance.
 func (h *Handler) balance(w http.ResponseWriter, r *http.Request) {
-	id, v, ok := h.readable(w, r)
+	id, v, balance, last, ok := h.current(w, r)
 	if !ok {
-		return
-	}
-	balance, ok := toMinor(v.Balance, scaleOf(v))
-	if !ok {
-		h.readFailed(w, errors.New("balance "+v.Balance+" is not at its own scale"))
-		return
-	}
-	last, err := h.lastActivity(r, v.ID)
-	if err != nil {
-		h.readFailed(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, BalanceView{LedgerID: id, BalanceCurrent: balance, BalanceAvailable: balance,
@@ -151,6 +150,14 @@ func (h *Handler) entries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	for _, name := range []string{"limit", "cursor"} {
+		// Taking the first of several values would answer a question
+		// the client did not ask, as the native API refuses too.
+		if n := len(q[name]); n > 1 {
+			writeError(w, http.StatusBadRequest, codeInvalid, name+" is given "+strconv.Itoa(n)+" times; give it once")
+			return
+		}
+	}
 	limit := defaultPageLimit
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -114,7 +114,7 @@ func TestReadEntries(t *testing.T) {
 		!reflect.DeepEqual(bob.Data[0], made[4].DestinationEntry) || bob.HasMore {
 		t.Errorf("bob's entries: %d %s", status, data)
 	}
-	for _, q := range []string{"limit=0", "limit=101", "limit=x", "cursor=not-a-cursor"} {
+	for _, q := range []string{"limit=0", "limit=101", "limit=x", "cursor=not-a-cursor", "limit=1&limit=2", "limit=5&cursor=" + url.QueryEscape(cursor) + "&cursor=" + url.QueryEscape(cursor)} {
 		status, data := f.do(t, http.MethodGet, "/v1/ledgers/"+aliceLedger+"/entries?"+q, f.alice, "")
 		wantError(t, q, status, data, http.StatusBadRequest, "request.invalid")
 	}

@@ -90,7 +90,7 @@ func (h *Handler) transfer(w http.ResponseWriter, r *http.Request) {
 		Amount: toNative(in.amount, scale), Asset: src.asset,
 		Reference: in.description, Metadata: meta,
 	}
-	rs, err := h.l.Submit(r.Context(), []commands.Item{{Actor: p.Actor(), Transfer: t}})
+	rs, err := h.l.Submit(r.Context(), []commands.Item{{Actor: p.Actor(), Transfer: t, SameAsset: true}})
 	if err != nil || len(rs) != 1 {
 		if err != nil && !errors.Is(err, api.ErrUnavailable) && !errors.Is(err, api.ErrUndecided) {
 			h.log.Info("corebanq transfer not decided", "err", err)

@@ -1,6 +1,7 @@
 package mercury_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -42,8 +43,8 @@ func TestRealClientRequests(t *testing.T) {
 }
 
 // TestReturns keeps an object Returns with its transfer and shows it
-// back; refuses one the ledger could not keep; and accepts a transaction
-// of no amount with Returns without moving or journaling anything.
+// back; refuses one the ledger could not keep; and journals a transaction
+// of no amount with Returns as a memo that moves nothing.
 func TestReturns(t *testing.T) {
 	e := start(t)
 	e.fund(t, "alice", "10", "Stipend")
@@ -62,19 +63,31 @@ func TestReturns(t *testing.T) {
 		}
 	}
 
-	// No amount, but Returns: accepted (the original's free item); no
-	// money moves and the journal gets no transfer (ADR 0013).
+	// No amount, but Returns: accepted (the original's free item) and
+	// journaled as a native memo with its Returns; no money moves.
 	before := e.posted(t)
 	e.transact(t, `{"From":"alice","To":"bob","Amount":0,"Note":"Free hat","Returns":{"99":1}}`)
 	e.transact(t, `{"From":"carol","To":"dave","Amount":0,"Note":"Free hat","Returns":[99]}`)
-	if got := e.posted(t); got != before {
-		t.Fatalf("posted transfers %d, want %d", got, before)
+	if got := e.posted(t); got != before+2 {
+		t.Fatalf("posted transfers %d, want %d", got, before+2)
 	}
-	if a := e.balance(t, "alice"); a != "8.500000" {
-		t.Fatalf("alice %s", a)
+	if a, b := e.balance(t, "alice"), e.balance(t, "bob"); a != "8.500000" || b != "1.500000" {
+		t.Fatalf("alice %s, bob %s", a, b)
 	}
-	if h := e.history(t, "alice"); len(h) != 2 {
+	h = e.history(t, "alice")
+	if len(h) != 3 || string(h[0]["Amount"]) != "0" || string(h[0]["Returns"]) != `{"99":1}` ||
+		string(h[0]["Type"]) != `"Transaction"` || string(h[0]["To"]) != `"bob"` || string(h[0]["Note"]) != `"Free hat"` {
 		t.Fatalf("alice's history after a free transaction: %v", h)
+	}
+	if h := e.history(t, "dave"); len(h) != 1 || string(h[0]["Returns"]) != `[99]` || string(h[0]["Amount"]) != "0" {
+		t.Fatalf("dave's history: %v", h)
+	}
+	var id string
+	if err := json.Unmarshal(h[0]["Id"], &id); err != nil {
+		t.Fatal(err)
+	}
+	if v := e.nativeTransfer(t, "mercury-"+id); !v.Memo || v.Amount != "0.000000" || v.Entries[0].Balance != "8.500000" {
+		t.Fatalf("the native memo: %+v", v)
 	}
 	// Its other fields are checked as for any transaction.
 	e.mustFail(t, `{"From":"alice","To":"alice","Amount":0,"Note":"x","Returns":[1]}`, "circular transaction: alice -> alice")

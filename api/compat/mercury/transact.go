@@ -81,6 +81,9 @@ func (a *Adapter) transact(w http.ResponseWriter, r *http.Request) {
 	if nonEmpty {
 		t.Metadata = map[string]string{returnsKey: kept}
 	}
+	// Items that change hands for nothing (Amount 0, Returns named) are
+	// a native memo: journaled with the Returns, moving no money.
+	t.Memo = tx.Amount == 0
 	if msg := shapeMessage(t); msg != "" {
 		fail(w, http.StatusBadRequest, msg)
 		return
@@ -90,14 +93,6 @@ func (a *Adapter) transact(w http.ResponseWriter, r *http.Request) {
 		// Mercury has no tokens, so its users are the principals.
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		fail(w, http.StatusTooManyRequests, "too many transactions from "+tx.From+"; retry after "+strconv.Itoa(secs)+"s")
-		return
-	}
-	if tx.Amount == 0 {
-		// Items change hands for nothing: no money moves, and a native
-		// transfer is never of zero, so nothing is journaled (ADR 0013,
-		// docs/compat/mercury.md). The original answered 200.
-		a.log.Info("mercury transaction without an amount accepted; no money moves, nothing is journaled",
-			"from", tx.From, "to", tx.To, "returns", kept)
 		return
 	}
 	if err := a.open.Open(r.Context(), from, from, to, to); err != nil {
@@ -116,7 +111,7 @@ func (a *Adapter) post(w http.ResponseWriter, r *http.Request, t domain.Transfer
 	actor := &domain.Actor{Subject: t.From}
 	for range maxIDDraws {
 		t.ID = transferID(newID())
-		rs, err := a.l.Submit(r.Context(), []commands.Item{{Actor: actor, Transfer: &t}})
+		rs, err := a.l.Submit(r.Context(), []commands.Item{{Actor: actor, Transfer: &t, SameAsset: true}})
 		if err != nil || len(rs) != 1 {
 			unavailable(w, err, sender)
 			return
@@ -151,13 +146,9 @@ func decodeMessage(err error) string {
 // shapeMessage checks what the native ledger keeps of a transfer before
 // it is submitted, so that a note or Returns it cannot keep gets a
 // Mercury message, not a native one. The id is drawn later (a
-// well-formed one stands in), and a transfer without an amount is checked
-// as if it had one: its other fields must be as keepable.
+// well-formed one stands in).
 func shapeMessage(t domain.Transfer) string {
 	t.ID = transferID(newID())
-	if isZero(t.Amount) {
-		t.Amount = "1"
-	}
 	err := t.Validate()
 	var fe *domain.FieldError
 	switch {
@@ -169,13 +160,4 @@ func shapeMessage(t domain.Transfer) string {
 		return "transaction returns " + fe.Reason
 	}
 	return err.Error()
-}
-
-func isZero(amount string) bool {
-	for i := 0; i < len(amount); i++ {
-		if amount[i] != '0' && amount[i] != '.' {
-			return false
-		}
-	}
-	return true
 }

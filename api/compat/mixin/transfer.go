@@ -62,7 +62,7 @@ func (h *handler) transfer(w http.ResponseWriter, r *http.Request, u User, body 
 		writeError(w, e)
 		return
 	}
-	rs, err := h.l.Submit(ctx, []commands.Item{{Actor: &domain.Actor{Subject: ownerOf(u.ID)}, Transfer: &t}})
+	rs, err := h.l.Submit(ctx, []commands.Item{{Actor: &domain.Actor{Subject: ownerOf(u.ID)}, Transfer: &t, SameAsset: true}})
 	if err != nil {
 		writeError(w, h.ledgerError(err))
 		return

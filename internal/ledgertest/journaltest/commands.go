@@ -4,7 +4,7 @@ import "github.com/nats-ledger/ledger/domain"
 
 // DefineAsset is the command that defines an asset.
 func DefineAsset(code string, scale int) domain.Command {
-	return domain.Command{DefineAsset: &domain.Asset{Code: code, Scale: scale}}
+	return domain.Command{Asset: &domain.Asset{Code: code, Scale: scale}}
 }
 
 // AccountOption sets a field of an account OpenAccount opens.
@@ -23,7 +23,7 @@ func OpenAccount(id, asset, limit string, opts ...AccountOption) domain.Command 
 	for _, o := range opts {
 		o(a)
 	}
-	return domain.Command{OpenAccount: a}
+	return domain.Command{Account: a}
 }
 
 // TransferOption sets a field of a transfer.

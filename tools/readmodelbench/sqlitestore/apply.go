@@ -164,6 +164,18 @@ var _ domain.EventHandler = (*applier)(nil)
 // advance.
 func (a *applier) CommandSkipped(*domain.Event, *domain.SkippedCommand) error { return nil }
 
+// errAfterSchema3 refuses the events that came after schema 3 (ADR 0019):
+// the comparison's journal has none, and schema 3 has no columns for them.
+var errAfterSchema3 = errors.New("event type after schema 3: not in the comparison")
+
+// TransferConverted is refused (errAfterSchema3).
+func (a *applier) TransferConverted(*domain.Event, *domain.ConvertedTransfer) error {
+	return errAfterSchema3
+}
+
+// RateSet is refused (errAfterSchema3).
+func (a *applier) RateSet(*domain.Event, *domain.RateSet) error { return errAfterSchema3 }
+
 // tick records the event's time in the clock. A clock that steps back
 // (a failover to a host whose clock is behind) is clamped to the latest
 // time seen, so the clock stays monotonic and "the latest sequence at or
