@@ -206,16 +206,6 @@ func (r *binReader) uvarint() uint64 {
 	return v
 }
 
-func (r *binReader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail(errShortBinary)
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
 // count reads a count of elements each at least minBytes long, refusing
 // one the bytes left cannot hold or that is over max.
 func (r *binReader) count(minBytes, max int) int {
