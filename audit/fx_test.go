@@ -8,6 +8,7 @@ import (
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
+	"github.com/nats-ledger/ledger/projections"
 )
 
 // seedFX writes the books scenario, then the rate USD/JPY 150 (seq 16), a
@@ -52,12 +53,12 @@ func TestAuditAcceptsConversions(t *testing.T) {
 			t.Errorf("totals %+v, want %+v", tot, want[tot.Asset])
 		}
 	}
-	path := filepath.Join(t.TempDir(), "readmodel.db")
+	path := filepath.Join(t.TempDir(), "readmodel")
 	replay(t, l, path, audit.ReplayOptions{})
 	mustOK(t, auditWith(t, l, path))
 
 	// A read model whose conversion credits more than the journal says.
-	alter(t, path, `UPDATE transfers SET to_amount = '1502' WHERE id = 'x1'`)
+	alter(t, path, transferEdit("x1", func(e *projections.TransferEdit) { e.ToAmount = "1502" }))
 	rep := auditWith(t, l, path)
 	if f, ok := rep.First(audit.CheckReadModel); rep.OK || !ok || f.Seq != 17 || !strings.Contains(f.Detail, "to_amount") {
 		t.Fatalf("a read model with another to_amount: %v", rep.Findings)

@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
+	"github.com/nats-ledger/ledger/projections"
 )
 
 // seedRejectionsAndClock extends the scenario (seq 1-15) with what the
@@ -46,39 +46,49 @@ func seedRejectionsAndClock(l *ledger) {
 func TestReadModelRejectionsAndClock(t *testing.T) {
 	l := newLedger(t)
 	seedRejectionsAndClock(l)
-	built := filepath.Join(t.TempDir(), "built.db")
+	built := filepath.Join(t.TempDir(), "built")
 	replay(t, l, built, audit.ReplayOptions{})
 	mustOK(t, auditWith(t, l, built))
 
 	nanos := func(at time.Time) int64 { return at.UnixNano() }
+	rejected := func(seq uint64, id, amount string, at time.Time) func(*projections.Editor) error {
+		return func(e *projections.Editor) error {
+			return e.PutTransfer(projections.TransferEdit{Seq: seq, Status: projections.StatusRejected, ID: id, From: "carol",
+				To: "alice", Amount: amount, AtUnixNanos: nanos(at), Code: "insufficient_funds", Detail: "no"})
+		}
+	}
+	clockAt := func(seq uint64, fn func(projections.ClockRow) (projections.ClockRow, bool)) func(*projections.Editor) error {
+		return func(e *projections.Editor) error { return e.UpdateClock(seq, fn) }
+	}
+	putClock := func(at time.Time, seq uint64) func(*projections.Editor) error {
+		return func(e *projections.Editor) error {
+			return e.PutClock(projections.ClockRow{UnixNanos: nanos(at), Seq: seq})
+		}
+	}
 	cases := []divergence{
-		{"rejection amount", `UPDATE transfers SET amount = '2' WHERE id = 't8'`, 19, "bob",
+		{"rejection amount", transferEdit("t8", func(r *projections.TransferEdit) { r.Amount = "2" }), 19, "bob",
 			`rejected transfer t8: amount "2", the journal's "500.00"`},
-		{"rejection code", `UPDATE transfers SET code = 'unknown_account' WHERE id = 't8'`, 19, "bob",
+		{"rejection code", transferEdit("t8", func(r *projections.TransferEdit) { r.Code = "unknown_account" }), 19, "bob",
 			`code "unknown_account", the journal's "insufficient_funds"`},
-		{"rejection metadata", `UPDATE transfers SET metadata = '{"invoice":"9"}' WHERE id = 't8'`, 19, "bob",
+		{"rejection metadata", transferEdit("t8", func(r *projections.TransferEdit) { r.Metadata = map[string]string{"invoice": "9"} }), 19, "bob",
 			"metadata map[invoice:9], the journal's map[invoice:8]"},
-		{"rejection time", fmt.Sprintf(`UPDATE transfers SET at = %d WHERE id = 't8'`, nanos(minute(8))), 19, "bob",
+		{"rejection time", transferEdit("t8", func(r *projections.TransferEdit) { r.AtUnixNanos = nanos(minute(8)) }), 19, "bob",
 			"time 2026-03-01T00:08:00Z, the journal's 2026-03-01T00:09:00Z"},
-		{"rejection lost", `DELETE FROM transfers WHERE id = 't8'`, 19, "",
+		{"rejection lost", func(e *projections.Editor) error { return e.DeleteTransfer("t8") }, 19, "",
 			"lacks the rejection of transfer t8 at sequence 19"},
-		{"rejection not moved", fmt.Sprintf(`UPDATE transfers SET seq = 13, at = %d WHERE id = 't4'`, nanos(minute(4))), 13, "dave",
+		{"rejection not moved", transferEdit("t4", func(r *projections.TransferEdit) { r.Seq, r.AtUnixNanos = 13, nanos(minute(4)) }), 13, "dave",
 			"keeps the rejection of transfer t4 at sequence 13, which the rejection at 16 replaces"},
-		{"rejection invented", fmt.Sprintf(`INSERT INTO transfers (seq, id, status, from_account, to_account, amount, asset,
-			reference, metadata, at, code, detail) VALUES (12, 'x3', 'rejected', 'carol', 'alice', '500', '', '', NULL, %d,
-			'insufficient_funds', 'no')`, nanos(minute(4))), 12, "carol",
+		{"rejection invented", rejected(12, "x3", "500", minute(4)), 12, "carol",
 			`rejected transfer t3: id "x3", the journal's "t3"`},
-		{"rejection after the checkpoint", fmt.Sprintf(`INSERT INTO transfers (seq, id, status, from_account, to_account,
-			amount, asset, reference, metadata, at, code, detail) VALUES (20, 'x20', 'rejected', 'carol', 'alice', '1', '', '',
-			NULL, %d, 'insufficient_funds', 'no')`, nanos(minute(9))), 20, "carol",
+		{"rejection after the checkpoint", rejected(20, "x20", "1", minute(9)), 20, "carol",
 			"transfer x20 rejected at sequence 20, where the journal has no rejection"},
-		{"clock sequence", `UPDATE clock SET seq = 11 WHERE seq = 10`, 10, "",
+		{"clock sequence", clockAt(10, func(c projections.ClockRow) (projections.ClockRow, bool) { c.Seq = 11; return c, true }), 10, "",
 			"clock has time 2026-03-01T00:04:00Z at sequence 11, the journal reaches it at 10"},
-		{"clock row lost", `DELETE FROM clock WHERE seq = 7`, 7, "",
+		{"clock row lost", clockAt(7, func(c projections.ClockRow) (projections.ClockRow, bool) { return c, false }), 7, "",
 			"clock lacks time 2026-03-01T00:03:00Z, which the journal reaches at sequence 7"},
-		{"clock row invented", fmt.Sprintf(`INSERT INTO clock (at, seq) VALUES (%d, 8)`, nanos(minute(3).Add(30*time.Second))), 8, "",
+		{"clock row invented", putClock(minute(3).Add(30*time.Second), 8), 8, "",
 			"clock has time 2026-03-01T00:03:30Z at sequence 8, a time the journal does not reach there"},
-		{"clock not clamped", fmt.Sprintf(`INSERT INTO clock (at, seq) VALUES (%d, 17)`, nanos(minute(7).Add(time.Second))), 17, "",
+		{"clock not clamped", putClock(minute(7).Add(time.Second), 17), 17, "",
 			"clock has time 2026-03-01T00:07:01Z at sequence 17, a time the journal does not reach there"},
 	}
 	checkDivergences(t, l, built, cases)

@@ -2,7 +2,6 @@ package audit_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
-	_ "modernc.org/sqlite"
 
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/domain"
@@ -41,28 +39,24 @@ func auditWith(t testing.TB, l *ledger, path string) *audit.Report {
 	return run(t, l.source(), audit.Options{ReadModel: snap, ReadModelPath: path}).Report
 }
 
-// alter changes the read model at path with SQL, as a bug or a person
-// with the file might.
-func alter(t testing.TB, path, query string) {
+// alter changes the read model at path with the Editor, as a bug or a
+// person with the files might.
+func alter(t testing.TB, path string, edit func(*projections.Editor) error) {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
+	if err := projections.Edit(path, edit); err != nil {
+		t.Fatalf("alter the read model: %v", err)
 	}
-	defer db.Close()
-	res, err := db.Exec(query)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		t.Fatalf("%s: %d rows", query, n)
-	}
+}
+
+// transferEdit returns an edit of transfer id's row by fn.
+func transferEdit(id string, fn func(*projections.TransferEdit)) func(*projections.Editor) error {
+	return func(e *projections.Editor) error { return e.UpdateTransfer(id, fn) }
 }
 
 func TestReplayBuildsAReadModelTheAuditAccepts(t *testing.T) {
 	l := newLedger(t)
 	seedScenario(l)
-	path := filepath.Join(t.TempDir(), "readmodel.db.new")
+	path := filepath.Join(t.TempDir(), "readmodel.new")
 	var progressed int
 	st := replay(t, l, path, audit.ReplayOptions{Progress: func(n int) { progressed += n }})
 	if st.Events != 15 || st.Applied != 15 || st.LastSeq != 15 || st.From != 1 || progressed != 15 {
@@ -105,32 +99,32 @@ func TestReplayBuildsAReadModelTheAuditAccepts(t *testing.T) {
 func TestReadModelDivergence(t *testing.T) {
 	l := newLedger(t)
 	seedScenario(l)
-	built := filepath.Join(t.TempDir(), "built.db")
+	built := filepath.Join(t.TempDir(), "built")
 	replay(t, l, built, audit.ReplayOptions{})
 	cases := []divergence{
-		{"account balance (its latest entry)", `UPDATE transfers SET debit_balance = '999.00' WHERE id = 't5'`, 15, "bob", "debit entry of bob: balance after 999.00, recomputed 60.00"},
-		{"issuer balance (its only JPY entry)", `UPDATE transfers SET debit_balance = '0' WHERE id = 'm3'`, 9, "world", "debit entry of world: balance after 0, recomputed -1000"},
-		{"overdraft limit", `UPDATE accounts SET overdraft_limit = '1000.00' WHERE id = 'carol'`, 14, "carol", "overdraft limit 1000.00, journaled 10.00"},
-		{"entry balance", `UPDATE transfers SET debit_balance = '1.00' WHERE from_account = 'alice' AND seq = 10`, 10, "alice", "debit entry of alice: balance after 1.00, recomputed 74.50"},
-		{"posting lost", `DELETE FROM transfers WHERE id = 't2'`, 11, "bob", "lacks transfer t2"},
-		{"posting reference", `UPDATE transfers SET reference = 'forged' WHERE id = 't1'`, 10, "alice", `transfer t1: reference "forged", the journal's ""`},
-		{"posting metadata", `UPDATE transfers SET metadata = '{"k":"v"}' WHERE id = 't1'`, 10, "alice", "transfer t1: metadata map[k:v], the journal's map[]"},
-		{"posting time", `UPDATE transfers SET at = 0 WHERE id = 't1'`, 10, "alice", "transfer t1: time 1970-01-01T00:00:00Z, the journal's"},
-		{"posting amount", `UPDATE transfers SET amount = '1.00' WHERE id = 't1'`, 10, "alice", `transfer t1: amount "1.00", the journal's "25.50"`},
-		{"posting invented", `UPDATE transfers SET status = 'posted', debit_balance = '0', credit_balance = '0' WHERE id = 't4'`, 13, "dave", "where the journal has no posting"},
-		{"account lost", `DELETE FROM accounts WHERE id = 'kenji'`, 6, "kenji", "lacks this account"},
-		{"checkpoint ahead", `UPDATE checkpoint SET seq = 20 WHERE id = 1`, 20, "", "past the journal's last sequence 15"},
+		{"account balance (its latest entry)", transferEdit("t5", func(r *projections.TransferEdit) { r.DebitBalance = "999.00" }), 15, "bob", "debit entry of bob: balance after 999.00, recomputed 60.00"},
+		{"issuer balance (its only JPY entry)", transferEdit("m3", func(r *projections.TransferEdit) { r.DebitBalance = "0" }), 9, "world", "debit entry of world: balance after 0, recomputed -1000"},
+		{"overdraft limit", func(e *projections.Editor) error { return e.SetOverdraftLimit("carol", "", "1000.00") }, 14, "carol", "overdraft limit 1000.00, journaled 10.00"},
+		// t1 is alice's debit at sequence 10.
+		{"entry balance", transferEdit("t1", func(r *projections.TransferEdit) { r.DebitBalance = "1.00" }), 10, "alice", "debit entry of alice: balance after 1.00, recomputed 74.50"},
+		{"posting lost", func(e *projections.Editor) error { return e.DeleteTransfer("t2") }, 11, "bob", "lacks transfer t2"},
+		{"posting reference", transferEdit("t1", func(r *projections.TransferEdit) { r.Reference = "forged" }), 10, "alice", `transfer t1: reference "forged", the journal's ""`},
+		{"posting metadata", transferEdit("t1", func(r *projections.TransferEdit) { r.Metadata = map[string]string{"k": "v"} }), 10, "alice", "transfer t1: metadata map[k:v], the journal's map[]"},
+		{"posting time", transferEdit("t1", func(r *projections.TransferEdit) { r.AtUnixNanos = 0 }), 10, "alice", "transfer t1: time 1970-01-01T00:00:00Z, the journal's"},
+		{"posting amount", transferEdit("t1", func(r *projections.TransferEdit) { r.Amount = "1.00" }), 10, "alice", `transfer t1: amount "1.00", the journal's "25.50"`},
+		{"posting invented", transferEdit("t4", func(r *projections.TransferEdit) {
+			r.Status, r.DebitBalance, r.CreditBalance = projections.StatusPosted, "0", "0"
+		}), 13, "dave", "where the journal has no posting"},
+		{"account lost", func(e *projections.Editor) error { return e.DeleteAccount("kenji", "") }, 6, "kenji", "lacks this account"},
+		{"checkpoint ahead", func(e *projections.Editor) error { return e.SetCheckpointSeq(20) }, 20, "", "past the journal's last sequence 15"},
 	}
 	checkDivergences(t, l, built, cases)
 }
 
-func copyFile(t testing.TB, from, to string) {
+// copyDir copies the read model's directory from to the new directory to.
+func copyDir(t testing.TB, from, to string) {
 	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o600); err != nil {
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -139,16 +133,16 @@ func TestInstall(t *testing.T) {
 	l := newLedger(t)
 	seedScenario(l)
 	dir := t.TempDir()
-	live := filepath.Join(dir, "readmodel.db")
+	live := filepath.Join(dir, "readmodel")
 	replay(t, l, live, audit.ReplayOptions{})
-	// The live file as a server leaves it: in WAL mode, behind.
+	// The live store as a server leaves it: behind.
 	l.Batch(journaltest.Transfer("t6", "alice", "bob", "1"))
 	built := live + ".new"
 	replay(t, l, built, audit.ReplayOptions{})
 	if err := audit.Install(context.Background(), built, live); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{built, built + "-wal", built + "-shm", live + "-wal"} {
+	for _, p := range []string{built, live + ".old"} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s left behind: %v", filepath.Base(p), err)
 		}
@@ -200,7 +194,7 @@ func TestJournalStreamTampered(t *testing.T) {
 	if f, ok := rep.First(audit.CheckUnique); !ok || !strings.Contains(f.Detail, "transfer t1 posted again") {
 		t.Fatalf("unique finding: %v", rep.Findings)
 	}
-	_, err := audit.Replay(context.Background(), l.source(), audit.ReplayOptions{Out: filepath.Join(t.TempDir(), "rm.db")})
+	_, err := audit.Replay(context.Background(), l.source(), audit.ReplayOptions{Out: filepath.Join(t.TempDir(), "rm")})
 	if !errors.Is(err, audit.ErrFailed) {
 		t.Fatalf("replay of a tampered journal: %v", err)
 	}
@@ -247,26 +241,26 @@ func TestJournalRecordMalformed(t *testing.T) {
 	}
 }
 
-// divergence is one altered read model: the statement that alters a copy
-// of it, and the first read_model finding the audit must report.
+// divergence is one altered read model: the edit that alters a copy of
+// it, and the first read_model finding the audit must report.
 type divergence struct {
 	name    string
-	query   string
+	edit    func(*projections.Editor) error
 	seq     uint64
 	account string
 	detail  string
 }
 
 // checkDivergences audits a copy of the read model built, altered by each
-// case's statement, against l's journal: the first read_model finding is
+// case's edit, against l's journal: the first read_model finding is
 // the case's, and every finding is a read_model one.
 func checkDivergences(t *testing.T, l *ledger, built string, cases []divergence) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "readmodel.db")
-			copyFile(t, built, path)
-			alter(t, path, tc.query)
+			path := filepath.Join(t.TempDir(), "readmodel")
+			copyDir(t, built, path)
+			alter(t, path, tc.edit)
 			rep := auditWith(t, l, path)
 			f, ok := rep.First(audit.CheckReadModel)
 			if rep.OK || !ok {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -21,11 +22,11 @@ const (
 
 // ReplayOptions say what to build and from where.
 type ReplayOptions struct {
-	// Out is the read-model file to build. It is never the live file a
-	// server reads; Install puts it in place.
+	// Out is the read-model directory to build. It is never the live one
+	// a server reads; Install puts it in place.
 	Out string
 	// From is the first sequence to apply: 1 (or 0) rebuilds from
-	// scratch, removing any file at Out first; a later one continues the
+	// scratch, removing any read model at Out first; a later one continues the
 	// read model at Out, whose checkpoint must be From-1. Continue
 	// continues it from its checkpoint, whatever that is.
 	From     uint64
@@ -56,21 +57,21 @@ func (s ReplayStats) EventsPerSec() float64 {
 // Replay builds the read model at opts.Out from the journal stream. It
 // reads and verifies the whole journal as Run does (a replay never builds
 // on a journal that fails a check, and the checks need the history from
-// sequence 1), and applies the events after the file's checkpoint in
-// transactions of many records, each with its checkpoint, so an
-// interrupted replay continues where it stopped (Continue).
+// sequence 1), and applies the events after the store's checkpoint in
+// batches of many records, each with its checkpoint, so an interrupted
+// replay continues where it stopped (Continue).
 func Replay(ctx context.Context, src *JetStreamSource, opts ReplayOptions) (ReplayStats, error) {
 	st := ReplayStats{Out: opts.Out}
 	start := time.Now()
 	if opts.Out == "" {
-		return st, errors.New("replay: no output file")
+		return st, errors.New("replay: no output directory")
 	}
 	if opts.From <= 1 && !opts.Continue {
 		if err := removeReadModel(ctx, opts.Out); err != nil {
 			return st, err
 		}
 	}
-	store, err := projections.Open(opts.Out)
+	store, err := projections.OpenForRebuild(opts.Out)
 	if err != nil {
 		return st, fmt.Errorf("replay: %w", err)
 	}
@@ -84,10 +85,10 @@ func Replay(ctx context.Context, src *JetStreamSource, opts ReplayOptions) (Repl
 			opts.From, opts.Out, cp.Seq, opts.From-1)
 	}
 	st.From = cp.Seq + 1
-	sink := &replaySink{ctx: ctx, store: store, after: cp}
+	sink := startSink(ctx, store, cp)
 	res, err := Run(ctx, src, Options{OnChunk: sink.chunk, Progress: opts.Progress, Workers: opts.Workers})
-	if err == nil {
-		err = sink.flush()
+	if ferr := sink.finish(err == nil); err == nil {
+		err = ferr
 	}
 	if err != nil {
 		return st, fmt.Errorf("replay: %w", err)
@@ -105,17 +106,65 @@ func Replay(ctx context.Context, src *JetStreamSource, opts ReplayOptions) (Repl
 	return st, store.Close()
 }
 
-// replaySink gathers checked records and applies them in batches.
+// replaySink gathers checked records and applies them in batches on a
+// goroutine of its own, so that the store applies one batch while the
+// audit checks the next: the replay runs at the pace of the slower of the
+// two, not of their sum. At most one batch waits while one is applied
+// (the channel's capacity), so the events held stay bounded by three
+// batches of replayBatchEvents.
 type replaySink struct {
 	ctx     context.Context
 	store   *projections.Store
-	after   projections.Checkpoint // what the file had before the replay
+	after   projections.Checkpoint // what the store had before the replay
 	pending []projections.Record
 	events  int
-	applied uint64
+	work    chan []projections.Record
+	done    chan struct{}
+	mu      sync.Mutex
+	err     error  // the first apply error; guarded by mu
+	applied uint64 // events applied; read after done
+}
+
+func startSink(ctx context.Context, store *projections.Store, after projections.Checkpoint) *replaySink {
+	s := &replaySink{ctx: ctx, store: store, after: after, work: make(chan []projections.Record, 1), done: make(chan struct{})}
+	go s.apply()
+	return s
+}
+
+// apply applies the batches in order until the channel closes; after an
+// error it only drains.
+func (s *replaySink) apply() {
+	defer close(s.done)
+	for recs := range s.work {
+		if s.failed() != nil {
+			continue
+		}
+		if err := s.store.ApplyRecords(s.ctx, recs); err != nil {
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			continue
+		}
+		for _, r := range recs {
+			for _, ev := range r.Events {
+				if ev.Seq > s.after.Seq {
+					s.applied++
+				}
+			}
+		}
+	}
+}
+
+func (s *replaySink) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 func (s *replaySink) chunk(c Chunk, events []*domain.Event) error {
+	if err := s.failed(); err != nil {
+		return err // stop the audit: the store refused a batch
+	}
 	if len(events) == 0 || events[len(events)-1].Seq <= s.after.Seq {
 		return nil // applied before this replay
 	}
@@ -125,35 +174,33 @@ func (s *replaySink) chunk(c Chunk, events []*domain.Event) error {
 	s.pending = append(s.pending, projections.Record{Position: c.Position, Events: events})
 	s.events += len(events)
 	if len(s.pending) >= replayBatchRecords || s.events >= replayBatchEvents {
-		return s.flush()
+		s.flush()
 	}
 	return nil
 }
 
-func (s *replaySink) flush() error {
+// flush hands the pending records to the applying goroutine.
+func (s *replaySink) flush() {
 	if len(s.pending) == 0 {
-		return nil
+		return
 	}
-	if err := s.store.ApplyRecords(s.ctx, s.pending); err != nil {
-		return err
-	}
-	for _, r := range s.pending {
-		for _, ev := range r.Events {
-			if ev.Seq > s.after.Seq {
-				s.applied++
-			}
-		}
-	}
-	s.pending, s.events = s.pending[:0], 0
-	return nil
+	s.work <- s.pending
+	s.pending, s.events = nil, 0
 }
 
-// readModelFiles are a SQLite file's companions in WAL mode.
-var readModelFiles = []string{"", "-wal", "-shm"}
+// finish applies what is pending when the audit went well (apply), waits
+// for the applying goroutine and returns its first error.
+func (s *replaySink) finish(apply bool) error {
+	if apply {
+		s.flush()
+	}
+	close(s.work)
+	<-s.done
+	return s.failed()
+}
 
-// removeReadModel removes the read model at path, if there is one. A file
-// there that is not a read model is left alone and is an error: --out
-// names the wrong file.
+// removeReadModel removes the read model at path, if there is one. Anything
+// else there is left alone and is an error: --out names the wrong path.
 func removeReadModel(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -165,47 +212,53 @@ func removeReadModel(ctx context.Context, path string) error {
 	if err := snap.Close(); err != nil {
 		return err
 	}
-	for _, suffix := range readModelFiles {
-		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove %s: %w", path+suffix, err)
-		}
+	if err := os.RemoveAll(path); err != nil {
+		return fmt.Errorf("remove %s: %w", path, err)
 	}
 	return nil
 }
 
 // Install puts the read model built at built in place of live, for a
 // server that is stopped: the caller must hold the data directory's lock
-// (Journal.Locked). Both files are first folded into single files (their
-// write-ahead logs checkpointed), so that no stale log of the old file can
-// be replayed into the new one; then built is renamed over live, which is
-// atomic: a crash leaves either the old read model or the new one, and
-// either is consistent with its own checkpoint.
+// (Journal.Locked), and neither store may be open (each is checked: a
+// store some process has open is refused). live is first renamed aside
+// to live + ".old", then built to live, then the old one is removed. A
+// crash leaves the old read model, the new one, or none at live (when it
+// stops between the renames): the node then rebuilds one from the
+// journal, and each is consistent with its own checkpoint.
 func Install(ctx context.Context, built, live string) error {
 	if _, err := os.Stat(built); err != nil {
 		return fmt.Errorf("install read model: %w", err)
 	}
-	if err := projections.CompactForInstall(ctx, built); err != nil {
-		return err
-	}
-	if _, err := os.Stat(live); err == nil {
-		if err := projections.CompactForInstall(ctx, live); err != nil {
-			return fmt.Errorf("%w (stop the server; or move %s away by hand)", err, live)
+	for _, p := range []string{built, live} {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			continue
 		}
-	}
-	for _, p := range []string{built + "-wal", live + "-wal"} {
-		if _, err := os.Stat(p); err == nil {
-			return fmt.Errorf("install read model: %s is still there: is a server running?", p)
+		snap, err := projections.OpenSnapshot(ctx, p)
+		if err != nil {
+			return fmt.Errorf("install read model: %w (stop the server; or move %s away by hand)", err, p)
 		}
-	}
-	for _, p := range []string{built + "-shm", live + "-shm"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := snap.Close(); err != nil {
 			return fmt.Errorf("install read model: %w", err)
 		}
+	}
+	old := live + ".old"
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("install read model: %w", err)
+	}
+	if err := os.Rename(live, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("install read model: %w", err)
 	}
 	if err := os.Rename(built, live); err != nil {
 		return fmt.Errorf("install read model: %w", err)
 	}
-	return syncDir(filepath.Dir(live))
+	if err := syncDir(filepath.Dir(live)); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("install read model: remove the old one: %w", err)
+	}
+	return nil
 }
 
 func syncDir(dir string) error {

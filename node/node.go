@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,8 +71,15 @@ type Config struct {
 	CheckpointFile string
 }
 
-// ReadModelFile is the read models' file name inside the data directory.
-const ReadModelFile = "readmodel.db"
+// ReadModelDir is the read models' Pebble directory inside the data
+// directory.
+const ReadModelDir = "readmodel"
+
+// LegacyReadModelFile is the SQLite read model of earlier releases. Nothing
+// reads it: a node that finds it removes it (with its WAL companions)
+// once the new store is open, and the projector builds the new store
+// from the journal.
+const LegacyReadModelFile = "readmodel.db"
 
 // stopTimeout bounds how long Close waits for each component.
 const stopTimeout = 30 * time.Second
@@ -165,7 +171,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Logger.Info("commands stored before the start are not decided yet", "msgs", start.undecidedMsgs,
 			"items", start.undecidedItems, "last", start.commandsLast)
 	}
-	if n.Store, err = openReadModel(filepath.Join(cfg.DataDir, ReadModelFile), cfg.Logger); err != nil {
+	if n.Store, err = openReadModel(cfg.DataDir, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
 	n.cleanups = append(n.cleanups, func() { _ = n.Store.Close() })

@@ -2,35 +2,40 @@ package node
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/nats-ledger/ledger/projections"
 )
 
 // A read model written by a release with another schema version is moved
 // aside, not opened and not deleted, and a new one starts from nothing (the
-// projector then rebuilds it from the journal).
+// projector then rebuilds it from the journal). The version is the value
+// of the key "ms" (docs/adr/0014-read-model-on-pebble.md).
 func TestOpenReadModelMovesAnotherSchemaVersionAside(t *testing.T) {
-	path := filepath.Join(t.TempDir(), ReadModelFile)
-	old, err := sql.Open("sqlite", path)
+	dir := t.TempDir()
+	path := filepath.Join(dir, ReadModelDir)
+	old, err := pebble.Open(path, &pebble.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.Exec(`PRAGMA user_version = 1; CREATE TABLE entries (x); INSERT INTO entries VALUES (42)`); err != nil {
+	if err := old.Set([]byte("ms"), []byte("3"), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Set([]byte("x"), []byte("42"), pebble.Sync); err != nil {
 		t.Fatal(err)
 	}
 	old.Close()
-	if _, err := projections.Open(path); !errors.Is(err, projections.ErrSchemaVersion) {
-		t.Fatalf("projections.Open of a version 1 file: %v, want ErrSchemaVersion", err)
+	if _, err := projections.Open(path); err == nil {
+		t.Fatal("projections.Open of a version 3 store succeeded")
 	}
 
-	s, err := openReadModel(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := openReadModel(dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,16 +44,38 @@ func TestOpenReadModelMovesAnotherSchemaVersionAside(t *testing.T) {
 	if err != nil || cp != (projections.Checkpoint{}) {
 		t.Fatalf("new read model checkpoint %+v, %v; want zero", cp, err)
 	}
-	aside, err := sql.Open("sqlite", path+".schema-old")
+	aside, err := pebble.Open(path+".schema-old", &pebble.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer aside.Close()
-	var x int
-	if err := aside.QueryRow(`SELECT x FROM entries`).Scan(&x); err != nil || x != 42 {
-		t.Fatalf("the old file moved aside holds %d, %v; want its row 42", x, err)
+	v, closer, err := aside.Get([]byte("x"))
+	if err != nil || string(v) != "42" {
+		t.Fatalf("the old store moved aside holds %q, %v; want its row 42", v, err)
 	}
-	if _, err := os.Stat(path); err != nil {
+	closer.Close()
+}
+
+// The SQLite read model of an earlier release is removed, with its WAL
+// companions, and the new store starts empty.
+func TestOpenReadModelRemovesTheSQLiteFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.WriteFile(filepath.Join(dir, LegacyReadModelFile+suffix), []byte("SQLite format 3\x00"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := openReadModel(dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if _, err := os.Stat(filepath.Join(dir, LegacyReadModelFile+suffix)); !os.IsNotExist(err) {
+			t.Errorf("%s%s left: %v", LegacyReadModelFile, suffix, err)
+		}
+	}
+	if cp := s.Applied(); cp != (projections.Checkpoint{}) {
+		t.Fatalf("new read model at %+v", cp)
 	}
 }

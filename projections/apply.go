@@ -2,12 +2,13 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -22,17 +23,18 @@ type Record struct {
 	Events   []*domain.Event
 }
 
-// ApplyRecords applies consecutive journal records in ONE transaction that
-// also advances the checkpoint, so the rows and the checkpoint are never
-// out of step; one commit for many records is what lets the read models
-// keep up with a busy journal. Events at or before the checkpoint's Seq
-// are skipped, so applying a record again changes nothing. The first new
-// event must follow the checkpoint exactly, and each new event the one
-// before it: a gap returns an error wrapping domain.ErrSequenceGap. An
-// event the read model cannot place (an unknown asset or account, a posted
-// id posted again, a duplicate account) returns an error wrapping
-// domain.ErrInconsistent or the database's error. On any error nothing of
-// the records is applied.
+// ApplyRecords applies consecutive journal records in ONE Pebble batch
+// that also advances the checkpoint, so the rows and the checkpoint are
+// never out of step; one commit for many records is what lets the read
+// models keep up with a busy journal. Events at or before the
+// checkpoint's Seq are skipped, so applying a record again changes
+// nothing. The first new event must follow the checkpoint exactly, and
+// each new event the one before it: a gap returns an error wrapping
+// domain.ErrSequenceGap. An event the read model cannot place (an unknown
+// asset or account, a duplicate account or asset, an id posted twice in
+// one call: a posting reads nothing, so one posted again in a later call
+// is left to the audit) returns an error wrapping domain.ErrInconsistent
+// or the store's error. On any error nothing of the records is applied.
 func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 	for _, r := range recs {
 		if len(r.Events) == 0 {
@@ -49,17 +51,15 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("apply records: %w", err)
 	}
-	defer tx.Rollback()
-	cp, err := readCheckpoint(ctx, tx)
+	cp, err := readCheckpoint(s.db)
 	if err != nil {
 		return err
 	}
 	next := cp
-	a := applier{ctx: ctx, tx: tx, st: &s.stmts, known: s.known, touched: make(map[accountKey]struct{})}
+	a := newApplier(s)
 	for _, r := range recs {
 		if err := a.record(&next, r); err != nil {
 			return err
@@ -68,13 +68,16 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 	if next == cp {
 		return nil // applied before: a redelivery
 	}
-	if err := a.flush(); err != nil {
+	if err := a.checkAccounts(); err != nil {
 		return fmt.Errorf("records up to %d: %w", next.Position, err)
 	}
-	if _, err := a.stmt(stmtSetCheckpoint).ExecContext(ctx, int64(next.Seq), int64(next.Position)); err != nil {
-		return fmt.Errorf("records up to %d: checkpoint: %w", next.Position, err)
+	_ = a.b.Set(keyCheckpoint, encodeCheckpoint(next), nil)
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := a.b.writeTo(b); err != nil {
+		return fmt.Errorf("records up to %d: %w", next.Position, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("records up to %d: commit: %w", next.Position, err)
 	}
 	s.remember(a.touched)
@@ -98,7 +101,7 @@ func (a *applier) record(next *Checkpoint, r Record) error {
 			return fmt.Errorf("record %d: event %d follows %d: %w", position, ev.Seq, next.Seq, domain.ErrSequenceGap)
 		}
 		if ev.Seq > math.MaxInt64 {
-			return fmt.Errorf("record %d: sequence %d beyond SQLite's integers: %w", position, ev.Seq, domain.ErrInconsistent)
+			return fmt.Errorf("record %d: sequence %d beyond the cursors' range: %w", position, ev.Seq, domain.ErrInconsistent)
 		}
 		if err := a.apply(ev); err != nil {
 			return fmt.Errorf("record %d: event %d (%s): %w", position, ev.Seq, ev.Type, err)
@@ -108,52 +111,35 @@ func (a *applier) record(next *Checkpoint, r Record) error {
 	return nil
 }
 
-func (s *Store) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
-
 // accountKey names an account row: the issuer account has one per asset.
 type accountKey struct{ id, asset string }
 
-// applier applies the events of one record inside its transaction.
+// applier applies the events of one call in one batch. Reads go to what
+// this batch wrote first (the maps, bounded by the batch's events), then
+// to the committed store, which nothing else writes meanwhile (writeMu).
 type applier struct {
-	ctx     context.Context
-	tx      *sql.Tx
-	st      *writeStmts
-	txStmts [numWriteStmts]*sql.Stmt
-	touched map[accountKey]struct{} // the accounts the transaction's entries name
-	known   map[accountKey]struct{} // accounts known to exist (Store.known); read only here
-	// posted holds the posted rows not yet written (postedColumns values
-	// each), postedIDs their ids. Every other write flushes them first, so
-	// rows reach the table in journal order.
-	posted    []any
-	postedIDs []string
+	s       *Store
+	b       *sortedBatch
+	touched map[accountKey]struct{} // the accounts the batch's entries name
+	// Rows this batch wrote: transfers by id, accounts, assets.
+	transfers map[string]*transferRow
+	accounts  map[accountKey]*accountRow
+	ids       map[string]string // non-world account id -> its asset
+	assets    map[string]assetRow
 	lastAt    int64 // the clock's latest time, loaded on first use
 	clockSet  bool
+	buf       []byte // scratch for values: Batch.Set copies them
 }
 
-// stmt returns the prepared statement bound to the transaction.
-func (a *applier) stmt(i int) *sql.Stmt {
-	if a.txStmts[i] == nil {
-		a.txStmts[i] = a.tx.StmtContext(a.ctx, a.st.s[i])
-	}
-	return a.txStmts[i]
-}
-
-func (a *applier) exec(i int, args ...any) (sql.Result, error) {
-	return a.stmt(i).ExecContext(a.ctx, args...)
+func newApplier(s *Store) *applier {
+	return &applier{s: s, b: &sortedBatch{}, touched: make(map[accountKey]struct{}),
+		transfers: make(map[string]*transferRow), accounts: make(map[accountKey]*accountRow),
+		ids: make(map[string]string), assets: make(map[string]assetRow)}
 }
 
 func (a *applier) apply(ev *domain.Event) error {
 	if err := a.tick(ev); err != nil {
 		return err
-	}
-	if ev.Type != domain.EventTransferPosted && len(a.postedIDs) > 0 {
-		if err := a.flushPosted(); err != nil {
-			return err
-		}
 	}
 	return ev.Dispatch(a)
 }
@@ -170,12 +156,13 @@ func (a *applier) CommandSkipped(*domain.Event, *domain.SkippedCommand) error { 
 // before time T" is well defined: a row is added only where time advances.
 func (a *applier) tick(ev *domain.Event) error {
 	if !a.clockSet {
-		err := a.stmt(stmtLastClock).QueryRowContext(a.ctx).Scan(&a.lastAt)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			a.lastAt = math.MinInt64
-		case err != nil:
+		at, ok, err := lastClock(a.s.db)
+		if err != nil {
 			return fmt.Errorf("clock: %w", err)
+		}
+		a.lastAt = math.MinInt64
+		if ok {
+			a.lastAt = at
 		}
 		a.clockSet = true
 	}
@@ -183,177 +170,30 @@ func (a *applier) tick(ev *domain.Event) error {
 	if at <= a.lastAt {
 		return nil
 	}
-	if _, err := a.exec(stmtInsertClock, at, int64(ev.Seq)); err != nil {
-		return fmt.Errorf("clock: %w", err)
-	}
+	_ = a.b.Set(clockKey(at), appendSeq(nil, ev.Seq), nil)
 	a.lastAt = at
 	return nil
 }
 
-func (a *applier) AssetDefined(ev *domain.Event, _ *domain.Asset) error {
-	as := ev.Asset
-	if as.Scale < 0 || as.Scale > domain.MaxScale {
-		return fmt.Errorf("asset %s has scale %d: %w", as.Code, as.Scale, domain.ErrInconsistent)
-	}
-	at := ev.Time.UnixNano()
-	if _, err := a.exec(stmtInsertAsset, as.Code, as.Scale, int64(ev.Seq), at); err != nil {
-		return fmt.Errorf("asset %s: %w", as.Code, err)
-	}
-	if _, err := a.exec(stmtInsertAccount, domain.World, as.Code, domain.Unlimited, "", nil, at, int64(ev.Seq)); err != nil {
-		return fmt.Errorf("issuer account of %s: %w", as.Code, err)
-	}
-	return nil
-}
-
-func (a *applier) AccountOpened(ev *domain.Event, _ *domain.Account) error {
-	acc := ev.Account
-	var scale int
-	if err := a.stmt(stmtAssetScale).QueryRowContext(a.ctx, acc.Asset).Scan(&scale); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("account %s in undefined asset %s: %w", acc.ID, acc.Asset, domain.ErrInconsistent)
-		}
-		return fmt.Errorf("account %s: %w", acc.ID, err)
-	}
-	meta, err := encodeMetadata(acc.Metadata)
-	if err != nil {
-		return err
-	}
-	limit := acc.OverdraftLimit
-	if limit == "" { // the domain normalises it; an older event may not have
-		limit = domain.Amount{}.Format(scale)
-	}
-	_, err = a.exec(stmtInsertAccount, acc.ID, acc.Asset, limit, acc.Owner, meta, ev.Time.UnixNano(), int64(ev.Seq))
-	if err != nil {
-		return fmt.Errorf("account %s: %w", acc.ID, err)
-	}
-	return nil
-}
-
-// AccountMetadataUpdated replaces the account's metadata.
-func (a *applier) AccountMetadataUpdated(_ *domain.Event, u *domain.MetadataUpdate) error {
-	meta, err := encodeMetadata(u.Metadata)
-	if err != nil {
-		return err
-	}
-	res, err := a.exec(stmtSetAccountMetadata, meta, u.Account)
-	if err != nil {
-		return fmt.Errorf("account %s: %w", u.Account, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("metadata of unknown account %s: %w", u.Account, domain.ErrInconsistent)
-	}
-	return nil
-}
-
-func (a *applier) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer) error {
-	p := ev.Transfer
-	d, c := p.Entries[0], p.Entries[1]
-	if p.Asset == "" || d.Account != p.From || d.Type != domain.Debit || c.Account != p.To || c.Type != domain.Credit ||
-		d.Amount != p.Amount || c.Amount != p.Amount {
-		return fmt.Errorf("transfer %s: entries do not match the transfer: %w", p.ID, domain.ErrInconsistent)
-	}
-	meta, err := encodeMetadata(p.Metadata)
-	if err != nil {
-		return err
-	}
-	seq := int64(ev.Seq)
-	a.posted = append(a.posted, seq, p.ID, p.From, p.To, p.Amount, p.Asset, p.Reference, meta, ev.Time.UnixNano(),
-		d.Balance, c.Balance)
-	a.postedIDs = append(a.postedIDs, p.ID)
-	a.touched[accountKey{d.Account, p.Asset}] = struct{}{}
-	a.touched[accountKey{c.Account, p.Asset}] = struct{}{}
-	if len(a.postedIDs) == postedPerInsert {
-		return a.flushPosted()
-	}
-	return nil
-}
-
-// flushPosted writes the buffered posted rows: full groups with the
-// multi-row upsert, a remainder one by one. Every row must change the
-// table (an insert, or a rejection replaced): one that does not is an id
-// posted twice.
-func (a *applier) flushPosted() error {
-	rows, ids := a.posted, a.postedIDs
-	for len(ids) > 0 {
-		n, st := postedPerInsert, stmtUpsertPostedMany
-		if len(ids) < postedPerInsert {
-			n, st = 1, stmtUpsertPosted
-		}
-		res, err := a.exec(st, rows[:n*postedColumns]...)
-		if err != nil {
-			return fmt.Errorf("transfers %s to %s: %w", ids[0], ids[n-1], err)
-		}
-		if changed, err := res.RowsAffected(); err != nil || changed != int64(n) {
-			if n == 1 {
-				return fmt.Errorf("transfer %s was posted before: %w", ids[0], domain.ErrInconsistent)
-			}
-			return fmt.Errorf("a transfer among %s to %s was posted before: %w", ids[0], ids[n-1], domain.ErrInconsistent)
-		}
-		rows, ids = rows[n*postedColumns:], ids[n:]
-	}
-	a.posted, a.postedIDs = a.posted[:0], a.postedIDs[:0]
-	return nil
-}
-
-// TransferRejected records a rejection. A later rejection of the same id
-// replaces an earlier one; a posted id is never touched (the domain never
-// journals a rejection for it, and a posting never changes).
-func (a *applier) TransferRejected(ev *domain.Event, _ *domain.RejectedTransfer) error {
-	r := ev.Rejection
-	meta, err := encodeMetadata(r.Metadata)
-	if err != nil {
-		return err
-	}
-	_, err = a.exec(stmtUpsertRejected, int64(ev.Seq), r.ID, r.From, r.To, r.Amount, r.Asset, r.Reference, meta,
-		ev.Time.UnixNano(), string(r.Code), r.Detail, nullable(r.ExchangeRate))
-	if err != nil {
-		return fmt.Errorf("rejected transfer %s: %w", r.ID, err)
-	}
-	return nil
-}
-
-// flush writes the buffered rows and checks that every account the
-// entries name exists: an entry of an unknown account is an inconsistent
-// journal.
-func (a *applier) flush() error {
-	if err := a.flushPosted(); err != nil {
-		return err
-	}
-	for k := range a.touched {
-		if _, ok := a.known[k]; ok {
-			continue
-		}
-		var one int
-		err := a.stmt(stmtAccountExists).QueryRowContext(a.ctx, k.id, k.asset).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("entry for unknown account %s in %s: %w", k.id, k.asset, domain.ErrInconsistent)
-		}
-		if err != nil {
-			return fmt.Errorf("account %s: %w", k.id, err)
-		}
-	}
-	return nil
-}
-
-// encodeMetadata returns the metadata as JSON (keys sorted), or nil for
+// encodeMetadata returns the metadata as JSON (keys sorted), or "" for
 // none.
-func encodeMetadata(m map[string]string) (any, error) {
+func encodeMetadata(m map[string]string) (string, error) {
 	if len(m) == 0 {
-		return nil, nil
+		return "", nil
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		return "", fmt.Errorf("metadata: %w", err)
 	}
 	return string(b), nil
 }
 
-func decodeMetadata(s sql.NullString) (map[string]string, error) {
+func decodeMetadata(s string) (map[string]string, error) {
 	m := map[string]string{}
-	if !s.Valid {
+	if s == "" {
 		return m, nil
 	}
-	if err := json.Unmarshal([]byte(s.String), &m); err != nil {
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
 		return nil, fmt.Errorf("stored metadata: %w", err)
 	}
 	return m, nil

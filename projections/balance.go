@@ -2,8 +2,6 @@ package projections
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -30,63 +28,65 @@ import (
 // ErrNotFound: it had no money then, and its id and asset are known.
 // ErrNotFound for an account that does not exist; ErrBadAsOf unless
 // exactly one of asOf.Seq and asOf.Time is set.
-func (s *Store) BalanceAsOf(ctx context.Context, account, asset string, asOf AsOf) (BalanceView, error) {
+func (s *Store) BalanceAsOf(_ context.Context, account, asset string, asOf AsOf) (BalanceView, error) {
 	bySeq, byTime := asOf.Seq != 0, !asOf.Time.IsZero()
 	if bySeq == byTime {
 		return BalanceView{}, ErrBadAsOf
 	}
-	// One read transaction: account, checkpoint, clock and entries come
-	// from the same snapshot.
-	tx, err := s.r.BeginTx(ctx, nil)
-	if err != nil {
-		return BalanceView{}, fmt.Errorf("balance of %s: %w", account, err)
-	}
-	defer tx.Rollback()
-	acc, err := lookupAccount(ctx, tx, account, asset)
-	if err != nil {
-		return BalanceView{}, err
-	}
-	cp, err := readCheckpoint(ctx, tx)
-	if err != nil {
-		return BalanceView{}, err
-	}
-	seq := min(asOf.Seq, cp.Seq)
-	if byTime {
-		if seq, err = seqAt(ctx, tx, asOf.Time, cp.Seq); err != nil {
-			return BalanceView{}, err
+	var v BalanceView
+	// One snapshot: account, checkpoint, clock and entries come from the
+	// same state.
+	err := s.snapshot(func(r reader) error {
+		acc, err := lookupAccount(r, account, asset)
+		if err != nil {
+			return err
 		}
-	}
-	v := BalanceView{Account: account, Asset: acc.asset, Balance: domain.Amount{}.Format(acc.scale), AsOf: AsOfView{Sequence: seq}}
-	if byTime {
-		t := asOf.Time
-		v.AsOf.Time = &t
-	}
-	if seq < acc.createdSeq || seq == 0 {
-		return v, nil
-	}
-	debit, credit := sidesOf(account)
-	q := "SELECT balance FROM (" + debit.query("seq <= ?", "1") + " UNION ALL " +
-		credit.query("seq <= ?", "1") + ") ORDER BY seq DESC LIMIT 1"
-	err = tx.QueryRowContext(ctx, q, account, acc.asset, int64(seq), account, acc.asset, int64(seq)).Scan(&v.Balance)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return BalanceView{}, fmt.Errorf("balance of %s: %w", account, err)
-	}
-	return v, nil
+		cp, err := readCheckpoint(r)
+		if err != nil {
+			return err
+		}
+		seq := min(asOf.Seq, cp.Seq)
+		if byTime {
+			if seq, err = seqAt(r, asOf.Time, cp.Seq); err != nil {
+				return err
+			}
+		}
+		v = BalanceView{Account: account, Asset: acc.asset, Balance: domain.Amount{}.Format(acc.scale), AsOf: AsOfView{Sequence: seq}}
+		if byTime {
+			t := asOf.Time
+			v.AsOf.Time = &t
+		}
+		if seq < acc.createdSeq || seq == 0 {
+			return nil
+		}
+		_, bal, ok, err := entryAtOrBefore(r, account, acc.asset, seq)
+		if err != nil {
+			return fmt.Errorf("balance of %s: %w", account, err)
+		}
+		if ok {
+			v.Balance = bal
+		}
+		return nil
+	})
+	return v, err
 }
 
 // seqAt returns the latest journal sequence at or before t: one before the
 // first sequence of the first clock time after t, or the checkpoint when
 // no event is later than t.
-func seqAt(ctx context.Context, q queryer, t time.Time, checkpoint uint64) (uint64, error) {
-	var first int64
-	err := q.QueryRowContext(ctx, `SELECT seq FROM clock WHERE at > ? ORDER BY at LIMIT 1`, nanosOf(t)).Scan(&first)
-	if errors.Is(err, sql.ErrNoRows) {
+func seqAt(r reader, t time.Time, checkpoint uint64) (uint64, error) {
+	at := nanosOf(t)
+	if at == math.MaxInt64 {
 		return checkpoint, nil
 	}
+	first, ok, err := firstClockFrom(r, at+1)
 	if err != nil {
 		return 0, fmt.Errorf("journal clock: %w", err)
 	}
-	return uint64(first) - 1, nil
+	if !ok {
+		return checkpoint, nil
+	}
+	return first - 1, nil
 }
 
 // nanosOf returns t in Unix nanoseconds, saturated at the int64 range

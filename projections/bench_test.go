@@ -21,7 +21,7 @@ func BenchmarkApplyRecord(b *testing.B) {
 		recordEvents = 1_000
 	)
 	ctx := context.Background()
-	s, err := projections.Open(b.TempDir() + "/bench.db")
+	s, err := projections.Open(b.TempDir() + "/bench")
 	if err != nil {
 		b.Fatal(err)
 	}

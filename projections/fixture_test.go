@@ -35,13 +35,11 @@ func openStore(t testing.TB, path string) *projections.Store {
 	return s
 }
 
-// removeDB deletes the SQLite file and its WAL companions.
+// removeDB deletes the read model's directory.
 func removeDB(t testing.TB, path string) {
 	t.Helper()
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("%s still exists", filepath.Base(path))

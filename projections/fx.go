@@ -2,39 +2,45 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/nats-ledger/ledger/domain"
 )
 
 // The read model of cross-currency transfers and the rate table (ADR
 // 0019): a converted transfer is a posted row with its conversion's
-// columns (see the schema), a rate a row of rates.
+// fields (codec.go) whose recipient's entry is in to_asset and whose FX
+// legs are entries of their own family (famFXEntry); a rate is a key of
+// famRate.
 
 // TransferConverted records a converted transfer: the sender's debit and
 // FX's credit in the transfer's asset, FX's debit and the recipient's
 // credit in to_asset.
 func (a *applier) TransferConverted(ev *domain.Event, c *domain.ConvertedTransfer) error {
 	e := c.Entries
-	if c.Asset == "" || c.ToAsset == "" || e[0].Account != c.From || e[3].Account != c.To ||
-		e[1].Account != domain.FX || e[2].Account != domain.FX || e[0].Amount != c.Amount || e[3].Amount != c.ToAmount {
+	if c.Asset == "" || c.ToAsset == "" || c.Asset == c.ToAsset || c.ExchangeRate == "" ||
+		e[0].Account != c.From || e[0].Type != domain.Debit || e[3].Account != c.To || e[3].Type != domain.Credit ||
+		e[1].Account != domain.FX || e[1].Type != domain.Credit || e[2].Account != domain.FX || e[2].Type != domain.Debit ||
+		e[0].Amount != c.Amount || e[1].Amount != c.Amount || e[2].Amount != c.ToAmount || e[3].Amount != c.ToAmount {
 		return fmt.Errorf("transfer %s: entries do not match the conversion: %w", c.ID, domain.ErrInconsistent)
 	}
 	meta, err := encodeMetadata(c.Metadata)
 	if err != nil {
 		return err
 	}
-	res, err := a.exec(stmtUpsertConverted, int64(ev.Seq), c.ID, c.From, c.To, c.Amount, c.Asset, c.Reference, meta,
-		ev.Time.UnixNano(), e[0].Balance, e[3].Balance, c.ExchangeRate, c.ToAsset, c.ToAmount, e[1].Balance, e[2].Balance)
-	if err != nil {
-		return fmt.Errorf("converted transfer %s: %w", c.ID, err)
+	row := &transferRow{seq: ev.Seq, status: statusPosted, id: c.ID, from: c.From, to: c.To, amount: c.Amount,
+		asset: c.Asset, reference: c.Reference, meta: meta, at: ev.Time.UnixNano(),
+		debitBalance: e[0].Balance, creditBalance: e[3].Balance, exchangeRate: c.ExchangeRate,
+		toAsset: c.ToAsset, toAmount: c.ToAmount, fxCreditBalance: e[1].Balance, fxDebitBalance: e[2].Balance}
+	if err := a.post(row); err != nil {
+		return err
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("transfer %s was posted before: %w", c.ID, domain.ErrInconsistent)
-	}
+	// The FX account has no row: its positions exist with their assets,
+	// which the two accounts' rows in those assets prove defined.
 	a.touched[accountKey{c.From, c.Asset}] = struct{}{}
 	a.touched[accountKey{c.To, c.ToAsset}] = struct{}{}
 	return nil
@@ -42,18 +48,12 @@ func (a *applier) TransferConverted(ev *domain.Event, c *domain.ConvertedTransfe
 
 // RateSet records the rate, replacing the pair's previous one.
 func (a *applier) RateSet(ev *domain.Event, r *domain.RateSet) error {
-	if _, err := a.exec(stmtUpsertRate, r.Base, r.Quote, r.Rate, int64(ev.Seq), ev.Time.UnixNano()); err != nil {
-		return fmt.Errorf("rate %s/%s: %w", r.Base, r.Quote, err)
+	if r.Base == "" || r.Quote == "" || r.Rate == "" {
+		return fmt.Errorf("rate %s/%s %q: %w", r.Base, r.Quote, r.Rate, domain.ErrInconsistent)
 	}
+	row := rateRow{rate: r.Rate, seq: ev.Seq, at: ev.Time.UnixNano()}
+	_ = a.b.Set(rateKey(r.Base, r.Quote), row.encode(a.buf[:0]), nil)
 	return nil
-}
-
-// nullable is s, or SQL NULL when s is empty.
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // RateView is one rate of the table: units of Quote per unit of Base.
@@ -69,64 +69,51 @@ type RateView struct {
 // bound on the table (one rate per ordered pair of assets).
 const MaxRates = 1 << 16
 
-// Rates returns the rate table, by base and quote.
-func (s *Store) Rates(ctx context.Context) ([]RateView, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT base, quote, rate, seq, at FROM rates ORDER BY base, quote LIMIT ?`, MaxRates)
+// Rates returns the rate table, by base and quote (at most MaxRates).
+func (s *Store) Rates(context.Context) ([]RateView, error) {
+	out := []RateView{}
+	err := s.snapshot(func(r reader) error {
+		p := []byte{famRate}
+		it, err := r.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+		if err != nil {
+			return err
+		}
+		for ok := it.First(); ok && len(out) < MaxRates; ok = it.Next() {
+			base, rest, ok1 := readEscaped(it.Key()[1:])
+			quote, _, ok2 := readEscaped(rest)
+			row, err := decodeRate(it.Value())
+			if err == nil && (!ok1 || !ok2) {
+				err = errCorruptRow
+			}
+			if err != nil {
+				it.Close()
+				return err
+			}
+			out = append(out, RateView{Base: base, Quote: quote, Rate: row.rate, Sequence: row.seq, SetAt: fromNanos(row.at)})
+		}
+		return errors.Join(it.Error(), it.Close())
+	})
 	if err != nil {
 		return nil, fmt.Errorf("rates: %w", err)
 	}
-	defer rows.Close()
-	out := []RateView{}
-	for rows.Next() {
-		var v RateView
-		var seq, at int64
-		if err := rows.Scan(&v.Base, &v.Quote, &v.Rate, &seq, &at); err != nil {
-			return nil, fmt.Errorf("rates: %w", err)
-		}
-		v.Sequence, v.SetAt = uint64(seq), fromNanos(at)
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // lookupFX is lookupAccount for the FX account: one position per defined
-// asset, there since the asset was defined. ErrNotFound without an asset
-// or with an undefined one.
-func lookupFX(ctx context.Context, q queryer, asset string) (accountRow, error) {
-	r, _, err := fxRow(ctx, q, asset)
-	return r, err
-}
-
-func fxRow(ctx context.Context, q queryer, asset string) (accountRow, int64, error) {
-	var r accountRow
-	var seq, at int64
+// asset, there since the asset was defined, unlimited and without owner
+// like the issuer's. ErrNotFound without an asset or with an undefined
+// one.
+func lookupFX(r reader, asset string) (account, error) {
 	if asset == "" {
-		return r, 0, ErrNotFound
+		return account{}, ErrNotFound
 	}
-	err := q.QueryRowContext(ctx, `SELECT code, scale, seq, created_at FROM assets WHERE code = ?`, asset).Scan(&r.asset, &r.scale, &seq, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, 0, ErrNotFound
-	}
+	as, ok, err := getAsset(r, asset)
 	if err != nil {
-		return r, 0, fmt.Errorf("FX account in %s: %w", asset, err)
+		return account{}, fmt.Errorf("FX account in %s: %w", asset, err)
 	}
-	r.createdSeq = uint64(seq)
-	return r, at, nil
-}
-
-// fxAccount is Account for the FX account in asset: like the issuer's
-// view, unlimited and without owner, its balance the FX position.
-func (s *Store) fxAccount(ctx context.Context, asset string) (AccountView, error) {
-	tx, err := s.r.BeginTx(ctx, nil)
-	if err != nil {
-		return AccountView{}, fmt.Errorf("FX account: %w", err)
+	if !ok {
+		return account{}, ErrNotFound
 	}
-	defer tx.Rollback()
-	r, at, err := fxRow(ctx, tx, asset)
-	if err != nil {
-		return AccountView{}, err
-	}
-	v := AccountView{ID: domain.FX, Asset: r.asset, OverdraftLimit: domain.Unlimited, Metadata: map[string]string{}, CreatedAt: fromNanos(at)}
-	v.Sequence, v.Balance, err = latestEntry(ctx, tx, domain.FX, r.asset, r.createdSeq, r.scale)
-	return v, err
+	row := accountRow{asset: asset, overdraftLimit: domain.Unlimited, createdAt: as.createdAt, createdSeq: as.seq}
+	return account{accountRow: row, scale: as.scale}, nil
 }

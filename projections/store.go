@@ -2,60 +2,42 @@ package projections
 
 import (
 	"context"
-	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
+	"strconv"
 	"sync"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/cockroachdb/pebble/v2"
 )
 
-// Connection limits and SQLite settings.
-const (
-	// readerConns bounds the read connections: WAL readers never block the
-	// writer or each other, and more connections than a few busy API
-	// handlers gains nothing on an embedded file.
-	readerConns = 4
-	// busyTimeoutMillis bounds how long a statement waits for a lock
-	// (only WAL checkpoints can make a reader or the writer wait).
-	busyTimeoutMillis = 5_000
-	// writerCacheKiB and readerCacheKiB bound SQLite's page cache per
-	// connection (64 MiB + 4 x 16 MiB in all). With SQLite's default of
-	// 2 MiB the writer re-read index pages from the OS on every record
-	// (8% of BenchmarkApplyRecord's time; under 1% with 64 MiB).
-	writerCacheKiB = 64 << 10
-	readerCacheKiB = 16 << 10
-	// walCheckpointPages is how large the WAL grows (in 4 KiB pages, so
-	// 64 MiB) before SQLite copies it into the database file, and the size
-	// the file is truncated back to. SQLite's default of 1,000 pages made
-	// the projector checkpoint every few hundred transfers, copying the
-	// same hot index pages again each time: a third of its time went there
-	// (BenchmarkApplyRecord over 200 records: 32k events/s, 47k with this).
-	walCheckpointPages = 16_384
-	// knownAccountsMax bounds the accounts remembered as existing (about
-	// 5 MB): past it the set starts again, costing one lookup per account.
-	knownAccountsMax = 100_000
-)
+// knownAccountsMax bounds the accounts remembered as existing (about
+// 5 MB): past it the set starts again, costing one lookup per account.
+const knownAccountsMax = 100_000
 
-// ErrSchemaVersion means the file holds a read model of another schema
-// version. It is never migrated in place: move it aside (or delete it) and
-// the read model is rebuilt from the journal.
+// ErrSchemaVersion means the directory holds a read model of another
+// schema version. It is never migrated in place: move it aside (or delete
+// it) and the read model is rebuilt from the journal.
 var ErrSchemaVersion = errors.New("read model of another schema version")
 
-// Store is the SQLite read model. One writer connection applies records
-// (ApplyRecords is serialised); a small pool of query-only connections
-// answers queries concurrently from WAL snapshots. Safe for concurrent use.
+// Store is the read model: one Pebble store in a directory. One writer
+// applies records (ApplyRecords is serialised), each call one atomic
+// Pebble batch with its checkpoint; queries read consistent snapshots
+// concurrently. Safe for concurrent use.
 type Store struct {
-	w *sql.DB // exactly one connection: SQLite has one writer
-	r *sql.DB // readerConns query-only connections
+	db   *pebble.DB
+	bulk bool // opened for a rebuild: no WAL, flushed at Close
 
 	writeMu sync.Mutex // serialises ApplyRecords
 	// known holds accounts that committed entries named, so that the
 	// applier need not look them up again (accounts are never deleted).
 	// Guarded by writeMu; cleared when it reaches knownAccountsMax.
 	known map[accountKey]struct{}
-	stmts writeStmts // prepared on w
+
+	// life is held shared by every query and exclusively by Close, so
+	// that no query reads a closed database.
+	life sync.RWMutex
 
 	mu       sync.Mutex    // guards the fields below
 	seq      uint64        // the checkpoint's Seq, as last committed
@@ -70,80 +52,97 @@ type Checkpoint struct {
 	Position uint64 // the last journal stream position applied
 }
 
-// Open opens the read model at path, creating the file and its schema if
-// missing. The file runs in WAL mode with synchronous=NORMAL: a power loss
-// may lose the last few applied records, never corrupt the file, and the
-// checkpoint is lost with them, so they are applied again from the journal.
-func Open(path string) (*Store, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("open read model: path %q must be a plain file name", path)
+// Open opens the read model in the directory path, creating it and its
+// schema if missing. Every batch goes through Pebble's write-ahead log
+// without an fsync (see docs/durability.md): a crash of the process loses
+// nothing the kernel was given, a power loss may lose the last batches,
+// and since each batch carries its checkpoint, what is lost is applied
+// again from the journal, never twice.
+func Open(path string) (*Store, error) { return open(path, false) }
+
+// OpenForRebuild opens the read model at path for a rebuild from the
+// journal (ledger replay): batches skip the write-ahead log, which a
+// rebuild does not need (Pebble flushes whole batches only, so what
+// reaches the disk is always a prefix of the batches, checkpoint
+// included), and Close flushes the rest. A crash loses at most what was
+// not flushed; the checkpoint says where to continue.
+func OpenForRebuild(path string) (*Store, error) { return open(path, true) }
+
+func open(path string, bulk bool) (*Store, error) {
+	return openWith(path, bulk, pebbleOptions(bulk, false))
+}
+
+// openWith opens the store with opts (the crash tests set their file
+// system).
+func openWith(path string, bulk bool, opts *pebble.Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open read model: no path")
 	}
-	common := fmt.Sprintf("%s?_busy_timeout=%d&_synchronous=NORMAL", path, busyTimeoutMillis)
-	// temp_store=MEMORY keeps statement journals (which every INSERT with
-	// a conflict clause needs) off the disk: they were a third of the
-	// writer's time in system calls.
-	w, err := sql.Open("sqlite", fmt.Sprintf("%s&_journal_mode=WAL&_txlock=immediate&_pragma=cache_size(-%d)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", common, writerCacheKiB, walCheckpointPages, walCheckpointPages*4096))
+	db, err := openPebble(path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open read model: %w", err)
+		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0) // keep the connection and its prepared statements
-	s := &Store{w: w, changed: make(chan struct{}), known: make(map[accountKey]struct{})}
+	s := &Store{db: db, bulk: bulk, changed: make(chan struct{}), known: make(map[accountKey]struct{})}
 	if err := s.init(); err != nil {
-		w.Close()
+		db.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", fmt.Sprintf("%s&_query_only=1&_pragma=cache_size(-%d)", common, readerCacheKiB))
-	if err != nil {
-		s.stmts.close()
-		w.Close()
-		return nil, fmt.Errorf("open read model: %w", err)
-	}
-	r.SetMaxOpenConns(readerConns)
-	r.SetMaxIdleConns(readerConns)
-	s.r = r
 	return s, nil
 }
 
-// init creates or checks the schema, prepares the write statements and
-// loads the checkpoint.
+// init checks or writes the schema version and loads the checkpoint.
 func (s *Store) init() error {
-	ctx := context.Background()
-	var version int
-	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	v, err := getOptional(s.db, keySchema)
+	if err != nil {
 		return fmt.Errorf("open read model: %w", err)
 	}
-	if version != 0 && version != schemaVersion {
-		return fmt.Errorf("open read model: schema version %d, want %d: %w", version, schemaVersion, ErrSchemaVersion)
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	if err := s.stmts.prepare(ctx, s.w); err != nil {
+	if v == nil {
+		empty, err := isEmpty(s.db)
+		if err != nil {
+			return fmt.Errorf("open read model: %w", err)
+		}
+		if !empty {
+			return fmt.Errorf("open read model: no schema version: %w", ErrSchemaVersion)
+		}
+		b := s.db.NewBatch()
+		defer b.Close()
+		_ = b.Set(keySchema, []byte(strconv.Itoa(schemaVersion)), nil)
+		_ = b.Set(keyCheckpoint, encodeCheckpoint(Checkpoint{}), nil)
+		sync := pebble.Sync
+		if s.bulk {
+			sync = pebble.NoSync // no WAL to sync: Close flushes
+		}
+		if err := b.Commit(sync); err != nil {
+			return fmt.Errorf("create read model: %w", err)
+		}
+	} else if err := checkSchema(v); err != nil {
 		return err
 	}
-	cp, err := readCheckpoint(ctx, s.w)
+	cp, err := readCheckpoint(s.db)
 	if err != nil {
-		s.stmts.close()
 		return err
 	}
 	s.seq, s.position = cp.Seq, cp.Position
 	return nil
 }
 
-// Close closes the database. Waiters in WaitSeq return ErrClosed, and so
+func checkSchema(v []byte) error {
+	if string(v) != strconv.Itoa(schemaVersion) {
+		return fmt.Errorf("open read model: schema version %q, want %d: %w", v, schemaVersion, ErrSchemaVersion)
+	}
+	return nil
+}
+
+func isEmpty(r reader) (bool, error) {
+	it, err := r.NewIter(nil)
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	return !it.First(), it.Error()
+}
+
+// Close closes the store. Waiters in WaitSeq return ErrClosed, and so
 // does ApplyRecords from then on: stop the Projector first.
 func (s *Store) Close() error {
 	s.mu.Lock()
@@ -154,29 +153,69 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.changed)
 	s.mu.Unlock()
-	s.writeMu.Lock() // let a record in flight finish
+	s.writeMu.Lock() // let a batch in flight finish
 	defer s.writeMu.Unlock()
-	s.stmts.close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.life.Lock() // and the queries in flight
+	defer s.life.Unlock()
+	var err error
+	if s.bulk {
+		err = s.db.Flush() // without a WAL, the memtables are all there is
+	}
+	return errors.Join(err, s.db.Close())
 }
 
-// queryer is what reads need of *sql.DB and *sql.Tx.
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+// HoldWrites blocks ApplyRecords until release is called, as a stuck
+// disk would: queries go on answering from what was applied. For tests
+// of a lagging read model and for maintenance; release is idempotent.
+func (s *Store) HoldWrites() (release func()) {
+	s.writeMu.Lock()
+	var once sync.Once
+	return func() { once.Do(s.writeMu.Unlock) }
 }
 
-func readCheckpoint(ctx context.Context, q queryer) (Checkpoint, error) {
-	var seq, pos int64
-	if err := q.QueryRowContext(ctx, "SELECT seq, position FROM checkpoint WHERE id = 1").Scan(&seq, &pos); err != nil {
+// reader is what queries need of a *pebble.DB or a *pebble.Snapshot.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+// getOptional returns a copy of key's value, or nil when it is absent.
+func getOptional(r reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte{}, v...)
+	return out, closer.Close()
+}
+
+func encodeCheckpoint(cp Checkpoint) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, cp.Seq), cp.Position)
+}
+
+func readCheckpoint(r reader) (Checkpoint, error) {
+	v, err := getOptional(r, keyCheckpoint)
+	if err != nil {
 		return Checkpoint{}, fmt.Errorf("read checkpoint: %w", err)
 	}
-	return Checkpoint{Seq: uint64(seq), Position: uint64(pos)}, nil
+	if len(v) != 16 {
+		return Checkpoint{}, fmt.Errorf("read checkpoint: %w", errCorruptRow)
+	}
+	return Checkpoint{Seq: binary.BigEndian.Uint64(v), Position: binary.BigEndian.Uint64(v[8:])}, nil
 }
 
-// Checkpoint returns how far the read model has applied the journal.
-func (s *Store) Checkpoint(ctx context.Context) (Checkpoint, error) {
-	return readCheckpoint(ctx, s.r)
+// Checkpoint returns how far the read model has applied the journal, as
+// stored.
+func (s *Store) Checkpoint(context.Context) (Checkpoint, error) {
+	var cp Checkpoint
+	err := s.snapshot(func(r reader) (err error) {
+		cp, err = readCheckpoint(r)
+		return err
+	})
+	return cp, err
 }
 
 // appliedSeq returns the checkpoint's Seq as last committed.
@@ -208,7 +247,7 @@ func (s *Store) AppliedPosition() uint64 {
 }
 
 // Applied returns the checkpoint as last committed, from memory (cheap
-// enough to poll; Checkpoint reads the file).
+// enough to poll; Checkpoint reads the store).
 func (s *Store) Applied() Checkpoint {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,7 +276,13 @@ func (s *Store) WaitSeq(ctx context.Context, seq uint64) error {
 	}
 }
 
-// remember adds the accounts of a committed transaction to the known set.
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// remember adds the accounts of a committed batch to the known set.
 // Called with writeMu held.
 func (s *Store) remember(accounts map[accountKey]struct{}) {
 	if len(s.known)+len(accounts) > knownAccountsMax {
@@ -246,4 +291,17 @@ func (s *Store) remember(accounts map[accountKey]struct{}) {
 	for k := range accounts {
 		s.known[k] = struct{}{}
 	}
+}
+
+// snapshot runs fn on a consistent snapshot of the store, so that a query
+// of several reads sees one committed state.
+func (s *Store) snapshot(fn func(r reader) error) error {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.isClosed() {
+		return ErrClosed
+	}
+	snap := s.db.NewSnapshot()
+	defer snap.Close()
+	return fn(snap)
 }

@@ -2,41 +2,40 @@ package projections
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/nats-ledger/ledger/domain"
 )
 
-// selectTransfer reads a transfer with the balances after its two entries
-// (NULL for a rejection).
-const selectTransfer = `SELECT t.seq, t.id, t.status, t.from_account, t.to_account, t.amount, t.asset, t.reference,
-	t.metadata, t.at, t.code, t.detail, t.debit_balance, t.credit_balance,
-	t.exchange_rate, t.to_asset, t.to_amount, t.fx_credit_balance, t.fx_debit_balance
-FROM transfers t
-`
-
 // Transfer returns the transfer id, posted or rejected. ErrNotFound when
 // the read model has neither.
-func (s *Store) Transfer(ctx context.Context, id string) (TransferView, error) {
-	rows, err := s.r.QueryContext(ctx, selectTransfer+"WHERE t.id = ?", id)
-	if err != nil {
-		return TransferView{}, fmt.Errorf("transfer %s: %w", id, err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return TransferView{}, fmt.Errorf("transfer %s: %w", id, err)
+func (s *Store) Transfer(_ context.Context, id string) (TransferView, error) {
+	var v TransferView
+	err := s.snapshot(func(r reader) error {
+		row, ok, err := transferByID(r, id)
+		if err != nil {
+			return fmt.Errorf("transfer %s: %w", id, err)
 		}
-		return TransferView{}, ErrNotFound
-	}
-	return scanTransfer(rows)
+		if !ok {
+			return ErrNotFound
+		}
+		v, err = row.view()
+		return err
+	})
+	return v, err
 }
 
 // Transfers returns a page of transfers, posted and rejected, newest first
 // (by ledger sequence), filtered by f. ErrBadCursor, ErrBadLimit.
-func (s *Store) Transfers(ctx context.Context, f TransferFilter) (Page[TransferView], error) {
+//
+// The page is read from the narrowest key range the filter names (see
+// listing.go): an account's two sides merged, a sender's or recipient's
+// side, an asset's transfers, the rejections, or all transfers; the time
+// bounds become sequence bounds through the journal clock (see seqFrom).
+// Every other condition is checked on each row in the range.
+func (s *Store) Transfers(_ context.Context, f TransferFilter) (Page[TransferView], error) {
 	page := Page[TransferView]{Data: []TransferView{}}
 	if err := checkLimit(f.Limit); err != nil {
 		return page, err
@@ -45,20 +44,18 @@ func (s *Store) Transfers(ctx context.Context, f TransferFilter) (Page[TransferV
 	if err != nil {
 		return page, err
 	}
-	q, args := transfersQuery(f, below)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return page, fmt.Errorf("transfers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		v, err := scanTransfer(rows)
+	err = s.snapshot(func(r reader) error {
+		lo, hi, err := seqRange(r, f, uint64(below))
 		if err != nil {
-			return page, err
+			return err
 		}
-		page.Data = append(page.Data, v)
-	}
-	if err := rows.Err(); err != nil {
+		if lo >= hi {
+			return nil
+		}
+		page.Data, err = listTransfers(r, f, lo, hi, f.Limit+1)
+		return err
+	})
+	if err != nil {
 		return page, fmt.Errorf("transfers: %w", err)
 	}
 	if len(page.Data) > f.Limit {
@@ -68,119 +65,119 @@ func (s *Store) Transfers(ctx context.Context, f TransferFilter) (Page[TransferV
 	return page, nil
 }
 
-// transfersQuery builds the listing's statement. Every filter but Account
-// is a condition on one row; the time bounds become sequence bounds
-// through the journal clock (see seqFrom), so that they are rowid ranges.
-// Account (either side) is the union of two index-ordered scans, each
-// limited to the page: the newest n of a union are among the newest n of
-// each side, so a page costs O(n) whatever the account's history (an OR
-// would make SQLite collect and sort all of it).
-func transfersQuery(f TransferFilter, below int64) (string, []any) {
-	var cond strings.Builder
-	cond.WriteString("t.seq < ?")
-	args := []any{below}
-	and := func(c string, a ...any) {
-		cond.WriteString(" AND ")
-		cond.WriteString(c)
-		args = append(args, a...)
+// seqRange returns the sequences [lo, hi) a listing may hold: below the
+// cursor, and within Since and Until by the journal clock.
+func seqRange(r reader, f TransferFilter, below uint64) (lo, hi uint64, err error) {
+	hi = below
+	if !f.Since.IsZero() {
+		if lo, err = seqFrom(r, nanosOf(f.Since)); err != nil {
+			return 0, 0, err
+		}
 	}
+	if !f.Until.IsZero() {
+		until, err := seqFrom(r, nanosOf(f.Until))
+		if err != nil {
+			return 0, 0, err
+		}
+		hi = min(hi, until)
+	}
+	return lo, hi, nil
+}
+
+// seqFrom is the first ledger sequence at or after a time (Unix
+// nanoseconds) by the journal clock, or past every sequence (MaxInt64)
+// when the journal has nothing that late. The clock is the events' time
+// clamped to be monotonic (see applier.tick), so "since T" and "until T"
+// select a contiguous run of sequences; under a clock that never steps
+// back that is exactly the transfers whose own time is in the range.
+func seqFrom(r reader, nanos int64) (uint64, error) {
+	seq, ok, err := firstClockFrom(r, nanos)
+	if err != nil {
+		return 0, fmt.Errorf("journal clock: %w", err)
+	}
+	if !ok {
+		return math.MaxInt64, nil
+	}
+	return seq, nil
+}
+
+// matches reports whether a row passes every condition of f but the
+// sequence range, which the scan has applied.
+func (f *TransferFilter) matches(t *transferRow) bool {
 	switch f.Status {
 	case StatusAll:
 	case StatusRejected:
-		and("t.status = ?", StatusRejected)
+		if t.status != statusRejected {
+			return false
+		}
 	default:
-		and("t.status = ?", StatusPosted)
-	}
-	if f.From != "" {
-		and("t.from_account = ?", f.From)
-	}
-	if f.To != "" {
-		and("t.to_account = ?", f.To)
+		if t.status != statusPosted {
+			return false
+		}
 	}
 	switch {
-	case f.Asset == "":
-	case f.Account != "" || f.From != "" || f.To != "":
-		// The unary + keeps SQLite (which has no statistics) from
-		// preferring the asset index to the more selective account ones.
-		and("+t.asset = ?", f.Asset)
-	default:
-		and("t.asset = ?", f.Asset)
+	case f.Account != "" && t.from != f.Account && t.to != f.Account,
+		f.From != "" && t.from != f.From,
+		f.To != "" && t.to != f.To,
+		f.Asset != "" && t.asset != f.Asset:
+		return false
 	}
-	if f.Reference != "" {
-		and(`t.reference LIKE ? ESCAPE '\'`, "%"+escapeLike(f.Reference)+"%")
-	}
-	if !f.Since.IsZero() {
-		and("t.seq >= "+seqFrom, nanosOf(f.Since))
-	}
-	if !f.Until.IsZero() {
-		and("t.seq < "+seqFrom, nanosOf(f.Until))
-	}
-	n := f.Limit + 1
-	if f.Account == "" {
-		return selectTransfer + "WHERE " + cond.String() + " ORDER BY t.seq DESC LIMIT ?", append(args, n)
-	}
-	side := func(col, index string) string {
-		return "SELECT seq FROM (SELECT t.seq FROM transfers t INDEXED BY " + index + " WHERE t." + col + " = ? AND " +
-			cond.String() + " ORDER BY t.seq DESC LIMIT ?)"
-	}
-	q := selectTransfer + "WHERE t.seq IN (" + side("from_account", "transfers_from") + " UNION ALL " + side("to_account", "transfers_to") +
-		") ORDER BY t.seq DESC LIMIT ?"
-	all := make([]any, 0, 2*len(args)+5)
-	all = append(all, f.Account)
-	all = append(all, args...)
-	all = append(all, n, f.Account)
-	all = append(all, args...)
-	return q, append(all, n, n)
+	return f.Reference == "" || containsFoldASCII(t.reference, f.Reference)
 }
 
-// seqFrom is the first ledger sequence at or after a time (the parameter,
-// Unix nanoseconds) by the journal clock, or past every sequence when the
-// journal has nothing that late. The clock is the events' time clamped to
-// be monotonic (see applier.tick), so "since T" and "until T" select a
-// contiguous run of sequences; under a clock that never steps back that is
-// exactly the transfers whose own time is in the range.
-const seqFrom = "COALESCE((SELECT ck.seq FROM clock ck WHERE ck.at >= ? ORDER BY ck.at LIMIT 1), 9223372036854775807)"
-
-// escapeLike makes s match literally inside a LIKE pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+// containsFoldASCII reports whether sub is in s, ASCII letters matching
+// either case and every other byte only itself (as SQLite's LIKE did).
+func containsFoldASCII(s, sub string) bool {
+	return strings.Contains(lowerASCII(s), lowerASCII(sub))
 }
 
-func scanTransfer(rows *sql.Rows) (TransferView, error) {
-	var v TransferView
-	var seq, at int64
-	var meta, debitBal, creditBal, rate, toAsset, toAmount, fxCredit, fxDebit sql.NullString
-	err := rows.Scan(&seq, &v.ID, &v.Status, &v.From, &v.To, &v.Amount, &v.Asset, &v.Reference,
-		&meta, &at, &v.Code, &v.Detail, &debitBal, &creditBal, &rate, &toAsset, &toAmount, &fxCredit, &fxDebit)
-	if err != nil {
-		return v, fmt.Errorf("transfer: %w", err)
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
 	}
-	if v.Metadata, err = decodeMetadata(meta); err != nil {
+	return s
+}
+
+// view turns a row into the API's view.
+func (t *transferRow) view() (TransferView, error) {
+	v := TransferView{ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset, Reference: t.reference,
+		Sequence: t.seq, Memo: domain.IsMemoAmount(t.amount), ExchangeRate: t.exchangeRate}
+	var err error
+	if v.Metadata, err = decodeMetadata(t.meta); err != nil {
 		return v, err
 	}
-	v.Sequence, v.ExchangeRate = uint64(seq), rate.String
-	v.Memo = domain.IsMemoAmount(v.Amount)
-	t := fromNanos(at)
-	switch v.Status {
-	case StatusPosted:
-		if !debitBal.Valid || !creditBal.Valid {
+	at := fromNanos(t.at)
+	switch t.status {
+	case statusPosted:
+		v.Status = StatusPosted
+		if t.debitBalance == "" || t.creditBalance == "" {
 			return v, fmt.Errorf("transfer %s: entries missing: %w", v.ID, domain.ErrInconsistent)
 		}
-		v.PostedAt = &t
+		v.PostedAt = &at
 		v.Entries = []domain.Entry{
-			{Account: v.From, Type: domain.Debit, Amount: v.Amount, Balance: debitBal.String},
-			{Account: v.To, Type: domain.Credit, Amount: v.Amount, Balance: creditBal.String},
+			{Account: v.From, Type: domain.Debit, Amount: v.Amount, Balance: t.debitBalance},
+			{Account: v.To, Type: domain.Credit, Amount: v.Amount, Balance: t.creditBalance},
 		}
-		if toAsset.Valid {
-			v.ToAsset, v.ToAmount = toAsset.String, toAmount.String
+		if t.converted() {
+			v.ToAsset, v.ToAmount = t.toAsset, t.toAmount
 			v.Entries = []domain.Entry{v.Entries[0],
-				{Account: domain.FX, Type: domain.Credit, Amount: v.Amount, Balance: fxCredit.String},
-				{Account: domain.FX, Type: domain.Debit, Amount: v.ToAmount, Balance: fxDebit.String},
-				{Account: v.To, Type: domain.Credit, Amount: v.ToAmount, Balance: creditBal.String},
+				{Account: domain.FX, Type: domain.Credit, Amount: v.Amount, Balance: t.fxCreditBalance},
+				{Account: domain.FX, Type: domain.Debit, Amount: v.ToAmount, Balance: t.fxDebitBalance},
+				{Account: v.To, Type: domain.Credit, Amount: v.ToAmount, Balance: t.creditBalance},
 			}
 		}
-	case StatusRejected:
-		v.RejectedAt = &t
+	default:
+		v.Status = StatusRejected
+		v.Code, v.Detail = t.code, t.detail
+		v.RejectedAt = &at
 	}
 	return v, nil
 }

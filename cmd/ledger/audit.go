@@ -61,7 +61,7 @@ func (j *journalFlags) target() (audit.Target, error) {
 }
 
 // liveReadModel is the read model a server on dataDir reads.
-func liveReadModel(dataDir string) string { return filepath.Join(dataDir, node.ReadModelFile) }
+func liveReadModel(dataDir string) string { return filepath.Join(dataDir, node.ReadModelDir) }
 
 type auditFlags struct {
 	journal     journalFlags
@@ -77,7 +77,7 @@ type auditFlags struct {
 func parseAudit(args []string, stderr io.Writer) (auditFlags, error) {
 	var f auditFlags
 	fs := journalFlagSet("audit", stderr, &f.journal, true)
-	fs.StringVar(&f.readModel, "read-model", "", "read model to compare with the journal (default: --data-dir's readmodel.db if it exists; none: skip)")
+	fs.StringVar(&f.readModel, "read-model", "", "read model directory to compare with the journal (default: --data-dir's readmodel if it exists; none: skip)")
 	fs.StringVar(&f.expectHead, "expect-head", "", "SEQ:HASH the journal must end at, as an earlier audit printed it: detects truncation, appended forgeries and rewrites")
 	fs.Var(&f.checkpoints, "checkpoint", "SEQ:HASH[:SIGNATURE] the journal must pass through, as the ledger published it (GET /v1/checkpoints); repeatable: detects a rewritten or truncated tail")
 	fs.StringVar(&f.publicKey, "public-key", "", "the ledger's checkpoint public key (64 hex digits, or a file holding them, e.g. DATA_DIR/checkpoint.pub): every --checkpoint must carry a signature that verifies with it")
@@ -126,7 +126,9 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if rmPath != "" && rmPath != "none" {
 		snap, err := projections.OpenSnapshot(ctx, rmPath)
 		if err != nil {
-			return err
+			// Pebble lets one process open a store: a running ledger's
+			// read model is not readable from here.
+			return fmt.Errorf("%w (if a ledger is running on it: audit the stopped ledger, or pass --read-model none)", err)
 		}
 		defer snap.Close()
 		opts.ReadModel, opts.ReadModelPath = snap, rmPath

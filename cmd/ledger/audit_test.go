@@ -217,13 +217,13 @@ func TestAuditCommandAgainstARunningLedger(t *testing.T) {
 	if !strings.Contains(out, "stop the ledger") {
 		t.Fatalf("replay --nats-url:\n%s", out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "readmodel.db.new")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "readmodel.new")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := ledgerCmd(t, "replay", "--nats-url", url, "--nats-password", password, "--data-dir", dir, "--install"); err == nil {
 		t.Fatal("replay --install through a running ledger's NATS succeeded")
 	}
-	if _, _, err := ledgerCmd(t, "replay", "--nats-url", url, "--nats-password", password, "--out", filepath.Join(dir, "readmodel.db"), "--data-dir", dir); err == nil {
+	if _, _, err := ledgerCmd(t, "replay", "--nats-url", url, "--nats-password", password, "--out", filepath.Join(dir, "readmodel"), "--data-dir", dir); err == nil {
 		t.Fatal("replay onto the live read model succeeded")
 	}
 	// The data directory is locked by a running ledger.

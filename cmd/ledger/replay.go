@@ -28,10 +28,10 @@ type replayFlags struct {
 func parseReplay(args []string, stderr io.Writer) (replayFlags, error) {
 	var f replayFlags
 	fs := journalFlagSet("replay", stderr, &f.journal, false)
-	fs.StringVar(&f.out, "out", "", "read model to build (default: <data-dir>/readmodel.db.new); never the live readmodel.db")
+	fs.StringVar(&f.out, "out", "", "read model directory to build (default: <data-dir>/readmodel.new); never the live readmodel")
 	fs.Uint64Var(&f.from, "from", 1, "first sequence to apply: 1 rebuilds from scratch; N continues --out, which must stand at N-1")
 	fs.BoolVar(&f.cont, "continue", false, "continue --out from its own checkpoint (after an interrupted replay, or to catch up before --install)")
-	fs.BoolVar(&f.install, "install", false, "with --data-dir of a stopped ledger: then put --out in place of readmodel.db (atomic rename)")
+	fs.BoolVar(&f.install, "install", false, "with --data-dir of a stopped ledger: then put --out in place of readmodel (renames)")
 	fs.BoolVar(&f.progress, "progress", true, "show a progress bar on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return f, err
@@ -70,7 +70,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer j.Close()
 	if f.install && !j.Locked {
-		return errors.New("replay --install: needs --data-dir of a stopped ledger (without --nats-url), so that nothing reads readmodel.db meanwhile")
+		return errors.New("replay --install: needs --data-dir of a stopped ledger (without --nats-url), so that nothing reads the read model meanwhile")
 	}
 	opts := audit.ReplayOptions{Out: out, From: f.from, Continue: f.cont}
 	if f.progress {

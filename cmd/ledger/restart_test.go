@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -86,10 +85,8 @@ func TestKillUnderLoadEveryAcceptedIDReadsBack(t *testing.T) {
 
 	// The read model is lost too (operations.md: deleting it rebuilds it
 	// from the journal), so that it is far behind while the ids are read.
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(filepath.Join(dir, node.ReadModelFile+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
+	if err := os.RemoveAll(filepath.Join(dir, node.ReadModelDir)); err != nil {
+		t.Fatal(err)
 	}
 
 	// Read back from the first moment HTTP answers, not from readiness.

@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -21,34 +19,13 @@ import (
 	"github.com/nats-ledger/ledger/node"
 )
 
-// e2eHoldReadModel takes the read model's write lock from another
-// connection, as a stuck writer would: the projector cannot commit, so the
-// read model stops where it is while reads go on (WAL). The lock is
-// released by the returned func, or at cleanup.
-func e2eHoldReadModel(t *testing.T, dataDir string) (release func()) {
+// e2eHoldReadModel holds the read model's writes, as a stuck writer
+// would: the projector cannot commit, so the read model stops where it is
+// while reads go on. The hold is released by the returned func, or at
+// cleanup.
+func e2eHoldReadModel(t *testing.T, l *e2eLedger) (release func()) {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(dataDir, node.ReadModelFile)+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatalf("lock the read model: %v", err)
-	}
-	done := false
-	release = func() {
-		if done {
-			return
-		}
-		done = true
-		_, _ = conn.ExecContext(ctx, "ROLLBACK")
-		conn.Close()
-		db.Close()
-	}
+	release = l.node.Store.HoldWrites()
 	t.Cleanup(release)
 	return release
 }
@@ -62,7 +39,7 @@ func TestE2EBatchRetryWhileReadModelLags(t *testing.T) {
 	l.defineAsset(t, "USD", 2)
 	l.openAccount(t, "alice", "USD")
 	l.settle(t)
-	release := e2eHoldReadModel(t, l.dataDir)
+	release := e2eHoldReadModel(t, l)
 
 	batch := map[string]any{"transfers": []map[string]any{tr("lag-1", domain.World, "alice", "5.00")}}
 	res := e2eJSON[e2eBatchResponse](t, l.do(t, http.MethodPost, "/v1/transfers/batch", batch), http.StatusOK).Results
@@ -110,7 +87,7 @@ func TestE2EAsyncConflict(t *testing.T) {
 
 	// Not known at submission: two clients submit c-2 with different
 	// bodies while the read model has neither.
-	release := e2eHoldReadModel(t, l.dataDir)
+	release := e2eHoldReadModel(t, l)
 	first := l.do(t, http.MethodPost, "/v1/transfers", tr("c-2", "alice", "bob", "1.00"), async...)
 	other := l.as(l.tokenFor(t, "other-client", time.Hour, api.ScopeAdmin))
 	second := other.do(t, http.MethodPost, "/v1/transfers", tr("c-2", "alice", "bob", "2.00"), async...)
@@ -180,10 +157,8 @@ func TestE2ERestartReadsAcceptedIDs(t *testing.T) {
 	// Commands stored and undecided at the restart (answered 202), and a
 	// read model that must be rebuilt from nothing.
 	e2eStoreUndecided(t, dir, e2eMints("u", "alice", 500), e2eMints("v", "alice", 500))
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(filepath.Join(dir, node.ReadModelFile+suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
+	if err := os.RemoveAll(filepath.Join(dir, node.ReadModelDir)); err != nil {
+		t.Fatal(err)
 	}
 
 	l = e2eLaunch(t, node.Config{DataDir: dir, SyncTimeout: e2eClientWait / 2, ReadWait: e2eClientWait / 2})
@@ -227,7 +202,7 @@ func TestE2EAdmissionCountsWhatIsStoredAtStart(t *testing.T) {
 	e2eStoreUndecided(t, dir, e2eMints("w", "alice", 1000))
 
 	l = e2eLaunch(t, node.Config{DataDir: dir, MaxReadLag: 500, SyncTimeout: 500 * time.Millisecond})
-	release := e2eHoldReadModel(t, dir) // the read model stays where the start found it
+	release := e2eHoldReadModel(t, l) // the read model stays where the start found it
 	r := l.do(t, http.MethodPost, "/v1/transfers", tr("late", domain.World, "alice", "1.00"), "Prefer", "respond-async")
 	e2eCheckProblem(t, r, http.StatusServiceUnavailable, "unavailable", "")
 	release()

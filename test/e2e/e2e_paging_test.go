@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // walkTransfers reads every page of GET /v1/transfers?q with page size
@@ -63,7 +65,7 @@ func (l *e2eLedger) walkEntries(t *testing.T, id, asset string, limit int) []e2e
 			t.Fatalf("entries of %s: more than 100 pages", id)
 		}
 		q := url.Values{}
-		if id == "world" {
+		if id == domain.World || id == domain.FX {
 			q.Set("asset", asset)
 		}
 		if limit > 0 {

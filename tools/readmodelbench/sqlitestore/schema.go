@@ -1,9 +1,9 @@
-package projections
+package sqlitestore
 
 // schemaVersion is stored in PRAGMA user_version. A file with another
 // version is refused rather than migrated: the read model is rebuilt from
 // the journal by deleting the file.
-const schemaVersion = 4
+const schemaVersion = 3
 
 // schema creates the read model. Times are Unix nanoseconds (UTC); money
 // is TEXT, exactly as the events carry it (a decimal at the asset's scale).
@@ -26,14 +26,6 @@ const schemaVersion = 4
 //     first through transfers_from and transfers_to: one row and three
 //     index entries per transfer, where a separate entries table cost two
 //     more rows and twice the projection's time (schema version 1).
-//   - A converted transfer (schema 4, ADR 0019) is a posted row of the
-//     sender's asset with to_asset, to_amount and exchange_rate set and the
-//     balances after its two FX entries (fx_credit_balance in asset,
-//     fx_debit_balance in to_asset); its recipient's entry is the credit
-//     of to_amount in to_asset. The FX account has no accounts row: its
-//     entries are the converted rows, read through the two partial
-//     indexes. A rejected row keeps the exchange_rate its request gave.
-//   - rates holds the rate table, one row per (base, quote).
 //   - clock maps time to sequence for as-of queries: one row where the
 //     journal's (monotonic-clamped) time advances, holding the first
 //     sequence at that time.
@@ -80,29 +72,11 @@ CREATE TABLE IF NOT EXISTS transfers (
 	detail       TEXT NOT NULL,
 	debit_balance  TEXT,
 	credit_balance TEXT,
-	exchange_rate     TEXT,
-	to_asset          TEXT,
-	to_amount         TEXT,
-	fx_credit_balance TEXT,
-	fx_debit_balance  TEXT,
-	CHECK ((status = 'posted') = (debit_balance IS NOT NULL AND credit_balance IS NOT NULL)),
-	CHECK ((to_asset IS NULL) = (to_amount IS NULL) AND (to_asset IS NULL) = (fx_debit_balance IS NULL)
-		AND (to_asset IS NULL) = (fx_credit_balance IS NULL) AND (to_asset IS NULL OR exchange_rate IS NOT NULL))
+	CHECK ((status = 'posted') = (debit_balance IS NOT NULL AND credit_balance IS NOT NULL))
 );
 CREATE INDEX IF NOT EXISTS transfers_from  ON transfers (from_account);
 CREATE INDEX IF NOT EXISTS transfers_to    ON transfers (to_account);
 CREATE INDEX IF NOT EXISTS transfers_asset ON transfers (asset);
-CREATE INDEX IF NOT EXISTS transfers_fx_credit ON transfers (asset) WHERE to_asset IS NOT NULL;
-CREATE INDEX IF NOT EXISTS transfers_fx_debit  ON transfers (to_asset) WHERE to_asset IS NOT NULL;
-
-CREATE TABLE IF NOT EXISTS rates (
-	base  TEXT NOT NULL,
-	quote TEXT NOT NULL,
-	rate  TEXT NOT NULL,
-	seq   INTEGER NOT NULL,
-	at    INTEGER NOT NULL,
-	PRIMARY KEY (base, quote)
-) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS clock (
 	at  INTEGER PRIMARY KEY,

@@ -1,4 +1,4 @@
-package projections
+package sqlitestore
 
 import (
 	"context"
@@ -21,8 +21,6 @@ const (
 	stmtSetCheckpoint
 	stmtUpsertPostedMany // postedPerInsert rows at once
 	stmtSetAccountMetadata
-	stmtUpsertConverted
-	stmtUpsertRate
 	numWriteStmts
 )
 
@@ -47,9 +45,7 @@ const postedRow = `(?, ?, 'posted', ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')`
 const postedConflict = ` ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, status = 'posted', from_account = excluded.from_account,
 	to_account = excluded.to_account, amount = excluded.amount, asset = excluded.asset,
 	reference = excluded.reference, metadata = excluded.metadata, at = excluded.at,
-	debit_balance = excluded.debit_balance, credit_balance = excluded.credit_balance, code = '', detail = '',
-	exchange_rate = excluded.exchange_rate, to_asset = excluded.to_asset, to_amount = excluded.to_amount,
-	fx_credit_balance = excluded.fx_credit_balance, fx_debit_balance = excluded.fx_debit_balance
+	debit_balance = excluded.debit_balance, credit_balance = excluded.credit_balance, code = '', detail = ''
 	WHERE transfers.status = 'rejected'`
 
 var writeSQL = [numWriteStmts]string{
@@ -59,12 +55,12 @@ var writeSQL = [numWriteStmts]string{
 	stmtAssetScale:       `SELECT scale FROM assets WHERE code = ?`,
 	stmtUpsertPosted:     upsertPosted + postedRow + postedConflict,
 	stmtUpsertPostedMany: upsertPosted + strings.TrimSuffix(strings.Repeat(postedRow+", ", postedPerInsert), ", ") + postedConflict,
-	stmtUpsertRejected: `INSERT INTO transfers (seq, id, status, from_account, to_account, amount, asset, reference, metadata, at, code, detail, exchange_rate)
-		VALUES (?, ?, 'rejected', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	stmtUpsertRejected: `INSERT INTO transfers (seq, id, status, from_account, to_account, amount, asset, reference, metadata, at, code, detail)
+		VALUES (?, ?, 'rejected', ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, from_account = excluded.from_account,
 			to_account = excluded.to_account, amount = excluded.amount, asset = excluded.asset,
 			reference = excluded.reference, metadata = excluded.metadata, at = excluded.at,
-			code = excluded.code, detail = excluded.detail, exchange_rate = excluded.exchange_rate
+			code = excluded.code, detail = excluded.detail
 		WHERE transfers.status = 'rejected'`,
 	stmtAccountExists: `SELECT 1 FROM accounts WHERE id = ? AND asset = ?`,
 	stmtLastClock:     `SELECT at FROM clock ORDER BY at DESC LIMIT 1`,
@@ -72,11 +68,6 @@ var writeSQL = [numWriteStmts]string{
 	stmtSetCheckpoint: `UPDATE checkpoint SET seq = ?, position = ? WHERE id = 1`,
 	// The issuer account (one row per asset) has no metadata to change.
 	stmtSetAccountMetadata: `UPDATE accounts SET metadata = ? WHERE id = ? AND id != 'world'`,
-	stmtUpsertConverted: upsertPosted[:len(upsertPosted)-len(") VALUES ")] +
-		`, exchange_rate, to_asset, to_amount, fx_credit_balance, fx_debit_balance) VALUES ` +
-		`(?, ?, 'posted', ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', ?, ?, ?, ?, ?)` + postedConflict,
-	stmtUpsertRate: `INSERT INTO rates (base, quote, rate, seq, at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (base, quote) DO UPDATE SET rate = excluded.rate, seq = excluded.seq, at = excluded.at`,
 }
 
 type writeStmts struct {

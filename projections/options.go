@@ -1,0 +1,79 @@
+package projections
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// schemaVersion is stored under keySchema. A store of another version is
+// refused rather than migrated: the read model is rebuilt from the
+// journal. Versions 1 to 3 were SQLite files (readmodel.db), 4 the first
+// Pebble store; 5 adds conversions, the FX account's entries and the rate
+// table (ADR 0019).
+const schemaVersion = 5
+
+// Pebble's bounds. Memory: at most memTablesMax memtables of memTableBytes
+// (writes stall past them until a flush catches up) and blockBytes of
+// cached blocks, in one cache of cacheBytes (Pebble reserves the
+// memtables' memory in the block cache: a cache no larger than the
+// memtables caches nothing, and every lookup reads the disk, which cost
+// 40% of the applier's time when first measured); the rest is the OS's
+// page cache.
+const (
+	// blockBytes bounds the decompressed blocks kept in memory. The hot
+	// part of the read model is the newest transfers, the filters and
+	// indexes of every table, and every account's latest entry; 64 MiB
+	// holds them for a million accounts.
+	blockBytes = 64 << 20
+	// cacheBytes is the cache: blocks and the memtables' reservation.
+	cacheBytes = blockBytes + memTablesMax*memTableBytes
+	// memTableBytes is one memtable. Larger memtables mean fewer, larger
+	// flushes and L0 files; 32 MiB holds about 60k transfers.
+	memTableBytes = 32 << 20
+	// memTablesMax bounds the memtables queued for flushing before writes
+	// stall (128 MiB).
+	memTablesMax = 4
+	// bloomBitsPerKey sizes the filters that make the applier's lookup of
+	// each new transfer id (a miss, nearly always) cost no block read.
+	bloomBitsPerKey = 10
+)
+
+// pebbleOptions returns the store's options. bulk turns the WAL off (a
+// rebuild, see OpenForRebuild); readOnly opens for an audit.
+func pebbleOptions(bulk, readOnly bool) *pebble.Options {
+	opts := &pebble.Options{
+		Cache:                       pebble.NewCache(cacheBytes),
+		MemTableSize:                memTableBytes,
+		MemTableStopWritesThreshold: memTablesMax,
+		FormatMajorVersion:          pebble.FormatNewest,
+		DisableWAL:                  bulk,
+		ReadOnly:                    readOnly,
+		Logger:                      quietLogger{},
+	}
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
+	}
+	return opts
+}
+
+// openPebble opens a Pebble store with opts and drops the caller's
+// reference to its cache, which the store keeps while open.
+func openPebble(path string, opts *pebble.Options) (*pebble.DB, error) {
+	defer opts.Cache.Unref()
+	return pebble.Open(path, opts)
+}
+
+// quietLogger drops Pebble's informational lines (flushes, compactions,
+// WAL recovery) and passes its errors to slog.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	slog.Error("read model store", "err", fmt.Sprintf(format, args...))
+}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("read model store: "+format, args...))
+}
