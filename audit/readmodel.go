@@ -102,8 +102,10 @@ func (h readModelEvent) TransferRejected(ev *domain.Event, _ *domain.RejectedTra
 	return h.rm.rejection(ev, h.b, h.f)
 }
 
-func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
-	t := ev.Transfer
+// postingAt takes the read model's posting row at ev's sequence: rows
+// before it are extra (each a finding); none at it is a finding naming t,
+// what the journal did with it ("posted", "converted"), and p is nil.
+func (rm *readModel) postingAt(ev *domain.Event, t *domain.Transfer, did string, f report) (*projections.PostingRow, error) {
 	p, err := rm.postings.peek()
 	for err == nil && p != nil && p.Seq < ev.Seq {
 		rm.extraPosting(p, f)
@@ -111,15 +113,24 @@ func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
 		p, err = rm.postings.peek()
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p == nil || p.Seq > ev.Seq {
 		f(Finding{Check: CheckReadModel, Seq: ev.Seq, Account: t.From, Asset: t.Asset, Detail: fmt.Sprintf(
-			"the read model lacks transfer %s, posted at sequence %d", t.ID, ev.Seq)})
-		return nil
+			"the read model lacks transfer %s, %s at sequence %d", t.ID, did, ev.Seq)})
+		return nil, nil
 	}
 	rm.postings.pop()
 	rm.info.Postings++
+	return p, nil
+}
+
+func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
+	t := ev.Transfer
+	p, err := rm.postingAt(ev, &t.Transfer, "posted", f)
+	if p == nil {
+		return err
+	}
 	if p.ToAsset != "" {
 		f(Finding{Check: CheckReadModel, Seq: ev.Seq, Account: t.From, Asset: t.Asset, Detail: fmt.Sprintf(
 			"the read model has transfer %s as a conversion to %s", t.ID, p.ToAsset)})

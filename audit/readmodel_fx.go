@@ -14,22 +14,10 @@ func (h readModelEvent) TransferConverted(ev *domain.Event, c *domain.ConvertedT
 		return nil
 	}
 	rm, f := h.rm, h.f
-	p, err := rm.postings.peek()
-	for err == nil && p != nil && p.Seq < ev.Seq {
-		rm.extraPosting(p, f)
-		rm.postings.pop()
-		p, err = rm.postings.peek()
-	}
-	if err != nil {
+	p, err := rm.postingAt(ev, &c.Transfer, "converted", f)
+	if p == nil {
 		return err
 	}
-	if p == nil || p.Seq > ev.Seq {
-		f(Finding{Check: CheckReadModel, Seq: ev.Seq, Account: c.From, Asset: c.Asset, Detail: fmt.Sprintf(
-			"the read model lacks transfer %s, converted at sequence %d", c.ID, ev.Seq)})
-		return nil
-	}
-	rm.postings.pop()
-	rm.info.Postings++
 	got := domain.Transfer{ID: p.ID, From: p.From, To: p.To, Amount: p.Amount, Asset: p.Asset, Reference: p.Reference, Metadata: p.Metadata}
 	diffs := requestDiffs(got, p.AtUnixNanos, ev)
 	b := h.b
