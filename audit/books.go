@@ -235,23 +235,7 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 			return
 		}
 	}
-	var amount domain.Amount
-	var err error
-	if n.ok && n.places[0] == as.scale {
-		amount = n.amount
-	} else {
-		amount, err = domain.ParseAmount(t.Amount, as.scale)
-		if err == nil && !atScale(t.Amount, as.scale) {
-			err = fmt.Errorf("amount %s is not written at the asset's scale %d", t.Amount, as.scale)
-		}
-	}
-	switch {
-	case err != nil:
-	case t.Memo && amount.Sign() != 0:
-		err = fmt.Errorf("amount %s of a memo is not zero", t.Amount)
-	case !t.Memo && amount.Sign() <= 0:
-		err = fmt.Errorf("amount %s is not positive", t.Amount)
-	}
+	amount, err := postedAmount(t, as.scale, n)
 	if err != nil {
 		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s: %v", t.ID, err)})
 		return
@@ -288,6 +272,29 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 	} else if as.stated.IsZero() {
 		as.zeroAt = 0
 	}
+}
+
+// postedAmount is a posting's amount, parsed once (n, when the line's
+// numbers were read at the asset's scale) and checked: written at the
+// asset's scale, positive, or exactly zero for a memo and only for one.
+func postedAmount(t *domain.Transfer, scale int, n *numbers) (domain.Amount, error) {
+	amount := n.amount
+	if !n.ok || n.places[0] != scale {
+		var err error
+		if amount, err = domain.ParseAmount(t.Amount, scale); err != nil {
+			return amount, err
+		}
+		if !atScale(t.Amount, scale) {
+			return amount, fmt.Errorf("amount %s is not written at the asset's scale %d", t.Amount, scale)
+		}
+	}
+	switch {
+	case t.Memo && amount.Sign() != 0:
+		return amount, fmt.Errorf("amount %s of a memo is not zero", t.Amount)
+	case !t.Memo && amount.Sign() <= 0:
+		return amount, fmt.Errorf("amount %s is not positive", t.Amount)
+	}
+	return amount, nil
 }
 
 // atScale reports whether a literal that ParseAmount accepted at scale is
