@@ -23,6 +23,22 @@ type Record struct {
 	Events   []*domain.Event
 }
 
+// CheckRecords refuses records a journal never holds: one without events
+// (ErrEmptyRecord) or with a nil event.
+func CheckRecords(recs []Record) error {
+	for _, r := range recs {
+		if len(r.Events) == 0 {
+			return fmt.Errorf("record at position %d: %w", r.Position, ErrEmptyRecord)
+		}
+		for i, ev := range r.Events {
+			if ev == nil {
+				return fmt.Errorf("record at position %d: event %d is nil: %w", r.Position, i, domain.ErrMissingPayload)
+			}
+		}
+	}
+	return nil
+}
+
 // ApplyRecords applies consecutive journal records in ONE Pebble batch
 // that also advances the checkpoint, so the rows and the checkpoint are
 // never out of step; one commit for many records is what lets the read
@@ -36,15 +52,8 @@ type Record struct {
 // is left to the audit) returns an error wrapping domain.ErrInconsistent
 // or the store's error. On any error nothing of the records is applied.
 func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
-	for _, r := range recs {
-		if len(r.Events) == 0 {
-			return fmt.Errorf("record at position %d: %w", r.Position, ErrEmptyRecord)
-		}
-		for i, ev := range r.Events {
-			if ev == nil {
-				return fmt.Errorf("record at position %d: event %d is nil: %w", r.Position, i, domain.ErrMissingPayload)
-			}
-		}
+	if err := CheckRecords(recs); err != nil {
+		return err
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()

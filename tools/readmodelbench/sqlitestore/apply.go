@@ -7,20 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
 )
 
-// ErrEmptyRecord means ApplyRecords was given a record with no events:
-// every journal record holds at least one.
-var ErrEmptyRecord = errors.New("journal record holds no events")
-
-// Record is one journal record's events and its position in the journal.
-type Record struct {
-	Position uint64
-	Events   []*domain.Event
-}
+// Record is the read model's journal record (projections.Record).
+type Record = projections.Record
 
 // ApplyRecords applies consecutive journal records in ONE transaction that
 // also advances the checkpoint, so the rows and the checkpoint are never
@@ -34,15 +27,8 @@ type Record struct {
 // domain.ErrInconsistent or the database's error. On any error nothing of
 // the records is applied.
 func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
-	for _, r := range recs {
-		if len(r.Events) == 0 {
-			return fmt.Errorf("record at position %d: %w", r.Position, ErrEmptyRecord)
-		}
-		for i, ev := range r.Events {
-			if ev == nil {
-				return fmt.Errorf("record at position %d: event %d is nil: %w", r.Position, i, domain.ErrMissingPayload)
-			}
-		}
+	if err := projections.CheckRecords(recs); err != nil {
+		return err
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -359,16 +345,3 @@ func encodeMetadata(m map[string]string) (any, error) {
 	}
 	return string(b), nil
 }
-
-func decodeMetadata(s sql.NullString) (map[string]string, error) {
-	m := map[string]string{}
-	if !s.Valid {
-		return m, nil
-	}
-	if err := json.Unmarshal([]byte(s.String), &m); err != nil {
-		return nil, fmt.Errorf("stored metadata: %w", err)
-	}
-	return m, nil
-}
-
-func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }

@@ -174,18 +174,6 @@ func readCheckpoint(ctx context.Context, q queryer) (Checkpoint, error) {
 	return Checkpoint{Seq: uint64(seq), Position: uint64(pos)}, nil
 }
 
-// Checkpoint returns how far the read model has applied the journal.
-func (s *Store) Checkpoint(ctx context.Context) (Checkpoint, error) {
-	return readCheckpoint(ctx, s.r)
-}
-
-// appliedSeq returns the checkpoint's Seq as last committed.
-func (s *Store) appliedSeq() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.seq
-}
-
 // advance records a committed checkpoint and wakes WaitSeq callers.
 func (s *Store) advance(seq, position uint64) {
 	s.mu.Lock()
@@ -197,44 +185,6 @@ func (s *Store) advance(seq, position uint64) {
 	s.seq = seq
 	close(s.changed)
 	s.changed = make(chan struct{})
-}
-
-// AppliedPosition returns the journal position of the last commit: updated
-// with the sequence, before WaitSeq's waiters wake.
-func (s *Store) AppliedPosition() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.position
-}
-
-// Applied returns the checkpoint as last committed, from memory (cheap
-// enough to poll; Checkpoint reads the file).
-func (s *Store) Applied() Checkpoint {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return Checkpoint{Seq: s.seq, Position: s.position}
-}
-
-// WaitSeq returns nil once the read model has applied ledger sequence seq,
-// ctx's error if ctx ends first, or ErrClosed if the Store is closed. It
-// sleeps until ApplyRecords commits; it never polls.
-func (s *Store) WaitSeq(ctx context.Context, seq uint64) error {
-	for {
-		s.mu.Lock()
-		cur, ch, closed := s.seq, s.changed, s.closed
-		s.mu.Unlock()
-		switch {
-		case cur >= seq:
-			return nil
-		case closed:
-			return ErrClosed
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }
 
 // remember adds the accounts of a committed transaction to the known set.
