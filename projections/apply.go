@@ -95,7 +95,15 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 }
 
 // record applies one record's new events and advances next past it.
-func (a *applier) record(next *Checkpoint, r Record) error {
+func (a *applier) record(next *Checkpoint, r Record) error { return ApplyInOrder(next, r, a.apply) }
+
+// ApplyInOrder calls apply for each of r's events after next, in order,
+// and advances next past them: events at or before next.Seq are skipped
+// (a record applied again changes nothing), the first new one must follow
+// next.Seq and each the one before it (else an error wrapping
+// domain.ErrSequenceGap), and a record at or before next.Position with new
+// events is domain.ErrInconsistent.
+func ApplyInOrder(next *Checkpoint, r Record, apply func(*domain.Event) error) error {
 	position, fresh := r.Position, r.Events
 	for len(fresh) > 0 && fresh[0].Seq <= next.Seq {
 		fresh = fresh[1:]
@@ -112,7 +120,7 @@ func (a *applier) record(next *Checkpoint, r Record) error {
 		if ev.Seq > math.MaxInt64 {
 			return fmt.Errorf("record %d: sequence %d beyond the cursors' range: %w", position, ev.Seq, domain.ErrInconsistent)
 		}
-		if err := a.apply(ev); err != nil {
+		if err := apply(ev); err != nil {
 			return fmt.Errorf("record %d: event %d (%s): %w", position, ev.Seq, ev.Type, err)
 		}
 		next.Seq = ev.Seq

@@ -70,28 +70,7 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 
 // record applies one record's new events and advances next past it.
 func (a *applier) record(next *Checkpoint, r Record) error {
-	position, fresh := r.Position, r.Events
-	for len(fresh) > 0 && fresh[0].Seq <= next.Seq {
-		fresh = fresh[1:]
-	}
-	if len(fresh) > 0 && position <= next.Position {
-		return fmt.Errorf("record at position %d brings sequence %d but position %d was applied: %w",
-			position, fresh[0].Seq, next.Position, domain.ErrInconsistent)
-	}
-	next.Position = max(next.Position, position)
-	for _, ev := range fresh {
-		if ev.Seq != next.Seq+1 {
-			return fmt.Errorf("record %d: event %d follows %d: %w", position, ev.Seq, next.Seq, domain.ErrSequenceGap)
-		}
-		if ev.Seq > math.MaxInt64 {
-			return fmt.Errorf("record %d: sequence %d beyond SQLite's integers: %w", position, ev.Seq, domain.ErrInconsistent)
-		}
-		if err := a.apply(ev); err != nil {
-			return fmt.Errorf("record %d: event %d (%s): %w", position, ev.Seq, ev.Type, err)
-		}
-		next.Seq = ev.Seq
-	}
-	return nil
+	return projections.ApplyInOrder((*projections.Checkpoint)(next), r, a.apply)
 }
 
 func (s *Store) isClosed() bool {
