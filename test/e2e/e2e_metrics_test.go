@@ -9,6 +9,8 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/nats-ledger/ledger/node"
 )
 
 // e2eMetrics scrapes GET /metrics without a token, as Prometheus does, and
@@ -134,4 +136,40 @@ func TestE2EMetrics(t *testing.T) {
 	if got, _ := metricValue(fams, "ledger_http_requests_total", "method=GET", "route=/metrics", "status=200"); got != 1 {
 		t.Errorf("GET /metrics counted %v times after one scrape, want 1", got)
 	}
+}
+
+// TestE2EMetricsWebhooksAndStreams checks the webhook delivery counters
+// and the event-stream gauge against what a real node did: one transfer
+// delivered to an endpoint that accepts it, and to one that always fails
+// (e2eWebhookConfig: two retries, then a dead letter); one GET /v1/events
+// stream open, then closed.
+func TestE2EMetricsWebhooksAndStreams(t *testing.T) {
+	l := e2eStartWith(t, node.Config{Webhooks: e2eWebhookConfig})
+	l.seedPayments(t, 1)
+	ok, failing := newReceiver(t), newReceiver(t)
+	failing.status.Store(http.StatusInternalServerError)
+	l.createWebhook(t, map[string]any{"url": ok.srv.URL, "events": []string{"TransferPosted"}})
+	bad := l.createWebhook(t, map[string]any{"url": failing.srv.URL, "events": []string{"TransferPosted"}})
+	l.post(t, map[string]any{"id": "wh-1", "from": "alice", "to": "bob", "amount": "1.00"})
+	e2eEventually(t, e2eOutcomeWait, "a delivery and a dead letter", func() (bool, string) {
+		dl := l.deadLetters(t, bad.ID)
+		return len(ok.seqs()) == 1 && len(dl) == 1, fmt.Sprint(ok.seqs(), len(dl))
+	})
+	fams := l.metrics(t)
+	for result, want := range map[string]float64{"delivered": 1, "retried": 2, "dead_lettered": 1} {
+		if got, _ := metricValue(fams, "ledger_webhook_deliveries_total", "result="+result); got != want {
+			t.Errorf("ledger_webhook_deliveries_total{result=%q} = %v, want %v", result, got, want)
+		}
+	}
+
+	stream := l.openEvents(t, l.client, l.base, "")
+	sse := func(want float64) func() (bool, string) {
+		return func() (bool, string) {
+			got, _ := metricValue(l.metrics(t), "ledger_sse_clients")
+			return got == want, fmt.Sprint("ledger_sse_clients ", got)
+		}
+	}
+	e2eEventually(t, e2eOutcomeWait, "one stream counted", sse(1))
+	stream.close()
+	e2eEventually(t, e2eOutcomeWait, "no stream counted", sse(0))
 }
