@@ -29,7 +29,8 @@ type batch struct {
 	answers []answer
 	last    int // index of the last message decided; -1 for none
 	// transfers holds the results of the transfer items decided, for
-	// Config.Observer; as long as answers, which MaxBatchMessages bounds.
+	// Config.Observer: at most the items of the batch's messages, which
+	// MaxBatchMessages and MaxItemsPerCommand bound.
 	transfers []Result
 }
 
