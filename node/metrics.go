@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/infra/metrics"
+	"github.com/nats-ledger/ledger/infra/webhook"
 )
 
 // newMetrics makes the node's registry (its own, so that several nodes in
@@ -111,5 +112,8 @@ func (a *appendTimes) lag(applied uint64, now time.Time) time.Duration {
 	return now.Sub(a.at[0])
 }
 
-// observer is the API's view of the node's metrics.
-var _ api.Observer = (*metrics.Metrics)(nil)
+// The node's metrics are what the API and webhook delivery report to.
+var (
+	_ api.Observer     = (*metrics.Metrics)(nil)
+	_ webhook.Observer = (*metrics.Metrics)(nil)
+)

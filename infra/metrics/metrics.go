@@ -78,6 +78,9 @@ func New() *Metrics {
 	return m
 }
 
+// Metrics is what the processor reports to.
+var _ commands.Observer = (*Metrics)(nil)
+
 // fastBuckets spans 100 µs to about 6.5 s: an append or a decision is
 // normally a few milliseconds, and anything past seconds is an incident.
 var fastBuckets = prometheus.ExponentialBuckets(0.0001, 4, 9)
