@@ -38,6 +38,10 @@ func NewWithCore(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Cor
 	return e, &Core{s: s}
 }
 
+// InFlight returns the command items admitted and not yet answered (by
+// their outcome, or 202): what admission counts against MaxReadLag.
+func (c *Core) InFlight() int64 { return c.s.inflight.Load() }
+
 // Submit decides items in order, as one command message, and waits for
 // their results up to the sync timeout. Outcomes that were journaled
 // (posted, rejected, created) advance the read-your-writes mark. It

@@ -220,6 +220,8 @@ func (h *eventStreams) stream(c echo.Context) error {
 		return problem(CodeUnavailable, "too many event streams are open; retry later")
 	}
 	if out := h.open(c); out != nil {
+		h.s.cfg.Observer.StreamOpened()
+		defer h.s.cfg.Observer.StreamClosed()
 		h.serve(c, q, out)
 	}
 	return nil

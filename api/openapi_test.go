@@ -242,8 +242,8 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 			t.Errorf("code %s is in x-error-codes but no response names it", code)
 		}
 	}
-	// Success responses are JSON, or a stream of server-sent events; a 204
-	// has no body.
+	// Success responses are JSON, or a stream of server-sent events (or,
+	// for GET /metrics only, Prometheus text); a 204 has no body.
 	for k, op := range apidoc.Operations(t, doc) {
 		for status, r := range apidoc.Obj(t, op, "responses") {
 			if apidoc.IsErrorStatus(status) {
@@ -255,6 +255,9 @@ func TestOpenAPIErrorResponses(t *testing.T) {
 					t.Errorf("%s 204: has content %v", k, oaKeys(content))
 				}
 				continue
+			}
+			if k == "GET /metrics" && len(content) == 1 && content["text/plain"] != nil {
+				continue // the Prometheus text format, which scrapers expect
 			}
 			if len(content) != 1 || content[apidoc.MimeJSON] == nil && content[apidoc.MimeEventStream] == nil {
 				t.Errorf("%s %s: content must be exactly %s (or %s), have %v", k, status, apidoc.MimeJSON, apidoc.MimeEventStream, oaKeys(content))

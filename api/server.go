@@ -104,6 +104,10 @@ type Config struct {
 	// Checkpoints signs and serves the journal's checkpoints
 	// (/v1/checkpoints; 503 when nil).
 	Checkpoints Checkpointer
+	// Metrics serves GET /metrics (503 when nil); Observer is told each
+	// request and event stream (metrics.go; nobody when nil).
+	Metrics  http.Handler
+	Observer Observer
 }
 
 // Defaults for Config.
@@ -154,19 +158,24 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
 	s := &Server{cfg: cfg, submit: submit, read: read, log: cfg.Logger, pending: newPendingSet(pendingIDsMax), limits: newRateLimits(cfg.RateLimit),
 		admitTurn: make(chan struct{}, 1)}
 	s.acked.advance(cfg.StartSeq)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Pre(accessLog(cfg.Logger))       // accesslog.go
-	e.Pre(headerLimit(MaxHeaderBytes)) // transport.go
+	e.Pre(accessLog(cfg.Logger))         // accesslog.go
+	e.Pre(observeRequests(cfg.Observer)) // metrics.go
+	e.Pre(headerLimit(MaxHeaderBytes))   // transport.go
 	e.Use(middleware.Recover(), serveHEAD)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.json", s.openapi)
+	e.GET("/metrics", s.metrics)
 
 	// Every /v1 route needs a bearer token and a scope. The middleware is
 	// per route, not per group, so that an unknown route is 404 and a

@@ -28,6 +28,18 @@ type batch struct {
 	wholes  [][2]int // ranges of events (atomic batches) that go into one record each
 	answers []answer
 	last    int // index of the last message decided; -1 for none
+	// transfers holds the results of the transfer items decided, for
+	// Config.Observer: at most the items of the batch's messages, which
+	// MaxBatchMessages and MaxItemsPerCommand bound.
+	transfers []Result
+}
+
+// observe tells Config.Observer of a batch journaled and its transfers.
+func (p *Processor) observe(b *batch, decided time.Duration) {
+	p.cfg.Observer.Batch(len(b.answers), len(b.events), decided)
+	for _, r := range b.transfers {
+		p.cfg.Observer.Transfer(r.Outcome, r.Code)
+	}
 }
 
 // process decides a batch of command messages, appends their events,
@@ -40,7 +52,7 @@ func (p *Processor) process(msgs []CommandMessage) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	now := p.cfg.Now()
+	now, began := p.cfg.Now(), time.Now()
 	b := batch{answers: make([]answer, 0, len(msgs)), last: -1}
 	var gap error
 	for i, m := range msgs {
@@ -58,6 +70,7 @@ func (p *Processor) process(msgs []CommandMessage) error {
 	if b.last < 0 {
 		return gap
 	}
+	decided := time.Since(began)
 	var lines map[*domain.Event][]byte // each event's journal line, for the replies
 	if len(b.events) > 0 {
 		records, last, err := p.encode(&b)
@@ -69,6 +82,7 @@ func (p *Processor) process(msgs []CommandMessage) error {
 			return fmt.Errorf("%d events: %w", len(b.events), err)
 		}
 	}
+	p.observe(&b, decided)
 	done := msgs[b.last]
 	p.decided.Store(max(p.decided.Load(), done.Seq))
 	if err := done.Ack(); err != nil {
@@ -131,6 +145,11 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 	// pass the same way.
 	if env.Atomic && !p.state.Decided(domain.CommandRef{Seq: m.Seq, Item: 0}) {
 		b.events = p.decideAtomic(m.Seq, env, &a, now, b.events)
+		for i, r := range a.reply.Results {
+			if i < len(env.Items) && env.Items[i].Transfer != nil {
+				b.transfers = append(b.transfers, r)
+			}
+		}
 		if len(b.events) > before {
 			b.wholes = append(b.wholes, [2]int{before, len(b.events)})
 		} else {
@@ -152,6 +171,9 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 			b.events = append(b.events, d.Event)
 		}
 		a.reply.Results = append(a.reply.Results, ResultOf(d))
+		if it.Transfer != nil {
+			b.transfers = append(b.transfers, a.reply.Results[len(a.reply.Results)-1])
+		}
 	}
 	if fresh && len(b.events) == before {
 		b.events = append(b.events, p.state.Skip(m.Seq, len(env.Items), domain.SkipUnchanged, "", now))

@@ -146,3 +146,25 @@ var (
 	ErrNotStored    = errors.New("request not stored")
 	ErrMaybeStored  = errors.New("command sent; not known whether it was stored")
 )
+
+// Observer is told what the processor decides, for metrics. Its methods
+// are called on the processor's goroutine (Snapshot on the snapshot
+// writer's) and must not block.
+type Observer interface {
+	// Transfer is told each transfer item decided for the first time,
+	// once its batch is journaled: its outcome and, for a rejection, its
+	// code.
+	Transfer(outcome Outcome, code domain.Code)
+	// Batch is told each batch decided and journaled: its command
+	// messages, its events and the time taken to decide them.
+	Batch(messages, events int, decide time.Duration)
+	// Snapshot is told each snapshot saved: the time it took and when.
+	Snapshot(elapsed time.Duration, at time.Time)
+}
+
+// nopObserver is the Observer when Config.Observer is nil.
+type nopObserver struct{}
+
+func (nopObserver) Transfer(Outcome, domain.Code)     {}
+func (nopObserver) Batch(int, int, time.Duration)     {}
+func (nopObserver) Snapshot(time.Duration, time.Time) {}

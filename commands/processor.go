@@ -52,6 +52,9 @@ type Config struct {
 	// CommandSkipped (lost) instead of stopping the processor. Zero: a
 	// lost command always stops it (ErrCommandsLost).
 	SkipLostThrough uint64
+	// Observer is told each batch, transfer and snapshot, for metrics;
+	// nil: nobody.
+	Observer Observer
 }
 
 const (
@@ -94,6 +97,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = defaultSnapshotEvery

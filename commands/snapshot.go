@@ -285,6 +285,7 @@ func (p *Processor) maybeSnapshot() {
 			return
 		}
 		p.snapSaved.Store(seq)
+		p.cfg.Observer.Snapshot(time.Since(start), time.Now())
 		p.cfg.Logger.Info("snapshot saved", "seq", seq, "position", position, "bytes", n,
 			"pause", pause, "elapsed", time.Since(start))
 	}()

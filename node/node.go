@@ -20,6 +20,7 @@ import (
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/auth"
+	"github.com/nats-ledger/ledger/infra/metrics"
 	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/journalio"
 	"github.com/nats-ledger/ledger/projections"
@@ -106,7 +107,9 @@ type Node struct {
 	journal     *trackedJournal // the processor's, for GET /v1/status
 	projector   *projections.Projector
 	checkpoints *checkpointer
-	cpDone      chan struct{} // closed when the periodic checkpointer stops
+	metrics     *metrics.Metrics  // the node's own registry (metrics.go)
+	snapObs     *snapshotObserver // when the processor last saved a snapshot
+	cpDone      chan struct{}     // closed when the periodic checkpointer stops
 	stopWork    context.CancelFunc
 	stopProc    context.CancelFunc // the processor's alone (tests: export_test.go)
 	procDone    chan error
@@ -227,6 +230,7 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 		return err
 	}
 	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
+	n.snapObs = &snapshotObserver{Metrics: n.newMetrics(), last: time.Now()}
 	// The API's submitter is made first: the processor answers it in
 	// memory, other API instances over NATS (ADR 0015).
 	if n.submitter, err = infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit); err != nil {
@@ -234,7 +238,7 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 	}
 	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
 	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
-		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands})
+		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs})
 	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
 	return nil
 }
@@ -243,6 +247,7 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 // handler over them.
 func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticator, start startPosition) error {
 	submitter := n.submitter
+	cfg.Webhooks.Observer = n.metrics
 	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
 		return err
@@ -273,6 +278,8 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 			return journalio.Locate(ctx, n.JS, n.Names, seq)
 		},
 		Checkpoints: n.checkpoints,
+		Metrics:     n.metrics.Handler(),
+		Observer:    n.metrics,
 	}, submitter, n.Store)
 	return nil
 }

@@ -104,6 +104,11 @@ func (n *Node) status(context.Context) (api.StatusView, error) {
 type trackedJournal struct {
 	commands.Journal
 	last atomic.Uint64
+	// onAppend is told each append's latency (nil: nobody); appended
+	// remembers when each position was stored, for the read model's lag
+	// in seconds (metrics.go).
+	onAppend func(time.Duration)
+	appended appendTimes
 }
 
 var _ commands.Journal = (*trackedJournal)(nil)
@@ -113,9 +118,14 @@ func (j *trackedJournal) Position() uint64 { return j.last.Load() }
 
 // Append is the journal's Append, noting the position it returns.
 func (j *trackedJournal) Append(ctx context.Context, records []domain.Record, after uint64) (uint64, error) {
+	start := time.Now()
 	pos, err := j.Journal.Append(ctx, records, after)
 	if err == nil {
 		j.note(pos)
+		j.appended.note(pos, time.Now())
+		if j.onAppend != nil {
+			j.onAppend(time.Since(start))
+		}
 	}
 	return pos, err
 }

@@ -29,6 +29,8 @@ type serveConfig struct {
 	node      node.Config
 	httpAddr  string
 	debugAddr string
+	// metricsAddr also serves /metrics on a listener of its own.
+	metricsAddr string
 	// compat lists the seed adapters to serve (--compat SYSTEM=ADDR);
 	// compatAllowRemote lets the unauthenticated ones listen beyond
 	// loopback.
@@ -55,6 +57,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.node.DataDir, "data-dir", "./data", "data directory: JetStream store and read models (env LEDGER_DATA_DIR)")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's pprof profiles here, e.g. 127.0.0.1:6060; empty: off (env LEDGER_DEBUG_ADDR)")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (env LEDGER_HTTP_ADDR)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "also serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9090; they are always on the HTTP listener too; empty: no second listener (env LEDGER_METRICS_ADDR)")
 	fs.StringVar(&c.node.NATSListen, "nats-listen", "", "let NATS clients (the nats CLI) connect at this address, e.g. 127.0.0.1:4222; empty: no listener (env LEDGER_NATS_LISTEN)")
 	fs.StringVar(&c.node.Ledger, "ledger", "default", "ledger name: prefixes streams and subjects (env LEDGER_NAME)")
 	fs.BoolVar(&c.node.SyncAlways, "sync-always", false, "fsync every journal write before acknowledging it (env LEDGER_SYNC_ALWAYS=true)")
@@ -134,6 +137,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer compatSrv.close()
+	metricsLn, err := bindMetrics(cfg.metricsAddr)
+	if err != nil {
+		return err
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close() // the server closes it too; this covers a failed start
+	}
 	if cfg.debugAddr != "" {
 		stopDebug, err := serveDebug(cfg.debugAddr, log)
 		if err != nil {
@@ -150,6 +160,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Warn("authentication is on: generated a token signing key at "+n.KeyFile+
 			"; mint an admin token with: ledger token create --data-dir "+cfg.node.DataDir+" --sub admin --scope admin", "key_file", n.KeyFile)
 	}
+	defer serveMetrics(metricsLn, n.MetricsHandler(), log)()
 	httpSrv := api.NewHTTPServer(n.Handler)
 	httpDone := make(chan error, 1+len(cfg.compat)) // the native listener and each adapter's
 	go func() { httpDone <- httpSrv.Serve(ln) }()

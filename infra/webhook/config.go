@@ -37,7 +37,22 @@ type Config struct {
 	// Clock times the waits between attempts and the next attempt's time
 	// in the log; nil is the system clock. Tests give a fake one.
 	Clock Clock
+	// Observer is told each attempt's result, for metrics; nil: nobody.
+	Observer Observer
 }
+
+// Observer is told what webhook delivery does. Its methods must not block.
+type Observer interface {
+	WebhookDelivered()    // an attempt the endpoint accepted
+	WebhookRetried()      // an attempt that failed, with another one due
+	WebhookDeadLettered() // a delivery given up on and filed as a dead letter
+}
+
+type nopObserver struct{}
+
+func (nopObserver) WebhookDelivered()    {}
+func (nopObserver) WebhookRetried()      {}
+func (nopObserver) WebhookDeadLettered() {}
 
 // Retry is a capped exponential backoff: InitialInterval, then times
 // Multiplier after each failure, at most MaxInterval, each wait spread by
@@ -106,6 +121,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Retry.Multiplier < 1 {
 		c.Retry.Multiplier = DefaultMultiplier
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

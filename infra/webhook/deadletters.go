@@ -40,6 +40,7 @@ func (p deadLetterPublisher) Publish(_ string, msgs ...*message.Message) error {
 		if err != nil {
 			return err
 		}
+		p.svc.cfg.Observer.WebhookDeadLettered()
 		p.svc.log.Warn("webhook delivery failed; dead-lettered", "webhook", p.w.ID, "sequence", seq, "attempts", attempts, "err", dl.Error)
 	}
 	return nil

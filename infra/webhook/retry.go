@@ -90,6 +90,9 @@ func (r *runner) retry(h message.HandlerFunc) message.HandlerFunc {
 		for n := 0; ; n++ {
 			msg.SetContext(ctx) // an attempt never sees a context a previous one left
 			out, err := h(msg)
+			if err == nil {
+				r.svc.cfg.Observer.WebhookDelivered()
+			}
 			if err == nil || !endpointFailed(err) {
 				return out, err
 			}
@@ -100,6 +103,7 @@ func (r *runner) retry(h message.HandlerFunc) message.HandlerFunc {
 			if last {
 				return out, err
 			}
+			r.svc.cfg.Observer.WebhookRetried()
 			if serr := clock.Sleep(ctx, wait); serr != nil {
 				return nil, serr
 			}

@@ -1,0 +1,119 @@
+package node
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/infra/metrics"
+	"github.com/nats-ledger/ledger/infra/webhook"
+)
+
+// newMetrics makes the node's registry (its own, so that several nodes in
+// one process do not collide) and registers the gauges read from what the
+// node already keeps, at each scrape, rather than counted a second time:
+// the positions GET /v1/status reports, the commands admission counts in
+// flight, and the appends the read model has not applied yet.
+func (n *Node) newMetrics() *metrics.Metrics {
+	m := metrics.New()
+	n.metrics = m
+	n.journal.onAppend = m.Append
+	m.GaugeFunc("journal_sequence", "The last ledger sequence in the journal, as GET /v1/status reports it.",
+		func() float64 { return float64(n.journalSeq()) })
+	m.GaugeFunc("read_model_sequence", "The last ledger sequence the read model applied, as GET /v1/status reports it.",
+		func() float64 { return float64(n.Store.Applied().Seq) })
+	m.GaugeFunc("read_model_lag_events", "Events in the journal the read model has not applied (GET /v1/status read_model.behind).",
+		func() float64 {
+			head, applied := n.journalSeq(), n.Store.Applied().Seq
+			return float64(head - min(head, applied))
+		})
+	m.GaugeFunc("read_model_lag_seconds", "Age of the oldest journal append of this node the read model has not applied; 0 when caught up.",
+		func() float64 { return n.journal.appended.lag(n.Store.Applied().Position, time.Now()).Seconds() })
+	m.GaugeFunc("commands_in_flight", "Command items admitted by the API and not yet answered (decided, or 202).",
+		func() float64 { return float64(n.Core.InFlight()) })
+	m.GaugeFunc("snapshot_age_seconds", "Seconds since this node last saved a processor snapshot, or since it started if it has saved none.",
+		func() float64 { return time.Since(n.lastSnapshot()).Seconds() })
+	m.GaugeFunc("ready", "1 when the node can serve (GET /readyz answers 200), 0 otherwise.", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), readyJournalWait)
+		defer cancel()
+		if n.Ready(ctx) != nil {
+			return 0
+		}
+		return 1
+	})
+	return m
+}
+
+// MetricsHandler serves the node's metrics in the Prometheus text format,
+// for a listener of their own (ledger serve --metrics-addr); Handler also
+// serves them at /metrics.
+func (n *Node) MetricsHandler() http.Handler { return n.metrics.Handler() }
+
+// snapshotObserver notes when the processor last saved a snapshot, for
+// the snapshot_age_seconds gauge, and passes it on.
+type snapshotObserver struct {
+	*metrics.Metrics
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (o *snapshotObserver) Snapshot(elapsed time.Duration, at time.Time) {
+	o.mu.Lock()
+	o.last = at
+	o.mu.Unlock()
+	o.Metrics.Snapshot(elapsed, at)
+}
+
+func (n *Node) lastSnapshot() time.Time {
+	n.snapObs.mu.Lock()
+	defer n.snapObs.mu.Unlock()
+	return n.snapObs.last
+}
+
+// appendTimesMax bounds the appends remembered for the lag in seconds.
+// Past it the oldest are forgotten and the gauge reads low; by then the
+// read model is thousands of appends behind, which read_model_lag_events
+// shows, and admission (MaxReadLag) holds writes back long before.
+const appendTimesMax = 4096
+
+// appendTimes remembers when the journal positions this node appended
+// were stored, oldest first, until the read model applies them.
+type appendTimes struct {
+	mu  sync.Mutex
+	pos []uint64
+	at  []time.Time
+}
+
+// note remembers that position pos was stored at at.
+func (a *appendTimes) note(pos uint64, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.pos) >= appendTimesMax {
+		a.pos, a.at = a.pos[1:], a.at[1:]
+	}
+	a.pos, a.at = append(a.pos, pos), append(a.at, at)
+}
+
+// lag forgets the appends at or before applied and returns the age of the
+// oldest one left (0 when none is).
+func (a *appendTimes) lag(applied uint64, now time.Time) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	i := 0
+	for i < len(a.pos) && a.pos[i] <= applied {
+		i++
+	}
+	a.pos, a.at = a.pos[i:], a.at[i:]
+	if len(a.pos) == 0 {
+		return 0
+	}
+	return now.Sub(a.at[0])
+}
+
+// The node's metrics are what the API and webhook delivery report to.
+var (
+	_ api.Observer     = (*metrics.Metrics)(nil)
+	_ webhook.Observer = (*metrics.Metrics)(nil)
+)
