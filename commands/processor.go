@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -52,6 +54,10 @@ type Config struct {
 	// CommandSkipped (lost) instead of stopping the processor. Zero: a
 	// lost command always stops it (ErrCommandsLost).
 	SkipLostThrough uint64
+
+	// Tracer, when set, traces each batch decided (decide.go) and stamps
+	// its records with the span's traceparent; nil: tracing off.
+	Tracer trace.Tracer
 }
 
 const (
