@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"sync"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -14,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/internal/tracing"
 	"github.com/nats-ledger/ledger/node"
 )
@@ -110,8 +113,18 @@ func TestE2ETraceOfATransfer(t *testing.T) {
 	if line := logs.accessLine(t, "req-traced"); line["trace_id"] != id.String() {
 		t.Errorf("access log trace_id = %v, want %s", line["trace_id"], id)
 	}
-	// The journal record holding the transfer carries the decision's
-	// traceparent in its headers.
+	// Every record carries the headers docs/journal.md lists for a traced
+	// ledger, and the transfer's the decision's traceparent.
+	doc, err := os.ReadFile("../../docs/journal.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRecordHeaders(t, l, string(doc), true)
+	// The header is outside the hash chain: the journal audits clean.
+	res, err := audit.Run(context.Background(), &audit.JetStreamSource{JS: l.node.JS, Names: l.node.Names}, audit.Options{})
+	if err != nil || !res.Report.OK {
+		t.Fatalf("audit of a traced journal: %v %v", err, res.Report.Findings)
+	}
 	last, err := l.node.JS.Stream(context.Background(), l.node.Names.JournalStream)
 	if err != nil {
 		t.Fatal(err)
@@ -199,4 +212,73 @@ func e2eSpanSummary(spans tracetest.SpanStubs) []string {
 		out = append(out, fmt.Sprintf("%s %s<-%s links %d", s.Name, s.SpanContext.SpanID(), s.Parent.SpanID(), len(s.Links)))
 	}
 	return out
+}
+
+// TestE2ETracesOfConcurrentTransfers posts transfers at once, so that
+// group commit packs several into one command message and the processor
+// decides several messages in one batch, and finds every request's span
+// reached from a decision span: as its parent (the first traced request
+// of the batch) or through a link (the others; ADR 0021). Every decision
+// span is in turn the parent or a link of a projection span.
+func TestE2ETracesOfConcurrentTransfers(t *testing.T) {
+	l, exp := e2eTracedLedger(t, node.Config{})
+	l.defineAsset(t, "USD", 2)
+	l.openAccount(t, "alice", "USD")
+	l.openAccount(t, "bob", "USD")
+	l.mint(t, "alice", "1000.00")
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := l.send(http.MethodPost, "/v1/transfers", map[string]any{"id": fmt.Sprintf("c-%d", i), "from": "alice", "to": "bob", "amount": "1.00"})
+			if err != nil || r.Status != http.StatusCreated {
+				t.Errorf("transfer %d: %v %v", i, r, err)
+			}
+		}()
+	}
+	wg.Wait()
+	reached := func(spans tracetest.SpanStubs, name string, sc trace.SpanContext) bool {
+		for _, s := range spans {
+			if s.Name != name {
+				continue
+			}
+			if s.Parent.SpanID() == sc.SpanID() {
+				return true
+			}
+			for _, link := range s.Links {
+				if link.SpanContext.SpanID() == sc.SpanID() && link.SpanContext.TraceID() == sc.TraceID() {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	e2eEventually(t, e2eOutcomeWait, "every request's span reached from a decision, every decision's from a projection", func() (bool, string) {
+		spans := exp.GetSpans()
+		requests, decisions := 0, 0
+		for _, s := range spans {
+			switch s.Name {
+			case "POST /v1/transfers":
+				requests++
+				if !reached(spans, "ledger.decide", s.SpanContext) {
+					return false, "request span " + s.SpanContext.SpanID().String() + " is reached from no decision"
+				}
+			case "ledger.decide":
+				decisions++
+				if !reached(spans, "ledger.project", s.SpanContext) {
+					return false, "decision span " + s.SpanContext.SpanID().String() + " is reached from no projection"
+				}
+			}
+		}
+		return requests == n+1, fmt.Sprintf("%d request spans, %d decisions", requests, decisions)
+	})
+	links := 0
+	for _, s := range exp.GetSpans() {
+		if s.Name == "ledger.decide" {
+			links += len(s.Links)
+		}
+	}
+	t.Logf("decision spans carry %d links", links)
 }
