@@ -16,7 +16,7 @@ import (
 // MaxLinks), and what does not parse is ignored.
 func TestStartParentsOnTheFirstAndLinksTheRest(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSpanLimits(sdktrace.SpanLimits{
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithRawSpanLimits(sdktrace.SpanLimits{
 		AttributeCountLimit: 128, EventCountLimit: 128, LinkCountLimit: 1000, AttributePerEventCountLimit: 128, AttributePerLinkCountLimit: 128}))
 	tracer := tp.Tracer("test")
 	parents := []string{"", "not-a-traceparent"}
