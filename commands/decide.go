@@ -75,8 +75,8 @@ func (p *Processor) process(msgs []CommandMessage) error {
 			return err
 		}
 		lines = linesOf(b.events, records)
-		for i := range records {
-			if tp != "" {
+		if tp != "" {
+			for i := range records {
 				records[i].Trace = tp
 			}
 		}

@@ -124,7 +124,7 @@ func (s *Submitter) send(batch []*request) {
 	}
 	env := commands.Envelope{Version: commands.WireVersion, ID: nuid.Next(), Groups: make([]int, len(live))}
 	waiting, async := false, 0
-	var traces []string // bounded: tracing.MaxLinks
+	var traces []string // bounded: a parent and tracing.MaxLinks links
 	for i, r := range live {
 		if r.trace != "" && len(traces) <= tracing.MaxLinks {
 			traces = append(traces, r.trace)
