@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // HeaderRequestID carries a request's id: taken from the client when it
@@ -51,7 +52,8 @@ func requestID(c echo.Context) string { return c.Response().Header().Get(HeaderR
 // accessLog gives every request its id (echoed in the X-Request-Id
 // header) and, once it is answered, logs one line at info level: method,
 // route (the pattern, never the raw path, so that ids in paths do not
-// reach the logs), status, duration and request id. It runs first (Echo
+// reach the logs), status, duration, request id and, when tracing is on,
+// the request's trace id. It runs first (Echo
 // Pre), so that refusals before routing are logged too, and answers
 // errors itself so that the status it logs is the one sent.
 func accessLog(log *slog.Logger) echo.MiddlewareFunc {
@@ -70,12 +72,16 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if route == "" {
 				route = "-" // no route matched: the raw path is not logged
 			}
-			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("method", c.Request().Method),
+			attrs := []slog.Attr{slog.String("method", c.Request().Method),
 				slog.String("route", route),
 				slog.Int("status", c.Response().Status),
 				slog.Duration("duration", time.Since(start)),
-				slog.String("request_id", id))
+				slog.String("request_id", id)}
+			// The request's span, when tracing is on (tracing.go).
+			if sc := trace.SpanContextFromContext(c.Request().Context()); sc.IsValid() {
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+			}
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", attrs...)
 			return nil
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/projections"
@@ -88,6 +89,10 @@ type Config struct {
 	// token, with bursts of twice that; 0 disables the limit.
 	RateLimit float64
 	Logger    *slog.Logger
+	// Tracer, when set, gives every request a span (tracing.go) that the
+	// command messages carry on; nil is tracing off: no spans, no
+	// traceparent headers.
+	Tracer trace.Tracer
 	// Events follows the journal for GET /v1/events (503 when nil), within
 	// the bounds of EventStream.
 	Events      EventFeed
@@ -167,7 +172,10 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Pre(accessLog(cfg.Logger))         // accesslog.go
+	e.Pre(accessLog(cfg.Logger)) // accesslog.go
+	if cfg.Tracer != nil {
+		e.Pre(traceRequests(cfg.Tracer)) // tracing.go
+	}
 	e.Pre(observeRequests(cfg.Observer)) // metrics.go
 	e.Pre(headerLimit(MaxHeaderBytes))   // transport.go
 	e.Use(middleware.Recover(), serveHEAD)

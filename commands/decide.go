@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/internal/tracing"
 )
 
 // answer is the reply owed to one command message.
@@ -52,6 +56,12 @@ func (p *Processor) process(msgs []CommandMessage) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	var tp string // the batch span's traceparent, for its records
+	if p.cfg.Tracer != nil {
+		span := p.traceBatch(msgs)
+		defer span.End()
+		tp = tracing.Traceparent(span.SpanContext())
+	}
 	now, began := p.cfg.Now(), time.Now()
 	b := batch{answers: make([]answer, 0, len(msgs)), last: -1}
 	var gap error
@@ -78,6 +88,11 @@ func (p *Processor) process(msgs []CommandMessage) error {
 			return err
 		}
 		lines = linesOf(b.events, records)
+		if tp != "" {
+			for i := range records {
+				records[i].Trace = tp
+			}
+		}
 		if err := p.append(records, last); err != nil {
 			return fmt.Errorf("%d events: %w", len(b.events), err)
 		}
@@ -103,6 +118,22 @@ func (p *Processor) process(msgs []CommandMessage) error {
 		}
 	}
 	return gap
+}
+
+// traceBatch starts the span of deciding msgs: a child of the first
+// traced request in them, linked to the others (ADR 0021).
+func (p *Processor) traceBatch(msgs []CommandMessage) trace.Span {
+	var parents []string
+	for _, m := range msgs {
+		parents = append(parents, m.Trace...)
+		if len(parents) > tracing.MaxLinks {
+			break
+		}
+	}
+	_, span := tracing.Start(p.cfg.Tracer, "ledger.decide", parents, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.Int("ledger.command_messages", len(msgs)),
+			attribute.Int64("ledger.command_seq", int64(msgs[0].Seq))))
+	return span
 }
 
 // append stores records after the journal's last position, fenced, and

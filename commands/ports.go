@@ -63,6 +63,9 @@ type CommandMessage struct {
 	Seq  uint64 // position in the commands stream
 	Data []byte
 	Ack  func() error // acknowledges this message and every earlier one
+	// Trace holds the W3C traceparents of the requests in the message,
+	// from its headers; nil when they were sent with tracing off.
+	Trace []string
 }
 
 // CommandSource delivers command messages in stream order.

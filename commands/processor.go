@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -55,6 +57,10 @@ type Config struct {
 	// Observer is told each batch, transfer and snapshot, for metrics;
 	// nil: nobody.
 	Observer Observer
+
+	// Tracer, when set, traces each batch decided (decide.go) and stamps
+	// its records with the span's traceparent; nil: tracing off.
+	Tracer trace.Tracer
 }
 
 const (

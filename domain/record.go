@@ -11,4 +11,8 @@ type Record struct {
 	// Position is the record's sequence in the journal stream; set by
 	// the readers, ignored by the writer.
 	Position uint64
+	// Trace is the W3C traceparent the record was written under, carried
+	// in a header (journalio.HeaderTrace) outside the hashed body; "" when
+	// tracing is off.
+	Trace string
 }

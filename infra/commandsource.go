@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/internal/tracing"
 	"github.com/nats-ledger/ledger/journalio"
 )
 
@@ -226,7 +227,7 @@ func commandMessage(msg jetstream.Msg) (commands.CommandMessage, error) {
 	if err != nil {
 		return commands.CommandMessage{}, fmt.Errorf("command metadata: %w", err)
 	}
-	return commands.CommandMessage{Seq: meta.Sequence.Stream, Data: msg.Data(), Ack: msg.Ack}, nil
+	return commands.CommandMessage{Seq: meta.Sequence.Stream, Data: msg.Data(), Ack: msg.Ack, Trace: msg.Headers()[tracing.Header]}, nil
 }
 
 // Close stops the subscription.

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/internal/tracing"
 )
 
 // Group commit: concurrent single requests leave together in one command
@@ -41,6 +42,7 @@ type request struct {
 	state     atomic.Int32       // queued, claimed or given up
 	res       chan submitOutcome // buffered: the result, once
 	published chan struct{}      // closed once the message holding it is stored
+	trace     string             // the request's traceparent; "" when tracing is off
 }
 
 const (
@@ -122,7 +124,11 @@ func (s *Submitter) send(batch []*request) {
 	}
 	env := commands.Envelope{Version: commands.WireVersion, ID: nuid.Next(), Groups: make([]int, len(live))}
 	waiting, async := false, 0
+	var traces []string // bounded: a parent and tracing.MaxLinks links
 	for i, r := range live {
+		if r.trace != "" && len(traces) <= tracing.MaxLinks {
+			traces = append(traces, r.trace)
+		}
 		env.Items = append(env.Items, r.items...)
 		env.Groups[i] = len(r.items)
 		waiting = waiting || r.wait
@@ -136,7 +142,7 @@ func (s *Submitter) send(batch []*request) {
 		time.AfterFunc(replyWaitMax, func() { s.forget(env.ID) })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
-	err := s.publish(ctx, &env, async)
+	err := s.publish(ctx, &env, async, traces)
 	cancel()
 	if err != nil {
 		s.forget(env.ID)

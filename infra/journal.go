@@ -46,6 +46,9 @@ func (j *Journal) Append(ctx context.Context, records []domain.Record, after uin
 		msg.Header.Set(journalio.HeaderFirstSeq, strconv.FormatUint(r.FirstSeq, 10))
 		msg.Header.Set(journalio.HeaderLastSeq, strconv.FormatUint(r.LastSeq, 10))
 		msg.Header.Set(journalio.HeaderFormat, journalio.RecordFormat)
+		if r.Trace != "" {
+			msg.Header[journalio.HeaderTrace] = []string{r.Trace}
+		}
 		f, err := j.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequence(expect), jetstream.WithExpectStream(j.names.JournalStream))
 		if err != nil {
 			return 0, fmt.Errorf("publish record %d-%d: %w", r.FirstSeq, r.LastSeq, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/internal/tracing"
 	"github.com/nats-ledger/ledger/journalio"
 )
 
@@ -136,7 +137,8 @@ func (s *Submitter) Submit(ctx context.Context, items []commands.Item, wait bool
 	if len(items) != 1 {
 		return s.SubmitEnvelope(ctx, items, false, wait)
 	}
-	req := &request{items: items, wait: wait, res: make(chan submitOutcome, 1), published: make(chan struct{})}
+	req := &request{items: items, wait: wait, res: make(chan submitOutcome, 1), published: make(chan struct{}),
+		trace: tracing.FromContext(ctx)}
 	select {
 	case s.queue <- req:
 	case <-ctx.Done():
@@ -185,7 +187,11 @@ func (s *Submitter) SubmitEnvelope(ctx context.Context, items []commands.Item, a
 	if !wait {
 		async = len(items)
 	}
-	err := s.publish(pubCtx, &env, async)
+	var traces []string
+	if tp := tracing.FromContext(ctx); tp != "" {
+		traces = []string{tp}
+	}
+	err := s.publish(pubCtx, &env, async, traces)
 	cancel()
 	if err != nil {
 		return nil, err
@@ -218,7 +224,7 @@ func (s *Submitter) forget(id string) {
 
 // publish stores one command message, async of whose items no one waits
 // for (see Undecided).
-func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async int) error {
+func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async int, traces []string) error {
 	data, err := commands.EncodeEnvelope(nil, env)
 	if err != nil {
 		return fmt.Errorf("encode command: %w", err)
@@ -226,6 +232,10 @@ func (s *Submitter) publish(ctx context.Context, env *commands.Envelope, async i
 	msg := nats.NewMsg(s.names.CommandsSubject)
 	msg.Data = data
 	msg.Header.Set(HeaderItems, strconv.Itoa(len(env.Items)))
+	if len(traces) > 0 {
+		// Tracing on: the requests' spans, for the processor (ADR 0021).
+		msg.Header[tracing.Header] = traces
+	}
 	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID), jetstream.WithExpectStream(s.names.CommandsStream))
 	if err != nil {
 		return publishError(err)

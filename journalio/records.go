@@ -16,6 +16,10 @@ const (
 	HeaderFirstSeq = "Ledger-First-Seq"
 	HeaderLastSeq  = "Ledger-Last-Seq"
 	HeaderFormat   = "Ledger-Format"
+	// HeaderTrace is the W3C traceparent of the processor's span that
+	// wrote the record, present only when tracing is on. It is not part
+	// of the hash chain (headers never are) and readers may ignore it.
+	HeaderTrace = "traceparent"
 	// RecordFormat names the record encoding: JSON lines, each event
 	// hash-chained as domain.AppendEvent documents.
 	RecordFormat = "jsonl-v1"
@@ -89,6 +93,7 @@ func RecordOf(msg jetstream.Msg) (domain.Record, error) {
 	h := msg.Headers()
 	rec.FirstSeq, _ = strconv.ParseUint(h.Get(HeaderFirstSeq), 10, 64)
 	rec.LastSeq, _ = strconv.ParseUint(h.Get(HeaderLastSeq), 10, 64)
+	rec.Trace = h.Get(HeaderTrace)
 	if f := h.Get(HeaderFormat); f != RecordFormat {
 		return rec, fmt.Errorf("journal record %d has format %q, want %q", rec.Position, f, RecordFormat)
 	}

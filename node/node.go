@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
@@ -70,6 +71,11 @@ type Config struct {
 	// CheckpointFile, when set, receives a copy of every checkpoint as a
 	// JSON line: a witness file the operator ships elsewhere.
 	CheckpointFile string
+
+	// Tracer, when set, traces requests, decisions and projection
+	// (docs/operations.md, "Traces"); nil: tracing off, no spans and no
+	// traceparent headers.
+	Tracer trace.Tracer
 }
 
 // ReadModelDir is the read models' Pebble directory inside the data
@@ -238,8 +244,9 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 	}
 	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
 	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
-		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs})
+		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer})
 	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
+	n.projector.TraceWith(cfg.Tracer)
 	return nil
 }
 
@@ -270,6 +277,7 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 		Auth:        authn,
 		RateLimit:   cfg.RateLimit,
 		Logger:      cfg.Logger,
+		Tracer:      cfg.Tracer,
 		Events:      subscriber.NewFeed(n.NC, n.Names.Ledger, cfg.Logger),
 		EventStream: cfg.EventStream,
 		Webhooks:    hooks,

@@ -21,6 +21,9 @@ var ErrEmptyRecord = errors.New("journal record holds no events")
 type Record struct {
 	Position uint64
 	Events   []*domain.Event
+	// Trace is the record's traceparent header (journalio.HeaderTrace),
+	// for the projector's span; "" when it was written untraced.
+	Trace string
 }
 
 // CheckRecords refuses records a journal never holds: one without events

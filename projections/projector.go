@@ -11,8 +11,11 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/internal/tracing"
 	"github.com/nats-ledger/ledger/journalio"
 )
 
@@ -46,6 +49,7 @@ type Projector struct {
 	names    journalio.Names
 	logger   *slog.Logger
 	position atomic.Uint64
+	tracer   trace.Tracer // nil: tracing off
 }
 
 // NewProjector returns a projector that applies the journal of the ledger
@@ -60,6 +64,12 @@ func NewProjector(store *Store, nc *nats.Conn, names journalio.Names, logger *sl
 	return &Projector{store: store, js: js, jsErr: err, connOpts: journalio.OwnConnOptions(nc, "ledger-projector"), names: names,
 		logger: logger.With("component", "projector")}
 }
+
+// TraceWith makes the projector trace each read-model transaction with
+// tracer, as a child of the processor's span that wrote its first record
+// and linked to the others (ADR 0021). Call it before Run; without it, or
+// with nil, nothing is traced.
+func (p *Projector) TraceWith(tracer trace.Tracer) { p.tracer = tracer }
 
 // Position returns the last journal position the store has applied.
 func (p *Projector) Position() uint64 { return max(p.position.Load(), p.store.AppliedPosition()) }
@@ -238,7 +248,7 @@ func (p *Projector) decode(sub *journalio.Subscription, m *message.Message) (rec
 		}
 		events[i] = ev
 	}
-	return Record{Position: pos, Events: events}, false, nil
+	return Record{Position: pos, Events: events, Trace: r.Trace}, false, nil
 }
 
 // apply writes records in one transaction and advances the position.
@@ -246,8 +256,29 @@ func (p *Projector) apply(ctx context.Context, recs []Record) error {
 	// The batch in flight finishes even when ctx ends, within applyTimeout.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
 	defer cancel()
+	if p.tracer != nil {
+		span := p.traceApply(recs)
+		defer span.End()
+	}
 	if err := p.store.ApplyRecords(actx, recs); err != nil {
 		return err
 	}
 	return nil
+}
+
+// traceApply starts the span of one read-model transaction.
+func (p *Projector) traceApply(recs []Record) trace.Span {
+	var parents []string
+	for _, r := range recs {
+		if r.Trace != "" && (len(parents) == 0 || parents[len(parents)-1] != r.Trace) {
+			parents = append(parents, r.Trace)
+		}
+		if len(parents) > tracing.MaxLinks {
+			break
+		}
+	}
+	_, span := tracing.Start(p.tracer, "ledger.project", parents, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.Int("ledger.records", len(recs)),
+			attribute.Int64("ledger.first_position", int64(recs[0].Position))))
+	return span
 }

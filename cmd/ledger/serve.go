@@ -39,6 +39,8 @@ type serveConfig struct {
 	logLevel          string
 	logFormat         string
 	log               *slog.Logger
+	// otlpEndpoint turns tracing on (traces.go); empty: off.
+	otlpEndpoint string
 }
 
 // maxGroupCommitWait bounds the group-commit linger: past it a single
@@ -77,6 +79,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.node.CheckpointKeyFile, "checkpoint-key", "", "Ed25519 key that signs checkpoints of the journal's head (hex seed); default <data-dir>/checkpoint.key, generated if missing with its public key in <file>.pub (ADR 0017)")
 	fs.DurationVar(&c.node.CheckpointInterval, "checkpoint-interval", time.Minute, "sign a checkpoint of the journal's head this often when it has grown; 0: only on demand (POST /v1/checkpoints)")
 	fs.StringVar(&c.node.CheckpointFile, "checkpoint-file", "", "also append every checkpoint to this file as a JSON line, for a witness to receive (ship it elsewhere); empty: none")
+	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (the ledger appends /v1/traces); empty: tracing off (docs/operations.md, \"Traces\")")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
 	noteEnv(fs)
@@ -97,6 +100,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 			return c, fmt.Errorf("RS256 public key: %w", err)
 		}
 		c.node.RSAPublicKeyPEM = pem
+	}
+	if c.otlpEndpoint != "" {
+		if _, err := otlpTracesURL(c.otlpEndpoint); err != nil {
+			return c, err
+		}
 	}
 	if !ledgerNameRE.MatchString(c.node.Ledger) {
 		return c, usagef("ledger name %q: use 1-32 of a-z 0-9 _ -", c.node.Ledger)
@@ -152,6 +160,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		defer stopDebug()
 	}
 	cfg.node.Logger = log
+	if cfg.otlpEndpoint != "" {
+		tracer, stopTracing, err := startTracing(ctx, cfg.otlpEndpoint, cfg.node.Ledger)
+		if err != nil {
+			return err
+		}
+		defer stopTracing() // after the node's Close: its last spans go too
+		cfg.node.Tracer = tracer
+	}
 	n, err := node.Start(ctx, cfg.node)
 	if err != nil {
 		return err
@@ -168,7 +184,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		httpDone <- err
 	}
 	log.Info("ledger serving", "http", ln.Addr().String(), "data_dir", cfg.node.DataDir, "ledger", cfg.node.Ledger,
-		"nats_listen", cfg.node.NATSListen, "sync_always", cfg.node.SyncAlways)
+		"nats_listen", cfg.node.NATSListen, "sync_always", cfg.node.SyncAlways, "otlp_endpoint", cfg.otlpEndpoint)
 
 	var runErr error
 	select {

@@ -170,7 +170,7 @@ func TestE2EJournalWrites(t *testing.T) {
 			t.Errorf("%s: the journal gained %s; docs/journal.md says %s", key, got, want)
 		}
 	}
-	checkRecordHeaders(t, l, string(doc))
+	checkRecordHeaders(t, l, string(doc), false)
 	checkStreams(t, l, string(doc))
 }
 
@@ -192,14 +192,19 @@ func docFirstColumn(text string) []string {
 
 // checkRecordHeaders reads every record with a direct get, as `nats
 // stream get` does: its headers are exactly those docs/journal.md lists
-// under "Records" (stored, and added by a direct get), and its fence
-// header names the position before it.
-func checkRecordHeaders(t *testing.T, l *e2eLedger, doc string) {
+// under "Records" (stored, and added by a direct get; and those stored
+// only when tracing is on when traced), and its fence header names the
+// position before it.
+func checkRecordHeaders(t *testing.T, l *e2eLedger, doc string, traced bool) {
 	t.Helper()
 	records := docSection(doc, "Records")
 	stored, rest, _ := strings.Cut(records, "direct-get header")
+	stored, tracing, _ := strings.Cut(stored, "header, only when tracing is on")
 	direct, _, _ := strings.Cut(rest, "Command messages")
 	want := append(docFirstColumn(stored), docFirstColumn(direct)...)
+	if traced {
+		want = append(want, docFirstColumn(tracing)...)
+	}
 	slices.Sort(want)
 	if len(want) < 9 {
 		t.Fatalf("docs/journal.md lists only these record headers: %v", want)
