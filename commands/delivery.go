@@ -104,6 +104,14 @@ func commandsStart(cs CommandsState, lastCmd uint64) (uint64, error) {
 			"commands accepted since would be taken for decided ones (see docs/operations.md, \"Commands stream\")",
 			ErrCommandsRenumbered, cs.Last, lastCmd)
 	}
+	if cs.AckFloor > lastCmd {
+		// Acknowledged, yet answered by no event: the processor
+		// acknowledges only what it journaled and every message leaves
+		// an event (ADR 0011), so these were deleted undecided. The
+		// server moves a consumer's floor over a message deleted after
+		// it was delivered; trusting the floor would skip the loss.
+		return 0, &LostCommandsError{From: lastCmd + 1, To: cs.AckFloor}
+	}
 	start := cs.AckFloor
 	if lastCmd > 0 {
 		start = max(start, lastCmd-1)

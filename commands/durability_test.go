@@ -108,6 +108,20 @@ func waitDecided(t *testing.T, srv *natstest.Server, l *ledger) {
 	}
 }
 
+// nextCommandSeq is the sequence the next command message will take. Tests
+// take the first undecided command from it, not from the stream's first
+// sequence: interest retention removes acknowledged messages when the
+// server gets to it, so right after a stop the first may still be a
+// decided one.
+func nextCommandSeq(t *testing.T, srv *natstest.Server) uint64 {
+	t.Helper()
+	stream, err := srv.JS.Stream(context.Background(), srv.Names.CommandsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stream.CachedInfo().State.LastSeq + 1
+}
+
 // A command the client dropped is delivered again, never acknowledged
 // with the ones after it: before, AckAll of a later message acknowledged
 // (and the stream removed) the dropped one undecided.
@@ -116,13 +130,9 @@ func TestDroppedCommandIsDeliveredAgain(t *testing.T) {
 	l := start(t, srv, nil)
 	setup(t, l)
 	l.stop()
+	first := nextCommandSeq(t, srv)
 	ids := publishAsync(t, srv, "a", 40, func(id string) commands.Item { return transfer(id, "alice", "bob", "0.01") })
-	stream, err := srv.JS.Stream(context.Background(), srv.Names.CommandsStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := stream.CachedInfo().State
-	drop := &dropOnce{seq: st.FirstSeq + 10}
+	drop := &dropOnce{seq: first + 10}
 	l = start(t, srv, func(s commands.CommandSource) commands.CommandSource {
 		drop.CommandSource = s
 		return drop
@@ -194,13 +204,12 @@ func TestLostCommandStopsTheProcessor(t *testing.T) {
 			l := start(t, srv, nil)
 			setup(t, l)
 			l.stop()
+			lost := nextCommandSeq(t, srv)
 			publishAsync(t, srv, "a", 5, func(id string) commands.Item { return transfer(id, "alice", "bob", "0.01") })
 			stream, err := srv.JS.Stream(context.Background(), srv.Names.CommandsStream)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := stream.CachedInfo().State
-			lost := st.FirstSeq
 			if where == "middle" {
 				lost += 2
 			}
@@ -324,12 +333,12 @@ func TestLostCommandSkippedByTheOperator(t *testing.T) {
 	l := start(t, srv, nil)
 	setup(t, l)
 	l.stop()
+	first := nextCommandSeq(t, srv)
 	ids := publishAsync(t, srv, "a", 6, func(id string) commands.Item { return transfer(id, "alice", "bob", "0.01") })
 	stream, err := srv.JS.Stream(context.Background(), srv.Names.CommandsStream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := stream.CachedInfo().State.FirstSeq
 	for _, seq := range []uint64{first, first + 3} { // the first undecided one, and one in the middle
 		if err := stream.DeleteMsg(context.Background(), seq); err != nil {
 			t.Fatal(err)
