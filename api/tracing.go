@@ -18,7 +18,7 @@ const AttrRequestID = "ledger.request_id"
 // pattern once routed ("POST /v1/transfers"; "-" when no route matched,
 // as in the access log), continuing the caller's W3C traceparent if it
 // sent one. The span is in the request's context, which the submitter
-// carries into the command message (internal/tracing). It runs in Echo
+// carries into the command message (tracing). It runs in Echo
 // Pre right after accessLog, which reads the trace id back from the
 // request's context for its line. Installed only when tracing is on.
 func traceRequests(tracer trace.Tracer) echo.MiddlewareFunc {

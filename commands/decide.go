@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/internal/tracing"
+	"github.com/nats-ledger/ledger/tracing"
 )
 
 // answer is the reply owed to one command message.

@@ -9,8 +9,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/commands"
-	"github.com/nats-ledger/ledger/internal/tracing"
 	"github.com/nats-ledger/ledger/journalio"
+	"github.com/nats-ledger/ledger/tracing"
 )
 
 // Bounds of what the command source holds ahead of the processor. A flood

@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/nats-ledger/ledger/commands"
-	"github.com/nats-ledger/ledger/internal/tracing"
+	"github.com/nats-ledger/ledger/tracing"
 )
 
 // Group commit: concurrent single requests leave together in one command

@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nuid"
 
 	"github.com/nats-ledger/ledger/commands"
-	"github.com/nats-ledger/ledger/internal/tracing"
 	"github.com/nats-ledger/ledger/journalio"
+	"github.com/nats-ledger/ledger/tracing"
 )
 
 // The errors of Submit are commands.Submitter's (commands/ports.go).

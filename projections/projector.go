@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/internal/tracing"
 	"github.com/nats-ledger/ledger/journalio"
+	"github.com/nats-ledger/ledger/tracing"
 )
 
 // Projector limits.

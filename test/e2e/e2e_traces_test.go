@@ -17,8 +17,8 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/audit"
-	"github.com/nats-ledger/ledger/internal/tracing"
 	"github.com/nats-ledger/ledger/node"
+	"github.com/nats-ledger/ledger/tracing"
 )
 
 // e2eTracedLedger starts a ledger whose spans go to an in-memory exporter,

@@ -8,7 +8,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/nats-ledger/ledger/internal/tracing"
+	"github.com/nats-ledger/ledger/tracing"
 )
 
 // TestStartParentsOnTheFirstAndLinksTheRest: the span's parent is the
