@@ -152,22 +152,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if metricsLn != nil {
 		defer metricsLn.Close() // the server closes it too; this covers a failed start
 	}
-	if cfg.debugAddr != "" {
-		stopDebug, err := serveDebug(cfg.debugAddr, log)
-		if err != nil {
-			return err
-		}
-		defer stopDebug()
+	stopSide, err := startSideServices(ctx, &cfg)
+	if err != nil {
+		return err
 	}
-	cfg.node.Logger = log
-	if cfg.otlpEndpoint != "" {
-		tracer, stopTracing, err := startTracing(ctx, cfg.otlpEndpoint, cfg.node.Ledger)
-		if err != nil {
-			return err
-		}
-		defer stopTracing() // after the node's Close: its last spans go too
-		cfg.node.Tracer = tracer
-	}
+	defer stopSide() // after the node's Close: its last spans go too
 	n, err := node.Start(ctx, cfg.node)
 	if err != nil {
 		return err
@@ -207,6 +196,35 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return runErr
+}
+
+// startSideServices starts what runs beside the node: the debug listener
+// and the trace exporter (which it sets in cfg.node). stop ends them.
+func startSideServices(ctx context.Context, cfg *serveConfig) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	cfg.node.Logger = cfg.log
+	if cfg.debugAddr != "" {
+		stopDebug, err := serveDebug(cfg.debugAddr, cfg.log)
+		if err != nil {
+			return stop, err
+		}
+		stops = append(stops, stopDebug)
+	}
+	if cfg.otlpEndpoint != "" {
+		tracer, stopTracing, err := startTracing(ctx, cfg.otlpEndpoint, cfg.node.Ledger)
+		if err != nil {
+			stop()
+			return func() {}, err
+		}
+		stops = append(stops, stopTracing)
+		cfg.node.Tracer = tracer
+	}
+	return stop, nil
 }
 
 // networksFlag is --webhook-allow-networks: CIDRs, given one a flag or
