@@ -166,22 +166,9 @@ type transferAnswer struct {
 }
 
 // postedView is the answer for a transfer the processor just posted or
-// converted: the same shape as the read model's, with the event's hash.
+// converted: the read model's shape, with the event's hash.
 func postedView(ev *domain.Event) transferAnswer {
-	if ev.Conversion != nil {
-		return transferAnswer{TransferView: convertedView(ev), Hash: ev.Hash}
-	}
-	t := ev.Transfer
-	at := ev.Time
-	md := t.Metadata
-	if md == nil {
-		md = map[string]string{} // as the read model answers
-	}
-	return transferAnswer{TransferView: projections.TransferView{
-		ID: t.ID, Status: "posted", From: t.From, To: t.To, Amount: t.Amount, Asset: t.Asset,
-		Reference: t.Reference, Metadata: md, Memo: t.Memo, Sequence: ev.Seq, PostedAt: &at,
-		Entries: t.Entries[:],
-	}, Hash: ev.Hash}
+	return transferAnswer{TransferView: projections.PostedView(ev), Hash: ev.Hash}
 }
 
 func (s *Server) getTransfer(c echo.Context) error {
@@ -314,20 +301,4 @@ func timeParam(raw, field string) (time.Time, error) {
 		return time.Time{}, &domain.FieldError{Field: field, Reason: "must be an RFC 3339 time"}
 	}
 	return t, nil
-}
-
-// convertedView is postedView for a conversion: the rate used, what the
-// recipient got and the four entries.
-func convertedView(ev *domain.Event) projections.TransferView {
-	t := ev.Conversion
-	at := ev.Time
-	md := t.Metadata
-	if md == nil {
-		md = map[string]string{}
-	}
-	return projections.TransferView{
-		ID: t.ID, Status: "posted", From: t.From, To: t.To, Amount: t.Amount, Asset: t.Asset,
-		Reference: t.Reference, Metadata: md, ExchangeRate: t.ExchangeRate, ToAsset: t.ToAsset, ToAmount: t.ToAmount,
-		Sequence: ev.Seq, PostedAt: &at, Entries: t.Entries[:],
-	}
 }

@@ -135,3 +135,28 @@ type Page[T any] struct {
 	Data       []T     `json:"data"`
 	NextCursor *string `json:"next_cursor"`
 }
+
+// PostedView is a TransferPosted or TransferConverted event as the read
+// model shows it once applied (metadata {} when none): what a write's
+// answer carries before the read model has caught up.
+func PostedView(ev *domain.Event) TransferView {
+	at := ev.Time
+	v := TransferView{Status: StatusPosted, Sequence: ev.Seq, PostedAt: &at}
+	var t *domain.Transfer
+	switch {
+	case ev.Conversion != nil:
+		c := ev.Conversion
+		t, v.Entries = &c.Transfer, c.Entries[:]
+		v.ToAsset, v.ToAmount = c.ToAsset, c.ToAmount
+	case ev.Transfer != nil:
+		t, v.Entries = &ev.Transfer.Transfer, ev.Transfer.Entries[:]
+	default:
+		return v
+	}
+	v.ID, v.From, v.To, v.Amount, v.Asset, v.Reference = t.ID, t.From, t.To, t.Amount, t.Asset, t.Reference
+	v.Memo, v.ExchangeRate, v.Metadata = t.Memo, t.ExchangeRate, t.Metadata
+	if v.Metadata == nil {
+		v.Metadata = map[string]string{}
+	}
+	return v
+}

@@ -9,7 +9,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/nats-ledger/ledger/api/compat"
-	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/projections"
 )
 
@@ -49,15 +48,6 @@ func snapshotID(userID, trace string) string {
 
 // nativeID is the native transfer id of a snapshot id (42 characters).
 func nativeID(snapshotID string) string { return System + "-" + snapshotID }
-
-// viewOfEvent is a posted transfer's event as the read model shows it.
-func viewOfEvent(ev *domain.Event) projections.TransferView {
-	t := ev.Transfer
-	at := ev.Time
-	return projections.TransferView{ID: t.ID, Status: projections.StatusPosted, From: t.From, To: t.To,
-		Amount: t.Amount, Asset: t.Asset, Reference: t.Reference, Metadata: t.Metadata, Sequence: ev.Seq,
-		PostedAt: &at, Entries: t.Entries[:]}
-}
 
 // snapshotOf is a posted transfer as userID sees it; false when it is not
 // a Mixin transfer of that user.

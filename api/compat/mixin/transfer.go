@@ -14,6 +14,7 @@ import (
 	"github.com/nats-ledger/ledger/api/compat"
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
 )
 
 // maxMemoLen is Mixin's memo limit, in characters.
@@ -70,7 +71,7 @@ func (h *handler) transfer(w http.ResponseWriter, r *http.Request, u User, body 
 	res := rs[0]
 	switch res.Outcome {
 	case commands.OutcomePosted:
-		s, _ := snapshotOf(u.ID, viewOfEvent(res.Event))
+		s, _ := snapshotOf(u.ID, projections.PostedView(res.Event))
 		writeData(w, s)
 	case commands.OutcomeReplayed:
 		// The original, as the read model has it once it has applied it.

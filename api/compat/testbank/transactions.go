@@ -29,18 +29,6 @@ func viewOfTransfer(t projections.TransferView) txView {
 	return v
 }
 
-func viewOfEvent(ev *domain.Event) txView {
-	var t domain.Transfer
-	switch {
-	case ev.Conversion != nil:
-		t = ev.Conversion.Transfer
-	case ev.Transfer != nil:
-		t = ev.Transfer.Transfer
-	}
-	return txView{ID: t.ID, From: t.From, To: t.To, Amount: t.Amount, Reference: t.Reference,
-		ExchangeRate: t.ExchangeRate, At: ev.Time}
-}
-
 type transactionAttributes struct {
 	Amount    string `json:"amount"`
 	Reference string `json:"reference"`
@@ -104,7 +92,7 @@ func (h *handler) createTransaction(w http.ResponseWriter, r *http.Request, u Us
 	res := rs[0]
 	switch res.Outcome {
 	case commands.OutcomePosted:
-		writeJSON(w, http.StatusOK, map[string]any{"data": resourceOf(viewOfEvent(res.Event))})
+		writeJSON(w, http.StatusOK, map[string]any{"data": resourceOf(viewOfTransfer(projections.PostedView(res.Event)))})
 	case commands.OutcomeReplayed:
 		// A random id met again: answer what the journal has.
 		t, err := h.l.Transfer(ctx, item.Transfer.ID)
