@@ -80,6 +80,27 @@ func (b *Bucket) CreateIndexed(ctx context.Context, key string, v any, indexKey,
 	return nil
 }
 
+// PutRev writes data at key if the key is still at rev (0: if it does not
+// exist yet). An error for which IsStale holds means another writer got
+// there first.
+func (b *Bucket) PutRev(ctx context.Context, key string, data []byte, rev uint64) error {
+	var err error
+	if rev == 0 {
+		_, err = b.KV.Create(ctx, key, data)
+	} else {
+		_, err = b.KV.Update(ctx, key, data, rev)
+	}
+	return err
+}
+
+// IsStale reports whether a PutRev lost a race: the key was created, or
+// moved past rev, by another writer.
+func IsStale(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
+		errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
 // Err turns a KV error into the adapter's: NotFound, Exists (wrapped with
 // what), or err wrapped with what.
 func (b *Bucket) Err(what string, err error) error {

@@ -97,12 +97,8 @@ func (s *Store) UpdatePinState(ctx context.Context, userID string, st mixin.PinS
 	if err != nil {
 		return err
 	}
-	if rev == 0 {
-		_, err = s.kv.Create(ctx, mixinPinKey+userID, data)
-	} else {
-		_, err = s.kv.Update(ctx, mixinPinKey+userID, data, rev)
-	}
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	err = s.b.PutRev(ctx, mixinPinKey+userID, data, rev)
+	if kvjson.IsStale(err) {
 		return mixin.ErrStale
 	}
 	if err != nil {

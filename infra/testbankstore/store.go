@@ -102,15 +102,11 @@ func (s *Store) CreateAccount(ctx context.Context, a testbank.Account) error {
 			return testbank.ErrFull
 		}
 		list, _ := json.Marshal(append(ids, a.ID))
-		if rev == 0 {
-			_, err = s.kv.Create(ctx, accountsKey+a.Owner, list)
-		} else {
-			_, err = s.kv.Update(ctx, accountsKey+a.Owner, list, rev)
-		}
+		err = s.b.PutRev(ctx, accountsKey+a.Owner, list, rev)
 		if err == nil {
 			return nil
 		}
-		if !isStale(err) {
+		if !kvjson.IsStale(err) {
 			return fmt.Errorf("accounts of %s: %w", a.Owner, err)
 		}
 		if ids, rev, err = s.accountIDs(ctx, a.Owner); err != nil {
@@ -118,12 +114,6 @@ func (s *Store) CreateAccount(ctx context.Context, a testbank.Account) error {
 		}
 	}
 	return fmt.Errorf("accounts of %s: too many concurrent updates", a.Owner)
-}
-
-func isStale(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.Is(err, jetstream.ErrKeyExists) ||
-		errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
 
 // accountIDs reads a user's account ids and the list's revision (0: none).
