@@ -164,8 +164,6 @@ func parseEventQuery(c echo.Context) (eventQuery, error) {
 	return q, nil
 }
 
-// authorize applies the rule of GET /v1/transfers: a non-admin filters by
-// an account it owns, and then sees only the events that involve it.
 // eventTypeList names every event type, for errors.
 var eventTypeList = func() string {
 	names := make([]string, len(domain.EventTypes))
@@ -174,6 +172,9 @@ var eventTypeList = func() string {
 	}
 	return strings.Join(names, ", ")
 }()
+
+// authorize applies the rule of GET /v1/transfers: a non-admin filters by
+// an account it owns, and then sees only the events that involve it.
 
 func (h *eventStreams) authorize(c echo.Context, q eventQuery) error {
 	if principalOf(c).Admin() {

@@ -17,6 +17,9 @@ var repeatableQuery = map[string]bool{"type": true}
 // question the client did not ask (?account=a&account=b).
 func singleQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if c.QueryString() == "" {
+			return next(c) // the usual write: no map of parameters to build
+		}
 		for name, values := range c.QueryParams() {
 			if len(values) > 1 && !repeatableQuery[name] {
 				return &domain.FieldError{Field: name, Reason: "given " + strconv.Itoa(len(values)) + " times; give it once"}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/natstest"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(testLogOut, nil))
@@ -98,15 +99,7 @@ func setup(t *testing.T, l *ledger) {
 
 func journalEvents(t *testing.T, srv *natstest.Server) []*domain.Event {
 	t.Helper()
-	var out []*domain.Event
-	_, _, err := commands.ReadEvents(context.Background(), infra.NewJournal(srv.JS, srv.Names), func(ev *domain.Event) error {
-		out = append(out, ev)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("read journal: %v", err)
-	}
-	return out
+	return journaltest.ReadEvents(t, srv.JS, srv.Names)
 }
 
 func TestRestartKeepsEverything(t *testing.T) {

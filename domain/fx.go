@@ -39,19 +39,15 @@ type ConvertedTransfer struct {
 	Entries  [4]Entry `json:"entries"`
 }
 
-// request returns the transfer as it was asked for: without the rate when
-// the rate table supplied it. Its fingerprint is the id's.
-func (c *ConvertedTransfer) request() Transfer {
+// Request returns the transfer as its client asked for it: without the
+// rate when the rate table supplied it. Its fingerprint is the id's.
+func (c *ConvertedTransfer) Request() Transfer {
 	t := c.Transfer
 	if c.RateFrom == RateFromTable {
 		t.ExchangeRate = ""
 	}
 	return t
 }
-
-// Request returns the transfer as its client asked for it: the rate is
-// cleared when the rate table supplied it.
-func (c *ConvertedTransfer) Request() Transfer { return c.request() }
 
 // decideConversion posts r, a resolved cross-currency transfer that is not
 // a replay, or journals its rejection.
@@ -153,7 +149,7 @@ func (h stateApplier) TransferConverted(ev *Event, c *ConvertedTransfer) error {
 	}
 	var entries [4]Entry
 	s.convert(r, toAmount, &entries)
-	req := c.request()
+	req := c.Request()
 	key := keyOf(req.ID)
 	s.posted.put(key, postedRef{seq: ev.Seq, fp: transferFingerprint(key, &req, r.amount)})
 	return nil
