@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -35,10 +34,10 @@ func (n *Node) newMetrics() *metrics.Metrics {
 		func() float64 { return float64(n.Core.InFlight()) })
 	m.GaugeFunc("snapshot_age_seconds", "Seconds since this node last saved a processor snapshot, or since it started if it has saved none.",
 		func() float64 { return time.Since(n.lastSnapshot()).Seconds() })
-	m.GaugeFunc("ready", "1 when the node can serve (GET /readyz answers 200), 0 otherwise.", func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), readyJournalWait)
-		defer cancel()
-		if n.Ready(ctx) != nil {
+	// Read from memory at every scrape: GET /readyz also asks the server
+	// for the journal stream, which a scrape must not wait on.
+	m.GaugeFunc("ready", "1 when the node can serve as far as it knows in memory (connected to NATS, processor and projector running, restored, read model within the admission bound), 0 otherwise; GET /readyz also checks that the journal stream answers.", func() float64 {
+		if !n.readyInMemory() {
 			return 0
 		}
 		return 1

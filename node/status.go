@@ -63,11 +63,32 @@ func (n *Node) Ready(ctx context.Context) error {
 	if _, ok := n.restored(); !ok {
 		return fmt.Errorf("the processor is deciding the %d command messages stored before the start", n.restore.start.undecidedMsgs)
 	}
+	if err := n.readModelWithinBound(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, readyJournalWait)
 	defer cancel()
 	if _, err := n.JS.Stream(ctx, n.Names.JournalStream); err != nil {
 		return fmt.Errorf("journal stream unreachable: %w", err)
 	}
+	return nil
+}
+
+// readyInMemory is Ready without asking the server for the journal stream:
+// what the metrics' ready gauge reads at every scrape.
+func (n *Node) readyInMemory() bool {
+	return n.NC.IsConnected() && !n.procStopped.Load() && !n.projStopped.Load() && n.proc.Ready() &&
+		n.restoredOK() && n.readModelWithinBound() == nil
+}
+
+func (n *Node) restoredOK() bool {
+	_, ok := n.restored()
+	return ok
+}
+
+// readModelWithinBound refuses a read model further behind the journal
+// than admission lets writes run ahead of it.
+func (n *Node) readModelWithinBound() error {
 	head, applied := n.journalSeq(), n.Store.Applied().Seq
 	if behind := head - min(head, applied); behind > n.maxReadLag {
 		return fmt.Errorf("read model %d events behind the journal (at %d of %d), over the admission bound of %d",
