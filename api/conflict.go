@@ -19,10 +19,6 @@ import (
 // what each client submitted (pendingSet) so that the Location reports the
 // conflict to that client once the id is decided with another body.
 
-// fingerprintOf returns the fingerprint of t's body, as the processor
-// compares it (domain.BodyFingerprint).
-func fingerprintOf(t domain.Transfer) domain.BodyFingerprint { return domain.FingerprintBody(t) }
-
 // postedBody is the body of a posted transfer as the read model shows it.
 func postedBody(v projections.TransferView) domain.Transfer {
 	return domain.Transfer{From: v.From, To: v.To, Asset: v.Asset, Amount: v.Amount, Reference: v.Reference, Metadata: v.Metadata, Memo: v.Memo,
@@ -41,7 +37,7 @@ func conflictProblem(id string, v projections.TransferView) error {
 // decides for them). Any other case returns nil: the processor decides.
 func (s *Server) knownConflict(c echo.Context, t domain.Transfer) error {
 	v, err := s.read.Transfer(c.Request().Context(), t.ID)
-	if err != nil || v.Status != projections.StatusPosted || fingerprintOf(t).Matches(postedBody(v)) {
+	if err != nil || v.Status != projections.StatusPosted || domain.FingerprintBody(t).Matches(postedBody(v)) {
 		if err != nil && !errors.Is(err, projections.ErrNotFound) && !errors.Is(err, context.Canceled) {
 			s.log.Warn("conflict check", "id", t.ID, "err", err)
 		}

@@ -235,7 +235,7 @@ func (s *Server) batchPending(c echo.Context, items []commands.Item, index []int
 			continue
 		}
 		body.IDs = append(body.IDs, it.Transfer.ID)
-		s.pending.add(it.Transfer.ID, principalOf(c), fingerprintOf(*it.Transfer))
+		s.pending.add(it.Transfer.ID, principalOf(c), domain.FingerprintBody(*it.Transfer))
 	}
 	for i, r := range results {
 		if r.Problem != nil {

@@ -139,7 +139,7 @@ func (s *Server) createTransfer(c echo.Context) error {
 // accepted answers 202: the transfer is stored and will be decided; its
 // outcome is at the Location.
 func (s *Server) accepted(c echo.Context, t domain.Transfer, location string) error {
-	s.pending.add(t.ID, principalOf(c), fingerprintOf(t))
+	s.pending.add(t.ID, principalOf(c), domain.FingerprintBody(t))
 	c.Response().Header().Set(echo.HeaderLocation, location)
 	return respond(c, http.StatusAccepted, map[string]string{"id": t.ID, "status": "pending"})
 }
