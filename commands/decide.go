@@ -35,14 +35,20 @@ type batch struct {
 	// transfers holds the results of the transfer items decided, for
 	// Config.Observer: at most the items of the batch's messages, which
 	// MaxBatchMessages and MaxItemsPerCommand bound.
-	transfers []Result
+	transfers []transferOutcome
+}
+
+// transferOutcome is what the Observer is told of one transfer decided.
+type transferOutcome struct {
+	outcome Outcome
+	code    domain.Code
 }
 
 // observe tells Config.Observer of a batch journaled and its transfers.
 func (p *Processor) observe(b *batch, decided time.Duration) {
 	p.cfg.Observer.Batch(len(b.answers), len(b.events), decided)
 	for _, r := range b.transfers {
-		p.cfg.Observer.Transfer(r.Outcome, r.Code)
+		p.cfg.Observer.Transfer(r.outcome, r.code)
 	}
 }
 
@@ -178,7 +184,7 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 		b.events = p.decideAtomic(m.Seq, env, &a, now, b.events)
 		for i, r := range a.reply.Results {
 			if i < len(env.Items) && env.Items[i].Transfer != nil {
-				b.transfers = append(b.transfers, r)
+				b.transfers = append(b.transfers, transferOutcome{r.Outcome, r.Code})
 			}
 		}
 		if len(b.events) > before {
@@ -201,9 +207,10 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 		if d.Event != nil {
 			b.events = append(b.events, d.Event)
 		}
-		a.reply.Results = append(a.reply.Results, ResultOf(d))
+		r := ResultOf(d)
+		a.reply.Results = append(a.reply.Results, r)
 		if it.Transfer != nil {
-			b.transfers = append(b.transfers, a.reply.Results[len(a.reply.Results)-1])
+			b.transfers = append(b.transfers, transferOutcome{r.Outcome, r.Code})
 		}
 	}
 	if fresh && len(b.events) == before {
