@@ -37,7 +37,7 @@ func (s *State) applyPosted(seq uint64, t *Transfer) error {
 	}
 	s.move(r)
 	key := keyOf(r.t.ID)
-	s.posted.put(key, postedRef{seq: seq, fp: transferFingerprint(key, &r.t, r.amount)})
+	s.rememberPosted(key, seq, &r.t, r.amount)
 	return nil
 }
 
@@ -175,3 +175,9 @@ func (payloadRules) TransferRejected(_ *Event, r *RejectedTransfer) error {
 }
 
 func (payloadRules) CommandSkipped(_ *Event, k *SkippedCommand) error { return k.Validate() }
+
+// rememberPosted keeps a posted transfer's id and the fingerprint of its
+// body (t as resolved, amount at its scale), for replays and conflicts.
+func (s *State) rememberPosted(key idKey, seq uint64, t *Transfer, amount Amount) {
+	s.posted.put(key, postedRef{seq: seq, fp: transferFingerprint(key, t, amount)})
+}

@@ -243,7 +243,7 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	fromBal, toBal := s.move(r)
 	p.Entries[0] = Entry{Account: t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
 	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
-	s.posted.put(key, postedRef{seq: ev.Seq, fp: transferFingerprint(key, &r.t, r.amount)})
+	s.rememberPosted(key, ev.Seq, &r.t, r.amount)
 	s.undo.post(key)
 	return Decision{Outcome: Posted, Event: ev}
 }

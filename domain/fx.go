@@ -89,7 +89,7 @@ func (s *State) decideConversion(cmd Command, r resolved, now time.Time) Decisio
 	s.advance(ev)
 	s.convert(r, toAmount, &c.Entries)
 	key := keyOf(t.ID)
-	s.posted.put(key, postedRef{seq: ev.Seq, fp: transferFingerprint(key, &r.t, r.amount)})
+	s.rememberPosted(key, ev.Seq, &r.t, r.amount)
 	s.undo.post(key)
 	return Decision{Outcome: Posted, Event: ev}
 }
@@ -151,7 +151,7 @@ func (h stateApplier) TransferConverted(ev *Event, c *ConvertedTransfer) error {
 	s.convert(r, toAmount, &entries)
 	req := c.Request()
 	key := keyOf(req.ID)
-	s.posted.put(key, postedRef{seq: ev.Seq, fp: transferFingerprint(key, &req, r.amount)})
+	s.rememberPosted(key, ev.Seq, &req, r.amount)
 	return nil
 }
 

@@ -26,9 +26,9 @@ const (
 	maxRatePlaces = 18
 )
 
-// maxRates bounds the rate table: one rate per ordered pair of assets is
+// MaxRates bounds the rate table: one rate per ordered pair of assets is
 // all it can hold, and the snapshot reads it back with this bound.
-const maxRates = 1 << 16
+const MaxRates = 1 << 16
 
 // RateSet asks to set the rate of Base in Quote. It is also the payload
 // of RateSet; Rate is journaled as ParseRate normalizes it.
@@ -115,8 +115,8 @@ func (s *State) decideRate(cmd Command, now time.Time) Decision {
 			return Decision{Outcome: Rejected, Err: reject(CodeAssetNotFound, "asset %s is not defined", code)}
 		}
 	}
-	if _, ok := s.rates[ratePair{r.Base, r.Quote}]; !ok && len(s.rates) >= maxRates {
-		return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "the rate table holds at most %d rates", maxRates)}
+	if _, ok := s.rates[ratePair{r.Base, r.Quote}]; !ok && len(s.rates) >= MaxRates {
+		return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "the rate table holds at most %d rates", MaxRates)}
 	}
 	ev := s.newEvent(EventRateSet, cmd.Ref, now)
 	ev.Rate = &r

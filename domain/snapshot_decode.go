@@ -243,7 +243,7 @@ func (r *stateReader) account(i int, prevID string, assets []*assetState) (accou
 // rates reads the rate table, sorted by base, then quote, into st.
 func (r *stateReader) rates(st *State, assets []*assetState) {
 	n := r.count("rates", minRateBytes)
-	if n > maxRates {
+	if n > MaxRates {
 		r.fail("%d rates", n)
 	}
 	var prev ratePair

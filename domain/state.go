@@ -13,7 +13,7 @@ type State struct {
 	accounts map[string]*accountState // points into accts
 	accts    accountStore
 	posted   postedIDs
-	rates    map[ratePair]string // the rate table, normalized rates; at most maxRates
+	rates    map[ratePair]string // the rate table, normalized rates; at most MaxRates
 	undo     *undoLog            // set while an atomic batch is being decided
 }
 

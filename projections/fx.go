@@ -66,8 +66,8 @@ type RateView struct {
 }
 
 // MaxRates bounds the rate table a listing returns: the domain's own
-// bound on the table (one rate per ordered pair of assets).
-const MaxRates = 1 << 16
+// bound on the table.
+const MaxRates = domain.MaxRates
 
 // Rates returns the rate table, by base and quote (at most MaxRates).
 func (s *Store) Rates(context.Context) ([]RateView, error) {
