@@ -65,13 +65,7 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 				id = newRequestID()
 			}
 			c.Response().Header().Set(HeaderRequestID, id)
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			route := c.Path()
-			if route == "" {
-				route = "-" // no route matched: the raw path is not logged
-			}
+			route := serveRoute(next, c)
 			attrs := []slog.Attr{slog.String("method", c.Request().Method),
 				slog.String("route", route),
 				slog.Int("status", c.Response().Status),
@@ -85,4 +79,19 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// serveRoute runs next, answers its error itself (so that the status a
+// wrapping middleware reads is the one sent) and returns the route
+// pattern that served the request: "-" when no route matched, never the
+// raw path, which would carry ids. The access log, the metrics and the
+// request spans all report requests by it.
+func serveRoute(next echo.HandlerFunc, c echo.Context) string {
+	if err := next(c); err != nil {
+		c.Error(err)
+	}
+	if route := c.Path(); route != "" {
+		return route
+	}
+	return "-"
 }

@@ -33,13 +33,7 @@ func observeRequests(obs Observer) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			route := c.Path()
-			if route == "" {
-				route = "-"
-			}
+			route := serveRoute(next, c)
 			obs.Request(c.Request().Method, route, c.Response().Status, time.Since(start))
 			return nil
 		}

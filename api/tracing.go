@@ -32,13 +32,7 @@ func traceRequests(tracer trace.Tracer) echo.MiddlewareFunc {
 					attribute.String(AttrRequestID, requestID(c))))
 			defer span.End()
 			c.SetRequest(r.WithContext(ctx))
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			route := c.Path()
-			if route == "" {
-				route = "-"
-			}
+			route := serveRoute(next, c)
 			status := c.Response().Status
 			span.SetName(r.Method + " " + route)
 			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
