@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/nats-ledger/ledger/domain"
 )
 
 // Signed checkpoints (ADR 0017): the ledger signs its head, and anyone
@@ -47,11 +44,6 @@ var (
 	ErrNothingToSign = errors.New("the journal has no head to sign yet")
 	ErrNoCheckpoint  = errors.New("no checkpoint was taken yet")
 )
-
-type checkpointPage struct {
-	Data       []CheckpointView `json:"data"`
-	NextCursor *string          `json:"next_cursor"`
-}
 
 func (s *Server) checkpointer() (Checkpointer, error) {
 	if s.cfg.Checkpoints == nil {
@@ -95,14 +87,7 @@ func (s *Server) latestCheckpoint(c echo.Context) error {
 }
 
 func (s *Server) listCheckpoints(c echo.Context) error {
-	var after uint64
-	if raw := c.QueryParam("cursor"); raw != "" {
-		var err error
-		if after, err = strconv.ParseUint(raw, 10, 64); err != nil {
-			return &domain.FieldError{Field: "cursor", Reason: "not a cursor this server issued"}
-		}
-	}
-	limit, err := pageLimit(c)
+	after, limit, err := positionQuery(c)
 	if err != nil {
 		return err
 	}
@@ -114,13 +99,5 @@ func (s *Server) listCheckpoints(c echo.Context) error {
 	if err != nil {
 		return checkpointFail(err)
 	}
-	page := checkpointPage{Data: list}
-	if page.Data == nil {
-		page.Data = []CheckpointView{}
-	}
-	if more && len(list) > 0 {
-		next := strconv.FormatUint(list[len(list)-1].Position, 10)
-		page.NextCursor = &next
-	}
-	return respond(c, http.StatusOK, page)
+	return respond(c, http.StatusOK, newPositionPage(list, more, func(v CheckpointView) uint64 { return v.Position }))
 }

@@ -244,3 +244,37 @@ func pageLimit(c echo.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// positionPage is a page of a list kept in the order of a number (a
+// stream position or a ledger sequence): next_cursor is the number of
+// the page's last item when more follow, null on the last page.
+type positionPage[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// positionQuery reads a page request over such a list: the cursor (the
+// number after which the page starts; zero for the first page) and the
+// page size.
+func positionQuery(c echo.Context) (after uint64, limit int, err error) {
+	if raw := c.QueryParam("cursor"); raw != "" {
+		if after, err = strconv.ParseUint(raw, 10, 64); err != nil {
+			return 0, 0, &domain.FieldError{Field: "cursor", Reason: "not a cursor this server issued"}
+		}
+	}
+	limit, err = pageLimit(c)
+	return after, limit, err
+}
+
+// newPositionPage makes the page of items, given each item's number.
+func newPositionPage[T any](items []T, more bool, position func(T) uint64) positionPage[T] {
+	page := positionPage[T]{Data: items}
+	if page.Data == nil {
+		page.Data = []T{}
+	}
+	if more && len(items) > 0 {
+		next := strconv.FormatUint(position(items[len(items)-1]), 10)
+		page.NextCursor = &next
+	}
+	return page
+}

@@ -173,25 +173,12 @@ func (h *webhookHandlers) delete(c echo.Context) error {
 	return respond(c, http.StatusOK, w)
 }
 
-// deadLetterPage is a page of dead letters; next_cursor is the last
-// sequence of the page when more follow, null on the last page.
-type deadLetterPage struct {
-	Data       []webhook.DeadLetter `json:"data"`
-	NextCursor *string              `json:"next_cursor"`
-}
-
 func (h *webhookHandlers) deadLetters(c echo.Context) error {
 	id, err := webhookID(c)
 	if err != nil {
 		return err
 	}
-	var after uint64
-	if raw := c.QueryParam("cursor"); raw != "" {
-		if after, err = strconv.ParseUint(raw, 10, 64); err != nil {
-			return &domain.FieldError{Field: "cursor", Reason: "not a cursor this server issued"}
-		}
-	}
-	limit, err := pageLimit(c)
+	after, limit, err := positionQuery(c)
 	if err != nil {
 		return err
 	}
@@ -202,15 +189,7 @@ func (h *webhookHandlers) deadLetters(c echo.Context) error {
 	if err != nil {
 		return h.fail(err)
 	}
-	page := deadLetterPage{Data: dls}
-	if page.Data == nil {
-		page.Data = []webhook.DeadLetter{}
-	}
-	if more && len(dls) > 0 {
-		next := strconv.FormatUint(dls[len(dls)-1].Sequence, 10)
-		page.NextCursor = &next
-	}
-	return respond(c, http.StatusOK, page)
+	return respond(c, http.StatusOK, newPositionPage(dls, more, func(d webhook.DeadLetter) uint64 { return d.Sequence }))
 }
 
 func (h *webhookHandlers) redeliver(c echo.Context) error {
