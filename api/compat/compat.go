@@ -190,3 +190,36 @@ func (o *Opener) define(ctx context.Context) error {
 
 // Asset returns the asset the Opener opens accounts in.
 func (o *Opener) Asset() domain.Asset { return o.asset }
+
+// Openers keeps an Opener per asset, for an adapter whose accounts are in
+// several assets. It is safe for concurrent use.
+type Openers struct {
+	l   Ledger
+	max int // the Openers kept at most; past it the cache starts again
+
+	mu sync.Mutex
+	m  map[string]*Opener // by asset code
+}
+
+// NewOpeners returns Openers over l that keep at most max of them (one
+// per asset code in use). Dropping them loses nothing but a cache: a new
+// Opener asks the ledger again, which answers "existed".
+func NewOpeners(l Ledger, max int) *Openers {
+	return &Openers{l: l, max: max, m: map[string]*Opener{}}
+}
+
+// For returns the Opener of asset, made on first use. An asset is
+// known by its code: an adapter derives the rest of it from the code.
+func (o *Openers) For(asset domain.Asset) *Opener {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	op := o.m[asset.Code]
+	if op == nil {
+		if len(o.m) >= o.max {
+			clear(o.m)
+		}
+		op = NewOpener(o.l, asset)
+		o.m[asset.Code] = op
+	}
+	return op
+}

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
@@ -59,15 +58,13 @@ type handler struct {
 	now      func() time.Time
 	jtis     *jtiSet
 	pinSlots chan struct{}
-
-	mu      sync.Mutex
-	openers map[string]*compat.Opener // by native asset code, at most MaxAssets
+	openers  *compat.Openers // by native asset code, at most MaxAssets
 }
 
 // New returns the adapter's HTTP handler over l.
 func New(l compat.Ledger, opts Options) http.Handler {
 	h := &handler{l: l, store: opts.Store, log: opts.Logger, now: opts.Now, jtis: newJTISet(),
-		pinSlots: make(chan struct{}, pinHashSlots), openers: map[string]*compat.Opener{}}
+		pinSlots: make(chan struct{}, pinHashSlots), openers: compat.NewOpeners(l, MaxAssets)}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

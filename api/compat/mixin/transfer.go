@@ -180,17 +180,7 @@ func kindOf(k string) string {
 
 // open opens both accounts (and defines the native asset) on first use.
 func (h *handler) open(ctx context.Context, a Asset, idOwner ...string) *Error {
-	h.mu.Lock()
-	o := h.openers[a.Code]
-	if o == nil {
-		if len(h.openers) >= MaxAssets {
-			clear(h.openers) // at most MaxAssets mappings exist; this only drops a cache
-		}
-		o = compat.NewOpener(h.l, domain.Asset{Code: a.Code, Scale: Scale})
-		h.openers[a.Code] = o
-	}
-	h.mu.Unlock()
-	err := o.Open(ctx, idOwner...)
+	err := h.openers.For(domain.Asset{Code: a.Code, Scale: Scale}).Open(ctx, idOwner...)
 	switch {
 	case err == nil:
 		return nil

@@ -164,14 +164,7 @@ func zeroOf(code string) string {
 // open opens native accounts (ids and owners in pairs) in a currency's
 // asset, defining it on first use.
 func (h *handler) open(ctx context.Context, cur string, idOwner ...string) *Error {
-	h.mu.Lock()
-	o := h.openers[cur]
-	if o == nil {
-		o = compat.NewOpener(h.l, assetOf(cur))
-		h.openers[cur] = o
-	}
-	h.mu.Unlock()
-	err := o.Open(ctx, idOwner...)
+	err := h.openers.For(assetOf(cur)).Open(ctx, idOwner...)
 	switch {
 	case err == nil:
 		return nil

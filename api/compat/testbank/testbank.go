@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
@@ -50,20 +49,18 @@ type Options struct {
 }
 
 type handler struct {
-	l     compat.Ledger
-	store Store
-	log   *slog.Logger
-	now   func() time.Time
-	base  string
-
-	mu      sync.Mutex
-	openers map[string]*compat.Opener // by currency, at most len(currencies)
+	l       compat.Ledger
+	store   Store
+	log     *slog.Logger
+	now     func() time.Time
+	base    string
+	openers *compat.Openers // by currency, at most len(currencies)
 }
 
 // New returns the adapter's HTTP handler over l.
 func New(l compat.Ledger, opts Options) http.Handler {
 	h := &handler{l: l, store: opts.Store, log: opts.Logger, now: opts.Now, base: opts.BaseCurrency,
-		openers: map[string]*compat.Opener{}}
+		openers: compat.NewOpeners(l, len(currencies))}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
