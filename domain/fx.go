@@ -106,8 +106,9 @@ func (s *State) checkDebit(r resolved) CodedError {
 	return nil
 }
 
-// convert moves the four legs of a conversion and fills entries. Limits
-// and overflow are the caller's to check first.
+// convert moves the four legs of a conversion and fills entries, unless
+// nil (applying the journal needs no entries: it has them). Limits and
+// overflow are the caller's to check first.
 func (s *State) convert(r resolved, toAmount Amount, entries *[4]Entry) {
 	a, b := r.asset, r.toAsset
 	for i, leg := range [4]struct {
@@ -127,7 +128,9 @@ func (s *State) convert(r resolved, toAmount Amount, entries *[4]Entry) {
 		} else {
 			*leg.at, _ = leg.at.Add(leg.amount)
 		}
-		entries[i] = Entry{Account: leg.id, Type: leg.ty, Amount: leg.amount.Format(leg.scale), Balance: leg.at.Format(leg.scale)}
+		if entries != nil {
+			entries[i] = Entry{Account: leg.id, Type: leg.ty, Amount: leg.amount.Format(leg.scale), Balance: leg.at.Format(leg.scale)}
+		}
 	}
 }
 
@@ -147,8 +150,7 @@ func (h stateApplier) TransferConverted(ev *Event, c *ConvertedTransfer) error {
 	if !ok || c.ToAsset != r.toAsset.code || c.ToAmount != toAmount.Format(r.toAsset.scale) {
 		return fmt.Errorf("event %d: %s %s at %s is not %s %s: %w", ev.Seq, c.Amount, c.Asset, c.ExchangeRate, c.ToAmount, c.ToAsset, ErrInconsistent)
 	}
-	var entries [4]Entry
-	s.convert(r, toAmount, &entries)
+	s.convert(r, toAmount, nil)
 	req := c.Request()
 	key := keyOf(req.ID)
 	s.rememberPosted(key, ev.Seq, &req, r.amount)
