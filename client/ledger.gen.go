@@ -109,18 +109,30 @@ func (e EntryViewType) Valid() bool {
 
 // Defines values for EventType.
 const (
-	AccountOpened     EventType = "AccountOpened"
-	AssetDefined      EventType = "AssetDefined"
-	RateSet           EventType = "RateSet"
-	TransferConverted EventType = "TransferConverted"
-	TransferPosted    EventType = "TransferPosted"
-	TransferRejected  EventType = "TransferRejected"
+	AccountClosed       EventType = "AccountClosed"
+	AccountFrozen       EventType = "AccountFrozen"
+	AccountLimitChanged EventType = "AccountLimitChanged"
+	AccountOpened       EventType = "AccountOpened"
+	AccountUnfrozen     EventType = "AccountUnfrozen"
+	AssetDefined        EventType = "AssetDefined"
+	RateSet             EventType = "RateSet"
+	TransferConverted   EventType = "TransferConverted"
+	TransferPosted      EventType = "TransferPosted"
+	TransferRejected    EventType = "TransferRejected"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
 func (e EventType) Valid() bool {
 	switch e {
+	case AccountClosed:
+		return true
+	case AccountFrozen:
+		return true
+	case AccountLimitChanged:
+		return true
 	case AccountOpened:
+		return true
+	case AccountUnfrozen:
 		return true
 	case AssetDefined:
 		return true

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +156,17 @@ func TestE2EAccountFreezeAndClose(t *testing.T) {
 	}
 	e2eJSON[e2eTransfer](t, l.transfer(t, "d-4", "alice-main", "shop", "5"), http.StatusCreated)
 	l.checkZeroSum(t, "USD", "alice-main", "alice-spare", "shop")
+
+	// The event stream delivers the lifecycle's events, filtered by type.
+	stream := l.openEvents(t, l.client, l.base, "?from=1&type=AccountFrozen&type=AccountUnfrozen&type=AccountClosed")
+	for _, want := range []struct{ typ, data string }{
+		{"AccountFrozen", `"account_change":{"account":"alice-main","frozen":"debits"}`},
+		{"AccountFrozen", `"account_change":{"account":"alice-main","frozen":"all"}`},
+		{"AccountClosed", `"account_change":{"account":"alice-spare"}`},
+		{"AccountUnfrozen", `"account_change":{"account":"alice-main"}`},
+	} {
+		if ev := stream.next(t); ev.Event != want.typ || !strings.Contains(ev.Data, want.data) {
+			t.Fatalf("event %d: %s %s, want %s with %s", ev.ID, ev.Event, ev.Data, want.typ, want.data)
+		}
+	}
 }
