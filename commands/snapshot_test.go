@@ -74,6 +74,17 @@ func (w *writer) history(from, n int) {
 			domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("t-%d", i), From: id, To: "acc-0", Amount: "1.5", Metadata: map[string]string{"n": id}}},
 			domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("big-%d", i), From: id, To: "acc-0", Amount: "1000"}},
 		)
+		// Past the accounts the checks below decide with, some accounts'
+		// limits and statuses change (ADR 0024), so that every snapshot
+		// and replay carries them.
+		switch {
+		case i >= 5 && i%5 == 0:
+			w.decide(domain.Command{Lifecycle: &domain.LifecycleRequest{Action: domain.ActionFreeze,
+				AccountChange: domain.AccountChange{Account: id, Frozen: []string{domain.FrozenDebits, domain.FrozenAll}[i/5%2]}}})
+		case i >= 5 && i%5 == 1:
+			w.decide(domain.Command{Lifecycle: &domain.LifecycleRequest{Action: domain.ActionLimit,
+				AccountChange: domain.AccountChange{Account: id, OverdraftLimit: "7"}}})
+		}
 	}
 }
 
