@@ -743,16 +743,10 @@ type LedgerStatus struct {
 
 // LimitRequest An account's new overdraft limit.
 type LimitRequest struct {
-	// OverdraftLimit A non-negative decimal at most at the asset's scale, or `unlimited`.
-	OverdraftLimit LimitRequest_OverdraftLimit `json:"overdraft_limit"`
-}
-
-// LimitRequestOverdraftLimit1 defines model for LimitRequest.OverdraftLimit.1.
-type LimitRequestOverdraftLimit1 = interface{}
-
-// LimitRequest_OverdraftLimit A non-negative decimal at most at the asset's scale, or `unlimited`.
-type LimitRequest_OverdraftLimit struct {
-	union json.RawMessage
+	// OverdraftLimit How far below zero the balance may go from now on: a non-negative decimal string with at most the asset's scale decimal places, or `unlimited`. Granting credit is an admin right: a non-admin token gets 403 `forbidden`. A limit below what the balance already draws is 409 `limit_in_use`.
+	//
+	// Examples: 100.00, unlimited
+	OverdraftLimit string `json:"overdraft_limit"`
 }
 
 // Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
@@ -1340,68 +1334,6 @@ func (t ExchangeRate) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ExchangeRate) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsAmountInput returns the union data inside the LimitRequest_OverdraftLimit as a AmountInput
-func (t LimitRequest_OverdraftLimit) AsAmountInput() (AmountInput, error) {
-	var body AmountInput
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromAmountInput overwrites any union data inside the LimitRequest_OverdraftLimit as the provided AmountInput
-func (t *LimitRequest_OverdraftLimit) FromAmountInput(v AmountInput) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeAmountInput performs a merge with any union data inside the LimitRequest_OverdraftLimit, using the provided AmountInput
-func (t *LimitRequest_OverdraftLimit) MergeAmountInput(v AmountInput) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsLimitRequestOverdraftLimit1 returns the union data inside the LimitRequest_OverdraftLimit as a LimitRequestOverdraftLimit1
-func (t LimitRequest_OverdraftLimit) AsLimitRequestOverdraftLimit1() (LimitRequestOverdraftLimit1, error) {
-	var body LimitRequestOverdraftLimit1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromLimitRequestOverdraftLimit1 overwrites any union data inside the LimitRequest_OverdraftLimit as the provided LimitRequestOverdraftLimit1
-func (t *LimitRequest_OverdraftLimit) FromLimitRequestOverdraftLimit1(v LimitRequestOverdraftLimit1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeLimitRequestOverdraftLimit1 performs a merge with any union data inside the LimitRequest_OverdraftLimit, using the provided LimitRequestOverdraftLimit1
-func (t *LimitRequest_OverdraftLimit) MergeLimitRequestOverdraftLimit1(v LimitRequestOverdraftLimit1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t LimitRequest_OverdraftLimit) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *LimitRequest_OverdraftLimit) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
