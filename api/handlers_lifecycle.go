@@ -16,6 +16,18 @@ import (
 // there, whatever its scopes); each answers the account as the read model
 // shows it once the change is applied.
 
+// lifecycleRoutes adds the lifecycle's routes and the listings to v1:
+// write guards the changes (accounts:write), read the listings
+// (accounts:read).
+func (s *Server) lifecycleRoutes(v1 *echo.Group, write, read []echo.MiddlewareFunc) {
+	v1.GET("/accounts", s.listAccounts, read...)
+	v1.GET("/assets", s.listAssets, read...)
+	v1.PUT("/accounts/:id/limit", s.setLimit, write...)
+	v1.POST("/accounts/:id/freeze", s.freeze, write...)
+	v1.POST("/accounts/:id/unfreeze", s.unfreeze, write...)
+	v1.POST("/accounts/:id/close", s.closeAccount, write...)
+}
+
 type limitRequest struct {
 	OverdraftLimit amountField `json:"overdraft_limit"`
 }

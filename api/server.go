@@ -203,12 +203,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.POST("/accounts", s.createAccount, protect(ScopeAccountsWrite)...)
 	v1.GET("/accounts/:id", s.getAccount, reads(ScopeAccountsRead)...)
 	v1.PATCH("/accounts/:id", s.updateMetadata, protect(ScopeAccountsWrite)...)
-	v1.GET("/accounts", s.listAccounts, reads(ScopeAccountsRead)...)
-	v1.GET("/assets", s.listAssets, reads(ScopeAccountsRead)...)
-	v1.PUT("/accounts/:id/limit", s.setLimit, protect(ScopeAccountsWrite)...)
-	v1.POST("/accounts/:id/freeze", s.freeze, protect(ScopeAccountsWrite)...)
-	v1.POST("/accounts/:id/unfreeze", s.unfreeze, protect(ScopeAccountsWrite)...)
-	v1.POST("/accounts/:id/close", s.closeAccount, protect(ScopeAccountsWrite)...)
+	s.lifecycleRoutes(v1, protect(ScopeAccountsWrite), reads(ScopeAccountsRead)) // handlers_lifecycle.go
 	v1.GET("/accounts/:id/entries", s.listEntries, reads(ScopeAccountsRead)...)
 	v1.GET("/accounts/:id/balance", s.getBalance, reads(ScopeAccountsRead)...)
 	v1.POST("/transfers", s.createTransfer, protect(ScopeTransfersWrite)...)
