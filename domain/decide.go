@@ -5,7 +5,7 @@ import "time"
 // Deciding commands against the state: the events each one leaves.
 
 // Command is one request for the processor: exactly one of Asset,
-// Account, Transfer, Metadata and Rate is set. Actor is who asks; nil means the
+// Account, Transfer, Metadata, Rate and Lifecycle is set. Actor is who asks; nil means the
 // ledger itself (tools and tests), which may do anything. Its JSON form,
 // without Ref, is an item of a command message (commands.Item): a new
 // command is a field here and a case in Decide, and nothing else carries
