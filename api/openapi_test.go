@@ -442,6 +442,28 @@ func TestOpenAPIContract(t *testing.T) {
 		{name: "rate zero", cfg: limited, method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0"}`, route: "/v1/rates/{base}/{quote}", status: 400, code: domain.CodeValidationFailed},
 		{name: "rate no answer", cfg: cfg, sub: &oaStubSubmit{err: noAnswer}, method: "PUT", target: "/v1/rates/USD/EUR", body: `{"rate":"0.92"}`, route: "/v1/rates/{base}/{quote}", status: 202},
 		{name: "list rates", read: &oaStubRead{}, method: "GET", target: "/v1/rates", route: "/v1/rates", status: 200},
+
+		// Lifecycle and listings (ADR 0024).
+		{name: "limit set", cfg: cfg, sub: outcome(commands.OutcomeUpdated), read: &oaStubRead{}, method: "PUT", target: "/v1/accounts/alice/limit", body: `{"overdraft_limit":"100"}`, route: "/v1/accounts/{id}/limit", status: 200, wantHeader: map[string]string{"Location": "/v1/accounts/alice"}},
+		{name: "limit unlimited, unchanged", cfg: cfg, sub: outcome(commands.OutcomeExisted), read: &oaStubRead{}, method: "PUT", target: "/v1/accounts/alice/limit", body: `{"overdraft_limit":"unlimited"}`, route: "/v1/accounts/{id}/limit", status: 200},
+		{name: "limit by a non-admin", cfg: cfg, sub: rejected(domain.CodeForbidden), method: "PUT", target: "/v1/accounts/alice/limit", body: `{"overdraft_limit":"1"}`, route: "/v1/accounts/{id}/limit", status: 403, code: api.CodeForbidden},
+		{name: "limit in use", cfg: cfg, sub: rejected(domain.CodeLimitInUse), method: "PUT", target: "/v1/accounts/alice/limit", body: `{"overdraft_limit":"1"}`, route: "/v1/accounts/{id}/limit", status: 409, code: domain.CodeLimitInUse},
+		{name: "limit of a closed account", cfg: cfg, sub: rejected(domain.CodeAccountClosed), method: "PUT", target: "/v1/accounts/alice/limit", body: `{"overdraft_limit":"1"}`, route: "/v1/accounts/{id}/limit", status: 422, code: domain.CodeAccountClosed},
+		{name: "limit missing", cfg: limited, method: "PUT", target: "/v1/accounts/alice/limit", body: `{}`, route: "/v1/accounts/{id}/limit", status: 400, code: domain.CodeValidationFailed},
+		{name: "limit of the issuer", cfg: limited, method: "PUT", target: "/v1/accounts/world/limit", body: `{"overdraft_limit":"1"}`, route: "/v1/accounts/{id}/limit", status: 400, code: domain.CodeValidationFailed},
+		{name: "limit no answer", cfg: cfg, sub: &oaStubSubmit{err: noAnswer}, method: "PUT", target: "/v1/accounts/alice/limit", body: `{"overdraft_limit":"1"}`, route: "/v1/accounts/{id}/limit", status: 202},
+		{name: "frozen", cfg: cfg, sub: outcome(commands.OutcomeUpdated), read: &oaStubRead{}, method: "POST", target: "/v1/accounts/alice/freeze", body: `{"frozen":"all"}`, route: "/v1/accounts/{id}/freeze", status: 200},
+		{name: "freeze mode unknown", cfg: limited, method: "POST", target: "/v1/accounts/alice/freeze", body: `{"frozen":"credits"}`, route: "/v1/accounts/{id}/freeze", status: 400, code: domain.CodeValidationFailed},
+		{name: "freeze of no account", cfg: cfg, sub: rejected(domain.CodeAccountNotFound), method: "POST", target: "/v1/accounts/alice/freeze", body: `{"frozen":"debits"}`, route: "/v1/accounts/{id}/freeze", status: 404, code: domain.CodeAccountNotFound},
+		{name: "unfrozen", cfg: cfg, sub: outcome(commands.OutcomeUpdated), read: &oaStubRead{}, method: "POST", target: "/v1/accounts/alice/unfreeze", route: "/v1/accounts/{id}/unfreeze", status: 200},
+		{name: "closed", cfg: cfg, sub: outcome(commands.OutcomeUpdated), read: &oaStubRead{}, method: "POST", target: "/v1/accounts/alice/close", route: "/v1/accounts/{id}/close", status: 200},
+		{name: "close with a balance", cfg: cfg, sub: rejected(domain.CodeAccountNotEmpty), method: "POST", target: "/v1/accounts/alice/close", route: "/v1/accounts/{id}/close", status: 409, code: domain.CodeAccountNotEmpty},
+		{name: "account frozen", cfg: cfg, sub: rejected(domain.CodeAccountFrozen), method: "POST", target: "/v1/transfers", body: transfer, route: "/v1/transfers", status: 422, code: domain.CodeAccountFrozen},
+		{name: "list accounts", read: &oaStubRead{}, method: "GET", target: "/v1/accounts?owner=user:1&asset=USD&status=open&metadata%5Btier%5D=gold&limit=10&cursor=YQ", route: "/v1/accounts", status: 200},
+		{name: "list accounts, two metadata pairs", cfg: limited, method: "GET", target: "/v1/accounts?metadata%5Ba%5D=1&metadata%5Bb%5D=2", route: "/v1/accounts", status: 400, code: domain.CodeValidationFailed},
+		{name: "list accounts, bad cursor", read: &oaStubRead{}, method: "GET", target: "/v1/accounts?cursor=bogus", route: "/v1/accounts", status: 400, code: domain.CodeValidationFailed},
+		{name: "list assets", read: &oaStubRead{}, method: "GET", target: "/v1/assets?limit=5", route: "/v1/assets", status: 200},
+		{name: "list assets read model down", read: &oaStubRead{fail: true}, method: "GET", target: "/v1/assets", route: "/v1/assets", status: 503, code: api.CodeUnavailable},
 		{name: "list transfers", read: &oaStubRead{}, method: "GET", target: "/v1/transfers?account=alice&from=alice&to=bob&asset=USD&reference=memo&since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z&limit=100", route: "/v1/transfers", status: 200},
 		{name: "get transfer", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/t-1", route: "/v1/transfers/{id}", status: 200},
 		{name: "get rejected transfer", read: &oaStubRead{}, method: "GET", target: "/v1/transfers/rejected", route: "/v1/transfers/{id}", status: 200},
@@ -530,7 +552,7 @@ func TestOpenAPIValidator(t *testing.T) {
 	doc := oaLoadDoc(t)
 	view := func(mutate func(map[string]any)) map[string]any {
 		v := map[string]any{"id": "alice", "asset": "USD", "balance": "1.00", "overdraft_limit": "0.00",
-			"owner": "", "metadata": map[string]any{}, "created_at": "2025-01-02T03:04:05Z", "sequence": float64(3)}
+			"owner": "", "metadata": map[string]any{}, "created_at": "2025-01-02T03:04:05Z", "sequence": float64(3), "status": "open"}
 		if mutate != nil {
 			mutate(v)
 		}
@@ -616,7 +638,7 @@ func (r *oaStubRead) Account(_ context.Context, id, asset string) (projections.A
 		return projections.AccountView{}, err
 	}
 	v := projections.AccountView{ID: id, Asset: "USD", Balance: "-5.50", OverdraftLimit: "10.00", Owner: "user:1",
-		Metadata: map[string]string{"k": "v"}, CreatedAt: oaStubTime, Sequence: 7}
+		Metadata: map[string]string{"k": "v"}, CreatedAt: oaStubTime, Sequence: 7, Status: domain.AccountOpen}
 	if id == domain.World {
 		v.Asset, v.OverdraftLimit, v.Owner, v.Metadata = asset, domain.Unlimited, "", map[string]string{}
 	}
@@ -688,6 +710,25 @@ func (r *oaStubRead) Rates(context.Context) ([]projections.RateView, error) {
 		return nil, errOAStubDown
 	}
 	return []projections.RateView{{Base: "USD", Quote: "EUR", Rate: "0.92", Sequence: 7, SetAt: oaStubTime}}, nil
+}
+
+func (r *oaStubRead) Accounts(ctx context.Context, f projections.AccountFilter) (projections.Page[projections.AccountView], error) {
+	if f.Cursor == "bogus" {
+		return projections.Page[projections.AccountView]{}, projections.ErrBadCursor
+	}
+	v, err := r.Account(ctx, "alice", "")
+	if err != nil {
+		return projections.Page[projections.AccountView]{}, err
+	}
+	next := "YWxpY2U"
+	return projections.Page[projections.AccountView]{Data: []projections.AccountView{v}, NextCursor: &next}, nil
+}
+
+func (r *oaStubRead) Assets(context.Context, int, string) (projections.Page[projections.AssetView], error) {
+	if r.fail {
+		return projections.Page[projections.AssetView]{}, errOAStubDown
+	}
+	return projections.Page[projections.AssetView]{Data: []projections.AssetView{{Code: "USD", Scale: 2, CreatedAt: oaStubTime, Sequence: 1}}}, nil
 }
 
 // oaStubConverted is a conversion of 10.00 USD to 9.20 EUR as the

@@ -37,6 +37,11 @@ type ReadModel interface {
 	BalanceAsOf(ctx context.Context, account, asset string, asOf projections.AsOf) (projections.BalanceView, error)
 	// Rates returns the rate table, by base and quote.
 	Rates(ctx context.Context) ([]projections.RateView, error)
+	// Accounts returns a page of the accounts f selects, by id;
+	// projections.ErrBadCursor or ErrBadLimit for a bad page.
+	Accounts(ctx context.Context, f projections.AccountFilter) (projections.Page[projections.AccountView], error)
+	// Assets returns a page of the defined assets, by code; errors as Accounts.
+	Assets(ctx context.Context, limit int, cursor string) (projections.Page[projections.AssetView], error)
 	Checkpoint(ctx context.Context) (projections.Checkpoint, error)
 	// Applied returns the checkpoint as last committed, from memory.
 	Applied() projections.Checkpoint
@@ -198,6 +203,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.POST("/accounts", s.createAccount, protect(ScopeAccountsWrite)...)
 	v1.GET("/accounts/:id", s.getAccount, reads(ScopeAccountsRead)...)
 	v1.PATCH("/accounts/:id", s.updateMetadata, protect(ScopeAccountsWrite)...)
+	s.lifecycleRoutes(v1, protect(ScopeAccountsWrite), reads(ScopeAccountsRead)) // handlers_lifecycle.go
 	v1.GET("/accounts/:id/entries", s.listEntries, reads(ScopeAccountsRead)...)
 	v1.GET("/accounts/:id/balance", s.getBalance, reads(ScopeAccountsRead)...)
 	v1.POST("/transfers", s.createTransfer, protect(ScopeTransfersWrite)...)

@@ -62,6 +62,7 @@ type accountBook struct {
 	createdSeq uint64
 	lastSeq    uint64
 	mark       uint64 // read-model comparison: set when the read model has it
+	status     byte   // bookOpen, frozen or closed (books_lifecycle.go)
 }
 
 // idKey stands for a transfer id: two 64-bit hashes with seeds drawn for
@@ -256,6 +257,7 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 			Detail: fmt.Sprintf("transfer %s posted again: it was posted at sequence %d", t.ID, at)})
 	}
 	b.postings++
+	b.checkStatus(ev, t.ID, from, to)
 	from.balance, to.balance = fromAfter, toAfter
 	from.lastSeq, to.lastSeq = ev.Seq, ev.Seq
 	if !from.unlimited && from.balance.Cmp(from.floor) < 0 {

@@ -20,7 +20,7 @@ const (
 	CheckConsistent Check = "consistency"     // events refer to defined assets and accounts; entries match their transfer
 	CheckBalance    Check = "balance_after"   // the entries' balances equal the recomputed balances
 	CheckZeroSum    Check = "zero_sum"        // per asset, the balances (the issuer's included) sum to zero after every event
-	CheckLimit      Check = "limit"           // no account below its lower limit
+	CheckLimit      Check = "limit"           // no account below its lower limit, none moved against its status (frozen, closed)
 	CheckUnique     Check = "unique_transfer" // no transfer id posted twice
 	CheckCommands   Check = "commands"        // every command message up to the last decided one is answered by an event, in order; the commands stream holds the rest
 	CheckHead       Check = "expected_head"   // the journal ends at the head the auditor expects

@@ -105,6 +105,17 @@ func canonicalVectors() []struct {
 		{"rejected conversion without a rate", &domain.Event{Seq: 14, Type: domain.EventTransferRejected, Version: 1, Command: ref, Time: vectorTime,
 			Rejection: &domain.RejectedTransfer{Transfer: domain.Transfer{ID: "fx-4", From: "yuki", To: "carol", Amount: "100", Asset: "JPY"},
 				Code: domain.CodeRateNotFound, Detail: "no exchange rate from JPY to EUR: give exchange_rate or set the rate (PUT /v1/rates/JPY/EUR)"}}},
+		{"limit changed", &domain.Event{Seq: 15, Type: domain.EventAccountLimitChanged, Version: 1, Command: ref, Time: vectorTime,
+			Change: &domain.AccountChange{Account: "alice", OverdraftLimit: "50.00"}}},
+		{"account frozen, all", &domain.Event{Seq: 16, Type: domain.EventAccountFrozen, Version: 1, Command: ref, Time: vectorTime,
+			Change: &domain.AccountChange{Account: "bob", Frozen: domain.FrozenAll}}},
+		{"rejected: account frozen", &domain.Event{Seq: 17, Type: domain.EventTransferRejected, Version: 1, Command: ref, Time: vectorTime,
+			Rejection: &domain.RejectedTransfer{Transfer: domain.Transfer{ID: "t-3", From: "alice", To: "bob", Amount: "1.00", Asset: "USD"},
+				Code: domain.CodeAccountFrozen, Detail: "account bob is frozen (all): it cannot be credited"}}},
+		{"account unfrozen", &domain.Event{Seq: 18, Type: domain.EventAccountUnfrozen, Version: 1, Command: ref, Time: vectorTime,
+			Change: &domain.AccountChange{Account: "bob"}}},
+		{"account closed", &domain.Event{Seq: 19, Type: domain.EventAccountClosed, Version: 1, Command: ref, Time: vectorTime,
+			Change: &domain.AccountChange{Account: "bob"}}},
 	}
 }
 
@@ -279,6 +290,14 @@ func tinyJournal(t *testing.T) []byte {
 		{Transfer: &domain.Transfer{ID: "x1", From: "alice", To: "carol", Amount: "10.01"}},                      // 9.2092 -> 9.20
 		{Transfer: &domain.Transfer{ID: "x2", From: "carol", To: "bob", Amount: "5", ExchangeRate: "1.0850"}},    // 5.425 -> 5.42
 		{Transfer: &domain.Transfer{ID: "x3", From: "carol", To: "alice", Amount: "1000", ExchangeRate: "1.10"}}, // insufficient_funds
+		// The lifecycle (ADR 0024): bob's limit raised, bob frozen and a
+		// debit of it refused, bob unfrozen, an empty account closed.
+		{Lifecycle: &domain.LifecycleRequest{Action: domain.ActionLimit, AccountChange: domain.AccountChange{Account: "bob", OverdraftLimit: "50"}}},
+		{Lifecycle: &domain.LifecycleRequest{Action: domain.ActionFreeze, AccountChange: domain.AccountChange{Account: "bob", Frozen: domain.FrozenDebits}}},
+		{Transfer: &domain.Transfer{ID: "f1", From: "bob", To: "alice", Amount: "1"}}, // account_frozen
+		{Lifecycle: &domain.LifecycleRequest{Action: domain.ActionUnfreeze, AccountChange: domain.AccountChange{Account: "bob"}}},
+		{Account: &domain.Account{ID: "dan", Asset: "EUR"}},
+		{Lifecycle: &domain.LifecycleRequest{Action: domain.ActionClose, AccountChange: domain.AccountChange{Account: "dan"}}},
 	}
 	for i, c := range fx {
 		c.Ref = domain.CommandRef{Seq: uint64(len(cmds) + 2 + i)}

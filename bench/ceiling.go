@@ -160,3 +160,11 @@ func (appliedEverything) BalanceAsOf(context.Context, string, string, projection
 }
 
 func (appliedEverything) Rates(context.Context) ([]projections.RateView, error) { return nil, nil }
+
+func (appliedEverything) Accounts(context.Context, projections.AccountFilter) (projections.Page[projections.AccountView], error) {
+	return projections.Page[projections.AccountView]{}, projections.ErrNotFound
+}
+
+func (appliedEverything) Assets(context.Context, int, string) (projections.Page[projections.AssetView], error) {
+	return projections.Page[projections.AssetView]{}, projections.ErrNotFound
+}

@@ -17,6 +17,45 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AccountViewFrozen.
+const (
+	AccountViewFrozenAll    AccountViewFrozen = "all"
+	AccountViewFrozenDebits AccountViewFrozen = "debits"
+)
+
+// Valid indicates whether the value is a known member of the AccountViewFrozen enum.
+func (e AccountViewFrozen) Valid() bool {
+	switch e {
+	case AccountViewFrozenAll:
+		return true
+	case AccountViewFrozenDebits:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AccountViewStatus.
+const (
+	AccountViewStatusClosed AccountViewStatus = "closed"
+	AccountViewStatusFrozen AccountViewStatus = "frozen"
+	AccountViewStatusOpen   AccountViewStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the AccountViewStatus enum.
+func (e AccountViewStatus) Valid() bool {
+	switch e {
+	case AccountViewStatusClosed:
+		return true
+	case AccountViewStatusFrozen:
+		return true
+	case AccountViewStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BatchPendingStatus.
 const (
 	BatchPendingStatusPending BatchPendingStatus = "pending"
@@ -70,18 +109,30 @@ func (e EntryViewType) Valid() bool {
 
 // Defines values for EventType.
 const (
-	AccountOpened     EventType = "AccountOpened"
-	AssetDefined      EventType = "AssetDefined"
-	RateSet           EventType = "RateSet"
-	TransferConverted EventType = "TransferConverted"
-	TransferPosted    EventType = "TransferPosted"
-	TransferRejected  EventType = "TransferRejected"
+	AccountClosed       EventType = "AccountClosed"
+	AccountFrozen       EventType = "AccountFrozen"
+	AccountLimitChanged EventType = "AccountLimitChanged"
+	AccountOpened       EventType = "AccountOpened"
+	AccountUnfrozen     EventType = "AccountUnfrozen"
+	AssetDefined        EventType = "AssetDefined"
+	RateSet             EventType = "RateSet"
+	TransferConverted   EventType = "TransferConverted"
+	TransferPosted      EventType = "TransferPosted"
+	TransferRejected    EventType = "TransferRejected"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
 func (e EventType) Valid() bool {
 	switch e {
+	case AccountClosed:
+		return true
+	case AccountFrozen:
+		return true
+	case AccountLimitChanged:
+		return true
 	case AccountOpened:
+		return true
+	case AccountUnfrozen:
 		return true
 	case AssetDefined:
 		return true
@@ -92,6 +143,24 @@ func (e EventType) Valid() bool {
 	case TransferPosted:
 		return true
 	case TransferRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FreezeRequestFrozen.
+const (
+	FreezeRequestFrozenAll    FreezeRequestFrozen = "all"
+	FreezeRequestFrozenDebits FreezeRequestFrozen = "debits"
+)
+
+// Valid indicates whether the value is a known member of the FreezeRequestFrozen enum.
+func (e FreezeRequestFrozen) Valid() bool {
+	switch e {
+	case FreezeRequestFrozenAll:
+		return true
+	case FreezeRequestFrozenDebits:
 		return true
 	default:
 		return false
@@ -185,6 +254,27 @@ func (e FilterStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListAccountsParamsStatus.
+const (
+	ListAccountsParamsStatusClosed ListAccountsParamsStatus = "closed"
+	ListAccountsParamsStatusFrozen ListAccountsParamsStatus = "frozen"
+	ListAccountsParamsStatusOpen   ListAccountsParamsStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the ListAccountsParamsStatus enum.
+func (e ListAccountsParamsStatus) Valid() bool {
+	switch e {
+	case ListAccountsParamsStatusClosed:
+		return true
+	case ListAccountsParamsStatusFrozen:
+		return true
+	case ListAccountsParamsStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SetRate202JSONResponseBodyStatus.
 const (
 	SetRate202JSONResponseBodyStatusPending SetRate202JSONResponseBodyStatus = "pending"
@@ -223,6 +313,14 @@ func (e ListTransfersParamsStatus) Valid() bool {
 
 // AccountId An account id. `world` is the reserved issuer account, which exists once for every asset and has no lower limit: a transfer from it mints, a transfer to it burns.
 type AccountId = Id
+
+// AccountPage A page of accounts, by id. A page examines at most 1,000 accounts: one filtered by status or metadata may hold fewer than `limit` (even none) and still have a `next_cursor`.
+type AccountPage struct {
+	Data []AccountView `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
 
 // AccountRequest Opens an account. Opening is idempotent: the same body again answers 200 with the account; a different body for an existing id answers 409 `account_conflict`. Unknown fields are refused.
 //
@@ -263,6 +361,9 @@ type AccountView struct {
 	Balance   Decimal   `json:"balance"`
 	CreatedAt time.Time `json:"created_at"`
 
+	// Frozen Only on a frozen account: `debits` (no debits; credits still allowed) or `all` (nothing in or out).
+	Frozen *AccountViewFrozen `json:"frozen,omitempty"`
+
 	// Id An account id. `world` is the reserved issuer account, which exists once for every asset and has no lower limit: a transfer from it mints, a transfer to it burns.
 	Id AccountId `json:"id"`
 
@@ -277,9 +378,18 @@ type AccountView struct {
 	// Owner Empty when not set.
 	Owner string `json:"owner"`
 
-	// Sequence The last journal sequence that changed the account.
+	// Sequence The last journal sequence that changed the account's balance.
 	Sequence int `json:"sequence"`
+
+	// Status `frozen`: see `frozen`; `closed`: for good, it takes and gives nothing (ADR 0024).
+	Status AccountViewStatus `json:"status"`
 }
+
+// AccountViewFrozen Only on a frozen account: `debits` (no debits; credits still allowed) or `all` (nothing in or out).
+type AccountViewFrozen string
+
+// AccountViewStatus `frozen`: see `frozen`; `closed`: for good, it takes and gives nothing (ADR 0024).
+type AccountViewStatus string
 
 // AmountInput An exact positive decimal, as a JSON string. The server also takes a JSON number, read from its text, never through a float; the document types it as a string only, so that no generator maps an amount to a float. Plain notation only (no sign, exponent or leading zero), at most 38 digits, greater than zero (zero only in a memo, `"memo": true`), and at most as many decimal places as the asset's scale (`1.5` and `1.50` are both fine for a scale-2 asset; `1.505` is rejected with `invalid_amount`, never rounded).
 //
@@ -311,6 +421,27 @@ type Asset struct {
 //
 // Examples: USD, BTC, POINTS
 type AssetCode = string
+
+// AssetPage A page of assets, by code.
+type AssetPage struct {
+	Data []AssetView `json:"data"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// AssetView A defined asset.
+type AssetView struct {
+	// Code An asset code: 1 to 16 characters, upper-case letters, digits and `_`, starting with a letter.
+	//
+	// Examples: USD, BTC, POINTS
+	Code      AssetCode `json:"code"`
+	CreatedAt time.Time `json:"created_at"`
+	Scale     int       `json:"scale"`
+
+	// Sequence The `AssetDefined` event.
+	Sequence int `json:"sequence"`
+}
 
 // BalanceView An account's balance at a past point of the journal. An account opened after that point has a zero balance.
 type BalanceView struct {
@@ -541,6 +672,15 @@ type ExchangeRate0 = string
 // ExchangeRate1 defines model for ExchangeRate.1.
 type ExchangeRate1 = float32
 
+// FreezeRequest What the frozen account refuses.
+type FreezeRequest struct {
+	// Frozen `debits`: no debits, credits still allowed; `all`: nothing in or out.
+	Frozen FreezeRequestFrozen `json:"frozen"`
+}
+
+// FreezeRequestFrozen `debits`: no debits, credits still allowed; `all`: nothing in or out.
+type FreezeRequestFrozen string
+
 // Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
 //
 // Examples: alice, order-1234:refund
@@ -599,6 +739,14 @@ type LedgerStatus struct {
 		// Sequence The last ledger sequence applied; at most `journal.sequence`.
 		Sequence int `json:"sequence"`
 	} `json:"read_model"`
+}
+
+// LimitRequest An account's new overdraft limit.
+type LimitRequest struct {
+	// OverdraftLimit How far below zero the balance may go from now on: a non-negative decimal string with at most the asset's scale decimal places, or `unlimited`. Granting credit is an admin right: a non-admin token gets 403 `forbidden`. A limit below what the balance already draws is 409 `limit_in_use`.
+	//
+	// Examples: 100.00, unlimited
+	OverdraftLimit string `json:"overdraft_limit"`
 }
 
 // Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
@@ -943,6 +1091,30 @@ type RateLimited = Problem
 // Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","request_id":"5f0c2a9e8d7b4c1a9e3f6b2d8c4a1e7f","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
 type Unauthorized = Problem
 
+// ListAccountsParams defines parameters for ListAccounts.
+type ListAccountsParams struct {
+	// Owner Only this owner's accounts.
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// Asset Only accounts of this asset.
+	Asset *AssetCode `form:"asset,omitempty" json:"asset,omitempty"`
+
+	// Status Only accounts in this status.
+	Status *ListAccountsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Metadata One pair, `metadata[key]=value`: only accounts whose metadata has it. At most one pair.
+	Metadata *map[string]string `json:"metadata,omitempty"`
+
+	// Limit Page size, 1 to 100.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; a cursor this server did not issue is `validation_failed`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAccountsParamsStatus defines parameters for ListAccounts.
+type ListAccountsParamsStatus string
+
 // GetAccountParams defines parameters for GetAccount.
 type GetAccountParams struct {
 	// Asset Which asset's issuer or FX account: required when `id` is `world` or `fx` (each exists once per asset), otherwise ignored.
@@ -963,6 +1135,15 @@ type ListEntriesParams struct {
 	// Asset Which asset's issuer or FX account: required when `id` is `world` or `fx` (each exists once per asset), otherwise ignored.
 	Asset *IssuerAsset `form:"asset,omitempty" json:"asset,omitempty"`
 
+	// Limit Page size, 1 to 100.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; a cursor this server did not issue is `validation_failed`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAssetsParams defines parameters for ListAssets.
+type ListAssetsParams struct {
 	// Limit Page size, 1 to 100.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -1073,6 +1254,12 @@ type OpenAccountJSONRequestBody = AccountRequest
 
 // UpdateAccountMetadataJSONRequestBody defines body for UpdateAccountMetadata for application/json ContentType.
 type UpdateAccountMetadataJSONRequestBody = MetadataRequest
+
+// FreezeAccountJSONRequestBody defines body for FreezeAccount for application/json ContentType.
+type FreezeAccountJSONRequestBody = FreezeRequest
+
+// SetAccountLimitJSONRequestBody defines body for SetAccountLimit for application/json ContentType.
+type SetAccountLimitJSONRequestBody = LimitRequest
 
 // DefineAssetJSONRequestBody defines body for DefineAsset for application/json ContentType.
 type DefineAssetJSONRequestBody = Asset
@@ -1333,6 +1520,15 @@ type ClientInterface interface {
 	// Corresponds with OPTIONS /readyz (the `OptionsReadyz` operationId).
 	OptionsReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAccounts List accounts
+	//
+	// Accounts by id, ascending, with their balances, filtered by owner, asset, status and one metadata pair (`metadata[key]=value`). A non-admin token sees only the accounts it owns, whatever `owner` it gives. The issuer and FX accounts are not listed. Each page reads the key range of its owner or asset filter (or of all accounts) and examines at most 1,000 accounts, so a page filtered by status or metadata may be short, even empty, with a `next_cursor`.
+	//
+	// Requires the `accounts:read` scope (or `admin`).
+	//
+	// Corresponds with GET /v1/accounts (the `ListAccounts` operationId).
+	ListAccounts(ctx context.Context, params *ListAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// OptionsAccounts The methods this path takes
 	//
 	// Corresponds with OPTIONS /v1/accounts (the `OptionsAccounts` operationId).
@@ -1410,6 +1606,20 @@ type ClientInterface interface {
 	// Corresponds with OPTIONS /v1/accounts/{id}/balance (the `OptionsAccountsIdBalance` operationId).
 	OptionsAccountsIdBalance(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OptionsAccountsIdClose The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/accounts/{id}/close (the `OptionsAccountsIdClose` operationId).
+	OptionsAccountsIdClose(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseAccount Close an account
+	//
+	// Closes an account at zero with no holds, for good: every later transfer naming it is rejected `account_closed`. Its owner or an admin may close an open account; only an admin a frozen one. Closing a closed account changes nothing. No body. Journaled as `AccountClosed` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Corresponds with POST /v1/accounts/{id}/close (the `CloseAccount` operationId).
+	CloseAccount(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListEntries An account's entries
 	//
 	// The account's entries, newest first, each with the balance after it. Cursor pagination.
@@ -1423,6 +1633,83 @@ type ClientInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/accounts/{id}/entries (the `OptionsAccountsIdEntries` operationId).
 	OptionsAccountsIdEntries(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsAccountsIdFreeze The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/accounts/{id}/freeze (the `OptionsAccountsIdFreeze` operationId).
+	OptionsAccountsIdFreeze(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FreezeAccountWithBody Freeze an account
+	//
+	// Freezes the account: `debits` refuses every debit (credits still allowed), `all` refuses every transfer in or out, each rejected `account_frozen` and journaled as `TransferRejected`. An admin's decision, made by the processor. Freezing again in the same mode changes nothing; in the other mode it changes the mode. Journaled as `AccountFrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/accounts/{id}/freeze (the `FreezeAccount` operationId).
+	FreezeAccountWithBody(ctx context.Context, id AccountIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FreezeAccount Freeze an account
+	//
+	// Freezes the account: `debits` refuses every debit (credits still allowed), `all` refuses every transfer in or out, each rejected `account_frozen` and journaled as `TransferRejected`. An admin's decision, made by the processor. Freezing again in the same mode changes nothing; in the other mode it changes the mode. Journaled as `AccountFrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/accounts/{id}/freeze (the `FreezeAccount` operationId).
+	FreezeAccount(ctx context.Context, id AccountIdPath, body FreezeAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsAccountsIdLimit The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/accounts/{id}/limit (the `OptionsAccountsIdLimit` operationId).
+	OptionsAccountsIdLimit(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetAccountLimitWithBody Change an account's overdraft limit
+	//
+	// Sets the account's overdraft limit (`unlimited` removes the lower bound). Granting or withdrawing credit is an admin's decision (ADR 0010), made by the processor: a non-admin token is refused 403 whatever its scopes. A limit below what the balance already draws is refused 409 `limit_in_use`; freeze debits and lower it once repaid. The same limit again changes nothing. Journaled as `AccountLimitChanged` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/accounts/{id}/limit (the `SetAccountLimit` operationId).
+	SetAccountLimitWithBody(ctx context.Context, id AccountIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetAccountLimit Change an account's overdraft limit
+	//
+	// Sets the account's overdraft limit (`unlimited` removes the lower bound). Granting or withdrawing credit is an admin's decision (ADR 0010), made by the processor: a non-admin token is refused 403 whatever its scopes. A limit below what the balance already draws is refused 409 `limit_in_use`; freeze debits and lower it once repaid. The same limit again changes nothing. Journaled as `AccountLimitChanged` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/accounts/{id}/limit (the `SetAccountLimit` operationId).
+	SetAccountLimit(ctx context.Context, id AccountIdPath, body SetAccountLimitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsAccountsIdUnfreeze The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/accounts/{id}/unfreeze (the `OptionsAccountsIdUnfreeze` operationId).
+	OptionsAccountsIdUnfreeze(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnfreezeAccount Unfreeze an account
+	//
+	// Opens a frozen account again; an open one is answered as it is. An admin's decision (an owner who could unfreeze would defeat the freeze). No body. Journaled as `AccountUnfrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Corresponds with POST /v1/accounts/{id}/unfreeze (the `UnfreezeAccount` operationId).
+	UnfreezeAccount(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAssets List assets
+	//
+	// The defined assets by code, ascending.
+	//
+	// Requires the `accounts:read` scope (or `admin`).
+	//
+	// Corresponds with GET /v1/assets (the `ListAssets` operationId).
+	ListAssets(ctx context.Context, params *ListAssetsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OptionsAssets The methods this path takes
 	//
@@ -1864,6 +2151,25 @@ func (c *Client) OptionsReadyz(ctx context.Context, reqEditors ...RequestEditorF
 	return c.Client.Do(req)
 }
 
+// ListAccounts List accounts
+//
+// Accounts by id, ascending, with their balances, filtered by owner, asset, status and one metadata pair (`metadata[key]=value`). A non-admin token sees only the accounts it owns, whatever `owner` it gives. The issuer and FX accounts are not listed. Each page reads the key range of its owner or asset filter (or of all accounts) and examines at most 1,000 accounts, so a page filtered by status or metadata may be short, even empty, with a `next_cursor`.
+//
+// Requires the `accounts:read` scope (or `admin`).
+//
+// Corresponds with GET /v1/accounts (the `ListAccounts` operationId).
+func (c *Client) ListAccounts(ctx context.Context, params *ListAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAccountsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // OptionsAccounts The methods this path takes
 //
 // Corresponds with OPTIONS /v1/accounts (the `OptionsAccounts` operationId).
@@ -2031,6 +2337,40 @@ func (c *Client) OptionsAccountsIdBalance(ctx context.Context, id AccountIdPath,
 	return c.Client.Do(req)
 }
 
+// OptionsAccountsIdClose The methods this path takes
+//
+// Corresponds with OPTIONS /v1/accounts/{id}/close (the `OptionsAccountsIdClose` operationId).
+func (c *Client) OptionsAccountsIdClose(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsAccountsIdCloseRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseAccount Close an account
+//
+// Closes an account at zero with no holds, for good: every later transfer naming it is rejected `account_closed`. Its owner or an admin may close an open account; only an admin a frozen one. Closing a closed account changes nothing. No body. Journaled as `AccountClosed` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Corresponds with POST /v1/accounts/{id}/close (the `CloseAccount` operationId).
+func (c *Client) CloseAccount(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseAccountRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListEntries An account's entries
 //
 // The account's entries, newest first, each with the balance after it. Cursor pagination.
@@ -2055,6 +2395,173 @@ func (c *Client) ListEntries(ctx context.Context, id AccountIdPath, params *List
 // Corresponds with OPTIONS /v1/accounts/{id}/entries (the `OptionsAccountsIdEntries` operationId).
 func (c *Client) OptionsAccountsIdEntries(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOptionsAccountsIdEntriesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsAccountsIdFreeze The methods this path takes
+//
+// Corresponds with OPTIONS /v1/accounts/{id}/freeze (the `OptionsAccountsIdFreeze` operationId).
+func (c *Client) OptionsAccountsIdFreeze(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsAccountsIdFreezeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FreezeAccountWithBody Freeze an account
+//
+// Freezes the account: `debits` refuses every debit (credits still allowed), `all` refuses every transfer in or out, each rejected `account_frozen` and journaled as `TransferRejected`. An admin's decision, made by the processor. Freezing again in the same mode changes nothing; in the other mode it changes the mode. Journaled as `AccountFrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/accounts/{id}/freeze (the `FreezeAccount` operationId).
+func (c *Client) FreezeAccountWithBody(ctx context.Context, id AccountIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFreezeAccountRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FreezeAccount Freeze an account
+//
+// Freezes the account: `debits` refuses every debit (credits still allowed), `all` refuses every transfer in or out, each rejected `account_frozen` and journaled as `TransferRejected`. An admin's decision, made by the processor. Freezing again in the same mode changes nothing; in the other mode it changes the mode. Journaled as `AccountFrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/accounts/{id}/freeze (the `FreezeAccount` operationId).
+func (c *Client) FreezeAccount(ctx context.Context, id AccountIdPath, body FreezeAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFreezeAccountRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsAccountsIdLimit The methods this path takes
+//
+// Corresponds with OPTIONS /v1/accounts/{id}/limit (the `OptionsAccountsIdLimit` operationId).
+func (c *Client) OptionsAccountsIdLimit(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsAccountsIdLimitRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetAccountLimitWithBody Change an account's overdraft limit
+//
+// Sets the account's overdraft limit (`unlimited` removes the lower bound). Granting or withdrawing credit is an admin's decision (ADR 0010), made by the processor: a non-admin token is refused 403 whatever its scopes. A limit below what the balance already draws is refused 409 `limit_in_use`; freeze debits and lower it once repaid. The same limit again changes nothing. Journaled as `AccountLimitChanged` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/accounts/{id}/limit (the `SetAccountLimit` operationId).
+func (c *Client) SetAccountLimitWithBody(ctx context.Context, id AccountIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAccountLimitRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetAccountLimit Change an account's overdraft limit
+//
+// Sets the account's overdraft limit (`unlimited` removes the lower bound). Granting or withdrawing credit is an admin's decision (ADR 0010), made by the processor: a non-admin token is refused 403 whatever its scopes. A limit below what the balance already draws is refused 409 `limit_in_use`; freeze debits and lower it once repaid. The same limit again changes nothing. Journaled as `AccountLimitChanged` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/accounts/{id}/limit (the `SetAccountLimit` operationId).
+func (c *Client) SetAccountLimit(ctx context.Context, id AccountIdPath, body SetAccountLimitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAccountLimitRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsAccountsIdUnfreeze The methods this path takes
+//
+// Corresponds with OPTIONS /v1/accounts/{id}/unfreeze (the `OptionsAccountsIdUnfreeze` operationId).
+func (c *Client) OptionsAccountsIdUnfreeze(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsAccountsIdUnfreezeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnfreezeAccount Unfreeze an account
+//
+// Opens a frozen account again; an open one is answered as it is. An admin's decision (an owner who could unfreeze would defeat the freeze). No body. Journaled as `AccountUnfrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Corresponds with POST /v1/accounts/{id}/unfreeze (the `UnfreezeAccount` operationId).
+func (c *Client) UnfreezeAccount(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnfreezeAccountRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAssets List assets
+//
+// The defined assets by code, ascending.
+//
+// Requires the `accounts:read` scope (or `admin`).
+//
+// Corresponds with GET /v1/assets (the `ListAssets` operationId).
+func (c *Client) ListAssets(ctx context.Context, params *ListAssetsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAssetsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2984,6 +3491,120 @@ func NewOptionsReadyzRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListAccountsRequest constructs an http.Request for the ListAccounts method
+func NewListAccountsRequest(server string, params *ListAccountsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Owner != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "owner", *params.Owner, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Asset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "asset", *params.Asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Metadata != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "metadata", *params.Metadata, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewOptionsAccountsRequest constructs an http.Request for the OptionsAccounts method
 func NewOptionsAccountsRequest(server string) (*http.Request, error) {
 	var err error
@@ -3300,6 +3921,74 @@ func NewOptionsAccountsIdBalanceRequest(server string, id AccountIdPath) (*http.
 	return req, nil
 }
 
+// NewOptionsAccountsIdCloseRequest constructs an http.Request for the OptionsAccountsIdClose method
+func NewOptionsAccountsIdCloseRequest(server string, id AccountIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCloseAccountRequest constructs an http.Request for the CloseAccount method
+func NewCloseAccountRequest(server string, id AccountIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListEntriesRequest constructs an http.Request for the ListEntries method
 func NewListEntriesRequest(server string, id AccountIdPath, params *ListEntriesParams) (*http.Request, error) {
 	var err error
@@ -3412,6 +4101,302 @@ func NewOptionsAccountsIdEntriesRequest(server string, id AccountIdPath) (*http.
 	}
 
 	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOptionsAccountsIdFreezeRequest constructs an http.Request for the OptionsAccountsIdFreeze method
+func NewOptionsAccountsIdFreezeRequest(server string, id AccountIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/freeze", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewFreezeAccountRequest calls the generic FreezeAccount builder with application/json body
+func NewFreezeAccountRequest(server string, id AccountIdPath, body FreezeAccountJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFreezeAccountRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewFreezeAccountRequestWithBody constructs an http.Request for the FreezeAccount method, with any body, and a specified content type
+func NewFreezeAccountRequestWithBody(server string, id AccountIdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/freeze", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOptionsAccountsIdLimitRequest constructs an http.Request for the OptionsAccountsIdLimit method
+func NewOptionsAccountsIdLimitRequest(server string, id AccountIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/limit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetAccountLimitRequest calls the generic SetAccountLimit builder with application/json body
+func NewSetAccountLimitRequest(server string, id AccountIdPath, body SetAccountLimitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetAccountLimitRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetAccountLimitRequestWithBody constructs an http.Request for the SetAccountLimit method, with any body, and a specified content type
+func NewSetAccountLimitRequestWithBody(server string, id AccountIdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/limit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOptionsAccountsIdUnfreezeRequest constructs an http.Request for the OptionsAccountsIdUnfreeze method
+func NewOptionsAccountsIdUnfreezeRequest(server string, id AccountIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/unfreeze", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnfreezeAccountRequest constructs an http.Request for the UnfreezeAccount method
+func NewUnfreezeAccountRequest(server string, id AccountIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/accounts/%s/unfreeze", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAssetsRequest constructs an http.Request for the ListAssets method
+func NewListAssetsRequest(server string, params *ListAssetsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/assets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4956,6 +5941,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with OPTIONS /readyz (the `OptionsReadyz` operationId).
 	OptionsReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsReadyzResponse, error)
 
+	// ListAccountsWithResponse List accounts
+	//
+	// Accounts by id, ascending, with their balances, filtered by owner, asset, status and one metadata pair (`metadata[key]=value`). A non-admin token sees only the accounts it owns, whatever `owner` it gives. The issuer and FX accounts are not listed. Each page reads the key range of its owner or asset filter (or of all accounts) and examines at most 1,000 accounts, so a page filtered by status or metadata may be short, even empty, with a `next_cursor`.
+	//
+	// Requires the `accounts:read` scope (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/accounts (the `ListAccounts` operationId).
+	ListAccountsWithResponse(ctx context.Context, params *ListAccountsParams, reqEditors ...RequestEditorFn) (*ListAccountsResponse, error)
+
 	// OptionsAccountsWithResponse The methods this path takes
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5043,6 +6039,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with OPTIONS /v1/accounts/{id}/balance (the `OptionsAccountsIdBalance` operationId).
 	OptionsAccountsIdBalanceWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdBalanceResponse, error)
 
+	// OptionsAccountsIdCloseWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/accounts/{id}/close (the `OptionsAccountsIdClose` operationId).
+	OptionsAccountsIdCloseWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdCloseResponse, error)
+
+	// CloseAccountWithResponse Close an account
+	//
+	// Closes an account at zero with no holds, for good: every later transfer naming it is rejected `account_closed`. Its owner or an admin may close an open account; only an admin a frozen one. Closing a closed account changes nothing. No body. Journaled as `AccountClosed` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{id}/close (the `CloseAccount` operationId).
+	CloseAccountWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*CloseAccountResponse, error)
+
 	// ListEntriesWithResponse An account's entries
 	//
 	// The account's entries, newest first, each with the balance after it. Cursor pagination.
@@ -5060,6 +6074,93 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/accounts/{id}/entries (the `OptionsAccountsIdEntries` operationId).
 	OptionsAccountsIdEntriesWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdEntriesResponse, error)
+
+	// OptionsAccountsIdFreezeWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/accounts/{id}/freeze (the `OptionsAccountsIdFreeze` operationId).
+	OptionsAccountsIdFreezeWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdFreezeResponse, error)
+
+	// FreezeAccountWithBodyWithResponse Freeze an account
+	//
+	// Freezes the account: `debits` refuses every debit (credits still allowed), `all` refuses every transfer in or out, each rejected `account_frozen` and journaled as `TransferRejected`. An admin's decision, made by the processor. Freezing again in the same mode changes nothing; in the other mode it changes the mode. Journaled as `AccountFrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{id}/freeze (the `FreezeAccount` operationId).
+	FreezeAccountWithBodyWithResponse(ctx context.Context, id AccountIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FreezeAccountResponse, error)
+
+	// FreezeAccountWithResponse Freeze an account
+	//
+	// Freezes the account: `debits` refuses every debit (credits still allowed), `all` refuses every transfer in or out, each rejected `account_frozen` and journaled as `TransferRejected`. An admin's decision, made by the processor. Freezing again in the same mode changes nothing; in the other mode it changes the mode. Journaled as `AccountFrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{id}/freeze (the `FreezeAccount` operationId).
+	FreezeAccountWithResponse(ctx context.Context, id AccountIdPath, body FreezeAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*FreezeAccountResponse, error)
+
+	// OptionsAccountsIdLimitWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/accounts/{id}/limit (the `OptionsAccountsIdLimit` operationId).
+	OptionsAccountsIdLimitWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdLimitResponse, error)
+
+	// SetAccountLimitWithBodyWithResponse Change an account's overdraft limit
+	//
+	// Sets the account's overdraft limit (`unlimited` removes the lower bound). Granting or withdrawing credit is an admin's decision (ADR 0010), made by the processor: a non-admin token is refused 403 whatever its scopes. A limit below what the balance already draws is refused 409 `limit_in_use`; freeze debits and lower it once repaid. The same limit again changes nothing. Journaled as `AccountLimitChanged` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/accounts/{id}/limit (the `SetAccountLimit` operationId).
+	SetAccountLimitWithBodyWithResponse(ctx context.Context, id AccountIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAccountLimitResponse, error)
+
+	// SetAccountLimitWithResponse Change an account's overdraft limit
+	//
+	// Sets the account's overdraft limit (`unlimited` removes the lower bound). Granting or withdrawing credit is an admin's decision (ADR 0010), made by the processor: a non-admin token is refused 403 whatever its scopes. A limit below what the balance already draws is refused 409 `limit_in_use`; freeze debits and lower it once repaid. The same limit again changes nothing. Journaled as `AccountLimitChanged` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/accounts/{id}/limit (the `SetAccountLimit` operationId).
+	SetAccountLimitWithResponse(ctx context.Context, id AccountIdPath, body SetAccountLimitJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAccountLimitResponse, error)
+
+	// OptionsAccountsIdUnfreezeWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/accounts/{id}/unfreeze (the `OptionsAccountsIdUnfreeze` operationId).
+	OptionsAccountsIdUnfreezeWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdUnfreezeResponse, error)
+
+	// UnfreezeAccountWithResponse Unfreeze an account
+	//
+	// Opens a frozen account again; an open one is answered as it is. An admin's decision (an owner who could unfreeze would defeat the freeze). No body. Journaled as `AccountUnfrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+	//
+	// Requires the `accounts:write` scope (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/accounts/{id}/unfreeze (the `UnfreezeAccount` operationId).
+	UnfreezeAccountWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*UnfreezeAccountResponse, error)
+
+	// ListAssetsWithResponse List assets
+	//
+	// The defined assets by code, ascending.
+	//
+	// Requires the `accounts:read` scope (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/assets (the `ListAssets` operationId).
+	ListAssetsWithResponse(ctx context.Context, params *ListAssetsParams, reqEditors ...RequestEditorFn) (*ListAssetsResponse, error)
 
 	// OptionsAssetsWithResponse The methods this path takes
 	//
@@ -5803,6 +6904,110 @@ func (r OptionsReadyzResponse) ContentType() string {
 	return ""
 }
 
+// ListAccountsResponse401Headers the declared response headers of an HTTP 401 response for ListAccounts
+type ListAccountsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListAccountsResponse429Headers the declared response headers of an HTTP 429 response for ListAccounts
+type ListAccountsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListAccountsResponse503Headers the declared response headers of an HTTP 503 response for ListAccounts
+type ListAccountsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListAccountsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAccountsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAccountsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAccountsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAccountsResponse) GetJSON200() *AccountPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListAccountsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAccountsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListAccountsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListAccountsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListAccountsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListAccountsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAccountsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAccountsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAccountsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAccountsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // OptionsAccountsResponse204Headers the declared response headers of an HTTP 204 response for OptionsAccounts
 type OptionsAccountsResponse204Headers struct {
 	Allow string
@@ -6469,6 +7674,193 @@ func (r OptionsAccountsIdBalanceResponse) ContentType() string {
 	return ""
 }
 
+// OptionsAccountsIdCloseResponse204Headers the declared response headers of an HTTP 204 response for OptionsAccountsIdClose
+type OptionsAccountsIdCloseResponse204Headers struct {
+	Allow string
+}
+
+type OptionsAccountsIdCloseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsAccountsIdCloseResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsAccountsIdCloseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsAccountsIdCloseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsAccountsIdCloseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsAccountsIdCloseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CloseAccountResponse200Headers the declared response headers of an HTTP 200 response for CloseAccount
+type CloseAccountResponse200Headers struct {
+	Location string
+}
+
+// CloseAccountResponse202Headers the declared response headers of an HTTP 202 response for CloseAccount
+type CloseAccountResponse202Headers struct {
+	Location string
+}
+
+// CloseAccountResponse401Headers the declared response headers of an HTTP 401 response for CloseAccount
+type CloseAccountResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CloseAccountResponse404Headers the declared response headers of an HTTP 404 response for CloseAccount
+type CloseAccountResponse404Headers struct {
+	Location string
+}
+
+// CloseAccountResponse429Headers the declared response headers of an HTTP 429 response for CloseAccount
+type CloseAccountResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CloseAccountResponse503Headers the declared response headers of an HTTP 503 response for CloseAccount
+type CloseAccountResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CloseAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Pending
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CloseAccountResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *CloseAccountResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CloseAccountResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CloseAccountResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CloseAccountResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CloseAccountResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseAccountResponse) GetJSON200() *AccountView {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CloseAccountResponse) GetJSON202() *Pending {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CloseAccountResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CloseAccountResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CloseAccountResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CloseAccountResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CloseAccountResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CloseAccountResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CloseAccountResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CloseAccountResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListEntriesResponse401Headers the declared response headers of an HTTP 401 response for ListEntries
 type ListEntriesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6615,6 +8007,706 @@ func (r OptionsAccountsIdEntriesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OptionsAccountsIdEntriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsAccountsIdFreezeResponse204Headers the declared response headers of an HTTP 204 response for OptionsAccountsIdFreeze
+type OptionsAccountsIdFreezeResponse204Headers struct {
+	Allow string
+}
+
+type OptionsAccountsIdFreezeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsAccountsIdFreezeResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsAccountsIdFreezeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsAccountsIdFreezeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsAccountsIdFreezeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsAccountsIdFreezeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// FreezeAccountResponse200Headers the declared response headers of an HTTP 200 response for FreezeAccount
+type FreezeAccountResponse200Headers struct {
+	Location string
+}
+
+// FreezeAccountResponse202Headers the declared response headers of an HTTP 202 response for FreezeAccount
+type FreezeAccountResponse202Headers struct {
+	Location string
+}
+
+// FreezeAccountResponse401Headers the declared response headers of an HTTP 401 response for FreezeAccount
+type FreezeAccountResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// FreezeAccountResponse404Headers the declared response headers of an HTTP 404 response for FreezeAccount
+type FreezeAccountResponse404Headers struct {
+	Location string
+}
+
+// FreezeAccountResponse429Headers the declared response headers of an HTTP 429 response for FreezeAccount
+type FreezeAccountResponse429Headers struct {
+	RetryAfter *int
+}
+
+// FreezeAccountResponse503Headers the declared response headers of an HTTP 503 response for FreezeAccount
+type FreezeAccountResponse503Headers struct {
+	RetryAfter *int
+}
+
+type FreezeAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Pending
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *FreezeAccountResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *FreezeAccountResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *FreezeAccountResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *FreezeAccountResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *FreezeAccountResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *FreezeAccountResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FreezeAccountResponse) GetJSON200() *AccountView {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r FreezeAccountResponse) GetJSON202() *Pending {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r FreezeAccountResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r FreezeAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FreezeAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FreezeAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FreezeAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsAccountsIdLimitResponse204Headers the declared response headers of an HTTP 204 response for OptionsAccountsIdLimit
+type OptionsAccountsIdLimitResponse204Headers struct {
+	Allow string
+}
+
+type OptionsAccountsIdLimitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsAccountsIdLimitResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsAccountsIdLimitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsAccountsIdLimitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsAccountsIdLimitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsAccountsIdLimitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetAccountLimitResponse200Headers the declared response headers of an HTTP 200 response for SetAccountLimit
+type SetAccountLimitResponse200Headers struct {
+	Location string
+}
+
+// SetAccountLimitResponse202Headers the declared response headers of an HTTP 202 response for SetAccountLimit
+type SetAccountLimitResponse202Headers struct {
+	Location string
+}
+
+// SetAccountLimitResponse401Headers the declared response headers of an HTTP 401 response for SetAccountLimit
+type SetAccountLimitResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetAccountLimitResponse404Headers the declared response headers of an HTTP 404 response for SetAccountLimit
+type SetAccountLimitResponse404Headers struct {
+	Location string
+}
+
+// SetAccountLimitResponse429Headers the declared response headers of an HTTP 429 response for SetAccountLimit
+type SetAccountLimitResponse429Headers struct {
+	RetryAfter *int
+}
+
+// SetAccountLimitResponse503Headers the declared response headers of an HTTP 503 response for SetAccountLimit
+type SetAccountLimitResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SetAccountLimitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Pending
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetAccountLimitResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *SetAccountLimitResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetAccountLimitResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SetAccountLimitResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetAccountLimitResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetAccountLimitResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetAccountLimitResponse) GetJSON200() *AccountView {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SetAccountLimitResponse) GetJSON202() *Pending {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SetAccountLimitResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetAccountLimitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetAccountLimitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetAccountLimitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetAccountLimitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsAccountsIdUnfreezeResponse204Headers the declared response headers of an HTTP 204 response for OptionsAccountsIdUnfreeze
+type OptionsAccountsIdUnfreezeResponse204Headers struct {
+	Allow string
+}
+
+type OptionsAccountsIdUnfreezeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsAccountsIdUnfreezeResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsAccountsIdUnfreezeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsAccountsIdUnfreezeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsAccountsIdUnfreezeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsAccountsIdUnfreezeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UnfreezeAccountResponse200Headers the declared response headers of an HTTP 200 response for UnfreezeAccount
+type UnfreezeAccountResponse200Headers struct {
+	Location string
+}
+
+// UnfreezeAccountResponse202Headers the declared response headers of an HTTP 202 response for UnfreezeAccount
+type UnfreezeAccountResponse202Headers struct {
+	Location string
+}
+
+// UnfreezeAccountResponse401Headers the declared response headers of an HTTP 401 response for UnfreezeAccount
+type UnfreezeAccountResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UnfreezeAccountResponse404Headers the declared response headers of an HTTP 404 response for UnfreezeAccount
+type UnfreezeAccountResponse404Headers struct {
+	Location string
+}
+
+// UnfreezeAccountResponse429Headers the declared response headers of an HTTP 429 response for UnfreezeAccount
+type UnfreezeAccountResponse429Headers struct {
+	RetryAfter *int
+}
+
+// UnfreezeAccountResponse503Headers the declared response headers of an HTTP 503 response for UnfreezeAccount
+type UnfreezeAccountResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UnfreezeAccountResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Pending
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UnfreezeAccountResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *UnfreezeAccountResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnfreezeAccountResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnfreezeAccountResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UnfreezeAccountResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnfreezeAccountResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnfreezeAccountResponse) GetJSON200() *AccountView {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r UnfreezeAccountResponse) GetJSON202() *Pending {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UnfreezeAccountResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnfreezeAccountResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UnfreezeAccountResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UnfreezeAccountResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UnfreezeAccountResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UnfreezeAccountResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UnfreezeAccountResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UnfreezeAccountResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnfreezeAccountResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnfreezeAccountResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnfreezeAccountResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnfreezeAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAssetsResponse401Headers the declared response headers of an HTTP 401 response for ListAssets
+type ListAssetsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListAssetsResponse429Headers the declared response headers of an HTTP 429 response for ListAssets
+type ListAssetsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListAssetsResponse503Headers the declared response headers of an HTTP 503 response for ListAssets
+type ListAssetsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListAssetsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AssetPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAssetsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAssetsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAssetsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAssetsResponse) GetJSON200() *AssetPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListAssetsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAssetsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListAssetsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListAssetsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListAssetsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListAssetsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAssetsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAssetsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAssetsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAssetsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9550,6 +11642,23 @@ func (c *ClientWithResponses) OptionsReadyzWithResponse(ctx context.Context, req
 	return ParseOptionsReadyzResponse(rsp)
 }
 
+// ListAccountsWithResponse List accounts
+//
+// Accounts by id, ascending, with their balances, filtered by owner, asset, status and one metadata pair (`metadata[key]=value`). A non-admin token sees only the accounts it owns, whatever `owner` it gives. The issuer and FX accounts are not listed. Each page reads the key range of its owner or asset filter (or of all accounts) and examines at most 1,000 accounts, so a page filtered by status or metadata may be short, even empty, with a `next_cursor`.
+//
+// Requires the `accounts:read` scope (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/accounts (the `ListAccounts` operationId).
+func (c *ClientWithResponses) ListAccountsWithResponse(ctx context.Context, params *ListAccountsParams, reqEditors ...RequestEditorFn) (*ListAccountsResponse, error) {
+	rsp, err := c.ListAccounts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAccountsResponse(rsp)
+}
+
 // OptionsAccountsWithResponse The methods this path takes
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9691,6 +11800,36 @@ func (c *ClientWithResponses) OptionsAccountsIdBalanceWithResponse(ctx context.C
 	return ParseOptionsAccountsIdBalanceResponse(rsp)
 }
 
+// OptionsAccountsIdCloseWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/accounts/{id}/close (the `OptionsAccountsIdClose` operationId).
+func (c *ClientWithResponses) OptionsAccountsIdCloseWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdCloseResponse, error) {
+	rsp, err := c.OptionsAccountsIdClose(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsAccountsIdCloseResponse(rsp)
+}
+
+// CloseAccountWithResponse Close an account
+//
+// Closes an account at zero with no holds, for good: every later transfer naming it is rejected `account_closed`. Its owner or an admin may close an open account; only an admin a frozen one. Closing a closed account changes nothing. No body. Journaled as `AccountClosed` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{id}/close (the `CloseAccount` operationId).
+func (c *ClientWithResponses) CloseAccountWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*CloseAccountResponse, error) {
+	rsp, err := c.CloseAccount(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseAccountResponse(rsp)
+}
+
 // ListEntriesWithResponse An account's entries
 //
 // The account's entries, newest first, each with the balance after it. Cursor pagination.
@@ -9719,6 +11858,147 @@ func (c *ClientWithResponses) OptionsAccountsIdEntriesWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseOptionsAccountsIdEntriesResponse(rsp)
+}
+
+// OptionsAccountsIdFreezeWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/accounts/{id}/freeze (the `OptionsAccountsIdFreeze` operationId).
+func (c *ClientWithResponses) OptionsAccountsIdFreezeWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdFreezeResponse, error) {
+	rsp, err := c.OptionsAccountsIdFreeze(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsAccountsIdFreezeResponse(rsp)
+}
+
+// FreezeAccountWithBodyWithResponse Freeze an account
+//
+// Freezes the account: `debits` refuses every debit (credits still allowed), `all` refuses every transfer in or out, each rejected `account_frozen` and journaled as `TransferRejected`. An admin's decision, made by the processor. Freezing again in the same mode changes nothing; in the other mode it changes the mode. Journaled as `AccountFrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{id}/freeze (the `FreezeAccount` operationId).
+func (c *ClientWithResponses) FreezeAccountWithBodyWithResponse(ctx context.Context, id AccountIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FreezeAccountResponse, error) {
+	rsp, err := c.FreezeAccountWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFreezeAccountResponse(rsp)
+}
+
+// FreezeAccountWithResponse Freeze an account
+//
+// Freezes the account: `debits` refuses every debit (credits still allowed), `all` refuses every transfer in or out, each rejected `account_frozen` and journaled as `TransferRejected`. An admin's decision, made by the processor. Freezing again in the same mode changes nothing; in the other mode it changes the mode. Journaled as `AccountFrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{id}/freeze (the `FreezeAccount` operationId).
+func (c *ClientWithResponses) FreezeAccountWithResponse(ctx context.Context, id AccountIdPath, body FreezeAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*FreezeAccountResponse, error) {
+	rsp, err := c.FreezeAccount(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFreezeAccountResponse(rsp)
+}
+
+// OptionsAccountsIdLimitWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/accounts/{id}/limit (the `OptionsAccountsIdLimit` operationId).
+func (c *ClientWithResponses) OptionsAccountsIdLimitWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdLimitResponse, error) {
+	rsp, err := c.OptionsAccountsIdLimit(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsAccountsIdLimitResponse(rsp)
+}
+
+// SetAccountLimitWithBodyWithResponse Change an account's overdraft limit
+//
+// Sets the account's overdraft limit (`unlimited` removes the lower bound). Granting or withdrawing credit is an admin's decision (ADR 0010), made by the processor: a non-admin token is refused 403 whatever its scopes. A limit below what the balance already draws is refused 409 `limit_in_use`; freeze debits and lower it once repaid. The same limit again changes nothing. Journaled as `AccountLimitChanged` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/accounts/{id}/limit (the `SetAccountLimit` operationId).
+func (c *ClientWithResponses) SetAccountLimitWithBodyWithResponse(ctx context.Context, id AccountIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAccountLimitResponse, error) {
+	rsp, err := c.SetAccountLimitWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAccountLimitResponse(rsp)
+}
+
+// SetAccountLimitWithResponse Change an account's overdraft limit
+//
+// Sets the account's overdraft limit (`unlimited` removes the lower bound). Granting or withdrawing credit is an admin's decision (ADR 0010), made by the processor: a non-admin token is refused 403 whatever its scopes. A limit below what the balance already draws is refused 409 `limit_in_use`; freeze debits and lower it once repaid. The same limit again changes nothing. Journaled as `AccountLimitChanged` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/accounts/{id}/limit (the `SetAccountLimit` operationId).
+func (c *ClientWithResponses) SetAccountLimitWithResponse(ctx context.Context, id AccountIdPath, body SetAccountLimitJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAccountLimitResponse, error) {
+	rsp, err := c.SetAccountLimit(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAccountLimitResponse(rsp)
+}
+
+// OptionsAccountsIdUnfreezeWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/accounts/{id}/unfreeze (the `OptionsAccountsIdUnfreeze` operationId).
+func (c *ClientWithResponses) OptionsAccountsIdUnfreezeWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*OptionsAccountsIdUnfreezeResponse, error) {
+	rsp, err := c.OptionsAccountsIdUnfreeze(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsAccountsIdUnfreezeResponse(rsp)
+}
+
+// UnfreezeAccountWithResponse Unfreeze an account
+//
+// Opens a frozen account again; an open one is answered as it is. An admin's decision (an owner who could unfreeze would defeat the freeze). No body. Journaled as `AccountUnfrozen` (ADR 0024). When the outcome is not known within the sync timeout the answer is 202 with a `Location` to poll.
+//
+// Requires the `accounts:write` scope (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/accounts/{id}/unfreeze (the `UnfreezeAccount` operationId).
+func (c *ClientWithResponses) UnfreezeAccountWithResponse(ctx context.Context, id AccountIdPath, reqEditors ...RequestEditorFn) (*UnfreezeAccountResponse, error) {
+	rsp, err := c.UnfreezeAccount(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnfreezeAccountResponse(rsp)
+}
+
+// ListAssetsWithResponse List assets
+//
+// The defined assets by code, ascending.
+//
+// Requires the `accounts:read` scope (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/assets (the `ListAssets` operationId).
+func (c *ClientWithResponses) ListAssetsWithResponse(ctx context.Context, params *ListAssetsParams, reqEditors ...RequestEditorFn) (*ListAssetsResponse, error) {
+	rsp, err := c.ListAssets(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAssetsResponse(rsp)
 }
 
 // OptionsAssetsWithResponse The methods this path takes
@@ -10594,6 +12874,107 @@ func ParseOptionsReadyzResponse(rsp *http.Response) (*OptionsReadyzResponse, err
 	return response, nil
 }
 
+// ParseListAccountsResponse parses an HTTP response from a ListAccountsWithResponse call
+func ParseListAccountsResponse(rsp *http.Response) (*ListAccountsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAccountsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAccountsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListAccountsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAccountsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseOptionsAccountsResponse parses an HTTP response from a OptionsAccountsWithResponse call
 func ParseOptionsAccountsResponse(rsp *http.Response) (*OptionsAccountsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11236,6 +13617,187 @@ func ParseOptionsAccountsIdBalanceResponse(rsp *http.Response) (*OptionsAccounts
 	return response, nil
 }
 
+// ParseOptionsAccountsIdCloseResponse parses an HTTP response from a OptionsAccountsIdCloseWithResponse call
+func ParseOptionsAccountsIdCloseResponse(rsp *http.Response) (*OptionsAccountsIdCloseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsAccountsIdCloseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsAccountsIdCloseResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCloseAccountResponse parses an HTTP response from a CloseAccountWithResponse call
+func ParseCloseAccountResponse(rsp *http.Response) (*CloseAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseAccountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Pending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CloseAccountResponse200Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers CloseAccountResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers CloseAccountResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers CloseAccountResponse404Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers CloseAccountResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CloseAccountResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListEntriesResponse parses an HTTP response from a ListEntriesWithResponse call
 func ParseListEntriesResponse(rsp *http.Response) (*ListEntriesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11368,6 +13930,685 @@ func ParseOptionsAccountsIdEntriesResponse(rsp *http.Response) (*OptionsAccounts
 			headers.Allow = value
 		}
 		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsAccountsIdFreezeResponse parses an HTTP response from a OptionsAccountsIdFreezeWithResponse call
+func ParseOptionsAccountsIdFreezeResponse(rsp *http.Response) (*OptionsAccountsIdFreezeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsAccountsIdFreezeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsAccountsIdFreezeResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseFreezeAccountResponse parses an HTTP response from a FreezeAccountWithResponse call
+func ParseFreezeAccountResponse(rsp *http.Response) (*FreezeAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FreezeAccountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Pending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers FreezeAccountResponse200Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers FreezeAccountResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers FreezeAccountResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers FreezeAccountResponse404Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers FreezeAccountResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers FreezeAccountResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsAccountsIdLimitResponse parses an HTTP response from a OptionsAccountsIdLimitWithResponse call
+func ParseOptionsAccountsIdLimitResponse(rsp *http.Response) (*OptionsAccountsIdLimitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsAccountsIdLimitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsAccountsIdLimitResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetAccountLimitResponse parses an HTTP response from a SetAccountLimitWithResponse call
+func ParseSetAccountLimitResponse(rsp *http.Response) (*SetAccountLimitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetAccountLimitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Pending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetAccountLimitResponse200Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers SetAccountLimitResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetAccountLimitResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers SetAccountLimitResponse404Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers SetAccountLimitResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetAccountLimitResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsAccountsIdUnfreezeResponse parses an HTTP response from a OptionsAccountsIdUnfreezeWithResponse call
+func ParseOptionsAccountsIdUnfreezeResponse(rsp *http.Response) (*OptionsAccountsIdUnfreezeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsAccountsIdUnfreezeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsAccountsIdUnfreezeResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnfreezeAccountResponse parses an HTTP response from a UnfreezeAccountWithResponse call
+func ParseUnfreezeAccountResponse(rsp *http.Response) (*UnfreezeAccountResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnfreezeAccountResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Pending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UnfreezeAccountResponse200Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers UnfreezeAccountResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnfreezeAccountResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnfreezeAccountResponse404Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers UnfreezeAccountResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnfreezeAccountResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAssetsResponse parses an HTTP response from a ListAssetsWithResponse call
+func ParseListAssetsResponse(rsp *http.Response) (*ListAssetsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAssetsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AssetPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAssetsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListAssetsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAssetsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

@@ -174,7 +174,7 @@ func TestJSONEnvelopeOfThePreviousVersionDecodes(t *testing.T) {
 func TestBinaryEnvelopeCoversEveryField(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
 		reflect.TypeFor[commands.Envelope](): 6,
-		reflect.TypeFor[commands.Item]():     8,
+		reflect.TypeFor[commands.Item]():     9,
 		reflect.TypeFor[domain.Actor]():      2,
 		reflect.TypeFor[domain.Transfer]():   9,
 	} {

@@ -5,7 +5,7 @@ import "time"
 // Deciding commands against the state: the events each one leaves.
 
 // Command is one request for the processor: exactly one of Asset,
-// Account, Transfer, Metadata and Rate is set. Actor is who asks; nil means the
+// Account, Transfer, Metadata, Rate and Lifecycle is set. Actor is who asks; nil means the
 // ledger itself (tools and tests), which may do anything. Its JSON form,
 // without Ref, is an item of a command message (commands.Item): a new
 // command is a field here and a case in Decide, and nothing else carries
@@ -20,6 +20,8 @@ type Command struct {
 	Metadata *MetadataUpdate `json:"metadata,omitempty"`
 	// Rate sets an exchange rate in the rate table (an admin's right).
 	Rate *RateSet `json:"rate,omitempty"`
+	// Lifecycle changes an account's limit or status (lifecycle.go).
+	Lifecycle *LifecycleRequest `json:"lifecycle,omitempty"`
 	// SameAsset refuses a Transfer between accounts of different assets
 	// with asset_mismatch, as every transfer was refused before
 	// conversions existed (ADR 0019): the seed adapters set it for the
@@ -62,7 +64,7 @@ const (
 	Posted                      // a transfer was posted; Event is set
 	Replayed                    // the transfer id was posted before with the same body; ReplayOf is set
 	Rejected                    // refused; Err is set, and Event too for a journaled transfer rejection
-	Updated                     // an account's metadata was replaced, or a rate set; Event is set
+	Updated                     // an account's metadata, limit or status was changed, or a rate set; Event is set
 )
 
 // Decision is the result of deciding one command.
@@ -90,6 +92,8 @@ func (s *State) Decide(cmd Command, now time.Time) Decision {
 		return s.decideMetadata(cmd, now)
 	case cmd.Rate != nil:
 		return s.decideRate(cmd, now)
+	case cmd.Lifecycle != nil:
+		return s.decideLifecycle(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
 }
@@ -219,6 +223,9 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	// From here on the request resolved: a rejection records it with its
 	// asset and its amount at the asset's scale.
 	t = r.t
+	if err := checkLifecycle(r); err != nil {
+		return s.rejectTransfer(cmd, t, err, now)
+	}
 	if r.toAsset != nil {
 		return s.decideConversion(cmd, r, now)
 	}

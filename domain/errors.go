@@ -31,6 +31,16 @@ const (
 	// CodeBatchAborted marks the items of an atomic batch that were not
 	// posted because another item of the batch was rejected.
 	CodeBatchAborted Code = "batch_aborted"
+	// CodeAccountFrozen is a transfer that a frozen account refuses: a
+	// debit of it, or any credit in mode "all" (ADR 0024).
+	CodeAccountFrozen Code = "account_frozen"
+	// CodeAccountClosed is a transfer or change of a closed account.
+	CodeAccountClosed Code = "account_closed"
+	// CodeLimitInUse is an overdraft limit lowered below what the balance
+	// already draws on it.
+	CodeLimitInUse Code = "limit_in_use"
+	// CodeAccountNotEmpty is a close of an account with a balance or holds.
+	CodeAccountNotEmpty Code = "account_not_empty"
 )
 
 // Codes lists every domain code, for documentation and contract tests.
@@ -40,6 +50,7 @@ var Codes = []Code{
 	CodeAssetMismatch, CodeIdempotencyConflict, CodeAssetConflict,
 	CodeAccountConflict, CodeBalanceOverflow, CodeForbidden, CodeBatchAborted,
 	CodeRateNotFound,
+	CodeAccountFrozen, CodeAccountClosed, CodeLimitInUse, CodeAccountNotEmpty,
 }
 
 // CodedError is an error that carries a stable Code.

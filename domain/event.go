@@ -17,7 +17,8 @@ const (
 )
 
 // EventTypes lists every event type.
-var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet}
+var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet,
+	EventAccountLimitChanged, EventAccountFrozen, EventAccountUnfrozen, EventAccountClosed}
 
 // SchemaVersion is the version of every event type's payload. A change that
 // is not backwards compatible adds a new version; readers accept old ones.
@@ -53,6 +54,7 @@ type Event struct {
 	Metadata   *MetadataUpdate    `json:"account_metadata,omitempty"`
 	Conversion *ConvertedTransfer `json:"conversion,omitempty"`
 	Rate       *RateSet           `json:"rate,omitempty"`
+	Change     *AccountChange     `json:"account_change,omitempty"` // the lifecycle's four types
 	PrevHash   string             `json:"prev_hash"`
 	Hash       string             `json:"hash,omitempty"`
 }
@@ -87,6 +89,10 @@ type EventHandler interface {
 	AccountMetadataUpdated(ev *Event, u *MetadataUpdate) error
 	TransferConverted(ev *Event, c *ConvertedTransfer) error
 	RateSet(ev *Event, r *RateSet) error
+	AccountLimitChanged(ev *Event, c *AccountChange) error
+	AccountFrozen(ev *Event, c *AccountChange) error
+	AccountUnfrozen(ev *Event, c *AccountChange) error
+	AccountClosed(ev *Event, c *AccountChange) error
 }
 
 // Dispatch calls h's method for ev's type with its payload. It returns
@@ -135,6 +141,11 @@ func (ev *Event) Dispatch(h EventHandler) error {
 			return missing()
 		}
 		return h.RateSet(ev, ev.Rate)
+	case EventAccountLimitChanged, EventAccountFrozen, EventAccountUnfrozen, EventAccountClosed:
+		if ev.Change == nil {
+			return missing()
+		}
+		return ev.dispatchChange(h)
 	}
 	return fmt.Errorf("%q: %w", ev.Type, ErrUnknownEvent)
 }
@@ -155,7 +166,7 @@ var _ EventHandler = payloadRules{}
 // its type.
 func (ev *Event) Payloads() int {
 	n := 0
-	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil} {
+	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil, ev.Change != nil} {
 		if set {
 			n++
 		}
@@ -191,6 +202,18 @@ func (IgnoreEvents) TransferConverted(*Event, *ConvertedTransfer) error { return
 // RateSet does nothing.
 func (IgnoreEvents) RateSet(*Event, *RateSet) error { return nil }
 
+// AccountLimitChanged does nothing.
+func (IgnoreEvents) AccountLimitChanged(*Event, *AccountChange) error { return nil }
+
+// AccountFrozen does nothing.
+func (IgnoreEvents) AccountFrozen(*Event, *AccountChange) error { return nil }
+
+// AccountUnfrozen does nothing.
+func (IgnoreEvents) AccountUnfrozen(*Event, *AccountChange) error { return nil }
+
+// AccountClosed does nothing.
+func (IgnoreEvents) AccountClosed(*Event, *AccountChange) error { return nil }
+
 // Involves reports whether ev concerns account: the account opened, or
 // either side of a transfer posted, converted or rejected. The SSE stream's and the
 // webhooks' account filters use it.
@@ -200,6 +223,8 @@ func (ev *Event) Involves(account string) bool {
 		return ev.Account.ID == account
 	case ev.Metadata != nil:
 		return ev.Metadata.Account == account
+	case ev.Change != nil:
+		return ev.Change.Account == account
 	case ev.Transfer != nil:
 		return ev.Transfer.From == account || ev.Transfer.To == account
 	case ev.Rejection != nil:

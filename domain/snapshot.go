@@ -18,7 +18,7 @@ import (
 // ledger's invariants, so that a damaged encoding is refused rather than
 // trusted. Integrity (a checksum) is the snapshot container's job.
 //
-// Version 2, all integers big-endian:
+// Version 3, all integers big-endian:
 //
 //	magic "LGRSTATE", version uint16
 //	seq uint64, last command seq uint64, last command item int64
@@ -26,7 +26,9 @@ import (
 //	    code (uint8 length, bytes), scale uint8, issuer balance int128,
 //	    FX position int128
 //	uvarint #accounts, then per account, sorted by id:
-//	    id (uint8 length, bytes), asset index uvarint, flags uint8 (1: unlimited),
+//	    id (uint8 length, bytes), asset index uvarint, flags uint8 (bit 0:
+//	    unlimited; bits 1-2: status, 0 open, 1 frozen debits, 2 frozen all,
+//	    3 closed),
 //	    balance int128, floor int128 (0 when unlimited), fingerprint uint64,
 //	    owner (uvarint length, bytes)
 //	uvarint #ids, then per posted transfer id, sorted by key:
@@ -35,15 +37,16 @@ import (
 //	    base asset index uvarint, quote asset index uvarint,
 //	    rate (uint8 length, bytes; normalized as ParseRate writes it)
 //
-// Version 1 had neither FX positions nor rates; a version-1 snapshot is
-// refused (ErrStateVersion) and the state rebuilt from the journal.
+// Version 1 had neither FX positions nor rates, version 2 no account
+// status (ADR 0024); a snapshot of another version is refused
+// (ErrStateVersion) and the state rebuilt from the journal.
 //
 // A change to this layout or to what fingerprints cover (fingerprint.go)
 // needs a new StateFormatVersion.
 
 // StateFormatVersion is the version of the state encoding this code writes
 // and the only one it reads.
-const StateFormatVersion = 2
+const StateFormatVersion = 3
 
 const stateMagic = "LGRSTATE"
 
@@ -67,11 +70,11 @@ const (
 // processor pauses only to take it and WriteTo does the slow part (sorting,
 // encoding) on another goroutine.
 //
-// Taking it copies only what the State may still change: account balances
-// (16 bytes each), the issuer balances, and the (key, position) pairs of the
-// posted-id maps. Everything else is read later, in place: accounts are
-// never moved or removed, and nothing but an account's balance changes
-// after it is opened; the posted log below its length at the time is never
+// Taking it copies only what the State may still change: account balances,
+// floors and statuses (33 bytes each), the issuer balances, and the (key,
+// position) pairs of the posted-id maps. Everything else is read later, in
+// place: accounts are never moved or removed, and nothing but an account's
+// balance, floor and status changes after it is opened; the posted log below its length at the time is never
 // written again (an atomic batch's rollback only drops entries it added
 // itself, and batches are decided after the image is taken). The State's
 // owner writes only to memory the Image does not read.
@@ -81,6 +84,8 @@ type Image struct {
 	assets   []assetImage
 	accounts [][]accountState // the account chunks as they were: read up to their length, balances aside
 	balances []Amount         // the accounts' balances, copied, in chunk order
+	floors   []Amount         // their floors, copied: a limit change moves them
+	statuses []uint8          // their statuses, copied
 	posted   []postedImage
 	log      [][]postedRef // the posted log's chunks: read below logN only
 	logN     uint64
@@ -107,6 +112,8 @@ func (s *State) Image() *Image {
 		assets:   make([]assetImage, 0, len(s.assets)),
 		accounts: slices.Clone(s.accts.chunks),
 		balances: make([]Amount, 0, s.accts.n),
+		floors:   make([]Amount, 0, s.accts.n),
+		statuses: make([]uint8, 0, s.accts.n),
 		posted:   make([]postedImage, 0, s.posted.len()),
 		log:      slices.Clone(s.posted.log.chunks),
 		logN:     s.posted.log.n,
@@ -118,6 +125,8 @@ func (s *State) Image() *Image {
 	for _, c := range s.accts.chunks {
 		for i := range c {
 			im.balances = append(im.balances, c[i].balance)
+			im.floors = append(im.floors, c[i].floor)
+			im.statuses = append(im.statuses, c[i].status)
 		}
 	}
 	for _, m := range s.posted.shards {
@@ -174,13 +183,12 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		b = append(b[:0], byte(len(a.id)))
 		b = append(b, a.id...)
 		b = binary.AppendUvarint(b, index[a.asset])
-		floor := a.floor
-		if a.unlimited() {
-			b = append(b, 1)
+		floor, flags := im.floors[i], im.statuses[i]<<1
+		if floor == noFloor {
+			flags |= 1
 			floor = Amount{}
-		} else {
-			b = append(b, 0)
 		}
+		b = append(b, flags)
 		b = appendAmount(b, im.balances[i])
 		b = appendAmount(b, floor)
 		b = binary.BigEndian.AppendUint64(b, uint64(a.fp))

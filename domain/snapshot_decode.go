@@ -223,7 +223,7 @@ func (r *stateReader) account(i int, prevID string, assets []*assetState) (accou
 		r.fail("accounts out of order at %q", acc.id)
 	case ai >= uint64(len(assets)):
 		r.fail("account %q: asset index %d", acc.id, ai)
-	case flags > 1 || flags == 1 && !acc.floor.IsZero():
+	case flags>>1 >= int(statusCount) || flags&1 == 1 && !acc.floor.IsZero():
 		r.fail("account %q: flags %d with floor %s", acc.id, flags, acc.floor.Format(0))
 	case validateText("owner", acc.owner, maxOwnerLen) != nil:
 		r.fail("account %q: owner", acc.id)
@@ -232,7 +232,8 @@ func (r *stateReader) account(i int, prevID string, assets []*assetState) (accou
 		return acc, 0
 	}
 	acc.asset = assets[ai]
-	if flags == 1 {
+	acc.status = uint8(flags >> 1)
+	if flags&1 == 1 {
 		acc.floor = noFloor
 	} else if acc.floor == noFloor || acc.floor.Sign() > 0 || acc.balance.Cmp(acc.floor) < 0 {
 		r.fail("account %q: balance %s below its floor %s", acc.id, acc.balance.Format(acc.asset.scale), acc.floor.Format(acc.asset.scale))

@@ -35,6 +35,7 @@ type accountState struct {
 	floor   Amount // the lowest balance allowed (minus the overdraft limit), or noFloor
 	owner   string // who may debit it besides an admin; empty: admins only
 	fp      fingerprint
+	status  uint8 // statusOpen, frozen or closed (lifecycle.go); 8 bytes more per account, padding included
 }
 
 // noFloor is the floor of an account without a lower limit. No parsed

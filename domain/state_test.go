@@ -100,6 +100,9 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 		wantType = domain.EventTransferPosted
 	case d.Outcome == domain.Updated && c.Rate != nil:
 		wantType = domain.EventRateSet
+	case d.Outcome == domain.Updated && c.Lifecycle != nil:
+		wantType = map[string]domain.EventType{domain.ActionLimit: domain.EventAccountLimitChanged, domain.ActionFreeze: domain.EventAccountFrozen,
+			domain.ActionUnfreeze: domain.EventAccountUnfrozen, domain.ActionClose: domain.EventAccountClosed}[c.Lifecycle.Action]
 	case d.Outcome == domain.Rejected && c.Transfer != nil:
 		wantType = domain.EventTransferRejected
 		if ev.Rejection == nil || ev.Rejection.Code != d.Err.Code() || ev.Rejection.Detail != d.Err.Error() {
@@ -134,6 +137,8 @@ func describeCommand(c domain.Command) string {
 		return fmt.Sprintf("Transfer%+v", *c.Transfer)
 	case c.Rate != nil:
 		return fmt.Sprintf("SetRate%+v", *c.Rate)
+	case c.Lifecycle != nil:
+		return fmt.Sprintf("Lifecycle%+v", *c.Lifecycle)
 	}
 	return "empty command"
 }

@@ -68,7 +68,8 @@ def load_payloads(schema_dir):
 
 CODES = {"validation_failed", "invalid_amount", "same_account", "account_not_found", "asset_not_found",
          "insufficient_funds", "asset_mismatch", "idempotency_conflict", "asset_conflict", "account_conflict",
-         "balance_overflow", "forbidden", "batch_aborted", "rate_not_found"}
+         "balance_overflow", "forbidden", "batch_aborted", "rate_not_found",
+         "account_frozen", "account_closed", "limit_in_use", "account_not_empty"}
 ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
            "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{0,8}[1-9])?Z$")
@@ -324,7 +325,7 @@ def fits(v):
 
 
 def new_account(code, floor):
-    return {"asset": code, "balance": 0, "floor": floor, "stated": 0, "moved": False}
+    return {"asset": code, "balance": 0, "floor": floor, "stated": 0, "moved": False, "status": "open"}
 
 
 class Books:
@@ -410,6 +411,50 @@ class Books:
         if acc["floor"] is not None and acc["balance"] < acc["floor"]:
             self.find("limit", seq, "account %s below its lower limit" % ident)
 
+    def status_ok(self, seq, t, frm, to):
+        """A frozen or closed account gives nothing; one frozen "all" or
+        closed takes nothing (ADR 0024)."""
+        if frm["status"] != "open":
+            self.find("limit", seq, "transfer %s debits account %s, which is %s" % (t["id"], t["from"], frm["status"]))
+        if to["status"] in ("all", "closed"):
+            self.find("limit", seq, "transfer %s credits account %s, which is %s" % (t["id"], t["to"], to["status"]))
+
+    def changed(self, seq, typ, c):
+        acc = self.accounts.get(c["account"])
+        if acc is None or acc["status"] == "closed":
+            self.find("consistency", seq, "%s of account %s, never opened or closed" % (typ, c["account"]))
+            return None
+        return acc
+
+    def AccountLimitChanged(self, seq, c):
+        acc = self.changed(seq, "AccountLimitChanged", c)
+        if acc is None:
+            return
+        limit = c["overdraft_limit"]
+        parsed = parse_amount(limit, self.assets[acc["asset"]]["scale"]) if limit != "unlimited" else 0
+        if parsed is None:
+            return self.find("consistency", seq, "account %s: overdraft limit %r" % (c["account"], limit))
+        acc["floor"] = None if limit == "unlimited" else -parsed
+        self.below_limit(seq, c["account"], acc)
+
+    def AccountFrozen(self, seq, c):
+        acc = self.changed(seq, "AccountFrozen", c)
+        if acc is not None:
+            acc["status"] = c["frozen"]  # "debits" or "all"
+
+    def AccountUnfrozen(self, seq, c):
+        acc = self.changed(seq, "AccountUnfrozen", c)
+        if acc is not None:
+            acc["status"] = "open"
+
+    def AccountClosed(self, seq, c):
+        acc = self.changed(seq, "AccountClosed", c)
+        if acc is None:
+            return
+        if acc["balance"] != 0:
+            self.find("limit", seq, "account %s closed with a balance" % c["account"])
+        acc["status"] = "closed"
+
     def TransferPosted(self, seq, t):
         code = t.get("asset", "")
         asset = self.assets.get(code)
@@ -430,6 +475,7 @@ class Books:
         if not fits(accs[0]["balance"] - amount) or not fits(accs[1]["balance"] + amount):
             return self.find("consistency", seq, "transfer %s overflows a balance" % t["id"])
         self.post_id(seq, t["id"])
+        self.status_ok(seq, t, accs[0], accs[1])
         accs[0]["balance"] -= amount
         accs[1]["balance"] += amount
         self.below_limit(seq, t["from"], accs[0])
@@ -502,6 +548,7 @@ class Books:
         for acc, v in zip(legs, after):
             acc["balance"] = v
         self.post_id(seq, c["id"])
+        self.status_ok(seq, c, frm, to)
         self.below_limit(seq, c["from"], frm)
         for acc, e, scale in zip(legs, c["entries"], (a["scale"], a["scale"], q["scale"], q["scale"])):
             self.state(seq, acc, e, scale)

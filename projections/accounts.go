@@ -55,13 +55,21 @@ func (s *Store) Account(_ context.Context, id, asset string) (AccountView, error
 		if err != nil {
 			return err
 		}
-		v = AccountView{ID: id, Asset: acc.asset, OverdraftLimit: acc.overdraftLimit, Owner: acc.owner,
-			CreatedAt: fromNanos(acc.createdAt)}
-		if v.Metadata, err = decodeMetadata(acc.meta); err != nil {
-			return err
-		}
-		v.Sequence, v.Balance, err = latestEntry(r, id, acc.asset, acc.createdSeq, acc.scale)
+		v, err = accountView(r, id, acc)
 		return err
 	})
+	return v, err
+}
+
+// accountView makes the view of an account row: its balance from its
+// latest entry.
+func accountView(r reader, id string, acc account) (AccountView, error) {
+	v := AccountView{ID: id, Asset: acc.asset, OverdraftLimit: acc.overdraftLimit, Owner: acc.owner,
+		CreatedAt: fromNanos(acc.createdAt), Status: accountStatusName(acc.status), Frozen: frozenName(acc.status)}
+	var err error
+	if v.Metadata, err = decodeMetadata(acc.meta); err != nil {
+		return v, err
+	}
+	v.Sequence, v.Balance, err = latestEntry(r, id, acc.asset, acc.createdSeq, acc.scale)
 	return v, err
 }

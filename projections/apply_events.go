@@ -78,6 +78,9 @@ func (a *applier) putAccount(id string, row *accountRow) error {
 	}
 	_ = a.b.Set(accountKeyOf(id, row.asset), row.encode(a.buf[:0]), nil)
 	_ = a.b.Set(accountByAssetKey(row.asset, id), nil, nil)
+	if row.owner != "" {
+		_ = a.b.Set(ownerKey(row.owner, id), []byte(row.asset), nil)
+	}
 	return nil
 }
 

@@ -57,6 +57,7 @@ type accountRow struct {
 	asset, overdraftLimit, owner, meta string
 	createdAt                          int64
 	createdSeq                         uint64
+	status                             byte // accountOpen, or frozen or closed (listings.go)
 }
 
 // rateRow is a rate of the table: the rate, the RateSet's sequence and
@@ -137,7 +138,11 @@ func (r *accountRow) encode(b []byte) []byte {
 		b = appendStr(b, s)
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(r.createdAt))
-	return binary.AppendUvarint(b, r.createdSeq)
+	b = binary.AppendUvarint(b, r.createdSeq)
+	if r.status != accountOpen { // an open account's row is as it always was
+		b = append(b, r.status)
+	}
+	return b
 }
 
 func decodeAccount(v []byte) (accountRow, error) {
@@ -147,7 +152,11 @@ func decodeAccount(v []byte) (accountRow, error) {
 		*p = d.str()
 	}
 	r.createdAt, r.createdSeq = d.int64(), d.uvarint()
-	if d.bad || len(d.b) != 0 {
+	r.status = accountOpen
+	if len(d.b) > 0 {
+		r.status = d.byte()
+	}
+	if d.bad || len(d.b) != 0 || accountStatusName(r.status) == "" {
 		return r, fmt.Errorf("account: %w", errCorruptRow)
 	}
 	return r, nil

@@ -30,6 +30,7 @@ const (
 	famClock     = 'k' // k<time> -> first seq at that time
 	famFXEntry   = 'x' // x<asset><seq><side> -> balance after: the FX account's legs of conversions
 	famRate      = 'R' // R<base><quote> -> rate row: the rate table
+	famOwner     = 'O' // O<owner><id> -> asset: accounts by owner, for listings
 )
 
 var (
@@ -114,6 +115,10 @@ func assetKey(code string) []byte { return append([]byte{famAsset}, code...) }
 
 func accountKeyOf(id, asset string) []byte {
 	return appendEscaped(appendEscaped([]byte{famAccount}, id), asset)
+}
+
+func ownerKey(owner, id string) []byte {
+	return appendEscaped(appendEscaped([]byte{famOwner}, owner), id)
 }
 
 func accountByAssetKey(asset, id string) []byte {

@@ -13,7 +13,7 @@ import (
 // journal. Versions 1 to 3 were SQLite files (readmodel.db), 4 the first
 // Pebble store; 5 adds conversions, the FX account's entries and the rate
 // table (ADR 0019).
-const schemaVersion = 5
+const schemaVersion = 6
 
 // Pebble's bounds. Memory: at most memTablesMax memtables of memTableBytes
 // (writes stall past them until a flush catches up) and blockBytes of

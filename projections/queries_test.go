@@ -32,12 +32,12 @@ func TestProjectorAppliesJournal(t *testing.T) {
 
 	t.Run("accounts", func(t *testing.T) {
 		want := []projections.AccountView{
-			{ID: "alice", Asset: "USD", Balance: "89.50", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14},
-			{ID: "bob", Asset: "USD", Balance: "60.00", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 15},
-			{ID: "carol", Asset: "USD", Balance: "-5.00", OverdraftLimit: "10.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14},
-			{ID: "kenji", Asset: "JPY", Balance: "1000", OverdraftLimit: "0", Owner: "k", Metadata: map[string]string{"tier": "gold"}, CreatedAt: journaltest.Minute(2), Sequence: 9},
-			{ID: "world", Asset: "USD", Balance: "-144.50", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 15},
-			{ID: "world", Asset: "JPY", Balance: "-1000", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 9},
+			{ID: "alice", Asset: "USD", Balance: "89.50", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14, Status: "open"},
+			{ID: "bob", Asset: "USD", Balance: "60.00", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 15, Status: "open"},
+			{ID: "carol", Asset: "USD", Balance: "-5.00", OverdraftLimit: "10.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14, Status: "open"},
+			{ID: "kenji", Asset: "JPY", Balance: "1000", OverdraftLimit: "0", Owner: "k", Metadata: map[string]string{"tier": "gold"}, CreatedAt: journaltest.Minute(2), Sequence: 9, Status: "open"},
+			{ID: "world", Asset: "USD", Balance: "-144.50", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 15, Status: "open"},
+			{ID: "world", Asset: "JPY", Balance: "-1000", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 9, Status: "open"},
 		}
 		for i, a := range scenarioAccounts {
 			got, err := s.Account(ctx, a[0], a[1])

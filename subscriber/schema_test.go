@@ -63,6 +63,18 @@ func TestEventSchemas(t *testing.T) {
 		domain.Command{Transfer: &domain.Transfer{ID: "fx-1", From: "a1", To: "eur-1", Amount: "10", Reference: "fx"}},
 		domain.Command{Transfer: &domain.Transfer{ID: "fx-2", From: "a1", To: "eur-1", Amount: "1", ExchangeRate: "1.1"}},
 		domain.Command{Transfer: &domain.Transfer{ID: "fx-3", From: "a1", To: "eur-1", Amount: "100000", ExchangeRate: "1.1"}})
+	// An account's lifecycle (ADR 0024): a limit changed, a freeze that
+	// refuses a debit, an unfreeze, and a close at zero.
+	lc := func(action, account, frozen, limit string) domain.Command {
+		return domain.Command{Lifecycle: &domain.LifecycleRequest{Action: action,
+			AccountChange: domain.AccountChange{Account: account, Frozen: frozen, OverdraftLimit: limit}}}
+	}
+	j.Batch(lc(domain.ActionLimit, "a1", "", "25"), lc(domain.ActionLimit, "limited", "", domain.Unlimited),
+		lc(domain.ActionFreeze, "a2", domain.FrozenAll, ""),
+		domain.Command{Transfer: &domain.Transfer{ID: "frozen-1", From: "a2", To: "a1", Amount: "1"}},
+		lc(domain.ActionUnfreeze, "a2", "", ""),
+		domain.Command{Account: &domain.Account{ID: "short-lived", Asset: "USD"}},
+		lc(domain.ActionClose, "short-lived", "", ""))
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -88,14 +100,14 @@ func TestEventSchemas(t *testing.T) {
 			}
 		}
 		seen[string(ev.Type)]++
-		for _, feature := range []string{`"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`, `"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
+		for _, feature := range []string{`"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`, `"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`, `"code":"account_frozen"`} {
 			if bytes.Contains(ev.Line, []byte(feature)) {
 				seen[feature]++
 			}
 		}
 	}
 	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped", "AccountMetadataUpdated",
-		"TransferConverted", "RateSet", `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
+		"TransferConverted", "RateSet", "AccountLimitChanged", "AccountFrozen", "AccountUnfrozen", "AccountClosed", `"code":"account_frozen"`, `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
 		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
 		if seen[want] == 0 {
 			t.Errorf("no event with %s was checked", want)

@@ -127,7 +127,7 @@ func TestE2EErrors(t *testing.T) {
 		// Wrong methods.
 		{"DELETE a transfer", http.MethodDelete, "/v1/transfers/" + mint.ID, nil, nil, 405, "method_not_allowed", "", ""},
 		{"PUT an account", http.MethodPut, "/v1/accounts/alice", `{"id":"alice","asset":"USD"}`, nil, 405, "method_not_allowed", "", ""},
-		{"GET assets", get, "/v1/assets", nil, nil, 405, "method_not_allowed", "", ""},
+		{"GET a freeze", get, "/v1/accounts/alice/freeze", nil, nil, 405, "method_not_allowed", "", ""},
 		{"POST healthz", post, "/healthz", `{}`, nil, 405, "method_not_allowed", "", ""},
 	}
 	l.settle(t)

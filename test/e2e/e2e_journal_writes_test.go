@@ -96,6 +96,25 @@ func journalWrites() map[string]journalWrite {
 		"metadata-forbidden": {403, func(t *testing.T, l *e2eLedger) e2eResp {
 			return user(t, l).do(t, http.MethodPatch, "/v1/accounts/bob", map[string]any{"metadata": map[string]string{"k": "w"}})
 		}},
+		"limit-changed": {200, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPut, "/v1/accounts/bob/limit", map[string]any{"overdraft_limit": "20"})
+		}},
+		"limit-forbidden": {403, func(t *testing.T, l *e2eLedger) e2eResp {
+			return user(t, l).do(t, http.MethodPut, "/v1/accounts/bob/limit", map[string]any{"overdraft_limit": "30"})
+		}},
+		"account-frozen": {200, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPost, "/v1/accounts/bob/freeze", map[string]any{"frozen": "debits"})
+		}},
+		"account_frozen": {422, post(tr("w20", "bob", "alice", "1"))},
+		"account-unfrozen": {200, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPost, "/v1/accounts/bob/unfreeze", nil)
+		}},
+		"lifecycle-unchanged": {200, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPost, "/v1/accounts/bob/unfreeze", nil)
+		}},
+		"account_not_empty": {409, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPost, "/v1/accounts/bob/close", nil)
+		}},
 		"webhook-created": {201, func(t *testing.T, l *e2eLedger) e2eResp {
 			return l.do(t, http.MethodPost, "/v1/webhooks", map[string]any{"url": "https://hooks.example.com/x", "events": []string{"TransferPosted"}})
 		}},

@@ -120,7 +120,7 @@ func TestHostileEdgeHEAD(t *testing.T) {
 	for _, path := range []string{
 		"/healthz", "/readyz", "/openapi.json",
 		"/v1/accounts/alice", "/v1/accounts/alice/entries", "/v1/accounts/alice/balance",
-		"/v1/transfers", "/v1/webhooks", "/v1/status",
+		"/v1/transfers", "/v1/webhooks", "/v1/status", "/v1/accounts", "/v1/assets",
 		"/v1/accounts/nobody", // a 404 is as GET's too
 	} {
 		get := l.do(t, http.MethodGet, path, nil)
@@ -135,7 +135,7 @@ func TestHostileEdgeHEAD(t *testing.T) {
 		t.Errorf("HEAD /v1/transfers without a token: %d", r.Status)
 	}
 	// Paths without GET: 405 with the problem's headers.
-	for _, path := range []string{"/v1/accounts", "/v1/assets"} {
+	for _, path := range []string{"/v1/rates/USD/EUR", "/v1/accounts/alice/freeze"} {
 		r := l.do(t, http.MethodHead, path, nil)
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Status != http.StatusMethodNotAllowed || mt != "application/problem+json" {
 			t.Errorf("HEAD %s: %d %q, want 405 application/problem+json", path, r.Status, mt)
@@ -143,8 +143,8 @@ func TestHostileEdgeHEAD(t *testing.T) {
 	}
 	// The GET of a 405 still carries the problem body HEAD does not.
 	var p struct{ Code string }
-	if r := l.do(t, http.MethodGet, "/v1/assets", nil); json.Unmarshal(r.Body, &p) != nil || p.Code != "method_not_allowed" {
-		t.Errorf("GET /v1/assets: %s", r)
+	if r := l.do(t, http.MethodGet, "/v1/rates/USD/EUR", nil); json.Unmarshal(r.Body, &p) != nil || p.Code != "method_not_allowed" {
+		t.Errorf("GET /v1/rates/USD/EUR: %s", r)
 	}
 	// The event stream: the client's timeout (e2eClientWait) would fail
 	// this if HEAD streamed.

@@ -94,8 +94,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fromRejection translates the processor's refusal of a credit transfer.
 // A self-transfer is a malformed request (400), as any input check is; a
 // conflict is a state that refuses the request whatever its shape: the
-// Idempotency-Key used with another body, or a recipient account the
-// ledger holds in another asset.
+// Idempotency-Key used with another body, a recipient account the ledger
+// holds in another asset, or an account frozen or closed (ADR 0024).
 func fromRejection(code domain.Code, detail string) *apiError {
 	status := http.StatusBadRequest
 	switch code {
@@ -103,7 +103,8 @@ func fromRejection(code domain.Code, detail string) *apiError {
 		status = http.StatusForbidden
 	case domain.CodeAccountNotFound:
 		status = http.StatusNotFound
-	case domain.CodeIdempotencyConflict, domain.CodeAssetMismatch, domain.CodeBalanceOverflow, domain.CodeAccountConflict:
+	case domain.CodeIdempotencyConflict, domain.CodeAssetMismatch, domain.CodeBalanceOverflow, domain.CodeAccountConflict,
+		domain.CodeAccountFrozen, domain.CodeAccountClosed:
 		status = http.StatusConflict
 	}
 	return &apiError{status: status, detail: detail}

@@ -141,6 +141,21 @@ func (a *applier) TransferConverted(*domain.Event, *domain.ConvertedTransfer) er
 // RateSet is refused (errAfterSchema3).
 func (a *applier) RateSet(*domain.Event, *domain.RateSet) error { return errAfterSchema3 }
 
+// AccountLimitChanged is refused (errAfterSchema3), as are the other
+// lifecycle events (ADR 0024).
+func (a *applier) AccountLimitChanged(*domain.Event, *domain.AccountChange) error {
+	return errAfterSchema3
+}
+
+// AccountFrozen is refused (errAfterSchema3).
+func (a *applier) AccountFrozen(*domain.Event, *domain.AccountChange) error { return errAfterSchema3 }
+
+// AccountUnfrozen is refused (errAfterSchema3).
+func (a *applier) AccountUnfrozen(*domain.Event, *domain.AccountChange) error { return errAfterSchema3 }
+
+// AccountClosed is refused (errAfterSchema3).
+func (a *applier) AccountClosed(*domain.Event, *domain.AccountChange) error { return errAfterSchema3 }
+
 // tick records the event's time in the clock. A clock that steps back
 // (a failover to a host whose clock is behind) is clamped to the latest
 // time seen, so the clock stays monotonic and "the latest sequence at or
