@@ -20,6 +20,8 @@ type Command struct {
 	Metadata *MetadataUpdate `json:"metadata,omitempty"`
 	// Rate sets an exchange rate in the rate table (an admin's right).
 	Rate *RateSet `json:"rate,omitempty"`
+	// Hold posts or voids a pending transfer (ADR 0022).
+	Hold *HoldAction `json:"hold,omitempty"`
 	// SameAsset refuses a Transfer between accounts of different assets
 	// with asset_mismatch, as every transfer was refused before
 	// conversions existed (ADR 0019): the seed adapters set it for the
@@ -90,6 +92,8 @@ func (s *State) Decide(cmd Command, now time.Time) Decision {
 		return s.decideMetadata(cmd, now)
 	case cmd.Rate != nil:
 		return s.decideRate(cmd, now)
+	case cmd.Hold != nil:
+		return s.decideHoldAction(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
 }
@@ -179,6 +183,9 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	if len(t.Metadata) == 0 {
 		t.Metadata = nil
 	}
+	if t.Pending {
+		t.ExpiresAt = normalizeExpiry(t.ExpiresAt)
+	}
 	if err := t.Validate(); err != nil {
 		// A malformed request is refused without a journal entry: its
 		// fields may not even be safe to record, and no state was consulted.
@@ -219,6 +226,9 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	// From here on the request resolved: a rejection records it with its
 	// asset and its amount at the asset's scale.
 	t = r.t
+	if t.Pending {
+		return s.decidePending(cmd, r, now)
+	}
 	if r.toAsset != nil {
 		return s.decideConversion(cmd, r, now)
 	}

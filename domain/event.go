@@ -17,7 +17,7 @@ const (
 )
 
 // EventTypes lists every event type.
-var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet}
+var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet, EventTransferPending, EventHoldPosted, EventHoldVoided}
 
 // SchemaVersion is the version of every event type's payload. A change that
 // is not backwards compatible adds a new version; readers accept old ones.
@@ -53,6 +53,9 @@ type Event struct {
 	Metadata   *MetadataUpdate    `json:"account_metadata,omitempty"`
 	Conversion *ConvertedTransfer `json:"conversion,omitempty"`
 	Rate       *RateSet           `json:"rate,omitempty"`
+	Hold       *PendingTransfer   `json:"hold,omitempty"`
+	HoldPost   *HoldPosting       `json:"hold_post,omitempty"`
+	HoldVoid   *HoldVoiding       `json:"hold_void,omitempty"`
 	PrevHash   string             `json:"prev_hash"`
 	Hash       string             `json:"hash,omitempty"`
 }
@@ -87,6 +90,9 @@ type EventHandler interface {
 	AccountMetadataUpdated(ev *Event, u *MetadataUpdate) error
 	TransferConverted(ev *Event, c *ConvertedTransfer) error
 	RateSet(ev *Event, r *RateSet) error
+	TransferPending(ev *Event, p *PendingTransfer) error
+	HoldPosted(ev *Event, p *HoldPosting) error
+	HoldVoided(ev *Event, v *HoldVoiding) error
 }
 
 // Dispatch calls h's method for ev's type with its payload. It returns
@@ -135,6 +141,21 @@ func (ev *Event) Dispatch(h EventHandler) error {
 			return missing()
 		}
 		return h.RateSet(ev, ev.Rate)
+	case EventTransferPending:
+		if ev.Hold == nil {
+			return missing()
+		}
+		return h.TransferPending(ev, ev.Hold)
+	case EventHoldPosted:
+		if ev.HoldPost == nil {
+			return missing()
+		}
+		return h.HoldPosted(ev, ev.HoldPost)
+	case EventHoldVoided:
+		if ev.HoldVoid == nil {
+			return missing()
+		}
+		return h.HoldVoided(ev, ev.HoldVoid)
 	}
 	return fmt.Errorf("%q: %w", ev.Type, ErrUnknownEvent)
 }
@@ -155,7 +176,8 @@ var _ EventHandler = payloadRules{}
 // its type.
 func (ev *Event) Payloads() int {
 	n := 0
-	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil} {
+	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil,
+		ev.Hold != nil, ev.HoldPost != nil, ev.HoldVoid != nil} {
 		if set {
 			n++
 		}
@@ -191,6 +213,15 @@ func (IgnoreEvents) TransferConverted(*Event, *ConvertedTransfer) error { return
 // RateSet does nothing.
 func (IgnoreEvents) RateSet(*Event, *RateSet) error { return nil }
 
+// TransferPending does nothing.
+func (IgnoreEvents) TransferPending(*Event, *PendingTransfer) error { return nil }
+
+// HoldPosted does nothing.
+func (IgnoreEvents) HoldPosted(*Event, *HoldPosting) error { return nil }
+
+// HoldVoided does nothing.
+func (IgnoreEvents) HoldVoided(*Event, *HoldVoiding) error { return nil }
+
 // Involves reports whether ev concerns account: the account opened, or
 // either side of a transfer posted, converted or rejected. The SSE stream's and the
 // webhooks' account filters use it.
@@ -206,6 +237,12 @@ func (ev *Event) Involves(account string) bool {
 		return ev.Rejection.From == account || ev.Rejection.To == account
 	case ev.Conversion != nil:
 		return ev.Conversion.From == account || ev.Conversion.To == account || account == FX
+	case ev.Hold != nil:
+		return ev.Hold.From == account || ev.Hold.To == account
+	case ev.HoldPost != nil:
+		return ev.HoldPost.From == account || ev.HoldPost.To == account
+	case ev.HoldVoid != nil:
+		return ev.HoldVoid.From == account || ev.HoldVoid.To == account
 	}
 	return false
 }

@@ -94,6 +94,12 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 		wantType = domain.EventAssetDefined
 	case d.Outcome == domain.Created && c.Account != nil:
 		wantType = domain.EventAccountOpened
+	case d.Outcome == domain.Posted && c.Transfer != nil && c.Transfer.Pending:
+		wantType = domain.EventTransferPending
+	case d.Outcome == domain.Posted && c.Hold != nil:
+		wantType = domain.EventHoldPosted
+	case d.Outcome == domain.Updated && c.Hold != nil:
+		wantType = domain.EventHoldVoided
 	case d.Outcome == domain.Posted && c.Transfer != nil && ev.Conversion != nil:
 		wantType = domain.EventTransferConverted
 	case d.Outcome == domain.Posted && c.Transfer != nil:
@@ -134,6 +140,8 @@ func describeCommand(c domain.Command) string {
 		return fmt.Sprintf("Transfer%+v", *c.Transfer)
 	case c.Rate != nil:
 		return fmt.Sprintf("SetRate%+v", *c.Rate)
+	case c.Hold != nil:
+		return fmt.Sprintf("Hold%+v", *c.Hold)
 	}
 	return "empty command"
 }

@@ -60,7 +60,10 @@ func (s *Store) Account(_ context.Context, id, asset string) (AccountView, error
 		if v.Metadata, err = decodeMetadata(acc.meta); err != nil {
 			return err
 		}
-		v.Sequence, v.Balance, err = latestEntry(r, id, acc.asset, acc.createdSeq, acc.scale)
+		if v.Sequence, v.Balance, err = latestEntry(r, id, acc.asset, acc.createdSeq, acc.scale); err != nil {
+			return err
+		}
+		v.PendingView, err = pendingView(r, id, acc.asset, v.Balance, acc.scale)
 		return err
 	})
 	return v, err
