@@ -165,10 +165,37 @@ func TestE2EHolds(t *testing.T) {
 	}
 	l.checkZeroSum(t, "USD", "alice", "bob")
 
-	// The journal: the holds, the posting, the void and the expiry after
+	// A batch item may be a hold; it answers 201 pending like a single one.
+	batch := e2eJSON[struct {
+		Results []struct {
+			Status   int      `json:"status"`
+			Transfer *e2eHold `json:"transfer"`
+		} `json:"results"`
+	}](t, alice.do(t, http.MethodPost, "/v1/transfers/batch", map[string]any{"transfers": []any{hold("b1", "alice", "bob", "1")}}), http.StatusOK)
+	if r := batch.Results; len(r) != 1 || r[0].Status != http.StatusCreated || r[0].Transfer.Status != "pending" || r[0].Transfer.Hold == nil {
+		t.Fatalf("batch: %+v", batch.Results)
+	}
+	e2eJSON[e2eHold](t, alice.do(t, http.MethodPost, "/v1/transfers/b1/void", nil), http.StatusOK)
+
+	// The hold events flow to an event stream filtered by alice's account
+	// as any event does, in journal order.
+	j := l.journal(t)
+	stream := alice.openEvents(t, e2eStreamClient(), l.base, "?from=1&account=alice&type=TransferPending,HoldPosted,HoldVoided")
+	n := 0
+	for _, ev := range j {
+		if ev.Hold != nil || ev.HoldPost != nil || ev.HoldVoid != nil {
+			checkEvent(t, stream.next(t), ev)
+			n++
+		}
+	}
+	if n != 8 {
+		t.Fatalf("%d hold events streamed", n)
+	}
+
+	// The journal: the holds, the posting, the voids and the expiry after
 	// expires_at.
 	var pending, postedEvs, voided, expired int
-	for _, ev := range l.journal(t) {
+	for _, ev := range j {
 		switch ev.Type {
 		case domain.EventTransferPending:
 			pending++
@@ -185,7 +212,7 @@ func TestE2EHolds(t *testing.T) {
 			}
 		}
 	}
-	if pending != 3 || postedEvs != 1 || voided != 1 || expired != 1 {
+	if pending != 4 || postedEvs != 1 || voided != 2 || expired != 1 {
 		t.Fatalf("journal: %d holds, %d posted, %d voided, %d expired", pending, postedEvs, voided, expired)
 	}
 	res, err := audit.Run(context.Background(), &audit.JetStreamSource{JS: l.node.JS, Names: l.node.Names}, audit.Options{})
