@@ -217,5 +217,8 @@ func (h readModelEvent) HoldPosted(ev *domain.Event, p *domain.HoldPosting) erro
 		h.f(Finding{Check: CheckReadModel, Seq: ev.Seq, Account: p.From, Asset: p.Asset,
 			Detail: "hold " + p.ID + ": " + strings.Join(diffs, "; ")})
 	}
+	// Its posting row takes over the id, as a transfer's does: a
+	// rejection of the id before the hold is left behind.
+	h.rm.replaced(ev, t, h.b, h.f)
 	return nil
 }

@@ -21,9 +21,10 @@ func holdAction(id, action, amount string) domain.Command {
 	return domain.Command{Hold: &domain.HoldAction{ID: id, Action: action, Amount: amount}}
 }
 
-// seedHolds writes the books scenario, then a hold of 20.00 from alice to
-// bob posted for 15.00, a hold of 5.00 voided, and a hold of 10.00 left
-// pending; it returns the last hold's event.
+// seedHolds writes the books scenario, then two holds refused for funds,
+// the same ids held again: a hold of 20.00 from alice to bob posted for
+// 15.00, a hold of 5.00 voided; and a hold of 10.00 left pending; it
+// returns the last hold's event.
 func seedHolds(t *testing.T, l *ledger) *domain.Event {
 	t.Helper()
 	seedScenario(l)
@@ -31,6 +32,8 @@ func seedHolds(t *testing.T, l *ledger) *domain.Event {
 		cmd  domain.Command
 		want domain.Outcome
 	}{
+		{pendingTransfer("h1", "alice", "bob", "1000000"), domain.Rejected}, // its id stays free
+		{pendingTransfer("h2", "alice", "bob", "1000000"), domain.Rejected},
 		{pendingTransfer("h1", "alice", "bob", "20"), domain.Posted},
 		{holdAction("h1", domain.HoldPost, "15"), domain.Posted},
 		{pendingTransfer("h2", "alice", "bob", "5"), domain.Posted},
