@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -21,10 +23,8 @@ type holdPostRequest struct {
 
 func (s *Server) postHold(c echo.Context) error {
 	var req holdPostRequest
-	if c.Request().ContentLength != 0 {
-		if err := decodeBody(c, &req); err != nil {
-			return err
-		}
+	if err := decodeOptionalBody(c, &req); err != nil {
+		return err
 	}
 	a := domain.HoldAction{ID: c.Param("id"), Action: domain.HoldPost}
 	if req.Amount.set {
@@ -36,13 +36,29 @@ func (s *Server) postHold(c echo.Context) error {
 }
 
 func (s *Server) voidHold(c echo.Context) error {
-	if c.Request().ContentLength != 0 {
-		var req struct{}
-		if err := decodeBody(c, &req); err != nil {
-			return err
-		}
+	var req struct{}
+	if err := decodeOptionalBody(c, &req); err != nil {
+		return err
 	}
 	return s.settleHold(c, domain.HoldAction{ID: c.Param("id"), Action: domain.HoldVoid})
+}
+
+// decodeOptionalBody is decodeBody for a body that may be absent: an
+// empty body (declared or, when chunked, read) leaves v as it is.
+func decodeOptionalBody(c echo.Context, v any) error {
+	r := c.Request()
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	br := bufio.NewReader(r.Body)
+	if _, err := br.Peek(1); err == io.EOF {
+		return nil
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{br, r.Body}
+	return decodeBody(c, v)
 }
 
 // settleHold submits a post or void and answers the hold's transfer as
