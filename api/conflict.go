@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,8 +22,16 @@ import (
 
 // postedBody is the body of a posted transfer as the read model shows it.
 func postedBody(v projections.TransferView) domain.Transfer {
-	return domain.Transfer{From: v.From, To: v.To, Asset: v.Asset, Amount: v.Amount, Reference: v.Reference, Metadata: v.Metadata, Memo: v.Memo,
+	t := domain.Transfer{From: v.From, To: v.To, Asset: v.Asset, Amount: v.Amount, Reference: v.Reference, Metadata: v.Metadata, Memo: v.Memo,
 		ExchangeRate: v.ExchangeRate}
+	if h := v.Hold; h != nil {
+		// A hold's body is its request: the amount held, its expiry.
+		t.Pending, t.Amount = true, h.Amount
+		if h.ExpiresAt != nil {
+			t.ExpiresAt = h.ExpiresAt.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	return t
 }
 
 // conflictProblem is the 409 of a reused id whose posted body differs.

@@ -36,6 +36,10 @@ type transferRequest struct {
 	// ExchangeRate converts between accounts of different assets (ADR
 	// 0019): a string or a number, read exactly like an amount.
 	ExchangeRate amountField `json:"exchange_rate"`
+	// Pending holds the amount until it is posted or voided (ADR 0022);
+	// ExpiresAt (RFC 3339) voids it then.
+	Pending   bool   `json:"pending"`
+	ExpiresAt string `json:"expires_at"`
 }
 
 // transfer checks the request's shape and resolves its id: the body's id,
@@ -45,7 +49,8 @@ func (req transferRequest) transfer(header string) (domain.Transfer, error) {
 		return domain.Transfer{}, problem(domain.CodeValidationFailed, "from, to and amount are required")
 	}
 	t := domain.Transfer{From: *req.From, To: *req.To, Amount: req.Amount.text,
-		Asset: req.Asset, Reference: req.Reference, Metadata: req.Metadata, Memo: req.Memo}
+		Asset: req.Asset, Reference: req.Reference, Metadata: req.Metadata, Memo: req.Memo,
+		Pending: req.Pending, ExpiresAt: req.ExpiresAt}
 	if req.ExchangeRate.set {
 		if t.ExchangeRate = req.ExchangeRate.text; t.ExchangeRate == "" {
 			return t, &domain.FieldError{Field: "exchange_rate", Reason: "must be a positive decimal string"}

@@ -76,6 +76,13 @@ var statusOf = map[domain.Code]int{
 	CodeDeliveryFailed:             http.StatusBadGateway,
 	CodeSequenceNotFound:           http.StatusNotFound,
 	CodeCheckpointNotFound:         http.StatusNotFound,
+	// Two-phase transfers (ADR 0022).
+	domain.CodeHoldNotFound:       http.StatusNotFound,
+	domain.CodeHoldNotPending:     http.StatusConflict,
+	domain.CodeHoldExpired:        http.StatusConflict,
+	domain.CodeHoldAmountExceeded: http.StatusUnprocessableEntity,
+	domain.CodeHoldsFull:          http.StatusUnprocessableEntity,
+	domain.CodePendingConversion:  http.StatusUnprocessableEntity,
 }
 
 // Codes lists every code the API can answer with.

@@ -33,6 +33,8 @@ func itemID(it commands.Item) string {
 		return "account " + it.Account.ID
 	case it.Asset != nil:
 		return "asset " + it.Asset.Code
+	case it.Hold != nil:
+		return "hold " + it.Hold.ID
 	}
 	return ""
 }

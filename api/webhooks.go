@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,8 +24,6 @@ import (
 const (
 	// WebhookURLMaxLen bounds a webhook URL.
 	WebhookURLMaxLen = 2_048
-	// webhookEventsMax is the number of event types: each at most once.
-	webhookEventsMax = 4
 )
 
 type webhookRequest struct {
@@ -50,13 +49,14 @@ func (r webhookRequest) spec() (webhook.Spec, error) {
 	if u.User != nil || u.Fragment != "" {
 		return spec, &domain.FieldError{Field: "url", Reason: "must not carry credentials or a fragment"}
 	}
-	if len(r.Events) > webhookEventsMax {
-		return spec, &domain.FieldError{Field: "events", Reason: "at most 4 event types, each once"}
+	// The types are listed each at most once: at most every type.
+	if len(r.Events) > len(domain.EventTypes) {
+		return spec, &domain.FieldError{Field: "events", Reason: fmt.Sprintf("at most %d event types, each once", len(domain.EventTypes))}
 	}
 	for _, e := range r.Events {
 		t := domain.EventType(e)
 		if !slices.Contains(domain.EventTypes, t) || slices.Contains(spec.Events, t) {
-			return spec, &domain.FieldError{Field: "events", Reason: "must list distinct types among AssetDefined, AccountOpened, TransferPosted, TransferRejected"}
+			return spec, &domain.FieldError{Field: "events", Reason: "must list distinct event types (docs/journal.md)"}
 		}
 		spec.Events = append(spec.Events, t)
 	}

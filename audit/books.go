@@ -30,6 +30,8 @@ type Books struct {
 	// rates is the rate table as the RateSet events set it, by base and
 	// quote: what a conversion that took the table's rate must have used.
 	rates map[[2]string]string
+	// holds are the two-phase transfers (books_holds.go).
+	holds holdLedger
 
 	f report // receives the findings
 

@@ -159,7 +159,7 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
 			e.events = append(e.events, r.ev)
 		}
 		switch r.ev.Type {
-		case domain.EventTransferPosted, domain.EventTransferConverted:
+		case domain.EventTransferPosted, domain.EventTransferConverted, domain.EventHoldPosted:
 			e.rep.Postings++
 		case domain.EventTransferRejected:
 			e.rep.Rejections++

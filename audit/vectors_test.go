@@ -116,6 +116,19 @@ func canonicalVectors() []struct {
 			Change: &domain.AccountChange{Account: "bob"}}},
 		{"account closed", &domain.Event{Seq: 19, Type: domain.EventAccountClosed, Version: 1, Command: ref, Time: vectorTime,
 			Change: &domain.AccountChange{Account: "bob"}}},
+		{"pending transfer with an expiry", &domain.Event{Seq: 20, Type: domain.EventTransferPending, Version: 1, Command: ref, Time: vectorTime,
+			Hold: &domain.PendingTransfer{Transfer: domain.Transfer{ID: "h-1", From: "alice", To: "bob", Amount: "25.00", Asset: "USD",
+				Reference: "hotel <deposit>", Pending: true, ExpiresAt: "2026-03-08T09:30:00.5Z"}}}},
+		{"hold posted in part", &domain.Event{Seq: 21, Type: domain.EventHoldPosted, Version: 1, Command: ref, Time: vectorTime,
+			HoldPost: &domain.HoldPosting{ID: "h-1", From: "alice", To: "bob", Asset: "USD", Held: "25.00", Amount: "20.00",
+				Entries: [2]domain.Entry{{Account: "alice", Type: domain.Debit, Amount: "20.00", Balance: "80.00"},
+					{Account: "bob", Type: domain.Credit, Amount: "20.00", Balance: "20.00"}}}}},
+		{"hold expired", &domain.Event{Seq: 22, Type: domain.EventHoldVoided, Version: 1, Command: ref, Time: vectorTime,
+			HoldVoid: &domain.HoldVoiding{ID: "h-2", From: "alice", To: "bob", Asset: "USD", Amount: "5.00", Reason: domain.VoidExpired,
+				ExpiresAt: "2026-03-01T09:29:59Z"}}},
+		{"rejected pending transfer", &domain.Event{Seq: 23, Type: domain.EventTransferRejected, Version: 1, Command: ref, Time: vectorTime,
+			Rejection: &domain.RejectedTransfer{Transfer: domain.Transfer{ID: "h-3", From: "alice", To: "bob", Amount: "500.00", Asset: "USD",
+				Pending: true}, Code: domain.CodeInsufficientFunds, Detail: "insufficient available balance: balance was 80.00 USD of which 25.00 USD is held, at least 525.00 USD is required"}}},
 	}
 }
 
@@ -306,6 +319,34 @@ func tinyJournal(t *testing.T) []byte {
 			t.Fatalf("command %d: %+v", len(cmds)+2+i, d)
 		}
 		if data, prev, err = domain.AppendEvent(data, d.Event, prev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Holds come last (ADR 0022): one posted in part, one voided, one
+	// refused beyond what is available, and one that expires, voided by
+	// the processor's clock at the next command.
+	at := t0.Add(2 * time.Hour)
+	exp := at.Add(90 * time.Minute).Format(time.RFC3339Nano)
+	holds := []domain.Command{
+		{Transfer: &domain.Transfer{ID: "h1", From: "alice", To: "bob", Amount: "3", Pending: true, Reference: "deposit"}},
+		{Hold: &domain.HoldAction{ID: "h1", Action: domain.HoldPost, Amount: "2.50"}},
+		{Transfer: &domain.Transfer{ID: "h2", From: "alice", To: "bob", Amount: "1", Pending: true}},
+		{Hold: &domain.HoldAction{ID: "h2", Action: domain.HoldVoid}},
+		{Transfer: &domain.Transfer{ID: "h3", From: "alice", To: "bob", Amount: "2", Pending: true, ExpiresAt: exp}},
+		{Transfer: &domain.Transfer{ID: "h4", From: "alice", To: "bob", Amount: "1000", Pending: true}}, // insufficient_funds
+	}
+	for i, c := range holds {
+		c.Ref = domain.CommandRef{Seq: uint64(len(cmds) + 2 + len(fx) + i)}
+		d := st.Decide(c, at.Add(time.Duration(i+1)*time.Minute))
+		if d.Event == nil {
+			t.Fatalf("hold command %d: %+v", i, d)
+		}
+		if data, prev, err = domain.AppendEvent(data, d.Event, prev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ev := range st.ExpireHolds(at.Add(2 * time.Hour)) {
+		if data, prev, err = domain.AppendEvent(data, ev, prev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -109,16 +109,21 @@ func (e EntryViewType) Valid() bool {
 
 // Defines values for EventType.
 const (
-	AccountClosed       EventType = "AccountClosed"
-	AccountFrozen       EventType = "AccountFrozen"
-	AccountLimitChanged EventType = "AccountLimitChanged"
-	AccountOpened       EventType = "AccountOpened"
-	AccountUnfrozen     EventType = "AccountUnfrozen"
-	AssetDefined        EventType = "AssetDefined"
-	RateSet             EventType = "RateSet"
-	TransferConverted   EventType = "TransferConverted"
-	TransferPosted      EventType = "TransferPosted"
-	TransferRejected    EventType = "TransferRejected"
+	AccountClosed          EventType = "AccountClosed"
+	AccountFrozen          EventType = "AccountFrozen"
+	AccountLimitChanged    EventType = "AccountLimitChanged"
+	AccountMetadataUpdated EventType = "AccountMetadataUpdated"
+	AccountOpened          EventType = "AccountOpened"
+	AccountUnfrozen        EventType = "AccountUnfrozen"
+	AssetDefined           EventType = "AssetDefined"
+	CommandSkipped         EventType = "CommandSkipped"
+	HoldPosted             EventType = "HoldPosted"
+	HoldVoided             EventType = "HoldVoided"
+	RateSet                EventType = "RateSet"
+	TransferConverted      EventType = "TransferConverted"
+	TransferPending        EventType = "TransferPending"
+	TransferPosted         EventType = "TransferPosted"
+	TransferRejected       EventType = "TransferRejected"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
@@ -130,15 +135,25 @@ func (e EventType) Valid() bool {
 		return true
 	case AccountLimitChanged:
 		return true
+	case AccountMetadataUpdated:
+		return true
 	case AccountOpened:
 		return true
 	case AccountUnfrozen:
 		return true
 	case AssetDefined:
 		return true
+	case CommandSkipped:
+		return true
+	case HoldPosted:
+		return true
+	case HoldVoided:
+		return true
 	case RateSet:
 		return true
 	case TransferConverted:
+		return true
+	case TransferPending:
 		return true
 	case TransferPosted:
 		return true
@@ -217,16 +232,25 @@ func (e StatusStatus) Valid() bool {
 
 // Defines values for TransferViewStatus.
 const (
+	TransferViewStatusExpired  TransferViewStatus = "expired"
+	TransferViewStatusPending  TransferViewStatus = "pending"
 	TransferViewStatusPosted   TransferViewStatus = "posted"
 	TransferViewStatusRejected TransferViewStatus = "rejected"
+	TransferViewStatusVoided   TransferViewStatus = "voided"
 )
 
 // Valid indicates whether the value is a known member of the TransferViewStatus enum.
 func (e TransferViewStatus) Valid() bool {
 	switch e {
+	case TransferViewStatusExpired:
+		return true
+	case TransferViewStatusPending:
+		return true
 	case TransferViewStatusPosted:
 		return true
 	case TransferViewStatusRejected:
+		return true
+	case TransferViewStatusVoided:
 		return true
 	default:
 		return false
@@ -311,6 +335,42 @@ func (e ListTransfersParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for PostHold202JSONResponseBodyStatus.
+const (
+	PostHold202JSONResponseBodyStatusDecided PostHold202JSONResponseBodyStatus = "decided"
+	PostHold202JSONResponseBodyStatusPending PostHold202JSONResponseBodyStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the PostHold202JSONResponseBodyStatus enum.
+func (e PostHold202JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case PostHold202JSONResponseBodyStatusDecided:
+		return true
+	case PostHold202JSONResponseBodyStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VoidHold202JSONResponseBodyStatus.
+const (
+	VoidHold202JSONResponseBodyStatusDecided VoidHold202JSONResponseBodyStatus = "decided"
+	VoidHold202JSONResponseBodyStatusPending VoidHold202JSONResponseBodyStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the VoidHold202JSONResponseBodyStatus enum.
+func (e VoidHold202JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case VoidHold202JSONResponseBodyStatusDecided:
+		return true
+	case VoidHold202JSONResponseBodyStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccountId An account id. `world` is the reserved issuer account, which exists once for every asset and has no lower limit: a transfer from it mints, a transfer to it burns.
 type AccountId = Id
 
@@ -348,12 +408,15 @@ type AccountRequest struct {
 	Owner *Text `json:"owner,omitempty"`
 }
 
-// AccountView An account with its current balance. The issuer account `world` has one view per asset, with an `unlimited` overdraft limit.
+// AccountView An account with its current balance. The issuer account `world` has one view per asset, with an `unlimited` overdraft limit. `balance` is the posted balance; `pending_debits`, `pending_credits` and `available` show the pending holds (ADR 0022); `GET` always has them, the answer to opening an account (which holds nothing yet) need not.
 type AccountView struct {
 	// Asset An asset code: 1 to 16 characters, upper-case letters, digits and `_`, starting with a letter.
 	//
 	// Examples: USD, BTC, POINTS
 	Asset AssetCode `json:"asset"`
+
+	// Available `balance` less `pending_debits`: what the account may still spend above its limit's floor. A decimal at the asset's scale, negative in an overdraft.
+	Available *string `json:"available,omitempty"`
 
 	// Balance An exact decimal at the asset's scale, as a string (never a float), e.g. `-12.50`. Balances may be negative down to the account's overdraft limit.
 	//
@@ -377,6 +440,16 @@ type AccountView struct {
 
 	// Owner Empty when not set.
 	Owner string `json:"owner"`
+
+	// PendingCredits The sum of the pending holds towards this account.
+	//
+	// Examples: 25.00, -3.10
+	PendingCredits *Decimal `json:"pending_credits,omitempty"`
+
+	// PendingDebits The sum of the pending holds from this account (ADR 0022); zero for `world`, whose holds are not counted.
+	//
+	// Examples: 25.00, -3.10
+	PendingDebits *Decimal `json:"pending_debits,omitempty"`
 
 	// Sequence The last journal sequence that changed the account's balance.
 	Sequence int `json:"sequence"`
@@ -443,7 +516,7 @@ type AssetView struct {
 	Sequence int `json:"sequence"`
 }
 
-// BalanceView An account's balance at a past point of the journal. An account opened after that point has a zero balance.
+// BalanceView An account's balance at a past point of the journal. An account opened after that point has a zero balance. `pending_debits`, `pending_credits` and `available` are shown only as of the latest sequence applied (the read model keeps no history of holds).
 type BalanceView struct {
 	// Account An account id. `world` is the reserved issuer account, which exists once for every asset and has no lower limit: a transfer from it mints, a transfer to it burns.
 	Account AccountId `json:"account"`
@@ -456,10 +529,23 @@ type BalanceView struct {
 	// Examples: USD, BTC, POINTS
 	Asset AssetCode `json:"asset"`
 
+	// Available `balance` less `pending_debits`: what the account may still spend above its limit's floor. A decimal at the asset's scale, negative in an overdraft.
+	Available *string `json:"available,omitempty"`
+
 	// Balance An exact decimal at the asset's scale, as a string (never a float), e.g. `-12.50`. Balances may be negative down to the account's overdraft limit.
 	//
 	// Examples: 25.00, -3.10
 	Balance Decimal `json:"balance"`
+
+	// PendingCredits The sum of the pending holds towards this account.
+	//
+	// Examples: 25.00, -3.10
+	PendingCredits *Decimal `json:"pending_credits,omitempty"`
+
+	// PendingDebits The sum of the pending holds from this account (ADR 0022); zero for `world`, whose holds are not counted.
+	//
+	// Examples: 25.00, -3.10
+	PendingDebits *Decimal `json:"pending_debits,omitempty"`
 }
 
 // BatchPending defines model for BatchPending.
@@ -507,7 +593,7 @@ type BatchResult struct {
 	// Status 201 posted, 200 a replay of an earlier identical transfer, or the problem's status.
 	Status int `json:"status"`
 
-	// Transfer A posted or a rejected transfer. A posted one is resolved (asset filled in, amount at the asset's scale) and has `posted_at` and its two `entries`; a converted one (between accounts of different assets) also has `exchange_rate` (the rate used), `to_asset`, `to_amount` and four entries: the sender's debit and the FX account's credit in `asset`, the FX account's debit and the recipient's credit in `to_asset`. A rejected one shows the request as made (its `asset` may be empty and its accounts may not exist) with `code`, `detail` and `rejected_at`, and the `exchange_rate` it gave.
+	// Transfer A posted or a rejected transfer. A posted one is resolved (asset filled in, amount at the asset's scale) and has `posted_at` and its two `entries`; a converted one (between accounts of different assets) also has `exchange_rate` (the rate used), `to_asset`, `to_amount` and four entries: the sender's debit and the FX account's credit in `asset`, the FX account's debit and the recipient's credit in `to_asset`. A rejected one shows the request as made (its `asset` may be empty and its accounts may not exist) with `code`, `detail` and `rejected_at`, and the `exchange_rate` it gave. A pending transfer (a hold, ADR 0022) has `hold` and the status `pending`, `voided` or `expired` (without entries; `amount` is the amount held), or `posted` once posted: then `amount`, `posted_at` and `entries` are the posting's, which may be less than the hold.
 	//
 	// Examples: {"amount":"25.00","asset":"USD","entries":[{"account":"alice","amount":"25.00","balance":"75.00","type":"debit"},{"account":"bob","amount":"25.00","balance":"25.00","type":"credit"}],"from":"alice","id":"t-1001","metadata":{},"posted_at":"2025-01-02T03:04:05.123456789Z","reference":"invoice 77","sequence":42,"status":"posted","to":"bob"}
 	Transfer *TransferView `json:"transfer,omitempty"`
@@ -680,6 +766,36 @@ type FreezeRequest struct {
 
 // FreezeRequestFrozen `debits`: no debits, credits still allowed; `all`: nothing in or out.
 type FreezeRequestFrozen string
+
+// HoldPostRequest Optional: how much of the hold to post; the rest is released.
+type HoldPostRequest struct {
+	// Amount More than zero and at most the amount held; absent: all of it.
+	Amount *AmountInput `json:"amount,omitempty"`
+}
+
+// HoldView What a transfer view shows of a hold (ADR 0022).
+type HoldView struct {
+	// Amount The amount held.
+	//
+	// Examples: 25.00, -3.10
+	Amount Decimal `json:"amount"`
+
+	// ExpiresAt When it expires; absent: never.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	HeldAt    time.Time  `json:"held_at"`
+
+	// PostedAmount Once posted: the amount posted (the rest was released).
+	//
+	// Examples: 25.00, -3.10
+	PostedAmount *Decimal `json:"posted_amount,omitempty"`
+
+	// Sequence The journal sequence of the `TransferPending`.
+	Sequence  int        `json:"sequence"`
+	SettledAt *time.Time `json:"settled_at,omitempty"`
+
+	// SettledSequence Once settled: the sequence of the `HoldPosted` or `HoldVoided`.
+	SettledSequence *int `json:"settled_sequence,omitempty"`
+}
 
 // Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
 //
@@ -886,6 +1002,9 @@ type TransferRequest struct {
 	// ExchangeRate Only between accounts of different assets (a conversion, ADR 0019): the rate to convert at, units of the recipient's asset per unit of the sender's. Absent, the rate table's current rate for (sender's asset, recipient's asset) is used, and with none the transfer is refused 422 `rate_not_found`. The recipient gets `amount × rate` rounded down at its asset's scale; a conversion that rounds to nothing is `invalid_amount`. On a transfer of one asset it is `validation_failed`. Part of the body for idempotency: the same id with another rate is `idempotency_conflict`.
 	ExchangeRate *ExchangeRate `json:"exchange_rate,omitempty"`
 
+	// ExpiresAt Only with `pending`: when the hold expires (RFC 3339). It must be in the future and at most 90 days ahead; the processor then voids it through the journal (`HoldVoided`, reason `expired`). Absent: the hold never expires.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+
 	// From The account debited; `world` mints (admin tokens only).
 	From AccountId `json:"from"`
 
@@ -900,6 +1019,9 @@ type TransferRequest struct {
 	// Examples: {"channel":"web","order":"1234"}
 	Metadata *Metadata `json:"metadata,omitempty"`
 
+	// Pending Hold the amount instead of moving it (a two-phase transfer, ADR 0022): decided like a transfer (authority, accounts, asset, scale, limits with the account's other holds counted), it moves nothing until `POST /v1/transfers/{id}/post` (all or part of it) or `/void`. The debit account's `available` falls by `amount`, its `balance` does not. The issuer account's holds are allowed to admins and mint at post time. Not between accounts of different assets (`pending_conversion`).
+	Pending *bool `json:"pending,omitempty"`
+
 	// Reference Free text (memo, note, or the id of a transfer this one reverses), at most 512 characters.
 	Reference *Text `json:"reference,omitempty"`
 
@@ -907,7 +1029,7 @@ type TransferRequest struct {
 	To AccountId `json:"to"`
 }
 
-// TransferView A posted or a rejected transfer. A posted one is resolved (asset filled in, amount at the asset's scale) and has `posted_at` and its two `entries`; a converted one (between accounts of different assets) also has `exchange_rate` (the rate used), `to_asset`, `to_amount` and four entries: the sender's debit and the FX account's credit in `asset`, the FX account's debit and the recipient's credit in `to_asset`. A rejected one shows the request as made (its `asset` may be empty and its accounts may not exist) with `code`, `detail` and `rejected_at`, and the `exchange_rate` it gave.
+// TransferView A posted or a rejected transfer. A posted one is resolved (asset filled in, amount at the asset's scale) and has `posted_at` and its two `entries`; a converted one (between accounts of different assets) also has `exchange_rate` (the rate used), `to_asset`, `to_amount` and four entries: the sender's debit and the FX account's credit in `asset`, the FX account's debit and the recipient's credit in `to_asset`. A rejected one shows the request as made (its `asset` may be empty and its accounts may not exist) with `code`, `detail` and `rejected_at`, and the `exchange_rate` it gave. A pending transfer (a hold, ADR 0022) has `hold` and the status `pending`, `voided` or `expired` (without entries; `amount` is the amount held), or `posted` once posted: then `amount`, `posted_at` and `entries` are the posting's, which may be less than the hold.
 //
 // Examples: {"amount":"25.00","asset":"USD","entries":[{"account":"alice","amount":"25.00","balance":"75.00","type":"debit"},{"account":"bob","amount":"25.00","balance":"25.00","type":"credit"}],"from":"alice","id":"t-1001","metadata":{},"posted_at":"2025-01-02T03:04:05.123456789Z","reference":"invoice 77","sequence":42,"status":"posted","to":"bob"}
 type TransferView struct {
@@ -932,6 +1054,9 @@ type TransferView struct {
 
 	// Hash Only in the answer of the write that posted it (201, and a batch's 201 items): the journal hash of the posting's event, known to the processor without extra cost. Absent from replays and reads, which come from the read model (it keeps no hashes): read the hash of any sequence from an export (`ledger export`).
 	Hash *string `json:"hash,omitempty"`
+
+	// Hold What a transfer view shows of a hold (ADR 0022).
+	Hold *HoldView `json:"hold,omitempty"`
 
 	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
 	//
@@ -1240,6 +1365,15 @@ type GetTransfer200JSONResponseBody struct {
 	union json.RawMessage
 }
 
+// PostHold202JSONResponseBodyStatus defines parameters for PostHold.
+type PostHold202JSONResponseBodyStatus string
+
+// VoidHoldJSONBody defines parameters for VoidHold.
+type VoidHoldJSONBody = map[string]interface{}
+
+// VoidHold202JSONResponseBodyStatus defines parameters for VoidHold.
+type VoidHold202JSONResponseBodyStatus string
+
 // ListDeadLettersParams defines parameters for ListDeadLetters.
 type ListDeadLettersParams struct {
 	// Limit Page size, 1 to 100.
@@ -1272,6 +1406,12 @@ type CreateTransferJSONRequestBody = TransferRequest
 
 // CreateTransferBatchJSONRequestBody defines body for CreateTransferBatch for application/json ContentType.
 type CreateTransferBatchJSONRequestBody = BatchRequest
+
+// PostHoldJSONRequestBody defines body for PostHold for application/json ContentType.
+type PostHoldJSONRequestBody = HoldPostRequest
+
+// VoidHoldJSONRequestBody defines body for VoidHold for application/json ContentType.
+type VoidHoldJSONRequestBody = VoidHoldJSONBody
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookRequest
@@ -1936,6 +2076,60 @@ type ClientInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/transfers/{id} (the `OptionsTransfersId` operationId).
 	OptionsTransfersId(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsTransfersIdPost The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/transfers/{id}/post (the `OptionsTransfersIdPost` operationId).
+	OptionsTransfersIdPost(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostHoldWithBody Post a pending transfer
+	//
+	// Posts the hold `id` (ADR 0022): all of it, or `amount` of it (the rest is released), in two entries like any transfer. It cannot fail for funds: the hold already counted against the debit account's limit. Who may: whoever may debit the hold's source account (its owner or an admin), decided by the processor. The same post again answers the first (200, `Idempotent-Replayed: true`); a post of a voided hold, or for another amount, is 409 `hold_not_pending`; after `expires_at`, 409 `hold_expired`. The answer is the transfer as read once the outcome is applied; 202 when it is not known in time.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
+	PostHoldWithBody(ctx context.Context, id TransferIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostHold Post a pending transfer
+	//
+	// Posts the hold `id` (ADR 0022): all of it, or `amount` of it (the rest is released), in two entries like any transfer. It cannot fail for funds: the hold already counted against the debit account's limit. Who may: whoever may debit the hold's source account (its owner or an admin), decided by the processor. The same post again answers the first (200, `Idempotent-Replayed: true`); a post of a voided hold, or for another amount, is 409 `hold_not_pending`; after `expires_at`, 409 `hold_expired`. The answer is the transfer as read once the outcome is applied; 202 when it is not known in time.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
+	PostHold(ctx context.Context, id TransferIdPath, body PostHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsTransfersIdVoid The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/transfers/{id}/void (the `OptionsTransfersIdVoid` operationId).
+	OptionsTransfersIdVoid(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VoidHoldWithBody Void a pending transfer
+	//
+	// Voids the hold `id` (ADR 0022), releasing it whole; it moves nothing. Who may: as for a post. The same void again answers the first (200, `Idempotent-Replayed: true`); voiding a posted hold is 409 `hold_not_pending`; an expired one, 409 `hold_expired`. No body (or `{}`).
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/transfers/{id}/void (the `VoidHold` operationId).
+	VoidHoldWithBody(ctx context.Context, id TransferIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VoidHold Void a pending transfer
+	//
+	// Voids the hold `id` (ADR 0022), releasing it whole; it moves nothing. Who may: as for a post. The same void again answers the first (200, `Idempotent-Replayed: true`); voiding a posted hold is 409 `hold_not_pending`; an expired one, 409 `hold_expired`. No body (or `{}`).
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/transfers/{id}/void (the `VoidHold` operationId).
+	VoidHold(ctx context.Context, id TransferIdPath, body VoidHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhooks List webhooks
 	//
@@ -3068,6 +3262,120 @@ func (c *Client) GetTransfer(ctx context.Context, id TransferIdPath, reqEditors 
 // Corresponds with OPTIONS /v1/transfers/{id} (the `OptionsTransfersId` operationId).
 func (c *Client) OptionsTransfersId(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOptionsTransfersIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsTransfersIdPost The methods this path takes
+//
+// Corresponds with OPTIONS /v1/transfers/{id}/post (the `OptionsTransfersIdPost` operationId).
+func (c *Client) OptionsTransfersIdPost(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsTransfersIdPostRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostHoldWithBody Post a pending transfer
+//
+// Posts the hold `id` (ADR 0022): all of it, or `amount` of it (the rest is released), in two entries like any transfer. It cannot fail for funds: the hold already counted against the debit account's limit. Who may: whoever may debit the hold's source account (its owner or an admin), decided by the processor. The same post again answers the first (200, `Idempotent-Replayed: true`); a post of a voided hold, or for another amount, is 409 `hold_not_pending`; after `expires_at`, 409 `hold_expired`. The answer is the transfer as read once the outcome is applied; 202 when it is not known in time.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
+func (c *Client) PostHoldWithBody(ctx context.Context, id TransferIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostHoldRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostHold Post a pending transfer
+//
+// Posts the hold `id` (ADR 0022): all of it, or `amount` of it (the rest is released), in two entries like any transfer. It cannot fail for funds: the hold already counted against the debit account's limit. Who may: whoever may debit the hold's source account (its owner or an admin), decided by the processor. The same post again answers the first (200, `Idempotent-Replayed: true`); a post of a voided hold, or for another amount, is 409 `hold_not_pending`; after `expires_at`, 409 `hold_expired`. The answer is the transfer as read once the outcome is applied; 202 when it is not known in time.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
+func (c *Client) PostHold(ctx context.Context, id TransferIdPath, body PostHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostHoldRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsTransfersIdVoid The methods this path takes
+//
+// Corresponds with OPTIONS /v1/transfers/{id}/void (the `OptionsTransfersIdVoid` operationId).
+func (c *Client) OptionsTransfersIdVoid(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsTransfersIdVoidRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VoidHoldWithBody Void a pending transfer
+//
+// Voids the hold `id` (ADR 0022), releasing it whole; it moves nothing. Who may: as for a post. The same void again answers the first (200, `Idempotent-Replayed: true`); voiding a posted hold is 409 `hold_not_pending`; an expired one, 409 `hold_expired`. No body (or `{}`).
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/transfers/{id}/void (the `VoidHold` operationId).
+func (c *Client) VoidHoldWithBody(ctx context.Context, id TransferIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVoidHoldRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VoidHold Void a pending transfer
+//
+// Voids the hold `id` (ADR 0022), releasing it whole; it moves nothing. Who may: as for a post. The same void again answers the first (200, `Idempotent-Replayed: true`); voiding a posted hold is 409 `hold_not_pending`; an expired one, 409 `hold_expired`. No body (or `{}`).
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/transfers/{id}/void (the `VoidHold` operationId).
+func (c *Client) VoidHold(ctx context.Context, id TransferIdPath, body VoidHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVoidHoldRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5450,6 +5758,168 @@ func NewOptionsTransfersIdRequest(server string, id TransferIdPath) (*http.Reque
 	return req, nil
 }
 
+// NewOptionsTransfersIdPostRequest constructs an http.Request for the OptionsTransfersIdPost method
+func NewOptionsTransfersIdPostRequest(server string, id TransferIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transfers/%s/post", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPostHoldRequest calls the generic PostHold builder with application/json body
+func NewPostHoldRequest(server string, id TransferIdPath, body PostHoldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostHoldRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPostHoldRequestWithBody constructs an http.Request for the PostHold method, with any body, and a specified content type
+func NewPostHoldRequestWithBody(server string, id TransferIdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transfers/%s/post", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOptionsTransfersIdVoidRequest constructs an http.Request for the OptionsTransfersIdVoid method
+func NewOptionsTransfersIdVoidRequest(server string, id TransferIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transfers/%s/void", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewVoidHoldRequest calls the generic VoidHold builder with application/json body
+func NewVoidHoldRequest(server string, id TransferIdPath, body VoidHoldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVoidHoldRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewVoidHoldRequestWithBody constructs an http.Request for the VoidHold method, with any body, and a specified content type
+func NewVoidHoldRequestWithBody(server string, id TransferIdPath, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transfers/%s/void", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListWebhooksRequest constructs an http.Request for the ListWebhooks method
 func NewListWebhooksRequest(server string) (*http.Request, error) {
 	var err error
@@ -6427,6 +6897,64 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/transfers/{id} (the `OptionsTransfersId` operationId).
 	OptionsTransfersIdWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdResponse, error)
+
+	// OptionsTransfersIdPostWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/transfers/{id}/post (the `OptionsTransfersIdPost` operationId).
+	OptionsTransfersIdPostWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdPostResponse, error)
+
+	// PostHoldWithBodyWithResponse Post a pending transfer
+	//
+	// Posts the hold `id` (ADR 0022): all of it, or `amount` of it (the rest is released), in two entries like any transfer. It cannot fail for funds: the hold already counted against the debit account's limit. Who may: whoever may debit the hold's source account (its owner or an admin), decided by the processor. The same post again answers the first (200, `Idempotent-Replayed: true`); a post of a voided hold, or for another amount, is 409 `hold_not_pending`; after `expires_at`, 409 `hold_expired`. The answer is the transfer as read once the outcome is applied; 202 when it is not known in time.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
+	PostHoldWithBodyWithResponse(ctx context.Context, id TransferIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHoldResponse, error)
+
+	// PostHoldWithResponse Post a pending transfer
+	//
+	// Posts the hold `id` (ADR 0022): all of it, or `amount` of it (the rest is released), in two entries like any transfer. It cannot fail for funds: the hold already counted against the debit account's limit. Who may: whoever may debit the hold's source account (its owner or an admin), decided by the processor. The same post again answers the first (200, `Idempotent-Replayed: true`); a post of a voided hold, or for another amount, is 409 `hold_not_pending`; after `expires_at`, 409 `hold_expired`. The answer is the transfer as read once the outcome is applied; 202 when it is not known in time.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
+	PostHoldWithResponse(ctx context.Context, id TransferIdPath, body PostHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHoldResponse, error)
+
+	// OptionsTransfersIdVoidWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/transfers/{id}/void (the `OptionsTransfersIdVoid` operationId).
+	OptionsTransfersIdVoidWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdVoidResponse, error)
+
+	// VoidHoldWithBodyWithResponse Void a pending transfer
+	//
+	// Voids the hold `id` (ADR 0022), releasing it whole; it moves nothing. Who may: as for a post. The same void again answers the first (200, `Idempotent-Replayed: true`); voiding a posted hold is 409 `hold_not_pending`; an expired one, 409 `hold_expired`. No body (or `{}`).
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transfers/{id}/void (the `VoidHold` operationId).
+	VoidHoldWithBodyWithResponse(ctx context.Context, id TransferIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VoidHoldResponse, error)
+
+	// VoidHoldWithResponse Void a pending transfer
+	//
+	// Voids the hold `id` (ADR 0022), releasing it whole; it moves nothing. Who may: as for a post. The same void again answers the first (200, `Idempotent-Replayed: true`); voiding a posted hold is 409 `hold_not_pending`; an expired one, 409 `hold_expired`. No body (or `{}`).
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transfers/{id}/void (the `VoidHold` operationId).
+	VoidHoldWithResponse(ctx context.Context, id TransferIdPath, body VoidHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*VoidHoldResponse, error)
 
 	// ListWebhooksWithResponse List webhooks
 	//
@@ -10688,6 +11216,399 @@ func (r OptionsTransfersIdResponse) ContentType() string {
 	return ""
 }
 
+// OptionsTransfersIdPostResponse204Headers the declared response headers of an HTTP 204 response for OptionsTransfersIdPost
+type OptionsTransfersIdPostResponse204Headers struct {
+	Allow string
+}
+
+type OptionsTransfersIdPostResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsTransfersIdPostResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsTransfersIdPostResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsTransfersIdPostResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsTransfersIdPostResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsTransfersIdPostResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PostHoldResponse200Headers the declared response headers of an HTTP 200 response for PostHold
+type PostHoldResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+// PostHoldResponse401Headers the declared response headers of an HTTP 401 response for PostHold
+type PostHoldResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PostHoldResponse429Headers the declared response headers of an HTTP 429 response for PostHold
+type PostHoldResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PostHoldResponse503Headers the declared response headers of an HTTP 503 response for PostHold
+type PostHoldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PostHoldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransferView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *struct {
+		Id     string                            `json:"id"`
+		Status PostHold202JSONResponseBodyStatus `json:"status"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PostHoldResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PostHoldResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostHoldResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostHoldResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostHoldResponse) GetJSON200() *TransferView {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PostHoldResponse) GetJSON202() *struct {
+	Id     string                            `json:"id"`
+	Status PostHold202JSONResponseBodyStatus `json:"status"`
+} {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PostHoldResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostHoldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostHoldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostHoldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostHoldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsTransfersIdVoidResponse204Headers the declared response headers of an HTTP 204 response for OptionsTransfersIdVoid
+type OptionsTransfersIdVoidResponse204Headers struct {
+	Allow string
+}
+
+type OptionsTransfersIdVoidResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsTransfersIdVoidResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsTransfersIdVoidResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsTransfersIdVoidResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsTransfersIdVoidResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsTransfersIdVoidResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VoidHoldResponse200Headers the declared response headers of an HTTP 200 response for VoidHold
+type VoidHoldResponse200Headers struct {
+	IdempotentReplayed *string
+}
+
+// VoidHoldResponse401Headers the declared response headers of an HTTP 401 response for VoidHold
+type VoidHoldResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// VoidHoldResponse429Headers the declared response headers of an HTTP 429 response for VoidHold
+type VoidHoldResponse429Headers struct {
+	RetryAfter *int
+}
+
+// VoidHoldResponse503Headers the declared response headers of an HTTP 503 response for VoidHold
+type VoidHoldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type VoidHoldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransferView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *struct {
+		Id     string                            `json:"id"`
+		Status VoidHold202JSONResponseBodyStatus `json:"status"`
+	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *VoidHoldResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *VoidHoldResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *VoidHoldResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *VoidHoldResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VoidHoldResponse) GetJSON200() *TransferView {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r VoidHoldResponse) GetJSON202() *struct {
+	Id     string                            `json:"id"`
+	Status VoidHold202JSONResponseBodyStatus `json:"status"`
+} {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r VoidHoldResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r VoidHoldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VoidHoldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VoidHoldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VoidHoldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListWebhooksResponse401Headers the declared response headers of an HTTP 401 response for ListWebhooks
 type ListWebhooksResponse401Headers struct {
 	WWWAuthenticate *string
@@ -12433,6 +13354,100 @@ func (c *ClientWithResponses) OptionsTransfersIdWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseOptionsTransfersIdResponse(rsp)
+}
+
+// OptionsTransfersIdPostWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/transfers/{id}/post (the `OptionsTransfersIdPost` operationId).
+func (c *ClientWithResponses) OptionsTransfersIdPostWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdPostResponse, error) {
+	rsp, err := c.OptionsTransfersIdPost(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsTransfersIdPostResponse(rsp)
+}
+
+// PostHoldWithBodyWithResponse Post a pending transfer
+//
+// Posts the hold `id` (ADR 0022): all of it, or `amount` of it (the rest is released), in two entries like any transfer. It cannot fail for funds: the hold already counted against the debit account's limit. Who may: whoever may debit the hold's source account (its owner or an admin), decided by the processor. The same post again answers the first (200, `Idempotent-Replayed: true`); a post of a voided hold, or for another amount, is 409 `hold_not_pending`; after `expires_at`, 409 `hold_expired`. The answer is the transfer as read once the outcome is applied; 202 when it is not known in time.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
+func (c *ClientWithResponses) PostHoldWithBodyWithResponse(ctx context.Context, id TransferIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostHoldResponse, error) {
+	rsp, err := c.PostHoldWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostHoldResponse(rsp)
+}
+
+// PostHoldWithResponse Post a pending transfer
+//
+// Posts the hold `id` (ADR 0022): all of it, or `amount` of it (the rest is released), in two entries like any transfer. It cannot fail for funds: the hold already counted against the debit account's limit. Who may: whoever may debit the hold's source account (its owner or an admin), decided by the processor. The same post again answers the first (200, `Idempotent-Replayed: true`); a post of a voided hold, or for another amount, is 409 `hold_not_pending`; after `expires_at`, 409 `hold_expired`. The answer is the transfer as read once the outcome is applied; 202 when it is not known in time.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
+func (c *ClientWithResponses) PostHoldWithResponse(ctx context.Context, id TransferIdPath, body PostHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHoldResponse, error) {
+	rsp, err := c.PostHold(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostHoldResponse(rsp)
+}
+
+// OptionsTransfersIdVoidWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/transfers/{id}/void (the `OptionsTransfersIdVoid` operationId).
+func (c *ClientWithResponses) OptionsTransfersIdVoidWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdVoidResponse, error) {
+	rsp, err := c.OptionsTransfersIdVoid(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsTransfersIdVoidResponse(rsp)
+}
+
+// VoidHoldWithBodyWithResponse Void a pending transfer
+//
+// Voids the hold `id` (ADR 0022), releasing it whole; it moves nothing. Who may: as for a post. The same void again answers the first (200, `Idempotent-Replayed: true`); voiding a posted hold is 409 `hold_not_pending`; an expired one, 409 `hold_expired`. No body (or `{}`).
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transfers/{id}/void (the `VoidHold` operationId).
+func (c *ClientWithResponses) VoidHoldWithBodyWithResponse(ctx context.Context, id TransferIdPath, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VoidHoldResponse, error) {
+	rsp, err := c.VoidHoldWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVoidHoldResponse(rsp)
+}
+
+// VoidHoldWithResponse Void a pending transfer
+//
+// Voids the hold `id` (ADR 0022), releasing it whole; it moves nothing. Who may: as for a post. The same void again answers the first (200, `Idempotent-Replayed: true`); voiding a posted hold is 409 `hold_not_pending`; an expired one, 409 `hold_expired`. No body (or `{}`).
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transfers/{id}/void (the `VoidHold` operationId).
+func (c *ClientWithResponses) VoidHoldWithResponse(ctx context.Context, id TransferIdPath, body VoidHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*VoidHoldResponse, error) {
+	rsp, err := c.VoidHold(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVoidHoldResponse(rsp)
 }
 
 // ListWebhooksWithResponse List webhooks
@@ -16448,6 +17463,369 @@ func ParseOptionsTransfersIdResponse(rsp *http.Response) (*OptionsTransfersIdRes
 			headers.Allow = value
 		}
 		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsTransfersIdPostResponse parses an HTTP response from a OptionsTransfersIdPostWithResponse call
+func ParseOptionsTransfersIdPostResponse(rsp *http.Response) (*OptionsTransfersIdPostResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsTransfersIdPostResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsTransfersIdPostResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostHoldResponse parses an HTTP response from a PostHoldWithResponse call
+func ParsePostHoldResponse(rsp *http.Response) (*PostHoldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostHoldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransferView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest struct {
+			Id     string                            `json:"id"`
+			Status PostHold202JSONResponseBodyStatus `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PostHoldResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers PostHoldResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PostHoldResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostHoldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsTransfersIdVoidResponse parses an HTTP response from a OptionsTransfersIdVoidWithResponse call
+func ParseOptionsTransfersIdVoidResponse(rsp *http.Response) (*OptionsTransfersIdVoidResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsTransfersIdVoidResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsTransfersIdVoidResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVoidHoldResponse parses an HTTP response from a VoidHoldWithResponse call
+func ParseVoidHoldResponse(rsp *http.Response) (*VoidHoldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VoidHoldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransferView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest struct {
+			Id     string                            `json:"id"`
+			Status VoidHold202JSONResponseBodyStatus `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers VoidHoldResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers VoidHoldResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers VoidHoldResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers VoidHoldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

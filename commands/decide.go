@@ -71,6 +71,7 @@ func (p *Processor) process(msgs []CommandMessage) error {
 	now, began := p.cfg.Now(), time.Now()
 	b := batch{answers: make([]answer, 0, len(msgs)), last: -1}
 	var gap error
+	expired := false
 	for i, m := range msgs {
 		if m.Seq <= p.lastSeen {
 			b.last = i
@@ -80,7 +81,11 @@ func (p *Processor) process(msgs []CommandMessage) error {
 			gap = fmt.Errorf("%w: command %d follows %d", errCommandGap, m.Seq, p.lastSeen)
 			break
 		}
-		p.lastSeen, b.last = m.Seq, i
+		if p.lastSeen, b.last = m.Seq, i; !expired {
+			// Before the batch's first command: the holds expired by its
+			// clock (expiry.go).
+			b.events, expired = append(b.events, p.state.ExpireHolds(now)...), true
+		}
 		p.decideMessage(m, now, &b)
 	}
 	if b.last < 0 {

@@ -286,11 +286,17 @@ func (p *Processor) loop(ctx context.Context) error {
 	for {
 		p.maybeSnapshot()
 		wait, cancel := p.nextWait(ctx)
+		wait, cancelExpiry := p.expiryWait(wait)
 		msgs, err := p.source.Next(wait, p.cfg.MaxBatchMessages)
+		cancelExpiry()
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil && wait.Err() != nil {
-				continue // a snapshot is due
+				// A snapshot is due, or a hold may have expired.
+				if err := p.expireIdle(); err != nil {
+					return err
+				}
+				continue
 			}
 			return fmt.Errorf("next commands: %w", err)
 		}

@@ -27,9 +27,10 @@ import (
 //	items              count, then each:
 //	  kind             byte (3 transfer, 5 any other request)
 //	  actor            byte (0 none, 1 actor, 2 admin actor), then its subject
-//	  payload          a transfer: flags byte (1 memo, 2 same asset), then
-//	                   id, from, to, amount, asset, reference,
-//	                   exchange_rate and metadata; any other request: the
+//	  payload          a transfer: flags byte (1 memo, 2 same asset,
+//	                   4 pending), then id, from, to, amount, asset,
+//	                   reference, exchange_rate and metadata, and a pending
+//	                   one's expires_at; any other request: the
 //	                   item without its actor as JSON, in a string
 //
 // Only transfers, the hot path, are written field by field; assets,
@@ -56,7 +57,10 @@ const (
 const (
 	transferMemo byte = 1 << iota
 	transferSameAsset
-	transferFlags = transferMemo | transferSameAsset
+	// transferPending marks a pending transfer (ADR 0022); its expires_at
+	// follows the metadata. Messages without it read as before.
+	transferPending
+	transferFlags = transferMemo | transferSameAsset | transferPending
 )
 
 // Actor markers of the binary envelope.
@@ -108,7 +112,7 @@ func EncodeEnvelope(dst []byte, env *Envelope) ([]byte, error) {
 
 func appendItem(dst []byte, it *Item) ([]byte, error) {
 	set := 0
-	for _, p := range []bool{it.Asset != nil, it.Account != nil, it.Transfer != nil, it.Metadata != nil, it.Rate != nil, it.Lifecycle != nil} {
+	for _, p := range []bool{it.Asset != nil, it.Account != nil, it.Transfer != nil, it.Metadata != nil, it.Rate != nil, it.Lifecycle != nil, it.Hold != nil} {
 		if p {
 			set++
 		}
@@ -133,9 +137,18 @@ func appendItem(dst []byte, it *Item) ([]byte, error) {
 	if it.SameAsset {
 		flags |= transferSameAsset
 	}
+	if t.Pending {
+		flags |= transferPending
+	} else if t.ExpiresAt != "" {
+		return dst, errors.New("expires_at on a transfer that is not pending")
+	}
 	dst = append(appendActor(append(dst, kindTransfer), it.Actor), flags)
 	dst = appendStrings(dst, t.ID, t.From, t.To, t.Amount, t.Asset, t.Reference, t.ExchangeRate)
-	return appendMap(dst, t.Metadata), nil
+	dst = appendMap(dst, t.Metadata)
+	if t.Pending {
+		dst = appendString(dst, t.ExpiresAt)
+	}
+	return dst, nil
 }
 
 func appendActor(dst []byte, a *domain.Actor) []byte {
@@ -302,6 +315,9 @@ func (r *binReader) item(it *Item) {
 		it.Transfer = &domain.Transfer{ID: r.string(), From: r.string(), To: r.string(), Amount: r.string(),
 			Asset: r.string(), Reference: r.string(), ExchangeRate: r.string(), Memo: flags&transferMemo != 0}
 		it.Transfer.Metadata = r.stringMap()
+		if flags&transferPending != 0 {
+			it.Transfer.Pending, it.Transfer.ExpiresAt = true, r.string()
+		}
 	case kindJSON:
 		data := r.bytes()
 		if r.err != nil {

@@ -71,7 +71,7 @@ func randomItem(rng *rand.Rand) commands.Item {
 		}
 		return m
 	}
-	switch rng.IntN(5) {
+	switch rng.IntN(6) {
 	case 0:
 		it.Asset = &domain.Asset{Code: v(), Scale: rng.IntN(40) - 20}
 	case 1:
@@ -79,9 +79,14 @@ func randomItem(rng *rand.Rand) commands.Item {
 	case 2:
 		it.Transfer = &domain.Transfer{ID: s(), From: s(), To: s(), Amount: s(), Asset: s(), Reference: s(), Metadata: randomMap(rng),
 			Memo: rng.IntN(2) == 0, ExchangeRate: s()}
+		if rng.IntN(3) == 0 {
+			it.Transfer.Pending, it.Transfer.ExpiresAt = true, s()
+		}
 		it.SameAsset = rng.IntN(2) == 0
 	case 3:
 		it.Rate = &domain.RateSet{Base: v(), Quote: v(), Rate: v()}
+	case 4:
+		it.Hold = &domain.HoldAction{ID: v(), Action: v(), Amount: v()}
 	default:
 		it.Metadata = &domain.MetadataUpdate{Account: v(), Metadata: validMap()}
 	}
@@ -174,9 +179,9 @@ func TestJSONEnvelopeOfThePreviousVersionDecodes(t *testing.T) {
 func TestBinaryEnvelopeCoversEveryField(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
 		reflect.TypeFor[commands.Envelope](): 6,
-		reflect.TypeFor[commands.Item]():     9,
+		reflect.TypeFor[commands.Item]():     10,
 		reflect.TypeFor[domain.Actor]():      2,
-		reflect.TypeFor[domain.Transfer]():   9,
+		reflect.TypeFor[domain.Transfer]():   11,
 	} {
 		if typ.NumField() != n {
 			t.Errorf("%s has %d fields, the binary envelope (commands/wirebin.go) writes %d", typ, typ.NumField(), n)

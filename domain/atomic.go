@@ -93,7 +93,8 @@ type undoLog struct {
 	lastCmd   CommandRef
 	balances  []balanceUndo
 	posted    []idKey
-	postedLen uint64 // the posted log's length before the batch
+	postedLen uint64  // the posted log's length before the batch
+	holds     []idKey // holds placed by the batch
 }
 
 type balanceUndo struct {
@@ -113,7 +114,16 @@ func (u *undoLog) post(key idKey) {
 	}
 }
 
+func (u *undoLog) hold(key idKey) {
+	if u != nil {
+		u.holds = append(u.holds, key)
+	}
+}
+
 func (u *undoLog) rollback(s *State) {
+	for i := len(u.holds) - 1; i >= 0; i-- {
+		s.holds.remove(u.holds[i])
+	}
 	for i := len(u.balances) - 1; i >= 0; i-- {
 		*u.balances[i].at = u.balances[i].old
 	}

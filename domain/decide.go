@@ -22,6 +22,8 @@ type Command struct {
 	Rate *RateSet `json:"rate,omitempty"`
 	// Lifecycle changes an account's limit or status (lifecycle.go).
 	Lifecycle *LifecycleRequest `json:"lifecycle,omitempty"`
+	// Hold posts or voids a pending transfer (ADR 0022).
+	Hold *HoldAction `json:"hold,omitempty"`
 	// SameAsset refuses a Transfer between accounts of different assets
 	// with asset_mismatch, as every transfer was refused before
 	// conversions existed (ADR 0019): the seed adapters set it for the
@@ -94,6 +96,8 @@ func (s *State) Decide(cmd Command, now time.Time) Decision {
 		return s.decideRate(cmd, now)
 	case cmd.Lifecycle != nil:
 		return s.decideLifecycle(cmd, now)
+	case cmd.Hold != nil:
+		return s.decideHoldAction(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
 }
@@ -183,6 +187,9 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	if len(t.Metadata) == 0 {
 		t.Metadata = nil
 	}
+	if t.Pending {
+		t.ExpiresAt = normalizeExpiry(t.ExpiresAt)
+	}
 	if err := t.Validate(); err != nil {
 		// A malformed request is refused without a journal entry: its
 		// fields may not even be safe to record, and no state was consulted.
@@ -225,6 +232,9 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	t = r.t
 	if err := checkLifecycle(r); err != nil {
 		return s.rejectTransfer(cmd, t, err, now)
+	}
+	if t.Pending {
+		return s.decidePending(cmd, r, now)
 	}
 	if r.toAsset != nil {
 		return s.decideConversion(cmd, r, now)

@@ -149,8 +149,8 @@ func appendCanonicalTransfer(b []byte, t *Transfer, ok *bool) []byte {
 	if t.Memo {
 		b = append(b, `,"memo":true`...)
 	}
-	if t.ExchangeRate != "" {
-		*ok = false // rare (a rejected conversion): encoding/json writes it
+	if t.ExchangeRate != "" || t.Pending || t.ExpiresAt != "" {
+		*ok = false // rare (a rejected conversion or hold): encoding/json writes it
 	}
 	return b
 }

@@ -41,6 +41,13 @@ const (
 	CodeLimitInUse Code = "limit_in_use"
 	// CodeAccountNotEmpty is a close of an account with a balance or holds.
 	CodeAccountNotEmpty Code = "account_not_empty"
+	// Two-phase transfers (ADR 0022).
+	CodeHoldNotFound       Code = "hold_not_found"       // no pending transfer has the id
+	CodeHoldNotPending     Code = "hold_not_pending"     // the hold was posted or voided otherwise
+	CodeHoldExpired        Code = "hold_expired"         // the hold expired
+	CodeHoldAmountExceeded Code = "hold_amount_exceeded" // a post above the held amount
+	CodeHoldsFull          Code = "holds_full"           // MaxPendingHolds holds are pending
+	CodePendingConversion  Code = "pending_conversion"   // a pending transfer between assets
 )
 
 // Codes lists every domain code, for documentation and contract tests.
@@ -51,6 +58,8 @@ var Codes = []Code{
 	CodeAccountConflict, CodeBalanceOverflow, CodeForbidden, CodeBatchAborted,
 	CodeRateNotFound,
 	CodeAccountFrozen, CodeAccountClosed, CodeLimitInUse, CodeAccountNotEmpty,
+	CodeHoldNotFound, CodeHoldNotPending, CodeHoldExpired, CodeHoldAmountExceeded,
+	CodeHoldsFull, CodePendingConversion,
 }
 
 // CodedError is an error that carries a stable Code.
@@ -128,9 +137,14 @@ type InsufficientFundsError struct {
 	Scale   int
 	Balance Amount
 	Needed  Amount
+	Held    Amount // the account's pending holds, which Needed includes
 }
 
 func (e *InsufficientFundsError) Error() string {
+	if !e.Held.IsZero() {
+		return fmt.Sprintf("insufficient available balance: balance was %s %s of which %s %s is held, at least %s %s is required",
+			e.Balance.Format(e.Scale), e.Asset, e.Held.Format(e.Scale), e.Asset, e.Needed.Format(e.Scale), e.Asset)
+	}
 	return fmt.Sprintf("insufficient balance: balance was %s %s, at least %s %s is required",
 		e.Balance.Format(e.Scale), e.Asset, e.Needed.Format(e.Scale), e.Asset)
 }

@@ -18,7 +18,8 @@ const (
 
 // EventTypes lists every event type.
 var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet,
-	EventAccountLimitChanged, EventAccountFrozen, EventAccountUnfrozen, EventAccountClosed}
+	EventAccountLimitChanged, EventAccountFrozen, EventAccountUnfrozen, EventAccountClosed,
+	EventTransferPending, EventHoldPosted, EventHoldVoided}
 
 // SchemaVersion is the version of every event type's payload. A change that
 // is not backwards compatible adds a new version; readers accept old ones.
@@ -55,6 +56,9 @@ type Event struct {
 	Conversion *ConvertedTransfer `json:"conversion,omitempty"`
 	Rate       *RateSet           `json:"rate,omitempty"`
 	Change     *AccountChange     `json:"account_change,omitempty"` // the lifecycle's four types
+	Hold       *PendingTransfer   `json:"hold,omitempty"`
+	HoldPost   *HoldPosting       `json:"hold_post,omitempty"`
+	HoldVoid   *HoldVoiding       `json:"hold_void,omitempty"`
 	PrevHash   string             `json:"prev_hash"`
 	Hash       string             `json:"hash,omitempty"`
 }
@@ -93,6 +97,9 @@ type EventHandler interface {
 	AccountFrozen(ev *Event, c *AccountChange) error
 	AccountUnfrozen(ev *Event, c *AccountChange) error
 	AccountClosed(ev *Event, c *AccountChange) error
+	TransferPending(ev *Event, p *PendingTransfer) error
+	HoldPosted(ev *Event, p *HoldPosting) error
+	HoldVoided(ev *Event, v *HoldVoiding) error
 }
 
 // Dispatch calls h's method for ev's type with its payload. It returns
@@ -146,6 +153,21 @@ func (ev *Event) Dispatch(h EventHandler) error {
 			return missing()
 		}
 		return ev.dispatchChange(h)
+	case EventTransferPending:
+		if ev.Hold == nil {
+			return missing()
+		}
+		return h.TransferPending(ev, ev.Hold)
+	case EventHoldPosted:
+		if ev.HoldPost == nil {
+			return missing()
+		}
+		return h.HoldPosted(ev, ev.HoldPost)
+	case EventHoldVoided:
+		if ev.HoldVoid == nil {
+			return missing()
+		}
+		return h.HoldVoided(ev, ev.HoldVoid)
 	}
 	return fmt.Errorf("%q: %w", ev.Type, ErrUnknownEvent)
 }
@@ -166,7 +188,8 @@ var _ EventHandler = payloadRules{}
 // its type.
 func (ev *Event) Payloads() int {
 	n := 0
-	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil, ev.Change != nil} {
+	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil, ev.Change != nil,
+		ev.Hold != nil, ev.HoldPost != nil, ev.HoldVoid != nil} {
 		if set {
 			n++
 		}
@@ -213,6 +236,14 @@ func (IgnoreEvents) AccountUnfrozen(*Event, *AccountChange) error { return nil }
 
 // AccountClosed does nothing.
 func (IgnoreEvents) AccountClosed(*Event, *AccountChange) error { return nil }
+// TransferPending does nothing.
+func (IgnoreEvents) TransferPending(*Event, *PendingTransfer) error { return nil }
+
+// HoldPosted does nothing.
+func (IgnoreEvents) HoldPosted(*Event, *HoldPosting) error { return nil }
+
+// HoldVoided does nothing.
+func (IgnoreEvents) HoldVoided(*Event, *HoldVoiding) error { return nil }
 
 // Involves reports whether ev concerns account: the account opened, or
 // either side of a transfer posted, converted or rejected. The SSE stream's and the
@@ -231,6 +262,12 @@ func (ev *Event) Involves(account string) bool {
 		return ev.Rejection.From == account || ev.Rejection.To == account
 	case ev.Conversion != nil:
 		return ev.Conversion.From == account || ev.Conversion.To == account || account == FX
+	case ev.Hold != nil:
+		return ev.Hold.From == account || ev.Hold.To == account
+	case ev.HoldPost != nil:
+		return ev.HoldPost.From == account || ev.HoldPost.To == account
+	case ev.HoldVoid != nil:
+		return ev.HoldVoid.From == account || ev.HoldVoid.To == account
 	}
 	return false
 }

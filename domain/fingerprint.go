@@ -81,6 +81,12 @@ func transferFingerprint(key idKey, t *Transfer, amount Amount) fingerprint {
 		b = append(b, 'x')
 		b = appendField(b, t.ExchangeRate)
 	}
+	if t.Pending {
+		// A hold and a transfer of the same body are different requests,
+		// and so are two holds that expire at different times.
+		b = append(b, 'p')
+		b = appendField(b, t.ExpiresAt)
+	}
 	return fingerprintOf(b)
 }
 
@@ -130,12 +136,21 @@ type BodyFingerprint struct {
 	sum      fingerprint
 	anyAsset bool   // the request left the asset to its accounts
 	rate     string // the exchange_rate the request gave, normalized, or ""
+	hold     string // "p" and the normalized expiry for a pending transfer, or ""
+}
+
+func holdMark(t Transfer) string {
+	if !t.Pending {
+		return ""
+	}
+	return "p" + normalizeExpiry(t.ExpiresAt)
 }
 
 // FingerprintBody returns the fingerprint of a transfer request's body.
 func FingerprintBody(t Transfer) BodyFingerprint {
 	rate, _ := ParseRate("exchange_rate", t.ExchangeRate)
-	return BodyFingerprint{sum: bodyFingerprint(t.From, t.To, t.Asset, t.Amount, t.Reference, t.Metadata), anyAsset: t.Asset == "", rate: rate}
+	return BodyFingerprint{sum: bodyFingerprint(t.From, t.To, t.Asset, t.Amount, t.Reference, t.Metadata), anyAsset: t.Asset == "", rate: rate,
+		hold: holdMark(t)}
 }
 
 // Matches reports whether posted, a transfer as it was posted (asset
@@ -145,7 +160,7 @@ func FingerprintBody(t Transfer) BodyFingerprint {
 // rate; one without matches whatever rate the conversion used (it cannot
 // tell a table's rate from a request's that was the same).
 func (f BodyFingerprint) Matches(posted Transfer) bool {
-	if f.rate != "" && f.rate != posted.ExchangeRate {
+	if f.rate != "" && f.rate != posted.ExchangeRate || f.hold != holdMark(posted) {
 		return false
 	}
 	asset := posted.Asset

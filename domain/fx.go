@@ -97,11 +97,21 @@ func (s *State) decideConversion(cmd Command, r resolved, now time.Time) Decisio
 // checkDebit refuses a debit of r.amount that would take r.from below its
 // floor. The issuer and unlimited accounts have none.
 func (s *State) checkDebit(r resolved) CodedError {
-	after, ok := s.debit(r).Sub(r.amount)
-	if r.from != nil && !r.from.unlimited() && (!ok || after.Cmp(r.from.floor) < 0) {
+	if r.from == nil || r.from.unlimited() {
+		return nil
+	}
+	// Pending holds count against the floor (ADR 0022): the balance
+	// less every hold less this debit must stay at or above it.
+	held := s.holds.heldBy(r.from)
+	after, ok := r.from.balance.Sub(held)
+	if ok {
+		after, ok = after.Sub(r.amount)
+	}
+	if !ok || after.Cmp(r.from.floor) < 0 {
 		need, _ := r.amount.Add(r.from.floor)
+		need, _ = need.Add(held)
 		return &InsufficientFundsError{Account: r.t.From, Asset: r.asset.code, Scale: r.asset.scale,
-			Balance: r.from.balance, Needed: need}
+			Balance: r.from.balance, Needed: need, Held: held}
 	}
 	return nil
 }

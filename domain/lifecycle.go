@@ -107,10 +107,6 @@ func frozenMode(st uint8) string {
 	return ""
 }
 
-// hasHolds reports whether funds of the account are held by pending
-// transfers: an account with holds cannot be closed. Two-phase transfers
-// wire it; until then no account holds anything.
-func (a *accountState) hasHolds() bool { return false }
 
 // decideLifecycle decides one lifecycle action. An action that would
 // change nothing (freezing in the mode it has, unfreezing an open account,
@@ -210,7 +206,7 @@ func (s *State) checkClose(actor *Actor, acc *accountState) CodedError {
 	if acc.status != statusOpen && !actor.privileged() {
 		return reject(CodeForbidden, "account %s is frozen: only an admin may close it", acc.id)
 	}
-	if !acc.balance.IsZero() || acc.hasHolds() {
+	if !acc.balance.IsZero() || s.holds.involves(acc) {
 		return reject(CodeAccountNotEmpty, "account %s holds %s %s: only an account at zero with no holds can be closed",
 			acc.id, acc.balance.Format(acc.asset.scale), acc.asset.code)
 	}

@@ -36,9 +36,10 @@ import (
 //	uvarint #rates, then per rate, sorted by base, then quote:
 //	    base asset index uvarint, quote asset index uvarint,
 //	    rate (uint8 length, bytes; normalized as ParseRate writes it)
+//	the pending and settled holds (hold_snapshot.go)
 //
 // Version 1 had neither FX positions nor rates, version 2 no account
-// status (ADR 0024); a snapshot of another version is refused
+// status (ADR 0024) and no holds (ADR 0022); a snapshot of another version is refused
 // (ErrStateVersion) and the state rebuilt from the journal.
 //
 // A change to this layout or to what fingerprints cover (fingerprint.go)
@@ -90,6 +91,8 @@ type Image struct {
 	log      [][]postedRef // the posted log's chunks: read below logN only
 	logN     uint64
 	rates    []Rate // the rate table, copied: it may change after the image
+	holds    []holdImage
+	settled  []settledImage
 }
 
 type assetImage struct {
@@ -119,6 +122,7 @@ func (s *State) Image() *Image {
 		logN:     s.posted.log.n,
 		rates:    s.Rates(),
 	}
+	im.holds, im.settled = s.holds.image()
 	for _, a := range s.assets {
 		im.assets = append(im.assets, assetImage{code: a.code, scale: a.scale, world: a.world, fx: a.fx, ptr: a})
 	}
@@ -216,6 +220,7 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		b = append(b, byte(len(r.Rate)))
 		b = append(b, r.Rate...)
 	}
+	b = appendHolds(b, im.holds, im.settled, byCode)
 	bw.Write(b)
 	err := bw.Flush()
 	return cw.n, err

@@ -15,6 +15,7 @@ type State struct {
 	posted   postedIDs
 	rates    map[ratePair]string // the rate table, normalized rates; at most MaxRates
 	undo     *undoLog            // set while an atomic batch is being decided
+	holds    holdBook            // pending and settled two-phase transfers (hold_state.go)
 }
 
 // assetState is an asset and its issuer account. Code and scale never

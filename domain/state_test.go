@@ -94,6 +94,12 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 		wantType = domain.EventAssetDefined
 	case d.Outcome == domain.Created && c.Account != nil:
 		wantType = domain.EventAccountOpened
+	case d.Outcome == domain.Posted && c.Transfer != nil && c.Transfer.Pending:
+		wantType = domain.EventTransferPending
+	case d.Outcome == domain.Posted && c.Hold != nil:
+		wantType = domain.EventHoldPosted
+	case d.Outcome == domain.Updated && c.Hold != nil:
+		wantType = domain.EventHoldVoided
 	case d.Outcome == domain.Posted && c.Transfer != nil && ev.Conversion != nil:
 		wantType = domain.EventTransferConverted
 	case d.Outcome == domain.Posted && c.Transfer != nil:
@@ -139,6 +145,8 @@ func describeCommand(c domain.Command) string {
 		return fmt.Sprintf("SetRate%+v", *c.Rate)
 	case c.Lifecycle != nil:
 		return fmt.Sprintf("Lifecycle%+v", *c.Lifecycle)
+	case c.Hold != nil:
+		return fmt.Sprintf("Hold%+v", *c.Hold)
 	}
 	return "empty command"
 }

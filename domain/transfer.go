@@ -23,6 +23,13 @@ type Transfer struct {
 	// sender's (ADR 0019). Empty, a conversion takes the rate table's.
 	// Only a conversion may carry one.
 	ExchangeRate string `json:"exchange_rate,omitempty"`
+	// Pending holds the amount instead of moving it (ADR 0022): the
+	// debit account's available balance falls, its balance does not,
+	// until the hold is posted, voided or expires.
+	Pending bool `json:"pending,omitempty"`
+	// ExpiresAt is when a pending transfer expires (RFC 3339; the
+	// journal records it in UTC). Empty: it never does.
+	ExpiresAt string `json:"expires_at,omitempty"`
 }
 
 // Validate checks everything that does not need the ledger's state: ids,
@@ -79,6 +86,9 @@ func (t Transfer) validate(validateID func(field, id string) error) error {
 		if t.Memo {
 			return &FieldError{Field: "exchange_rate", Reason: "a memo moves nothing and converts nothing"}
 		}
+	}
+	if err := t.validateHold(); err != nil {
+		return err
 	}
 	if t.From == t.To {
 		return reject(CodeSameAccount, "from and to are the same account %q", t.From)

@@ -10,7 +10,8 @@ docs/journal-spec.md alone, with nothing but the Python 3 standard library.
 It checks every line's hash and its place in the chain, that every line is
 canonical (re-encoded, the same bytes), the sequences, the books (assets,
 accounts, balances after each entry, limits, zero sums, unique transfer
-ids, memos, the rate table and conversions through the FX account), the
+ids, memos, the rate table, conversions through the FX account and
+holds: a post never above its hold, no hold settled twice), the
 command order and the checkpoints (Ed25519 signatures included).
 Exit status 0 when everything holds; 1 with one line per finding, each
 naming the sequence.
@@ -69,7 +70,8 @@ def load_payloads(schema_dir):
 CODES = {"validation_failed", "invalid_amount", "same_account", "account_not_found", "asset_not_found",
          "insufficient_funds", "asset_mismatch", "idempotency_conflict", "asset_conflict", "account_conflict",
          "balance_overflow", "forbidden", "batch_aborted", "rate_not_found",
-         "account_frozen", "account_closed", "limit_in_use", "account_not_empty"}
+         "account_frozen", "account_closed", "limit_in_use", "account_not_empty",
+         "hold_not_found", "hold_not_pending", "hold_expired", "hold_amount_exceeded", "holds_full", "pending_conversion"}
 ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
            "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{0,8}[1-9])?Z$")
@@ -337,6 +339,9 @@ class Books:
         self.fx = {}         # code -> the FX account's position in that asset
         self.rates = {}      # (base, quote) -> rate, as RateSet events set them
         self.posted = {}     # transfer id -> seq
+        self.holds = {}      # pending hold id -> {"from", "to", "asset", "amount"}
+        self.settled = {}    # settled hold id -> seq
+        self.postings = 0    # transfers, conversions and holds posted
         self.last_cmd = None
 
     def apply(self, seq, ev):
@@ -402,7 +407,8 @@ class Books:
         if self.assets[code]["stated"] != 0:
             self.find("zero_sum", seq, "the balances of %s the entries state sum to %s" % (code, self.assets[code]["stated"]))
 
-    def post_id(self, seq, ident):
+    def post_id(self, seq, ident, posting=True):
+        self.postings += posting
         if ident in self.posted:
             self.find("unique_transfer", seq, "transfer %s posted again (first at %d)" % (ident, self.posted[ident]))
         self.posted[ident] = seq
@@ -555,6 +561,59 @@ class Books:
         self.stated_zero(seq, c["asset"])
         self.stated_zero(seq, c["to_asset"])
 
+    def TransferPending(self, seq, h):
+        """A hold moves nothing; its id is spent, and a post settles it."""
+        asset = self.assets.get(h.get("asset", ""))
+        if asset is None or any(self.account(i, h["asset"]) is None for i in (h["from"], h["to"])):
+            return self.find("consistency", seq, "hold %s names an undefined asset or account" % h["id"])
+        amount = parse_amount(h["amount"], asset["scale"])
+        if amount is None or amount <= 0 or h["from"] == h["to"]:
+            return self.find("consistency", seq, "hold %s: amount %r" % (h["id"], h["amount"]))
+        self.post_id(seq, h["id"], posting=False)
+        self.holds[h["id"]] = {"from": h["from"], "to": h["to"], "asset": h["asset"], "amount": amount}
+
+    def settle(self, seq, p, verb):
+        hold = self.holds.pop(p["id"], None)
+        if hold is None:
+            check = "unique_transfer" if p["id"] in self.settled else "consistency"
+            self.find(check, seq, "hold %s %s, but it is not pending" % (p["id"], verb))
+        elif (hold["from"], hold["to"], hold["asset"]) != (p["from"], p["to"], p["asset"]):
+            self.find("consistency", seq, "hold %s %s between other accounts" % (p["id"], verb))
+            hold = None
+        self.settled[p["id"]] = seq
+        return hold
+
+    def HoldPosted(self, seq, p):
+        d, c = p["entries"]
+        if (d["account"], d["type"], d["amount"], c["account"], c["type"], c["amount"]) != \
+                (p["from"], "debit", p["amount"], p["to"], "credit", p["amount"]):
+            return self.find("schema", seq, "hold %s: entries are not its debit and credit" % p["id"])
+        hold = self.settle(seq, p, "posted")
+        if hold is None:
+            return
+        scale = self.assets[p["asset"]]["scale"]
+        amount = parse_amount(p["amount"], scale)
+        if amount is None or amount <= 0 or amount > hold["amount"] or parse_amount(p["held"], scale) != hold["amount"]:
+            return self.find("consistency", seq, "hold %s posted for %s, but it holds %s" % (
+                p["id"], p["amount"], fmt_amount(hold["amount"], scale)))
+        accs = [self.account(p["from"], p["asset"]), self.account(p["to"], p["asset"])]
+        if not fits(accs[0]["balance"] - amount) or not fits(accs[1]["balance"] + amount):
+            return self.find("consistency", seq, "hold %s overflows a balance" % p["id"])
+        self.postings += 1
+        accs[0]["balance"] -= amount
+        accs[1]["balance"] += amount
+        self.below_limit(seq, p["from"], accs[0])
+        for acc, e in zip(accs, (d, c)):
+            self.state(seq, acc, e, scale)
+        self.stated_zero(seq, p["asset"])
+
+    def HoldVoided(self, seq, v):
+        if v["reason"] not in ("voided", "expired") or (v["reason"] == "expired") != ("expires_at" in v):
+            return self.find("schema", seq, "hold %s: reason %r" % (v["id"], v["reason"]))
+        hold = self.settle(seq, v, v["reason"])
+        if hold and parse_amount(v["amount"], self.assets[v["asset"]]["scale"]) != hold["amount"]:
+            self.find("consistency", seq, "hold %s releases %s, not what it holds" % (v["id"], v["amount"]))
+
     def CommandSkipped(self, seq, k):
         pass
 
@@ -659,7 +718,7 @@ def check_vectors(directory):
     lines = read_lines(directory + "/journal.jsonl")
     findings, head, books, events = verify(lines)
     bad += findings
-    if "%d:%s" % head != exp["head"] or events != exp["events"] or len(books.posted) != exp["postings"]:
+    if "%d:%s" % head != exp["head"] or events != exp["events"] or books.postings != exp["postings"]:
         bad.append("journal.jsonl: head %d:%s, %d events" % (head[0], head[1], events))
     for point in exp["as_of"]:
         _, _, b, _ = verify(lines, as_of=point["seq"])

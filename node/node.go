@@ -43,6 +43,9 @@ type Config struct {
 	// (docs/operations.md, "Commands stream"). Zero: never.
 	SkipLostCommands uint64
 	Logger           *slog.Logger
+	// SnapshotEvery is the number of events after which the processor
+	// takes a snapshot; commands.Config's default (1,000,000) when zero.
+	SnapshotEvery uint64
 
 	// Authentication. With nothing configured, an HS256 signing key is
 	// generated in the data directory at first start (see KeyCreated).
@@ -244,7 +247,7 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 	}
 	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
 	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
-		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer})
+		Snapshots: snapshots, SnapshotEvery: cfg.SnapshotEvery, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer})
 	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
 	n.projector.TraceWith(cfg.Tracer)
 	return nil

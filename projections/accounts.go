@@ -70,6 +70,9 @@ func accountView(r reader, id string, acc account) (AccountView, error) {
 	if v.Metadata, err = decodeMetadata(acc.meta); err != nil {
 		return v, err
 	}
-	v.Sequence, v.Balance, err = latestEntry(r, id, acc.asset, acc.createdSeq, acc.scale)
+	if v.Sequence, v.Balance, err = latestEntry(r, id, acc.asset, acc.createdSeq, acc.scale); err != nil {
+		return v, err
+	}
+	v.PendingView, err = pendingView(r, id, acc.asset, v.Balance, acc.scale)
 	return v, err
 }

@@ -149,6 +149,8 @@ type applier struct {
 	lastAt    int64 // the clock's latest time, loaded on first use
 	clockSet  bool
 	buf       []byte // scratch for values: Batch.Set copies them
+	// holds is what this batch wrote of holds (holds.go), made on first use.
+	holds *holdCache
 }
 
 func newApplier(s *Store) *applier {

@@ -66,6 +66,11 @@ func (s *Store) BalanceAsOf(_ context.Context, account, asset string, asOf AsOf)
 		if ok {
 			v.Balance = bal
 		}
+		if seq == cp.Seq {
+			p, err := pendingView(r, account, acc.asset, v.Balance, acc.scale)
+			v.PendingView = &p
+			return err
+		}
 		return nil
 	})
 	return v, err

@@ -32,12 +32,12 @@ func TestProjectorAppliesJournal(t *testing.T) {
 
 	t.Run("accounts", func(t *testing.T) {
 		want := []projections.AccountView{
-			{ID: "alice", Asset: "USD", Balance: "89.50", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14, Status: "open"},
-			{ID: "bob", Asset: "USD", Balance: "60.00", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 15, Status: "open"},
-			{ID: "carol", Asset: "USD", Balance: "-5.00", OverdraftLimit: "10.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14, Status: "open"},
-			{ID: "kenji", Asset: "JPY", Balance: "1000", OverdraftLimit: "0", Owner: "k", Metadata: map[string]string{"tier": "gold"}, CreatedAt: journaltest.Minute(2), Sequence: 9, Status: "open"},
-			{ID: "world", Asset: "USD", Balance: "-144.50", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 15, Status: "open"},
-			{ID: "world", Asset: "JPY", Balance: "-1000", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 9, Status: "open"},
+			{ID: "alice", Asset: "USD", Balance: "89.50", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14, PendingView: projections.PendingView{PendingDebits: "0.00", PendingCredits: "0.00", Available: "89.50"}, Status: "open"},
+			{ID: "bob", Asset: "USD", Balance: "60.00", OverdraftLimit: "0.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 15, PendingView: projections.PendingView{PendingDebits: "0.00", PendingCredits: "0.00", Available: "60.00"}, Status: "open"},
+			{ID: "carol", Asset: "USD", Balance: "-5.00", OverdraftLimit: "10.00", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(2), Sequence: 14, PendingView: projections.PendingView{PendingDebits: "0.00", PendingCredits: "0.00", Available: "-5.00"}, Status: "open"},
+			{ID: "kenji", Asset: "JPY", Balance: "1000", OverdraftLimit: "0", Owner: "k", Metadata: map[string]string{"tier": "gold"}, CreatedAt: journaltest.Minute(2), Sequence: 9, PendingView: projections.PendingView{PendingDebits: "0", PendingCredits: "0", Available: "1000"}, Status: "open"},
+			{ID: "world", Asset: "USD", Balance: "-144.50", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 15, PendingView: projections.PendingView{PendingDebits: "0.00", PendingCredits: "0.00", Available: "-144.50"}, Status: "open"},
+			{ID: "world", Asset: "JPY", Balance: "-1000", OverdraftLimit: "unlimited", Metadata: map[string]string{}, CreatedAt: journaltest.Minute(1), Sequence: 9, PendingView: projections.PendingView{PendingDebits: "0", PendingCredits: "0", Available: "-1000"}, Status: "open"},
 		}
 		for i, a := range scenarioAccounts {
 			got, err := s.Account(ctx, a[0], a[1])
@@ -233,6 +233,10 @@ func TestProjectorAppliesJournal(t *testing.T) {
 			if !c.asOf.Time.IsZero() {
 				tm := c.asOf.Time
 				want.AsOf.Time = &tm
+			}
+			if c.seq == cp.Seq {
+				// Pending amounts are shown as of the latest sequence only.
+				want.PendingView = &projections.PendingView{PendingDebits: "0.00", PendingCredits: "0.00", Available: c.balance}
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s as of %+v\n got %+v\nwant %+v", c.id, c.asOf, got, want)

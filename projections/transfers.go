@@ -14,6 +14,10 @@ import (
 func (s *Store) Transfer(_ context.Context, id string) (TransferView, error) {
 	var v TransferView
 	err := s.snapshot(func(r reader) error {
+		if hv, ok, err := holdTransfer(r, id); err != nil || ok {
+			v = hv
+			return err
+		}
 		row, ok, err := transferByID(r, id)
 		if err != nil {
 			return fmt.Errorf("transfer %s: %w", id, err)

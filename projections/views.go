@@ -36,7 +36,8 @@ type AccountView struct {
 	Owner          string            `json:"owner"`
 	Metadata       map[string]string `json:"metadata"`
 	CreatedAt      time.Time         `json:"created_at"`
-	Sequence       uint64            `json:"sequence"` // the last ledger sequence that changed the account's balance
+	Sequence       uint64            `json:"sequence"` // the last ledger sequence that changed the account
+	PendingView                      // pending holds from and to it (holds.go)
 	// Status is "open", "frozen" or "closed" (ADR 0024); Frozen, for a
 	// frozen account, says what it refuses: "debits" or "all".
 	Status string `json:"status"`
@@ -88,6 +89,7 @@ type TransferView struct {
 	Code         string         `json:"code,omitempty"`
 	Detail       string         `json:"detail,omitempty"`
 	RejectedAt   *time.Time     `json:"rejected_at,omitempty"`
+	Hold         *HoldView      `json:"hold,omitempty"` // a pending transfer's hold (holds.go)
 }
 
 // BalanceView is an account's balance as of a past point of the journal.
@@ -96,6 +98,9 @@ type BalanceView struct {
 	Asset   string   `json:"asset"`
 	Balance string   `json:"balance"`
 	AsOf    AsOfView `json:"as_of"`
+	// Pending amounts, shown only as of the latest sequence applied (the
+	// read model keeps no history of them).
+	*PendingView
 }
 
 // AsOfView says which point of the journal a BalanceView reflects: the
@@ -140,8 +145,8 @@ type Page[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// PostedView is a TransferPosted or TransferConverted event as the read
-// model shows it once applied (metadata {} when none): what a write's
+// PostedView is a TransferPosted, TransferConverted or TransferPending
+// event as the read model shows it once applied (metadata {} when none): what a write's
 // answer carries before the read model has caught up.
 func PostedView(ev *domain.Event) TransferView {
 	at := ev.Time
@@ -154,6 +159,8 @@ func PostedView(ev *domain.Event) TransferView {
 		v.ToAsset, v.ToAmount = c.ToAsset, c.ToAmount
 	case ev.Transfer != nil:
 		t, v.Entries = &ev.Transfer.Transfer, ev.Transfer.Entries[:]
+	case ev.Hold != nil:
+		return heldView(ev)
 	default:
 		return v
 	}

@@ -19,7 +19,8 @@ import (
 
 // journalWrite is one kind of request of the table "Which requests write
 // an event" in docs/journal.md: how to make it, given a ledger seeded by
-// seedPayments (alice holds 100.00 USD, bob 0; both own their accounts).
+// seedPayments (alice holds 100.00 USD, bob 0; both own their accounts)
+// and a pending hold wh0 of 1.00 from alice to bob.
 type journalWrite struct {
 	status int
 	do     func(t *testing.T, l *e2eLedger) e2eResp
@@ -68,6 +69,19 @@ func journalWrites() map[string]journalWrite {
 		}},
 		"batch-aborted": {200, func(t *testing.T, l *e2eLedger) e2eResp {
 			return l.do(t, http.MethodPost, "/v1/transfers/batch", map[string]any{"atomic": true, "transfers": []any{tr("w16", "alice", "bob", "1"), tr("w17", "bob", "alice", "1000")}})
+		}},
+		"hold-placed": {201, post(map[string]any{"id": "wh1", "from": "alice", "to": "bob", "amount": "1", "pending": true})},
+		"hold-posted": {200, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPost, "/v1/transfers/wh1/post", nil)
+		}},
+		"hold-repeated": {200, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPost, "/v1/transfers/wh1/post", nil)
+		}},
+		"hold_not_pending": {409, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPost, "/v1/transfers/wh1/void", nil)
+		}},
+		"hold-voided": {200, func(t *testing.T, l *e2eLedger) e2eResp {
+			return l.do(t, http.MethodPost, "/v1/transfers/wh0/void", nil)
 		}},
 		"asset-defined": {201, func(t *testing.T, l *e2eLedger) e2eResp {
 			return l.do(t, http.MethodPost, "/v1/assets", map[string]any{"code": "CHF", "scale": 2})
@@ -166,6 +180,7 @@ func TestE2EJournalWrites(t *testing.T) {
 	l := e2eStart(t)
 	l.seedPayments(t, 0)
 	l.defineAsset(t, "PTS", 0)
+	e2eJSON[e2eHold](t, l.do(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "wh0", "from": "alice", "to": "bob", "amount": "1", "pending": true}), http.StatusCreated)
 	for i, r := range rows {
 		key, wantStatus, want := r[1], r[2], strings.TrimSpace(r[3])
 		c, ok := cases[key]

@@ -1,0 +1,28 @@
+package domain_test
+
+import (
+	"testing"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// Holds meet the lifecycle: an account a pending hold debits or credits
+// cannot be closed, and a freeze since a hold was placed stops its
+// posting as it stops a transfer, while a void stays possible.
+func TestHoldsAndLifecycle(t *testing.T) {
+	h := holdFixture(t)
+	h.must(h.open(domain.Account{ID: "carol", Asset: "USD", Owner: "carol"}), domain.Created)
+	h.must(h.transfer(domain.Transfer{ID: "h1", From: "alice", To: "carol", Amount: "3", Pending: true}), domain.Posted)
+	// carol is at zero, but the hold would credit her: no close.
+	wantCode(t, h.do(lifecycleCmd(adminActor, domain.ActionClose, "carol", "", "")), domain.CodeAccountNotEmpty)
+	// A freeze of alice's debits stops the posting, not the void.
+	h.must(h.do(lifecycleCmd(adminActor, domain.ActionFreeze, "alice", domain.FrozenDebits, "")), domain.Updated)
+	wantCode(t, h.hold("h1", domain.HoldPost, "", holdAlice), domain.CodeAccountFrozen)
+	h.must(h.do(lifecycleCmd(adminActor, domain.ActionUnfreeze, "alice", "", "")), domain.Updated)
+	// carol frozen "all" may not be credited by it either.
+	h.must(h.do(lifecycleCmd(adminActor, domain.ActionFreeze, "carol", domain.FrozenAll, "")), domain.Updated)
+	wantCode(t, h.hold("h1", domain.HoldPost, "", holdAlice), domain.CodeAccountFrozen)
+	h.must(h.hold("h1", domain.HoldVoid, "", holdAlice), domain.Updated)
+	// With the hold gone, carol closes (an admin, as she is frozen).
+	h.must(h.do(lifecycleCmd(adminActor, domain.ActionClose, "carol", "", "")), domain.Updated)
+}
