@@ -236,6 +236,7 @@ func (IgnoreEvents) AccountUnfrozen(*Event, *AccountChange) error { return nil }
 
 // AccountClosed does nothing.
 func (IgnoreEvents) AccountClosed(*Event, *AccountChange) error { return nil }
+
 // TransferPending does nothing.
 func (IgnoreEvents) TransferPending(*Event, *PendingTransfer) error { return nil }
 

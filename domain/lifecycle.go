@@ -107,7 +107,6 @@ func frozenMode(st uint8) string {
 	return ""
 }
 
-
 // decideLifecycle decides one lifecycle action. An action that would
 // change nothing (freezing in the mode it has, unfreezing an open account,
 // closing a closed one, setting the limit it has) answers Existed and
