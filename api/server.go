@@ -204,6 +204,7 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.POST("/transfers/batch", s.createBatch, bodyLimit(MaxBatchBodyBytes), singleQuery, s.authenticate, requireScope(ScopeTransfersWrite))
 	v1.GET("/transfers", s.listTransfers, reads(ScopeTransfersRead)...)
 	v1.GET("/transfers/:id", s.getTransfer, reads(ScopeTransfersRead)...)
+	v1.POST("/transfers/:id/reverse", s.reverseTransfer, append(protect(ScopeTransfersWrite), s.seesWrites)...)
 	v1.PUT("/rates/:base/:quote", s.setRate, protect(ScopeAssetsWrite)...)
 	v1.GET("/rates", s.listRates, reads(ScopeTransfersRead)...)
 	events := newEventStreams(s, cfg.Events, cfg.EventStream)

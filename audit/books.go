@@ -30,6 +30,8 @@ type Books struct {
 	// rates is the rate table as the RateSet events set it, by base and
 	// quote: what a conversion that took the table's rate must have used.
 	rates map[[2]string]string
+	// reversed follows each reversed transfer's remainder (ADR 0023).
+	reversed map[idKey]reversedBook
 
 	f report // receives the findings
 
@@ -244,6 +246,9 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 	toAfter, okTo := to.balance.Add(amount)
 	if !okFrom || !okTo {
 		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s overflows a balance", t.ID)})
+		return
+	}
+	if !b.reversal(ev, as, amount) {
 		return
 	}
 	b.asset = as

@@ -706,6 +706,41 @@ type Redelivery struct {
 // RedeliveryStatus defines model for Redelivery.Status.
 type RedeliveryStatus string
 
+// ReversalRequest A reversal of the transfer in the path (ADR 0023).
+//
+// Examples: {"amount":"10.00","id":"refund-1","reference":"partial refund"}
+type ReversalRequest struct {
+	// Amount How much to give back, at most what remains unreversed; omitted, all that remains.
+	Amount *Decimal `json:"amount,omitempty"`
+
+	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	Id *Id `json:"id,omitempty"`
+
+	// Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
+	//
+	// Examples: {"channel":"web","order":"1234"}
+	Metadata *Metadata `json:"metadata,omitempty"`
+
+	// Reference Free text, at most 512 characters.
+	Reference *Text `json:"reference,omitempty"`
+}
+
+// ReversalView One reversal of a transfer.
+type ReversalView struct {
+	// Amount An exact decimal at the asset's scale, as a string (never a float), e.g. `-12.50`. Balances may be negative down to the account's overdraft limit.
+	//
+	// Examples: 25.00, -3.10
+	Amount Decimal `json:"amount"`
+
+	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	Id       Id  `json:"id"`
+	Sequence int `json:"sequence"`
+}
+
 // Status defines model for Status.
 type Status struct {
 	Status StatusStatus `json:"status"`
@@ -802,6 +837,15 @@ type TransferView struct {
 
 	// RejectedAt Rejected transfers only.
 	RejectedAt *time.Time `json:"rejected_at,omitempty"`
+
+	// Reversals The read of one posted transfer that may be reversed (not a reversal, memo or conversion): its reversals in posting order (at most 100).
+	Reversals *[]ReversalView `json:"reversals,omitempty"`
+
+	// Reverses A reversal only: the id of the transfer it gives back (ADR 0023).
+	Reverses *Id `json:"reverses,omitempty"`
+
+	// Reversible With `reversals`: what remains to reverse, the amount less its reversals.
+	Reversible *Decimal `json:"reversible,omitempty"`
 
 	// Sequence The journal sequence of the posting or rejection.
 	Sequence int                `json:"sequence"`
@@ -1059,6 +1103,12 @@ type GetTransfer200JSONResponseBody struct {
 	union json.RawMessage
 }
 
+// ReverseTransferParams defines parameters for ReverseTransfer.
+type ReverseTransferParams struct {
+	// IdempotencyKey The transfer's id, when the body has none (if both are given they must be equal). Retrying with the same key after a timeout or a 5xx never moves money twice.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListDeadLettersParams defines parameters for ListDeadLetters.
 type ListDeadLettersParams struct {
 	// Limit Page size, 1 to 100.
@@ -1085,6 +1135,9 @@ type CreateTransferJSONRequestBody = TransferRequest
 
 // CreateTransferBatchJSONRequestBody defines body for CreateTransferBatch for application/json ContentType.
 type CreateTransferBatchJSONRequestBody = BatchRequest
+
+// ReverseTransferJSONRequestBody defines body for ReverseTransfer for application/json ContentType.
+type ReverseTransferJSONRequestBody = ReversalRequest
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookRequest
@@ -1649,6 +1702,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/transfers/{id} (the `OptionsTransfersId` operationId).
 	OptionsTransfersId(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsTransfersIdReverse The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/transfers/{id}/reverse (the `OptionsTransfersIdReverse` operationId).
+	OptionsTransfersIdReverse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReverseTransferWithBody Reverse a transfer
+	//
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+	ReverseTransferWithBody(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReverseTransfer Reverse a transfer
+	//
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+	ReverseTransfer(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWebhooks List webhooks
 	//
@@ -2561,6 +2641,63 @@ func (c *Client) GetTransfer(ctx context.Context, id TransferIdPath, reqEditors 
 // Corresponds with OPTIONS /v1/transfers/{id} (the `OptionsTransfersId` operationId).
 func (c *Client) OptionsTransfersId(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOptionsTransfersIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsTransfersIdReverse The methods this path takes
+//
+// Corresponds with OPTIONS /v1/transfers/{id}/reverse (the `OptionsTransfersIdReverse` operationId).
+func (c *Client) OptionsTransfersIdReverse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsTransfersIdReverseRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReverseTransferWithBody Reverse a transfer
+//
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+func (c *Client) ReverseTransferWithBody(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReverseTransferRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReverseTransfer Reverse a transfer
+//
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+func (c *Client) ReverseTransfer(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReverseTransferRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4465,6 +4602,102 @@ func NewOptionsTransfersIdRequest(server string, id TransferIdPath) (*http.Reque
 	return req, nil
 }
 
+// NewOptionsTransfersIdReverseRequest constructs an http.Request for the OptionsTransfersIdReverse method
+func NewOptionsTransfersIdReverseRequest(server string, id TransferIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transfers/%s/reverse", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReverseTransferRequest calls the generic ReverseTransfer builder with application/json body
+func NewReverseTransferRequest(server string, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReverseTransferRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewReverseTransferRequestWithBody constructs an http.Request for the ReverseTransfer method, with any body, and a specified content type
+func NewReverseTransferRequestWithBody(server string, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transfers/%s/reverse", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListWebhooksRequest constructs an http.Request for the ListWebhooks method
 func NewListWebhooksRequest(server string) (*http.Request, error) {
 	var err error
@@ -5326,6 +5559,35 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with OPTIONS /v1/transfers/{id} (the `OptionsTransfersId` operationId).
 	OptionsTransfersIdWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdResponse, error)
+
+	// OptionsTransfersIdReverseWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/transfers/{id}/reverse (the `OptionsTransfersIdReverse` operationId).
+	OptionsTransfersIdReverseWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdReverseResponse, error)
+
+	// ReverseTransferWithBodyWithResponse Reverse a transfer
+	//
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+	ReverseTransferWithBodyWithResponse(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReverseTransferResponse, error)
+
+	// ReverseTransferWithResponse Reverse a transfer
+	//
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+	ReverseTransferWithResponse(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*ReverseTransferResponse, error)
 
 	// ListWebhooksWithResponse List webhooks
 	//
@@ -8596,6 +8858,237 @@ func (r OptionsTransfersIdResponse) ContentType() string {
 	return ""
 }
 
+// OptionsTransfersIdReverseResponse204Headers the declared response headers of an HTTP 204 response for OptionsTransfersIdReverse
+type OptionsTransfersIdReverseResponse204Headers struct {
+	Allow string
+}
+
+type OptionsTransfersIdReverseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsTransfersIdReverseResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsTransfersIdReverseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsTransfersIdReverseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsTransfersIdReverseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsTransfersIdReverseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReverseTransferResponse200Headers the declared response headers of an HTTP 200 response for ReverseTransfer
+type ReverseTransferResponse200Headers struct {
+	IdempotentReplayed *string
+	Location           string
+}
+
+// ReverseTransferResponse201Headers the declared response headers of an HTTP 201 response for ReverseTransfer
+type ReverseTransferResponse201Headers struct {
+	Location string
+}
+
+// ReverseTransferResponse202Headers the declared response headers of an HTTP 202 response for ReverseTransfer
+type ReverseTransferResponse202Headers struct {
+	Location string
+}
+
+// ReverseTransferResponse401Headers the declared response headers of an HTTP 401 response for ReverseTransfer
+type ReverseTransferResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReverseTransferResponse409Headers the declared response headers of an HTTP 409 response for ReverseTransfer
+type ReverseTransferResponse409Headers struct {
+	Location string
+}
+
+// ReverseTransferResponse422Headers the declared response headers of an HTTP 422 response for ReverseTransfer
+type ReverseTransferResponse422Headers struct {
+	Location string
+}
+
+// ReverseTransferResponse429Headers the declared response headers of an HTTP 429 response for ReverseTransfer
+type ReverseTransferResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ReverseTransferResponse503Headers the declared response headers of an HTTP 503 response for ReverseTransfer
+type ReverseTransferResponse503Headers struct {
+	Location   *string
+	RetryAfter *int
+}
+
+type ReverseTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransferView
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TransferView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Pending
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReverseTransferResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *ReverseTransferResponse201Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *ReverseTransferResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReverseTransferResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ReverseTransferResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ReverseTransferResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReverseTransferResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReverseTransferResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReverseTransferResponse) GetJSON200() *TransferView {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReverseTransferResponse) GetJSON201() *TransferView {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ReverseTransferResponse) GetJSON202() *Pending {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReverseTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReverseTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReverseTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReverseTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListWebhooksResponse401Headers the declared response headers of an HTTP 401 response for ListWebhooks
 type ListWebhooksResponse401Headers struct {
 	WWWAuthenticate *string
@@ -10153,6 +10646,53 @@ func (c *ClientWithResponses) OptionsTransfersIdWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseOptionsTransfersIdResponse(rsp)
+}
+
+// OptionsTransfersIdReverseWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/transfers/{id}/reverse (the `OptionsTransfersIdReverse` operationId).
+func (c *ClientWithResponses) OptionsTransfersIdReverseWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdReverseResponse, error) {
+	rsp, err := c.OptionsTransfersIdReverse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsTransfersIdReverseResponse(rsp)
+}
+
+// ReverseTransferWithBodyWithResponse Reverse a transfer
+//
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+func (c *ClientWithResponses) ReverseTransferWithBodyWithResponse(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReverseTransferResponse, error) {
+	rsp, err := c.ReverseTransferWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReverseTransferResponse(rsp)
+}
+
+// ReverseTransferWithResponse Reverse a transfer
+//
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+func (c *ClientWithResponses) ReverseTransferWithResponse(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*ReverseTransferResponse, error) {
+	rsp, err := c.ReverseTransfer(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReverseTransferResponse(rsp)
 }
 
 // ListWebhooksWithResponse List webhooks
@@ -13207,6 +13747,249 @@ func ParseOptionsTransfersIdResponse(rsp *http.Response) (*OptionsTransfersIdRes
 			headers.Allow = value
 		}
 		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsTransfersIdReverseResponse parses an HTTP response from a OptionsTransfersIdReverseWithResponse call
+func ParseOptionsTransfersIdReverseResponse(rsp *http.Response) (*OptionsTransfersIdReverseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsTransfersIdReverseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsTransfersIdReverseResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReverseTransferResponse parses an HTTP response from a ReverseTransferWithResponse call
+func ParseReverseTransferResponse(rsp *http.Response) (*ReverseTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReverseTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransferView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TransferView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Pending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReverseTransferResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers ReverseTransferResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 202:
+		var headers ReverseTransferResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReverseTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers ReverseTransferResponse409Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers ReverseTransferResponse422Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReverseTransferResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReverseTransferResponse503Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

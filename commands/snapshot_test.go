@@ -221,7 +221,7 @@ func TestRestoreSkipsBadSnapshots(t *testing.T) {
 			at := bytes.Index(b, []byte("LGRSTATE")) + 8
 			binary.BigEndian.PutUint16(b[at:], 1)
 			return 0, resum(b)
-		}, "unsupported state format version: version 1, this code reads 2"},
+		}, fmt.Sprintf("unsupported state format version: version 1, this code reads %d", domain.StateFormatVersion)},
 		{"balance changed, checksum recomputed", func(_ *writer, b []byte) (uint64, []byte) {
 			b = bytes.Clone(b)
 			i := bytes.Index(b, []byte("acc-7"))

@@ -25,6 +25,8 @@ type Command struct {
 	// conversions existed (ADR 0019): the seed adapters set it for the
 	// systems they serve, which never convert. It is not journaled.
 	SameAsset bool `json:"same_asset,omitempty"`
+	// Reversal reverses all or part of a posted transfer (ADR 0023).
+	Reversal *Reversal `json:"reversal,omitempty"`
 }
 
 // Actor is the authenticated principal behind a command. A non-admin actor
@@ -90,6 +92,8 @@ func (s *State) Decide(cmd Command, now time.Time) Decision {
 		return s.decideMetadata(cmd, now)
 	case cmd.Rate != nil:
 		return s.decideRate(cmd, now)
+	case cmd.Reversal != nil:
+		return s.decideReversal(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
 }

@@ -31,6 +31,15 @@ const (
 	// CodeBatchAborted marks the items of an atomic batch that were not
 	// posted because another item of the batch was rejected.
 	CodeBatchAborted Code = "batch_aborted"
+	// CodeReversalExceedsTransfer is a reversal of more than what remains
+	// unreversed of its original (or of one reversed too often).
+	CodeReversalExceedsTransfer Code = "reversal_exceeds_transfer"
+	// CodeTransferNotReversible is a reversal of a reversal, a memo or a
+	// conversion (ADR 0023).
+	CodeTransferNotReversible Code = "transfer_not_reversible"
+	// CodeTransferNotFound is a transfer id that is not posted (the API
+	// also answers it for one the read model does not hold).
+	CodeTransferNotFound Code = "transfer_not_found"
 )
 
 // Codes lists every domain code, for documentation and contract tests.
@@ -40,6 +49,7 @@ var Codes = []Code{
 	CodeAssetMismatch, CodeIdempotencyConflict, CodeAssetConflict,
 	CodeAccountConflict, CodeBalanceOverflow, CodeForbidden, CodeBatchAborted,
 	CodeRateNotFound,
+	CodeReversalExceedsTransfer, CodeTransferNotReversible, CodeTransferNotFound,
 }
 
 // CodedError is an error that carries a stable Code.

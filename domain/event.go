@@ -62,6 +62,9 @@ type Event struct {
 type PostedTransfer struct {
 	Transfer
 	Entries [2]Entry `json:"entries"`
+	// Reversal is set on a reversal (Transfer.Reverses): the original's
+	// amount and what remains of it to reverse (ADR 0023).
+	Reversal *ReversalOf `json:"reversal,omitempty"`
 }
 
 // RejectedTransfer is the payload of TransferRejected: the request as it

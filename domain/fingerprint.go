@@ -42,6 +42,7 @@ type fingerprint uint64
 const (
 	fpTransfer = 't'
 	fpAccount  = 'a'
+	fpReversal = 'r'
 )
 
 // fpBufBytes is the stack buffer for a fingerprinted body; rare larger

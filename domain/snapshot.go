@@ -34,16 +34,18 @@ import (
 //	uvarint #rates, then per rate, sorted by base, then quote:
 //	    base asset index uvarint, quote asset index uvarint,
 //	    rate (uint8 length, bytes; normalized as ParseRate writes it)
+//	then the reversed transfers (reversal_state.go; version 3)
 //
-// Version 1 had neither FX positions nor rates; a version-1 snapshot is
-// refused (ErrStateVersion) and the state rebuilt from the journal.
+// Version 1 had neither FX positions nor rates, version 2 no reversals; an
+// older snapshot is refused (ErrStateVersion) and the state rebuilt from
+// the journal.
 //
 // A change to this layout or to what fingerprints cover (fingerprint.go)
 // needs a new StateFormatVersion.
 
 // StateFormatVersion is the version of the state encoding this code writes
 // and the only one it reads.
-const StateFormatVersion = 2
+const StateFormatVersion = 3
 
 const stateMagic = "LGRSTATE"
 
@@ -85,6 +87,7 @@ type Image struct {
 	log      [][]postedRef // the posted log's chunks: read below logN only
 	logN     uint64
 	rates    []Rate // the rate table, copied: it may change after the image
+	reversed []reversedImage
 }
 
 type assetImage struct {
@@ -111,6 +114,7 @@ func (s *State) Image() *Image {
 		log:      slices.Clone(s.posted.log.chunks),
 		logN:     s.posted.log.n,
 		rates:    s.Rates(),
+		reversed: s.reversedImage(),
 	}
 	for _, a := range s.assets {
 		im.assets = append(im.assets, assetImage{code: a.code, scale: a.scale, world: a.world, fx: a.fx, ptr: a})
@@ -208,6 +212,7 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		b = append(b, byte(len(r.Rate)))
 		b = append(b, r.Rate...)
 	}
+	b = appendReversed(b, im.reversed)
 	bw.Write(b)
 	err := bw.Flush()
 	return cw.n, err

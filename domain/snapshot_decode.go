@@ -120,6 +120,7 @@ func decodeState(data []byte) (*State, error) {
 		}
 	}
 	r.rates(st, assets)
+	r.reversed(st)
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("%d bytes after the end", len(r.b))
 	}

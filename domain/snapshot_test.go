@@ -327,10 +327,10 @@ func TestStateBinaryManyPostedIDs(t *testing.T) {
 		}
 	}
 
-	// The ids section is the ids*32 bytes before the rate table (here one
-	// byte: no rates): key (16), sequence (8), fingerprint (8), sorted by
-	// key.
-	idsAt := len(data) - 1 - ids*32
+	// The ids section is the ids*32 bytes before the rate table and the
+	// reversals (here one byte each: none): key (16), sequence (8),
+	// fingerprint (8), sorted by key.
+	idsAt := len(data) - 2 - ids*32
 	for _, c := range []struct {
 		name   string
 		damage func(b []byte)

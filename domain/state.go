@@ -15,6 +15,9 @@ type State struct {
 	posted   postedIDs
 	rates    map[ratePair]string // the rate table, normalized rates; at most MaxRates
 	undo     *undoLog            // set while an atomic batch is being decided
+	// reversed holds what was reversed of each reversed transfer: sparse,
+	// one entry per reversed transfer of at most MaxReversals (ADR 0023).
+	reversed map[idKey]*reversals
 }
 
 // assetState is an asset and its issuer account. Code and scale never

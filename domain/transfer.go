@@ -23,6 +23,9 @@ type Transfer struct {
 	// sender's (ADR 0019). Empty, a conversion takes the rate table's.
 	// Only a conversion may carry one.
 	ExchangeRate string `json:"exchange_rate,omitempty"`
+	// Reverses is the id of the transfer a reversal gives back (ADR
+	// 0023). Only a reversal, decided from a Reversal command, has it.
+	Reverses string `json:"reverses,omitempty"`
 }
 
 // Validate checks everything that does not need the ledger's state: ids,
@@ -33,6 +36,9 @@ func (t Transfer) Validate() error {
 		if side.id == FX {
 			return &FieldError{Field: side.field, Reason: "\"fx\" is the reserved FX account: only conversions move it"}
 		}
+	}
+	if t.Reverses != "" {
+		return &FieldError{Field: "reverses", Reason: "a reversal is made by POST /v1/transfers/{id}/reverse"}
 	}
 	return t.validate(ValidateID)
 }

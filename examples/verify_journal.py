@@ -48,6 +48,10 @@ def member_kind(prop):
         return "true"
     if prop.get("type") == "array":
         return "entries4" if prop.get("minItems") == 4 else "entries"
+    if prop.get("type") == "object" and "properties" in prop:
+        # A nested object (a reversal's "reversal"): its members in order.
+        req = set(prop.get("required", []))
+        return [(k, member_kind(v), k not in req) for k, v in prop["properties"].items()]
     return "str"
 
 
@@ -336,6 +340,8 @@ class Books:
         self.fx = {}         # code -> the FX account's position in that asset
         self.rates = {}      # (base, quote) -> rate, as RateSet events set them
         self.posted = {}     # transfer id -> seq
+        self.reversed = {}   # reversed transfer id -> what remains of it to reverse
+        self.whole = {}      # reversed transfer id -> its amount, as its first reversal states it
         self.last_cmd = None
 
     def apply(self, seq, ev):
@@ -429,6 +435,8 @@ class Books:
             return self.find("consistency", seq, "transfer %s: amount %r at scale %d" % (t["id"], t["amount"], asset["scale"]))
         if not fits(accs[0]["balance"] - amount) or not fits(accs[1]["balance"] + amount):
             return self.find("consistency", seq, "transfer %s overflows a balance" % t["id"])
+        if not self.reversal_ok(seq, t, asset["scale"], amount):
+            return
         self.post_id(seq, t["id"])
         accs[0]["balance"] -= amount
         accs[1]["balance"] += amount
@@ -436,6 +444,26 @@ class Books:
         for acc, e in zip(accs, (d, c)):
             self.state(seq, acc, e, asset["scale"])
         self.stated_zero(seq, code)
+
+    def reversal_ok(self, seq, t, scale, amount):
+        """A reversal (ADR 0023) names a transfer posted before it, and
+        what remains of that transfer follows from its original amount
+        less its reversals, never below zero."""
+        if ("reverses" in t) != ("reversal" in t):
+            self.find("schema", seq, "transfer %s: reverses and reversal go together" % t["id"])
+            return False
+        if "reverses" not in t:
+            return True
+        orig, rv = t["reverses"], t["reversal"]
+        whole = parse_amount(rv["original_amount"], scale)
+        left = parse_amount(rv["remaining"], scale, signed=True)
+        before = self.reversed.get(orig, whole)
+        if orig not in self.posted or whole is None or left is None or whole != self.whole.get(orig, whole) \
+                or before - amount != left or left < 0:
+            self.find("consistency", seq, "reversal %s of %s: more than remains, or a remainder that does not follow" % (t["id"], orig))
+            return False
+        self.reversed[orig], self.whole[orig] = left, whole
+        return True
 
     def TransferRejected(self, seq, r):
         if r["code"] not in CODES or not r["detail"]:

@@ -30,6 +30,7 @@ const (
 	famClock     = 'k' // k<time> -> first seq at that time
 	famFXEntry   = 'x' // x<asset><seq><side> -> balance after: the FX account's legs of conversions
 	famRate      = 'R' // R<base><quote> -> rate row: the rate table
+	famReversal  = 'v' // v<original id><seq> -> reversal id, amount: a transfer's reversals (ADR 0023)
 )
 
 var (

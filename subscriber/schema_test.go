@@ -63,6 +63,16 @@ func TestEventSchemas(t *testing.T) {
 		domain.Command{Transfer: &domain.Transfer{ID: "fx-1", From: "a1", To: "eur-1", Amount: "10", Reference: "fx"}},
 		domain.Command{Transfer: &domain.Transfer{ID: "fx-2", From: "a1", To: "eur-1", Amount: "1", ExchangeRate: "1.1"}},
 		domain.Command{Transfer: &domain.Transfer{ID: "fx-3", From: "a1", To: "eur-1", Amount: "100000", ExchangeRate: "1.1"}})
+	// A reversal (ADR 0023): a TransferPosted naming its original.
+	var meta1 domain.Transfer
+	for _, ev := range j.Events {
+		if ev.Transfer != nil && ev.Transfer.ID == "meta-1" {
+			meta1 = ev.Transfer.Transfer
+		}
+	}
+	if ds := j.Batch(domain.Command{Reversal: &domain.Reversal{ID: "rev-1", Amount: "0.5", Original: meta1}}); ds[0].Outcome != domain.Posted {
+		t.Fatalf("rev-1: %+v %v", ds[0], ds[0].Err)
+	}
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -88,7 +98,7 @@ func TestEventSchemas(t *testing.T) {
 			}
 		}
 		seen[string(ev.Type)]++
-		for _, feature := range []string{`"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`, `"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
+		for _, feature := range []string{`"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`, `"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`, `"reverses":`, `"reversal":`} {
 			if bytes.Contains(ev.Line, []byte(feature)) {
 				seen[feature]++
 			}
@@ -96,7 +106,7 @@ func TestEventSchemas(t *testing.T) {
 	}
 	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped", "AccountMetadataUpdated",
 		"TransferConverted", "RateSet", `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
-		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
+		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`, `"reverses":`, `"reversal":`} {
 		if seen[want] == 0 {
 			t.Errorf("no event with %s was checked", want)
 		}
