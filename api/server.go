@@ -37,6 +37,8 @@ type ReadModel interface {
 	BalanceAsOf(ctx context.Context, account, asset string, asOf projections.AsOf) (projections.BalanceView, error)
 	// Rates returns the rate table, by base and quote.
 	Rates(ctx context.Context) ([]projections.RateView, error)
+	// Transaction returns a multi-leg transaction, posted or rejected.
+	Transaction(ctx context.Context, id string) (projections.TransactionView, error)
 	Checkpoint(ctx context.Context) (projections.Checkpoint, error)
 	// Applied returns the checkpoint as last committed, from memory.
 	Applied() projections.Checkpoint
@@ -205,6 +207,8 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.GET("/transfers", s.listTransfers, reads(ScopeTransfersRead)...)
 	v1.GET("/transfers/:id", s.getTransfer, reads(ScopeTransfersRead)...)
 	v1.POST("/transfers/:id/reverse", s.reverseTransfer, append(protect(ScopeTransfersWrite), s.seesWrites)...)
+	v1.POST("/transactions", s.createTransaction, protect(ScopeTransfersWrite)...)
+	v1.GET("/transactions/:id", s.getTransaction, reads(ScopeTransfersRead)...)
 	v1.PUT("/rates/:base/:quote", s.setRate, protect(ScopeAssetsWrite)...)
 	v1.GET("/rates", s.listRates, reads(ScopeTransfersRead)...)
 	events := newEventStreams(s, cfg.Events, cfg.EventStream)

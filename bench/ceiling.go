@@ -160,3 +160,7 @@ func (appliedEverything) BalanceAsOf(context.Context, string, string, projection
 }
 
 func (appliedEverything) Rates(context.Context) ([]projections.RateView, error) { return nil, nil }
+
+func (appliedEverything) Transaction(context.Context, string) (projections.TransactionView, error) {
+	return projections.TransactionView{}, projections.ErrNotFound
+}

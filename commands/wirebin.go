@@ -108,7 +108,7 @@ func EncodeEnvelope(dst []byte, env *Envelope) ([]byte, error) {
 
 func appendItem(dst []byte, it *Item) ([]byte, error) {
 	set := 0
-	for _, p := range []bool{it.Asset != nil, it.Account != nil, it.Transfer != nil, it.Metadata != nil, it.Rate != nil, it.Reversal != nil} {
+	for _, p := range []bool{it.Asset != nil, it.Account != nil, it.Transfer != nil, it.Metadata != nil, it.Rate != nil, it.Reversal != nil, it.Transaction != nil} {
 		if p {
 			set++
 		}

@@ -174,7 +174,7 @@ func TestJSONEnvelopeOfThePreviousVersionDecodes(t *testing.T) {
 func TestBinaryEnvelopeCoversEveryField(t *testing.T) {
 	for typ, n := range map[reflect.Type]int{
 		reflect.TypeFor[commands.Envelope](): 6,
-		reflect.TypeFor[commands.Item]():     9,
+		reflect.TypeFor[commands.Item]():     10,
 		reflect.TypeFor[domain.Actor]():      2,
 		// Reverses is refused rather than written (a reversal is its own item).
 		reflect.TypeFor[domain.Transfer](): 10,

@@ -27,6 +27,8 @@ type Command struct {
 	SameAsset bool `json:"same_asset,omitempty"`
 	// Reversal reverses all or part of a posted transfer (ADR 0023).
 	Reversal *Reversal `json:"reversal,omitempty"`
+	// Transaction posts several legs as one, all or none (ADR 0023).
+	Transaction *Transaction `json:"transaction,omitempty"`
 }
 
 // Actor is the authenticated principal behind a command. A non-admin actor
@@ -94,6 +96,8 @@ func (s *State) Decide(cmd Command, now time.Time) Decision {
 		return s.decideRate(cmd, now)
 	case cmd.Reversal != nil:
 		return s.decideReversal(cmd, now)
+	case cmd.Transaction != nil:
+		return s.decideTransaction(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -17,7 +18,7 @@ const (
 )
 
 // EventTypes lists every event type.
-var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet}
+var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet, EventTransactionPosted, EventTransactionRejected}
 
 // SchemaVersion is the version of every event type's payload. A change that
 // is not backwards compatible adds a new version; readers accept old ones.
@@ -53,8 +54,12 @@ type Event struct {
 	Metadata   *MetadataUpdate    `json:"account_metadata,omitempty"`
 	Conversion *ConvertedTransfer `json:"conversion,omitempty"`
 	Rate       *RateSet           `json:"rate,omitempty"`
-	PrevHash   string             `json:"prev_hash"`
-	Hash       string             `json:"hash,omitempty"`
+	// Transaction and TransactionRejection are a multi-leg transaction's
+	// (ADR 0023).
+	Transaction          *PostedTransaction   `json:"transaction,omitempty"`
+	TransactionRejection *RejectedTransaction `json:"transaction_rejection,omitempty"`
+	PrevHash             string               `json:"prev_hash"`
+	Hash                 string               `json:"hash,omitempty"`
 }
 
 // PostedTransfer is the payload of TransferPosted: the resolved transfer
@@ -90,6 +95,8 @@ type EventHandler interface {
 	AccountMetadataUpdated(ev *Event, u *MetadataUpdate) error
 	TransferConverted(ev *Event, c *ConvertedTransfer) error
 	RateSet(ev *Event, r *RateSet) error
+	TransactionPosted(ev *Event, t *PostedTransaction) error
+	TransactionRejected(ev *Event, r *RejectedTransaction) error
 }
 
 // Dispatch calls h's method for ev's type with its payload. It returns
@@ -138,6 +145,16 @@ func (ev *Event) Dispatch(h EventHandler) error {
 			return missing()
 		}
 		return h.RateSet(ev, ev.Rate)
+	case EventTransactionPosted:
+		if ev.Transaction == nil {
+			return missing()
+		}
+		return h.TransactionPosted(ev, ev.Transaction)
+	case EventTransactionRejected:
+		if ev.TransactionRejection == nil {
+			return missing()
+		}
+		return h.TransactionRejected(ev, ev.TransactionRejection)
 	}
 	return fmt.Errorf("%q: %w", ev.Type, ErrUnknownEvent)
 }
@@ -158,7 +175,7 @@ var _ EventHandler = payloadRules{}
 // its type.
 func (ev *Event) Payloads() int {
 	n := 0
-	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil} {
+	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil, ev.Transaction != nil, ev.TransactionRejection != nil} {
 		if set {
 			n++
 		}
@@ -194,6 +211,12 @@ func (IgnoreEvents) TransferConverted(*Event, *ConvertedTransfer) error { return
 // RateSet does nothing.
 func (IgnoreEvents) RateSet(*Event, *RateSet) error { return nil }
 
+// TransactionPosted does nothing.
+func (IgnoreEvents) TransactionPosted(*Event, *PostedTransaction) error { return nil }
+
+// TransactionRejected does nothing.
+func (IgnoreEvents) TransactionRejected(*Event, *RejectedTransaction) error { return nil }
+
 // Involves reports whether ev concerns account: the account opened, or
 // either side of a transfer posted, converted or rejected. The SSE stream's and the
 // webhooks' account filters use it.
@@ -209,6 +232,10 @@ func (ev *Event) Involves(account string) bool {
 		return ev.Rejection.From == account || ev.Rejection.To == account
 	case ev.Conversion != nil:
 		return ev.Conversion.From == account || ev.Conversion.To == account || account == FX
+	case ev.Transaction != nil:
+		return slices.ContainsFunc(ev.Transaction.Legs, func(l PostedLeg) bool { return l.From == account || l.To == account })
+	case ev.TransactionRejection != nil:
+		return slices.ContainsFunc(ev.TransactionRejection.Legs, func(l Leg) bool { return l.From == account || l.To == account })
 	}
 	return false
 }

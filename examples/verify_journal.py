@@ -46,6 +46,9 @@ def member_kind(prop):
         return "int"
     if prop.get("type") == "boolean" or prop.get("const") is True:
         return "true"
+    if prop.get("type") == "array" and "properties" in prop.get("items", {}):
+        # An array of objects (a transaction's legs): each with its members.
+        return ("list", member_kind(prop["items"]))
     if prop.get("type") == "array":
         return "entries4" if prop.get("minItems") == 4 else "entries"
     if prop.get("type") == "object" and "properties" in prop:
@@ -136,6 +139,10 @@ def enc_value(v, kind):
             raise NotCanonical("metadata is not an object")
         keys = sorted(v, key=lambda k: k.encode("utf-8", "surrogatepass"))
         return "{" + ",".join(enc_str(k) + ":" + enc_str(v[k]) for k in keys) + "}"
+    if isinstance(kind, tuple):
+        if not isinstance(v, list) or not v:
+            raise NotCanonical("a non-empty array was expected")
+        return "[" + ",".join(enc_value(x, kind[1]) for x in v) + "]"
     if kind in ("entries", "entries4"):
         if not isinstance(v, list) or len(v) != (2 if kind == "entries" else 4):
             raise NotCanonical("entries is not an array of %s" % ("two" if kind == "entries" else "four"))
@@ -464,6 +471,37 @@ class Books:
             return False
         self.reversed[orig], self.whole[orig] = left, whole
         return True
+
+    def TransactionPosted(self, seq, tx):
+        """A multi-leg transaction (ADR 0023): each leg a posting of its
+        asset, in order, its sender within its limit after the legs before
+        it, its entries the balances after it; the id posted once."""
+        self.post_id(seq, tx["id"])
+        for i, leg in enumerate(tx["legs"]):
+            code = leg["asset"]
+            asset = self.assets.get(code)
+            d, c = leg["entries"]
+            accs = [self.account(leg["from"], code), self.account(leg["to"], code)]
+            if asset is None or any(a is None or a["asset"] != code for a in accs) or \
+                    (d["account"], d["type"], d["amount"], c["account"], c["type"], c["amount"]) != \
+                    (leg["from"], "debit", leg["amount"], leg["to"], "credit", leg["amount"]):
+                return self.find("consistency", seq, "transaction %s leg %d: accounts, asset or entries" % (tx["id"], i))
+            amount = parse_amount(leg["amount"], asset["scale"])
+            if amount is None or amount <= 0 or not fits(accs[0]["balance"] - amount) or not fits(accs[1]["balance"] + amount):
+                return self.find("consistency", seq, "transaction %s leg %d: amount %r" % (tx["id"], i, leg["amount"]))
+            accs[0]["balance"] -= amount
+            accs[1]["balance"] += amount
+            self.below_limit(seq, leg["from"], accs[0])
+            for acc, e in zip(accs, (d, c)):
+                self.state(seq, acc, e, asset["scale"])
+        for code in {leg["asset"] for leg in tx["legs"]}:
+            self.stated_zero(seq, code)
+
+    def TransactionRejected(self, seq, r):
+        if r["code"] not in CODES or not r["detail"] or not 0 <= r["leg"] < len(r["legs"]):
+            self.find("schema", seq, "transaction rejection %s: code %r, leg %r or empty detail" % (r["id"], r["code"], r["leg"]))
+        if r["id"] in self.posted:
+            self.find("consistency", seq, "rejection of transaction %s, posted at %d" % (r["id"], self.posted[r["id"]]))
 
     def TransferRejected(self, seq, r):
         if r["code"] not in CODES or not r["detail"]:

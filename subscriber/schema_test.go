@@ -73,6 +73,10 @@ func TestEventSchemas(t *testing.T) {
 	if ds := j.Batch(domain.Command{Reversal: &domain.Reversal{ID: "rev-1", Amount: "0.5", Original: meta1}}); ds[0].Outcome != domain.Posted {
 		t.Fatalf("rev-1: %+v %v", ds[0], ds[0].Err)
 	}
+	// Multi-leg transactions (ADR 0023): one posted, one refused at a leg.
+	legs := []domain.Leg{{From: "a1", To: "a2", Amount: "1", Reference: "pay", Metadata: map[string]string{"k": "v"}}, {From: "a1", To: "limited", Amount: "0.25"}}
+	j.Batch(domain.Command{Transaction: &domain.Transaction{ID: "tx-1", Reference: "order", Legs: legs}},
+		domain.Command{Transaction: &domain.Transaction{ID: "tx-2", Legs: []domain.Leg{{From: "a1", To: "a2", Amount: "1"}, {From: "a1", To: "a2", Amount: "1000000"}}}})
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -105,7 +109,7 @@ func TestEventSchemas(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped", "AccountMetadataUpdated",
-		"TransferConverted", "RateSet", `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
+		"TransferConverted", "RateSet", "TransactionPosted", "TransactionRejected", `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
 		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`, `"reverses":`, `"reversal":`} {
 		if seen[want] == 0 {
 			t.Errorf("no event with %s was checked", want)
