@@ -705,6 +705,10 @@ func (r *oaStubRead) Checkpoint(context.Context) (projections.Checkpoint, error)
 
 func (r *oaStubRead) WaitSeq(context.Context, uint64) error { return nil }
 
+func (r *oaStubRead) Transaction(context.Context, string) (projections.TransactionView, error) {
+	return projections.TransactionView{}, projections.ErrNotFound
+}
+
 func (r *oaStubRead) Rates(context.Context) ([]projections.RateView, error) {
 	if r.fail {
 		return nil, errOAStubDown

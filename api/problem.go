@@ -13,7 +13,7 @@ import (
 // domain/errors.go) for transport errors and the webhook port's errors:
 // every API-only code is declared here, beside the one table below.
 const (
-	CodeTransferNotFound     domain.Code = "transfer_not_found"
+	CodeTransferNotFound                 = domain.CodeTransferNotFound
 	CodeNotFound             domain.Code = "not_found"
 	CodeMethodNotAllowed     domain.Code = "method_not_allowed"
 	CodePayloadTooLarge      domain.Code = "payload_too_large"
@@ -83,6 +83,10 @@ var statusOf = map[domain.Code]int{
 	domain.CodeHoldAmountExceeded: http.StatusUnprocessableEntity,
 	domain.CodeHoldsFull:          http.StatusUnprocessableEntity,
 	domain.CodePendingConversion:  http.StatusUnprocessableEntity,
+
+	// Reversals (ADR 0023).
+	domain.CodeReversalExceedsTransfer: http.StatusUnprocessableEntity,
+	domain.CodeTransferNotReversible:   http.StatusUnprocessableEntity,
 }
 
 // Codes lists every code the API can answer with.

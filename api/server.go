@@ -42,6 +42,8 @@ type ReadModel interface {
 	Accounts(ctx context.Context, f projections.AccountFilter) (projections.Page[projections.AccountView], error)
 	// Assets returns a page of the defined assets, by code; errors as Accounts.
 	Assets(ctx context.Context, limit int, cursor string) (projections.Page[projections.AssetView], error)
+	// Transaction returns a multi-leg transaction, posted or rejected.
+	Transaction(ctx context.Context, id string) (projections.TransactionView, error)
 	Checkpoint(ctx context.Context) (projections.Checkpoint, error)
 	// Applied returns the checkpoint as last committed, from memory.
 	Applied() projections.Checkpoint
@@ -212,6 +214,9 @@ func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Serve
 	v1.GET("/transfers/:id", s.getTransfer, reads(ScopeTransfersRead)...)
 	v1.POST("/transfers/:id/post", s.postHold, protect(ScopeTransfersWrite)...)
 	v1.POST("/transfers/:id/void", s.voidHold, protect(ScopeTransfersWrite)...)
+	v1.POST("/transfers/:id/reverse", s.reverseTransfer, append(protect(ScopeTransfersWrite), s.seesWrites)...)
+	v1.POST("/transactions", s.createTransaction, protect(ScopeTransfersWrite)...)
+	v1.GET("/transactions/:id", s.getTransaction, reads(ScopeTransfersRead)...)
 	v1.PUT("/rates/:base/:quote", s.setRate, protect(ScopeAssetsWrite)...)
 	v1.GET("/rates", s.listRates, reads(ScopeTransfersRead)...)
 	events := newEventStreams(s, cfg.Events, cfg.EventStream)

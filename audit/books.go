@@ -32,6 +32,8 @@ type Books struct {
 	rates map[[2]string]string
 	// holds are the two-phase transfers (books_holds.go).
 	holds holdLedger
+	// reversed follows each reversed transfer's remainder (ADR 0023).
+	reversed map[idKey]reversedBook
 
 	f report // receives the findings
 
@@ -247,6 +249,9 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 	toAfter, okTo := to.balance.Add(amount)
 	if !okFrom || !okTo {
 		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s overflows a balance", t.ID)})
+		return
+	}
+	if !b.reversal(ev, as, amount) {
 		return
 	}
 	b.asset = as

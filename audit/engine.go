@@ -161,8 +161,12 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
 		switch r.ev.Type {
 		case domain.EventTransferPosted, domain.EventTransferConverted, domain.EventHoldPosted:
 			e.rep.Postings++
-		case domain.EventTransferRejected:
+		case domain.EventTransferRejected, domain.EventTransactionRejected:
 			e.rep.Rejections++
+		case domain.EventTransactionPosted:
+			if r.ev.Transaction != nil {
+				e.rep.Postings += uint64(len(r.ev.Transaction.Legs)) // each leg is a posting
+			}
 		}
 	}
 	if r.ev != nil && r.schemaErr == nil {

@@ -168,3 +168,7 @@ func (appliedEverything) Accounts(context.Context, projections.AccountFilter) (p
 func (appliedEverything) Assets(context.Context, int, string) (projections.Page[projections.AssetView], error) {
 	return projections.Page[projections.AssetView]{}, projections.ErrNotFound
 }
+
+func (appliedEverything) Transaction(context.Context, string) (projections.TransactionView, error) {
+	return projections.TransactionView{}, projections.ErrNotFound
+}

@@ -120,6 +120,8 @@ const (
 	HoldPosted             EventType = "HoldPosted"
 	HoldVoided             EventType = "HoldVoided"
 	RateSet                EventType = "RateSet"
+	TransactionPosted      EventType = "TransactionPosted"
+	TransactionRejected    EventType = "TransactionRejected"
 	TransferConverted      EventType = "TransferConverted"
 	TransferPending        EventType = "TransferPending"
 	TransferPosted         EventType = "TransferPosted"
@@ -150,6 +152,10 @@ func (e EventType) Valid() bool {
 	case HoldVoided:
 		return true
 	case RateSet:
+		return true
+	case TransactionPosted:
+		return true
+	case TransactionRejected:
 		return true
 	case TransferConverted:
 		return true
@@ -224,6 +230,24 @@ func (e StatusStatus) Valid() bool {
 	case Ok:
 		return true
 	case Ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TransactionViewStatus.
+const (
+	TransactionViewStatusPosted   TransactionViewStatus = "posted"
+	TransactionViewStatusRejected TransactionViewStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the TransactionViewStatus enum.
+func (e TransactionViewStatus) Valid() bool {
+	switch e {
+	case TransactionViewStatusPosted:
+		return true
+	case TransactionViewStatusRejected:
 		return true
 	default:
 		return false
@@ -970,6 +994,41 @@ type Redelivery struct {
 // RedeliveryStatus defines model for Redelivery.Status.
 type RedeliveryStatus string
 
+// ReversalRequest A reversal of the transfer in the path (ADR 0023).
+//
+// Examples: {"amount":"10.00","id":"refund-1","reference":"partial refund"}
+type ReversalRequest struct {
+	// Amount How much to give back, at most what remains unreversed; omitted, all that remains.
+	Amount *Decimal `json:"amount,omitempty"`
+
+	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	Id *Id `json:"id,omitempty"`
+
+	// Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
+	//
+	// Examples: {"channel":"web","order":"1234"}
+	Metadata *Metadata `json:"metadata,omitempty"`
+
+	// Reference Free text, at most 512 characters.
+	Reference *Text `json:"reference,omitempty"`
+}
+
+// ReversalView One reversal of a transfer.
+type ReversalView struct {
+	// Amount An exact decimal at the asset's scale, as a string (never a float), e.g. `-12.50`. Balances may be negative down to the account's overdraft limit.
+	//
+	// Examples: 25.00, -3.10
+	Amount Decimal `json:"amount"`
+
+	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	Id       Id  `json:"id"`
+	Sequence int `json:"sequence"`
+}
+
 // Status defines model for Status.
 type Status struct {
 	Status StatusStatus `json:"status"`
@@ -980,6 +1039,112 @@ type StatusStatus string
 
 // Text UTF-8 text without control characters (C0, DEL, C1, U+2028, U+2029). Lengths count Unicode characters.
 type Text = string
+
+// TransactionLeg One leg of a transaction.
+type TransactionLeg struct {
+	// Amount An exact decimal at the asset's scale, as a string (never a float), e.g. `-12.50`. Balances may be negative down to the account's overdraft limit.
+	//
+	// Examples: 25.00, -3.10
+	Amount Decimal `json:"amount"`
+
+	// Asset Empty for a rejected leg that did not name one.
+	Asset string `json:"asset"`
+
+	// Entries Posted transactions only: the leg's debit, then its credit, each with the balance after it.
+	Entries *[]Entry `json:"entries,omitempty"`
+
+	// From An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	From Id `json:"from"`
+
+	// Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
+	//
+	// Examples: {"channel":"web","order":"1234"}
+	Metadata  Metadata `json:"metadata"`
+	Reference string   `json:"reference"`
+
+	// To An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	To Id `json:"to"`
+}
+
+// TransactionLegRequest One leg: a transfer without an id of its own.
+type TransactionLegRequest struct {
+	// Amount An exact decimal at the asset's scale, as a string (never a float), e.g. `-12.50`. Balances may be negative down to the account's overdraft limit.
+	//
+	// Examples: 25.00, -3.10
+	Amount Decimal `json:"amount"`
+
+	// Asset An asset code: 1 to 16 characters, upper-case letters, digits and `_`, starting with a letter.
+	//
+	// Examples: USD, BTC, POINTS
+	Asset *AssetCode `json:"asset,omitempty"`
+
+	// From An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	From Id `json:"from"`
+
+	// Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
+	//
+	// Examples: {"channel":"web","order":"1234"}
+	Metadata *Metadata `json:"metadata,omitempty"`
+
+	// Reference Free text, at most 512 characters.
+	Reference *Text `json:"reference,omitempty"`
+
+	// To An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	To Id `json:"to"`
+}
+
+// TransactionRequest A multi-leg transaction (ADR 0023).
+//
+// Examples: {"id":"order-9","legs":[{"amount":"20.00","from":"alice","to":"shop"},{"amount":"0.50","from":"alice","to":"fees"}],"reference":"order 9"}
+type TransactionRequest struct {
+	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	Id   *Id                     `json:"id,omitempty"`
+	Legs []TransactionLegRequest `json:"legs"`
+
+	// Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
+	//
+	// Examples: {"channel":"web","order":"1234"}
+	Metadata *Metadata `json:"metadata,omitempty"`
+
+	// Reference Free text, at most 512 characters.
+	Reference *Text `json:"reference,omitempty"`
+}
+
+// TransactionView A posted or rejected multi-leg transaction (ADR 0023). A posted one has `posted_at` and every leg's entries; a rejected one the index of the leg refused (`leg`), `code`, `detail` and `rejected_at`.
+type TransactionView struct {
+	Code   *string `json:"code,omitempty"`
+	Detail *string `json:"detail,omitempty"`
+
+	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+	//
+	// Examples: alice, order-1234:refund
+	Id   Id               `json:"id"`
+	Leg  *int             `json:"leg,omitempty"`
+	Legs []TransactionLeg `json:"legs"`
+
+	// Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
+	//
+	// Examples: {"channel":"web","order":"1234"}
+	Metadata   Metadata              `json:"metadata"`
+	PostedAt   *time.Time            `json:"posted_at,omitempty"`
+	Reference  string                `json:"reference"`
+	RejectedAt *time.Time            `json:"rejected_at,omitempty"`
+	Sequence   int                   `json:"sequence"`
+	Status     TransactionViewStatus `json:"status"`
+}
+
+// TransactionViewStatus defines model for TransactionView.Status.
+type TransactionViewStatus string
 
 // TransferPage A page of transfers, newest first.
 type TransferPage struct {
@@ -1075,6 +1240,15 @@ type TransferView struct {
 
 	// RejectedAt Rejected transfers only.
 	RejectedAt *time.Time `json:"rejected_at,omitempty"`
+
+	// Reversals The read of one posted transfer that may be reversed (not a reversal, memo or conversion): its reversals in posting order (at most 100).
+	Reversals *[]ReversalView `json:"reversals,omitempty"`
+
+	// Reverses A reversal only: the id of the transfer it gives back (ADR 0023).
+	Reverses *Id `json:"reverses,omitempty"`
+
+	// Reversible With `reversals`: what remains to reverse, the amount less its reversals.
+	Reversible *Decimal `json:"reversible,omitempty"`
 
 	// Sequence The journal sequence of the posting or rejection.
 	Sequence int                `json:"sequence"`
@@ -1193,6 +1367,11 @@ type Prefer = string
 // SequencePath defines model for SequencePath.
 type SequencePath = int
 
+// TransactionIdPath An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
+//
+// Examples: alice, order-1234:refund
+type TransactionIdPath = Id
+
 // TransferIdPath An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
 //
 // Examples: alice, order-1234:refund
@@ -1309,6 +1488,12 @@ type LocateSequenceParams struct {
 // SetRate202JSONResponseBodyStatus defines parameters for SetRate.
 type SetRate202JSONResponseBodyStatus string
 
+// CreateTransactionParams defines parameters for CreateTransaction.
+type CreateTransactionParams struct {
+	// IdempotencyKey The transfer's id, when the body has none (if both are given they must be equal). Retrying with the same key after a timeout or a 5xx never moves money twice.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListTransfersParams defines parameters for ListTransfers.
 type ListTransfersParams struct {
 	// Account Only transfers with this account on either side.
@@ -1368,6 +1553,12 @@ type GetTransfer200JSONResponseBody struct {
 // PostHold202JSONResponseBodyStatus defines parameters for PostHold.
 type PostHold202JSONResponseBodyStatus string
 
+// ReverseTransferParams defines parameters for ReverseTransfer.
+type ReverseTransferParams struct {
+	// IdempotencyKey The transfer's id, when the body has none (if both are given they must be equal). Retrying with the same key after a timeout or a 5xx never moves money twice.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // VoidHoldJSONBody defines parameters for VoidHold.
 type VoidHoldJSONBody = map[string]interface{}
 
@@ -1401,6 +1592,9 @@ type DefineAssetJSONRequestBody = Asset
 // SetRateJSONRequestBody defines body for SetRate for application/json ContentType.
 type SetRateJSONRequestBody = RateRequest
 
+// CreateTransactionJSONRequestBody defines body for CreateTransaction for application/json ContentType.
+type CreateTransactionJSONRequestBody = TransactionRequest
+
 // CreateTransferJSONRequestBody defines body for CreateTransfer for application/json ContentType.
 type CreateTransferJSONRequestBody = TransferRequest
 
@@ -1409,6 +1603,9 @@ type CreateTransferBatchJSONRequestBody = BatchRequest
 
 // PostHoldJSONRequestBody defines body for PostHold for application/json ContentType.
 type PostHoldJSONRequestBody = HoldPostRequest
+
+// ReverseTransferJSONRequestBody defines body for ReverseTransfer for application/json ContentType.
+type ReverseTransferJSONRequestBody = ReversalRequest
 
 // VoidHoldJSONRequestBody defines body for VoidHold for application/json ContentType.
 type VoidHoldJSONRequestBody = VoidHoldJSONBody
@@ -1998,6 +2195,47 @@ type ClientInterface interface {
 	// Corresponds with OPTIONS /v1/status (the `OptionsStatus` operationId).
 	OptionsStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OptionsTransactions The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/transactions (the `OptionsTransactions` operationId).
+	OptionsTransactions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTransactionWithBody Post a multi-leg transaction
+	//
+	// Posts 1 to 64 legs, in order, all or none, as one journal event (`TransactionPosted`, ADR 0023): a payment and its fee, a split. Each leg is decided with a transfer's rules: a non-admin debits only accounts it owns and never pays `world`; each leg's limit is checked after the legs before it, so a leg may spend what an earlier leg credited; a leg between accounts of two assets is `asset_mismatch`. A refused leg refuses the whole transaction (journaled as `TransactionRejected` when the ledger refused it: its `detail` starts with `leg <index>`). The id (the body's, else `Idempotency-Key`, else a random one) shares the one id space of transfers; the same id with the same body answers the original with `Idempotent-Replayed: true`.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/transactions (the `CreateTransaction` operationId).
+	CreateTransactionWithBody(ctx context.Context, params *CreateTransactionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateTransaction Post a multi-leg transaction
+	//
+	// Posts 1 to 64 legs, in order, all or none, as one journal event (`TransactionPosted`, ADR 0023): a payment and its fee, a split. Each leg is decided with a transfer's rules: a non-admin debits only accounts it owns and never pays `world`; each leg's limit is checked after the legs before it, so a leg may spend what an earlier leg credited; a leg between accounts of two assets is `asset_mismatch`. A refused leg refuses the whole transaction (journaled as `TransactionRejected` when the ledger refused it: its `detail` starts with `leg <index>`). The id (the body's, else `Idempotency-Key`, else a random one) shares the one id space of transfers; the same id with the same body answers the original with `Idempotent-Replayed: true`.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/transactions (the `CreateTransaction` operationId).
+	CreateTransaction(ctx context.Context, params *CreateTransactionParams, body CreateTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransaction A multi-leg transaction
+	//
+	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+	//
+	// Requires the `transfers:read` scope (or `admin`).
+	//
+	// Corresponds with GET /v1/transactions/{id} (the `GetTransaction` operationId).
+	GetTransaction(ctx context.Context, id TransactionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsTransactionsId The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/transactions/{id} (the `OptionsTransactionsId` operationId).
+	OptionsTransactionsId(ctx context.Context, id TransactionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListTransfers List transfers
 	//
 	// Transfers, newest first, posted and rejected, filtered by any combination of the parameters. Cursor pagination.
@@ -2103,6 +2341,33 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
 	PostHold(ctx context.Context, id TransferIdPath, body PostHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OptionsTransfersIdReverse The methods this path takes
+	//
+	// Corresponds with OPTIONS /v1/transfers/{id}/reverse (the `OptionsTransfersIdReverse` operationId).
+	OptionsTransfersIdReverse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReverseTransferWithBody Reverse a transfer
+	//
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+	ReverseTransferWithBody(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReverseTransfer Reverse a transfer
+	//
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+	ReverseTransfer(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OptionsTransfersIdVoid The methods this path takes
 	//
@@ -3103,6 +3368,97 @@ func (c *Client) OptionsStatus(ctx context.Context, reqEditors ...RequestEditorF
 	return c.Client.Do(req)
 }
 
+// OptionsTransactions The methods this path takes
+//
+// Corresponds with OPTIONS /v1/transactions (the `OptionsTransactions` operationId).
+func (c *Client) OptionsTransactions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsTransactionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTransactionWithBody Post a multi-leg transaction
+//
+// Posts 1 to 64 legs, in order, all or none, as one journal event (`TransactionPosted`, ADR 0023): a payment and its fee, a split. Each leg is decided with a transfer's rules: a non-admin debits only accounts it owns and never pays `world`; each leg's limit is checked after the legs before it, so a leg may spend what an earlier leg credited; a leg between accounts of two assets is `asset_mismatch`. A refused leg refuses the whole transaction (journaled as `TransactionRejected` when the ledger refused it: its `detail` starts with `leg <index>`). The id (the body's, else `Idempotency-Key`, else a random one) shares the one id space of transfers; the same id with the same body answers the original with `Idempotent-Replayed: true`.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/transactions (the `CreateTransaction` operationId).
+func (c *Client) CreateTransactionWithBody(ctx context.Context, params *CreateTransactionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTransactionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateTransaction Post a multi-leg transaction
+//
+// Posts 1 to 64 legs, in order, all or none, as one journal event (`TransactionPosted`, ADR 0023): a payment and its fee, a split. Each leg is decided with a transfer's rules: a non-admin debits only accounts it owns and never pays `world`; each leg's limit is checked after the legs before it, so a leg may spend what an earlier leg credited; a leg between accounts of two assets is `asset_mismatch`. A refused leg refuses the whole transaction (journaled as `TransactionRejected` when the ledger refused it: its `detail` starts with `leg <index>`). The id (the body's, else `Idempotency-Key`, else a random one) shares the one id space of transfers; the same id with the same body answers the original with `Idempotent-Replayed: true`.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/transactions (the `CreateTransaction` operationId).
+func (c *Client) CreateTransaction(ctx context.Context, params *CreateTransactionParams, body CreateTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateTransactionRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransaction A multi-leg transaction
+//
+// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+//
+// Requires the `transfers:read` scope (or `admin`).
+//
+// Corresponds with GET /v1/transactions/{id} (the `GetTransaction` operationId).
+func (c *Client) GetTransaction(ctx context.Context, id TransactionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsTransactionsId The methods this path takes
+//
+// Corresponds with OPTIONS /v1/transactions/{id} (the `OptionsTransactionsId` operationId).
+func (c *Client) OptionsTransactionsId(ctx context.Context, id TransactionIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsTransactionsIdRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListTransfers List transfers
 //
 // Transfers, newest first, posted and rejected, filtered by any combination of the parameters. Cursor pagination.
@@ -3319,6 +3675,63 @@ func (c *Client) PostHoldWithBody(ctx context.Context, id TransferIdPath, conten
 // Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
 func (c *Client) PostHold(ctx context.Context, id TransferIdPath, body PostHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostHoldRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OptionsTransfersIdReverse The methods this path takes
+//
+// Corresponds with OPTIONS /v1/transfers/{id}/reverse (the `OptionsTransfersIdReverse` operationId).
+func (c *Client) OptionsTransfersIdReverse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOptionsTransfersIdReverseRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReverseTransferWithBody Reverse a transfer
+//
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+func (c *Client) ReverseTransferWithBody(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReverseTransferRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReverseTransfer Reverse a transfer
+//
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+func (c *Client) ReverseTransfer(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReverseTransferRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5353,6 +5766,156 @@ func NewOptionsStatusRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewOptionsTransactionsRequest constructs an http.Request for the OptionsTransactions method
+func NewOptionsTransactionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transactions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateTransactionRequest calls the generic CreateTransaction builder with application/json body
+func NewCreateTransactionRequest(server string, params *CreateTransactionParams, body CreateTransactionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateTransactionRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateTransactionRequestWithBody constructs an http.Request for the CreateTransaction method, with any body, and a specified content type
+func NewCreateTransactionRequestWithBody(server string, params *CreateTransactionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transactions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTransactionRequest constructs an http.Request for the GetTransaction method
+func NewGetTransactionRequest(server string, id TransactionIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transactions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOptionsTransactionsIdRequest constructs an http.Request for the OptionsTransactionsId method
+func NewOptionsTransactionsIdRequest(server string, id TransactionIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transactions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListTransfersRequest constructs an http.Request for the ListTransfers method
 func NewListTransfersRequest(server string, params *ListTransfersParams) (*http.Request, error) {
 	var err error
@@ -5835,6 +6398,102 @@ func NewPostHoldRequestWithBody(server string, id TransferIdPath, contentType st
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOptionsTransfersIdReverseRequest constructs an http.Request for the OptionsTransfersIdReverse method
+func NewOptionsTransfersIdReverseRequest(server string, id TransferIdPath) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transfers/%s/reverse", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodOptions, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReverseTransferRequest calls the generic ReverseTransfer builder with application/json body
+func NewReverseTransferRequest(server string, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReverseTransferRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewReverseTransferRequestWithBody constructs an http.Request for the ReverseTransfer method, with any body, and a specified content type
+func NewReverseTransferRequestWithBody(server string, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transfers/%s/reverse", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6809,6 +7468,53 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with OPTIONS /v1/status (the `OptionsStatus` operationId).
 	OptionsStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsStatusResponse, error)
 
+	// OptionsTransactionsWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/transactions (the `OptionsTransactions` operationId).
+	OptionsTransactionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsTransactionsResponse, error)
+
+	// CreateTransactionWithBodyWithResponse Post a multi-leg transaction
+	//
+	// Posts 1 to 64 legs, in order, all or none, as one journal event (`TransactionPosted`, ADR 0023): a payment and its fee, a split. Each leg is decided with a transfer's rules: a non-admin debits only accounts it owns and never pays `world`; each leg's limit is checked after the legs before it, so a leg may spend what an earlier leg credited; a leg between accounts of two assets is `asset_mismatch`. A refused leg refuses the whole transaction (journaled as `TransactionRejected` when the ledger refused it: its `detail` starts with `leg <index>`). The id (the body's, else `Idempotency-Key`, else a random one) shares the one id space of transfers; the same id with the same body answers the original with `Idempotent-Replayed: true`.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transactions (the `CreateTransaction` operationId).
+	CreateTransactionWithBodyWithResponse(ctx context.Context, params *CreateTransactionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTransactionResponse, error)
+
+	// CreateTransactionWithResponse Post a multi-leg transaction
+	//
+	// Posts 1 to 64 legs, in order, all or none, as one journal event (`TransactionPosted`, ADR 0023): a payment and its fee, a split. Each leg is decided with a transfer's rules: a non-admin debits only accounts it owns and never pays `world`; each leg's limit is checked after the legs before it, so a leg may spend what an earlier leg credited; a leg between accounts of two assets is `asset_mismatch`. A refused leg refuses the whole transaction (journaled as `TransactionRejected` when the ledger refused it: its `detail` starts with `leg <index>`). The id (the body's, else `Idempotency-Key`, else a random one) shares the one id space of transfers; the same id with the same body answers the original with `Idempotent-Replayed: true`.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transactions (the `CreateTransaction` operationId).
+	CreateTransactionWithResponse(ctx context.Context, params *CreateTransactionParams, body CreateTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTransactionResponse, error)
+
+	// GetTransactionWithResponse A multi-leg transaction
+	//
+	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+	//
+	// Requires the `transfers:read` scope (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/transactions/{id} (the `GetTransaction` operationId).
+	GetTransactionWithResponse(ctx context.Context, id TransactionIdPath, reqEditors ...RequestEditorFn) (*GetTransactionResponse, error)
+
+	// OptionsTransactionsIdWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/transactions/{id} (the `OptionsTransactionsId` operationId).
+	OptionsTransactionsIdWithResponse(ctx context.Context, id TransactionIdPath, reqEditors ...RequestEditorFn) (*OptionsTransactionsIdResponse, error)
+
 	// ListTransfersWithResponse List transfers
 	//
 	// Transfers, newest first, posted and rejected, filtered by any combination of the parameters. Cursor pagination.
@@ -6926,6 +7632,35 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/transfers/{id}/post (the `PostHold` operationId).
 	PostHoldWithResponse(ctx context.Context, id TransferIdPath, body PostHoldJSONRequestBody, reqEditors ...RequestEditorFn) (*PostHoldResponse, error)
+
+	// OptionsTransfersIdReverseWithResponse The methods this path takes
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with OPTIONS /v1/transfers/{id}/reverse (the `OptionsTransfersIdReverse` operationId).
+	OptionsTransfersIdReverseWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdReverseResponse, error)
+
+	// ReverseTransferWithBodyWithResponse Reverse a transfer
+	//
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+	ReverseTransferWithBodyWithResponse(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReverseTransferResponse, error)
+
+	// ReverseTransferWithResponse Reverse a transfer
+	//
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	//
+	// Requires the `transfers:write` scope (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+	ReverseTransferWithResponse(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*ReverseTransferResponse, error)
 
 	// OptionsTransfersIdVoidWithResponse The methods this path takes
 	//
@@ -10556,6 +11291,396 @@ func (r OptionsStatusResponse) ContentType() string {
 	return ""
 }
 
+// OptionsTransactionsResponse204Headers the declared response headers of an HTTP 204 response for OptionsTransactions
+type OptionsTransactionsResponse204Headers struct {
+	Allow string
+}
+
+type OptionsTransactionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsTransactionsResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsTransactionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsTransactionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsTransactionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsTransactionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateTransactionResponse200Headers the declared response headers of an HTTP 200 response for CreateTransaction
+type CreateTransactionResponse200Headers struct {
+	IdempotentReplayed *string
+	Location           string
+}
+
+// CreateTransactionResponse201Headers the declared response headers of an HTTP 201 response for CreateTransaction
+type CreateTransactionResponse201Headers struct {
+	Location string
+}
+
+// CreateTransactionResponse202Headers the declared response headers of an HTTP 202 response for CreateTransaction
+type CreateTransactionResponse202Headers struct {
+	Location string
+}
+
+// CreateTransactionResponse401Headers the declared response headers of an HTTP 401 response for CreateTransaction
+type CreateTransactionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateTransactionResponse404Headers the declared response headers of an HTTP 404 response for CreateTransaction
+type CreateTransactionResponse404Headers struct {
+	Location string
+}
+
+// CreateTransactionResponse409Headers the declared response headers of an HTTP 409 response for CreateTransaction
+type CreateTransactionResponse409Headers struct {
+	Location string
+}
+
+// CreateTransactionResponse422Headers the declared response headers of an HTTP 422 response for CreateTransaction
+type CreateTransactionResponse422Headers struct {
+	Location string
+}
+
+// CreateTransactionResponse429Headers the declared response headers of an HTTP 429 response for CreateTransaction
+type CreateTransactionResponse429Headers struct {
+	RetryAfter *int
+}
+
+// CreateTransactionResponse503Headers the declared response headers of an HTTP 503 response for CreateTransaction
+type CreateTransactionResponse503Headers struct {
+	Location   *string
+	RetryAfter *int
+}
+
+type CreateTransactionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransactionView
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TransactionView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Pending
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateTransactionResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateTransactionResponse201Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *CreateTransactionResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateTransactionResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateTransactionResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateTransactionResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateTransactionResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateTransactionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateTransactionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateTransactionResponse) GetJSON200() *TransactionView {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateTransactionResponse) GetJSON201() *TransactionView {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CreateTransactionResponse) GetJSON202() *Pending {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateTransactionResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateTransactionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateTransactionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateTransactionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateTransactionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTransactionResponse401Headers the declared response headers of an HTTP 401 response for GetTransaction
+type GetTransactionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetTransactionResponse429Headers the declared response headers of an HTTP 429 response for GetTransaction
+type GetTransactionResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetTransactionResponse503Headers the declared response headers of an HTTP 503 response for GetTransaction
+type GetTransactionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetTransactionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransactionView
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetTransactionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTransactionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTransactionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionResponse) GetJSON200() *TransactionView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetTransactionResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetTransactionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetTransactionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetTransactionResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetTransactionResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetTransactionResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetTransactionResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsTransactionsIdResponse204Headers the declared response headers of an HTTP 204 response for OptionsTransactionsId
+type OptionsTransactionsIdResponse204Headers struct {
+	Allow string
+}
+
+type OptionsTransactionsIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsTransactionsIdResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsTransactionsIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsTransactionsIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsTransactionsIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsTransactionsIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListTransfersResponse401Headers the declared response headers of an HTTP 401 response for ListTransfers
 type ListTransfersResponse401Headers struct {
 	WWWAuthenticate *string
@@ -11410,6 +12535,237 @@ func (r PostHoldResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostHoldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OptionsTransfersIdReverseResponse204Headers the declared response headers of an HTTP 204 response for OptionsTransfersIdReverse
+type OptionsTransfersIdReverseResponse204Headers struct {
+	Allow string
+}
+
+type OptionsTransfersIdReverseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *OptionsTransfersIdReverseResponse204Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r OptionsTransfersIdReverseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OptionsTransfersIdReverseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OptionsTransfersIdReverseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OptionsTransfersIdReverseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReverseTransferResponse200Headers the declared response headers of an HTTP 200 response for ReverseTransfer
+type ReverseTransferResponse200Headers struct {
+	IdempotentReplayed *string
+	Location           string
+}
+
+// ReverseTransferResponse201Headers the declared response headers of an HTTP 201 response for ReverseTransfer
+type ReverseTransferResponse201Headers struct {
+	Location string
+}
+
+// ReverseTransferResponse202Headers the declared response headers of an HTTP 202 response for ReverseTransfer
+type ReverseTransferResponse202Headers struct {
+	Location string
+}
+
+// ReverseTransferResponse401Headers the declared response headers of an HTTP 401 response for ReverseTransfer
+type ReverseTransferResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReverseTransferResponse409Headers the declared response headers of an HTTP 409 response for ReverseTransfer
+type ReverseTransferResponse409Headers struct {
+	Location string
+}
+
+// ReverseTransferResponse422Headers the declared response headers of an HTTP 422 response for ReverseTransfer
+type ReverseTransferResponse422Headers struct {
+	Location string
+}
+
+// ReverseTransferResponse429Headers the declared response headers of an HTTP 429 response for ReverseTransfer
+type ReverseTransferResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ReverseTransferResponse503Headers the declared response headers of an HTTP 503 response for ReverseTransfer
+type ReverseTransferResponse503Headers struct {
+	Location   *string
+	RetryAfter *int
+}
+
+type ReverseTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransferView
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TransferView
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *Pending
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReverseTransferResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *ReverseTransferResponse201Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *ReverseTransferResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReverseTransferResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ReverseTransferResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ReverseTransferResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReverseTransferResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReverseTransferResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReverseTransferResponse) GetJSON200() *TransferView {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReverseTransferResponse) GetJSON201() *TransferView {
+	return r.JSON201
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ReverseTransferResponse) GetJSON202() *Pending {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReverseTransferResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReverseTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReverseTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReverseTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReverseTransferResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13213,6 +14569,83 @@ func (c *ClientWithResponses) OptionsStatusWithResponse(ctx context.Context, req
 	return ParseOptionsStatusResponse(rsp)
 }
 
+// OptionsTransactionsWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/transactions (the `OptionsTransactions` operationId).
+func (c *ClientWithResponses) OptionsTransactionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*OptionsTransactionsResponse, error) {
+	rsp, err := c.OptionsTransactions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsTransactionsResponse(rsp)
+}
+
+// CreateTransactionWithBodyWithResponse Post a multi-leg transaction
+//
+// Posts 1 to 64 legs, in order, all or none, as one journal event (`TransactionPosted`, ADR 0023): a payment and its fee, a split. Each leg is decided with a transfer's rules: a non-admin debits only accounts it owns and never pays `world`; each leg's limit is checked after the legs before it, so a leg may spend what an earlier leg credited; a leg between accounts of two assets is `asset_mismatch`. A refused leg refuses the whole transaction (journaled as `TransactionRejected` when the ledger refused it: its `detail` starts with `leg <index>`). The id (the body's, else `Idempotency-Key`, else a random one) shares the one id space of transfers; the same id with the same body answers the original with `Idempotent-Replayed: true`.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transactions (the `CreateTransaction` operationId).
+func (c *ClientWithResponses) CreateTransactionWithBodyWithResponse(ctx context.Context, params *CreateTransactionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTransactionResponse, error) {
+	rsp, err := c.CreateTransactionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTransactionResponse(rsp)
+}
+
+// CreateTransactionWithResponse Post a multi-leg transaction
+//
+// Posts 1 to 64 legs, in order, all or none, as one journal event (`TransactionPosted`, ADR 0023): a payment and its fee, a split. Each leg is decided with a transfer's rules: a non-admin debits only accounts it owns and never pays `world`; each leg's limit is checked after the legs before it, so a leg may spend what an earlier leg credited; a leg between accounts of two assets is `asset_mismatch`. A refused leg refuses the whole transaction (journaled as `TransactionRejected` when the ledger refused it: its `detail` starts with `leg <index>`). The id (the body's, else `Idempotency-Key`, else a random one) shares the one id space of transfers; the same id with the same body answers the original with `Idempotent-Replayed: true`.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transactions (the `CreateTransaction` operationId).
+func (c *ClientWithResponses) CreateTransactionWithResponse(ctx context.Context, params *CreateTransactionParams, body CreateTransactionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTransactionResponse, error) {
+	rsp, err := c.CreateTransaction(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateTransactionResponse(rsp)
+}
+
+// GetTransactionWithResponse A multi-leg transaction
+//
+// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+//
+// Requires the `transfers:read` scope (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/transactions/{id} (the `GetTransaction` operationId).
+func (c *ClientWithResponses) GetTransactionWithResponse(ctx context.Context, id TransactionIdPath, reqEditors ...RequestEditorFn) (*GetTransactionResponse, error) {
+	rsp, err := c.GetTransaction(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionResponse(rsp)
+}
+
+// OptionsTransactionsIdWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/transactions/{id} (the `OptionsTransactionsId` operationId).
+func (c *ClientWithResponses) OptionsTransactionsIdWithResponse(ctx context.Context, id TransactionIdPath, reqEditors ...RequestEditorFn) (*OptionsTransactionsIdResponse, error) {
+	rsp, err := c.OptionsTransactionsId(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsTransactionsIdResponse(rsp)
+}
+
 // ListTransfersWithResponse List transfers
 //
 // Transfers, newest first, posted and rejected, filtered by any combination of the parameters. Cursor pagination.
@@ -13401,6 +14834,53 @@ func (c *ClientWithResponses) PostHoldWithResponse(ctx context.Context, id Trans
 		return nil, err
 	}
 	return ParsePostHoldResponse(rsp)
+}
+
+// OptionsTransfersIdReverseWithResponse The methods this path takes
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with OPTIONS /v1/transfers/{id}/reverse (the `OptionsTransfersIdReverse` operationId).
+func (c *ClientWithResponses) OptionsTransfersIdReverseWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*OptionsTransfersIdReverseResponse, error) {
+	rsp, err := c.OptionsTransfersIdReverse(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOptionsTransfersIdReverseResponse(rsp)
+}
+
+// ReverseTransferWithBodyWithResponse Reverse a transfer
+//
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+func (c *ClientWithResponses) ReverseTransferWithBodyWithResponse(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReverseTransferResponse, error) {
+	rsp, err := c.ReverseTransferWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReverseTransferResponse(rsp)
+}
+
+// ReverseTransferWithResponse Reverse a transfer
+//
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+//
+// Requires the `transfers:write` scope (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/transfers/{id}/reverse (the `ReverseTransfer` operationId).
+func (c *ClientWithResponses) ReverseTransferWithResponse(ctx context.Context, id TransferIdPath, params *ReverseTransferParams, body ReverseTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*ReverseTransferResponse, error) {
+	rsp, err := c.ReverseTransfer(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReverseTransferResponse(rsp)
 }
 
 // OptionsTransfersIdVoidWithResponse The methods this path takes
@@ -16826,6 +18306,396 @@ func ParseOptionsStatusResponse(rsp *http.Response) (*OptionsStatusResponse, err
 	return response, nil
 }
 
+// ParseOptionsTransactionsResponse parses an HTTP response from a OptionsTransactionsWithResponse call
+func ParseOptionsTransactionsResponse(rsp *http.Response) (*OptionsTransactionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsTransactionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsTransactionsResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateTransactionResponse parses an HTTP response from a CreateTransactionWithResponse call
+func ParseCreateTransactionResponse(rsp *http.Response) (*CreateTransactionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateTransactionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransactionView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TransactionView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Pending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateTransactionResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers CreateTransactionResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 202:
+		var headers CreateTransactionResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateTransactionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateTransactionResponse404Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateTransactionResponse409Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateTransactionResponse422Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateTransactionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateTransactionResponse503Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionResponse parses an HTTP response from a GetTransactionWithResponse call
+func ParseGetTransactionResponse(rsp *http.Response) (*GetTransactionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransactionView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetTransactionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetTransactionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTransactionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsTransactionsIdResponse parses an HTTP response from a OptionsTransactionsIdWithResponse call
+func ParseOptionsTransactionsIdResponse(rsp *http.Response) (*OptionsTransactionsIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsTransactionsIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsTransactionsIdResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListTransfersResponse parses an HTTP response from a ListTransfersWithResponse call
 func ParseListTransfersResponse(rsp *http.Response) (*ListTransfersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17640,6 +19510,249 @@ func ParsePostHoldResponse(rsp *http.Response) (*PostHoldResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PostHoldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOptionsTransfersIdReverseResponse parses an HTTP response from a OptionsTransfersIdReverseWithResponse call
+func ParseOptionsTransfersIdReverseResponse(rsp *http.Response) (*OptionsTransfersIdReverseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OptionsTransfersIdReverseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers OptionsTransfersIdReverseResponse204Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		response.Headers204 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReverseTransferResponse parses an HTTP response from a ReverseTransferWithResponse call
+func ParseReverseTransferResponse(rsp *http.Response) (*ReverseTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReverseTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransferView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TransferView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest Pending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReverseTransferResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers ReverseTransferResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 202:
+		var headers ReverseTransferResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReverseTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers ReverseTransferResponse409Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers ReverseTransferResponse422Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReverseTransferResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReverseTransferResponse503Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri-reference"}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

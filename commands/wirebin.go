@@ -112,7 +112,7 @@ func EncodeEnvelope(dst []byte, env *Envelope) ([]byte, error) {
 
 func appendItem(dst []byte, it *Item) ([]byte, error) {
 	set := 0
-	for _, p := range []bool{it.Asset != nil, it.Account != nil, it.Transfer != nil, it.Metadata != nil, it.Rate != nil, it.Lifecycle != nil, it.Hold != nil} {
+	for _, p := range []bool{it.Asset != nil, it.Account != nil, it.Transfer != nil, it.Metadata != nil, it.Rate != nil, it.Lifecycle != nil, it.Hold != nil, it.Reversal != nil, it.Transaction != nil} {
 		if p {
 			set++
 		}
@@ -130,6 +130,12 @@ func appendItem(dst []byte, it *Item) ([]byte, error) {
 		return append(appendActor(append(dst, kindJSON), it.Actor), appendString(nil, string(data))...), nil
 	}
 	t := it.Transfer
+	if t.Reverses != "" {
+		// Only a reversal's posting has it, decided from a Reversal
+		// item: a transfer request claiming it is refused, not sent
+		// without it.
+		return dst, errors.New("a transfer request names no original (reverses): send a reversal")
+	}
 	var flags byte
 	if t.Memo {
 		flags |= transferMemo

@@ -121,6 +121,9 @@ func (h stateApplier) AccountOpened(ev *Event, a *Account) error {
 }
 
 func (h stateApplier) TransferPosted(ev *Event, t *PostedTransfer) error {
+	if t.Reverses != "" {
+		return h.s.applyReversal(ev.Seq, t)
+	}
 	return h.s.applyPosted(ev.Seq, &t.Transfer)
 }
 
@@ -150,6 +153,9 @@ func (payloadRules) TransferPosted(_ *Event, p *PostedTransfer) error {
 		// TransferConverted) and State.Apply refuses one: the audit
 		// refuses it too, rather than pass a line the ledger cannot load.
 		return errors.New("posted transfer with an exchange_rate: a conversion is TransferConverted")
+	}
+	if err := reversalRules(p); err != nil {
+		return err
 	}
 	d, c := p.Entries[0], p.Entries[1]
 	if d.Account != p.From || d.Type != Debit || d.Amount != p.Amount || d.Balance == "" {

@@ -29,6 +29,10 @@ type Command struct {
 	// conversions existed (ADR 0019): the seed adapters set it for the
 	// systems they serve, which never convert. It is not journaled.
 	SameAsset bool `json:"same_asset,omitempty"`
+	// Reversal reverses all or part of a posted transfer (ADR 0023).
+	Reversal *Reversal `json:"reversal,omitempty"`
+	// Transaction posts several legs as one, all or none (ADR 0023).
+	Transaction *Transaction `json:"transaction,omitempty"`
 }
 
 // Actor is the authenticated principal behind a command. A non-admin actor
@@ -98,6 +102,10 @@ func (s *State) Decide(cmd Command, now time.Time) Decision {
 		return s.decideLifecycle(cmd, now)
 	case cmd.Hold != nil:
 		return s.decideHoldAction(cmd, now)
+	case cmd.Reversal != nil:
+		return s.decideReversal(cmd, now)
+	case cmd.Transaction != nil:
+		return s.decideTransaction(cmd, now)
 	}
 	return Decision{Outcome: Rejected, Err: reject(CodeValidationFailed, "empty command")}
 }

@@ -106,6 +106,9 @@ func appendCanonicalAccount(b []byte, a *Account, ok *bool) []byte {
 // appendCanonicalPosted writes a TransferPosted event's transfer and its
 // entries.
 func appendCanonicalPosted(b []byte, p *PostedTransfer, ok *bool) []byte {
+	if p.Reversal != nil {
+		*ok = false // a reversal: encoding/json writes it
+	}
 	b = append(b, `,"transfer":`...)
 	b = appendCanonicalTransfer(b, &p.Transfer, ok)
 	b = append(b, `,"entries":[`...)
@@ -149,8 +152,8 @@ func appendCanonicalTransfer(b []byte, t *Transfer, ok *bool) []byte {
 	if t.Memo {
 		b = append(b, `,"memo":true`...)
 	}
-	if t.ExchangeRate != "" || t.Pending || t.ExpiresAt != "" {
-		*ok = false // rare (a rejected conversion or hold): encoding/json writes it
+	if t.ExchangeRate != "" || t.Pending || t.ExpiresAt != "" || t.Reverses != "" {
+		*ok = false // rare (a rejected conversion, hold or reversal): encoding/json writes it
 	}
 	return b
 }

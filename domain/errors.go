@@ -48,6 +48,15 @@ const (
 	CodeHoldAmountExceeded Code = "hold_amount_exceeded" // a post above the held amount
 	CodeHoldsFull          Code = "holds_full"           // MaxPendingHolds holds are pending
 	CodePendingConversion  Code = "pending_conversion"   // a pending transfer between assets
+	// CodeReversalExceedsTransfer is a reversal of more than what remains
+	// unreversed of its original (or of one reversed too often).
+	CodeReversalExceedsTransfer Code = "reversal_exceeds_transfer"
+	// CodeTransferNotReversible is a reversal of a reversal, a memo or a
+	// conversion (ADR 0023).
+	CodeTransferNotReversible Code = "transfer_not_reversible"
+	// CodeTransferNotFound is a transfer id that is not posted (the API
+	// also answers it for one the read model does not hold).
+	CodeTransferNotFound Code = "transfer_not_found"
 )
 
 // Codes lists every domain code, for documentation and contract tests.
@@ -60,6 +69,7 @@ var Codes = []Code{
 	CodeAccountFrozen, CodeAccountClosed, CodeLimitInUse, CodeAccountNotEmpty,
 	CodeHoldNotFound, CodeHoldNotPending, CodeHoldExpired, CodeHoldAmountExceeded,
 	CodeHoldsFull, CodePendingConversion,
+	CodeReversalExceedsTransfer, CodeTransferNotReversible, CodeTransferNotFound,
 }
 
 // CodedError is an error that carries a stable Code.

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -19,7 +20,7 @@ const (
 // EventTypes lists every event type.
 var EventTypes = []EventType{EventAssetDefined, EventAccountOpened, EventTransferPosted, EventTransferRejected, EventCommandSkipped, EventAccountMetadataUpdated, EventTransferConverted, EventRateSet,
 	EventAccountLimitChanged, EventAccountFrozen, EventAccountUnfrozen, EventAccountClosed,
-	EventTransferPending, EventHoldPosted, EventHoldVoided}
+	EventTransferPending, EventHoldPosted, EventHoldVoided, EventTransactionPosted, EventTransactionRejected}
 
 // SchemaVersion is the version of every event type's payload. A change that
 // is not backwards compatible adds a new version; readers accept old ones.
@@ -59,8 +60,12 @@ type Event struct {
 	Hold       *PendingTransfer   `json:"hold,omitempty"`
 	HoldPost   *HoldPosting       `json:"hold_post,omitempty"`
 	HoldVoid   *HoldVoiding       `json:"hold_void,omitempty"`
-	PrevHash   string             `json:"prev_hash"`
-	Hash       string             `json:"hash,omitempty"`
+	// Transaction and TransactionRejection are a multi-leg transaction's
+	// (ADR 0023).
+	Transaction          *PostedTransaction   `json:"transaction,omitempty"`
+	TransactionRejection *RejectedTransaction `json:"transaction_rejection,omitempty"`
+	PrevHash             string               `json:"prev_hash"`
+	Hash                 string               `json:"hash,omitempty"`
 }
 
 // PostedTransfer is the payload of TransferPosted: the resolved transfer
@@ -68,6 +73,9 @@ type Event struct {
 type PostedTransfer struct {
 	Transfer
 	Entries [2]Entry `json:"entries"`
+	// Reversal is set on a reversal (Transfer.Reverses): the original's
+	// amount and what remains of it to reverse (ADR 0023).
+	Reversal *ReversalOf `json:"reversal,omitempty"`
 }
 
 // RejectedTransfer is the payload of TransferRejected: the request as it
@@ -100,6 +108,8 @@ type EventHandler interface {
 	TransferPending(ev *Event, p *PendingTransfer) error
 	HoldPosted(ev *Event, p *HoldPosting) error
 	HoldVoided(ev *Event, v *HoldVoiding) error
+	TransactionPosted(ev *Event, t *PostedTransaction) error
+	TransactionRejected(ev *Event, r *RejectedTransaction) error
 }
 
 // Dispatch calls h's method for ev's type with its payload. It returns
@@ -168,6 +178,16 @@ func (ev *Event) Dispatch(h EventHandler) error {
 			return missing()
 		}
 		return h.HoldVoided(ev, ev.HoldVoid)
+	case EventTransactionPosted:
+		if ev.Transaction == nil {
+			return missing()
+		}
+		return h.TransactionPosted(ev, ev.Transaction)
+	case EventTransactionRejected:
+		if ev.TransactionRejection == nil {
+			return missing()
+		}
+		return h.TransactionRejected(ev, ev.TransactionRejection)
 	}
 	return fmt.Errorf("%q: %w", ev.Type, ErrUnknownEvent)
 }
@@ -189,7 +209,7 @@ var _ EventHandler = payloadRules{}
 func (ev *Event) Payloads() int {
 	n := 0
 	for _, set := range [...]bool{ev.Asset != nil, ev.Account != nil, ev.Transfer != nil, ev.Rejection != nil, ev.Skip != nil, ev.Metadata != nil, ev.Conversion != nil, ev.Rate != nil, ev.Change != nil,
-		ev.Hold != nil, ev.HoldPost != nil, ev.HoldVoid != nil} {
+		ev.Hold != nil, ev.HoldPost != nil, ev.HoldVoid != nil, ev.Transaction != nil, ev.TransactionRejection != nil} {
 		if set {
 			n++
 		}
@@ -246,6 +266,12 @@ func (IgnoreEvents) HoldPosted(*Event, *HoldPosting) error { return nil }
 // HoldVoided does nothing.
 func (IgnoreEvents) HoldVoided(*Event, *HoldVoiding) error { return nil }
 
+// TransactionPosted does nothing.
+func (IgnoreEvents) TransactionPosted(*Event, *PostedTransaction) error { return nil }
+
+// TransactionRejected does nothing.
+func (IgnoreEvents) TransactionRejected(*Event, *RejectedTransaction) error { return nil }
+
 // Involves reports whether ev concerns account: the account opened, or
 // either side of a transfer posted, converted or rejected. The SSE stream's and the
 // webhooks' account filters use it.
@@ -269,6 +295,10 @@ func (ev *Event) Involves(account string) bool {
 		return ev.HoldPost.From == account || ev.HoldPost.To == account
 	case ev.HoldVoid != nil:
 		return ev.HoldVoid.From == account || ev.HoldVoid.To == account
+	case ev.Transaction != nil:
+		return slices.ContainsFunc(ev.Transaction.Legs, func(l PostedLeg) bool { return l.From == account || l.To == account })
+	case ev.TransactionRejection != nil:
+		return slices.ContainsFunc(ev.TransactionRejection.Legs, func(l Leg) bool { return l.From == account || l.To == account })
 	}
 	return false
 }

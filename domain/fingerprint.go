@@ -40,8 +40,10 @@ type fingerprint uint64
 
 // Domain separation for the fingerprinted bodies.
 const (
-	fpTransfer = 't'
-	fpAccount  = 'a'
+	fpTransfer    = 't'
+	fpAccount     = 'a'
+	fpReversal    = 'r'
+	fpTransaction = 'x'
 )
 
 // fpBufBytes is the stack buffer for a fingerprinted body; rare larger

@@ -26,3 +26,17 @@ func TestHoldsAndLifecycle(t *testing.T) {
 	// With the hold gone, carol closes (an admin, as she is frozen).
 	h.must(h.do(lifecycleCmd(adminActor, domain.ActionClose, "carol", "", "")), domain.Updated)
 }
+
+// A reversal and a transaction's leg are refused by a frozen or closed
+// account as a transfer is.
+func TestReversalsAndTransactionsMeetTheLifecycle(t *testing.T) {
+	h := holdFixture(t)
+	d := h.must(h.transfer(domain.Transfer{ID: "pay", From: "alice", To: "bob", Amount: "4"}), domain.Posted)
+	h.must(h.do(lifecycleCmd(adminActor, domain.ActionFreeze, "bob", domain.FrozenDebits, "")), domain.Updated)
+	wantCode(t, h.do(domain.Command{Reversal: &domain.Reversal{ID: "back", Amount: "1", Original: d.Event.Transfer.Transfer}}), domain.CodeAccountFrozen)
+	legs := []domain.Leg{{From: "alice", To: "alice2", Amount: "1"}}
+	h.must(h.open(domain.Account{ID: "alice2", Asset: "USD"}), domain.Created)
+	h.must(h.do(domain.Command{Transaction: &domain.Transaction{ID: "tx-ok", Legs: legs}}), domain.Posted)
+	legs = []domain.Leg{{From: "alice", To: "alice2", Amount: "1"}, {From: "bob", To: "alice", Amount: "1"}}
+	wantCode(t, h.do(domain.Command{Transaction: &domain.Transaction{ID: "tx-frozen", Legs: legs}}), domain.CodeAccountFrozen)
+}

@@ -37,9 +37,10 @@ import (
 //	    base asset index uvarint, quote asset index uvarint,
 //	    rate (uint8 length, bytes; normalized as ParseRate writes it)
 //	the pending and settled holds (hold_snapshot.go)
+//	then the reversed transfers (reversal_state.go)
 //
 // Version 1 had neither FX positions nor rates, version 2 no account
-// status (ADR 0024) and no holds (ADR 0022); a snapshot of another version is refused
+// status (ADR 0024), no holds (ADR 0022) and no reversals (ADR 0023); a snapshot of another version is refused
 // (ErrStateVersion) and the state rebuilt from the journal.
 //
 // A change to this layout or to what fingerprints cover (fingerprint.go)
@@ -93,6 +94,7 @@ type Image struct {
 	rates    []Rate // the rate table, copied: it may change after the image
 	holds    []holdImage
 	settled  []settledImage
+	reversed []reversedImage
 }
 
 type assetImage struct {
@@ -121,6 +123,7 @@ func (s *State) Image() *Image {
 		log:      slices.Clone(s.posted.log.chunks),
 		logN:     s.posted.log.n,
 		rates:    s.Rates(),
+		reversed: s.reversedImage(),
 	}
 	im.holds, im.settled = s.holds.image()
 	for _, a := range s.assets {
@@ -221,6 +224,7 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		b = append(b, r.Rate...)
 	}
 	b = appendHolds(b, im.holds, im.settled, byCode)
+	b = appendReversed(b, im.reversed)
 	bw.Write(b)
 	err := bw.Flush()
 	return cw.n, err

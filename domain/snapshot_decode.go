@@ -121,6 +121,7 @@ func decodeState(data []byte) (*State, error) {
 	}
 	r.rates(st, assets)
 	r.holds(st, assets)
+	r.reversed(st)
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("%d bytes after the end", len(r.b))
 	}

@@ -328,9 +328,10 @@ func TestStateBinaryManyPostedIDs(t *testing.T) {
 	}
 
 	// The ids section is the ids*32 bytes before the rate table and the
-	// holds (here three bytes: no rates, no holds pending or settled):
-	// key (16), sequence (8), fingerprint (8), sorted by key.
-	idsAt := len(data) - 3 - ids*32
+	// holds and the reversals (here four bytes: no rates, no holds
+	// pending or settled, no reversals): key (16), sequence (8),
+	// fingerprint (8), sorted by key.
+	idsAt := len(data) - 4 - ids*32
 	for _, c := range []struct {
 		name   string
 		damage func(b []byte)

@@ -16,6 +16,9 @@ type State struct {
 	rates    map[ratePair]string // the rate table, normalized rates; at most MaxRates
 	undo     *undoLog            // set while an atomic batch is being decided
 	holds    holdBook            // pending and settled two-phase transfers (hold_state.go)
+	// reversed holds what was reversed of each reversed transfer: sparse,
+	// one entry per reversed transfer of at most MaxReversals (ADR 0023).
+	reversed map[idKey]*reversals
 }
 
 // assetState is an asset and its issuer account. Code and scale never

@@ -102,14 +102,18 @@ func checkDecision(c domain.Command, d domain.Decision, before, after uint64, no
 		wantType = domain.EventHoldVoided
 	case d.Outcome == domain.Posted && c.Transfer != nil && ev.Conversion != nil:
 		wantType = domain.EventTransferConverted
-	case d.Outcome == domain.Posted && c.Transfer != nil:
+	case d.Outcome == domain.Posted && (c.Transfer != nil || c.Reversal != nil):
 		wantType = domain.EventTransferPosted
+	case d.Outcome == domain.Posted && c.Transaction != nil:
+		wantType = domain.EventTransactionPosted
+	case d.Outcome == domain.Rejected && c.Transaction != nil:
+		wantType = domain.EventTransactionRejected
 	case d.Outcome == domain.Updated && c.Rate != nil:
 		wantType = domain.EventRateSet
 	case d.Outcome == domain.Updated && c.Lifecycle != nil:
 		wantType = map[string]domain.EventType{domain.ActionLimit: domain.EventAccountLimitChanged, domain.ActionFreeze: domain.EventAccountFrozen,
 			domain.ActionUnfreeze: domain.EventAccountUnfrozen, domain.ActionClose: domain.EventAccountClosed}[c.Lifecycle.Action]
-	case d.Outcome == domain.Rejected && c.Transfer != nil:
+	case d.Outcome == domain.Rejected && (c.Transfer != nil || c.Reversal != nil):
 		wantType = domain.EventTransferRejected
 		if ev.Rejection == nil || ev.Rejection.Code != d.Err.Code() || ev.Rejection.Detail != d.Err.Error() {
 			return fmt.Errorf("rejection payload %+v does not match error %v", ev.Rejection, d.Err)
@@ -147,6 +151,10 @@ func describeCommand(c domain.Command) string {
 		return fmt.Sprintf("Lifecycle%+v", *c.Lifecycle)
 	case c.Hold != nil:
 		return fmt.Sprintf("Hold%+v", *c.Hold)
+	case c.Reversal != nil:
+		return fmt.Sprintf("Reversal%+v", *c.Reversal)
+	case c.Transaction != nil:
+		return fmt.Sprintf("Transaction%+v", *c.Transaction)
 	}
 	return "empty command"
 }

@@ -30,6 +30,9 @@ type Transfer struct {
 	// ExpiresAt is when a pending transfer expires (RFC 3339; the
 	// journal records it in UTC). Empty: it never does.
 	ExpiresAt string `json:"expires_at,omitempty"`
+	// Reverses is the id of the transfer a reversal gives back (ADR
+	// 0023). Only a reversal, decided from a Reversal command, has it.
+	Reverses string `json:"reverses,omitempty"`
 }
 
 // Validate checks everything that does not need the ledger's state: ids,
@@ -40,6 +43,9 @@ func (t Transfer) Validate() error {
 		if side.id == FX {
 			return &FieldError{Field: side.field, Reason: "\"fx\" is the reserved FX account: only conversions move it"}
 		}
+	}
+	if t.Reverses != "" {
+		return &FieldError{Field: "reverses", Reason: "a reversal is made by POST /v1/transfers/{id}/reverse"}
 	}
 	return t.validate(ValidateID)
 }

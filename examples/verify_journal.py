@@ -47,8 +47,15 @@ def member_kind(prop):
         return "int"
     if prop.get("type") == "boolean" or prop.get("const") is True:
         return "true"
+    if prop.get("type") == "array" and "properties" in prop.get("items", {}):
+        # An array of objects (a transaction's legs): each with its members.
+        return ("list", member_kind(prop["items"]))
     if prop.get("type") == "array":
         return "entries4" if prop.get("minItems") == 4 else "entries"
+    if prop.get("type") == "object" and "properties" in prop:
+        # A nested object (a reversal's "reversal"): its members in order.
+        req = set(prop.get("required", []))
+        return [(k, member_kind(v), k not in req) for k, v in prop["properties"].items()]
     return "str"
 
 
@@ -135,6 +142,10 @@ def enc_value(v, kind):
             raise NotCanonical("metadata is not an object")
         keys = sorted(v, key=lambda k: k.encode("utf-8", "surrogatepass"))
         return "{" + ",".join(enc_str(k) + ":" + enc_str(v[k]) for k in keys) + "}"
+    if isinstance(kind, tuple):
+        if not isinstance(v, list) or not v:
+            raise NotCanonical("a non-empty array was expected")
+        return "[" + ",".join(enc_value(x, kind[1]) for x in v) + "]"
     if kind in ("entries", "entries4"):
         if not isinstance(v, list) or len(v) != (2 if kind == "entries" else 4):
             raise NotCanonical("entries is not an array of %s" % ("two" if kind == "entries" else "four"))
@@ -342,6 +353,8 @@ class Books:
         self.holds = {}      # pending hold id -> {"from", "to", "asset", "amount"}
         self.settled = {}    # settled hold id -> seq
         self.postings = 0    # transfers, conversions and holds posted
+        self.reversed = {}   # reversed transfer id -> what remains of it to reverse
+        self.whole = {}      # reversed transfer id -> its amount, as its first reversal states it
         self.last_cmd = None
 
     def apply(self, seq, ev):
@@ -480,6 +493,8 @@ class Books:
             return self.find("consistency", seq, "transfer %s: amount %r at scale %d" % (t["id"], t["amount"], asset["scale"]))
         if not fits(accs[0]["balance"] - amount) or not fits(accs[1]["balance"] + amount):
             return self.find("consistency", seq, "transfer %s overflows a balance" % t["id"])
+        if not self.reversal_ok(seq, t, asset["scale"], amount):
+            return
         self.post_id(seq, t["id"])
         self.status_ok(seq, t, accs[0], accs[1])
         accs[0]["balance"] -= amount
@@ -488,6 +503,57 @@ class Books:
         for acc, e in zip(accs, (d, c)):
             self.state(seq, acc, e, asset["scale"])
         self.stated_zero(seq, code)
+
+    def reversal_ok(self, seq, t, scale, amount):
+        """A reversal (ADR 0023) names a transfer posted before it, and
+        what remains of that transfer follows from its original amount
+        less its reversals, never below zero."""
+        if ("reverses" in t) != ("reversal" in t):
+            self.find("schema", seq, "transfer %s: reverses and reversal go together" % t["id"])
+            return False
+        if "reverses" not in t:
+            return True
+        orig, rv = t["reverses"], t["reversal"]
+        whole = parse_amount(rv["original_amount"], scale)
+        left = parse_amount(rv["remaining"], scale, signed=True)
+        before = self.reversed.get(orig, whole)
+        if orig not in self.posted or whole is None or left is None or whole != self.whole.get(orig, whole) \
+                or before - amount != left or left < 0:
+            self.find("consistency", seq, "reversal %s of %s: more than remains, or a remainder that does not follow" % (t["id"], orig))
+            return False
+        self.reversed[orig], self.whole[orig] = left, whole
+        return True
+
+    def TransactionPosted(self, seq, tx):
+        """A multi-leg transaction (ADR 0023): each leg a posting of its
+        asset, in order, its sender within its limit after the legs before
+        it, its entries the balances after it; the id posted once."""
+        self.post_id(seq, tx["id"])
+        for i, leg in enumerate(tx["legs"]):
+            code = leg["asset"]
+            asset = self.assets.get(code)
+            d, c = leg["entries"]
+            accs = [self.account(leg["from"], code), self.account(leg["to"], code)]
+            if asset is None or any(a is None or a["asset"] != code for a in accs) or \
+                    (d["account"], d["type"], d["amount"], c["account"], c["type"], c["amount"]) != \
+                    (leg["from"], "debit", leg["amount"], leg["to"], "credit", leg["amount"]):
+                return self.find("consistency", seq, "transaction %s leg %d: accounts, asset or entries" % (tx["id"], i))
+            amount = parse_amount(leg["amount"], asset["scale"])
+            if amount is None or amount <= 0 or not fits(accs[0]["balance"] - amount) or not fits(accs[1]["balance"] + amount):
+                return self.find("consistency", seq, "transaction %s leg %d: amount %r" % (tx["id"], i, leg["amount"]))
+            accs[0]["balance"] -= amount
+            accs[1]["balance"] += amount
+            self.below_limit(seq, leg["from"], accs[0])
+            for acc, e in zip(accs, (d, c)):
+                self.state(seq, acc, e, asset["scale"])
+        for code in {leg["asset"] for leg in tx["legs"]}:
+            self.stated_zero(seq, code)
+
+    def TransactionRejected(self, seq, r):
+        if r["code"] not in CODES or not r["detail"] or not 0 <= r["leg"] < len(r["legs"]):
+            self.find("schema", seq, "transaction rejection %s: code %r, leg %r or empty detail" % (r["id"], r["code"], r["leg"]))
+        if r["id"] in self.posted:
+            self.find("consistency", seq, "rejection of transaction %s, posted at %d" % (r["id"], self.posted[r["id"]]))
 
     def TransferRejected(self, seq, r):
         if r["code"] not in CODES or not r["detail"]:

@@ -33,6 +33,7 @@ type transferRow struct {
 	exchangeRate                           string // conversions and rejections that gave one
 	toAsset, toAmount                      string // conversions only
 	fxCreditBalance, fxDebitBalance        string // conversions only: FX in asset, in toAsset
+	reverses                               string // reversals only: the original's id (ADR 0023)
 }
 
 // converted reports whether the row is a conversion.
@@ -103,10 +104,13 @@ func (r *transferRow) encode(b []byte) []byte {
 	for _, s := range [...]string{r.code, r.detail, r.debitBalance, r.creditBalance} {
 		b = appendStr(b, s)
 	}
-	if r.exchangeRate != "" || r.converted() {
+	if r.exchangeRate != "" || r.converted() || r.reverses != "" {
 		for _, p := range r.rateFields() {
 			b = appendStr(b, *p)
 		}
+	}
+	if r.reverses != "" {
+		b = appendStr(b, r.reverses) // after the (empty) rate fields: older rows end before it
 	}
 	return b
 }
@@ -126,6 +130,9 @@ func decodeTransfer(seq uint64, v []byte) (transferRow, error) {
 		for _, p := range r.rateFields() {
 			*p = d.str()
 		}
+	}
+	if len(d.b) > 0 {
+		r.reverses = d.str()
 	}
 	if d.bad || len(d.b) != 0 || (r.status != statusPosted && r.status != statusRejected) {
 		return r, fmt.Errorf("transfer at sequence %d: %w", seq, errCorruptRow)

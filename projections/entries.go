@@ -41,8 +41,17 @@ func (s *Store) Entries(_ context.Context, account, asset, cursor string, limit 
 		return page, err
 	}
 	if len(page.Data) > limit {
-		page.Data = page.Data[:limit]
-		page.NextCursor = encodeCursor(page.Data[limit-1].Sequence)
+		// An account's entries in one multi-leg transaction share its
+		// sequence (ADR 0023): the page ends between sequences, so that
+		// the cursor (a sequence) skips none of them. Only a page smaller
+		// than the account's entries in one transaction (at most
+		// domain.MaxLegs) must cut inside it.
+		cut := limit
+		for cut > 1 && page.Data[cut-1].Sequence == page.Data[cut].Sequence {
+			cut--
+		}
+		page.Data = page.Data[:cut]
+		page.NextCursor = encodeCursor(page.Data[cut-1].Sequence)
 	}
 	return page, nil
 }
@@ -66,6 +75,14 @@ func entriesBelow(r reader, account, asset string, below uint64, n int) ([]Entry
 			return nil, fmt.Errorf("entries of %s: %w", account, errCorruptRow)
 		}
 		seq := binary.BigEndian.Uint64(k[len(p):])
+		if side := k[len(k)-1]; side > sideCredit {
+			e, err := legEntry(r, seq, side, string(it.Value()))
+			if err != nil {
+				return nil, fmt.Errorf("entries of %s: %w", account, err)
+			}
+			out = append(out, e)
+			continue
+		}
 		t, found, err := transferAt(r, seq)
 		if err != nil {
 			return nil, fmt.Errorf("entries of %s: %w", account, err)

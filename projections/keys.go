@@ -31,6 +31,9 @@ const (
 	famFXEntry   = 'x' // x<asset><seq><side> -> balance after: the FX account's legs of conversions
 	famRate      = 'R' // R<base><quote> -> rate row: the rate table
 	famOwner     = 'O' // O<owner><id> -> asset: accounts by owner, for listings
+	famReversal  = 'v' // v<original id><seq> -> reversal id, amount: a transfer's reversals (ADR 0023)
+	famTxn       = 'n' // n<seq> -> transaction row (JSON): a multi-leg transaction, posted or rejected (ADR 0023)
+	famTxnID     = 'N' // N<id> -> seq of the id's transaction row
 )
 
 var (

@@ -207,7 +207,11 @@ func candidate(r reader, f *TransferFilter, s *source, seq uint64) (transferRow,
 		}
 		return live(r, row)
 	}
-	fam := s.it.Key()[0]
+	k := s.it.Key()
+	fam := k[0]
+	if fam == famEntry && k[len(k)-1] > sideCredit {
+		return transferRow{}, false, nil // a transaction's leg (ADR 0023), not a transfer
+	}
 	if fam != famEntry && len(v) >= 1 && !statusWanted(f.Status, v[0]) {
 		return transferRow{}, false, nil
 	}

@@ -108,7 +108,9 @@ func TestProjectorAppliesJournal(t *testing.T) {
 		t3 := projections.TransferView{ID: "t3", Status: "posted", From: "carol", To: "alice", Amount: "15.00", Asset: "USD",
 			Reference: "retry", Metadata: noMeta, Sequence: 14, PostedAt: at(5), Entries: []domain.Entry{
 				{Account: "carol", Type: "debit", Amount: "15.00", Balance: "-5.00"},
-				{Account: "alice", Type: "credit", Amount: "15.00", Balance: "89.50"}}}
+				{Account: "alice", Type: "credit", Amount: "15.00", Balance: "89.50"}},
+			// The read of one posting shows what remains to reverse (ADR 0023).
+			Reversals: []projections.ReversalView{}, Reversible: "15.00"}
 		t4 := projections.TransferView{ID: "t4", Status: "rejected", From: "dave", To: "alice", Amount: "1", Metadata: noMeta,
 			Sequence: 13, Code: "account_not_found", Detail: "account dave does not exist", RejectedAt: at(4)}
 		for id, want := range map[string]projections.TransferView{"t3": t3, "t4": t4} {

@@ -25,8 +25,10 @@ func (s *Store) Transfer(_ context.Context, id string) (TransferView, error) {
 		if !ok {
 			return ErrNotFound
 		}
-		v, err = row.view()
-		return err
+		if v, err = row.view(); err != nil {
+			return err
+		}
+		return addReversals(r, &row, &v)
 	})
 	return v, err
 }
@@ -153,7 +155,7 @@ func lowerASCII(s string) string {
 // view turns a row into the API's view.
 func (t *transferRow) view() (TransferView, error) {
 	v := TransferView{ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset, Reference: t.reference,
-		Sequence: t.seq, Memo: domain.IsMemoAmount(t.amount), ExchangeRate: t.exchangeRate}
+		Sequence: t.seq, Memo: domain.IsMemoAmount(t.amount), ExchangeRate: t.exchangeRate, Reverses: t.reverses}
 	var err error
 	if v.Metadata, err = decodeMetadata(t.meta); err != nil {
 		return v, err

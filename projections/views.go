@@ -90,6 +90,13 @@ type TransferView struct {
 	Detail       string         `json:"detail,omitempty"`
 	RejectedAt   *time.Time     `json:"rejected_at,omitempty"`
 	Hold         *HoldView      `json:"hold,omitempty"` // a pending transfer's hold (holds.go)
+	// Reverses is the original a reversal gives back (ADR 0023).
+	Reverses string `json:"reverses,omitempty"`
+	// Reversals and Reversible are shown on the read of one posted
+	// transfer that may be reversed: its reversals in posting order and
+	// what remains to reverse.
+	Reversals  []ReversalView `json:"reversals,omitempty"`
+	Reversible string         `json:"reversible,omitempty"`
 }
 
 // BalanceView is an account's balance as of a past point of the journal.
@@ -165,7 +172,7 @@ func PostedView(ev *domain.Event) TransferView {
 		return v
 	}
 	v.ID, v.From, v.To, v.Amount, v.Asset, v.Reference = t.ID, t.From, t.To, t.Amount, t.Asset, t.Reference
-	v.Memo, v.ExchangeRate, v.Metadata = t.Memo, t.ExchangeRate, t.Metadata
+	v.Memo, v.ExchangeRate, v.Metadata, v.Reverses = t.Memo, t.ExchangeRate, t.Metadata, t.Reverses
 	if v.Metadata == nil {
 		v.Metadata = map[string]string{}
 	}

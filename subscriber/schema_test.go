@@ -75,6 +75,20 @@ func TestEventSchemas(t *testing.T) {
 		lc(domain.ActionUnfreeze, "a2", "", ""),
 		domain.Command{Account: &domain.Account{ID: "short-lived", Asset: "USD"}},
 		lc(domain.ActionClose, "short-lived", "", ""))
+	// A reversal (ADR 0023): a TransferPosted naming its original.
+	var meta1 domain.Transfer
+	for _, ev := range j.Events {
+		if ev.Transfer != nil && ev.Transfer.ID == "meta-1" {
+			meta1 = ev.Transfer.Transfer
+		}
+	}
+	if ds := j.Batch(domain.Command{Reversal: &domain.Reversal{ID: "rev-1", Amount: "0.5", Original: meta1}}); ds[0].Outcome != domain.Posted {
+		t.Fatalf("rev-1: %+v %v", ds[0], ds[0].Err)
+	}
+	// Multi-leg transactions (ADR 0023): one posted, one refused at a leg.
+	legs := []domain.Leg{{From: "a1", To: "a2", Amount: "1", Reference: "pay", Metadata: map[string]string{"k": "v"}}, {From: "a1", To: "limited", Amount: "0.25"}}
+	j.Batch(domain.Command{Transaction: &domain.Transaction{ID: "tx-1", Reference: "order", Legs: legs}},
+		domain.Command{Transaction: &domain.Transaction{ID: "tx-2", Legs: []domain.Leg{{From: "a1", To: "a2", Amount: "1"}, {From: "a1", To: "a2", Amount: "1000000"}}}})
 	schemas := map[domain.EventType]map[string]any{}
 	for _, typ := range domain.EventTypes {
 		schemas[typ] = loadSchema(t, typ, domain.SchemaVersion)
@@ -100,15 +114,15 @@ func TestEventSchemas(t *testing.T) {
 			}
 		}
 		seen[string(ev.Type)]++
-		for _, feature := range []string{`"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`, `"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`, `"code":"account_frozen"`} {
+		for _, feature := range []string{`"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`, `"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`, `"code":"account_frozen"`, `"reverses":`, `"reversal":`} {
 			if bytes.Contains(ev.Line, []byte(feature)) {
 				seen[feature]++
 			}
 		}
 	}
 	for _, want := range []string{"AssetDefined", "AccountOpened", "TransferPosted", "TransferRejected", "CommandSkipped", "AccountMetadataUpdated",
-		"TransferConverted", "RateSet", "AccountLimitChanged", "AccountFrozen", "AccountUnfrozen", "AccountClosed", `"code":"account_frozen"`, `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
-		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`} {
+		"TransferConverted", "RateSet", "AccountLimitChanged", "AccountFrozen", "AccountUnfrozen", "AccountClosed", "TransactionPosted", "TransactionRejected", `"code":"account_frozen"`, `"exchange_rate":`, `"rate_from":"table"`, `"rate_from":"request"`,
+		`"metadata":`, `"overdraft_limit":"unlimited"`, `"reference":`, `"owner":`, `"code":"account_not_found"`, `"code":"invalid_amount"`, `"code":"insufficient_funds"`, `"reverses":`, `"reversal":`} {
 		if seen[want] == 0 {
 			t.Errorf("no event with %s was checked", want)
 		}

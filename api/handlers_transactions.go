@@ -1,0 +1,128 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/projections"
+)
+
+type legRequest struct {
+	From      *string           `json:"from"`
+	To        *string           `json:"to"`
+	Amount    amountField       `json:"amount"`
+	Asset     string            `json:"asset"`
+	Reference string            `json:"reference"`
+	Metadata  map[string]string `json:"metadata"`
+}
+
+type transactionRequest struct {
+	ID        *string           `json:"id"`
+	Legs      []legRequest      `json:"legs"`
+	Reference string            `json:"reference"`
+	Metadata  map[string]string `json:"metadata"`
+}
+
+// transaction checks the request's shape and resolves its id as a
+// transfer's is: the body's, else the Idempotency-Key header, else a new
+// random one.
+func (req transactionRequest) transaction(header string) (domain.Transaction, error) {
+	tx := domain.Transaction{Reference: req.Reference, Metadata: req.Metadata}
+	if len(req.Legs) > domain.MaxLegs {
+		return tx, &domain.FieldError{Field: "legs", Reason: "at most 64 legs"}
+	}
+	for i, l := range req.Legs {
+		if l.From == nil || l.To == nil || !l.Amount.set {
+			return tx, problem(domain.CodeValidationFailed, "every leg needs from, to and amount (leg "+strconv.Itoa(i)+")")
+		}
+		tx.Legs = append(tx.Legs, domain.Leg{From: *l.From, To: *l.To, Amount: l.Amount.text, Asset: l.Asset, Reference: l.Reference, Metadata: l.Metadata})
+	}
+	switch {
+	case req.ID != nil && header != "" && *req.ID != header:
+		return tx, &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
+	case req.ID != nil:
+		tx.ID = *req.ID
+	case header != "":
+		tx.ID = header
+	default:
+		tx.ID = newID()
+	}
+	return tx, tx.Validate()
+}
+
+// createTransaction posts a multi-leg transaction (POST /v1/transactions,
+// ADR 0023): all legs or none, one journal event. It waits for the
+// processor's decision as a transfer does.
+func (s *Server) createTransaction(c echo.Context) error {
+	var req transactionRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	tx, err := req.transaction(c.Request().Header.Get(HeaderIdempotencyKey))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/transactions/"+tx.ID)
+	release, err := s.admitted(c, 1)
+	if err != nil {
+		return err
+	}
+	defer release()
+	r, err := s.submitOne(c, commands.Item{Actor: principalOf(c).actor(), Transaction: &tx})
+	if errors.Is(err, errNoAnswer) {
+		return respond(c, http.StatusAccepted, map[string]string{"id": tx.ID, "status": "pending"})
+	}
+	if err != nil {
+		return err
+	}
+	switch r.Outcome {
+	case commands.OutcomePosted, commands.OutcomeRejected:
+		s.acked.advance(r.Seq)
+	}
+	switch r.Outcome {
+	case commands.OutcomePosted:
+		if r.Event == nil || r.Event.Transaction == nil {
+			return problem(CodeInternal, "a posted transaction without its event")
+		}
+		return respond(c, http.StatusCreated, projections.PostedTransactionView(r.Event))
+	case commands.OutcomeReplayed:
+		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
+			return respond(c, http.StatusAccepted, map[string]string{"id": tx.ID, "status": "pending"})
+		}
+		v, err := s.read.Transaction(c.Request().Context(), tx.ID)
+		if err != nil {
+			return s.readError(err, CodeTransferNotFound)
+		}
+		c.Response().Header().Set(HeaderReplayed, "true")
+		return respond(c, http.StatusOK, v)
+	}
+	return resultProblem(r)
+}
+
+// getTransaction answers a transaction (GET /v1/transactions/{id}): an
+// admin, or a token that owns an account of any leg, may read it.
+func (s *Server) getTransaction(c echo.Context) error {
+	id := c.Param("id")
+	if err := domain.ValidateID("id", id); err != nil {
+		return err
+	}
+	v, err := s.read.Transaction(c.Request().Context(), id)
+	if err != nil {
+		return s.readError(err, CodeTransferNotFound)
+	}
+	for _, l := range v.Legs {
+		ok, err := s.involves(c, l.From, l.To, l.Asset)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return respond(c, http.StatusOK, v)
+		}
+	}
+	return problem(CodeForbidden, "this token may read only transactions of accounts it owns")
+}
