@@ -143,9 +143,7 @@ func (l *Line) Canonical(ev *Event, buf []byte) ([]byte, error) {
 // plainCanonical reports whether a line the canonical reader took is
 // canonical (see Line.Canonical).
 func (v *lineView) plainCanonical(line []byte) bool {
-	// U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
-	if v.fracZero || hasHTML(line) ||
-		bytes.Contains(line, []byte("\xe2\x80\xa8")) || bytes.Contains(line, []byte("\xe2\x80\xa9")) {
+	if v.fracZero || hasEscapable(line) {
 		return false
 	}
 	// An optional member that is present starts past the line's first
@@ -160,21 +158,39 @@ func (v *lineView) plainCanonical(line []byte) bool {
 	return true
 }
 
-// hasHTML reports whether b holds '<', '>' or '&', eight bytes at a time
-// (the exact zero-byte test of escapes, in encode.go).
-func hasHTML(b []byte) bool {
+// hasEscapable reports whether b holds what the encoding escapes in a
+// string and the canonical reader takes as it is: '<', '>', '&' or U+2028
+// or U+2029 (E2 80 A8 and E2 80 A9 in UTF-8). It reads b once, eight
+// bytes at a time (the line was three passes: these are a line's last
+// reading on the audit's hot path): a word is looked at byte by byte only
+// when it may hold '&' (the exact zero-byte test, as in encode.go), '<' or
+// '>' (one test for both: they differ in bit 1 alone, so x|2 is '>' for
+// exactly these two) or a byte from 0x80 up (the start of any non-ASCII
+// character).
+func hasEscapable(b []byte) bool {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - lsb) &^ v }
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		if (zero(x^(lsb*'<'))|zero(x^(lsb*'>'))|zero(x^(lsb*'&')))&msb != 0 {
+		if (zero(x^(lsb*'&'))|zero((x|lsb*2)^(lsb*'>'))|x)&msb != 0 && escapableIn(b, i, i+8) {
 			return true
 		}
 	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c == '<' || c == '>' || c == '&' {
+	return escapableIn(b, i, len(b))
+}
+
+// escapableIn is hasEscapable for the bytes b[from:to], byte by byte; a
+// character that starts there may end past to.
+func escapableIn(b []byte, from, to int) bool {
+	for j := from; j < to; j++ {
+		switch b[j] {
+		case '<', '>', '&':
 			return true
+		case 0xe2:
+			if j+2 < len(b) && b[j+1] == 0x80 && (b[j+2] == 0xa8 || b[j+2] == 0xa9) {
+				return true
+			}
 		}
 	}
 	return false
