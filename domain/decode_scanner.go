@@ -97,7 +97,9 @@ func (p *scanner) uint(max uint64) uint64 {
 			break
 		}
 		d := uint64(c - '0')
-		if v > (max-d)/10 {
+		// 18 digits fit in an int and in a uint64, the bounds it reads
+		// to: only a longer number pays for the division.
+		if (p.i-start >= 18 || max < 1e18) && v > (max-d)/10 {
 			p.bad = true
 			return 0
 		}
