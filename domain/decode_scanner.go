@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"time"
 	"unicode/utf8"
 )
@@ -46,12 +47,20 @@ func (p *scanner) str() span {
 	}
 	start := p.i + 1
 	ascii := true
-	j := start
-	// Eight bytes at a time while none of them needs a closer look.
-	for j+8 <= len(p.b) && !special(binary.LittleEndian.Uint64(p.b[j:])) {
-		j += 8
-	}
-	for ; j < len(p.b); j++ {
+	for j := start; ; j++ {
+		// Eight bytes at a time, straight to the first that needs a
+		// closer look (specialMask's lowest bit is exact).
+		for j+8 <= len(p.b) {
+			if m := specialMask(binary.LittleEndian.Uint64(p.b[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+		}
+		if j >= len(p.b) {
+			p.bad = true
+			return span{}
+		}
 		switch c := p.b[j]; {
 		case c == '"':
 			if !ascii && !utf8.Valid(p.b[start:j]) {
@@ -67,19 +76,23 @@ func (p *scanner) str() span {
 			ascii = false
 		}
 	}
-	p.bad = true
-	return span{}
 }
 
 // special reports whether any byte of the eight in x is '"', '\\', a
-// control character or not ASCII. Each term is the classic exact test for
-// "some byte is zero" (for '"' and '\\', after an xor) or "some byte is
-// below n"; x&msb finds bytes from 0x80 up.
-func special(x uint64) bool {
+// control character or not ASCII.
+func special(x uint64) bool { return specialMask(x) != 0 }
+
+// specialMask has the top bit of each byte of x that is '"', '\\', a
+// control character or not ASCII set, and maybe of some bytes above the
+// lowest such one, never below it: its lowest set bit marks exactly the
+// first special byte. Each term is the classic exact test for "some byte
+// is zero" (for '"' and '\\', after an xor) or "some byte is below n",
+// whose borrows run only upwards; x&msb finds bytes from 0x80 up.
+func specialMask(x uint64) uint64 {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	q := x ^ (lsb * '"')
 	bs := x ^ (lsb * '\\')
-	return ((q-lsb)&^q|(bs-lsb)&^bs|(x-lsb*0x20)&^x|x)&msb != 0
+	return ((q-lsb)&^q | (bs-lsb)&^bs | (x-lsb*0x20)&^x | x) & msb
 }
 
 // uint reads a JSON number that is a non-negative integer without a
