@@ -2,7 +2,6 @@ package domain
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -127,11 +126,13 @@ func duplicateKey(line []byte) (string, bool) {
 // leading zero, UTC times and metadata keys in increasing order, so the
 // line is canonical unless it holds what the encoding would escape ('<',
 // '>', '&', U+2028, U+2029), an optional member present but empty, or a
-// time fraction ending in zero. FuzzLineCanonical holds this to
+// time fraction ending in zero; the reader notes the first as it reads
+// the strings, so no second pass over the line looks for them.
+// FuzzLineCanonical and TestLineCanonicalEscapes hold this to
 // CheckCanonical. Any other line, and any line that fails here, is
 // encoded again by CheckCanonical, which also says what is wrong.
 func (l *Line) Canonical(ev *Event, buf []byte) ([]byte, error) {
-	if l.canonical && l.view.plainCanonical(l.raw) {
+	if l.canonical && l.view.plainCanonical() {
 		return buf, nil
 	}
 	if l.raw == nil {
@@ -142,8 +143,8 @@ func (l *Line) Canonical(ev *Event, buf []byte) ([]byte, error) {
 
 // plainCanonical reports whether a line the canonical reader took is
 // canonical (see Line.Canonical).
-func (v *lineView) plainCanonical(line []byte) bool {
-	if v.fracZero || hasEscapable(line) {
+func (v *lineView) plainCanonical() bool {
+	if v.fracZero || v.escapable {
 		return false
 	}
 	// An optional member that is present starts past the line's first
@@ -156,42 +157,4 @@ func (v *lineView) plainCanonical(line []byte) bool {
 		return !emptyPresent(v.transfer.asset) && !emptyPresent(v.transfer.reference)
 	}
 	return true
-}
-
-// hasEscapable reports whether b holds what the encoding escapes in a
-// string and the canonical reader takes as it is: '<', '>', '&' or U+2028
-// or U+2029 (E2 80 A8 and E2 80 A9 in UTF-8). It reads b once, eight
-// bytes at a time (the line was three passes: these are a line's last
-// reading on the audit's hot path): a word is looked at byte by byte only
-// when it may hold '&' (the exact zero-byte test, as in encode.go), '<' or
-// '>' (one test for both: they differ in bit 1 alone, so x|2 is '>' for
-// exactly these two) or a byte from 0x80 up (the start of any non-ASCII
-// character).
-func hasEscapable(b []byte) bool {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - lsb) &^ v }
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		if (zero(x^(lsb*'&'))|zero((x|lsb*2)^(lsb*'>'))|x)&msb != 0 && escapableIn(b, i, i+8) {
-			return true
-		}
-	}
-	return escapableIn(b, i, len(b))
-}
-
-// escapableIn is hasEscapable for the bytes b[from:to], byte by byte; a
-// character that starts there may end past to.
-func escapableIn(b []byte, from, to int) bool {
-	for j := from; j < to; j++ {
-		switch b[j] {
-		case '<', '>', '&':
-			return true
-		case 0xe2:
-			if j+2 < len(b) && b[j+1] == 0x80 && (b[j+2] == 0xa8 || b[j+2] == 0xa9) {
-				return true
-			}
-		}
-	}
-	return false
 }

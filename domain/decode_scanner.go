@@ -17,6 +17,10 @@ type scanner struct {
 	b   []byte
 	i   int
 	bad bool
+	// escapable: a string holds what the encoding would have escaped
+	// ('<', '>', '&', U+2028, U+2029), which the reader takes as it is:
+	// such a line is not canonical (Line.Canonical).
+	escapable bool
 }
 
 // lit consumes the literal s.
@@ -49,9 +53,9 @@ func (p *scanner) str() span {
 	ascii := true
 	for j := start; ; j++ {
 		// Eight bytes at a time, straight to the first that needs a
-		// closer look (specialMask's lowest bit is exact).
+		// closer look (strMask's lowest bit is exact).
 		for j+8 <= len(p.b) {
-			if m := specialMask(binary.LittleEndian.Uint64(p.b[j:])); m != 0 {
+			if m := strMask(binary.LittleEndian.Uint64(p.b[j:])); m != 0 {
 				j += bits.TrailingZeros64(m) >> 3
 				break
 			}
@@ -74,6 +78,12 @@ func (p *scanner) str() span {
 			return span{}
 		case c >= 0x80:
 			ascii = false
+			// U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+			if c == 0xe2 && j+2 < len(p.b) && p.b[j+1] == 0x80 && p.b[j+2]&^1 == 0xa8 {
+				p.escapable = true
+			}
+		case c == '<' || c == '>' || c == '&':
+			p.escapable = true
 		}
 	}
 }
@@ -93,6 +103,16 @@ func specialMask(x uint64) uint64 {
 	q := x ^ (lsb * '"')
 	bs := x ^ (lsb * '\\')
 	return ((q-lsb)&^q | (bs-lsb)&^bs | (x-lsb*0x20)&^x | x) & msb
+}
+
+// strMask is specialMask with '&', '<' and '>' too (the string reader
+// stops there to note them): '<' and '>' in one test, as they differ in
+// bit 1 alone (x|2 is '>' for exactly these two).
+func strMask(x uint64) uint64 {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	amp := x ^ (lsb * '&')
+	ltgt := (x | lsb*2) ^ (lsb * '>')
+	return specialMask(x) | ((amp-lsb)&^amp|(ltgt-lsb)&^ltgt)&msb
 }
 
 // uint reads a JSON number that is a non-negative integer without a
