@@ -104,6 +104,35 @@ func BenchmarkAudit(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
 }
 
+// BenchmarkAuditFile is `ledger audit --file`: the benchmark journal
+// written to a file and audited from there, as the command does (blocks
+// read from the file, the posted-id set sized from the file's size,
+// GOMAXPROCS workers). It reports events/s and CPU time per event; only
+// docs/BENCHMARKS.md reads them (no test asserts a speed). The export
+// measured there is a real one: LEDGER_BENCH_EVENTS sets this journal's
+// size.
+func BenchmarkAuditFile(b *testing.B) {
+	data, lines := benchData(b)
+	path := filepath.Join(b.TempDir(), "journal.jsonl")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)) / int64(len(lines)))
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	events := 0
+	for events < b.N {
+		res, err := Run(context.Background(), &FileSource{Path: path}, Options{})
+		if err != nil || !res.Report.OK || res.Report.Events != uint64(len(lines)) {
+			b.Fatalf("audit: %v %+v", err, res.Report)
+		}
+		events += len(lines)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
+}
+
 // cpuTime is the process's user and system CPU time so far: with other
 // work on the machine, CPU time per event is steadier than wall time.
 func cpuTime() time.Duration {

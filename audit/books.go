@@ -36,6 +36,9 @@ type Books struct {
 	reversed map[idKey]reversedBook
 
 	f report // receives the findings
+	// applier is apply's handler, kept here so that dispatching an event
+	// to it allocates nothing (a value would be boxed at every event).
+	applier booksApplier
 
 	// after holds the recomputed balances after the last posting's debit
 	// and credit, formatted; valid until the next Apply and while the
@@ -111,7 +114,8 @@ func (b *Books) apply(ev *domain.Event, n *numbers) {
 	if ev.Time.After(b.time) {
 		b.time = ev.Time
 	}
-	_ = ev.Dispatch(booksApplier{b, n}) // checkSchema dispatched it already
+	b.applier = booksApplier{b, n}
+	_ = ev.Dispatch(&b.applier) // checkSchema dispatched it already
 }
 
 // booksApplier is Books.apply's handler of each event type. Its methods

@@ -108,6 +108,9 @@ func Run(ctx context.Context, src Source, opts Options) (*Result, error) {
 	if opts.MaxFindings <= 0 {
 		opts.MaxFindings = DefaultMaxFindings
 	}
+	if h, ok := src.(sizeHinter); ok && opts.SizeHint == 0 {
+		opts.SizeHint = h.sizeHint()
+	}
 	e := newEngine(ctx, opts, src.String())
 	start := time.Now()
 	if len(opts.Checkpoints) > 0 || opts.PublicKey != nil {

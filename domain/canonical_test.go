@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -73,4 +74,48 @@ func FuzzLineCanonical(f *testing.F) {
 			t.Fatalf("error %v does not wrap ErrNotCanonical", fast)
 		}
 	})
+}
+
+// TestLineCanonicalEscapes puts each character that the encoding escapes
+// and the canonical reader takes raw ('<', '>', '&', U+2028, U+2029) at
+// every offset of an eight-byte word of the line (the shortcut reads
+// words), and characters next to them that need no escape: the shortcut
+// must refuse exactly the first, as CheckCanonical does.
+func TestLineCanonicalEscapes(t *testing.T) {
+	for _, tc := range []struct {
+		raw, escaped string
+		canonical    bool
+	}{
+		{"<", `\u003c`, false}, {">", `\u003e`, false}, {"&", `\u0026`, false},
+		{"\u2028", `\u2028`, false}, {"\u2029", `\u2029`, false},
+		{"=", "=", true}, {"?", "?", true}, {"%", "%", true}, {"'", "'", true}, {".", ".", true},
+		{"é", "é", true}, {"\u2027", "\u2027", true}, {"\u202a", "\u202a", true}, {"€", "€", true},
+	} {
+		for pad := range 16 {
+			ref := strings.Repeat("x", pad) + tc.raw + "y"
+			ev := &domain.Event{Seq: 1, Type: domain.EventTransferPosted, Version: domain.SchemaVersion, Time: testEpoch,
+				Transfer: &domain.PostedTransfer{Transfer: domain.Transfer{ID: "t1", From: "a", To: "b", Amount: "1.00", Asset: "USD", Reference: ref}}}
+			out, _, err := domain.AppendEvent(nil, ev, domain.Hash{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := append(bytes.Clone(out[:len(out)-1-75]), '}')
+			c = bytes.Replace(c, []byte(tc.escaped), []byte(tc.raw), 1)
+			line := storedLine(c)
+			var l domain.Line
+			if _, err := l.Prepare(line, domain.Hash{}); err != nil {
+				t.Fatalf("%q at %d: %v", tc.raw, pad, err)
+			}
+			var buf domain.EventBuffer
+			got, err := l.View(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, fast := l.Canonical(got, nil)
+			_, slow := domain.CheckCanonical(line, got, nil)
+			if (fast == nil) != tc.canonical || (slow == nil) != tc.canonical {
+				t.Errorf("%q after %d bytes: Line.Canonical %v, CheckCanonical %v, want canonical %v", tc.raw, pad, fast, slow, tc.canonical)
+			}
+		}
+	}
 }

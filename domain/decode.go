@@ -42,6 +42,8 @@ type lineView struct {
 	// fracZero: the time has a fraction ending in '0', which the reader
 	// accepts and the canonical encoding never writes.
 	fracZero bool
+	// escapable: a string holds what the encoding escapes (scanner).
+	escapable bool
 
 	version   int
 	clock     clock
@@ -174,6 +176,7 @@ func scanLine(line []byte, v *lineView, prev *Hash) bool {
 		v.hash, v.hasHash = p.str(), true
 	}
 	p.lit(`}`)
+	v.escapable = p.escapable
 	return !p.bad && p.i == len(line)
 }
 

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"time"
 	"unicode/utf8"
 )
@@ -16,6 +17,10 @@ type scanner struct {
 	b   []byte
 	i   int
 	bad bool
+	// escapable: a string holds what the encoding would have escaped
+	// ('<', '>', '&', U+2028, U+2029), which the reader takes as it is:
+	// such a line is not canonical (Line.Canonical).
+	escapable bool
 }
 
 // lit consumes the literal s.
@@ -46,12 +51,20 @@ func (p *scanner) str() span {
 	}
 	start := p.i + 1
 	ascii := true
-	j := start
-	// Eight bytes at a time while none of them needs a closer look.
-	for j+8 <= len(p.b) && !special(binary.LittleEndian.Uint64(p.b[j:])) {
-		j += 8
-	}
-	for ; j < len(p.b); j++ {
+	for j := start; ; j++ {
+		// Eight bytes at a time, straight to the first that needs a
+		// closer look (strMask's lowest bit is exact).
+		for j+8 <= len(p.b) {
+			if m := strMask(binary.LittleEndian.Uint64(p.b[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+		}
+		if j >= len(p.b) {
+			p.bad = true
+			return span{}
+		}
 		switch c := p.b[j]; {
 		case c == '"':
 			if !ascii && !utf8.Valid(p.b[start:j]) {
@@ -65,21 +78,41 @@ func (p *scanner) str() span {
 			return span{}
 		case c >= 0x80:
 			ascii = false
+			// U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+			if c == 0xe2 && j+2 < len(p.b) && p.b[j+1] == 0x80 && p.b[j+2]&^1 == 0xa8 {
+				p.escapable = true
+			}
+		case c == '<' || c == '>' || c == '&':
+			p.escapable = true
 		}
 	}
-	p.bad = true
-	return span{}
 }
 
 // special reports whether any byte of the eight in x is '"', '\\', a
-// control character or not ASCII. Each term is the classic exact test for
-// "some byte is zero" (for '"' and '\\', after an xor) or "some byte is
-// below n"; x&msb finds bytes from 0x80 up.
-func special(x uint64) bool {
+// control character or not ASCII.
+func special(x uint64) bool { return specialMask(x) != 0 }
+
+// specialMask has the top bit of each byte of x that is '"', '\\', a
+// control character or not ASCII set, and maybe of some bytes above the
+// lowest such one, never below it: its lowest set bit marks exactly the
+// first special byte. Each term is the classic exact test for "some byte
+// is zero" (for '"' and '\\', after an xor) or "some byte is below n",
+// whose borrows run only upwards; x&msb finds bytes from 0x80 up.
+func specialMask(x uint64) uint64 {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	q := x ^ (lsb * '"')
 	bs := x ^ (lsb * '\\')
-	return ((q-lsb)&^q|(bs-lsb)&^bs|(x-lsb*0x20)&^x|x)&msb != 0
+	return ((q-lsb)&^q | (bs-lsb)&^bs | (x-lsb*0x20)&^x | x) & msb
+}
+
+// strMask is specialMask with '&', '<' and '>' too (the string reader
+// stops there to note them): '<' and '>' in one test, as they differ in
+// bit 1 alone (x|2 is '>' for exactly these two).
+func strMask(x uint64) uint64 {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	amp := x ^ (lsb * '&')
+	ltgt := (x | lsb*2) ^ (lsb * '>')
+	return specialMask(x) | ((amp-lsb)&^amp|(ltgt-lsb)&^ltgt)&msb
 }
 
 // uint reads a JSON number that is a non-negative integer without a
@@ -97,7 +130,9 @@ func (p *scanner) uint(max uint64) uint64 {
 			break
 		}
 		d := uint64(c - '0')
-		if v > (max-d)/10 {
+		// 18 digits fit in an int and in a uint64, the bounds it reads
+		// to: only a longer number pays for the division.
+		if (p.i-start >= 18 || max < 1e18) && v > (max-d)/10 {
 			p.bad = true
 			return 0
 		}

@@ -81,6 +81,12 @@ func FuzzDecodeFast(f *testing.F) {
 		`{"seq":1,"type":"x","v":1,"command":{"seq":0,"item":0},"time":"2023-02-29T23:59:59Z","prev_hash":""}`,
 		`{"seq":01,"type":"x","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","prev_hash":""}`,
 		`{"seq":18446744073709551616,"type":"x","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","prev_hash":""}`,
+		// Around the scanner's bounds: 18 digits unchecked, then uint64's
+		// and int's largest values and one past them.
+		`{"seq":18446744073709551615,"type":"x","v":1,"command":{"seq":99999999999999999999,"item":0},"time":"2024-01-01T00:00:00Z","prev_hash":""}`,
+		`{"seq":1,"type":"x","v":9223372036854775807,"command":{"seq":999999999999999999,"item":1000000000000000000},"time":"2024-01-01T00:00:00Z","prev_hash":""}`,
+		`{"seq":1,"type":"x","v":9223372036854775808,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","prev_hash":""}`,
+		`{"seq":1,"type":"x","v":1,"command":{"seq":0,"item":19223372036854775807},"time":"2024-01-01T00:00:00Z","prev_hash":""}`,
 		`{"seq":1,"type":"x","v":-1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00+01:00","prev_hash":""}`,
 		`{"seq":1,"type":"x","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00.1234567891Z","prev_hash":""}`,
 		`{"seq":1,"type":"x","v":1,"command":{"seq":0,"item":0},"time":"2024-01-01T00:00:00Z","account":{"id":"a","asset":"B","metadata":{"b":"1","a":"2"}},"prev_hash":""}`,
