@@ -98,6 +98,30 @@ func (e EventType) Valid() bool {
 	}
 }
 
+// Defines values for LedgerStatusProcessorRole.
+const (
+	Active   LedgerStatusProcessorRole = "active"
+	Standby  LedgerStatusProcessorRole = "standby"
+	Starting LedgerStatusProcessorRole = "starting"
+	Stopped  LedgerStatusProcessorRole = "stopped"
+)
+
+// Valid indicates whether the value is a known member of the LedgerStatusProcessorRole enum.
+func (e LedgerStatusProcessorRole) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case Standby:
+		return true
+	case Starting:
+		return true
+	case Stopped:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PendingStatus.
 const (
 	PendingStatusPending PendingStatus = "pending"
@@ -584,8 +608,17 @@ type LedgerStatus struct {
 		Sequence int `json:"sequence"`
 	} `json:"journal"`
 	Processor struct {
+		// Instance This node's processor's name in the processor lease.
+		Instance *string `json:"instance,omitempty"`
+
+		// LeaseHolder The instance holding the processor lease, as this node last saw it; absent when none does.
+		LeaseHolder *string `json:"lease_holder,omitempty"`
+
 		// Ready The processor has rebuilt its state and is deciding commands.
 		Ready bool `json:"ready"`
+
+		// Role This node's processor: active (it holds the processor lease and decides), starting (it holds the lease and rebuilds its state), standby (another instance holds the lease, or none does yet) or stopped (ADR 0026).
+		Role *LedgerStatusProcessorRole `json:"role,omitempty"`
 	} `json:"processor"`
 
 	// ReadModel The read model's committed checkpoint.
@@ -600,6 +633,9 @@ type LedgerStatus struct {
 		Sequence int `json:"sequence"`
 	} `json:"read_model"`
 }
+
+// LedgerStatusProcessorRole This node's processor: active (it holds the processor lease and decides), starting (it holds the lease and rebuilds its state), standby (another instance holds the lease, or none does yet) or stopped (ADR 0026).
+type LedgerStatusProcessorRole string
 
 // Metadata Free-form string labels: at most 32 keys of 1 to 64 characters, values of at most 512 characters, no control characters.
 //

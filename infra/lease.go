@@ -124,6 +124,9 @@ func EnsureLease(ctx context.Context, js jetstream.JetStream, n journalio.Names,
 	return &Lease{kv: kv, cfg: cfg}, nil
 }
 
+// ID returns this instance's name in the lease.
+func (l *Lease) ID() string { return l.cfg.ID }
+
 // Holder returns the holder of the lease as last seen by this instance
 // (itself while it holds it), or "" if none was seen.
 func (l *Lease) Holder() string {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra/metrics"
 	"github.com/nats-ledger/ledger/infra/webhook"
 )
@@ -34,6 +35,13 @@ func (n *Node) newMetrics() *metrics.Metrics {
 		func() float64 { return float64(n.Core.InFlight()) })
 	m.GaugeFunc("snapshot_age_seconds", "Seconds since this node last saved a processor snapshot, or since it started if it has saved none.",
 		func() float64 { return time.Since(n.lastSnapshot()).Seconds() })
+	m.GaugeFunc("processor_active", "1 when this node's processor holds the lease and decides commands, 0 while it stands by or rebuilds (ADR 0026).",
+		func() float64 {
+			if n.proc.Role() == commands.RoleActive {
+				return 1
+			}
+			return 0
+		})
 	// Read from memory at every scrape: GET /readyz also asks the server
 	// for the journal stream, which a scrape must not wait on.
 	m.GaugeFunc("ready", "1 when the node can serve as far as it knows in memory (connected to NATS, processor and projector running, restored, read model within the admission bound), 0 otherwise; GET /readyz also checks that the journal stream answers.", func() float64 {

@@ -72,6 +72,12 @@ type Config struct {
 	// JSON line: a witness file the operator ships elsewhere.
 	CheckpointFile string
 
+	// ProcessorID names this node's processor in the processor lease
+	// (ADR 0026): unique among the processors of the ledger. Empty: the
+	// host name and the data directory, which a restart on the same host
+	// keeps, so that it takes its own lease back at once.
+	ProcessorID string
+
 	// Tracer, when set, traces requests, decisions and projection
 	// (docs/operations.md, "Traces"); nil: tracing off, no spans and no
 	// traceparent headers.
@@ -108,6 +114,7 @@ type Node struct {
 	KeyFile    string
 
 	proc        *commands.Processor
+	lease       *infra.Lease // the processor's election (ADR 0026)
 	submitter   *infra.Submitter
 	restore     *restoreMark    // what was stored before the start, and when it is decided
 	journal     *trackedJournal // the processor's, for GET /v1/status
@@ -243,8 +250,11 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 		return err
 	}
 	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
+	if n.lease, err = infra.EnsureLease(ctx, n.JS, n.Names, infra.LeaseConfig{ID: processorID(cfg), Logger: cfg.Logger}); err != nil {
+		return err
+	}
 	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
-		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer})
+		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer, Elector: n.lease})
 	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
 	n.projector.TraceWith(cfg.Tracer)
 	return nil

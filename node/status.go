@@ -57,7 +57,7 @@ func (n *Node) Ready(ctx context.Context) error {
 	if n.projStopped.Load() {
 		return errors.New("the projector is not running")
 	}
-	if !n.proc.Ready() {
+	if !n.processorServes() {
 		return errors.New("the processor is rebuilding its state")
 	}
 	if _, ok := n.restored(); !ok {
@@ -77,7 +77,7 @@ func (n *Node) Ready(ctx context.Context) error {
 // readyInMemory is Ready without asking the server for the journal stream:
 // what the metrics' ready gauge reads at every scrape.
 func (n *Node) readyInMemory() bool {
-	return n.NC.IsConnected() && !n.procStopped.Load() && !n.projStopped.Load() && n.proc.Ready() &&
+	return n.NC.IsConnected() && !n.procStopped.Load() && !n.projStopped.Load() && n.processorServes() &&
 		n.restoredOK() && n.readModelWithinBound() == nil
 }
 
@@ -113,7 +113,7 @@ func (n *Node) status(context.Context) (api.StatusView, error) {
 	return api.StatusView{
 		Journal:   j,
 		ReadModel: api.ReadModelStatus{Sequence: cp.Seq, Position: cp.Position},
-		Processor: api.ProcessorStatus{Ready: n.proc.Ready()},
+		Processor: api.ProcessorStatus{Ready: n.proc.Ready(), Role: n.proc.Role().String(), Instance: n.lease.ID(), LeaseHolder: n.lease.Holder()},
 	}, nil
 }
 
