@@ -32,31 +32,35 @@ type natsNodes struct {
 // JetStream meta leader and create the ledger's streams.
 const clusterReadyWait = 30 * time.Second
 
-// freePort returns a loopback port free at the time of the call.
-func freePort(t testing.TB) int {
+// freePorts returns n distinct loopback ports, free at the time of the
+// call: all are held until all are found.
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // startNATS starts n servers (1: a single server; 3: a cluster whose
-// routes join them all) on 127.0.0.1, and creates the ledger's streams.
-func startNATS(t testing.TB, n int) *natsNodes {
+// routes join them all) on 127.0.0.1, and creates the ledger's streams
+// with replicas copies each.
+func startNATS(t testing.TB, n, replicas int) *natsNodes {
 	t.Helper()
 	c := &natsNodes{t: t, names: journalio.NamesFor("test")}
-	clusterPorts := make([]int, n)
-	for i := range clusterPorts {
-		clusterPorts[i] = freePort(t)
-	}
+	ports := freePorts(t, 2*n)
+	clientPorts, clusterPorts := ports[:n], ports[n:]
 	for i := range n {
 		o := &server.Options{
 			ServerName: "n" + strconv.Itoa(i+1),
 			Host:       "127.0.0.1",
-			Port:       freePort(t),
+			Port:       clientPorts[i],
 			JetStream:  true,
 			StoreDir:   filepath.Join(t.TempDir(), "js"),
 			NoSigs:     true,
@@ -86,7 +90,7 @@ func startNATS(t testing.TB, n int) *natsNodes {
 	deadline := time.Now().Add(clusterReadyWait)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = infra.EnsureStreams(ctx, js, c.names)
+		err = c.createStreams(ctx, js, replicas)
 		cancel()
 		if err == nil {
 			break
@@ -97,6 +101,25 @@ func startNATS(t testing.TB, n int) *natsNodes {
 		time.Sleep(100 * time.Millisecond) // polling for the meta leader, not an assertion
 	}
 	return c
+}
+
+// createStreams creates the ledger's streams as EnsureStreams does, with
+// replicas copies, and the processor's consumer with as many.
+func (c *natsNodes) createStreams(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	if replicas == 1 {
+		return infra.EnsureStreams(ctx, js, c.names)
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, infra.JournalConfig(c.names, replicas)); err != nil {
+		return err
+	}
+	s, err := js.CreateOrUpdateStream(ctx, infra.CommandsConfig(c.names, replicas))
+	if err != nil {
+		return err
+	}
+	cfg := infra.ProcessorConsumerConfig(c.names)
+	cfg.Replicas = replicas
+	_, err = s.CreateOrUpdateConsumer(ctx, cfg)
+	return err
 }
 
 // Start starts node i (again), on its ports and store.

@@ -146,6 +146,8 @@ func (g *gatedJournal) appends() []error {
 // client submits commands on its own connection and waits for their
 // outcomes, as an API node does.
 type client struct {
+	mu  sync.Mutex
+	nc  *nats.Conn
 	sub *infra.Submitter
 }
 
@@ -161,14 +163,30 @@ func newClient(t *testing.T, c *natsNodes) *client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sub.Close() })
-	return &client{sub: sub}
+	return &client{nc: nc, sub: sub}
+}
+
+// failOver kills the client's API node, as a kill -9 would (its
+// connection drops with requests in flight), and sends what it submits
+// from now on through other's, as a load balancer would.
+func (cl *client) failOver(other *client) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.nc.Close()
+	cl.sub = other.submitter()
+}
+
+func (cl *client) submitter() *infra.Submitter {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.sub
 }
 
 // submitOnce submits items and waits up to 10 s for their outcome.
 func (cl *client) submitOnce(items ...commands.Item) ([]commands.Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return cl.sub.Submit(ctx, items, true)
+	return cl.submitter().Submit(ctx, items, true)
 }
 
 // transfer submits one transfer, again with the same id after a timeout
@@ -258,7 +276,7 @@ var clusterSizes = []int{1, 3}
 func TestStandbyTakesOverFromDeadActive(t *testing.T) {
 	for _, n := range clusterSizes {
 		t.Run(fmt.Sprintf("%d nodes", n), func(t *testing.T) {
-			c := startNATS(t, n)
+			c := startNATS(t, n, 1)
 			log := logs(t)
 			a := startProcessor(t, c, "a", log)
 			a.waitRole(t, commands.RoleActive)
@@ -295,7 +313,7 @@ func TestStandbyTakesOverFromDeadActive(t *testing.T) {
 func TestPausedActiveIsFencedAndStepsDown(t *testing.T) {
 	for _, n := range clusterSizes {
 		t.Run(fmt.Sprintf("%d nodes", n), func(t *testing.T) {
-			c := startNATS(t, n)
+			c := startNATS(t, n, 1)
 			log := logs(t)
 			a := startProcessor(t, c, "a", log)
 			a.waitRole(t, commands.RoleActive)
