@@ -62,7 +62,9 @@ type Checkpoints struct {
 }
 
 // EnsureCheckpoints creates or updates the checkpoint stream: limits
-// retention, the newest CheckpointsMaxMsgs kept, no delete or purge.
+// retention, the newest CheckpointsMaxMsgs kept, no delete or purge. A
+// node that only reads checkpoints passes a nil key and never calls Sign
+// or PublicKey.
 func EnsureCheckpoints(ctx context.Context, js jetstream.JetStream, n journalio.Names, key ed25519.PrivateKey) (*Checkpoints, error) {
 	ctx, cancel := context.WithTimeout(ctx, streamSetupTimeout)
 	defer cancel()

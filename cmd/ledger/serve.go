@@ -82,6 +82,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (the ledger appends /v1/traces); empty: tracing off (docs/operations.md, \"Traces\")")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
+	addClusterFlags(fs, &c.node) // cluster_flags.go
 	noteEnv(fs)
 	noteEnvOnly(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -109,6 +110,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if !ledgerNameRE.MatchString(c.node.Ledger) {
 		return c, usagef("ledger name %q: use 1-32 of a-z 0-9 _ -", c.node.Ledger)
 	}
+	if err := checkCluster(c); err != nil {
+		return c, err
+	}
 	g := c.node.GroupCommit
 	switch {
 	case g.MaxItems < 1 || g.MaxItems > commands.MaxItemsPerCommand:
@@ -124,6 +128,28 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usagef("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)
 	}
 	return c, nil
+}
+
+// checkCluster refuses roles and external-NATS settings that cannot
+// work together.
+func checkCluster(c serveConfig) error {
+	external := len(c.node.NATS.URLs) > 0
+	switch {
+	case !c.node.Roles.All() && !external:
+		return usagef("--role %s: a node of some roles needs an external NATS (--nats-url); the embedded server runs them all", c.node.Roles)
+	case external && c.node.NATSListen != "":
+		return usagef("--nats-listen serves the embedded NATS server; with --nats-url, clients connect to the external one")
+	case external && c.node.SyncAlways:
+		return usagef("--sync-always configures the embedded NATS server; give the external servers sync_interval: always in their configuration (docs/operations.md)")
+	case len(c.compat) > 0 && !c.node.Roles.Has(node.RoleAPI):
+		return usagef("--compat serves adapters of the API: it needs the api role")
+	}
+	if external {
+		if err := c.node.NATS.Check(); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	return nil
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -173,6 +199,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		httpDone <- err
 	}
 	log.Info("ledger serving", "http", ln.Addr().String(), "data_dir", cfg.node.DataDir, "ledger", cfg.node.Ledger,
+		"roles", cfg.node.Roles.String(), "nats_url", strings.Join(cfg.node.NATS.URLs, ","),
 		"nats_listen", cfg.node.NATSListen, "sync_always", cfg.node.SyncAlways, "otlp_endpoint", cfg.otlpEndpoint)
 
 	var runErr error

@@ -86,3 +86,37 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// The roles and the external NATS come from flags or their variables; a
+// set of roles without an external NATS, and settings of the embedded
+// server with one, are refused before anything starts.
+func TestServeRolesAndExternalNATSFlags(t *testing.T) {
+	t.Setenv("LEDGER_ROLE", "processor")
+	t.Setenv("LEDGER_NATS_PASSWORD", "pw")
+	c, err := parseServe([]string{"--nats-url", "nats://127.0.0.1:4222,nats://127.0.0.1:4223", "--nats-user", "ledger"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.node.Roles.String() != "processor" || len(c.node.NATS.URLs) != 2 || c.node.NATS.User != "ledger" || c.node.NATS.Password != "pw" {
+		t.Fatalf("roles %s, nats %+v", c.node.Roles, c.node.NATS)
+	}
+	t.Setenv("LEDGER_ROLE", "")
+	t.Setenv("LEDGER_NATS_PASSWORD", "")
+	c, err = parseServe([]string{"--role", "api", "--role", "projector,api", "--nats-url", "nats://127.0.0.1:4222"}, io.Discard)
+	if err != nil || c.node.Roles.String() != "api,projector" {
+		t.Fatalf("roles %s: %v", c.node.Roles, err)
+	}
+	for _, bad := range [][]string{
+		{"--role", "api"},
+		{"--role", "writer", "--nats-url", "nats://127.0.0.1:4222"},
+		{"--nats-url", "nats://127.0.0.1:4222", "--nats-listen", "4222"},
+		{"--nats-url", "nats://127.0.0.1:4222", "--sync-always"},
+		{"--nats-url", "nats://127.0.0.1:4222", "--nats-user", "ledger"},
+		{"--nats-url", "nats://127.0.0.1:4222", "--nats-tls-cert", "c.pem"},
+		{"--role", "processor", "--nats-url", "nats://127.0.0.1:4222", "--compat", "mercury=127.0.0.1:0"},
+	} {
+		if _, err := parseServe(bad, io.Discard); err == nil || exitStatus(err) != 2 {
+			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
+	}
+}
