@@ -44,7 +44,7 @@ var errNoProcessorHere = fmt.Errorf("%w on this node: it runs no processor; a pr
 // node, and the stream.
 func (n *Node) startCheckpoints(ctx context.Context, cfg Config) error {
 	if n.proc == nil {
-		log, err := infra.EnsureCheckpoints(ctx, n.JS, n.Names, nil)
+		log, err := infra.EnsureCheckpoints(ctx, n.JS, n.Names, nil, n.replicas)
 		if err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func (n *Node) startCheckpoints(ctx context.Context, cfg Config) error {
 	if created {
 		cfg.Logger.Info("checkpoint signing key created: publish its public key to whoever verifies checkpoints", "key", path, "public_key", path+".pub")
 	}
-	log, err := infra.EnsureCheckpoints(ctx, n.JS, n.Names, key)
+	log, err := infra.EnsureCheckpoints(ctx, n.JS, n.Names, key, n.replicas)
 	if err != nil {
 		return err
 	}

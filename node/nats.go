@@ -49,12 +49,19 @@ func (n *Node) startNATS(ctx context.Context, cfg Config) error {
 	} else if err := n.startEmbedded(cfg); err != nil {
 		return err
 	}
+	if err := infra.CheckCluster(n.NC, n.replicas, cfg.AllowR1); err != nil {
+		return err
+	}
 	var err error
 	if n.JS, err = jetstream.New(n.NC); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	return infra.EnsureStreams(ctx, n.JS, n.Names)
+	return infra.EnsureStreamsReplicas(ctx, n.JS, n.Names, n.replicas)
 }
+
+// Replicas is the replica count of the streams and buckets the node
+// creates, for the adapters' buckets (cmd/ledger).
+func (n *Node) Replicas() int { return n.replicas }
 
 // startEmbedded starts the embedded NATS server on the data directory.
 func (n *Node) startEmbedded(cfg Config) error {

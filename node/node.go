@@ -38,7 +38,12 @@ type Config struct {
 	NATS infra.ClientConfig
 	// Roles are the parts of the ledger this node runs; empty: all of
 	// them, the all-in-one ledger. Any other set needs an external NATS.
-	Roles       Roles
+	Roles Roles
+	// Replicas is every stream's, bucket's and object store's replica
+	// count (1 when zero); AllowR1 lets a node start with 1 on a NATS
+	// cluster, which it otherwise refuses (ADR 0025).
+	Replicas    int
+	AllowR1     bool
 	Ledger      string // ledger name; "default" when empty
 	SyncAlways  bool
 	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
@@ -118,6 +123,7 @@ type Node struct {
 	dec         decisions           // proc, or remote on a node without one
 	remote      *remoteDecisions    // nil on a processor node
 	roles       Roles
+	replicas    int
 	submitter   *infra.Submitter
 	restore     *restoreMark    // what was stored before the start, and when it is decided
 	journal     *trackedJournal // the processor's, for GET /v1/status
@@ -161,7 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2), maxReadLag: uint64(api.DefaultMaxReadLag),
-		roles: cfg.Roles}
+		roles: cfg.Roles, replicas: max(cfg.Replicas, 1)}
 	if cfg.MaxReadLag > 0 {
 		n.maxReadLag = uint64(cfg.MaxReadLag)
 	}
@@ -226,6 +232,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticator, start startPosition) error {
 	submitter := n.submitter
 	cfg.Webhooks.Observer = n.metrics
+	cfg.Webhooks.Replicas = n.replicas
 	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
 		return err

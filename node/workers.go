@@ -51,7 +51,7 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 func (n *Node) newProcessor(ctx context.Context, cfg Config) error {
 	source := infra.NewCommandSource(n.JS, n.Names)
 	n.cleanups = append(n.cleanups, source.Close)
-	snapshots, err := infra.EnsureSnapshotStore(ctx, n.JS, n.Names, 1)
+	snapshots, err := infra.EnsureSnapshotStore(ctx, n.JS, n.Names, n.replicas)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,8 @@ func addClusterFlags(fs *flag.FlagSet, c *node.Config) {
 	fs.StringVar(&c.NATS.TLSCA, "nats-tls-ca", "", "external NATS: CA certificate (PEM) that verifies the servers")
 	fs.StringVar(&c.NATS.TLSCert, "nats-tls-cert", "", "external NATS: client certificate (PEM) for mutual TLS, with --nats-tls-key")
 	fs.StringVar(&c.NATS.TLSKey, "nats-tls-key", "", "external NATS: the client certificate's private key (PEM)")
+	fs.IntVar(&c.Replicas, "replicas", 1, "copies of every stream, bucket and object store the ledger creates, 1 to 5; 3 on a NATS cluster (ADR 0025)")
+	fs.BoolVar(&c.AllowR1, "allow-r1", false, "start with --replicas 1 although the NATS server is in a cluster: losing the one server holding the journal then loses it; for test clusters (env LEDGER_ALLOW_R1=true)")
 	fs.Var((*rolesFlag)(&c.Roles), "role", "run only these roles: api, processor, projector; repeatable or comma-separated (env LEDGER_ROLE); default all three, which the embedded server requires; other sets need --nats-url (ADR 0025)")
 }
 

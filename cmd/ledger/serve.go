@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/node"
 )
@@ -141,6 +142,10 @@ func checkCluster(c serveConfig) error {
 		return usagef("--nats-listen serves the embedded NATS server; with --nats-url, clients connect to the external one")
 	case external && c.node.SyncAlways:
 		return usagef("--sync-always configures the embedded NATS server; give the external servers sync_interval: always in their configuration (docs/operations.md)")
+	case c.node.Replicas < 1 || c.node.Replicas > infra.MaxReplicas:
+		return usagef("--replicas %d: use 1 to %d", c.node.Replicas, infra.MaxReplicas)
+	case c.node.Replicas > 1 && !external:
+		return usagef("--replicas %d: the embedded server is not a cluster; replicas need an external NATS cluster (--nats-url)", c.node.Replicas)
 	case len(c.compat) > 0 && !c.node.Roles.Has(node.RoleAPI):
 		return usagef("--compat serves adapters of the API: it needs the api role")
 	}
@@ -199,7 +204,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		httpDone <- err
 	}
 	log.Info("ledger serving", "http", ln.Addr().String(), "data_dir", cfg.node.DataDir, "ledger", cfg.node.Ledger,
-		"roles", cfg.node.Roles.String(), "nats_url", strings.Join(cfg.node.NATS.URLs, ","),
+		"roles", cfg.node.Roles.String(), "replicas", cfg.node.Replicas, "nats_url", strings.Join(cfg.node.NATS.URLs, ","),
 		"nats_listen", cfg.node.NATSListen, "sync_always", cfg.node.SyncAlways, "otlp_endpoint", cfg.otlpEndpoint)
 
 	var runErr error

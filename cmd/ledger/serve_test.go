@@ -65,7 +65,7 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 	if _, err := parseServe([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
+	flags := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`).FindAllStringSubmatch(help.String(), -1)
 	if len(flags) < 20 {
 		t.Fatalf("only %d flags in the help:\n%s", len(flags), help.String())
 	}
@@ -93,15 +93,17 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 func TestServeRolesAndExternalNATSFlags(t *testing.T) {
 	t.Setenv("LEDGER_ROLE", "processor")
 	t.Setenv("LEDGER_NATS_PASSWORD", "pw")
+	t.Setenv("LEDGER_REPLICAS", "3")
 	c, err := parseServe([]string{"--nats-url", "nats://127.0.0.1:4222,nats://127.0.0.1:4223", "--nats-user", "ledger"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.node.Roles.String() != "processor" || len(c.node.NATS.URLs) != 2 || c.node.NATS.User != "ledger" || c.node.NATS.Password != "pw" {
+	if c.node.Roles.String() != "processor" || len(c.node.NATS.URLs) != 2 || c.node.NATS.User != "ledger" || c.node.NATS.Password != "pw" || c.node.Replicas != 3 {
 		t.Fatalf("roles %s, nats %+v", c.node.Roles, c.node.NATS)
 	}
 	t.Setenv("LEDGER_ROLE", "")
 	t.Setenv("LEDGER_NATS_PASSWORD", "")
+	t.Setenv("LEDGER_REPLICAS", "")
 	c, err = parseServe([]string{"--role", "api", "--role", "projector,api", "--nats-url", "nats://127.0.0.1:4222"}, io.Discard)
 	if err != nil || c.node.Roles.String() != "api,projector" {
 		t.Fatalf("roles %s: %v", c.node.Roles, err)
@@ -114,6 +116,9 @@ func TestServeRolesAndExternalNATSFlags(t *testing.T) {
 		{"--nats-url", "nats://127.0.0.1:4222", "--nats-user", "ledger"},
 		{"--nats-url", "nats://127.0.0.1:4222", "--nats-tls-cert", "c.pem"},
 		{"--role", "processor", "--nats-url", "nats://127.0.0.1:4222", "--compat", "mercury=127.0.0.1:0"},
+		{"--replicas", "3"},
+		{"--replicas", "6", "--nats-url", "nats://127.0.0.1:4222"},
+		{"--replicas", "0", "--nats-url", "nats://127.0.0.1:4222"},
 	} {
 		if _, err := parseServe(bad, io.Discard); err == nil || exitStatus(err) != 2 {
 			t.Errorf("%v: %v, want a usage error", bad, err)
