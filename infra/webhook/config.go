@@ -39,6 +39,9 @@ type Config struct {
 	Clock Clock
 	// Observer is told each attempt's result, for metrics; nil: nobody.
 	Observer Observer
+	// Replicas is the buckets' replica count (ADR 0025); 0 keeps what
+	// they have, 1 for new ones.
+	Replicas int
 }
 
 // Observer is told what webhook delivery does. Its methods must not block.

@@ -61,7 +61,7 @@ func Start(ctx context.Context, nc *nats.Conn, ledger string, cfg Config) (*Serv
 	if len(cfg.AllowNetworks) > 0 {
 		s.log.Warn("webhooks may reach these internal networks (--webhook-allow-networks)", "networks", cfg.AllowNetworks)
 	}
-	if s.defs, s.dead, err = ensureBuckets(ctx, js, ledger); err != nil {
+	if s.defs, s.dead, err = ensureBuckets(ctx, js, ledger, cfg.Replicas); err != nil {
 		return nil, err
 	}
 	all, err := s.loadAll(ctx)
