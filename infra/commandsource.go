@@ -35,10 +35,11 @@ const (
 	// commandPullExpiry bounds how long one pull request waits at the
 	// server (the client's default is 30 s). A processor frozen while it
 	// held the lease (SIGSTOP, a long pause) leaves its pull requests
-	// waiting, and the server hands new commands to them rather than to
-	// the standby that took over, which sees a gap and rewinds until they
-	// expire (ADR 0026). An idle processor pulls again this often.
-	commandPullExpiry = 5 * time.Second
+	// waiting, and the server would hand new commands to them rather than
+	// to the standby that took over. Shorter than the lease's TTL
+	// (DefaultLeaseTTL, 3 s), they have all expired by the time a standby
+	// may take over (ADR 0026). An idle processor pulls again this often.
+	commandPullExpiry = 2 * time.Second
 )
 
 // CommandSource feeds the processor from its durable pull consumer.

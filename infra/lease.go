@@ -27,7 +27,10 @@ const (
 	leaseKey = "processor"
 	// DefaultLeaseTTL is how long a lease lasts without renewal. A
 	// standby takes over between TTL and TTL+renewal+poll after the
-	// holder's death: under the 5 s the product promises.
+	// holder's death: under the 5 s the product promises. It must stay
+	// longer than the command source's pull expiry (commandPullExpiry),
+	// so that a frozen holder's pull requests are gone before a standby
+	// consumes.
 	DefaultLeaseTTL = 3 * time.Second
 	// DefaultLeaseRenew is how often the holder renews.
 	DefaultLeaseRenew = time.Second
@@ -104,6 +107,9 @@ func EnsureLease(ctx context.Context, js jetstream.JetStream, n journalio.Names,
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = DefaultLeasePoll
+	}
+	if cfg.TTL <= commandPullExpiry {
+		return nil, fmt.Errorf("processor lease: a TTL of %v must be longer than the pull expiry, %v", cfg.TTL, commandPullExpiry)
 	}
 	if cfg.Renew >= cfg.TTL-leaseMargin {
 		return nil, fmt.Errorf("processor lease: renewal every %v does not fit in a TTL of %v", cfg.Renew, cfg.TTL)
