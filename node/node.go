@@ -124,6 +124,7 @@ type Node struct {
 	remote      *remoteDecisions    // nil on a processor node
 	roles       Roles
 	replicas    int
+	hooks       *webhook.Service // nil without the API role
 	submitter   *infra.Submitter
 	restore     *restoreMark    // what was stored before the start, and when it is decided
 	journal     *trackedJournal // the processor's, for GET /v1/status
@@ -233,10 +234,14 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 	submitter := n.submitter
 	cfg.Webhooks.Observer = n.metrics
 	cfg.Webhooks.Replicas = n.replicas
+	// On an external NATS other API nodes may serve the same ledger:
+	// exactly one delivers, the holder of the lease (ADR 0025).
+	cfg.Webhooks.Exclusive = cfg.external()
 	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
 		return err
 	}
+	n.hooks = hooks
 	n.cleanups = append(n.cleanups, hooks.Close)
 	n.streamsDone = make(chan struct{})
 	cfg.EventStream.Done = n.streamsDone
