@@ -6,6 +6,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,8 +43,12 @@ type Config struct {
 	// Replicas is every stream's, bucket's and object store's replica
 	// count (1 when zero); AllowR1 lets a node start with 1 on a NATS
 	// cluster, which it otherwise refuses (ADR 0025).
-	Replicas    int
-	AllowR1     bool
+	Replicas int
+	AllowR1  bool
+	// StallLimit is how long the read model may stay behind the journal
+	// applying nothing before the node fails (stall.go);
+	// DefaultStallLimit when zero.
+	StallLimit  time.Duration
 	Ledger      string // ledger name; "default" when empty
 	SyncAlways  bool
 	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
@@ -224,7 +229,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	started = true
-	n.run(ctx, cfg.CheckpointInterval)
+	n.run(ctx, cfg.CheckpointInterval, cmp.Or(cfg.StallLimit, DefaultStallLimit))
 	return n, nil
 }
 
@@ -274,7 +279,7 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 
 // run starts the processor and the projector, as the node's roles ask,
 // which run until Close cancels them, whatever becomes of ctx.
-func (n *Node) run(ctx context.Context, checkpointEvery time.Duration) {
+func (n *Node) run(ctx context.Context, checkpointEvery, stallLimit time.Duration) {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopWork = stopWork
 	n.procDone, n.projDone = make(chan error, 1), make(chan error, 1)
@@ -296,7 +301,12 @@ func (n *Node) run(ctx context.Context, checkpointEvery time.Duration) {
 		n.procDone <- nil
 	}
 	if n.projector != nil {
-		n.runWorker(workCtx, "projections", n.projDone, &n.projStopped, func() error { return n.projector.Run(workCtx) })
+		n.runWorker(workCtx, "projections", n.projDone, &n.projStopped, func() error {
+			watchCtx, stopWatch := context.WithCancel(workCtx)
+			defer stopWatch()
+			go n.watchProjector(watchCtx, stallLimit)
+			return n.projector.Run(workCtx)
+		})
 	} else {
 		n.projDone <- nil
 	}
