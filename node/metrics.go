@@ -36,6 +36,13 @@ func (n *Node) newMetrics() *metrics.Metrics {
 	if n.roles.Has(RoleAPI) {
 		m.GaugeFunc("commands_in_flight", "Command items admitted by the API and not yet answered (decided, or 202).",
 			func() float64 { return float64(n.Core.InFlight()) })
+		m.GaugeFunc("webhook_delivery_owner", "1 when this node delivers the ledger's webhooks (on an external NATS, the one API node holding the delivery lease), 0 otherwise.",
+			func() float64 {
+				if n.DeliversWebhooks() {
+					return 1
+				}
+				return 0
+			})
 	}
 	if n.roles.Has(RoleProcessor) {
 		n.journal.onAppend = m.Append
@@ -67,6 +74,11 @@ func (n *Node) readModelMetrics(m *metrics.Metrics) {
 			func() float64 { return n.journal.appended.lag(n.Store.Applied().Position, time.Now()).Seconds() })
 	}
 }
+
+// DeliversWebhooks reports whether this node delivers the ledger's
+// webhooks: an API node alone on its ledger always does; among the API
+// nodes on an external NATS, the one holding the delivery lease does.
+func (n *Node) DeliversWebhooks() bool { return n.hooks != nil && n.hooks.Delivers() }
 
 // MetricsHandler serves the node's metrics in the Prometheus text format,
 // for a listener of their own (ledger serve --metrics-addr); Handler also

@@ -6,6 +6,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,8 +43,12 @@ type Config struct {
 	// Replicas is every stream's, bucket's and object store's replica
 	// count (1 when zero); AllowR1 lets a node start with 1 on a NATS
 	// cluster, which it otherwise refuses (ADR 0025).
-	Replicas    int
-	AllowR1     bool
+	Replicas int
+	AllowR1  bool
+	// StallLimit is how long the read model may stay behind the journal
+	// applying nothing before the node fails (stall.go);
+	// DefaultStallLimit when zero.
+	StallLimit  time.Duration
 	Ledger      string // ledger name; "default" when empty
 	SyncAlways  bool
 	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
@@ -132,6 +137,7 @@ type Node struct {
 	follow      *remoteDecisions    // on a processor node, the active processor's decisions while this one stands by
 	roles       Roles
 	replicas    int
+	hooks       *webhook.Service // nil without the API role
 	submitter   *infra.Submitter
 	restore     *restoreMark    // what was stored before the start, and when it is decided
 	journal     *trackedJournal // the processor's, for GET /v1/status
@@ -231,7 +237,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	started = true
-	n.run(ctx, cfg.CheckpointInterval)
+	n.run(ctx, cfg.CheckpointInterval, cmp.Or(cfg.StallLimit, DefaultStallLimit))
 	return n, nil
 }
 
@@ -241,10 +247,14 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 	submitter := n.submitter
 	cfg.Webhooks.Observer = n.metrics
 	cfg.Webhooks.Replicas = n.replicas
+	// On an external NATS other API nodes may serve the same ledger:
+	// exactly one delivers, the holder of the lease (ADR 0025).
+	cfg.Webhooks.Exclusive = cfg.external()
 	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
 		return err
 	}
+	n.hooks = hooks
 	n.cleanups = append(n.cleanups, hooks.Close)
 	n.streamsDone = make(chan struct{})
 	cfg.EventStream.Done = n.streamsDone
@@ -277,7 +287,7 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 
 // run starts the processor and the projector, as the node's roles ask,
 // which run until Close cancels them, whatever becomes of ctx.
-func (n *Node) run(ctx context.Context, checkpointEvery time.Duration) {
+func (n *Node) run(ctx context.Context, checkpointEvery, stallLimit time.Duration) {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopWork = stopWork
 	n.procDone, n.projDone = make(chan error, 1), make(chan error, 1)
@@ -302,7 +312,12 @@ func (n *Node) run(ctx context.Context, checkpointEvery time.Duration) {
 		n.procDone <- nil
 	}
 	if n.projector != nil {
-		n.runWorker(workCtx, "projections", n.projDone, &n.projStopped, func() error { return n.projector.Run(workCtx) })
+		n.runWorker(workCtx, "projections", n.projDone, &n.projStopped, func() error {
+			watchCtx, stopWatch := context.WithCancel(workCtx)
+			defer stopWatch()
+			go n.watchProjector(watchCtx, stallLimit)
+			return n.projector.Run(workCtx)
+		})
 	} else {
 		n.projDone <- nil
 	}
