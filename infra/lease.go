@@ -55,7 +55,7 @@ type LeaseConfig struct {
 	TTL      time.Duration
 	Renew    time.Duration
 	Poll     time.Duration
-	Replicas int // of the bucket; 1 when zero
+	Replicas int // of the bucket; 0: what it has, or 1 for a new one
 	Logger   *slog.Logger
 }
 
@@ -117,12 +117,16 @@ func EnsureLease(ctx context.Context, js jetstream.JetStream, n journalio.Names,
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	replicas, err := replicasFor(ctx, js, KVStream(LeaseBucket(n)), cfg.Replicas)
+	if err != nil {
+		return nil, err
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      LeaseBucket(n),
 		Description: "the processor lease of ledger " + n.Ledger + " (ADR 0026)",
 		History:     1,
 		Storage:     jetstream.FileStorage,
-		Replicas:    max(cfg.Replicas, 1),
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease bucket: %w", err)
