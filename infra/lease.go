@@ -26,8 +26,8 @@ import (
 const (
 	leaseKey = "processor"
 	// DefaultLeaseTTL is how long a lease lasts without renewal. A
-	// standby takes over between TTL and TTL+renewal+poll after the
-	// holder's death: under the 5 s the product promises. It must stay
+	// standby takes over between TTL-renewal and TTL+2*poll after the
+	// holder's death (2 to 3.5 s): under the 5 s the product promises. It must stay
 	// longer than the command source's pull expiry (commandPullExpiry),
 	// so that a frozen holder's pull requests are gone before a standby
 	// consumes.
