@@ -3,10 +3,13 @@ package api
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // Reads see acknowledged writes (ADR 0008). A write's answer comes from
@@ -43,11 +46,58 @@ func (h *highWater) load() uint64 { return h.v.Load() }
 // time.
 var errReadLag = problem(CodeUnavailable, "the read model has not yet applied writes this server acknowledged; retry")
 
+// Read-your-writes across API nodes (ADR 0025): the answer to a write
+// names, in HeaderSequence, the journal sequence holding its outcome; a
+// read that carries it back in HeaderMinSequence, on any node, waits (at
+// most ReadWait, then 503) until that node's read model has applied it.
+const (
+	HeaderSequence    = "Ledger-Sequence"
+	HeaderMinSequence = "Ledger-Min-Sequence"
+)
+
+// answered advances the mark to a decided write's sequence and names it
+// in the answer.
+func (s *Server) answered(c echo.Context, seq uint64) {
+	s.acked.advance(seq)
+	noteSequence(c, seq)
+}
+
+// noteSequence sets HeaderSequence to seq, or keeps the higher one set
+// already (a batch answers for many writes).
+func noteSequence(c echo.Context, seq uint64) {
+	if seq == 0 {
+		return
+	}
+	h := c.Response().Header()
+	if cur, err := strconv.ParseUint(h.Get(HeaderSequence), 10, 64); err == nil && cur >= seq {
+		return
+	}
+	h.Set(HeaderSequence, strconv.FormatUint(seq, 10))
+}
+
+// minSequence reads HeaderMinSequence: 0 when absent.
+func minSequence(c echo.Context) (uint64, error) {
+	v := c.Request().Header.Get(HeaderMinSequence)
+	if v == "" {
+		return 0, nil
+	}
+	seq, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || seq == 0 {
+		return 0, &domain.FieldError{Field: HeaderMinSequence, Reason: "must be a journal sequence (an integer from 1), as a write's " + HeaderSequence + " header gave it"}
+	}
+	return seq, nil
+}
+
 // seesWrites makes a read handler wait (at most ReadWait) until the read
-// model has applied every sequence acknowledged before the request came.
+// model has applied every sequence acknowledged before the request came,
+// and the one the request names in HeaderMinSequence.
 func (s *Server) seesWrites(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if seq := s.acked.load(); seq > 0 && seq > s.read.Applied().Seq {
+		want, err := minSequence(c)
+		if err != nil {
+			return err
+		}
+		if seq := max(s.acked.load(), want); seq > 0 && seq > s.read.Applied().Seq {
 			if err := s.waitRead(c.Request().Context(), seq); err != nil {
 				if errors.Is(c.Request().Context().Err(), context.Canceled) {
 					return err // the client left

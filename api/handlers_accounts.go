@@ -58,7 +58,7 @@ func (s *Server) createAccount(c echo.Context) error {
 	switch r.Outcome {
 	case commands.OutcomeCreated:
 		status = http.StatusCreated
-		s.acked.advance(r.Seq)
+		s.answered(c, r.Seq)
 		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
 			// Opened, but the read model lags: say where it will be.
 			c.Response().Header().Set(echo.HeaderLocation, location)

@@ -38,7 +38,7 @@ func (s *Server) createAsset(c echo.Context) error {
 	}
 	switch r.Outcome {
 	case commands.OutcomeCreated:
-		s.acked.advance(r.Seq)
+		s.answered(c, r.Seq)
 		return respond(c, http.StatusCreated, a)
 	case commands.OutcomeExisted:
 		return respond(c, http.StatusOK, a)

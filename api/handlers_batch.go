@@ -150,11 +150,12 @@ func (s *Server) awaitBatchReplays(c echo.Context, rs []commands.Result, index [
 	for _, r := range rs {
 		switch r.Outcome {
 		case commands.OutcomePosted, commands.OutcomeRejected:
-			s.acked.advance(r.Seq) // reads that follow see it (consistency.go)
+			s.answered(c, r.Seq) // reads that follow see it (consistency.go)
 		case commands.OutcomeReplayed:
 			replayed = max(replayed, r.Seq)
 		}
 	}
+	noteSequence(c, replayed)
 	if replayed == 0 {
 		return true, nil
 	}

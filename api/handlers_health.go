@@ -29,3 +29,7 @@ func (s *Server) readyz(c echo.Context) error {
 func (s *Server) openapi(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openapiDoc)
 }
+
+// NotReadyProblem is the body GET /readyz answers with when the node is
+// not ready, for the health listener of a node that serves no API.
+func NotReadyProblem(detail string) Problem { return problem(CodeNotReady, detail).p }

@@ -83,8 +83,9 @@ func (s *Server) settleHold(c echo.Context, a domain.HoldAction) error {
 	}
 	switch r.Outcome {
 	case commands.OutcomePosted, commands.OutcomeUpdated:
-		s.acked.advance(r.Seq)
+		s.answered(c, r.Seq)
 	case commands.OutcomeReplayed:
+		noteSequence(c, r.Seq) // the original's
 		c.Response().Header().Set(HeaderReplayed, "true")
 	default:
 		return resultProblem(r)

@@ -94,7 +94,7 @@ func (s *Server) lifecycle(c echo.Context, action string, change domain.AccountC
 	wait := r.Seq
 	switch r.Outcome {
 	case commands.OutcomeUpdated:
-		s.acked.advance(r.Seq)
+		s.answered(c, r.Seq)
 	case commands.OutcomeExisted:
 		// Nothing changed: what the account is now may have been decided
 		// by another server a moment ago; wait for the journal's end.

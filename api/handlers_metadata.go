@@ -46,7 +46,7 @@ func (s *Server) updateMetadata(c echo.Context) error {
 	if r.Outcome != commands.OutcomeUpdated {
 		return resultProblem(r)
 	}
-	s.acked.advance(r.Seq)
+	s.answered(c, r.Seq)
 	if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
 		return respond(c, http.StatusAccepted, map[string]string{"id": u.Account, "status": "updated"})
 	}

@@ -46,7 +46,7 @@ func (s *Server) setRate(c echo.Context) error {
 	if res.Outcome != commands.OutcomeUpdated || res.Event == nil || res.Event.Rate == nil {
 		return resultProblem(res)
 	}
-	s.acked.advance(res.Seq)
+	s.answered(c, res.Seq)
 	ev := res.Event
 	return respond(c, http.StatusOK, projections.RateView{Base: ev.Rate.Base, Quote: ev.Rate.Quote, Rate: ev.Rate.Rate,
 		Sequence: ev.Seq, SetAt: ev.Time})

@@ -76,12 +76,13 @@ func (s *Server) reverseTransfer(c echo.Context) error {
 	}
 	switch r.Outcome {
 	case commands.OutcomePosted, commands.OutcomeRejected:
-		s.acked.advance(r.Seq)
+		s.answered(c, r.Seq)
 	}
 	switch r.Outcome {
 	case commands.OutcomePosted:
 		return respond(c, http.StatusCreated, postedView(r.Event))
 	case commands.OutcomeReplayed:
+		noteSequence(c, r.Seq) // the original's
 		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
 			return respond(c, http.StatusAccepted, map[string]string{"id": rv.ID, "status": "pending"})
 		}

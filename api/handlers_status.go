@@ -40,9 +40,17 @@ type ReadModelStatus struct {
 }
 
 // ProcessorStatus says whether the processor has rebuilt its state and is
-// deciding commands.
+// deciding commands, and which instance holds the processor lease
+// (ADR 0026).
 type ProcessorStatus struct {
 	Ready bool `json:"ready"`
+	// Role is this node's processor's: active, starting (it holds the
+	// lease and rebuilds), standby or stopped.
+	Role string `json:"role,omitempty"`
+	// Instance is this node's processor's name in the lease.
+	Instance string `json:"instance,omitempty"`
+	// LeaseHolder is the instance holding the lease, as last seen.
+	LeaseHolder string `json:"lease_holder,omitempty"`
 }
 
 func (s *Server) status(c echo.Context) error {

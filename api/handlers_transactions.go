@@ -82,7 +82,7 @@ func (s *Server) createTransaction(c echo.Context) error {
 	}
 	switch r.Outcome {
 	case commands.OutcomePosted, commands.OutcomeRejected:
-		s.acked.advance(r.Seq)
+		s.answered(c, r.Seq)
 	}
 	switch r.Outcome {
 	case commands.OutcomePosted:
@@ -91,6 +91,7 @@ func (s *Server) createTransaction(c echo.Context) error {
 		}
 		return respond(c, http.StatusCreated, projections.PostedTransactionView(r.Event))
 	case commands.OutcomeReplayed:
+		noteSequence(c, r.Seq) // the original's
 		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
 			return respond(c, http.StatusAccepted, map[string]string{"id": tx.ID, "status": "pending"})
 		}

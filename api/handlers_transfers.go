@@ -122,12 +122,13 @@ func (s *Server) createTransfer(c echo.Context) error {
 	case commands.OutcomePosted, commands.OutcomeRejected:
 		// The answer is the processor's decision; reads that follow it
 		// wait for the read model to apply it (consistency.go).
-		s.acked.advance(r.Seq)
+		s.answered(c, r.Seq)
 	}
 	switch r.Outcome {
 	case commands.OutcomePosted:
 		return respond(c, http.StatusCreated, postedView(r.Event))
 	case commands.OutcomeReplayed:
+		noteSequence(c, r.Seq) // the original's
 		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
 			return s.accepted(c, t, location)
 		}

@@ -64,7 +64,7 @@ func TestClientMovesMoney(t *testing.T) {
 	if err != nil || alice.JSON200 == nil || alice.JSON200.Balance != "74.50" {
 		t.Fatalf("get alice: %v %d %s", err, alice.StatusCode(), alice.Body)
 	}
-	got, err := c.GetTransferWithResponse(ctx, id)
+	got, err := c.GetTransferWithResponse(ctx, id, nil)
 	if err != nil || got.JSON200 == nil {
 		t.Fatalf("get transfer: %v %d %s", err, got.StatusCode(), got.Body)
 	}

@@ -188,6 +188,30 @@ func (e FreezeRequestFrozen) Valid() bool {
 	}
 }
 
+// Defines values for LedgerStatusProcessorRole.
+const (
+	Active   LedgerStatusProcessorRole = "active"
+	Standby  LedgerStatusProcessorRole = "standby"
+	Starting LedgerStatusProcessorRole = "starting"
+	Stopped  LedgerStatusProcessorRole = "stopped"
+)
+
+// Valid indicates whether the value is a known member of the LedgerStatusProcessorRole enum.
+func (e LedgerStatusProcessorRole) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case Standby:
+		return true
+	case Starting:
+		return true
+	case Stopped:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PendingStatus.
 const (
 	PendingStatusPending PendingStatus = "pending"
@@ -864,8 +888,17 @@ type LedgerStatus struct {
 		Sequence int `json:"sequence"`
 	} `json:"journal"`
 	Processor struct {
+		// Instance This node's processor's name in the processor lease.
+		Instance *string `json:"instance,omitempty"`
+
+		// LeaseHolder The instance holding the processor lease, as this node last saw it; absent when none does.
+		LeaseHolder *string `json:"lease_holder,omitempty"`
+
 		// Ready The processor has rebuilt its state and is deciding commands.
 		Ready bool `json:"ready"`
+
+		// Role This node's processor: active (it holds the processor lease and decides), starting (it holds the lease and rebuilds its state), standby (another instance holds the lease, or none does yet) or stopped (ADR 0026).
+		Role *LedgerStatusProcessorRole `json:"role,omitempty"`
 	} `json:"processor"`
 
 	// ReadModel The read model's committed checkpoint.
@@ -880,6 +913,9 @@ type LedgerStatus struct {
 		Sequence int `json:"sequence"`
 	} `json:"read_model"`
 }
+
+// LedgerStatusProcessorRole This node's processor: active (it holds the processor lease and decides), starting (it holds the lease and rebuilds its state), standby (another instance holds the lease, or none does yet) or stopped (ADR 0026).
+type LedgerStatusProcessorRole string
 
 // LimitRequest An account's new overdraft limit.
 type LimitRequest struct {
@@ -1361,6 +1397,9 @@ type LastEventId = string
 // Limit defines model for Limit.
 type Limit = int
 
+// MinSequence defines model for MinSequence.
+type MinSequence = string
+
 // Prefer defines model for Prefer.
 type Prefer = string
 
@@ -1423,6 +1462,9 @@ type ListAccountsParamsStatus string
 type GetAccountParams struct {
 	// Asset Which asset's issuer or FX account: required when `id` is `world` or `fx` (each exists once per asset), otherwise ignored.
 	Asset *IssuerAsset `form:"asset,omitempty" json:"asset,omitempty"`
+
+	// LedgerMinSequence A journal sequence the answer must reflect, as a write's `Ledger-Sequence` gave it: the read waits until this node's read model has applied it (at most the read wait, 2 s by default), then answers 503 `unavailable` rather than older data. For reading, on any API node of a cluster, what was written through another. Not an integer from 1: 400 `validation_failed`.
+	LedgerMinSequence *MinSequence `json:"Ledger-Min-Sequence,omitempty"`
 }
 
 // GetBalanceParams defines parameters for GetBalance.
@@ -1432,6 +1474,9 @@ type GetBalanceParams struct {
 
 	// AsOf The point of the journal: an RFC 3339 time or a journal sequence (a non-negative integer). Omitted: now (what the read model has applied).
 	AsOf *BalanceAsOf `form:"as_of,omitempty" json:"as_of,omitempty"`
+
+	// LedgerMinSequence A journal sequence the answer must reflect, as a write's `Ledger-Sequence` gave it: the read waits until this node's read model has applied it (at most the read wait, 2 s by default), then answers 503 `unavailable` rather than older data. For reading, on any API node of a cluster, what was written through another. Not an integer from 1: 400 `validation_failed`.
+	LedgerMinSequence *MinSequence `json:"Ledger-Min-Sequence,omitempty"`
 }
 
 // ListEntriesParams defines parameters for ListEntries.
@@ -1444,6 +1489,9 @@ type ListEntriesParams struct {
 
 	// Cursor The `next_cursor` of the previous page; a cursor this server did not issue is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// LedgerMinSequence A journal sequence the answer must reflect, as a write's `Ledger-Sequence` gave it: the read waits until this node's read model has applied it (at most the read wait, 2 s by default), then answers 503 `unavailable` rather than older data. For reading, on any API node of a cluster, what was written through another. Not an integer from 1: 400 `validation_failed`.
+	LedgerMinSequence *MinSequence `json:"Ledger-Min-Sequence,omitempty"`
 }
 
 // ListAssetsParams defines parameters for ListAssets.
@@ -1483,6 +1531,12 @@ type StreamEventsParams struct {
 type LocateSequenceParams struct {
 	// Seq The ledger sequence, from 1.
 	Seq int `form:"seq" json:"seq"`
+}
+
+// ListRatesParams defines parameters for ListRates.
+type ListRatesParams struct {
+	// LedgerMinSequence A journal sequence the answer must reflect, as a write's `Ledger-Sequence` gave it: the read waits until this node's read model has applied it (at most the read wait, 2 s by default), then answers 503 `unavailable` rather than older data. For reading, on any API node of a cluster, what was written through another. Not an integer from 1: 400 `validation_failed`.
+	LedgerMinSequence *MinSequence `json:"Ledger-Min-Sequence,omitempty"`
 }
 
 // SetRate202JSONResponseBodyStatus defines parameters for SetRate.
@@ -1525,6 +1579,9 @@ type ListTransfersParams struct {
 
 	// Cursor The `next_cursor` of the previous page; a cursor this server did not issue is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// LedgerMinSequence A journal sequence the answer must reflect, as a write's `Ledger-Sequence` gave it: the read waits until this node's read model has applied it (at most the read wait, 2 s by default), then answers 503 `unavailable` rather than older data. For reading, on any API node of a cluster, what was written through another. Not an integer from 1: 400 `validation_failed`.
+	LedgerMinSequence *MinSequence `json:"Ledger-Min-Sequence,omitempty"`
 }
 
 // ListTransfersParamsStatus defines parameters for ListTransfers.
@@ -1543,6 +1600,12 @@ type CreateTransferParams struct {
 type CreateTransferBatchParams struct {
 	// Prefer `respond-async`: answer 202 with a `Location` as soon as the transfer is stored, without waiting for its outcome (RFC 7240).
 	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetTransferParams defines parameters for GetTransfer.
+type GetTransferParams struct {
+	// LedgerMinSequence A journal sequence the answer must reflect, as a write's `Ledger-Sequence` gave it: the read waits until this node's read model has applied it (at most the read wait, 2 s by default), then answers 503 `unavailable` rather than older data. For reading, on any API node of a cluster, what was written through another. Not an integer from 1: 400 `validation_failed`.
+	LedgerMinSequence *MinSequence `json:"Ledger-Min-Sequence,omitempty"`
 }
 
 // GetTransfer200JSONResponseBody defines parameters for GetTransfer.
@@ -2147,7 +2210,7 @@ type ClientInterface interface {
 	// Requires the `transfers:read` scope (or `admin`).
 	//
 	// Corresponds with GET /v1/rates (the `ListRates` operationId).
-	ListRates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListRates(ctx context.Context, params *ListRatesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OptionsRates The methods this path takes
 	//
@@ -2308,7 +2371,7 @@ type ClientInterface interface {
 	// Requires the `transfers:read` scope (or `admin`).
 	//
 	// Corresponds with GET /v1/transfers/{id} (the `GetTransfer` operationId).
-	GetTransfer(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetTransfer(ctx context.Context, id TransferIdPath, params *GetTransferParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OptionsTransfersId The methods this path takes
 	//
@@ -3250,8 +3313,8 @@ func (c *Client) OptionsJournalLocate(ctx context.Context, reqEditors ...Request
 // Requires the `transfers:read` scope (or `admin`).
 //
 // Corresponds with GET /v1/rates (the `ListRates` operationId).
-func (c *Client) ListRates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListRatesRequest(c.Server)
+func (c *Client) ListRates(ctx context.Context, params *ListRatesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRatesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3601,8 +3664,8 @@ func (c *Client) CreateTransferBatch(ctx context.Context, params *CreateTransfer
 // Requires the `transfers:read` scope (or `admin`).
 //
 // Corresponds with GET /v1/transfers/{id} (the `GetTransfer` operationId).
-func (c *Client) GetTransfer(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetTransferRequest(c.Server, id)
+func (c *Client) GetTransfer(ctx context.Context, id TransferIdPath, params *GetTransferParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransferRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4451,6 +4514,21 @@ func NewGetAccountRequest(server string, id AccountIdPath, params *GetAccountPar
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.LedgerMinSequence != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Ledger-Min-Sequence", *params.LedgerMinSequence, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Ledger-Min-Sequence", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -4603,6 +4681,21 @@ func NewGetBalanceRequest(server string, id AccountIdPath, params *GetBalancePar
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LedgerMinSequence != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Ledger-Min-Sequence", *params.LedgerMinSequence, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Ledger-Min-Sequence", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4790,6 +4883,21 @@ func NewListEntriesRequest(server string, id AccountIdPath, params *ListEntriesP
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LedgerMinSequence != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Ledger-Min-Sequence", *params.LedgerMinSequence, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Ledger-Min-Sequence", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5564,7 +5672,7 @@ func NewOptionsJournalLocateRequest(server string) (*http.Request, error) {
 }
 
 // NewListRatesRequest constructs an http.Request for the ListRates method
-func NewListRatesRequest(server string) (*http.Request, error) {
+func NewListRatesRequest(server string, params *ListRatesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5585,6 +5693,21 @@ func NewListRatesRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LedgerMinSequence != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Ledger-Min-Sequence", *params.LedgerMinSequence, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Ledger-Min-Sequence", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -6075,6 +6198,21 @@ func NewListTransfersRequest(server string, params *ListTransfersParams) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.LedgerMinSequence != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Ledger-Min-Sequence", *params.LedgerMinSequence, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Ledger-Min-Sequence", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -6254,7 +6392,7 @@ func NewCreateTransferBatchRequestWithBody(server string, params *CreateTransfer
 }
 
 // NewGetTransferRequest constructs an http.Request for the GetTransfer method
-func NewGetTransferRequest(server string, id TransferIdPath) (*http.Request, error) {
+func NewGetTransferRequest(server string, id TransferIdPath, params *GetTransferParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6282,6 +6420,21 @@ func NewGetTransferRequest(server string, id TransferIdPath) (*http.Request, err
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LedgerMinSequence != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Ledger-Min-Sequence", *params.LedgerMinSequence, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Ledger-Min-Sequence", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7412,7 +7565,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/rates (the `ListRates` operationId).
-	ListRatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRatesResponse, error)
+	ListRatesWithResponse(ctx context.Context, params *ListRatesParams, reqEditors ...RequestEditorFn) (*ListRatesResponse, error)
 
 	// OptionsRatesWithResponse The methods this path takes
 	//
@@ -7595,7 +7748,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/transfers/{id} (the `GetTransfer` operationId).
-	GetTransferWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*GetTransferResponse, error)
+	GetTransferWithResponse(ctx context.Context, id TransferIdPath, params *GetTransferParams, reqEditors ...RequestEditorFn) (*GetTransferResponse, error)
 
 	// OptionsTransfersIdWithResponse The methods this path takes
 	//
@@ -8319,7 +8472,8 @@ type OpenAccountResponse200Headers struct {
 
 // OpenAccountResponse201Headers the declared response headers of an HTTP 201 response for OpenAccount
 type OpenAccountResponse201Headers struct {
-	Location string
+	LedgerSequence *string
+	Location       string
 }
 
 // OpenAccountResponse202Headers the declared response headers of an HTTP 202 response for OpenAccount
@@ -8633,7 +8787,8 @@ func (r OptionsAccountsIdResponse) ContentType() string {
 
 // UpdateAccountMetadataResponse200Headers the declared response headers of an HTTP 200 response for UpdateAccountMetadata
 type UpdateAccountMetadataResponse200Headers struct {
-	Location string
+	LedgerSequence *string
+	Location       string
 }
 
 // UpdateAccountMetadataResponse202Headers the declared response headers of an HTTP 202 response for UpdateAccountMetadata
@@ -10017,6 +10172,11 @@ func (r OptionsAssetsResponse) ContentType() string {
 	return ""
 }
 
+// DefineAssetResponse201Headers the declared response headers of an HTTP 201 response for DefineAsset
+type DefineAssetResponse201Headers struct {
+	LedgerSequence *string
+}
+
 // DefineAssetResponse401Headers the declared response headers of an HTTP 401 response for DefineAsset
 type DefineAssetResponse401Headers struct {
 	WWWAuthenticate *string
@@ -10057,6 +10217,8 @@ type DefineAssetResponse struct {
 	ApplicationproblemJSON500 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *DefineAssetResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DefineAssetResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -11013,6 +11175,11 @@ func (r OptionsRatesBaseQuoteResponse) ContentType() string {
 	return ""
 }
 
+// SetRateResponse200Headers the declared response headers of an HTTP 200 response for SetRate
+type SetRateResponse200Headers struct {
+	LedgerSequence *string
+}
+
 // SetRateResponse401Headers the declared response headers of an HTTP 401 response for SetRate
 type SetRateResponse401Headers struct {
 	WWWAuthenticate *string
@@ -11057,6 +11224,8 @@ type SetRateResponse struct {
 	ApplicationproblemJSON500 *Problem
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetRateResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *SetRateResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -11829,12 +11998,14 @@ func (r OptionsTransfersResponse) ContentType() string {
 // CreateTransferResponse200Headers the declared response headers of an HTTP 200 response for CreateTransfer
 type CreateTransferResponse200Headers struct {
 	IdempotentReplayed *string
+	LedgerSequence     *string
 	Location           string
 }
 
 // CreateTransferResponse201Headers the declared response headers of an HTTP 201 response for CreateTransfer
 type CreateTransferResponse201Headers struct {
-	Location string
+	LedgerSequence *string
+	Location       string
 }
 
 // CreateTransferResponse202Headers the declared response headers of an HTTP 202 response for CreateTransfer
@@ -14471,8 +14642,8 @@ func (c *ClientWithResponses) OptionsJournalLocateWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/rates (the `ListRates` operationId).
-func (c *ClientWithResponses) ListRatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRatesResponse, error) {
-	rsp, err := c.ListRates(ctx, reqEditors...)
+func (c *ClientWithResponses) ListRatesWithResponse(ctx context.Context, params *ListRatesParams, reqEditors ...RequestEditorFn) (*ListRatesResponse, error) {
+	rsp, err := c.ListRates(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14768,8 +14939,8 @@ func (c *ClientWithResponses) CreateTransferBatchWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/transfers/{id} (the `GetTransfer` operationId).
-func (c *ClientWithResponses) GetTransferWithResponse(ctx context.Context, id TransferIdPath, reqEditors ...RequestEditorFn) (*GetTransferResponse, error) {
-	rsp, err := c.GetTransfer(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetTransferWithResponse(ctx context.Context, id TransferIdPath, params *GetTransferParams, reqEditors ...RequestEditorFn) (*GetTransferResponse, error) {
+	rsp, err := c.GetTransfer(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -15619,6 +15790,13 @@ func ParseOpenAccountResponse(rsp *http.Response) (*OpenAccountResponse, error) 
 		response.Headers200 = &headers
 	case rsp.StatusCode == 201:
 		var headers OpenAccountResponse201Headers
+		if values := rsp.Header.Values("Ledger-Sequence"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Ledger-Sequence", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LedgerSequence = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
@@ -15905,6 +16083,13 @@ func ParseUpdateAccountMetadataResponse(rsp *http.Response) (*UpdateAccountMetad
 	switch {
 	case rsp.StatusCode == 200:
 		var headers UpdateAccountMetadataResponse200Headers
+		if values := rsp.Header.Values("Ledger-Sequence"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Ledger-Sequence", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LedgerSequence = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
@@ -17232,6 +17417,16 @@ func ParseDefineAssetResponse(rsp *http.Response) (*DefineAssetResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 201:
+		var headers DefineAssetResponse201Headers
+		if values := rsp.Header.Values("Ledger-Sequence"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Ledger-Sequence", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LedgerSequence = &value
+		}
+		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
 		var headers DefineAssetResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -18148,6 +18343,16 @@ func ParseSetRateResponse(rsp *http.Response) (*SetRateResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers SetRateResponse200Headers
+		if values := rsp.Header.Values("Ledger-Sequence"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Ledger-Sequence", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LedgerSequence = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers SetRateResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -18950,6 +19155,13 @@ func ParseCreateTransferResponse(rsp *http.Response) (*CreateTransferResponse, e
 			}
 			headers.IdempotentReplayed = &value
 		}
+		if values := rsp.Header.Values("Ledger-Sequence"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Ledger-Sequence", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LedgerSequence = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
@@ -18960,6 +19172,13 @@ func ParseCreateTransferResponse(rsp *http.Response) (*CreateTransferResponse, e
 		response.Headers200 = &headers
 	case rsp.StatusCode == 201:
 		var headers CreateTransferResponse201Headers
+		if values := rsp.Header.Values("Ledger-Sequence"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Ledger-Sequence", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LedgerSequence = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {

@@ -4,9 +4,43 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-ledger/ledger/domain"
 )
+
+// stallCheck is how long the processor waits for a command before it
+// checks whether one is stored and not delivered (checkStalled).
+const stallCheck = 2 * time.Second
+
+// checkStalled rewinds delivery when the command after the last one
+// decided has been stored for two idle checks in a row and was not
+// delivered: the server handed it to someone else. A gap shows this at
+// once when a later command arrives; with no later command, the command
+// would wait in the consumer's pending list for the whole ack wait
+// (2 minutes). It happens after a failover: a processor frozen while it
+// held the lease (SIGSTOP) leaves pull requests at the server that take
+// commands until they expire (ADR 0026). *stall is the command found
+// stored at the previous check (0: none).
+func (p *Processor) checkStalled(ctx context.Context, stall *uint64) error {
+	next := p.lastSeen + 1
+	stored, err := p.source.Stored(ctx, next)
+	if err != nil {
+		p.cfg.Logger.Warn("stall check", "err", err)
+		return nil
+	}
+	switch {
+	case !stored:
+		*stall = 0
+	case *stall != next:
+		*stall = next
+	default:
+		*stall = 0
+		p.cfg.Logger.Warn("a stored command was not delivered; delivery starts again", "command", next)
+		return p.resync(ctx)
+	}
+	return nil
+}
 
 // resync rewinds the command source after a gap in delivery, keeping the
 // state, and checks that the command missing from the delivery is still

@@ -83,6 +83,11 @@ type CommandSource interface {
 	Rewind(ctx context.Context) (CommandsState, error)
 	// Stored reports whether the message at seq is in the stream.
 	Stored(ctx context.Context, seq uint64) (bool, error)
+	// Stop ends delivery until the next Rewind, and drops what was
+	// delivered and not acknowledged (the server delivers it again after
+	// a Rewind). A processor that loses its lease stops at once. It may be
+	// called from any goroutine, and more than once.
+	Stop()
 }
 
 // CommandsState is where the commands stream stands after a Rewind.

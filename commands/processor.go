@@ -61,6 +61,11 @@ type Config struct {
 	// Tracer, when set, traces each batch decided (decide.go) and stamps
 	// its records with the span's traceparent; nil: tracing off.
 	Tracer trace.Tracer
+
+	// Elector, when set, makes this processor one of several instances of
+	// which only the lease holder decides (election.go, ADR 0026); nil:
+	// it is the only one and always active.
+	Elector Elector
 }
 
 const (
@@ -146,6 +151,7 @@ type Processor struct {
 	snapWG    sync.WaitGroup
 	snapCtx   context.Context
 
+	roleState
 	ready   atomic.Bool
 	seq     atomic.Uint64 // last ledger sequence appended, for readiness checks
 	head    atomic.Pointer[Head]
@@ -204,19 +210,33 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.snapCtx, stopSnapshots = context.WithCancel(context.WithoutCancel(ctx))
 	defer p.snapWG.Wait()
 	defer stopSnapshots()
+	defer p.set(RoleStopped)
+	elector := p.cfg.Elector
+	if elector == nil {
+		elector = alwaysElected{}
+	}
 	backoff := 100 * time.Millisecond
 	for {
-		err := p.rebuild(ctx)
+		p.set(RoleStandby)
+		held, release, err := elector.Campaign(ctx)
+		lost := false
 		if err == nil {
-			p.ready.Store(true)
-			err = p.loop(ctx)
-			p.ready.Store(false)
+			err = p.term(held)
+			lost = held.Err() != nil
+			release()
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
 		if errors.Is(err, ErrCorruptJournal) || errors.Is(err, ErrCommandsLost) || errors.Is(err, ErrCommandsRenumbered) {
 			return err
+		}
+		if lost {
+			// Stepped down: another instance holds the lease, or this
+			// one could not renew it in time. The state is not kept: it
+			// is rebuilt from the journal if the lease comes back.
+			p.cfg.Logger.Warn("processor stepped down: lease lost", "err", err)
+			continue
 		}
 		p.cfg.Logger.Error("processor restarting from the journal", "err", err, "backoff", backoff)
 		select {
@@ -226,6 +246,34 @@ func (p *Processor) Run(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, restartBackoffMax)
 	}
+}
+
+// term rebuilds the state and decides commands while held lasts: one
+// lease, or the whole run without an Elector. It returns why it stopped.
+// With an Elector, a lost lease stops command delivery at once, even
+// while the processor's goroutine is busy (a batch in flight is then
+// either appended, if no one else wrote since, or fenced): a standby that
+// takes over must not have commands held by this one.
+func (p *Processor) term(held context.Context) error {
+	p.terms.Add(1)
+	p.set(RoleStarting)
+	if p.cfg.Elector != nil {
+		stop := context.AfterFunc(held, p.source.Stop)
+		defer stop()
+		defer p.source.Stop()
+	}
+	err := p.rebuild(held)
+	if err != nil {
+		return err
+	}
+	p.ready.Store(true)
+	p.set(RoleActive)
+	err = p.loop(held)
+	p.ready.Store(false)
+	if errors.Is(err, ErrFenced) && p.cfg.Elector != nil {
+		p.cfg.Logger.Warn("processor fenced: another writer appended; stepping down", "err", err)
+	}
+	return err
 }
 
 // rebuild replaces the state with one restored from the newest good
@@ -283,23 +331,31 @@ func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64
 }
 
 func (p *Processor) loop(ctx context.Context) error {
+	var stall uint64 // the command found stored and undelivered at the last idle check
 	for {
 		p.maybeSnapshot()
 		wait, cancel := p.nextWait(ctx)
+		wait, cancelIdle := context.WithTimeout(wait, stallCheck)
 		wait, cancelExpiry := p.expiryWait(wait)
 		msgs, err := p.source.Next(wait, p.cfg.MaxBatchMessages)
 		cancelExpiry()
+		cancelIdle()
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil && wait.Err() != nil {
-				// A snapshot is due, or a hold may have expired.
+				// A snapshot is due, a hold may have expired, or nothing
+				// came for a while.
 				if err := p.expireIdle(); err != nil {
+					return err
+				}
+				if err := p.checkStalled(ctx, &stall); err != nil {
 					return err
 				}
 				continue
 			}
 			return fmt.Errorf("next commands: %w", err)
 		}
+		stall = 0
 		err = p.process(msgs)
 		if errors.Is(err, errCommandGap) {
 			// The state is the journal's: only delivery starts again.

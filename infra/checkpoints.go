@@ -62,14 +62,20 @@ type Checkpoints struct {
 }
 
 // EnsureCheckpoints creates or updates the checkpoint stream: limits
-// retention, the newest CheckpointsMaxMsgs kept, no delete or purge.
-func EnsureCheckpoints(ctx context.Context, js jetstream.JetStream, n journalio.Names, key ed25519.PrivateKey) (*Checkpoints, error) {
+// retention, the newest CheckpointsMaxMsgs kept, no delete or purge. A
+// node that only reads checkpoints passes a nil key and never calls Sign
+// or PublicKey. The stream has replicas copies (0: keep what it has).
+func EnsureCheckpoints(ctx context.Context, js jetstream.JetStream, n journalio.Names, key ed25519.PrivateKey, replicas int) (*Checkpoints, error) {
 	ctx, cancel := context.WithTimeout(ctx, streamSetupTimeout)
 	defer cancel()
+	replicas, err := replicasFor(ctx, js, CheckpointStream(n), replicas)
+	if err != nil {
+		return nil, err
+	}
 	cfg := jetstream.StreamConfig{
 		Name: CheckpointStream(n), Subjects: []string{CheckpointSubject(n)},
 		Retention: jetstream.LimitsPolicy, MaxMsgs: CheckpointsMaxMsgs, Discard: jetstream.DiscardOld,
-		Storage: jetstream.FileStorage, DenyDelete: true, DenyPurge: true, AllowDirect: true,
+		Storage: jetstream.FileStorage, DenyDelete: true, DenyPurge: true, AllowDirect: true, Replicas: replicas,
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("checkpoint stream: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -31,6 +32,14 @@ const (
 	// the largest message (a pull whose limit is below a message's size
 	// stalls), and far below the client's pending limit (64 MiB).
 	commandPullBytes = 2 * maxPayloadBytes
+	// commandPullExpiry bounds how long one pull request waits at the
+	// server (the client's default is 30 s). A processor frozen while it
+	// held the lease (SIGSTOP, a long pause) leaves its pull requests
+	// waiting, and the server would hand new commands to them rather than
+	// to the standby that took over. Shorter than the lease's TTL
+	// (DefaultLeaseTTL, 3 s), they have all expired by the time a standby
+	// may take over (ADR 0026). An idle processor pulls again this often.
+	commandPullExpiry = 2 * time.Second
 )
 
 // CommandSource feeds the processor from its durable pull consumer.
@@ -147,6 +156,7 @@ func (s *CommandSource) Rewind(ctx context.Context) (commands.CommandsState, err
 	f := newCommandFeed()
 	cc, err := cons.Consume(f.put,
 		jetstream.PullMaxMessagesWithBytesLimit(commandBufferMsgs/2, commandPullBytes),
+		jetstream.PullExpiry(commandPullExpiry),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 				select {
@@ -229,6 +239,10 @@ func commandMessage(msg jetstream.Msg) (commands.CommandMessage, error) {
 	}
 	return commands.CommandMessage{Seq: meta.Sequence.Stream, Data: msg.Data(), Ack: msg.Ack, Trace: msg.Headers()[tracing.Header]}, nil
 }
+
+// Stop ends delivery until the next Rewind: what the subscription
+// buffered is dropped, unacknowledged.
+func (s *CommandSource) Stop() { s.Close() }
 
 // Close stops the subscription.
 func (s *CommandSource) Close() {

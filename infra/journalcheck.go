@@ -32,7 +32,8 @@ func CheckJournalRetention(ctx context.Context, js jetstream.JetStream, n journa
 	if err != nil {
 		return fmt.Errorf("journal stream: %w", err)
 	}
-	have, want := st.CachedInfo().Config, JournalConfig(n, 1)
+	have := st.CachedInfo().Config
+	want := JournalConfig(n, have.Replicas) // replicas are not retention: replicasFor checks them
 	var diffs []string
 	differ := func(name string, have, want any) {
 		if have != want {
@@ -65,10 +66,15 @@ func normalLimit(v int64) int64 {
 
 // ensureJournal creates the journal stream, or checks its retention
 // (CheckJournalRetention) before it updates the rest of its configuration:
-// an update would otherwise restore the settings and hide the change.
-func ensureJournal(ctx context.Context, js jetstream.JetStream, n journalio.Names) (jetstream.Stream, error) {
+// an update would otherwise restore the settings and hide the change. It
+// gives the journal replicas copies (0: keep what it has).
+func ensureJournal(ctx context.Context, js jetstream.JetStream, n journalio.Names, replicas int) (jetstream.Stream, error) {
 	if err := CheckJournalRetention(ctx, js, n); err != nil {
 		return nil, err
 	}
-	return js.CreateOrUpdateStream(ctx, JournalConfig(n, 1))
+	r, err := replicasFor(ctx, js, n.JournalStream, replicas)
+	if err != nil {
+		return nil, err
+	}
+	return js.CreateOrUpdateStream(ctx, JournalConfig(n, r))
 }

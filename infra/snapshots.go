@@ -30,10 +30,15 @@ type SnapshotStore struct {
 var _ commands.SnapshotStore = (*SnapshotStore)(nil)
 
 // EnsureSnapshotStore creates or updates the ledger's snapshot bucket,
-// idempotently, and returns a store over it.
+// idempotently, with replicas copies (0: keep what it has), and returns a
+// store over it.
 func EnsureSnapshotStore(ctx context.Context, js jetstream.JetStream, n journalio.Names, replicas int) (*SnapshotStore, error) {
 	ctx, cancel := context.WithTimeout(ctx, streamSetupTimeout)
 	defer cancel()
+	replicas, err := replicasFor(ctx, js, ObjectStream(n.SnapshotBucket()), replicas)
+	if err != nil {
+		return nil, err
+	}
 	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      n.SnapshotBucket(),
 		Description: "ledger " + n.Ledger + " processor snapshots: derived from the journal, disposable",

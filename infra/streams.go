@@ -93,18 +93,26 @@ func ProcessorConsumerConfig(n journalio.Names) jetstream.ConsumerConfig {
 }
 
 // EnsureStreams creates or updates the ledger's streams and the processor's
-// consumer. It is idempotent and safe to run at every start.
+// consumer, keeping the replicas of streams that exist (1 for new ones).
+// It is idempotent and safe to run at every start.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, n journalio.Names) error {
+	return EnsureStreamsReplicas(ctx, js, n, 0)
+}
+
+// EnsureStreamsReplicas is EnsureStreams with replicas copies of each
+// stream (0: keep what exists); the processor's consumer has the commands
+// stream's. It refuses (ErrReplicasReduced) to lower a stream's replicas.
+func EnsureStreamsReplicas(ctx context.Context, js jetstream.JetStream, n journalio.Names, replicas int) error {
 	ctx, cancel := context.WithTimeout(ctx, streamSetupTimeout)
 	defer cancel()
-	if _, err := ensureJournal(ctx, js, n); err != nil { // journalcheck.go
+	if _, err := ensureJournal(ctx, js, n, replicas); err != nil { // journalcheck.go
 		return fmt.Errorf("journal stream: %w", err)
 	}
 	end, err := journalio.ReadJournalEnd(ctx, js, n)
 	if err != nil {
 		return err
 	}
-	cmds, err := ensureCommandsStream(ctx, js, n, end.Command)
+	cmds, err := ensureCommandsStream(ctx, js, n, end.Command, replicas)
 	if err != nil {
 		return err
 	}
@@ -122,8 +130,12 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, n journalio.Name
 // recreated by hand) is made again at decided+1 if it is empty; if it
 // holds commands, they were accepted and cannot be told from decided ones
 // by their sequence, and EnsureStreams refuses to start.
-func ensureCommandsStream(ctx context.Context, js jetstream.JetStream, n journalio.Names, decided uint64) (jetstream.Stream, error) {
-	cfg := CommandsConfig(n, 1)
+func ensureCommandsStream(ctx context.Context, js jetstream.JetStream, n journalio.Names, decided uint64, replicas int) (jetstream.Stream, error) {
+	r, err := replicasFor(ctx, js, n.CommandsStream, replicas)
+	if err != nil {
+		return nil, err
+	}
+	cfg := CommandsConfig(n, r)
 	s, err := js.Stream(ctx, n.CommandsStream)
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):

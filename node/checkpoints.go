@@ -23,7 +23,7 @@ const checkpointTimeout = 10 * time.Second
 // journal has grown since the last one (ADR 0017).
 type checkpointer struct {
 	log  *infra.Checkpoints
-	proc *commands.Processor
+	proc *commands.Processor // nil on a node without the processor: it signs nothing
 	lg   *slog.Logger
 
 	mu      sync.Mutex // one signing at a time, so the stream's order is the journal's
@@ -35,8 +35,22 @@ type checkpointer struct {
 
 var _ api.Checkpointer = (*checkpointer)(nil)
 
-// startCheckpoints loads (or creates) the signing key and the stream.
+// errNoProcessorHere is why a node without the processor signs no
+// checkpoint: the head it would sign is the processor's to vouch for (it
+// has verified the chain up to it).
+var errNoProcessorHere = fmt.Errorf("%w on this node: it runs no processor; a processor node signs checkpoints (--checkpoint-interval)", api.ErrNothingToSign)
+
+// startCheckpoints loads (or creates) the signing key, on a processor
+// node, and the stream.
 func (n *Node) startCheckpoints(ctx context.Context, cfg Config) error {
+	if n.proc == nil {
+		log, err := infra.EnsureCheckpoints(ctx, n.JS, n.Names, nil, n.replicas)
+		if err != nil {
+			return err
+		}
+		n.checkpoints = &checkpointer{log: log, lg: cfg.Logger}
+		return nil
+	}
 	path := cfg.CheckpointKeyFile
 	if path == "" {
 		path = infra.DefaultCheckpointKeyFile(cfg.DataDir)
@@ -48,7 +62,7 @@ func (n *Node) startCheckpoints(ctx context.Context, cfg Config) error {
 	if created {
 		cfg.Logger.Info("checkpoint signing key created: publish its public key to whoever verifies checkpoints", "key", path, "public_key", path+".pub")
 	}
-	log, err := infra.EnsureCheckpoints(ctx, n.JS, n.Names, key)
+	log, err := infra.EnsureCheckpoints(ctx, n.JS, n.Names, key, n.replicas)
 	if err != nil {
 		return err
 	}
@@ -64,6 +78,9 @@ func (c *checkpointer) Create(ctx context.Context) (api.CheckpointView, error) {
 }
 
 func (c *checkpointer) sign(ctx context.Context) (api.CheckpointView, error) {
+	if c.proc == nil {
+		return api.CheckpointView{}, errNoProcessorHere
+	}
 	head := c.proc.Head()
 	if !c.proc.Ready() || head.Seq == 0 {
 		return api.CheckpointView{}, api.ErrNothingToSign

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nats-ledger/ledger/api"
+	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra/metrics"
 	"github.com/nats-ledger/ledger/infra/webhook"
 )
@@ -14,26 +15,13 @@ import (
 // one process do not collide) and registers the gauges read from what the
 // node already keeps, at each scrape, rather than counted a second time:
 // the positions GET /v1/status reports, the commands admission counts in
-// flight, and the appends the read model has not applied yet.
+// flight, and the appends the read model has not applied yet. Each role
+// registers the gauges of what it keeps.
 func (n *Node) newMetrics() *metrics.Metrics {
 	m := metrics.New()
 	n.metrics = m
-	n.journal.onAppend = m.Append
 	m.GaugeFunc("journal_sequence", "The last ledger sequence in the journal, as GET /v1/status reports it.",
 		func() float64 { return float64(n.journalSeq()) })
-	m.GaugeFunc("read_model_sequence", "The last ledger sequence the read model applied, as GET /v1/status reports it.",
-		func() float64 { return float64(n.Store.Applied().Seq) })
-	m.GaugeFunc("read_model_lag_events", "Events in the journal the read model has not applied (GET /v1/status read_model.behind).",
-		func() float64 {
-			head, applied := n.journalSeq(), n.Store.Applied().Seq
-			return float64(head - min(head, applied))
-		})
-	m.GaugeFunc("read_model_lag_seconds", "Age of the oldest journal append of this node the read model has not applied; 0 when caught up.",
-		func() float64 { return n.journal.appended.lag(n.Store.Applied().Position, time.Now()).Seconds() })
-	m.GaugeFunc("commands_in_flight", "Command items admitted by the API and not yet answered (decided, or 202).",
-		func() float64 { return float64(n.Core.InFlight()) })
-	m.GaugeFunc("snapshot_age_seconds", "Seconds since this node last saved a processor snapshot, or since it started if it has saved none.",
-		func() float64 { return time.Since(n.lastSnapshot()).Seconds() })
 	// Read from memory at every scrape: GET /readyz also asks the server
 	// for the journal stream, which a scrape must not wait on.
 	m.GaugeFunc("ready", "1 when the node can serve as far as it knows in memory (connected to NATS, processor and projector running, restored, read model within the admission bound), 0 otherwise; GET /readyz also checks that the journal stream answers.", func() float64 {
@@ -42,8 +30,55 @@ func (n *Node) newMetrics() *metrics.Metrics {
 		}
 		return 1
 	})
+	if n.roles.runsProjector() {
+		n.readModelMetrics(m)
+	}
+	if n.roles.Has(RoleAPI) {
+		m.GaugeFunc("commands_in_flight", "Command items admitted by the API and not yet answered (decided, or 202).",
+			func() float64 { return float64(n.Core.InFlight()) })
+		m.GaugeFunc("webhook_delivery_owner", "1 when this node delivers the ledger's webhooks (on an external NATS, the one API node holding the delivery lease), 0 otherwise.",
+			func() float64 {
+				if n.DeliversWebhooks() {
+					return 1
+				}
+				return 0
+			})
+	}
+	if n.roles.Has(RoleProcessor) {
+		n.journal.onAppend = m.Append
+		m.GaugeFunc("snapshot_age_seconds", "Seconds since this node last saved a processor snapshot, or since it started if it has saved none.",
+			func() float64 { return time.Since(n.lastSnapshot()).Seconds() })
+		m.GaugeFunc("processor_active", "1 when this node's processor holds the lease and decides commands, 0 while it stands by or rebuilds (ADR 0026).",
+			func() float64 {
+				if n.proc != nil && n.proc.Role() == commands.RoleActive {
+					return 1
+				}
+				return 0
+			})
+	}
 	return m
 }
+
+// readModelMetrics registers the read model's gauges.
+func (n *Node) readModelMetrics(m *metrics.Metrics) {
+	m.GaugeFunc("read_model_sequence", "The last ledger sequence the read model applied, as GET /v1/status reports it.",
+		func() float64 { return float64(n.Store.Applied().Seq) })
+	m.GaugeFunc("read_model_lag_events", "Events in the journal the read model has not applied (GET /v1/status read_model.behind).",
+		func() float64 {
+			head, applied := n.journalSeq(), n.Store.Applied().Seq
+			return float64(head - min(head, applied))
+		})
+	if n.journal != nil {
+		// Only the node that appends knows when each position was stored.
+		m.GaugeFunc("read_model_lag_seconds", "Age of the oldest journal append of this node the read model has not applied; 0 when caught up.",
+			func() float64 { return n.journal.appended.lag(n.Store.Applied().Position, time.Now()).Seconds() })
+	}
+}
+
+// DeliversWebhooks reports whether this node delivers the ledger's
+// webhooks: an API node alone on its ledger always does; among the API
+// nodes on an external NATS, the one holding the delivery lease does.
+func (n *Node) DeliversWebhooks() bool { return n.hooks != nil && n.hooks.Delivers() }
 
 // MetricsHandler serves the node's metrics in the Prometheus text format,
 // for a listener of their own (ledger serve --metrics-addr); Handler also

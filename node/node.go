@@ -1,9 +1,12 @@
-// Package node assembles one ledger process: the embedded NATS server, the
-// streams, the processor, the projections and the HTTP handler. ledger
-// serve runs a Node, and end-to-end tests run the same Node in-process.
+// Package node assembles one ledger process: the embedded NATS server (or
+// a connection to an external one), the streams, the processor, the
+// projections and the HTTP handler, each as its roles ask (roles.go).
+// ledger serve runs a Node, and end-to-end tests run the same Node
+// in-process.
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +23,6 @@ import (
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
 	"github.com/nats-ledger/ledger/infra"
-	"github.com/nats-ledger/ledger/infra/auth"
 	"github.com/nats-ledger/ledger/infra/metrics"
 	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/journalio"
@@ -30,8 +32,23 @@ import (
 
 // Config configures a Node.
 type Config struct {
-	DataDir     string
-	NATSListen  string // empty: the embedded NATS takes no network connections
+	DataDir    string
+	NATSListen string // empty: the embedded NATS takes no network connections
+	// NATS, when it names servers, connects to that external NATS instead
+	// of starting the embedded server (docs/operations.md, "Topologies").
+	NATS infra.ClientConfig
+	// Roles are the parts of the ledger this node runs; empty: all of
+	// them, the all-in-one ledger. Any other set needs an external NATS.
+	Roles Roles
+	// Replicas is every stream's, bucket's and object store's replica
+	// count (1 when zero); AllowR1 lets a node start with 1 on a NATS
+	// cluster, which it otherwise refuses (ADR 0025).
+	Replicas int
+	AllowR1  bool
+	// StallLimit is how long the read model may stay behind the journal
+	// applying nothing before the node fails (stall.go);
+	// DefaultStallLimit when zero.
+	StallLimit  time.Duration
 	Ledger      string // ledger name; "default" when empty
 	SyncAlways  bool
 	SyncTimeout time.Duration // api.DefaultSyncTimeout when zero
@@ -75,6 +92,12 @@ type Config struct {
 	// JSON line: a witness file the operator ships elsewhere.
 	CheckpointFile string
 
+	// ProcessorID names this node's processor in the processor lease
+	// (ADR 0026): unique among the processors of the ledger. Empty: the
+	// host name and the data directory, which a restart on the same host
+	// keeps, so that it takes its own lease back at once.
+	ProcessorID string
+
 	// Tracer, when set, traces requests, decisions and projection
 	// (docs/operations.md, "Traces"); nil: tracing off, no spans and no
 	// traceparent headers.
@@ -110,7 +133,14 @@ type Node struct {
 	KeyCreated bool
 	KeyFile    string
 
-	proc        *commands.Processor
+	proc        *commands.Processor // nil without the processor role
+	dec         decisions           // proc, or remote on a node without one
+	remote      *remoteDecisions    // nil on a processor node
+	lease       *infra.Lease        // the processor's election (ADR 0026); nil without the processor
+	follow      *remoteDecisions    // on a processor node, the active processor's decisions while this one stands by
+	roles       Roles
+	replicas    int
+	hooks       *webhook.Service // nil without the API role
 	submitter   *infra.Submitter
 	restore     *restoreMark    // what was stored before the start, and when it is decided
 	journal     *trackedJournal // the processor's, for GET /v1/status
@@ -150,7 +180,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Webhooks.Logger == nil {
 		cfg.Webhooks.Logger = cfg.Logger
 	}
-	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2), maxReadLag: uint64(api.DefaultMaxReadLag)}
+	if err := cfg.checkRoles(); err != nil {
+		return nil, err
+	}
+	n := &Node{Names: journalio.NamesFor(cfg.Ledger), failed: make(chan error, 2), maxReadLag: uint64(api.DefaultMaxReadLag),
+		roles: cfg.Roles, replicas: max(cfg.Replicas, 1)}
 	if cfg.MaxReadLag > 0 {
 		n.maxReadLag = uint64(cfg.MaxReadLag)
 	}
@@ -165,9 +199,11 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.cleanups = append(n.cleanups, release)
-	authn, err := n.authenticator(ctx, cfg)
-	if err != nil {
-		return nil, err
+	var authn api.Authenticator
+	if cfg.Roles.Has(RoleAPI) {
+		if authn, err = n.authenticator(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
 	if err := n.startNATS(ctx, cfg); err != nil {
 		return nil, err
@@ -183,74 +219,29 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Logger.Info("commands stored before the start are not decided yet", "msgs", start.undecidedMsgs,
 			"items", start.undecidedItems, "last", start.commandsLast)
 	}
-	if n.Store, err = openReadModel(cfg.DataDir, cfg.Logger); err != nil {
-		return nil, fmt.Errorf("read model: %w", err)
+	if cfg.Roles.runsProjector() {
+		if n.Store, err = openReadModel(cfg.DataDir, cfg.Logger); err != nil {
+			return nil, fmt.Errorf("read model: %w", err)
+		}
+		n.cleanups = append(n.cleanups, func() { _ = n.Store.Close() })
 	}
-	n.cleanups = append(n.cleanups, func() { _ = n.Store.Close() })
 	if err := n.newWorkers(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if err := n.startCheckpoints(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if err := n.newHandler(ctx, cfg, authn, start); err != nil {
+	// The journal's end and what is stored and undecided count from the
+	// start, whatever the processor is doing (ADR 0009).
+	n.journalSeq = func() uint64 { return max(start.journalSeq, n.dec.Seq()) }
+	if !cfg.Roles.Has(RoleAPI) {
+		n.Handler = n.healthHandler()
+	} else if err := n.newHandler(ctx, cfg, authn, start); err != nil {
 		return nil, err
 	}
 	started = true
-	n.run(ctx, cfg.CheckpointInterval)
+	n.run(ctx, cfg.CheckpointInterval, cmp.Or(cfg.StallLimit, DefaultStallLimit))
 	return n, nil
-}
-
-// startNATS starts the embedded NATS server, with its users when it
-// listens on the network, connects to it and creates the streams.
-func (n *Node) startNATS(ctx context.Context, cfg Config) error {
-	serverCfg := infra.ServerConfig{DataDir: cfg.DataDir, ListenAddr: cfg.NATSListen, SyncAlways: cfg.SyncAlways}
-	if cfg.NATSListen != "" {
-		pw, _, err := auth.LoadOrCreateSecret(auth.NATSPasswordFile(cfg.DataDir))
-		if err != nil {
-			return err
-		}
-		serverCfg.User, serverCfg.Password = auth.NATSUser, pw
-		readerPW, _, err := auth.LoadOrCreateSecret(auth.NATSReaderPasswordFile(cfg.DataDir))
-		if err != nil {
-			return err
-		}
-		serverCfg.ReaderUser, serverCfg.ReaderPassword, serverCfg.Ledger = auth.NATSReaderUser, readerPW, cfg.Ledger
-	}
-	_, nc, stopNATS, err := infra.StartServer(serverCfg)
-	if err != nil {
-		return err
-	}
-	n.cleanups = append(n.cleanups, stopNATS)
-	n.NC = nc
-	if n.JS, err = jetstream.New(nc); err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	return infra.EnsureStreams(ctx, n.JS, n.Names)
-}
-
-// newWorkers builds the processor, with its command source, journal and
-// snapshot store, and the projector; run starts them.
-func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
-	source := infra.NewCommandSource(n.JS, n.Names)
-	n.cleanups = append(n.cleanups, source.Close)
-	snapshots, err := infra.EnsureSnapshotStore(ctx, n.JS, n.Names, 1)
-	if err != nil {
-		return err
-	}
-	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
-	n.snapObs = &snapshotObserver{Metrics: n.newMetrics(), last: time.Now()}
-	// The API's submitter is made first: the processor answers it in
-	// memory, other API instances over NATS (ADR 0015).
-	if n.submitter, err = infra.NewSubmitter(n.NC, n.JS, n.Names, cfg.GroupCommit); err != nil {
-		return err
-	}
-	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
-	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
-		Snapshots: snapshots, SnapshotEvery: cfg.SnapshotEvery, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer})
-	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
-	n.projector.TraceWith(cfg.Tracer)
-	return nil
 }
 
 // newHandler builds the submitter, the webhook deliverer and the HTTP
@@ -258,16 +249,18 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticator, start startPosition) error {
 	submitter := n.submitter
 	cfg.Webhooks.Observer = n.metrics
+	cfg.Webhooks.Replicas = n.replicas
+	// On an external NATS other API nodes may serve the same ledger:
+	// exactly one delivers, the holder of the lease (ADR 0025).
+	cfg.Webhooks.Exclusive = cfg.external()
 	hooks, err := webhook.Start(ctx, n.NC, n.Names.Ledger, cfg.Webhooks)
 	if err != nil {
 		return err
 	}
+	n.hooks = hooks
 	n.cleanups = append(n.cleanups, hooks.Close)
 	n.streamsDone = make(chan struct{})
 	cfg.EventStream.Done = n.streamsDone
-	// The journal's end and what is stored and undecided count from the
-	// start, whatever the processor is doing (ADR 0009).
-	n.journalSeq = func() uint64 { return max(start.journalSeq, n.proc.Seq()) }
 	n.Handler, n.Core = api.NewWithCore(api.Config{
 		SyncTimeout: cfg.SyncTimeout,
 		ReadWait:    cfg.ReadWait,
@@ -295,9 +288,9 @@ func (n *Node) newHandler(ctx context.Context, cfg Config, authn api.Authenticat
 	return nil
 }
 
-// run starts the processor and the projector, which run until Close
-// cancels them, whatever becomes of ctx.
-func (n *Node) run(ctx context.Context, checkpointEvery time.Duration) {
+// run starts the processor and the projector, as the node's roles ask,
+// which run until Close cancels them, whatever becomes of ctx.
+func (n *Node) run(ctx context.Context, checkpointEvery, stallLimit time.Duration) {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopWork = stopWork
 	n.procDone, n.projDone = make(chan error, 1), make(chan error, 1)
@@ -306,24 +299,42 @@ func (n *Node) run(ctx context.Context, checkpointEvery time.Duration) {
 	n.cpDone = make(chan struct{})
 	go func() {
 		defer close(n.cpDone)
-		if checkpointEvery > 0 {
+		switch {
+		case n.remote != nil:
+			n.remote.run(workCtx)
+		case checkpointEvery > 0:
 			n.checkpoints.run(workCtx, checkpointEvery)
 		}
 	}()
+	if n.follow != nil {
+		go n.follow.run(workCtx)
+	}
+	if n.proc != nil {
+		n.runWorker(workCtx, "processor", n.procDone, &n.procStopped, func() error { return n.proc.Run(procCtx) })
+	} else {
+		n.procDone <- nil
+	}
+	if n.projector != nil {
+		n.runWorker(workCtx, "projections", n.projDone, &n.projStopped, func() error {
+			watchCtx, stopWatch := context.WithCancel(workCtx)
+			defer stopWatch()
+			go n.watchProjector(watchCtx, stallLimit)
+			return n.projector.Run(workCtx)
+		})
+	} else {
+		n.projDone <- nil
+	}
+}
+
+// runWorker runs work until it returns, when workCtx ends or on its own,
+// which Failed reports.
+func (n *Node) runWorker(workCtx context.Context, name string, done chan error, stopped *atomic.Bool, work func() error) {
 	go func() {
-		err := n.proc.Run(procCtx)
-		n.procStopped.Store(true)
-		n.procDone <- err
+		err := work()
+		stopped.Store(true)
+		done <- err
 		if workCtx.Err() == nil {
-			n.failed <- fmt.Errorf("processor stopped: %w", err)
-		}
-	}()
-	go func() {
-		err := n.projector.Run(workCtx)
-		n.projStopped.Store(true)
-		n.projDone <- err
-		if workCtx.Err() == nil {
-			n.failed <- fmt.Errorf("projections stopped: %w", err)
+			n.failed <- fmt.Errorf("%s stopped: %w", name, err)
 		}
 	}()
 }

@@ -16,7 +16,7 @@ import (
 // restored reports whether every command stored before the start is
 // decided, and the journal sequence covering their decisions.
 func (n *Node) restored() (uint64, bool) {
-	return n.restore.restored(n.proc.Decided(), n.proc.Seq)
+	return n.restore.restored(n.dec.Decided(), n.dec.Seq)
 }
 
 // undecided counts the items stored and not yet decided: those this
@@ -25,7 +25,7 @@ func (n *Node) restored() (uint64, bool) {
 // the start.
 func (n *Node) undecided(s *infra.Submitter) func() uint64 {
 	return func() uint64 {
-		u := s.Undecided(n.proc.Decided())
+		u := s.Undecided(n.dec.Decided())
 		if _, ok := n.restored(); !ok {
 			u += n.restore.start.undecidedItems
 		}
@@ -40,30 +40,18 @@ const readyJournalWait = 2 * time.Second
 
 // Ready returns nil when the node can serve, and otherwise the reason it
 // cannot (GET /readyz answers 503 not_ready with it): NATS is not
-// connected or the journal stream does not answer, the processor is not
-// deciding commands (stopped, or rebuilding its state), the projector has
-// stopped, the commands stored before the start are not all decided yet,
-// or the read model is further behind the journal than the admission
-// bound (Config.MaxReadLag), past which writes wait. A read model a few
-// events behind, as it always is under load, is ready: reads wait for the
-// writes they must see (ADR 0008), and admission bounds the lag.
+// connected or the journal stream does not answer; on a processor node,
+// the processor is not deciding commands (stopped, or rebuilding its
+// state) or the commands stored before the start are not all decided
+// yet; on a node with a read model, the projector has stopped or the
+// read model is further behind the journal than the admission bound
+// (Config.MaxReadLag), past which writes wait. A read model a few events
+// behind, as it always is under load, is ready: reads wait for the writes
+// they must see (ADR 0008), and admission bounds the lag. An API node
+// without a processor is ready whether or not a processor runs
+// elsewhere: it stores commands, answered 202 until one decides them.
 func (n *Node) Ready(ctx context.Context) error {
-	if !n.NC.IsConnected() {
-		return errors.New("nats is not connected")
-	}
-	if n.procStopped.Load() {
-		return errors.New("the processor is not running")
-	}
-	if n.projStopped.Load() {
-		return errors.New("the projector is not running")
-	}
-	if !n.proc.Ready() {
-		return errors.New("the processor is rebuilding its state")
-	}
-	if _, ok := n.restored(); !ok {
-		return fmt.Errorf("the processor is deciding the %d command messages stored before the start", n.restore.start.undecidedMsgs)
-	}
-	if err := n.readModelWithinBound(); err != nil {
+	if err := n.readyInMemoryErr(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, readyJournalWait)
@@ -74,17 +62,37 @@ func (n *Node) Ready(ctx context.Context) error {
 	return nil
 }
 
-// readyInMemory is Ready without asking the server for the journal stream:
-// what the metrics' ready gauge reads at every scrape.
-func (n *Node) readyInMemory() bool {
-	return n.NC.IsConnected() && !n.procStopped.Load() && !n.projStopped.Load() && n.proc.Ready() &&
-		n.restoredOK() && n.readModelWithinBound() == nil
+// readyInMemoryErr is Ready without asking the server for the journal
+// stream.
+func (n *Node) readyInMemoryErr() error {
+	if !n.NC.IsConnected() {
+		return errors.New("nats is not connected")
+	}
+	if n.proc != nil {
+		if n.procStopped.Load() {
+			return errors.New("the processor is not running")
+		}
+		if !n.dec.Ready() {
+			return errors.New("the processor is rebuilding its state")
+		}
+		if _, ok := n.restored(); !ok {
+			return fmt.Errorf("the processor is deciding the %d command messages stored before the start", n.restore.start.undecidedMsgs)
+		}
+	}
+	if n.projector != nil {
+		if n.projStopped.Load() {
+			return errors.New("the projector is not running")
+		}
+		if err := n.readModelWithinBound(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (n *Node) restoredOK() bool {
-	_, ok := n.restored()
-	return ok
-}
+// readyInMemory is Ready without asking the server for the journal stream:
+// what the metrics' ready gauge reads at every scrape.
+func (n *Node) readyInMemory() bool { return n.readyInMemoryErr() == nil }
 
 // readModelWithinBound refuses a read model further behind the journal
 // than admission lets writes run ahead of it.
@@ -105,15 +113,18 @@ func (n *Node) readModelWithinBound() error {
 // normally at least as high.
 func (n *Node) status(context.Context) (api.StatusView, error) {
 	cp := n.Store.Applied()
-	head := n.proc.Head()
-	j := api.JournalStatus{Sequence: head.Seq, Position: n.journal.Position()}
-	if head.Seq > 0 {
+	head := n.dec.Head()
+	j := api.JournalStatus{Sequence: head.Seq}
+	if n.journal != nil {
+		j.Position = n.journal.Position()
+	}
+	if head.Seq > 0 && head.Hash != (domain.Hash{}) {
 		j.Hash = head.Hash.String()
 	}
 	return api.StatusView{
 		Journal:   j,
 		ReadModel: api.ReadModelStatus{Sequence: cp.Seq, Position: cp.Position},
-		Processor: api.ProcessorStatus{Ready: n.proc.Ready()},
+		Processor: n.processorStatus(),
 	}, nil
 }
 

@@ -20,7 +20,7 @@ func init() {
 		handler: func(n *node.Node, log *slog.Logger) (http.Handler, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), testbankStoreSetup)
 			defer cancel()
-			store, err := testbankstore.New(ctx, n.JS, n.Names)
+			store, err := testbankstore.New(ctx, n.JS, n.Names, n.Replicas())
 			if err != nil {
 				return nil, err
 			}

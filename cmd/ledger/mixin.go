@@ -88,7 +88,7 @@ func openMixinStore(ctx context.Context, j *journalFlags) (*mixinstore.Store, fu
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := mixinstore.New(ctx, js, journalio.NamesFor(j.ledger))
+	store, err := mixinstore.New(ctx, js, journalio.NamesFor(j.ledger), 0)
 	if err != nil {
 		closeAll()
 		return nil, nil, err

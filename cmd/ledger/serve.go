@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-ledger/ledger/api"
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/webhook"
 	"github.com/nats-ledger/ledger/node"
 )
@@ -75,6 +76,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Var(&c.compat, "compat", "serve a seed system's API for its existing clients, SYSTEM=ADDR, repeatable (systems: "+strings.Join(compatNames(), ", ")+"; env LEDGER_COMPAT, comma-separated; docs/compat/)")
 	fs.BoolVar(&c.compatAllowRemote, "compat-allow-remote", false, "let adapters of systems without authentication listen beyond loopback (env LEDGER_COMPAT_ALLOW_REMOTE=true)")
 	fs.Var((*networksFlag)(&c.node.Webhooks.AllowNetworks), "webhook-allow-networks", "let webhooks reach receivers in these networks although the SSRF guard refuses private addresses: CIDRs, repeatable (env LEDGER_WEBHOOK_ALLOW_NETWORKS, comma-separated); loopback only when a loopback CIDR such as 127.0.0.0/8 is named; default none (docs/security.md)")
+	fs.StringVar(&c.node.ProcessorID, "processor-id", "", "this node's processor's name in the processor lease, unique among the ledger's processors (env LEDGER_PROCESSOR_ID); default <host name>:<data dir> (ADR 0026)")
 	fs.Uint64Var(&c.node.SkipLostCommands, "skip-lost-commands", 0, "accepted commands up to this sequence that were deleted from the commands stream before being decided are journaled as lost instead of stopping the ledger; for the one start after such a loss (docs/operations.md, \"Commands stream\")")
 	fs.StringVar(&c.node.CheckpointKeyFile, "checkpoint-key", "", "Ed25519 key that signs checkpoints of the journal's head (hex seed); default <data-dir>/checkpoint.key, generated if missing with its public key in <file>.pub (ADR 0017)")
 	fs.DurationVar(&c.node.CheckpointInterval, "checkpoint-interval", time.Minute, "sign a checkpoint of the journal's head this often when it has grown; 0: only on demand (POST /v1/checkpoints)")
@@ -82,6 +84,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (the ledger appends /v1/traces); empty: tracing off (docs/operations.md, \"Traces\")")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
+	addClusterFlags(fs, &c.node) // cluster_flags.go
 	noteEnv(fs)
 	noteEnvOnly(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -109,6 +112,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if !ledgerNameRE.MatchString(c.node.Ledger) {
 		return c, usagef("ledger name %q: use 1-32 of a-z 0-9 _ -", c.node.Ledger)
 	}
+	if err := checkCluster(c); err != nil {
+		return c, err
+	}
 	g := c.node.GroupCommit
 	switch {
 	case g.MaxItems < 1 || g.MaxItems > commands.MaxItemsPerCommand:
@@ -124,6 +130,32 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usagef("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)
 	}
 	return c, nil
+}
+
+// checkCluster refuses roles and external-NATS settings that cannot
+// work together.
+func checkCluster(c serveConfig) error {
+	external := len(c.node.NATS.URLs) > 0
+	switch {
+	case !c.node.Roles.All() && !external:
+		return usagef("--role %s: a node of some roles needs an external NATS (--nats-url); the embedded server runs them all", c.node.Roles)
+	case external && c.node.NATSListen != "":
+		return usagef("--nats-listen serves the embedded NATS server; with --nats-url, clients connect to the external one")
+	case external && c.node.SyncAlways:
+		return usagef("--sync-always configures the embedded NATS server; give the external servers sync_interval: always in their configuration (docs/operations.md)")
+	case c.node.Replicas < 1 || c.node.Replicas > infra.MaxReplicas:
+		return usagef("--replicas %d: use 1 to %d", c.node.Replicas, infra.MaxReplicas)
+	case c.node.Replicas > 1 && !external:
+		return usagef("--replicas %d: the embedded server is not a cluster; replicas need an external NATS cluster (--nats-url)", c.node.Replicas)
+	case len(c.compat) > 0 && !c.node.Roles.Has(node.RoleAPI):
+		return usagef("--compat serves adapters of the API: it needs the api role")
+	}
+	if external {
+		if err := c.node.NATS.Check(); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	return nil
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -173,6 +205,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		httpDone <- err
 	}
 	log.Info("ledger serving", "http", ln.Addr().String(), "data_dir", cfg.node.DataDir, "ledger", cfg.node.Ledger,
+		"roles", cfg.node.Roles.String(), "replicas", cfg.node.Replicas, "nats_url", strings.Join(cfg.node.NATS.URLs, ","),
 		"nats_listen", cfg.node.NATSListen, "sync_always", cfg.node.SyncAlways, "otlp_endpoint", cfg.otlpEndpoint)
 
 	var runErr error

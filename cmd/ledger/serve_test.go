@@ -65,7 +65,7 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 	if _, err := parseServe([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(help.String(), -1)
+	flags := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`).FindAllStringSubmatch(help.String(), -1)
 	if len(flags) < 20 {
 		t.Fatalf("only %d flags in the help:\n%s", len(flags), help.String())
 	}
@@ -83,6 +83,45 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 		}
 		if !strings.Contains(help.String(), "(env "+envName(f[1])) {
 			t.Errorf("the help of --%s does not name %s", f[1], envName(f[1]))
+		}
+	}
+}
+
+// The roles and the external NATS come from flags or their variables; a
+// set of roles without an external NATS, and settings of the embedded
+// server with one, are refused before anything starts.
+func TestServeRolesAndExternalNATSFlags(t *testing.T) {
+	t.Setenv("LEDGER_ROLE", "processor")
+	t.Setenv("LEDGER_NATS_PASSWORD", "pw")
+	t.Setenv("LEDGER_REPLICAS", "3")
+	c, err := parseServe([]string{"--nats-url", "nats://127.0.0.1:4222,nats://127.0.0.1:4223", "--nats-user", "ledger"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.node.Roles.String() != "processor" || len(c.node.NATS.URLs) != 2 || c.node.NATS.User != "ledger" || c.node.NATS.Password != "pw" || c.node.Replicas != 3 {
+		t.Fatalf("roles %s, nats %+v", c.node.Roles, c.node.NATS)
+	}
+	t.Setenv("LEDGER_ROLE", "")
+	t.Setenv("LEDGER_NATS_PASSWORD", "")
+	t.Setenv("LEDGER_REPLICAS", "")
+	c, err = parseServe([]string{"--role", "api", "--role", "projector,api", "--nats-url", "nats://127.0.0.1:4222"}, io.Discard)
+	if err != nil || c.node.Roles.String() != "api,projector" {
+		t.Fatalf("roles %s: %v", c.node.Roles, err)
+	}
+	for _, bad := range [][]string{
+		{"--role", "api"},
+		{"--role", "writer", "--nats-url", "nats://127.0.0.1:4222"},
+		{"--nats-url", "nats://127.0.0.1:4222", "--nats-listen", "4222"},
+		{"--nats-url", "nats://127.0.0.1:4222", "--sync-always"},
+		{"--nats-url", "nats://127.0.0.1:4222", "--nats-user", "ledger"},
+		{"--nats-url", "nats://127.0.0.1:4222", "--nats-tls-cert", "c.pem"},
+		{"--role", "processor", "--nats-url", "nats://127.0.0.1:4222", "--compat", "mercury=127.0.0.1:0"},
+		{"--replicas", "3"},
+		{"--replicas", "6", "--nats-url", "nats://127.0.0.1:4222"},
+		{"--replicas", "0", "--nats-url", "nats://127.0.0.1:4222"},
+	} {
+		if _, err := parseServe(bad, io.Discard); err == nil || exitStatus(err) != 2 {
+			t.Errorf("%v: %v, want a usage error", bad, err)
 		}
 	}
 }

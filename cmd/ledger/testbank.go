@@ -47,7 +47,7 @@ func testbankCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer closeAll()
-	store, err := testbankstore.New(ctx, js, journalio.NamesFor(j.ledger))
+	store, err := testbankstore.New(ctx, js, journalio.NamesFor(j.ledger), 0)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nats-ledger/ledger/infra"
 )
 
 // Bucket is an opened KV bucket and the errors its adapter answers with:
@@ -33,18 +35,26 @@ type Config struct {
 	MaxValue int32
 	NotFound error
 	Exists   error
+	// Replicas is the bucket's replica count (ADR 0025); 0 keeps what it
+	// has, 1 for a new one.
+	Replicas int
 }
 
 // Open opens the bucket, creating it if needed: file storage, one
 // revision per key (durable across restarts; updates are revision-checked
 // by their callers where two may race).
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config) (*Bucket, error) {
+	replicas, err := infra.KVReplicas(ctx, js, cfg.Name, cfg.Replicas)
+	if err != nil {
+		return nil, err
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:       cfg.Name,
 		Description:  cfg.Description,
 		History:      1,
 		Storage:      jetstream.FileStorage,
 		MaxValueSize: cfg.MaxValue,
+		Replicas:     replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", cfg.Name, err)

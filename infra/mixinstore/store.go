@@ -43,10 +43,11 @@ const (
 	mixinCodeKey    = "code."
 )
 
-// New opens (creating it if needed) the ledger's Mixin bucket.
-func New(ctx context.Context, js jetstream.JetStream, n journalio.Names) (*Store, error) {
+// New opens (creating it if needed) the ledger's Mixin bucket,
+// with replicas copies (0: keep what it has; ADR 0025).
+func New(ctx context.Context, js jetstream.JetStream, n journalio.Names, replicas int) (*Store, error) {
 	b, err := kvjson.Open(ctx, js, kvjson.Config{Name: Bucket(n), Description: "ledger " + n.Ledger + " Mixin adapter: users, PIN state, asset mapping",
-		MaxValue: mixinValueMax, NotFound: mixin.ErrNotFound, Exists: mixin.ErrExists})
+		MaxValue: mixinValueMax, NotFound: mixin.ErrNotFound, Exists: mixin.ErrExists, Replicas: replicas})
 	if err != nil {
 		return nil, err
 	}

@@ -46,10 +46,11 @@ const (
 	accountsKey = "accounts."
 )
 
-// New opens (creating it if needed) the ledger's Testbank bucket.
-func New(ctx context.Context, js jetstream.JetStream, n journalio.Names) (*Store, error) {
+// New opens (creating it if needed) the ledger's Testbank bucket,
+// with replicas copies (0: keep what it has; ADR 0025).
+func New(ctx context.Context, js jetstream.JetStream, n journalio.Names, replicas int) (*Store, error) {
 	b, err := kvjson.Open(ctx, js, kvjson.Config{Name: Bucket(n), Description: "ledger " + n.Ledger + " Testbank adapter: users, token hashes, accounts",
-		MaxValue: valueMax, NotFound: testbank.ErrNotFound, Exists: testbank.ErrExists})
+		MaxValue: valueMax, NotFound: testbank.ErrNotFound, Exists: testbank.ErrExists, Replicas: replicas})
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,14 @@ type Config struct {
 	Clock Clock
 	// Observer is told each attempt's result, for metrics; nil: nobody.
 	Observer Observer
+	// Replicas is the buckets' replica count (ADR 0025); 0 keeps what
+	// they have, 1 for new ones.
+	Replicas int
+	// Exclusive runs deliveries only while this service holds the
+	// ledger's delivery lease (lease.go): for several API nodes of one
+	// ledger, of which exactly one must deliver. False: this service
+	// delivers, the only one of its ledger.
+	Exclusive bool
 }
 
 // Observer is told what webhook delivery does. Its methods must not block.

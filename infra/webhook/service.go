@@ -33,9 +33,16 @@ type Service struct {
 	// dialer uses (net.DefaultResolver). Tests set it.
 	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 
-	mu      sync.Mutex // serializes Create and Delete; guards runners
+	mu      sync.Mutex // serializes Create and Delete; guards runners and owner
 	runners map[string]*runner
 	closed  bool
+
+	// With Config.Exclusive: the delivery lease, whether this service
+	// holds it, and the renewal's stop and end (lease.go).
+	lease      *lease
+	owner      bool
+	stopRenew  context.CancelFunc
+	renewEnded chan struct{}
 }
 
 var _ webhook.Registry = (*Service)(nil)
@@ -61,8 +68,11 @@ func Start(ctx context.Context, nc *nats.Conn, ledger string, cfg Config) (*Serv
 	if len(cfg.AllowNetworks) > 0 {
 		s.log.Warn("webhooks may reach these internal networks (--webhook-allow-networks)", "networks", cfg.AllowNetworks)
 	}
-	if s.defs, s.dead, err = ensureBuckets(ctx, js, ledger); err != nil {
+	if s.defs, s.dead, err = ensureBuckets(ctx, js, ledger, cfg.Replicas); err != nil {
 		return nil, err
+	}
+	if cfg.Exclusive {
+		return s, s.startLease(ctx)
 	}
 	all, err := s.loadAll(ctx)
 	if err != nil {
@@ -74,9 +84,28 @@ func Start(ctx context.Context, nc *nats.Conn, ledger string, cfg Config) (*Serv
 	return s, nil
 }
 
+// startLease contends for the delivery lease once now, so that a service
+// that finds it free delivers from its start, and then every
+// leaseRenewEvery until Close.
+func (s *Service) startLease(ctx context.Context) error {
+	var err error
+	if s.lease, err = openLease(ctx, s.js, s.ledger, s.cfg.Replicas); err != nil {
+		return fmt.Errorf("webhook delivery lease: %w", err)
+	}
+	s.renew(ctx)
+	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopRenew, s.renewEnded = stop, make(chan struct{})
+	go s.renewLoop(renewCtx, s.renewEnded)
+	return nil
+}
+
 // Close stops every delivery, letting the ones in flight finish within
 // routerCloseTimeout. Stored webhooks resume at the next Start.
 func (s *Service) Close() {
+	if s.stopRenew != nil {
+		s.stopRenew()
+		<-s.renewEnded
+	}
 	s.mu.Lock()
 	s.closed = true
 	runners := s.runners
@@ -92,6 +121,9 @@ func (s *Service) Close() {
 	}
 	wg.Wait()
 	s.client.CloseIdleConnections()
+	if s.lease != nil {
+		s.lease.release() // after the deliveries stopped: the next owner starts where they left off
+	}
 }
 
 // Create stores a webhook and starts its delivery at the journal's end:
@@ -134,7 +166,9 @@ func (s *Service) Create(ctx context.Context, spec webhook.Spec) (webhook.Create
 		_ = s.defs.Purge(context.WithoutCancel(ctx), w.ID)
 		return webhook.Created{}, fmt.Errorf("webhook consumer: %w", err)
 	}
-	s.runners[w.ID] = s.run(w)
+	if s.lease == nil || s.owner {
+		s.runners[w.ID] = s.run(w) // otherwise the owner starts it at its next renewal
+	}
 	s.log.Info("webhook created", "id", w.ID, "url", w.URL, "events", w.Events, "from_sequence", w.FromSequence)
 	return webhook.Created{Webhook: w.view(), Secret: w.Secret}, nil
 }

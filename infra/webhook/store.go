@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/webhook"
 )
 
@@ -58,14 +59,24 @@ func newSecret() string {
 	return "whsec_" + hex.EncodeToString(b[:])
 }
 
-// ensureBuckets creates or updates the ledger's two buckets.
-func ensureBuckets(ctx context.Context, js jetstream.JetStream, ledger string) (defs, dead jetstream.KeyValue, err error) {
+// ensureBuckets creates or updates the ledger's two buckets with replicas
+// copies (0: keep what they have).
+func ensureBuckets(ctx context.Context, js jetstream.JetStream, ledger string, replicas int) (defs, dead jetstream.KeyValue, err error) {
+	defsReplicas, err := infra.KVReplicas(ctx, js, definitionsBucket(ledger), replicas)
+	if err != nil {
+		return nil, nil, err
+	}
+	deadReplicas, err := infra.KVReplicas(ctx, js, deadLettersBucket(ledger), replicas)
+	if err != nil {
+		return nil, nil, err
+	}
 	defs, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:       definitionsBucket(ledger),
 		Description:  "webhooks of ledger " + ledger,
 		History:      1,
 		MaxValueSize: definitionMaxBytes,
 		Storage:      jetstream.FileStorage,
+		Replicas:     defsReplicas,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhooks bucket: %w", err)
@@ -77,6 +88,7 @@ func ensureBuckets(ctx context.Context, js jetstream.JetStream, ledger string) (
 		MaxValueSize: deadLetterMaxBytes,
 		MaxBytes:     deadLettersBucketMaxBytes,
 		Storage:      jetstream.FileStorage,
+		Replicas:     deadReplicas,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook dead letters bucket: %w", err)

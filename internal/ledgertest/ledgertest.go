@@ -18,8 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/nats-ledger/ledger/audit"
 	"github.com/nats-ledger/ledger/infra/auth"
+	"github.com/nats-ledger/ledger/journalio"
 	"github.com/nats-ledger/ledger/node"
 )
 
@@ -155,7 +158,15 @@ func (l *Ledger) Mint(t testing.TB, account, asset, amount string) {
 // did is native and must pass them.
 func (l *Ledger) Audit(t testing.TB) {
 	t.Helper()
-	res, err := audit.Run(context.Background(), &audit.JetStreamSource{JS: l.Node.JS, Names: l.Node.Names}, audit.Options{})
+	AuditJetStream(t, l.Node.JS, l.Node.Names)
+}
+
+// AuditJetStream runs `ledger audit`'s checks on the journal and commands
+// stream of a ledger reached through js (a node of any roles) and fails
+// the test on any finding.
+func AuditJetStream(t testing.TB, js jetstream.JetStream, names journalio.Names) {
+	t.Helper()
+	res, err := audit.Run(context.Background(), &audit.JetStreamSource{JS: js, Names: names}, audit.Options{})
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}

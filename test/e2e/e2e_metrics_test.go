@@ -118,6 +118,7 @@ func TestE2EMetrics(t *testing.T) {
 		{"ledger_commands_in_flight", nil, 0},
 		{"ledger_sse_clients", nil, 0},
 		{"ledger_ready", nil, 1},
+		{"ledger_processor_active", nil, 1},
 	}
 	for _, w := range want {
 		got, ok := metricValue(fams, w.name, w.labels...)

@@ -23,7 +23,10 @@ type e2eStatus struct {
 		Behind   uint64 `json:"behind"`
 	} `json:"read_model"`
 	Processor struct {
-		Ready bool `json:"ready"`
+		Ready       bool   `json:"ready"`
+		Role        string `json:"role"`
+		Instance    string `json:"instance"`
+		LeaseHolder string `json:"lease_holder"`
 	} `json:"processor"`
 }
 
@@ -79,6 +82,10 @@ func TestE2EStatus(t *testing.T) {
 	}
 	if !s.Processor.Ready {
 		t.Error("processor not ready")
+	}
+	// The only processor holds the lease (ADR 0026).
+	if s.Processor.Role != "active" || s.Processor.Instance == "" || s.Processor.LeaseHolder != s.Processor.Instance {
+		t.Errorf("processor %+v: want active, holding the lease under its own name", s.Processor)
 	}
 
 	// Admin only.

@@ -51,7 +51,7 @@ func start(t *testing.T) *env {
 func startWith(t *testing.T, set func(*node.Config)) *env {
 	t.Helper()
 	l := ledgertest.StartWith(t, set)
-	store, err := mixinstore.New(context.Background(), l.Node.JS, l.Node.Names)
+	store, err := mixinstore.New(context.Background(), l.Node.JS, l.Node.Names, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

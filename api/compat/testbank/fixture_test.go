@@ -21,7 +21,7 @@ type env struct {
 func start(t *testing.T) *env {
 	t.Helper()
 	l := ledgertest.Start(t)
-	store, err := testbankstore.New(context.Background(), l.Node.JS, l.Node.Names)
+	store, err := testbankstore.New(context.Background(), l.Node.JS, l.Node.Names, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
