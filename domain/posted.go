@@ -192,3 +192,23 @@ func (p *postedIDs) load(raw []byte, n int, maxSeq uint64) error {
 	}
 	return nil
 }
+
+// evict forgets every id posted at or before cut and compacts the log of
+// the rest into new chunks. Map slots are kept: Go maps do not shrink, and
+// the hot set fills them again up to its capacity.
+func (p *postedIDs) evict(cut uint64) {
+	var log postedLog
+	for i := range p.shards {
+		m := p.shards[i]
+		for k, pos := range m {
+			ref := p.log.at(pos)
+			if ref.seq <= cut {
+				delete(m, k)
+				continue
+			}
+			m[k] = log.n
+			log.add(ref)
+		}
+	}
+	p.log = log
+}

@@ -18,10 +18,11 @@ import (
 // ledger's invariants, so that a damaged encoding is refused rather than
 // trusted. Integrity (a checksum) is the snapshot container's job.
 //
-// Version 2, all integers big-endian:
+// Version 3, all integers big-endian:
 //
 //	magic "LGRSTATE", version uint16
-//	seq uint64, last command seq uint64, last command item int64
+//	seq uint64, last command seq uint64, last command item int64,
+//	archive watermark uint64 (hotset.go; at most seq)
 //	uvarint #assets, then per asset, sorted by code:
 //	    code (uint8 length, bytes), scale uint8, issuer balance int128,
 //	    FX position int128
@@ -29,21 +30,22 @@ import (
 //	    id (uint8 length, bytes), asset index uvarint, flags uint8 (1: unlimited),
 //	    balance int128, floor int128 (0 when unlimited), fingerprint uint64,
 //	    owner (uvarint length, bytes)
-//	uvarint #ids, then per posted transfer id, sorted by key:
+//	uvarint #ids, then per hot posted transfer id, sorted by key:
 //	    key [16] (SHA-256 of the id, truncated), seq uint64, fingerprint uint64
 //	uvarint #rates, then per rate, sorted by base, then quote:
 //	    base asset index uvarint, quote asset index uvarint,
 //	    rate (uint8 length, bytes; normalized as ParseRate writes it)
 //
-// Version 1 had neither FX positions nor rates; a version-1 snapshot is
-// refused (ErrStateVersion) and the state rebuilt from the journal.
+// Version 1 had neither FX positions nor rates, version 2 no watermark
+// (every posted id was in it); a snapshot of either is refused
+// (ErrStateVersion) and the state rebuilt from the journal.
 //
 // A change to this layout or to what fingerprints cover (fingerprint.go)
 // needs a new StateFormatVersion.
 
 // StateFormatVersion is the version of the state encoding this code writes
 // and the only one it reads.
-const StateFormatVersion = 2
+const StateFormatVersion = 3
 
 const stateMagic = "LGRSTATE"
 
@@ -73,11 +75,14 @@ const (
 // never moved or removed, and nothing but an account's balance changes
 // after it is opened; the posted log below its length at the time is never
 // written again (an atomic batch's rollback only drops entries it added
-// itself, and batches are decided after the image is taken). The State's
+// itself, and batches are decided after the image is taken; an eviction
+// compacts the log into new chunks and leaves the old ones as they were).
+// The State's
 // owner writes only to memory the Image does not read.
 type Image struct {
 	seq      uint64
 	lastCmd  CommandRef
+	archived uint64 // the archive watermark
 	assets   []assetImage
 	accounts [][]accountState // the account chunks as they were: read up to their length, balances aside
 	balances []Amount         // the accounts' balances, copied, in chunk order
@@ -103,7 +108,7 @@ type postedImage struct {
 // Image takes a view of the state. It must be called by the state's owner,
 // between decisions, like every other method.
 func (s *State) Image() *Image {
-	im := &Image{seq: s.seq, lastCmd: s.lastCmd,
+	im := &Image{seq: s.seq, lastCmd: s.lastCmd, archived: s.archived,
 		assets:   make([]assetImage, 0, len(s.assets)),
 		accounts: slices.Clone(s.accts.chunks),
 		balances: make([]Amount, 0, s.accts.n),
@@ -159,6 +164,7 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 	b = binary.BigEndian.AppendUint64(b, im.seq)
 	b = binary.BigEndian.AppendUint64(b, im.lastCmd.Seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(int64(im.lastCmd.Item)))
+	b = binary.BigEndian.AppendUint64(b, im.archived)
 	b = binary.AppendUvarint(b, uint64(len(im.assets)))
 	for _, a := range im.assets {
 		b = append(b, byte(len(a.code)))
