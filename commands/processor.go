@@ -61,6 +61,13 @@ type Config struct {
 	// Tracer, when set, traces each batch decided (decide.go) and stamps
 	// its records with the span's traceparent; nil: tracing off.
 	Tracer trace.Tracer
+
+	// Archive keeps the posted ids evicted from memory (archive.go); nil:
+	// every posted id stays in memory, as HotIDs is then ignored.
+	Archive IDArchive
+	// HotIDs is the most posted ids kept in memory with an Archive
+	// (default 1,000,000; see defaultHotIDs).
+	HotIDs int
 }
 
 const (
@@ -119,6 +126,9 @@ func (c *Config) setDefaults() {
 	if c.MaxSnapshotBytes <= 0 {
 		c.MaxSnapshotBytes = defaultMaxSnapshotBytes
 	}
+	if c.HotIDs <= 0 {
+		c.HotIDs = defaultHotIDs
+	}
 }
 
 // ErrCorruptJournal means the journal failed verification while the state
@@ -139,6 +149,7 @@ type Processor struct {
 	lastSeen uint64    // the last command message decided since the rebuild
 	snapSeq  uint64    // sequence of the last snapshot taken or restored
 	snapAt   time.Time // when it was taken, or the processor started
+	pre      prefetchBuffers
 
 	// The snapshot being written, if any, on its own goroutine.
 	snapBusy  atomic.Bool
@@ -232,7 +243,11 @@ func (p *Processor) Run(ctx context.Context) error {
 // snapshot and the journal after it, or from the whole journal.
 func (p *Processor) rebuild(ctx context.Context) error {
 	start := time.Now()
-	r, err := Restore(ctx, p.journal, p.cfg.Snapshots, p.cfg.MaxSnapshotBytes, p.cfg.Logger)
+	arch, err := p.archiving(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := restore(ctx, p.journal, p.cfg.Snapshots, p.cfg.MaxSnapshotBytes, p.cfg.Logger, arch)
 	if err != nil {
 		return err
 	}
@@ -274,8 +289,14 @@ func (p *Processor) rebuild(ctx context.Context) error {
 // It verifies every event's place in the hash chain and sequence, on two
 // cores (see rebuild.go).
 func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64, error) {
+	return rebuildWith(ctx, j, archiving{})
+}
+
+// rebuildWith is Rebuild, archiving posted ids as it goes when arch has an
+// archive, so that memory stays bounded during the replay too.
+func rebuildWith(ctx context.Context, j Journal, arch archiving) (*domain.State, domain.Hash, uint64, error) {
 	st := domain.NewState()
-	last, pos, err := replayOnto(ctx, j, 1, st, domain.Hash{}, nil)
+	last, pos, err := replayOnto(ctx, j, 1, st, domain.Hash{}, nil, arch)
 	if err != nil {
 		return nil, domain.Hash{}, 0, err
 	}
@@ -284,6 +305,9 @@ func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64
 
 func (p *Processor) loop(ctx context.Context) error {
 	for {
+		if err := p.maybeEvict(); err != nil {
+			return err
+		}
 		p.maybeSnapshot()
 		wait, cancel := p.nextWait(ctx)
 		msgs, err := p.source.Next(wait, p.cfg.MaxBatchMessages)

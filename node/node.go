@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +43,11 @@ type Config struct {
 	// they are journaled as skipped instead of stopping the processor
 	// (docs/operations.md, "Commands stream"). Zero: never.
 	SkipLostCommands uint64
-	Logger           *slog.Logger
+	// HotIDs is the most posted transfer ids the processor keeps in
+	// memory; the rest are in DATA_DIR/postedids (ADR 0027). Zero: the
+	// processor's default, a million.
+	HotIDs int
+	Logger *slog.Logger
 
 	// Authentication. With nothing configured, an HS256 signing key is
 	// generated in the data directory at first start (see KeyCreated).
@@ -236,6 +241,11 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 		return err
 	}
 	n.journal = &trackedJournal{Journal: infra.NewJournal(n.JS, n.Names)}
+	archive, err := infra.OpenIDArchive(filepath.Join(cfg.DataDir, infra.IDArchiveDir))
+	if err != nil {
+		return err
+	}
+	n.cleanups = append(n.cleanups, func() { _ = archive.Close() })
 	n.snapObs = &snapshotObserver{Metrics: n.newMetrics(), last: time.Now()}
 	// The API's submitter is made first: the processor answers it in
 	// memory, other API instances over NATS (ADR 0015).
@@ -244,7 +254,8 @@ func (n *Node) newWorkers(ctx context.Context, cfg Config) error {
 	}
 	n.cleanups = append(n.cleanups, func() { _ = n.submitter.Close() })
 	n.proc = commands.New(n.journal, source, infra.NewLocalNotifier(n.NC, n.submitter), commands.Config{Logger: cfg.Logger,
-		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer})
+		Snapshots: snapshots, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer,
+		Archive: archive, HotIDs: cfg.HotIDs})
 	n.projector = projections.NewProjector(n.Store, n.NC, n.Names, cfg.Logger)
 	n.projector.TraceWith(cfg.Tracer)
 	return nil

@@ -1,0 +1,188 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// The archive of posted ids (ADR 0027): the processor keeps at most
+// Config.HotIDs posted ids in memory and the rest in an IDArchive on disk.
+// Between batches it evicts the oldest quarter of the hot set to the
+// archive when the hot set is over capacity (durable first, then forgotten
+// in memory); before deciding a command message it looks up in the archive
+// the ids the message needs that are not in memory (domain.State.Unchecked,
+// Prefetched), so that Decide stays pure and exact.
+
+// IDArchive keeps posted transfer ids on disk. Its errors are I/O errors:
+// the processor stops deciding and rebuilds, as after a failed append.
+type IDArchive interface {
+	// Get returns the archived id with key, or false when there is none.
+	Get(key [16]byte) (domain.PostedID, bool, error)
+	// Archive stores ids and mark together and durably (synced): after it
+	// returns, a crash keeps both or, if it returns an error, possibly
+	// neither. Ids already there are overwritten with the same values.
+	// The mark never moves back: Through becomes the larger of the two,
+	// and the anchor (Seq, Position, Hash) stays the stored one when that
+	// is later, so that everything archived came from the journal up to
+	// the anchor (a rebuild re-archives from the start).
+	Archive(ids []domain.PostedID, mark ArchiveMark) error
+	// Mark returns the mark last archived; zero for an empty archive.
+	Mark() (ArchiveMark, error)
+	// Reset deletes every id and the mark, durably.
+	Reset() error
+}
+
+// ArchiveMark says how far an archive goes and which journal it follows:
+// every id posted at or before Through is in it, and it was written from
+// a journal whose record at Position ends with event Seq, of hash Hash.
+// Restore checks that anchor against the journal (a journal restored from
+// an older backup, or another ledger's, does not match) before it trusts
+// the archive.
+type ArchiveMark struct {
+	Through  uint64
+	Seq      uint64
+	Position uint64
+	Hash     domain.Hash
+}
+
+// defaultHotIDs is the default capacity of the hot set: a million ids is
+// about 60 MB, holds every id of the last hours at thousands of transfers
+// a second (where nearly every retry falls), and makes an eviction move
+// 250k ids, a pause of tens of milliseconds (docs/BENCHMARKS.md), once per
+// 250k postings.
+const defaultHotIDs = 1_000_000
+
+// evict moves the oldest hot ids to the archive when the hot set is over
+// its capacity. The state must be exactly the journal up to position,
+// whose last event has hash last: between batches, or after a record
+// during a rebuild.
+func evict(st *domain.State, a IDArchive, capacity int, position uint64, last domain.Hash) (int, error) {
+	if a == nil {
+		return 0, nil
+	}
+	plan, ok := st.PlanEviction(capacity)
+	if !ok {
+		return 0, nil
+	}
+	mark := ArchiveMark{Through: plan.Cut, Seq: st.Seq(), Position: position, Hash: last}
+	if err := a.Archive(plan.IDs, mark); err != nil {
+		return 0, fmt.Errorf("archive %d posted ids: %w", len(plan.IDs), err)
+	}
+	st.Evict(plan)
+	return len(plan.IDs), nil
+}
+
+// maybeEvict is evict between batches, logged with its pause.
+func (p *Processor) maybeEvict() error {
+	start := time.Now()
+	n, err := evict(p.state, p.cfg.Archive, p.cfg.HotIDs, p.position, p.lastHash)
+	if err != nil || n == 0 {
+		return err
+	}
+	p.cfg.Logger.Debug("posted ids archived", "ids", n, "through", p.state.ArchivedThrough(),
+		"hot", p.state.HotIDs(), "pause", time.Since(start))
+	return nil
+}
+
+// prefetch looks up in the archive the ids that deciding items needs and
+// the state does not hold, and gives the state the answers.
+func (p *Processor) prefetch(items []Item) error {
+	p.pre.keys = p.state.Unchecked(items, p.pre.keys[:0])
+	if len(p.pre.keys) == 0 {
+		return nil
+	}
+	if p.cfg.Archive == nil {
+		return errors.New("posted ids are archived and no archive is configured")
+	}
+	found, absent := p.pre.found[:0], p.pre.absent[:0]
+	for _, k := range p.pre.keys {
+		id, ok, err := p.cfg.Archive.Get(k)
+		if err != nil {
+			return fmt.Errorf("look up a posted id: %w", err)
+		}
+		if ok {
+			found = append(found, id)
+		} else {
+			absent = append(absent, k)
+		}
+	}
+	p.state.Prefetched(found, absent)
+	p.pre.found, p.pre.absent = found, absent
+	return nil
+}
+
+// checkArchive returns the archive's mark after checking it against the
+// journal: an archive whose anchor the journal does not have (the journal
+// ends before it, or has another event there) is reset, and its mark is
+// zero. With no archive the mark is zero.
+func checkArchive(ctx context.Context, j Journal, a IDArchive, log logger) (ArchiveMark, error) {
+	if a == nil {
+		return ArchiveMark{}, nil
+	}
+	mark, err := a.Mark()
+	if err != nil {
+		return ArchiveMark{}, fmt.Errorf("posted-id archive: %w", err)
+	}
+	if mark == (ArchiveMark{}) {
+		return mark, nil
+	}
+	// One record is read: the replay stops at the first.
+	var verdict error = fmt.Errorf("the journal ends before position %d", mark.Position)
+	_, err = j.ReplayFrom(ctx, mark.Position, func(r domain.Record) error {
+		verdict = nil
+		if r.Position != mark.Position {
+			verdict = fmt.Errorf("the journal has no record %d", mark.Position)
+		} else if err := recordEndsWith(r, mark.Seq, mark.Hash); err != nil {
+			verdict = err
+		}
+		return errStopped
+	})
+	if err != nil && !errors.Is(err, errStopped) {
+		return ArchiveMark{}, fmt.Errorf("read the journal at the posted-id archive's mark: %w", err)
+	}
+	if verdict == nil {
+		return mark, nil
+	}
+	log.Warn("posted-id archive does not match the journal; rebuilding it", "through", mark.Through,
+		"seq", mark.Seq, "position", mark.Position, "reason", verdict)
+	if err := a.Reset(); err != nil {
+		return ArchiveMark{}, fmt.Errorf("reset the posted-id archive: %w", err)
+	}
+	return ArchiveMark{}, nil
+}
+
+// logger is what checkArchive logs with (a *slog.Logger).
+type logger interface {
+	Warn(msg string, args ...any)
+}
+
+// archiving is what a start-up needs of the archive: the archive (nil for
+// none), the hot set's capacity, and how far the archive goes, checked
+// against the journal.
+type archiving struct {
+	archive IDArchive
+	hot     int
+	through uint64
+}
+
+// archiving checks the processor's archive against the journal (see
+// checkArchive) for a start-up.
+func (p *Processor) archiving(ctx context.Context) (archiving, error) {
+	mark, err := checkArchive(ctx, p.journal, p.cfg.Archive, p.cfg.Logger)
+	if err != nil {
+		return archiving{}, err
+	}
+	return archiving{archive: p.cfg.Archive, hot: p.cfg.HotIDs, through: mark.Through}, nil
+}
+
+// prefetchBuffers are prefetch's buffers, kept between messages. They
+// grow to the items of the largest command message (MaxItemsPerCommand).
+type prefetchBuffers struct {
+	keys   [][16]byte
+	found  []domain.PostedID
+	absent [][16]byte
+}
