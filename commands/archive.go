@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -20,8 +21,9 @@ import (
 // IDArchive keeps posted transfer ids on disk. Its errors are I/O errors:
 // the processor stops deciding and rebuilds, as after a failed append.
 type IDArchive interface {
-	// Get returns the archived id with key, or false when there is none.
-	Get(key [16]byte) (domain.PostedID, bool, error)
+	// Lookup looks keys up: ids[i] is set to the archived id of keys[i],
+	// or left zero (Seq 0) when there is none. ids is as long as keys.
+	Lookup(keys [][16]byte, ids []domain.PostedID) error
 	// Archive stores ids and mark together and durably (synced): after it
 	// returns, a crash keeps both or, if it returns an error, possibly
 	// neither. Ids already there are overwritten with the same values.
@@ -98,20 +100,20 @@ func (p *Processor) prefetch(items []Item) error {
 	if p.cfg.Archive == nil {
 		return errors.New("posted ids are archived and no archive is configured")
 	}
+	ids := slices.Grow(p.pre.ids[:0], len(p.pre.keys))[:len(p.pre.keys)]
+	if err := p.cfg.Archive.Lookup(p.pre.keys, ids); err != nil {
+		return fmt.Errorf("look up %d posted ids: %w", len(p.pre.keys), err)
+	}
 	found, absent := p.pre.found[:0], p.pre.absent[:0]
-	for _, k := range p.pre.keys {
-		id, ok, err := p.cfg.Archive.Get(k)
-		if err != nil {
-			return fmt.Errorf("look up a posted id: %w", err)
-		}
-		if ok {
+	for i, id := range ids {
+		if id.Seq != 0 {
 			found = append(found, id)
 		} else {
-			absent = append(absent, k)
+			absent = append(absent, p.pre.keys[i])
 		}
 	}
 	p.state.Prefetched(found, absent)
-	p.pre.found, p.pre.absent = found, absent
+	p.pre.ids, p.pre.found, p.pre.absent = ids, found, absent
 	return nil
 }
 
@@ -183,6 +185,7 @@ func (p *Processor) archiving(ctx context.Context) (archiving, error) {
 // grow to the items of the largest command message (MaxItemsPerCommand).
 type prefetchBuffers struct {
 	keys   [][16]byte
+	ids    []domain.PostedID
 	found  []domain.PostedID
 	absent [][16]byte
 }

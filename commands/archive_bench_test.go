@@ -45,15 +45,15 @@ func (a *archivedState) prefetch(b testing.TB, cmds []domain.Command) {
 	a.keys = a.st.Unchecked(cmds, a.keys[:0])
 	var found []domain.PostedID
 	var absent [][16]byte
-	for _, k := range a.keys {
-		id, ok, err := a.arch.Get(k)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if ok {
+	ids := make([]domain.PostedID, len(a.keys))
+	if err := a.arch.Lookup(a.keys, ids); err != nil {
+		b.Fatal(err)
+	}
+	for i, id := range ids {
+		if id.Seq != 0 {
 			found = append(found, id)
 		} else {
-			absent = append(absent, k)
+			absent = append(absent, a.keys[i])
 		}
 	}
 	a.st.Prefetched(found, absent)

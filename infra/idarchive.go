@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -77,20 +78,35 @@ func OpenIDArchive(path string) (*IDArchive, error) {
 // Close closes the archive.
 func (a *IDArchive) Close() error { return a.db.Close() }
 
-// Get implements commands.IDArchive.
-func (a *IDArchive) Get(key [16]byte) (domain.PostedID, bool, error) {
-	v, closer, err := a.db.Get(key[:])
-	if errors.Is(err, pebble.ErrNotFound) {
-		return domain.PostedID{}, false, nil
+// Lookup implements commands.IDArchive with one iterator for all keys,
+// seeking each by prefix with the filters of every level consulted:
+// Pebble's Get skips the filters of the last level, which holds most ids,
+// and read a data block for nearly every absent id.
+func (a *IDArchive) Lookup(keys [][16]byte, ids []domain.PostedID) error {
+	if len(keys) == 0 {
+		return nil
 	}
+	it, err := a.db.NewIter(&pebble.IterOptions{UseL6Filters: true})
 	if err != nil {
-		return domain.PostedID{}, false, err
+		return err
 	}
-	defer closer.Close()
-	if len(v) != 16 {
-		return domain.PostedID{}, false, fmt.Errorf("posted id %x: value of %d bytes", key, len(v))
+	for i, k := range keys {
+		ids[i] = domain.PostedID{}
+		if !it.SeekPrefixGE(k[:]) || !bytes.Equal(it.Key(), k[:]) {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		if len(v) != 16 {
+			it.Close()
+			return fmt.Errorf("posted id %x: value of %d bytes", k, len(v))
+		}
+		ids[i] = domain.PostedID{Key: k, Seq: binary.BigEndian.Uint64(v), Fingerprint: binary.BigEndian.Uint64(v[8:])}
 	}
-	return domain.PostedID{Key: key, Seq: binary.BigEndian.Uint64(v), Fingerprint: binary.BigEndian.Uint64(v[8:])}, true, nil
+	return it.Close()
 }
 
 // Archive implements commands.IDArchive: one synced batch.

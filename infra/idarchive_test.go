@@ -31,11 +31,9 @@ func TestIDArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if got, ok, err := a.Get(id.Key); err != nil || !ok || got != id {
-		t.Fatalf("after a reopen: %+v %v %v, want %+v", got, ok, err, id)
-	}
-	if _, ok, err := a.Get([16]byte{9}); err != nil || ok {
-		t.Fatalf("an absent id: found %v, %v", ok, err)
+	got := make([]domain.PostedID, 3)
+	if err := a.Lookup([][16]byte{{9}, id.Key, {1, 2, 3, 4}}, got); err != nil || got[1] != id || got[0] != (domain.PostedID{}) || got[2] != (domain.PostedID{}) {
+		t.Fatalf("after a reopen: %+v, %v; want only %+v found", got, err, id)
 	}
 	// A rebuild archiving from the start does not move the mark back.
 	if err := a.Archive(nil, commands.ArchiveMark{Through: 4, Seq: 5, Position: 2, Hash: domain.Hash{5}}); err != nil {
@@ -47,8 +45,8 @@ func TestIDArchive(t *testing.T) {
 	if err := a.Reset(); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := a.Get(id.Key); err != nil || ok {
-		t.Fatalf("after Reset: found %v, %v", ok, err)
+	if err := a.Lookup([][16]byte{id.Key}, got[:1]); err != nil || got[0] != (domain.PostedID{}) {
+		t.Fatalf("after Reset: %+v, %v", got[0], err)
 	}
 	if m, err := a.Mark(); err != nil || m != (commands.ArchiveMark{}) {
 		t.Fatalf("after Reset: mark %+v, %v", m, err)
