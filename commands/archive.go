@@ -78,16 +78,61 @@ func evict(st *domain.State, a IDArchive, capacity int, position uint64, last do
 	return len(plan.IDs), nil
 }
 
-// maybeEvict is evict between batches, logged with its pause.
+// eviction is an eviction planned between batches whose archive write
+// runs on its own goroutine while the processor decides on: the ids it
+// will forget stay in memory until the write is durable, and the batches
+// decided meanwhile post ids after its cut, which it does not forget.
+type eviction struct {
+	plan  domain.Eviction
+	pause time.Duration // planning it, on the processor's goroutine
+	start time.Time
+	done  chan error // the write's result
+}
+
+// maybeEvict runs between batches. It completes the eviction in flight
+// once its write is durable (the state forgets its ids), or else, when
+// the hot set is over its capacity, plans one and starts its write. A
+// failed write is returned: Run rebuilds.
 func (p *Processor) maybeEvict() error {
-	start := time.Now()
-	n, err := evict(p.state, p.cfg.Archive, p.cfg.HotIDs, p.position, p.lastHash)
-	if err != nil || n == 0 {
-		return err
+	if e := p.evicting; e != nil {
+		select {
+		case err := <-e.done:
+			p.evicting = nil
+			if err != nil {
+				return fmt.Errorf("archive %d posted ids: %w", len(e.plan.IDs), err)
+			}
+			start := time.Now()
+			p.state.Evict(e.plan)
+			p.cfg.Logger.Debug("posted ids archived", "ids", len(e.plan.IDs), "through", p.state.ArchivedThrough(),
+				"hot", p.state.HotIDs(), "write", start.Sub(e.start), "pause", e.pause+time.Since(start))
+		default:
+		}
+		return nil
 	}
-	p.cfg.Logger.Debug("posted ids archived", "ids", n, "through", p.state.ArchivedThrough(),
-		"hot", p.state.HotIDs(), "pause", time.Since(start))
+	if p.cfg.Archive == nil {
+		return nil
+	}
+	start := time.Now()
+	plan, ok := p.state.PlanEviction(p.cfg.HotIDs)
+	if !ok {
+		return nil
+	}
+	mark := ArchiveMark{Through: plan.Cut, Seq: p.state.Seq(), Position: p.position, Hash: p.lastHash}
+	e := &eviction{plan: plan, pause: time.Since(start), start: time.Now(), done: make(chan error, 1)}
+	archive := p.cfg.Archive
+	go func() { e.done <- archive.Archive(plan.IDs, mark) }()
+	p.evicting = e
 	return nil
+}
+
+// dropEviction waits for the eviction in flight, if any, and forgets it:
+// before a rebuild, which replaces the state it was planned for, and
+// before Run returns, so that nothing writes to the archive after.
+func (p *Processor) dropEviction() {
+	if p.evicting != nil {
+		<-p.evicting.done
+		p.evicting = nil
+	}
 }
 
 // prefetch looks up in the archive the ids that deciding items needs and

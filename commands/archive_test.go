@@ -122,9 +122,11 @@ func TestArchivedIDsSurviveRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.State.HotIDs() > hotIDs || snap.State.ArchivedThrough() < 500 {
+	// The hot set may pass its capacity by the ids decided while an
+	// eviction is being written; never by most of the history.
+	if snap.State.HotIDs() > 4*hotIDs || snap.State.ArchivedThrough() < 500 {
 		t.Fatalf("snapshot at %d: %d ids in memory, archived through %d; want at most %d, through 500 or more",
-			snap.Seq, snap.State.HotIDs(), snap.State.ArchivedThrough(), hotIDs)
+			snap.Seq, snap.State.HotIDs(), snap.State.ArchivedThrough(), 4*hotIDs)
 	}
 	checkRetries(t, l, posted, "running")
 	l.close()

@@ -150,6 +150,7 @@ type Processor struct {
 	snapSeq  uint64    // sequence of the last snapshot taken or restored
 	snapAt   time.Time // when it was taken, or the processor started
 	pre      prefetchBuffers
+	evicting *eviction // the eviction whose archive write is in flight
 
 	// The snapshot being written, if any, on its own goroutine.
 	snapBusy  atomic.Bool
@@ -214,6 +215,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	var stopSnapshots context.CancelFunc
 	p.snapCtx, stopSnapshots = context.WithCancel(context.WithoutCancel(ctx))
 	defer p.snapWG.Wait()
+	defer p.dropEviction()
 	defer stopSnapshots()
 	backoff := 100 * time.Millisecond
 	for {
@@ -242,6 +244,7 @@ func (p *Processor) Run(ctx context.Context) error {
 // rebuild replaces the state with one restored from the newest good
 // snapshot and the journal after it, or from the whole journal.
 func (p *Processor) rebuild(ctx context.Context) error {
+	p.dropEviction()
 	start := time.Now()
 	arch, err := p.archiving(ctx)
 	if err != nil {

@@ -87,8 +87,10 @@ func (s *State) PlanEviction(capacity int) (Eviction, bool) {
 
 // Evict carries out a plan of PlanEviction, once its IDs are durable in
 // the archive: it forgets every hot id posted at or before the cut and
-// moves the watermark there. No decision may come between the plan and
-// Evict. The posted log is compacted into new chunks; the old ones are
+// moves the watermark there. Decisions may come between the plan and
+// Evict (the processor writes the plan on another goroutine): the ids
+// they post come after the cut, and those they recall are at or below the
+// old watermark, in the archive already. The posted log is compacted into new chunks; the old ones are
 // never written again (an Image taken before may still read them).
 func (s *State) Evict(ev Eviction) {
 	s.posted.evict(ev.Cut)
