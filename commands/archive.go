@@ -41,7 +41,7 @@ type IDArchive interface {
 // ArchiveMark says how far an archive goes and which journal it follows:
 // every id posted at or before Through is in it, and it was written from
 // a journal whose record at Position ends with event Seq, of hash Hash.
-// Restore checks that anchor against the journal (a journal restored from
+// The processor's start-up checks that anchor against the journal (a journal restored from
 // an older backup, or another ledger's, does not match) before it trusts
 // the archive.
 type ArchiveMark struct {
@@ -52,16 +52,17 @@ type ArchiveMark struct {
 }
 
 // defaultHotIDs is the default capacity of the hot set: a million ids is
-// about 60 MB, holds every id of the last hours at thousands of transfers
-// a second (where nearly every retry falls), and makes an eviction move
-// 250k ids, a pause of tens of milliseconds (docs/BENCHMARKS.md), once per
-// 250k postings.
+// about 60 MB, a small part of the 1 GB the processor may take at 100M
+// ids, and holds the ids of the last minutes even at 10k transfers a
+// second, where nearly every retry falls. An eviction moves a quarter,
+// once per 250k postings; its pause grows with the capacity (two walks
+// over the hot set, docs/BENCHMARKS.md), which is why it is not larger.
 const defaultHotIDs = 1_000_000
 
 // evict moves the oldest hot ids to the archive when the hot set is over
-// its capacity. The state must be exactly the journal up to position,
-// whose last event has hash last: between batches, or after a record
-// during a rebuild.
+// its capacity, synchronously: for a replay, after each record. The state
+// must be exactly the journal up to position, whose last event has hash
+// last.
 func evict(st *domain.State, a IDArchive, capacity int, position uint64, last domain.Hash) (int, error) {
 	if a == nil {
 		return 0, nil
