@@ -86,7 +86,9 @@ func (p *Processor) process(msgs []CommandMessage) error {
 			// clock (expiry.go).
 			b.events, expired = append(b.events, p.state.ExpireHolds(now)...), true
 		}
-		p.decideMessage(m, now, &b)
+		if err := p.decideMessage(m, now, &b); err != nil {
+			return err // the state is ahead of the journal: Run rebuilds
+		}
 	}
 	if b.last < 0 {
 		return gap
@@ -165,8 +167,9 @@ func (p *Processor) append(records []domain.Record, last domain.Hash) error {
 // decideMessage decides one command message into b. Every message it
 // decides for the first time leaves at least one event: when its items
 // changed nothing, a CommandSkipped says so, so that the journal accounts
-// for every command acknowledged (docs/audit.md).
-func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
+// for every command acknowledged (docs/audit.md). Its only error is the
+// archive's, looking up posted ids the message needs.
+func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) error {
 	before := len(b.events)
 	env, err := DecodeEnvelope(m.Data)
 	if err != nil {
@@ -176,7 +179,10 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 			p.cfg.Logger.Error("skipping malformed command", "seq", m.Seq, "err", err)
 			b.events = append(b.events, p.state.Skip(m.Seq, 0, domain.SkipMalformed, err.Error(), now))
 		}
-		return
+		return nil
+	}
+	if err := p.prefetch(env.Items); err != nil {
+		return err
 	}
 	a := answer{subject: env.Reply, reply: Reply{ID: env.ID, Results: make([]Result, 0, len(env.Items))}}
 	fresh := !p.state.Decided(domain.CommandRef{Seq: m.Seq, Item: len(env.Items) - 1})
@@ -198,7 +204,7 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 			b.events = append(b.events, p.state.Skip(m.Seq, len(env.Items), domain.SkipBatchAborted, abortDetail(a.reply.Results), now))
 		}
 		b.answers = append(b.answers, a)
-		return
+		return nil
 	}
 	for i, it := range env.Items {
 		ref := domain.CommandRef{Seq: m.Seq, Item: i}
@@ -222,6 +228,7 @@ func (p *Processor) decideMessage(m CommandMessage, now time.Time, b *batch) {
 		b.events = append(b.events, p.state.Skip(m.Seq, len(env.Items), domain.SkipUnchanged, "", now))
 	}
 	b.answers = append(b.answers, a)
+	return nil
 }
 
 // abortDetail names the item that made an atomic batch fail.

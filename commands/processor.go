@@ -66,6 +66,12 @@ type Config struct {
 	// which only the lease holder decides (election.go, ADR 0026); nil:
 	// it is the only one and always active.
 	Elector Elector
+	// Archive keeps the posted ids evicted from memory (archive.go); nil:
+	// every posted id stays in memory, as HotIDs is then ignored.
+	Archive IDArchive
+	// HotIDs is the most posted ids kept in memory with an Archive
+	// (default 1,000,000; see defaultHotIDs).
+	HotIDs int
 }
 
 const (
@@ -124,6 +130,9 @@ func (c *Config) setDefaults() {
 	if c.MaxSnapshotBytes <= 0 {
 		c.MaxSnapshotBytes = defaultMaxSnapshotBytes
 	}
+	if c.HotIDs <= 0 {
+		c.HotIDs = defaultHotIDs
+	}
 }
 
 // ErrCorruptJournal means the journal failed verification while the state
@@ -144,6 +153,8 @@ type Processor struct {
 	lastSeen uint64    // the last command message decided since the rebuild
 	snapSeq  uint64    // sequence of the last snapshot taken or restored
 	snapAt   time.Time // when it was taken, or the processor started
+	pre      prefetchBuffers
+	evicting *eviction // the eviction whose archive write is in flight
 
 	// The snapshot being written, if any, on its own goroutine.
 	snapBusy  atomic.Bool
@@ -209,6 +220,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	var stopSnapshots context.CancelFunc
 	p.snapCtx, stopSnapshots = context.WithCancel(context.WithoutCancel(ctx))
 	defer p.snapWG.Wait()
+	defer p.dropEviction()
 	defer stopSnapshots()
 	defer p.set(RoleStopped)
 	elector := p.cfg.Elector
@@ -279,8 +291,13 @@ func (p *Processor) term(held context.Context) error {
 // rebuild replaces the state with one restored from the newest good
 // snapshot and the journal after it, or from the whole journal.
 func (p *Processor) rebuild(ctx context.Context) error {
+	p.dropEviction()
 	start := time.Now()
-	r, err := Restore(ctx, p.journal, p.cfg.Snapshots, p.cfg.MaxSnapshotBytes, p.cfg.Logger)
+	arch, err := p.archiving(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := restore(ctx, p.journal, p.cfg.Snapshots, p.cfg.MaxSnapshotBytes, p.cfg.Logger, arch)
 	if err != nil {
 		return err
 	}
@@ -322,8 +339,14 @@ func (p *Processor) rebuild(ctx context.Context) error {
 // It verifies every event's place in the hash chain and sequence, on two
 // cores (see rebuild.go).
 func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64, error) {
+	return rebuildWith(ctx, j, archiving{})
+}
+
+// rebuildWith is Rebuild, archiving posted ids as it goes when arch has an
+// archive, so that memory stays bounded during the replay too.
+func rebuildWith(ctx context.Context, j Journal, arch archiving) (*domain.State, domain.Hash, uint64, error) {
 	st := domain.NewState()
-	last, pos, err := replayOnto(ctx, j, 1, st, domain.Hash{}, nil)
+	last, pos, err := replayOnto(ctx, j, 1, st, domain.Hash{}, nil, arch)
 	if err != nil {
 		return nil, domain.Hash{}, 0, err
 	}
@@ -333,6 +356,9 @@ func Rebuild(ctx context.Context, j Journal) (*domain.State, domain.Hash, uint64
 func (p *Processor) loop(ctx context.Context) error {
 	var stall uint64 // the command found stored and undelivered at the last idle check
 	for {
+		if err := p.maybeEvict(); err != nil {
+			return err
+		}
 		p.maybeSnapshot()
 		wait, cancel := p.nextWait(ctx)
 		wait, cancelIdle := context.WithTimeout(wait, stallCheck)

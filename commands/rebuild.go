@@ -48,7 +48,8 @@ var errStopped = errors.New("replay stopped")
 // whose last event has hash prev, and returns the last event's hash and
 // the last position read. When anchor is set, the record at from is given
 // to it instead of being applied: it is the record a snapshot ends with.
-func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, prev domain.Hash, anchor func(domain.Record) error) (domain.Hash, uint64, error) {
+// With an archive in arch, posted ids are archived as the state grows.
+func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, prev domain.Hash, anchor func(domain.Record) error, arch archiving) (domain.Hash, uint64, error) {
 	ordered := make(chan *preparedRecord, rebuildQueueRecords) // to the applier, in journal order
 	work := make(chan *preparedRecord, rebuildQueueRecords)    // to the preparers, any order
 	free := make(chan *preparedRecord, 2*rebuildQueueRecords+2)
@@ -65,7 +66,7 @@ func replayOnto(ctx context.Context, j Journal, from uint64, st *domain.State, p
 	applied := make(chan error, 1)
 	last := prev
 	go func() {
-		err := applyRecords(st, ordered, free, &last)
+		err := applyRecords(st, ordered, free, &last, arch)
 		if err != nil {
 			close(failed)
 			for range ordered { // let the reader finish its send and stop
@@ -161,7 +162,7 @@ func (p *preparedRecord) prepare() {
 
 // applyRecords applies the prepared lines in journal order and stops at
 // the first failure, its own or the preparer's.
-func applyRecords(st *domain.State, ordered <-chan *preparedRecord, free chan<- *preparedRecord, last *domain.Hash) error {
+func applyRecords(st *domain.State, ordered <-chan *preparedRecord, free chan<- *preparedRecord, last *domain.Hash, arch archiving) error {
 	r := domain.NewReplayer(st)
 	for p := range ordered {
 		<-p.ready
@@ -179,6 +180,9 @@ func applyRecords(st *domain.State, ordered <-chan *preparedRecord, free chan<- 
 				return p.err
 			}
 			return fmt.Errorf("record %d after sequence %d: %w: %w", p.position, st.Seq(), ErrCorruptJournal, p.err)
+		}
+		if _, err := evict(st, arch.archive, arch.hot, p.position, p.last); err != nil {
+			return err
 		}
 		p.data = nil
 		select {

@@ -140,6 +140,13 @@ type Restored struct {
 // replay's errors are returned: a journal that fails verification wraps
 // ErrCorruptJournal.
 func Restore(ctx context.Context, j Journal, snaps SnapshotStore, maxBytes int64, log *slog.Logger) (Restored, error) {
+	return restore(ctx, j, snaps, maxBytes, log, archiving{})
+}
+
+// restore is Restore with the processor's archive of posted ids: a
+// snapshot whose watermark is beyond the archive's is skipped (its
+// evicted ids are not all there), and replays archive as they go.
+func restore(ctx context.Context, j Journal, snaps SnapshotStore, maxBytes int64, log *slog.Logger, arch archiving) (Restored, error) {
 	if snaps != nil {
 		infos, err := snaps.List(ctx)
 		if err != nil {
@@ -147,7 +154,7 @@ func Restore(ctx context.Context, j Journal, snaps SnapshotStore, maxBytes int64
 		}
 		for _, info := range infos {
 			start := time.Now()
-			st, last, pos, err := restoreFrom(ctx, j, snaps, info, maxBytes)
+			st, last, pos, err := restoreFrom(ctx, j, snaps, info, maxBytes, arch)
 			if err == nil {
 				log.Info("state restored from a snapshot", "snapshot", info.Seq, "events", st.Seq(),
 					"tail", st.Seq()-info.Seq, "position", pos, "elapsed", time.Since(start))
@@ -159,14 +166,14 @@ func Restore(ctx context.Context, j Journal, snaps SnapshotStore, maxBytes int64
 			log.Warn("skipping snapshot", "snapshot", info.Seq, "err", err)
 		}
 	}
-	st, last, pos, err := Rebuild(ctx, j)
+	st, last, pos, err := rebuildWith(ctx, j, arch)
 	if err != nil {
 		return Restored{}, err
 	}
 	return Restored{State: st, LastHash: last, Position: pos}, nil
 }
 
-func restoreFrom(ctx context.Context, j Journal, snaps SnapshotStore, info SnapshotInfo, maxBytes int64) (*domain.State, domain.Hash, uint64, error) {
+func restoreFrom(ctx context.Context, j Journal, snaps SnapshotStore, info SnapshotInfo, maxBytes int64, arch archiving) (*domain.State, domain.Hash, uint64, error) {
 	data, err := snaps.Load(ctx, info.Seq, maxBytes)
 	if err != nil {
 		return nil, domain.Hash{}, 0, fmt.Errorf("load: %w", err)
@@ -179,28 +186,44 @@ func restoreFrom(ctx context.Context, j Journal, snaps SnapshotStore, info Snaps
 	if snap.Seq != info.Seq {
 		return nil, domain.Hash{}, 0, fmt.Errorf("%w: stored as %d, holds sequence %d", ErrBadSnapshot, info.Seq, snap.Seq)
 	}
+	if w := snap.State.ArchivedThrough(); w > arch.through {
+		return nil, domain.Hash{}, 0, fmt.Errorf("the snapshot's posted ids through sequence %d are archived, and the archive holds them only through %d", w, arch.through)
+	}
 	// The record at the snapshot's position must end with the snapshot's
 	// last event; the tail then has to chain from its hash.
 	anchor := func(r domain.Record) error {
-		lines, err := domain.SplitRecord(r.Data)
-		if err != nil {
-			return fmt.Errorf("record %d: %w", r.Position, err)
+		err := recordEndsWith(r, snap.Seq, snap.LastHash)
+		if errors.Is(err, errAnchorMismatch) {
+			return fmt.Errorf("%w: %w", ErrBadSnapshot, err)
 		}
-		ev, err := domain.DecodeEvent(lines[len(lines)-1])
-		if err != nil {
-			return fmt.Errorf("record %d: %w", r.Position, err)
-		}
-		if h, err := domain.ParseHash(ev.Hash); err != nil || ev.Seq != snap.Seq || h != snap.LastHash {
-			return fmt.Errorf("%w: record %d ends with sequence %d hash %s, the snapshot with %d hash %s",
-				ErrBadSnapshot, r.Position, ev.Seq, ev.Hash, snap.Seq, snap.LastHash)
-		}
-		return nil
+		return err
 	}
-	last, pos, err := replayOnto(ctx, j, snap.Position, snap.State, snap.LastHash, anchor)
+	last, pos, err := replayOnto(ctx, j, snap.Position, snap.State, snap.LastHash, anchor, arch)
 	if err != nil {
 		return nil, domain.Hash{}, 0, fmt.Errorf("journal after the snapshot: %w", err)
 	}
 	return snap.State, last, pos, nil
+}
+
+// errAnchorMismatch means the journal's record at a snapshot's or an
+// archive's position does not end with the event they were taken at.
+var errAnchorMismatch = errors.New("the journal does not end there with that event")
+
+// recordEndsWith checks that record r ends with event seq of hash h.
+func recordEndsWith(r domain.Record, seq uint64, h domain.Hash) error {
+	lines, err := domain.SplitRecord(r.Data)
+	if err != nil {
+		return fmt.Errorf("record %d: %w", r.Position, err)
+	}
+	ev, err := domain.DecodeEvent(lines[len(lines)-1])
+	if err != nil {
+		return fmt.Errorf("record %d: %w", r.Position, err)
+	}
+	if got, err := domain.ParseHash(ev.Hash); err != nil || ev.Seq != seq || got != h {
+		return fmt.Errorf("%w: record %d ends with sequence %d hash %s, not %d hash %s",
+			errAnchorMismatch, r.Position, ev.Seq, ev.Hash, seq, h)
+	}
+	return nil
 }
 
 // saveSnapshot encodes im and stores it, streaming, then prunes the

@@ -232,6 +232,7 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 		return Decision{Outcome: Rejected, Err: reject(CodeIdempotencyConflict,
 			"transfer %s was posted at sequence %d with a different body", t.ID, prev.seq)}
 	}
+	s.mustBeChecked(key)
 	if err != nil {
 		return s.rejectTransfer(cmd, t, err, now)
 	}

@@ -113,7 +113,10 @@ func (r *stateReader) holds(st *State, assets []*assetState) {
 			return
 		}
 		key := keyOf(h.id)
+		// The hold's id is posted: hot, or in the archive when posted at
+		// or before its watermark (ADR 0027).
 		_, known := st.posted.get(key)
+		known = known || h.seq <= st.archived
 		if validateIDChars("id", h.id) != nil || i > 0 && prev >= h.id || ai >= uint64(len(assets)) ||
 			h.amount.Sign() <= 0 || h.expires < 0 || h.seq == 0 || h.seq > st.seq || !known || from == to {
 			r.fail("hold %d (%q)", i, h.id)
@@ -145,7 +148,10 @@ func (r *stateReader) settledHolds(st *State, assets []*assetState) {
 		if r.err != nil {
 			return
 		}
+		// Its id was posted before it settled: hot, or archived once the
+		// watermark passed its posting (ADR 0027).
 		_, known := st.posted.get(key)
+		known = known || st.archived > 0
 		postedOK := c.status == holdPosted && c.posted.Sign() > 0 && c.posted.Cmp(c.held) <= 0 ||
 			c.status != holdPosted && c.posted.IsZero()
 		if i > 0 && bytes.Compare(prev[:], key[:]) >= 0 || c.status < holdPosted || c.status > holdExpired ||

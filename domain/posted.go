@@ -8,7 +8,13 @@ import (
 	"sync"
 )
 
-// postedIDs remembers every posted transfer id: its idKey, the ledger
+// postedIDs is the hot set of posted transfer ids (hotset.go, ADR 0027).
+// Invariant: every id posted at a sequence at or below the state's archive
+// watermark (State.ArchivedThrough) is in the processor's archive on disk;
+// every id posted after it is here. Ids at or below it may be here too
+// (recalled from the archive); until the first eviction, every id is here.
+//
+// postedIDs remembers each posted transfer id it holds: its idKey, the ledger
 // sequence of the posting and the fingerprint of the posted body. The
 // sequence and fingerprint go to a dense log, in posting order; the maps
 // hold only key and log position, so that a map slot takes 24 bytes, the
@@ -191,4 +197,24 @@ func (p *postedIDs) load(raw []byte, n int, maxSeq uint64) error {
 		}
 	}
 	return nil
+}
+
+// evict forgets every id posted at or before cut and compacts the log of
+// the rest into new chunks. Map slots are kept: Go maps do not shrink, and
+// the hot set fills them again up to its capacity.
+func (p *postedIDs) evict(cut uint64) {
+	var log postedLog
+	for i := range p.shards {
+		m := p.shards[i]
+		for k, pos := range m {
+			ref := p.log.at(pos)
+			if ref.seq <= cut {
+				delete(m, k)
+				continue
+			}
+			m[k] = log.n
+			log.add(ref)
+		}
+	}
+	p.log = log
 }

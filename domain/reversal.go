@@ -124,6 +124,7 @@ func (s *State) decideReversal(cmd Command, now time.Time) Decision {
 		return Decision{Outcome: Rejected, Err: reject(CodeIdempotencyConflict,
 			"transfer %s was posted at sequence %d with a different body", rv.ID, prev.seq)}
 	}
+	s.mustBeChecked(key)
 	remains, _ := origAmount.Sub(done.total)
 	if rv.Amount == "" {
 		amount = remains
@@ -199,6 +200,9 @@ func (s *State) checkOriginal(orig *Transfer) (resolved, Amount, CodedError) {
 	}
 	notFound := reject(CodeTransferNotFound, "transfer %s is not a posted transfer", orig.ID)
 	prev, ok := s.posted.get(keyOf(orig.ID))
+	if !ok {
+		s.mustBeChecked(keyOf(orig.ID))
+	}
 	if !ok || orig.Validate() != nil {
 		return resolved{}, Amount{}, notFound
 	}

@@ -21,7 +21,8 @@ import (
 // Version 3, all integers big-endian:
 //
 //	magic "LGRSTATE", version uint16
-//	seq uint64, last command seq uint64, last command item int64
+//	seq uint64, last command seq uint64, last command item int64,
+//	archive watermark uint64 (hotset.go; at most seq)
 //	uvarint #assets, then per asset, sorted by code:
 //	    code (uint8 length, bytes), scale uint8, issuer balance int128,
 //	    FX position int128
@@ -31,7 +32,7 @@ import (
 //	    3 closed),
 //	    balance int128, floor int128 (0 when unlimited), fingerprint uint64,
 //	    owner (uvarint length, bytes)
-//	uvarint #ids, then per posted transfer id, sorted by key:
+//	uvarint #ids, then per hot posted transfer id, sorted by key:
 //	    key [16] (SHA-256 of the id, truncated), seq uint64, fingerprint uint64
 //	uvarint #rates, then per rate, sorted by base, then quote:
 //	    base asset index uvarint, quote asset index uvarint,
@@ -40,7 +41,9 @@ import (
 //	then the reversed transfers (reversal_state.go)
 //
 // Version 1 had neither FX positions nor rates, version 2 no account
-// status (ADR 0024), no holds (ADR 0022) and no reversals (ADR 0023); a snapshot of another version is refused
+// status (ADR 0024), no holds (ADR 0022), no reversals (ADR 0023) and no
+// posted-id archive watermark (ADR 0027: every posted id was in it); a
+// snapshot of another version is refused
 // (ErrStateVersion) and the state rebuilt from the journal.
 //
 // A change to this layout or to what fingerprints cover (fingerprint.go)
@@ -78,11 +81,14 @@ const (
 // place: accounts are never moved or removed, and nothing but an account's
 // balance, floor and status changes after it is opened; the posted log below its length at the time is never
 // written again (an atomic batch's rollback only drops entries it added
-// itself, and batches are decided after the image is taken). The State's
+// itself, and batches are decided after the image is taken; an eviction
+// compacts the log into new chunks and leaves the old ones as they were).
+// The State's
 // owner writes only to memory the Image does not read.
 type Image struct {
 	seq      uint64
 	lastCmd  CommandRef
+	archived uint64 // the archive watermark
 	assets   []assetImage
 	accounts [][]accountState // the account chunks as they were: read up to their length, balances aside
 	balances []Amount         // the accounts' balances, copied, in chunk order
@@ -113,7 +119,7 @@ type postedImage struct {
 // Image takes a view of the state. It must be called by the state's owner,
 // between decisions, like every other method.
 func (s *State) Image() *Image {
-	im := &Image{seq: s.seq, lastCmd: s.lastCmd,
+	im := &Image{seq: s.seq, lastCmd: s.lastCmd, archived: s.archived,
 		assets:   make([]assetImage, 0, len(s.assets)),
 		accounts: slices.Clone(s.accts.chunks),
 		balances: make([]Amount, 0, s.accts.n),
@@ -175,6 +181,7 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 	b = binary.BigEndian.AppendUint64(b, im.seq)
 	b = binary.BigEndian.AppendUint64(b, im.lastCmd.Seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(int64(im.lastCmd.Item)))
+	b = binary.BigEndian.AppendUint64(b, im.archived)
 	b = binary.AppendUvarint(b, uint64(len(im.assets)))
 	for _, a := range im.assets {
 		b = append(b, byte(len(a.code)))

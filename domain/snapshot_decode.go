@@ -102,13 +102,17 @@ func decodeState(data []byte) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	archived := r.u64()
+	if r.err == nil && archived > seq {
+		r.fail("archive watermark %d beyond sequence %d", archived, seq)
+	}
 	assets := r.assets()
 	nAccounts := r.count("accounts", minAccountBytes)
 	if r.err != nil {
 		return nil, r.err
 	}
 	st := newState(len(assets), nAccounts)
-	st.seq, st.lastCmd = seq, lastCmd
+	st.seq, st.lastCmd, st.archived = seq, lastCmd, archived
 	for _, a := range assets {
 		st.assets[a.code] = a
 	}

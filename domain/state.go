@@ -13,6 +13,8 @@ type State struct {
 	accounts map[string]*accountState // points into accts
 	accts    accountStore
 	posted   postedIDs
+	archived uint64              // the archive watermark (hotset.go)
+	absent   map[idKey]struct{}  // ids the archive was asked for and lacks (hotset.go)
 	rates    map[ratePair]string // the rate table, normalized rates; at most MaxRates
 	undo     *undoLog            // set while an atomic batch is being decided
 	holds    holdBook            // pending and settled two-phase transfers (hold_state.go)

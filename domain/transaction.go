@@ -133,6 +133,7 @@ func (s *State) decideTransaction(cmd Command, now time.Time) Decision {
 		return Decision{Outcome: Rejected, Err: reject(CodeIdempotencyConflict,
 			"transaction %s was posted at sequence %d with a different body", tx.ID, prev.seq)}
 	}
+	s.mustBeChecked(key)
 	if err == nil {
 		failed, err = s.moveLegs(rs, nil)
 	}

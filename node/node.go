@@ -63,6 +63,10 @@ type Config struct {
 	// SnapshotEvery is the number of events after which the processor
 	// takes a snapshot; commands.Config's default (1,000,000) when zero.
 	SnapshotEvery uint64
+	// HotIDs is the most posted transfer ids the processor keeps in
+	// memory; the rest are in DATA_DIR/postedids (ADR 0027). Zero: the
+	// processor's default, a million.
+	HotIDs int
 
 	// Authentication. With nothing configured, an HS256 signing key is
 	// generated in the data directory at first start (see KeyCreated).

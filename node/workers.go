@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-ledger/ledger/commands"
@@ -55,6 +56,11 @@ func (n *Node) newProcessor(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	archive, err := infra.OpenIDArchive(filepath.Join(cfg.DataDir, infra.IDArchiveDir))
+	if err != nil {
+		return err
+	}
+	n.cleanups = append(n.cleanups, func() { _ = archive.Close() })
 	n.snapObs = &snapshotObserver{Metrics: n.metrics, last: time.Now()}
 	var notifier commands.Notifier = infra.NewNotifier(n.NC)
 	if n.submitter != nil {
@@ -64,7 +70,8 @@ func (n *Node) newProcessor(ctx context.Context, cfg Config) error {
 		return err
 	}
 	n.proc = commands.New(n.journal, source, notifier, commands.Config{Logger: cfg.Logger,
-		Snapshots: snapshots, SnapshotEvery: cfg.SnapshotEvery, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer, Elector: n.lease})
+		Snapshots: snapshots, SnapshotEvery: cfg.SnapshotEvery, SkipLostThrough: cfg.SkipLostCommands, Observer: n.snapObs, Tracer: cfg.Tracer, Elector: n.lease,
+		Archive: archive, HotIDs: cfg.HotIDs})
 	if n.follow, err = newRemoteDecisions(ctx, n.JS, n.Names, cfg.Logger); err != nil {
 		return err
 	}

@@ -44,6 +44,14 @@ type serveConfig struct {
 	otlpEndpoint string
 }
 
+// defaultHotIDs is --hot-ids' default: the processor's own (ADR 0027).
+// minHotIDs keeps the hot set above the ids of one command message, so
+// that evictions stay rare next to batches.
+const (
+	defaultHotIDs = 1_000_000
+	minHotIDs     = 1_000
+)
+
 // maxGroupCommitWait bounds the group-commit linger: past it a single
 // request would wait longer for company than for its own decision.
 const maxGroupCommitWait = 100 * time.Millisecond
@@ -81,6 +89,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.node.CheckpointKeyFile, "checkpoint-key", "", "Ed25519 key that signs checkpoints of the journal's head (hex seed); default <data-dir>/checkpoint.key, generated if missing with its public key in <file>.pub (ADR 0017)")
 	fs.DurationVar(&c.node.CheckpointInterval, "checkpoint-interval", time.Minute, "sign a checkpoint of the journal's head this often when it has grown; 0: only on demand (POST /v1/checkpoints)")
 	fs.StringVar(&c.node.CheckpointFile, "checkpoint-file", "", "also append every checkpoint to this file as a JSON line, for a witness to receive (ship it elsewhere); empty: none")
+	fs.IntVar(&c.node.HotIDs, "hot-ids", defaultHotIDs, "the most posted transfer ids the processor keeps in memory (about 60 bytes each); older ones are looked up in <data-dir>/postedids (docs/operations.md, \"Memory\")")
 	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (the ledger appends /v1/traces); empty: tracing off (docs/operations.md, \"Traces\")")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: json or text; default json, or text when stderr is a terminal")
@@ -125,6 +134,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, usagef("--checkpoint-interval %s: use 0 (on demand only) or 1s to 24h", c.node.CheckpointInterval)
 	case c.node.ReadWait <= 0 || c.node.ReadWait > maxReadWait:
 		return c, usagef("--read-wait %s: use more than 0 and at most %s", c.node.ReadWait, maxReadWait)
+	case c.node.HotIDs < minHotIDs:
+		return c, usagef("--hot-ids %d: use at least %d", c.node.HotIDs, minHotIDs)
 	case c.node.MaxReadLag < api.MaxBatchItems:
 		// The largest write (a full batch) must fit under the bound.
 		return c, usagef("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)

@@ -15,12 +15,12 @@ import (
 // serve's tuning flags reach the node's configuration, and values outside
 // their range are refused before anything starts.
 func TestServeTuningFlags(t *testing.T) {
-	c, err := parseServe([]string{"--group-commit-max-items", "250", "--group-commit-max-wait", "2ms", "--max-read-lag", "5000", "--read-wait", "3s"}, io.Discard)
+	c, err := parseServe([]string{"--group-commit-max-items", "250", "--group-commit-max-wait", "2ms", "--max-read-lag", "5000", "--read-wait", "3s", "--hot-ids", "2000"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := c.node.GroupCommit; g.MaxItems != 250 || g.MaxWait != 2*time.Millisecond || c.node.MaxReadLag != 5000 || c.node.ReadWait != 3*time.Second {
-		t.Fatalf("parsed %+v, max read lag %d", g, c.node.MaxReadLag)
+	if g := c.node.GroupCommit; g.MaxItems != 250 || g.MaxWait != 2*time.Millisecond || c.node.MaxReadLag != 5000 || c.node.ReadWait != 3*time.Second || c.node.HotIDs != 2000 {
+		t.Fatalf("parsed %+v, max read lag %d, hot ids %d", g, c.node.MaxReadLag, c.node.HotIDs)
 	}
 	for _, bad := range [][]string{
 		{"--group-commit-max-items", "0"},
@@ -30,6 +30,7 @@ func TestServeTuningFlags(t *testing.T) {
 		{"--max-read-lag", "999"},
 		{"--read-wait", "0s"},
 		{"--read-wait", "2m"},
+		{"--hot-ids", "999"},
 	} {
 		if _, err := parseServe(bad, io.Discard); err == nil || !strings.Contains(err.Error(), bad[0]) {
 			t.Errorf("%v: %v, want an error naming the flag", bad, err)
@@ -44,12 +45,13 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 	t.Setenv("LEDGER_MAX_READ_LAG", "4000")
 	t.Setenv("LEDGER_NAME", "envledger")
 	t.Setenv("LEDGER_SYNC_ALWAYS", "true")
+	t.Setenv("LEDGER_HOT_IDS", "5000")
 	c, err := parseServe([]string{"--max-read-lag", "6000"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.node.ReadWait != 7*time.Second || c.node.MaxReadLag != 6000 || c.node.Ledger != "envledger" || !c.node.SyncAlways {
-		t.Fatalf("read wait %s, max read lag %d, ledger %q, sync %v", c.node.ReadWait, c.node.MaxReadLag, c.node.Ledger, c.node.SyncAlways)
+	if c.node.ReadWait != 7*time.Second || c.node.MaxReadLag != 6000 || c.node.Ledger != "envledger" || !c.node.SyncAlways || c.node.HotIDs != 5000 {
+		t.Fatalf("read wait %s, max read lag %d, ledger %q, sync %v, hot ids %d", c.node.ReadWait, c.node.MaxReadLag, c.node.Ledger, c.node.SyncAlways, c.node.HotIDs)
 	}
 	t.Setenv("LEDGER_SYNC_ALWAYS", "yes")
 	if _, err := parseServe(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "LEDGER_SYNC_ALWAYS") || exitStatus(err) != 2 {
