@@ -72,6 +72,32 @@ func StartCluster(t testing.TB, size int) *Cluster {
 	if size < 1 || size > clusterSizeMax {
 		t.Fatalf("cluster of %d: use 1 to %d", size, clusterSizeMax)
 	}
+	// A port freePort found may be taken by another test's server before
+	// this one listens on it (the packages' tests run at once): such a
+	// server never becomes ready, and the cluster is started again on
+	// other ports, at most clusterStarts times.
+	var err error
+	for range clusterStarts {
+		var c *Cluster
+		if c, err = startCluster(t, size); err == nil {
+			for _, s := range c.Servers {
+				t.Cleanup(s.Stop)
+			}
+			waitJetStream(t, c.URLs())
+			return c
+		}
+		t.Logf("cluster start: %v; starting again on other ports", err)
+	}
+	t.Fatalf("cluster of %d: %v", size, err)
+	return nil
+}
+
+// clusterStarts bounds the attempts to start a cluster.
+const clusterStarts = 3
+
+// startCluster starts the servers of one attempt and waits until each is
+// ready for connections; on failure it stops them all.
+func startCluster(t testing.TB, size int) (*Cluster, error) {
 	routePorts := make([]int, size)
 	routes := make([]string, size)
 	for i := range routePorts {
@@ -86,24 +112,29 @@ func StartCluster(t testing.TB, size int) *Cluster {
 		s := &ExternalServer{Name: opts.ServerName, URL: clientURL(opts.Port), opts: opts}
 		c.Servers = append(c.Servers, s)
 	}
+	stopAll := func() {
+		for _, s := range c.Servers {
+			s.Stop()
+		}
+	}
 	for _, s := range c.Servers {
 		// Started without waiting for each: a clustered JetStream server
 		// is ready for clients only once it has found its peers.
 		srv, err := server.NewServer(&s.opts)
 		if err != nil {
-			t.Fatalf("nats server %s: %v", s.Name, err)
+			stopAll()
+			return nil, fmt.Errorf("nats server %s: %w", s.Name, err)
 		}
 		s.Server = srv
 		go srv.Start()
-		t.Cleanup(s.Stop)
 	}
 	for _, s := range c.Servers {
 		if !s.Server.ReadyForConnections(clusterReadyWait) {
-			t.Fatalf("nats server %s: not ready in %s", s.Name, clusterReadyWait)
+			stopAll()
+			return nil, fmt.Errorf("nats server %s: not ready in %s", s.Name, clusterReadyWait)
 		}
 	}
-	waitJetStream(t, c.URLs())
-	return c
+	return c, nil
 }
 
 // Stop shuts the server down (a clean shutdown; the test process cannot
