@@ -154,25 +154,30 @@ func New(cfg Config, submit Submitter, read ReadModel) *echo.Echo {
 	return e
 }
 
+// setDefaults fills the zero values of c with the defaults.
+func (c *Config) setDefaults() {
+	if c.SyncTimeout <= 0 {
+		c.SyncTimeout = DefaultSyncTimeout
+	}
+	if c.ReadWait <= 0 {
+		c.ReadWait = defaultReadWait
+	}
+	if c.MaxReadLag <= 0 {
+		c.MaxReadLag = DefaultMaxReadLag
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+}
+
 func newServer(cfg Config, submit Submitter, read ReadModel) (*echo.Echo, *Server) {
-	if cfg.SyncTimeout <= 0 {
-		cfg.SyncTimeout = DefaultSyncTimeout
-	}
-	if cfg.ReadWait <= 0 {
-		cfg.ReadWait = defaultReadWait
-	}
-	if cfg.MaxReadLag <= 0 {
-		cfg.MaxReadLag = DefaultMaxReadLag
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Observer == nil {
-		cfg.Observer = nopObserver{}
-	}
+	cfg.setDefaults()
 	s := &Server{cfg: cfg, submit: submit, read: read, log: cfg.Logger, pending: newPendingSet(pendingIDsMax), limits: newRateLimits(cfg.RateLimit),
 		admitTurn: make(chan struct{}, 1)}
 	s.acked.advance(cfg.StartSeq)

@@ -53,6 +53,24 @@ func (a *Actor) mayAct(owner string) bool {
 // credit, mint and burn. Nil is the ledger itself.
 func (a *Actor) privileged() bool { return a == nil || a.Admin }
 
+// mayPost is who may post a transfer (or a transaction's leg) from the
+// account from to to: an admin, or the owner of from (nil: the issuer,
+// which has none, so only an admin mints), who never pays the issuer
+// account: burning takes money out of circulation, the issuer's decision
+// like minting.
+func mayPost(a *Actor, from *accountState, to string) CodedError {
+	if a.privileged() {
+		return nil
+	}
+	if from == nil || !a.mayAct(from.owner) {
+		return reject(CodeForbidden, "a token for %q may debit only accounts it owns", a.Subject)
+	}
+	if to == World {
+		return reject(CodeForbidden, "a token for %q may not pay the issuer account %q: only an admin burns", a.Subject, World)
+	}
+	return nil
+}
+
 // grantsCredit reports whether an overdraft limit, as a request gives it
 // (already checked by Account.Validate), lets the balance go below zero:
 // "unlimited" or any non-zero amount. Empty and zero ("0", "0.00") do not.
@@ -182,6 +200,19 @@ func (s *State) decideAccount(cmd Command, now time.Time) Decision {
 }
 
 // resolved is a transfer checked against the state.
+// post journals r, decided, as a TransferPosted and moves its amount:
+// the event, and its payload with the two entries and balances after.
+func (s *State) post(cmd Command, r resolved, now time.Time) (*Event, *PostedTransfer) {
+	ev := s.newEvent(EventTransferPosted, cmd.Ref, now)
+	p := &PostedTransfer{Transfer: r.t}
+	ev.Transfer = p
+	s.advance(ev)
+	fromBal, toBal := s.move(r)
+	p.Entries[0] = Entry{Account: r.t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
+	p.Entries[1] = Entry{Account: r.t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
+	return ev, p
+}
+
 type resolved struct {
 	t        Transfer // with Asset filled in and Amount at the asset's scale
 	asset    *assetState
@@ -203,19 +234,11 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 		// fields may not even be safe to record, and no state was consulted.
 		return Decision{Outcome: Rejected, Err: asCoded(err)}
 	}
-	if !cmd.Actor.privileged() {
-		// Checked before anything else about the transfer, replays
-		// included, so that nobody learns about another's accounts. The
-		// issuer account is not in s.accounts: a debit of it (a mint) is
-		// refused here too.
-		if acc, ok := s.accounts[t.From]; !ok || !cmd.Actor.mayAct(acc.owner) {
-			return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may debit only accounts it owns", cmd.Actor.Subject)}
-		}
-		if t.To == World {
-			// Burning takes money out of circulation: the issuer's
-			// decision, like minting.
-			return Decision{Outcome: Rejected, Err: reject(CodeForbidden, "a token for %q may not pay the issuer account %q: only an admin burns", cmd.Actor.Subject, World)}
-		}
+	// Checked before anything else about the transfer, replays included,
+	// so that nobody learns about another's accounts. The issuer account
+	// is not in s.accounts: a debit of it (a mint) is refused here too.
+	if err := mayPost(cmd.Actor, s.accounts[t.From], t.To); err != nil {
+		return Decision{Outcome: Rejected, Err: err}
 	}
 	r, err := s.resolve(t)
 	if err == nil && r.toAsset != nil && cmd.SameAsset {
@@ -262,13 +285,7 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 		return s.rejectTransfer(cmd, t, reject(CodeBalanceOverflow,
 			"the balance of %s would exceed the largest representable amount", side), now)
 	}
-	ev := s.newEvent(EventTransferPosted, cmd.Ref, now)
-	p := &PostedTransfer{Transfer: r.t}
-	ev.Transfer = p
-	s.advance(ev)
-	fromBal, toBal := s.move(r)
-	p.Entries[0] = Entry{Account: t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
-	p.Entries[1] = Entry{Account: t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
+	ev, _ := s.post(cmd, r, now)
 	s.rememberPosted(key, ev.Seq, &r.t, r.amount)
 	s.undo.post(key)
 	return Decision{Outcome: Posted, Event: ev}

@@ -154,13 +154,8 @@ func (s *State) decideReversal(cmd Command, now time.Time) Decision {
 			"the balance of %s would exceed the largest representable amount", r.t.To), now)
 	}
 	left, _ := remains.Sub(amount)
-	ev := s.newEvent(EventTransferPosted, cmd.Ref, now)
-	p := &PostedTransfer{Transfer: r.t, Reversal: &ReversalOf{OriginalAmount: origAmount.Format(r.asset.scale), Remaining: left.Format(r.asset.scale)}}
-	ev.Transfer = p
-	s.advance(ev)
-	fromBal, toBal := s.move(r)
-	p.Entries[0] = Entry{Account: r.t.From, Type: Debit, Amount: r.t.Amount, Balance: fromBal.Format(r.asset.scale)}
-	p.Entries[1] = Entry{Account: r.t.To, Type: Credit, Amount: r.t.Amount, Balance: toBal.Format(r.asset.scale)}
+	ev, p := s.post(cmd, r, now)
+	p.Reversal = &ReversalOf{OriginalAmount: origAmount.Format(r.asset.scale), Remaining: left.Format(r.asset.scale)}
 	if err := s.noteReversal(ev.Seq, &r.t, amount); err != nil {
 		panic("domain: applying a decided reversal: " + err.Error())
 	}

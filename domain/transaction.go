@@ -157,21 +157,6 @@ func (s *State) decideTransaction(cmd Command, now time.Time) Decision {
 	return Decision{Outcome: Posted, Event: ev}
 }
 
-// mayPost is who may post a leg from the account from to to: an admin, or
-// the owner of from, who never pays the issuer account (as for transfers).
-func mayPost(a *Actor, from *accountState, to string) CodedError {
-	if a.privileged() {
-		return nil
-	}
-	if from == nil || !a.mayAct(from.owner) {
-		return reject(CodeForbidden, "a token for %q may debit only accounts it owns", a.Subject)
-	}
-	if to == World {
-		return reject(CodeForbidden, "a token for %q may not pay the issuer account %q: only an admin burns", a.Subject, World)
-	}
-	return nil
-}
-
 // resolveLegs resolves every leg against the state without moving money:
 // accounts, one asset per leg (a conversion is asset_mismatch), amounts at
 // scale. It returns the first leg that does not resolve and why.

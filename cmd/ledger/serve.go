@@ -124,23 +124,28 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if err := checkCluster(c); err != nil {
 		return c, err
 	}
+	return c, checkTuning(c)
+}
+
+// checkTuning refuses tuning flags out of their ranges.
+func checkTuning(c serveConfig) error {
 	g := c.node.GroupCommit
 	switch {
 	case g.MaxItems < 1 || g.MaxItems > commands.MaxItemsPerCommand:
-		return c, usagef("--group-commit-max-items %d: use 1 to %d", g.MaxItems, commands.MaxItemsPerCommand)
+		return usagef("--group-commit-max-items %d: use 1 to %d", g.MaxItems, commands.MaxItemsPerCommand)
 	case g.MaxWait < 0 || g.MaxWait > maxGroupCommitWait:
-		return c, usagef("--group-commit-max-wait %s: use 0 to %s", g.MaxWait, maxGroupCommitWait)
+		return usagef("--group-commit-max-wait %s: use 0 to %s", g.MaxWait, maxGroupCommitWait)
 	case c.node.CheckpointInterval != 0 && (c.node.CheckpointInterval < time.Second || c.node.CheckpointInterval > 24*time.Hour):
-		return c, usagef("--checkpoint-interval %s: use 0 (on demand only) or 1s to 24h", c.node.CheckpointInterval)
+		return usagef("--checkpoint-interval %s: use 0 (on demand only) or 1s to 24h", c.node.CheckpointInterval)
 	case c.node.ReadWait <= 0 || c.node.ReadWait > maxReadWait:
-		return c, usagef("--read-wait %s: use more than 0 and at most %s", c.node.ReadWait, maxReadWait)
+		return usagef("--read-wait %s: use more than 0 and at most %s", c.node.ReadWait, maxReadWait)
 	case c.node.HotIDs < minHotIDs:
-		return c, usagef("--hot-ids %d: use at least %d", c.node.HotIDs, minHotIDs)
+		return usagef("--hot-ids %d: use at least %d", c.node.HotIDs, minHotIDs)
 	case c.node.MaxReadLag < api.MaxBatchItems:
 		// The largest write (a full batch) must fit under the bound.
-		return c, usagef("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)
+		return usagef("--max-read-lag %d: use at least %d", c.node.MaxReadLag, api.MaxBatchItems)
 	}
-	return c, nil
+	return nil
 }
 
 // checkCluster refuses roles and external-NATS settings that cannot
