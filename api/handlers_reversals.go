@@ -1,8 +1,7 @@
 package api
 
 import (
-	"errors"
-	"net/http"
+	"context"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,16 +35,9 @@ func (s *Server) reverseTransfer(c echo.Context) error {
 			return &domain.AmountSyntaxError{Amount: rv.Amount, Reason: "must be a positive decimal string"}
 		}
 	}
-	header := c.Request().Header.Get(HeaderIdempotencyKey)
-	switch {
-	case req.ID != nil && header != "" && *req.ID != header:
-		return &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
-	case req.ID != nil:
-		rv.ID = *req.ID
-	case header != "":
-		rv.ID = header
-	default:
-		rv.ID = newID()
+	var err error
+	if rv.ID, err = resolveID(req.ID, c.Request().Header.Get(HeaderIdempotencyKey)); err != nil {
+		return err
 	}
 	rv.Original.ID = c.Param("id")
 	if err := rv.Validate(); err != nil {
@@ -62,36 +54,7 @@ func (s *Server) reverseTransfer(c echo.Context) error {
 	}
 	rv.Original = domain.Transfer{ID: orig.ID, From: orig.From, To: orig.To, Amount: orig.Amount, Asset: orig.Asset,
 		Reference: orig.Reference, Metadata: orig.Metadata, Memo: orig.Memo, ExchangeRate: orig.ExchangeRate, Reverses: orig.Reverses}
-	release, err := s.admitted(c, 1)
-	if err != nil {
-		return err
-	}
-	defer release()
-	r, err := s.submitOne(c, commands.Item{Actor: principalOf(c).actor(), Reversal: &rv})
-	if errors.Is(err, errNoAnswer) {
-		return respond(c, http.StatusAccepted, map[string]string{"id": rv.ID, "status": "pending"})
-	}
-	if err != nil {
-		return err
-	}
-	switch r.Outcome {
-	case commands.OutcomePosted, commands.OutcomeRejected:
-		s.answered(c, r.Seq)
-	}
-	switch r.Outcome {
-	case commands.OutcomePosted:
-		return respond(c, http.StatusCreated, postedView(r.Event))
-	case commands.OutcomeReplayed:
-		noteSequence(c, r.Seq) // the original's
-		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
-			return respond(c, http.StatusAccepted, map[string]string{"id": rv.ID, "status": "pending"})
-		}
-		v, err := s.read.Transfer(c.Request().Context(), rv.ID)
-		if err != nil {
-			return s.readError(err, CodeTransferNotFound)
-		}
-		c.Response().Header().Set(HeaderReplayed, "true")
-		return respond(c, http.StatusOK, v)
-	}
-	return resultProblem(r)
+	return s.submitWrite(c, commands.Item{Actor: principalOf(c).actor(), Reversal: &rv}, writeAnswer{id: rv.ID,
+		posted: func(ev *domain.Event) (any, error) { return postedView(ev), nil },
+		replay: func(ctx context.Context) (any, error) { return s.read.Transfer(ctx, rv.ID) }})
 }

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"errors"
+	"context"
 	"net/http"
 	"strconv"
 
@@ -42,15 +42,9 @@ func (req transactionRequest) transaction(header string) (domain.Transaction, er
 		}
 		tx.Legs = append(tx.Legs, domain.Leg{From: *l.From, To: *l.To, Amount: l.Amount.text, Asset: l.Asset, Reference: l.Reference, Metadata: l.Metadata})
 	}
-	switch {
-	case req.ID != nil && header != "" && *req.ID != header:
-		return tx, &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
-	case req.ID != nil:
-		tx.ID = *req.ID
-	case header != "":
-		tx.ID = header
-	default:
-		tx.ID = newID()
+	var err error
+	if tx.ID, err = resolveID(req.ID, header); err != nil {
+		return tx, err
 	}
 	return tx, tx.Validate()
 }
@@ -68,41 +62,14 @@ func (s *Server) createTransaction(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/transactions/"+tx.ID)
-	release, err := s.admitted(c, 1)
-	if err != nil {
-		return err
-	}
-	defer release()
-	r, err := s.submitOne(c, commands.Item{Actor: principalOf(c).actor(), Transaction: &tx})
-	if errors.Is(err, errNoAnswer) {
-		return respond(c, http.StatusAccepted, map[string]string{"id": tx.ID, "status": "pending"})
-	}
-	if err != nil {
-		return err
-	}
-	switch r.Outcome {
-	case commands.OutcomePosted, commands.OutcomeRejected:
-		s.answered(c, r.Seq)
-	}
-	switch r.Outcome {
-	case commands.OutcomePosted:
-		if r.Event == nil || r.Event.Transaction == nil {
-			return problem(CodeInternal, "a posted transaction without its event")
-		}
-		return respond(c, http.StatusCreated, projections.PostedTransactionView(r.Event))
-	case commands.OutcomeReplayed:
-		noteSequence(c, r.Seq) // the original's
-		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {
-			return respond(c, http.StatusAccepted, map[string]string{"id": tx.ID, "status": "pending"})
-		}
-		v, err := s.read.Transaction(c.Request().Context(), tx.ID)
-		if err != nil {
-			return s.readError(err, CodeTransferNotFound)
-		}
-		c.Response().Header().Set(HeaderReplayed, "true")
-		return respond(c, http.StatusOK, v)
-	}
-	return resultProblem(r)
+	return s.submitWrite(c, commands.Item{Actor: principalOf(c).actor(), Transaction: &tx}, writeAnswer{id: tx.ID,
+		posted: func(ev *domain.Event) (any, error) {
+			if ev == nil || ev.Transaction == nil {
+				return nil, problem(CodeInternal, "a posted transaction without its event")
+			}
+			return projections.PostedTransactionView(ev), nil
+		},
+		replay: func(ctx context.Context) (any, error) { return s.read.Transaction(ctx, tx.ID) }})
 }
 
 // getTransaction answers a transaction (GET /v1/transactions/{id}): an

@@ -56,17 +56,26 @@ func (req transferRequest) transfer(header string) (domain.Transfer, error) {
 			return t, &domain.FieldError{Field: "exchange_rate", Reason: "must be a positive decimal string"}
 		}
 	}
-	switch {
-	case req.ID != nil && header != "" && *req.ID != header:
-		return t, &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
-	case req.ID != nil:
-		t.ID = *req.ID
-	case header != "":
-		t.ID = header
-	default:
-		t.ID = newID()
+	var err error
+	if t.ID, err = resolveID(req.ID, header); err != nil {
+		return t, err
 	}
 	return t, t.Validate()
+}
+
+// resolveID is a write's id: the body's id, else the Idempotency-Key
+// header, else a new random one; a body id and a header that differ are
+// refused.
+func resolveID(body *string, header string) (string, error) {
+	switch {
+	case body != nil && header != "" && *body != header:
+		return "", &domain.FieldError{Field: "id", Reason: "differs from the Idempotency-Key header"}
+	case body != nil:
+		return *body, nil
+	case header != "":
+		return header, nil
+	}
+	return newID(), nil
 }
 
 func newID() string {

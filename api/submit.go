@@ -3,10 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/nats-ledger/ledger/commands"
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // errNoAnswer is returned by submitOne when the outcome is not known in
@@ -72,4 +74,60 @@ func resultProblem(r commands.Result) error {
 		return problem(CodeInternal, "unexpected outcome "+string(r.Outcome))
 	}
 	return problem(r.Code, r.Detail)
+}
+
+// writeAnswer says how submitWrite answers a write of one id: the body of
+// its posting (201) from the processor's event, and of a replay (200,
+// Idempotent-Replayed) read back from the read model.
+type writeAnswer struct {
+	id     string
+	posted func(ev *domain.Event) (any, error)
+	replay func(ctx context.Context) (any, error)
+}
+
+// submitWrite submits one item that posts under its own id (a reversal,
+// a transaction) and answers: 201 with the posting, 200 with the
+// original on a replay, the problem of a refusal, or 202 pending when
+// the decision did not come in time (the Location set by the caller
+// names where it will be read).
+func (s *Server) submitWrite(c echo.Context, it commands.Item, w writeAnswer) error {
+	release, err := s.admitted(c, 1)
+	if err != nil {
+		return err
+	}
+	defer release()
+	pending := func() error {
+		return respond(c, http.StatusAccepted, map[string]string{"id": w.id, "status": "pending"})
+	}
+	r, err := s.submitOne(c, it)
+	if errors.Is(err, errNoAnswer) {
+		return pending()
+	}
+	if err != nil {
+		return err
+	}
+	switch r.Outcome {
+	case commands.OutcomePosted:
+		s.answered(c, r.Seq)
+		v, err := w.posted(r.Event)
+		if err != nil {
+			return err
+		}
+		return respond(c, http.StatusCreated, v)
+	case commands.OutcomeRejected:
+		s.answered(c, r.Seq) // journaled: reads that follow see it
+	case commands.OutcomeReplayed:
+		noteSequence(c, r.Seq) // the original's
+		ctx := c.Request().Context()
+		if err := s.waitRead(ctx, r.Seq); err != nil {
+			return pending()
+		}
+		v, err := w.replay(ctx)
+		if err != nil {
+			return s.readError(err, CodeTransferNotFound)
+		}
+		c.Response().Header().Set(HeaderReplayed, "true")
+		return respond(c, http.StatusOK, v)
+	}
+	return resultProblem(r)
 }
