@@ -85,7 +85,10 @@ func (s *Server) Writer() *Writer {
 func (w *Writer) Batch(t testing.TB, now time.Time, cmds ...domain.Command) ([]domain.Decision, []*domain.Event) {
 	t.Helper()
 	w.cmdSeq++
-	var events []*domain.Event
+	// As the processor does before a batch's first command: the holds
+	// expired by its clock are voided first (commands/expiry.go).
+	events := w.State.ExpireHolds(now)
+	expired := len(events)
 	out := make([]domain.Decision, 0, len(cmds))
 	for i, c := range cmds {
 		c.Ref = domain.CommandRef{Seq: w.cmdSeq, Item: i}
@@ -95,7 +98,7 @@ func (w *Writer) Batch(t testing.TB, now time.Time, cmds ...domain.Command) ([]d
 		}
 		out = append(out, d)
 	}
-	if len(events) == 0 {
+	if len(events) == expired {
 		// As the processor does: a message that changed nothing is
 		// journaled as skipped.
 		events = append(events, w.State.Skip(w.cmdSeq, len(cmds), domain.SkipUnchanged, "", now))
