@@ -36,7 +36,7 @@ type AccountView struct {
 	Owner          string            `json:"owner"`
 	Metadata       map[string]string `json:"metadata"`
 	CreatedAt      time.Time         `json:"created_at"`
-	Sequence       uint64            `json:"sequence"` // the last ledger sequence that changed the account
+	Sequence       uint64            `json:"sequence"` // the last ledger sequence that changed the account's balance
 	PendingView                      // pending holds from and to it (holds.go)
 	// Status is "open", "frozen" or "closed" (ADR 0024); Frozen, for a
 	// frozen account, says what it refuses: "debits" or "all".
