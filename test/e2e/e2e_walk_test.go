@@ -1,0 +1,30 @@
+package e2e_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestE2ECloseWithPendingHoldSaysWhy closes an account at zero that a
+// pending hold pays into: the refusal (account_not_empty) says that a
+// hold is pending, not that the account holds 0.00; once the hold is
+// voided the account closes.
+func TestE2ECloseWithPendingHoldSaysWhy(t *testing.T) {
+	t.Parallel()
+	l := e2eStart(t)
+	l.defineAsset(t, "USD", 2)
+	alice := l.as(l.tokenFor(t, "alice", time.Hour, userScopes...))
+	for _, id := range []string{"alice", "dave"} {
+		e2eJSON[e2eAccount](t, l.do(t, http.MethodPost, "/v1/accounts", map[string]any{"id": id, "asset": "USD", "owner": id}), http.StatusCreated)
+	}
+	l.mint(t, "alice", "10.00")
+	e2eJSON[e2eHold](t, alice.do(t, http.MethodPost, "/v1/transfers", hold("h", "alice", "dave", "4.00")), http.StatusCreated)
+	p := e2eCheckProblem(t, l.do(t, http.MethodPost, "/v1/accounts/dave/close", nil), http.StatusConflict, "account_not_empty", "")
+	if !strings.Contains(p.Detail, "pending hold") || strings.Contains(p.Detail, "holds 0.00") {
+		t.Fatalf("detail %q does not say a hold is pending", p.Detail)
+	}
+	e2eJSON[e2eHold](t, alice.do(t, http.MethodPost, "/v1/transfers/h/void", nil), http.StatusOK)
+	e2eJSON[e2eAccount](t, l.do(t, http.MethodPost, "/v1/accounts/dave/close", nil), http.StatusOK)
+}
