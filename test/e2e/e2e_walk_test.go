@@ -28,3 +28,30 @@ func TestE2ECloseWithPendingHoldSaysWhy(t *testing.T) {
 	e2eJSON[e2eHold](t, alice.do(t, http.MethodPost, "/v1/transfers/h/void", nil), http.StatusOK)
 	e2eJSON[e2eAccount](t, l.do(t, http.MethodPost, "/v1/accounts/dave/close", nil), http.StatusOK)
 }
+
+// TestE2EListingCursorNotIssued pages accounts and assets with a cursor
+// the server did not issue that still decodes (base64 of bytes no id or
+// code may hold): validation_failed naming the cursor, as the other
+// listings and the API document answer, never an empty page that reads
+// as "no more accounts". An issued cursor still pages.
+func TestE2EListingCursorNotIssued(t *testing.T) {
+	t.Parallel()
+	l := e2eStart(t)
+	l.defineAsset(t, "USD", 2)
+	l.defineAsset(t, "EUR", 2)
+	for _, id := range []string{"a1", "a2"} {
+		e2eJSON[e2eAccount](t, l.do(t, http.MethodPost, "/v1/accounts", map[string]any{"id": id, "asset": "USD"}), http.StatusCreated)
+	}
+	l.settle(t)
+	for _, path := range []string{"/v1/accounts?cursor=zzz", "/v1/assets?cursor=zzz", "/v1/accounts?cursor=YSB4"} {
+		e2eCheckProblem(t, l.do(t, http.MethodGet, path, nil), http.StatusBadRequest, "validation_failed", "cursor")
+	}
+	first := e2ePageOf[e2eAccount](t, l.do(t, http.MethodGet, "/v1/accounts?limit=1", nil))
+	if len(first.Data) != 1 || first.NextCursor == nil {
+		t.Fatalf("first page: %+v", first)
+	}
+	next := e2ePageOf[e2eAccount](t, l.do(t, http.MethodGet, "/v1/accounts?limit=1&cursor="+*first.NextCursor, nil))
+	if len(next.Data) != 1 || next.Data[0].ID == first.Data[0].ID {
+		t.Fatalf("second page: %+v after %+v", next, first)
+	}
+}
