@@ -2287,7 +2287,7 @@ type ClientInterface interface {
 
 	// GetTransaction A multi-leg transaction
 	//
-	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). A refusal spends no id: once a transfer or a hold is posted under a refused transaction's id (one id space), the transaction is 404 here, and a transfer refused under the id of a transaction posted since is 404 at `GET /v1/transfers/{id}`. An admin reads any; another token a transaction with a leg of an account it owns.
 	//
 	// Requires the `transfers:read` scope (or `admin`).
 	//
@@ -3490,7 +3490,7 @@ func (c *Client) CreateTransaction(ctx context.Context, params *CreateTransactio
 
 // GetTransaction A multi-leg transaction
 //
-// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). A refusal spends no id: once a transfer or a hold is posted under a refused transaction's id (one id space), the transaction is 404 here, and a transfer refused under the id of a transaction posted since is 404 at `GET /v1/transfers/{id}`. An admin reads any; another token a transaction with a leg of an account it owns.
 //
 // Requires the `transfers:read` scope (or `admin`).
 //
@@ -7652,7 +7652,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetTransactionWithResponse A multi-leg transaction
 	//
-	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). A refusal spends no id: once a transfer or a hold is posted under a refused transaction's id (one id space), the transaction is 404 here, and a transfer refused under the id of a transaction posted since is 404 at `GET /v1/transfers/{id}`. An admin reads any; another token a transaction with a leg of an account it owns.
 	//
 	// Requires the `transfers:read` scope (or `admin`).
 	//
@@ -14789,7 +14789,7 @@ func (c *ClientWithResponses) CreateTransactionWithResponse(ctx context.Context,
 
 // GetTransactionWithResponse A multi-leg transaction
 //
-// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). A refusal spends no id: once a transfer or a hold is posted under a refused transaction's id (one id space), the transaction is 404 here, and a transfer refused under the id of a transaction posted since is 404 at `GET /v1/transfers/{id}`. An admin reads any; another token a transaction with a leg of an account it owns.
 //
 // Requires the `transfers:read` scope (or `admin`).
 //

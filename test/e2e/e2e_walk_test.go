@@ -55,3 +55,39 @@ func TestE2EListingCursorNotIssued(t *testing.T) {
 		t.Fatalf("second page: %+v after %+v", next, first)
 	}
 }
+
+// TestE2ERejectionSupersededAcrossKinds refuses a transaction and then
+// posts a transfer under its id (a refusal does not spend an id, and
+// transfers and transactions share one id space), and the other way
+// round: the id then reads as what was posted, and the refusal of the
+// other kind is no longer shown as that id's outcome.
+func TestE2ERejectionSupersededAcrossKinds(t *testing.T) {
+	t.Parallel()
+	l := e2eStart(t)
+	l.defineAsset(t, "USD", 2)
+	for _, id := range []string{"a", "b"} {
+		e2eJSON[e2eAccount](t, l.do(t, http.MethodPost, "/v1/accounts", map[string]any{"id": id, "asset": "USD"}), http.StatusCreated)
+	}
+	leg := func(amount string) map[string]any {
+		return map[string]any{"legs": []map[string]any{{"from": "a", "to": "b", "amount": amount}}}
+	}
+	tx := leg("5.00")
+	tx["id"] = "x1"
+	e2eCheckProblem(t, l.do(t, http.MethodPost, "/v1/transactions", tx), http.StatusUnprocessableEntity, "insufficient_funds", "")
+	e2eCheckProblem(t, l.do(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "x2", "from": "a", "to": "b", "amount": "5.00"}),
+		http.StatusUnprocessableEntity, "insufficient_funds", "")
+	l.mint(t, "a", "10.00")
+	e2eJSON[e2eTransfer](t, l.do(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "x1", "from": "a", "to": "b", "amount": "1.00"}), http.StatusCreated)
+	tx = leg("2.00")
+	tx["id"] = "x2"
+	e2eJSON[map[string]any](t, l.do(t, http.MethodPost, "/v1/transactions", tx), http.StatusCreated)
+	l.settle(t)
+	if got := e2eJSON[e2eTransfer](t, l.do(t, http.MethodGet, "/v1/transfers/x1", nil), http.StatusOK); got.Status != "posted" {
+		t.Fatalf("x1: %+v", got)
+	}
+	e2eCheckProblem(t, l.do(t, http.MethodGet, "/v1/transactions/x1", nil), http.StatusNotFound, "transfer_not_found", "")
+	if got := e2eJSON[map[string]any](t, l.do(t, http.MethodGet, "/v1/transactions/x2", nil), http.StatusOK); got["status"] != "posted" {
+		t.Fatalf("x2: %+v", got)
+	}
+	e2eCheckProblem(t, l.do(t, http.MethodGet, "/v1/transfers/x2", nil), http.StatusNotFound, "transfer_not_found", "")
+}
