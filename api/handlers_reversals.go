@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -63,15 +62,7 @@ func (s *Server) reverseTransfer(c echo.Context) error {
 	}
 	rv.Original = domain.Transfer{ID: orig.ID, From: orig.From, To: orig.To, Amount: orig.Amount, Asset: orig.Asset,
 		Reference: orig.Reference, Metadata: orig.Metadata, Memo: orig.Memo, ExchangeRate: orig.ExchangeRate, Reverses: orig.Reverses}
-	if h := orig.Hold; h != nil {
-		// A posted hold: the original is the hold as it was requested,
-		// which its fingerprint covers; the processor reverses at most
-		// what was posted of it.
-		rv.Original.Amount, rv.Original.Pending = h.Amount, true
-		if h.ExpiresAt != nil {
-			rv.Original.ExpiresAt = h.ExpiresAt.UTC().Format(time.RFC3339Nano)
-		}
-	}
+	asHeld(&rv.Original, orig.Hold)
 	release, err := s.admitted(c, 1)
 	if err != nil {
 		return err
