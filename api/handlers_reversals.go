@@ -54,6 +54,7 @@ func (s *Server) reverseTransfer(c echo.Context) error {
 	}
 	rv.Original = domain.Transfer{ID: orig.ID, From: orig.From, To: orig.To, Amount: orig.Amount, Asset: orig.Asset,
 		Reference: orig.Reference, Metadata: orig.Metadata, Memo: orig.Memo, ExchangeRate: orig.ExchangeRate, Reverses: orig.Reverses}
+	asHeld(&rv.Original, orig.Hold)
 	return s.submitWrite(c, commands.Item{Actor: principalOf(c).actor(), Reversal: &rv}, writeAnswer{id: rv.ID,
 		posted: func(ev *domain.Event) (any, error) { return postedView(ev), nil },
 		replay: func(ctx context.Context) (any, error) { return s.read.Transfer(ctx, rv.ID) }})

@@ -2287,7 +2287,7 @@ type ClientInterface interface {
 
 	// GetTransaction A multi-leg transaction
 	//
-	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). A refusal spends no id: once a transfer or a hold is posted under a refused transaction's id (one id space), the transaction is 404 here, and a transfer refused under the id of a transaction posted since is 404 at `GET /v1/transfers/{id}`. An admin reads any; another token a transaction with a leg of an account it owns.
 	//
 	// Requires the `transfers:read` scope (or `admin`).
 	//
@@ -2412,7 +2412,7 @@ type ClientInterface interface {
 
 	// ReverseTransferWithBody Reverse a transfer
 	//
-	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A posted hold (ADR 0022) is reversed as any posting, of at most the amount posted; a pending, voided or expired hold moved nothing and is `transfer_not_found`. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
 	//
 	// Requires the `transfers:write` scope (or `admin`).
 	//
@@ -2423,7 +2423,7 @@ type ClientInterface interface {
 
 	// ReverseTransfer Reverse a transfer
 	//
-	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A posted hold (ADR 0022) is reversed as any posting, of at most the amount posted; a pending, voided or expired hold moved nothing and is `transfer_not_found`. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
 	//
 	// Requires the `transfers:write` scope (or `admin`).
 	//
@@ -3490,7 +3490,7 @@ func (c *Client) CreateTransaction(ctx context.Context, params *CreateTransactio
 
 // GetTransaction A multi-leg transaction
 //
-// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). A refusal spends no id: once a transfer or a hold is posted under a refused transaction's id (one id space), the transaction is 404 here, and a transfer refused under the id of a transaction posted since is 404 at `GET /v1/transfers/{id}`. An admin reads any; another token a transaction with a leg of an account it owns.
 //
 // Requires the `transfers:read` scope (or `admin`).
 //
@@ -3765,7 +3765,7 @@ func (c *Client) OptionsTransfersIdReverse(ctx context.Context, id TransferIdPat
 
 // ReverseTransferWithBody Reverse a transfer
 //
-// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A posted hold (ADR 0022) is reversed as any posting, of at most the amount posted; a pending, voided or expired hold moved nothing and is `transfer_not_found`. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
 //
 // Requires the `transfers:write` scope (or `admin`).
 //
@@ -3786,7 +3786,7 @@ func (c *Client) ReverseTransferWithBody(ctx context.Context, id TransferIdPath,
 
 // ReverseTransfer Reverse a transfer
 //
-// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A posted hold (ADR 0022) is reversed as any posting, of at most the amount posted; a pending, voided or expired hold moved nothing and is `transfer_not_found`. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
 //
 // Requires the `transfers:write` scope (or `admin`).
 //
@@ -7652,7 +7652,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetTransactionWithResponse A multi-leg transaction
 	//
-	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+	// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). A refusal spends no id: once a transfer or a hold is posted under a refused transaction's id (one id space), the transaction is 404 here, and a transfer refused under the id of a transaction posted since is 404 at `GET /v1/transfers/{id}`. An admin reads any; another token a transaction with a leg of an account it owns.
 	//
 	// Requires the `transfers:read` scope (or `admin`).
 	//
@@ -7795,7 +7795,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReverseTransferWithBodyWithResponse Reverse a transfer
 	//
-	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A posted hold (ADR 0022) is reversed as any posting, of at most the amount posted; a pending, voided or expired hold moved nothing and is `transfer_not_found`. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
 	//
 	// Requires the `transfers:write` scope (or `admin`).
 	//
@@ -7806,7 +7806,7 @@ type ClientWithResponsesInterface interface {
 
 	// ReverseTransferWithResponse Reverse a transfer
 	//
-	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+	// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A posted hold (ADR 0022) is reversed as any posting, of at most the amount posted; a pending, voided or expired hold moved nothing and is `transfer_not_found`. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
 	//
 	// Requires the `transfers:write` scope (or `admin`).
 	//
@@ -14789,7 +14789,7 @@ func (c *ClientWithResponses) CreateTransactionWithResponse(ctx context.Context,
 
 // GetTransactionWithResponse A multi-leg transaction
 //
-// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). An admin reads any; another token a transaction with a leg of an account it owns.
+// One transaction, posted (every leg with its entries) or rejected (the leg refused, its code and detail). A refusal spends no id: once a transfer or a hold is posted under a refused transaction's id (one id space), the transaction is 404 here, and a transfer refused under the id of a transaction posted since is 404 at `GET /v1/transfers/{id}`. An admin reads any; another token a transaction with a leg of an account it owns.
 //
 // Requires the `transfers:read` scope (or `admin`).
 //
@@ -15022,7 +15022,7 @@ func (c *ClientWithResponses) OptionsTransfersIdReverseWithResponse(ctx context.
 
 // ReverseTransferWithBodyWithResponse Reverse a transfer
 //
-// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A posted hold (ADR 0022) is reversed as any posting, of at most the amount posted; a pending, voided or expired hold moved nothing and is `transfer_not_found`. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
 //
 // Requires the `transfers:write` scope (or `admin`).
 //
@@ -15039,7 +15039,7 @@ func (c *ClientWithResponses) ReverseTransferWithBodyWithResponse(ctx context.Co
 
 // ReverseTransferWithResponse Reverse a transfer
 //
-// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
+// Reverses all or part of a posted transfer (ADR 0023): a new transfer with its own id (the body's `id`, else `Idempotency-Key`, else a random one) from the original's recipient back to its sender, linked to it by `reverses`. `amount` defaults to what remains unreversed; the reversals of a transfer never sum above its amount. The same id with the same body answers the original reversal with `Idempotent-Replayed: true` (a body without `amount` matches whatever amount it reversed); another body is `idempotency_conflict`. A reversal the recipient can no longer pay is refused `insufficient_funds` and journaled as a rejection, as a transfer is. A posted hold (ADR 0022) is reversed as any posting, of at most the amount posted; a pending, voided or expired hold moved nothing and is `transfer_not_found`. A reversal, a memo and a conversion are not reversible. Who may: an admin, or the owner of the original's recipient account (the account the reversal debits); only an admin reverses a mint.
 //
 // Requires the `transfers:write` scope (or `admin`).
 //

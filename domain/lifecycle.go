@@ -205,9 +205,12 @@ func (s *State) checkClose(actor *Actor, acc *accountState) CodedError {
 	if acc.status != statusOpen && !actor.privileged() {
 		return reject(CodeForbidden, "account %s is frozen: only an admin may close it", acc.id)
 	}
-	if !acc.balance.IsZero() || s.holds.involves(acc) {
+	if !acc.balance.IsZero() {
 		return reject(CodeAccountNotEmpty, "account %s holds %s %s: only an account at zero with no holds can be closed",
 			acc.id, acc.balance.Format(acc.asset.scale), acc.asset.code)
+	}
+	if s.holds.involves(acc) {
+		return reject(CodeAccountNotEmpty, "account %s has a pending hold from or to it: post or void it first; only an account at zero with no holds can be closed", acc.id)
 	}
 	return nil
 }

@@ -206,10 +206,23 @@ func (s *State) checkOriginal(orig *Transfer) (resolved, Amount, CodedError) {
 		return resolved{}, Amount{}, notFound
 	}
 	r.t.Amount = r.amount.Format(r.asset.scale)
+	if r.t.Pending {
+		r.t.ExpiresAt = normalizeExpiry(r.t.ExpiresAt)
+	}
 	if transferFingerprint(keyOf(orig.ID), &r.t, r.amount) != prev.fp {
 		return resolved{}, Amount{}, notFound
 	}
-	return r, r.amount, nil
+	if !orig.Pending {
+		return r, r.amount, nil
+	}
+	// A hold, as it was requested (ADR 0022): only a posted one moved
+	// money, and what it moved, the amount posted, is what may be
+	// reversed. A pending, voided or expired hold moved nothing.
+	c, ok := s.holds.settled[keyOf(orig.ID)]
+	if !ok || c.status != holdPosted {
+		return resolved{}, Amount{}, notFound
+	}
+	return r, c.posted, nil
 }
 
 // reversalFingerprint covers what makes two reversal requests with one id

@@ -286,6 +286,9 @@ func holdTransfer(r reader, id string) (TransferView, bool, error) {
 		posting = &row
 	}
 	v, err := h.view(id, posting)
+	if err == nil && posting != nil {
+		err = addReversals(r, posting, &v) // a posted hold is reversible as any posting (ADR 0023)
+	}
 	return v, true, err
 }
 

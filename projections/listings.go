@@ -61,10 +61,24 @@ func decodeKeyCursor(c string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 || len(b) > maxCursorKeyLen || bytes.IndexByte(b, 0) >= 0 {
+	if err != nil || len(b) == 0 || len(b) > maxCursorKeyLen || !cursorKeyChars(b) {
 		return "", ErrBadCursor
 	}
 	return string(b), nil
+}
+
+// cursorKeyChars reports whether b may be an account id or an asset code
+// (domain.ValidateID's characters; codes use fewer): a cursor this server
+// did not issue is refused, not read as "after" some key no account has.
+func cursorKeyChars(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '.', c == ':':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // accountRange is the key range of f's candidates: its prefix, and

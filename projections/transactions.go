@@ -150,9 +150,28 @@ func (s *Store) Transaction(_ context.Context, id string) (TransactionView, erro
 		if v, ok, err = transactionByID(r, id); err == nil && !ok {
 			err = ErrNotFound
 		}
+		if err == nil && v.Status == StatusRejected {
+			err = supersededByTransfer(r, id)
+		}
 		return err
 	})
 	return v, err
+}
+
+// supersededByTransfer is ErrNotFound when a transfer or a hold took id
+// after a transaction of that id was refused: a refusal spends no id, and
+// transfers and transactions share one id space (ADR 0023), so the id's
+// outcome is the transfer's. Only the read of a refused transaction pays
+// for the lookups; postings are written blind.
+func supersededByTransfer(r reader, id string) error {
+	if _, held, err := getHold(r, id); err != nil || held {
+		return firstErr(err, ErrNotFound)
+	}
+	row, ok, err := transferByID(r, id)
+	if err == nil && ok && row.status == statusPosted {
+		err = ErrNotFound
+	}
+	return err
 }
 
 // legEntry is the entry with side byte side of the transaction at seq.

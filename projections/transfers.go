@@ -25,6 +25,13 @@ func (s *Store) Transfer(_ context.Context, id string) (TransferView, error) {
 		if !ok {
 			return ErrNotFound
 		}
+		if row.status == statusRejected {
+			// A transaction posted under a refused transfer's id took
+			// it (one id space, ADR 0023): the id's outcome is that.
+			if tx, ok, err := transactionByID(r, id); err != nil || ok && tx.Status == StatusPosted {
+				return firstErr(err, ErrNotFound)
+			}
+		}
 		if v, err = row.view(); err != nil {
 			return err
 		}
