@@ -165,6 +165,7 @@ type Processor struct {
 	roleState
 	ready   atomic.Bool
 	seq     atomic.Uint64 // last ledger sequence appended, for readiness checks
+	hotIDs  atomic.Int64  // posted ids held in memory at the last append or rebuild, for metrics
 	head    atomic.Pointer[Head]
 	decided atomic.Uint64 // the last command message decided and journaled
 }
@@ -198,11 +199,18 @@ func (p *Processor) Head() Head {
 	return Head{}
 }
 
-// setHead publishes the journal's end after an append or a rebuild.
+// setHead publishes the journal's end after an append or a rebuild, and
+// the number of posted ids the state holds in memory then.
 func (p *Processor) setHead(seq uint64, h domain.Hash) {
 	p.head.Store(&Head{Seq: seq, Hash: h})
 	p.seq.Store(seq)
+	p.hotIDs.Store(int64(p.state.HotIDs()))
 }
+
+// HotIDs returns the number of posted ids the processor held in memory
+// at its last append or rebuild: at most about Config.HotIDs when an
+// archive takes the rest (ADR 0027).
+func (p *Processor) HotIDs() int { return int(p.hotIDs.Load()) }
 
 // Decided returns the stream sequence of the last command message whose
 // items are decided and journaled (0 until the first batch after start).

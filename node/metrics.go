@@ -48,6 +48,13 @@ func (n *Node) newMetrics() *metrics.Metrics {
 		n.journal.onAppend = m.Append
 		m.GaugeFunc("snapshot_age_seconds", "Seconds since this node last saved a processor snapshot, or since it started if it has saved none.",
 			func() float64 { return time.Since(n.lastSnapshot()).Seconds() })
+		m.GaugeFunc("processor_hot_ids", "Posted transfer ids the processor holds in memory; past --hot-ids the oldest move to the archive in postedids/ (ADR 0027).",
+			func() float64 {
+				if n.proc == nil {
+					return 0
+				}
+				return float64(n.proc.HotIDs())
+			})
 		m.GaugeFunc("processor_active", "1 when this node's processor holds the lease and decides commands, 0 while it stands by or rebuilds (ADR 0026).",
 			func() float64 {
 				if n.proc != nil && n.proc.Role() == commands.RoleActive {

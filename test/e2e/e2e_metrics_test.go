@@ -119,6 +119,7 @@ func TestE2EMetrics(t *testing.T) {
 		{"ledger_sse_clients", nil, 0},
 		{"ledger_ready", nil, 1},
 		{"ledger_processor_active", nil, 1},
+		{"ledger_processor_hot_ids", nil, 4}, // the ids of the mint and the three transfers
 	}
 	for _, w := range want {
 		got, ok := metricValue(fams, w.name, w.labels...)
