@@ -67,6 +67,12 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // withJournal opens the journal that the flags name, runs fn on it and
 // closes it: the commands that read a journal whole (export, balances).
 func withJournal(ctx context.Context, f *journalFlags, fn func(audit.Source) error) error {
+	return withOpenJournal(ctx, f, func(j *audit.Journal) error { return fn(j.Source) })
+}
+
+// withOpenJournal is withJournal for a command that needs the opened
+// journal itself (its stream, not only its source).
+func withOpenJournal(ctx context.Context, f *journalFlags, fn func(*audit.Journal) error) error {
 	target, err := f.target()
 	if err != nil {
 		return err
@@ -76,7 +82,7 @@ func withJournal(ctx context.Context, f *journalFlags, fn func(audit.Source) err
 		return err
 	}
 	defer j.Close()
-	return fn(j.Source)
+	return fn(j)
 }
 
 // journalFlagSet is the flag set of a command that reads the journal that

@@ -58,18 +58,14 @@ func locateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	target, err := f.journal.target()
-	if err != nil {
+	var loc journalio.Location
+	if err := withOpenJournal(ctx, &f.journal, func(j *audit.Journal) (err error) {
+		if loc, err = journalio.Locate(ctx, j.Stream.JS, j.Stream.Names, f.seq); err != nil {
+			return fmt.Errorf("journal locate: %w", err)
+		}
+		return nil
+	}); err != nil {
 		return err
-	}
-	j, err := audit.Open(ctx, target)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	loc, err := journalio.Locate(ctx, j.Stream.JS, j.Stream.Names, f.seq)
-	if err != nil {
-		return fmt.Errorf("journal locate: %w", err)
 	}
 	if f.jsonOut {
 		return json.NewEncoder(stdout).Encode(loc)
