@@ -90,6 +90,18 @@ func (b *Bucket) CreateIndexed(ctx context.Context, key string, v any, indexKey,
 	return nil
 }
 
+// GetIndexed reads the record an index entry of CreateIndexed names: the
+// id at indexKey, then keyPrefix+id's JSON into v. what names the index
+// in errors.
+func (b *Bucket) GetIndexed(ctx context.Context, what, indexKey, keyPrefix string, v any) error {
+	e, err := b.KV.Get(ctx, indexKey)
+	if err != nil {
+		return b.Err(what, err)
+	}
+	_, err = b.Get(ctx, keyPrefix+string(e.Value()), v)
+	return err
+}
+
 // PutRev writes data at key if the key is still at rev (0: if it does not
 // exist yet). An error for which IsStale holds means another writer got
 // there first.

@@ -75,11 +75,9 @@ func (s *Store) UserBySession(ctx context.Context, sessionID string) (mixin.User
 	if !kvjson.SafeKeyPart(sessionID) {
 		return mixin.User{}, mixin.ErrNotFound
 	}
-	e, err := s.kv.Get(ctx, mixinSessionKey+sessionID)
-	if err != nil {
-		return mixin.User{}, s.b.Err("session", err)
-	}
-	return s.User(ctx, string(e.Value()))
+	var u mixin.User
+	err := s.b.GetIndexed(ctx, "session", mixinSessionKey+sessionID, mixinUserKey, &u)
+	return u, err
 }
 
 // PinState reads a user's PIN state and its revision (0 when none).

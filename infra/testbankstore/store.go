@@ -69,11 +69,7 @@ func (s *Store) UserByTokenHash(ctx context.Context, hash string) (testbank.User
 	if !kvjson.SafeKeyPart(hash) {
 		return u, testbank.ErrNotFound
 	}
-	e, err := s.kv.Get(ctx, tokenKey+hash)
-	if err != nil {
-		return u, s.b.Err("token", err)
-	}
-	_, err = s.b.Get(ctx, userKey+string(e.Value()), &u)
+	err := s.b.GetIndexed(ctx, "token", tokenKey+hash, userKey, &u)
 	return u, err
 }
 
