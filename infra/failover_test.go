@@ -269,6 +269,20 @@ func checkJournal(t *testing.T, c *natsNodes, posted []string) {
 	}
 }
 
+// startPair starts n JetStream servers, processor a, active, then
+// processor b, and a client that has opened alice and bob.
+func startPair(t *testing.T, n int) (c *natsNodes, a, b *processor, cl *client) {
+	t.Helper()
+	c = startNATS(t, n, 1)
+	log := logs(t)
+	a = startProcessor(t, c, "a", log)
+	a.waitRole(t, commands.RoleActive)
+	b = startProcessor(t, c, "b", log)
+	cl = newClient(t, c)
+	cl.setup(t, "alice", "bob")
+	return c, a, b, cl
+}
+
 // clusterSizes are the deployments the election is tested on: one
 // JetStream server, and a cluster of three.
 var clusterSizes = []int{1, 3}
@@ -276,13 +290,7 @@ var clusterSizes = []int{1, 3}
 func TestStandbyTakesOverFromDeadActive(t *testing.T) {
 	for _, n := range clusterSizes {
 		t.Run(fmt.Sprintf("%d nodes", n), func(t *testing.T) {
-			c := startNATS(t, n, 1)
-			log := logs(t)
-			a := startProcessor(t, c, "a", log)
-			a.waitRole(t, commands.RoleActive)
-			b := startProcessor(t, c, "b", log)
-			cl := newClient(t, c)
-			cl.setup(t, "alice", "bob")
+			c, a, b, cl := startPair(t, n)
 			if got := b.proc.Role(); got != commands.RoleStandby {
 				t.Fatalf("b is %v while a is active", got)
 			}
@@ -313,13 +321,7 @@ func TestStandbyTakesOverFromDeadActive(t *testing.T) {
 func TestPausedActiveIsFencedAndStepsDown(t *testing.T) {
 	for _, n := range clusterSizes {
 		t.Run(fmt.Sprintf("%d nodes", n), func(t *testing.T) {
-			c := startNATS(t, n, 1)
-			log := logs(t)
-			a := startProcessor(t, c, "a", log)
-			a.waitRole(t, commands.RoleActive)
-			b := startProcessor(t, c, "b", log)
-			cl := newClient(t, c)
-			cl.setup(t, "alice", "bob")
+			c, a, b, cl := startPair(t, n)
 
 			// a decides "held" and hangs before its append, its renewals
 			// and its pulls frozen, as under SIGSTOP.
