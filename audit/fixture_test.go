@@ -120,3 +120,14 @@ func mustOK(t testing.TB, rep *audit.Report) {
 		t.Fatalf("audit failed:\n%s", b.String())
 	}
 }
+
+// mustAgreeWithReplayedReadModel replays l's journal into a new read model
+// and fails unless the audit finds it equal to the books; it returns the
+// read model's path.
+func mustAgreeWithReplayedReadModel(t *testing.T, l *ledger) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "readmodel")
+	replay(t, l, path, audit.ReplayOptions{})
+	mustOK(t, auditWith(t, l, path))
+	return path
+}

@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,9 +52,7 @@ func TestAuditAcceptsConversions(t *testing.T) {
 			t.Errorf("totals %+v, want %+v", tot, want[tot.Asset])
 		}
 	}
-	path := filepath.Join(t.TempDir(), "readmodel")
-	replay(t, l, path, audit.ReplayOptions{})
-	mustOK(t, auditWith(t, l, path))
+	path := mustAgreeWithReplayedReadModel(t, l)
 
 	// A read model whose conversion credits more than the journal says.
 	alter(t, path, transferEdit("x1", func(e *projections.TransferEdit) { e.ToAmount = "1502" }))

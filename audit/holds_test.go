@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,9 +60,7 @@ func TestAuditAcceptsHolds(t *testing.T) {
 	if res.Report.Postings != 8 {
 		t.Fatalf("report: %d postings, want the scenario's 7 and the hold posted", res.Report.Postings)
 	}
-	path := filepath.Join(t.TempDir(), "readmodel")
-	replay(t, l, path, audit.ReplayOptions{})
-	mustOK(t, auditWith(t, l, path))
+	mustAgreeWithReplayedReadModel(t, l)
 }
 
 // A forged settlement chained after the real head is a finding: a post

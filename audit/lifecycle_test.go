@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,9 +51,7 @@ func TestAuditAcceptsLifecycle(t *testing.T) {
 	if res.Report.Events != 23 {
 		t.Fatalf("report: %d events", res.Report.Events)
 	}
-	path := filepath.Join(t.TempDir(), "readmodel")
-	replay(t, l, path, audit.ReplayOptions{})
-	mustOK(t, auditWith(t, l, path))
+	mustAgreeWithReplayedReadModel(t, l)
 }
 
 // Events forged after the real head that break the lifecycle are limit

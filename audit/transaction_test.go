@@ -1,7 +1,6 @@
 package audit_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/nats-ledger/ledger/audit"
@@ -39,9 +38,7 @@ func TestAuditAcceptsTransactions(t *testing.T) {
 	if res.Report.Events != 17 || res.Report.Postings != 9 {
 		t.Fatalf("report: %d events, %d postings", res.Report.Events, res.Report.Postings)
 	}
-	path := filepath.Join(t.TempDir(), "readmodel")
-	replay(t, l, path, audit.ReplayOptions{})
-	mustOK(t, auditWith(t, l, path))
+	mustAgreeWithReplayedReadModel(t, l)
 }
 
 // A forged transaction chained after the real head is a finding: one
