@@ -157,12 +157,17 @@ func writeFXScenario(t *testing.T, js jetstream.JetStream, names journalio.Names
 	})
 }
 
-func TestPythonVerifierAgreesOnMemosAndConversions(t *testing.T) {
-	dir, head := seedDataDirWith(t, writeFXScenario)
+// exportBothPass seeds a data directory with scenario, exports its
+// journal, and fails unless the export holds every feature string and
+// both ledger audit and the example verifier pass it, with events events.
+// It returns the export's path and lines.
+func exportBothPass(t *testing.T, scenario func(*testing.T, jetstream.JetStream, journalio.Names) domain.Hash, events int, features ...string) (string, [][]byte) {
+	t.Helper()
+	dir, head := seedDataDirWith(t, scenario)
 	export := filepath.Join(t.TempDir(), "journal.jsonl")
 	mustRun(t, "export", "--data-dir", dir, "--out", export)
 	lines := readExport(t, export)
-	for _, want := range []string{`"memo":true`, `"type":"RateSet"`, `"rate_from":"table"`, `"rate_from":"request"`, `"code":"rate_not_found"`} {
+	for _, want := range features {
 		if !bytes.Contains(bytes.Join(lines, nil), []byte(want)) {
 			t.Fatalf("the export has no %s", want)
 		}
@@ -171,9 +176,15 @@ func TestPythonVerifierAgreesOnMemosAndConversions(t *testing.T) {
 		t.Fatalf("ledger audit:\n%s", out)
 	}
 	out, code := runPython(t, export)
-	if code != 0 || !strings.Contains(out, "PASSED, 15 events, head 15:"+head.String()) {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("PASSED, %d events, head %d:%s", events, events, head)) {
 		t.Fatalf("the verifier on a real export: exit %d\n%s", code, out)
 	}
+	return export, lines
+}
+
+func TestPythonVerifierAgreesOnMemosAndConversions(t *testing.T) {
+	export, lines := exportBothPass(t, writeFXScenario, 15,
+		`"memo":true`, `"type":"RateSet"`, `"rate_from":"table"`, `"rate_from":"request"`, `"code":"rate_not_found"`)
 	// The same balances as ledger balances, the FX positions included,
 	// before the table's rate is used and at the end.
 	for _, seq := range []string{"11", "15"} {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -38,22 +37,8 @@ func writeReversalScenario(t *testing.T, js jetstream.JetStream, names journalio
 // re-hashed to give back more than was paid, and a leg whose balance was
 // changed.
 func TestPythonVerifierAgreesOnReversalsAndTransactions(t *testing.T) {
-	dir, head := seedDataDirWith(t, writeReversalScenario)
-	export := filepath.Join(t.TempDir(), "journal.jsonl")
-	mustRun(t, "export", "--data-dir", dir, "--out", export)
-	lines := readExport(t, export)
-	for _, want := range []string{`"reverses":"t1"`, `"remaining":"6.00"`, `"type":"TransactionPosted"`, `"type":"TransactionRejected"`} {
-		if !bytes.Contains(bytes.Join(lines, nil), []byte(want)) {
-			t.Fatalf("the export has no %s", want)
-		}
-	}
-	if out := mustRun(t, "audit", "--file", export); !strings.Contains(out, "PASSED") {
-		t.Fatalf("ledger audit:\n%s", out)
-	}
-	out, code := runPython(t, export)
-	if code != 0 || !strings.Contains(out, "PASSED, 9 events, head 9:"+head.String()) {
-		t.Fatalf("the verifier on a real export: exit %d\n%s", code, out)
-	}
+	_, lines := exportBothPass(t, writeReversalScenario, 9,
+		`"reverses":"t1"`, `"remaining":"6.00"`, `"type":"TransactionPosted"`, `"type":"TransactionRejected"`)
 	for _, c := range []struct{ name, old, new, want string }{
 		{"a remainder that gives back more", `"remaining":"6.00"`, `"remaining":"16.00"`, "consistency at sequence 7"},
 		{"a leg's balance", `"account":"carol","type":"credit","amount":"7.00","balance":"7.00"`, `"account":"carol","type":"credit","amount":"7.00","balance":"8.00"`, "at sequence 8"},
