@@ -200,6 +200,26 @@ func (s *State) decideAccount(cmd Command, now time.Time) Decision {
 }
 
 // resolved is a transfer checked against the state.
+// checkMove refuses moving r.amount from r.from to r.to (a transfer, a
+// reversal, a transaction's leg): a debit below the floor, counting the
+// account's holds (checkDebit), or a balance past the largest amount.
+// Only the issuer or an unlimited account can overflow on the debit
+// side; either way the sums would no longer be exact.
+func (s *State) checkMove(r resolved) CodedError {
+	if err := s.checkDebit(r); err != nil {
+		return err
+	}
+	_, fromOK := s.debit(r).Sub(r.amount)
+	if _, toOK := s.credit(r).Add(r.amount); !fromOK || !toOK {
+		side := r.t.To
+		if !fromOK {
+			side = r.t.From
+		}
+		return reject(CodeBalanceOverflow, "the balance of %s would exceed the largest representable amount", side)
+	}
+	return nil
+}
+
 // post journals r, decided, as a TransferPosted and moves its amount:
 // the event, and its payload with the two entries and balances after.
 func (s *State) post(cmd Command, r resolved, now time.Time) (*Event, *PostedTransfer) {
@@ -271,19 +291,8 @@ func (s *State) decideTransfer(cmd Command, now time.Time) Decision {
 	if r.toAsset != nil {
 		return s.decideConversion(cmd, r, now)
 	}
-	if err := s.checkDebit(r); err != nil {
+	if err := s.checkMove(r); err != nil {
 		return s.rejectTransfer(cmd, t, err, now)
-	}
-	_, fromOK := s.debit(r).Sub(r.amount)
-	if _, toOK := s.credit(r).Add(r.amount); !fromOK || !toOK {
-		// Only the issuer or an unlimited account can get here on the
-		// debit side; either way the sums would no longer be exact.
-		side := t.To
-		if !fromOK {
-			side = t.From
-		}
-		return s.rejectTransfer(cmd, t, reject(CodeBalanceOverflow,
-			"the balance of %s would exceed the largest representable amount", side), now)
 	}
 	ev, _ := s.post(cmd, r, now)
 	s.rememberPosted(key, ev.Seq, &r.t, r.amount)

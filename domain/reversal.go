@@ -146,12 +146,8 @@ func (s *State) decideReversal(cmd Command, now time.Time) Decision {
 	if err := checkLifecycle(r); err != nil { // a frozen or closed side refuses it as any transfer (ADR 0024)
 		return s.rejectTransfer(cmd, r.t, err, now)
 	}
-	if err := s.checkDebit(r); err != nil {
+	if err := s.checkMove(r); err != nil {
 		return s.rejectTransfer(cmd, r.t, err, now)
-	}
-	if _, ok := s.credit(r).Add(amount); !ok {
-		return s.rejectTransfer(cmd, r.t, reject(CodeBalanceOverflow,
-			"the balance of %s would exceed the largest representable amount", r.t.To), now)
 	}
 	left, _ := remains.Sub(amount)
 	ev, p := s.post(cmd, r, now)

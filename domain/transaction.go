@@ -194,14 +194,8 @@ func (s *State) moveLegs(rs []resolved, entries []PostedLeg) (int, CodedError) {
 		}()
 	}
 	for i, r := range rs {
-		if err := s.checkDebit(r); err != nil {
+		if err := s.checkMove(r); err != nil {
 			return i, err
-		}
-		if _, ok := s.credit(r).Add(r.amount); !ok {
-			return i, reject(CodeBalanceOverflow, "the balance of %s would exceed the largest representable amount", r.t.To)
-		}
-		if _, ok := s.debit(r).Sub(r.amount); !ok {
-			return i, reject(CodeBalanceOverflow, "the balance of %s would exceed the largest representable amount", r.t.From)
 		}
 		fromBal, toBal := s.move(r)
 		if entries != nil {
