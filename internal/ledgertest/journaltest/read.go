@@ -14,11 +14,34 @@ import (
 // readWait bounds ReadEvents.
 const readWait = 10 * time.Second
 
+// readAttempts bounds ReadEvents' attempts. A read that stalls (its
+// ordered consumer made on a server that a fault test just stopped or
+// restarted, or a machine too loaded to deliver in readWait) is started
+// again from the journal's first record; every attempt checks the whole
+// journal.
+const readAttempts = 3
+
 // ReadEvents reads the whole journal of the ledger names on js, as it
 // stands, and returns its events in order. It fails the test unless every
 // record splits into lines, the sequences run from 1 without a gap and
 // the hash chain is unbroken: what a reader of the journal may rely on.
 func ReadEvents(t testing.TB, js jetstream.JetStream, names journalio.Names) []*domain.Event {
+	t.Helper()
+	var err error
+	for attempt := 1; attempt <= readAttempts; attempt++ {
+		var events []*domain.Event
+		if events, err = readEventsOnce(t, js, names); err == nil {
+			return events
+		}
+		t.Logf("read journal (attempt %d of %d): %v", attempt, readAttempts, err)
+	}
+	t.Fatalf("read journal: %v", err)
+	return nil
+}
+
+// readEventsOnce is one attempt of ReadEvents: a broken journal fails the
+// test, a read that does not finish in readWait is returned.
+func readEventsOnce(t testing.TB, js jetstream.JetStream, names journalio.Names) ([]*domain.Event, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), readWait)
 	defer cancel()
@@ -48,8 +71,5 @@ func ReadEvents(t testing.TB, js jetstream.JetStream, names journalio.Names) []*
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("read journal: %v", err)
-	}
-	return events
+	return events, err
 }
