@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ import (
 var (
 	transfersFlag = flag.Int("transfers", 1_000_000, "transfers applied to each store")
 	windowFlag    = flag.Int("window", 20_000, "transfers measured at each point (the last of them before it)")
+	pointsFlag    = flag.String("points", "", "comma-separated points to measure at (default 100000 and -transfers)")
 )
 
 const (
@@ -69,10 +72,7 @@ func BenchmarkPerEvent(b *testing.B) {
 		open func(*testing.B) store
 	}{{"sqlite", openSQLite}, {"pebble", openPebble}} {
 		b.Run(c.name, func(b *testing.B) {
-			points := []int{100_000, *transfersFlag}
-			if *transfersFlag <= 100_000 {
-				points = points[1:]
-			}
+			points := measurePoints(b)
 			got := run(b, c.open(b), *transfersFlag, *windowFlag, points)
 			for i, p := range points {
 				b.ReportMetric(got[i].wallUS, fmt.Sprintf("us/event@%dk", p/1000))
@@ -80,6 +80,28 @@ func BenchmarkPerEvent(b *testing.B) {
 			}
 		})
 	}
+}
+
+// measurePoints is -points parsed, or 100k and -transfers. Each point must
+// be a multiple of the record size, at least a window in, and at most
+// -transfers.
+func measurePoints(b *testing.B) []int {
+	if *pointsFlag == "" {
+		if *transfersFlag <= 100_000 {
+			return []int{*transfersFlag}
+		}
+		return []int{100_000, *transfersFlag}
+	}
+	var points []int
+	for _, f := range strings.Split(*pointsFlag, ",") {
+		p, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || p%recordEvents != 0 || p < *windowFlag || p > *transfersFlag ||
+			(len(points) > 0 && p-*windowFlag < points[len(points)-1]) {
+			b.Fatalf("-points: %q is not a multiple of %d between -window and -transfers, after the previous window", f, recordEvents)
+		}
+		points = append(points, p)
+	}
+	return points
 }
 
 // measure is the cost per event over a window.

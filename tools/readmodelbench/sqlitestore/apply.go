@@ -156,6 +156,27 @@ func (a *applier) AccountUnfrozen(*domain.Event, *domain.AccountChange) error { 
 // AccountClosed is refused (errAfterSchema3).
 func (a *applier) AccountClosed(*domain.Event, *domain.AccountChange) error { return errAfterSchema3 }
 
+// TransferPending is refused (errAfterSchema3).
+func (a *applier) TransferPending(*domain.Event, *domain.PendingTransfer) error {
+	return errAfterSchema3
+}
+
+// HoldPosted is refused (errAfterSchema3).
+func (a *applier) HoldPosted(*domain.Event, *domain.HoldPosting) error { return errAfterSchema3 }
+
+// HoldVoided is refused (errAfterSchema3).
+func (a *applier) HoldVoided(*domain.Event, *domain.HoldVoiding) error { return errAfterSchema3 }
+
+// TransactionPosted is refused (errAfterSchema3).
+func (a *applier) TransactionPosted(*domain.Event, *domain.PostedTransaction) error {
+	return errAfterSchema3
+}
+
+// TransactionRejected is refused (errAfterSchema3).
+func (a *applier) TransactionRejected(*domain.Event, *domain.RejectedTransaction) error {
+	return errAfterSchema3
+}
+
 // tick records the event's time in the clock. A clock that steps back
 // (a failover to a host whose clock is behind) is clamped to the latest
 // time seen, so the clock stays monotonic and "the latest sequence at or
