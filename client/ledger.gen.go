@@ -1253,7 +1253,7 @@ type TransferView struct {
 	ExchangeRate *string `json:"exchange_rate,omitempty"`
 	From         string  `json:"from"`
 
-	// Hash Only in the answer of the write that posted it (201, and a batch's 201 items): the journal hash of the posting's event, known to the processor without extra cost. Absent from replays and reads, which come from the read model (it keeps no hashes): read the hash of any sequence from an export (`ledger export`).
+	// Hash Only in the answer of the write that posted it (201, and a batch's 201 items), or of the post or void that settled a hold (200: the hash of its `HoldPosted` or `HoldVoided` event): the journal hash of the event that write appended, known to the processor without extra cost. Absent from replays and reads, which come from the read model (it keeps no hashes): read the hash of any sequence from an export (`ledger export`).
 	Hash *string `json:"hash,omitempty"`
 
 	// Hold What a transfer view shows of a hold (ADR 0022).

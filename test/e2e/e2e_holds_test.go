@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ type e2eHold struct {
 		Sequence        uint64     `json:"sequence"`
 		SettledSequence uint64     `json:"settled_sequence"`
 	} `json:"hold"`
+	Hash string `json:"hash"`
 }
 
 // e2ePending is an account's balances with its holds.
@@ -50,6 +52,19 @@ func (l *e2eLedger) wantPending(t *testing.T, id, balance, debits, credits, avai
 
 func hold(id, from, to, amount string) map[string]any {
 	return map[string]any{"id": id, "from": from, "to": to, "amount": amount, "pending": true}
+}
+
+// holdAnswerHash reports whether a settlement's answer carries the journal
+// hash of the event of type typ it wrote, at the sequence its
+// Ledger-Sequence header names.
+func holdAnswerHash(t *testing.T, l *e2eLedger, r e2eResp, v e2eHold, typ domain.EventType) bool {
+	t.Helper()
+	seq, err := strconv.ParseUint(r.Header.Get("Ledger-Sequence"), 10, 64)
+	if err != nil || seq == 0 {
+		t.Fatalf("Ledger-Sequence: %q", r.Header.Get("Ledger-Sequence"))
+	}
+	ev := l.journal(t)[seq-1]
+	return ev.Type == typ && ev.Hash == v.Hash && len(v.Hash) == 64
 }
 
 // TestE2EHolds places, reads, posts in part, voids and expires holds over
@@ -100,7 +115,11 @@ func TestE2EHolds(t *testing.T) {
 	e2eCheckProblem(t, l.do(t, http.MethodPost, "/v1/transfers/nope/post", nil), http.StatusNotFound, "hold_not_found", "")
 
 	// A partial post moves 25.00 and releases the rest.
-	posted := e2eJSON[e2eHold](t, alice.do(t, http.MethodPost, "/v1/transfers/h1/post", map[string]any{"amount": 25}), http.StatusOK)
+	r = alice.do(t, http.MethodPost, "/v1/transfers/h1/post", map[string]any{"amount": 25})
+	posted := e2eJSON[e2eHold](t, r, http.StatusOK)
+	if !holdAnswerHash(t, l, r, posted, domain.EventHoldPosted) {
+		t.Fatalf("post's hash %q is not its HoldPosted event's", posted.Hash)
+	}
 	want := []e2eEntry{{Account: "alice", Type: "debit", Amount: "25.00", Balance: "75.00"}, {Account: "bob", Type: "credit", Amount: "25.00", Balance: "25.00"}}
 	if posted.Status != "posted" || posted.Amount != "25.00" || posted.Hold == nil || posted.Hold.Amount != "60.00" || posted.Hold.PostedAmount != "25.00" ||
 		len(posted.Entries) != 2 || posted.Entries[0] != want[0] || posted.Entries[1] != want[1] {
@@ -110,7 +129,7 @@ func TestE2EHolds(t *testing.T) {
 	l.wantPending(t, "bob", "25.00", "0.00", "0.00", "25.00")
 	// The same post again answers the first; anything else is refused.
 	r = alice.do(t, http.MethodPost, "/v1/transfers/h1/post", map[string]any{"amount": "25.00"})
-	if got := e2eJSON[e2eHold](t, r, http.StatusOK); got.Status != "posted" || got.Sequence != posted.Sequence || r.Header.Get("Idempotent-Replayed") != "true" {
+	if got := e2eJSON[e2eHold](t, r, http.StatusOK); got.Status != "posted" || got.Sequence != posted.Sequence || got.Hash != "" || r.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("repeated post: %s", r)
 	}
 	e2eCheckProblem(t, alice.do(t, http.MethodPost, "/v1/transfers/h1/post", nil), http.StatusConflict, "hold_not_pending", "")
@@ -119,7 +138,8 @@ func TestE2EHolds(t *testing.T) {
 	// A void releases a hold whole, idempotently.
 	e2eJSON[e2eHold](t, alice.do(t, http.MethodPost, "/v1/transfers", hold("h3", "alice", "bob", "10")), http.StatusCreated)
 	l.wantPending(t, "alice", "75.00", "10.00", "0.00", "65.00")
-	if v := e2eJSON[e2eHold](t, alice.do(t, http.MethodPost, "/v1/transfers/h3/void", nil), http.StatusOK); v.Status != "voided" || len(v.Entries) != 0 {
+	r = alice.do(t, http.MethodPost, "/v1/transfers/h3/void", nil)
+	if v := e2eJSON[e2eHold](t, r, http.StatusOK); v.Status != "voided" || len(v.Entries) != 0 || !holdAnswerHash(t, l, r, v, domain.EventHoldVoided) {
 		t.Fatalf("voided h3: %+v", v)
 	}
 	r = alice.do(t, http.MethodPost, "/v1/transfers/h3/void", nil)
