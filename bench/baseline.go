@@ -28,7 +28,7 @@ const (
 // ledger: a trivial Echo JSON handler, the API with nothing behind it
 // (ceiling.go), then raw JetStream publishing.
 func runBaselines(ctx context.Context, cfg Config, hc *http.Client, progress io.Writer) (*Baseline, error) {
-	p := phase{concurrency: cfg.Concurrency, warmup: cfg.Warmup, duration: cfg.Duration, progress: progress}
+	p := phase{concurrency: cfg.Concurrency, warmup: cfg.Warmup, duration: cfg.Duration, rate: cfg.Rate, progress: progress}
 	b := &Baseline{}
 
 	p.name, p.unit = "echo", "requests"

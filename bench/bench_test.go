@@ -195,11 +195,52 @@ func TestConfigBounds(t *testing.T) {
 		"no duration":                func(c *Config) { c.Duration = 0 },
 		"endless":                    func(c *Config) { c.Duration = DurationMax + 1 },
 		"url without a token":        func(c *Config) { c.URL = "http://127.0.0.1:8080" },
+		"negative rate":              func(c *Config) { c.Rate = -1 },
+		"rate past its bound":        func(c *Config) { c.Rate = RateMax + 1 },
 	} {
 		c := ok
 		change(&c)
 		if c.Validate() == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestPacedRun runs the ledger under --rate: the schedule spaces its slots
+// 1/rate apart whoever takes them, and a paced phase never completes more
+// requests than its schedule has slots in the measured window (the
+// schedule is the only source of requests; it does not assert how close
+// to the rate the machine came).
+func TestPacedRun(t *testing.T) {
+	start := time.Unix(1000, 0)
+	s := newSchedule(start, 400)
+	for k := range 5 {
+		if got, want := s.take(), start.Add(time.Duration(k)*2500*time.Microsecond); !got.Equal(want) {
+			t.Fatalf("slot %d at %v, want %v", k, got, want)
+		}
+	}
+	if newSchedule(start, 0) != nil {
+		t.Fatal("rate 0 paced the phase")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const rate = 200
+	rep, err := Run(ctx, Config{
+		Concurrency: 4, Duration: time.Second, Warmup: 200 * time.Millisecond,
+		Batch: 1, Accounts: 10, DataDir: t.TempDir(), Rate: rate,
+	}, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.InvariantsOK || len(rep.Errors) != 0 || rep.Posted != rep.LedgerPosted {
+		t.Fatalf("report: %+v", rep)
+	}
+	// Slots in the measured second: at most rate+1 (both ends).
+	if got := rep.RequestsPerSec * rep.DurationS; got < 1 || got > rate+1 {
+		t.Errorf("%v requests measured in %vs at %d/s: the schedule allows at most %d", got, rep.DurationS, rate, rate+1)
+	}
+	if rep.Rate != rate {
+		t.Errorf("report's rate %v", rep.Rate)
 	}
 }

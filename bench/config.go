@@ -22,6 +22,9 @@ const (
 	WarmupMax   = time.Minute
 	// ReadyWaitMax bounds waiting for the ledger to be ready.
 	ReadyWaitMax = 10 * time.Minute
+	// RateMax bounds --rate: requests a second, far above what one
+	// machine's client sends.
+	RateMax = 1_000_000
 )
 
 // Defaults of the ledger bench flags.
@@ -54,6 +57,13 @@ type Config struct {
 	Batch       int           // 1: POST /v1/transfers; more: POST /v1/transfers/batch
 	Accounts    int
 	Async       bool // send Prefer: respond-async
+	// Rate, when above zero, paces the load: requests start on a fixed
+	// schedule of Rate a second across all workers (open loop), and a
+	// request's latency is measured from its scheduled start, so that time
+	// spent waiting for a free worker counts (no coordinated omission).
+	// Zero: each worker sends its next request as soon as the last is
+	// answered (closed loop).
+	Rate float64
 	// Baseline also measures a trivial Echo handler and raw JetStream
 	// publishing, before the ledger run.
 	Baseline bool
@@ -74,6 +84,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("warmup %s: want 0 to %s", c.Warmup, WarmupMax)
 	case c.Batch < 1 || c.Batch > BatchMax:
 		return fmt.Errorf("batch %d: want 1 to %d (the API's maximum)", c.Batch, BatchMax)
+	case c.Rate < 0 || c.Rate > RateMax:
+		return fmt.Errorf("rate %g: want 0 (closed loop) to %d requests a second", c.Rate, RateMax)
 	case c.ReadyWait < 0 || c.ReadyWait > ReadyWaitMax:
 		return fmt.Errorf("ready wait %s: want 0 (the default, %s) to %s", c.ReadyWait, DefaultReadyWait, ReadyWaitMax)
 	case c.Accounts < 2 || c.Accounts > AccountsMax:

@@ -24,7 +24,46 @@ type phase struct {
 	concurrency int
 	warmup      time.Duration
 	duration    time.Duration
+	rate        float64   // requests a second on a fixed schedule; 0: back to back
 	progress    io.Writer // nil: silent
+}
+
+// schedule hands out the start times of a paced phase: slot k starts at
+// start + k/rate, whichever worker takes it. A slot taken late (every
+// worker was busy) is sent at once and its latency still counts from its
+// scheduled time.
+type schedule struct {
+	start time.Time
+	every float64 // nanoseconds between slots
+	next  atomic.Int64
+}
+
+func newSchedule(start time.Time, rate float64) *schedule {
+	if rate <= 0 {
+		return nil
+	}
+	return &schedule{start: start, every: float64(time.Second) / rate}
+}
+
+// take returns the next slot's scheduled start.
+func (s *schedule) take() time.Time {
+	k := s.next.Add(1) - 1
+	return s.start.Add(time.Duration(float64(k) * s.every))
+}
+
+// wait takes the next slot and sleeps until it is due (or ctx ends). It
+// returns the slot's time: the latency's start.
+func (s *schedule) wait(ctx context.Context) time.Time {
+	at := s.take()
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	return at
 }
 
 // phaseResult is a phase's merged tally with the lastAccepted id of each
@@ -39,12 +78,14 @@ type phaseResult struct {
 // flight after the end. A request counts toward throughput if it completed
 // inside the measured window; its latency is recorded if it completed after
 // the warm-up, so the requests straddling the end are not left out of the
-// tail. Workers stop early only when ctx ends.
+// tail. Workers stop early only when ctx ends. With a rate, each request
+// waits for its slot of the schedule and its latency counts from the slot.
 func (p phase) run(ctx context.Context, newStep func(worker int) step) phaseResult {
 	start := time.Now()
 	from := start.Add(p.warmup)
 	to := from.Add(p.duration)
 	var done atomic.Int64
+	paced := newSchedule(start, p.rate)
 	tallies := make([]*tally, p.concurrency)
 	var wg sync.WaitGroup
 	for w := range p.concurrency {
@@ -54,6 +95,9 @@ func (p phase) run(ctx context.Context, newStep func(worker int) step) phaseResu
 			var retry backoff
 			for ctx.Err() == nil {
 				begin := time.Now()
+				if paced != nil {
+					begin = paced.wait(ctx)
+				}
 				if !begin.Before(to) {
 					return
 				}

@@ -53,13 +53,15 @@ type Report struct {
 	// the measured window (nil if the run did not get that far).
 	ReadModelLag *ReadModelLag `json:"read_model_lag,omitempty"`
 
-	Concurrency int       `json:"concurrency"`
-	Batch       int       `json:"batch"`
-	DurationS   float64   `json:"duration_s"`
-	Accounts    int       `json:"accounts"`
-	Async       bool      `json:"async"`
-	Target      string    `json:"target"` // the URL, or "self-started"
-	Baseline    *Baseline `json:"baseline,omitempty"`
+	Concurrency int     `json:"concurrency"`
+	Batch       int     `json:"batch"`
+	DurationS   float64 `json:"duration_s"`
+	Accounts    int     `json:"accounts"`
+	Async       bool    `json:"async"`
+	// Rate is the paced rate asked for, requests a second (0: closed loop).
+	Rate     float64   `json:"rate,omitempty"`
+	Target   string    `json:"target"` // the URL, or "self-started"
+	Baseline *Baseline `json:"baseline,omitempty"`
 }
 
 // Baseline is what the same client and load get from a trivial Echo
@@ -104,6 +106,9 @@ func (r *Report) WriteText(w io.Writer) {
 	mode := "sync"
 	if r.Async {
 		mode = "async (Prefer: respond-async)"
+	}
+	if r.Rate > 0 {
+		mode += fmt.Sprintf(", paced at %g requests/s", r.Rate)
 	}
 	fmt.Fprintf(w, "ledger bench: %s, %d workers, batch %d, %.0fs measured, %d accounts, %s\n",
 		r.Target, r.Concurrency, r.Batch, r.DurationS, r.Accounts, mode)

@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	defer hc.CloseIdleConnections()
 	rep := &Report{
 		Errors: map[string]int64{}, Concurrency: cfg.Concurrency, Batch: cfg.Batch,
-		DurationS: cfg.Duration.Seconds(), Accounts: cfg.Accounts, Async: cfg.Async, Target: cfg.URL,
+		DurationS: cfg.Duration.Seconds(), Accounts: cfg.Accounts, Async: cfg.Async, Rate: cfg.Rate, Target: cfg.URL,
 	}
 	if cfg.URL == "" {
 		rep.Target = "self-started"
@@ -84,7 +84,7 @@ func runLedger(ctx context.Context, cfg Config, hc *http.Client, tgt target, pro
 		return err
 	}
 	p := phase{name: "ledger", unit: "transfers", concurrency: cfg.Concurrency,
-		warmup: cfg.Warmup, duration: cfg.Duration, progress: progress}
+		warmup: cfg.Warmup, duration: cfg.Duration, rate: cfg.Rate, progress: progress}
 	// The read model's lag is sampled alongside, for as long as the phase.
 	sampler := newLagSampler(tgt.base, tgt.token, cfg.Warmup, cfg.Duration)
 	type sampled struct {

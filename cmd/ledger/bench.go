@@ -40,6 +40,7 @@ func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
 	fs.IntVar(&c.Batch, "batch", bench.DefaultBatch, fmt.Sprintf("transfers per request: 1 uses POST /v1/transfers, more POST /v1/transfers/batch (at most %d)", bench.BatchMax))
 	fs.IntVar(&c.Accounts, "accounts", bench.DefaultAccounts, fmt.Sprintf("bench accounts (2 to %d)", bench.AccountsMax))
 	fs.BoolVar(&c.Async, "async", false, "send Prefer: respond-async and count 202s")
+	fs.Float64Var(&c.Rate, "rate", 0, fmt.Sprintf("requests a second on a fixed schedule across all workers, latency counted from each request's scheduled start (open loop; at most %d); 0: each worker sends as soon as it is answered", bench.RateMax))
 	fs.BoolVar(&c.Baseline, "baseline", false, "first measure a trivial Echo handler, the API with nothing behind it (JWT, decoding, validation: the ceiling) and raw JetStream publishing with the same load")
 	fs.DurationVar(&c.ReadyWait, "ready-wait", bench.DefaultReadyWait, fmt.Sprintf("how long to wait for the ledger to be ready, before the run and before the final check (at most %s)", bench.ReadyWaitMax))
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object on stdout")
