@@ -44,7 +44,9 @@ import (
 // reported apart, as nats-start-s), the archive is opened and a new
 // processor is built and run until Ready; ns/op and ready-s are that
 // time, which includes the archive's open (archive-open-s) and its check
-// against the journal (archive-check-s). A command submitted at the same
+// against the journal (archive-check-s). ready-cpu-s is the process's
+// CPU time (user and system) over the same span: on a shared machine,
+// the figure that compares. A command submitted at the same
 // instant reports first-outcome-s. The snapshot's fetch from the object
 // store and the journal tail's replay are timed by wrapping the store and
 // the journal; the snapshot's decode is timed apart, after the fact, on
