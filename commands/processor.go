@@ -36,7 +36,9 @@ type Config struct {
 	// every start-up replays the whole journal.
 	Snapshots SnapshotStore
 	// SnapshotEvery is the number of events after which a snapshot is
-	// taken (default 1,000,000).
+	// taken (default 500,000: the most a start-up replays after the
+	// newest snapshot, about a second; docs/BENCHMARKS.md, "Restart with
+	// 10M events").
 	SnapshotEvery uint64
 	// SnapshotInterval is the longest time between snapshots while events
 	// arrive (default 5 minutes). Nothing is taken while nothing changes.
@@ -85,7 +87,7 @@ const (
 	// restartBackoffMax caps the wait between rebuilds after a failure.
 	restartBackoffMax = 5 * time.Second
 
-	defaultSnapshotEvery    = 1_000_000
+	defaultSnapshotEvery    = 500_000
 	defaultSnapshotInterval = 5 * time.Minute
 	defaultSnapshotsKept    = 3
 	defaultMaxSnapshotBytes = 64 << 30

@@ -27,6 +27,15 @@ import (
 // applied (each up to the journal's record size limit).
 const rebuildQueueRecords = 16
 
+// replayCapacity is the hot set's capacity during a replay: half as much
+// again as the processor's, so that the tail after a snapshot (at most
+// SnapshotEvery events, half the capacity by default) is replayed without
+// an eviction on the start-up's path; the processor's first loop then
+// evicts with the archive write aside, as it does while deciding. A full
+// replay still evicts as it goes, so memory stays bounded by 1.5 times
+// the capacity during a start-up.
+func replayCapacity(hot int) int { return hot + hot/2 }
+
 // preparedRecord is a record on its way through the pipeline. Records are
 // reused, so that their lines' buffers are.
 type preparedRecord struct {
@@ -181,7 +190,7 @@ func applyRecords(st *domain.State, ordered <-chan *preparedRecord, free chan<- 
 			}
 			return fmt.Errorf("record %d after sequence %d: %w: %w", p.position, st.Seq(), ErrCorruptJournal, p.err)
 		}
-		if _, err := evict(st, arch.archive, arch.hot, p.position, p.last); err != nil {
+		if _, err := evict(st, arch.archive, replayCapacity(arch.hot), p.position, p.last); err != nil {
 			return err
 		}
 		p.data = nil

@@ -2,6 +2,8 @@ package commands_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -13,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,8 +29,9 @@ import (
 // BenchmarkRestart10M measures the start-up target "a restart with 10
 // million journal events is ready in ≤ 5 s" (docs/BENCHMARKS.md).
 //
-// Set-up, untimed: a real processor, with the default snapshot cadence and
-// a real snapshot store, decides real command messages (envelopes of 1,000
+// Set-up, untimed: a real processor, with the default snapshot cadence, a
+// real snapshot store and the posted-id archive in the data dir with the
+// default hot set (1M ids), as a node runs it, decides real command messages (envelopes of 1,000
 // transfers between restartDefaultAccounts accounts) until the journal
 // holds the events asked for; the processor is then stopped and the NATS
 // server shut down. Stopping the processor takes no snapshot of its own
@@ -37,8 +41,12 @@ import (
 // close to the worst case, a whole SnapshotEvery.
 //
 // Timed, per iteration: on a freshly started server (its start-up is
-// reported apart, as nats-start-s), a new processor is built and run until
-// Ready; ns/op and ready-s are that time. A command submitted at the same
+// reported apart, as nats-start-s), the archive is opened and a new
+// processor is built and run until Ready; ns/op and ready-s are that
+// time, which includes the archive's open (archive-open-s) and its check
+// against the journal (archive-check-s). ready-cpu-s is the process's
+// CPU time (user and system) over the same span: on a shared machine,
+// the figure that compares. A command submitted at the same
 // instant reports first-outcome-s. The snapshot's fetch from the object
 // store and the journal tail's replay are timed by wrapping the store and
 // the journal; the snapshot's decode is timed apart, after the fact, on
@@ -60,6 +68,9 @@ import (
 //	go test ./commands -run '^$' -bench Restart10M -benchtime 1x -timeout 60m
 //	go test ./commands -run '^$' -bench Restart10M -benchtime 1x -restart.events 2000000
 //
+// -restart.dir keeps the data dir, and a later run with the same dir
+// restarts what it holds without building it again (the model of the
+// balances is kept beside it); delete the dir when done.
 // -restart.cpuprofile writes a CPU profile of the first timed restart
 // alone; -v shows the whole log, which go test otherwise cuts short.
 func BenchmarkRestart10M(b *testing.B) {
@@ -67,47 +78,24 @@ func BenchmarkRestart10M(b *testing.B) {
 		b.Skip("takes minutes: run with -bench Restart10M, -restart.events or LEDGER_RESTART_EVENTS")
 	}
 	events, accounts := restartSize()
-	dir := b.TempDir()
-	srv := natstest.Start(b, dir)
-	m := newRestartModel(accounts)
-
-	// Set-up: build the journal with a real processor.
-	setupStart := time.Now()
-	log, logs := newLog()
-	store, err := infra.EnsureSnapshotStore(context.Background(), srv.JS, srv.Names, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sub, err := infra.NewSubmitter(srv.NC, srv.JS, srv.Names, infra.GroupCommit{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	l := restartLedger(b, srv, sub, infra.NewJournal(srv.JS, srv.Names), store, log)
-	m.build(b, l, events)
-	l.stop()
-	setup := time.Since(setupStart)
-	if strings.Contains(logs.String(), "level=ERROR") || strings.Contains(logs.String(), "level=WARN") {
-		b.Fatalf("the processor complained while building the journal:\n%s", logs)
-	}
-	snaps, err := store.List(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("set-up: %d events (%d accounts, %d transfers) in %s, %.0f events/s; snapshots kept: %s",
-		m.seq, m.accounts, m.transfers, setup.Round(time.Second), float64(m.seq)/setup.Seconds(), snapshotList(snaps))
-	b.Logf("set-up snapshots taken:\n%s", grepLines(logs.String(), "snapshot saved"))
-	srv.Stop()
+	dir, m, setup := restartSetUp(b, events, accounts)
 	sizes := diskUsage(b, dir)
 	b.Logf("data dir after set-up: %s", sizes)
+	var srv *natstest.Server
+	var l *ledger
+	var arch *infra.IDArchive
+	b.Cleanup(func() { closeArchive(b, &arch) }) // after the processor's stop, registered later
 
-	var natsStart, ready, firstOutcome, fetch, decode, tailReplay, restore time.Duration
-	var tail, snapBytes uint64
+	var natsStart, ready, firstOutcome, fetch, decode, tailReplay, restore, archOpen, archCheck time.Duration
+	var tail, snapBytes, hot uint64
+	var cpu time.Duration // the process's user and system time from start to ready
 	profile := startRestartProfile(b)
 	b.ResetTimer()
 	b.StopTimer()
 	for i := range b.N {
 		if i > 0 {
 			l.stop()
+			closeArchive(b, &arch)
 			srv.Stop()
 		}
 		t := time.Now()
@@ -122,19 +110,22 @@ func BenchmarkRestart10M(b *testing.B) {
 
 		profile.resume()
 		b.StartTimer()
+		cpu0 := processCPU(b)
 		start := time.Now()
+		arch = openRestartArchive(b, dir)
+		archOpen += time.Since(start)
 		store, err := infra.EnsureSnapshotStore(context.Background(), srv.JS, srv.Names, 1)
 		if err != nil {
 			b.Fatal(err)
 		}
-		snapStore := &timedSnapshots{SnapshotStore: store}
+		snapStore := &timedSnapshots{SnapshotStore: store, max: *restartSnapMaxFlag}
 		journal := &timedJournal{Journal: infra.NewJournal(srv.JS, srv.Names)}
-		l = restartLedger(b, srv, sub, journal, snapStore, log)
+		l = restartLedger(b, srv, sub, journal, snapStore, arch, log)
 		outcome := make(chan probeOutcome, 1)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			rs, err := sub.Submit(ctx, []commands.Item{m.probe(i)}, true)
+			rs, err := sub.Submit(ctx, []commands.Item{m.probe(m.probes)}, true)
 			outcome <- probeOutcome{rs, err, time.Since(start)}
 		}()
 		for !l.proc.Ready() {
@@ -146,6 +137,8 @@ func BenchmarkRestart10M(b *testing.B) {
 			time.Sleep(time.Millisecond)
 		}
 		took := time.Since(start)
+		tookCPU := processCPU(b) - cpu0
+		cpu += tookCPU
 		b.StopTimer()
 		profile.pause()
 		ready += took
@@ -155,15 +148,18 @@ func BenchmarkRestart10M(b *testing.B) {
 			b.Fatalf("probe command: %v\n%s", got.err, logs)
 		}
 		firstOutcome += got.after
-		b.Logf("restart %d: ready in %s, first outcome in %s; load average %s before, %s after",
-			i+1, took.Round(time.Millisecond), got.after.Round(time.Millisecond), load0, loadAverage())
+		b.Logf("restart %d: ready in %s (CPU %s), first outcome in %s; load average %s before, %s after",
+			i+1, took.Round(time.Millisecond), tookCPU.Round(time.Millisecond), got.after.Round(time.Millisecond), load0, loadAverage())
 
 		// Where it restarted from, and how long each part took.
 		snapSeq, n, fetched := snapStore.used()
 		fetch += fetched
 		snapBytes += uint64(n)
 		tail += m.seq - snapSeq
-		tailReplay += journal.took()
+		check, replay := journal.took()
+		archCheck += check
+		tailReplay += replay
+		hot += uint64(l.proc.HotIDs())
 		if snapSeq == 0 {
 			// Fewer events than the cadence: no snapshot, a full replay.
 			b.Logf("restart %d: no snapshot, full replay", i+1)
@@ -175,6 +171,9 @@ func BenchmarkRestart10M(b *testing.B) {
 		b.Logf("restart %d log:\n%s", i+1, logs)
 
 		m.verify(b, l, got.rs, snapSeq)
+		if *restartDirFlag != "" {
+			m.save(b, dir)
+		}
 	}
 	profile.pause()
 	n := float64(b.N)
@@ -187,6 +186,10 @@ func BenchmarkRestart10M(b *testing.B) {
 	b.ReportMetric(float64(snapBytes)/n/1e6, "snapshot-MB")
 	b.ReportMetric(tailReplay.Seconds()/n, "tail-replay-s")
 	b.ReportMetric(natsStart.Seconds()/n, "nats-start-s")
+	b.ReportMetric(cpu.Seconds()/n, "ready-cpu-s")
+	b.ReportMetric(archOpen.Seconds()/n, "archive-open-s")
+	b.ReportMetric(archCheck.Seconds()/n, "archive-check-s")
+	b.ReportMetric(float64(hot)/n, "hot-ids")
 	b.ReportMetric(float64(events), "events")
 	b.ReportMetric(setup.Seconds(), "setup-s")
 	b.ReportMetric(float64(sizes[journalio.NamesFor("test").JournalStream])/1e9, "journal-GB")
@@ -213,6 +216,10 @@ const (
 var (
 	restartEventsFlag   = flag.Int("restart.events", 0, "journal events of BenchmarkRestart10M (default 10,000,000; also LEDGER_RESTART_EVENTS)")
 	restartAccountsFlag = flag.Int("restart.accounts", 0, "accounts of BenchmarkRestart10M (default 100,000)")
+	restartHotFlag      = flag.Int("restart.hot", 0, "posted ids in memory of BenchmarkRestart10M's processor (default: the processor's, 1,000,000)")
+	restartSnapMaxFlag  = flag.Uint64("restart.snapshot-max", 0, "hide from BenchmarkRestart10M's timed restarts the snapshots after this sequence, as if the cadence had not taken them (0: none hidden)")
+	restartCheckFlag    = flag.Int("restart.check-accounts", 0, "accounts whose balance BenchmarkRestart10M checks after each restart, evenly spread (default: every account); each check adds an event")
+	restartDirFlag      = flag.String("restart.dir", "", "data dir of BenchmarkRestart10M, kept after the run: a dir it built before (restart-model.json) is restarted again without a set-up")
 	restartProfileFlag  = flag.String("restart.cpuprofile", "", "write a CPU profile of BenchmarkRestart10M's timed restarts to this file")
 )
 
@@ -242,13 +249,14 @@ func restartSize() (events, accounts int) {
 	return events, max(2, min(accounts, (events-1)/4))
 }
 
-// restartLedger runs a processor with the default snapshot cadence on
-// journal and snapshots, fed by srv's command source; the caller's
-// submitter is its API side.
-func restartLedger(b *testing.B, srv *natstest.Server, sub *infra.Submitter, journal commands.Journal, snapshots commands.SnapshotStore, log *slog.Logger) *ledger {
+// restartLedger runs a processor with the default snapshot cadence and
+// hot set on journal, snapshots and the posted-id archive arch, as a node
+// runs it, fed by srv's command source; the caller's submitter is its API
+// side.
+func restartLedger(b *testing.B, srv *natstest.Server, sub *infra.Submitter, journal commands.Journal, snapshots commands.SnapshotStore, arch *infra.IDArchive, log *slog.Logger) *ledger {
 	b.Helper()
 	src := infra.NewCommandSource(srv.JS, srv.Names)
-	proc := commands.New(journal, src, infra.NewNotifier(srv.NC), commands.Config{Logger: log, Snapshots: snapshots})
+	proc := commands.New(journal, src, infra.NewNotifier(srv.NC), commands.Config{Logger: log, Snapshots: snapshots, Archive: arch, HotIDs: *restartHotFlag})
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &ledger{srv: srv, src: src, sub: sub, proc: proc, cancel: cancel, done: make(chan error, 1)}
 	go func() { l.done <- proc.Run(ctx) }()
@@ -412,16 +420,26 @@ func (m *restartModel) verify(b *testing.B, l *ledger, probe []commands.Result, 
 				b.Fatalf("set-up transfer %d submitted again: %+v, want replayed at %d", k, r, m.transferSeq(k))
 			}
 		}
+		// A message of replays alone is journaled as CommandSkipped.
+		if seq := l.proc.Seq(); seq == m.seq+1 {
+			m.seq = seq
+		} else if seq != m.seq {
+			b.Fatalf("after two replays the journal ends at %d, want %d or one more", seq, m.seq)
+		}
 	}
-	for i := 0; i < m.accounts; i += restartCheckEnvelope {
+	stride := 1
+	if n := *restartCheckFlag; n > 0 && n < m.accounts {
+		stride = m.accounts / n
+	}
+	for i := 0; i < m.accounts; i += restartCheckEnvelope * stride {
 		var items []commands.Item
-		for a := i; a < min(i+restartCheckEnvelope, m.accounts); a++ {
+		for a := i; a < min(i+restartCheckEnvelope*stride, m.accounts); a += stride {
 			items = append(items, commands.Item{Transfer: &domain.Transfer{
 				ID: fmt.Sprintf("c%d-%d", m.probes, a), From: accountID(a), To: accountID((a + 1) % m.accounts), Amount: "0.01",
 			}})
 		}
 		for j, r := range submit(items) {
-			a := i + j
+			a := i + j*stride
 			m.posted(b, "balance check of "+accountID(a), r, a, (a+1)%m.accounts, 1)
 		}
 	}
@@ -436,10 +454,25 @@ type probeOutcome struct {
 // timedSnapshots times the snapshot loads of a start-up.
 type timedSnapshots struct {
 	commands.SnapshotStore
+	max   uint64 // the newest sequence listed; 0: all are
 	mu    sync.Mutex
 	seq   uint64
 	bytes int
 	took  time.Duration
+}
+
+func (s *timedSnapshots) List(ctx context.Context) ([]commands.SnapshotInfo, error) {
+	infos, err := s.SnapshotStore.List(ctx)
+	if s.max == 0 {
+		return infos, err
+	}
+	var kept []commands.SnapshotInfo
+	for _, info := range infos {
+		if info.Seq <= s.max {
+			kept = append(kept, info)
+		}
+	}
+	return kept, err
 }
 
 func (s *timedSnapshots) Load(ctx context.Context, seq uint64, maxBytes int64) ([]byte, error) {
@@ -462,11 +495,13 @@ func (s *timedSnapshots) used() (seq uint64, bytes int, took time.Duration) {
 	return s.seq, s.bytes, s.took
 }
 
-// timedJournal times the journal reads of a start-up.
+// timedJournal times the journal reads of a start-up: the first read,
+// when a later one follows, is the archive's check (one record at its
+// mark); the others are the replay.
 type timedJournal struct {
 	commands.Journal
-	mu      sync.Mutex
-	elapsed time.Duration
+	mu    sync.Mutex
+	reads []time.Duration
 }
 
 func (j *timedJournal) Replay(ctx context.Context, fn func(domain.Record) error) (uint64, error) {
@@ -482,13 +517,21 @@ func (j *timedJournal) ReplayFrom(ctx context.Context, from uint64, fn func(doma
 func (j *timedJournal) time(start time.Time) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.elapsed += time.Since(start)
+	j.reads = append(j.reads, time.Since(start))
 }
 
-func (j *timedJournal) took() time.Duration {
+// took returns the time of the archive's check and of the replay.
+func (j *timedJournal) took() (check, replay time.Duration) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.elapsed
+	reads := j.reads
+	if len(reads) > 1 {
+		check, reads = reads[0], reads[1:]
+	}
+	for _, d := range reads {
+		replay += d
+	}
+	return check, replay
 }
 
 // decodeTime loads snapshot seq again and times its decoding alone.
@@ -631,4 +674,124 @@ func (p *restartProfile) pause() {
 		p.b.Error(err)
 	}
 	p.f, p.done = nil, true
+}
+
+// restartSetUp builds the benchmark's journal with a real processor, its
+// snapshots and its posted-id archive, then stops it and the server. With
+// -restart.dir naming a dir built before, it loads that dir's model
+// instead and builds nothing (setup is then zero).
+func restartSetUp(b *testing.B, events, accounts int) (dir string, m *restartModel, setup time.Duration) {
+	b.Helper()
+	dir = *restartDirFlag
+	if dir == "" {
+		dir = b.TempDir()
+	} else if m, ok := loadRestartModel(b, dir); ok {
+		b.Logf("set-up: none, restarting %s (%d events, %d accounts, %d transfers)", dir, m.seq, m.accounts, m.transfers)
+		return dir, m, 0
+	}
+	srv := natstest.Start(b, dir)
+	m = newRestartModel(accounts)
+	setupStart := time.Now()
+	log, logs := newLog()
+	store, err := infra.EnsureSnapshotStore(context.Background(), srv.JS, srv.Names, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub, err := infra.NewSubmitter(srv.NC, srv.JS, srv.Names, infra.GroupCommit{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	arch := openRestartArchive(b, dir)
+	b.Cleanup(func() { closeArchive(b, &arch) }) // after the processor's stop, registered later
+	l := restartLedger(b, srv, sub, infra.NewJournal(srv.JS, srv.Names), store, arch, log)
+	m.build(b, l, events)
+	l.stop()
+	closeArchive(b, &arch)
+	setup = time.Since(setupStart)
+	if strings.Contains(logs.String(), "level=ERROR") || strings.Contains(logs.String(), "level=WARN") {
+		b.Fatalf("the processor complained while building the journal:\n%s", logs)
+	}
+	snaps, err := store.List(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("set-up: %d events (%d accounts, %d transfers) in %s, %.0f events/s; snapshots kept: %s",
+		m.seq, m.accounts, m.transfers, setup.Round(time.Second), float64(m.seq)/setup.Seconds(), snapshotList(snaps))
+	b.Logf("set-up snapshots taken:\n%s", grepLines(logs.String(), "snapshot saved"))
+	srv.Stop()
+	if *restartDirFlag != "" {
+		m.save(b, dir)
+	}
+	return dir, m, setup
+}
+
+// openRestartArchive opens the posted-id archive of data dir dir, where a node
+// keeps it.
+func openRestartArchive(b *testing.B, dir string) *infra.IDArchive {
+	b.Helper()
+	a, err := infra.OpenIDArchive(filepath.Join(dir, infra.IDArchiveDir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+// closeArchive closes *a, if open, once the processor using it stopped.
+func closeArchive(b *testing.B, a **infra.IDArchive) {
+	b.Helper()
+	if *a == nil {
+		return
+	}
+	err := (*a).Close()
+	*a = nil
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// restartModelFile holds the model of a kept -restart.dir.
+const restartModelFile = "restart-model.json"
+
+type savedRestartModel struct {
+	Accounts, Transfers, Probes int
+	Seq                         uint64
+	Balance                     []int64
+}
+
+func (m *restartModel) save(b *testing.B, dir string) {
+	b.Helper()
+	data, err := json.Marshal(savedRestartModel{m.accounts, m.transfers, m.probes, m.seq, m.balance})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, restartModelFile), data, 0o644)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func loadRestartModel(b *testing.B, dir string) (*restartModel, bool) {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, restartModelFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false
+	}
+	var s savedRestartModel
+	if err == nil {
+		err = json.Unmarshal(data, &s)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &restartModel{accounts: s.Accounts, balance: s.Balance, transfers: s.Transfers, seq: s.Seq, probes: s.Probes}, true
+}
+
+// processCPU is the user and system CPU time of the process so far: the
+// embedded server's, the processor's and the archive's compactions alike.
+func processCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

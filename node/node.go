@@ -61,7 +61,7 @@ type Config struct {
 	SkipLostCommands uint64
 	Logger           *slog.Logger
 	// SnapshotEvery is the number of events after which the processor
-	// takes a snapshot; commands.Config's default (1,000,000) when zero.
+	// takes a snapshot; commands.Config's default (500,000) when zero.
 	SnapshotEvery uint64
 	// HotIDs is the most posted transfer ids the processor keeps in
 	// memory; the rest are in DATA_DIR/postedids (ADR 0027). Zero: the
