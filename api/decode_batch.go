@@ -50,11 +50,11 @@ func fastBatch(body []byte, req *batchRequest) bool {
 		if !first && !p.byte(',') {
 			return false
 		}
-		key, ok := p.str()
+		key, ok := p.raw()
 		if !ok || !p.byte(':') {
 			return false
 		}
-		switch key {
+		switch string(key) {
 		case "transfers":
 			if seen[0] || !p.transfers(&req.Transfers) {
 				return false
@@ -103,22 +103,27 @@ func (p *fastParser) byte(c byte) bool {
 
 // str reads a string without escapes or control characters.
 func (p *fastParser) str() (string, bool) {
+	b, ok := p.raw()
+	return string(b), ok
+}
+
+// raw is str's text in the body, not copied: keys are compared in place.
+func (p *fastParser) raw() ([]byte, bool) {
 	if !p.byte('"') {
-		return "", false
+		return nil, false
 	}
 	start := p.pos
 	for p.pos < len(p.data) {
 		switch c := p.data[p.pos]; {
 		case c == '"':
-			s := string(p.data[start:p.pos])
 			p.pos++
-			return s, true
+			return p.data[start : p.pos-1], true
 		case c == '\\' || c < 0x20:
-			return "", false
+			return nil, false
 		}
 		p.pos++
 	}
-	return "", false
+	return nil, false
 }
 
 func (p *fastParser) boolean(v *bool) bool {
@@ -159,10 +164,24 @@ func (p *fastParser) transfers(out *[]transferRequest) bool {
 // transferKeys are a transfer's keys in the plain form, each a bit of the
 // mask that refuses a key seen twice.
 var transferKeys = map[string]uint16{
-	"id": 1 << 0, "from": 1 << 1, "to": 1 << 2, "amount": 1 << 3, "asset": 1 << 4,
-	"reference": 1 << 5, "metadata": 1 << 6, "memo": 1 << 7, "exchange_rate": 1 << 8,
-	"pending": 1 << 9, "expires_at": 1 << 10,
+	"id": keyID, "from": keyFrom, "to": keyTo, "amount": keyAmount, "asset": keyAsset,
+	"reference": keyReference, "metadata": keyMetadata, "memo": keyMemo,
+	"exchange_rate": keyExchangeRate, "pending": keyPending, "expires_at": keyExpiresAt,
 }
+
+const (
+	keyID uint16 = 1 << iota
+	keyFrom
+	keyTo
+	keyAmount
+	keyAsset
+	keyReference
+	keyMetadata
+	keyMemo
+	keyExchangeRate
+	keyPending
+	keyExpiresAt
+)
 
 // transfer reads one transfer object into t.
 func (p *fastParser) transfer(t *transferRequest) bool {
@@ -177,48 +196,49 @@ func (p *fastParser) transfer(t *transferRequest) bool {
 		if !first && !p.byte(',') {
 			return false
 		}
-		key, ok := p.str()
-		bit := transferKeys[key]
+		key, ok := p.raw()
+		bit := transferKeys[string(key)]
 		if !ok || bit == 0 || seen&bit != 0 || !p.byte(':') {
 			return false
 		}
 		seen |= bit
-		if !p.transferField(t, key) {
+		if !p.transferField(t, bit) {
 			return false
 		}
 	}
 }
 
-// transferField reads the value of t's field named key.
-func (p *fastParser) transferField(t *transferRequest, key string) bool {
-	switch key {
-	case "memo":
+// transferField reads the value of t's field whose transferKeys bit is
+// bit.
+func (p *fastParser) transferField(t *transferRequest, bit uint16) bool {
+	switch bit {
+	case keyMemo:
 		return p.boolean(&t.Memo)
-	case "pending":
+	case keyPending:
 		return p.boolean(&t.Pending)
-	case "metadata":
+	case keyMetadata:
 		return p.metadata(&t.Metadata)
 	}
 	s, ok := p.str()
 	if !ok {
 		return false
 	}
-	switch key {
-	case "id":
+	switch bit {
+	case keyID:
 		t.ID = &s
-	case "from":
+	case keyFrom:
 		t.From = &s
-	case "to":
+	case keyTo:
 		t.To = &s
-	case "amount":
+	case keyAmount:
 		t.Amount = amountField{text: s, set: true}
-	case "exchange_rate":
+	case keyExchangeRate:
 		t.ExchangeRate = amountField{text: s, set: true}
-	case "asset":
+	case keyAsset:
 		t.Asset = s
-	case "reference":
+	case keyReference:
 		t.Reference = s
-	case "expires_at":
+	case keyExpiresAt:
 		t.ExpiresAt = s
 	}
 	return true

@@ -3,6 +3,7 @@ package api
 import (
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,35 @@ func TestFastBatchTakesThePlainForm(t *testing.T) {
 		if fastBatch([]byte(body), &req) {
 			t.Errorf("fastBatch takes %.80q, which is not in the plain form", body)
 		}
+	}
+}
+
+// BenchmarkDecodeBatch decodes a batch of 1,000 transfers as ledger
+// bench sends it, by the general decoder and by fastBatch; ns/item is the
+// figure docs/BENCHMARKS.md quotes.
+func BenchmarkDecodeBatch(b *testing.B) {
+	items := make([]string, MaxBatchItems)
+	for i := range items {
+		items[i] = `{"id":"bench-1a2b3c4d-7-` + strconv.Itoa(i) + `","from":"bench-` + strconv.Itoa(i%1000) +
+			`","to":"bench-` + strconv.Itoa((i+1)%1000) + `","amount":"0.42","reference":"bench-1a2b3c4d"}`
+	}
+	body := []byte(`{"transfers":[` + strings.Join(items, ",") + `]}`)
+	for _, tc := range []struct {
+		name   string
+		decode func(*batchRequest) bool
+	}{
+		{"general", func(r *batchRequest) bool { return decodeJSON(body, r) == nil }},
+		{"fast", func(r *batchRequest) bool { return fastBatch(body, r) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				var req batchRequest
+				if !tc.decode(&req) || len(req.Transfers) != MaxBatchItems {
+					b.Fatal("not decoded")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*MaxBatchItems), "ns/item")
+		})
 	}
 }
