@@ -23,21 +23,35 @@ import (
 // bare malformed number in an amount field (+1, 00.5) to the field as text,
 // so that the handler refuses it as the malformed amount it is.
 func decodeBody(c echo.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
+// readBody checks the content type and reads the whole body.
+func readBody(c echo.Context) ([]byte, error) {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != echo.MIMEApplicationJSON {
-			return problem(CodeUnsupportedMediaType, "Content-Type must be application/json")
+			return nil, problem(CodeUnsupportedMediaType, "Content-Type must be application/json")
 		}
 	}
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return problem(CodePayloadTooLarge, "request body exceeds the limit of "+formatBytes(mbe.Limit))
+			return nil, problem(CodePayloadTooLarge, "request body exceeds the limit of "+formatBytes(mbe.Limit))
 		}
-		return problem(domain.CodeValidationFailed, "could not read the request body")
+		return nil, problem(domain.CodeValidationFailed, "could not read the request body")
 	}
-	body, err = scanBody(body, shapeOf(v))
+	return body, nil
+}
+
+// decodeJSON is decodeBody's decoding of a body already read.
+func decodeJSON(body []byte, v any) error {
+	body, err := scanBody(body, shapeOf(v))
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ type batchResponse struct {
 // posted whole or not at all.
 func (s *Server) createBatch(c echo.Context) error {
 	var req batchRequest
-	if err := decodeBody(c, &req); err != nil {
+	if err := decodeBatch(c, &req); err != nil {
 		return err
 	}
 	if n := len(req.Transfers); n == 0 || n > MaxBatchItems {

@@ -36,6 +36,19 @@ const (
 	// memTablesMax bounds the memtables queued for flushing before writes
 	// stall (128 MiB).
 	memTablesMax = 4
+	// l0CompactionFiles is how many L0 sublevels (flushed memtables,
+	// roughly) wait before Pebble compacts them into the level below (its
+	// default is 4). Every such compaction rewrites the overlapping part of
+	// that level, and the transfer ids and entries a batch writes overlap
+	// all of it: waiting for 8 halves those rewrites, and cut the CPU of
+	// applying 300k transfers by about a tenth (docs/BENCHMARKS.md, "Batch
+	// throughput"). Reads check more L0 files meanwhile; the bloom filters
+	// spare them a block read for every id or account a file lacks.
+	l0CompactionFiles = 8
+	// l0StopWritesFiles is the L0 depth at which writes stall until
+	// compactions catch up: three times the threshold, as Pebble's
+	// defaults (4 and 12).
+	l0StopWritesFiles = 3 * l0CompactionFiles
 	// bloomBitsPerKey sizes the filters that make the applier's lookup of
 	// each new transfer id (a miss, nearly always) cost no block read.
 	bloomBitsPerKey = 10
@@ -55,6 +68,10 @@ func pebbleOptions(bulk, readOnly bool) *pebble.Options {
 	}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
+	}
+	if !bulk { // the rebuild's bulk load has its own path and measurements
+		opts.L0CompactionThreshold = l0CompactionFiles
+		opts.L0StopWritesThreshold = l0StopWritesFiles
 	}
 	return opts
 }

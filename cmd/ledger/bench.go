@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 const benchTokenTTL = 2 * time.Hour
 
 type benchFlags struct {
-	cfg     bench.Config
-	jsonOut bool
+	cfg        bench.Config
+	jsonOut    bool
+	cpuProfile string
 }
 
 func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
@@ -44,6 +46,7 @@ func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
 	fs.BoolVar(&c.Baseline, "baseline", false, "first measure a trivial Echo handler, the API with nothing behind it (JWT, decoding, validation: the ceiling) and raw JetStream publishing with the same load")
 	fs.DurationVar(&c.ReadyWait, "ready-wait", bench.DefaultReadyWait, fmt.Sprintf("how long to wait for the ledger to be ready, before the run and before the final check (at most %s)", bench.ReadyWaitMax))
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object on stdout")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this whole process (load generator and self-started ledger) to this file; empty: off")
 	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
@@ -74,7 +77,14 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	stop, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
 	rep, err := bench.Run(ctx, f.cfg, stderr)
+	if perr := stop(); perr != nil && err == nil {
+		err = perr
+	}
 	if rep != nil && rep.Ran { // what the run saw, even if the ledger could not be checked
 		if f.jsonOut {
 			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
@@ -91,4 +101,25 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("bench: invariants failed: %s", strings.Join(rep.InvariantFailures, "; "))
 	}
 	return nil
+}
+
+// startCPUProfile starts profiling the whole process into path and
+// returns the function that stops and closes it; with an empty path it
+// does nothing.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

@@ -50,10 +50,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "serve":
+		tuneGC()
 		return serve(ctx, args[1:], stderr)
 	case "token":
 		return token(args[1:], stdout, stderr)
 	case "bench":
+		tuneGC()
 		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return auditCmd(ctx, args[1:], stdout, stderr)
