@@ -45,6 +45,14 @@ import (
 // schemaBuilding is the schema key's value while a bulk build runs.
 const schemaBuilding = "building"
 
+// bulkL0FilesMax is where writes would stall on L0 files during a bulk
+// build, which compacts nothing: never, on purpose. The batch families
+// (ids, mostly) flush about 8 L0 files per million events; a stall
+// would hang the build for good, while more files only cost each point
+// lookup one more bloom filter. What bounds them is the journal's
+// length; the server's Pebble compacts them once it opens the store.
+const bulkL0FilesMax = math.MaxInt32
+
 // minClock is the clock before any event.
 const minClock = math.MinInt64
 
@@ -98,6 +106,13 @@ func OpenForBulkBuild(path string, runBytes int) (*Store, error) {
 		return nil, fmt.Errorf("bulk build: %w", err)
 	}
 	opts := pebbleOptions(true, false)
+	// No compactions during the build: the batch families' flushed files
+	// span the run families' ranges (their letters interleave), and a
+	// compaction of them into the bottom level would rewrite the run
+	// tables ingested there. Their files stay in L0 until the server
+	// opens the store (bulkL0FilesMax: writes never stall on them).
+	opts.DisableAutomaticCompactions = true
+	opts.L0StopWritesThreshold = bulkL0FilesMax
 	wo := opts.Clone()
 	wo.EnsureDefaults()
 	s, err := openWith(path, true, opts, func(s *Store) {
