@@ -285,6 +285,8 @@ func BenchmarkReplay(b *testing.B) {
 	src := benchStream(b)
 	_, lines := benchData(b)
 	out := filepath.Join(b.TempDir(), "readmodel")
+	runtime.GC()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	events := 0
 	for events < b.N {
@@ -294,5 +296,7 @@ func BenchmarkReplay(b *testing.B) {
 		}
 		events += len(lines)
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
 }

@@ -31,6 +31,9 @@ type ReplayOptions struct {
 	// continues it from its checkpoint, whatever that is.
 	From     uint64
 	Continue bool
+	// RunBytes bounds the memory of a bulk build's sorted runs (the
+	// projections package's default, 64 MiB, when 0; ADR 0028).
+	RunBytes int
 	// Progress, Workers: as in Options.
 	Progress func(lines int)
 	Workers  int
@@ -66,12 +69,19 @@ func Replay(ctx context.Context, src *JetStreamSource, opts ReplayOptions) (Repl
 	if opts.Out == "" {
 		return st, errors.New("replay: no output directory")
 	}
+	open := projections.OpenForRebuild
+	bulk := func(path string) (*projections.Store, error) {
+		return projections.OpenForBulkBuild(path, opts.RunBytes)
+	}
 	if opts.From <= 1 && !opts.Continue {
 		if err := removeReadModel(ctx, opts.Out); err != nil {
 			return st, err
 		}
+		// From scratch: the bulk build (ADR 0028), refused by every Open
+		// until FinishBuild below.
+		open = bulk
 	}
-	store, err := projections.OpenForRebuild(opts.Out)
+	store, err := open(opts.Out)
 	if err != nil {
 		return st, fmt.Errorf("replay: %w", err)
 	}
@@ -97,6 +107,9 @@ func Replay(ctx context.Context, src *JetStreamSource, opts ReplayOptions) (Repl
 		// Only checks that run at the end can fail here (OnChunk stops at
 		// the others).
 		return st, fmt.Errorf("replay: %w: %s", ErrFailed, res.Report.Findings[0])
+	}
+	if err := store.FinishBuild(ctx); err != nil {
+		return st, fmt.Errorf("replay: %w", err)
 	}
 	if cp, err = store.Checkpoint(ctx); err != nil {
 		return st, err
@@ -202,16 +215,26 @@ func (s *replaySink) finish(apply bool) error {
 // removeReadModel removes the read model at path, if there is one. Anything
 // else there is left alone and is an error: --out names the wrong path.
 func removeReadModel(ctx context.Context, path string) error {
+	if err := os.RemoveAll(path + ".bulk"); err != nil { // an interrupted bulk build's files
+		return fmt.Errorf("remove %s.bulk: %w", path, err)
+	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	snap, err := projections.OpenSnapshot(ctx, path)
+	if errors.Is(err, projections.ErrIncompleteBuild) {
+		return removeDir(path)
+	}
 	if err != nil {
 		return fmt.Errorf("replay: %s exists and is not a read model: %w", path, err)
 	}
 	if err := snap.Close(); err != nil {
 		return err
 	}
+	return removeDir(path)
+}
+
+func removeDir(path string) error {
 	if err := os.RemoveAll(path); err != nil {
 		return fmt.Errorf("remove %s: %w", path, err)
 	}

@@ -84,6 +84,14 @@ func (s *Store) ApplyRecords(ctx context.Context, recs []Record) error {
 		return fmt.Errorf("records up to %d: %w", next.Position, err)
 	}
 	_ = a.b.Set(keyCheckpoint, encodeCheckpoint(next), nil)
+	if s.build != nil {
+		if err := s.build.commit(a); err != nil {
+			return fmt.Errorf("records up to %d: %w", next.Position, err)
+		}
+		s.remember(a.touched)
+		s.advance(next.Seq, next.Position)
+		return nil
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := a.b.writeTo(b); err != nil {
@@ -154,9 +162,14 @@ type applier struct {
 }
 
 func newApplier(s *Store) *applier {
-	return &applier{s: s, b: &sortedBatch{}, touched: make(map[accountKey]struct{}),
+	a := &applier{s: s, b: &sortedBatch{}, touched: make(map[accountKey]struct{}),
 		transfers: make(map[string]*transferRow), accounts: make(map[accountKey]*accountRow),
 		ids: make(map[string]string), assets: make(map[string]assetRow)}
+	if s.build != nil { // a bulk build's clock is not in the store until it ends
+		a.lastAt, a.clockSet = s.build.lastAt, true
+		a.b = s.build.batch()
+	}
+	return a
 }
 
 func (a *applier) apply(ev *domain.Event) error {

@@ -28,6 +28,9 @@ var ErrSchemaVersion = errors.New("read model of another schema version")
 type Store struct {
 	db   *pebble.DB
 	bulk bool // opened for a rebuild: no WAL, flushed at Close
+	// build is a bulk build's state (bulk.go), nil otherwise. Guarded by
+	// writeMu.
+	build *bulkBuild
 
 	writeMu sync.Mutex // serialises ApplyRecords
 	// known holds accounts that committed entries named, so that the
@@ -73,8 +76,8 @@ func open(path string, bulk bool) (*Store, error) {
 }
 
 // openWith opens the store with opts (the crash tests set their file
-// system).
-func openWith(path string, bulk bool, opts *pebble.Options) (*Store, error) {
+// system); setup runs before the schema is checked or written.
+func openWith(path string, bulk bool, opts *pebble.Options, setup ...func(*Store)) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open read model: no path")
 	}
@@ -83,6 +86,9 @@ func openWith(path string, bulk bool, opts *pebble.Options) (*Store, error) {
 		return nil, fmt.Errorf("open read model %s: %w", path, err)
 	}
 	s := &Store{db: db, bulk: bulk, changed: make(chan struct{}), known: make(map[accountKey]struct{})}
+	for _, f := range setup {
+		f(s)
+	}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -106,7 +112,11 @@ func (s *Store) init() error {
 		}
 		b := s.db.NewBatch()
 		defer b.Close()
-		_ = b.Set(keySchema, []byte(strconv.Itoa(schemaVersion)), nil)
+		version := strconv.Itoa(schemaVersion)
+		if s.build != nil {
+			version = schemaBuilding // FinishBuild writes the version
+		}
+		_ = b.Set(keySchema, []byte(version), nil)
 		_ = b.Set(keyCheckpoint, encodeCheckpoint(Checkpoint{}), nil)
 		sync := pebble.Sync
 		if s.bulk {
@@ -127,6 +137,9 @@ func (s *Store) init() error {
 }
 
 func checkSchema(v []byte) error {
+	if string(v) == schemaBuilding {
+		return fmt.Errorf("open read model: %w (%w): replay it from scratch", ErrIncompleteBuild, ErrSchemaVersion)
+	}
 	if string(v) != strconv.Itoa(schemaVersion) {
 		return fmt.Errorf("open read model: schema version %q, want %d: %w", v, schemaVersion, ErrSchemaVersion)
 	}
@@ -160,6 +173,9 @@ func (s *Store) Close() error {
 	var err error
 	if s.bulk {
 		err = s.db.Flush() // without a WAL, the memtables are all there is
+	}
+	if s.build != nil { // an unfinished bulk build: stays refused
+		err = errors.Join(err, s.build.close())
 	}
 	return errors.Join(err, s.db.Close())
 }

@@ -29,8 +29,8 @@ func parseReplay(args []string, stderr io.Writer) (replayFlags, error) {
 	var f replayFlags
 	fs := journalFlagSet("replay", stderr, &f.journal, false)
 	fs.StringVar(&f.out, "out", "", "read model directory to build (default: <data-dir>/readmodel.new); never the live readmodel")
-	fs.Uint64Var(&f.from, "from", 1, "first sequence to apply: 1 rebuilds from scratch; N continues --out, which must stand at N-1")
-	fs.BoolVar(&f.cont, "continue", false, "continue --out from its own checkpoint (after an interrupted replay, or to catch up before --install)")
+	fs.Uint64Var(&f.from, "from", 1, "first sequence to apply: 1 rebuilds from scratch (a bulk build, docs/adr/0028-read-model-rebuild.md); N continues --out, which must stand at N-1")
+	fs.BoolVar(&f.cont, "continue", false, "continue --out from its own checkpoint (to catch up a finished replay before --install; a replay from scratch that was interrupted is refused: run it again)")
 	fs.BoolVar(&f.install, "install", false, "with --data-dir of a stopped ledger: then put --out in place of readmodel (renames)")
 	fs.BoolVar(&f.progress, "progress", true, "show a progress bar on stderr")
 	if err := parseFlags(fs, args); err != nil {
