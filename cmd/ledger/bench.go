@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 const benchTokenTTL = 2 * time.Hour
 
 type benchFlags struct {
-	cfg     bench.Config
-	jsonOut bool
+	cfg        bench.Config
+	jsonOut    bool
+	cpuProfile string // a file for the whole run's CPU profile; empty: none
 }
 
 func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
@@ -43,6 +45,7 @@ func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
 	fs.BoolVar(&c.Baseline, "baseline", false, "first measure a trivial Echo handler, the API with nothing behind it (JWT, decoding, validation: the ceiling) and raw JetStream publishing with the same load")
 	fs.DurationVar(&c.ReadyWait, "ready-wait", bench.DefaultReadyWait, fmt.Sprintf("how long to wait for the ledger to be ready, before the run and before the final check (at most %s)", bench.ReadyWaitMax))
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object on stdout")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (load generator and self-started ledger) to this file; samples are labelled phase=echo, api ceiling, jetstream, ledger (go tool pprof -tagfocus)")
 	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
@@ -67,13 +70,40 @@ func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
 	return f, nil
 }
 
+// startCPUProfile starts profiling the process's CPU into path (nothing
+// when path is empty) and returns what stops it and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
 // benchCmd runs `ledger bench`: progress on stderr, the report on stdout.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseBench(args, stderr)
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
 	rep, err := bench.Run(ctx, f.cfg, stderr)
+	if perr := stopProfile(); perr != nil && err == nil {
+		err = perr
+	}
 	if rep != nil && rep.Ran { // what the run saw, even if the ledger could not be checked
 		if f.jsonOut {
 			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
