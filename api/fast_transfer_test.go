@@ -110,3 +110,34 @@ func TestTransferFastPathsTaken(t *testing.T) {
 		t.Fatal("a plain posting's answer is not encoded by hand")
 	}
 }
+
+// TestScanBodyDuplicateKeysPastInline checks duplicate keys are refused
+// whether the object holds them in keySet's inline spans or, past
+// keySetInline keys, in its map, and that distinct keys pass both ways.
+func TestScanBodyDuplicateKeysPastInline(t *testing.T) {
+	shape := shapeOf(&transferRequest{})
+	for _, n := range []int{keySetInline - 1, keySetInline, keySetInline + 1, 3 * keySetInline} {
+		for _, dupOf := range []int{-1, 0, n - 1} {
+			var b bytes.Buffer
+			b.WriteString(`{"from":"a","to":"b","amount":"1","metadata":{`)
+			for i := range n {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(`"k` + string(rune('A'+i%26)) + string(rune('a'+i/26)) + `":"v"`)
+			}
+			if dupOf >= 0 {
+				b.WriteString(`,"k` + string(rune('A'+dupOf%26)) + string(rune('a'+dupOf/26)) + `":"w"`)
+			}
+			b.WriteString(`}}`)
+			_, err := scanBody(b.Bytes(), shape)
+			if (err != nil) != (dupOf >= 0) {
+				t.Errorf("%d keys, duplicate of %d: %v", n, dupOf, err)
+			}
+		}
+	}
+	// Struct fields fold as encoding/json matches them: FROM is from.
+	if _, err := scanBody([]byte(`{"from":"a","to":"b","amount":"1","FROM":"c"}`), shape); err == nil {
+		t.Error("a case variant of a field was not refused")
+	}
+}
