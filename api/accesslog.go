@@ -66,6 +66,9 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			}
 			c.Response().Header().Set(HeaderRequestID, id)
 			route := serveRoute(next, c)
+			if !log.Enabled(c.Request().Context(), slog.LevelInfo) {
+				return nil // the line would be dropped: build none of it
+			}
 			attrs := []slog.Attr{slog.String("method", c.Request().Method),
 				slog.String("route", route),
 				slog.Int("status", c.Response().Status),

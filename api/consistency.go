@@ -69,8 +69,10 @@ func noteSequence(c echo.Context, seq uint64) {
 		return
 	}
 	h := c.Response().Header()
-	if cur, err := strconv.ParseUint(h.Get(HeaderSequence), 10, 64); err == nil && cur >= seq {
-		return
+	if prev := h.Get(HeaderSequence); prev != "" { // parsing "" would allocate its error
+		if cur, err := strconv.ParseUint(prev, 10, 64); err == nil && cur >= seq {
+			return
+		}
 	}
 	h.Set(HeaderSequence, strconv.FormatUint(seq, 10))
 }

@@ -86,6 +86,54 @@ type bodyScanner struct {
 	data []byte
 	pos  int
 	bare [][2]int // spans of bare malformed amount literals, in order
+	// arena holds the keys seen (keySet); folded is the key being
+	// folded. Both are bounded by the body's size (a folded rune takes
+	// at most 4 bytes for the at least 1 it came from).
+	arena  []byte
+	folded []byte
+}
+
+// keySetInline is how many keys of one object keySet holds without
+// allocating: every request object has fewer.
+const keySetInline = 16
+
+// keySet is the keys seen in one object: the first keySetInline as spans
+// of the scanner's arena, compared one by one; past that, all of them in
+// a map, so that a hostile object of thousands of keys costs a map's
+// lookups, not a quadratic scan.
+type keySet struct {
+	n     int
+	spans [keySetInline][2]int
+	big   map[string]struct{}
+}
+
+// add records key (copied) and reports whether it was there already.
+func (k *keySet) add(arena *[]byte, key []byte) (dup bool) {
+	if k.big != nil {
+		if _, dup := k.big[string(key)]; dup {
+			return true
+		}
+		k.big[string(key)] = struct{}{}
+		return false
+	}
+	for _, sp := range k.spans[:k.n] {
+		if bytes.Equal((*arena)[sp[0]:sp[1]], key) {
+			return true
+		}
+	}
+	if k.n == keySetInline {
+		k.big = make(map[string]struct{}, 2*keySetInline)
+		for _, sp := range k.spans[:k.n] {
+			k.big[string((*arena)[sp[0]:sp[1]])] = struct{}{}
+		}
+		k.big[string(key)] = struct{}{}
+		return false
+	}
+	start := len(*arena)
+	*arena = append(*arena, key...)
+	k.spans[k.n] = [2]int{start, len(*arena)}
+	k.n++
+	return false
 }
 
 func (s *bodyScanner) ws() {
@@ -164,28 +212,25 @@ func (s *bodyScanner) object(depth int, path string, sh *bodyShape) error {
 		return nil
 	}
 	fold := sh != nil && sh.fold
-	var seen map[string]struct{}
+	var seen keySet
 	for {
 		s.ws()
 		if s.peek() != '"' {
 			return s.unexpected("looking for a key")
 		}
-		key, err := s.str(true)
+		key, err := s.strBytes(true)
 		if err != nil {
 			return err
 		}
 		id := key
 		if fold {
-			id = foldKey(key)
+			s.folded = appendFold(s.folded[:0], key)
+			id = s.folded
 		}
-		if seen == nil {
-			seen = make(map[string]struct{}, 8)
-		}
-		if _, dup := seen[id]; dup {
-			return &domain.FieldError{Field: joinPath(path, key),
+		if seen.add(&s.arena, id) {
+			return &domain.FieldError{Field: joinPath(path, string(key)),
 				Reason: "appears more than once in the body; the ledger does not guess which one is meant"}
 		}
-		seen[id] = struct{}{}
 		s.ws()
 		if s.peek() != ':' {
 			return s.unexpected("after a key")
@@ -194,11 +239,17 @@ func (s *bodyScanner) object(depth int, path string, sh *bodyShape) error {
 		var child *bodyShape
 		switch {
 		case fold:
-			child = sh.fields[id]
+			child = sh.fields[string(id)] // not allocated: a lookup
 		case sh != nil:
 			child = sh.elem
 		}
-		if err := s.value(depth, joinPath(path, key), child); err != nil {
+		// Only a nested object or array names its path (in its own
+		// problems); a scalar's path would be built for nothing.
+		var childPath string
+		if s.ws(); s.peek() == '{' || s.peek() == '[' {
+			childPath = joinPath(path, string(key))
+		}
+		if err := s.value(depth, childPath, child); err != nil {
 			return err
 		}
 		s.ws()

@@ -109,8 +109,10 @@ func addFields(sh *bodyShape, t reflect.Type, seen map[reflect.Type]*bodyShape) 
 // foldKey folds a key as encoding/json does to match it to a struct field
 // (fold.go: ASCII upper case; other runes to the smallest of their fold
 // set, so "ſ" is "S"), so that two keys meaning one field collide.
-func foldKey(k string) string {
-	b := make([]byte, 0, len(k))
+func foldKey(k string) string { return string(appendFold(nil, []byte(k))) }
+
+// appendFold appends k folded as foldKey folds it.
+func appendFold(b, k []byte) []byte {
 	for i := 0; i < len(k); {
 		c := k[i]
 		if c < utf8.RuneSelf {
@@ -121,7 +123,7 @@ func foldKey(k string) string {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(k[i:])
+		r, n := utf8.DecodeRune(k[i:])
 		for {
 			r2 := unicode.SimpleFold(r)
 			if r2 <= r {
@@ -133,5 +135,5 @@ func foldKey(k string) string {
 		b = utf8.AppendRune(b, r)
 		i += n
 	}
-	return string(b)
+	return b
 }

@@ -15,6 +15,13 @@ import (
 // str scans a string at pos, which holds '"', and returns its decoded
 // value when decode is set (keys are compared decoded: "\u0061" is "a").
 func (s *bodyScanner) str(decode bool) (string, error) {
+	b, err := s.strBytes(decode)
+	return string(b), err
+}
+
+// strBytes is str's value as bytes: a slice of the body itself when the
+// string has no escape (nothing allocated), nil when decode is false.
+func (s *bodyScanner) strBytes(decode bool) ([]byte, error) {
 	s.pos++
 	var buf []byte // the decoded value so far, once an escape is seen
 	from := s.pos  // start of the bytes not yet copied into buf
@@ -25,32 +32,32 @@ func (s *bodyScanner) str(decode bool) (string, error) {
 			raw := s.data[from:s.pos]
 			s.pos++
 			if !decode {
-				return "", nil
+				return nil, nil
 			}
 			if buf == nil {
-				return string(raw), nil
+				return raw, nil
 			}
-			return string(append(buf, raw...)), nil
+			return append(buf, raw...), nil
 		case c == '\\':
 			if decode {
 				buf = append(buf, s.data[from:s.pos]...)
 			}
 			r, err := s.escape()
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			if decode {
 				buf = utf8.AppendRune(buf, r)
 			}
 			from = s.pos
 		case c < 0x20:
-			return "", problem(domain.CodeValidationFailed,
+			return nil, problem(domain.CodeValidationFailed,
 				fmt.Sprintf("malformed JSON body: control character %#02x in a string at offset %d; escape it", c, s.pos))
 		default:
 			s.pos++
 		}
 	}
-	return "", s.unexpected("in a string")
+	return nil, s.unexpected("in a string")
 }
 
 // escape decodes the escape sequence at pos, which holds '\\'.

@@ -19,7 +19,7 @@ import (
 // lifecycleRoutes adds the lifecycle's routes and the listings to v1:
 // write guards the changes (accounts:write), read the listings
 // (accounts:read).
-func (s *Server) lifecycleRoutes(v1 *echo.Group, write, read []echo.MiddlewareFunc) {
+func (s *Server) lifecycleRoutes(v1 routeGroup, write, read []echo.MiddlewareFunc) {
 	v1.GET("/accounts", s.listAccounts, read...)
 	v1.GET("/assets", s.listAssets, read...)
 	v1.PUT("/accounts/:id/limit", s.setLimit, write...)

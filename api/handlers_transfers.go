@@ -135,7 +135,7 @@ func (s *Server) createTransfer(c echo.Context) error {
 	}
 	switch r.Outcome {
 	case commands.OutcomePosted:
-		return respond(c, http.StatusCreated, postedView(r.Event))
+		return respondTransfer(c, http.StatusCreated, postedView(r.Event))
 	case commands.OutcomeReplayed:
 		noteSequence(c, r.Seq) // the original's
 		if err := s.waitRead(c.Request().Context(), r.Seq); err != nil {

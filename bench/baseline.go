@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -32,14 +33,14 @@ func runBaselines(ctx context.Context, cfg Config, hc *http.Client, progress io.
 	b := &Baseline{}
 
 	p.name, p.unit = "echo", "requests"
-	echoRes, err := echoBaseline(ctx, p, hc)
+	echoRes, err := labelled(ctx, p.name, func(ctx context.Context) (phaseResult, error) { return echoBaseline(ctx, p, hc) })
 	if err != nil {
 		return nil, fmt.Errorf("echo baseline: %w", err)
 	}
 	b.EchoRequestsPerSec, b.EchoLatencyMS, b.EchoErrors = rate(echoRes.transfers, p.duration), latency(echoRes.hist), echoRes.errors
 
 	p.name, p.unit = "api ceiling", "transfers"
-	ceilRes, err := apiCeiling(ctx, cfg, p, hc)
+	ceilRes, err := labelled(ctx, p.name, func(ctx context.Context) (phaseResult, error) { return apiCeiling(ctx, cfg, p, hc) })
 	if err != nil {
 		return nil, fmt.Errorf("api ceiling: %w", err)
 	}
@@ -47,12 +48,23 @@ func runBaselines(ctx context.Context, cfg Config, hc *http.Client, progress io.
 	b.CeilingRatioToEcho = ratio(b.CeilingTransfersPerSec, b.EchoRequestsPerSec)
 
 	p.name, p.unit = "jetstream", "messages"
-	jsRes, err := jetStreamBaseline(ctx, p, cfg.SyncAlways)
+	jsRes, err := labelled(ctx, p.name, func(ctx context.Context) (phaseResult, error) { return jetStreamBaseline(ctx, p, cfg.SyncAlways) })
 	if err != nil {
 		return nil, fmt.Errorf("jetstream baseline: %w", err)
 	}
 	b.JetStreamMsgsPerSec, b.JetStreamLatencyMS, b.JetStreamErrors = rate(jsRes.transfers, p.duration), latency(jsRes.hist), jsRes.errors
 	return b, nil
+}
+
+// labelled runs a phase with the profiler label phase=name, which every
+// goroutine it starts (servers, workers) inherits, so that one CPU
+// profile of a whole run tells the phases apart (`ledger bench
+// --cpuprofile`, then `go tool pprof -tagfocus phase=...`).
+func labelled[T any](ctx context.Context, name string, f func(context.Context) (T, error)) (T, error) {
+	var v T
+	var err error
+	pprof.Do(ctx, pprof.Labels("phase", name), func(ctx context.Context) { v, err = f(ctx) })
+	return v, err
 }
 
 // echoBaseline serves one GET route answering {"ok":true} on loopback and

@@ -31,24 +31,10 @@ const benchTokenTTL = 2 * DurationMax
 // adds on top of this (storing the command, the journal append, the
 // handoffs between them) is what the ratio to this ceiling measures.
 func apiCeiling(ctx context.Context, cfg Config, p phase, hc *http.Client) (phaseResult, error) {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return phaseResult{}, fmt.Errorf("random: %w", err)
-	}
-	verifier, err := auth.NewJWTVerifier(auth.JWTConfig{HS256Key: key})
+	h, token, err := ceilingHandler(cfg.Accounts)
 	if err != nil {
 		return phaseResult{}, err
 	}
-	token, err := auth.MintToken(key, "bench", []string{ledgerapi.ScopeAdmin}, benchTokenTTL, time.Now())
-	if err != nil {
-		return phaseResult{}, err
-	}
-	sub, err := newDecideOnly(cfg.Accounts)
-	if err != nil {
-		return phaseResult{}, err
-	}
-	h := ledgerapi.New(ledgerapi.Config{Auth: verifier, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		sub, appliedEverything{sub})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return phaseResult{}, err
@@ -68,6 +54,31 @@ func apiCeiling(ctx context.Context, cfg Config, p phase, hc *http.Client) (phas
 		return newTransferGen(hc, base, token, runID, w, cfg).step
 	})
 	return res, ctx.Err()
+}
+
+// ceilingHandler returns the ceiling's API handler, its accounts set up
+// and funded, and an admin JWT it accepts.
+func ceilingHandler(accounts int) (http.Handler, string, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, "", fmt.Errorf("random: %w", err)
+	}
+	verifier, err := auth.NewJWTVerifier(auth.JWTConfig{HS256Key: key})
+	if err != nil {
+		return nil, "", err
+	}
+	token, err := auth.MintToken(key, "bench", []string{ledgerapi.ScopeAdmin}, benchTokenTTL, time.Now())
+	if err != nil {
+		return nil, "", err
+	}
+	sub, err := newDecideOnly(accounts)
+	if err != nil {
+		return nil, "", err
+	}
+	// Logging as the self-started ledger logs (target.go): warnings only.
+	h := ledgerapi.New(ledgerapi.Config{Auth: verifier, Logger: slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))},
+		sub, appliedEverything{sub})
+	return h, token, nil
 }
 
 // decideOnly is a commands.Submitter that decides in the caller's

@@ -49,15 +49,18 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		rep.Baseline = b
 	}
 
-	tgt := remote(cfg.URL, cfg.Token)
-	if cfg.URL == "" {
-		var err error
-		if tgt, err = startLedger(ctx, cfg, progress); err != nil {
-			return nil, err
+	// A self-started ledger's goroutines inherit the label phase=ledger.
+	return labelled(ctx, "ledger", func(ctx context.Context) (*Report, error) {
+		tgt := remote(cfg.URL, cfg.Token)
+		if cfg.URL == "" {
+			var err error
+			if tgt, err = startLedger(ctx, cfg, progress); err != nil {
+				return nil, err
+			}
 		}
-	}
-	err := runLedger(ctx, cfg, hc, tgt, progress, rep)
-	return rep, errors.Join(err, tgt.stop())
+		err := runLedger(ctx, cfg, hc, tgt, progress, rep)
+		return rep, errors.Join(err, tgt.stop())
+	})
 }
 
 // runLedger sets up, runs the load and checks the books.

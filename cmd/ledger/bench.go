@@ -24,7 +24,7 @@ const benchTokenTTL = 2 * time.Hour
 type benchFlags struct {
 	cfg        bench.Config
 	jsonOut    bool
-	cpuProfile string
+	cpuProfile string // a file for the whole run's CPU profile; empty: none
 }
 
 func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
@@ -46,7 +46,7 @@ func parseBench(args []string, stderr io.Writer) (benchFlags, error) {
 	fs.BoolVar(&c.Baseline, "baseline", false, "first measure a trivial Echo handler, the API with nothing behind it (JWT, decoding, validation: the ceiling) and raw JetStream publishing with the same load")
 	fs.DurationVar(&c.ReadyWait, "ready-wait", bench.DefaultReadyWait, fmt.Sprintf("how long to wait for the ledger to be ready, before the run and before the final check (at most %s)", bench.ReadyWaitMax))
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object on stdout")
-	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this whole process (load generator and self-started ledger) to this file; empty: off")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (load generator and self-started ledger) to this file; samples are labelled phase=echo, api ceiling, jetstream, ledger (go tool pprof -tagfocus)")
 	if err := parseFlags(fs, args); err != nil {
 		return f, err
 	}
@@ -77,12 +77,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	stop, err := startCPUProfile(f.cpuProfile)
+	stopProfile, err := startCPUProfile(f.cpuProfile)
 	if err != nil {
 		return err
 	}
 	rep, err := bench.Run(ctx, f.cfg, stderr)
-	if perr := stop(); perr != nil && err == nil {
+	if perr := stopProfile(); perr != nil && err == nil {
 		err = perr
 	}
 	if rep != nil && rep.Ran { // what the run saw, even if the ledger could not be checked
