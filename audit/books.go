@@ -17,6 +17,7 @@ import (
 type Books struct {
 	assets   map[string]*assetBook
 	accounts map[string]*accountBook // ordinary accounts; each asset holds its issuer
+	byHash   accountIndex            // the same, by accountHash, for postings
 	posted   postedIDs               // transfer id -> the sequence that posted it
 	idSeeds  [2]maphash.Seed
 	asset    *assetBook // the last asset a transfer named: most name the same
@@ -207,12 +208,25 @@ func (b *Books) openAccount(ev *domain.Event) {
 		acc.floor = limit.Neg()
 	}
 	b.accounts[acc.id] = acc
+	b.byHash.add(accountHash(&b.idSeeds, acc.id), acc)
 }
 
 // account returns the account id holding asset as, or nil.
 func (b *Books) account(id string, as *assetBook) *accountBook {
 	if id == domain.World {
 		return as.world
+	}
+	return b.accounts[id]
+}
+
+// postingAccount is account for side i (0 from, 1 to) of a posting, by
+// the hash its worker computed when it has one.
+func (b *Books) postingAccount(id string, as *assetBook, n *numbers, i int) *accountBook {
+	switch {
+	case id == domain.World:
+		return as.world
+	case n.hashed:
+		return b.byHash.get(n.acct[i], id)
 	}
 	return b.accounts[id]
 }
@@ -228,7 +242,7 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s in an undefined asset", t.ID)})
 		return
 	}
-	from, to := b.account(t.From, as), b.account(t.To, as)
+	from, to := b.postingAccount(t.From, as, n, 0), b.postingAccount(t.To, as, n, 1)
 	for _, side := range [2]struct {
 		id  string
 		acc *accountBook

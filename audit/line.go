@@ -132,32 +132,6 @@ func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.S
 	}
 }
 
-// numbers are a posting's amount and balances after, parsed by a worker
-// ahead of the books, each at the decimal places it is written with (the
-// books then check those against the asset's scale), and the key of its
-// transfer id. ok is false when any did not parse: the books then read
-// the strings themselves and say what is wrong.
-type numbers struct {
-	ok     bool
-	key    idKey
-	amount domain.Amount
-	after  [2]domain.Amount
-	places [3]int // amount, debit balance, credit balance
-}
-
-func (n *numbers) parse(p *domain.PostedTransfer, seeds *[2]maphash.Seed) {
-	var err1, err2, err3 error
-	n.places = [3]int{places(p.Amount), places(p.Entries[0].Balance), places(p.Entries[1].Balance)}
-	if max(n.places[0], n.places[1], n.places[2]) > domain.MaxScale {
-		return
-	}
-	n.amount, err1 = domain.ParseAmount(p.Amount, n.places[0])
-	n.after[0], err2 = domain.ParseBalance(p.Entries[0].Balance, n.places[1])
-	n.after[1], err3 = domain.ParseBalance(p.Entries[1].Balance, n.places[2])
-	n.key = keyOf(seeds, p.ID)
-	n.ok = err1 == nil && err2 == nil && err3 == nil
-}
-
 // checkSchema checks what domain.DecodeEvent leaves to the reader: the
 // version, the type and its payload, and each payload's own rules.
 func checkSchema(ev *domain.Event) error {
