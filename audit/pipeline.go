@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/maphash"
 	"runtime"
-	"sync"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -60,15 +59,6 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if fs, ok := src.(*FileSource); ok && reuse {
-		if m := mapFile(fs); m != nil {
-			// Unmapped last: after every worker is done (below).
-			defer m.unmap()
-			src = m
-		}
-	}
-	var running sync.WaitGroup // the workers
-	defer running.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan *batch, workers*workQueuePerWorker)
@@ -99,10 +89,8 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 			return nil
 		})
 	}()
-	running.Add(workers)
 	for range workers {
 		go func() {
-			defer running.Done()
 			for b := range work {
 				b.check(free)
 				// The batch made the consumer ready, most often on this
@@ -130,7 +118,6 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 			}
 			b.items = nil
 			if b.block != nil {
-				b.block.release()
 				blockPool.Put(b.block)
 				b.block = nil
 			}
