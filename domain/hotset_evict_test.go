@@ -47,12 +47,12 @@ func openAccount(t *testing.T, a *archived, seq *uint64) {
 
 // TestEvictionWalksNoIDsOnTheOwnersGoroutine: the part of an eviction that
 // runs on the processor's goroutine (PlanEviction, then Evict once the
-// write is durable) visits no hot id, at a capacity of 2,000 as at one of
-// 200,000: its pause does not grow with --hot-ids. Only the write's list
+// write is durable) visits no hot id, at a capacity of 1,000 as at one of
+// 20,000: its pause does not grow with --hot-ids. Only the write's list
 // (Eviction.IDs, on the writer's goroutine) walks, and exactly the
 // generation it moves.
 func TestEvictionWalksNoIDsOnTheOwnersGoroutine(t *testing.T) {
-	for _, capacity := range []int{1_000, 40_000} {
+	for _, capacity := range []int{1_000, 20_000} {
 		t.Run(fmt.Sprint(capacity), func(t *testing.T) {
 			a := &archived{st: domain.NewState(), arch: memArchive{}, capacity: capacity}
 			var seq uint64
@@ -183,7 +183,7 @@ func TestArchivedIDsDecideExactlyWhileWriting(t *testing.T) {
 // eviction after a restart moves about half the ids, the older half, and
 // the newer half stays hot; every id still decides exactly.
 func TestSnapshotKeepsTwoGenerations(t *testing.T) {
-	const capacity = 10_000
+	const capacity = 5_000
 	a := &archived{st: domain.NewState(), arch: memArchive{}, capacity: capacity}
 	var seq uint64
 	openAccount(t, a, &seq)
