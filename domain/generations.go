@@ -27,7 +27,11 @@ import (
 // The zero value is an empty hot set.
 type hotSet struct {
 	young postedIDs
-	old   []*generation // frozen, oldest first; at most hotGenerations+1 (freeze)
+	// old are the frozen generations, oldest first: at most
+	// hotGenerations+1, since every one but a snapshot's older half holds
+	// capacity/hotGenerations ids or more, and PlanEviction plans the
+	// oldest as soon as together they pass the capacity.
+	old []*generation
 }
 
 // generation is a frozen generation of the hot set.
