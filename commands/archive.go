@@ -54,9 +54,11 @@ type ArchiveMark struct {
 // defaultHotIDs is the default capacity of the hot set: a million ids is
 // about 60 MB, a small part of the 1 GB the processor may take at 100M
 // ids, and holds the ids of the last minutes even at 10k transfers a
-// second, where nearly every retry falls. An eviction moves a quarter,
-// once per 250k postings; its pause grows with the capacity (two walks
-// over the hot set, docs/BENCHMARKS.md), which is why it is not larger.
+// second, where nearly every retry falls. An eviction moves the older of
+// two generations, half the capacity, once per 500k postings, without a
+// pause (the write walks the generation on a goroutine of its own); what
+// the capacity costs is memory: up to the capacity, plus the ids posted
+// while a write runs.
 const defaultHotIDs = 1_000_000
 
 // evict moves the oldest hot ids to the archive when the hot set is over
@@ -72,17 +74,20 @@ func evict(st *domain.State, a IDArchive, capacity int, position uint64, last do
 		return 0, nil
 	}
 	mark := ArchiveMark{Through: plan.Cut, Seq: st.Seq(), Position: position, Hash: last}
-	if err := a.Archive(plan.IDs, mark); err != nil {
-		return 0, fmt.Errorf("archive %d posted ids: %w", len(plan.IDs), err)
+	ids := plan.IDs()
+	if err := a.Archive(ids, mark); err != nil {
+		return 0, fmt.Errorf("archive %d posted ids: %w", len(ids), err)
 	}
 	st.Evict(plan)
-	return len(plan.IDs), nil
+	return len(ids), nil
 }
 
 // eviction is an eviction planned between batches whose archive write
-// runs on its own goroutine while the processor decides on: the ids it
-// will forget stay in memory until the write is durable, and the batches
-// decided meanwhile post ids after its cut, which it does not forget.
+// runs on its own goroutine while the processor decides on: the
+// generation it will drop stays in memory until the write is durable,
+// and the batches decided meanwhile post ids after its cut, in the young
+// generation. The goroutine walks the generation (Eviction.IDs): nothing
+// writes it any more.
 type eviction struct {
 	plan  domain.Eviction
 	pause time.Duration // planning it, on the processor's goroutine
@@ -100,11 +105,11 @@ func (p *Processor) maybeEvict() error {
 		case err := <-e.done:
 			p.evicting = nil
 			if err != nil {
-				return fmt.Errorf("archive %d posted ids: %w", len(e.plan.IDs), err)
+				return fmt.Errorf("archive up to %d posted ids: %w", e.plan.Len(), err)
 			}
 			start := time.Now()
 			p.state.Evict(e.plan)
-			p.cfg.Logger.Debug("posted ids archived", "ids", len(e.plan.IDs), "through", p.state.ArchivedThrough(),
+			p.cfg.Logger.Debug("posted ids archived", "ids", e.plan.Len(), "through", p.state.ArchivedThrough(),
 				"hot", p.state.HotIDs(), "write", start.Sub(e.start), "pause", e.pause+time.Since(start))
 		default:
 		}
@@ -121,7 +126,7 @@ func (p *Processor) maybeEvict() error {
 	mark := ArchiveMark{Through: plan.Cut, Seq: p.state.Seq(), Position: p.position, Hash: p.lastHash}
 	e := &eviction{plan: plan, pause: time.Since(start), start: time.Now(), done: make(chan error, 1)}
 	archive := p.cfg.Archive
-	go func() { e.done <- archive.Archive(plan.IDs, mark) }()
+	go func() { e.done <- archive.Archive(plan.IDs(), mark) }()
 	p.evicting = e
 	return nil
 }

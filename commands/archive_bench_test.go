@@ -70,14 +70,15 @@ func (a *archivedState) evict(b testing.TB) {
 		return
 	}
 	planned := time.Now()
-	if err := a.arch.Archive(plan.IDs, commandsMark(a.st, plan.Cut)); err != nil {
+	ids := plan.IDs() // on the write's goroutine in the processor
+	if err := a.arch.Archive(ids, commandsMark(a.st, plan.Cut)); err != nil {
 		b.Fatal(err)
 	}
 	written := time.Now()
 	a.st.Evict(plan)
 	a.pauses = append(a.pauses, planned.Sub(start)+time.Since(written))
 	a.writes = append(a.writes, written.Sub(planned))
-	a.evicted += len(plan.IDs)
+	a.evicted += len(ids)
 }
 
 // post decides n transfers of new ids from prefix, in messages of 1,000.

@@ -57,7 +57,7 @@ func (s *State) DecideAtomic(cmds []Command, now time.Time) []Decision {
 		}
 		return ds
 	}
-	s.undo = &undoLog{seq: s.seq, lastCmd: s.lastCmd, postedLen: s.posted.log.n}
+	s.undo = &undoLog{seq: s.seq, lastCmd: s.lastCmd, postedLen: s.posted.mark()}
 	failed := -1
 	for i, c := range cmds {
 		if c.Transfer == nil {

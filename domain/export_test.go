@@ -23,3 +23,8 @@ func AppendCanonical(dst []byte, ev *Event) ([]byte, bool) { return appendCanoni
 // CommandSeq returns the highest command sequence that an applied event
 // answers.
 func (s *State) CommandSeq() uint64 { return s.LastCommand().Seq }
+
+// IDsWalked returns how many hot ids the hot set's walks have visited in
+// this process (eviction writes, snapshot images): the eviction tests
+// count the walks of PlanEviction and Evict with it.
+func IDsWalked() uint64 { return idsWalked.Load() }

@@ -1,14 +1,11 @@
 package domain
 
-import (
-	"encoding/hex"
-	"slices"
-)
+import "encoding/hex"
 
 // The hot set and the archive of posted ids (ADR 0027). The State keeps
-// the posted ids it may still need often in memory (the hot set, postedIDs)
-// and leaves the rest to an archive on disk that the processor owns: the
-// domain does no I/O. Two rules keep duplicate detection exact:
+// the posted ids it may still need often in memory (the hot set: two
+// generations, generations.go) and leaves the rest to an archive on disk
+// that the processor owns: the domain does no I/O. Two rules keep duplicate detection exact:
 //
 //   - Invariant: every id posted at a sequence at or below the state's
 //     archive watermark (ArchivedThrough) is in the archive; every id
@@ -33,67 +30,92 @@ type PostedID struct {
 	Fingerprint uint64
 }
 
-// Eviction is a plan to move the oldest hot ids to the archive: every hot
-// id posted at or before Cut leaves the hot set, and IDs are those of them
-// that the archive does not hold yet (posted after the watermark).
+// Eviction is a plan to move the oldest generation of hot ids to the
+// archive (generations.go): every hot id posted at or before Cut is in it
+// or in the archive already. IDs lists those the archive does not hold
+// yet; it reads the generation, which nothing writes any more, so the
+// archive's writer calls it on its own goroutine while the state's owner
+// decides on.
 type Eviction struct {
-	Cut uint64
-	IDs []PostedID
+	Cut   uint64
+	gen   *generation
+	after uint64 // the watermark when planned: ids at or below it are archived
 }
 
-// evictSamples bounds the sequences sampled to choose an eviction's cut:
-// 1,024 samples place the cut within about 3% of the quarter aimed at, and
-// cost microseconds against an eviction's hundreds of milliseconds.
-const evictSamples = 1024
+// IDs returns the ids the eviction moves to the archive: those of its
+// generation posted after the watermark of the plan (the others were
+// recalled from the archive). Safe to call from any goroutine, while the
+// state is used, until the state is dropped; it walks the generation.
+func (ev Eviction) IDs() []PostedID {
+	if ev.gen == nil {
+		return nil
+	}
+	ids := make([]PostedID, 0, ev.Len())
+	ev.gen.ids.each(func(k idKey, ref postedRef) {
+		if ref.seq > ev.after {
+			ids = append(ids, PostedID{Key: k, Seq: ref.seq, Fingerprint: uint64(ref.fp)})
+		}
+	})
+	return ids
+}
 
-// evictShare is the share of the hot set an eviction aims to move: a
-// quarter, so that evictions are rare (one per capacity/4 postings) and
-// the hot set stays between three quarters of its capacity and its
-// capacity.
-const evictShare = 4
+// Len returns the number of ids in the eviction's generation: an upper
+// bound of len(IDs()), without a walk.
+func (ev Eviction) Len() int {
+	if ev.gen == nil {
+		return 0
+	}
+	return ev.gen.ids.len()
+}
+
+// evictSamples is how many sequences a snapshot's load samples to split
+// its ids into two generations at their median (generations.go).
+const evictSamples = 1024
 
 // ArchivedThrough returns the archive watermark: every id posted at or
 // before it is in the archive, not necessarily in memory.
 func (s *State) ArchivedThrough() uint64 { return s.archived }
 
-// HotIDs returns the number of posted ids held in memory.
+// HotIDs returns the number of posted ids held in memory, in every
+// generation (an eviction's generation is held until Evict).
 func (s *State) HotIDs() int { return s.posted.len() }
 
 // PlanEviction returns the eviction that brings the hot set back under
-// capacity, or false when it is not over it. The cut is a sequence such
-// that about a quarter of the hot ids were posted at or before it, chosen
-// from a sample of the hot ids' sequences. The state is unchanged.
+// capacity, or false when it is not over it. It freezes the young
+// generation first when it holds capacity/hotGenerations ids; the plan is
+// the oldest frozen generation, whose cut becomes the watermark. Neither
+// walks an id: the cost does not grow with the capacity. Ids stay hot
+// until Evict; the state decides as before.
 func (s *State) PlanEviction(capacity int) (Eviction, bool) {
-	n := s.posted.log.n
-	if capacity <= 0 || s.posted.len() <= capacity || n == 0 {
+	if capacity <= 0 {
 		return Eviction{}, false
 	}
-	samples := make([]uint64, 0, evictSamples)
-	for i := range uint64(evictSamples) {
-		samples = append(samples, s.posted.log.at(i*n/evictSamples).seq)
+	h := &s.posted
+	if h.young.len() >= generationLen(capacity) {
+		h.freeze(s.seq)
 	}
-	slices.Sort(samples)
-	cut := max(samples[len(samples)/evictShare], s.archived)
-	ev := Eviction{Cut: cut, IDs: make([]PostedID, 0, s.posted.len()/evictShare+evictSamples)}
-	for _, m := range s.posted.shards {
-		for k, pos := range m {
-			if ref := s.posted.log.at(pos); ref.seq <= cut && ref.seq > s.archived {
-				ev.IDs = append(ev.IDs, PostedID{Key: k, Seq: ref.seq, Fingerprint: uint64(ref.fp)})
-			}
-		}
+	if h.len() <= capacity || len(h.old) == 0 {
+		return Eviction{}, false
 	}
-	return ev, true
+	g := h.old[0]
+	return Eviction{Cut: max(g.cut, s.archived), gen: g, after: s.archived}, true
 }
 
 // Evict carries out a plan of PlanEviction, once its IDs are durable in
-// the archive: it forgets every hot id posted at or before the cut and
-// moves the watermark there. Decisions may come between the plan and
-// Evict (the processor writes the plan on another goroutine): the ids
-// they post come after the cut, and those they recall are at or below the
-// old watermark, in the archive already. The posted log is compacted into new chunks; the old ones are
-// never written again (an Image taken before may still read them).
+// the archive: it drops the plan's generation, the oldest (O(1): nothing
+// is walked), and moves the watermark to its cut. Decisions may come
+// between the plan and Evict (the processor writes the plan on another
+// goroutine): the ids they post are put in the young generation, after
+// the cut, and those they recall are at or below the old watermark, in
+// the archive already. A generation dropped stays readable by an Image
+// taken before, which holds it.
 func (s *State) Evict(ev Eviction) {
-	s.posted.evict(ev.Cut)
+	h := &s.posted
+	if ev.gen == nil || len(h.old) == 0 || h.old[0] != ev.gen {
+		panic("domain: Evict of a plan that is not the state's oldest generation")
+	}
+	h.old[0] = nil
+	h.old = h.old[1:]
 	s.archived = max(s.archived, ev.Cut)
 	clear(s.absent)
 }

@@ -44,7 +44,7 @@ func (a *archived) evict() {
 	if !ok {
 		return
 	}
-	for _, id := range ev.IDs {
+	for _, id := range ev.IDs() {
 		a.arch[id.Key] = id
 	}
 	a.st.Evict(ev)

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
-// postedIDs is the hot set of posted transfer ids (hotset.go, ADR 0027).
-// Invariant: every id posted at a sequence at or below the state's archive
-// watermark (State.ArchivedThrough) is in the processor's archive on disk;
-// every id posted after it is here. Ids at or below it may be here too
-// (recalled from the archive); until the first eviction, every id is here.
+// postedIDs is one generation of the hot set of posted transfer ids
+// (generations.go, hotset.go, ADR 0027).
 //
 // postedIDs remembers each posted transfer id it holds: its idKey, the ledger
 // sequence of the posting and the fingerprint of the posted body. The
@@ -140,23 +138,16 @@ const loadWorkers = 2
 // outside 1..maxSeq (the first bad record's reason). Sorted keys fall into
 // the shards in shard order, so each worker fills whole shards of its own.
 func (p *postedIDs) load(raw []byte, n int, maxSeq uint64) error {
-	if len(raw) != n*postedBytes {
-		return fmt.Errorf("%d posted ids in %d bytes", n, len(raw))
-	}
 	key := func(i int) idKey { return idKey(raw[i*postedBytes : i*postedBytes+16]) }
 	// Check every record first, in order, and fill the log: the workers
 	// below rely on the order (each range's shards are its own only if the
 	// keys are sorted), so nothing reaches the maps before it is proven.
+	if err := checkPostedRecords(raw, n, maxSeq); err != nil {
+		return err
+	}
 	for i := range n {
 		rec := raw[i*postedBytes:]
-		if i > 0 && bytes.Compare(raw[(i-1)*postedBytes:(i-1)*postedBytes+16], rec[:16]) >= 0 {
-			return fmt.Errorf("posted ids out of order")
-		}
-		seq := binary.BigEndian.Uint64(rec[16:])
-		if seq == 0 || seq > maxSeq {
-			return fmt.Errorf("posted id at sequence %d of %d", seq, maxSeq)
-		}
-		p.log.add(postedRef{seq: seq, fp: fingerprint(binary.BigEndian.Uint64(rec[24:]))})
+		p.log.add(postedRef{seq: binary.BigEndian.Uint64(rec[16:]), fp: fingerprint(binary.BigEndian.Uint64(rec[24:]))})
 	}
 	// Cut the records into ranges of whole shards, about equal in size.
 	cuts := []int{0}
@@ -199,22 +190,40 @@ func (p *postedIDs) load(raw []byte, n int, maxSeq uint64) error {
 	return nil
 }
 
-// evict forgets every id posted at or before cut and compacts the log of
-// the rest into new chunks. Map slots are kept: Go maps do not shrink, and
-// the hot set fills them again up to its capacity.
-func (p *postedIDs) evict(cut uint64) {
-	var log postedLog
-	for i := range p.shards {
-		m := p.shards[i]
-		for k, pos := range m {
-			ref := p.log.at(pos)
-			if ref.seq <= cut {
-				delete(m, k)
-				continue
-			}
-			m[k] = log.n
-			log.add(ref)
+// checkPostedRecords refuses n records of postedBytes (a snapshot's
+// posted ids) whose keys are not in strictly increasing order or whose
+// sequences are outside 1..maxSeq, with the first bad record's reason.
+func checkPostedRecords(raw []byte, n int, maxSeq uint64) error {
+	if len(raw) != n*postedBytes {
+		return fmt.Errorf("%d posted ids in %d bytes", n, len(raw))
+	}
+	for i := range n {
+		rec := raw[i*postedBytes:]
+		if i > 0 && bytes.Compare(raw[(i-1)*postedBytes:(i-1)*postedBytes+16], rec[:16]) >= 0 {
+			return fmt.Errorf("posted ids out of order")
+		}
+		if seq := binary.BigEndian.Uint64(rec[16:]); seq == 0 || seq > maxSeq {
+			return fmt.Errorf("posted id at sequence %d of %d", seq, maxSeq)
 		}
 	}
-	p.log = log
+	return nil
 }
+
+// each calls fn with every id of p, in no order. It is how the hot set's
+// ids are walked (an eviction's write, a snapshot image), and counts the
+// ids it visits in walked, for the test that an eviction's part on the
+// state's own goroutine walks none.
+func (p *postedIDs) each(fn func(k idKey, ref postedRef)) {
+	n := 0
+	for _, m := range p.shards {
+		for k, pos := range m {
+			fn(k, p.log.at(pos))
+		}
+		n += len(m)
+	}
+	idsWalked.Add(uint64(n))
+}
+
+// idsWalked counts the ids that postedIDs.each visited, in the whole
+// process (export_test.go).
+var idsWalked atomic.Uint64

@@ -3,6 +3,7 @@ package domain
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -76,15 +77,13 @@ const (
 // encoding) on another goroutine.
 //
 // Taking it copies only what the State may still change: account balances,
-// floors and statuses (33 bytes each), the issuer balances, and the (key,
-// position) pairs of the posted-id maps. Everything else is read later, in
+// floors and statuses (33 bytes each), the issuer balances, and the ids of
+// the hot set's young generation. Everything else is read later, in
 // place: accounts are never moved or removed, and nothing but an account's
-// balance, floor and status changes after it is opened; the posted log below its length at the time is never
-// written again (an atomic batch's rollback only drops entries it added
-// itself, and batches are decided after the image is taken; an eviction
-// compacts the log into new chunks and leaves the old ones as they were).
-// The State's
-// owner writes only to memory the Image does not read.
+// balance, floor and status changes after it is opened; the hot set's
+// older generations are frozen, never written again (generations.go; an
+// eviction drops one from the state, and the Image still holds it). The
+// State's owner writes only to memory the Image does not read.
 type Image struct {
 	seq      uint64
 	lastCmd  CommandRef
@@ -94,10 +93,9 @@ type Image struct {
 	balances []Amount         // the accounts' balances, copied, in chunk order
 	floors   []Amount         // their floors, copied: a limit change moves them
 	statuses []uint8          // their statuses, copied
-	posted   []postedImage
-	log      [][]postedRef // the posted log's chunks: read below logN only
-	logN     uint64
-	rates    []Rate // the rate table, copied: it may change after the image
+	young    []postedRecord   // the young generation's ids, copied
+	old      []*generation    // the frozen generations, read in place
+	rates    []Rate           // the rate table, copied: it may change after the image
 	holds    []holdImage
 	settled  []settledImage
 	reversed []reversedImage
@@ -111,9 +109,12 @@ type assetImage struct {
 	ptr   *assetState
 }
 
-type postedImage struct {
+// postedRecord is a hot id as a snapshot writes it; gen orders the
+// generations, oldest first, so that the newest ref of a key wins.
+type postedRecord struct {
 	key idKey
-	pos uint64 // in log
+	ref postedRef
+	gen int
 }
 
 // Image takes a view of the state. It must be called by the state's owner,
@@ -125,9 +126,8 @@ func (s *State) Image() *Image {
 		balances: make([]Amount, 0, s.accts.n),
 		floors:   make([]Amount, 0, s.accts.n),
 		statuses: make([]uint8, 0, s.accts.n),
-		posted:   make([]postedImage, 0, s.posted.len()),
-		log:      slices.Clone(s.posted.log.chunks),
-		logN:     s.posted.log.n,
+		young:    make([]postedRecord, 0, s.posted.young.len()),
+		old:      slices.Clone(s.posted.old),
 		rates:    s.Rates(),
 		reversed: s.reversedImage(),
 	}
@@ -142,11 +142,9 @@ func (s *State) Image() *Image {
 			im.statuses = append(im.statuses, c[i].status)
 		}
 	}
-	for _, m := range s.posted.shards {
-		for k, pos := range m {
-			im.posted = append(im.posted, postedImage{key: k, pos: pos})
-		}
-	}
+	s.posted.young.each(func(k idKey, ref postedRef) {
+		im.young = append(im.young, postedRecord{key: k, ref: ref, gen: len(im.old)})
+	})
 	return im
 }
 
@@ -168,7 +166,7 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 	}
 	slices.SortFunc(im.assets, func(a, b assetImage) int { return strings.Compare(a.code, b.code) })
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(account(a).id, account(b).id) })
-	slices.SortFunc(im.posted, func(a, b postedImage) int { return bytes.Compare(a.key[:], b.key[:]) })
+	posted := im.postedRecords()
 	index := make(map[*assetState]uint64, len(im.assets))
 	for i, a := range im.assets {
 		index[a.ptr] = uint64(i)
@@ -210,13 +208,12 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 		b = append(b, a.owner...)
 		bw.Write(b)
 	}
-	b = binary.AppendUvarint(b[:0], uint64(len(im.posted)))
+	b = binary.AppendUvarint(b[:0], uint64(len(posted)))
 	bw.Write(b)
-	for _, p := range im.posted {
-		ref := im.log[p.pos/postedLogChunkLen][p.pos%postedLogChunkLen]
+	for _, p := range posted {
 		b = append(b[:0], p.key[:]...)
-		b = binary.BigEndian.AppendUint64(b, ref.seq)
-		b = binary.BigEndian.AppendUint64(b, uint64(ref.fp))
+		b = binary.BigEndian.AppendUint64(b, p.ref.seq)
+		b = binary.BigEndian.AppendUint64(b, uint64(p.ref.fp))
 		bw.Write(b)
 	}
 	byCode := make(map[string]uint64, len(im.assets))
@@ -235,6 +232,27 @@ func (im *Image) WriteTo(w io.Writer) (int64, error) {
 	bw.Write(b)
 	err := bw.Flush()
 	return cw.n, err
+}
+
+// postedRecords returns the image's hot ids sorted by key, each key once
+// with its newest ref (only a journal that posts an id twice puts it in
+// two generations). It walks the frozen generations, which nothing
+// writes, and keeps the result as the image's young records, so that a
+// second WriteTo writes the same.
+func (im *Image) postedRecords() []postedRecord {
+	recs := im.young
+	for i, g := range im.old {
+		g.ids.each(func(k idKey, ref postedRef) { recs = append(recs, postedRecord{key: k, ref: ref, gen: i}) })
+	}
+	slices.SortFunc(recs, func(a, b postedRecord) int {
+		if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.gen, a.gen)
+	})
+	recs = slices.CompactFunc(recs, func(a, b postedRecord) bool { return a.key == b.key })
+	im.young, im.old = recs, nil
+	return recs
 }
 
 type countingWriter struct {

@@ -12,7 +12,7 @@ type State struct {
 	assets   map[string]*assetState
 	accounts map[string]*accountState // points into accts
 	accts    accountStore
-	posted   postedIDs
+	posted   hotSet
 	archived uint64              // the archive watermark (hotset.go)
 	absent   map[idKey]struct{}  // ids the archive was asked for and lacks (hotset.go)
 	rates    map[ratePair]string // the rate table, normalized rates; at most MaxRates

@@ -187,7 +187,7 @@ func (s *State) resolveLegs(tx *Transaction) ([]resolved, int, CodedError) {
 func (s *State) moveLegs(rs []resolved, entries []PostedLeg) (int, CodedError) {
 	outer := s.undo
 	if entries == nil {
-		s.undo = &undoLog{seq: s.seq, lastCmd: s.lastCmd, postedLen: s.posted.log.n}
+		s.undo = &undoLog{seq: s.seq, lastCmd: s.lastCmd, postedLen: s.posted.mark()}
 		defer func() {
 			s.undo.rollback(s)
 			s.undo = outer
