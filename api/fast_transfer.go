@@ -16,92 +16,20 @@ import (
 // then handles as before; where they answer, they give what encoding/json
 // gives (FuzzTransferFastDecode, FuzzTransferFastEncode).
 
-// decodeFast decodes a body that scanBody has accepted when it is a flat
-// object whose keys are exactly id, from, to, amount, asset or reference
-// and whose values are strings without escapes. scanBody has refused
-// duplicates, case variants, invalid UTF-8 and syntax errors already. On
-// false req is left zero.
+// decodeFast decodes a body that scanBody has accepted when it is one
+// transfer object in the plain form batches take (fastParser.transfer:
+// keys spelled exactly as the fields' tags, each once, strings without
+// escapes, booleans, a metadata object of such strings). On false req is
+// left zero and encoding/json decodes the body.
 func (req *transferRequest) decodeFast(body []byte) bool {
-	i := skipWS(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return false
-	}
-	i = skipWS(body, i+1)
-	if i < len(body) && body[i] == '}' {
-		return skipWS(body, i+1) == len(body)
-	}
-	for {
-		key, next, ok := plainString(body, i)
-		if !ok {
-			break
-		}
-		if i = skipWS(body, next); i >= len(body) || body[i] != ':' {
-			break
-		}
-		val, next, ok := plainString(body, skipWS(body, i+1))
-		if !ok || !req.setPlain(key, val) {
-			break
-		}
-		i = skipWS(body, next)
-		if i < len(body) && body[i] == ',' {
-			i = skipWS(body, i+1)
-			continue
-		}
-		if i < len(body) && body[i] == '}' && skipWS(body, i+1) == len(body) {
+	p := fastParser{data: body}
+	if p.transfer(req) {
+		if p.ws(); p.pos == len(p.data) {
 			return true
 		}
-		break
 	}
 	*req = transferRequest{}
 	return false
-}
-
-// setPlain sets the field named exactly key; false for any other key.
-func (req *transferRequest) setPlain(key, val []byte) bool {
-	switch string(key) { // no allocation: compared, not kept
-	case "id":
-		s := string(val)
-		req.ID = &s
-	case "from":
-		s := string(val)
-		req.From = &s
-	case "to":
-		s := string(val)
-		req.To = &s
-	case "amount":
-		req.Amount = amountField{text: string(val), set: true}
-	case "asset":
-		req.Asset = string(val)
-	case "reference":
-		req.Reference = string(val)
-	default:
-		return false
-	}
-	return true
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// plainString reads the JSON string at b[i] when it holds no escape and
-// no control byte, and returns its content and the index after it.
-func plainString(b []byte, i int) (s []byte, next int, ok bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, i, false
-	}
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return b[i+1 : j], j + 1, true
-		case c == '\\' || c < 0x20:
-			return nil, i, false
-		}
-	}
-	return nil, i, false
 }
 
 // appendFast appends the answer to a posted transfer as encoding/json

@@ -168,17 +168,7 @@ func TestInstall(t *testing.T) {
 func TestJournalStreamTampered(t *testing.T) {
 	l := newLedger(t)
 	seedScenario(l)
-	publish := func(data []byte, first, last string) {
-		t.Helper()
-		msg := nats.NewMsg(l.Names.EventSubject(string(domain.EventTransferPosted)))
-		msg.Data = data
-		msg.Header.Set(journalio.HeaderFirstSeq, first)
-		msg.Header.Set(journalio.HeaderLastSeq, last)
-		msg.Header.Set(journalio.HeaderFormat, journalio.RecordFormat)
-		if _, err := l.JS.PublishMsg(context.Background(), msg); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish := func(data []byte, first, last string) { publishRaw(t, l, data, first, last) }
 	// A copy of event 10 appended again: intact, but out of order and off
 	// the chain.
 	lines := l.export(10, 10)
