@@ -80,16 +80,7 @@ type fastParser struct {
 	pos  int
 }
 
-func (p *fastParser) ws() {
-	for p.pos < len(p.data) {
-		switch p.data[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
-}
+func (p *fastParser) ws() { p.pos = skipSpace(p.data, p.pos) }
 
 // byte consumes c after any whitespace.
 func (p *fastParser) byte(c byte) bool {

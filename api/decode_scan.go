@@ -136,15 +136,20 @@ func (k *keySet) add(arena *[]byte, key []byte) (dup bool) {
 	return false
 }
 
-func (s *bodyScanner) ws() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
+func (s *bodyScanner) ws() { s.pos = skipSpace(s.data, s.pos) }
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace (len(b) if none): the two body readers' one rule.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
 		case ' ', '\t', '\n', '\r':
-			s.pos++
+			i++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
 // peek returns the byte at pos, or 0 at the end.

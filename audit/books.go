@@ -144,13 +144,19 @@ func (h booksApplier) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer)
 }
 
 func (h booksApplier) TransferRejected(ev *domain.Event, r *domain.RejectedTransfer) error {
+	h.rejected(ev, "transfer", r.ID, " (a posted id is answered without an event)")
+	return nil
+}
+
+// rejected counts a rejection of a kind's id and flags it when the id was
+// posted earlier; why ends the finding's detail.
+func (h booksApplier) rejected(ev *domain.Event, kind, id, why string) {
 	b := h.b
 	b.rejections++
-	if at, ok := b.posted.get(b.keyOf(r.ID)); ok {
+	if at, ok := b.posted.get(b.keyOf(id)); ok {
 		b.f(Finding{Check: CheckConsistent, Seq: ev.Seq, Detail: fmt.Sprintf(
-			"rejection of transfer %s, which was posted at sequence %d (a posted id is answered without an event)", r.ID, at)})
+			"rejection of %s %s, which was posted at sequence %d%s", kind, id, at, why)})
 	}
-	return nil
 }
 
 // AccountMetadataUpdated must name an open account; metadata moves

@@ -87,11 +87,6 @@ func (b *Books) stateEntry(ev *domain.Event, e *domain.Entry, acc *accountBook) 
 
 // TransactionRejected must not reject a posted id.
 func (h booksApplier) TransactionRejected(ev *domain.Event, r *domain.RejectedTransaction) error {
-	b := h.b
-	b.rejections++
-	if at, ok := b.posted.get(b.keyOf(r.ID)); ok {
-		b.f(Finding{Check: CheckConsistent, Seq: ev.Seq, Detail: fmt.Sprintf(
-			"rejection of transaction %s, which was posted at sequence %d", r.ID, at)})
-	}
+	h.rejected(ev, "transaction", r.ID, "")
 	return nil
 }
