@@ -17,7 +17,7 @@ import (
 type Books struct {
 	assets   map[string]*assetBook
 	accounts map[string]*accountBook // ordinary accounts; each asset holds its issuer
-	byHash   accountIndex            // the same, by accountHash, for postings
+	byHash   accountIndex            // the same, by the keys of their ids, for postings
 	posted   postedIDs               // transfer id -> the sequence that posted it
 	idSeeds  [2]maphash.Seed
 	asset    *assetBook // the last asset a transfer named: most name the same
@@ -51,6 +51,7 @@ type Books struct {
 
 type assetBook struct {
 	code   string
+	key    idKey // the code's, as numbers.asset holds a posting's
 	scale  int
 	world  *accountBook
 	fx     *accountBook  // the FX account's position in this asset
@@ -115,6 +116,10 @@ func (b *Books) apply(ev *domain.Event, n *numbers) {
 	if ev.Time.After(b.time) {
 		b.time = ev.Time
 	}
+	if n.ok { // a TransferPosted whose numbers the worker read
+		b.post(ev, n)
+		return
+	}
 	b.applier = booksApplier{b, n}
 	_ = ev.Dispatch(&b.applier) // checkSchema dispatched it already
 }
@@ -178,7 +183,7 @@ func (b *Books) defineAsset(ev *domain.Event) {
 		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: a.Code, Detail: "asset defined again"})
 		return
 	}
-	as := &assetBook{code: strings.Clone(a.Code), scale: a.Scale}
+	as := &assetBook{code: strings.Clone(a.Code), key: b.keyOf(a.Code), scale: a.Scale}
 	as.world = &accountBook{id: domain.World, asset: as, unlimited: true, limit: domain.Unlimited,
 		createdSeq: ev.Seq, lastSeq: ev.Seq}
 	as.fx = &accountBook{id: domain.FX, asset: as, unlimited: true, limit: domain.Unlimited,
@@ -214,7 +219,7 @@ func (b *Books) openAccount(ev *domain.Event) {
 		acc.floor = limit.Neg()
 	}
 	b.accounts[acc.id] = acc
-	b.byHash.add(accountHash(&b.idSeeds, acc.id), acc)
+	b.byHash.add(b.keyOf(acc.id), acc)
 }
 
 // account returns the account id holding asset as, or nil.
@@ -226,13 +231,13 @@ func (b *Books) account(id string, as *assetBook) *accountBook {
 }
 
 // postingAccount is account for side i (0 from, 1 to) of a posting, by
-// the hash its worker computed when it has one.
+// the key its worker computed when it has one.
 func (b *Books) postingAccount(id string, as *assetBook, n *numbers, i int) *accountBook {
 	switch {
 	case id == domain.World:
 		return as.world
 	case n.hashed:
-		return b.byHash.get(n.acct[i], id)
+		return b.byHash.get(n.acct[i])
 	}
 	return b.accounts[id]
 }
@@ -241,7 +246,7 @@ func (b *Books) post(ev *domain.Event, n *numbers) {
 	f := b.f
 	t := &ev.Transfer.Transfer
 	as := b.asset
-	if as == nil || as.code != t.Asset {
+	if as == nil || (n.ok && as.key != n.asset) || (!n.ok && as.code != t.Asset) {
 		as = b.assets[t.Asset]
 	}
 	if as == nil {

@@ -97,10 +97,11 @@ func (e *engine) consume(b *batch) error {
 	return nil
 }
 
-// prefetch loads the posted-id slots of the chunk's postings before the
-// books look them up one after the other: the table is far bigger than
-// the caches, and independent loads issued together overlap their cache
-// misses, where the lookups would wait for each in turn.
+// prefetch loads the posted-id slots of the chunk's postings, and their
+// accounts' slots and books, before the books look them up one after the
+// other: the tables are bigger than the caches, and independent loads
+// issued together overlap their cache misses, where the lookups would
+// wait for each in turn.
 func (e *engine) prefetch(items []lineResult) {
 	if e.partial {
 		return
@@ -109,6 +110,9 @@ func (e *engine) prefetch(items []lineResult) {
 	for i := range items {
 		if r := &items[i]; r.nums.ok {
 			sum += e.books.posted.touch(r.nums.key)
+			if r.nums.hashed {
+				sum += e.books.byHash.touch(r.nums.acct[0]) + e.books.byHash.touch(r.nums.acct[1])
+			}
 		}
 	}
 	e.touched = sum // kept, so that the loads are not optimised away
@@ -158,15 +162,10 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
 		if e.opts.OnChunk != nil {
 			e.events = append(e.events, r.ev)
 		}
-		switch r.ev.Type {
-		case domain.EventTransferPosted, domain.EventTransferConverted, domain.EventHoldPosted:
+		if r.nums.ok { // a TransferPosted whose numbers the worker read
 			e.rep.Postings++
-		case domain.EventTransferRejected, domain.EventTransactionRejected:
-			e.rep.Rejections++
-		case domain.EventTransactionPosted:
-			if r.ev.Transaction != nil {
-				e.rep.Postings += uint64(len(r.ev.Transaction.Legs)) // each leg is a posting
-			}
+		} else {
+			e.count(r.ev)
 		}
 	}
 	if r.ev != nil && r.schemaErr == nil {
@@ -195,6 +194,20 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
 	e.rep.LastSeq = seq
 	e.lastHash = r.hash
 	return nil
+}
+
+// count counts an event among the report's postings or rejections.
+func (e *engine) count(ev *domain.Event) {
+	switch ev.Type {
+	case domain.EventTransferPosted, domain.EventTransferConverted, domain.EventHoldPosted:
+		e.rep.Postings++
+	case domain.EventTransferRejected, domain.EventTransactionRejected:
+		e.rep.Rejections++
+	case domain.EventTransactionPosted:
+		if ev.Transaction != nil {
+			e.rep.Postings += uint64(len(ev.Transaction.Legs)) // each leg is a posting
+		}
+	}
 }
 
 func (e *engine) start(seq uint64, r *lineResult) {

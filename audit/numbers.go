@@ -14,16 +14,17 @@ import (
 // is wrong.
 type numbers struct {
 	ok     bool
-	hashed bool // acct holds the accounts' hashes
-	key    idKey
-	acct   [2]uint64 // accountHash of the transfer's from and to
+	hashed bool     // acct holds the accounts' keys
+	key    idKey    // the transfer id's
+	asset  idKey    // the asset code's (assetBook.key)
+	acct   [2]idKey // the keys of the transfer's from and to (accountIndex)
 	amount domain.Amount
 	after  [2]domain.Amount
 	places [3]int // amount, debit balance, credit balance
 }
 
 // fastNumbers, when false, makes the workers parse every literal with
-// the domain's parsers and leaves the accounts' hashes out, so that the
+// the domain's parsers and leaves the accounts' keys out, so that the
 // books look accounts up by id: the previous implementation, which the
 // differential test (TestFastPathAgreesWithGeneralPath) runs every
 // journal through too.
@@ -41,9 +42,9 @@ func (n *numbers) parse(p *domain.PostedTransfer, seeds *[2]maphash.Seed) {
 	if !ok && !n.parseGeneral(p) {
 		return
 	}
-	n.key = keyOf(seeds, p.ID)
+	n.key, n.asset = keyOf(seeds, p.ID), keyOf(seeds, p.Asset)
 	if fastNumbers {
-		n.acct = [2]uint64{accountHash(seeds, p.From), accountHash(seeds, p.To)}
+		n.acct = [2]idKey{keyOf(seeds, p.From), keyOf(seeds, p.To)}
 		n.hashed = true
 	}
 	n.ok = true

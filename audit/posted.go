@@ -34,7 +34,7 @@ func newPostedIDs(n uint64) postedIDs {
 	for size*postedLoadNum/postedLoadDen < n {
 		size *= 2
 	}
-	return postedIDs{slots: make([]postedSlot, size)}
+	return postedIDs{slots: makeTable[postedSlot](int(size))}
 }
 
 // put records that key was posted at seq (seq > 0) and returns the
@@ -85,7 +85,7 @@ func (p *postedIDs) slot(key idKey) *postedSlot {
 // grow doubles the table.
 func (p *postedIDs) grow() {
 	old := p.slots
-	p.slots = make([]postedSlot, 2*len(old))
+	p.slots = makeTable[postedSlot](2 * len(old))
 	for _, s := range old {
 		if s.seq != 0 {
 			*p.slot(s.key) = s

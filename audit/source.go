@@ -113,25 +113,43 @@ type sizeHinter interface{ sizeHint() uint64 }
 
 // minEventBytes is less than any posting's stored line takes (its fixed
 // members, two entries, prev_hash and hash come to some 400 bytes): an
-// export's size divided by it is at least its number of postings, so the
-// books' set of posted ids, sized for that, never grows during the run
-// (a growth moves every id and briefly holds both tables). It
-// overestimates by the lines' excess over it (about 1.5 times for the
-// bench ledger's 590-byte lines), which costs at most one doubling of the
-// table, itself bounded by maxSizeHint.
+// export's size divided by it is at least its number of postings.
 const minEventBytes = 400
 
-// sizeHint estimates the events of a regular file from its size; 0 for
-// standard input or anything that is not a regular file.
+// sizeSampleBytes is how much of an export sizeHint reads to learn the
+// length of its lines.
+const sizeSampleBytes = 256 << 10
+
+// sizeHint estimates the events of a regular file: its size divided by
+// the mean length of the lines in its first sizeSampleBytes, taken as at
+// least minEventBytes; 0 for standard input or anything that is not a
+// regular file. The books' set of posted ids is sized for it, so that it
+// neither grows during the run (a growth moves every id and briefly holds
+// both tables) nor takes far more memory than the ids need: every page of
+// it is memory the kernel must find and clear, about a millisecond a
+// megabyte here. A file whose first lines are longer than the rest is
+// underestimated, and the set then grows, at most a few times.
 func (s *FileSource) sizeHint() uint64 {
 	if s.Path == "-" {
 		return 0
 	}
-	st, err := os.Stat(s.Path)
+	f, err := os.Open(s.Path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return 0
 	}
-	return uint64(st.Size()) / minEventBytes
+	sample := make([]byte, sizeSampleBytes)
+	n, _ := io.ReadFull(f, sample)
+	sample = sample[:n]
+	mean := uint64(minEventBytes)
+	if lines := bytes.Count(sample, []byte{'\n'}); lines > 0 {
+		mean = max(mean, uint64(bytes.LastIndexByte(sample, '\n')+1)/uint64(lines))
+	}
+	return uint64(st.Size()) / mean
 }
 
 // Read reads the whole file, whatever from says: an export holds no index.
