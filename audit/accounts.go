@@ -58,9 +58,10 @@ func (x *accountIndex) get(k idKey) *accountBook {
 	}
 }
 
-// touch loads the slot where a lookup of k starts and the account it
-// holds, and returns something of both for the caller to keep (see
-// engine.prefetch).
+// touch loads the slot where a lookup of k starts and the fields of the
+// account it holds that a posting reads (the first, middle and last of
+// them: every cache line they span), and returns something of each for
+// the caller to keep (see engine.prefetch).
 func (x *accountIndex) touch(k idKey) uint64 {
 	if len(x.slots) == 0 {
 		return 0
@@ -69,7 +70,12 @@ func (x *accountIndex) touch(k idKey) uint64 {
 	if s.acc == nil {
 		return s.key[1]
 	}
-	return s.key[1] ^ s.acc.lastSeq
+	a := s.acc
+	v := s.key[1] + uint64(a.status) + uint64(a.stated.Sign()+1)
+	if a.asset != nil {
+		v++
+	}
+	return v
 }
 
 // grow doubles the table (or makes the first).

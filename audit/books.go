@@ -60,18 +60,21 @@ type assetBook struct {
 }
 
 type accountBook struct {
+	// What a posting reads and writes comes first, in as few cache lines
+	// as the struct allows: accountIndex.touch loads them ahead.
+	asset     *assetBook
+	balance   domain.Amount // recomputed
+	stated    domain.Amount // as the last entry states it
+	drift     domain.Amount // stated - balance after the last entry
+	floor     domain.Amount // the lowest balance allowed
+	lastSeq   uint64
+	unlimited bool
+	status    byte // bookOpen, frozen or closed (books_lifecycle.go)
+
 	id         string
-	asset      *assetBook
-	balance    domain.Amount // recomputed
-	stated     domain.Amount // as the last entry states it
-	drift      domain.Amount // stated - balance after the last entry
-	floor      domain.Amount // the lowest balance allowed
-	unlimited  bool
 	limit      string // as journaled: "unlimited" for the issuer
 	createdSeq uint64
-	lastSeq    uint64
 	mark       uint64 // read-model comparison: set when the read model has it
-	status     byte   // bookOpen, frozen or closed (books_lifecycle.go)
 }
 
 // idKey stands for a transfer id: two 64-bit hashes with seeds drawn for
