@@ -117,6 +117,20 @@ func TestFastPathAgreesWithGeneralPath(t *testing.T) {
 		if !reflect.DeepEqual(general, fast) {
 			t.Fatalf("round %d: the reports differ: %s", round, firstDifference(general, fast))
 		}
+		// The file mapped (above) and read from standard input (below).
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, Options{MaxFindings: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := res.Report
+		read.ElapsedSecs, read.EventsPerSec, read.Source = 0, 0, fast.Source
+		if !reflect.DeepEqual(read, fast) {
+			t.Fatalf("round %d: read and mapped, the reports differ: %s", round, firstDifference(read, fast))
+		}
 		if round == 0 && (general.OK || len(general.Findings) == 0) {
 			t.Fatalf("the random journal has no findings: %+v", general)
 		}
@@ -284,4 +298,37 @@ func replaceValue(line []byte, key, v string) []byte {
 	start := i + len(key)
 	end := start + bytes.IndexByte(line[start:], '"')
 	return append(append(append([]byte(nil), line[:start]...), v...), line[end:]...)
+}
+
+// TestMapBlocksAgreesWithReadBlocks: a mapped export is cut into the same
+// chunks of the same lines as the read one, long lines refused alike,
+// whatever the lines' lengths around the block size.
+func TestMapBlocksAgreesWithReadBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	inputs := []string{"a\nb\n", "a\nb", "a\n\nb\n", "\n", "x", strings.Repeat("x", maxLineBytes+10) + "\n",
+		strings.Repeat("y", maxLineBytes) + "\n" + strings.Repeat("z", fileBlockBytes-1)}
+	for range 12 {
+		var b strings.Builder
+		for b.Len() < 3*fileBlockBytes {
+			b.WriteString(strings.Repeat("l", rng.IntN([]int{100, 5000, 400_000, maxLineBytes + 2}[rng.IntN(4)])))
+			b.WriteByte('\n')
+		}
+		s := b.String()
+		inputs = append(inputs, s, s[:len(s)-1], s[:fileBlockBytes], s[:fileBlockBytes+1])
+	}
+	chunks := func(read func(func(Chunk) error) error) ([]string, error) {
+		var out []string
+		err := read(func(c Chunk) error {
+			out = append(out, fmt.Sprint(len(c.Lines), string(bytes.Join(c.Lines, []byte{'|'}))))
+			return nil
+		})
+		return out, err
+	}
+	for i, in := range inputs {
+		want, werr := chunks(func(fn func(Chunk) error) error { return readBlocks(context.Background(), strings.NewReader(in), fn) })
+		got, gerr := chunks(func(fn func(Chunk) error) error { return mapBlocks(context.Background(), []byte(in), fn) })
+		if !reflect.DeepEqual(got, want) || werr != gerr {
+			t.Fatalf("input %d (%d bytes): mapped %d chunks, %v; read %d chunks, %v", i, len(in), len(got), gerr, len(want), werr)
+		}
+	}
 }

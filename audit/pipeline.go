@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"runtime"
+	"sync"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -16,6 +17,7 @@ type batch struct {
 	seeds *[2]maphash.Seed
 	items []lineResult
 	done  chan struct{}
+	fault error // ErrExportChanged when reading the chunk's mapped lines faulted
 }
 
 // check checks the chunk's lines into items, reusing room from free when
@@ -59,6 +61,17 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	mapped := false
+	if fs, ok := src.(*FileSource); ok && reuse {
+		if m := mapFile(fs); m != nil {
+			// Unmapped last: after every worker is done (below).
+			defer m.unmap()
+			src, mapped = m, true
+			defer guardFaults()()
+		}
+	}
+	var running sync.WaitGroup // the workers
+	defer running.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan *batch, workers*workQueuePerWorker)
@@ -70,29 +83,17 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		var prev domain.Hash
-		readErr <- src.Read(ctx, from, func(c Chunk) error {
-			b := &batch{Chunk: c, prev: prev, seeds: seeds, done: make(chan struct{})}
-			if n := len(c.Lines); n > 0 {
-				prev = storedHash(c.Lines[n-1])
-			}
-			select {
-			case work <- b:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			select {
-			case ordered <- b:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			return nil
-		})
+		readErr <- readChunks(ctx, src, from, seeds, mapped, work, ordered)
 	}()
+	running.Add(workers)
 	for range workers {
 		go func() {
+			defer running.Done()
+			if mapped {
+				guardFaults()
+			}
 			for b := range work {
-				b.check(free)
+				b.checkGuarded(free, mapped)
 				// The batch made the consumer ready, most often on this
 				// core: let it run now rather than when this worker next
 				// blocks (or at the end of the scheduler's 10 ms slice),
@@ -104,7 +105,15 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 	}
 	for b := range ordered {
 		<-b.done
-		if err := consume(b); err != nil {
+		err := b.fault
+		switch {
+		case err != nil:
+		case mapped:
+			err = consumeGuarded(consume, b)
+		default:
+			err = consume(b)
+		}
+		if err != nil {
 			cancel()
 			for range ordered { // let the reader see the cancellation and close
 			}
@@ -118,10 +127,68 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 			}
 			b.items = nil
 			if b.block != nil {
+				b.block.release()
 				blockPool.Put(b.block)
 				b.block = nil
 			}
 		}
 	}
 	return <-readErr
+}
+
+// readChunks reads src from sequence from into batches, each passed to
+// work (to be checked) and to ordered (to be consumed in order). With
+// mapped, src is a mapping that it reads in this goroutine (to cut the
+// lines), and a fault is ErrExportChanged (fault.go).
+func readChunks(ctx context.Context, src Source, from uint64, seeds *[2]maphash.Seed, mapped bool, work, ordered chan<- *batch) (err error) {
+	if mapped {
+		guardFaults()
+		defer faultGuard(&err)
+	}
+	var prev domain.Hash
+	return src.Read(ctx, from, func(c Chunk) error {
+		b := &batch{Chunk: c, prev: prev, seeds: seeds, done: make(chan struct{})}
+		if n := len(c.Lines); n > 0 {
+			prev = storedHash(c.Lines[n-1])
+		}
+		select {
+		case work <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case ordered <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	})
+}
+
+// checkGuarded is check for a worker; with mapped, a fault while it
+// reads the chunk's lines is the batch's fault, and done is closed all
+// the same.
+func (b *batch) checkGuarded(free <-chan []lineResult, mapped bool) {
+	if !mapped {
+		b.check(free)
+		return
+	}
+	if err := b.checkMapped(free); err != nil {
+		b.fault = err
+		close(b.done) // check stopped before it closed done
+	}
+}
+
+func (b *batch) checkMapped(free <-chan []lineResult) (err error) {
+	defer faultGuard(&err)
+	b.check(free)
+	return nil
+}
+
+// consumeGuarded is consume(b), a fault while it reads b's lines
+// (pipeline set the goroutine to panic on one when they are a mapping's)
+// made ErrExportChanged.
+func consumeGuarded(consume func(*batch) error, b *batch) (err error) {
+	defer faultGuard(&err)
+	return consume(b)
 }

@@ -76,6 +76,9 @@ var blockPool sync.Pool // of *exportBlock
 type exportBlock struct {
 	data  []byte
 	lines [][]byte
+	// mapped is the block's bytes when they are a mapped file's, not
+	// data's, from releaseBehind before them (source_mmap.go).
+	mapped []byte
 }
 
 // getBlock returns a block of n bytes, reused when the pool has one big

@@ -2,7 +2,10 @@ package audit
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"testing"
@@ -36,5 +39,39 @@ func TestSizeHintFromLineLengths(t *testing.T) {
 	}
 	if got := (&FileSource{Path: "-"}).sizeHint(); got != 0 {
 		t.Errorf("standard input: hint %d, want 0", got)
+	}
+}
+
+// TestExportShrinkingWhileMappedIsAnError: an export file that shrinks
+// while the audit reads it through a mapping ends the run with
+// ErrExportChanged, not with SIGBUS. The file is truncated when the first
+// chunk is consumed, long before the reader has cut the rest of it.
+func TestExportShrinkingWhileMappedIsAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "export.jsonl")
+	line := append(bytes.Repeat([]byte{'x'}, 499), '\n')
+	if err := os.WriteFile(path, bytes.Repeat(line, 64<<20/len(line)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if m := mapFile(&FileSource{Path: path}); m == nil {
+		t.Fatal("the export is not mapped: the test would not test the mapping")
+	} else {
+		m.unmap()
+	}
+	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	chunks := 0
+	err := pipeline(context.Background(), &FileSource{Path: path}, 1, 2, &seeds, true, func(b *batch) error {
+		chunks++
+		if chunks == 1 {
+			if err := os.Truncate(path, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, l := range b.Lines {
+			_ = l[len(l)-1] // what the engine reads of a line, at least
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrExportChanged) {
+		t.Fatalf("after %d chunks: %v, want %v", chunks, err, ErrExportChanged)
 	}
 }
