@@ -121,7 +121,9 @@ func (b *Books) settleHold(ev *domain.Event, id, from, to, asset, verb string) *
 		return nil
 	}
 	delete(b.holds.pending, id)
-	b.holds.settled[id] = ev.Seq
+	// A copy: id may be a view of the line, whose bytes the pipeline
+	// reuses (or unmaps) once the chunk is consumed.
+	b.holds.settled[strings.Clone(id)] = ev.Seq
 	if hd.from != hd.asset.world {
 		left, _ := b.holds.held[hd.from].Sub(hd.amount)
 		b.holds.held[hd.from] = left
