@@ -1,0 +1,59 @@
+package audit
+
+import (
+	"fmt"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// state compares entry i's balance after with the recomputed one and
+// keeps the stated balance for the zero-sum check. A difference is
+// reported where it appears or changes, not at every later entry of the
+// account it carries over to.
+func (b *Books) state(ev *domain.Event, i int, acc *accountBook, n *numbers) {
+	f := b.f
+	e := &ev.Transfer.Entries[i]
+	scale := acc.asset.scale
+	stated, canonical := n.after[i], n.ok && n.places[1+i] == scale
+	if !canonical {
+		var err error
+		if stated, err = domain.ParseBalance(e.Balance, scale); err != nil {
+			f(Finding{Check: CheckBalance, Seq: ev.Seq, Account: acc.id, Asset: acc.asset.code,
+				Detail: fmt.Sprintf("%s entry balance %q does not parse: %v", e.Type, e.Balance, err)})
+			stated = acc.balance
+		}
+	}
+	if canonical && stated.Cmp(acc.balance) == 0 {
+		b.after[i] = e.Balance
+	} else {
+		b.after[i] = acc.balance.Format(scale)
+	}
+	drift, _ := stated.Sub(acc.balance)
+	if !drift.IsZero() && drift.Cmp(acc.drift) != 0 || drift.IsZero() && !canonical {
+		f(Finding{Check: CheckBalance, Seq: ev.Seq, Account: acc.id, Asset: acc.asset.code, Detail: fmt.Sprintf(
+			"%s entry states the balance after as %s, recomputed from the journal it is %s", e.Type, e.Balance, b.after[i])})
+	}
+	acc.drift = drift
+	diff, _ := stated.Sub(acc.stated)
+	acc.asset.stated, _ = acc.asset.stated.Add(diff)
+	acc.stated = stated
+}
+
+// sumsToZero sums each asset's recomputed balances account by account
+// and reports any asset whose sum is not zero, at sequence seq.
+func (b *Books) sumsToZero(seq uint64) {
+	f := b.f
+	sums := make(map[string]domain.Amount, len(b.assets))
+	for code, as := range b.assets {
+		sums[code], _ = as.world.balance.Add(as.fx.balance)
+	}
+	for _, acc := range b.accounts {
+		sums[acc.asset.code], _ = sums[acc.asset.code].Add(acc.balance)
+	}
+	for _, code := range sortedKeys(sums) {
+		if sum := sums[code]; !sum.IsZero() {
+			f(Finding{Check: CheckZeroSum, Seq: seq, Asset: code, Detail: fmt.Sprintf(
+				"the recomputed balances sum to %s, not zero", sum.Format(b.assets[code].scale))})
+		}
+	}
+}
