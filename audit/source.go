@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"sync"
 
@@ -221,10 +220,11 @@ func readBlocks(ctx context.Context, r io.Reader, fn func(Chunk) error) error {
 // malformed).
 func splitLines(data []byte) [][]byte { return appendLines(nil, data) }
 
-// appendLines is splitLines appending to lines.
+// appendLines is splitLines appending to lines. The readers pass each
+// block's room for lines back in, so it grows to a block's lines once and
+// is not counted ahead (a second pass over every byte).
 func appendLines(lines [][]byte, data []byte) [][]byte {
 	data = bytes.TrimSuffix(data, []byte{'\n'})
-	lines = slices.Grow(lines, bytes.Count(data, []byte{'\n'})+1)
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
