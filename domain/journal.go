@@ -85,26 +85,63 @@ func VerifyLine(line []byte, prev Hash) (Hash, error) {
 	return l.Prepare(line, prev)
 }
 
-// verifyLineHash is the first half of VerifyLine: it checks that the line
-// hashes, after prev, to the hash stored in it, and returns that hash.
-func verifyLineHash(line []byte, prev Hash) (Hash, error) {
+// AppendHashInput appends to dst the bytes that line's chain hash covers
+// when it follows an event whose hash is prev: prev's 32 raw bytes, the
+// line up to its hash suffix, and the closing brace that the suffix cut
+// off. This is where the hash input of a stored line is defined: a
+// verifier that hashes lines itself (several at a time) builds them here
+// and hands the digests to Line.PrepareHashed. ok is false when the line
+// has no hash suffix: then the hash covers nothing and the line is
+// malformed, whatever digest comes with it.
+func AppendHashInput(dst []byte, prev Hash, line []byte) (_ []byte, ok bool) {
+	body, ok := hashedBody(line)
+	if !ok {
+		return dst, false
+	}
+	dst = append(dst, prev[:]...)
+	dst = append(dst, body...)
+	return append(dst, '}'), true
+}
+
+// lineHash is the SHA-256 of AppendHashInput's bytes, written piece by
+// piece rather than copied; zero for a line without a hash suffix.
+func lineHash(prev Hash, line []byte) Hash {
+	var h Hash
+	body, ok := hashedBody(line)
+	if !ok {
+		return h
+	}
+	d := sha256.New()
+	d.Write(prev[:])
+	d.Write(body)
+	d.Write([]byte{'}'})
+	d.Sum(h[:0])
+	return h
+}
+
+// hashedBody returns the line without its hash suffix (and so without
+// its closing brace), if it has the suffix.
+func hashedBody(line []byte) ([]byte, bool) {
 	n := len(line)
 	if n < hashSuffixLen+2 || !bytes.HasPrefix(line[n-hashSuffixLen:], []byte(`,"hash":"`)) || !bytes.HasSuffix(line, []byte(`"}`)) {
+		return nil, false
+	}
+	return line[:n-hashSuffixLen], true
+}
+
+// checkLineHash is the first half of VerifyLine: it checks that sum, the
+// hash of the line's hash input (AppendHashInput), is the hash stored in
+// the line, and returns that stored hash.
+func checkLineHash(line []byte, sum Hash) (Hash, error) {
+	if _, ok := hashedBody(line); !ok {
 		return Hash{}, fmt.Errorf("%w: no hash suffix", ErrMalformedEvent)
 	}
+	n := len(line)
 	stored, ok := parseLowerHex(line[n-hashSuffixLen+9 : n-2])
 	if !ok {
 		return Hash{}, fmt.Errorf("%w: hash is not lower-case hex", ErrMalformedEvent)
 	}
-	// The canonical bytes are the line without its hash field: the line up
-	// to the suffix, then the closing brace.
-	d := sha256.New()
-	d.Write(prev[:])
-	d.Write(line[:n-hashSuffixLen])
-	d.Write([]byte{'}'})
-	var h Hash
-	d.Sum(h[:0])
-	if h != stored {
+	if sum != stored {
 		return stored, ErrHashMismatch
 	}
 	return stored, nil
