@@ -291,6 +291,9 @@ func FuzzPrepareLine(f *testing.F) {
 		if hgot != got || (herr == nil) != (err == nil) || !ok && !errors.Is(err, domain.ErrMalformedEvent) {
 			t.Fatalf("PrepareHashed = %s, %v (hash input %v); Prepare = %s, %v", hgot, herr, ok, got, err)
 		}
+		if stored, ok := domain.StoredHash(line); stored != got || !ok && !errors.Is(err, domain.ErrMalformedEvent) {
+			t.Fatalf("StoredHash = %s, %v; Prepare returned %s, %v", stored, ok, got, err)
+		}
 		for _, sentinel := range []error{domain.ErrMalformedEvent, domain.ErrHashMismatch, domain.ErrChainBroken} {
 			if errors.Is(herr, sentinel) != errors.Is(err, sentinel) {
 				t.Fatalf("PrepareHashed = %v, Prepare = %v, for %q", herr, err, line)

@@ -16,7 +16,7 @@ func hashOfInput(prev domain.Hash, line []byte) (domain.Hash, bool) {
 	return sha256.Sum256(in), ok
 }
 
-// TestAppendHashInput: the hash input of every stored line is what the
+// TestAppendHashInput (and StoredHash): the hash input of every stored line is what the
 // journal specification says (previous hash, the line less its hash
 // suffix, '}'), its digest is the hash stored in the line, and it is
 // appended after what dst holds.
@@ -29,6 +29,9 @@ func TestAppendHashInput(t *testing.T) {
 		if !ok || !bytes.Equal(got, append([]byte("kept"), want...)) {
 			t.Fatalf("line %d: AppendHashInput = %q, %v; want %q", i, got, ok, want)
 		}
+		if h, ok := domain.StoredHash(line); !ok || h != hashes[i] {
+			t.Fatalf("line %d: StoredHash = %s, %v; want %s", i, h, ok, hashes[i])
+		}
 		if sum, _ := hashOfInput(prev, line); sum != hashes[i] {
 			t.Fatalf("line %d: the digest of its hash input is %s, its hash %s", i, sum, hashes[i])
 		}
@@ -37,6 +40,9 @@ func TestAppendHashInput(t *testing.T) {
 	for _, bad := range []string{"", "{}", `{"a":1,"hash":"` + prev.String() + `"`, `{"a":1,"hash":"` + prev.String() + `X}`} {
 		if got, ok := domain.AppendHashInput([]byte("kept"), prev, []byte(bad)); ok || string(got) != "kept" {
 			t.Fatalf("AppendHashInput of %q = %q, %v; want nothing appended, false", bad, got, ok)
+		}
+		if h, ok := domain.StoredHash([]byte(bad)); ok || h != (domain.Hash{}) {
+			t.Fatalf("StoredHash of %q = %s, %v; want none", bad, h, ok)
 		}
 	}
 }

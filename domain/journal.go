@@ -129,6 +129,23 @@ func hashedBody(line []byte) ([]byte, bool) {
 	return line[:n-hashSuffixLen], true
 }
 
+// StoredHash returns the hash stored in a line's suffix, if the line has
+// one spelt as the journal writes it (lower-case hex): the hash that
+// Prepare returns for the line, whatever else is wrong with it, and so the
+// previous hash of the line after it. A verifier that hashes a line
+// together with the next one takes the next one's previous hash from here.
+func StoredHash(line []byte) (Hash, bool) {
+	if _, ok := hashedBody(line); !ok {
+		return Hash{}, false
+	}
+	n := len(line)
+	h, ok := parseLowerHex(line[n-hashSuffixLen+9 : n-2])
+	if !ok {
+		return Hash{}, false
+	}
+	return h, true
+}
+
 // checkLineHash is the first half of VerifyLine: it checks that sum, the
 // hash of the line's hash input (AppendHashInput), is the hash stored in
 // the line, and returns that stored hash.
