@@ -6,9 +6,11 @@
 // unit idle half the time and a second one fills it. Elsewhere, and when
 // Fallback is set, each message goes through crypto/sha256.
 //
-// The messages are handed over padded (Pad), so that the assembly sees
-// whole 64-byte blocks only and the caller decides where the bytes are
-// assembled, once. The package imports the standard library only.
+// A message is given in three pieces (Message): a short head and tail
+// around a body that is read in place. Only the blocks where the pieces
+// meet, and the padding, are assembled in a buffer of the hasher's own,
+// so that a caller whose hash input is "a prefix, these bytes, a suffix"
+// copies nothing. The package imports the standard library only.
 package sha256x
 
 import (
@@ -22,78 +24,154 @@ const Size = sha256.Size
 // BlockSize is SHA-256's block length in bytes.
 const BlockSize = sha256.BlockSize
 
-// Fallback, when true, makes SumPadded2 use crypto/sha256 even where the
-// two-lane assembly runs. It is for tests; set it before hashing.
+// Fallback, when true, makes Sum and Sum2 use crypto/sha256 even where
+// the two-lane assembly runs. It is for tests; set it before hashing.
 var Fallback = false
 
 // Accelerated reports whether this CPU runs the two-lane assembly.
 func Accelerated() bool { return hasSHANI }
 
-// PaddedLen is the length of an n-byte message once padded.
-func PaddedLen(n int) int {
-	return (n + 1 + 8 + BlockSize - 1) &^ (BlockSize - 1)
+// Message is the concatenation Head || Body || Tail. Head and Tail are at
+// most BlockSize bytes each (Sum and Sum2 panic otherwise); Body may be
+// any length and is not copied.
+type Message struct {
+	Head, Body, Tail []byte
 }
 
-// Pad appends SHA-256's padding to msg, all of whose bytes are the
-// message: a 0x80 byte, zeros, and the message's length in bits, up to a
-// multiple of BlockSize. It reuses msg's spare capacity when there is
-// enough (cap(msg) >= PaddedLen(len(msg))).
-func Pad(msg []byte) []byte {
-	n := len(msg)
-	padded := PaddedLen(n)
-	msg = append(msg, 0x80)
-	msg = append(msg, zeros[:padded-8-n-1]...)
-	return binary.BigEndian.AppendUint64(msg, uint64(n)<<3)
+// Len is the message's length in bytes.
+func (m *Message) Len() int { return len(m.Head) + len(m.Body) + len(m.Tail) }
+
+// Sum returns the SHA-256 digest of m: the assembly's one-lane path, for
+// a message without a partner.
+func Sum(m Message) [Size]byte {
+	if Fallback || !hasSHANI {
+		return stdlibSum(&m)
+	}
+	var l lane
+	body := l.plan(&m)
+	s := initial
+	for _, seg := range l.segs(body) {
+		blocks1(&s, seg)
+	}
+	return digest(&s)
 }
 
-// zeros is the longest run of zeros padding needs (a 0x80 byte, up to 63
-// zeros, 8 length bytes).
+// Sum2 returns the SHA-256 digests of a and b, hashed together.
+func Sum2(a, b Message) (da, db [Size]byte) {
+	if Fallback || !hasSHANI {
+		return stdlibSum(&a), stdlibSum(&b)
+	}
+	var la, lb lane
+	bodyA, bodyB := la.plan(&a), lb.plan(&b)
+	sa, sb := initial, initial
+	segsA, segsB := la.segs(bodyA), lb.segs(bodyB)
+	run2(&sa, &sb, segsA[:], segsB[:])
+	return digest(&sa), digest(&sb)
+}
+
+// stdlibSum is crypto/sha256's digest of m.
+func stdlibSum(m *Message) [Size]byte {
+	checkPieces(m)
+	d := sha256.New()
+	d.Write(m.Head)
+	d.Write(m.Body)
+	d.Write(m.Tail)
+	var h [Size]byte
+	d.Sum(h[:0])
+	return h
+}
+
+func checkPieces(m *Message) {
+	if len(m.Head) > BlockSize || len(m.Tail) > BlockSize {
+		panic("sha256x: Message head or tail longer than a block")
+	}
+}
+
+// lane is one message cut into whole blocks: the head and as much of the
+// body as completes its last block, copied; the body's whole blocks after
+// that, in place; and the rest of the body, the tail and the padding,
+// copied. The buffers are sized for the longest head and tail. (The
+// segments are cut out by segs, not kept here: a lane that pointed into
+// itself, or into the message, would make the compiler move it, or the
+// caller's message, to the heap.)
+type lane struct {
+	head    [2 * BlockSize]byte
+	tail    [3 * BlockSize]byte // < 64 of body, <= 64 of tail, <= 72 of padding
+	headLen int
+	tailLen int
+}
+
+// plan cuts m into the lane and returns the whole blocks of m's body that
+// are hashed in place.
+func (l *lane) plan(m *Message) (body []byte) {
+	checkPieces(m)
+	total := m.Len()
+	k := copy(l.head[:], m.Head)
+	fill := min((BlockSize-k%BlockSize)%BlockSize, len(m.Body))
+	if (k+fill)%BlockSize != 0 {
+		// Head and body end inside one block: all of it goes to the tail.
+		t := copy(l.tail[:], m.Head)
+		t += copy(l.tail[t:], m.Body)
+		t += copy(l.tail[t:], m.Tail)
+		l.headLen, l.tailLen = 0, len(appendPadding(l.tail[:t], total))
+		return nil
+	}
+	k += copy(l.head[k:], m.Body[:fill])
+	body = m.Body[fill:]
+	whole := len(body) &^ (BlockSize - 1)
+	t := copy(l.tail[:], body[whole:])
+	t += copy(l.tail[t:], m.Tail)
+	l.headLen, l.tailLen = k, len(appendPadding(l.tail[:t], total))
+	return body[:whole]
+}
+
+// segs returns the message's whole blocks in three segments, in order:
+// the lane's head, the body's blocks plan returned, the lane's tail.
+func (l *lane) segs(body []byte) [3][]byte {
+	return [3][]byte{l.head[:l.headLen], body, l.tail[:l.tailLen]}
+}
+
+// appendPadding appends SHA-256's padding for a message of total bytes
+// that ends with p, all of whose earlier blocks are whole: a 0x80 byte,
+// zeros, and the length in bits, up to a whole block. p's capacity holds
+// it (lane.tail's size).
+func appendPadding(p []byte, total int) []byte {
+	end := (len(p) + 1 + 8 + BlockSize - 1) &^ (BlockSize - 1)
+	p = append(p, 0x80)
+	p = append(p, zeros[:end-8-len(p)]...)
+	return binary.BigEndian.AppendUint64(p, uint64(total)<<3)
+}
+
+// zeros is the longest run of zeros padding needs.
 var zeros [BlockSize]byte
 
-// messageLen reads the message length back from a padded message.
-func messageLen(padded []byte) int {
-	return int(binary.BigEndian.Uint64(padded[len(padded)-8:]) >> 3)
-}
-
-// checkPadded panics unless p is whole blocks whose length field fits them
-// and whose message is followed by the 0x80 byte.
-func checkPadded(p []byte) {
-	if len(p) == 0 || len(p)%BlockSize != 0 || PaddedLen(messageLen(p)) != len(p) || p[messageLen(p)] != 0x80 {
-		panic("sha256x: message not padded")
+// run2 hashes two lists of whole-block segments into sa and sb: as many
+// blocks as both have left in two lanes, then the longer one's rest in
+// one.
+func run2(sa, sb *[8]uint32, a, b [][]byte) {
+	var pa, pb []byte
+	for {
+		for len(pa) == 0 && len(a) > 0 {
+			pa, a = a[0], a[1:]
+		}
+		for len(pb) == 0 && len(b) > 0 {
+			pb, b = b[0], b[1:]
+		}
+		if len(pa) == 0 || len(pb) == 0 {
+			break
+		}
+		n := min(len(pa), len(pb))
+		blocks2(sa, sb, pa[:n], pb[:n])
+		pa, pb = pa[n:], pb[n:]
 	}
-}
-
-// SumPadded2 returns the SHA-256 digests of two messages padded by Pad.
-// It panics if either is not.
-func SumPadded2(a, b []byte) (da, db [Size]byte) {
-	checkPadded(a)
-	checkPadded(b)
-	if Fallback || !hasSHANI {
-		return sha256.Sum256(a[:messageLen(a)]), sha256.Sum256(b[:messageLen(b)])
+	blocks1(sa, pa)
+	blocks1(sb, pb)
+	for _, seg := range a {
+		blocks1(sa, seg)
 	}
-	return sum2(a, b)
-}
-
-// SumPadded returns the SHA-256 digest of one message padded by Pad, for
-// a message without a partner: the assembly's one-lane path. It panics if
-// the message is not padded.
-func SumPadded(p []byte) [Size]byte {
-	checkPadded(p)
-	if Fallback || !hasSHANI {
-		return sha256.Sum256(p[:messageLen(p)])
+	for _, seg := range b {
+		blocks1(sb, seg)
 	}
-	return sum1(p)
-}
-
-// Sum2 returns the SHA-256 digests of a and b. It copies both to pad them;
-// callers that hash many pairs assemble padded messages themselves and
-// call SumPadded2.
-func Sum2(a, b []byte) (da, db [Size]byte) {
-	pa := make([]byte, len(a), PaddedLen(len(a)))
-	pb := make([]byte, len(b), PaddedLen(len(b)))
-	copy(pa, a)
-	copy(pb, b)
-	return SumPadded2(Pad(pa), Pad(pb))
 }
 
 // initial is SHA-256's initial hash value (FIPS 180-4, 5.3.3).

@@ -22,27 +22,19 @@ func detect() bool {
 	return ebx7&sha != 0
 }
 
-// sum2 hashes two padded messages: their common blocks in two lanes, the
-// longer one's remaining blocks in one.
-func sum2(a, b []byte) (da, db [Size]byte) {
-	sa, sb := initial, initial
-	na, nb := len(a)/BlockSize, len(b)/BlockSize
-	common := min(na, nb)
-	block2(&sa, &sb, &a[0], &b[0], common)
-	if na > common {
-		block1(&sa, &a[common*BlockSize], na-common)
+// blocks2 runs the whole blocks of a and of b (as many of each) through
+// the compression function in two lanes.
+func blocks2(sa, sb *[8]uint32, a, b []byte) {
+	if n := len(a) / BlockSize; n > 0 {
+		block2(sa, sb, &a[0], &b[0], n)
 	}
-	if nb > common {
-		block1(&sb, &b[common*BlockSize], nb-common)
-	}
-	return digest(&sa), digest(&sb)
 }
 
-// sum1 hashes one padded message in one lane.
-func sum1(p []byte) [Size]byte {
-	s := initial
-	block1(&s, &p[0], len(p)/BlockSize)
-	return digest(&s)
+// blocks1 runs the whole blocks of p through the compression function.
+func blocks1(s *[8]uint32, p []byte) {
+	if n := len(p) / BlockSize; n > 0 {
+		block1(s, &p[0], n)
+	}
 }
 
 // block2 runs blocks 64-byte blocks of a and of b through the compression
