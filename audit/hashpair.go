@@ -17,27 +17,22 @@ import (
 
 // pairHashing is whether batch.check hashes lines in pairs: where the
 // two-lane assembly runs. Elsewhere each line is hashed where it is
-// checked (domain.Line.Prepare), without the copy into padded buffers.
-// Tests switch it off to compare the two.
+// checked (domain.Line.Prepare), one call fewer. Tests switch it off to
+// compare the two.
 var pairHashing = sha256x.Accelerated()
 
-// pairHasher holds the two lanes' padded hash inputs, reused from pair to
-// pair. Each is one line's hash input (the line is at most a chunk, a
-// 1 MiB block or a journal record) and some 72 bytes of padding.
-type pairHasher struct{ a, b []byte }
-
-// sums returns the digests of the hash inputs of line a after prevA and
-// line b after prevB (domain.AppendHashInput); ok is false when either
-// line has no hash suffix, and so no hash input.
-func (h *pairHasher) sums(a []byte, prevA domain.Hash, b []byte, prevB domain.Hash) (sa, sb domain.Hash, ok bool) {
-	var okA, okB bool
-	h.a, okA = domain.AppendHashInput(h.a[:0], prevA, a)
-	h.b, okB = domain.AppendHashInput(h.b[:0], prevB, b)
+// pairSums returns the digests of the hash inputs of line a after prevA
+// and line b after prevB (domain.HashInput), hashed together; ok is false
+// when either line has no hash suffix, and so no hash input. The lines
+// are read in place: only the blocks where the pieces meet are copied.
+func pairSums(a []byte, prevA *domain.Hash, b []byte, prevB *domain.Hash) (sa, sb domain.Hash, ok bool) {
+	headA, bodyA, tailA, okA := domain.HashInput(prevA, a)
+	headB, bodyB, tailB, okB := domain.HashInput(prevB, b)
 	if !okA || !okB {
 		return sa, sb, false
 	}
-	h.a, h.b = sha256x.Pad(h.a), sha256x.Pad(h.b)
-	sa, sb = sha256x.SumPadded2(h.a, h.b)
+	sa, sb = sha256x.Sum2(sha256x.Message{Head: headA, Body: bodyA, Tail: tailA},
+		sha256x.Message{Head: headB, Body: bodyB, Tail: tailB})
 	return sa, sb, true
 }
 
@@ -46,12 +41,11 @@ func (h *pairHasher) sums(a []byte, prevA domain.Hash, b []byte, prevB domain.Ha
 func checkLines(lines [][]byte, prev domain.Hash, items []lineResult, seeds *[2]maphash.Seed) {
 	i := 0
 	if pairHashing {
-		var h pairHasher
 		for ; i+1 < len(lines); i += 2 {
 			// What checkLine returns as line i's hash, zero when it has
 			// none: line i+1's previous hash.
 			mid, _ := domain.StoredHash(lines[i])
-			sa, sb, ok := h.sums(lines[i], prev, lines[i+1], mid)
+			sa, sb, ok := pairSums(lines[i], &prev, lines[i+1], &mid)
 			if ok {
 				checkLine(lines[i], prev, &items[i], seeds, &sa)
 				checkLine(lines[i+1], mid, &items[i+1], seeds, &sb)

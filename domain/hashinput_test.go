@@ -12,22 +12,20 @@ import (
 // hashOfInput is the digest a verifier that hashes lines itself hands to
 // Line.PrepareHashed, and whether the line has a hash input at all.
 func hashOfInput(prev domain.Hash, line []byte) (domain.Hash, bool) {
-	in, ok := domain.AppendHashInput(nil, prev, line)
-	return sha256.Sum256(in), ok
+	head, body, tail, ok := domain.HashInput(&prev, line)
+	return sha256.Sum256(bytes.Join([][]byte{head, body, tail}, nil)), ok
 }
 
-// TestAppendHashInput (and StoredHash): the hash input of every stored line is what the
-// journal specification says (previous hash, the line less its hash
-// suffix, '}'), its digest is the hash stored in the line, and it is
-// appended after what dst holds.
-func TestAppendHashInput(t *testing.T) {
+// TestHashInput (and StoredHash): the hash input of every stored line is
+// what the journal specification says (previous hash, the line less its
+// hash suffix, '}'), and its digest is the hash stored in the line.
+func TestHashInput(t *testing.T) {
 	lines, hashes := canonicalLines(t)
 	var prev domain.Hash
 	for i, line := range lines {
-		want := append(append(append([]byte{}, prev[:]...), line[:len(line)-75]...), '}')
-		got, ok := domain.AppendHashInput([]byte("kept"), prev, line)
-		if !ok || !bytes.Equal(got, append([]byte("kept"), want...)) {
-			t.Fatalf("line %d: AppendHashInput = %q, %v; want %q", i, got, ok, want)
+		head, body, tail, ok := domain.HashInput(&prev, line)
+		if !ok || !bytes.Equal(head, prev[:]) || !bytes.Equal(body, line[:len(line)-75]) || string(tail) != "}" {
+			t.Fatalf("line %d: HashInput = %q, %q, %q, %v; want the previous hash, the line less 75 bytes, }", i, head, body, tail, ok)
 		}
 		if h, ok := domain.StoredHash(line); !ok || h != hashes[i] {
 			t.Fatalf("line %d: StoredHash = %s, %v; want %s", i, h, ok, hashes[i])
@@ -38,8 +36,8 @@ func TestAppendHashInput(t *testing.T) {
 		prev = hashes[i]
 	}
 	for _, bad := range []string{"", "{}", `{"a":1,"hash":"` + prev.String() + `"`, `{"a":1,"hash":"` + prev.String() + `X}`} {
-		if got, ok := domain.AppendHashInput([]byte("kept"), prev, []byte(bad)); ok || string(got) != "kept" {
-			t.Fatalf("AppendHashInput of %q = %q, %v; want nothing appended, false", bad, got, ok)
+		if head, body, tail, ok := domain.HashInput(&prev, []byte(bad)); ok || head != nil || body != nil || tail != nil {
+			t.Fatalf("HashInput of %q = %q, %q, %q, %v; want none", bad, head, body, tail, ok)
 		}
 		if h, ok := domain.StoredHash([]byte(bad)); ok || h != (domain.Hash{}) {
 			t.Fatalf("StoredHash of %q = %s, %v; want none", bad, h, ok)

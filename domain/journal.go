@@ -85,36 +85,35 @@ func VerifyLine(line []byte, prev Hash) (Hash, error) {
 	return l.Prepare(line, prev)
 }
 
-// AppendHashInput appends to dst the bytes that line's chain hash covers
-// when it follows an event whose hash is prev: prev's 32 raw bytes, the
-// line up to its hash suffix, and the closing brace that the suffix cut
-// off. This is where the hash input of a stored line is defined: a
-// verifier that hashes lines itself (several at a time) builds them here
-// and hands the digests to Line.PrepareHashed. ok is false when the line
-// has no hash suffix: then the hash covers nothing and the line is
-// malformed, whatever digest comes with it.
-func AppendHashInput(dst []byte, prev Hash, line []byte) (_ []byte, ok bool) {
-	body, ok := hashedBody(line)
+// HashInput returns the bytes that line's chain hash covers when it
+// follows an event whose hash is *prev, as three pieces to hash in
+// order: prev's 32 raw bytes (a view of *prev), the line up to its hash
+// suffix, and the closing brace that the suffix cut off (both views of
+// line, which ends with that brace). This is where the hash input of a
+// stored line is defined: a verifier that hashes lines itself (several at
+// a time) hashes these and hands the digests to Line.PrepareHashed. ok is
+// false when the line has no hash suffix: then the hash covers nothing
+// and the line is malformed, whatever digest comes with it.
+func HashInput(prev *Hash, line []byte) (head, body, tail []byte, ok bool) {
+	body, ok = hashedBody(line)
 	if !ok {
-		return dst, false
+		return nil, nil, nil, false
 	}
-	dst = append(dst, prev[:]...)
-	dst = append(dst, body...)
-	return append(dst, '}'), true
+	return prev[:], body, line[len(line)-1:], true
 }
 
-// lineHash is the SHA-256 of AppendHashInput's bytes, written piece by
-// piece rather than copied; zero for a line without a hash suffix.
+// lineHash is the SHA-256 of the line's HashInput after prev; zero for a
+// line without a hash suffix.
 func lineHash(prev Hash, line []byte) Hash {
 	var h Hash
-	body, ok := hashedBody(line)
+	head, body, tail, ok := HashInput(&prev, line)
 	if !ok {
 		return h
 	}
 	d := sha256.New()
-	d.Write(prev[:])
+	d.Write(head)
 	d.Write(body)
-	d.Write([]byte{'}'})
+	d.Write(tail)
 	d.Sum(h[:0])
 	return h
 }
@@ -147,7 +146,7 @@ func StoredHash(line []byte) (Hash, bool) {
 }
 
 // checkLineHash is the first half of VerifyLine: it checks that sum, the
-// hash of the line's hash input (AppendHashInput), is the hash stored in
+// hash of the line's hash input (HashInput), is the hash stored in
 // the line, and returns that stored hash.
 func checkLineHash(line []byte, sum Hash) (Hash, error) {
 	if _, ok := hashedBody(line); !ok {

@@ -36,7 +36,7 @@ func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
 }
 
 // PrepareHashed is Prepare for a caller that has hashed the line already:
-// sum is the SHA-256 of the line's hash input after prev (AppendHashInput),
+// sum is the SHA-256 of the line's hash input after prev (HashInput),
 // which PrepareHashed compares with the stored hash instead of hashing the
 // line again. Everything else is Prepare's, with the same outcome for the
 // right sum; a wrong sum is the line's hash mismatch (ErrHashMismatch).
