@@ -50,9 +50,8 @@ func Sum(m Message) [Size]byte {
 	var l lane
 	body := l.plan(&m)
 	s := initial
-	for _, seg := range l.segs(body) {
-		blocks1(&s, seg)
-	}
+	segs := l.segs(body)
+	run1(&s, &segs)
 	return digest(&s)
 }
 
@@ -65,7 +64,7 @@ func Sum2(a, b Message) (da, db [Size]byte) {
 	bodyA, bodyB := la.plan(&a), lb.plan(&b)
 	sa, sb := initial, initial
 	segsA, segsB := la.segs(bodyA), lb.segs(bodyB)
-	run2(&sa, &sb, segsA[:], segsB[:])
+	run2(&sa, &sb, &segsA, &segsB)
 	return digest(&sa), digest(&sb)
 }
 
@@ -145,33 +144,22 @@ func appendPadding(p []byte, total int) []byte {
 // zeros is the longest run of zeros padding needs.
 var zeros [BlockSize]byte
 
-// run2 hashes two lists of whole-block segments into sa and sb: as many
-// blocks as both have left in two lanes, then the longer one's rest in
-// one.
-func run2(sa, sb *[8]uint32, a, b [][]byte) {
-	var pa, pb []byte
-	for {
-		for len(pa) == 0 && len(a) > 0 {
-			pa, a = a[0], a[1:]
-		}
-		for len(pb) == 0 && len(b) > 0 {
-			pb, b = b[0], b[1:]
-		}
-		if len(pa) == 0 || len(pb) == 0 {
-			break
-		}
-		n := min(len(pa), len(pb))
-		blocks2(sa, sb, pa[:n], pb[:n])
-		pa, pb = pa[n:], pb[n:]
+// blocksIn counts the whole blocks of segs.
+func blocksIn(segs *[3][]byte) int {
+	n := 0
+	for _, seg := range segs {
+		n += len(seg) / BlockSize
 	}
-	blocks1(sa, pa)
-	blocks1(sb, pb)
-	for _, seg := range a {
-		blocks1(sa, seg)
+	return n
+}
+
+// skipBlocks returns segs without their first n blocks.
+func skipBlocks(segs *[3][]byte, n int) (rest [3][]byte) {
+	for i, seg := range segs {
+		k := min(n*BlockSize, len(seg))
+		rest[i], n = seg[k:], n-k/BlockSize
 	}
-	for _, seg := range b {
-		blocks1(sb, seg)
-	}
+	return rest
 }
 
 // initial is SHA-256's initial hash value (FIPS 180-4, 5.3.3).

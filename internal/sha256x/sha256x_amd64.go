@@ -22,31 +22,64 @@ func detect() bool {
 	return ebx7&sha != 0
 }
 
-// blocks2 runs the whole blocks of a and of b (as many of each) through
-// the compression function in two lanes.
-func blocks2(sa, sb *[8]uint32, a, b []byte) {
-	if n := len(a) / BlockSize; n > 0 {
-		block2(sa, sb, &a[0], &b[0], n)
+// segments is a lane's whole blocks as the assembly walks them: up to
+// three runs, each a pointer and a count of blocks (the layout block1
+// and block2 read: the pointers, then the counts).
+type segments struct {
+	p [3]*byte
+	n [3]int
+}
+
+// segmentsOf points at the whole blocks of segs.
+func segmentsOf(segs *[3][]byte) (s segments) {
+	for i, seg := range segs {
+		if n := len(seg) / BlockSize; n > 0 {
+			s.p[i], s.n[i] = &seg[0], n
+		}
+	}
+	return s
+}
+
+// run2 hashes two lanes' blocks into sa and sb: as many blocks as both
+// have in two lanes, then the longer one's rest in one.
+func run2(sa, sb *[8]uint32, a, b *[3][]byte) {
+	na, nb := blocksIn(a), blocksIn(b)
+	common := min(na, nb)
+	sega, segb := segmentsOf(a), segmentsOf(b)
+	if common > 0 {
+		block2(sa, sb, &sega, &segb, common)
+	}
+	if na > common {
+		skipped := skipBlocks(a, common)
+		rest := segmentsOf(&skipped)
+		block1(sa, &rest, na-common)
+	}
+	if nb > common {
+		skipped := skipBlocks(b, common)
+		rest := segmentsOf(&skipped)
+		block1(sb, &rest, nb-common)
 	}
 }
 
-// blocks1 runs the whole blocks of p through the compression function.
-func blocks1(s *[8]uint32, p []byte) {
-	if n := len(p) / BlockSize; n > 0 {
-		block1(s, &p[0], n)
+// run1 hashes one lane's blocks into s.
+func run1(s *[8]uint32, segs *[3][]byte) {
+	if n := blocksIn(segs); n > 0 {
+		seg := segmentsOf(segs)
+		block1(s, &seg, n)
 	}
 }
 
 // block2 runs blocks 64-byte blocks of a and of b through the compression
-// function, from and into the states sa and sb.
+// function, from and into the states sa and sb. Each of a and b holds at
+// least that many blocks.
 //
 //go:noescape
-func block2(sa, sb *[8]uint32, a, b *byte, blocks int)
+func block2(sa, sb *[8]uint32, a, b *segments, blocks int)
 
 // block1 is block2 for one message.
 //
 //go:noescape
-func block1(s *[8]uint32, p *byte, blocks int)
+func block1(s *[8]uint32, p *segments, blocks int)
 
 //go:noescape
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)

@@ -76,20 +76,38 @@
 	SCHED(A0, A1, A2, A3, X13); \
 	SCHED(B0, B1, B2, B3, X14)
 
-// func block2(sa, sb *[8]uint32, a, b *byte, blocks int)
+// NEXTSEG moves a lane on to its next segment when the current one is
+// used up: P is where the lane reads, N the blocks left in its segment,
+// L the segments' list (*segments: three pointers, then three counts).
+// The caller asks for no more blocks than the segments hold.
+#define NEXTSEG(P, N, L, next, have) \
+next: \
+	TESTQ N, N; \
+	JNE have; \
+	MOVQ 0(L), P; \
+	MOVQ 24(L), N; \
+	ADDQ $8, L; \
+	JMP next; \
+have:
+
+// func block2(sa, sb *[8]uint32, a, b *segments, blocks int)
 TEXT ·block2(SB), NOSPLIT, $64-40
 	MOVQ sa+0(FP), AX
 	MOVQ sb+8(FP), BX
-	MOVQ a+16(FP), SI
-	MOVQ b+24(FP), DI
+	MOVQ a+16(FP), R9
+	MOVQ b+24(FP), R11
 	MOVQ blocks+32(FP), CX
 	TESTQ CX, CX
 	JEQ done2
+	XORQ R8, R8
+	XORQ R10, R10
 	LEAQ k256<>(SB), DX
 	LOADSTATE(AX, X1, X2, X13)
 	LOADSTATE(BX, X3, X4, X14)
 
 loop2:
+	NEXTSEG(SI, R8, R9, nexta2, havea2)
+	NEXTSEG(DI, R10, R11, nextb2, haveb2)
 	VMOVDQU X1, 0(SP)
 	VMOVDQU X2, 16(SP)
 	VMOVDQU X3, 32(SP)
@@ -137,7 +155,9 @@ loop2:
 	VPADDD 32(SP), X3, X3
 	VPADDD 48(SP), X4, X4
 	ADDQ $64, SI
+	DECQ R8
 	ADDQ $64, DI
+	DECQ R10
 	DECQ CX
 	JNE loop2
 
@@ -147,17 +167,19 @@ loop2:
 done2:
 	RET
 
-// func block1(s *[8]uint32, p *byte, blocks int)
+// func block1(s *[8]uint32, p *segments, blocks int)
 TEXT ·block1(SB), NOSPLIT, $32-24
 	MOVQ s+0(FP), AX
-	MOVQ p+8(FP), SI
+	MOVQ p+8(FP), R9
 	MOVQ blocks+16(FP), CX
 	TESTQ CX, CX
 	JEQ done1
+	XORQ R8, R8
 	LEAQ k256<>(SB), DX
 	LOADSTATE(AX, X1, X2, X13)
 
 loop1:
+	NEXTSEG(SI, R8, R9, nexta1, havea1)
 	VMOVDQU X1, 0(SP)
 	VMOVDQU X2, 16(SP)
 	LOADMSG(0, SI, X5)
@@ -197,6 +219,7 @@ loop1:
 	VPADDD 0(SP), X1, X1
 	VPADDD 16(SP), X2, X2
 	ADDQ $64, SI
+	DECQ R8
 	DECQ CX
 	JNE loop1
 
