@@ -87,41 +87,47 @@ func checkPieces(m *Message) {
 }
 
 // lane is one message cut into whole blocks: the head and as much of the
-// body as completes its last block, copied; the body's whole blocks after
+// body as completes its block, copied; the body's whole blocks after
 // that, in place; and the rest of the body, the tail and the padding,
 // copied. The buffers are sized for the longest head and tail. (The
 // segments are cut out by segs, not kept here: a lane that pointed into
 // itself, or into the message, would make the compiler move it, or the
 // caller's message, to the heap.)
 type lane struct {
-	head    [2 * BlockSize]byte
+	head    [BlockSize]byte     // <= 64 of head and body together
 	tail    [3 * BlockSize]byte // < 64 of body, <= 64 of tail, <= 72 of padding
 	headLen int
 	tailLen int
 }
 
-// plan cuts m into the lane and returns the whole blocks of m's body that
-// are hashed in place.
+// plan cuts m into l, which must be a zero lane (its zeros are the
+// padding's), and returns the whole blocks of m's body that are hashed in
+// place.
 func (l *lane) plan(m *Message) (body []byte) {
 	checkPieces(m)
-	total := m.Len()
-	k := copy(l.head[:], m.Head)
-	fill := min((BlockSize-k%BlockSize)%BlockSize, len(m.Body))
-	if (k+fill)%BlockSize != 0 {
+	k := len(m.Head)
+	fill := (BlockSize - k) % BlockSize
+	t := 0
+	if fill > len(m.Body) {
 		// Head and body end inside one block: all of it goes to the tail.
-		t := copy(l.tail[:], m.Head)
+		t = copy(l.tail[:], m.Head)
 		t += copy(l.tail[t:], m.Body)
-		t += copy(l.tail[t:], m.Tail)
-		l.headLen, l.tailLen = 0, len(appendPadding(l.tail[:t], total))
-		return nil
+	} else {
+		copy(l.head[:], m.Head)
+		copy(l.head[k:], m.Body[:fill])
+		l.headLen = k + fill
+		body = m.Body[fill:]
+		whole := len(body) &^ (BlockSize - 1)
+		t = copy(l.tail[:], body[whole:])
+		body = body[:whole]
 	}
-	k += copy(l.head[k:], m.Body[:fill])
-	body = m.Body[fill:]
-	whole := len(body) &^ (BlockSize - 1)
-	t := copy(l.tail[:], body[whole:])
 	t += copy(l.tail[t:], m.Tail)
-	l.headLen, l.tailLen = k, len(appendPadding(l.tail[:t], total))
-	return body[:whole]
+	// SHA-256's padding: a 0x80 byte, zeros (there already), and the
+	// message's length in bits, to the end of a block.
+	l.tail[t] = 0x80
+	l.tailLen = (t + 1 + 8 + BlockSize - 1) &^ (BlockSize - 1)
+	binary.BigEndian.PutUint64(l.tail[l.tailLen-8:], uint64(m.Len())<<3)
+	return body
 }
 
 // segs returns the message's whole blocks in three segments, in order:
@@ -129,20 +135,6 @@ func (l *lane) plan(m *Message) (body []byte) {
 func (l *lane) segs(body []byte) [3][]byte {
 	return [3][]byte{l.head[:l.headLen], body, l.tail[:l.tailLen]}
 }
-
-// appendPadding appends SHA-256's padding for a message of total bytes
-// that ends with p, all of whose earlier blocks are whole: a 0x80 byte,
-// zeros, and the length in bits, up to a whole block. p's capacity holds
-// it (lane.tail's size).
-func appendPadding(p []byte, total int) []byte {
-	end := (len(p) + 1 + 8 + BlockSize - 1) &^ (BlockSize - 1)
-	p = append(p, 0x80)
-	p = append(p, zeros[:end-8-len(p)]...)
-	return binary.BigEndian.AppendUint64(p, uint64(total)<<3)
-}
-
-// zeros is the longest run of zeros padding needs.
-var zeros [BlockSize]byte
 
 // blocksIn counts the whole blocks of segs.
 func blocksIn(segs *[3][]byte) int {
