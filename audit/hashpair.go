@@ -3,8 +3,8 @@ package audit
 import (
 	"hash/maphash"
 
+	"github.com/nats-ledger/ledger/audit/internal/sha256x"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/internal/sha256x"
 )
 
 // Hashing lines two at a time. A line's SHA-256 is most of a worker's

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-ledger/ledger/audit/internal/sha256x"
 	"github.com/nats-ledger/ledger/domain"
-	"github.com/nats-ledger/ledger/internal/sha256x"
 )
 
 // pairJournal decides and encodes a small journal: an asset, two accounts

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/nats-ledger/ledger/internal/sha256x"
+	"github.com/nats-ledger/ledger/audit/internal/sha256x"
 )
 
 // maxLen is the longest body the differential tests hash in each lane.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-ledger/ledger/internal/sha256x"
+	"github.com/nats-ledger/ledger/audit/internal/sha256x"
 )
 
 // BenchmarkTurns hashes the bench line's hash input with crypto/sha256,

@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"testing"
 
-	"github.com/nats-ledger/ledger/internal/sha256x"
+	"github.com/nats-ledger/ledger/audit/internal/sha256x"
 )
 
 // The hash input of a line of the bench ledger: 32 bytes of previous hash,
