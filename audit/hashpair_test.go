@@ -45,7 +45,8 @@ func pairJournal(t *testing.T, n int) [][]byte {
 }
 
 // auditWith audits the lines with lines hashed in pairs or one at a time,
-// and with the two-lane assembly or crypto/sha256 under the pairs.
+// and with the two-lane assembly or crypto/sha256 under the pairs. It
+// sets package variables: no test of this package runs in parallel.
 func auditWith(t *testing.T, lines [][]byte, paired, fallback bool) Report {
 	t.Helper()
 	savedPaired, savedFallback := pairHashing, sha256x.Fallback
