@@ -72,18 +72,24 @@ func storedHash(line []byte) domain.Hash {
 // A line that fails verification is decoded on its own
 // (domain.DecodeEvent), to say what else is wrong with it. It uses only
 // the line itself, so lines are checked on every core at once. r may hold
-// an earlier line's result: everything is set anew.
+// an earlier line's result: everything is set anew. sum, when not nil, is
+// the digest of the line's hash input after prev, computed by the caller
+// (two lines at a time, checkLines); nil hashes the line here.
 //
 // The event's strings are views of the line's bytes (see Chunk.Lines),
 // valid until the chunk is consumed, when the pipeline may reuse both r
 // and the bytes: what is kept longer is copied (Books clones what it
 // keeps, engine.find what a finding names).
-func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.Seed) {
+func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.Seed, sum *domain.Hash) {
 	// Prepare returns the stored hash whenever the line has a well-formed
 	// one, as storedHash reads it.
 	var l domain.Line
 	var err error
-	r.hash, err = l.Prepare(line, prev)
+	if sum != nil {
+		r.hash, err = l.PrepareHashed(line, prev, *sum)
+	} else {
+		r.hash, err = l.Prepare(line, prev)
+	}
 	if err == nil {
 		r.ev, r.decodeErr = l.View(&r.buf)
 	} else {

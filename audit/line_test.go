@@ -67,19 +67,19 @@ func TestCheckLineLinks(t *testing.T) {
 	lines := testLines(t)
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	var r lineResult
-	checkLine(lines[2], storedHash(lines[1]), &r, &seeds)
+	checkLine(lines[2], storedHash(lines[1]), &r, &seeds, nil)
 	if r.link != linkOK || r.schemaErr != nil || !r.nums.ok || r.nums.places != [3]int{2, 2, 2} {
 		t.Fatalf("good line: %+v", r)
 	}
-	checkLine(lines[2], storedHash(lines[0]), &r, &seeds)
+	checkLine(lines[2], storedHash(lines[0]), &r, &seeds, nil)
 	if r.link != linkElsewhere {
 		t.Fatalf("line after the wrong one: %v", r.link)
 	}
-	checkLine(bytes.Replace(lines[2], []byte(`"1.00"`), []byte(`"2.00"`), 1), storedHash(lines[1]), &r, &seeds)
+	checkLine(bytes.Replace(lines[2], []byte(`"1.00"`), []byte(`"2.00"`), 1), storedHash(lines[1]), &r, &seeds, nil)
 	if r.link != linkAltered {
 		t.Fatalf("altered line: %v", r.link)
 	}
-	checkLine(lines[2][:40], storedHash(lines[1]), &r, &seeds)
+	checkLine(lines[2][:40], storedHash(lines[1]), &r, &seeds, nil)
 	if r.link != linkUnreadable || r.decodeErr == nil {
 		t.Fatalf("cut line: %v %v", r.link, r.decodeErr)
 	}

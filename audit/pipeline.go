@@ -20,8 +20,8 @@ type batch struct {
 	fault error // ErrExportChanged when reading the chunk's mapped lines faulted
 }
 
-// check checks the chunk's lines into items, reusing room from free when
-// there is some.
+// check checks the chunk's lines into items (two at a time, see
+// checkLines), reusing room from free when there is some.
 func (b *batch) check(free <-chan []lineResult) {
 	select {
 	case b.items = <-free:
@@ -31,11 +31,7 @@ func (b *batch) check(free <-chan []lineResult) {
 		b.items = make([]lineResult, len(b.Lines))
 	}
 	b.items = b.items[:len(b.Lines)]
-	prev := b.prev
-	for i, line := range b.Lines {
-		checkLine(line, prev, &b.items[i], b.seeds)
-		prev = b.items[i].hash
-	}
+	checkLines(b.Lines, b.prev, b.items, b.seeds)
 	close(b.done)
 }
 

@@ -283,6 +283,22 @@ func FuzzPrepareLine(f *testing.F) {
 		if (err == nil) != (werr == nil) || err == nil && got != want {
 			t.Fatalf("Prepare = %s, %v; the specification says %s, %v", got, err, want, werr)
 		}
+		// Hashed by the caller, through the one hash input, the line
+		// prepares in the same way.
+		sum, ok := hashOfInput(prev, line)
+		var hashed domain.Line
+		hgot, herr := hashed.PrepareHashed(line, prev, sum)
+		if hgot != got || (herr == nil) != (err == nil) || !ok && !errors.Is(err, domain.ErrMalformedEvent) {
+			t.Fatalf("PrepareHashed = %s, %v (hash input %v); Prepare = %s, %v", hgot, herr, ok, got, err)
+		}
+		if stored, ok := domain.StoredHash(line); stored != got || !ok && !errors.Is(err, domain.ErrMalformedEvent) {
+			t.Fatalf("StoredHash = %s, %v; Prepare returned %s, %v", stored, ok, got, err)
+		}
+		for _, sentinel := range []error{domain.ErrMalformedEvent, domain.ErrHashMismatch, domain.ErrChainBroken} {
+			if errors.Is(herr, sentinel) != errors.Is(err, sentinel) {
+				t.Fatalf("PrepareHashed = %v, Prepare = %v, for %q", herr, err, line)
+			}
+		}
 		if err != nil {
 			return
 		}

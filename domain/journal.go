@@ -85,26 +85,79 @@ func VerifyLine(line []byte, prev Hash) (Hash, error) {
 	return l.Prepare(line, prev)
 }
 
-// verifyLineHash is the first half of VerifyLine: it checks that the line
-// hashes, after prev, to the hash stored in it, and returns that hash.
-func verifyLineHash(line []byte, prev Hash) (Hash, error) {
+// HashInput returns the bytes that line's chain hash covers when it
+// follows an event whose hash is *prev, as three pieces to hash in
+// order: prev's 32 raw bytes (a view of *prev), the line up to its hash
+// suffix, and the closing brace that the suffix cut off (both views of
+// line, which ends with that brace). This is where the hash input of a
+// stored line is defined: a verifier that hashes lines itself (several at
+// a time) hashes these and hands the digests to Line.PrepareHashed. ok is
+// false when the line has no hash suffix: then the hash covers nothing
+// and the line is malformed, whatever digest comes with it.
+func HashInput(prev *Hash, line []byte) (head, body, tail []byte, ok bool) {
+	body, ok = hashedBody(line)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	return prev[:], body, line[len(line)-1:], true
+}
+
+// lineHash is the SHA-256 of the line's HashInput after prev; zero for a
+// line without a hash suffix.
+func lineHash(prev Hash, line []byte) Hash {
+	var h Hash
+	head, body, tail, ok := HashInput(&prev, line)
+	if !ok {
+		return h
+	}
+	d := sha256.New()
+	d.Write(head)
+	d.Write(body)
+	d.Write(tail)
+	d.Sum(h[:0])
+	return h
+}
+
+// hashedBody returns the line without its hash suffix (and so without
+// its closing brace), if it has the suffix.
+func hashedBody(line []byte) ([]byte, bool) {
 	n := len(line)
 	if n < hashSuffixLen+2 || !bytes.HasPrefix(line[n-hashSuffixLen:], []byte(`,"hash":"`)) || !bytes.HasSuffix(line, []byte(`"}`)) {
+		return nil, false
+	}
+	return line[:n-hashSuffixLen], true
+}
+
+// StoredHash returns the hash stored in a line's suffix, if the line has
+// one spelt as the journal writes it (lower-case hex): the hash that
+// Prepare returns for the line, whatever else is wrong with it, and so the
+// previous hash of the line after it. A verifier that hashes a line
+// together with the next one takes the next one's previous hash from here.
+func StoredHash(line []byte) (Hash, bool) {
+	if _, ok := hashedBody(line); !ok {
+		return Hash{}, false
+	}
+	n := len(line)
+	h, ok := parseLowerHex(line[n-hashSuffixLen+9 : n-2])
+	if !ok {
+		return Hash{}, false
+	}
+	return h, true
+}
+
+// checkLineHash is the first half of VerifyLine: it checks that sum, the
+// hash of the line's hash input (HashInput), is the hash stored in
+// the line, and returns that stored hash.
+func checkLineHash(line []byte, sum Hash) (Hash, error) {
+	if _, ok := hashedBody(line); !ok {
 		return Hash{}, fmt.Errorf("%w: no hash suffix", ErrMalformedEvent)
 	}
+	n := len(line)
 	stored, ok := parseLowerHex(line[n-hashSuffixLen+9 : n-2])
 	if !ok {
 		return Hash{}, fmt.Errorf("%w: hash is not lower-case hex", ErrMalformedEvent)
 	}
-	// The canonical bytes are the line without its hash field: the line up
-	// to the suffix, then the closing brace.
-	d := sha256.New()
-	d.Write(prev[:])
-	d.Write(line[:n-hashSuffixLen])
-	d.Write([]byte{'}'})
-	var h Hash
-	d.Sum(h[:0])
-	if h != stored {
+	if sum != stored {
 		return stored, ErrHashMismatch
 	}
 	return stored, nil

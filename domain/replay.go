@@ -32,8 +32,17 @@ type Line struct {
 // change until the line is applied, or while its View is in use) and
 // returns the line's hash.
 func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
+	return l.PrepareHashed(raw, prev, lineHash(prev, raw))
+}
+
+// PrepareHashed is Prepare for a caller that has hashed the line already:
+// sum is the SHA-256 of the line's hash input after prev (HashInput),
+// which PrepareHashed compares with the stored hash instead of hashing the
+// line again. Everything else is Prepare's, with the same outcome for the
+// right sum; a wrong sum is the line's hash mismatch (ErrHashMismatch).
+func (l *Line) PrepareHashed(raw []byte, prev Hash, sum Hash) (Hash, error) {
 	l.raw, l.canonical = nil, false
-	stored, err := verifyLineHash(raw, prev)
+	stored, err := checkLineHash(raw, sum)
 	if err != nil {
 		return stored, err
 	}

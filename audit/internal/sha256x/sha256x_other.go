@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package sha256x
+
+// hasSHANI is false: the two-lane assembly is for amd64 only, and Sum and
+// Sum2 go to crypto/sha256 before they would call these.
+const hasSHANI = false
+
+func run2(sa, sb *[8]uint32, a, b *[3][]byte) { panic("sha256x: no assembly") }
+
+func run1(s *[8]uint32, segs *[3][]byte) { panic("sha256x: no assembly") }

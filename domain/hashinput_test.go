@@ -1,0 +1,83 @@
+package domain_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"testing"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// hashOfInput is the digest a verifier that hashes lines itself hands to
+// Line.PrepareHashed, and whether the line has a hash input at all.
+func hashOfInput(prev domain.Hash, line []byte) (domain.Hash, bool) {
+	head, body, tail, ok := domain.HashInput(&prev, line)
+	return sha256.Sum256(bytes.Join([][]byte{head, body, tail}, nil)), ok
+}
+
+// TestHashInput (and StoredHash): the hash input of every stored line is
+// what the journal specification says (previous hash, the line less its
+// hash suffix, '}'), and its digest is the hash stored in the line.
+func TestHashInput(t *testing.T) {
+	lines, hashes := canonicalLines(t)
+	var prev domain.Hash
+	for i, line := range lines {
+		head, body, tail, ok := domain.HashInput(&prev, line)
+		if !ok || !bytes.Equal(head, prev[:]) || !bytes.Equal(body, line[:len(line)-75]) || string(tail) != "}" {
+			t.Fatalf("line %d: HashInput = %q, %q, %q, %v; want the previous hash, the line less 75 bytes, }", i, head, body, tail, ok)
+		}
+		if h, ok := domain.StoredHash(line); !ok || h != hashes[i] {
+			t.Fatalf("line %d: StoredHash = %s, %v; want %s", i, h, ok, hashes[i])
+		}
+		if sum, _ := hashOfInput(prev, line); sum != hashes[i] {
+			t.Fatalf("line %d: the digest of its hash input is %s, its hash %s", i, sum, hashes[i])
+		}
+		prev = hashes[i]
+	}
+	for _, bad := range []string{"", "{}", `{"a":1,"hash":"` + prev.String() + `"`, `{"a":1,"hash":"` + prev.String() + `X}`} {
+		if head, body, tail, ok := domain.HashInput(&prev, []byte(bad)); ok || head != nil || body != nil || tail != nil {
+			t.Fatalf("HashInput of %q = %q, %q, %q, %v; want none", bad, head, body, tail, ok)
+		}
+		if h, ok := domain.StoredHash([]byte(bad)); ok || h != (domain.Hash{}) {
+			t.Fatalf("StoredHash of %q = %s, %v; want none", bad, h, ok)
+		}
+	}
+}
+
+// TestPrepareHashed: given the right digest PrepareHashed is Prepare, line
+// by line, chain breaks included; given a wrong one the line's hash does
+// not match, and a line without a hash suffix is malformed whatever the
+// digest.
+func TestPrepareHashed(t *testing.T) {
+	lines, hashes := canonicalLines(t)
+	var prev domain.Hash
+	for i, line := range lines {
+		for _, p := range []domain.Hash{prev, {1}} { // the right previous hash and another
+			sum, _ := hashOfInput(p, line)
+			var a, b domain.Line
+			wantHash, wantErr := a.Prepare(line, p)
+			gotHash, gotErr := b.PrepareHashed(line, p, sum)
+			if gotHash != wantHash || !errors.Is(gotErr, wantErr) || (gotErr == nil) != (wantErr == nil) {
+				t.Fatalf("line %d after %s: PrepareHashed = %s, %v; Prepare = %s, %v", i, p, gotHash, gotErr, wantHash, wantErr)
+			}
+			if gotErr == nil {
+				var buf domain.EventBuffer
+				if ev, err := b.View(&buf); err != nil || ev.Seq != uint64(i+1) {
+					t.Fatalf("line %d: View after PrepareHashed = %+v, %v", i, ev, err)
+				}
+			}
+		}
+		wrong := hashes[i]
+		wrong[7] ^= 1
+		var l domain.Line
+		if h, err := l.PrepareHashed(line, prev, wrong); !errors.Is(err, domain.ErrHashMismatch) || h != hashes[i] {
+			t.Fatalf("line %d with a wrong digest: PrepareHashed = %s, %v; want its stored hash, %v", i, h, err, domain.ErrHashMismatch)
+		}
+		cut := line[:len(line)-3]
+		if _, err := l.PrepareHashed(cut, prev, hashes[i]); !errors.Is(err, domain.ErrMalformedEvent) {
+			t.Fatalf("line %d without its hash suffix: PrepareHashed = %v, want %v", i, err, domain.ErrMalformedEvent)
+		}
+		prev = hashes[i]
+	}
+}
