@@ -86,6 +86,13 @@ func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.S
 	r.hash, err = l.Prepare(line, prev)
 	if err == nil {
 		r.ev, r.decodeErr = l.View(&r.buf)
+		if pn, ok := l.Posting(); ok && fastNumbers {
+			// The posting reader checked its schema and canonical form as
+			// it read it (domain.Line.Posting).
+			r.schemaErr, r.canonErr, r.link = nil, nil, linkOK
+			r.nums.posting(&pn, r.ev.Transfer, seeds)
+			return
+		}
 	} else {
 		r.ev, r.decodeErr = domain.DecodeEvent(line)
 	}

@@ -57,6 +57,9 @@ type lineView struct {
 	code      span
 	detail    span
 	meta      []span // key, value, key, value, ...
+	// numbers: what the posting reader (scanPosting) parsed; zero after
+	// scanLine.
+	numbers postingNumbers
 }
 
 // meta reads a metadata object with keys in strictly increasing order, as

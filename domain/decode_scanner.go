@@ -160,57 +160,69 @@ type clock struct {
 }
 
 func (c clock) time() time.Time {
-	return time.Date(int(c.year), time.Month(c.month), int(c.day), int(c.hour), int(c.minute), int(c.sec), int(c.nsec), time.UTC)
+	// Days since 1970-01-01 from the civil date (years from March, so
+	// that the leap day ends one; eras of 400 years), as time.Date counts
+	// them for a date that needs no normalising, which a checked clock
+	// never does.
+	y, m := int64(c.year), int64(c.month)
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	doy := (153*((m+9)%12)+2)/5 + int64(c.day) - 1
+	days := era*146097 + yoe*365 + yoe/4 - yoe/100 + doy - 719468
+	sec := days*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.sec)
+	return time.Unix(sec, int64(c.nsec)).UTC()
 }
 
 // time reads a UTC time as encoding/json writes it (RFC 3339 with 'Z' and
-// up to nine fractional digits), with time.Time's own range checks.
+// up to nine fractional digits), with time.Time's own range checks: a
+// string of only digits and those separators, so it needs no escape.
 func (p *scanner) time() clock {
-	s := p.str()
-	if p.bad {
-		return clock{}
-	}
-	b := p.b[s.a:s.b]
-	if len(b) < len("2006-01-02T15:04:05Z") || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+	b, i := p.b, p.i
+	if p.bad || len(b)-i < len(`"2006-01-02T15:04:05Z"`) || b[i] != '"' ||
+		b[i+5] != '-' || b[i+8] != '-' || b[i+11] != 'T' || b[i+14] != ':' || b[i+17] != ':' {
 		p.bad = true
 		return clock{}
 	}
-	num := func(b []byte, min, max int) int {
-		x := 0
-		for _, c := range b {
-			if c < '0' || c > '9' {
-				p.bad = true
-				return min
-			}
-			x = x*10 + int(c-'0')
-		}
-		if x < min || x > max {
-			p.bad = true
-			return min
-		}
-		return x
+	d := (*[19]byte)(b[i+1 : i+20]) // 2006-01-02T15:04:05
+	two := func(k int) int32 { return int32(d[k]-'0')*10 + int32(d[k+1]-'0') }
+	if d[0]-'0' > 9 || d[1]-'0' > 9 || d[2]-'0' > 9 || d[3]-'0' > 9 || d[5]-'0' > 9 || d[6]-'0' > 9 ||
+		d[8]-'0' > 9 || d[9]-'0' > 9 || d[11]-'0' > 9 || d[12]-'0' > 9 || d[14]-'0' > 9 || d[15]-'0' > 9 ||
+		d[17]-'0' > 9 || d[18]-'0' > 9 {
+		p.bad = true
+		return clock{}
 	}
-	year := num(b[0:4], 0, 9999)
-	month := num(b[5:7], 1, 12)
-	day := num(b[8:10], 1, daysIn(month, year))
-	hour := num(b[11:13], 0, 23)
-	minute := num(b[14:16], 0, 59)
-	sec := num(b[17:19], 0, 59)
-	nsec := 0
-	if frac := b[19 : len(b)-1]; len(frac) > 0 {
-		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+	c := clock{year: two(0)*100 + two(2), month: two(5), day: two(8), hour: two(11), minute: two(14), sec: two(17)}
+	j := i + 20
+	if j < len(b) && b[j] == '.' {
+		j++
+		start := j
+		for j < len(b) && j-start <= 9 && b[j]-'0' <= 9 {
+			c.nsec = c.nsec*10 + int32(b[j]-'0')
+			j++
+		}
+		if j == start || j-start > 9 {
 			p.bad = true
 			return clock{}
 		}
-		nsec = num(frac[1:], 0, 999_999_999)
-		for range 10 - len(frac) {
-			nsec *= 10
+		for range 9 - (j - start) {
+			c.nsec *= 10
 		}
 	}
-	if p.bad {
+	if len(b)-j < 2 || b[j] != 'Z' || b[j+1] != '"' ||
+		c.month < 1 || c.month > 12 || c.day < 1 || int(c.day) > daysIn(int(c.month), int(c.year)) ||
+		c.hour > 23 || c.minute > 59 || c.sec > 59 {
+		p.bad = true
 		return clock{}
 	}
-	return clock{int32(year), int32(month), int32(day), int32(hour), int32(minute), int32(sec), int32(nsec)}
+	p.i = j + 2
+	return c
 }
 
 func daysIn(month, year int) int {
