@@ -122,23 +122,29 @@ func (p *scanner) uint(max uint64) uint64 {
 		p.bad = true
 		return 0
 	}
-	start := p.i
+	b, start := p.b, p.i
+	i := start
 	var v uint64
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		if c < '0' || c > '9' {
-			break
-		}
-		d := uint64(c - '0')
-		// 18 digits fit in an int and in a uint64, the bounds it reads
-		// to: only a longer number pays for the division.
-		if (p.i-start >= 18 || max < 1e18) && v > (max-d)/10 {
+	// 18 digits fit in a uint64 unchecked: only a longer number, or a
+	// smaller max than the callers', pays for the division.
+	for i < len(b) && i-start < 18 && b[i]-'0' <= 9 {
+		v = v*10 + uint64(b[i]-'0')
+		i++
+	}
+	if v > max {
+		p.bad = true
+		return 0
+	}
+	for i < len(b) && b[i]-'0' <= 9 {
+		d := uint64(b[i] - '0')
+		if v > (max-d)/10 {
 			p.bad = true
 			return 0
 		}
 		v = v*10 + d
-		p.i++
+		i++
 	}
+	p.i = i
 	if p.i == start || p.b[start] == '0' && p.i-start > 1 {
 		p.bad = true
 	}
@@ -185,14 +191,15 @@ func (c clock) time() time.Time {
 // string of only digits and those separators, so it needs no escape.
 func (p *scanner) time() clock {
 	b, i := p.b, p.i
-	if p.bad || len(b)-i < len(`"2006-01-02T15:04:05Z"`) || b[i] != '"' ||
-		b[i+5] != '-' || b[i+8] != '-' || b[i+11] != 'T' || b[i+14] != ':' || b[i+17] != ':' {
+	if p.bad || len(b)-i < len(`"2006-01-02T15:04:05Z"`) {
 		p.bad = true
 		return clock{}
 	}
-	d := (*[19]byte)(b[i+1 : i+20]) // 2006-01-02T15:04:05
+	q := (*[len(`"2006-01-02T15:04:05Z"`)]byte)(b[i:])
+	d := (*[19]byte)(q[1:20]) // 2006-01-02T15:04:05
 	two := func(k int) int32 { return int32(d[k]-'0')*10 + int32(d[k+1]-'0') }
-	if d[0]-'0' > 9 || d[1]-'0' > 9 || d[2]-'0' > 9 || d[3]-'0' > 9 || d[5]-'0' > 9 || d[6]-'0' > 9 ||
+	if q[0] != '"' || d[4] != '-' || d[7] != '-' || d[10] != 'T' || d[13] != ':' || d[16] != ':' ||
+		d[0]-'0' > 9 || d[1]-'0' > 9 || d[2]-'0' > 9 || d[3]-'0' > 9 || d[5]-'0' > 9 || d[6]-'0' > 9 ||
 		d[8]-'0' > 9 || d[9]-'0' > 9 || d[11]-'0' > 9 || d[12]-'0' > 9 || d[14]-'0' > 9 || d[15]-'0' > 9 ||
 		d[17]-'0' > 9 || d[18]-'0' > 9 {
 		p.bad = true
@@ -211,9 +218,7 @@ func (p *scanner) time() clock {
 			p.bad = true
 			return clock{}
 		}
-		for range 9 - (j - start) {
-			c.nsec *= 10
-		}
+		c.nsec *= nsecScale[j-start]
 	}
 	if len(b)-j < 2 || b[j] != 'Z' || b[j+1] != '"' ||
 		c.month < 1 || c.month > 12 || c.day < 1 || int(c.day) > daysIn(int(c.month), int(c.year)) ||
@@ -224,6 +229,9 @@ func (p *scanner) time() clock {
 	p.i = j + 2
 	return c
 }
+
+// nsecScale[n] makes n fractional digits nanoseconds.
+var nsecScale = [10]int32{0, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1}
 
 func daysIn(month, year int) int {
 	switch month {

@@ -14,12 +14,12 @@ func hexOf(h []byte, prev *Hash) bool {
 	if len(h) != 2*HashSize {
 		return false
 	}
-	for i := 0; i < HashSize; i += 4 {
-		if binary.LittleEndian.Uint64(h[2*i:]) != hex8(binary.LittleEndian.Uint32(prev[i:])) {
-			return false
-		}
+	hb := (*[2 * HashSize]byte)(h)
+	var diff uint64
+	for k := 0; k < HashSize/4; k++ {
+		diff |= binary.LittleEndian.Uint64(hb[8*k:8*k+8]) ^ hex8(binary.LittleEndian.Uint32(prev[4*k:4*k+4]))
 	}
-	return true
+	return diff == 0
 }
 
 // hex8 is the eight lower-case hex digits of the four bytes of u (in
@@ -45,14 +45,15 @@ func parseLowerHex(b []byte) (Hash, bool) {
 	if len(b) != 2*HashSize {
 		return h, false
 	}
-	ok := true
-	for i := 0; i < HashSize; i += 4 {
-		x := binary.LittleEndian.Uint64(b[2*i:])
+	hb := (*[2 * HashSize]byte)(b)
+	var diff uint64
+	for k := 0; k < HashSize/4; k++ {
+		x := binary.LittleEndian.Uint64(hb[8*k : 8*k+8])
 		u := unhex8(x)
-		binary.LittleEndian.PutUint32(h[i:], u)
-		ok = ok && hex8(u) == x
+		binary.LittleEndian.PutUint32(h[4*k:4*k+4], u)
+		diff |= hex8(u) ^ x
 	}
-	return h, ok
+	return h, diff == 0
 }
 
 // unhex8 is the four bytes whose lower-case hex digits are x (as hex8

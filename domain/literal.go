@@ -32,29 +32,25 @@ func literalPrefix(s string, signed bool) (v int64, places, n int, ok bool) {
 	if signed && len(s) > 1 && s[0] == '-' {
 		i, neg = 1, true
 	}
-	start, dot := i, -1
+	start := i
 	var x uint64
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c-'0' <= 9 {
-			x = x*10 + uint64(c-'0')
-			continue
-		}
-		if c != '.' || dot >= 0 {
-			break
-		}
-		dot = i
+	for i < len(s) && s[i]-'0' <= 9 {
+		x = x*10 + uint64(s[i]-'0')
+		i++
 	}
-	digits := i - start
-	intDigits := digits
-	if dot >= 0 {
-		digits--
-		intDigits = dot - start
-		places = i - dot - 1
+	intDigits, dot := i-start, i < len(s) && s[i] == '.'
+	if dot {
+		i++
+		for i < len(s) && s[i]-'0' <= 9 {
+			x = x*10 + uint64(s[i]-'0')
+			i++
+		}
+		places = i - start - intDigits - 1
 	}
+	digits := intDigits + places
 	switch {
 	case digits == 0 || digits > maxFastDigits, // also catches "" and "-"
-		intDigits == 0, dot >= 0 && places == 0, // ".5", "5."
+		intDigits == 0, dot && places == 0, // ".5", "5."
 		intDigits > 1 && s[start] == '0': // a leading zero
 		return 0, 0, i, false
 	}
