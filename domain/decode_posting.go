@@ -43,16 +43,16 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	meta := v.meta[:0]
 	*v = lineView{meta: meta}
 	p := scanner{b: line}
-	p.lit(`{"seq":`)
+	b := line
+	p.skip(len(b)-p.i >= 7 && string(b[p.i:p.i+7]) == `{"seq":`, 7)
 	v.seq = p.uint(^uint64(0))
-	const typ = `,"type":"TransferPosted","v":1,"command":{"seq":`
 	v.typ = span{int32(p.i + 9), int32(p.i + 9 + len(EventTransferPosted))}
-	p.lit(typ)
+	p.skip(len(b)-p.i >= 48 && string(b[p.i:p.i+16]) == `,"type":"Transfe` && string(b[p.i+16:p.i+32]) == `rPosted","v":1,"` && string(b[p.i+32:p.i+48]) == `command":{"seq":`, 48)
 	v.version = SchemaVersion
 	v.command.Seq = p.uint(^uint64(0))
-	p.lit(`,"item":`)
+	p.skip(len(b)-p.i >= 8 && string(b[p.i:p.i+8]) == `,"item":`, 8)
 	v.command.Item = p.int()
-	p.lit(`},"time":`)
+	p.skip(len(b)-p.i >= 9 && string(b[p.i:p.i+9]) == `},"time":`, 9)
 	timeAt := p.i
 	v.clock = p.time()
 	if p.bad || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
@@ -60,7 +60,6 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 		return false
 	}
 	v.payload = 't'
-	p.lit(`,"transfer":`)
 	if !p.posting(v) || !p.prevHash(v, prev) {
 		return false
 	}
@@ -71,49 +70,50 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 // posting reads and checks the transfer's fields and its entries, and
 // closes the transfer.
 func (p *scanner) posting(v *lineView) bool {
-	t := &v.transfer
-	p.lit(`{"id":`)
+	b, t := p.b, &v.transfer
+	p.skip(len(b)-p.i >= 18 && string(b[p.i:p.i+16]) == `,"transfer":{"id` && string(b[p.i+16:p.i+18]) == `":`, 18)
 	t.id = p.id()
-	p.lit(`,"from":`)
+	p.skip(len(b)-p.i >= 8 && string(b[p.i:p.i+8]) == `,"from":`, 8)
 	t.from = p.id()
-	p.lit(`,"to":`)
+	p.skip(len(b)-p.i >= 6 && string(b[p.i:p.i+6]) == `,"to":`, 6)
 	t.to = p.id()
-	p.lit(`,"amount":`)
+	p.skip(len(b)-p.i >= 10 && string(b[p.i:p.i+10]) == `,"amount":`, 10)
 	n := &v.numbers
 	t.amount, n.values[0], n.places[0] = p.literal(false)
-	p.lit(`,"asset":`)
+	p.skip(len(b)-p.i >= 9 && string(b[p.i:p.i+9]) == `,"asset":`, 9)
 	t.asset = p.str()
 	if p.bad || n.values[0] == 0 || // a memo's, or refused
 		bytes.Equal(p.b[t.from.a:t.from.b], p.b[t.to.a:t.to.b]) ||
 		validateAssetCode("asset", p.text(t.asset)) != nil {
 		return false
 	}
-	if p.opt(`,"reference":`) {
+	if len(b)-p.i >= 13 && string(b[p.i:p.i+13]) == `,"reference":` {
+		p.i += 13
 		t.reference = p.str()
 		if p.bad || t.reference.a == t.reference.b ||
 			validateText("reference", p.text(t.reference), MaxReferenceLen) != nil {
 			return false
 		}
 	}
-	if p.opt(`,"metadata":`) {
+	if len(b)-p.i >= 12 && string(b[p.i:p.i+12]) == `,"metadata":` {
+		p.i += 12
 		t.meta = p.meta(v)
 		if p.bad || !p.metadataValid(v.meta[t.meta.from:t.meta.to]) {
 			return false
 		}
 	}
-	p.lit(`,"entries":[{"account":`)
+	p.skip(len(b)-p.i >= 23 && string(b[p.i:p.i+16]) == `,"entries":[{"ac` && string(b[p.i+16:p.i+23]) == `count":`, 23)
 	v.entries[0][0] = p.same(t.from)
-	p.lit(`,"type":"debit","amount":`)
+	p.skip(len(b)-p.i >= 25 && string(b[p.i:p.i+16]) == `,"type":"debit",` && string(b[p.i+16:p.i+25]) == `"amount":`, 25)
 	v.entries[0][2] = p.same(t.amount)
-	p.lit(`,"balance":`)
+	p.skip(len(b)-p.i >= 11 && string(b[p.i:p.i+11]) == `,"balance":`, 11)
 	v.entries[0][3], n.values[1], n.places[1] = p.literal(true)
-	p.lit(`},{"account":`)
+	p.skip(len(b)-p.i >= 13 && string(b[p.i:p.i+13]) == `},{"account":`, 13)
 	v.entries[1][0] = p.same(t.to)
-	p.lit(`,"type":"credit","amount":`)
+	p.skip(len(b)-p.i >= 26 && string(b[p.i:p.i+16]) == `,"type":"credit"` && string(b[p.i+16:p.i+26]) == `,"amount":`, 26)
 	v.entries[1][2] = p.same(t.amount)
-	p.lit(`,"balance":`)
+	p.skip(len(b)-p.i >= 11 && string(b[p.i:p.i+11]) == `,"balance":`, 11)
 	v.entries[1][3], n.values[2], n.places[2] = p.literal(true)
-	p.lit(`}]}`)
 	if p.bad || p.escapable {
 		return false
 	}
@@ -127,7 +127,8 @@ func (p *scanner) posting(v *lineView) bool {
 // prevHash reads the line's prev_hash, which must be prev in lower-case
 // hex, up to the hash suffix that verifyLineHash checked.
 func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
-	p.lit(`,"prev_hash":`)
+	b := p.b
+	p.skip(len(b)-p.i >= 16 && string(b[p.i:p.i+16]) == `}]},"prev_hash":`, 16)
 	line := p.b
 	if p.bad || len(line)-p.i != 2+2*HashSize+hashSuffixLen || line[p.i] != '"' || line[p.i+1+2*HashSize] != '"' ||
 		!hexOf(line[p.i+1:p.i+1+2*HashSize], prev) {
@@ -136,6 +137,18 @@ func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
 	v.prevHash, v.chained = span{int32(p.i + 1), int32(p.i + 1 + 2*HashSize)}, true
 	p.i += 2 + 2*HashSize
 	return true
+}
+
+// skip consumes the n bytes of a literal that the caller found at p.i
+// (ok), or marks the line bad. The posting reader compares its literals
+// in place, as constants of at most 16 bytes, which the compiler
+// compares a word at a time, where lit costs a call to memequal each.
+func (p *scanner) skip(ok bool, n int) {
+	if p.bad || !ok {
+		p.bad = true
+		return
+	}
+	p.i += n
 }
 
 // metadataValid is ValidateMetadata for the key, value pairs kv, as the
