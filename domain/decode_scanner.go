@@ -209,16 +209,21 @@ func (p *scanner) time() clock {
 	j := i + 20
 	if j < len(b) && b[j] == '.' {
 		j++
-		start := j
-		for j < len(b) && j-start <= 9 && b[j]-'0' <= 9 {
-			c.nsec = c.nsec*10 + int32(b[j]-'0')
-			j++
+		// Up to ten digits, to find a tenth; the line's end within them
+		// is left to the check of the 'Z' after them.
+		var f [10]byte
+		copy(f[:], b[j:])
+		n := 0
+		for n < len(f) && f[n]-'0' <= 9 {
+			c.nsec = c.nsec*10 + int32(f[n]-'0')
+			n++
 		}
-		if j == start || j-start > 9 {
+		if n == 0 || n > 9 {
 			p.bad = true
 			return clock{}
 		}
-		c.nsec *= nsecScale[j-start]
+		c.nsec *= nsecScale[n]
+		j += n
 	}
 	if len(b)-j < 2 || b[j] != 'Z' || b[j+1] != '"' ||
 		c.month < 1 || c.month > 12 || c.day < 1 || int(c.day) > daysIn(int(c.month), int(c.year)) ||
