@@ -46,10 +46,16 @@ func checkBothPaths(t *testing.T, line []byte, prev domain.Hash) bool {
 	if fn.ok != gn.ok || fn.ok && (fn.key != gn.key || fn.amount != gn.amount || fn.after != gn.after || fn.places != gn.places) {
 		t.Fatalf("posting path: numbers %+v; general path: %+v; for %q", fn, gn, line)
 	}
+	if general.posting {
+		t.Fatalf("the general path says it took the posting path for %q", line)
+	}
 	var l domain.Line
 	_, err := l.Prepare(line, prev)
 	_, posting := l.Posting()
-	return err == nil && posting
+	if fast.posting != (err == nil && posting) {
+		t.Fatalf("lineResult.posting is %v, domain.Line.Posting %v, for %q", fast.posting, posting, line)
+	}
+	return fast.posting
 }
 
 // sealed is body (a line without its hash, ending in '}') with the hash
