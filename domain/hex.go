@@ -6,8 +6,6 @@ import "encoding/binary"
 // holds two (its prev_hash, compared with the hash before it, and its own,
 // decoded), and a byte at a time they cost more than the rest of the line.
 
-const lowerHex = "0123456789abcdef"
-
 // hexOf reports whether h is prev in the lower-case hex that AppendEvent
 // writes.
 func hexOf(h []byte, prev *Hash) bool {
