@@ -81,7 +81,7 @@ func (p *scanner) posting(v *lineView) bool {
 	n := &v.numbers
 	t.amount, n.values[0], n.places[0] = p.literal(false)
 	p.skip(len(b)-p.i >= 9 && string(b[p.i:p.i+9]) == `,"asset":`, 9)
-	t.asset = p.str()
+	t.asset = p.code()
 	if p.bad || n.values[0] == 0 || // a memo's, or refused
 		bytes.Equal(p.b[t.from.a:t.from.b], p.b[t.to.a:t.to.b]) ||
 		validateAssetCode("asset", p.text(t.asset)) != nil {
@@ -193,6 +193,36 @@ func (p *scanner) id() span {
 	p.i = j + 1
 	return span{int32(start), int32(j)}
 }
+
+// code reads a string of asset code characters (codeChars), which
+// needs no escape; the caller checks it is a code (validateAssetCode).
+func (p *scanner) code() span {
+	b := p.b
+	if p.bad || p.i >= len(b) || b[p.i] != '"' {
+		p.bad = true
+		return span{}
+	}
+	start := p.i + 1
+	j := start
+	for j < len(b) && codeChars[b[j]] {
+		j++
+	}
+	if j >= len(b) || b[j] != '"' {
+		p.bad = true
+		return span{}
+	}
+	p.i = j + 1
+	return span{int32(start), int32(j)}
+}
+
+// codeChars marks the bytes an asset code may hold after its first, as
+// validateAssetCode says.
+var codeChars = func() (t [256]bool) {
+	for c := range t {
+		t[c] = validateAssetCode("", "A"+string(rune(c))) == nil && c < 0x80
+	}
+	return t
+}()
 
 // same reads a string whose bytes are those of s, an earlier string of
 // the line.
