@@ -16,11 +16,11 @@ import (
 // before: it never accepts a line they refuse, and what it reads is what
 // scanLine reads (FuzzPostingReader, TestPostingReaderAgrees).
 //
-// Each field's rule is the domain's own, called on the field where it
-// lies in the line (validateText, validateAssetCode, ParseLiteral, the
-// id characters of validateIDChars): nothing here restates a rule,
-// except that an entry repeats the transfer's account and amount byte
-// for byte, which is payloadRules.TransferPosted's.
+// Each field's rule is the domain's own, applied to the field where it
+// lies in the line (validateText, validateAssetCode, ParseLiteral,
+// validateIDChars' table and bound): nothing here restates a rule but
+// payloadRules.TransferPosted's, that the entries repeat the transfer's
+// accounts and amount, which the reader checks byte for byte.
 
 // postingNumbers are a posting's amount and its entries' balances after,
 // as the posting reader parsed them (ParseLiteral).
@@ -47,7 +47,8 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	p.skip(len(b)-p.i >= 7 && string(b[p.i:p.i+7]) == `{"seq":`, 7)
 	v.seq = p.uint(^uint64(0))
 	v.typ = span{int32(p.i + 9), int32(p.i + 9 + len(EventTransferPosted))}
-	p.skip(len(b)-p.i >= 48 && string(b[p.i:p.i+16]) == `,"type":"Transfe` && string(b[p.i+16:p.i+32]) == `rPosted","v":1,"` && string(b[p.i+32:p.i+48]) == `command":{"seq":`, 48)
+	p.skip(len(b)-p.i >= 48 && string(b[p.i:p.i+16]) == `,"type":"Transfe` &&
+		string(b[p.i+16:p.i+32]) == `rPosted","v":1,"` && string(b[p.i+32:p.i+48]) == `command":{"seq":`, 48)
 	v.version = SchemaVersion
 	v.command.Seq = p.uint(^uint64(0))
 	p.skip(len(b)-p.i >= 8 && string(b[p.i:p.i+8]) == `,"item":`, 8)
@@ -71,7 +72,8 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 // closes the transfer.
 func (p *scanner) posting(v *lineView) bool {
 	b, t := p.b, &v.transfer
-	p.skip(len(b)-p.i >= 18 && string(b[p.i:p.i+16]) == `,"transfer":{"id` && string(b[p.i+16:p.i+18]) == `":`, 18)
+	p.skip(len(b)-p.i >= 18 && string(b[p.i:p.i+16]) == `,"transfer":{"id` &&
+		string(b[p.i+16:p.i+18]) == `":`, 18)
 	t.id = p.id()
 	p.skip(len(b)-p.i >= 8 && string(b[p.i:p.i+8]) == `,"from":`, 8)
 	t.from = p.id()
@@ -102,15 +104,18 @@ func (p *scanner) posting(v *lineView) bool {
 			return false
 		}
 	}
-	p.skip(len(b)-p.i >= 23 && string(b[p.i:p.i+16]) == `,"entries":[{"ac` && string(b[p.i+16:p.i+23]) == `count":`, 23)
+	p.skip(len(b)-p.i >= 23 && string(b[p.i:p.i+16]) == `,"entries":[{"ac` &&
+		string(b[p.i+16:p.i+23]) == `count":`, 23)
 	v.entries[0][0] = p.same(t.from)
-	p.skip(len(b)-p.i >= 25 && string(b[p.i:p.i+16]) == `,"type":"debit",` && string(b[p.i+16:p.i+25]) == `"amount":`, 25)
+	p.skip(len(b)-p.i >= 25 && string(b[p.i:p.i+16]) == `,"type":"debit",` &&
+		string(b[p.i+16:p.i+25]) == `"amount":`, 25)
 	v.entries[0][2] = p.same(t.amount)
 	p.skip(len(b)-p.i >= 11 && string(b[p.i:p.i+11]) == `,"balance":`, 11)
 	v.entries[0][3], n.values[1], n.places[1] = p.literal(true)
 	p.skip(len(b)-p.i >= 13 && string(b[p.i:p.i+13]) == `},{"account":`, 13)
 	v.entries[1][0] = p.same(t.to)
-	p.skip(len(b)-p.i >= 26 && string(b[p.i:p.i+16]) == `,"type":"credit"` && string(b[p.i+16:p.i+26]) == `,"amount":`, 26)
+	p.skip(len(b)-p.i >= 26 && string(b[p.i:p.i+16]) == `,"type":"credit"` &&
+		string(b[p.i+16:p.i+26]) == `,"amount":`, 26)
 	v.entries[1][2] = p.same(t.amount)
 	p.skip(len(b)-p.i >= 11 && string(b[p.i:p.i+11]) == `,"balance":`, 11)
 	v.entries[1][3], n.values[2], n.places[2] = p.literal(true)
@@ -127,9 +132,8 @@ func (p *scanner) posting(v *lineView) bool {
 // prevHash reads the line's prev_hash, which must be prev in lower-case
 // hex, up to the hash suffix that verifyLineHash checked.
 func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
-	b := p.b
-	p.skip(len(b)-p.i >= 16 && string(b[p.i:p.i+16]) == `}]},"prev_hash":`, 16)
 	line := p.b
+	p.skip(len(line)-p.i >= 16 && string(line[p.i:p.i+16]) == `}]},"prev_hash":`, 16)
 	if p.bad || len(line)-p.i != 2+2*HashSize+hashSuffixLen || line[p.i] != '"' || line[p.i+1+2*HashSize] != '"' ||
 		!hexOf(line[p.i+1:p.i+1+2*HashSize], prev) {
 		return false
