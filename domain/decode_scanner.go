@@ -127,7 +127,7 @@ func (p *scanner) uint(max uint64) uint64 {
 	var v uint64
 	// 18 digits fit in a uint64 unchecked: only a longer number, or a
 	// smaller max than the callers', pays for the division.
-	for i < len(b) && i-start < 18 && b[i]-'0' <= 9 {
+	for end := min(len(b), start+18); i < end && b[i]-'0' <= 9; {
 		v = v*10 + uint64(b[i]-'0')
 		i++
 	}
