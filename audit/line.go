@@ -31,11 +31,15 @@ const (
 // lineResult is what a worker learns of one line without knowing the
 // ledger's state.
 type lineResult struct {
-	ev        *domain.Event // in buf when the line is canonical
-	buf       domain.EventBuffer
-	nums      numbers     // a posting's numbers, parsed ahead of the books
-	hash      domain.Hash // the stored hash; zero when unreadable
-	link      link
+	ev   *domain.Event // in buf when the line is canonical
+	buf  domain.EventBuffer
+	nums numbers     // a posting's numbers, parsed ahead of the books
+	hash domain.Hash // the stored hash; zero when unreadable
+	link link
+	// posting: the line is a TransferPosted that the posting reader took
+	// (domain.Line.Posting): canonical, its schema and payload rules
+	// checked, nums set from its literals; ev is built all the same.
+	posting   bool
 	decodeErr error // the line does not decode as an event
 	schemaErr error // it decodes but breaks its type's schema
 	canonErr  error // it decodes but is not its event's canonical encoding
@@ -85,6 +89,7 @@ func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.S
 	// one, as storedHash reads it.
 	var l domain.Line
 	var err error
+	r.posting = false
 	if sum != nil {
 		r.hash, err = l.PrepareHashed(line, prev, *sum)
 	} else {
@@ -92,6 +97,13 @@ func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.S
 	}
 	if err == nil {
 		r.ev, r.decodeErr = l.View(&r.buf)
+		if pn, ok := l.Posting(); ok && fastNumbers {
+			// The posting reader checked its schema and canonical form as
+			// it read it (domain.Line.Posting).
+			r.schemaErr, r.canonErr, r.link, r.posting = nil, nil, linkOK, true
+			r.nums.posting(&pn, r.ev.Transfer, seeds)
+			return
+		}
 	} else {
 		r.ev, r.decodeErr = domain.DecodeEvent(line)
 	}

@@ -50,6 +50,14 @@ func (n *numbers) parse(p *domain.PostedTransfer, seeds *[2]maphash.Seed) {
 	n.ok = true
 }
 
+// posting sets n from the numbers the posting reader parsed (p's
+// literals, at their places; domain.Line.Posting).
+func (n *numbers) posting(pn *domain.PostingNumbers, p *domain.PostedTransfer, seeds *[2]maphash.Seed) {
+	*n = numbers{ok: true, hashed: true, amount: pn.Amount, after: [2]domain.Amount{pn.Debit, pn.Credit}, places: pn.Places}
+	n.key, n.asset = keyOf(seeds, p.ID), keyOf(seeds, p.Asset)
+	n.acct = [2]idKey{keyOf(seeds, p.From), keyOf(seeds, p.To)}
+}
+
 // parseGeneral parses the three literals with the domain's parsers, at
 // the places each is written with: what parseLiteral leaves to them.
 func (n *numbers) parseGeneral(p *domain.PostedTransfer) bool {
@@ -64,50 +72,8 @@ func (n *numbers) parseGeneral(p *domain.PostedTransfer) bool {
 	return err1 == nil && err2 == nil && err3 == nil
 }
 
-// maxFastDigits bounds the digits parseLiteral reads into a uint64:
-// 10^18 < 2^63, so neither the value nor its negation can overflow.
-const maxFastDigits = 18
-
-// parseLiteral reads an amount literal (a balance with signed: a leading
-// '-' allowed) in one pass, at the places it is written with, as
-// domain.ParseAmount (ParseBalance) reads it at those places. It takes
-// only the common form, at most 18 digits and nothing ParseAmount would
-// refuse, and reports false for anything else, which the caller then
-// gives to the domain's parsers: it never accepts a literal they refuse
-// nor reads one to another value (TestParseLiteralAgrees).
-func parseLiteral(s string, signed bool) (v domain.Amount, places int, ok bool) {
-	i, neg := 0, false
-	if signed && len(s) > 1 && s[0] == '-' {
-		i, neg = 1, true
-	}
-	start, dot := i, -1
-	var x uint64
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c == '.' && dot < 0 {
-			dot = i
-			continue
-		}
-		if c < '0' || c > '9' {
-			return v, 0, false
-		}
-		x = x*10 + uint64(c-'0')
-	}
-	digits := len(s) - start
-	intDigits := digits
-	if dot >= 0 {
-		digits--
-		intDigits = dot - start
-		places = len(s) - dot - 1
-	}
-	switch {
-	case digits == 0 || digits > maxFastDigits, // also catches "" and "-"
-		intDigits == 0, dot >= 0 && places == 0, // ".5", "5."
-		intDigits > 1 && s[start] == '0': // a leading zero
-		return v, 0, false
-	}
-	if neg {
-		return domain.AmountFromInt64(-int64(x)), places, true
-	}
-	return domain.AmountFromInt64(int64(x)), places, true
+// parseLiteral is domain.ParseLiteral: one pass over a literal of at
+// most 18 digits, false for anything it leaves to the domain's parsers.
+func parseLiteral(s string, signed bool) (domain.Amount, int, bool) {
+	return domain.ParseLiteral(s, signed)
 }

@@ -138,6 +138,9 @@ func ValidateMetadata(m map[string]string) error {
 // validateText accepts valid UTF-8 of at most max characters without
 // control characters.
 func validateText(field, s string, max int) error {
+	if len(s) <= max && printableASCII(s) {
+		return nil // nearly every text: fewer bytes than max, one a character
+	}
 	if !utf8.ValidString(s) {
 		return &FieldError{Field: field, Reason: "must be valid UTF-8"}
 	}
@@ -150,4 +153,34 @@ func validateText(field, s string, max int) error {
 		}
 	}
 	return nil
+}
+
+// printableASCII reports whether every byte of s is from ' ' to '~',
+// eight bytes at a time: which validateText accepts without decoding.
+func printableASCII(s string) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s[i : i+8])
+		// A byte below ' ' borrows, one from 0x7f up carries or is
+		// above 0x7f: the tests "some byte below n" and "some byte from
+		// n up" (x+1 carries only out of a byte that is itself 0xff).
+		if ((x-lsb*' ')&^x|x|(x+lsb))&msb != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// load64 reads the first eight bytes of s as a little-endian uint64 (the
+// compiler makes it one load).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

@@ -57,6 +57,9 @@ type lineView struct {
 	code      span
 	detail    span
 	meta      []span // key, value, key, value, ...
+	// numbers: what the posting reader (scanPosting) parsed; zero after
+	// scanLine.
+	numbers postingNumbers
 }
 
 // meta reads a metadata object with keys in strictly increasing order, as
@@ -250,10 +253,14 @@ func (v *lineView) fill(ev *Event, s string, parts *eventParts) {
 			OverdraftLimit: v.account.limit.of(s), Owner: v.account.owner.of(s), Metadata: v.metadata(v.accMeta, s)}
 		ev.Account = &parts.account
 	case 't':
-		parts.transfer = PostedTransfer{Transfer: v.transferOf(s)}
-		for i, e := range v.entries {
-			parts.transfer.Entries[i] = Entry{Account: e[0].of(s), Type: e[1].of(s), Amount: e[2].of(s), Balance: e[3].of(s)}
-		}
+		// Built in place (not from transferOf's copy): nearly every event.
+		t, e := &v.transfer, &v.entries
+		parts.transfer = PostedTransfer{Transfer: Transfer{ID: t.id.of(s), From: t.from.of(s), To: t.to.of(s),
+			Amount: t.amount.of(s), Asset: t.asset.of(s), Reference: t.reference.of(s),
+			Metadata: v.metadata(t.meta, s), Memo: t.memo}, Entries: [2]Entry{
+			{Account: e[0][0].of(s), Type: e[0][1].of(s), Amount: e[0][2].of(s), Balance: e[0][3].of(s)},
+			{Account: e[1][0].of(s), Type: e[1][1].of(s), Amount: e[1][2].of(s), Balance: e[1][3].of(s)},
+		}}
 		ev.Transfer = &parts.transfer
 	case 'r':
 		parts.rejection = RejectedTransfer{Transfer: v.transferOf(s), Code: Code(v.code.of(s)), Detail: v.detail.of(s)}

@@ -122,23 +122,29 @@ func (p *scanner) uint(max uint64) uint64 {
 		p.bad = true
 		return 0
 	}
-	start := p.i
+	b, start := p.b, p.i
+	i := start
 	var v uint64
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		if c < '0' || c > '9' {
-			break
-		}
-		d := uint64(c - '0')
-		// 18 digits fit in an int and in a uint64, the bounds it reads
-		// to: only a longer number pays for the division.
-		if (p.i-start >= 18 || max < 1e18) && v > (max-d)/10 {
+	// 18 digits fit in a uint64 unchecked: only a longer number, or a
+	// smaller max than the callers', pays for the division.
+	for end := min(len(b), start+18); i < end && b[i]-'0' <= 9; {
+		v = v*10 + uint64(b[i]-'0')
+		i++
+	}
+	if v > max {
+		p.bad = true
+		return 0
+	}
+	for i < len(b) && b[i]-'0' <= 9 {
+		d := uint64(b[i] - '0')
+		if v > (max-d)/10 {
 			p.bad = true
 			return 0
 		}
 		v = v*10 + d
-		p.i++
+		i++
 	}
+	p.i = i
 	if p.i == start || p.b[start] == '0' && p.i-start > 1 {
 		p.bad = true
 	}
@@ -160,58 +166,77 @@ type clock struct {
 }
 
 func (c clock) time() time.Time {
-	return time.Date(int(c.year), time.Month(c.month), int(c.day), int(c.hour), int(c.minute), int(c.sec), int(c.nsec), time.UTC)
+	// Days since 1970-01-01 from the civil date (years from March, so
+	// that the leap day ends one; eras of 400 years), as time.Date counts
+	// them for a date that needs no normalising, which a checked clock
+	// never does.
+	y, m := int64(c.year), int64(c.month)
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	doy := (153*((m+9)%12)+2)/5 + int64(c.day) - 1
+	days := era*146097 + yoe*365 + yoe/4 - yoe/100 + doy - 719468
+	sec := days*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.sec)
+	return time.Unix(sec, int64(c.nsec)).UTC()
 }
 
 // time reads a UTC time as encoding/json writes it (RFC 3339 with 'Z' and
-// up to nine fractional digits), with time.Time's own range checks.
+// up to nine fractional digits), with time.Time's own range checks: a
+// string of only digits and those separators, so it needs no escape.
 func (p *scanner) time() clock {
-	s := p.str()
-	if p.bad {
-		return clock{}
-	}
-	b := p.b[s.a:s.b]
-	if len(b) < len("2006-01-02T15:04:05Z") || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+	b, i := p.b, p.i
+	if p.bad || len(b)-i < len(`"2006-01-02T15:04:05Z"`) {
 		p.bad = true
 		return clock{}
 	}
-	num := func(b []byte, min, max int) int {
-		x := 0
-		for _, c := range b {
-			if c < '0' || c > '9' {
-				p.bad = true
-				return min
-			}
-			x = x*10 + int(c-'0')
-		}
-		if x < min || x > max {
-			p.bad = true
-			return min
-		}
-		return x
+	q := (*[len(`"2006-01-02T15:04:05Z"`)]byte)(b[i:])
+	d := (*[19]byte)(q[1:20]) // 2006-01-02T15:04:05
+	two := func(k int) int32 { return int32(d[k]-'0')*10 + int32(d[k+1]-'0') }
+	if q[0] != '"' || d[4] != '-' || d[7] != '-' || d[10] != 'T' || d[13] != ':' || d[16] != ':' ||
+		d[0]-'0' > 9 || d[1]-'0' > 9 || d[2]-'0' > 9 || d[3]-'0' > 9 || d[5]-'0' > 9 || d[6]-'0' > 9 ||
+		d[8]-'0' > 9 || d[9]-'0' > 9 || d[11]-'0' > 9 || d[12]-'0' > 9 || d[14]-'0' > 9 || d[15]-'0' > 9 ||
+		d[17]-'0' > 9 || d[18]-'0' > 9 {
+		p.bad = true
+		return clock{}
 	}
-	year := num(b[0:4], 0, 9999)
-	month := num(b[5:7], 1, 12)
-	day := num(b[8:10], 1, daysIn(month, year))
-	hour := num(b[11:13], 0, 23)
-	minute := num(b[14:16], 0, 59)
-	sec := num(b[17:19], 0, 59)
-	nsec := 0
-	if frac := b[19 : len(b)-1]; len(frac) > 0 {
-		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+	c := clock{year: two(0)*100 + two(2), month: two(5), day: two(8), hour: two(11), minute: two(14), sec: two(17)}
+	j := i + 20
+	if j < len(b) && b[j] == '.' {
+		j++
+		// Up to ten digits, to find a tenth; the line's end within them
+		// is left to the check of the 'Z' after them.
+		var f [10]byte
+		copy(f[:], b[j:])
+		n := 0
+		for n < len(f) && f[n]-'0' <= 9 {
+			c.nsec = c.nsec*10 + int32(f[n]-'0')
+			n++
+		}
+		if n == 0 || n > 9 {
 			p.bad = true
 			return clock{}
 		}
-		nsec = num(frac[1:], 0, 999_999_999)
-		for range 10 - len(frac) {
-			nsec *= 10
-		}
+		c.nsec *= nsecScale[n]
+		j += n
 	}
-	if p.bad {
+	if len(b)-j < 2 || b[j] != 'Z' || b[j+1] != '"' ||
+		c.month < 1 || c.month > 12 || c.day < 1 || int(c.day) > daysIn(int(c.month), int(c.year)) ||
+		c.hour > 23 || c.minute > 59 || c.sec > 59 {
+		p.bad = true
 		return clock{}
 	}
-	return clock{int32(year), int32(month), int32(day), int32(hour), int32(minute), int32(sec), int32(nsec)}
+	p.i = j + 2
+	return c
 }
+
+// nsecScale[n] makes n fractional digits nanoseconds.
+var nsecScale = [10]int32{0, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1}
 
 func daysIn(month, year int) int {
 	switch month {

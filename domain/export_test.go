@@ -1,5 +1,7 @@
 package domain
 
+import "reflect"
+
 // Hooks for the black-box tests in package domain_test.
 
 // DecodeEventFast is DecodeEvent without its encoding/json fallback: ok is
@@ -28,3 +30,23 @@ func (s *State) CommandSeq() uint64 { return s.LastCommand().Seq }
 // this process (eviction writes, snapshot images): the eviction tests
 // count the walks of PlanEviction and Evict with it.
 func IDsWalked() uint64 { return idsWalked.Load() }
+
+// PrepareGeneral is Line.Prepare without the posting reader, as every
+// line was prepared before it.
+func (l *Line) PrepareGeneral(raw []byte, prev Hash) (Hash, error) {
+	return l.prepare(raw, prev, lineHash(prev, raw), false)
+}
+
+// SameView reports whether two prepared lines were read to the same view,
+// the posting reader's numbers aside.
+func SameView(a, b *Line) bool {
+	va, vb := a.view, b.view
+	va.numbers, vb.numbers = postingNumbers{}, postingNumbers{}
+	return reflect.DeepEqual(va, vb)
+}
+
+// Hex hooks: the eight-at-a-time hex of hashes.
+var (
+	ParseLowerHex = parseLowerHex
+	HexOf         = hexOf
+)

@@ -163,50 +163,6 @@ func checkLineHash(line []byte, sum Hash) (Hash, error) {
 	return stored, nil
 }
 
-// hexOf reports whether h is prev in the lower-case hex that AppendEvent
-// writes.
-func hexOf(h []byte, prev *Hash) bool {
-	if len(h) != 2*HashSize {
-		return false
-	}
-	for i, c := range prev {
-		if h[2*i] != lowerHex[c>>4] || h[2*i+1] != lowerHex[c&0xf] {
-			return false
-		}
-	}
-	return true
-}
-
-const lowerHex = "0123456789abcdef"
-
-// parseLowerHex decodes 64 lower-case hex digits, and only those: the form
-// in which hashes are stored, so that a hash has one spelling.
-func parseLowerHex(b []byte) (Hash, bool) {
-	var h Hash
-	if len(b) != 2*HashSize {
-		return h, false
-	}
-	bad := byte(0)
-	for i := range h {
-		hi, lo := lowerHexValue[b[2*i]], lowerHexValue[b[2*i+1]]
-		bad |= hi | lo
-		h[i] = hi<<4 | lo&0xf
-	}
-	return h, bad&0x80 == 0
-}
-
-// lowerHexValue maps '0'-'9' and 'a'-'f' to their values and every other
-// byte to 0x80.
-var lowerHexValue = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0x80
-	}
-	for i, c := range lowerHex {
-		t[c] = byte(i)
-	}
-	return t
-}()
-
 // prevHashJSON checks the prev_hash of a line that is not in the
 // canonical form, reading it as any JSON reader would.
 func prevHashJSON(line []byte, prev Hash) error {

@@ -32,7 +32,7 @@ type Line struct {
 // change until the line is applied, or while its View is in use) and
 // returns the line's hash.
 func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
-	return l.PrepareHashed(raw, prev, lineHash(prev, raw))
+	return l.prepare(raw, prev, lineHash(prev, raw), true)
 }
 
 // PrepareHashed is Prepare for a caller that has hashed the line already:
@@ -41,10 +41,19 @@ func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
 // line again. Everything else is Prepare's, with the same outcome for the
 // right sum; a wrong sum is the line's hash mismatch (ErrHashMismatch).
 func (l *Line) PrepareHashed(raw []byte, prev Hash, sum Hash) (Hash, error) {
+	return l.prepare(raw, prev, sum, true)
+}
+
+// prepare is PrepareHashed, with the posting reader tried first if posting.
+func (l *Line) prepare(raw []byte, prev Hash, sum Hash, posting bool) (Hash, error) {
 	l.raw, l.canonical = nil, false
 	stored, err := checkLineHash(raw, sum)
 	if err != nil {
 		return stored, err
+	}
+	if posting && scanPosting(raw, &l.view, &prev) {
+		l.raw, l.canonical = raw, true
+		return stored, nil
 	}
 	if scanLine(raw, &l.view, &prev) {
 		if !l.view.chained {
@@ -58,6 +67,32 @@ func (l *Line) PrepareHashed(raw []byte, prev Hash, sum Hash) (Hash, error) {
 	}
 	l.raw = raw
 	return stored, nil
+}
+
+// PostingNumbers are a posting's amount and its entries' balances after,
+// each at the decimal places it is written with, as ParseAmount and
+// ParseBalance read them at those places.
+type PostingNumbers struct {
+	Amount, Debit, Credit Amount
+	Places                [3]int // of Amount, Debit and Credit
+}
+
+// Posting reports whether Prepare read the line with the posting reader,
+// the one pass that nearly every TransferPosted line takes, and returns
+// the numbers it parsed. True means that the line is a TransferPosted in
+// the canonical encoding (Canonical accepts its View), of SchemaVersion,
+// with a sequence and a time that are not zero, one payload, and that
+// ValidatePayload accepts it; those need not be checked again. False
+// says nothing: the line is checked as any other.
+func (l *Line) Posting() (n PostingNumbers, ok bool) {
+	num := &l.view.numbers
+	if !l.canonical || !num.ok {
+		return n, false
+	}
+	return PostingNumbers{
+		Amount: AmountFromInt64(num.values[0]), Debit: AmountFromInt64(num.values[1]), Credit: AmountFromInt64(num.values[2]),
+		Places: [3]int{int(num.places[0]), int(num.places[1]), int(num.places[2])},
+	}, true
 }
 
 // EventBuffer is room for one event and its payload, for Line.View to

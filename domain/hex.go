@@ -1,0 +1,69 @@
+package domain
+
+import "encoding/binary"
+
+// Hashes in lower-case hex, eight digits at a time: every stored line
+// holds two (its prev_hash, compared with the hash before it, and its own,
+// decoded), and a byte at a time they cost more than the rest of the line.
+
+// hexOf reports whether h is prev in the lower-case hex that AppendEvent
+// writes.
+func hexOf(h []byte, prev *Hash) bool {
+	if len(h) != 2*HashSize {
+		return false
+	}
+	hb := (*[2 * HashSize]byte)(h)
+	var diff uint64
+	for k := 0; k < HashSize/4; k++ {
+		diff |= binary.LittleEndian.Uint64(hb[8*k:8*k+8]) ^ hex8(binary.LittleEndian.Uint32(prev[4*k:4*k+4]))
+	}
+	return diff == 0
+}
+
+// hex8 is the eight lower-case hex digits of the four bytes of u (in
+// memory order, as binary.LittleEndian reads them), in memory order.
+func hex8(u uint32) uint64 {
+	const lsb = 0x0101010101010101
+	// One byte of u a 16-bit lane, then its high nibble in the lane's
+	// first byte and its low one in the second.
+	x := uint64(u)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	n := x>>4&0x000f000f000f000f | (x&0x000f000f000f000f)<<8
+	// '0' + n, and 'a'-'0'-10 more where n > 9 (n + 6 carries into bit 4).
+	return n + lsb*'0' + (n+lsb*6)>>4&lsb*('a'-'0'-10)
+}
+
+// parseLowerHex decodes 64 lower-case hex digits, and only those: the form
+// in which hashes are stored, so that a hash has one spelling. Each eight
+// digits are decoded as if they were hex and encoded again: only
+// lower-case hex comes back as it was.
+func parseLowerHex(b []byte) (Hash, bool) {
+	var h Hash
+	if len(b) != 2*HashSize {
+		return h, false
+	}
+	hb := (*[2 * HashSize]byte)(b)
+	var diff uint64
+	for k := 0; k < HashSize/4; k++ {
+		x := binary.LittleEndian.Uint64(hb[8*k : 8*k+8])
+		u := unhex8(x)
+		binary.LittleEndian.PutUint32(h[4*k:4*k+4], u)
+		diff |= hex8(u) ^ x
+	}
+	return h, diff == 0
+}
+
+// unhex8 is the four bytes whose lower-case hex digits are x (as hex8
+// writes them); for any other x, some four bytes whose digits are not x.
+func unhex8(x uint64) uint32 {
+	const lsb = 0x0101010101010101
+	// A digit's value is its low nibble, plus 9 for a letter (bit 6 set).
+	n := x&(lsb*0xf) + (x>>6&lsb)*9
+	// Each lane's two nibbles to one byte, then the lanes' bytes together.
+	n = (n&0x00ff00ff00ff00ff)<<4 | n>>8&0x00ff00ff00ff00ff
+	n &= 0x00ff00ff00ff00ff
+	n = (n | n>>8) & 0x0000ffff0000ffff
+	n = (n | n>>16) & 0x00000000ffffffff
+	return uint32(n)
+}
