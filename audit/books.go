@@ -77,11 +77,12 @@ type accountBook struct {
 	mark       uint64 // read-model comparison: set when the read model has it
 }
 
-// idKey stands for a transfer id: two 64-bit hashes with seeds drawn for
-// this run, so the set of posted ids costs 24 bytes a slot and keeps no
-// event alive. Equal ids always have equal keys, so a duplicate is never
-// missed; two different ids would need a 128-bit collision to be taken
-// for one, and the finding names both sequences for a person to look at.
+// idKey stands for an id (a transfer's, an account's, an asset's code):
+// two 64-bit hashes with seeds drawn for this run, so the set of posted
+// ids keeps no event alive (it keeps 88 bits of each key, see postedIDs).
+// Equal ids always have equal keys, so a duplicate is never missed; two
+// different ids would need a collision of those bits to be taken for one,
+// and the finding names both sequences for a person to look at.
 type idKey [2]uint64
 
 func (b *Books) keyOf(id string) idKey { return keyOf(&b.idSeeds, id) }
