@@ -53,7 +53,7 @@ const (
 // their strings are views of) outlives consume's return, and its room and
 // its export block are reused for later chunks; without, they are
 // consume's to keep.
-func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *[2]maphash.Seed, reuse bool, consume func(*batch) error) error {
+func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *[2]maphash.Seed, reuse bool, consume func(*batch) error) (err error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -64,6 +64,11 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 			defer m.unmap()
 			src, mapped = m, true
 			defer guardFaults()()
+			defer func() {
+				if m.shrank() {
+					err = ErrExportChanged // whatever else the run saw
+				}
+			}()
 		}
 	}
 	var running sync.WaitGroup // the workers

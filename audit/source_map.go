@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"os"
 )
 
 // Reading an export through a read-only mapping of the file rather than
@@ -25,6 +26,7 @@ import (
 type mappedFile struct {
 	name string
 	data []byte
+	file *os.File // held open while mapped (source_mmap_linux.go)
 }
 
 var _ Source = (*mappedFile)(nil)

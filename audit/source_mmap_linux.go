@@ -18,21 +18,36 @@ func mapFile(s *FileSource) *mappedFile {
 	if err != nil {
 		return nil
 	}
-	defer f.Close() // the mapping holds the file
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 || st.Size() != int64(int(st.Size())) {
+		f.Close()
 		return nil
 	}
 	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
+		f.Close()
 		return nil
 	}
 	_ = syscall.Madvise(data, syscall.MADV_SEQUENTIAL) // a hint: read ahead
-	return &mappedFile{name: s.String(), data: data}
+	return &mappedFile{name: s.String(), data: data, file: f}
 }
 
-// unmap releases the mapping; no line of it may be read after.
-func (m *mappedFile) unmap() { _ = syscall.Munmap(m.data) }
+// unmap releases the mapping and the file; no line of it may be read
+// after.
+func (m *mappedFile) unmap() {
+	_ = syscall.Munmap(m.data)
+	m.file.Close()
+}
+
+// shrank reports whether the file is now shorter than its mapping (or
+// cannot be looked at): then what was read of the mapping is not the
+// file. A read past its end faults (ErrExportChanged, fault.go), but a
+// read racing with the truncation can also see the pages being cut as
+// zeros, which make a line that is too long or malformed instead.
+func (m *mappedFile) shrank() bool {
+	st, err := m.file.Stat()
+	return err != nil || st.Size() < int64(len(m.data))
+}
 
 // release drops the pages of a mapped block's bytes, and of the
 // releaseBehind bytes before it, from the process (its resident size

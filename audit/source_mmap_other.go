@@ -9,4 +9,6 @@ func mapFile(*FileSource) *mappedFile { return nil }
 
 func (*mappedFile) unmap() {}
 
+func (*mappedFile) shrank() bool { return false }
+
 func (*exportBlock) release() {}
