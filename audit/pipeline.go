@@ -90,18 +90,7 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 	for range workers {
 		go func() {
 			defer running.Done()
-			if mapped {
-				guardFaults()
-			}
-			for b := range work {
-				b.checkGuarded(free, mapped)
-				// The batch made the consumer ready, most often on this
-				// core: let it run now rather than when this worker next
-				// blocks (or at the end of the scheduler's 10 ms slice),
-				// so that the in-order part keeps pace and the queues do
-				// not fill and stop the reader.
-				runtime.Gosched()
-			}
+			checkChunks(work, free, mapped)
 		}()
 	}
 	for b := range ordered {
@@ -164,6 +153,22 @@ func readChunks(ctx context.Context, src Source, from uint64, seeds *[2]maphash.
 		}
 		return nil
 	})
+}
+
+// checkChunks is a worker: it checks the batches of work until it is
+// closed. With mapped, their lines are a mapping's (see readChunks).
+func checkChunks(work <-chan *batch, free <-chan []lineResult, mapped bool) {
+	if mapped {
+		guardFaults()
+	}
+	for b := range work {
+		b.checkGuarded(free, mapped)
+		// The batch made the consumer ready, most often on this core: let
+		// it run now rather than when this worker next blocks (or at the
+		// end of the scheduler's 10 ms slice), so that the in-order part
+		// keeps pace and the queues do not fill and stop the reader.
+		runtime.Gosched()
+	}
 }
 
 // checkGuarded is check for a worker; with mapped, a fault while it

@@ -180,27 +180,21 @@ func (p *scanner) text(s span) string {
 // id reads a string of 1 to MaxIDLen id characters (validateIDChars'
 // rule), which needs no escape.
 func (p *scanner) id() span {
-	b := p.b
-	if p.bad || p.i >= len(b) || b[p.i] != '"' {
+	s := p.plain(&idChars)
+	if n := s.b - s.a; !p.bad && (n == 0 || n > MaxIDLen) {
 		p.bad = true
 		return span{}
 	}
-	start := p.i + 1
-	j := start
-	for j < len(b) && idChars[b[j]] {
-		j++
-	}
-	if j >= len(b) || b[j] != '"' || j == start || j-start > MaxIDLen {
-		p.bad = true
-		return span{}
-	}
-	p.i = j + 1
-	return span{int32(start), int32(j)}
+	return s
 }
 
 // code reads a string of asset code characters (codeChars), which
 // needs no escape; the caller checks it is a code (validateAssetCode).
-func (p *scanner) code() span {
+func (p *scanner) code() span { return p.plain(&codeChars) }
+
+// plain reads a string of only the bytes chars marks, none of which
+// needs an escape, up to its closing quote.
+func (p *scanner) plain(chars *[256]bool) span {
 	b := p.b
 	if p.bad || p.i >= len(b) || b[p.i] != '"' {
 		p.bad = true
@@ -208,7 +202,7 @@ func (p *scanner) code() span {
 	}
 	start := p.i + 1
 	j := start
-	for j < len(b) && codeChars[b[j]] {
+	for j < len(b) && chars[b[j]] {
 		j++
 	}
 	if j >= len(b) || b[j] != '"' {
