@@ -1,19 +1,17 @@
 package audit
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"testing"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 )
 
 // postingSeeds are fixed for the process, so that both paths hash ids
@@ -66,36 +64,13 @@ func sealed(body []byte, prev domain.Hash) []byte {
 	return append(hex.AppendEncode(line, h[:]), `"}`...)
 }
 
-// specBodies are the lines of the spec's vectors, without their hashes.
-func specBodies(t testing.TB) [][]byte {
-	var out [][]byte
-	for _, name := range []string{"../docs/testdata/lines.jsonl", "../docs/testdata/journal.jsonl"} {
-		file, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(file)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			var v struct{ Line string }
-			if json.Unmarshal(line, &v) == nil && v.Line != "" {
-				line = []byte(v.Line)
-			}
-			out = append(out, append(bytes.Clone(line[:len(line)-hashSuffixLen]), '}'))
-		}
-		file.Close()
-	}
-	return out
-}
-
 // TestPostingPathAgrees: on the spec's lines and the fast path tests'
 // hostile ones, the posting path and the general path agree, and the
 // posting path takes the spec's postings.
 func TestPostingPathAgrees(t *testing.T) {
 	taken := 0
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, body := range specBodies(t) {
+	for _, body := range journaltest.SpecBodies(t, "../docs/testdata") {
 		var prev domain.Hash
 		copy(prev[:], "not the line's prev_hash")
 		for _, p := range []domain.Hash{{}, prev} {
@@ -124,7 +99,7 @@ func TestPostingPathAgrees(t *testing.T) {
 // hash check and the reading are reached), it must give what the general
 // path gives (checkBothPaths).
 func FuzzCheckLinePosting(f *testing.F) {
-	for _, body := range specBodies(f) {
+	for _, body := range journaltest.SpecBodies(f, "../docs/testdata") {
 		f.Add(replaceValue(body, `"prev_hash":"`, domain.Hash{}.String()), true)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, seal bool) {

@@ -1,18 +1,16 @@
 package domain_test
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/nats-ledger/ledger/domain"
+	"github.com/nats-ledger/ledger/internal/ledgertest/journaltest"
 )
 
 // zeroPrev is the genesis prev_hash, which every fuzzed line chains to.
@@ -33,23 +31,8 @@ func storedLine(c []byte) []byte {
 // give its bytes. The seeds are the spec's vectors, canonical and not,
 // made to chain to the genesis.
 func FuzzLineCanonical(f *testing.F) {
-	for _, name := range []string{"../docs/testdata/lines.jsonl", "../docs/testdata/journal.jsonl"} {
-		file, err := os.Open(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		sc := bufio.NewScanner(file)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			var v struct{ Line string }
-			if json.Unmarshal(line, &v) == nil && v.Line != "" {
-				line = []byte(v.Line)
-			}
-			c := append(bytes.Clone(line[:len(line)-75]), '}')
-			f.Add(zeroPrev.ReplaceAll(c, []byte(`"prev_hash":"`+domain.Hash{}.String()+`"`)))
-		}
-		file.Close()
+	for _, c := range journaltest.SpecBodies(f, "../docs/testdata") {
+		f.Add(zeroPrev.ReplaceAll(c, []byte(`"prev_hash":"`+domain.Hash{}.String()+`"`)))
 	}
 	f.Fuzz(func(t *testing.T, c []byte) {
 		if len(c) < 2 || c[len(c)-1] != '}' {
