@@ -149,7 +149,7 @@ func BenchmarkCheckLine(b *testing.B) {
 	_, lines := benchData(b)
 	prevs := make([]domain.Hash, len(lines))
 	for i := 1; i < len(lines); i++ {
-		prevs[i] = storedHash(lines[i-1])
+		prevs[i] = stored(lines[i-1])
 	}
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	b.ResetTimer()
@@ -193,7 +193,7 @@ func BenchmarkCheckBatch(b *testing.B) {
 			t0 := threadCPUTime()
 			bt := &batch{Chunk: Chunk{Lines: lines[j : j+chunk]}, seeds: &seeds, done: make(chan struct{})}
 			if j > 0 {
-				bt.prev = storedHash(lines[j-1])
+				bt.prev = stored(lines[j-1])
 			}
 			bt.check(free)
 			spent[mode] += threadCPUTime() - t0
@@ -251,7 +251,7 @@ func BenchmarkDomainVerifyLine(b *testing.B) {
 	_, lines := benchData(b)
 	prevs := make([]domain.Hash, len(lines))
 	for i := 1; i < len(lines); i++ {
-		prevs[i] = storedHash(lines[i-1])
+		prevs[i] = stored(lines[i-1])
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -17,7 +17,7 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 )
 
-// literalCases are amount literals around what parseLiteral takes and
+// literalCases are amount literals around what domain.ParseLiteral takes and
 // what it leaves to the domain's parsers: the int64 limits, 18, 19 and 20
 // digits, every malformed shape.
 var literalCases = []string{
@@ -31,7 +31,7 @@ var literalCases = []string{
 	"1." + strings.Repeat("0", 19), strings.Repeat("1", 77),
 }
 
-// TestParseLiteralAgrees: whatever parseLiteral takes, the domain's
+// TestParseLiteralAgrees: whatever domain.ParseLiteral takes, the domain's
 // parsers take too, at the same places, to the same value.
 func TestParseLiteralAgrees(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -48,13 +48,13 @@ func TestParseLiteralAgrees(t *testing.T) {
 		}
 	}
 	if taken == 0 {
-		t.Fatal("parseLiteral took no literal")
+		t.Fatal("ParseLiteral took no literal")
 	}
 }
 
 func parseLiteralAgrees(t *testing.T, s string, signed bool) bool {
 	t.Helper()
-	v, places, ok := parseLiteral(s, signed)
+	v, places, ok := domain.ParseLiteral(s, signed)
 	if !ok {
 		return false
 	}
@@ -64,12 +64,12 @@ func parseLiteralAgrees(t *testing.T, s string, signed bool) bool {
 	}
 	want, err := parse(s, places)
 	if err != nil || want != v || places > domain.MaxScale {
-		t.Fatalf("parseLiteral(%q, %v) = %v at %d places; the domain reads %v, %v", s, signed, v.Format(places), places, want.Format(places), err)
+		t.Fatalf("ParseLiteral(%q, %v) = %v at %d places; the domain reads %v, %v", s, signed, v.Format(places), places, want.Format(places), err)
 	}
 	return true
 }
 
-// FuzzParseLiteral holds parseLiteral to the domain's parsers.
+// FuzzParseLiteral holds domain.ParseLiteral to the domain's parsers.
 func FuzzParseLiteral(f *testing.F) {
 	for _, s := range literalCases {
 		f.Add(s, true)
@@ -276,10 +276,10 @@ var hostileEdits = []func(line []byte, rng *rand.Rand) []byte{
 // line chains to.
 func hostile(rng *rand.Rand, line []byte, prev domain.Hash) ([]byte, domain.Hash) {
 	body := bytes.TrimSuffix(line, []byte("\n"))
-	stored := storedHash(body)
+	old := stored(body)
 	body = body[:len(body)-hashSuffixLen]
 	edited := hostileEdits[rng.IntN(len(hostileEdits))](append(bytes.Clone(body), '}'), rng)
-	h := stored
+	h := old
 	if rng.IntN(4) != 0 {
 		h = sha256.Sum256(append(prev[:], edited...))
 	}

@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -46,30 +44,6 @@ type lineResult struct {
 	canon     []byte
 }
 
-// hashSuffixLen is len(`,"hash":"` + 64 hex digits + `"}`), as stored.
-const hashSuffixLen = 9 + 2*domain.HashSize + 2
-
-// storedHash reads the hash a line stores in its fixed-length suffix, as
-// domain.VerifyLineHash does (lower-case hex only); zero when there is
-// none.
-func storedHash(line []byte) domain.Hash {
-	var h domain.Hash
-	n := len(line)
-	if n < hashSuffixLen+2 || !bytes.HasPrefix(line[n-hashSuffixLen:], []byte(`,"hash":"`)) || !bytes.HasSuffix(line, []byte(`"}`)) {
-		return h
-	}
-	stored := line[n-hashSuffixLen+9 : n-2]
-	if _, err := hex.Decode(h[:], stored); err != nil {
-		return domain.Hash{}
-	}
-	var lower [2 * domain.HashSize]byte
-	hex.Encode(lower[:], h[:])
-	if !bytes.Equal(stored, lower[:]) {
-		return domain.Hash{}
-	}
-	return h
-}
-
 // checkLine verifies one line against the stored hash of the line before
 // it and decodes it in one pass (domain.Line: Prepare is VerifyLine, View
 // is DecodeEvent without reading the line again), then checks its schema.
@@ -86,7 +60,7 @@ func storedHash(line []byte) domain.Hash {
 // keeps, engine.find what a finding names).
 func checkLine(line []byte, prev domain.Hash, r *lineResult, seeds *[2]maphash.Seed, sum *domain.Hash) {
 	// Prepare returns the stored hash whenever the line has a well-formed
-	// one, as storedHash reads it.
+	// one, as domain.StoredHash reads it.
 	var l domain.Line
 	var err error
 	r.posting = false

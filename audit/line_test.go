@@ -36,8 +36,18 @@ func testLines(t *testing.T) [][]byte {
 	return splitLines(data)
 }
 
+// stored is the hash line stores, zero when it has none
+// (domain.StoredHash).
+func stored(line []byte) domain.Hash {
+	h, _ := domain.StoredHash(line)
+	return h
+}
+
+// hashSuffixLen is len(`,"hash":"` + 64 hex digits + `"}`), as stored.
+const hashSuffixLen = 9 + 2*domain.HashSize + 2
+
 // TestStoredHashAgreesWithVerifyLine: the reader takes the hash a chunk
-// ends with by storedHash, the workers by VerifyLine; they must agree on
+// ends with by domain.StoredHash, the workers by VerifyLine; they must agree on
 // every line, or chunk boundaries would break the chain.
 func TestStoredHashAgreesWithVerifyLine(t *testing.T) {
 	lines := testLines(t)
@@ -56,9 +66,9 @@ func TestStoredHashAgreesWithVerifyLine(t *testing.T) {
 		"other field": bytes.Replace(good, []byte(`,"hash":"`), []byte(`,"hosh":"`), 1),
 	}
 	for name, line := range cases {
-		h, _ := domain.VerifyLine(line, storedHash(lines[1]))
-		if got := storedHash(line); got != h {
-			t.Errorf("%s: storedHash %s, VerifyLine %s", name, got, h)
+		h, _ := domain.VerifyLine(line, stored(lines[1]))
+		if got := stored(line); got != h {
+			t.Errorf("%s: StoredHash %s, VerifyLine %s", name, got, h)
 		}
 	}
 }
@@ -67,19 +77,19 @@ func TestCheckLineLinks(t *testing.T) {
 	lines := testLines(t)
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	var r lineResult
-	checkLine(lines[2], storedHash(lines[1]), &r, &seeds, nil)
+	checkLine(lines[2], stored(lines[1]), &r, &seeds, nil)
 	if r.link != linkOK || r.schemaErr != nil || !r.nums.ok || r.nums.places != [3]int{2, 2, 2} {
 		t.Fatalf("good line: %+v", r)
 	}
-	checkLine(lines[2], storedHash(lines[0]), &r, &seeds, nil)
+	checkLine(lines[2], stored(lines[0]), &r, &seeds, nil)
 	if r.link != linkElsewhere {
 		t.Fatalf("line after the wrong one: %v", r.link)
 	}
-	checkLine(bytes.Replace(lines[2], []byte(`"1.00"`), []byte(`"2.00"`), 1), storedHash(lines[1]), &r, &seeds, nil)
+	checkLine(bytes.Replace(lines[2], []byte(`"1.00"`), []byte(`"2.00"`), 1), stored(lines[1]), &r, &seeds, nil)
 	if r.link != linkAltered {
 		t.Fatalf("altered line: %v", r.link)
 	}
-	checkLine(lines[2][:40], storedHash(lines[1]), &r, &seeds, nil)
+	checkLine(lines[2][:40], stored(lines[1]), &r, &seeds, nil)
 	if r.link != linkUnreadable || r.decodeErr == nil {
 		t.Fatalf("cut line: %v %v", r.link, r.decodeErr)
 	}

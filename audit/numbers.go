@@ -34,32 +34,37 @@ func (n *numbers) parse(p *domain.PostedTransfer, seeds *[2]maphash.Seed) {
 	ok := fastNumbers
 	if ok {
 		var ok1, ok2, ok3 bool
-		n.amount, n.places[0], ok1 = parseLiteral(p.Amount, false)
-		n.after[0], n.places[1], ok2 = parseLiteral(p.Entries[0].Balance, true)
-		n.after[1], n.places[2], ok3 = parseLiteral(p.Entries[1].Balance, true)
+		n.amount, n.places[0], ok1 = domain.ParseLiteral(p.Amount, false)
+		n.after[0], n.places[1], ok2 = domain.ParseLiteral(p.Entries[0].Balance, true)
+		n.after[1], n.places[2], ok3 = domain.ParseLiteral(p.Entries[1].Balance, true)
 		ok = ok1 && ok2 && ok3
 	}
 	if !ok && !n.parseGeneral(p) {
 		return
 	}
+	n.keys(p, seeds, fastNumbers)
+	n.ok = true
+}
+
+// keys sets the keys of p's id and asset and, with accounts, of its two
+// accounts (n.hashed).
+func (n *numbers) keys(p *domain.PostedTransfer, seeds *[2]maphash.Seed, accounts bool) {
 	n.key, n.asset = keyOf(seeds, p.ID), keyOf(seeds, p.Asset)
-	if fastNumbers {
+	if accounts {
 		n.acct = [2]idKey{keyOf(seeds, p.From), keyOf(seeds, p.To)}
 		n.hashed = true
 	}
-	n.ok = true
 }
 
 // posting sets n from the numbers the posting reader parsed (p's
 // literals, at their places; domain.Line.Posting).
 func (n *numbers) posting(pn *domain.PostingNumbers, p *domain.PostedTransfer, seeds *[2]maphash.Seed) {
-	*n = numbers{ok: true, hashed: true, amount: pn.Amount, after: [2]domain.Amount{pn.Debit, pn.Credit}, places: pn.Places}
-	n.key, n.asset = keyOf(seeds, p.ID), keyOf(seeds, p.Asset)
-	n.acct = [2]idKey{keyOf(seeds, p.From), keyOf(seeds, p.To)}
+	*n = numbers{ok: true, amount: pn.Amount, after: [2]domain.Amount{pn.Debit, pn.Credit}, places: pn.Places}
+	n.keys(p, seeds, true)
 }
 
 // parseGeneral parses the three literals with the domain's parsers, at
-// the places each is written with: what parseLiteral leaves to them.
+// the places each is written with: what domain.ParseLiteral leaves to them.
 func (n *numbers) parseGeneral(p *domain.PostedTransfer) bool {
 	var err1, err2, err3 error
 	n.places = [3]int{places(p.Amount), places(p.Entries[0].Balance), places(p.Entries[1].Balance)}
@@ -70,10 +75,4 @@ func (n *numbers) parseGeneral(p *domain.PostedTransfer) bool {
 	n.after[0], err2 = domain.ParseBalance(p.Entries[0].Balance, n.places[1])
 	n.after[1], err3 = domain.ParseBalance(p.Entries[1].Balance, n.places[2])
 	return err1 == nil && err2 == nil && err3 == nil
-}
-
-// parseLiteral is domain.ParseLiteral: one pass over a literal of at
-// most 18 digits, false for anything it leaves to the domain's parsers.
-func parseLiteral(s string, signed bool) (domain.Amount, int, bool) {
-	return domain.ParseLiteral(s, signed)
 }

@@ -139,7 +139,7 @@ func readChunks(ctx context.Context, src Source, from uint64, seeds *[2]maphash.
 	return src.Read(ctx, from, func(c Chunk) error {
 		b := &batch{Chunk: c, prev: prev, seeds: seeds, done: make(chan struct{})}
 		if n := len(c.Lines); n > 0 {
-			prev = storedHash(c.Lines[n-1])
+			prev, _ = domain.StoredHash(c.Lines[n-1])
 		}
 		select {
 		case work <- b:
