@@ -6,7 +6,7 @@ import (
 )
 
 // ErrExportChanged means that an export file read through a mapping
-// (source_mmap.go) shrank while it was read: what the run read of it is
+// (source_map.go) shrank while it was read: what the run read of it is
 // not a whole file, so it reports nothing of it.
 var ErrExportChanged = errors.New("the export file shrank while it was audited")
 

@@ -76,7 +76,7 @@ type exportBlock struct {
 	data  []byte
 	lines [][]byte
 	// mapped is the block's bytes when they are a mapped file's, not
-	// data's, from releaseBehind before them (source_mmap.go).
+	// data's, from releaseBehind before them (source_map.go).
 	mapped []byte
 }
 
