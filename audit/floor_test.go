@@ -1,0 +1,102 @@
+package audit
+
+import (
+	"hash/maphash"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/nats-ledger/ledger/domain"
+)
+
+// BenchmarkAuditFloor measures what a line costs in the workers' stages
+// alone, each on every core at once over the benchmark journal, to say
+// how fast an audit could be if everything after a stage were free:
+//
+//   - hash: each line's SHA-256, two lines at a time (sha256x), the
+//     stored hashes read for the chain, nothing else;
+//   - reader: the hash and the one pass that checks and reads a posting
+//     (domain.Line.PrepareHashed and Posting), what every posting needs;
+//   - worker: a worker's whole per-line work (checkLines): the above,
+//     the event and the keys the in-order part reads.
+//
+// An op is a pass over the journal. It reports CPU time per line (cpu-ns/line, the process's, all cores)
+// and lines a second of wall time; docs/BENCHMARKS.md reads them (no
+// test asserts a speed).
+func BenchmarkAuditFloor(b *testing.B) {
+	_, lines := benchData(b)
+	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	stages := []struct {
+		name string
+		run  func(lines [][]byte, prev domain.Hash, items []lineResult)
+	}{
+		{"hash", func(lines [][]byte, prev domain.Hash, _ []lineResult) { floorHash(lines, prev, false) }},
+		{"reader", func(lines [][]byte, prev domain.Hash, _ []lineResult) { floorHash(lines, prev, true) }},
+		{"worker", func(lines [][]byte, prev domain.Hash, items []lineResult) {
+			checkLines(lines, prev, items, &seeds)
+		}},
+	}
+	for _, st := range stages {
+		b.Run(st.name, func(b *testing.B) {
+			workers := runtime.GOMAXPROCS(0)
+			const chunk = 1000
+			items := make([][]lineResult, workers)
+			for w := range items {
+				items[w] = make([]lineResult, chunk)
+			}
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			done := 0
+			for range b.N { // an op is a pass over the journal
+				// Chunks of lines dealt out to the workers in turn, as the
+				// pipeline deals them.
+				var wg sync.WaitGroup
+				for w := range workers {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := w * chunk; i+chunk <= len(lines); i += workers * chunk {
+							var prev domain.Hash
+							if i > 0 {
+								prev = stored(lines[i-1])
+							}
+							st.run(lines[i:i+chunk], prev, items[w])
+						}
+					}()
+				}
+				wg.Wait()
+				done += len(lines) / chunk * chunk
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(done)/b.Elapsed().Seconds(), "lines/s")
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(done), "cpu-ns/line")
+		})
+	}
+}
+
+// floorHash hashes lines two at a time as checkLines does, each after
+// the stored hash of the line before it, and with reader also reads each
+// with the posting reader (or the general one).
+func floorHash(lines [][]byte, prev domain.Hash, reader bool) {
+	var la, lb domain.Line
+	for i := 0; i+1 < len(lines); i += 2 {
+		mid := stored(lines[i])
+		sa, sb, ok := pairSums(lines[i], &prev, lines[i+1], &mid)
+		if !ok {
+			panic("floor: a line without a hash suffix")
+		}
+		if reader {
+			if _, err := la.PrepareHashed(lines[i], prev, sa); err != nil {
+				panic(err)
+			}
+			if _, err := lb.PrepareHashed(lines[i+1], mid, sb); err != nil {
+				panic(err)
+			}
+			la.Posting()
+			lb.Posting()
+		} else if sa != mid || sb != stored(lines[i+1]) {
+			panic("floor: a hash does not match")
+		}
+		prev = stored(lines[i+1])
+	}
+}
