@@ -26,12 +26,15 @@ type engine struct {
 	cps      *checkpoints    // nil without any
 	events   []*domain.Event // the current chunk's, for OnChunk
 	touched  uint64          // see prefetch
+	until    instant         // opts.UntilTime, for stopBefore
+	lazy     lazyEvent       // the compact posting's event, when a finding needs it
 }
 
 func newEngine(ctx context.Context, opts Options, source string) *engine {
 	e := &engine{ctx: ctx, opts: opts, failures: map[Check]int{}, next: 1,
 		rep: &Report{Source: source, Findings: []Finding{}}}
 	e.books = newBooks(e.find, opts.SizeHint)
+	e.until = instantOf(opts.UntilTime)
 	return e
 }
 
@@ -68,8 +71,8 @@ func (e *engine) consume(b *batch) error {
 		}
 		r := &b.items[i]
 		seq := e.next
-		if r.ev != nil {
-			seq = r.ev.Seq
+		if r.event {
+			seq = r.seq
 		}
 		if e.stopBefore(r) {
 			return errStop
@@ -78,7 +81,7 @@ func (e *engine) consume(b *batch) error {
 			firstSeq = seq
 		}
 		lastSeq = seq
-		if err := e.line(line, seq, r, b); err != nil {
+		if err := e.line(line, seq, r, &b.hashes[i], b); err != nil {
 			return err
 		}
 	}
@@ -131,106 +134,32 @@ func (e *engine) prefetch(items []lineResult) {
 
 // stopBefore reports whether the run ends before line r.
 func (e *engine) stopBefore(r *lineResult) bool {
-	if r.ev == nil {
+	if !r.event {
 		return false
 	}
-	if e.opts.UntilSeq != 0 && r.ev.Seq > e.opts.UntilSeq {
+	if e.opts.UntilSeq != 0 && r.seq > e.opts.UntilSeq {
 		return true
 	}
 	if !e.opts.UntilTime.IsZero() {
-		t := e.books.time
-		if r.ev.Time.After(t) {
-			t = r.ev.Time
+		t := e.books.now
+		if r.at().after(t) {
+			t = r.at()
 		}
-		return t.After(e.opts.UntilTime)
+		return t.after(e.until)
 	}
 	return false
-}
-
-// line runs the in-order checks of one line at sequence seq.
-func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
-	first := !e.started
-	if first {
-		e.start(seq, r)
-	}
-	e.sequence(seq, r)
-	if !(first && e.partial && r.link == linkElsewhere) {
-		e.chain(seq, r)
-	}
-	switch {
-	case r.decodeErr != nil:
-		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf("line does not decode: %v (%.80q)", r.decodeErr, line)})
-	case r.schemaErr != nil:
-		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf("%s: %v", r.ev.Type, r.schemaErr)})
-	case b.Type != "" && r.ev.Type != b.Type:
-		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf(
-			"a %s event in a journal record of %s events (position %d)", r.ev.Type, b.Type, b.Position)})
-	}
-	if r.canonErr != nil {
-		e.find(Finding{Check: CheckCanonical, Seq: seq, Detail: fmt.Sprintf("event %d: %v", seq, r.canonErr)})
-	}
-	if r.ev != nil {
-		if e.opts.OnChunk != nil {
-			e.events = append(e.events, r.ev)
-		}
-		if r.nums.ok { // a TransferPosted whose numbers the worker read
-			e.rep.Postings++
-		} else {
-			e.count(r.ev)
-		}
-	}
-	if r.ev != nil && r.schemaErr == nil {
-		e.command(r.ev)
-	}
-	if r.ev != nil && r.schemaErr == nil && !e.partial {
-		posted := e.books.postings
-		e.books.apply(r.ev, &r.nums)
-		if e.rm != nil {
-			if err := e.rm.onEvent(e.ctx, r.ev, e.books.postings > posted, e.books, e.find); err != nil {
-				return err
-			}
-		}
-	}
-	if h := e.opts.ExpectHead; h != nil && seq == h.Seq && r.hash != h.Hash {
-		e.find(Finding{Check: CheckHead, Seq: seq, Detail: fmt.Sprintf(
-			"the hash of event %d is %s, the expected head's is %s: the journal was rewritten", seq, r.hash, h.Hash)})
-	}
-	if e.cps != nil {
-		if first && e.partial {
-			e.cps.skipTo(seq, e.find)
-		}
-		e.cps.event(seq, r.hash, e.find)
-	}
-	e.rep.Events++
-	e.rep.LastSeq = seq
-	e.lastHash = r.hash
-	return nil
-}
-
-// count counts an event among the report's postings or rejections.
-func (e *engine) count(ev *domain.Event) {
-	switch ev.Type {
-	case domain.EventTransferPosted, domain.EventTransferConverted, domain.EventHoldPosted:
-		e.rep.Postings++
-	case domain.EventTransferRejected, domain.EventTransactionRejected:
-		e.rep.Rejections++
-	case domain.EventTransactionPosted:
-		if ev.Transaction != nil {
-			e.rep.Postings += uint64(len(ev.Transaction.Legs)) // each leg is a posting
-		}
-	}
 }
 
 func (e *engine) start(seq uint64, r *lineResult) {
 	e.started = true
 	e.rep.FirstSeq = seq
 	e.rep.FirstPrevHash = domain.Hash{}.String()
-	if seq == 1 || r.ev == nil {
+	if seq == 1 || !r.event {
 		return
 	}
 	if e.opts.AllowPartial {
 		e.partial = true
-		e.rep.FirstPrevHash = strings.Clone(r.ev.PrevHash)
+		e.rep.FirstPrevHash = strings.Clone(e.event(r).PrevHash)
 		e.next = seq
 		return
 	}
@@ -239,7 +168,7 @@ func (e *engine) start(seq uint64, r *lineResult) {
 
 func (e *engine) sequence(seq uint64, r *lineResult) {
 	switch {
-	case r.ev == nil || seq == e.next:
+	case !r.event || seq == e.next:
 		e.next++
 	case seq > e.next:
 		missing := fmt.Sprintf("sequence %d is missing", e.next)
@@ -259,8 +188,7 @@ func (e *engine) sequence(seq uint64, r *lineResult) {
 // every message it decides leaves at least one event (CommandSkipped when
 // nothing else). A command missing here was acknowledged (and so removed
 // from the commands stream) without being decided: an accepted write lost.
-func (e *engine) command(ev *domain.Event) {
-	c := ev.Command.Seq
+func (e *engine) command(seq, c uint64) {
 	switch {
 	case e.lastCmd == 0 && e.partial:
 		// An export of a range: its first event's command is the anchor.
@@ -269,12 +197,12 @@ func (e *engine) command(ev *domain.Event) {
 		if c > e.lastCmd+2 {
 			missing = fmt.Sprintf("commands %d to %d are", e.lastCmd+1, c-1)
 		}
-		e.find(Finding{Check: CheckCommands, Seq: ev.Seq, Detail: fmt.Sprintf(
+		e.find(Finding{Check: CheckCommands, Seq: seq, Detail: fmt.Sprintf(
 			"%s answered by no event: event %d answers command %d, the event before it command %d; "+
-				"an accepted command was acknowledged without being decided", missing, ev.Seq, c, e.lastCmd)})
+				"an accepted command was acknowledged without being decided", missing, seq, c, e.lastCmd)})
 	case c < e.lastCmd:
-		e.find(Finding{Check: CheckCommands, Seq: ev.Seq, Detail: fmt.Sprintf(
-			"event %d answers command %d, after an event that answers command %d: commands are decided in order", ev.Seq, c, e.lastCmd)})
+		e.find(Finding{Check: CheckCommands, Seq: seq, Detail: fmt.Sprintf(
+			"event %d answers command %d, after an event that answers command %d: commands are decided in order", seq, c, e.lastCmd)})
 		return
 	}
 	e.lastCmd = c
@@ -303,7 +231,7 @@ func (e *engine) chain(seq uint64, r *lineResult) {
 	switch r.link {
 	case linkElsewhere:
 		e.find(Finding{Check: CheckHashChain, Seq: seq, Detail: fmt.Sprintf(
-			"event %d is intact but its prev_hash %.16s... is not the hash of the line before it: an event was removed, inserted or moved here", seq, r.ev.PrevHash)})
+			"event %d is intact but its prev_hash %.16s... is not the hash of the line before it: an event was removed, inserted or moved here", seq, e.event(r).PrevHash)})
 	case linkAltered:
 		e.find(Finding{Check: CheckHashChain, Seq: seq, Detail: fmt.Sprintf(
 			"the stored hash of event %d does not match its bytes: the event or its hash was altered", seq)})

@@ -100,11 +100,12 @@ func randomLiteral(rng *rand.Rand) string {
 }
 
 // TestFastPathAgreesWithGeneralPath is the differential test of the
-// workers' numbers and the books' account index: random journals, with
-// amounts near and past the int64 limits, wrong balances, unknown
-// accounts, duplicate ids and hostile lines (non-canonical, re-hashed or
-// not), audited with both off and on, give the same report, finding for
-// finding.
+// workers' numbers, the books' account index and the postings checked
+// without their events: random journals, with amounts near and past the
+// int64 limits, wrong balances, unknown accounts, duplicate ids and
+// hostile lines (non-canonical, re-hashed or not), audited with all off,
+// with the numbers and the index but every posting's event, and with all
+// on, give the same report, finding for finding.
 func TestFastPathAgreesWithGeneralPath(t *testing.T) {
 	for round := range 40 {
 		rng := rand.New(rand.NewPCG(uint64(round), 7))
@@ -116,6 +117,15 @@ func TestFastPathAgreesWithGeneralPath(t *testing.T) {
 		fast := auditWithFastNumbers(t, path, true)
 		if !reflect.DeepEqual(general, fast) {
 			t.Fatalf("round %d: the reports differ: %s", round, firstDifference(general, fast))
+		}
+		// The posting reader's numbers with every posting's event, as a
+		// run with a read model has them, against none for a posting.
+		was := compactPostings
+		compactPostings = false
+		withEvents := auditWithFastNumbers(t, path, true)
+		compactPostings = was
+		if !reflect.DeepEqual(withEvents, fast) {
+			t.Fatalf("round %d: with and without the postings' events, the reports differ: %s", round, firstDifference(withEvents, fast))
 		}
 		// The file mapped (above) and read from standard input (below).
 		data, err := os.ReadFile(path)
