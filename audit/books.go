@@ -25,10 +25,14 @@ type Books struct {
 	idSeeds   [2]maphash.Seed
 	asset     *assetBook // the last asset a transfer named: most name the same
 
-	seq        uint64    // the last sequence applied
-	time       time.Time // the latest event time so far (times are clamped to be monotonic)
-	now        instant   // time, in the compact form (advance)
-	postings   uint64    // conversions included
+	seq uint64 // the last sequence applied
+	// now is the latest event time so far (times are clamped to be
+	// monotonic), in the compact form (advance); when an event set it,
+	// eventTime is that event's Time (Time returns it as it was).
+	now        instant
+	eventTime  time.Time
+	byEvent    bool
+	postings   uint64 // conversions included
 	rejections uint64
 	// conversions counts the postings that converted (four entries each).
 	conversions uint64
@@ -109,6 +113,7 @@ func newBooks(f report, sizeHint uint64) *Books {
 		posted:    newPostedIDs(min(sizeHint, maxSizeHint)),
 		idSeeds:   [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		now:       instantOf(time.Time{}),
+		byEvent:   true,
 	}
 }
 
@@ -116,7 +121,12 @@ func newBooks(f report, sizeHint uint64) *Books {
 func (b *Books) Seq() uint64 { return b.seq }
 
 // Time returns the latest event time applied (clamped to be monotonic).
-func (b *Books) Time() time.Time { return b.time }
+func (b *Books) Time() time.Time {
+	if b.byEvent {
+		return b.eventTime
+	}
+	return b.now.time()
+}
 
 // report receives the findings of Apply.
 type report func(Finding)

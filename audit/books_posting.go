@@ -103,15 +103,16 @@ func (a instant) time() time.Time { return time.Unix(a.sec, int64(a.nsec)).UTC()
 // advance moves the books' clock to the event time t when it is later
 // (times are clamped to be monotonic).
 func (b *Books) advance(t time.Time) {
-	if t.After(b.time) {
-		b.time, b.now = t, instantOf(t)
+	if at := instantOf(t); at.after(b.now) {
+		b.now, b.eventTime, b.byEvent = at, t, true
 	}
 }
 
-// advanceTo is advance for a compact posting's time.
+// advanceTo is advance for a compact posting's time, which is its
+// event's Time in UTC: Time builds that only when asked.
 func (b *Books) advanceTo(t instant) {
 	if t.after(b.now) {
-		b.time, b.now = t.time(), t
+		b.now, b.byEvent = t, false
 	}
 }
 

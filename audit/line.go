@@ -80,6 +80,7 @@ type checker struct {
 	// the code costs less than hashing it.
 	asset    string
 	assetKey idKey
+	view     domain.PostingView // the line's, when it is a posting
 }
 
 // assetKeyOf is keyOf(c.seeds, code), from the last posting's when it is
@@ -117,8 +118,10 @@ func checkLine(c *checker, line []byte, prev domain.Hash, r *lineResult, sum *do
 		hash, err = l.Prepare(line, prev)
 	}
 	if err == nil && c.compact && fastNumbers {
-		if pv, ok := l.PostingView(); ok {
-			*r = lineResult{link: linkOK, posting: true, event: true, seq: pv.Seq, cmd: pv.Command.Seq, sec: pv.Unix, nsec: pv.Nanos}
+		if pv := &c.view; l.PostingView(pv) {
+			// Every field set once, in place.
+			r.link, r.posting, r.event, r.x = linkOK, true, true, nil
+			r.seq, r.cmd, r.sec, r.nsec = pv.Seq, pv.Command.Seq, pv.Unix, pv.Nanos
 			r.nums.posting(&pv.Numbers, pv.ID, pv.Asset, pv.From, pv.To, c)
 			return hash
 		}

@@ -67,7 +67,8 @@ func (n *numbers) accounts(from, to idKey, fromID, toID string) {
 // literals, at their places; domain.Line.Posting) and the keys of the
 // transfer's id, asset and accounts.
 func (n *numbers) posting(pn *domain.PostingNumbers, id, asset, from, to string, c *checker) {
-	*n = numbers{ok: true, amount: pn.Amount, after: [2]domain.Amount{pn.Debit, pn.Credit}, places: placesOf(pn.Places)}
+	// Every field set once, in place.
+	n.ok, n.amount, n.after, n.places = true, pn.Amount, [2]domain.Amount{pn.Debit, pn.Credit}, placesOf(pn.Places)
 	n.key, n.asset = keyOf(c.seeds, id), c.assetKeyOf(asset)
 	n.accounts(keyOf(c.seeds, from), keyOf(c.seeds, to), from, to)
 }

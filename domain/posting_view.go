@@ -25,21 +25,25 @@ type PostingView struct {
 	Numbers                        PostingNumbers
 }
 
-// PostingView returns the view of a line that Prepare read with the
-// posting reader; ok is Posting's: false says nothing about the line,
-// which View then reads as any other.
-func (l *Line) PostingView() (pv PostingView, ok bool) {
-	n, ok := l.Posting()
-	if !ok {
-		return pv, false
+// PostingView sets pv to the view of a line that Prepare read with the
+// posting reader and returns true; false is Posting's (pv is then left
+// as it was): it says nothing about the line, which View then reads as
+// any other. pv is filled in place: a reader of millions of lines keeps
+// one.
+func (l *Line) PostingView(pv *PostingView) bool {
+	num := &l.view.numbers
+	if !l.canonical || !num.ok {
+		return false
 	}
 	v := &l.view
 	s := unsafe.String(unsafe.SliceData(l.raw), len(l.raw))
 	t := v.clock.time()
-	return PostingView{
-		Seq: v.seq, Command: v.command, Unix: t.Unix(), Nanos: int32(t.Nanosecond()),
-		ID: v.transfer.id.of(s), From: v.transfer.from.of(s), To: v.transfer.to.of(s),
-		Asset: v.transfer.asset.of(s), Reference: v.transfer.reference.of(s),
-		Numbers: n,
-	}, true
+	pv.Seq, pv.Command, pv.Unix, pv.Nanos = v.seq, v.command, t.Unix(), int32(t.Nanosecond())
+	tr := &v.transfer
+	pv.ID, pv.From, pv.To, pv.Asset, pv.Reference = tr.id.of(s), tr.from.of(s), tr.to.of(s), tr.asset.of(s), tr.reference.of(s)
+	pv.Numbers = PostingNumbers{
+		Amount: AmountFromInt64(num.values[0]), Debit: AmountFromInt64(num.values[1]), Credit: AmountFromInt64(num.values[2]),
+		Places: [3]int{int(num.places[0]), int(num.places[1]), int(num.places[2])},
+	}
+	return true
 }

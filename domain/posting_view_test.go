@@ -24,7 +24,8 @@ func TestPostingViewAgreesWithView(t *testing.T) {
 		if _, err := l.Prepare(line, prevs[i]); err != nil {
 			continue
 		}
-		pv, ok := l.PostingView()
+		var pv domain.PostingView
+		ok := l.PostingView(&pv)
 		n, posting := l.Posting()
 		if ok != posting {
 			t.Fatalf("PostingView says %v, Posting %v, for %q", ok, posting, line)
