@@ -127,6 +127,7 @@ func TestFastPathAgreesWithGeneralPath(t *testing.T) {
 		if !reflect.DeepEqual(withEvents, fast) {
 			t.Fatalf("round %d: with and without the postings' events, the reports differ: %s", round, firstDifference(withEvents, fast))
 		}
+		compactStopsAlike(t, path, rng)
 		// The file mapped (above) and read from standard input (below).
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -143,6 +144,39 @@ func TestFastPathAgreesWithGeneralPath(t *testing.T) {
 		}
 		if round == 0 && (general.OK || len(general.Findings) == 0) {
 			t.Fatalf("the random journal has no findings: %+v", general)
+		}
+	}
+}
+
+// compactStopsAlike audits path up to a random time, and up to a random
+// sequence, with and without the postings' events, and fails t unless
+// both stop at the same event with the same report and books.
+func compactStopsAlike(t *testing.T, path string, rng *rand.Rand) {
+	t.Helper()
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, opts := range []Options{
+		{UntilTime: at.Add(time.Duration(rng.IntN(600)) * time.Second), MaxFindings: 1 << 20},
+		{UntilSeq: uint64(1 + rng.IntN(600)), MaxFindings: 1 << 20},
+	} {
+		var res [2]*Result
+		for i, compact := range []bool{true, false} {
+			was := compactPostings
+			compactPostings = compact
+			r, err := Run(context.Background(), &FileSource{Path: path}, opts)
+			compactPostings = was
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Report.ElapsedSecs, r.Report.EventsPerSec = 0, 0
+			res[i] = r
+		}
+		a, b := res[0], res[1]
+		ab, atot := a.Books.Balances()
+		bb, btot := b.Books.Balances()
+		if !reflect.DeepEqual(a.Report, b.Report) || !reflect.DeepEqual(ab, bb) || !reflect.DeepEqual(atot, btot) ||
+			a.Books.Time() != b.Books.Time() || a.Books.Seq() != b.Books.Seq() {
+			t.Fatalf("until %s or %d: with and without the postings' events, the runs differ: %s; books at %d %s, %d %s",
+				opts.UntilTime, opts.UntilSeq, firstDifference(a.Report, b.Report), a.Books.Seq(), a.Books.Time(), b.Books.Seq(), b.Books.Time())
 		}
 	}
 }
