@@ -71,7 +71,8 @@ type assetBook struct {
 
 type accountBook struct {
 	// What a posting reads and writes comes first, in as few cache lines
-	// as the struct allows: accountIndex.touch loads them ahead.
+	// as the struct allows: engine.prefetch brings them in ahead, from
+	// the first to status (accountIndex.bookAddrs).
 	asset     *assetBook
 	balance   domain.Amount // recomputed
 	stated    domain.Amount // as the last entry states it

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
+	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -23,11 +25,11 @@ type engine struct {
 	next     uint64 // the sequence expected next
 	lastCmd  uint64 // the command message the last event answers
 	lastHash domain.Hash
-	cps      *checkpoints    // nil without any
-	events   []*domain.Event // the current chunk's, for OnChunk
-	touched  uint64          // see prefetch
-	until    instant         // opts.UntilTime, for stopBefore
-	lazy     lazyEvent       // the compact posting's event, when a finding needs it
+	cps      *checkpoints                              // nil without any
+	events   []*domain.Event                           // the current chunk's, for OnChunk
+	addrs    [2 * bookLinesMax * prefetchGroup]uintptr // see prefetch
+	until    instant                                   // opts.UntilTime, for stopBefore
+	lazy     lazyEvent                                 // the compact posting's event, when a finding needs it
 }
 
 func newEngine(ctx context.Context, opts Options, source string) *engine {
@@ -63,11 +65,10 @@ func (e *engine) consume(b *batch) error {
 	if e.opts.OnChunk != nil {
 		e.events = make([]*domain.Event, 0, len(b.Lines)) // OnChunk may keep it
 	}
-	e.prefetch(b.items[:min(prefetchGroup, len(b.items))])
 	var firstSeq, lastSeq uint64
 	for i, line := range b.Lines {
-		if i%prefetchGroup == 0 && i+prefetchGroup < len(b.items) {
-			e.prefetch(b.items[i+prefetchGroup : min(i+2*prefetchGroup, len(b.items))])
+		if i%prefetchGroup == 0 {
+			e.prefetch(b.items, i)
 		}
 		r := &b.items[i]
 		seq := e.next
@@ -103,33 +104,85 @@ func (e *engine) consume(b *batch) error {
 	return nil
 }
 
-// prefetchGroup is how many lines engine.prefetch loads ahead at a time,
-// a group ahead of the books: enough loads in one short loop for many
-// misses to be under way at once, and few enough that what they load
-// (some 30 kB) is still in the core's caches when the books read it (a
-// whole chunk ahead, the chunk's own results and lines pushed it out
-// again). A load is an instruction the core must finish, so loads made
-// one at a time between the books' lines would stall them instead.
+// prefetchGroup is how many lines engine.prefetch prefetches for at a
+// time, a group or two ahead of the books: enough for many misses to be
+// under way at once, and few enough that what they bring (some 30 kB a
+// group) is still in the core's caches when the books read it.
 const prefetchGroup = 64
 
-// prefetch loads what the books will read of the postings among items:
-// their posted-id slots and their accounts' slots and books. The tables
-// are bigger than the caches, and independent loads issued together
-// overlap their misses, where the lookups would wait for each in turn.
-func (e *engine) prefetch(items []lineResult) {
+// cacheLine is the CPU's cache line; bookLinesMax, how many lines the
+// fields of an account that a posting reads can span (accountBook).
+const (
+	cacheLine    = 64
+	bookLinesMax = 3
+)
+
+// Compile-time checks: an account's fields that a posting reads span at
+// most bookLinesMax lines, and a group's addresses fit what prefetch.Lines
+// takes at a time.
+var (
+	_ [(bookLinesMax-1)*cacheLine + 1 - unsafe.Offsetof(accountBook{}.status)]struct{}
+	_ [prefetch.MaxAddrs - 2*bookLinesMax*prefetchGroup]struct{}
+)
+
+// prefetch asks the CPU for what the books will read of the postings
+// ahead, when they are at line i of items (a multiple of prefetchGroup):
+// the posted-id slots and the accounts' index slots two groups ahead, and
+// the books of the accounts one group ahead, whose index slots the step
+// before brought in (a book is found through its slot). The tables are
+// bigger than the caches; prefetches (audit/internal/prefetch) overlap
+// their misses without stalling the core, where the lookups would wait
+// for each in turn, and loads in their place would stall it until the
+// slowest arrived.
+func (e *engine) prefetch(items []lineResult, i int) {
 	if e.partial {
 		return
 	}
-	var sum uint64
+	group := func(k int) []lineResult {
+		from := min(i+k*prefetchGroup, len(items))
+		return items[from:min(from+prefetchGroup, len(items))]
+	}
+	if i == 0 {
+		e.prefetchSlots(group(0))
+		e.prefetchSlots(group(1))
+		e.prefetchBooks(group(0))
+	}
+	e.prefetchSlots(group(2))
+	e.prefetchBooks(group(1))
+}
+
+// prefetchSlots prefetches the posted-id slots and the accounts' index
+// slots of the postings among items (at most prefetchGroup).
+func (e *engine) prefetchSlots(items []lineResult) {
+	a := e.addrs[:0]
 	for i := range items {
-		if r := &items[i]; r.nums.ok {
-			sum += e.books.posted.touch(r.nums.key)
-			if r.nums.hashed {
-				sum += e.books.byHash.touch(r.nums.acct[0]) + e.books.byHash.touch(r.nums.acct[1])
+		if n := &items[i].nums; n.ok {
+			a = append(a, e.books.posted.slotAddr(n.key))
+			if n.hashed {
+				a = append(a, e.books.byHash.slotAddr(n.acct[0]), e.books.byHash.slotAddr(n.acct[1]))
 			}
 		}
 	}
-	e.touched += sum // kept, so that the loads are not optimised away
+	prefetch.Lines(a)
+}
+
+// prefetchBooks prefetches the books of the accounts of the postings
+// among items (at most prefetchGroup), reading their index slots.
+func (e *engine) prefetchBooks(items []lineResult) {
+	a := e.addrs[:0]
+	for i := range items {
+		if n := &items[i].nums; n.hashed {
+			for side := range n.acct {
+				if !n.world[side] {
+					first, last := e.books.byHash.bookAddrs(n.acct[side])
+					for line := first &^ (cacheLine - 1); line <= last && first != 0; line += cacheLine {
+						a = append(a, line)
+					}
+				}
+			}
+		}
+	}
+	prefetch.Lines(a)
 }
 
 // stopBefore reports whether the run ends before line r.
