@@ -144,7 +144,9 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkCheckLine is the per-line work alone, on one core: the line
-// verified and decoded in one pass (domain.Line), and the schema checks.
+// verified and decoded in one pass (domain.Line), and the schema checks,
+// a posting the posting reader takes left without its event (a compact
+// record), as in a run without a read model.
 func BenchmarkCheckLine(b *testing.B) {
 	_, lines := benchData(b)
 	prevs := make([]domain.Hash, len(lines))
@@ -167,7 +169,8 @@ func BenchmarkCheckLine(b *testing.B) {
 }
 
 // BenchmarkCheckBatch is a worker's whole per-line work on one core:
-// batch.check over chunks of 1,000 lines, with the lines hashed two at a
+// batch.check over chunks of 1,000 lines (postings as compact records,
+// as in a run without a read model), with the lines hashed two at a
 // time (pairs-cpu-ns/line, the audit's way where the CPU has the SHA
 // extensions) and one at a time as they are checked (single-cpu-ns/line,
 // the way elsewhere). The two take turns chunk by chunk, each going first
@@ -224,7 +227,8 @@ func threadCPUTime() time.Duration {
 }
 
 // BenchmarkBooks is the in-order part alone: the sequence and chain
-// bookkeeping and the recomputed books, over events decoded beforehand.
+// bookkeeping and the recomputed books, over lines checked beforehand
+// (postings as compact records, as in a run without a read model).
 func BenchmarkBooks(b *testing.B) {
 	_, lines := benchData(b)
 	var rm room
