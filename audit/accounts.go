@@ -1,5 +1,7 @@
 package audit
 
+import "unsafe"
+
 // accountIndex finds an ordinary account by the key of its id (idKey:
 // two 64-bit hashes with seeds drawn for the run, as the posted ids are
 // kept), which a worker computes ahead of the books (numbers.acct), so
@@ -58,24 +60,29 @@ func (x *accountIndex) get(k idKey) *accountBook {
 	}
 }
 
-// touch loads the slot where a lookup of k starts and the fields of the
-// account it holds that a posting reads (the first, middle and last of
-// them: every cache line they span), and returns something of each for
-// the caller to keep (see engine.prefetch).
-func (x *accountIndex) touch(k idKey) uint64 {
+// slotAddr is the address of the slot where a lookup of k starts, for
+// engine.prefetch.
+func (x *accountIndex) slotAddr(k idKey) uintptr {
 	if len(x.slots) == 0 {
 		return 0
 	}
-	s := &x.slots[k[0]&uint64(len(x.slots)-1)]
-	if s.acc == nil {
-		return s.key[1]
+	return uintptr(unsafe.Pointer(&x.slots[k[0]&uint64(len(x.slots)-1)]))
+}
+
+// bookAddrs reads the slot where a lookup of k starts and returns the
+// addresses of the first and the last of the fields of the account it
+// holds that a posting reads (every cache line they span), for
+// engine.prefetch; zeros when it holds none.
+func (x *accountIndex) bookAddrs(k idKey) (first, last uintptr) {
+	if len(x.slots) == 0 {
+		return 0, 0
 	}
-	a := s.acc
-	v := s.key[1] + uint64(a.status) + uint64(a.stated.Sign()+1)
-	if a.asset != nil {
-		v++
+	acc := x.slots[k[0]&uint64(len(x.slots)-1)].acc
+	if acc == nil {
+		return 0, 0
 	}
-	return v
+	first = uintptr(unsafe.Pointer(acc))
+	return first, first + unsafe.Offsetof(acc.status)
 }
 
 // grow doubles the table (or makes the first).

@@ -15,16 +15,24 @@ import (
 // trust the code that wrote the journal: it shares only the amount
 // arithmetic and the field rules.
 type Books struct {
-	assets   map[string]*assetBook
-	accounts map[string]*accountBook // ordinary accounts; each asset holds its issuer
-	byHash   accountIndex            // the same, by the keys of their ids, for postings
-	posted   postedIDs               // transfer id -> the sequence that posted it
-	idSeeds  [2]maphash.Seed
-	asset    *assetBook // the last asset a transfer named: most name the same
+	assets map[string]*assetBook
+	// assetKeys holds the same assets by the keys of their codes, for
+	// postings (numbers.asset).
+	assetKeys map[idKey]*assetBook
+	accounts  map[string]*accountBook // ordinary accounts; each asset holds its issuer
+	byHash    accountIndex            // the same, by the keys of their ids, for postings
+	posted    postedIDs               // transfer id -> the sequence that posted it
+	idSeeds   [2]maphash.Seed
+	asset     *assetBook // the last asset a transfer named: most name the same
 
-	seq        uint64    // the last sequence applied
-	time       time.Time // the latest event time so far (times are clamped to be monotonic)
-	postings   uint64    // conversions included
+	seq uint64 // the last sequence applied
+	// now is the latest event time so far (times are clamped to be
+	// monotonic), in the compact form (advance); when an event set it,
+	// eventTime is that event's Time (Time returns it as it was).
+	now        instant
+	eventTime  time.Time
+	byEvent    bool
+	postings   uint64 // conversions included
 	rejections uint64
 	// conversions counts the postings that converted (four entries each).
 	conversions uint64
@@ -43,7 +51,9 @@ type Books struct {
 
 	// after holds the recomputed balances after the last posting's debit
 	// and credit, formatted; valid until the next Apply and while the
-	// posting's line is (it may be a view of the line).
+	// posting's line is (it may be a view of the line). A compact
+	// posting's is set only where it differs from the stated one: the
+	// read model, which reads it, needs events.
 	after [2]string
 	// afterConv is after for the last conversion's four entries.
 	afterConv [4]string
@@ -61,7 +71,8 @@ type assetBook struct {
 
 type accountBook struct {
 	// What a posting reads and writes comes first, in as few cache lines
-	// as the struct allows: accountIndex.touch loads them ahead.
+	// as the struct allows: engine.prefetch brings them in ahead, from
+	// the first to status (accountIndex.bookAddrs).
 	asset     *assetBook
 	balance   domain.Amount // recomputed
 	stated    domain.Amount // as the last entry states it
@@ -96,11 +107,14 @@ const maxSizeHint = 1 << 22
 
 func newBooks(f report, sizeHint uint64) *Books {
 	return &Books{
-		f:        f,
-		assets:   make(map[string]*assetBook),
-		accounts: make(map[string]*accountBook),
-		posted:   newPostedIDs(min(sizeHint, maxSizeHint)),
-		idSeeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		f:         f,
+		assets:    make(map[string]*assetBook),
+		assetKeys: make(map[idKey]*assetBook),
+		accounts:  make(map[string]*accountBook),
+		posted:    newPostedIDs(min(sizeHint, maxSizeHint)),
+		idSeeds:   [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		now:       instantOf(time.Time{}),
+		byEvent:   true,
 	}
 }
 
@@ -108,7 +122,12 @@ func newBooks(f report, sizeHint uint64) *Books {
 func (b *Books) Seq() uint64 { return b.seq }
 
 // Time returns the latest event time applied (clamped to be monotonic).
-func (b *Books) Time() time.Time { return b.time }
+func (b *Books) Time() time.Time {
+	if b.byEvent {
+		return b.eventTime
+	}
+	return b.now.time()
+}
 
 // report receives the findings of Apply.
 type report func(Finding)
@@ -117,11 +136,10 @@ type report func(Finding)
 // reports what does not add up.
 func (b *Books) apply(ev *domain.Event, n *numbers) {
 	b.seq = ev.Seq
-	if ev.Time.After(b.time) {
-		b.time = ev.Time
-	}
+	b.advance(ev.Time)
 	if n.ok { // a TransferPosted whose numbers the worker read
-		b.post(ev, n)
+		p := eventPosting(ev, n)
+		b.post(&p)
 		return
 	}
 	b.applier = booksApplier{b, n}
@@ -148,7 +166,8 @@ func (h booksApplier) AccountOpened(ev *domain.Event, _ *domain.Account) error {
 }
 
 func (h booksApplier) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer) error {
-	h.b.post(ev, h.n)
+	p := eventPosting(ev, h.n)
+	h.b.post(&p)
 	return nil
 }
 
@@ -193,6 +212,7 @@ func (b *Books) defineAsset(ev *domain.Event) {
 	as.fx = &accountBook{id: domain.FX, asset: as, unlimited: true, limit: domain.Unlimited,
 		createdSeq: ev.Seq, lastSeq: ev.Seq}
 	b.assets[as.code] = as
+	b.assetKeys[as.key] = as
 }
 
 func (b *Books) openAccount(ev *domain.Event) {
@@ -234,107 +254,92 @@ func (b *Books) account(id string, as *assetBook) *accountBook {
 	return b.accounts[id]
 }
 
-// postingAccount is account for side i (0 from, 1 to) of a posting, by
-// the key its worker computed when it has one.
-func (b *Books) postingAccount(id string, as *assetBook, n *numbers, i int) *accountBook {
-	switch {
-	case id == domain.World:
-		return as.world
-	case n.hashed:
-		return b.byHash.get(n.acct[i])
-	}
-	return b.accounts[id]
-}
-
-func (b *Books) post(ev *domain.Event, n *numbers) {
+// post applies a posting (see posting) and reports what does not add
+// up: its asset and accounts, its amount, a reversal's remainder, its id
+// posted before, its accounts' status and limit, the balances its
+// entries state, and its asset's stated balances' sum.
+func (b *Books) post(p *posting) {
 	f := b.f
-	t := &ev.Transfer.Transfer
-	as := b.asset
-	if as == nil || (n.ok && as.key != n.asset) || (!n.ok && as.code != t.Asset) {
-		as = b.assets[t.Asset]
-	}
+	as := b.postingAsset(p)
 	if as == nil {
-		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s in an undefined asset", t.ID)})
+		t := p.transfer()
+		f(Finding{Check: CheckConsistent, Seq: p.seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s in an undefined asset", t.ID)})
 		return
 	}
-	from, to := b.postingAccount(t.From, as, n, 0), b.postingAccount(t.To, as, n, 1)
-	for _, side := range [2]struct {
-		id  string
-		acc *accountBook
-	}{{t.From, from}, {t.To, to}} {
-		switch {
-		case side.acc == nil:
-			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: side.id, Asset: t.Asset,
-				Detail: fmt.Sprintf("transfer %s names an account that was never opened", t.ID)})
-			return
-		case side.acc.asset != as:
-			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: side.id, Asset: t.Asset,
-				Detail: fmt.Sprintf("transfer %s in %s, but the account holds %s", t.ID, t.Asset, side.acc.asset.code)})
-			return
-		}
+	from, to, ok := b.postingSides(p, as)
+	if !ok {
+		return
 	}
-	amount, err := postedAmount(t, as.scale, n)
+	amount, err := amountOf(as.scale, p.n, p.memo, p.amountLiteral)
 	if err != nil {
-		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s: %v", t.ID, err)})
+		f(Finding{Check: CheckConsistent, Seq: p.seq, Asset: as.code, Detail: fmt.Sprintf("transfer %s: %v", p.id(), err)})
 		return
 	}
 	fromAfter, okFrom := from.balance.Sub(amount)
 	toAfter, okTo := to.balance.Add(amount)
 	if !okFrom || !okTo {
-		f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s overflows a balance", t.ID)})
+		f(Finding{Check: CheckConsistent, Seq: p.seq, Asset: as.code, Detail: fmt.Sprintf("transfer %s overflows a balance", p.id())})
 		return
 	}
-	if !b.reversal(ev, as, amount) {
+	if !b.reversal(p, as, amount) {
 		return
 	}
 	b.asset = as
-	key := n.key
-	if !n.ok {
-		key = b.keyOf(t.ID)
+	key := p.n.key
+	if !p.n.ok {
+		key = b.keyOf(p.id())
 	}
-	if at, dup := b.posted.put(key, ev.Seq); dup {
-		f(Finding{Check: CheckUnique, Seq: ev.Seq, Asset: t.Asset,
-			Detail: fmt.Sprintf("transfer %s posted again: it was posted at sequence %d", t.ID, at)})
+	if at, dup := b.posted.put(key, p.seq); dup {
+		f(Finding{Check: CheckUnique, Seq: p.seq, Asset: as.code,
+			Detail: fmt.Sprintf("transfer %s posted again: it was posted at sequence %d", p.id(), at)})
 	}
 	b.postings++
-	b.checkStatus(ev, t.ID, from, to)
+	b.checkStatus(p.seq, p.id, from, to)
 	from.balance, to.balance = fromAfter, toAfter
-	from.lastSeq, to.lastSeq = ev.Seq, ev.Seq
+	from.lastSeq, to.lastSeq = p.seq, p.seq
 	if !from.unlimited && from.balance.Cmp(from.floor) < 0 {
-		f(Finding{Check: CheckLimit, Seq: ev.Seq, Account: from.id, Asset: as.code, Detail: fmt.Sprintf(
+		f(Finding{Check: CheckLimit, Seq: p.seq, Account: from.id, Asset: as.code, Detail: fmt.Sprintf(
 			"transfer %s takes the balance to %s, below the lower limit %s",
-			t.ID, from.balance.Format(as.scale), from.floor.Format(as.scale))})
+			p.id(), from.balance.Format(as.scale), from.floor.Format(as.scale))})
 	}
-	b.state(ev, 0, from, n)
-	b.state(ev, 1, to, n)
+	b.state(p, 0, from)
+	b.state(p, 1, to)
 	if !as.stated.IsZero() && as.zeroAt == 0 {
-		as.zeroAt = ev.Seq
-		f(Finding{Check: CheckZeroSum, Seq: ev.Seq, Asset: as.code, Detail: fmt.Sprintf(
+		as.zeroAt = p.seq
+		f(Finding{Check: CheckZeroSum, Seq: p.seq, Asset: as.code, Detail: fmt.Sprintf(
 			"the balances the entries state sum to %s, not zero", as.stated.Format(as.scale))})
 	} else if as.stated.IsZero() {
 		as.zeroAt = 0
 	}
 }
 
-// postedAmount is a posting's amount, parsed once (n, when the line's
+// postedAmount is a transfer's amount, parsed once (n, when the line's
+// numbers were read at the asset's scale) and checked (amountOf).
+func postedAmount(t *domain.Transfer, scale int, n *numbers) (domain.Amount, error) {
+	return amountOf(scale, n, t.Memo, func() string { return t.Amount })
+}
+
+// amountOf is a posting's amount, parsed once (n, when the line's
 // numbers were read at the asset's scale) and checked: written at the
 // asset's scale, positive, or exactly zero for a memo and only for one.
-func postedAmount(t *domain.Transfer, scale int, n *numbers) (domain.Amount, error) {
+// literal returns the amount as written: read only when n lacks it or a
+// finding quotes it.
+func amountOf(scale int, n *numbers, memo bool, literal func() string) (domain.Amount, error) {
 	amount := n.amount
-	if !n.ok || n.places[0] != scale {
+	if !n.ok || int(n.places[0]) != scale {
 		var err error
-		if amount, err = domain.ParseAmount(t.Amount, scale); err != nil {
+		if amount, err = domain.ParseAmount(literal(), scale); err != nil {
 			return amount, err
 		}
-		if !atScale(t.Amount, scale) {
-			return amount, fmt.Errorf("amount %s is not written at the asset's scale %d", t.Amount, scale)
+		if !atScale(literal(), scale) {
+			return amount, fmt.Errorf("amount %s is not written at the asset's scale %d", literal(), scale)
 		}
 	}
 	switch {
-	case t.Memo && amount.Sign() != 0:
-		return amount, fmt.Errorf("amount %s of a memo is not zero", t.Amount)
-	case !t.Memo && amount.Sign() <= 0:
-		return amount, fmt.Errorf("amount %s is not positive", t.Amount)
+	case memo && amount.Sign() != 0:
+		return amount, fmt.Errorf("amount %s of a memo is not zero", literal())
+	case !memo && amount.Sign() <= 0:
+		return amount, fmt.Errorf("amount %s is not positive", literal())
 	}
 	return amount, nil
 }

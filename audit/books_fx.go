@@ -65,7 +65,7 @@ func (h booksApplier) TransferConverted(ev *domain.Event, c *domain.ConvertedTra
 	}
 	b.postings++
 	b.conversions++
-	b.checkStatus(ev, c.ID, legs[0], legs[3])
+	b.checkStatus(ev.Seq, func() string { return c.ID }, legs[0], legs[3])
 	from := legs[0]
 	if !from.unlimited && from.balance.Cmp(from.floor) < 0 {
 		b.f(Finding{Check: CheckLimit, Seq: ev.Seq, Account: from.id, Asset: from.asset.code, Detail: fmt.Sprintf(

@@ -93,21 +93,20 @@ func (h booksApplier) AccountClosed(ev *domain.Event, c *domain.AccountChange) e
 }
 
 // checkStatus reports a transfer that a side's status forbade: a debit of
-// a frozen or closed account, a credit of one frozen "all" or closed.
-func (b *Books) checkStatus(ev *domain.Event, id string, from, to *accountBook) {
-	for _, side := range [2]struct {
-		acc    *accountBook
-		refuse func(byte) bool
-		what   string
-	}{
-		{from, func(st byte) bool { return st != bookOpen }, "debits"},
-		{to, func(st byte) bool { return st == bookFrozenAll || st == bookClosed }, "credits"},
-	} {
-		if side.acc != nil && side.refuse(side.acc.status) {
-			b.f(Finding{Check: CheckLimit, Seq: ev.Seq, Account: side.acc.id, Asset: side.acc.asset.code, Detail: fmt.Sprintf(
-				"transfer %s %s account %s, which is %s", id, side.what, side.acc.id, bookStatusName(side.acc.status))})
-		}
+// a frozen or closed account, a credit of one frozen "all" or closed. id
+// returns the transfer's id, read only for a finding.
+func (b *Books) checkStatus(seq uint64, id func() string, from, to *accountBook) {
+	if from != nil && from.status != bookOpen {
+		b.refused(seq, id, from, "debits")
 	}
+	if to != nil && (to.status == bookFrozenAll || to.status == bookClosed) {
+		b.refused(seq, id, to, "credits")
+	}
+}
+
+func (b *Books) refused(seq uint64, id func() string, acc *accountBook, what string) {
+	b.f(Finding{Check: CheckLimit, Seq: seq, Account: acc.id, Asset: acc.asset.code, Detail: fmt.Sprintf(
+		"transfer %s %s account %s, which is %s", id(), what, acc.id, bookStatusName(acc.status))})
 }
 
 func bookStatusName(st byte) string {

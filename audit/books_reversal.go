@@ -19,13 +19,13 @@ type reversedBook struct {
 // below zero (so reversals never sum above the original). It reports a
 // finding and returns false when the reversal does not add up; the books
 // then leave it unapplied, as any inconsistent posting.
-func (b *Books) reversal(ev *domain.Event, as *assetBook, amount domain.Amount) bool {
-	p := ev.Transfer
-	if p.Reverses == "" {
+func (b *Books) reversal(rp *posting, as *assetBook, amount domain.Amount) bool {
+	if !rp.reverses {
 		return true
 	}
+	p := rp.transfer()
 	bad := func(why string) bool {
-		b.f(Finding{Check: CheckConsistent, Seq: ev.Seq, Asset: as.code, Detail: fmt.Sprintf("reversal %s of %s: %s", p.ID, p.Reverses, why)})
+		b.f(Finding{Check: CheckConsistent, Seq: rp.seq, Asset: as.code, Detail: fmt.Sprintf("reversal %s of %s: %s", p.ID, p.Reverses, why)})
 		return false
 	}
 	key := b.keyOf(p.Reverses)

@@ -10,27 +10,32 @@ import (
 // keeps the stated balance for the zero-sum check. A difference is
 // reported where it appears or changes, not at every later entry of the
 // account it carries over to.
-func (b *Books) state(ev *domain.Event, i int, acc *accountBook, n *numbers) {
+func (b *Books) state(p *posting, i int, acc *accountBook) {
 	f := b.f
-	e := &ev.Transfer.Entries[i]
+	n := p.n
 	scale := acc.asset.scale
-	stated, canonical := n.after[i], n.ok && n.places[1+i] == scale
+	stated, canonical := n.after[i], n.ok && int(n.places[1+i]) == scale
 	if !canonical {
 		var err error
+		e := &p.transfer().Entries[i]
 		if stated, err = domain.ParseBalance(e.Balance, scale); err != nil {
-			f(Finding{Check: CheckBalance, Seq: ev.Seq, Account: acc.id, Asset: acc.asset.code,
+			f(Finding{Check: CheckBalance, Seq: p.seq, Account: acc.id, Asset: acc.asset.code,
 				Detail: fmt.Sprintf("%s entry balance %q does not parse: %v", e.Type, e.Balance, err)})
 			stated = acc.balance
 		}
 	}
-	if canonical && stated.Cmp(acc.balance) == 0 {
-		b.after[i] = e.Balance
-	} else {
+	switch {
+	case !canonical || stated.Cmp(acc.balance) != 0:
 		b.after[i] = acc.balance.Format(scale)
+	case p.lazy == nil: // the event path's
+		b.after[i] = p.ev.Transfer.Entries[i].Balance
+	default:
+		b.after[i] = "" // a compact posting's: see Books.after
 	}
 	drift, _ := stated.Sub(acc.balance)
 	if !drift.IsZero() && drift.Cmp(acc.drift) != 0 || drift.IsZero() && !canonical {
-		f(Finding{Check: CheckBalance, Seq: ev.Seq, Account: acc.id, Asset: acc.asset.code, Detail: fmt.Sprintf(
+		e := &p.transfer().Entries[i]
+		f(Finding{Check: CheckBalance, Seq: p.seq, Account: acc.id, Asset: acc.asset.code, Detail: fmt.Sprintf(
 			"%s entry states the balance after as %s, recomputed from the journal it is %s", e.Type, e.Balance, b.after[i])})
 	}
 	acc.drift = drift

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
+	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -23,15 +25,18 @@ type engine struct {
 	next     uint64 // the sequence expected next
 	lastCmd  uint64 // the command message the last event answers
 	lastHash domain.Hash
-	cps      *checkpoints    // nil without any
-	events   []*domain.Event // the current chunk's, for OnChunk
-	touched  uint64          // see prefetch
+	cps      *checkpoints                              // nil without any
+	events   []*domain.Event                           // the current chunk's, for OnChunk
+	addrs    [2 * bookLinesMax * prefetchGroup]uintptr // see prefetch
+	until    instant                                   // opts.UntilTime, for stopBefore
+	lazy     lazyEvent                                 // the compact posting's event, when a finding needs it
 }
 
 func newEngine(ctx context.Context, opts Options, source string) *engine {
 	e := &engine{ctx: ctx, opts: opts, failures: map[Check]int{}, next: 1,
 		rep: &Report{Source: source, Findings: []Finding{}}}
 	e.books = newBooks(e.find, opts.SizeHint)
+	e.until = instantOf(opts.UntilTime)
 	return e
 }
 
@@ -60,16 +65,15 @@ func (e *engine) consume(b *batch) error {
 	if e.opts.OnChunk != nil {
 		e.events = make([]*domain.Event, 0, len(b.Lines)) // OnChunk may keep it
 	}
-	e.prefetch(b.items[:min(prefetchGroup, len(b.items))])
 	var firstSeq, lastSeq uint64
 	for i, line := range b.Lines {
-		if i%prefetchGroup == 0 && i+prefetchGroup < len(b.items) {
-			e.prefetch(b.items[i+prefetchGroup : min(i+2*prefetchGroup, len(b.items))])
+		if i%prefetchGroup == 0 {
+			e.prefetch(b.items, i)
 		}
 		r := &b.items[i]
 		seq := e.next
-		if r.ev != nil {
-			seq = r.ev.Seq
+		if r.event {
+			seq = r.seq
 		}
 		if e.stopBefore(r) {
 			return errStop
@@ -78,7 +82,7 @@ func (e *engine) consume(b *batch) error {
 			firstSeq = seq
 		}
 		lastSeq = seq
-		if err := e.line(line, seq, r, b); err != nil {
+		if err := e.line(line, seq, r, &b.hashes[i], b); err != nil {
 			return err
 		}
 	}
@@ -100,137 +104,115 @@ func (e *engine) consume(b *batch) error {
 	return nil
 }
 
-// prefetchGroup is how many lines engine.prefetch loads ahead at a time,
-// a group ahead of the books: enough loads in one short loop for many
-// misses to be under way at once, and few enough that what they load
-// (some 30 kB) is still in the core's caches when the books read it (a
-// whole chunk ahead, the chunk's own results and lines pushed it out
-// again). A load is an instruction the core must finish, so loads made
-// one at a time between the books' lines would stall them instead.
+// prefetchGroup is how many lines engine.prefetch prefetches for at a
+// time, a group or two ahead of the books: enough for many misses to be
+// under way at once, and few enough that what they bring (some 30 kB a
+// group) is still in the core's caches when the books read it.
 const prefetchGroup = 64
 
-// prefetch loads what the books will read of the postings among items:
-// their posted-id slots and their accounts' slots and books. The tables
-// are bigger than the caches, and independent loads issued together
-// overlap their misses, where the lookups would wait for each in turn.
-func (e *engine) prefetch(items []lineResult) {
+// cacheLine is the CPU's cache line; bookLinesMax, how many lines the
+// fields of an account that a posting reads can span (accountBook).
+const (
+	cacheLine    = 64
+	bookLinesMax = 3
+)
+
+// Compile-time checks: an account's fields that a posting reads span at
+// most bookLinesMax lines, and a group's addresses fit what prefetch.Lines
+// takes at a time.
+var (
+	_ [(bookLinesMax-1)*cacheLine + 1 - unsafe.Offsetof(accountBook{}.status)]struct{}
+	_ [prefetch.MaxAddrs - 2*bookLinesMax*prefetchGroup]struct{}
+)
+
+// prefetch asks the CPU for what the books will read of the postings
+// ahead, when they are at line i of items (a multiple of prefetchGroup):
+// the posted-id slots and the accounts' index slots two groups ahead, and
+// the books of the accounts one group ahead, whose index slots the step
+// before brought in (a book is found through its slot). The tables are
+// bigger than the caches; prefetches (audit/internal/prefetch) overlap
+// their misses without stalling the core, where the lookups would wait
+// for each in turn, and loads in their place would stall it until the
+// slowest arrived.
+func (e *engine) prefetch(items []lineResult, i int) {
 	if e.partial {
 		return
 	}
-	var sum uint64
+	group := func(k int) []lineResult {
+		from := min(i+k*prefetchGroup, len(items))
+		return items[from:min(from+prefetchGroup, len(items))]
+	}
+	if i == 0 {
+		e.prefetchSlots(group(0))
+		e.prefetchSlots(group(1))
+		e.prefetchBooks(group(0))
+	}
+	e.prefetchSlots(group(2))
+	e.prefetchBooks(group(1))
+}
+
+// prefetchSlots prefetches the posted-id slots and the accounts' index
+// slots of the postings among items (at most prefetchGroup).
+func (e *engine) prefetchSlots(items []lineResult) {
+	a := e.addrs[:0]
 	for i := range items {
-		if r := &items[i]; r.nums.ok {
-			sum += e.books.posted.touch(r.nums.key)
-			if r.nums.hashed {
-				sum += e.books.byHash.touch(r.nums.acct[0]) + e.books.byHash.touch(r.nums.acct[1])
+		if n := &items[i].nums; n.ok {
+			a = append(a, e.books.posted.slotAddr(n.key))
+			if n.hashed {
+				a = append(a, e.books.byHash.slotAddr(n.acct[0]), e.books.byHash.slotAddr(n.acct[1]))
 			}
 		}
 	}
-	e.touched += sum // kept, so that the loads are not optimised away
+	prefetch.Lines(a)
+}
+
+// prefetchBooks prefetches the books of the accounts of the postings
+// among items (at most prefetchGroup), reading their index slots.
+func (e *engine) prefetchBooks(items []lineResult) {
+	a := e.addrs[:0]
+	for i := range items {
+		if n := &items[i].nums; n.hashed {
+			for side := range n.acct {
+				if !n.world[side] {
+					first, last := e.books.byHash.bookAddrs(n.acct[side])
+					for line := first &^ (cacheLine - 1); line <= last && first != 0; line += cacheLine {
+						a = append(a, line)
+					}
+				}
+			}
+		}
+	}
+	prefetch.Lines(a)
 }
 
 // stopBefore reports whether the run ends before line r.
 func (e *engine) stopBefore(r *lineResult) bool {
-	if r.ev == nil {
+	if !r.event {
 		return false
 	}
-	if e.opts.UntilSeq != 0 && r.ev.Seq > e.opts.UntilSeq {
+	if e.opts.UntilSeq != 0 && r.seq > e.opts.UntilSeq {
 		return true
 	}
 	if !e.opts.UntilTime.IsZero() {
-		t := e.books.time
-		if r.ev.Time.After(t) {
-			t = r.ev.Time
+		t := e.books.now
+		if r.at().after(t) {
+			t = r.at()
 		}
-		return t.After(e.opts.UntilTime)
+		return t.after(e.until)
 	}
 	return false
-}
-
-// line runs the in-order checks of one line at sequence seq.
-func (e *engine) line(line []byte, seq uint64, r *lineResult, b *batch) error {
-	first := !e.started
-	if first {
-		e.start(seq, r)
-	}
-	e.sequence(seq, r)
-	if !(first && e.partial && r.link == linkElsewhere) {
-		e.chain(seq, r)
-	}
-	switch {
-	case r.decodeErr != nil:
-		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf("line does not decode: %v (%.80q)", r.decodeErr, line)})
-	case r.schemaErr != nil:
-		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf("%s: %v", r.ev.Type, r.schemaErr)})
-	case b.Type != "" && r.ev.Type != b.Type:
-		e.find(Finding{Check: CheckSchema, Seq: seq, Detail: fmt.Sprintf(
-			"a %s event in a journal record of %s events (position %d)", r.ev.Type, b.Type, b.Position)})
-	}
-	if r.canonErr != nil {
-		e.find(Finding{Check: CheckCanonical, Seq: seq, Detail: fmt.Sprintf("event %d: %v", seq, r.canonErr)})
-	}
-	if r.ev != nil {
-		if e.opts.OnChunk != nil {
-			e.events = append(e.events, r.ev)
-		}
-		if r.nums.ok { // a TransferPosted whose numbers the worker read
-			e.rep.Postings++
-		} else {
-			e.count(r.ev)
-		}
-	}
-	if r.ev != nil && r.schemaErr == nil {
-		e.command(r.ev)
-	}
-	if r.ev != nil && r.schemaErr == nil && !e.partial {
-		posted := e.books.postings
-		e.books.apply(r.ev, &r.nums)
-		if e.rm != nil {
-			if err := e.rm.onEvent(e.ctx, r.ev, e.books.postings > posted, e.books, e.find); err != nil {
-				return err
-			}
-		}
-	}
-	if h := e.opts.ExpectHead; h != nil && seq == h.Seq && r.hash != h.Hash {
-		e.find(Finding{Check: CheckHead, Seq: seq, Detail: fmt.Sprintf(
-			"the hash of event %d is %s, the expected head's is %s: the journal was rewritten", seq, r.hash, h.Hash)})
-	}
-	if e.cps != nil {
-		if first && e.partial {
-			e.cps.skipTo(seq, e.find)
-		}
-		e.cps.event(seq, r.hash, e.find)
-	}
-	e.rep.Events++
-	e.rep.LastSeq = seq
-	e.lastHash = r.hash
-	return nil
-}
-
-// count counts an event among the report's postings or rejections.
-func (e *engine) count(ev *domain.Event) {
-	switch ev.Type {
-	case domain.EventTransferPosted, domain.EventTransferConverted, domain.EventHoldPosted:
-		e.rep.Postings++
-	case domain.EventTransferRejected, domain.EventTransactionRejected:
-		e.rep.Rejections++
-	case domain.EventTransactionPosted:
-		if ev.Transaction != nil {
-			e.rep.Postings += uint64(len(ev.Transaction.Legs)) // each leg is a posting
-		}
-	}
 }
 
 func (e *engine) start(seq uint64, r *lineResult) {
 	e.started = true
 	e.rep.FirstSeq = seq
 	e.rep.FirstPrevHash = domain.Hash{}.String()
-	if seq == 1 || r.ev == nil {
+	if seq == 1 || !r.event {
 		return
 	}
 	if e.opts.AllowPartial {
 		e.partial = true
-		e.rep.FirstPrevHash = strings.Clone(r.ev.PrevHash)
+		e.rep.FirstPrevHash = strings.Clone(e.event(r).PrevHash)
 		e.next = seq
 		return
 	}
@@ -239,7 +221,7 @@ func (e *engine) start(seq uint64, r *lineResult) {
 
 func (e *engine) sequence(seq uint64, r *lineResult) {
 	switch {
-	case r.ev == nil || seq == e.next:
+	case !r.event || seq == e.next:
 		e.next++
 	case seq > e.next:
 		missing := fmt.Sprintf("sequence %d is missing", e.next)
@@ -259,8 +241,7 @@ func (e *engine) sequence(seq uint64, r *lineResult) {
 // every message it decides leaves at least one event (CommandSkipped when
 // nothing else). A command missing here was acknowledged (and so removed
 // from the commands stream) without being decided: an accepted write lost.
-func (e *engine) command(ev *domain.Event) {
-	c := ev.Command.Seq
+func (e *engine) command(seq, c uint64) {
 	switch {
 	case e.lastCmd == 0 && e.partial:
 		// An export of a range: its first event's command is the anchor.
@@ -269,12 +250,12 @@ func (e *engine) command(ev *domain.Event) {
 		if c > e.lastCmd+2 {
 			missing = fmt.Sprintf("commands %d to %d are", e.lastCmd+1, c-1)
 		}
-		e.find(Finding{Check: CheckCommands, Seq: ev.Seq, Detail: fmt.Sprintf(
+		e.find(Finding{Check: CheckCommands, Seq: seq, Detail: fmt.Sprintf(
 			"%s answered by no event: event %d answers command %d, the event before it command %d; "+
-				"an accepted command was acknowledged without being decided", missing, ev.Seq, c, e.lastCmd)})
+				"an accepted command was acknowledged without being decided", missing, seq, c, e.lastCmd)})
 	case c < e.lastCmd:
-		e.find(Finding{Check: CheckCommands, Seq: ev.Seq, Detail: fmt.Sprintf(
-			"event %d answers command %d, after an event that answers command %d: commands are decided in order", ev.Seq, c, e.lastCmd)})
+		e.find(Finding{Check: CheckCommands, Seq: seq, Detail: fmt.Sprintf(
+			"event %d answers command %d, after an event that answers command %d: commands are decided in order", seq, c, e.lastCmd)})
 		return
 	}
 	e.lastCmd = c
@@ -303,7 +284,7 @@ func (e *engine) chain(seq uint64, r *lineResult) {
 	switch r.link {
 	case linkElsewhere:
 		e.find(Finding{Check: CheckHashChain, Seq: seq, Detail: fmt.Sprintf(
-			"event %d is intact but its prev_hash %.16s... is not the hash of the line before it: an event was removed, inserted or moved here", seq, r.ev.PrevHash)})
+			"event %d is intact but its prev_hash %.16s... is not the hash of the line before it: an event was removed, inserted or moved here", seq, e.event(r).PrevHash)})
 	case linkAltered:
 		e.find(Finding{Check: CheckHashChain, Seq: seq, Detail: fmt.Sprintf(
 			"the stored hash of event %d does not match its bytes: the event or its hash was altered", seq)})

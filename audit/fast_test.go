@@ -100,11 +100,12 @@ func randomLiteral(rng *rand.Rand) string {
 }
 
 // TestFastPathAgreesWithGeneralPath is the differential test of the
-// workers' numbers and the books' account index: random journals, with
-// amounts near and past the int64 limits, wrong balances, unknown
-// accounts, duplicate ids and hostile lines (non-canonical, re-hashed or
-// not), audited with both off and on, give the same report, finding for
-// finding.
+// workers' numbers, the books' account index and the postings checked
+// without their events: random journals, with amounts near and past the
+// int64 limits, wrong balances, unknown accounts, duplicate ids and
+// hostile lines (non-canonical, re-hashed or not), audited with all off,
+// with the numbers and the index but every posting's event, and with all
+// on, give the same report, finding for finding.
 func TestFastPathAgreesWithGeneralPath(t *testing.T) {
 	for round := range 40 {
 		rng := rand.New(rand.NewPCG(uint64(round), 7))
@@ -117,6 +118,16 @@ func TestFastPathAgreesWithGeneralPath(t *testing.T) {
 		if !reflect.DeepEqual(general, fast) {
 			t.Fatalf("round %d: the reports differ: %s", round, firstDifference(general, fast))
 		}
+		// The posting reader's numbers with every posting's event, as a
+		// run with a read model has them, against none for a posting.
+		was := compactPostings
+		compactPostings = false
+		withEvents := auditWithFastNumbers(t, path, true)
+		compactPostings = was
+		if !reflect.DeepEqual(withEvents, fast) {
+			t.Fatalf("round %d: with and without the postings' events, the reports differ: %s", round, firstDifference(withEvents, fast))
+		}
+		compactStopsAlike(t, path, rng)
 		// The file mapped (above) and read from standard input (below).
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -133,6 +144,39 @@ func TestFastPathAgreesWithGeneralPath(t *testing.T) {
 		}
 		if round == 0 && (general.OK || len(general.Findings) == 0) {
 			t.Fatalf("the random journal has no findings: %+v", general)
+		}
+	}
+}
+
+// compactStopsAlike audits path up to a random time, and up to a random
+// sequence, with and without the postings' events, and fails t unless
+// both stop at the same event with the same report and books.
+func compactStopsAlike(t *testing.T, path string, rng *rand.Rand) {
+	t.Helper()
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, opts := range []Options{
+		{UntilTime: at.Add(time.Duration(rng.IntN(600)) * time.Second), MaxFindings: 1 << 20},
+		{UntilSeq: uint64(1 + rng.IntN(600)), MaxFindings: 1 << 20},
+	} {
+		var res [2]*Result
+		for i, compact := range []bool{true, false} {
+			was := compactPostings
+			compactPostings = compact
+			r, err := Run(context.Background(), &FileSource{Path: path}, opts)
+			compactPostings = was
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Report.ElapsedSecs, r.Report.EventsPerSec = 0, 0
+			res[i] = r
+		}
+		a, b := res[0], res[1]
+		ab, atot := a.Books.Balances()
+		bb, btot := b.Books.Balances()
+		if !reflect.DeepEqual(a.Report, b.Report) || !reflect.DeepEqual(ab, bb) || !reflect.DeepEqual(atot, btot) ||
+			a.Books.Time() != b.Books.Time() || a.Books.Seq() != b.Books.Seq() {
+			t.Fatalf("until %s or %d: with and without the postings' events, the runs differ: %s; books at %d %s, %d %s",
+				opts.UntilTime, opts.UntilSeq, firstDifference(a.Report, b.Report), a.Books.Seq(), a.Books.Time(), b.Books.Seq(), b.Books.Time())
 		}
 	}
 }

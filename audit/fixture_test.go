@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -102,14 +103,45 @@ func writeLines(t testing.TB, lines [][]byte) string {
 	return path
 }
 
-// run audits src and fails the test on a read error.
+// run audits src and fails the test on a read error. Where the run
+// checks postings without their events (no read model, no OnChunk), it
+// audits src again with every posting's event and fails the test unless
+// both give the same report, finding for finding, and the same books: the
+// differential test of the compact path on every journal the tests
+// build, hostile ones included.
 func run(t testing.TB, src audit.Source, opts audit.Options) *audit.Result {
 	t.Helper()
 	res, err := audit.Run(context.Background(), src, opts)
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
+	if fs, ok := src.(*audit.FileSource); opts.ReadModel == nil && opts.OnChunk == nil && !(ok && fs.Stdin != nil) {
+		mustAgreeWithEvents(t, src, opts, res)
+	}
 	return res
+}
+
+// mustAgreeWithEvents audits src again with every posting's event and
+// fails t unless it gives what res says.
+func mustAgreeWithEvents(t testing.TB, src audit.Source, opts audit.Options, res *audit.Result) {
+	t.Helper()
+	defer audit.SetCompactPostings(audit.SetCompactPostings(false))
+	with, err := audit.Run(context.Background(), src, opts)
+	if err != nil {
+		t.Fatalf("audit with events: %v", err)
+	}
+	a, b := *res.Report, *with.Report
+	a.ElapsedSecs, a.EventsPerSec, b.ElapsedSecs, b.EventsPerSec = 0, 0, 0, 0
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("without and with the postings' events, the reports differ:\n%+v\n%+v", a, b)
+	}
+	bal, tot := res.Books.Balances()
+	wbal, wtot := with.Books.Balances()
+	if !reflect.DeepEqual(bal, wbal) || !reflect.DeepEqual(tot, wtot) ||
+		res.Books.Seq() != with.Books.Seq() || res.Books.Time() != with.Books.Time() {
+		t.Fatalf("without and with the postings' events, the books differ: %v %v at %d %s; %v %v at %d %s",
+			bal, tot, res.Books.Seq(), res.Books.Time(), wbal, wtot, with.Books.Seq(), with.Books.Time())
+	}
 }
 
 func mustOK(t testing.TB, rep *audit.Report) {

@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"hash/maphash"
-
 	"github.com/nats-ledger/ledger/audit/internal/sha256x"
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -36,9 +34,10 @@ func pairSums(a []byte, prevA *domain.Hash, b []byte, prevB *domain.Hash) (sa, s
 	return sa, sb, true
 }
 
-// checkLines checks lines, the first after prev, into items, hashing them
-// two at a time where pairHashing says so.
-func checkLines(lines [][]byte, prev domain.Hash, items []lineResult, seeds *[2]maphash.Seed) {
+// checkLines checks lines, the first after prev, into items and their
+// stored hashes into hashes, hashing them two at a time where pairHashing
+// says so.
+func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult, hashes []domain.Hash) {
 	i := 0
 	if pairHashing {
 		for ; i+1 < len(lines); i += 2 {
@@ -47,17 +46,17 @@ func checkLines(lines [][]byte, prev domain.Hash, items []lineResult, seeds *[2]
 			mid, _ := domain.StoredHash(lines[i])
 			sa, sb, ok := pairSums(lines[i], &prev, lines[i+1], &mid)
 			if ok {
-				checkLine(lines[i], prev, &items[i], seeds, &sa)
-				checkLine(lines[i+1], mid, &items[i+1], seeds, &sb)
+				hashes[i] = checkLine(c, lines[i], prev, &items[i], &sa)
+				hashes[i+1] = checkLine(c, lines[i+1], mid, &items[i+1], &sb)
 			} else {
-				checkLine(lines[i], prev, &items[i], seeds, nil)
-				checkLine(lines[i+1], mid, &items[i+1], seeds, nil)
+				hashes[i] = checkLine(c, lines[i], prev, &items[i], nil)
+				hashes[i+1] = checkLine(c, lines[i+1], mid, &items[i+1], nil)
 			}
-			prev = items[i+1].hash
+			prev = hashes[i+1]
 		}
 	}
 	for ; i < len(lines); i++ {
-		checkLine(lines[i], prev, &items[i], seeds, nil)
-		prev = items[i].hash
+		hashes[i] = checkLine(c, lines[i], prev, &items[i], nil)
+		prev = hashes[i]
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -73,25 +74,40 @@ func TestStoredHashAgreesWithVerifyLine(t *testing.T) {
 	}
 }
 
+// newChecker is a worker's checker for a test's lines, with compact
+// postings or without.
+func newChecker(seeds *[2]maphash.Seed, compact bool) *checker {
+	return &checker{seeds: seeds, compact: compact, room: &room{}}
+}
+
+// schemaErrOf is a line's schema error (none for a compact posting).
+func schemaErrOf(r *lineResult) error {
+	if r.x == nil {
+		return nil
+	}
+	return r.x.schemaErr
+}
+
 func TestCheckLineLinks(t *testing.T) {
 	lines := testLines(t)
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	var r lineResult
-	checkLine(lines[2], stored(lines[1]), &r, &seeds, nil)
-	if r.link != linkOK || r.schemaErr != nil || !r.nums.ok || r.nums.places != [3]int{2, 2, 2} {
+	c := newChecker(&seeds, false)
+	checkLine(c, lines[2], stored(lines[1]), &r, nil)
+	if r.link != linkOK || r.x.schemaErr != nil || !r.nums.ok || r.nums.places != [3]int8{2, 2, 2} {
 		t.Fatalf("good line: %+v", r)
 	}
-	checkLine(lines[2], stored(lines[0]), &r, &seeds, nil)
+	checkLine(c, lines[2], stored(lines[0]), &r, nil)
 	if r.link != linkElsewhere {
 		t.Fatalf("line after the wrong one: %v", r.link)
 	}
-	checkLine(bytes.Replace(lines[2], []byte(`"1.00"`), []byte(`"2.00"`), 1), stored(lines[1]), &r, &seeds, nil)
+	checkLine(c, bytes.Replace(lines[2], []byte(`"1.00"`), []byte(`"2.00"`), 1), stored(lines[1]), &r, nil)
 	if r.link != linkAltered {
 		t.Fatalf("altered line: %v", r.link)
 	}
-	checkLine(lines[2][:40], stored(lines[1]), &r, &seeds, nil)
-	if r.link != linkUnreadable || r.decodeErr == nil {
-		t.Fatalf("cut line: %v %v", r.link, r.decodeErr)
+	checkLine(c, lines[2][:40], stored(lines[1]), &r, nil)
+	if r.link != linkUnreadable || r.x.decodeErr == nil {
+		t.Fatalf("cut line: %v %v", r.link, r.x.decodeErr)
 	}
 }
 
@@ -150,7 +166,7 @@ func TestPipelineStops(t *testing.T) {
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	stop := errors.New("enough")
 	chunks := 0
-	err := pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 4, &seeds, false, func(b *batch) error {
+	err := pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 4, &seeds, false, false, func(b *batch) error {
 		if chunks++; chunks == 2 {
 			return stop
 		}
@@ -164,7 +180,7 @@ func TestPipelineStops(t *testing.T) {
 	// the chain at each repetition's first line only.
 	links := map[link]int{}
 	n := 0
-	err = pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 4, &seeds, false, func(b *batch) error {
+	err = pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 4, &seeds, false, false, func(b *batch) error {
 		for i := range b.items {
 			links[b.items[i].link]++
 			n++
@@ -206,5 +222,42 @@ func TestReadBlocks(t *testing.T) {
 	}
 	if _, ok := LineSeq([]byte(`{"type":"x","seq":42}`)); ok {
 		t.Fatal("LineSeq read a line that does not start with seq")
+	}
+}
+
+// TestCompactPostingsTakeNoEvent: in a run without a read model or
+// OnChunk, a posting the posting reader takes is its record alone, no
+// event built and no room taken for one; every other line has its event.
+// The record stays within 160 bytes, two and a half cache lines.
+func TestCompactPostingsTakeNoEvent(t *testing.T) {
+	if size := unsafe.Sizeof(lineResult{}); size > 160 {
+		t.Fatalf("a line's record takes %d bytes", size)
+	}
+	lines := testLines(t)
+	data := append(bytes.Join(lines, []byte{'\n'}), '\n')
+	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	for _, compact := range []bool{false, true} {
+		postings, events := 0, 0
+		err := pipeline(context.Background(), &FileSource{Path: "-", Stdin: bytes.NewReader(data)}, 1, 2, &seeds, true, compact, func(b *batch) error {
+			for i := range b.items {
+				r := &b.items[i]
+				if r.posting {
+					postings++
+				}
+				if r.x != nil {
+					events++
+				}
+				if r.posting && compact != (r.x == nil) || !r.posting && r.x == nil {
+					t.Fatalf("compact %v: line %d (posting %v) has event %v", compact, i, r.posting, r.x != nil)
+				}
+			}
+			if b.used != events {
+				t.Fatalf("compact %v: %d lines with events took room for %d", compact, events, b.used)
+			}
+			return nil
+		})
+		if err != nil || postings == 0 || compact && events != len(lines)-postings || !compact && events != len(lines) {
+			t.Fatalf("compact %v: %v; %d lines, %d postings, %d events", compact, err, len(lines), postings, events)
+		}
 	}
 }

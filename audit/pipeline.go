@@ -13,32 +13,34 @@ import (
 // prev, a worker fills in items and closes done.
 type batch struct {
 	Chunk
+	room              // the worker's results: items, hashes, events
 	prev  domain.Hash // the stored hash of the line before this chunk's first
 	seeds *[2]maphash.Seed
-	items []lineResult
-	done  chan struct{}
-	fault error // ErrExportChanged when reading the chunk's mapped lines faulted
+	// compact: postings the posting reader takes need no event
+	// (checker.compact).
+	compact bool
+	done    chan struct{}
+	fault   error // ErrExportChanged when reading the chunk's mapped lines faulted
 }
 
 // check checks the chunk's lines into items (two at a time, see
 // checkLines), reusing room from free when there is some.
-func (b *batch) check(free <-chan []lineResult) {
+func (b *batch) check(free <-chan room) {
 	select {
-	case b.items = <-free:
+	case b.room = <-free:
 	default:
 	}
-	if cap(b.items) < len(b.Lines) {
-		b.items = make([]lineResult, len(b.Lines))
-	}
-	b.items = b.items[:len(b.Lines)]
-	checkLines(b.Lines, b.prev, b.items, b.seeds)
+	b.size(len(b.Lines))
+	c := checker{seeds: b.seeds, compact: b.compact, room: &b.room}
+	checkLines(&c, b.Lines, b.prev, b.items, b.hashes)
 	close(b.done)
 }
 
 // Pipeline bounds: chunks queued per worker, waiting for one and waiting
 // to be consumed in order. A chunk is at most a 1 MiB block or a journal
-// record, and its checked lines (lineResult, events included) take about
-// 1.4 times its size, so memory stays within some 15 MB per worker.
+// record, and its checked lines take about twice its size when each has
+// its event (1,088 bytes a line, room), a third of it when postings have
+// none (192 bytes), so memory stays within some 15 MB per worker.
 const (
 	workQueuePerWorker    = 2
 	orderedQueuePerWorker = 4
@@ -52,8 +54,9 @@ const (
 // reuse, nothing of a batch (its items, the events in them, the lines
 // their strings are views of) outlives consume's return, and its room and
 // its export block are reused for later chunks; without, they are
-// consume's to keep.
-func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *[2]maphash.Seed, reuse bool, consume func(*batch) error) (err error) {
+// consume's to keep. With compact (and reuse), the postings the posting
+// reader takes have no event, only their records (lineResult).
+func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *[2]maphash.Seed, reuse, compact bool, consume func(*batch) error) (err error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -79,12 +82,12 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 	ordered := make(chan *batch, workers*orderedQueuePerWorker)
 	// Room for the items of every batch that can be in flight at once:
 	// those queued in order, the one consumed and the one the reader holds.
-	free := make(chan []lineResult, workers*orderedQueuePerWorker+2)
+	free := make(chan room, workers*orderedQueuePerWorker+2)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		readErr <- readChunks(ctx, src, from, seeds, mapped, work, ordered)
+		readErr <- readChunks(ctx, src, from, &batch{seeds: seeds, compact: compact && reuse}, mapped, work, ordered)
 	}()
 	running.Add(workers)
 	for range workers {
@@ -112,10 +115,10 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 		}
 		if reuse {
 			select {
-			case free <- b.items:
+			case free <- b.room:
 			default:
 			}
-			b.items = nil
+			b.room = room{}
 			if b.block != nil {
 				b.block.release()
 				blockPool.Put(b.block)
@@ -129,15 +132,16 @@ func pipeline(ctx context.Context, src Source, from uint64, workers int, seeds *
 // readChunks reads src from sequence from into batches, each passed to
 // work (to be checked) and to ordered (to be consumed in order). With
 // mapped, src is a mapping that it reads in this goroutine (to cut the
-// lines), and a fault is ErrExportChanged (fault.go).
-func readChunks(ctx context.Context, src Source, from uint64, seeds *[2]maphash.Seed, mapped bool, work, ordered chan<- *batch) (err error) {
+// lines), and a fault is ErrExportChanged (fault.go). Each batch takes
+// like's seeds and compact.
+func readChunks(ctx context.Context, src Source, from uint64, like *batch, mapped bool, work, ordered chan<- *batch) (err error) {
 	if mapped {
 		guardFaults()
 		defer faultGuard(&err)
 	}
 	var prev domain.Hash
 	return src.Read(ctx, from, func(c Chunk) error {
-		b := &batch{Chunk: c, prev: prev, seeds: seeds, done: make(chan struct{})}
+		b := &batch{Chunk: c, prev: prev, seeds: like.seeds, compact: like.compact, done: make(chan struct{})}
 		if n := len(c.Lines); n > 0 {
 			prev, _ = domain.StoredHash(c.Lines[n-1])
 		}
@@ -157,7 +161,7 @@ func readChunks(ctx context.Context, src Source, from uint64, seeds *[2]maphash.
 
 // checkChunks is a worker: it checks the batches of work until it is
 // closed. With mapped, their lines are a mapping's (see readChunks).
-func checkChunks(work <-chan *batch, free <-chan []lineResult, mapped bool) {
+func checkChunks(work <-chan *batch, free <-chan room, mapped bool) {
 	if mapped {
 		guardFaults()
 	}
@@ -174,7 +178,7 @@ func checkChunks(work <-chan *batch, free <-chan []lineResult, mapped bool) {
 // checkGuarded is check for a worker; with mapped, a fault while it
 // reads the chunk's lines is the batch's fault, and done is closed all
 // the same.
-func (b *batch) checkGuarded(free <-chan []lineResult, mapped bool) {
+func (b *batch) checkGuarded(free <-chan room, mapped bool) {
 	if !mapped {
 		b.check(free)
 		return
@@ -185,7 +189,7 @@ func (b *batch) checkGuarded(free <-chan []lineResult, mapped bool) {
 	}
 }
 
-func (b *batch) checkMapped(free <-chan []lineResult) (err error) {
+func (b *batch) checkMapped(free <-chan room) (err error) {
 	defer faultGuard(&err)
 	b.check(free)
 	return nil
@@ -198,3 +202,8 @@ func consumeGuarded(consume func(*batch) error, b *batch) (err error) {
 	defer faultGuard(&err)
 	return consume(b)
 }
+
+// compactPostings, when false, gives every posting its event, as runs
+// with a read model or OnChunk have: the differential tests audit each
+// journal both ways.
+var compactPostings = true

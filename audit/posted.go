@@ -1,5 +1,7 @@
 package audit
 
+import "unsafe"
+
 // postedIDs is the set of posted transfer ids, each with the sequence
 // that posted it: an open-addressing table with linear probing, written
 // for the books' one hot question, "was this id posted, and if not,
@@ -109,12 +111,12 @@ func (p *postedIDs) seqOf(s *postedSlot, key idKey) uint64 {
 	return p.big[bigKey(key)]
 }
 
-// touch loads the slot where a lookup of key starts and returns its
-// word, for the caller to keep (see engine.prefetch): a table much
-// bigger than the caches costs a memory round trip per lookup, and loads
-// issued together, ahead of the lookups, overlap theirs.
-func (p *postedIDs) touch(key idKey) uint64 {
-	return p.slots[key[0]&uint64(len(p.slots)-1)].word
+// slotAddr is the address of the slot where a lookup of key starts, for
+// engine.prefetch: a table much bigger than the caches costs a memory
+// round trip per lookup, and prefetches issued together, ahead of the
+// lookups, overlap theirs.
+func (p *postedIDs) slotAddr(key idKey) uintptr {
+	return uintptr(unsafe.Pointer(&p.slots[key[0]&uint64(len(p.slots)-1)]))
 }
 
 // slot returns key's slot, or the empty slot where it belongs. The table

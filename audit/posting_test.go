@@ -20,40 +20,74 @@ var postingSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 // checkBothPaths checks line after prev with the posting reader's path
 // (domain.Line.Posting: no schema or canonical check after it, its
-// numbers) and with the general one (fastNumbers off: every line's schema
-// and canonical form checked on its event, its literals read by the
-// domain's parsers), and fails t unless they give the same result: the
-// hash, the link, the same errors, the same event, the same numbers. It
-// reports whether the posting path was taken.
+// numbers), with it and no event (a compact posting: its record alone,
+// its event built from the line when asked, lazyEvent) and with the
+// general one (fastNumbers off: every line's schema and canonical form
+// checked on its event, its literals read by the domain's parsers), and
+// fails t unless they give the same result: the hash, the link, the same
+// errors, the same event, the same numbers, the same record. It reports
+// whether the posting path was taken.
 func checkBothPaths(t *testing.T, line []byte, prev domain.Hash) bool {
 	t.Helper()
-	var fast, general lineResult
-	checkLine(line, prev, &fast, &postingSeeds, nil)
+	var fast, compact, general lineResult
+	hf := checkLine(newChecker(&postingSeeds, false), line, prev, &fast, nil)
+	hc := checkLine(newChecker(&postingSeeds, true), line, prev, &compact, nil)
 	defer func(was bool) { fastNumbers = was }(fastNumbers)
 	fastNumbers = false
-	checkLine(line, prev, &general, &postingSeeds, nil)
-	errs := func(r *lineResult) string { return fmt.Sprint(r.decodeErr, r.schemaErr, r.canonErr) }
-	if fast.hash != general.hash || fast.link != general.link || errs(&fast) != errs(&general) {
-		t.Fatalf("posting path: %s %d %s; general path: %s %d %s; for %q",
-			fast.hash, fast.link, errs(&fast), general.hash, general.link, errs(&general), line)
+	hg := checkLine(newChecker(&postingSeeds, true), line, prev, &general, nil)
+	errs := func(r *lineResult) string {
+		if r.x == nil {
+			return fmt.Sprint(nil, nil, nil)
+		}
+		return fmt.Sprint(r.x.decodeErr, r.x.schemaErr, r.x.canonErr)
 	}
-	if !reflect.DeepEqual(fast.ev, general.ev) {
-		t.Fatalf("posting path: %+v; general path: %+v; for %q", fast.ev, general.ev, line)
+	for _, o := range []struct {
+		r    *lineResult
+		hash domain.Hash
+	}{{&compact, hc}, {&general, hg}} {
+		if hf != o.hash || fast.link != o.r.link || errs(&fast) != errs(o.r) {
+			t.Fatalf("posting path: %s %d %s; other path: %s %d %s; for %q",
+				hf, fast.link, errs(&fast), o.hash, o.r.link, errs(o.r), line)
+		}
+	}
+	if !reflect.DeepEqual(fast.x.ev, general.x.ev) {
+		t.Fatalf("posting path: %+v; general path: %+v; for %q", fast.x.ev, general.x.ev, line)
 	}
 	fn, gn := fast.nums, general.nums
 	if fn.ok != gn.ok || fn.ok && (fn.key != gn.key || fn.amount != gn.amount || fn.after != gn.after || fn.places != gn.places) {
 		t.Fatalf("posting path: numbers %+v; general path: %+v; for %q", fn, gn, line)
 	}
-	if general.posting {
+	if general.posting || general.x == nil {
 		t.Fatalf("the general path says it took the posting path for %q", line)
 	}
 	var l domain.Line
 	_, err := l.Prepare(line, prev)
 	_, posting := l.Posting()
-	if fast.posting != (err == nil && posting) {
-		t.Fatalf("lineResult.posting is %v, domain.Line.Posting %v, for %q", fast.posting, posting, line)
+	if fast.posting != (err == nil && posting) || compact.posting != fast.posting || (compact.x == nil) != fast.posting {
+		t.Fatalf("lineResult.posting is %v (compact %v, no event %v), domain.Line.Posting %v, for %q",
+			fast.posting, compact.posting, compact.x == nil, posting, line)
+	}
+	if fast.posting {
+		checkCompact(t, line, prev, hc, &fast, &compact)
 	}
 	return fast.posting
+}
+
+// checkCompact fails t unless a compact posting's record is its event
+// path's, event aside, and the event built from its line is that path's
+// event.
+func checkCompact(t *testing.T, line []byte, prev, hash domain.Hash, fast, compact *lineResult) {
+	t.Helper()
+	withEvent := *fast
+	withEvent.x = nil
+	if withEvent != *compact {
+		t.Fatalf("compact record %+v; with its event %+v; for %q", *compact, withEvent, line)
+	}
+	var z lazyEvent
+	z.reset(line, &prev, &hash)
+	if ev := z.event(); !reflect.DeepEqual(ev, fast.x.ev) {
+		t.Fatalf("compact posting's event %+v; the event path's %+v; for %q", ev, fast.x.ev, line)
+	}
 }
 
 // sealed is body (a line without its hash, ending in '}') with the hash

@@ -141,7 +141,10 @@ func Run(ctx context.Context, src Source, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	err := pipeline(ctx, src, 1, opts.Workers, &e.books.idSeeds, opts.OnChunk == nil, e.consume)
+	// Without a read model to compare (which reads each posting's event)
+	// either, a posting the posting reader takes needs no event at all.
+	reuse := opts.OnChunk == nil
+	err := pipeline(ctx, src, 1, opts.Workers, &e.books.idSeeds, reuse, reuse && e.rm == nil && compactPostings, e.consume)
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func TestExportShrinkingWhileMappedIsAnError(t *testing.T) {
 	}
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	chunks := 0
-	err := pipeline(context.Background(), &FileSource{Path: path}, 1, 2, &seeds, true, func(b *batch) error {
+	err := pipeline(context.Background(), &FileSource{Path: path}, 1, 2, &seeds, true, true, func(b *batch) error {
 		chunks++
 		if chunks == 1 {
 			if err := os.Truncate(path, 0); err != nil {

@@ -1,0 +1,49 @@
+package domain
+
+import "unsafe"
+
+// PostingView is what a reader that keeps its own books needs of a
+// TransferPosted line that the posting reader took (Line.Posting),
+// without the Event that Line.View builds: its sequence, command and
+// time, its numbers, and the strings that name its transfer, its
+// accounts and its asset. The strings are views of the line's bytes, as
+// View's are (valid while Prepare's contract holds); a reader that wants
+// the rest (the entries, the metadata) views the line then.
+//
+// Such a line is, besides (Line.Posting): a transfer with an asset,
+// neither a memo nor a reversal, whose entries are a debit of From and a
+// credit of To, each of Amount.
+type PostingView struct {
+	Seq     uint64
+	Command CommandRef
+	// Unix and Nanos are the event's time, a compact form of what View
+	// sets as Event.Time: time.Unix(Unix, int64(Nanos)).UTC().
+	Unix  int64
+	Nanos int32
+	// ID, From, To, Asset and Reference are the transfer's.
+	ID, From, To, Asset, Reference string
+	Numbers                        PostingNumbers
+}
+
+// PostingView sets pv to the view of a line that Prepare read with the
+// posting reader and returns true; false is Posting's (pv is then left
+// as it was): it says nothing about the line, which View then reads as
+// any other. pv is filled in place: a reader of millions of lines keeps
+// one.
+func (l *Line) PostingView(pv *PostingView) bool {
+	num := &l.view.numbers
+	if !l.canonical || !num.ok {
+		return false
+	}
+	v := &l.view
+	s := unsafe.String(unsafe.SliceData(l.raw), len(l.raw))
+	t := v.clock.time()
+	pv.Seq, pv.Command, pv.Unix, pv.Nanos = v.seq, v.command, t.Unix(), int32(t.Nanosecond())
+	tr := &v.transfer
+	pv.ID, pv.From, pv.To, pv.Asset, pv.Reference = tr.id.of(s), tr.from.of(s), tr.to.of(s), tr.asset.of(s), tr.reference.of(s)
+	pv.Numbers = PostingNumbers{
+		Amount: AmountFromInt64(num.values[0]), Debit: AmountFromInt64(num.values[1]), Credit: AmountFromInt64(num.values[2]),
+		Places: [3]int{int(num.places[0]), int(num.places[1]), int(num.places[2])},
+	}
+	return true
+}
