@@ -5,9 +5,9 @@ import "unsafe"
 // makeTable returns a zeroed table of n slots whose pages are mapped for
 // writing ahead of its use, on huge pages where the kernel gives them
 // (adviseHugePages). A fresh table's pages are mapped by the kernel at
-// their first touch; touched first by a lookup's read (engine.prefetch
-// reads ahead), a page is mapped to the shared zero page and faults again
-// at the first write, and the second fault also flushes the page from
+// their first touch; touched first by a lookup's read (postedIDs.put
+// probes before it writes; a prefetch does not map a page), a page is
+// mapped to the shared zero page and faults again at the first write, and the second fault also flushes the page from
 // every core's TLB. Where the kernel can map them for writing while the
 // table is in use (populateAsync), that happens on another thread, so
 // that the run does not wait for tens of megabytes to be cleared before
