@@ -30,12 +30,47 @@ type postingNumbers struct {
 	places [3]int8
 }
 
+// The literals between a posting's fields, each with the quotes of the
+// strings on either side of it: the closing quote of the string before
+// it and the opening quote of the one after, which the readers of those
+// strings leave to it.
+var (
+	kType      = newLitKey(`,"type":"Transfe`)
+	kType2     = newLitKey(`rPosted","v":1,"`)
+	kCommand   = newLitKey(`command":{"seq":`)
+	kItem      = newLitKey(`,"item":`)
+	kTime      = newLitKey(`},"time":`)
+	kTransfer  = newLitKey(`,"transfer"`)
+	kTransfer2 = newLitKey(`:{"id":"`)
+	kFrom      = newLitKey(`","from":"`)
+	kTo        = newLitKey(`","to":"`)
+	kAmount    = newLitKey(`","amount":"`)
+	kAsset     = newLitKey(`","asset":"`)
+	kReference = newLitKey(`,"reference":`)
+	kMetadata  = newLitKey(`,"metadata":`)
+	kEntries   = newLitKey(`,"entries":[{"ac`)
+	kEntries2  = newLitKey(`count":"`)
+	kDebit     = newLitKey(`,"type":"debit",`)
+	kCredit    = newLitKey(`,"type":"credit"`)
+	kEntryAmt  = newLitKey(`"amount":"`)
+	kCreditAmt = newLitKey(`,"amount":"`)
+	kBalance   = newLitKey(`,"balance":"`)
+	kNext      = newLitKey(`"},{"account":"`)
+	kPrevHash  = newLitKey(`"}]},"prev`)
+	kPrevHash2 = newLitKey(`_hash":"`)
+)
+
 // scanPosting reads a TransferPosted line whose hash suffix verifyLineHash
 // has checked and whose prev_hash is prev, as scanLine(line, v, prev)
 // reads it, and reports whether it could (see above). With true, v is
 // what scanLine would have set, v.chained and v.hasHash are true,
 // v.plainCanonical() holds, and the event passes checkSchema's checks:
 // version, sequence and time, one payload, ValidatePayload.
+//
+// The literals are compared a word at a time and their differences
+// gathered (scanner.diff) rather than tested one by one: a line that
+// differs from them anywhere is refused all the same, after reading on
+// within its bounds.
 func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	if len(line) > 1<<31-1 {
 		return false
@@ -44,19 +79,20 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	*v = lineView{meta: meta}
 	p := scanner{b: line}
 	b := line
-	p.skip(len(b)-p.i >= 7 && string(b[p.i:p.i+7]) == `{"seq":`, 7)
+	p.skip(len(b) >= 7 && string(b[:7]) == `{"seq":`, 7)
 	v.seq = p.uint(^uint64(0))
 	v.typ = span{int32(p.i + 9), int32(p.i + 9 + len(EventTransferPosted))}
-	p.skip(len(b)-p.i >= 48 && string(b[p.i:p.i+16]) == `,"type":"Transfe` &&
-		string(b[p.i+16:p.i+32]) == `rPosted","v":1,"` && string(b[p.i+32:p.i+48]) == `command":{"seq":`, 48)
+	p.key(&kType)
+	p.key(&kType2)
+	p.key(&kCommand)
 	v.version = SchemaVersion
 	v.command.Seq = p.uint(^uint64(0))
-	p.skip(len(b)-p.i >= 8 && string(b[p.i:p.i+8]) == `,"item":`, 8)
+	p.key(&kItem)
 	v.command.Item = p.int()
-	p.skip(len(b)-p.i >= 9 && string(b[p.i:p.i+9]) == `},"time":`, 9)
+	p.key(&kTime)
 	timeAt := p.i
 	v.clock = p.time()
-	if p.bad || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
+	if p.bad || p.diff != 0 || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
 		p.i-timeAt > 22 && line[p.i-3] == '0' { // not canonical
 		return false
 	}
@@ -72,52 +108,51 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 // closes the transfer.
 func (p *scanner) posting(v *lineView) bool {
 	b, t := p.b, &v.transfer
-	p.skip(len(b)-p.i >= 18 && string(b[p.i:p.i+16]) == `,"transfer":{"id` &&
-		string(b[p.i+16:p.i+18]) == `":`, 18)
+	p.key(&kTransfer)
+	p.key(&kTransfer2)
 	t.id = p.id()
-	p.skip(len(b)-p.i >= 8 && string(b[p.i:p.i+8]) == `,"from":`, 8)
+	p.key(&kFrom)
 	t.from = p.id()
-	p.skip(len(b)-p.i >= 6 && string(b[p.i:p.i+6]) == `,"to":`, 6)
+	p.key(&kTo)
 	t.to = p.id()
-	p.skip(len(b)-p.i >= 10 && string(b[p.i:p.i+10]) == `,"amount":`, 10)
+	p.key(&kAmount)
 	n := &v.numbers
 	t.amount, n.values[0], n.places[0] = p.literal(false)
-	p.skip(len(b)-p.i >= 9 && string(b[p.i:p.i+9]) == `,"asset":`, 9)
+	p.key(&kAsset)
 	t.asset = p.code()
-	if p.bad || n.values[0] == 0 || // a memo's, or refused
+	p.skip(p.i < len(b) && b[p.i] == '"', 1)
+	if p.bad || p.diff != 0 || n.values[0] == 0 || // a memo's, or refused
 		bytes.Equal(p.b[t.from.a:t.from.b], p.b[t.to.a:t.to.b]) ||
 		validateAssetCode("asset", p.text(t.asset)) != nil {
 		return false
 	}
-	if len(b)-p.i >= 13 && string(b[p.i:p.i+13]) == `,"reference":` {
-		p.i += 13
+	if p.at(&kReference) {
 		t.reference = p.str()
 		if p.bad || t.reference.a == t.reference.b ||
 			validateText("reference", p.text(t.reference), MaxReferenceLen) != nil {
 			return false
 		}
 	}
-	if len(b)-p.i >= 12 && string(b[p.i:p.i+12]) == `,"metadata":` {
-		p.i += 12
+	if p.at(&kMetadata) {
 		t.meta = p.meta(v)
 		if p.bad || !p.metadataValid(v.meta[t.meta.from:t.meta.to]) {
 			return false
 		}
 	}
-	p.skip(len(b)-p.i >= 23 && string(b[p.i:p.i+16]) == `,"entries":[{"ac` &&
-		string(b[p.i+16:p.i+23]) == `count":`, 23)
+	p.key(&kEntries)
+	p.key(&kEntries2)
 	v.entries[0][0] = p.same(t.from)
-	p.skip(len(b)-p.i >= 25 && string(b[p.i:p.i+16]) == `,"type":"debit",` &&
-		string(b[p.i+16:p.i+25]) == `"amount":`, 25)
+	p.key(&kDebit)
+	p.key(&kEntryAmt)
 	v.entries[0][2] = p.same(t.amount)
-	p.skip(len(b)-p.i >= 11 && string(b[p.i:p.i+11]) == `,"balance":`, 11)
+	p.key(&kBalance)
 	v.entries[0][3], n.values[1], n.places[1] = p.literal(true)
-	p.skip(len(b)-p.i >= 13 && string(b[p.i:p.i+13]) == `},{"account":`, 13)
+	p.key(&kNext)
 	v.entries[1][0] = p.same(t.to)
-	p.skip(len(b)-p.i >= 26 && string(b[p.i:p.i+16]) == `,"type":"credit"` &&
-		string(b[p.i+16:p.i+26]) == `,"amount":`, 26)
+	p.key(&kCredit)
+	p.key(&kCreditAmt)
 	v.entries[1][2] = p.same(t.amount)
-	p.skip(len(b)-p.i >= 11 && string(b[p.i:p.i+11]) == `,"balance":`, 11)
+	p.key(&kBalance)
 	v.entries[1][3], n.values[2], n.places[2] = p.literal(true)
 	if p.bad || p.escapable {
 		return false
@@ -133,20 +168,42 @@ func (p *scanner) posting(v *lineView) bool {
 // hex, up to the hash suffix that verifyLineHash checked.
 func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
 	line := p.b
-	p.skip(len(line)-p.i >= 16 && string(line[p.i:p.i+16]) == `}]},"prev_hash":`, 16)
-	if p.bad || len(line)-p.i != 2+2*HashSize+hashSuffixLen || line[p.i] != '"' || line[p.i+1+2*HashSize] != '"' ||
-		!hexOf(line[p.i+1:p.i+1+2*HashSize], prev) {
+	p.key(&kPrevHash)
+	p.key(&kPrevHash2)
+	if p.bad || p.diff != 0 || len(line)-p.i != 2*HashSize+1+hashSuffixLen || line[p.i+2*HashSize] != '"' ||
+		!hexOf(line[p.i:p.i+2*HashSize], prev) {
 		return false
 	}
-	v.prevHash, v.chained = span{int32(p.i + 1), int32(p.i + 1 + 2*HashSize)}, true
-	p.i += 2 + 2*HashSize
+	v.prevHash, v.chained = span{int32(p.i), int32(p.i + 2*HashSize)}, true
+	p.i += 2*HashSize + 1
+	return true
+}
+
+// key consumes the literal k at p.i, adding how it differs from the line's bytes to p.diff,
+// which the reader tests at its checkpoints. A line too short for a word
+// compare is bad (a posting's line goes on well past every literal: its
+// prev_hash and hash).
+func (p *scanner) key(k *litKey) {
+	if len(p.b)-p.i < maxKey {
+		p.bad = true
+		return
+	}
+	p.diff |= k.diff(p.b, p.i)
+	p.i += k.n
+}
+
+// at reports whether the literal k is at p.i, and consumes it if so: an
+// optional field's name.
+func (p *scanner) at(k *litKey) bool {
+	if len(p.b)-p.i < maxKey || k.diff(p.b, p.i) != 0 {
+		return false
+	}
+	p.i += k.n
 	return true
 }
 
 // skip consumes the n bytes of a literal that the caller found at p.i
-// (ok), or marks the line bad. The posting reader compares its literals
-// in place, as constants of at most 16 bytes, which the compiler
-// compares a word at a time, where lit costs a call to memequal each.
+// (ok), or marks the line bad.
 func (p *scanner) skip(ok bool, n int) {
 	if p.bad || !ok {
 		p.bad = true
@@ -177,40 +234,43 @@ func (p *scanner) text(s span) string {
 	return unsafe.String(unsafe.SliceData(p.b[s.a:]), int(s.b-s.a))
 }
 
-// id reads a string of 1 to MaxIDLen id characters (validateIDChars'
-// rule), which needs no escape.
+// id reads the characters of a string of 1 to MaxIDLen id characters
+// (validateIDChars' rule), which needs no escape.
 func (p *scanner) id() span {
-	s := p.plain(&idChars)
-	if n := s.b - s.a; !p.bad && (n == 0 || n > MaxIDLen) {
+	s := p.chars(&idChars)
+	if n := s.b - s.a; n == 0 || n > MaxIDLen {
 		p.bad = true
 		return span{}
 	}
 	return s
 }
 
-// code reads a string of asset code characters (codeChars), which
-// needs no escape; the caller checks it is a code (validateAssetCode).
-func (p *scanner) code() span { return p.plain(&codeChars) }
+// code reads the characters of a string of asset code characters
+// (codeChars), which needs no escape; the caller checks it is a code
+// (validateAssetCode).
+func (p *scanner) code() span { return p.chars(&codeChars) }
 
-// plain reads a string of only the bytes chars marks, none of which
-// needs an escape, up to its closing quote.
-func (p *scanner) plain(chars *[256]bool) span {
-	b := p.b
-	if p.bad || p.i >= len(b) || b[p.i] != '"' {
-		p.bad = true
-		return span{}
+// chars reads from p.i the bytes that t marks, none of which needs an
+// escape, up to the first that it does not: the string's closing quote,
+// which the literal after the string begins with. Eight bytes a step
+// while all are marked (their marks and-ed together, no branch a byte),
+// then a byte at a time.
+func (p *scanner) chars(t *[256]bool) span {
+	b, i := p.b, p.i
+	u := (*[256]uint8)(unsafe.Pointer(t)) // a bool is a byte, 0 or 1
+	for len(b)-i >= 8 {
+		x := (*[8]byte)(b[i : i+8])
+		if u[x[0]]&u[x[1]]&u[x[2]]&u[x[3]]&u[x[4]]&u[x[5]]&u[x[6]]&u[x[7]] == 0 {
+			break
+		}
+		i += 8
 	}
-	start := p.i + 1
-	j := start
-	for j < len(b) && chars[b[j]] {
-		j++
+	for i < len(b) && t[b[i]] {
+		i++
 	}
-	if j >= len(b) || b[j] != '"' {
-		p.bad = true
-		return span{}
-	}
-	p.i = j + 1
-	return span{int32(start), int32(j)}
+	s := span{int32(p.i), int32(i)}
+	p.i = i
+	return s
 }
 
 // codeChars marks the bytes an asset code may hold after its first, as
@@ -222,34 +282,42 @@ var codeChars = func() (t [256]bool) {
 	return t
 }()
 
-// same reads a string whose bytes are those of s, an earlier string of
-// the line.
+// same reads the characters and the closing quote of a string whose
+// bytes are those of s, an earlier string of the line: a word at a time,
+// the differences added to p.diff.
 func (p *scanner) same(s span) span {
-	b, n := p.b, int(s.b-s.a)
-	if p.bad || len(b)-p.i < n+2 || b[p.i] != '"' || b[p.i+1+n] != '"' ||
-		string(b[p.i+1:p.i+1+n]) != string(b[s.a:s.b]) {
+	b, i, n := p.b, p.i, int(s.b-s.a)+1
+	if len(b)-i < n+8 { // the last word's load, from before the end
 		p.bad = true
 		return span{}
 	}
-	p.i += n + 2
-	return span{int32(p.i - 1 - n), int32(p.i - 1)}
+	var d uint64
+	k := 0
+	for ; k+8 <= n; k += 8 {
+		d |= word(b, i+k) ^ word(b, int(s.a)+k)
+	}
+	if r := n - k; r > 0 {
+		d |= (word(b, i+k) ^ word(b, int(s.a)+k)) << (64 - 8*uint(r))
+	}
+	p.diff |= d
+	p.i = i + n
+	return span{int32(i), int32(i + n - 1)}
 }
 
-// literal reads an amount literal that ParseLiteral takes (signed: a
-// balance), and its value and places.
+// literal reads the characters of an amount literal that ParseLiteral
+// takes (signed: a balance), and its value and places; the closing quote
+// is the next literal's.
 func (p *scanner) literal(signed bool) (span, int64, int8) {
-	b := p.b
-	if p.bad || len(b)-p.i < 2 || b[p.i] != '"' {
+	b, start := p.b, p.i
+	if start >= len(b) {
 		p.bad = true
 		return span{}, 0, 0
 	}
-	start := p.i + 1
 	v, places, n, ok := literalPrefix(unsafe.String(&b[start], len(b)-start), signed)
-	end := start + n
-	if !ok || end >= len(b) || b[end] != '"' {
+	if !ok {
 		p.bad = true
 		return span{}, 0, 0
 	}
-	p.i = end + 1
-	return span{int32(start), int32(end)}, v, int8(places)
+	p.i = start + n
+	return span{int32(start), int32(start + n)}, v, int8(places)
 }

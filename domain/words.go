@@ -1,0 +1,78 @@
+package domain
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+)
+
+// Eight bytes at a time: the posting reader's fixed literals, repeated
+// strings and digits read as 64-bit words (in memory order, as
+// binary.LittleEndian reads them) rather than a byte at a time. None of
+// these states a rule of its own: a digit is '0' to '9', as every reader
+// of numbers says, and a literal is the constant the caller gives.
+
+const lsb = 0x0101010101010101
+
+// word is the eight bytes of b from i, which the caller has checked are
+// in b (i+8 <= len(b)): no bounds check of its own.
+func word(b []byte, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)), 8))
+}
+
+// litKey is a literal of 8 to 16 bytes as the two words that diff
+// compares: from its start, and the word that ends where it ends
+// (overlapping the first where the literal is shorter than 16 bytes).
+type litKey struct {
+	w0, w1 uint64
+	off    int // len(lit) - 8: where the second word starts
+	n      int // len(lit)
+}
+
+func newLitKey(lit string) litKey {
+	if len(lit) < 8 || len(lit) > maxKey {
+		panic("domain: a key of 8 to 16 bytes")
+	}
+	return litKey{
+		w0:  binary.LittleEndian.Uint64([]byte(lit)),
+		w1:  binary.LittleEndian.Uint64([]byte(lit[len(lit)-8:])),
+		off: len(lit) - 8, n: len(lit),
+	}
+}
+
+// maxKey bounds the literals keys hold, and so how many bytes from i the
+// caller of diff must have checked are in b.
+const maxKey = 16
+
+// diff is zero exactly when b[i:i+len(lit)] is the key's literal, every
+// byte of b[i:i+maxKey] being in b.
+func (k *litKey) diff(b []byte, i int) uint64 {
+	return (word(b, i) ^ k.w0) | (word(b, i+k.off) ^ k.w1)
+}
+
+// digitRun is the number of ASCII digits that x (eight bytes in memory
+// order) starts with, 0 to 8, and x with each byte xor '0' (a digit's
+// value where the byte is one). Per byte and exact: a byte is a digit
+// when its xor with '0' is 0 to 9 (high nibble clear, and the low one
+// plus 6 does not reach 16); no carry leaves a byte.
+func digitRun(x uint64) (int, uint64) {
+	return bits.TrailingZeros64(notDigits(x)) >> 3, x ^ lsb*'0'
+}
+
+// notDigits has bits set in exactly the bytes of x that are not ASCII
+// digits (see digitRun).
+func notDigits(x uint64) uint64 {
+	t := x ^ lsb*'0'
+	return t&(lsb*0xf0) | (t&(lsb*0x0f)+lsb*6)&(lsb*0x10)
+}
+
+// digitsValue is the value of the first n digits of t (digitRun's t and
+// n, n from 0 to 8): moved to the word's top so that zeros lead them,
+// then added up in pairs, fours and eights (the first digit, at the
+// lowest address, the most significant).
+func digitsValue(t uint64, n int) uint64 {
+	y := t << (64 - 8*uint(n)) // n = 0: a shift by 64 is 0
+	y = (y*10 + y>>8) & 0x00ff00ff00ff00ff
+	y = (y*100 + y>>16) & 0x0000ffff0000ffff
+	return (y*10000 + y>>32) & 0xffffffff
+}
