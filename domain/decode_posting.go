@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"math/bits"
 	"unsafe"
 )
 
@@ -252,20 +253,24 @@ func (p *scanner) code() span { return p.chars(&codeChars) }
 
 // chars reads from p.i the bytes that t marks, none of which needs an
 // escape, up to the first that it does not: the string's closing quote,
-// which the literal after the string begins with. Eight bytes a step
-// while all are marked (their marks and-ed together, no branch a byte),
-// then a byte at a time.
+// which the literal after the string begins with. Eight bytes a step:
+// their marks gathered in a byte, whose lowest clear bit is the first
+// byte not marked.
 func (p *scanner) chars(t *[256]bool) span {
 	b, i := p.b, p.i
 	u := (*[256]uint8)(unsafe.Pointer(t)) // a bool is a byte, 0 or 1
 	for len(b)-i >= 8 {
 		x := (*[8]byte)(b[i : i+8])
-		if u[x[0]]&u[x[1]]&u[x[2]]&u[x[3]]&u[x[4]]&u[x[5]]&u[x[6]]&u[x[7]] == 0 {
-			break
+		m := u[x[0]] | u[x[1]]<<1 | u[x[2]]<<2 | u[x[3]]<<3 | u[x[4]]<<4 | u[x[5]]<<5 | u[x[6]]<<6 | u[x[7]]<<7
+		if m != 0xff {
+			i += bits.TrailingZeros8(^m)
+			s := span{int32(p.i), int32(i)}
+			p.i = i
+			return s
 		}
 		i += 8
 	}
-	for i < len(b) && t[b[i]] {
+	for i < len(b) && t[b[i]] { // the line's last bytes
 		i++
 	}
 	s := span{int32(p.i), int32(i)}
@@ -283,21 +288,23 @@ var codeChars = func() (t [256]bool) {
 }()
 
 // same reads the characters and the closing quote of a string whose
-// bytes are those of s, an earlier string of the line: a word at a time,
-// the differences added to p.diff.
+// bytes are those of s, an earlier string of the line: a word at a time
+// (the last one ending where the string does), a string shorter than a
+// word under a mask; the differences added to p.diff.
 func (p *scanner) same(s span) span {
-	b, i, n := p.b, p.i, int(s.b-s.a)+1
-	if len(b)-i < n+8 { // the last word's load, from before the end
+	b, i, a, n := p.b, p.i, int(s.a), int(s.b-s.a)+1
+	if len(b)-i < n+8 { // a word's load from the string's end
 		p.bad = true
 		return span{}
 	}
 	var d uint64
-	k := 0
-	for ; k+8 <= n; k += 8 {
-		d |= word(b, i+k) ^ word(b, int(s.a)+k)
-	}
-	if r := n - k; r > 0 {
-		d |= (word(b, i+k) ^ word(b, int(s.a)+k)) << (64 - 8*uint(r))
+	if n < 8 {
+		d = (word(b, i) ^ word(b, a)) & (1<<(8*(n&7)) - 1)
+	} else {
+		for k := 0; k < n-8; k += 8 {
+			d |= word(b, i+k) ^ word(b, a+k)
+		}
+		d |= word(b, i+n-8) ^ word(b, a+n-8)
 	}
 	p.diff |= d
 	p.i = i + n

@@ -126,6 +126,13 @@ func (p *scanner) uint(max uint64) uint64 {
 		return 0
 	}
 	b, start := p.b, p.i
+	if len(b)-start >= 8 {
+		// A number of at most seven digits, nearly every one, from one
+		// word; the rest as below.
+		if n, t := digitRun(binary.LittleEndian.Uint64(b[start:])); n < 8 {
+			return p.uintEnd(digitsValue(t, n), start, start+n, max)
+		}
+	}
 	i := start
 	var v uint64
 	// 18 digits fit in a uint64 unchecked: only a longer number, or a
@@ -147,12 +154,18 @@ func (p *scanner) uint(max uint64) uint64 {
 		v = v*10 + d
 		i++
 	}
-	p.i = i
-	if p.i == start || p.b[start] == '0' && p.i-start > 1 {
+	return p.uintEnd(v, start, i, max)
+}
+
+// uintEnd ends uint's number, v read from b[start:end]: one that is not
+// empty, has no leading zero and fits in max, nor is a float.
+func (p *scanner) uintEnd(v uint64, start, end int, max uint64) uint64 {
+	p.i = end
+	if end == start || p.b[start] == '0' && end-start > 1 || v > max {
 		p.bad = true
 	}
 	// A fraction or exponent would make it a float: not canonical.
-	if p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+	if end < len(p.b) && (p.b[end] == '.' || p.b[end] == 'e' || p.b[end] == 'E') {
 		p.bad = true
 	}
 	return v
