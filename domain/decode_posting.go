@@ -31,36 +31,6 @@ type postingNumbers struct {
 	places [3]int8
 }
 
-// The literals between a posting's fields, each with the quotes of the
-// strings on either side of it: the closing quote of the string before
-// it and the opening quote of the one after, which the readers of those
-// strings leave to it.
-var (
-	kType      = newLitKey(`,"type":"Transfe`)
-	kType2     = newLitKey(`rPosted","v":1,"`)
-	kCommand   = newLitKey(`command":{"seq":`)
-	kItem      = newLitKey(`,"item":`)
-	kTime      = newLitKey(`},"time":`)
-	kTransfer  = newLitKey(`,"transfer"`)
-	kTransfer2 = newLitKey(`:{"id":"`)
-	kFrom      = newLitKey(`","from":"`)
-	kTo        = newLitKey(`","to":"`)
-	kAmount    = newLitKey(`","amount":"`)
-	kAsset     = newLitKey(`","asset":"`)
-	kReference = newLitKey(`,"reference":`)
-	kMetadata  = newLitKey(`,"metadata":`)
-	kEntries   = newLitKey(`,"entries":[{"ac`)
-	kEntries2  = newLitKey(`count":"`)
-	kDebit     = newLitKey(`,"type":"debit",`)
-	kCredit    = newLitKey(`,"type":"credit"`)
-	kEntryAmt  = newLitKey(`"amount":"`)
-	kCreditAmt = newLitKey(`,"amount":"`)
-	kBalance   = newLitKey(`,"balance":"`)
-	kNext      = newLitKey(`"},{"account":"`)
-	kPrevHash  = newLitKey(`"}]},"prev`)
-	kPrevHash2 = newLitKey(`_hash":"`)
-)
-
 // scanPosting reads a TransferPosted line whose hash suffix verifyLineHash
 // has checked and whose prev_hash is prev, as scanLine(line, v, prev)
 // reads it, and reports whether it could (see above). With true, v is
@@ -68,10 +38,13 @@ var (
 // v.plainCanonical() holds, and the event passes checkSchema's checks:
 // version, sequence and time, one payload, ValidatePayload.
 //
-// The literals are compared a word at a time and their differences
-// gathered (scanner.diff) rather than tested one by one: a line that
-// differs from them anywhere is refused all the same, after reading on
-// within its bounds.
+// The literals between the fields are compared a word at a time (lit)
+// and their differences gathered in d rather than tested one by one: a
+// line that differs from them anywhere is refused all the same, after
+// reading on within its bounds. Each literal holds the quotes of the
+// strings on either side of it (the closing quote of the string before
+// it, the opening quote of the one after), which the readers of those
+// strings leave to it.
 func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	if len(line) > 1<<31-1 {
 		return false
@@ -80,88 +53,121 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	*v = lineView{meta: meta}
 	p := scanner{b: line}
 	b := line
-	p.skip(len(b) >= 7 && string(b[:7]) == `{"seq":`, 7)
+	d, i := lit(b, 0, `{"seq":0`) // the '0' not compared: see below
+	d &= 1<<56 - 1
+	p.i = i - 1
 	v.seq = p.uint(^uint64(0))
 	v.typ = span{int32(p.i + 9), int32(p.i + 9 + len(EventTransferPosted))}
-	p.key(&kType)
-	p.key(&kType2)
-	p.key(&kCommand)
+	x, i := lit(b, p.i, `,"type":"Transfe`)
+	d |= x
+	x, i = lit(b, i, `rPosted","v":1,"`)
+	d |= x
+	x, p.i = lit(b, i, `command":{"seq":`)
+	d |= x
 	v.version = SchemaVersion
 	v.command.Seq = p.uint(^uint64(0))
-	p.key(&kItem)
+	x, p.i = lit(b, p.i, `,"item":`)
+	d |= x
 	v.command.Item = p.int()
-	p.key(&kTime)
+	x, p.i = lit(b, p.i, `},"time":`)
+	d |= x
 	timeAt := p.i
 	v.clock = p.time()
-	if p.bad || p.diff != 0 || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
+	if p.bad || d != 0 || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
 		p.i-timeAt > 22 && line[p.i-3] == '0' { // not canonical
 		return false
 	}
 	v.payload = 't'
-	if !p.posting(v) || !p.prevHash(v, prev) {
+	if !p.postedTransfer(v) || !p.postedEntries(v) || !p.prevHash(v, prev) {
 		return false
 	}
 	v.hash, v.hasHash = span{int32(p.i + 9), int32(len(line) - 2)}, true
 	return true
 }
 
-// posting reads and checks the transfer's fields and its entries, and
-// closes the transfer.
-func (p *scanner) posting(v *lineView) bool {
-	b, t := p.b, &v.transfer
-	p.key(&kTransfer)
-	p.key(&kTransfer2)
-	t.id = p.id()
-	p.key(&kFrom)
-	t.from = p.id()
-	p.key(&kTo)
-	t.to = p.id()
-	p.key(&kAmount)
-	n := &v.numbers
-	t.amount, n.values[0], n.places[0] = p.literal(false)
-	p.key(&kAsset)
-	t.asset = p.code()
-	p.skip(p.i < len(b) && b[p.i] == '"', 1)
-	if p.bad || p.diff != 0 || n.values[0] == 0 || // a memo's, or refused
-		bytes.Equal(p.b[t.from.a:t.from.b], p.b[t.to.a:t.to.b]) ||
+// postedTransfer reads and checks the transfer's fields up to its entries.
+func (p *scanner) postedTransfer(v *lineView) bool {
+	b, t, n := p.b, &v.transfer, &v.numbers
+	d, i := lit(b, p.i, `,"transfer":`)
+	x, i := lit(b, i, `{"id":"`+`"`) // the last quote not compared
+	d |= x & (1<<56 - 1)
+	i--
+	t.id, i = idAt(b, i)
+	x, i = lit(b, i, `","from":"`)
+	d |= x
+	t.from, i = idAt(b, i)
+	x, i = lit(b, i, `","to":"`)
+	d |= x
+	t.to, i = idAt(b, i)
+	x, i = lit(b, i, `","amount":"`)
+	d |= x
+	t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
+	x, i = lit(b, i, `","asset":"`)
+	d |= x
+	t.asset = span{int32(i), int32(charsAt(b, i, &codeChars))}
+	i = int(t.asset.b)
+	if d != 0 || t.id.a == t.id.b || t.from.a == t.from.b || t.to.a == t.to.b || t.amount.a == t.amount.b ||
+		i >= len(b) || b[i] != '"' || n.values[0] == 0 || // a memo's, or refused
+		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) ||
 		validateAssetCode("asset", p.text(t.asset)) != nil {
 		return false
 	}
-	if p.at(&kReference) {
+	p.i = i + 1
+	if p.at(`,"reference":`) {
 		t.reference = p.str()
 		if p.bad || t.reference.a == t.reference.b ||
 			validateText("reference", p.text(t.reference), MaxReferenceLen) != nil {
 			return false
 		}
 	}
-	if p.at(&kMetadata) {
+	if p.at(`,"metadata":`) {
 		t.meta = p.meta(v)
 		if p.bad || !p.metadataValid(v.meta[t.meta.from:t.meta.to]) {
 			return false
 		}
 	}
-	p.key(&kEntries)
-	p.key(&kEntries2)
-	v.entries[0][0] = p.same(t.from)
-	p.key(&kDebit)
-	p.key(&kEntryAmt)
-	v.entries[0][2] = p.same(t.amount)
-	p.key(&kBalance)
-	v.entries[0][3], n.values[1], n.places[1] = p.literal(true)
-	p.key(&kNext)
-	v.entries[1][0] = p.same(t.to)
-	p.key(&kCredit)
-	p.key(&kCreditAmt)
-	v.entries[1][2] = p.same(t.amount)
-	p.key(&kBalance)
-	v.entries[1][3], n.values[2], n.places[2] = p.literal(true)
-	if p.bad || p.escapable {
+	return !p.escapable
+}
+
+// postedEntries reads the transfer's entries, which repeat its accounts and
+// amount (debit then credit), and closes the transfer.
+func (p *scanner) postedEntries(v *lineView) bool {
+	b, t, n, e := p.b, &v.transfer, &v.numbers, &v.entries
+	d, i := lit(b, p.i, `,"entries":[{"ac`)
+	x, i := lit(b, i, `count":"`)
+	d |= x
+	x, e[0][0], i = sameAt(b, i, t.from)
+	d |= x
+	x, i = lit(b, i, `,"type":"debit",`)
+	d |= x
+	x, i = lit(b, i, `"amount":"`)
+	d |= x
+	x, e[0][2], i = sameAt(b, i, t.amount)
+	d |= x
+	x, i = lit(b, i, `,"balance":"`)
+	d |= x
+	e[0][3], n.values[1], n.places[1], i = literalAt(b, i, true)
+	x, i = lit(b, i, `"},{"account":"`)
+	d |= x
+	x, e[1][0], i = sameAt(b, i, t.to)
+	d |= x
+	x, i = lit(b, i, `,"type":"credit"`)
+	d |= x
+	x, i = lit(b, i, `,"amount":"`)
+	d |= x
+	x, e[1][2], i = sameAt(b, i, t.amount)
+	d |= x
+	x, i = lit(b, i, `,"balance":"`)
+	d |= x
+	e[1][3], n.values[2], n.places[2], i = literalAt(b, i, true)
+	if d != 0 || e[0][3].a == e[0][3].b || e[1][3].a == e[1][3].b {
 		return false
 	}
 	// The entries' types are in the literals: where they lie in the line.
-	v.entries[0][1] = span{v.entries[0][0].b + 10, v.entries[0][0].b + 15}
-	v.entries[1][1] = span{v.entries[1][0].b + 10, v.entries[1][0].b + 16}
+	e[0][1] = span{e[0][0].b + 10, e[0][0].b + 15}
+	e[1][1] = span{e[1][0].b + 10, e[1][0].b + 16}
 	n.ok = true
+	p.i = i
 	return true
 }
 
@@ -169,48 +175,42 @@ func (p *scanner) posting(v *lineView) bool {
 // hex, up to the hash suffix that verifyLineHash checked.
 func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
 	line := p.b
-	p.key(&kPrevHash)
-	p.key(&kPrevHash2)
-	if p.bad || p.diff != 0 || len(line)-p.i != 2*HashSize+1+hashSuffixLen || line[p.i+2*HashSize] != '"' ||
-		!hexOf(line[p.i:p.i+2*HashSize], prev) {
+	d, i := lit(line, p.i, `"}]},"prev`)
+	x, i := lit(line, i, `_hash":"`)
+	if d|x != 0 || len(line)-i != 2*HashSize+1+hashSuffixLen || line[i+2*HashSize] != '"' ||
+		!hexOf(line[i:i+2*HashSize], prev) {
 		return false
 	}
-	v.prevHash, v.chained = span{int32(p.i), int32(p.i + 2*HashSize)}, true
-	p.i += 2*HashSize + 1
+	v.prevHash, v.chained = span{int32(i), int32(i + 2*HashSize)}, true
+	p.i = i + 2*HashSize + 1
 	return true
 }
 
-// key consumes the literal k at p.i, adding how it differs from the line's bytes to p.diff,
-// which the reader tests at its checkpoints. A line too short for a word
-// compare is bad (a posting's line goes on well past every literal: its
-// prev_hash and hash).
-func (p *scanner) key(k *litKey) {
-	if len(p.b)-p.i < maxKey {
-		p.bad = true
-		return
+// lit compares the literal s (8 to maxLit bytes, a constant: its words
+// are folded) with b from i, and returns how they differ (zero where
+// they do not; not zero where b is too short) and where s ends: two word
+// loads, the second ending where s ends.
+func lit(b []byte, i int, s string) (diff uint64, end int) {
+	if len(b)-i < maxLit {
+		return 1, i
 	}
-	p.diff |= k.diff(p.b, p.i)
-	p.i += k.n
+	return (word(b, i) ^ strWord(s, 0)) | (word(b, i+len(s)-8) ^ strWord(s, len(s)-8)), i + len(s)
 }
 
-// at reports whether the literal k is at p.i, and consumes it if so: an
+// maxLit bounds the literals lit compares: two words. A line shorter
+// than that from a literal is not a posting's, which goes on well past
+// every literal (its prev_hash and hash).
+const maxLit = 16
+
+// at reports whether the literal s is at p.i, and consumes it if so: an
 // optional field's name.
-func (p *scanner) at(k *litKey) bool {
-	if len(p.b)-p.i < maxKey || k.diff(p.b, p.i) != 0 {
+func (p *scanner) at(s string) bool {
+	d, i := lit(p.b, p.i, s)
+	if d != 0 {
 		return false
 	}
-	p.i += k.n
+	p.i = i
 	return true
-}
-
-// skip consumes the n bytes of a literal that the caller found at p.i
-// (ok), or marks the line bad.
-func (p *scanner) skip(ok bool, n int) {
-	if p.bad || !ok {
-		p.bad = true
-		return
-	}
-	p.i += n
 }
 
 // metadataValid is ValidateMetadata for the key, value pairs kv, as the
@@ -235,47 +235,37 @@ func (p *scanner) text(s span) string {
 	return unsafe.String(unsafe.SliceData(p.b[s.a:]), int(s.b-s.a))
 }
 
-// id reads the characters of a string of 1 to MaxIDLen id characters
-// (validateIDChars' rule), which needs no escape.
-func (p *scanner) id() span {
-	s := p.chars(&idChars)
-	if n := s.b - s.a; n == 0 || n > MaxIDLen {
-		p.bad = true
-		return span{}
+// idAt reads from i the characters of a string of 1 to MaxIDLen id
+// characters (validateIDChars' rule), which needs no escape, up to its
+// closing quote: their span (empty if there are none or too many) and
+// where they end.
+func idAt(b []byte, i int) (span, int) {
+	end := charsAt(b, i, &idChars)
+	if end == i || end-i > MaxIDLen {
+		return span{}, end
 	}
-	return s
+	return span{int32(i), int32(end)}, end
 }
 
-// code reads the characters of a string of asset code characters
-// (codeChars), which needs no escape; the caller checks it is a code
-// (validateAssetCode).
-func (p *scanner) code() span { return p.chars(&codeChars) }
-
-// chars reads from p.i the bytes that t marks, none of which needs an
-// escape, up to the first that it does not: the string's closing quote,
-// which the literal after the string begins with. Eight bytes a step:
-// their marks gathered in a byte, whose lowest clear bit is the first
-// byte not marked.
-func (p *scanner) chars(t *[256]bool) span {
-	b, i := p.b, p.i
+// charsAt reads from i the bytes that t marks, none of which needs an
+// escape, up to the first that it does not (the string's closing quote,
+// which the literal after the string begins with), and returns where
+// they end. Eight bytes a step: their marks gathered in a byte, whose
+// lowest clear bit is the first byte not marked.
+func charsAt(b []byte, i int, t *[256]bool) int {
 	u := (*[256]uint8)(unsafe.Pointer(t)) // a bool is a byte, 0 or 1
 	for len(b)-i >= 8 {
 		x := (*[8]byte)(b[i : i+8])
 		m := u[x[0]] | u[x[1]]<<1 | u[x[2]]<<2 | u[x[3]]<<3 | u[x[4]]<<4 | u[x[5]]<<5 | u[x[6]]<<6 | u[x[7]]<<7
 		if m != 0xff {
-			i += bits.TrailingZeros8(^m)
-			s := span{int32(p.i), int32(i)}
-			p.i = i
-			return s
+			return i + bits.TrailingZeros8(^m)
 		}
 		i += 8
 	}
 	for i < len(b) && t[b[i]] { // the line's last bytes
 		i++
 	}
-	s := span{int32(p.i), int32(i)}
-	p.i = i
-	return s
+	return i
 }
 
 // codeChars marks the bytes an asset code may hold after its first, as
@@ -287,15 +277,15 @@ var codeChars = func() (t [256]bool) {
 	return t
 }()
 
-// same reads the characters and the closing quote of a string whose
-// bytes are those of s, an earlier string of the line: a word at a time
-// (the last one ending where the string does), a string shorter than a
-// word under a mask; the differences added to p.diff.
-func (p *scanner) same(s span) span {
-	b, i, a, n := p.b, p.i, int(s.a), int(s.b-s.a)+1
+// sameAt compares the characters and the closing quote of the string at
+// i with s, an earlier string of the line: a word at a time (the last
+// one ending where the string does), a string shorter than a word under
+// a mask. It returns how they differ (not zero where b is too short),
+// the string's span and where it ends.
+func sameAt(b []byte, i int, s span) (uint64, span, int) {
+	a, n := int(s.a), int(s.b-s.a)+1
 	if len(b)-i < n+8 { // a word's load from the string's end
-		p.bad = true
-		return span{}
+		return 1, span{}, i
 	}
 	var d uint64
 	if n < 8 {
@@ -306,25 +296,20 @@ func (p *scanner) same(s span) span {
 		}
 		d |= word(b, i+n-8) ^ word(b, a+n-8)
 	}
-	p.diff |= d
-	p.i = i + n
-	return span{int32(i), int32(i + n - 1)}
+	return d, span{int32(i), int32(i + n - 1)}, i + n
 }
 
-// literal reads the characters of an amount literal that ParseLiteral
-// takes (signed: a balance), and its value and places; the closing quote
-// is the next literal's.
-func (p *scanner) literal(signed bool) (span, int64, int8) {
-	b, start := p.b, p.i
-	if start >= len(b) {
-		p.bad = true
-		return span{}, 0, 0
+// literalAt reads from i the characters of an amount literal that
+// ParseLiteral takes (signed: a balance): their span (empty if they are
+// not one), value and places, and where they end; the closing quote is
+// the next literal's.
+func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
+	if i >= len(b) {
+		return span{}, 0, 0, i
 	}
-	v, places, n, ok := literalPrefix(unsafe.String(&b[start], len(b)-start), signed)
+	v, places, n, ok := literalPrefix(unsafe.String(&b[i], len(b)-i), signed)
 	if !ok {
-		p.bad = true
-		return span{}, 0, 0
+		return span{}, 0, 0, i
 	}
-	p.i = start + n
-	return span{int32(start), int32(start + n)}, v, int8(places)
+	return span{int32(i), int32(i + n)}, v, int8(places), i + n
 }

@@ -17,37 +17,14 @@ const lsb = 0x0101010101010101
 // word is the eight bytes of b from i, which the caller has checked are
 // in b (i+8 <= len(b)): no bounds check of its own.
 func word(b []byte, i int) uint64 {
-	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)), 8))
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))[:])
 }
 
-// litKey is a literal of 8 to 16 bytes as the two words that diff
-// compares: from its start, and the word that ends where it ends
-// (overlapping the first where the literal is shorter than 16 bytes).
-type litKey struct {
-	w0, w1 uint64
-	off    int // len(lit) - 8: where the second word starts
-	n      int // len(lit)
-}
-
-func newLitKey(lit string) litKey {
-	if len(lit) < 8 || len(lit) > maxKey {
-		panic("domain: a key of 8 to 16 bytes")
-	}
-	return litKey{
-		w0:  binary.LittleEndian.Uint64([]byte(lit)),
-		w1:  binary.LittleEndian.Uint64([]byte(lit[len(lit)-8:])),
-		off: len(lit) - 8, n: len(lit),
-	}
-}
-
-// maxKey bounds the literals keys hold, and so how many bytes from i the
-// caller of diff must have checked are in b.
-const maxKey = 16
-
-// diff is zero exactly when b[i:i+len(lit)] is the key's literal, every
-// byte of b[i:i+maxKey] being in b.
-func (k *litKey) diff(b []byte, i int) uint64 {
-	return (word(b, i) ^ k.w0) | (word(b, i+k.off) ^ k.w1)
+// strWord is the eight bytes of s from i, s a constant whose words the
+// compiler folds where the call is inlined; the caller has checked that
+// they are in s.
+func strWord(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i))[:])
 }
 
 // digitRun is the number of ASCII digits that x (eight bytes in memory
