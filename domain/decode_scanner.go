@@ -21,9 +21,6 @@ type scanner struct {
 	// ('<', '>', '&', U+2028, U+2029), which the reader takes as it is:
 	// such a line is not canonical (Line.Canonical).
 	escapable bool
-	// diff: how the posting reader's literals differ from the line's
-	// bytes, or'ed together (zero while they match).
-	diff uint64
 }
 
 // lit consumes the literal s.
