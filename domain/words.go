@@ -44,11 +44,12 @@ func notDigits(x uint64) uint64 {
 }
 
 // digitsValue is the value of the first n digits of t (digitRun's t and
-// n, n from 0 to 8): moved to the word's top so that zeros lead them,
-// then added up in pairs, fours and eights (the first digit, at the
-// lowest address, the most significant).
+// n, n from 1 to 8; for n = 0, which every caller refuses as no number,
+// some value): moved to the word's top so that zeros lead them, then
+// added up in pairs, fours and eights (the first digit, at the lowest
+// address, the most significant).
 func digitsValue(t uint64, n int) uint64 {
-	y := t << (64 - 8*uint(n)) // n = 0: a shift by 64 is 0
+	y := t << ((64 - 8*uint(n)) & 63) // no shift by 64 to provide for
 	y = (y*10 + y>>8) & 0x00ff00ff00ff00ff
 	y = (y*100 + y>>16) & 0x0000ffff0000ffff
 	return (y*10000 + y>>32) & 0xffffffff
