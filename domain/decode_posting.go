@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 	"unsafe"
 )
@@ -114,7 +115,7 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 	}
 	p.i = i + 1
 	if p.at(`,"reference":`) {
-		t.reference = p.str()
+		t.reference = p.plainStr()
 		if p.bad || t.reference.a == t.reference.b ||
 			validateText("reference", p.text(t.reference), MaxReferenceLen) != nil {
 			return false
@@ -184,6 +185,28 @@ func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
 	v.prevHash, v.chained = span{int32(i), int32(i + 2*HashSize)}, true
 	p.i = i + 2*HashSize + 1
 	return true
+}
+
+// plainStr is str for a string that is nothing but what needs no escape
+// and that the encoding does not escape (strMask finds none of it before
+// the closing quote), read a word at a time without str's note of what
+// it found; any other string str reads.
+func (p *scanner) plainStr() span {
+	b, i := p.b, p.i
+	if i >= len(b) || b[i] != '"' {
+		return p.str()
+	}
+	for j := i + 1; len(b)-j >= 8; j += 8 {
+		if m := strMask(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) >> 3
+			if b[j] != '"' {
+				break
+			}
+			p.i = j + 1
+			return span{int32(i + 1), int32(j)}
+		}
+	}
+	return p.str()
 }
 
 // lit compares the literal s (8 to maxLit bytes, a constant: its words
