@@ -2,6 +2,8 @@ package domain
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"unsafe"
 )
 
@@ -36,6 +38,14 @@ type postingNumbers struct {
 // what scanLine would have set, v.chained and v.hasHash are true,
 // v.plainCanonical() holds, and the event passes checkSchema's checks:
 // version, sequence and time, one payload, ValidatePayload.
+//
+// The literals between the fields are compared a word at a time (lit)
+// and their differences gathered in d rather than tested one by one: a
+// line that differs from them anywhere is refused all the same, after
+// reading on within its bounds. Each literal holds the quotes of the
+// strings on either side of it (the closing quote of the string before
+// it, the opening quote of the one after), which the readers of those
+// strings leave to it.
 func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	if len(line) > 1<<31-1 {
 		return false
@@ -44,88 +54,121 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	*v = lineView{meta: meta}
 	p := scanner{b: line}
 	b := line
-	p.skip(len(b)-p.i >= 7 && string(b[p.i:p.i+7]) == `{"seq":`, 7)
+	d, i := lit(b, 0, `{"seq":0`) // the '0' not compared: see below
+	d &= 1<<56 - 1
+	p.i = i - 1
 	v.seq = p.uint(^uint64(0))
 	v.typ = span{int32(p.i + 9), int32(p.i + 9 + len(EventTransferPosted))}
-	p.skip(len(b)-p.i >= 48 && string(b[p.i:p.i+16]) == `,"type":"Transfe` &&
-		string(b[p.i+16:p.i+32]) == `rPosted","v":1,"` && string(b[p.i+32:p.i+48]) == `command":{"seq":`, 48)
+	x, i := lit(b, p.i, `,"type":"Transfe`)
+	d |= x
+	x, i = lit(b, i, `rPosted","v":1,"`)
+	d |= x
+	x, p.i = lit(b, i, `command":{"seq":`)
+	d |= x
 	v.version = SchemaVersion
 	v.command.Seq = p.uint(^uint64(0))
-	p.skip(len(b)-p.i >= 8 && string(b[p.i:p.i+8]) == `,"item":`, 8)
+	x, p.i = lit(b, p.i, `,"item":`)
+	d |= x
 	v.command.Item = p.int()
-	p.skip(len(b)-p.i >= 9 && string(b[p.i:p.i+9]) == `},"time":`, 9)
+	x, p.i = lit(b, p.i, `},"time":`)
+	d |= x
 	timeAt := p.i
 	v.clock = p.time()
-	if p.bad || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
+	if p.bad || d != 0 || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
 		p.i-timeAt > 22 && line[p.i-3] == '0' { // not canonical
 		return false
 	}
 	v.payload = 't'
-	if !p.posting(v) || !p.prevHash(v, prev) {
+	if !p.postedTransfer(v) || !p.postedEntries(v) || !p.prevHash(v, prev) {
 		return false
 	}
 	v.hash, v.hasHash = span{int32(p.i + 9), int32(len(line) - 2)}, true
 	return true
 }
 
-// posting reads and checks the transfer's fields and its entries, and
-// closes the transfer.
-func (p *scanner) posting(v *lineView) bool {
-	b, t := p.b, &v.transfer
-	p.skip(len(b)-p.i >= 18 && string(b[p.i:p.i+16]) == `,"transfer":{"id` &&
-		string(b[p.i+16:p.i+18]) == `":`, 18)
-	t.id = p.id()
-	p.skip(len(b)-p.i >= 8 && string(b[p.i:p.i+8]) == `,"from":`, 8)
-	t.from = p.id()
-	p.skip(len(b)-p.i >= 6 && string(b[p.i:p.i+6]) == `,"to":`, 6)
-	t.to = p.id()
-	p.skip(len(b)-p.i >= 10 && string(b[p.i:p.i+10]) == `,"amount":`, 10)
-	n := &v.numbers
-	t.amount, n.values[0], n.places[0] = p.literal(false)
-	p.skip(len(b)-p.i >= 9 && string(b[p.i:p.i+9]) == `,"asset":`, 9)
-	t.asset = p.code()
-	if p.bad || n.values[0] == 0 || // a memo's, or refused
-		bytes.Equal(p.b[t.from.a:t.from.b], p.b[t.to.a:t.to.b]) ||
+// postedTransfer reads and checks the transfer's fields up to its entries.
+func (p *scanner) postedTransfer(v *lineView) bool {
+	b, t, n := p.b, &v.transfer, &v.numbers
+	d, i := lit(b, p.i, `,"transfer":`)
+	x, i := lit(b, i, `{"id":"`+`"`) // the last quote not compared
+	d |= x & (1<<56 - 1)
+	i--
+	t.id, i = idAt(b, i)
+	x, i = lit(b, i, `","from":"`)
+	d |= x
+	t.from, i = idAt(b, i)
+	x, i = lit(b, i, `","to":"`)
+	d |= x
+	t.to, i = idAt(b, i)
+	x, i = lit(b, i, `","amount":"`)
+	d |= x
+	t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
+	x, i = lit(b, i, `","asset":"`)
+	d |= x
+	t.asset = span{int32(i), int32(charsAt(b, i, &codeChars))}
+	i = int(t.asset.b)
+	if d != 0 || t.id.a == t.id.b || t.from.a == t.from.b || t.to.a == t.to.b || t.amount.a == t.amount.b ||
+		i >= len(b) || b[i] != '"' || n.values[0] == 0 || // a memo's, or refused
+		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) ||
 		validateAssetCode("asset", p.text(t.asset)) != nil {
 		return false
 	}
-	if len(b)-p.i >= 13 && string(b[p.i:p.i+13]) == `,"reference":` {
-		p.i += 13
-		t.reference = p.str()
+	p.i = i + 1
+	if p.at(`,"reference":`) {
+		t.reference = p.plainStr()
 		if p.bad || t.reference.a == t.reference.b ||
 			validateText("reference", p.text(t.reference), MaxReferenceLen) != nil {
 			return false
 		}
 	}
-	if len(b)-p.i >= 12 && string(b[p.i:p.i+12]) == `,"metadata":` {
-		p.i += 12
+	if p.at(`,"metadata":`) {
 		t.meta = p.meta(v)
 		if p.bad || !p.metadataValid(v.meta[t.meta.from:t.meta.to]) {
 			return false
 		}
 	}
-	p.skip(len(b)-p.i >= 23 && string(b[p.i:p.i+16]) == `,"entries":[{"ac` &&
-		string(b[p.i+16:p.i+23]) == `count":`, 23)
-	v.entries[0][0] = p.same(t.from)
-	p.skip(len(b)-p.i >= 25 && string(b[p.i:p.i+16]) == `,"type":"debit",` &&
-		string(b[p.i+16:p.i+25]) == `"amount":`, 25)
-	v.entries[0][2] = p.same(t.amount)
-	p.skip(len(b)-p.i >= 11 && string(b[p.i:p.i+11]) == `,"balance":`, 11)
-	v.entries[0][3], n.values[1], n.places[1] = p.literal(true)
-	p.skip(len(b)-p.i >= 13 && string(b[p.i:p.i+13]) == `},{"account":`, 13)
-	v.entries[1][0] = p.same(t.to)
-	p.skip(len(b)-p.i >= 26 && string(b[p.i:p.i+16]) == `,"type":"credit"` &&
-		string(b[p.i+16:p.i+26]) == `,"amount":`, 26)
-	v.entries[1][2] = p.same(t.amount)
-	p.skip(len(b)-p.i >= 11 && string(b[p.i:p.i+11]) == `,"balance":`, 11)
-	v.entries[1][3], n.values[2], n.places[2] = p.literal(true)
-	if p.bad || p.escapable {
+	return !p.escapable
+}
+
+// postedEntries reads the transfer's entries, which repeat its accounts and
+// amount (debit then credit), and closes the transfer.
+func (p *scanner) postedEntries(v *lineView) bool {
+	b, t, n, e := p.b, &v.transfer, &v.numbers, &v.entries
+	d, i := lit(b, p.i, `,"entries":[{"ac`)
+	x, i := lit(b, i, `count":"`)
+	d |= x
+	x, e[0][0], i = sameAt(b, i, t.from)
+	d |= x
+	x, i = lit(b, i, `,"type":"debit",`)
+	d |= x
+	x, i = lit(b, i, `"amount":"`)
+	d |= x
+	x, e[0][2], i = sameAt(b, i, t.amount)
+	d |= x
+	x, i = lit(b, i, `,"balance":"`)
+	d |= x
+	e[0][3], n.values[1], n.places[1], i = literalAt(b, i, true)
+	x, i = lit(b, i, `"},{"account":"`)
+	d |= x
+	x, e[1][0], i = sameAt(b, i, t.to)
+	d |= x
+	x, i = lit(b, i, `,"type":"credit"`)
+	d |= x
+	x, i = lit(b, i, `,"amount":"`)
+	d |= x
+	x, e[1][2], i = sameAt(b, i, t.amount)
+	d |= x
+	x, i = lit(b, i, `,"balance":"`)
+	d |= x
+	e[1][3], n.values[2], n.places[2], i = literalAt(b, i, true)
+	if d != 0 || e[0][3].a == e[0][3].b || e[1][3].a == e[1][3].b {
 		return false
 	}
 	// The entries' types are in the literals: where they lie in the line.
-	v.entries[0][1] = span{v.entries[0][0].b + 10, v.entries[0][0].b + 15}
-	v.entries[1][1] = span{v.entries[1][0].b + 10, v.entries[1][0].b + 16}
+	e[0][1] = span{e[0][0].b + 10, e[0][0].b + 15}
+	e[1][1] = span{e[1][0].b + 10, e[1][0].b + 16}
 	n.ok = true
+	p.i = i
 	return true
 }
 
@@ -133,26 +176,64 @@ func (p *scanner) posting(v *lineView) bool {
 // hex, up to the hash suffix that verifyLineHash checked.
 func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
 	line := p.b
-	p.skip(len(line)-p.i >= 16 && string(line[p.i:p.i+16]) == `}]},"prev_hash":`, 16)
-	if p.bad || len(line)-p.i != 2+2*HashSize+hashSuffixLen || line[p.i] != '"' || line[p.i+1+2*HashSize] != '"' ||
-		!hexOf(line[p.i+1:p.i+1+2*HashSize], prev) {
+	d, i := lit(line, p.i, `"}]},"prev`)
+	x, i := lit(line, i, `_hash":"`)
+	if d|x != 0 || len(line)-i != 2*HashSize+1+hashSuffixLen || line[i+2*HashSize] != '"' ||
+		!hexOf(line[i:i+2*HashSize], prev) {
 		return false
 	}
-	v.prevHash, v.chained = span{int32(p.i + 1), int32(p.i + 1 + 2*HashSize)}, true
-	p.i += 2 + 2*HashSize
+	v.prevHash, v.chained = span{int32(i), int32(i + 2*HashSize)}, true
+	p.i = i + 2*HashSize + 1
 	return true
 }
 
-// skip consumes the n bytes of a literal that the caller found at p.i
-// (ok), or marks the line bad. The posting reader compares its literals
-// in place, as constants of at most 16 bytes, which the compiler
-// compares a word at a time, where lit costs a call to memequal each.
-func (p *scanner) skip(ok bool, n int) {
-	if p.bad || !ok {
-		p.bad = true
-		return
+// plainStr is str for a string that is nothing but what needs no escape
+// and that the encoding does not escape (strMask finds none of it before
+// the closing quote), read a word at a time without str's note of what
+// it found; any other string str reads.
+func (p *scanner) plainStr() span {
+	b, i := p.b, p.i
+	if i >= len(b) || b[i] != '"' {
+		return p.str()
 	}
-	p.i += n
+	for j := i + 1; len(b)-j >= 8; j += 8 {
+		if m := strMask(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) >> 3
+			if b[j] != '"' {
+				break
+			}
+			p.i = j + 1
+			return span{int32(i + 1), int32(j)}
+		}
+	}
+	return p.str()
+}
+
+// lit compares the literal s (8 to maxLit bytes, a constant: its words
+// are folded) with b from i, and returns how they differ (zero where
+// they do not; not zero where b is too short) and where s ends: two word
+// loads, the second ending where s ends.
+func lit(b []byte, i int, s string) (diff uint64, end int) {
+	if len(b)-i < maxLit {
+		return 1, i
+	}
+	return (word(b, i) ^ strWord(s, 0)) | (word(b, i+len(s)-8) ^ strWord(s, len(s)-8)), i + len(s)
+}
+
+// maxLit bounds the literals lit compares: two words. A line shorter
+// than that from a literal is not a posting's, which goes on well past
+// every literal (its prev_hash and hash).
+const maxLit = 16
+
+// at reports whether the literal s is at p.i, and consumes it if so: an
+// optional field's name.
+func (p *scanner) at(s string) bool {
+	d, i := lit(p.b, p.i, s)
+	if d != 0 {
+		return false
+	}
+	p.i = i
+	return true
 }
 
 // metadataValid is ValidateMetadata for the key, value pairs kv, as the
@@ -177,40 +258,37 @@ func (p *scanner) text(s span) string {
 	return unsafe.String(unsafe.SliceData(p.b[s.a:]), int(s.b-s.a))
 }
 
-// id reads a string of 1 to MaxIDLen id characters (validateIDChars'
-// rule), which needs no escape.
-func (p *scanner) id() span {
-	s := p.plain(&idChars)
-	if n := s.b - s.a; !p.bad && (n == 0 || n > MaxIDLen) {
-		p.bad = true
-		return span{}
+// idAt reads from i the characters of a string of 1 to MaxIDLen id
+// characters (validateIDChars' rule), which needs no escape, up to its
+// closing quote: their span (empty if there are none or too many) and
+// where they end.
+func idAt(b []byte, i int) (span, int) {
+	end := charsAt(b, i, &idChars)
+	if end == i || end-i > MaxIDLen {
+		return span{}, end
 	}
-	return s
+	return span{int32(i), int32(end)}, end
 }
 
-// code reads a string of asset code characters (codeChars), which
-// needs no escape; the caller checks it is a code (validateAssetCode).
-func (p *scanner) code() span { return p.plain(&codeChars) }
-
-// plain reads a string of only the bytes chars marks, none of which
-// needs an escape, up to its closing quote.
-func (p *scanner) plain(chars *[256]bool) span {
-	b := p.b
-	if p.bad || p.i >= len(b) || b[p.i] != '"' {
-		p.bad = true
-		return span{}
+// charsAt reads from i the bytes that t marks, none of which needs an
+// escape, up to the first that it does not (the string's closing quote,
+// which the literal after the string begins with), and returns where
+// they end. Eight bytes a step: their marks gathered in a byte, whose
+// lowest clear bit is the first byte not marked.
+func charsAt(b []byte, i int, t *[256]bool) int {
+	u := (*[256]uint8)(unsafe.Pointer(t)) // a bool is a byte, 0 or 1
+	for len(b)-i >= 8 {
+		x := (*[8]byte)(b[i : i+8])
+		m := u[x[0]] | u[x[1]]<<1 | u[x[2]]<<2 | u[x[3]]<<3 | u[x[4]]<<4 | u[x[5]]<<5 | u[x[6]]<<6 | u[x[7]]<<7
+		if m != 0xff {
+			return i + bits.TrailingZeros8(^m)
+		}
+		i += 8
 	}
-	start := p.i + 1
-	j := start
-	for j < len(b) && chars[b[j]] {
-		j++
+	for i < len(b) && t[b[i]] { // the line's last bytes
+		i++
 	}
-	if j >= len(b) || b[j] != '"' {
-		p.bad = true
-		return span{}
-	}
-	p.i = j + 1
-	return span{int32(start), int32(j)}
+	return i
 }
 
 // codeChars marks the bytes an asset code may hold after its first, as
@@ -222,34 +300,39 @@ var codeChars = func() (t [256]bool) {
 	return t
 }()
 
-// same reads a string whose bytes are those of s, an earlier string of
-// the line.
-func (p *scanner) same(s span) span {
-	b, n := p.b, int(s.b-s.a)
-	if p.bad || len(b)-p.i < n+2 || b[p.i] != '"' || b[p.i+1+n] != '"' ||
-		string(b[p.i+1:p.i+1+n]) != string(b[s.a:s.b]) {
-		p.bad = true
-		return span{}
+// sameAt compares the characters and the closing quote of the string at
+// i with s, an earlier string of the line: a word at a time (the last
+// one ending where the string does), a string shorter than a word under
+// a mask. It returns how they differ (not zero where b is too short),
+// the string's span and where it ends.
+func sameAt(b []byte, i int, s span) (uint64, span, int) {
+	a, n := int(s.a), int(s.b-s.a)+1
+	if len(b)-i < n+8 { // a word's load from the string's end
+		return 1, span{}, i
 	}
-	p.i += n + 2
-	return span{int32(p.i - 1 - n), int32(p.i - 1)}
+	var d uint64
+	if n < 8 {
+		d = (word(b, i) ^ word(b, a)) & (1<<(8*(n&7)) - 1)
+	} else {
+		for k := 0; k < n-8; k += 8 {
+			d |= word(b, i+k) ^ word(b, a+k)
+		}
+		d |= word(b, i+n-8) ^ word(b, a+n-8)
+	}
+	return d, span{int32(i), int32(i + n - 1)}, i + n
 }
 
-// literal reads an amount literal that ParseLiteral takes (signed: a
-// balance), and its value and places.
-func (p *scanner) literal(signed bool) (span, int64, int8) {
-	b := p.b
-	if p.bad || len(b)-p.i < 2 || b[p.i] != '"' {
-		p.bad = true
-		return span{}, 0, 0
+// literalAt reads from i the characters of an amount literal that
+// ParseLiteral takes (signed: a balance): their span (empty if they are
+// not one), value and places, and where they end; the closing quote is
+// the next literal's.
+func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
+	if i >= len(b) {
+		return span{}, 0, 0, i
 	}
-	start := p.i + 1
-	v, places, n, ok := literalPrefix(unsafe.String(&b[start], len(b)-start), signed)
-	end := start + n
-	if !ok || end >= len(b) || b[end] != '"' {
-		p.bad = true
-		return span{}, 0, 0
+	v, places, n, ok := literalPrefix(unsafe.String(&b[i], len(b)-i), signed)
+	if !ok {
+		return span{}, 0, 0, i
 	}
-	p.i = end + 1
-	return span{int32(start), int32(end)}, v, int8(places)
+	return span{int32(i), int32(i + n)}, v, int8(places), i + n
 }

@@ -123,6 +123,13 @@ func (p *scanner) uint(max uint64) uint64 {
 		return 0
 	}
 	b, start := p.b, p.i
+	if len(b)-start >= 8 {
+		// A number of at most seven digits, nearly every one, from one
+		// word; the rest as below.
+		if n, t := digitRun(binary.LittleEndian.Uint64(b[start:])); n < 8 {
+			return p.uintEnd(digitsValue(t, n), start, start+n, max)
+		}
+	}
 	i := start
 	var v uint64
 	// 18 digits fit in a uint64 unchecked: only a longer number, or a
@@ -144,12 +151,18 @@ func (p *scanner) uint(max uint64) uint64 {
 		v = v*10 + d
 		i++
 	}
-	p.i = i
-	if p.i == start || p.b[start] == '0' && p.i-start > 1 {
+	return p.uintEnd(v, start, i, max)
+}
+
+// uintEnd ends uint's number, v read from b[start:end]: one that is not
+// empty, has no leading zero and fits in max, nor is a float.
+func (p *scanner) uintEnd(v uint64, start, end int, max uint64) uint64 {
+	p.i = end
+	if end == start || p.b[start] == '0' && end-start > 1 || v > max {
 		p.bad = true
 	}
 	// A fraction or exponent would make it a float: not canonical.
-	if p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+	if end < len(p.b) && (p.b[end] == '.' || p.b[end] == 'e' || p.b[end] == 'E') {
 		p.bad = true
 	}
 	return v
@@ -189,49 +202,65 @@ func (c clock) time() time.Time {
 // time reads a UTC time as encoding/json writes it (RFC 3339 with 'Z' and
 // up to nine fractional digits), with time.Time's own range checks: a
 // string of only digits and those separators, so it needs no escape.
+// Its fixed part is read as three words: the separators compared under
+// a mask, the digits tested together (notDigits), and each two-digit
+// number made in one step for all of a word's pairs.
 func (p *scanner) time() clock {
 	b, i := p.b, p.i
 	if p.bad || len(b)-i < len(`"2006-01-02T15:04:05Z"`) {
 		p.bad = true
 		return clock{}
 	}
-	q := (*[len(`"2006-01-02T15:04:05Z"`)]byte)(b[i:])
-	d := (*[19]byte)(q[1:20]) // 2006-01-02T15:04:05
-	two := func(k int) int32 { return int32(d[k]-'0')*10 + int32(d[k+1]-'0') }
-	if q[0] != '"' || d[4] != '-' || d[7] != '-' || d[10] != 'T' || d[13] != ':' || d[16] != ':' ||
-		d[0]-'0' > 9 || d[1]-'0' > 9 || d[2]-'0' > 9 || d[3]-'0' > 9 || d[5]-'0' > 9 || d[6]-'0' > 9 ||
-		d[8]-'0' > 9 || d[9]-'0' > 9 || d[11]-'0' > 9 || d[12]-'0' > 9 || d[14]-'0' > 9 || d[15]-'0' > 9 ||
-		d[17]-'0' > 9 || d[18]-'0' > 9 {
+	// The time from its opening quote, with room for nine fractional
+	// digits, a tenth, 'Z' and the closing quote; zeros (none of the
+	// characters looked for) past the line's end.
+	var q [32]byte
+	if len(b)-i >= len(q) {
+		q = [32]byte(b[i : i+len(q)])
+	} else {
+		copy(q[:], b[i:])
+	}
+	w0 := binary.LittleEndian.Uint64(q[1:9])   // 2006-01-
+	w1 := binary.LittleEndian.Uint64(q[9:17])  // 02T15:04
+	w2 := binary.LittleEndian.Uint64(q[17:25]) // :05, then the rest
+	if q[0] != '"' || w0&0xff0000ff00000000 != '-'<<56|'-'<<32 || w1&0x0000ff0000ff0000 != ':'<<40|'T'<<16 ||
+		byte(w2) != ':' ||
+		notDigits(w0)&0x00ffff00ffffffff|notDigits(w1)&0xffff00ffff00ffff|notDigits(w2)&0x0000000000ffff00 != 0 {
 		p.bad = true
 		return clock{}
 	}
-	c := clock{year: two(0)*100 + two(2), month: two(5), day: two(8), hour: two(11), minute: two(14), sec: two(17)}
-	j := i + 20
-	if j < len(b) && b[j] == '.' {
-		j++
+	// Each byte's digit times ten plus the next byte's: the pairs' values
+	// (a byte holds at most 15*10+15, so nothing carries).
+	pairs := func(w uint64) uint64 { w &= lsb * 0x0f; return w*10 + w>>8 }
+	p0, p1, p2 := pairs(w0), pairs(w1), pairs(w2)
+	c := clock{year: int32(uint8(p0))*100 + int32(uint8(p0>>16)), month: int32(uint8(p0 >> 40)),
+		day: int32(uint8(p1)), hour: int32(uint8(p1 >> 24)), minute: int32(uint8(p1 >> 48)), sec: int32(uint8(p2 >> 8))}
+	j := 20 // from the opening quote
+	if q[j] == '.' {
 		// Up to ten digits, to find a tenth; the line's end within them
 		// is left to the check of the 'Z' after them.
-		var f [10]byte
-		copy(f[:], b[j:])
-		n := 0
-		for n < len(f) && f[n]-'0' <= 9 {
-			c.nsec = c.nsec*10 + int32(f[n]-'0')
-			n++
+		n, t := digitRun(binary.LittleEndian.Uint64(q[21:29]))
+		frac := int32(digitsValue(t, n))
+		if n == 8 && q[29]-'0' <= 9 {
+			frac, n = frac*10+int32(q[29]-'0'), 9
+			if q[30]-'0' <= 9 {
+				n = 10
+			}
 		}
 		if n == 0 || n > 9 {
 			p.bad = true
 			return clock{}
 		}
-		c.nsec *= nsecScale[n]
-		j += n
+		c.nsec = frac * nsecScale[n]
+		j += 1 + n
 	}
-	if len(b)-j < 2 || b[j] != 'Z' || b[j+1] != '"' ||
+	if len(b)-i < j+2 || q[j] != 'Z' || q[j+1] != '"' ||
 		c.month < 1 || c.month > 12 || c.day < 1 || int(c.day) > daysIn(int(c.month), int(c.year)) ||
 		c.hour > 23 || c.minute > 59 || c.sec > 59 {
 		p.bad = true
 		return clock{}
 	}
-	p.i = j + 2
+	p.i = i + j + 2
 	return c
 }
 

@@ -49,4 +49,8 @@ func SameView(a, b *Line) bool {
 var (
 	ParseLowerHex = parseLowerHex
 	HexOf         = hexOf
+	// HexOfGo is hexOf without the assembly (hex_amd64.s).
+	HexOfGo = func(h []byte, prev *Hash) bool {
+		return len(h) == 2*HashSize && hexOfGo((*[2 * HashSize]byte)(h), prev)
+	}
 )

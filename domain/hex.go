@@ -7,18 +7,35 @@ import "encoding/binary"
 // decoded), and a byte at a time they cost more than the rest of the line.
 
 // hexOf reports whether h is prev in the lower-case hex that AppendEvent
-// writes.
+// writes (hexEqual: in assembly on amd64, hexOfGo elsewhere).
 func hexOf(h []byte, prev *Hash) bool {
 	if len(h) != 2*HashSize {
 		return false
 	}
-	hb := (*[2 * HashSize]byte)(h)
+	return hexEqual((*[2 * HashSize]byte)(h), prev)
+}
+
+// hexOfGo is hexOf's definition: each four bytes of prev spelt by
+// hexPairs and compared with eight digits of h.
+func hexOfGo(h *[2 * HashSize]byte, prev *Hash) bool {
 	var diff uint64
 	for k := 0; k < HashSize/4; k++ {
-		diff |= binary.LittleEndian.Uint64(hb[8*k:8*k+8]) ^ hex8(binary.LittleEndian.Uint32(prev[4*k:4*k+4]))
+		q := (*[4]byte)(prev[4*k : 4*k+4])
+		w := uint64(hexPairs[q[0]]) | uint64(hexPairs[q[1]])<<16 | uint64(hexPairs[q[2]])<<32 | uint64(hexPairs[q[3]])<<48
+		diff |= binary.LittleEndian.Uint64(h[8*k:8*k+8]) ^ w
 	}
 	return diff == 0
 }
+
+// hexPairs holds each byte's two lower-case hex digits, as hex8 spells
+// them (in memory order): four loads spell four bytes, where hex8 takes
+// some twenty operations.
+var hexPairs = func() (t [256]uint16) {
+	for c := range t {
+		t[c] = uint16(hex8(uint32(c)))
+	}
+	return t
+}()
 
 // hex8 is the eight lower-case hex digits of the four bytes of u (in
 // memory order, as binary.LittleEndian reads them), in memory order.

@@ -122,7 +122,7 @@ func lineHash(prev Hash, line []byte) Hash {
 // its closing brace), if it has the suffix.
 func hashedBody(line []byte) ([]byte, bool) {
 	n := len(line)
-	if n < hashSuffixLen+2 || !bytes.HasPrefix(line[n-hashSuffixLen:], []byte(`,"hash":"`)) || !bytes.HasSuffix(line, []byte(`"}`)) {
+	if n < hashSuffixLen+2 || string(line[n-hashSuffixLen:n-hashSuffixLen+9]) != `,"hash":"` || string(line[n-2:]) != `"}` {
 		return nil, false
 	}
 	return line[:n-hashSuffixLen], true

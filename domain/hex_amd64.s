@@ -1,0 +1,65 @@
+#include "textflag.h"
+
+// The hex of a hash compared with its 64 stored digits, 16 bytes of the
+// hash at a time, in SSE2 (every amd64 has it): each byte's high and low
+// nibbles split, made digits ('0' + n, and 'a'-'0'-10 more where n > 9),
+// interleaved high first and compared with the stored digits. The Go
+// version (hexOfGo) is the definition; TestHexEqualAgrees holds them
+// together.
+
+DATA hexNibble<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA hexNibble<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL hexNibble<>(SB), RODATA|NOPTR, $16
+DATA hexNine<>+0(SB)/8, $0x0909090909090909
+DATA hexNine<>+8(SB)/8, $0x0909090909090909
+GLOBL hexNine<>(SB), RODATA|NOPTR, $16
+DATA hexLetter<>+0(SB)/8, $0x2727272727272727
+DATA hexLetter<>+8(SB)/8, $0x2727272727272727
+GLOBL hexLetter<>(SB), RODATA|NOPTR, $16
+DATA hexZero<>+0(SB)/8, $0x3030303030303030
+DATA hexZero<>+8(SB)/8, $0x3030303030303030
+GLOBL hexZero<>(SB), RODATA|NOPTR, $16
+
+// HALF compares the hex of the 16 bytes at sum+off with the 32 digits at
+// h+2*off, and-ing the byte-wise equality into X7.
+#define HALF(off) \
+	MOVOU off(BX), X0 \
+	MOVO X0, X1 \
+	PSRLW $4, X1 \
+	PAND X8, X1 \
+	PAND X8, X0 \
+	MOVO X1, X2 \
+	PCMPGTB X9, X2 \
+	PAND X10, X2 \
+	PADDB X11, X1 \
+	PADDB X2, X1 \
+	MOVO X0, X3 \
+	PCMPGTB X9, X3 \
+	PAND X10, X3 \
+	PADDB X11, X0 \
+	PADDB X3, X0 \
+	MOVO X1, X4 \
+	PUNPCKLBW X0, X1 \
+	PUNPCKHBW X0, X4 \
+	MOVOU (2*off)(AX), X5 \
+	PCMPEQB X5, X1 \
+	MOVOU (2*off+16)(AX), X6 \
+	PCMPEQB X6, X4 \
+	PAND X4, X1 \
+	PAND X1, X7
+
+// func hexEqual(h *[2 * HashSize]byte, sum *Hash) bool
+TEXT ·hexEqual(SB), NOSPLIT, $0-17
+	MOVQ h+0(FP), AX
+	MOVQ sum+8(FP), BX
+	MOVOU hexNibble<>(SB), X8
+	MOVOU hexNine<>(SB), X9
+	MOVOU hexLetter<>(SB), X10
+	MOVOU hexZero<>(SB), X11
+	PCMPEQB X7, X7
+	HALF(0)
+	HALF(16)
+	PMOVMSKB X7, CX
+	CMPL CX, $0xffff
+	SETEQ ret+16(FP)
+	RET
