@@ -78,10 +78,13 @@ func (z *lazyEvent) event() *domain.Event {
 			return z.ev
 		}
 	}
-	// The worker read the line with the posting reader: it decodes.
+	// The worker read the line with the posting reader: it decodes, unless
+	// its bytes changed since. Only a mapped export's can (another
+	// process writing the file in place), and the run then ends with
+	// ErrExportChanged (faultGuard).
 	ev, err := domain.DecodeEvent(z.line)
 	if err != nil {
-		panic(fmt.Sprintf("audit: a posting read once does not decode again: %v", err))
+		panic(lineChanged{err})
 	}
 	z.ev = ev
 	return ev

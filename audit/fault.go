@@ -6,9 +6,16 @@ import (
 )
 
 // ErrExportChanged means that an export file read through a mapping
-// (source_map.go) shrank while it was read: what the run read of it is
-// not a whole file, so it reports nothing of it.
-var ErrExportChanged = errors.New("the export file shrank while it was audited")
+// (source_map.go) changed while it was read: it shrank, or a line read
+// once read differently later. What the run read of it is not one file,
+// so it reports nothing of it.
+var ErrExportChanged = errors.New("the export file changed while it was audited")
+
+// lineChanged is the panic of a line that decoded when a worker read it
+// and does not when the books read it again (lazyEvent): its bytes, a
+// mapped export's, changed in between. faultGuard makes it
+// ErrExportChanged.
+type lineChanged struct{ err error }
 
 // guardFaults makes a fault in the goroutine it is called in, at an
 // address that was mapped, a panic that faultGuard can recover, rather
@@ -20,13 +27,15 @@ func guardFaults() (restore func()) {
 }
 
 // faultGuard, deferred, turns the panic of a memory fault (see
-// guardFaults) into ErrExportChanged in *err. Any other panic goes on.
+// guardFaults) or of a line that changed (lineChanged) into
+// ErrExportChanged in *err. Any other panic goes on.
 func faultGuard(err *error) {
 	r := recover()
 	if r == nil {
 		return
 	}
-	if _, fault := r.(interface{ Addr() uintptr }); fault {
+	switch r.(type) {
+	case interface{ Addr() uintptr }, lineChanged:
 		*err = ErrExportChanged
 		return
 	}
