@@ -1,6 +1,9 @@
 package audit
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // postedIDs is the set of posted transfer ids, each with the sequence
 // that posted it: an open-addressing table with linear probing, written
@@ -8,7 +11,9 @@ import "unsafe"
 // remember it", which it answers with one probe sequence where a Go map
 // takes a lookup and an insert. The keys are already uniform hashes
 // (maphash with seeds drawn for the run), so a key's first word picks its
-// slot.
+// slot: the high word of its product with the table's length (home), so
+// that the table can take any length, not only a power of two, and be
+// sized for the ids it will hold rather than up to twice that.
 //
 // A slot takes 16 bytes, four to a cache line, none across two: the
 // key's first word, and a word that packs the top 64 - postedSeqBits
@@ -19,7 +24,8 @@ import "unsafe"
 // ids; a duplicate is never missed, since equal ids have equal keys. A
 // sequence too large for postedSeqBits (past 10¹², beyond any journal
 // yet) is kept in big, its slot's sequence field marking it so. The table
-// stays between 3/8 and 3/4 full: about 30 bytes per id on average.
+// is sized for the ids expected (newPostedIDs) and doubles at 3/4 full:
+// about 23 bytes per id when the expectation holds.
 type postedIDs struct {
 	slots []postedSlot
 	n     int              // ids held
@@ -41,21 +47,33 @@ const (
 	postedSeqBig  = postedSeqMask
 )
 
-// Table bounds: the smallest table, and the load at which it doubles,
-// as a fraction postedLoadNum/postedLoadDen.
+// Table bounds: the smallest table; the load at which it doubles, as a
+// fraction postedLoadNum/postedLoadDen; and the room made beyond the ids
+// expected, as a fraction postedSlackNum/postedSlackDen, for an estimate
+// that falls short (FileSource.sizeHint samples the file): a table that
+// must double near the end of a run costs a second, larger table and
+// moving every id.
 const (
 	postedMinSlots = 1 << 10
 	postedLoadNum  = 3
 	postedLoadDen  = 4
+	postedSlackNum = 11
+	postedSlackDen = 10
 )
 
-// newPostedIDs returns a table with room for about n ids before it grows.
+// newPostedIDs returns a table with room for about n ids, and a tenth
+// more, before it grows: at most 3/4 full then. A slot is 16 bytes of
+// memory the kernel must clear before the run can use it, so the table is
+// not rounded up to a power of two.
 func newPostedIDs(n uint64) postedIDs {
-	size := uint64(postedMinSlots)
-	for size*postedLoadNum/postedLoadDen < n {
-		size *= 2
-	}
+	size := max(uint64(postedMinSlots), n*postedSlackNum/postedSlackDen*postedLoadDen/postedLoadNum+1)
 	return postedIDs{slots: makeTable[postedSlot](int(size))}
+}
+
+// home is the slot where a lookup of a key whose first word is k0 starts.
+func (p *postedIDs) home(k0 uint64) uint64 {
+	hi, _ := bits.Mul64(k0, uint64(len(p.slots)))
+	return hi
 }
 
 // tag is the part of key's second word that a slot keeps, in place.
@@ -116,18 +134,20 @@ func (p *postedIDs) seqOf(s *postedSlot, key idKey) uint64 {
 // round trip per lookup, and prefetches issued together, ahead of the
 // lookups, overlap theirs.
 func (p *postedIDs) slotAddr(key idKey) uintptr {
-	return uintptr(unsafe.Pointer(&p.slots[key[0]&uint64(len(p.slots)-1)]))
+	return uintptr(unsafe.Pointer(&p.slots[p.home(key[0])]))
 }
 
 // slot returns key's slot, or the empty slot where it belongs. The table
 // is never full, so the probe ends.
 func (p *postedIDs) slot(key idKey) *postedSlot {
-	mask := uint64(len(p.slots) - 1)
 	t := tag(key)
-	for i := key[0] & mask; ; i = (i + 1) & mask {
+	for i := p.home(key[0]); ; {
 		s := &p.slots[i]
 		if s.word == 0 || s.k0 == key[0] && s.word&^postedSeqMask == t {
 			return s
+		}
+		if i++; i == uint64(len(p.slots)) {
+			i = 0
 		}
 	}
 }
@@ -137,14 +157,15 @@ func (p *postedIDs) slot(key idKey) *postedSlot {
 func (p *postedIDs) grow() {
 	old := p.slots
 	p.slots = makeTable[postedSlot](2 * len(old))
-	mask := uint64(len(p.slots) - 1)
 	for _, s := range old {
 		if s.word == 0 {
 			continue
 		}
-		i := s.k0 & mask
+		i := p.home(s.k0)
 		for p.slots[i].word != 0 {
-			i = (i + 1) & mask
+			if i++; i == uint64(len(p.slots)) {
+				i = 0
+			}
 		}
 		p.slots[i] = s
 	}

@@ -8,10 +8,22 @@ import (
 // TestPostedIDsAgreesWithAMap: the packed table answers put and get as a
 // map from key to the last sequence put does, through growth, with
 // sequences past what a slot holds in place, and with keys that differ
-// only in the part of their second word a slot keeps.
+// only in the part of their second word a slot keeps; in tables of the
+// smallest size and of sizes that are no power of two, sized for fewer
+// ids than they get and for more (probes wrap past the last slot).
 func TestPostedIDsAgreesWithAMap(t *testing.T) {
+	for _, hint := range []uint64{0, 777, 3001, 9000} {
+		p := newPostedIDs(hint)
+		if hint > 0 && len(p.slots)&(len(p.slots)-1) == 0 {
+			t.Fatalf("hint %d: %d slots, a power of two: the test would not cover others", hint, len(p.slots))
+		}
+		postedAgreesWithAMap(t, &p)
+	}
+}
+
+func postedAgreesWithAMap(t *testing.T, p *postedIDs) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 8))
-	p := newPostedIDs(0)
 	want := map[idKey]uint64{}
 	keys := make([]idKey, 0, 5000)
 	for range 5000 {
@@ -49,5 +61,29 @@ func TestPostedIDsAgreesWithAMap(t *testing.T) {
 				t.Fatalf("slot %x marks a big sequence that big does not hold", s)
 			}
 		}
+	}
+}
+
+// TestPostedIDsWrapPastTheLastSlot: keys whose home is the last slot
+// take the first slots after it, and are found there.
+func TestPostedIDsWrapPastTheLastSlot(t *testing.T) {
+	p := newPostedIDs(1000)
+	keys := make([]idKey, 5)
+	for i := range keys {
+		keys[i] = idKey{^uint64(0), uint64(i+1) << postedSeqBits}
+		if p.home(keys[i][0]) != uint64(len(p.slots)-1) {
+			t.Fatalf("home %d of %d slots", p.home(keys[i][0]), len(p.slots))
+		}
+		if _, dup := p.put(keys[i], uint64(10+i)); dup {
+			t.Fatalf("key %d taken for another", i)
+		}
+	}
+	for i, k := range keys {
+		if seq, ok := p.get(k); !ok || seq != uint64(10+i) {
+			t.Fatalf("key %d: %d, %v", i, seq, ok)
+		}
+	}
+	if p.slots[0].word == 0 || p.slots[3].word == 0 {
+		t.Fatal("the keys past the last slot are not at the first slots")
 	}
 }

@@ -119,18 +119,25 @@ type sizeHinter interface{ sizeHint() uint64 }
 const minEventBytes = 400
 
 // sizeSampleBytes is how much of an export sizeHint reads to learn the
-// length of its lines.
-const sizeSampleBytes = 256 << 10
+// length of its lines, in sizeSampleWindows windows spread over the file:
+// a journal's first lines (its assets and accounts) are shorter than the
+// postings after them, and its later ones can be longer (references,
+// metadata).
+const (
+	sizeSampleBytes   = 256 << 10
+	sizeSampleWindows = 8
+)
 
 // sizeHint estimates the events of a regular file: its size divided by
-// the mean length of the lines in its first sizeSampleBytes, taken as at
-// least minEventBytes; 0 for standard input or anything that is not a
-// regular file. The books' set of posted ids is sized for it, so that it
-// neither grows during the run (a growth moves every id and briefly holds
-// both tables) nor takes far more memory than the ids need: every page of
-// it is memory the kernel must find and clear, about a millisecond a
-// megabyte here. A file whose first lines are longer than the rest is
-// underestimated, and the set then grows, at most a few times.
+// the mean length of the whole lines in sizeSampleWindows windows spread
+// evenly over it, taken as at least minEventBytes; 0 for standard input
+// or anything that is not a regular file. The books' set of posted ids is
+// sized for it, so that it neither grows during the run (a growth moves
+// every id and briefly holds both tables) nor takes more memory than the
+// ids need: every page of it is memory the kernel must find and clear,
+// several milliseconds a megabyte here. A file whose unsampled lines are
+// shorter than its sampled ones is underestimated, and the set then
+// grows, at most a few times.
 func (s *FileSource) sizeHint() uint64 {
 	if s.Path == "-" {
 		return 0
@@ -144,14 +151,43 @@ func (s *FileSource) sizeHint() uint64 {
 	if err != nil || !st.Mode().IsRegular() {
 		return 0
 	}
-	sample := make([]byte, sizeSampleBytes)
-	n, _ := io.ReadFull(f, sample)
-	sample = sample[:n]
-	mean := uint64(minEventBytes)
-	if lines := bytes.Count(sample, []byte{'\n'}); lines > 0 {
-		mean = max(mean, uint64(bytes.LastIndexByte(sample, '\n')+1)/uint64(lines))
+	size := st.Size()
+	window := int64(sizeSampleBytes / sizeSampleWindows)
+	sample := make([]byte, window)
+	var bytesIn, lines uint64
+	for i := range int64(sizeSampleWindows) {
+		at := max(0, min(size-window, i*size/sizeSampleWindows))
+		n, _ := f.ReadAt(sample, at)
+		b, l := wholeLines(sample[:n], at == 0)
+		bytesIn, lines = bytesIn+b, lines+l
+		if size <= window {
+			break // one window holds the file
+		}
 	}
-	return uint64(st.Size()) / mean
+	mean := uint64(minEventBytes)
+	if lines > 0 {
+		mean = max(mean, bytesIn/lines)
+	}
+	return uint64(size) / mean
+}
+
+// wholeLines returns the bytes and the number of the whole lines in
+// window, a piece of a file that starts at a line when first (the file's
+// start), and anywhere otherwise: its bytes up to its first newline are
+// then the end of a line it does not hold whole.
+func wholeLines(window []byte, first bool) (n, lines uint64) {
+	end := bytes.LastIndexByte(window, '\n')
+	if end < 0 {
+		return 0, 0
+	}
+	start := 0
+	if !first {
+		start = bytes.IndexByte(window, '\n') + 1
+	}
+	if start > end {
+		return 0, 0
+	}
+	return uint64(end + 1 - start), uint64(bytes.Count(window[start:end+1], []byte{'\n'}))
 }
 
 // Read reads the whole file, whatever from says: an export holds no index.
