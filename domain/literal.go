@@ -1,5 +1,7 @@
 package domain
 
+import "unsafe"
+
 // maxFastDigits bounds the digits ParseLiteral reads into a uint64:
 // 10^18 < 2^63, so neither the value nor its negation can overflow.
 const maxFastDigits = 18
@@ -34,18 +36,15 @@ func literalPrefix(s string, signed bool) (v int64, places, n int, ok bool) {
 	}
 	start := i
 	var x uint64
-	for i < len(s) && s[i]-'0' <= 9 {
-		x = x*10 + uint64(s[i]-'0')
-		i++
+	intDigits, dot := 16, false
+	if useAVX2 && len(s)-i >= 16 { // 16 bytes at a time (literal_amd64.s)
+		var f int
+		x, intDigits, f = digits16(unsafe.StringData(s[i:]))
+		dot, places = f >= 0, max(f, 0)
+		i += intDigits + (f + 1)
 	}
-	intDigits, dot := i-start, i < len(s) && s[i] == '.'
-	if dot {
-		i++
-		for i < len(s) && s[i]-'0' <= 9 {
-			x = x*10 + uint64(s[i]-'0')
-			i++
-		}
-		places = i - start - intDigits - 1
+	if intDigits == 16 { // the run may go on past the window: the Go loop
+		x, intDigits, places, dot, i = literalDigits(s, start)
 	}
 	digits := intDigits + places
 	switch {
@@ -58,4 +57,27 @@ func literalPrefix(s string, signed bool) (v int64, places, n int, ok bool) {
 		return -int64(x), places, i, true
 	}
 	return int64(x), places, i, true
+}
+
+// literalDigits reads the digits of s from start, then, if a '.' follows
+// them, the digits after it: their value x (as one number; with more
+// than 19 digits, some value), how many come before the '.' and after
+// it, whether there is one, and where the literal's bytes end. It is the
+// definition of what digits16 reads.
+func literalDigits(s string, start int) (x uint64, intDigits, places int, dot bool, end int) {
+	i := start
+	for i < len(s) && s[i]-'0' <= 9 {
+		x = x*10 + uint64(s[i]-'0')
+		i++
+	}
+	intDigits, dot = i-start, i < len(s) && s[i] == '.'
+	if dot {
+		i++
+		for i < len(s) && s[i]-'0' <= 9 {
+			x = x*10 + uint64(s[i]-'0')
+			i++
+		}
+		places = i - start - intDigits - 1
+	}
+	return x, intDigits, places, dot, i
 }
