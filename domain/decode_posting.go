@@ -309,7 +309,16 @@ func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
 	if i >= len(b) {
 		return span{}, 0, 0, i
 	}
-	v, places, n, ok := literalPrefix(unsafe.String(&b[i], len(b)-i), signed)
+	s := unsafe.String(&b[i], len(b)-i)
+	var v int64
+	var places, n int
+	var ok, read bool
+	if useAVX2 && len(s) >= 17 { // literalPrefix's first step, without its call
+		v, places, n, ok, read = literalPrefix16(s, signed)
+	}
+	if !read {
+		v, places, n, ok = literalPrefix(s, signed)
+	}
 	if !ok {
 		return span{}, 0, 0, i
 	}

@@ -4,7 +4,7 @@
 // literalPrefix, where useAVX2): the bytes that are digits and the one
 // that is '.' found at once, the digits (the dot left out) moved to the
 // window's end and made a number by multiply-adds of pairs, fours and
-// eights. The Go loop (literalDigits) is the definition;
+// eights. literalPrefix's Go loop is the definition;
 // TestLiteralDigitsAgree, FuzzParseLiteral and the posting reader's
 // tests, with the assembly on and off, hold them together.
 

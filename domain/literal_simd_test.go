@@ -49,7 +49,7 @@ func TestLiteralDigitsAgree(t *testing.T) {
 			if f >= 0 {
 				lit += "." + digits[20-f:]
 			}
-			for _, lead := range []string{"", "-", "0", "-0"} {
+			for _, lead := range []string{"", "-", "0", "-0", "--", "-."} {
 				for _, tail := range tails {
 					s := lead + lit + tail
 					literalBoth(t, s, true)
