@@ -105,7 +105,7 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 	t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
 	x, i = lit(b, i, `","asset":"`)
 	d |= x
-	t.asset = span{int32(i), int32(charsAt(b, i, &codeChars))}
+	t.asset = span{int32(i), int32(charsAt(b, i, &codeChars, &codeNibbles))}
 	i = int(t.asset.b)
 	if d != 0 || t.id.a == t.id.b || t.from.a == t.from.b || t.to.a == t.to.b || t.amount.a == t.amount.b ||
 		i >= len(b) || b[i] != '"' || n.values[0] == 0 || // a memo's, or refused
@@ -263,32 +263,11 @@ func (p *scanner) text(s span) string {
 // closing quote: their span (empty if there are none or too many) and
 // where they end.
 func idAt(b []byte, i int) (span, int) {
-	end := charsAt(b, i, &idChars)
+	end := charsAt(b, i, &idChars, &idNibbles)
 	if end == i || end-i > MaxIDLen {
 		return span{}, end
 	}
 	return span{int32(i), int32(end)}, end
-}
-
-// charsAt reads from i the bytes that t marks, none of which needs an
-// escape, up to the first that it does not (the string's closing quote,
-// which the literal after the string begins with), and returns where
-// they end. Eight bytes a step: their marks gathered in a byte, whose
-// lowest clear bit is the first byte not marked.
-func charsAt(b []byte, i int, t *[256]bool) int {
-	u := (*[256]uint8)(unsafe.Pointer(t)) // a bool is a byte, 0 or 1
-	for len(b)-i >= 8 {
-		x := (*[8]byte)(b[i : i+8])
-		m := u[x[0]] | u[x[1]]<<1 | u[x[2]]<<2 | u[x[3]]<<3 | u[x[4]]<<4 | u[x[5]]<<5 | u[x[6]]<<6 | u[x[7]]<<7
-		if m != 0xff {
-			return i + bits.TrailingZeros8(^m)
-		}
-		i += 8
-	}
-	for i < len(b) && t[b[i]] { // the line's last bytes
-		i++
-	}
-	return i
 }
 
 // codeChars marks the bytes an asset code may hold after its first, as
@@ -330,7 +309,16 @@ func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
 	if i >= len(b) {
 		return span{}, 0, 0, i
 	}
-	v, places, n, ok := literalPrefix(unsafe.String(&b[i], len(b)-i), signed)
+	s := unsafe.String(&b[i], len(b)-i)
+	var v int64
+	var places, n int
+	var ok, read bool
+	if useAVX2 && len(s) >= 17 { // literalPrefix's first step, without its call
+		v, places, n, ok, read = literalPrefix16(s, signed)
+	}
+	if !read {
+		v, places, n, ok = literalPrefix(s, signed)
+	}
 	if !ok {
 		return span{}, 0, 0, i
 	}

@@ -1,5 +1,7 @@
 package domain
 
+import "unsafe"
+
 // maxFastDigits bounds the digits ParseLiteral reads into a uint64:
 // 10^18 < 2^63, so neither the value nor its negation can overflow.
 const maxFastDigits = 18
@@ -28,6 +30,11 @@ func parseLiteral64(s string, signed bool) (v int64, places int, ok bool) {
 // byte that is not part of it, n, as ParseLiteral reads a literal of n
 // bytes (the posting reader finds the literal's end so, in the same pass).
 func literalPrefix(s string, signed bool) (v int64, places, n int, ok bool) {
+	if useAVX2 && len(s) >= 17 { // the sign and 16 bytes (literal_amd64.s)
+		if v, places, n, ok, read := literalPrefix16(s, signed); read {
+			return v, places, n, ok
+		}
+	}
 	i, neg := 0, false
 	if signed && len(s) > 1 && s[0] == '-' {
 		i, neg = 1, true
@@ -47,15 +54,38 @@ func literalPrefix(s string, signed bool) (v int64, places, n int, ok bool) {
 		}
 		places = i - start - intDigits - 1
 	}
-	digits := intDigits + places
-	switch {
+	return literalEnd(s, start, i, x, intDigits, places, dot, neg)
+}
+
+// literalPrefix16 is literalPrefix with the digits read 16 bytes at a
+// time (digits16), for s of at least 17 bytes; read is false where the
+// literal may go on past the window, which literalPrefix's loop, the
+// definition, then reads.
+func literalPrefix16(s string, signed bool) (v int64, places, n int, ok, read bool) {
+	i, neg := 0, false
+	if signed && s[0] == '-' {
+		i, neg = 1, true
+	}
+	x, intDigits, f := digits16(unsafe.StringData(s[i:]))
+	if intDigits == 16 {
+		return 0, 0, 0, false, false
+	}
+	v, places, n, ok = literalEnd(s, i, i+intDigits+f+1, x, intDigits, max(f, 0), f >= 0, neg)
+	return v, places, n, ok, true
+}
+
+// literalEnd is literalPrefix's verdict on a literal of s read from
+// start to end: x, the value of its digits, intDigits before the '.'
+// (if dot) and places after it.
+func literalEnd(s string, start, end int, x uint64, intDigits, places int, dot, neg bool) (int64, int, int, bool) {
+	switch digits := intDigits + places; {
 	case digits == 0 || digits > maxFastDigits, // also catches "" and "-"
 		intDigits == 0, dot && places == 0, // ".5", "5."
 		intDigits > 1 && s[start] == '0': // a leading zero
-		return 0, 0, i, false
+		return 0, 0, end, false
 	}
 	if neg {
-		return -int64(x), places, i, true
+		return -int64(x), places, end, true
 	}
-	return int64(x), places, i, true
+	return int64(x), places, end, true
 }

@@ -1,0 +1,86 @@
+package domain
+
+import (
+	"strings"
+	"testing"
+)
+
+// literalBoth is literalPrefix with the assembly (where it runs) and
+// without it, which must agree in every result.
+func literalBoth(t *testing.T, s string, signed bool) {
+	t.Helper()
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	useAVX2 = false
+	v0, p0, n0, ok0 := literalPrefix(s, signed)
+	if !classifierRuns() {
+		return
+	}
+	useAVX2 = true
+	v1, p1, n1, ok1 := literalPrefix(s, signed)
+	if v0 != v1 || p0 != p1 || n0 != n1 || ok0 != ok1 {
+		t.Fatalf("literalPrefix(%q, %v): Go %d %d %d %v, 16 at a time %d %d %d %v",
+			s, signed, v0, p0, n0, ok0, v1, p1, n1, ok1)
+	}
+}
+
+// TestLiteralDigitsAgree: literalPrefix reads the same value, places,
+// end and verdict 16 bytes at a time as a byte at a time, for literals
+// of every shape up to and past the window (0 to 19 digits before the
+// '.', none or 0 to 19 after it, a sign or not), and for the bench
+// ledger's balance and amount with every byte at every position of the
+// window and just past it.
+func TestLiteralDigitsAgree(t *testing.T) {
+	if classifierRuns() { // the window's reading itself, not the fallback
+		b := []byte(`1000000004.73","balance"`)
+		if v, a, f := digits16(&b[0]); v != 100000000473 || a != 10 || f != 2 {
+			t.Fatalf("digits16(%q) = %d, %d, %d", b, v, a, f)
+		}
+		b = []byte(`123456789012345","x"`)
+		if v, a, f := digits16(&b[0]); v != 123456789012345 || a != 15 || f != -1 {
+			t.Fatalf("digits16(%q) = %d, %d, %d", b, v, a, f)
+		}
+	}
+	digits := "98765432109876543210"
+	tails := []string{`"`, `","asset":"BENCH"`, `.5"` + strings.Repeat("x", 16), `0`, `-`, `e`, strings.Repeat(`"`, 20)}
+	for a := 0; a <= 19; a++ {
+		for f := -1; f <= 19; f++ {
+			lit := digits[:a]
+			if f >= 0 {
+				lit += "." + digits[20-f:]
+			}
+			for _, lead := range []string{"", "-", "0", "-0", "--", "-."} {
+				for _, tail := range tails {
+					s := lead + lit + tail
+					literalBoth(t, s, true)
+					literalBoth(t, s, false)
+					literalBoth(t, s+strings.Repeat(`"`, 16), true)
+				}
+			}
+		}
+	}
+	for _, base := range []string{`1000000004.73","balance":"-1000000004.73"`, `0.86","asset":"BENCH","reference"`} {
+		for _, start := range []string{"", "-"} {
+			s := []byte(start + base)
+			for k := 0; k < 18; k++ {
+				for c := 0; c < 256; c++ {
+					saved := s[k]
+					s[k] = byte(c)
+					literalBoth(t, string(s), true)
+					literalBoth(t, string(s), false)
+					s[k] = saved
+				}
+			}
+		}
+	}
+}
+
+// FuzzLiteralPrefix: both paths read any string alike.
+func FuzzLiteralPrefix(f *testing.F) {
+	f.Add(`1000000004.73","balance":"`, true)
+	f.Add(`-0.86"`+strings.Repeat(" ", 16), true)
+	f.Add(`123456789012345.5"`, false)
+	f.Fuzz(func(t *testing.T, s string, signed bool) {
+		literalBoth(t, s, signed)
+	})
+}
