@@ -87,18 +87,28 @@ func (x *accountIndex) slotAddr(k idKey) uintptr {
 	return uintptr(unsafe.Pointer(&x.slots[k[0]&uint64(len(x.slots)-1)]))
 }
 
-// bookAddr reads the slot where a lookup of k starts and returns the
-// address of the book it names, whose first bookLines cache lines hold
-// what a posting reads of it, for engine.prefetch; 0 when it names none.
+// bookAddr follows the probe of k through the slots (which
+// engine.prefetch brought in before) to the first whose tag is k's, and
+// returns the address of the book it names, whose first bookLines cache
+// lines hold what a posting reads of it, for engine.prefetch; 0 when the
+// probe ends first. A lookup's account is in its first slot only about
+// seven times in ten (10,000 accounts in 16,384 slots, measured): the
+// first slot's book would be the wrong one for the rest.
 func (x *accountIndex) bookAddr(k idKey) uintptr {
 	if len(x.slots) == 0 {
 		return 0
 	}
-	s := x.slots[k[0]&uint64(len(x.slots)-1)]
-	if s.num == 0 {
-		return 0
+	mask := uint64(len(x.slots) - 1)
+	tag := tagOf(k)
+	for i := k[0] & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s.num == 0 {
+			return 0
+		}
+		if s.tag == tag {
+			return uintptr(unsafe.Pointer(x.books.at(s.num - 1)))
+		}
 	}
-	return uintptr(unsafe.Pointer(x.books.at(s.num - 1)))
 }
 
 // grow doubles the table (or makes the first).
