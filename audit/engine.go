@@ -104,10 +104,14 @@ func (e *engine) consume(b *batch) error {
 }
 
 // prefetchGroup is how many lines engine.prefetch prefetches for at a
-// time, a group or two ahead of the books: enough for many misses to be
-// under way at once, and few enough that what they bring (some 30 kB a
-// group) is still in the core's caches when the books read it.
-const prefetchGroup = 64
+// time, a group or two ahead of the books: four lines, about a
+// microsecond of the books' work, more than memory's latency, in bursts
+// of at most 16 prefetches. Longer groups cost more on the export of
+// docs/BENCHMARKS.md ("Audit, the in-order part's misses": 64 lines took
+// half as much CPU again as 4), likely because a burst of hundreds of
+// prefetches is more than a core keeps under way, and what the first
+// ones bring is evicted again before the books read it.
+const prefetchGroup = 4
 
 // cacheLine is the CPU's cache line; bookLines, how many lines the
 // fields of an account that a posting reads span (accountBook).
