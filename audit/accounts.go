@@ -134,11 +134,18 @@ type bookSlab struct {
 }
 
 // bookChunk is the books in a chunk (48 kB). Numbers are 32 bits: the
-// slab holds at most 2³² - 1 books, far beyond any ledger's accounts.
-const bookChunk = 256
+// slab holds at most maxBooks books (800 GB of them), far beyond any
+// ledger's accounts; one more ends the run rather than wrap a number.
+const (
+	bookChunk = 256
+	maxBooks  = 1<<32 - 1
+)
 
 // alloc returns a new zero book, its number set.
 func (s *bookSlab) alloc() *accountBook {
+	if s.n == maxBooks {
+		panic("audit: more than 2³² - 1 accounts")
+	}
 	if s.n%bookChunk == 0 {
 		s.chunks = append(s.chunks, make([]accountBook, bookChunk))
 	}
