@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -70,22 +71,47 @@ type assetBook struct {
 }
 
 type accountBook struct {
-	// What a posting reads and writes comes first, in as few cache lines
-	// as the struct allows: engine.prefetch brings them in ahead, from
-	// the first to status (accountIndex.bookAddrs).
-	asset     *assetBook
+	// What a posting reads and writes comes first, in the first
+	// bookLines cache lines of the book (bookSlab starts every book on a
+	// line), key and asset and what every posting writes in the first:
+	// engine.prefetch brings them in ahead (accountIndex.bookAddr).
+	key       idKey         // its id's (accountIndex.get compares it)
+	asset     *assetBook    // 16
 	balance   domain.Amount // recomputed
 	stated    domain.Amount // as the last entry states it
-	drift     domain.Amount // stated - balance after the last entry
+	unlimited bool
+	status    byte          // bookOpen, frozen or closed (books_lifecycle.go)
+	drift     domain.Amount // stated - balance after the last entry; at 64, the second line
 	floor     domain.Amount // the lowest balance allowed
 	lastSeq   uint64
-	unlimited bool
-	status    byte // bookOpen, frozen or closed (books_lifecycle.go)
 
 	id         string
 	limit      string // as journaled: "unlimited" for the issuer
 	createdSeq uint64
 	mark       uint64 // read-model comparison: set when the read model has it
+	num        uint32 // its number in the slab (bookSlab)
+	_          [accountBookPad]byte
+}
+
+// accountBookSize is a book's size: three cache lines, two for what a
+// posting reads, the third for the rest; accountBookPad fills it.
+const (
+	accountBookSize = 3 * cacheLine
+	accountBookPad  = 36
+)
+
+// Compile-time checks: a book is accountBookSize bytes, and what a
+// posting reads ends within its first bookLines lines.
+var (
+	_ [accountBookSize - unsafe.Sizeof(accountBook{})]struct{}
+	_ [unsafe.Sizeof(accountBook{}) - accountBookSize]struct{}
+	_ [bookLines*cacheLine - unsafe.Offsetof(accountBook{}.lastSeq) - 8]struct{}
+)
+
+// issuer makes acc the issuer (world) or FX account id of as, defined
+// at seq.
+func (acc *accountBook) issuer(id string, as *assetBook, seq uint64) {
+	acc.id, acc.asset, acc.unlimited, acc.limit, acc.createdSeq, acc.lastSeq = id, as, true, domain.Unlimited, seq, seq
 }
 
 // idKey stands for an id (a transfer's, an account's, an asset's code):
@@ -207,10 +233,9 @@ func (b *Books) defineAsset(ev *domain.Event) {
 		return
 	}
 	as := &assetBook{code: strings.Clone(a.Code), key: b.keyOf(a.Code), scale: a.Scale}
-	as.world = &accountBook{id: domain.World, asset: as, unlimited: true, limit: domain.Unlimited,
-		createdSeq: ev.Seq, lastSeq: ev.Seq}
-	as.fx = &accountBook{id: domain.FX, asset: as, unlimited: true, limit: domain.Unlimited,
-		createdSeq: ev.Seq, lastSeq: ev.Seq}
+	as.world, as.fx = b.byHash.books.alloc(), b.byHash.books.alloc()
+	as.world.issuer(domain.World, as, ev.Seq)
+	as.fx.issuer(domain.FX, as, ev.Seq)
 	b.assets[as.code] = as
 	b.assetKeys[as.key] = as
 }
@@ -228,19 +253,22 @@ func (b *Books) openAccount(ev *domain.Event) {
 		return
 	}
 	// Clones: the decoded strings share the whole line's memory.
-	acc := &accountBook{id: strings.Clone(a.ID), asset: as, limit: strings.Clone(a.OverdraftLimit), createdSeq: ev.Seq, lastSeq: ev.Seq}
+	var floor domain.Amount
 	switch a.OverdraftLimit {
-	case domain.Unlimited:
-		acc.unlimited = true
-	case "": // the domain normalises the limit; an early event may not have
-		acc.limit = domain.Amount{}.Format(as.scale)
+	case domain.Unlimited, "":
 	default:
 		limit, err := domain.ParseAmount(a.OverdraftLimit, as.scale)
 		if err != nil {
 			f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: a.ID, Asset: a.Asset, Detail: "overdraft limit: " + err.Error()})
 			return
 		}
-		acc.floor = limit.Neg()
+		floor = limit.Neg()
+	}
+	acc := b.byHash.books.alloc()
+	acc.id, acc.asset, acc.limit, acc.createdSeq, acc.lastSeq = strings.Clone(a.ID), as, strings.Clone(a.OverdraftLimit), ev.Seq, ev.Seq
+	acc.floor, acc.unlimited = floor, a.OverdraftLimit == domain.Unlimited
+	if a.OverdraftLimit == "" { // the domain normalises the limit; an early event may not have
+		acc.limit = domain.Amount{}.Format(as.scale)
 	}
 	b.accounts[acc.id] = acc
 	b.byHash.add(b.keyOf(acc.id), acc)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
@@ -25,11 +24,11 @@ type engine struct {
 	next     uint64 // the sequence expected next
 	lastCmd  uint64 // the command message the last event answers
 	lastHash domain.Hash
-	cps      *checkpoints                              // nil without any
-	events   []*domain.Event                           // the current chunk's, for OnChunk
-	addrs    [2 * bookLinesMax * prefetchGroup]uintptr // see prefetch
-	until    instant                                   // opts.UntilTime, for stopBefore
-	lazy     lazyEvent                                 // the compact posting's event, when a finding needs it
+	cps      *checkpoints                           // nil without any
+	events   []*domain.Event                        // the current chunk's, for OnChunk
+	addrs    [2 * bookLines * prefetchGroup]uintptr // see prefetch
+	until    instant                                // opts.UntilTime, for stopBefore
+	lazy     lazyEvent                              // the compact posting's event, when a finding needs it
 }
 
 func newEngine(ctx context.Context, opts Options, source string) *engine {
@@ -105,25 +104,25 @@ func (e *engine) consume(b *batch) error {
 }
 
 // prefetchGroup is how many lines engine.prefetch prefetches for at a
-// time, a group or two ahead of the books: enough for many misses to be
-// under way at once, and few enough that what they bring (some 30 kB a
-// group) is still in the core's caches when the books read it.
-const prefetchGroup = 64
+// time, a group or two ahead of the books: four lines, about a
+// microsecond of the books' work, more than memory's latency, in bursts
+// of at most 16 prefetches. Longer groups cost more on the export of
+// docs/BENCHMARKS.md ("Audit, the in-order part's misses": 64 lines took
+// half as much CPU again as 4), likely because a burst of hundreds of
+// prefetches is more than a core keeps under way, and what the first
+// ones bring is evicted again before the books read it.
+const prefetchGroup = 4
 
-// cacheLine is the CPU's cache line; bookLinesMax, how many lines the
-// fields of an account that a posting reads can span (accountBook).
+// cacheLine is the CPU's cache line; bookLines, how many lines the
+// fields of an account that a posting reads span (accountBook).
 const (
-	cacheLine    = 64
-	bookLinesMax = 3
+	cacheLine = 64
+	bookLines = 2
 )
 
-// Compile-time checks: an account's fields that a posting reads span at
-// most bookLinesMax lines, and a group's addresses fit what prefetch.Lines
-// takes at a time.
-var (
-	_ [(bookLinesMax-1)*cacheLine + 1 - unsafe.Offsetof(accountBook{}.status)]struct{}
-	_ [prefetch.MaxAddrs - 2*bookLinesMax*prefetchGroup]struct{}
-)
+// Compile-time check: a group's addresses fit what prefetch.Lines takes
+// at a time.
+var _ [prefetch.MaxAddrs - 2*bookLines*prefetchGroup]struct{}
 
 // prefetch asks the CPU for what the books will read of the postings
 // ahead, when they are at line i of items (a multiple of prefetchGroup):
@@ -174,9 +173,8 @@ func (e *engine) prefetchBooks(items []lineResult) {
 		if n := &items[i].nums; n.hashed {
 			for side := range n.acct {
 				if !n.world[side] {
-					first, last := e.books.byHash.bookAddrs(n.acct[side])
-					for line := first &^ (cacheLine - 1); line <= last && first != 0; line += cacheLine {
-						a = append(a, line)
+					if at := e.books.byHash.bookAddr(n.acct[side]); at != 0 {
+						a = append(a, at, at+cacheLine)
 					}
 				}
 			}
