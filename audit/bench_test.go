@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/natstest"
+	"github.com/nats-ledger/ledger/internal/cputime"
 )
 
 // benchEvents is the size of the benchmarks' journal: 1,000 accounts and
@@ -97,7 +97,7 @@ func benchJournalOf(accounts int, id func(int) string, pick func(i int) (from, t
 func BenchmarkAudit(b *testing.B) {
 	data, lines := benchData(b)
 	b.SetBytes(int64(len(data)) / int64(len(lines)))
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	events := 0
 	for events < b.N {
@@ -110,7 +110,7 @@ func BenchmarkAudit(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
 }
 
 // BenchmarkAuditFile is `ledger audit --file`: the benchmark journal
@@ -127,7 +127,7 @@ func BenchmarkAuditFile(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(data)) / int64(len(lines)))
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	events := 0
 	for events < b.N {
@@ -139,17 +139,7 @@ func BenchmarkAuditFile(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
-}
-
-// cpuTime is the process's user and system CPU time so far: with other
-// work on the machine, CPU time per event is steadier than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
 }
 
 // BenchmarkCheckLine is the per-line work alone, on one core: the line
@@ -204,13 +194,13 @@ func BenchmarkCheckBatch(b *testing.B) {
 			// cache for the second: each goes first every other chunk.
 			mode := (turn + i/chunk) % 2
 			pairHashing = mode == 0
-			t0 := threadCPUTime()
+			t0 := cputime.Thread()
 			bt := &batch{Chunk: Chunk{Lines: lines[j : j+chunk]}, seeds: &seeds, compact: true, done: make(chan struct{})}
 			if j > 0 {
 				bt.prev = stored(lines[j-1])
 			}
 			bt.check(free)
-			spent[mode] += threadCPUTime() - t0
+			spent[mode] += cputime.Thread() - t0
 			for k := range bt.items {
 				if r := &bt.items[k]; r.link != linkOK || schemaErrOf(r) != nil {
 					b.Fatalf("line %d: %v %v", j+k, r.link, schemaErrOf(r))
@@ -222,17 +212,6 @@ func BenchmarkCheckBatch(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(spent[0].Nanoseconds())/float64(b.N), "pairs-cpu-ns/line")
 	b.ReportMetric(float64(spent[1].Nanoseconds())/float64(b.N), "single-cpu-ns/line")
-}
-
-// threadCPUTime is the calling thread's user and system CPU time so far
-// (RUSAGE_THREAD, Linux).
-func threadCPUTime() time.Duration {
-	const rusageThread = 1
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkBooks is the in-order part alone: the sequence and chain
@@ -260,7 +239,7 @@ func benchBooks(b *testing.B, lines [][]byte) {
 	}
 	seeds := e.books.idSeeds
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i += len(lines) {
 		e := newEngine(context.Background(), Options{MaxFindings: 10, SizeHint: uint64(len(lines))}, "bench")
 		e.books.idSeeds = seeds
@@ -270,7 +249,7 @@ func benchBooks(b *testing.B, lines [][]byte) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/event")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/event")
 }
 
 // BenchmarkDomainVerifyLine and BenchmarkDomainDecodeEvent measure the
@@ -349,7 +328,7 @@ func benchStream(b *testing.B) *JetStreamSource {
 func BenchmarkAuditJetStream(b *testing.B) {
 	src := benchStream(b)
 	_, lines := benchData(b)
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	events := 0
 	for events < b.N {
@@ -361,7 +340,7 @@ func BenchmarkAuditJetStream(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
 }
 
 // BenchmarkReplay rebuilds a read model of the benchmark journal from an
@@ -371,7 +350,7 @@ func BenchmarkReplay(b *testing.B) {
 	_, lines := benchData(b)
 	out := filepath.Join(b.TempDir(), "readmodel")
 	runtime.GC()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	events := 0
 	for events < b.N {
@@ -383,5 +362,5 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(events), "cpu-ns/event")
 }

@@ -3,11 +3,11 @@ package sha256x_test
 import (
 	"crypto/sha256"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-ledger/ledger/audit/internal/sha256x"
+	"github.com/nats-ledger/ledger/internal/cputime"
 )
 
 // BenchmarkTurns hashes the bench line's hash input with crypto/sha256,
@@ -23,32 +23,22 @@ func BenchmarkTurns(b *testing.B) {
 	const turn = 1000
 	var spent [3]time.Duration
 	for i := 0; i < b.N; i += turn {
-		t0 := threadCPUTime()
+		t0 := cputime.Thread()
 		for range turn {
 			sha256.Sum256(whole)
 		}
-		t1 := threadCPUTime()
+		t1 := cputime.Thread()
 		for range turn {
 			sha256x.Sum(m)
 		}
-		t2 := threadCPUTime()
+		t2 := cputime.Thread()
 		for range turn / 2 {
 			sha256x.Sum2(m, n)
 		}
-		t3 := threadCPUTime()
+		t3 := cputime.Thread()
 		spent[0], spent[1], spent[2] = spent[0]+t1-t0, spent[1]+t2-t1, spent[2]+t3-t2
 	}
 	for i, name := range []string{"stdlib", "one-lane", "two-lanes"} {
 		b.ReportMetric(float64(spent[i].Nanoseconds())/float64(b.N), name+"-cpu-ns/msg")
 	}
-}
-
-// threadCPUTime is the calling thread's user and system CPU time so far.
-func threadCPUTime() time.Duration {
-	const rusageThread = 1
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
