@@ -66,6 +66,7 @@ func (a *transferAnswer) appendFast(b []byte) []byte {
 	w.optional("to_amount", v.ToAmount)
 	w.raw(`,"sequence":`)
 	w.b = strconv.AppendUint(w.b, v.Sequence, 10)
+	w.optional("hash", v.Hash)
 	if v.PostedAt != nil {
 		w.raw(`,"posted_at":"`)
 		w.b = v.PostedAt.AppendFormat(w.b, time.RFC3339Nano)
@@ -75,7 +76,6 @@ func (a *transferAnswer) appendFast(b []byte) []byte {
 	w.optional("code", v.Code)
 	w.optional("detail", v.Detail)
 	w.optional("reverses", v.Reverses)
-	w.optional("hash", a.Hash)
 	w.raw("}\n")
 	if !w.ok {
 		return nil

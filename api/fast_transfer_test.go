@@ -66,10 +66,10 @@ func FuzzTransferFastEncode(f *testing.F) {
 		}
 		a := transferAnswer{TransferView: projections.TransferView{
 			ID: id, Status: projections.StatusPosted, From: from, To: to, Amount: amount, Asset: asset,
-			Reference: ref, Memo: memo, ExchangeRate: rate, Sequence: seq, PostedAt: &at,
+			Reference: ref, Memo: memo, ExchangeRate: rate, Sequence: seq, Hash: hash, PostedAt: &at,
 			Entries: []domain.Entry{{Account: from, Type: domain.Debit, Amount: amount, Balance: "-" + amount},
 				{Account: to, Type: domain.Credit, Amount: amount, Balance: amount}},
-		}, Hash: hash}
+		}}
 		switch shape % 4 {
 		case 0:
 			a.Metadata = map[string]string{}
@@ -104,8 +104,8 @@ func TestTransferFastPathsTaken(t *testing.T) {
 	}
 	at := time.Date(2026, 12, 6, 18, 0, 0, 123, time.UTC)
 	a := transferAnswer{TransferView: projections.TransferView{ID: "t-1", Status: projections.StatusPosted,
-		From: "a", To: "b", Amount: "0.07", Asset: "BENCH", Metadata: map[string]string{}, Sequence: 9, PostedAt: &at,
-		Entries: []domain.Entry{{Account: "a", Type: domain.Debit, Amount: "0.07", Balance: "9.93"}}}, Hash: "ff"}
+		From: "a", To: "b", Amount: "0.07", Asset: "BENCH", Metadata: map[string]string{}, Sequence: 9, Hash: "ff", PostedAt: &at,
+		Entries: []domain.Entry{{Account: "a", Type: domain.Debit, Amount: "0.07", Balance: "9.93"}}}}
 	if a.appendFast(nil) == nil {
 		t.Fatal("a plain posting's answer is not encoded by hand")
 	}

@@ -62,9 +62,9 @@ func decodeOptionalBody(c echo.Context, v any) error {
 }
 
 // settleHold submits a post or void and answers the hold's transfer as
-// the read model shows it once the outcome is applied: 200, with the
-// journal hash of the HoldPosted or HoldVoided event it wrote, or with
-// Idempotent-Replayed (and no hash, as any replay) on a repeat.
+// the read model shows it once the outcome is applied: 200, the hold's
+// settled_hash the journal hash of the HoldPosted or HoldVoided event it
+// wrote, with Idempotent-Replayed on a repeat.
 func (s *Server) settleHold(c echo.Context, a domain.HoldAction) error {
 	if err := a.Validate(); err != nil {
 		return err
@@ -82,13 +82,9 @@ func (s *Server) settleHold(c echo.Context, a domain.HoldAction) error {
 	if err != nil {
 		return err
 	}
-	hash := ""
 	switch r.Outcome {
 	case commands.OutcomePosted, commands.OutcomeUpdated:
 		s.answered(c, r.Seq)
-		if r.Event != nil {
-			hash = r.Event.Hash // the settlement's own event, as a posting's answer carries
-		}
 	case commands.OutcomeReplayed:
 		noteSequence(c, r.Seq) // the original's
 		c.Response().Header().Set(HeaderReplayed, "true")
@@ -103,5 +99,5 @@ func (s *Server) settleHold(c echo.Context, a domain.HoldAction) error {
 	if err != nil {
 		return s.readError(err, domain.CodeHoldNotFound)
 	}
-	return respond(c, http.StatusOK, transferAnswer{TransferView: v, Hash: hash})
+	return respond(c, http.StatusOK, v)
 }

@@ -171,19 +171,18 @@ func preferAsync(values []string) bool {
 }
 
 // transferAnswer is a transfer as a write's answer shows it: the read
-// model's view and, for a transfer just posted, the journal hash of its
-// event (the processor's reply carries the event's stored line, hash
-// included, so it costs nothing). A replay, answered from the read model,
-// has none: the read model does not keep hashes.
+// model's view, hash included (the hash of the event at its sequence).
+// For a transfer just posted it is built from the processor's reply,
+// which carries the event's stored line, hash included; a replay is
+// answered from the read model, which keeps each row's hash.
 type transferAnswer struct {
 	projections.TransferView
-	Hash string `json:"hash,omitempty"`
 }
 
 // postedView is the answer for a transfer the processor just posted or
 // converted: the read model's shape, with the event's hash.
 func postedView(ev *domain.Event) transferAnswer {
-	return transferAnswer{TransferView: projections.PostedView(ev), Hash: ev.Hash}
+	return transferAnswer{TransferView: projections.PostedView(ev)}
 }
 
 func (s *Server) getTransfer(c echo.Context) error {

@@ -137,7 +137,7 @@ func (rm *readModel) posting(ev *domain.Event, b *Books, f report) error {
 	}
 	got := domain.Transfer{ID: p.ID, From: p.From, To: p.To, Amount: p.Amount, Asset: p.Asset, Reference: p.Reference, Metadata: p.Metadata}
 	var diffs []string
-	if d := requestDiffs(got, p.AtUnixNanos, ev); len(d) > 0 {
+	if d := requestDiffs(got, p.AtUnixNanos, p.Hash, ev); len(d) > 0 {
 		diffs = append(diffs, "transfer "+t.ID+": "+strings.Join(d, "; "))
 	}
 	account := ""

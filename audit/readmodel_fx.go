@@ -19,7 +19,7 @@ func (h readModelEvent) TransferConverted(ev *domain.Event, c *domain.ConvertedT
 		return err
 	}
 	got := domain.Transfer{ID: p.ID, From: p.From, To: p.To, Amount: p.Amount, Asset: p.Asset, Reference: p.Reference, Metadata: p.Metadata}
-	diffs := requestDiffs(got, p.AtUnixNanos, ev)
+	diffs := requestDiffs(got, p.AtUnixNanos, p.Hash, ev)
 	b := h.b
 	for _, d := range [...]struct{ name, got, want string }{
 		{"exchange_rate", p.ExchangeRate, c.ExchangeRate}, {"to_asset", p.ToAsset, c.ToAsset}, {"to_amount", p.ToAmount, c.ToAmount},

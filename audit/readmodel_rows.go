@@ -91,7 +91,7 @@ func (rm *readModel) compareRejection(ev *domain.Event, row *projections.Rejecti
 	r := ev.Rejection
 	got := domain.Transfer{ID: row.ID, From: row.From, To: row.To, Amount: row.Amount, Asset: row.Asset,
 		Reference: row.Reference, Metadata: row.Metadata}
-	diffs := requestDiffs(got, row.AtUnixNanos, ev)
+	diffs := requestDiffs(got, row.AtUnixNanos, row.Hash, ev)
 	for _, c := range [...]struct{ name, got, want string }{
 		{"code", row.Code, string(r.Code)}, {"detail", row.Detail, r.Detail},
 	} {
@@ -167,9 +167,10 @@ func (rm *readModel) extraClock(c *projections.ClockRow, f report) {
 // formatNanos writes Unix nanoseconds as an RFC 3339 UTC time.
 func formatNanos(n int64) string { return time.Unix(0, n).UTC().Format(time.RFC3339Nano) }
 
-// requestDiffs lists how a read-model row's copy of a transfer request and
-// its time differ from the journal's event (a posting or a rejection).
-func requestDiffs(got domain.Transfer, gotAt int64, ev *domain.Event) []string {
+// requestDiffs lists how a read-model row's copy of a transfer request,
+// its time and its event's hash differ from the journal's event (a
+// posting or a rejection).
+func requestDiffs(got domain.Transfer, gotAt int64, gotHash string, ev *domain.Event) []string {
 	var want domain.Transfer
 	switch {
 	case ev.Transfer != nil:
@@ -193,6 +194,9 @@ func requestDiffs(got domain.Transfer, gotAt int64, ev *domain.Event) []string {
 	}
 	if at := ev.Time.UnixNano(); gotAt != at {
 		diffs = append(diffs, fmt.Sprintf("time %s, the journal's %s", formatNanos(gotAt), formatNanos(at)))
+	}
+	if gotHash != ev.Hash {
+		diffs = append(diffs, fmt.Sprintf("hash %q, the journal's %q", gotHash, ev.Hash))
 	}
 	return diffs
 }

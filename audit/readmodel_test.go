@@ -112,6 +112,8 @@ func TestReadModelDivergence(t *testing.T) {
 		{"posting metadata", transferEdit("t1", func(r *projections.TransferEdit) { r.Metadata = map[string]string{"k": "v"} }), 10, "alice", "transfer t1: metadata map[k:v], the journal's map[]"},
 		{"posting time", transferEdit("t1", func(r *projections.TransferEdit) { r.AtUnixNanos = 0 }), 10, "alice", "transfer t1: time 1970-01-01T00:00:00Z, the journal's"},
 		{"posting amount", transferEdit("t1", func(r *projections.TransferEdit) { r.Amount = "1.00" }), 10, "alice", `transfer t1: amount "1.00", the journal's "25.50"`},
+		{"posting hash", transferEdit("t1", func(r *projections.TransferEdit) { r.Hash = strings.Repeat("0", 64) }), 10, "alice", `transfer t1: hash "` + strings.Repeat("0", 64) + `", the journal's "`},
+		{"rejection hash", transferEdit("t4", func(r *projections.TransferEdit) { r.Hash = "" }), 13, "dave", `rejected transfer t4: hash "", the journal's "`},
 		{"posting invented", transferEdit("t4", func(r *projections.TransferEdit) {
 			r.Status, r.DebitBalance, r.CreditBalance = projections.StatusPosted, "0", "0"
 		}), 13, "dave", "where the journal has no posting"},

@@ -841,6 +841,9 @@ type HoldView struct {
 	Sequence  int        `json:"sequence"`
 	SettledAt *time.Time `json:"settled_at,omitempty"`
 
+	// SettledHash Once settled: the journal hash of the `HoldPosted` or `HoldVoided` event at `settled_sequence`.
+	SettledHash *string `json:"settled_hash,omitempty"`
+
 	// SettledSequence Once settled: the sequence of the `HoldPosted` or `HoldVoided`.
 	SettledSequence *int `json:"settled_sequence,omitempty"`
 }
@@ -1253,7 +1256,7 @@ type TransferView struct {
 	ExchangeRate *string `json:"exchange_rate,omitempty"`
 	From         string  `json:"from"`
 
-	// Hash Only in the answer of the write that posted it (201, and a batch's 201 items), or of the post or void that settled a hold (200: the hash of its `HoldPosted` or `HoldVoided` event): the journal hash of the event that write appended, known to the processor without extra cost. Absent from replays and reads, which come from the read model (it keeps no hashes): read the hash of any sequence from an export (`ledger export`).
+	// Hash The journal hash of the event at `sequence` (the posting, rejection, conversion, `HoldPosted`, or a pending or voided hold's `TransferPending`): in the answer of the write that appended it, of its replays and batch items, and of reads, which come from the read model (it keeps each row's hash, ADR 0029). Check it against an export (`ledger export`) or a signed checkpoint. Absent only for a read model row written without one.
 	Hash *string `json:"hash,omitempty"`
 
 	// Hold What a transfer view shows of a hold (ADR 0022).

@@ -97,7 +97,7 @@ func (a *applier) TransferPosted(ev *domain.Event, _ *domain.PostedTransfer) err
 	}
 	row := &transferRow{seq: ev.Seq, status: statusPosted, id: p.ID, from: p.From, to: p.To, amount: p.Amount,
 		asset: p.Asset, reference: p.Reference, meta: meta, at: ev.Time.UnixNano(),
-		debitBalance: d.Balance, creditBalance: c.Balance, reverses: p.Reverses}
+		debitBalance: d.Balance, creditBalance: c.Balance, reverses: p.Reverses, hash: ev.Hash}
 	if err := a.post(row); err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *applier) TransferRejected(ev *domain.Event, _ *domain.RejectedTransfer)
 	}
 	row := &transferRow{seq: ev.Seq, status: statusRejected, id: r.ID, from: r.From, to: r.To, amount: r.Amount,
 		asset: r.Asset, reference: r.Reference, meta: meta, at: ev.Time.UnixNano(), code: string(r.Code), detail: r.Detail,
-		exchangeRate: r.ExchangeRate, reverses: r.Reverses}
+		exchangeRate: r.ExchangeRate, reverses: r.Reverses, hash: ev.Hash}
 	a.transfers[r.ID] = row
 	a.buf = putTransfer(a.b, row, a.buf)
 	return nil

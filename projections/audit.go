@@ -52,6 +52,7 @@ type PostingRow struct {
 	// A conversion's columns, empty for a transfer of one asset.
 	ExchangeRate, ToAsset, ToAmount string
 	FXCreditBalance, FXDebitBalance string
+	Hash                            string // the journal hash the row keeps for its event, hex ("" for none)
 }
 
 // OpenSnapshot opens the read model in the directory path for reading
@@ -178,7 +179,7 @@ func (s *Snapshot) transfers(ctx context.Context, status byte, fn func(*transfer
 // with the balances its two entries record (four for a conversion).
 func (s *Snapshot) Postings(ctx context.Context, fn func(PostingRow) error) error {
 	err := s.transfers(ctx, statusPosted, func(t *transferRow) error {
-		r := PostingRow{Seq: t.seq, ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset,
+		r := PostingRow{Seq: t.seq, Hash: t.hash, ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset,
 			Reference: t.reference, AtUnixNanos: t.at, DebitBalance: t.debitBalance, CreditBalance: t.creditBalance,
 			ExchangeRate: t.exchangeRate, ToAsset: t.toAsset, ToAmount: t.toAmount,
 			FXCreditBalance: t.fxCreditBalance, FXDebitBalance: t.fxDebitBalance}

@@ -13,6 +13,7 @@ type RejectionRow struct {
 	Metadata                               map[string]string // empty when the row has none
 	AtUnixNanos                            int64
 	Code, Detail                           string
+	Hash                                   string // the journal hash the row keeps for its event, hex ("" for none)
 }
 
 // ClockRow is one entry of the journal clock: the first sequence at a
@@ -28,7 +29,7 @@ func (s *Snapshot) Rejections(ctx context.Context, fn func(RejectionRow) error) 
 		if ok, err := liveRejection(s.snap, t); err != nil || !ok {
 			return err // a dead row: its id was posted since
 		}
-		r := RejectionRow{Seq: t.seq, ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset,
+		r := RejectionRow{Seq: t.seq, Hash: t.hash, ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset,
 			Reference: t.reference, AtUnixNanos: t.at, Code: t.code, Detail: t.detail}
 		var err error
 		if r.Metadata, err = decodeMetadata(t.meta); err != nil {

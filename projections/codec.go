@@ -2,6 +2,7 @@ package projections
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -34,6 +35,7 @@ type transferRow struct {
 	toAsset, toAmount                      string // conversions only
 	fxCreditBalance, fxDebitBalance        string // conversions only: FX in asset, in toAsset
 	reverses                               string // reversals only: the original's id (ADR 0023)
+	hash                                   string // the journal hash of the event at seq, lower-case hex; "" when the event had none
 }
 
 // converted reports whether the row is a conversion.
@@ -95,12 +97,24 @@ func appendStr(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
+// appendHash appends an event's journal hash, given in hex as events
+// carry it, as its 32 bytes (a length, then the bytes): 0 bytes for an
+// event that had none (an event built in memory, never journaled).
+func appendHash(b []byte, h string) []byte {
+	sum, err := domain.ParseHash(h)
+	if h == "" || err != nil {
+		return appendStr(b, "")
+	}
+	return appendStr(b, string(sum[:]))
+}
+
 func (r *transferRow) encode(b []byte) []byte {
 	b = append(b, r.status)
 	for _, s := range [...]string{r.id, r.from, r.to, r.amount, r.asset, r.reference, r.meta} {
 		b = appendStr(b, s)
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(r.at))
+	b = appendHash(b, r.hash)
 	for _, s := range [...]string{r.code, r.detail, r.debitBalance, r.creditBalance} {
 		b = appendStr(b, s)
 	}
@@ -123,6 +137,7 @@ func decodeTransfer(seq uint64, v []byte) (transferRow, error) {
 		*p = d.str()
 	}
 	r.at = d.int64()
+	r.hash = d.hash()
 	for _, p := range [...]*string{&r.code, &r.detail, &r.debitBalance, &r.creditBalance} {
 		*p = d.str()
 	}
@@ -209,6 +224,19 @@ func (d *decoder) uvarint() uint64 {
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+// hash reads what appendHash wrote, back in hex.
+func (d *decoder) hash() string {
+	s := d.str()
+	switch len(s) {
+	case 0:
+		return ""
+	case domain.HashSize:
+		return hex.EncodeToString([]byte(s))
+	}
+	d.bad = true
+	return ""
 }
 
 func (d *decoder) str() string {

@@ -31,6 +31,7 @@ type TransferEdit struct {
 	// A conversion's fields (ADR 0019); ExchangeRate also a rejection's.
 	ExchangeRate, ToAsset, ToAmount string
 	FXCreditBalance, FXDebitBalance string
+	Hash                            string // the journal hash of the event at Seq, hex
 }
 
 // ErrNoRow means the Editor found no row to change.
@@ -175,7 +176,8 @@ func (t *transferRow) edit() TransferEdit {
 	return TransferEdit{Seq: t.seq, Status: st, ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset,
 		Reference: t.reference, Metadata: meta, AtUnixNanos: t.at, Code: t.code, Detail: t.detail,
 		DebitBalance: t.debitBalance, CreditBalance: t.creditBalance, ExchangeRate: t.exchangeRate,
-		ToAsset: t.toAsset, ToAmount: t.toAmount, FXCreditBalance: t.fxCreditBalance, FXDebitBalance: t.fxDebitBalance}
+		ToAsset: t.toAsset, ToAmount: t.toAmount, FXCreditBalance: t.fxCreditBalance, FXDebitBalance: t.fxDebitBalance,
+		Hash: t.hash}
 }
 
 func (t *TransferEdit) row() (transferRow, error) {
@@ -186,7 +188,8 @@ func (t *TransferEdit) row() (transferRow, error) {
 	r := transferRow{seq: t.Seq, status: statusPosted, id: t.ID, from: t.From, to: t.To, amount: t.Amount, asset: t.Asset,
 		reference: t.Reference, meta: meta, at: t.AtUnixNanos, code: t.Code, detail: t.Detail,
 		debitBalance: t.DebitBalance, creditBalance: t.CreditBalance, exchangeRate: t.ExchangeRate,
-		toAsset: t.ToAsset, toAmount: t.ToAmount, fxCreditBalance: t.FXCreditBalance, fxDebitBalance: t.FXDebitBalance}
+		toAsset: t.ToAsset, toAmount: t.ToAmount, fxCreditBalance: t.FXCreditBalance, fxDebitBalance: t.FXDebitBalance,
+		hash: t.Hash}
 	switch t.Status {
 	case StatusPosted:
 	case StatusRejected:

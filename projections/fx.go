@@ -35,7 +35,7 @@ func (a *applier) TransferConverted(ev *domain.Event, c *domain.ConvertedTransfe
 	row := &transferRow{seq: ev.Seq, status: statusPosted, id: c.ID, from: c.From, to: c.To, amount: c.Amount,
 		asset: c.Asset, reference: c.Reference, meta: meta, at: ev.Time.UnixNano(),
 		debitBalance: e[0].Balance, creditBalance: e[3].Balance, exchangeRate: c.ExchangeRate,
-		toAsset: c.ToAsset, toAmount: c.ToAmount, fxCreditBalance: e[1].Balance, fxDebitBalance: e[2].Balance}
+		toAsset: c.ToAsset, toAmount: c.ToAmount, fxCreditBalance: e[1].Balance, fxDebitBalance: e[2].Balance, hash: ev.Hash}
 	if err := a.post(row); err != nil {
 		return err
 	}

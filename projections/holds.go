@@ -39,6 +39,9 @@ type HoldView struct {
 	HeldAt          time.Time  `json:"held_at"`
 	SettledSequence uint64     `json:"settled_sequence,omitempty"`
 	SettledAt       *time.Time `json:"settled_at,omitempty"`
+	// SettledHash is the journal hash of the event at SettledSequence
+	// (HoldPosted, HoldVoided).
+	SettledHash string `json:"settled_hash,omitempty"`
 }
 
 // holdRow is a hold as the read model keeps it.
@@ -48,6 +51,7 @@ type holdRow struct {
 	reference, meta                         string
 	seq, settledSeq                         uint64
 	at, settledAt                           int64
+	hash, settledHash                       string // the journal hashes of the events at seq and settledSeq, hex
 }
 
 func holdKey(id string) []byte { return append([]byte{famHold}, id...) }
@@ -63,7 +67,8 @@ func (h *holdRow) encode(b []byte) []byte {
 	b = binary.AppendUvarint(b, h.seq)
 	b = binary.AppendUvarint(b, h.settledSeq)
 	b = binary.BigEndian.AppendUint64(b, uint64(h.at))
-	return binary.BigEndian.AppendUint64(b, uint64(h.settledAt))
+	b = binary.BigEndian.AppendUint64(b, uint64(h.settledAt))
+	return appendHash(appendHash(b, h.hash), h.settledHash)
 }
 
 func decodeHold(v []byte) (holdRow, error) {
@@ -74,6 +79,7 @@ func decodeHold(v []byte) (holdRow, error) {
 	}
 	h.seq, h.settledSeq = d.uvarint(), d.uvarint()
 	h.at, h.settledAt = d.int64(), d.int64()
+	h.hash, h.settledHash = d.hash(), d.hash()
 	if d.bad || len(d.b) != 0 {
 		return h, fmt.Errorf("hold: %w", errCorruptRow)
 	}
@@ -196,7 +202,7 @@ func (a *applier) TransferPending(ev *domain.Event, p *domain.PendingTransfer) e
 		return err
 	}
 	a.putHold(p.ID, &holdRow{status: StatusPending, from: p.From, to: p.To, asset: p.Asset, amount: p.Amount,
-		expiry: p.ExpiresAt, reference: p.Reference, meta: meta, seq: ev.Seq, at: ev.Time.UnixNano()})
+		expiry: p.ExpiresAt, reference: p.Reference, meta: meta, seq: ev.Seq, at: ev.Time.UnixNano(), hash: ev.Hash})
 	return a.addPending(p.From, p.To, p.Asset, p.Amount, 1)
 }
 
@@ -211,6 +217,7 @@ func (a *applier) settle(ev *domain.Event, id, status, posted string) (*holdRow,
 	}
 	settled := *h
 	settled.status, settled.posted, settled.settledSeq, settled.settledAt = status, posted, ev.Seq, ev.Time.UnixNano()
+	settled.settledHash = ev.Hash
 	a.putHold(id, &settled)
 	return &settled, a.addPending(h.from, h.to, h.asset, h.amount, -1)
 }
@@ -229,7 +236,7 @@ func (a *applier) HoldPosted(ev *domain.Event, p *domain.HoldPosting) error {
 	}
 	row := &transferRow{seq: ev.Seq, status: statusPosted, id: p.ID, from: p.From, to: p.To, amount: p.Amount,
 		asset: p.Asset, reference: h.reference, meta: h.meta, at: ev.Time.UnixNano(),
-		debitBalance: d.Balance, creditBalance: c.Balance}
+		debitBalance: d.Balance, creditBalance: c.Balance, hash: ev.Hash}
 	return a.post(row)
 }
 
@@ -247,7 +254,7 @@ func (a *applier) HoldVoided(ev *domain.Event, v *domain.HoldVoiding) error {
 // facts, once posted; else the hold as requested, without entries.
 func (h *holdRow) view(id string, posting *transferRow) (TransferView, error) {
 	hv := &HoldView{Amount: h.amount, PostedAmount: h.posted, Sequence: h.seq, HeldAt: fromNanos(h.at),
-		SettledSequence: h.settledSeq}
+		SettledSequence: h.settledSeq, SettledHash: h.settledHash}
 	if h.expiry != "" {
 		exp, err := time.Parse(time.RFC3339Nano, h.expiry)
 		if err != nil {
@@ -265,7 +272,7 @@ func (h *holdRow) view(id string, posting *transferRow) (TransferView, error) {
 		return v, err
 	}
 	v := TransferView{ID: id, Status: h.status, From: h.from, To: h.to, Amount: h.amount, Asset: h.asset,
-		Reference: h.reference, Sequence: h.seq, Hold: hv}
+		Reference: h.reference, Sequence: h.seq, Hash: h.hash, Hold: hv}
 	var err error
 	v.Metadata, err = decodeMetadata(h.meta)
 	return v, err
@@ -325,7 +332,7 @@ func heldView(ev *domain.Event) TransferView {
 	p := ev.Hold
 	meta, _ := encodeMetadata(p.Metadata)
 	h := holdRow{status: StatusPending, from: p.From, to: p.To, asset: p.Asset, amount: p.Amount, expiry: p.ExpiresAt,
-		reference: p.Reference, meta: meta, seq: ev.Seq, at: ev.Time.UnixNano()}
+		reference: p.Reference, meta: meta, seq: ev.Seq, at: ev.Time.UnixNano(), hash: ev.Hash}
 	v, _ := h.view(p.ID, nil) // a journaled expiry parses
 	return v
 }

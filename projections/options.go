@@ -12,8 +12,10 @@ import (
 // refused rather than migrated: the read model is rebuilt from the
 // journal. Versions 1 to 3 were SQLite files (readmodel.db), 4 the first
 // Pebble store; 5 adds conversions, the FX account's entries and the rate
-// table (ADR 0019).
-const schemaVersion = 6
+// table (ADR 0019), 6 account lifecycles and an owner index (ADR 0024),
+// 7 the journal hash of each transfer's and hold settlement's event
+// (ADR 0029).
+const schemaVersion = 7
 
 // Pebble's bounds. Memory: at most memTablesMax memtables of memTableBytes
 // (writes stall past them until a flush catches up) and blockBytes of

@@ -162,7 +162,7 @@ func lowerASCII(s string) string {
 // view turns a row into the API's view.
 func (t *transferRow) view() (TransferView, error) {
 	v := TransferView{ID: t.id, From: t.from, To: t.to, Amount: t.amount, Asset: t.asset, Reference: t.reference,
-		Sequence: t.seq, Memo: domain.IsMemoAmount(t.amount), ExchangeRate: t.exchangeRate, Reverses: t.reverses}
+		Sequence: t.seq, Hash: t.hash, Memo: domain.IsMemoAmount(t.amount), ExchangeRate: t.exchangeRate, Reverses: t.reverses}
 	var err error
 	if v.Metadata, err = decodeMetadata(t.meta); err != nil {
 		return v, err

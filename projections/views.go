@@ -80,16 +80,19 @@ type TransferView struct {
 	Memo      bool              `json:"memo,omitempty"` // a transfer of nothing (domain.Transfer.Memo)
 	// ExchangeRate is the rate a conversion used, or the rate a rejected
 	// request gave.
-	ExchangeRate string         `json:"exchange_rate,omitempty"`
-	ToAsset      string         `json:"to_asset,omitempty"`
-	ToAmount     string         `json:"to_amount,omitempty"`
-	Sequence     uint64         `json:"sequence"`
-	PostedAt     *time.Time     `json:"posted_at,omitempty"`
-	Entries      []domain.Entry `json:"entries,omitempty"`
-	Code         string         `json:"code,omitempty"`
-	Detail       string         `json:"detail,omitempty"`
-	RejectedAt   *time.Time     `json:"rejected_at,omitempty"`
-	Hold         *HoldView      `json:"hold,omitempty"` // a pending transfer's hold (holds.go)
+	ExchangeRate string `json:"exchange_rate,omitempty"`
+	ToAsset      string `json:"to_asset,omitempty"`
+	ToAmount     string `json:"to_amount,omitempty"`
+	Sequence     uint64 `json:"sequence"`
+	// Hash is the journal hash of the event at Sequence: what an auditor
+	// checks against an export or a signed checkpoint (docs/audit.md).
+	Hash       string         `json:"hash,omitempty"`
+	PostedAt   *time.Time     `json:"posted_at,omitempty"`
+	Entries    []domain.Entry `json:"entries,omitempty"`
+	Code       string         `json:"code,omitempty"`
+	Detail     string         `json:"detail,omitempty"`
+	RejectedAt *time.Time     `json:"rejected_at,omitempty"`
+	Hold       *HoldView      `json:"hold,omitempty"` // a pending transfer's hold (holds.go)
 	// Reverses is the original a reversal gives back (ADR 0023).
 	Reverses string `json:"reverses,omitempty"`
 	// Reversals and Reversible are shown on the read of one posted
@@ -157,7 +160,7 @@ type Page[T any] struct {
 // answer carries before the read model has caught up.
 func PostedView(ev *domain.Event) TransferView {
 	at := ev.Time
-	v := TransferView{Status: StatusPosted, Sequence: ev.Seq, PostedAt: &at}
+	v := TransferView{Status: StatusPosted, Sequence: ev.Seq, Hash: ev.Hash, PostedAt: &at}
 	var t *domain.Transfer
 	switch {
 	case ev.Conversion != nil:

@@ -98,6 +98,7 @@ func TestE2ECheckpoints(t *testing.T) {
 		return latest.Seq == tr2.Sequence, r.String()
 	})
 	latest.verify(t, l.dataDir, tr2.Sequence, l.journal(t)[tr2.Sequence-1].Hash)
+	e2eReplaysCarryTheHash(t, l, tr.Sequence, tr.Hash)
 
 	// The list, a page at a time, oldest first.
 	var all []e2eCheckpoint
@@ -167,4 +168,44 @@ func e2eStatusHash(t *testing.T, l *e2eLedger) string {
 		} `json:"journal"`
 	}](t, l.do(t, http.MethodGet, "/v1/status", nil), http.StatusOK)
 	return s.Journal.Hash
+}
+
+// e2eReplaysCarryTheHash checks that every answer naming transfer cp-1,
+// posted at seq with hash, carries that hash: its retry (a replay, from
+// the read model), a batch's replayed item and a read; and that a
+// rejection's read carries its own event's hash.
+func e2eReplaysCarryTheHash(t *testing.T, l *e2eLedger, seq uint64, hash string) {
+	t.Helper()
+	type hashed struct {
+		e2eTransfer
+		Hash string `json:"hash"`
+	}
+	r := l.do(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "cp-1", "from": "alice", "to": "bob", "amount": "1.00"})
+	if got := e2eJSON[hashed](t, r, http.StatusOK); r.Header.Get("Idempotent-Replayed") != "true" || got.Sequence != seq || got.Hash != hash {
+		t.Fatalf("the retry's answer: %s; want the hash %s of sequence %d", r, hash, seq)
+	}
+	r = l.do(t, http.MethodPost, "/v1/transfers/batch", map[string]any{"transfers": []any{
+		map[string]any{"id": "cp-1", "from": "alice", "to": "bob", "amount": "1.00"}}})
+	batch := e2eJSON[struct {
+		Results []struct {
+			Replayed bool    `json:"replayed"`
+			Transfer *hashed `json:"transfer"`
+		} `json:"results"`
+	}](t, r, http.StatusOK)
+	if len(batch.Results) != 1 || !batch.Results[0].Replayed || batch.Results[0].Transfer == nil || batch.Results[0].Transfer.Hash != hash {
+		t.Fatalf("the batch's replayed item: %s; want the hash %s", r, hash)
+	}
+	if got := e2eJSON[hashed](t, l.do(t, http.MethodGet, "/v1/transfers/cp-1", nil), http.StatusOK); got.Hash != hash {
+		t.Fatalf("the read of cp-1 has hash %q, want %s", got.Hash, hash)
+	}
+	e2eCheckProblem(t, l.do(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "cp-r", "from": "bob", "to": "alice", "amount": "9.00"}),
+		http.StatusUnprocessableEntity, "insufficient_funds", "")
+	rej := l.journal(t).rejectedEvents("cp-r")
+	if len(rej) != 1 {
+		t.Fatalf("rejections of cp-r: %+v", rej)
+	}
+	l.settle(t)
+	if got := e2eJSON[hashed](t, l.do(t, http.MethodGet, "/v1/transfers/cp-r", nil), http.StatusOK); got.Status != "rejected" || got.Sequence != rej[0].Seq || got.Hash != rej[0].Hash {
+		t.Fatalf("the read of rejected cp-r: %+v; want the hash %s of sequence %d", got, rej[0].Hash, rej[0].Seq)
+	}
 }

@@ -24,6 +24,7 @@ type e2eHold struct {
 		ExpiresAt       *time.Time `json:"expires_at"`
 		Sequence        uint64     `json:"sequence"`
 		SettledSequence uint64     `json:"settled_sequence"`
+		SettledHash     string     `json:"settled_hash"`
 	} `json:"hold"`
 	Hash string `json:"hash"`
 }
@@ -54,17 +55,20 @@ func hold(id, from, to, amount string) map[string]any {
 	return map[string]any{"id": id, "from": from, "to": to, "amount": amount, "pending": true}
 }
 
-// holdAnswerHash reports whether a settlement's answer carries the journal
-// hash of the event of type typ it wrote, at the sequence its
-// Ledger-Sequence header names.
+// holdAnswerHash reports whether a settlement's answer carries, as its
+// hold's settled_hash, the journal hash of the event of type typ it
+// wrote, at the sequence its Ledger-Sequence header names, and as its
+// hash the journal hash of the event at its sequence.
 func holdAnswerHash(t *testing.T, l *e2eLedger, r e2eResp, v e2eHold, typ domain.EventType) bool {
 	t.Helper()
 	seq, err := strconv.ParseUint(r.Header.Get("Ledger-Sequence"), 10, 64)
-	if err != nil || seq == 0 {
-		t.Fatalf("Ledger-Sequence: %q", r.Header.Get("Ledger-Sequence"))
+	if err != nil || seq == 0 || v.Sequence == 0 || v.Hold == nil {
+		t.Fatalf("Ledger-Sequence: %q; answer %+v", r.Header.Get("Ledger-Sequence"), v)
 	}
-	ev := l.journal(t)[seq-1]
-	return ev.Type == typ && ev.Hash == v.Hash && len(v.Hash) == 64
+	j := l.journal(t)
+	ev := j[seq-1]
+	return ev.Type == typ && ev.Hash == v.Hold.SettledHash && v.Hold.SettledSequence == seq && len(v.Hash) == 64 &&
+		j[v.Sequence-1].Hash == v.Hash
 }
 
 // TestE2EHolds places, reads, posts in part, voids and expires holds over
@@ -129,7 +133,7 @@ func TestE2EHolds(t *testing.T) {
 	l.wantPending(t, "bob", "25.00", "0.00", "0.00", "25.00")
 	// The same post again answers the first; anything else is refused.
 	r = alice.do(t, http.MethodPost, "/v1/transfers/h1/post", map[string]any{"amount": "25.00"})
-	if got := e2eJSON[e2eHold](t, r, http.StatusOK); got.Status != "posted" || got.Sequence != posted.Sequence || got.Hash != "" || r.Header.Get("Idempotent-Replayed") != "true" {
+	if got := e2eJSON[e2eHold](t, r, http.StatusOK); got.Status != "posted" || got.Sequence != posted.Sequence || got.Hash != posted.Hash || r.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("repeated post: %s", r)
 	}
 	e2eCheckProblem(t, alice.do(t, http.MethodPost, "/v1/transfers/h1/post", nil), http.StatusConflict, "hold_not_pending", "")
