@@ -1164,6 +1164,9 @@ type TransactionView struct {
 	Code   *string `json:"code,omitempty"`
 	Detail *string `json:"detail,omitempty"`
 
+	// Hash The journal hash of the event at `sequence` (the `TransactionPosted` or `TransactionRejected`), in every answer and read (ADR 0029).
+	Hash *string `json:"hash,omitempty"`
+
 	// Id An account or transfer id: 1 to 64 characters from `A-Z a-z 0-9 _ - . :` (safe in URLs, NATS subjects and file names; no look-alike Unicode), not made only of dots (`.` and `..` are URL path segments that clients rewrite, so such an id could not be read back).
 	//
 	// Examples: alice, order-1234:refund

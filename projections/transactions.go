@@ -26,6 +26,7 @@ type TransactionView struct {
 	Metadata   map[string]string `json:"metadata"`
 	Legs       []TransactionLeg  `json:"legs"`
 	Sequence   uint64            `json:"sequence"`
+	Hash       string            `json:"hash,omitempty"` // the journal hash of the event at Sequence (ADR 0029)
 	PostedAt   *time.Time        `json:"posted_at,omitempty"`
 	Leg        *int              `json:"leg,omitempty"`
 	Code       string            `json:"code,omitempty"`
@@ -65,7 +66,7 @@ func PostedTransactionView(ev *domain.Event) TransactionView {
 	p := ev.Transaction
 	at := ev.Time
 	v := TransactionView{ID: p.ID, Status: StatusPosted, Reference: p.Reference, Metadata: orEmpty(p.Metadata),
-		Legs: make([]TransactionLeg, len(p.Legs)), Sequence: ev.Seq, PostedAt: &at}
+		Legs: make([]TransactionLeg, len(p.Legs)), Sequence: ev.Seq, Hash: ev.Hash, PostedAt: &at}
 	for i, l := range p.Legs {
 		v.Legs[i] = TransactionLeg{From: l.From, To: l.To, Amount: l.Amount, Asset: l.Asset, Reference: l.Reference,
 			Metadata: orEmpty(l.Metadata), Entries: l.Entries[:]}
@@ -99,7 +100,7 @@ func (a *applier) TransactionRejected(ev *domain.Event, r *domain.RejectedTransa
 	}
 	at, leg := ev.Time, r.Leg
 	v := TransactionView{ID: r.ID, Status: StatusRejected, Reference: r.Reference, Metadata: orEmpty(r.Metadata),
-		Legs: make([]TransactionLeg, len(r.Legs)), Sequence: ev.Seq, Leg: &leg, Code: string(r.Code), Detail: r.Detail, RejectedAt: &at}
+		Legs: make([]TransactionLeg, len(r.Legs)), Sequence: ev.Seq, Hash: ev.Hash, Leg: &leg, Code: string(r.Code), Detail: r.Detail, RejectedAt: &at}
 	for i, l := range r.Legs {
 		v.Legs[i] = TransactionLeg{From: l.From, To: l.To, Amount: l.Amount, Asset: l.Asset, Reference: l.Reference, Metadata: orEmpty(l.Metadata)}
 	}

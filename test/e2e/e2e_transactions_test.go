@@ -21,6 +21,7 @@ type e2eTransaction struct {
 		Entries                            []e2eEntry `json:"entries"`
 	} `json:"legs"`
 	Sequence uint64 `json:"sequence"`
+	Hash     string `json:"hash"`
 	Leg      *int   `json:"leg"`
 	Code     string `json:"code"`
 }
@@ -52,8 +53,11 @@ func TestE2ETransactions(t *testing.T) {
 		tx1.Legs[1].Entries[1] != (e2eEntry{Account: "fees", Type: "credit", Amount: "0.50", Balance: "0.50"}) {
 		t.Fatalf("tx1: %+v", tx1)
 	}
+	if ev := l.journal(t)[tx1.Sequence-1]; ev.Type != domain.EventTransactionPosted || len(tx1.Hash) != 64 || tx1.Hash != ev.Hash {
+		t.Fatalf("tx1's hash %q, the journal's event at %d: %s %s", tx1.Hash, tx1.Sequence, ev.Type, ev.Hash)
+	}
 	r := cust.do(t, http.MethodPost, "/v1/transactions", pay)
-	if got := e2eJSON[e2eTransaction](t, r, http.StatusOK); got.ID != "tx1" || got.Sequence != tx1.Sequence || r.Header.Get("Idempotent-Replayed") != "true" {
+	if got := e2eJSON[e2eTransaction](t, r, http.StatusOK); got.ID != "tx1" || got.Sequence != tx1.Sequence || got.Hash != tx1.Hash || r.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("retry: %s", r)
 	}
 	pay["reference"] = "order 10"
@@ -76,7 +80,7 @@ func TestE2ETransactions(t *testing.T) {
 		http.StatusForbidden, "forbidden", "")
 	l.settle(t)
 	tx3 := e2eJSON[e2eTransaction](t, l.do(t, http.MethodGet, "/v1/transactions/tx3", nil), http.StatusOK)
-	if tx3.Status != "rejected" || tx3.Leg == nil || *tx3.Leg != 1 || tx3.Code != "insufficient_funds" {
+	if tx3.Status != "rejected" || tx3.Leg == nil || *tx3.Leg != 1 || tx3.Code != "insufficient_funds" || tx3.Hash != l.journal(t)[tx3.Sequence-1].Hash {
 		t.Fatalf("tx3 read: %+v", tx3)
 	}
 	want := map[string]string{"cust": "49.50", "shop": "5.00", "fees": "0.50", "partner": "45.00"}
