@@ -36,14 +36,18 @@ func (l *Line) PostingView(pv *PostingView) bool {
 		return false
 	}
 	v := &l.view
-	s := unsafe.String(unsafe.SliceData(l.raw), len(l.raw))
-	t := v.clock.time()
-	pv.Seq, pv.Command, pv.Unix, pv.Nanos = v.seq, v.command, t.Unix(), int32(t.Nanosecond())
+	pv.Seq, pv.Command, pv.Unix, pv.Nanos = v.seq, v.command, v.clock.unix(), v.clock.nsec
 	tr := &v.transfer
-	pv.ID, pv.From, pv.To, pv.Asset, pv.Reference = tr.id.of(s), tr.from.of(s), tr.to.of(s), tr.asset.of(s), tr.reference.of(s)
+	pv.ID, pv.From, pv.To, pv.Asset, pv.Reference = l.text(tr.id), l.text(tr.from), l.text(tr.to), l.text(tr.asset), l.text(tr.reference)
 	pv.Numbers = PostingNumbers{
 		Amount: AmountFromInt64(num.values[0]), Debit: AmountFromInt64(num.values[1]), Credit: AmountFromInt64(num.values[2]),
 		Places: [3]int{int(num.places[0]), int(num.places[1]), int(num.places[2])},
 	}
 	return true
+}
+
+// text is the string s of a line the posting reader took, without a copy
+// and without a bounds check: the reader found s within the line.
+func (l *Line) text(s span) string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(l.raw)), s.a)), int(s.b-s.a))
 }
