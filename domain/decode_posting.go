@@ -92,14 +92,8 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 	d, i := lit(b, p.i, `,"transfer":`)
 	x, i := lit(b, i, `{"id":"`+`"`) // the last quote not compared
 	d |= x & (1<<56 - 1)
-	i--
-	t.id, i = idAt(b, i)
-	x, i = lit(b, i, `","from":"`)
+	x, i = idsAt(b, i-1, t)
 	d |= x
-	t.from, i = idAt(b, i)
-	x, i = lit(b, i, `","to":"`)
-	d |= x
-	t.to, i = idAt(b, i)
 	x, i = lit(b, i, `","amount":"`)
 	d |= x
 	t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
@@ -269,6 +263,41 @@ func idAt(b []byte, i int) (span, int) {
 	}
 	return span{int32(i), int32(end)}, end
 }
+
+// idsAt reads from i a posting's transfer id, from and to, each of
+// idAt's characters, with the literals between them (compared as lit
+// does: their differences returned), and returns where to ends. Where
+// the line has room for ids3's windows and each string ends within its
+// window (ids of fewer than 32 characters, nearly every one), one call
+// finds the three ends; else idAt reads each.
+func idsAt(b []byte, i int, t *transferSpans) (uint64, int) {
+	if useAVX2 && idNibbles.ok && len(b)-i >= idsWindow {
+		if e0, e1, e2 := ids3((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)), &idNibbles); e0|e1|e2 < 32 {
+			// The ends are idAt's: the first byte that is not an id
+			// character, each within its window.
+			f := i + int(e0) + len(`","from":"`)
+			to := f + int(e1) + len(`","to":"`)
+			t.id, t.from, t.to = span{int32(i), int32(f - 10)}, span{int32(f), int32(to - 8)}, span{int32(to), int32(to) + int32(e2)}
+			d, _ := lit(b, f-10, `","from":"`)
+			x, _ := lit(b, to-8, `","to":"`)
+			if e0 == 0 || e1 == 0 || e2 == 0 { // empty: as idAt says
+				d = 1
+			}
+			return d | x, to + int(e2)
+		}
+	}
+	var d, x uint64
+	t.id, i = idAt(b, i)
+	d, i = lit(b, i, `","from":"`)
+	t.from, i = idAt(b, i)
+	x, i = lit(b, i, `","to":"`)
+	t.to, i = idAt(b, i)
+	return d | x, i
+}
+
+// idsWindow is what ids3 may read: three windows of 32 bytes and the two
+// literals between them, each window starting at most 32 bytes on.
+const idsWindow = 3*32 + len(`","from":"`) + len(`","to":"`)
 
 // codeChars marks the bytes an asset code may hold after its first, as
 // validateAssetCode says.
