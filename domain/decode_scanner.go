@@ -197,6 +197,11 @@ func (c clock) time() time.Time { return time.Unix(c.unix(), int64(c.nsec)).UTC(
 // needs no normalising, which a checked clock never does
 // (TestClockUnixAgrees holds it to time.Date).
 func (c clock) unix() int64 {
+	return c.days()*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.sec)
+}
+
+// days is the clock's days since 1970-01-01.
+func (c clock) days() int64 {
 	// A year is four digits, 0 to 9999: one era on, it is never negative,
 	// so the divisions are unsigned ones by constants.
 	y, m := uint64(c.year)+400, uint64(c.month)
@@ -206,8 +211,24 @@ func (c clock) unix() int64 {
 	m -= 3 // months from March, 0 to 11
 	era, yoe := y/400, y%400
 	doy := (153*m+2)/5 + uint64(c.day) - 1
-	days := int64(era*146097+yoe*365+yoe/4-yoe/100+doy) - 719468 - 146097
-	return days*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.sec)
+	return int64(era*146097+yoe*365+yoe/4-yoe/100+doy) - 719468 - 146097
+}
+
+// dateDays is a date and its days since 1970-01-01 (clock.days), kept to
+// be reused for the next clock on the same date; the zero value holds
+// no date (a clock's month is never 0).
+type dateDays struct {
+	year, month, day int32
+	days             int64
+}
+
+// unix is c.unix(), with the days of c's date from d when it holds that
+// date, and d set to it when not.
+func (d *dateDays) unix(c *clock) int64 {
+	if c.day != d.day || c.month != d.month || c.year != d.year {
+		*d = dateDays{c.year, c.month, c.day, c.days()}
+	}
+	return d.days*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.sec)
 }
 
 // time reads a UTC time as encoding/json writes it (RFC 3339 with 'Z' and
