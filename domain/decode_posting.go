@@ -109,9 +109,11 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 	}
 	p.i = i + 1
 	if p.at(`,"reference":`) {
-		t.reference = p.plainStr()
-		if p.bad || t.reference.a == t.reference.b ||
-			validateText("reference", p.text(t.reference), MaxReferenceLen) != nil {
+		ref, printable := p.plainStr()
+		t.reference = ref
+		if p.bad || ref.a == ref.b ||
+			!(printable && ref.b-ref.a <= MaxReferenceLen) && // validateText's first test, passed
+				validateText("reference", p.text(ref), MaxReferenceLen) != nil {
 			return false
 		}
 	}
@@ -184,23 +186,29 @@ func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
 // plainStr is str for a string that is nothing but what needs no escape
 // and that the encoding does not escape (strMask finds none of it before
 // the closing quote), read a word at a time without str's note of what
-// it found; any other string str reads.
-func (p *scanner) plainStr() span {
+// it found; any other string str reads. printable: the string is
+// plainStr's, and holds no DEL (0x7f) either, which the same words show:
+// every byte of it is printable ASCII (' ' to '~'), which validateText
+// takes as its characters without decoding (printableASCII's rule).
+func (p *scanner) plainStr() (_ span, printable bool) {
 	b, i := p.b, p.i
 	if i >= len(b) || b[i] != '"' {
-		return p.str()
+		return p.str(), false
 	}
 	for j := i + 1; len(b)-j >= 8; j += 8 {
-		if m := strMask(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+		x := binary.LittleEndian.Uint64(b[j:])
+		// DEL's test is exact from the lowest byte up, as strMask's.
+		del := x ^ lsb*0x7f
+		if m := strMask(x) | (del-lsb)&^del&(lsb*0x80); m != 0 {
 			j += bits.TrailingZeros64(m) >> 3
 			if b[j] != '"' {
 				break
 			}
 			p.i = j + 1
-			return span{int32(i + 1), int32(j)}
+			return span{int32(i + 1), int32(j)}, true
 		}
 	}
-	return p.str()
+	return p.str(), false
 }
 
 // lit compares the literal s (8 to maxLit bytes, a constant: its words
