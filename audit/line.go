@@ -81,6 +81,10 @@ type checker struct {
 	asset    string
 	assetKey idKey
 	view     domain.PostingView // the line's, when it is a posting
+	// line is the line being checked, kept from line to line so that it
+	// carries what the next may reuse (its time's date, see
+	// domain.Line.PostingView); nothing of it is read after checkLine.
+	line domain.Line
 }
 
 // assetKeyOf is keyOf(c.seeds, code), from the last posting's when it is
@@ -110,7 +114,7 @@ func (c *checker) assetKeyOf(code string) idKey {
 func checkLine(c *checker, line []byte, prev domain.Hash, r *lineResult, sum *domain.Hash) (hash domain.Hash) {
 	// Prepare returns the stored hash whenever the line has a well-formed
 	// one, as domain.StoredHash reads it.
-	var l domain.Line
+	l := &c.line
 	var err error
 	if sum != nil {
 		hash, err = l.PrepareHashed(line, prev, *sum)
@@ -143,7 +147,7 @@ func checkLine(c *checker, line []byte, prev domain.Hash, r *lineResult, sum *do
 	} else {
 		x.ev, x.decodeErr = domain.DecodeEvent(line)
 	}
-	r.checkEvent(c, &l, line, hash, err)
+	r.checkEvent(c, l, line, hash, err)
 	r.link = linkOf(line, prev, hash, err, x)
 	return hash
 }

@@ -81,3 +81,26 @@ func BenchmarkReadPosting(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkPostingView is what the audit's workers do with a posting
+// line they have hashed in a run without a read model: Line.PrepareHashed
+// and Line.PostingView (the compact record's fields), the SHA-256
+// excluded.
+func BenchmarkPostingView(b *testing.B) {
+	lines, prevs, sums := benchPostings(b, 1000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(lines[0])))
+	var l domain.Line
+	var pv domain.PostingView
+	i := 0
+	for b.Loop() {
+		k := i % len(lines)
+		if _, err := l.PrepareHashed(lines[k], prevs[k], sums[k]); err != nil {
+			b.Fatal(err)
+		}
+		if !l.PostingView(&pv) {
+			b.Fatal("not read by the posting reader")
+		}
+		i++
+	}
+}

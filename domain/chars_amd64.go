@@ -31,6 +31,15 @@ func detectAVX2() bool {
 //go:noescape
 func unmarked32(p *byte, n *nibbleTables) uint32
 
+// ids3 is unmarked32's first clear bit (32 where there is none) for
+// three windows in one call (chars_amd64.s, AVX2: only where hasAVX2):
+// a from p, b from a+len(`","from":"`) further on, c from b+len(`","to":"`)
+// further on still: a posting's transfer id, from and to (idsAt). It
+// reads the 114 bytes from p at most.
+//
+//go:noescape
+func ids3(p *byte, n *nibbleTables) (a, b, c uint32)
+
 //go:noescape
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 

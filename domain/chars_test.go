@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 )
@@ -137,6 +139,66 @@ func FuzzCharsAt(f *testing.F) {
 				}
 			}
 			useAVX2 = saved
+		}
+	})
+}
+
+// idsNaive is idsAt's rule, a byte at a time: each string's characters
+// as charsNaive finds them (empty or past MaxIDLen: an empty span), the
+// literals between them compared as they are.
+func idsNaive(b []byte, i int) (id, from, to span, ok bool, end int) {
+	str := func(i int) (span, int) {
+		e := charsNaive(b, i, &idChars)
+		if e == i || e-i > MaxIDLen {
+			return span{}, e
+		}
+		return span{int32(i), int32(e)}, e
+	}
+	litOK := func(i int, s string) (bool, int) {
+		return len(b)-i >= maxLit && string(b[i:i+len(s)]) == s, i + len(s)
+	}
+	id, i = str(i)
+	ok1, i := litOK(i, `","from":"`)
+	from, i = str(i)
+	ok2, i := litOK(i, `","to":"`)
+	to, i = str(i)
+	return id, from, to, ok1 && ok2, i
+}
+
+// TestIDsAtAgrees: idsAt, with the three windows read in one call (ids3)
+// and without, finds what idsNaive finds on every line that idsNaive
+// takes (its literals in place, no string empty), and refuses every
+// other: ids of 0 to 70 characters, a byte of any value put anywhere in
+// them or in the literals, lines cut short around ids3's window.
+func TestIDsAtAgrees(t *testing.T) {
+	withAVX2(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(3, 4))
+		chars := []byte("abcXYZ019-_.:")
+		for k := range 300_000 {
+			var b []byte
+			b = append(b, `{"id":"`...)
+			for n, s := range []string{`","from":"`, `","to":"`, `","amount":"1.00`} {
+				for range r.IntN([]int{40, 40, 70}[n]) {
+					b = append(b, chars[r.IntN(len(chars))])
+				}
+				b = append(b, s...)
+			}
+			b = append(b, bytes.Repeat([]byte("x"), r.IntN(120))...)
+			if k%2 == 1 { // a hostile byte anywhere
+				b[7+r.IntN(len(b)-7)] = byte(r.IntN(256))
+			}
+			if k%5 == 0 { // cut short
+				b = b[:7+r.IntN(len(b)-7)]
+			}
+			var ts transferSpans
+			d, end := idsAt(b, 7, &ts)
+			id, from, to, ok, wantEnd := idsNaive(b, 7)
+			took := d == 0 && ts.id.a != ts.id.b && ts.from.a != ts.from.b && ts.to.a != ts.to.b
+			want := ok && id.a != id.b && from.a != from.b && to.a != to.b
+			if took != want || want && (ts.id != id || ts.from != from || ts.to != to || end != wantEnd) {
+				t.Fatalf("%q: idsAt took %v (%v %v %v, end %d), the rule says %v (%v %v %v, end %d)",
+					b, took, ts.id, ts.from, ts.to, end, want, id, from, to, wantEnd)
+			}
 		}
 	})
 }

@@ -92,14 +92,8 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 	d, i := lit(b, p.i, `,"transfer":`)
 	x, i := lit(b, i, `{"id":"`+`"`) // the last quote not compared
 	d |= x & (1<<56 - 1)
-	i--
-	t.id, i = idAt(b, i)
-	x, i = lit(b, i, `","from":"`)
+	x, i = idsAt(b, i-1, t)
 	d |= x
-	t.from, i = idAt(b, i)
-	x, i = lit(b, i, `","to":"`)
-	d |= x
-	t.to, i = idAt(b, i)
 	x, i = lit(b, i, `","amount":"`)
 	d |= x
 	t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
@@ -115,9 +109,11 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 	}
 	p.i = i + 1
 	if p.at(`,"reference":`) {
-		t.reference = p.plainStr()
-		if p.bad || t.reference.a == t.reference.b ||
-			validateText("reference", p.text(t.reference), MaxReferenceLen) != nil {
+		ref, printable := p.plainStr()
+		t.reference = ref
+		if p.bad || ref.a == ref.b ||
+			!(printable && ref.b-ref.a <= MaxReferenceLen) && // validateText's first test, passed
+				validateText("reference", p.text(ref), MaxReferenceLen) != nil {
 			return false
 		}
 	}
@@ -190,23 +186,29 @@ func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
 // plainStr is str for a string that is nothing but what needs no escape
 // and that the encoding does not escape (strMask finds none of it before
 // the closing quote), read a word at a time without str's note of what
-// it found; any other string str reads.
-func (p *scanner) plainStr() span {
+// it found; any other string str reads. printable: the string is
+// plainStr's, and holds no DEL (0x7f) either, which the same words show:
+// every byte of it is printable ASCII (' ' to '~'), which validateText
+// takes as its characters without decoding (printableASCII's rule).
+func (p *scanner) plainStr() (_ span, printable bool) {
 	b, i := p.b, p.i
 	if i >= len(b) || b[i] != '"' {
-		return p.str()
+		return p.str(), false
 	}
 	for j := i + 1; len(b)-j >= 8; j += 8 {
-		if m := strMask(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+		x := binary.LittleEndian.Uint64(b[j:])
+		// DEL's test is exact from the lowest byte up, as strMask's.
+		del := x ^ lsb*0x7f
+		if m := strMask(x) | (del-lsb)&^del&(lsb*0x80); m != 0 {
 			j += bits.TrailingZeros64(m) >> 3
 			if b[j] != '"' {
 				break
 			}
 			p.i = j + 1
-			return span{int32(i + 1), int32(j)}
+			return span{int32(i + 1), int32(j)}, true
 		}
 	}
-	return p.str()
+	return p.str(), false
 }
 
 // lit compares the literal s (8 to maxLit bytes, a constant: its words
@@ -270,6 +272,41 @@ func idAt(b []byte, i int) (span, int) {
 	return span{int32(i), int32(end)}, end
 }
 
+// idsAt reads from i a posting's transfer id, from and to, each of
+// idAt's characters, with the literals between them (compared as lit
+// does: their differences returned), and returns where to ends. Where
+// the line has room for ids3's windows and each string ends within its
+// window (ids of fewer than 32 characters, nearly every one), one call
+// finds the three ends; else idAt reads each.
+func idsAt(b []byte, i int, t *transferSpans) (uint64, int) {
+	if useAVX2 && idNibbles.ok && len(b)-i >= idsWindow {
+		if e0, e1, e2 := ids3((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)), &idNibbles); e0|e1|e2 < 32 {
+			// The ends are idAt's: the first byte that is not an id
+			// character, each within its window.
+			f := i + int(e0) + len(`","from":"`)
+			to := f + int(e1) + len(`","to":"`)
+			t.id, t.from, t.to = span{int32(i), int32(f - 10)}, span{int32(f), int32(to - 8)}, span{int32(to), int32(to) + int32(e2)}
+			d, _ := lit(b, f-10, `","from":"`)
+			x, _ := lit(b, to-8, `","to":"`)
+			if e0 == 0 || e1 == 0 || e2 == 0 { // empty: as idAt says
+				d = 1
+			}
+			return d | x, to + int(e2)
+		}
+	}
+	var d, x uint64
+	t.id, i = idAt(b, i)
+	d, i = lit(b, i, `","from":"`)
+	t.from, i = idAt(b, i)
+	x, i = lit(b, i, `","to":"`)
+	t.to, i = idAt(b, i)
+	return d | x, i
+}
+
+// idsWindow is what ids3 may read: three windows of 32 bytes and the two
+// literals between them, each window starting at most 32 bytes on.
+const idsWindow = 3*32 + len(`","from":"`) + len(`","to":"`)
+
 // codeChars marks the bytes an asset code may hold after its first, as
 // validateAssetCode says.
 var codeChars = func() (t [256]bool) {
@@ -306,19 +343,24 @@ func sameAt(b []byte, i int, s span) (uint64, span, int) {
 // not one), value and places, and where they end; the closing quote is
 // the next literal's.
 func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
+	if useAVX2 && len(b)-i >= 17 { // literalPrefix16 in place: the sign and 16 bytes
+		j, neg := i, false
+		if signed && b[i] == '-' {
+			j, neg = i+1, true
+		}
+		x, intDigits, f := digits16((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), j)))
+		if intDigits < 16 {
+			v, places, n, ok := literalEnd(unsafe.String(&b[i], len(b)-i), j-i, j-i+intDigits+f+1, x, intDigits, max(f, 0), f >= 0, neg)
+			if !ok {
+				return span{}, 0, 0, i
+			}
+			return span{int32(i), int32(i + n)}, v, int8(places), i + n
+		}
+	}
 	if i >= len(b) {
 		return span{}, 0, 0, i
 	}
-	s := unsafe.String(&b[i], len(b)-i)
-	var v int64
-	var places, n int
-	var ok, read bool
-	if useAVX2 && len(s) >= 17 { // literalPrefix's first step, without its call
-		v, places, n, ok, read = literalPrefix16(s, signed)
-	}
-	if !read {
-		v, places, n, ok = literalPrefix(s, signed)
-	}
+	v, places, n, ok := literalPrefix(unsafe.String(&b[i], len(b)-i), signed)
 	if !ok {
 		return span{}, 0, 0, i
 	}

@@ -125,9 +125,19 @@ func (p *scanner) uint(max uint64) uint64 {
 	b, start := p.b, p.i
 	if len(b)-start >= 8 {
 		// A number of at most seven digits, nearly every one, from one
-		// word; the rest as below.
-		if n, t := digitRun(binary.LittleEndian.Uint64(b[start:])); n < 8 {
-			return p.uintEnd(digitsValue(t, n), start, start+n, max)
+		// word, uintEnd's checks on the word too: its first digit (a
+		// leading zero) and the byte after its last (a fraction or an
+		// exponent, 'e' or 'E', which c|0x20 makes 'e' for exactly these
+		// two) are bytes of the word. The rest as below.
+		x := word(b, start)
+		if n, t := digitRun(x); n < 8 {
+			next := byte(x >> (8 * uint(n)))
+			v := digitsValue(t, n)
+			if n == 0 || n > 1 && byte(t) == 0 || next == '.' || next|0x20 == 'e' || v > max {
+				p.bad = true
+			}
+			p.i = start + n
+			return v
 		}
 	}
 	i := start
@@ -178,25 +188,47 @@ type clock struct {
 	year, month, day, hour, minute, sec, nsec int32
 }
 
-func (c clock) time() time.Time {
-	// Days since 1970-01-01 from the civil date (years from March, so
-	// that the leap day ends one; eras of 400 years), as time.Date counts
-	// them for a date that needs no normalising, which a checked clock
-	// never does.
-	y, m := int64(c.year), int64(c.month)
+func (c clock) time() time.Time { return time.Unix(c.unix(), int64(c.nsec)).UTC() }
+
+// unix is the clock's seconds since 1970-01-01 UTC, read from its fields
+// without a time.Time (the posting reader's compact form): days since
+// 1970-01-01 from the civil date (years from March, so that the leap day
+// ends one; eras of 400 years), as time.Date counts them for a date that
+// needs no normalising, which a checked clock never does
+// (TestClockUnixAgrees holds it to time.Date).
+func (c clock) unix() int64 {
+	return c.days()*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.sec)
+}
+
+// days is the clock's days since 1970-01-01.
+func (c clock) days() int64 {
+	// A year is four digits, 0 to 9999: one era on, it is never negative,
+	// so the divisions are unsigned ones by constants.
+	y, m := uint64(c.year)+400, uint64(c.month)
 	if m <= 2 {
-		y--
+		y, m = y-1, m+12
 	}
-	era := y
-	if era < 0 {
-		era -= 399
+	m -= 3 // months from March, 0 to 11
+	era, yoe := y/400, y%400
+	doy := (153*m+2)/5 + uint64(c.day) - 1
+	return int64(era*146097+yoe*365+yoe/4-yoe/100+doy) - 719468 - 146097
+}
+
+// dateDays is a date and its days since 1970-01-01 (clock.days), kept to
+// be reused for the next clock on the same date; the zero value holds
+// no date (a clock's month is never 0).
+type dateDays struct {
+	year, month, day int32
+	days             int64
+}
+
+// unix is c.unix(), with the days of c's date from d when it holds that
+// date, and d set to it when not.
+func (d *dateDays) unix(c *clock) int64 {
+	if c.day != d.day || c.month != d.month || c.year != d.year {
+		*d = dateDays{c.year, c.month, c.day, c.days()}
 	}
-	era /= 400
-	yoe := y - era*400
-	doy := (153*((m+9)%12)+2)/5 + int64(c.day) - 1
-	days := era*146097 + yoe*365 + yoe/4 - yoe/100 + doy - 719468
-	sec := days*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.sec)
-	return time.Unix(sec, int64(c.nsec)).UTC()
+	return d.days*86400 + int64(c.hour)*3600 + int64(c.minute)*60 + int64(c.sec)
 }
 
 // time reads a UTC time as encoding/json writes it (RFC 3339 with 'Z' and

@@ -13,6 +13,7 @@ func literalBoth(t *testing.T, s string, signed bool) {
 	defer func() { useAVX2 = saved }()
 	useAVX2 = false
 	v0, p0, n0, ok0 := literalPrefix(s, signed)
+	atAgrees(t, s, signed, v0, p0, n0, ok0)
 	if !classifierRuns() {
 		return
 	}
@@ -21,6 +22,29 @@ func literalBoth(t *testing.T, s string, signed bool) {
 	if v0 != v1 || p0 != p1 || n0 != n1 || ok0 != ok1 {
 		t.Fatalf("literalPrefix(%q, %v): Go %d %d %d %v, 16 at a time %d %d %d %v",
 			s, signed, v0, p0, n0, ok0, v1, p1, n1, ok1)
+	}
+	atAgrees(t, s, signed, v0, p0, n0, ok0)
+}
+
+// atAgrees: the posting reader's literalAt (the assembly's reading in
+// place where useAVX2, literalPrefix else) reads s, from the start of a
+// line and three bytes into one, as literalPrefix's Go loop read it: v,
+// places, n and ok.
+func atAgrees(t *testing.T, s string, signed bool, v int64, places, n int, ok bool) {
+	t.Helper()
+	for _, pre := range []string{"", `":"`} {
+		b := []byte(pre + s)
+		i := len(pre)
+		want := [4]int64{0, 0, 0, int64(i)}
+		if ok {
+			want = [4]int64{int64(i), v, int64(places), int64(i + n)}
+		}
+		sp, gv, gp, end := literalAt(b, i, signed)
+		got := [4]int64{int64(sp.a), gv, int64(gp), int64(end)}
+		if ok && sp.b != int32(i+n) || !ok && sp != (span{}) || got != want {
+			t.Fatalf("literalAt(%q, %d, %v) (AVX2 %v) = %v %d %d %d, literalPrefix says %v",
+				b, i, signed, useAVX2, sp, gv, gp, end, want)
+		}
 	}
 }
 

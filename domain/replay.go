@@ -25,6 +25,10 @@ type Line struct {
 	raw       []byte
 	canonical bool
 	view      lineView
+	// date is the last time's date that PostingView made days, kept
+	// from line to line: a reader of many postings that keeps one Line
+	// has nearly every posting on the date of the one before.
+	date dateDays
 }
 
 // Prepare checks raw (a stored line without its '\n') against the previous

@@ -2,7 +2,10 @@
 
 package domain
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // hasAVX2: no assembly here (chars_amd64.s, literal_amd64.s), so the
 // classifier and digits16 below, in Go, run only where the tests turn
@@ -48,4 +51,15 @@ func digits16(p *byte) (v uint64, intDigits, fracDigits int) {
 		return 0, 16, 0
 	}
 	return v, a, f - a - 1
+}
+
+// ids3 is the assembly's three windows (see chars_amd64.go) in Go, for
+// the tests that turn useAVX2 on where there is no assembly.
+func ids3(p *byte, n *nibbleTables) (a, b, c uint32) {
+	end := func(q *byte) uint32 { return uint32(bits.TrailingZeros64(uint64(unmarked32(q, n)) | 1<<32)) }
+	a = end(p)
+	q := unsafe.Add(unsafe.Pointer(p), a+10)
+	b = end((*byte)(q))
+	c = end((*byte)(unsafe.Add(q, b+8)))
+	return a, b, c
 }
