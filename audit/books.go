@@ -46,6 +46,10 @@ type Books struct {
 	reversed map[idKey]reversedBook
 
 	f report // receives the findings
+	// found is the books of the next posting's two accounts as
+	// engine.prefetch found them ahead (accountIndex.bookAhead), for
+	// postingAccount: set before each line, checked before use.
+	found [2]*accountBook
 	// applier is apply's handler, kept here so that dispatching an event
 	// to it allocates nothing (a value would be boxed at every event).
 	applier booksApplier
@@ -74,7 +78,7 @@ type accountBook struct {
 	// What a posting reads and writes comes first, in the first
 	// bookLines cache lines of the book (bookSlab starts every book on a
 	// line), key and asset and what every posting writes in the first:
-	// engine.prefetch brings them in ahead (accountIndex.bookAddr).
+	// engine.prefetch brings them in ahead (accountIndex.bookAhead).
 	key       idKey         // its id's (accountIndex.get compares it)
 	asset     *assetBook    // 16
 	balance   domain.Amount // recomputed

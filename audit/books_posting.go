@@ -149,7 +149,7 @@ func (b *Books) postingAccount(p *posting, as *assetBook, i int) *accountBook {
 		if n.world[i] {
 			return as.world
 		}
-		return b.byHash.get(n.acct[i])
+		return b.byHash.getFound(n.acct[i], b.found[i])
 	}
 	t := p.transfer()
 	return b.account([2]string{t.From, t.To}[i], as)

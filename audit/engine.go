@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
@@ -29,6 +30,10 @@ type engine struct {
 	addrs    [2 * bookLines * prefetchGroup]uintptr // see prefetch
 	until    instant                                // opts.UntilTime, for stopBefore
 	lazy     lazyEvent                              // the compact posting's event, when a finding needs it
+	// found is the books that prefetch found for the accounts of the
+	// lines of a batch ahead, line i's at i % len(found): prefetchBooks
+	// fills them a group ahead, so two groups' are in use at a time.
+	found [2 * prefetchGroup][2]*accountBook
 }
 
 func newEngine(ctx context.Context, opts Options, source string) *engine {
@@ -77,6 +82,7 @@ func (e *engine) consume(b *batch) error {
 		if e.stopBefore(r) {
 			return errStop
 		}
+		e.books.found = e.found[i%len(e.found)]
 		if i == 0 {
 			firstSeq = seq
 		}
@@ -144,10 +150,10 @@ func (e *engine) prefetch(items []lineResult, i int) {
 	if i == 0 {
 		e.prefetchSlots(group(0))
 		e.prefetchSlots(group(1))
-		e.prefetchBooks(group(0))
+		e.prefetchBooks(group(0), i)
 	}
 	e.prefetchSlots(group(2))
-	e.prefetchBooks(group(1))
+	e.prefetchBooks(group(1), i+prefetchGroup)
 }
 
 // prefetchSlots prefetches the posted-id slots and the accounts' index
@@ -166,15 +172,21 @@ func (e *engine) prefetchSlots(items []lineResult) {
 }
 
 // prefetchBooks prefetches the books of the accounts of the postings
-// among items (at most prefetchGroup), reading their index slots.
-func (e *engine) prefetchBooks(items []lineResult) {
+// among items (at most prefetchGroup, the first line from of the batch),
+// reading their index slots, and keeps the books found (e.found) so that
+// the posting does not look them up again (accountIndex.getFound).
+func (e *engine) prefetchBooks(items []lineResult, from int) {
 	a := e.addrs[:0]
 	for i := range items {
+		found := &e.found[(from+i)%len(e.found)]
+		*found = [2]*accountBook{}
 		if n := &items[i].nums; n.hashed {
 			for side := range n.acct {
 				if !n.world[side] {
-					if at := e.books.byHash.bookAddr(n.acct[side]); at != 0 {
+					if acc := e.books.byHash.bookAhead(n.acct[side]); acc != nil {
+						at := uintptr(unsafe.Pointer(acc))
 						a = append(a, at, at+cacheLine)
+						found[side] = acc
 					}
 				}
 			}
