@@ -70,11 +70,21 @@ func (e *engine) consume(b *batch) error {
 		e.events = make([]*domain.Event, 0, len(b.Lines)) // OnChunk may keep it
 	}
 	var firstSeq, lastSeq uint64
+	plain := e.plainBatch(b)
 	for i, line := range b.Lines {
 		if i%prefetchGroup == 0 {
 			e.prefetch(b.items, i)
 		}
 		r := &b.items[i]
+		e.books.found = e.found[i%len(e.found)]
+		if plain && e.plainPosting(r) {
+			if i == 0 {
+				firstSeq = r.seq
+			}
+			lastSeq = r.seq
+			e.posting(line, r, &b.hashes[i])
+			continue
+		}
 		seq := e.next
 		if r.event {
 			seq = r.seq
@@ -82,7 +92,6 @@ func (e *engine) consume(b *batch) error {
 		if e.stopBefore(r) {
 			return errStop
 		}
-		e.books.found = e.found[i%len(e.found)]
 		if i == 0 {
 			firstSeq = seq
 		}
