@@ -302,10 +302,15 @@ func (b *Books) post(p *posting) {
 	if !ok {
 		return
 	}
-	amount, err := amountOf(as.scale, p.n, p.memo, p.amountLiteral)
-	if err != nil {
-		f(Finding{Check: CheckConsistent, Seq: p.seq, Asset: as.code, Detail: fmt.Sprintf("transfer %s: %v", p.id(), err)})
-		return
+	amount := p.n.amount
+	if !p.n.ok || int(p.n.places[0]) != as.scale || p.memo || amount.Sign() <= 0 {
+		// Not a positive amount read at the asset's scale, which is
+		// all that amountOf checks of such an amount.
+		var err error
+		if amount, err = amountOf(as.scale, p.n, p.memo, p.amountLiteral); err != nil {
+			f(Finding{Check: CheckConsistent, Seq: p.seq, Asset: as.code, Detail: fmt.Sprintf("transfer %s: %v", p.id(), err)})
+			return
+		}
 	}
 	fromAfter, okFrom := from.balance.Sub(amount)
 	toAfter, okTo := to.balance.Add(amount)
@@ -326,7 +331,9 @@ func (b *Books) post(p *posting) {
 			Detail: fmt.Sprintf("transfer %s posted again: it was posted at sequence %d", p.id(), at)})
 	}
 	b.postings++
-	b.checkStatus(p.seq, p.id, from, to)
+	if from.status != bookOpen || to.status != bookOpen {
+		b.checkStatus(p.seq, p.id, from, to)
+	}
 	from.balance, to.balance = fromAfter, toAfter
 	from.lastSeq, to.lastSeq = p.seq, p.seq
 	if !from.unlimited && from.balance.Cmp(from.floor) < 0 {
