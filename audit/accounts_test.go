@@ -46,7 +46,7 @@ func TestAccountIndexFoundAheadAgreesWithGet(t *testing.T) {
 			t.Fatalf("key %d: get found %v", i, want)
 		}
 		other := keys[rng.IntN(len(keys))]
-		for _, hint := range []*accountBook{x.bookAhead(k), x.bookAhead(other), x.get(other), stray, nil} {
+		for _, hint := range []*accountBook{x.bookAhead(&k), x.bookAhead(&other), x.get(other), stray, nil} {
 			if got := x.getFound(k, hint); got != want {
 				t.Fatalf("key %d, hint %p: getFound %p, get %p", i, hint, got, want)
 			}

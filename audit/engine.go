@@ -198,7 +198,7 @@ func (e *engine) prefetchBooks(items []lineResult, from, n int) int {
 		if r := &items[i].nums; r.hashed {
 			for side := range r.acct {
 				if !r.world[side] {
-					if acc := e.books.byHash.bookAhead(r.acct[side]); acc != nil {
+					if acc := e.books.byHash.bookAhead(&r.acct[side]); acc != nil {
 						at := uintptr(unsafe.Pointer(acc))
 						e.addrs[n], e.addrs[n+1] = at, at+cacheLine
 						n += 2
