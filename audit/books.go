@@ -46,6 +46,10 @@ type Books struct {
 	reversed map[idKey]reversedBook
 
 	f report // receives the findings
+	// found is the books of the next posting's two accounts as
+	// engine.prefetch found them ahead (accountIndex.bookAhead), for
+	// postingAccount: set before each line, checked before use.
+	found [2]*accountBook
 	// applier is apply's handler, kept here so that dispatching an event
 	// to it allocates nothing (a value would be boxed at every event).
 	applier booksApplier
@@ -74,7 +78,7 @@ type accountBook struct {
 	// What a posting reads and writes comes first, in the first
 	// bookLines cache lines of the book (bookSlab starts every book on a
 	// line), key and asset and what every posting writes in the first:
-	// engine.prefetch brings them in ahead (accountIndex.bookAddr).
+	// engine.prefetch brings them in ahead (accountIndex.bookAhead).
 	key       idKey         // its id's (accountIndex.get compares it)
 	asset     *assetBook    // 16
 	balance   domain.Amount // recomputed
@@ -298,10 +302,15 @@ func (b *Books) post(p *posting) {
 	if !ok {
 		return
 	}
-	amount, err := amountOf(as.scale, p.n, p.memo, p.amountLiteral)
-	if err != nil {
-		f(Finding{Check: CheckConsistent, Seq: p.seq, Asset: as.code, Detail: fmt.Sprintf("transfer %s: %v", p.id(), err)})
-		return
+	amount := p.n.amount
+	if !p.n.ok || int(p.n.places[0]) != as.scale || p.memo || amount.Sign() <= 0 {
+		// Not a positive amount read at the asset's scale, which is
+		// all that amountOf checks of such an amount.
+		var err error
+		if amount, err = amountOf(as.scale, p.n, p.memo, p.amountLiteral); err != nil {
+			f(Finding{Check: CheckConsistent, Seq: p.seq, Asset: as.code, Detail: fmt.Sprintf("transfer %s: %v", p.id(), err)})
+			return
+		}
 	}
 	fromAfter, okFrom := from.balance.Sub(amount)
 	toAfter, okTo := to.balance.Add(amount)
@@ -322,7 +331,9 @@ func (b *Books) post(p *posting) {
 			Detail: fmt.Sprintf("transfer %s posted again: it was posted at sequence %d", p.id(), at)})
 	}
 	b.postings++
-	b.checkStatus(p.seq, p.id, from, to)
+	if from.status != bookOpen || to.status != bookOpen {
+		b.checkStatus(p.seq, p.id, from, to)
+	}
 	from.balance, to.balance = fromAfter, toAfter
 	from.lastSeq, to.lastSeq = p.seq, p.seq
 	if !from.unlimited && from.balance.Cmp(from.floor) < 0 {

@@ -149,7 +149,7 @@ func (b *Books) postingAccount(p *posting, as *assetBook, i int) *accountBook {
 		if n.world[i] {
 			return as.world
 		}
-		return b.byHash.get(n.acct[i])
+		return b.byHash.getFound(n.acct[i], b.found[i])
 	}
 	t := p.transfer()
 	return b.account([2]string{t.From, t.To}[i], as)
@@ -159,6 +159,9 @@ func (b *Books) postingAccount(p *posting, as *assetBook, i int) *accountBook {
 // is not an account of the asset and returns false.
 func (b *Books) postingSides(p *posting, as *assetBook) (from, to *accountBook, ok bool) {
 	from, to = b.postingAccount(p, as, 0), b.postingAccount(p, as, 1)
+	if from != nil && to != nil && from.asset == as && to.asset == as {
+		return from, to, true
+	}
 	for i, acc := range [2]*accountBook{from, to} {
 		if acc != nil && acc.asset == as {
 			continue

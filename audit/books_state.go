@@ -11,6 +11,35 @@ import (
 // reported where it appears or changes, not at every later entry of the
 // account it carries over to.
 func (b *Books) state(p *posting, i int, acc *accountBook) {
+	n := p.n
+	if stated := n.after[i]; n.ok && int(n.places[1+i]) == acc.asset.scale && stated == acc.balance {
+		// What nearly every entry is, and stateFound's outcome for it: the
+		// balance stated as recomputed, read at the asset's scale, so no
+		// finding and no drift.
+		if p.lazy == nil { // the event path's
+			b.after[i] = p.ev.Transfer.Entries[i].Balance
+		} else {
+			b.after[i] = "" // a compact posting's: see Books.after
+		}
+		acc.drift = domain.Amount{}
+		acc.restate(stated)
+		return
+	}
+	b.stateFound(p, i, acc)
+}
+
+// restate makes stated the balance acc's last entry states, and moves its
+// asset's sum of stated balances with it.
+func (acc *accountBook) restate(stated domain.Amount) {
+	diff, _ := stated.Sub(acc.stated)
+	acc.asset.stated, _ = acc.asset.stated.Add(diff)
+	acc.stated = stated
+}
+
+// stateFound is state for an entry whose stated balance is not the
+// recomputed one, or not read at the asset's scale: it says what is
+// wrong, where it appears or changes.
+func (b *Books) stateFound(p *posting, i int, acc *accountBook) {
 	f := b.f
 	n := p.n
 	scale := acc.asset.scale
@@ -39,9 +68,7 @@ func (b *Books) state(p *posting, i int, acc *accountBook) {
 			"%s entry states the balance after as %s, recomputed from the journal it is %s", e.Type, e.Balance, b.after[i])})
 	}
 	acc.drift = drift
-	diff, _ := stated.Sub(acc.stated)
-	acc.asset.stated, _ = acc.asset.stated.Add(diff)
-	acc.stated = stated
+	acc.restate(stated)
 }
 
 // sumsToZero sums each asset's recomputed balances account by account

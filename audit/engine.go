@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
@@ -24,11 +25,15 @@ type engine struct {
 	next     uint64 // the sequence expected next
 	lastCmd  uint64 // the command message the last event answers
 	lastHash domain.Hash
-	cps      *checkpoints                           // nil without any
-	events   []*domain.Event                        // the current chunk's, for OnChunk
-	addrs    [2 * bookLines * prefetchGroup]uintptr // see prefetch
-	until    instant                                // opts.UntilTime, for stopBefore
-	lazy     lazyEvent                              // the compact posting's event, when a finding needs it
+	cps      *checkpoints           // nil without any
+	events   []*domain.Event        // the current chunk's, for OnChunk
+	addrs    [prefetchAddrs]uintptr // see prefetch
+	until    instant                // opts.UntilTime, for stopBefore
+	lazy     lazyEvent              // the compact posting's event, when a finding needs it
+	// found is the books that prefetch found for the accounts of the
+	// lines of a batch ahead, line i's at i % len(found): prefetchBooks
+	// fills them a group ahead, so two groups' are in use at a time.
+	found [2 * prefetchGroup][2]*accountBook
 }
 
 func newEngine(ctx context.Context, opts Options, source string) *engine {
@@ -65,11 +70,21 @@ func (e *engine) consume(b *batch) error {
 		e.events = make([]*domain.Event, 0, len(b.Lines)) // OnChunk may keep it
 	}
 	var firstSeq, lastSeq uint64
+	plain := e.plainBatch(b)
 	for i, line := range b.Lines {
 		if i%prefetchGroup == 0 {
 			e.prefetch(b.items, i)
 		}
 		r := &b.items[i]
+		e.books.found = e.found[uint(i)%uint(len(e.found))]
+		if plain && e.plainPosting(r) {
+			if i == 0 {
+				firstSeq = r.seq
+			}
+			lastSeq = r.seq
+			e.posting(line, r, &b.hashes[i])
+			continue
+		}
 		seq := e.next
 		if r.event {
 			seq = r.seq
@@ -120,9 +135,15 @@ const (
 	bookLines = 2
 )
 
+// prefetchAddrs bounds the addresses engine.prefetch hands over at a
+// time: at a batch's start, three groups' slots (the posted id's and two
+// accounts' a posting) and two groups' books (bookLines lines each of two
+// accounts); after, one group's slots and one's books.
+const prefetchAddrs = (3*3 + 2*2*bookLines) * prefetchGroup
+
 // Compile-time check: a group's addresses fit what prefetch.Lines takes
 // at a time.
-var _ [prefetch.MaxAddrs - 2*bookLines*prefetchGroup]struct{}
+var _ [prefetch.MaxAddrs - prefetchAddrs]struct{}
 
 // prefetch asks the CPU for what the books will read of the postings
 // ahead, when they are at line i of items (a multiple of prefetchGroup):
@@ -132,55 +153,62 @@ var _ [prefetch.MaxAddrs - 2*bookLines*prefetchGroup]struct{}
 // bigger than the caches; prefetches (audit/internal/prefetch) overlap
 // their misses without stalling the core, where the lookups would wait
 // for each in turn, and loads in their place would stall it until the
-// slowest arrived.
+// slowest arrived. A group's addresses go to the CPU in one call.
 func (e *engine) prefetch(items []lineResult, i int) {
 	if e.partial {
 		return
 	}
-	group := func(k int) []lineResult {
-		from := min(i+k*prefetchGroup, len(items))
-		return items[from:min(from+prefetchGroup, len(items))]
-	}
+	n := 0
 	if i == 0 {
-		e.prefetchSlots(group(0))
-		e.prefetchSlots(group(1))
-		e.prefetchBooks(group(0))
+		n = e.prefetchSlots(items, 0, n)
+		n = e.prefetchSlots(items, prefetchGroup, n)
+		n = e.prefetchBooks(items, 0, n)
 	}
-	e.prefetchSlots(group(2))
-	e.prefetchBooks(group(1))
+	n = e.prefetchSlots(items, i+2*prefetchGroup, n)
+	n = e.prefetchBooks(items, i+prefetchGroup, n)
+	prefetch.Lines(e.addrs[:n])
 }
 
-// prefetchSlots prefetches the posted-id slots and the accounts' index
-// slots of the postings among items (at most prefetchGroup).
-func (e *engine) prefetchSlots(items []lineResult) {
-	a := e.addrs[:0]
-	for i := range items {
-		if n := &items[i].nums; n.ok {
-			a = append(a, e.books.posted.slotAddr(n.key))
-			if n.hashed {
-				a = append(a, e.books.byHash.slotAddr(n.acct[0]), e.books.byHash.slotAddr(n.acct[1]))
+// prefetchSlots adds to e.addrs, from its nth, the addresses of the
+// posted-id slots and the accounts' index slots of the postings among the
+// group of items from line from, and returns how many e.addrs then holds.
+func (e *engine) prefetchSlots(items []lineResult, from, n int) int {
+	for i := from; i < min(from+prefetchGroup, len(items)); i++ {
+		if r := &items[i].nums; r.ok {
+			e.addrs[n] = e.books.posted.slotAddr(r.key)
+			n++
+			if r.hashed {
+				e.addrs[n], e.addrs[n+1] = e.books.byHash.slotAddr(r.acct[0]), e.books.byHash.slotAddr(r.acct[1])
+				n += 2
 			}
 		}
 	}
-	prefetch.Lines(a)
+	return n
 }
 
-// prefetchBooks prefetches the books of the accounts of the postings
-// among items (at most prefetchGroup), reading their index slots.
-func (e *engine) prefetchBooks(items []lineResult) {
-	a := e.addrs[:0]
-	for i := range items {
-		if n := &items[i].nums; n.hashed {
-			for side := range n.acct {
-				if !n.world[side] {
-					if at := e.books.byHash.bookAddr(n.acct[side]); at != 0 {
-						a = append(a, at, at+cacheLine)
+// prefetchBooks adds to e.addrs, from its nth, the first bookLines lines
+// of the books of the accounts of the postings among the group of items
+// from line from, read from their index slots, and returns how many
+// e.addrs then holds. It keeps the books found (e.found) so that the
+// posting does not look them up again (accountIndex.getFound).
+func (e *engine) prefetchBooks(items []lineResult, from, n int) int {
+	for i := from; i < min(from+prefetchGroup, len(items)); i++ {
+		found := &e.found[uint(i)%uint(len(e.found))]
+		*found = [2]*accountBook{}
+		if r := &items[i].nums; r.hashed {
+			for side := range r.acct {
+				if !r.world[side] {
+					if acc := e.books.byHash.bookAhead(&r.acct[side]); acc != nil {
+						at := uintptr(unsafe.Pointer(acc))
+						e.addrs[n], e.addrs[n+1] = at, at+cacheLine
+						n += 2
+						found[side] = acc
 					}
 				}
 			}
 		}
 	}
-	prefetch.Lines(a)
+	return n
 }
 
 // stopBefore reports whether the run ends before line r.

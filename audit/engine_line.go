@@ -58,6 +58,41 @@ func (e *engine) line(line []byte, seq uint64, r *lineResult, h *domain.Hash, b 
 	return nil
 }
 
+// plainBatch reports whether b's clean compact postings may take
+// engine.posting rather than engine.line: the run stops at no sequence or
+// time, compares no head, checkpoint or chunk's events, and b's journal
+// record, if any, holds TransferPosted events. What line checks beyond
+// that, plainPosting checks per line.
+func (e *engine) plainBatch(b *batch) bool {
+	o := &e.opts
+	return o.OnChunk == nil && o.ExpectHead == nil && e.cps == nil && o.UntilSeq == 0 && o.UntilTime.IsZero() &&
+		(b.Type == "" || b.Type == domain.EventTransferPosted)
+}
+
+// plainPosting reports whether line r of a plainBatch is a compact
+// posting on which line's checks other than the books' are trivially
+// true: the run has started, in full, and r has the sequence expected
+// next and answers the command of the event before it or the next one.
+// A compact posting is chained to the line before it and passed its
+// schema (checkLine).
+func (e *engine) plainPosting(r *lineResult) bool {
+	return r.x == nil && r.seq == e.next && r.cmd-e.lastCmd <= 1 && e.started && !e.partial
+}
+
+// posting is line for a plainPosting r, whose stored hash is h: what
+// line does of such a line, and nothing else.
+func (e *engine) posting(line []byte, r *lineResult, h *domain.Hash) {
+	e.lazy.reset(line, &e.lastHash, h)
+	e.next++
+	e.rep.Postings++
+	e.lastCmd = r.cmd
+	p := posting{seq: r.seq, n: &r.nums, lazy: &e.lazy}
+	e.books.applyPosting(&p, r.at())
+	e.rep.Events++
+	e.rep.LastSeq = r.seq
+	e.lastHash = *h
+}
+
 // event is line r's event, built from the line for a compact posting
 // (the line's lazyEvent, set by line); nil when the line is none.
 func (e *engine) event(r *lineResult) *domain.Event {
