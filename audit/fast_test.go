@@ -346,10 +346,12 @@ func replaceValue(line []byte, key, v string) []byte {
 
 // TestMapBlocksAgreesWithReadBlocks: a mapped export is cut into the same
 // chunks of the same lines as the read one, long lines refused alike,
-// whatever the lines' lengths around the block size.
+// whatever the lines' lengths around the block size. A mapped chunk's
+// lines are cut from its body a few at a time, as a worker cuts them, and
+// its last line (the next chunk's previous hash) is read alone.
 func TestMapBlocksAgreesWithReadBlocks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	inputs := []string{"a\nb\n", "a\nb", "a\n\nb\n", "\n", "x", strings.Repeat("x", maxLineBytes+10) + "\n",
+	inputs := []string{"a\nb\n", "a\nb", "a\n\nb\n", "\n", "x", "\n\n", "a\n\n", "a\n\n\n", strings.Repeat("x", maxLineBytes+10) + "\n",
 		strings.Repeat("y", maxLineBytes) + "\n" + strings.Repeat("z", fileBlockBytes-1)}
 	for range 12 {
 		var b strings.Builder
@@ -363,6 +365,16 @@ func TestMapBlocksAgreesWithReadBlocks(t *testing.T) {
 	chunks := func(read func(func(Chunk) error) error) ([]string, error) {
 		var out []string
 		err := read(func(c Chunk) error {
+			if c.body != nil {
+				last, ok := lastLine(c.body)
+				data := bytes.TrimSuffix(c.body, []byte{'\n'})
+				for len(data) > 0 {
+					c.Lines, data = cutLines(c.Lines, data, 1+rng.IntN(3))
+				}
+				if n := len(c.Lines); ok != (n > 0) || ok && !bytes.Equal(last, c.Lines[n-1]) {
+					t.Fatalf("the last line %q (%v), where the lines end in %q", last, ok, c.Lines[max(0, n-1):])
+				}
+			}
 			out = append(out, fmt.Sprint(len(c.Lines), string(bytes.Join(c.Lines, []byte{'|'}))))
 			return nil
 		})
@@ -373,6 +385,67 @@ func TestMapBlocksAgreesWithReadBlocks(t *testing.T) {
 		got, gerr := chunks(func(fn func(Chunk) error) error { return mapBlocks(context.Background(), []byte(in), fn) })
 		if !reflect.DeepEqual(got, want) || werr != gerr {
 			t.Fatalf("input %d (%d bytes): mapped %d chunks, %v; read %d chunks, %v", i, len(in), len(got), gerr, len(want), werr)
+		}
+	}
+}
+
+// TestMappedAgreesWithReadAcrossBlocks: a random journal of several
+// blocks, with lines of every length and findings, gives the same report
+// mapped (each chunk's lines cut by the worker that checks it, a few at a
+// time, into room grown as they are counted) and read from standard input
+// (cut by the reader), and so does a prefix of it.
+func TestMappedAgreesWithReadAcrossBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 7))
+	data := randomJournal(t, rng, 12_000)
+	if len(data) < 4*fileBlockBytes {
+		t.Fatalf("%d bytes: fewer than four blocks", len(data))
+	}
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []Options{{MaxFindings: 1 << 20}, {MaxFindings: 1 << 20, UntilSeq: 9_000}} {
+		var reps [2]*Report
+		for i, src := range []Source{&FileSource{Path: path}, &FileSource{Path: "-", Stdin: bytes.NewReader(data)}} {
+			res, err := Run(context.Background(), src, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reps[i] = res.Report
+			reps[i].ElapsedSecs, reps[i].EventsPerSec, reps[i].Source = 0, 0, ""
+		}
+		if reps[0].OK || len(reps[0].Findings) == 0 {
+			t.Fatalf("the random journal has no findings: %+v", reps[0])
+		}
+		if !reflect.DeepEqual(reps[0], reps[1]) {
+			t.Fatalf("until %d: mapped and read, the reports differ: %s", opts.UntilSeq, firstDifference(reps[0], reps[1]))
+		}
+	}
+}
+
+// TestRoomExtendKeepsRecords: a room grown as a body's lines are counted
+// (room.extend) holds exactly the lines counted, however much room the
+// guess of the lines to come makes, and keeps the records and hashes of
+// those before.
+func TestRoomExtendKeepsRecords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 200 {
+		var r room
+		r.size(rng.IntN(100))
+		r.size(0)
+		for had := 0; had < 3000; {
+			n := had + 1 + rng.IntN(70)
+			r.extend(n, rng.IntN(n+1))
+			if len(r.items) != n || len(r.hashes) != n {
+				t.Fatalf("round %d: room for %d lines holds %d records and %d hashes", round, n, len(r.items), len(r.hashes))
+			}
+			for i := range n {
+				if i < had && (r.items[i].seq != uint64(i)+1 || r.hashes[i][0] != byte(i)) {
+					t.Fatalf("round %d: line %d of %d lost its record or hash", round, i, n)
+				}
+				r.items[i].seq, r.hashes[i][0] = uint64(i)+1, byte(i)
+			}
+			had = n
 		}
 	}
 }

@@ -35,6 +35,11 @@ type Chunk struct {
 	// for the pipeline to hand back to blockPool once nothing refers to
 	// them any more.
 	block *exportBlock
+	// body, when set, is the chunk's bytes not yet cut into Lines: a
+	// mapped export's (mapBlocks), which the worker that checks the chunk
+	// cuts as it checks them (batch.cutAndCheck), into block's room for
+	// lines.
+	body []byte
 }
 
 // Source reads a journal's stored lines in order.
@@ -75,9 +80,9 @@ var blockPool sync.Pool // of *exportBlock
 type exportBlock struct {
 	data  []byte
 	lines [][]byte
-	// mapped is the block's bytes when they are a mapped file's, not
-	// data's, from releaseBehind before them (source_map.go).
-	mapped []byte
+	// mappedEnd is where the block's bytes end in the mapped file they
+	// are views of (source_map.go); 0 when they are data's.
+	mappedEnd int
 }
 
 // getBlock returns a block of n bytes, reused when the pool has one big
@@ -260,17 +265,34 @@ func splitLines(data []byte) [][]byte { return appendLines(nil, data) }
 // block's room for lines back in, so it grows to a block's lines once and
 // is not counted ahead (a second pass over every byte).
 func appendLines(lines [][]byte, data []byte) [][]byte {
-	data = bytes.TrimSuffix(data, []byte{'\n'})
-	for len(data) > 0 {
+	lines, _ = cutLines(lines, bytes.TrimSuffix(data, []byte{'\n'}), len(data))
+	return lines
+}
+
+// cutLines is appendLines a piece at a time: it appends at most n of the
+// lines of data, whose final '\n' (if it had one) the caller trimmed, and
+// returns the rest of data, still to be cut.
+func cutLines(lines [][]byte, data []byte, n int) ([][]byte, []byte) {
+	for ; n > 0 && len(data) > 0; n-- {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
-			lines = append(lines, data)
-			break
+			return append(lines, data), nil
 		}
-		lines = append(lines, data[:i])
-		data = data[i+1:]
+		lines, data = append(lines, data[:i]), data[i+1:]
 	}
-	return lines
+	return lines, data
+}
+
+// lastLine returns the last of the lines appendLines cuts data into, and
+// false when it cuts none, reading only that line.
+func lastLine(data []byte) ([]byte, bool) {
+	data = bytes.TrimSuffix(data, []byte{'\n'})
+	if len(data) == 0 {
+		return nil, false
+	}
+	// A '\n' that ends what is left ends the last line, as in cutLines.
+	data = bytes.TrimSuffix(data, []byte{'\n'})
+	return data[bytes.LastIndexByte(data, '\n')+1:], true
 }
 
 // LineSeq reads the sequence at the start of a stored line, which the

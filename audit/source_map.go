@@ -27,6 +27,8 @@ type mappedFile struct {
 	name string
 	data []byte
 	file *os.File // held open while mapped (source_mmap_linux.go)
+	// released is where the pages dropped from the process end (consumed).
+	released int
 }
 
 var _ Source = (*mappedFile)(nil)
@@ -34,7 +36,9 @@ var _ Source = (*mappedFile)(nil)
 func (m *mappedFile) String() string { return m.name }
 
 // Read passes the file on in chunks cut exactly where readBlocks cuts
-// the same bytes (TestMapBlocksAgreesWithReadBlocks), without copying.
+// the same bytes (TestMapBlocksAgreesWithReadBlocks), without copying and
+// without cutting their lines: a chunk has its body, not its Lines, and
+// is for the pipeline only (its workers cut the lines).
 func (m *mappedFile) Read(ctx context.Context, _ uint64, fn func(Chunk) error) error {
 	return mapBlocks(ctx, m.data, fn)
 }
@@ -42,7 +46,10 @@ func (m *mappedFile) Read(ctx context.Context, _ uint64, fn func(Chunk) error) e
 // mapBlocks is readBlocks over bytes already in memory: each block is
 // the line that the block before it cut, then up to fileBlockBytes more.
 // Only the room for a chunk's lines comes from blockPool; its bytes are
-// data's.
+// data's. It reads only the end of each block, back to the block's last
+// '\n': the worker that checks the chunk cuts its body into lines, so
+// that the file's bytes are read from memory once, by the core that
+// hashes and parses them (docs/BENCHMARKS.md, "Audit, the file reader").
 func mapBlocks(ctx context.Context, data []byte, fn func(Chunk) error) error {
 	start, rest := 0, 0 // the block starts at start, with rest bytes of a cut line
 	for eof := false; !eof; {
@@ -61,7 +68,6 @@ func mapBlocks(ctx context.Context, data []byte, fn func(Chunk) error) error {
 			}
 			body = body[:cut+1]
 		}
-		from := start
 		start += len(body)
 		rest = end - start
 		if len(body) == 0 {
@@ -71,17 +77,25 @@ func mapBlocks(ctx context.Context, data []byte, fn func(Chunk) error) error {
 		if bp == nil {
 			bp = &exportBlock{}
 		}
-		bp.lines = appendLines(bp.lines[:0], body)
-		bp.mapped = data[max(0, from-releaseBehind):start]
-		if err := fn(Chunk{Lines: bp.lines, block: bp}); err != nil {
+		bp.mappedEnd = start
+		if err := fn(Chunk{body: body, block: bp}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// releaseBehind is how far before its block a mapped block's release
-// reaches: a page fault maps the whole page-cache folio around the page
-// (up to 2 MiB), so a later block's first read maps the last pages of
-// the blocks before it again, after they were released.
-const releaseBehind = 2 << 20
+// The pages of the blocks consumed are dropped from the process
+// (mappedFile.consumed) once releaseStepBytes of them are, from
+// releaseBehind before the last release: a page fault maps the whole
+// page-cache folio around the page (up to 2 MiB), so a later block's
+// first read maps the last pages of the blocks before it again, after
+// they were released. Each release is a system call and a flush of the
+// other core's TLB: in steps of 8 MiB, not of each 1 MiB block, there
+// are an eighth as many, each walks 2 MiB again where each block walked
+// 2 MiB before it again, and the process holds at most 8 MiB more of
+// the file (docs/BENCHMARKS.md, "Audit, the file reader").
+const (
+	releaseStepBytes = 8 << 20
+	releaseBehind    = 2 << 20
+)

@@ -5,7 +5,6 @@ package audit
 import (
 	"os"
 	"syscall"
-	"unsafe"
 )
 
 // mapFile maps s's file; nil when it is standard input, not a regular
@@ -49,19 +48,21 @@ func (m *mappedFile) shrank() bool {
 	return err != nil || st.Size() < int64(len(m.data))
 }
 
-// release drops the pages of a mapped block's bytes, and of the
-// releaseBehind bytes before it, from the process (its resident size
-// would otherwise grow to the whole file): they stay in the page cache,
-// and a block still in flight that reads one of them faults it back in,
-// unchanged. The mapping is read-only and shared, so nothing is lost.
-func (b *exportBlock) release() {
-	if len(b.mapped) == 0 {
+// consumed notes that the in-order part is done with the mapping's bytes
+// before end, and drops the pages of those bytes from the process (its
+// resident size would otherwise grow to the whole file) once
+// releaseStepBytes of them are not yet dropped, from releaseBehind before
+// the last drop. They stay in the page cache, and a block still in flight
+// that reads one of them faults it back in, unchanged: the mapping is
+// read-only and shared, so nothing is lost.
+func (m *mappedFile) consumed(end int) {
+	if end-m.released < releaseStepBytes {
 		return
 	}
+	// The mapping starts on a page: whole pages of it, the one end is in
+	// (and the next block's start) kept.
 	page := syscall.Getpagesize()
-	lead := (page - int(uintptr(unsafe.Pointer(unsafe.SliceData(b.mapped))))%page) % page
-	if n := (len(b.mapped) - lead) &^ (page - 1); n > 0 {
-		_ = syscall.Madvise(b.mapped[lead:lead+n], syscall.MADV_DONTNEED)
-	}
-	b.mapped = nil
+	from, to := max(0, m.released-releaseBehind)&^(page-1), end&^(page-1)
+	_ = syscall.Madvise(m.data[from:to], syscall.MADV_DONTNEED)
+	m.released = to
 }

@@ -11,4 +11,4 @@ func (*mappedFile) unmap() {}
 
 func (*mappedFile) shrank() bool { return false }
 
-func (*exportBlock) release() {}
+func (*mappedFile) consumed(int) {}
