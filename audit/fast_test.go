@@ -158,19 +158,7 @@ func compactStopsAlike(t *testing.T, path string, rng *rand.Rand) {
 		{UntilTime: at.Add(time.Duration(rng.IntN(600)) * time.Second), MaxFindings: 1 << 20},
 		{UntilSeq: uint64(1 + rng.IntN(600)), MaxFindings: 1 << 20},
 	} {
-		var res [2]*Result
-		for i, compact := range []bool{true, false} {
-			was := compactPostings
-			compactPostings = compact
-			r, err := Run(context.Background(), &FileSource{Path: path}, opts)
-			compactPostings = was
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.Report.ElapsedSecs, r.Report.EventsPerSec = 0, 0
-			res[i] = r
-		}
-		a, b := res[0], res[1]
+		a, b := runCompactAndNot(t, path, opts)
 		ab, atot := a.Books.Balances()
 		bb, btot := b.Books.Balances()
 		if !reflect.DeepEqual(a.Report, b.Report) || !reflect.DeepEqual(ab, bb) || !reflect.DeepEqual(atot, btot) ||
@@ -448,4 +436,24 @@ func TestRoomExtendKeepsRecords(t *testing.T) {
 			had = n
 		}
 	}
+}
+
+// runCompactAndNot audits the export at path with opts twice, with and
+// without the postings' compact records, and returns both results with
+// their timings cleared.
+func runCompactAndNot(t *testing.T, path string, opts Options) (compact, events *Result) {
+	t.Helper()
+	var res [2]*Result
+	for i, on := range []bool{true, false} {
+		was := compactPostings
+		compactPostings = on
+		r, err := Run(context.Background(), &FileSource{Path: path}, opts)
+		compactPostings = was
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Report.ElapsedSecs, r.Report.EventsPerSec = 0, 0
+		res[i] = r
+	}
+	return res[0], res[1]
 }

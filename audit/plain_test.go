@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -40,19 +39,7 @@ func TestPlainPostingsAgreeWithLine(t *testing.T) {
 			if err := os.WriteFile(path, data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			var res [2]*Result
-			for i, compact := range []bool{true, false} {
-				was := compactPostings
-				compactPostings = compact
-				r, err := Run(context.Background(), &FileSource{Path: path}, c.opts)
-				compactPostings = was
-				if err != nil {
-					t.Fatal(err)
-				}
-				r.Report.ElapsedSecs, r.Report.EventsPerSec = 0, 0
-				res[i] = r
-			}
-			a, b := res[0], res[1]
+			a, b := runCompactAndNot(t, path, c.opts)
 			ab, atot := a.Books.Balances()
 			bb, btot := b.Books.Balances()
 			if !reflect.DeepEqual(a.Report, b.Report) || !reflect.DeepEqual(ab, bb) || !reflect.DeepEqual(atot, btot) {
