@@ -150,8 +150,11 @@ func (s *Sealed) HashInput(prev *Hash) (head, body, tail []byte, ok bool) {
 // kept: Line.PrepareSealed then compares digests, not hex.
 func (s *Sealed) Stored() (Hash, bool) {
 	if !s.read && s.suffix {
+		// parseLowerHex, decoding in place.
 		s.read = true
-		s.hash, s.lower = parseLowerHex(s.hex()[:])
+		if s.lower = unhexLower(s.hex(), &s.hash); !s.lower {
+			s.hash = Hash{}
+		}
 	}
 	return s.hash, s.lower
 }

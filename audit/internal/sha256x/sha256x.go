@@ -230,8 +230,14 @@ var initial = [8]uint32{
 
 // digest writes a final state as a big-endian digest.
 func digest(s *[8]uint32) (d [Size]byte) {
-	for i, w := range s {
-		binary.BigEndian.PutUint32(d[4*i:], w)
-	}
+	be := binary.BigEndian
+	be.PutUint32(d[0:4], s[0])
+	be.PutUint32(d[4:8], s[1])
+	be.PutUint32(d[8:12], s[2])
+	be.PutUint32(d[12:16], s[3])
+	be.PutUint32(d[16:20], s[4])
+	be.PutUint32(d[20:24], s[5])
+	be.PutUint32(d[24:28], s[6])
+	be.PutUint32(d[28:32], s[7])
 	return d
 }
