@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nats-ledger/ledger/audit/internal/sha256x"
 	"github.com/nats-ledger/ledger/domain"
 	"github.com/nats-ledger/ledger/internal/cputime"
 )
@@ -87,24 +88,26 @@ func BenchmarkAuditFloor(b *testing.B) {
 // with the posting reader (or the general one).
 func floorHash(lines [][]byte, prev domain.Hash, reader bool) {
 	var la, lb domain.Line
+	var h sha256x.Hasher
+	var a, b lineSum
 	for i := 0; i+1 < len(lines); i += 2 {
-		mid := stored(lines[i])
-		sa, sb, ok := pairSums(lines[i], &prev, lines[i+1], &mid)
-		if !ok {
+		a.seal, b.seal = domain.Seal(lines[i]), domain.Seal(lines[i+1])
+		mid, _ := a.seal.Stored()
+		if !pairSums(&h, &a, &prev, &b, &mid) {
 			panic("floor: a line without a hash suffix")
 		}
 		if reader {
-			if _, err := la.PrepareHashed(lines[i], prev, sa); err != nil {
+			if _, err := la.PrepareSealed(&a.seal, prev, a.digest); err != nil {
 				panic(err)
 			}
-			if _, err := lb.PrepareHashed(lines[i+1], mid, sb); err != nil {
+			if _, err := lb.PrepareSealed(&b.seal, mid, b.digest); err != nil {
 				panic(err)
 			}
 			la.Posting()
 			lb.Posting()
-		} else if sa != mid || sb != stored(lines[i+1]) {
+		} else if a.digest != mid || b.digest != stored(lines[i+1]) {
 			panic("floor: a hash does not match")
 		}
-		prev = stored(lines[i+1])
+		prev = b.digest
 	}
 }

@@ -19,35 +19,49 @@ import (
 // compare the two.
 var pairHashing = sha256x.Accelerated()
 
-// pairSums returns the digests of the hash inputs of line a after prevA
-// and line b after prevB (domain.HashInput), hashed together; ok is false
+// lineSum is a line sealed (its hash suffix found, domain.Seal) and the
+// digest of its hash input, computed by checkLines: what checkLine needs
+// to check the line's hash without finding the suffix again.
+type lineSum struct {
+	seal   domain.Sealed
+	digest domain.Hash
+}
+
+// pairSums sets the digests of the hash inputs of line a after prevA and
+// line b after prevB (domain.HashInput), hashed together; ok is false
 // when either line has no hash suffix, and so no hash input. The lines
-// are read in place: only the blocks where the pieces meet are copied.
-func pairSums(a []byte, prevA *domain.Hash, b []byte, prevB *domain.Hash) (sa, sb domain.Hash, ok bool) {
-	headA, bodyA, tailA, okA := domain.HashInput(prevA, a)
-	headB, bodyB, tailB, okB := domain.HashInput(prevB, b)
+// are read in place: only the blocks where the pieces meet are copied,
+// into h.
+func pairSums(h *sha256x.Hasher, a *lineSum, prevA *domain.Hash, b *lineSum, prevB *domain.Hash) (ok bool) {
+	var ma, mb sha256x.Message
+	var okA, okB bool
+	ma.Head, ma.Body, ma.Tail, okA = a.seal.HashInput(prevA)
+	mb.Head, mb.Body, mb.Tail, okB = b.seal.HashInput(prevB)
 	if !okA || !okB {
-		return sa, sb, false
+		return false
 	}
-	sa, sb = sha256x.Sum2(sha256x.Message{Head: headA, Body: bodyA, Tail: tailA},
-		sha256x.Message{Head: headB, Body: bodyB, Tail: tailB})
-	return sa, sb, true
+	a.digest, b.digest = h.Sum2(&ma, &mb)
+	return true
 }
 
 // checkLines checks lines, the first after prev, into items and their
 // stored hashes into hashes, hashing them two at a time where pairHashing
-// says so.
+// says so. Each line's hash suffix is found once (domain.Seal); the first
+// line of a pair has its stored hash decoded once, as the second one's
+// previous hash, and checked against its digest as bytes, not hex.
 func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult, hashes []domain.Hash) {
 	i := 0
 	if pairHashing {
+		var h sha256x.Hasher
+		var a, b lineSum
 		for ; i+1 < len(lines); i += 2 {
+			a.seal, b.seal = domain.Seal(lines[i]), domain.Seal(lines[i+1])
 			// What checkLine returns as line i's hash, zero when it has
 			// none: line i+1's previous hash.
-			mid, _ := domain.StoredHash(lines[i])
-			sa, sb, ok := pairSums(lines[i], &prev, lines[i+1], &mid)
-			if ok {
-				hashes[i] = checkLine(c, lines[i], prev, &items[i], &sa)
-				hashes[i+1] = checkLine(c, lines[i+1], mid, &items[i+1], &sb)
+			mid, _ := a.seal.Stored()
+			if pairSums(&h, &a, &prev, &b, &mid) {
+				hashes[i] = checkLine(c, lines[i], prev, &items[i], &a)
+				hashes[i+1] = checkLine(c, lines[i+1], mid, &items[i+1], &b)
 			} else {
 				hashes[i] = checkLine(c, lines[i], prev, &items[i], nil)
 				hashes[i+1] = checkLine(c, lines[i+1], mid, &items[i+1], nil)

@@ -96,6 +96,19 @@ func TestPairedHashingAgrees(t *testing.T) {
 			copy(ls[i][n-66:], bytes.ToUpper(ls[i][n-66:n-2]))
 			return ls
 		},
+		"not a hex digit in the hash": func(ls [][]byte, i int) [][]byte {
+			ls[i][len(ls[i])-40] = 'g'
+			return ls
+		},
+		"hash cut short": func(ls [][]byte, i int) [][]byte {
+			n := len(ls[i])
+			ls[i] = append(ls[i][:n-4:n-4], `"}`...)
+			return ls
+		},
+		"not canonical": func(ls [][]byte, i int) [][]byte {
+			ls[i] = bytes.Replace(ls[i], []byte(`,"type"`), []byte(`, "type"`), 1)
+			return ls
+		},
 		"no hash suffix": func(ls [][]byte, i int) [][]byte {
 			ls[i] = ls[i][:len(ls[i])-10]
 			return ls

@@ -103,21 +103,21 @@ func (c *checker) assetKeyOf(code string) idKey {
 // fails verification is decoded on its own (domain.DecodeEvent), to say
 // what else is wrong with it. It uses only the line itself, so lines are
 // checked on every core at once. r may hold an earlier line's result:
-// everything is set anew. sum, when not nil, is the digest of the line's
-// hash input after prev, computed by the caller (two lines at a time,
-// checkLines); nil hashes the line here.
+// everything is set anew. sum, when not nil, is the line sealed and the
+// digest of its hash input after prev, computed by the caller (two lines
+// at a time, checkLines); nil hashes the line here.
 //
 // The event's strings are views of the line's bytes (see Chunk.Lines),
 // valid until the chunk is consumed, when the pipeline may reuse both r
 // and the bytes: what is kept longer is copied (Books clones what it
 // keeps, engine.find what a finding names).
-func checkLine(c *checker, line []byte, prev domain.Hash, r *lineResult, sum *domain.Hash) (hash domain.Hash) {
+func checkLine(c *checker, line []byte, prev domain.Hash, r *lineResult, sum *lineSum) (hash domain.Hash) {
 	// Prepare returns the stored hash whenever the line has a well-formed
 	// one, as domain.StoredHash reads it.
 	l := &c.line
 	var err error
 	if sum != nil {
-		hash, err = l.PrepareHashed(line, prev, *sum)
+		hash, err = l.PrepareSealed(&sum.seal, prev, sum.digest)
 	} else {
 		hash, err = l.Prepare(line, prev)
 	}

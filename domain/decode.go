@@ -111,7 +111,7 @@ func (p *scanner) transfer(v *lineView) transferSpans {
 
 // scanLine parses a stored line in the canonical encoding into v and
 // reports whether it could; v.meta is reused. With prev, the caller has
-// checked the line's hash suffix (checkLineHash), which is then not read
+// checked the line's hash suffix (Sealed.check), which is then not read
 // again, and v.chained tells whether the line's prev_hash is prev.
 //
 // The line is read in one pass, in the order of Event's fields; only the
@@ -172,7 +172,7 @@ func scanLine(line []byte, v *lineView, prev *Hash) bool {
 		v.prevHash = p.str()
 	}
 	if prev != nil && len(line)-p.i == hashSuffixLen {
-		// Checked by checkLineHash: `,"hash":"` 64 lower-case hex `"}`.
+		// Checked by Sealed.check: `,"hash":"` 64 lower-case hex `"}`.
 		v.hash, v.hasHash = span{int32(p.i + 9), int32(len(line) - 2)}, true
 		p.i = len(line) - 1
 	} else if p.opt(`,"hash":`) {

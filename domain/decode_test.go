@@ -294,6 +294,8 @@ func FuzzPrepareLine(f *testing.F) {
 		if stored, ok := domain.StoredHash(line); stored != got || !ok && !errors.Is(err, domain.ErrMalformedEvent) {
 			t.Fatalf("StoredHash = %s, %v; Prepare returned %s, %v", stored, ok, got, err)
 		}
+		sealedAgrees(t, line, prev, sum)
+		sealedAgrees(t, line, prev, domain.Hash{7})
 		for _, sentinel := range []error{domain.ErrMalformedEvent, domain.ErrHashMismatch, domain.ErrChainBroken} {
 			if errors.Is(herr, sentinel) != errors.Is(err, sentinel) {
 				t.Fatalf("PrepareHashed = %v, Prepare = %v, for %q", herr, err, line)

@@ -34,7 +34,9 @@ func IDsWalked() uint64 { return idsWalked.Load() }
 // PrepareGeneral is Line.Prepare without the posting reader, as every
 // line was prepared before it.
 func (l *Line) PrepareGeneral(raw []byte, prev Hash) (Hash, error) {
-	return l.prepare(raw, prev, lineHash(prev, raw), false)
+	s := Seal(raw)
+	sum := lineHash(prev, &s)
+	return l.prepare(&s, prev, &sum, false)
 }
 
 // SameView reports whether two prepared lines were read to the same view,
@@ -52,5 +54,13 @@ var (
 	// HexOfGo is hexOf without the assembly (hex_amd64.s).
 	HexOfGo = func(h []byte, prev *Hash) bool {
 		return len(h) == 2*HashSize && hexOfGo((*[2 * HashSize]byte)(h), prev)
+	}
+	// ParseLowerHexGo is parseLowerHex without the assembly (hex_amd64.s).
+	ParseLowerHexGo = func(b []byte) (Hash, bool) {
+		var h Hash
+		if len(b) != 2*HashSize || !parseLowerHexGo((*[2 * HashSize]byte)(b), &h) {
+			return Hash{}, false
+		}
+		return h, true
 	}
 )

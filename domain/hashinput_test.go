@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/nats-ledger/ledger/domain"
@@ -77,6 +78,71 @@ func TestPrepareHashed(t *testing.T) {
 		cut := line[:len(line)-3]
 		if _, err := l.PrepareHashed(cut, prev, hashes[i]); !errors.Is(err, domain.ErrMalformedEvent) {
 			t.Fatalf("line %d without its hash suffix: PrepareHashed = %v, want %v", i, err, domain.ErrMalformedEvent)
+		}
+		prev = hashes[i]
+	}
+}
+
+// sealedAgrees checks that a sealed line is the line: its HashInput and
+// Stored are HashInput's and StoredHash's, and PrepareSealed with sum
+// after prev returns what PrepareHashed returns, error text included,
+// whether Stored has read the stored hash first or not.
+func sealedAgrees(t *testing.T, line []byte, prev, sum domain.Hash) {
+	t.Helper()
+	var want domain.Line
+	wantHash, wantErr := want.PrepareHashed(line, prev, sum)
+	for _, read := range []bool{false, true} {
+		s := domain.Seal(line)
+		if read {
+			h, ok := s.Stored()
+			if wh, wok := domain.StoredHash(line); h != wh || ok != wok {
+				t.Fatalf("Sealed.Stored = %s, %v; StoredHash = %s, %v, for %q", h, ok, wh, wok, line)
+			}
+		}
+		head, body, tail, ok := s.HashInput(&prev)
+		wh, wb, wt, wok := domain.HashInput(&prev, line)
+		if ok != wok || !bytes.Equal(head, wh) || !bytes.Equal(body, wb) || !bytes.Equal(tail, wt) {
+			t.Fatalf("Sealed.HashInput = %q, %q, %q, %v; HashInput = %q, %q, %q, %v", head, body, tail, ok, wh, wb, wt, wok)
+		}
+		var l domain.Line
+		gotHash, gotErr := l.PrepareSealed(&s, prev, sum)
+		if gotHash != wantHash || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("PrepareSealed (stored read first: %v) = %s, %v; PrepareHashed = %s, %v, for %q", read, gotHash, gotErr, wantHash, wantErr, line)
+		}
+		for _, sentinel := range []error{domain.ErrMalformedEvent, domain.ErrHashMismatch, domain.ErrChainBroken} {
+			if errors.Is(gotErr, sentinel) != errors.Is(wantErr, sentinel) {
+				t.Fatalf("PrepareSealed = %v, PrepareHashed = %v, for %q", gotErr, wantErr, line)
+			}
+		}
+		if gotErr == nil && !domain.SameView(&l, &want) {
+			t.Fatalf("PrepareSealed read %q to another view than PrepareHashed", line)
+		}
+	}
+}
+
+// TestPrepareSealed: a sealed line prepares as PrepareHashed prepares it,
+// with its stored hash read first or not, given the right digest and a
+// wrong one, after the right previous hash and another, and when its
+// stored hash is changed, spelt in upper case or cut, or its suffix is
+// gone.
+func TestPrepareSealed(t *testing.T) {
+	lines, hashes := canonicalLines(t)
+	var prev domain.Hash
+	for i, line := range lines {
+		n := len(line)
+		upper := bytes.Clone(line)
+		copy(upper[n-66:], bytes.ToUpper(upper[n-66:n-2]))
+		changed := bytes.Clone(line)
+		changed[n-3] ^= 1
+		letter := bytes.Clone(line)
+		letter[n-40] = 'g'
+		for _, l := range [][]byte{line, upper, changed, letter, line[:n-1], line[:n-3], line[:n-75], line[n-75:], nil} {
+			for _, p := range []domain.Hash{prev, {1}} {
+				sum, _ := hashOfInput(p, l)
+				sealedAgrees(t, l, p, sum)
+				sealedAgrees(t, l, p, hashes[i])
+				sealedAgrees(t, l, p, domain.Hash{})
+			}
 		}
 		prev = hashes[i]
 	}

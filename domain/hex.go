@@ -52,15 +52,23 @@ func hex8(u uint32) uint64 {
 }
 
 // parseLowerHex decodes 64 lower-case hex digits, and only those: the form
-// in which hashes are stored, so that a hash has one spelling. Each eight
-// digits are decoded as if they were hex and encoded again: only
-// lower-case hex comes back as it was.
+// in which hashes are stored, so that a hash has one spelling (unhexLower:
+// in assembly on amd64, parseLowerHexGo elsewhere).
 func parseLowerHex(b []byte) (Hash, bool) {
 	var h Hash
 	if len(b) != 2*HashSize {
 		return h, false
 	}
-	hb := (*[2 * HashSize]byte)(b)
+	if !unhexLower((*[2 * HashSize]byte)(b), &h) {
+		return Hash{}, false
+	}
+	return h, true
+}
+
+// parseLowerHexGo is parseLowerHex's definition: each eight digits are
+// decoded as if they were hex and encoded again, and only lower-case hex
+// comes back as it was. h is written whatever hb holds.
+func parseLowerHexGo(hb *[2 * HashSize]byte, h *Hash) bool {
 	var diff uint64
 	for k := 0; k < HashSize/4; k++ {
 		x := binary.LittleEndian.Uint64(hb[8*k : 8*k+8])
@@ -68,7 +76,7 @@ func parseLowerHex(b []byte) (Hash, bool) {
 		binary.LittleEndian.PutUint32(h[4*k:4*k+4], u)
 		diff |= hex8(u) ^ x
 	}
-	return h, diff == 0
+	return diff == 0
 }
 
 // unhex8 is the four bytes whose lower-case hex digits are x (as hex8

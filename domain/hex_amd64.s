@@ -63,3 +63,71 @@ TEXT ·hexEqual(SB), NOSPLIT, $0-17
 	CMPL CX, $0xffff
 	SETEQ ret+16(FP)
 	RET
+
+// The 64 digits of a stored hash decoded, 16 digits at a time, in SSE2:
+// a digit is valid when c-'0' <= 9 or c-'a' <= 5 (unsigned, by PMINUB and
+// PCMPEQB), its value is its low nibble plus 9 for a letter, and each
+// pair of values (high nibble first, in the low byte of a 16-bit lane)
+// is joined into one byte and packed. The Go version (parseLowerHexGo) is
+// the definition; TestParseLowerHexAgrees and FuzzParseLowerHex hold them
+// together.
+
+DATA hexLowA<>+0(SB)/8, $0x6161616161616161
+DATA hexLowA<>+8(SB)/8, $0x6161616161616161
+GLOBL hexLowA<>(SB), RODATA|NOPTR, $16
+DATA hexFive<>+0(SB)/8, $0x0505050505050505
+DATA hexFive<>+8(SB)/8, $0x0505050505050505
+GLOBL hexFive<>(SB), RODATA|NOPTR, $16
+DATA hexHighNibble<>+0(SB)/8, $0x00f000f000f000f0
+DATA hexHighNibble<>+8(SB)/8, $0x00f000f000f000f0
+GLOBL hexHighNibble<>(SB), RODATA|NOPTR, $16
+
+// UNHEX16 decodes the 16 digits at h+off into the eight bytes in the low
+// bytes of R's 16-bit lanes, and-ing their validity into X7 (uses X0-X3).
+#define UNHEX16(off, R) \
+	MOVOU off(AX), X0 \
+	MOVO X0, X1 \
+	PSUBB X11, X1 \
+	MOVO X1, X2 \
+	PMINUB X9, X2 \
+	PCMPEQB X1, X2 \
+	MOVO X0, X1 \
+	PSUBB X12, X1 \
+	MOVO X1, X3 \
+	PMINUB X13, X3 \
+	PCMPEQB X1, X3 \
+	MOVO X2, X1 \
+	POR X3, X1 \
+	PAND X1, X7 \
+	PAND X9, X3 \
+	PAND X8, X0 \
+	PADDB X3, X0 \
+	MOVO X0, R \
+	PSLLW $4, R \
+	PAND X14, R \
+	PSRLW $8, X0 \
+	POR X0, R
+
+// func unhexLower(h *[2 * HashSize]byte, sum *Hash) bool
+TEXT ·unhexLower(SB), NOSPLIT, $0-17
+	MOVQ h+0(FP), AX
+	MOVQ sum+8(FP), BX
+	MOVOU hexNibble<>(SB), X8
+	MOVOU hexNine<>(SB), X9
+	MOVOU hexZero<>(SB), X11
+	MOVOU hexLowA<>(SB), X12
+	MOVOU hexFive<>(SB), X13
+	MOVOU hexHighNibble<>(SB), X14
+	PCMPEQB X7, X7
+	UNHEX16(0, X4)
+	UNHEX16(16, X5)
+	PACKUSWB X5, X4
+	MOVOU X4, 0(BX)
+	UNHEX16(32, X4)
+	UNHEX16(48, X5)
+	PACKUSWB X5, X4
+	MOVOU X4, 16(BX)
+	PMOVMSKB X7, CX
+	CMPL CX, $0xffff
+	SETEQ ret+16(FP)
+	RET

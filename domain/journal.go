@@ -95,18 +95,15 @@ func VerifyLine(line []byte, prev Hash) (Hash, error) {
 // false when the line has no hash suffix: then the hash covers nothing
 // and the line is malformed, whatever digest comes with it.
 func HashInput(prev *Hash, line []byte) (head, body, tail []byte, ok bool) {
-	body, ok = hashedBody(line)
-	if !ok {
-		return nil, nil, nil, false
-	}
-	return prev[:], body, line[len(line)-1:], true
+	s := Seal(line)
+	return s.HashInput(prev)
 }
 
 // lineHash is the SHA-256 of the line's HashInput after prev; zero for a
 // line without a hash suffix.
-func lineHash(prev Hash, line []byte) Hash {
+func lineHash(prev Hash, s *Sealed) Hash {
 	var h Hash
-	head, body, tail, ok := HashInput(&prev, line)
+	head, body, tail, ok := s.HashInput(&prev)
 	if !ok {
 		return h
 	}
@@ -118,14 +115,54 @@ func lineHash(prev Hash, line []byte) Hash {
 	return h
 }
 
-// hashedBody returns the line without its hash suffix (and so without
-// its closing brace), if it has the suffix.
-func hashedBody(line []byte) ([]byte, bool) {
+// Sealed is a stored line with its hash suffix found once, for a
+// verifier that reads the suffix several times: to hash the line
+// (HashInput), to take the next line's previous hash (Stored), to check
+// the digest against it (Line.PrepareSealed). Each of the functions of
+// the same names finds the suffix anew, and decodes the stored hex anew.
+// A Sealed is a view of its line, valid while the line's bytes do not
+// change; the zero Sealed is a line without a hash suffix.
+type Sealed struct {
+	line   []byte
+	hash   Hash // the stored hash, once read, when lower-case hex
+	suffix bool // the line ends with a hash suffix
+	read   bool // Stored has read the hash into hash
+	lower  bool // read, and spelt in lower-case hex
+}
+
+// Seal finds line's hash suffix.
+func Seal(line []byte) Sealed {
 	n := len(line)
-	if n < hashSuffixLen+2 || string(line[n-hashSuffixLen:n-hashSuffixLen+9]) != `,"hash":"` || string(line[n-2:]) != `"}` {
-		return nil, false
+	return Sealed{line: line, suffix: n >= hashSuffixLen+2 &&
+		string(line[n-hashSuffixLen:n-hashSuffixLen+9]) == `,"hash":"` && string(line[n-2:]) == `"}`}
+}
+
+// HashInput is HashInput(prev, line) for the sealed line.
+func (s *Sealed) HashInput(prev *Hash) (head, body, tail []byte, ok bool) {
+	if !s.suffix {
+		return nil, nil, nil, false
 	}
-	return line[:n-hashSuffixLen], true
+	n := len(s.line)
+	return prev[:], s.line[:n-hashSuffixLen], s.line[n-1:], true
+}
+
+// Stored is StoredHash of the sealed line, decoded the first time and
+// kept: Line.PrepareSealed then compares digests, not hex.
+func (s *Sealed) Stored() (Hash, bool) {
+	if !s.read && s.suffix {
+		// parseLowerHex, decoding in place.
+		s.read = true
+		if s.lower = unhexLower(s.hex(), &s.hash); !s.lower {
+			s.hash = Hash{}
+		}
+	}
+	return s.hash, s.lower
+}
+
+// hex is the stored hash's 64 digits; the line has a suffix.
+func (s *Sealed) hex() *[2 * HashSize]byte {
+	n := len(s.line)
+	return (*[2 * HashSize]byte)(s.line[n-hashSuffixLen+9 : n-2])
 }
 
 // StoredHash returns the hash stored in a line's suffix, if the line has
@@ -134,32 +171,24 @@ func hashedBody(line []byte) ([]byte, bool) {
 // previous hash of the line after it. A verifier that hashes a line
 // together with the next one takes the next one's previous hash from here.
 func StoredHash(line []byte) (Hash, bool) {
-	if _, ok := hashedBody(line); !ok {
-		return Hash{}, false
-	}
-	n := len(line)
-	h, ok := parseLowerHex(line[n-hashSuffixLen+9 : n-2])
-	if !ok {
-		return Hash{}, false
-	}
-	return h, true
+	s := Seal(line)
+	return s.Stored()
 }
 
-// checkLineHash is the first half of VerifyLine: it checks that sum, the
-// hash of the line's hash input (HashInput), is the hash stored in
-// the line, and returns that stored hash.
-func checkLineHash(line []byte, sum Hash) (Hash, error) {
-	if _, ok := hashedBody(line); !ok {
+// check is the first half of VerifyLine: it checks that sum, the hash of
+// the line's hash input (HashInput), is the hash stored in the line, and
+// returns that stored hash: by comparing digests where Stored has read
+// it, else sum's hex with the stored digits, decoding them only when they
+// differ.
+func (s *Sealed) check(sum *Hash) (Hash, error) {
+	switch {
+	case !s.suffix:
 		return Hash{}, fmt.Errorf("%w: no hash suffix", ErrMalformedEvent)
+	case !s.read && hexEqual(s.hex(), sum), s.read && s.lower && s.hash == *sum:
+		// The line stores sum, spelt as AppendEvent spells it.
+		return *sum, nil
 	}
-	n := len(line)
-	storedHex := line[n-hashSuffixLen+9 : n-2]
-	if hexOf(storedHex, &sum) {
-		// The line stores sum, spelt as AppendEvent spells it: nothing
-		// to decode.
-		return sum, nil
-	}
-	stored, ok := parseLowerHex(storedHex)
+	stored, ok := s.Stored()
 	if !ok {
 		return Hash{}, fmt.Errorf("%w: hash is not lower-case hex", ErrMalformedEvent)
 	}

@@ -36,7 +36,9 @@ type Line struct {
 // change until the line is applied, or while its View is in use) and
 // returns the line's hash.
 func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
-	return l.prepare(raw, prev, lineHash(prev, raw), true)
+	s := Seal(raw)
+	sum := lineHash(prev, &s)
+	return l.prepare(&s, prev, &sum, true)
 }
 
 // PrepareHashed is Prepare for a caller that has hashed the line already:
@@ -45,13 +47,23 @@ func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
 // line again. Everything else is Prepare's, with the same outcome for the
 // right sum; a wrong sum is the line's hash mismatch (ErrHashMismatch).
 func (l *Line) PrepareHashed(raw []byte, prev Hash, sum Hash) (Hash, error) {
-	return l.prepare(raw, prev, sum, true)
+	s := Seal(raw)
+	return l.prepare(&s, prev, &sum, true)
 }
 
-// prepare is PrepareHashed, with the posting reader tried first if posting.
-func (l *Line) prepare(raw []byte, prev Hash, sum Hash, posting bool) (Hash, error) {
+// PrepareSealed is PrepareHashed for a line already sealed: its suffix is
+// not looked for again, and once s.Stored has read the stored hash, sum
+// is compared with it, not with its hex. The outcome is PrepareHashed's.
+func (l *Line) PrepareSealed(s *Sealed, prev Hash, sum Hash) (Hash, error) {
+	return l.prepare(s, prev, &sum, true)
+}
+
+// prepare is PrepareSealed, with the posting reader tried first if
+// posting.
+func (l *Line) prepare(s *Sealed, prev Hash, sum *Hash, posting bool) (Hash, error) {
 	l.raw, l.canonical = nil, false
-	stored, err := checkLineHash(raw, sum)
+	raw := s.line
+	stored, err := s.check(sum)
 	if err != nil {
 		return stored, err
 	}

@@ -16,6 +16,7 @@ package sha256x
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"unsafe"
 )
 
 // Size is the length of a digest in bytes.
@@ -48,23 +49,36 @@ func Sum(m Message) [Size]byte {
 		return stdlibSum(&m)
 	}
 	var l lane
-	body := l.plan(&m)
+	segs, n := l.plan(&m)
 	s := initial
-	segs := l.segs(body)
-	run1(&s, &segs)
+	run1(&s, &segs, n)
 	return digest(&s)
 }
 
 // Sum2 returns the SHA-256 digests of a and b, hashed together.
 func Sum2(a, b Message) (da, db [Size]byte) {
+	var h Hasher
+	return h.Sum2(&a, &b)
+}
+
+// Hasher is room for the blocks where two messages' pieces meet, for a
+// caller that hashes many pairs: Hasher.Sum2 writes what it needs of it
+// anew each time, so nothing is cleared between pairs. The zero Hasher
+// is ready; one is not for concurrent use.
+type Hasher struct {
+	a, b lane
+}
+
+// Sum2 returns the SHA-256 digests of a and b, hashed together, as the
+// function Sum2 does; the messages are only read.
+func (h *Hasher) Sum2(a, b *Message) (da, db [Size]byte) {
 	if Fallback || !hasSHANI {
-		return stdlibSum(&a), stdlibSum(&b)
+		return stdlibSum(a), stdlibSum(b)
 	}
-	var la, lb lane
-	bodyA, bodyB := la.plan(&a), lb.plan(&b)
+	segsA, na := h.a.plan(a)
+	segsB, nb := h.b.plan(b)
 	sa, sb := initial, initial
-	segsA, segsB := la.segs(bodyA), lb.segs(bodyB)
-	run2(&sa, &sb, &segsA, &segsB)
+	run2(&sa, &sb, &segsA, &segsB, na, nb)
 	return digest(&sa), digest(&sb)
 }
 
@@ -86,72 +100,126 @@ func checkPieces(m *Message) {
 	}
 }
 
-// lane is one message cut into whole blocks: the head and as much of the
-// body as completes its block, copied; the body's whole blocks after
-// that, in place; and the rest of the body, the tail and the padding,
-// copied. The buffers are sized for the longest head and tail. (The
-// segments are cut out by segs, not kept here: a lane that pointed into
-// itself, or into the message, would make the compiler move it, or the
-// caller's message, to the heap.)
-type lane struct {
-	head    [BlockSize]byte     // <= 64 of head and body together
-	tail    [3 * BlockSize]byte // < 64 of body, <= 64 of tail, <= 72 of padding
-	headLen int
-	tailLen int
+// segments is a message's whole blocks as the assembly walks them: up to
+// three runs, each a pointer and a count of blocks (the layout block1
+// and block2 read: the pointers, then the counts). A run of no blocks is
+// skipped, whatever its pointer.
+type segments struct {
+	p [3]*byte
+	n [3]int
 }
 
-// plan cuts m into l, which must be a zero lane (its zeros are the
-// padding's), and returns the whole blocks of m's body that are hashed in
-// place.
-func (l *lane) plan(m *Message) (body []byte) {
+// skip returns s without its first n blocks.
+func (s *segments) skip(n int) (rest segments) {
+	for i := range s.n {
+		k := min(n, s.n[i])
+		rest.p[i], rest.n[i] = s.p[i], s.n[i]-k
+		if rest.n[i] > 0 {
+			rest.p[i] = (*byte)(unsafe.Add(unsafe.Pointer(s.p[i]), k*BlockSize))
+		}
+		n -= k
+	}
+	return rest
+}
+
+// lane is one message cut into whole blocks: the head and as much of the
+// body as completes its block, copied (head); the body's whole blocks
+// after that, in place; and the rest of the body, the tail and the
+// padding, copied (tail, from its second block on: the first is room for
+// the fixed-size copy that planChain starts before the tail's blocks).
+// plan writes what it uses: a lane need not be zero.
+type lane struct {
+	head [BlockSize]byte     // <= 64 of head and body together
+	tail [4 * BlockSize]byte // room, then < 64 of body, <= 64 of tail, <= 72 of padding
+}
+
+// chainTail is the longest tail planChain takes: the body's rest (< 64
+// bytes), the tail and the padding's 9 bytes then fit in two blocks.
+const chainTail = 2*BlockSize - (BlockSize - 1) - 9
+
+// plan cuts m into l and returns its whole blocks, in three segments (the
+// lane's head, the body's blocks in place, the lane's tail), and their
+// count.
+func (l *lane) plan(m *Message) (segments, int) {
 	checkPieces(m)
+	if len(m.Head) == Size && len(m.Body) >= Size+BlockSize && len(m.Tail) <= chainTail {
+		return l.planChain(m)
+	}
+	return l.planAny(m)
+}
+
+// planChain is plan for the shape of a hash chain's input: a 32-byte
+// head (the previous digest), a body of at least 96 bytes and a short
+// tail. Every copy is of a fixed size, so none calls memmove: the head
+// block is the head and the body's first 32 bytes; the body's last 64
+// bytes are copied so that they end where its whole blocks do not reach,
+// in the tail's first block; the tail and the padding follow.
+func (l *lane) planChain(m *Message) (segments, int) {
+	copy32((*[32]byte)(l.head[:32]), (*[32]byte)(m.Head))
+	copy32((*[32]byte)(l.head[32:]), (*[32]byte)(m.Body))
+	rest := m.Body[BlockSize-Size:]
+	whole := len(rest) &^ (BlockSize - 1)
+	r := len(rest) - whole // 0..63 bytes of body in the tail's blocks
+	*(*[2 * BlockSize]byte)(l.tail[BlockSize:]) = [2 * BlockSize]byte{}
+	last := (*[BlockSize]byte)(rest[len(rest)-BlockSize:])
+	at := (*[BlockSize]byte)(l.tail[r : r+BlockSize])
+	copy32((*[32]byte)(at[:32]), (*[32]byte)(last[:32]))
+	copy32((*[32]byte)(at[32:]), (*[32]byte)(last[32:]))
+	t := BlockSize + r
+	for _, c := range m.Tail {
+		l.tail[t] = c
+		t++
+	}
+	return l.pad(t, m.Len(), [3]*byte{&l.head[0], unsafe.SliceData(rest), &l.tail[BlockSize]}, 1, whole/BlockSize)
+}
+
+// copy32 copies src to dst in four words, without calling memmove (as a
+// copy of an array or a slice does): the compiler cannot tell that the
+// two do not overlap, and here they never do.
+func copy32(dst, src *[32]byte) {
+	le := binary.LittleEndian
+	a, b, c, d := le.Uint64(src[0:8]), le.Uint64(src[8:16]), le.Uint64(src[16:24]), le.Uint64(src[24:32])
+	le.PutUint64(dst[0:8], a)
+	le.PutUint64(dst[8:16], b)
+	le.PutUint64(dst[16:24], c)
+	le.PutUint64(dst[24:32], d)
+}
+
+// planAny is plan for any message: the pieces copied as long as they are.
+func (l *lane) planAny(m *Message) (segments, int) {
 	k := len(m.Head)
 	fill := (BlockSize - k) % BlockSize
-	t := 0
+	clear(l.tail[BlockSize:])
+	t := BlockSize
+	var body []byte
+	headBlocks := 0
 	if fill > len(m.Body) {
 		// Head and body end inside one block: all of it goes to the tail.
-		t = copy(l.tail[:], m.Head)
+		t += copy(l.tail[t:], m.Head)
 		t += copy(l.tail[t:], m.Body)
 	} else {
 		copy(l.head[:], m.Head)
 		copy(l.head[k:], m.Body[:fill])
-		l.headLen = k + fill
+		headBlocks = (k + fill) / BlockSize
 		body = m.Body[fill:]
 		whole := len(body) &^ (BlockSize - 1)
-		t = copy(l.tail[:], body[whole:])
+		t += copy(l.tail[t:], body[whole:])
 		body = body[:whole]
 	}
 	t += copy(l.tail[t:], m.Tail)
-	// SHA-256's padding: a 0x80 byte, zeros (there already), and the
-	// message's length in bits, to the end of a block.
+	return l.pad(t, m.Len(), [3]*byte{&l.head[0], unsafe.SliceData(body), &l.tail[BlockSize]}, headBlocks, len(body)/BlockSize)
+}
+
+// pad ends the tail, whose bytes run to l.tail[t], with SHA-256's
+// padding (a 0x80 byte, zeros, there already, and the message's length
+// in bits, to the end of a block), and returns the segments p with the
+// head's and body's counts of blocks and the tail's.
+func (l *lane) pad(t, length int, p [3]*byte, head, body int) (segments, int) {
 	l.tail[t] = 0x80
-	l.tailLen = (t + 1 + 8 + BlockSize - 1) &^ (BlockSize - 1)
-	binary.BigEndian.PutUint64(l.tail[l.tailLen-8:], uint64(m.Len())<<3)
-	return body
-}
-
-// segs returns the message's whole blocks in three segments, in order:
-// the lane's head, the body's blocks plan returned, the lane's tail.
-func (l *lane) segs(body []byte) [3][]byte {
-	return [3][]byte{l.head[:l.headLen], body, l.tail[:l.tailLen]}
-}
-
-// blocksIn counts the whole blocks of segs.
-func blocksIn(segs *[3][]byte) int {
-	n := 0
-	for _, seg := range segs {
-		n += len(seg) / BlockSize
-	}
-	return n
-}
-
-// skipBlocks returns segs without their first n blocks.
-func skipBlocks(segs *[3][]byte, n int) (rest [3][]byte) {
-	for i, seg := range segs {
-		k := min(n*BlockSize, len(seg))
-		rest[i], n = seg[k:], n-k/BlockSize
-	}
-	return rest
+	end := (t + 1 + 8 + BlockSize - 1) &^ (BlockSize - 1)
+	binary.BigEndian.PutUint64(l.tail[end-8:end], uint64(length)<<3)
+	tail := end/BlockSize - 1
+	return segments{p: p, n: [3]int{head, body, tail}}, head + body + tail
 }
 
 // initial is SHA-256's initial hash value (FIPS 180-4, 5.3.3).
@@ -162,8 +230,14 @@ var initial = [8]uint32{
 
 // digest writes a final state as a big-endian digest.
 func digest(s *[8]uint32) (d [Size]byte) {
-	for i, w := range s {
-		binary.BigEndian.PutUint32(d[4*i:], w)
-	}
+	be := binary.BigEndian
+	be.PutUint32(d[0:4], s[0])
+	be.PutUint32(d[4:8], s[1])
+	be.PutUint32(d[8:12], s[2])
+	be.PutUint32(d[12:16], s[3])
+	be.PutUint32(d[16:20], s[4])
+	be.PutUint32(d[20:24], s[5])
+	be.PutUint32(d[24:28], s[6])
+	be.PutUint32(d[28:32], s[7])
 	return d
 }

@@ -22,51 +22,25 @@ func detect() bool {
 	return ebx7&sha != 0
 }
 
-// segments is a lane's whole blocks as the assembly walks them: up to
-// three runs, each a pointer and a count of blocks (the layout block1
-// and block2 read: the pointers, then the counts).
-type segments struct {
-	p [3]*byte
-	n [3]int
-}
-
-// segmentsOf points at the whole blocks of segs.
-func segmentsOf(segs *[3][]byte) (s segments) {
-	for i, seg := range segs {
-		if n := len(seg) / BlockSize; n > 0 {
-			s.p[i], s.n[i] = &seg[0], n
-		}
-	}
-	return s
-}
-
-// run2 hashes two lanes' blocks into sa and sb: as many blocks as both
-// have in two lanes, then the longer one's rest in one.
-func run2(sa, sb *[8]uint32, a, b *[3][]byte) {
-	na, nb := blocksIn(a), blocksIn(b)
+// run2 hashes two lanes' blocks, na of a and nb of b, into sa and sb: as
+// many blocks as both have in two lanes, then the longer one's rest in
+// one.
+func run2(sa, sb *[8]uint32, a, b *segments, na, nb int) {
 	common := min(na, nb)
-	sega, segb := segmentsOf(a), segmentsOf(b)
-	if common > 0 {
-		block2(sa, sb, &sega, &segb, common)
-	}
+	block2(sa, sb, a, b, common)
 	if na > common {
-		skipped := skipBlocks(a, common)
-		rest := segmentsOf(&skipped)
+		rest := a.skip(common)
 		block1(sa, &rest, na-common)
 	}
 	if nb > common {
-		skipped := skipBlocks(b, common)
-		rest := segmentsOf(&skipped)
+		rest := b.skip(common)
 		block1(sb, &rest, nb-common)
 	}
 }
 
-// run1 hashes one lane's blocks into s.
-func run1(s *[8]uint32, segs *[3][]byte) {
-	if n := blocksIn(segs); n > 0 {
-		seg := segmentsOf(segs)
-		block1(s, &seg, n)
-	}
+// run1 hashes one lane's n blocks into s.
+func run1(s *[8]uint32, segs *segments, n int) {
+	block1(s, segs, n)
 }
 
 // block2 runs blocks 64-byte blocks of a and of b through the compression

@@ -46,14 +46,22 @@ func paths(t *testing.T, f func(t *testing.T)) {
 	})
 }
 
-// check hashes a and b together (Sum2) and each alone (Sum), and
-// compares all with crypto/sha256 of the concatenated pieces.
+// shared is the Hasher that check reuses from one call to the next.
+var shared sha256x.Hasher
+
+// check hashes a and b together (Sum2, and a Hasher reused over every
+// check) and each alone (Sum), and compares all with crypto/sha256 of the
+// concatenated pieces.
 func check(t *testing.T, a, b sha256x.Message) {
 	t.Helper()
 	wantA, wantB := sha256.Sum256(concat(a)), sha256.Sum256(concat(b))
 	gotA, gotB := sha256x.Sum2(a, b)
 	if gotA != wantA || gotB != wantB {
 		t.Fatalf("Sum2 of %d+%d+%d bytes and %d+%d+%d bytes = %x, %x; want %x, %x",
+			len(a.Head), len(a.Body), len(a.Tail), len(b.Head), len(b.Body), len(b.Tail), gotA, gotB, wantA, wantB)
+	}
+	if gotA, gotB = shared.Sum2(&a, &b); gotA != wantA || gotB != wantB {
+		t.Fatalf("Hasher.Sum2 of %d+%d+%d bytes and %d+%d+%d bytes = %x, %x; want %x, %x",
 			len(a.Head), len(a.Body), len(a.Tail), len(b.Head), len(b.Body), len(b.Tail), gotA, gotB, wantA, wantB)
 	}
 	if got := sha256x.Sum(a); got != wantA {
@@ -171,5 +179,36 @@ func FuzzSum2(f *testing.F) {
 		sha256x.Fallback = true
 		defer func() { sha256x.Fallback = false }()
 		check(t, ma, mb)
+	})
+}
+
+// TestHasherReused hashes pairs of every shape through one Hasher, one
+// after the other, so that each pair's blocks are assembled over what the
+// pairs before it left: a hash chain's shape (a 32-byte head, a body of
+// 96 bytes or more, a tail of up to 56 bytes, planned with fixed-size
+// copies), next to it (bodies of 94 to 97 bytes, tails of 55 to 58) and
+// any other shape, at every alignment, in both lanes; every digest is
+// crypto/sha256's.
+func TestHasherReused(t *testing.T) {
+	var h sha256x.Hasher
+	paths(t, func(t *testing.T) {
+		for n := 0; n <= 700; n++ {
+			for _, tl := range []int{0, 1, 2, 55, 56, 57, 58, 64} {
+				a := message(uint64(n*100+tl), 32, n, tl, (n+tl)%64)
+				b := message(uint64(n*100+tl+7), (n*3)%65, (n*7)%701, (n+tl)%65, n%64)
+				if n%3 == 0 {
+					b = message(uint64(n*100+tl+9), 32, max(n-65+tl, 0), 1, tl%64)
+				}
+				for _, pair := range [][2]sha256x.Message{{a, b}, {b, a}, {a, a}} {
+					wantA, wantB := sha256.Sum256(concat(pair[0])), sha256.Sum256(concat(pair[1]))
+					gotA, gotB := h.Sum2(&pair[0], &pair[1])
+					if gotA != wantA || gotB != wantB {
+						t.Fatalf("Hasher.Sum2 of %d+%d+%d bytes and %d+%d+%d bytes = %x, %x; want %x, %x",
+							len(pair[0].Head), len(pair[0].Body), len(pair[0].Tail), len(pair[1].Head), len(pair[1].Body), len(pair[1].Tail),
+							gotA, gotB, wantA, wantB)
+					}
+				}
+			}
+		}
 	})
 }
