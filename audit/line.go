@@ -87,14 +87,18 @@ type checker struct {
 	line domain.Line
 }
 
-// assetKeyOf is keyOf(c.seeds, code), from the last posting's when it is
-// the same code.
-func (c *checker) assetKeyOf(code string) idKey {
+// assetKeyOf sets *k to keyOf(c.seeds, code), from the last posting's
+// when it is the same code.
+func (c *checker) assetKeyOf(k *idKey, code string) {
 	if code != c.asset || c.asset == "" {
-		c.asset, c.assetKey = code, keyOf(c.seeds, code)
+		c.asset = code
+		keyInto(&c.assetKey, c.seeds, code)
 	}
-	return c.assetKey
+	k[0], k[1] = c.assetKey[0], c.assetKey[1]
 }
+
+// accountKeyOf sets *k to keyOf(c.seeds, id).
+func (c *checker) accountKeyOf(k *idKey, id string) { keyInto(k, c.seeds, id) }
 
 // checkLine verifies one line against the stored hash of the line before
 // it and decodes it in one pass (domain.Line: Prepare is VerifyLine, View
