@@ -45,7 +45,9 @@ func BenchmarkAuditFloor(b *testing.B) {
 			// without a read model: postings take no event.
 			checkers := make([]*checker, workers)
 			for w := range checkers {
-				checkers[w] = &checker{seeds: &seeds, compact: true, room: &room{}}
+				keys := &accountKeys{}
+				keys.use(&seeds)
+				checkers[w] = &checker{seeds: &seeds, compact: true, room: &room{}, accounts: pendingKeys{keys: keys}}
 			}
 			cpu0 := cputime.Process()
 			b.ResetTimer()

@@ -59,7 +59,9 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 			// What checkLine returns as line i's hash, zero when it has
 			// none: line i+1's previous hash.
 			mid, _ := a.seal.Stored()
-			if pairSums(&h, &a, &prev, &b, &mid) {
+			ok := pairSums(&h, &a, &prev, &b, &mid)
+			c.accounts.settle() // the pair before's, their slots prefetched
+			if ok {
 				hashes[i] = checkLine(c, lines[i], prev, &items[i], &a)
 				hashes[i+1] = checkLine(c, lines[i+1], mid, &items[i+1], &b)
 			} else {
@@ -73,4 +75,5 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 		hashes[i] = checkLine(c, lines[i], prev, &items[i], nil)
 		prev = hashes[i]
 	}
+	c.accounts.settle()
 }

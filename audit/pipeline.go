@@ -28,12 +28,13 @@ type batch struct {
 // check checks the chunk's lines into items (two at a time, see
 // checkLines), reusing room from free when there is some; a chunk with a
 // body has its lines cut here first.
-func (b *batch) check(free <-chan room) {
+func (b *batch) check(free <-chan room, keys *accountKeys) {
 	select {
 	case b.room = <-free:
 	default:
 	}
-	c := checker{seeds: b.seeds, compact: b.compact, room: &b.room}
+	keys.use(b.seeds)
+	c := checker{seeds: b.seeds, compact: b.compact, room: &b.room, accounts: pendingKeys{keys: keys}}
 	if b.body != nil {
 		b.cutAndCheck(&c)
 	} else {
@@ -220,8 +221,9 @@ func checkChunks(work <-chan *batch, free <-chan room, mapped bool) {
 	if mapped {
 		guardFaults()
 	}
+	var keys accountKeys // this worker's, from chunk to chunk
 	for b := range work {
-		b.checkGuarded(free, mapped)
+		b.checkGuarded(free, mapped, &keys)
 		// The batch made the consumer ready, most often on this core: let
 		// it run now rather than when this worker next blocks (or at the
 		// end of the scheduler's 10 ms slice), so that the in-order part
@@ -233,20 +235,20 @@ func checkChunks(work <-chan *batch, free <-chan room, mapped bool) {
 // checkGuarded is check for a worker; with mapped, a fault while it
 // reads the chunk's lines is the batch's fault, and done is closed all
 // the same.
-func (b *batch) checkGuarded(free <-chan room, mapped bool) {
+func (b *batch) checkGuarded(free <-chan room, mapped bool, keys *accountKeys) {
 	if !mapped {
-		b.check(free)
+		b.check(free, keys)
 		return
 	}
-	if err := b.checkMapped(free); err != nil {
+	if err := b.checkMapped(free, keys); err != nil {
 		b.fault = err
 		close(b.done) // check stopped before it closed done
 	}
 }
 
-func (b *batch) checkMapped(free <-chan room) (err error) {
+func (b *batch) checkMapped(free <-chan room, keys *accountKeys) (err error) {
 	defer faultGuard(&err)
-	b.check(free)
+	b.check(free, keys)
 	return nil
 }
 
