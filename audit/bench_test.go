@@ -186,7 +186,6 @@ func BenchmarkCheckBatch(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var spent [2]time.Duration
-	var keys accountKeys // the worker's, as checkChunks keeps one
 	b.ResetTimer()
 	for i := 0; i < b.N; i += chunk {
 		j := i % (len(lines) - chunk)
@@ -200,7 +199,7 @@ func BenchmarkCheckBatch(b *testing.B) {
 			if j > 0 {
 				bt.prev = stored(lines[j-1])
 			}
-			bt.check(free, &keys)
+			bt.check(free)
 			spent[mode] += cputime.Thread() - t0
 			for k := range bt.items {
 				if r := &bt.items[k]; r.link != linkOK || schemaErrOf(r) != nil {

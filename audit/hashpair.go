@@ -59,9 +59,7 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 			// What checkLine returns as line i's hash, zero when it has
 			// none: line i+1's previous hash.
 			mid, _ := a.seal.Stored()
-			ok := pairSums(&h, &a, &prev, &b, &mid)
-			c.accounts.settle() // the pair before's, their slots prefetched
-			if ok {
+			if pairSums(&h, &a, &prev, &b, &mid) {
 				hashes[i] = checkLine(c, lines[i], prev, &items[i], &a)
 				hashes[i+1] = checkLine(c, lines[i+1], mid, &items[i+1], &b)
 			} else {
@@ -75,5 +73,4 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 		hashes[i] = checkLine(c, lines[i], prev, &items[i], nil)
 		prev = hashes[i]
 	}
-	c.accounts.settle()
 }

@@ -81,10 +81,6 @@ type checker struct {
 	asset    string
 	assetKey idKey
 	view     domain.PostingView // the line's, when it is a posting
-	// accounts holds the account keys asked for from the worker's
-	// cache and not yet set (nil keys: there is no cache, each is
-	// hashed); checkLines settles them.
-	accounts pendingKeys
 	// line is the line being checked, kept from line to line so that it
 	// carries what the next may reuse (its time's date, see
 	// domain.Line.PostingView); nothing of it is read after checkLine.
@@ -101,17 +97,8 @@ func (c *checker) assetKeyOf(k *idKey, code string) {
 	k[0], k[1] = c.assetKey[0], c.assetKey[1]
 }
 
-// accountKeysOf sets k to the keys of a posting's two accounts,
-// keyOf(c.seeds, from) and keyOf(c.seeds, to): from the worker's cache
-// when it has one, at the next c.accounts.settle.
-func (c *checker) accountKeysOf(k *[2]idKey, from, to string) {
-	if c.accounts.keys != nil {
-		c.accounts.later(k, from, to)
-		return
-	}
-	keyInto(&k[0], c.seeds, from)
-	keyInto(&k[1], c.seeds, to)
-}
+// accountKeyOf sets *k to keyOf(c.seeds, id).
+func (c *checker) accountKeyOf(k *idKey, id string) { keyInto(k, c.seeds, id) }
 
 // checkLine verifies one line against the stored hash of the line before
 // it and decodes it in one pass (domain.Line: Prepare is VerifyLine, View

@@ -85,7 +85,8 @@ func (n *numbers) posting(pn *domain.PostingNumbers, id, asset, from, to string,
 	n.places[0], n.places[1], n.places[2] = int8(pn.Places[0]), int8(pn.Places[1]), int8(pn.Places[2])
 	keyInto(&n.key, c.seeds, id) // new on every posting: no cache
 	c.assetKeyOf(&n.asset, asset)
-	c.accountKeysOf(&n.acct, from, to)
+	c.accountKeyOf(&n.acct[0], from)
+	c.accountKeyOf(&n.acct[1], to)
 	n.world[0], n.world[1] = from == domain.World, to == domain.World
 }
 

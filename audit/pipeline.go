@@ -28,13 +28,12 @@ type batch struct {
 // check checks the chunk's lines into items (two at a time, see
 // checkLines), reusing room from free when there is some; a chunk with a
 // body has its lines cut here first.
-func (b *batch) check(free <-chan room, keys *accountKeys) {
+func (b *batch) check(free <-chan room) {
 	select {
 	case b.room = <-free:
 	default:
 	}
-	keys.use(b.seeds)
-	c := checker{seeds: b.seeds, compact: b.compact, room: &b.room, accounts: pendingKeys{keys: keys}}
+	c := checker{seeds: b.seeds, compact: b.compact, room: &b.room}
 	if b.body != nil {
 		b.cutAndCheck(&c)
 	} else {
@@ -221,9 +220,8 @@ func checkChunks(work <-chan *batch, free <-chan room, mapped bool) {
 	if mapped {
 		guardFaults()
 	}
-	var keys accountKeys // this worker's, from chunk to chunk
 	for b := range work {
-		b.checkGuarded(free, mapped, &keys)
+		b.checkGuarded(free, mapped)
 		// The batch made the consumer ready, most often on this core: let
 		// it run now rather than when this worker next blocks (or at the
 		// end of the scheduler's 10 ms slice), so that the in-order part
@@ -235,20 +233,20 @@ func checkChunks(work <-chan *batch, free <-chan room, mapped bool) {
 // checkGuarded is check for a worker; with mapped, a fault while it
 // reads the chunk's lines is the batch's fault, and done is closed all
 // the same.
-func (b *batch) checkGuarded(free <-chan room, mapped bool, keys *accountKeys) {
+func (b *batch) checkGuarded(free <-chan room, mapped bool) {
 	if !mapped {
-		b.check(free, keys)
+		b.check(free)
 		return
 	}
-	if err := b.checkMapped(free, keys); err != nil {
+	if err := b.checkMapped(free); err != nil {
 		b.fault = err
 		close(b.done) // check stopped before it closed done
 	}
 }
 
-func (b *batch) checkMapped(free <-chan room, keys *accountKeys) (err error) {
+func (b *batch) checkMapped(free <-chan room) (err error) {
 	defer faultGuard(&err)
-	b.check(free, keys)
+	b.check(free)
 	return nil
 }
 
