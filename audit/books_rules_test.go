@@ -129,3 +129,34 @@ func TestPostingToAClosedAccountOrAnotherAssetIsReported(t *testing.T) {
 		}
 	})
 }
+
+// TestPostingOfNoAmountIsReported: a posting of zero that is no memo, or
+// of a negative amount, is a schema finding, and the books neither apply
+// it nor report it again (the books' own check of the amount, amountOf,
+// is a second line behind the schema's), with and without the postings'
+// events.
+func TestPostingOfNoAmountIsReported(t *testing.T) {
+	for amount, detail := range map[string]string{
+		"0.00":  `amount "0.00": must be greater than zero`,
+		"-1.00": `amount "-1.00": must be positive`,
+	} {
+		t.Run(amount, func(t *testing.T) {
+			j := &ruleJournal{t: t}
+			j.asset("USD")
+			j.open("a", "USD")
+			j.open("b", "USD")
+			j.post("t1", "USD", domain.World, "a", "10.00", "-10.00", "10.00") // seq 4
+			j.post("t2", "USD", "a", "b", amount, "10.00", "0.00")             // seq 5
+			j.post("t3", "USD", "a", "b", "1.00", "9.00", "1.00")              // seq 6: t2 moved nothing
+			got := j.findings(CheckSchema)
+			if len(got) != 1 || got[0].Seq != 5 || !strings.Contains(got[0].Detail, detail) {
+				t.Fatalf("schema findings %v, want one of t2's amount at 5", got)
+			}
+			for _, c := range []Check{CheckConsistent, CheckBalance, CheckZeroSum} {
+				if got := j.findings(c); len(got) != 0 {
+					t.Fatalf("%s findings %v, want none: the books do not apply t2", c, got)
+				}
+			}
+		})
+	}
+}
