@@ -62,21 +62,10 @@ func benchData(b *testing.B) ([]byte, [][]byte) {
 // then transfers with references, the i-th between the accounts pick(i)
 // numbers.
 func benchJournalOf(accounts int, id func(int) string, pick func(i int) (from, to int)) []byte {
-	st := domain.NewState()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var out []byte
-	var prev domain.Hash
-	n := uint64(0)
+	j := decidedJournal{st: domain.NewState(), at: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), step: time.Microsecond}
 	add := func(c domain.Command) {
-		n++
-		c.Ref = domain.CommandRef{Seq: n}
-		d := st.Decide(c, now.Add(time.Duration(n)*time.Microsecond))
-		if d.Event == nil {
-			panic(fmt.Sprintf("bench fixture: %+v", d))
-		}
-		var err error
-		if out, prev, err = domain.AppendEvent(out, d.Event, prev); err != nil {
-			panic(err)
+		if err := j.add(c); err != nil {
+			panic("bench fixture: " + err.Error())
 		}
 	}
 	add(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
@@ -84,12 +73,38 @@ func benchJournalOf(accounts int, id func(int) string, pick func(i int) (from, t
 		add(domain.Command{Account: &domain.Account{ID: id(i), Asset: "USD"}})
 		add(domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("mint-%d", i), From: domain.World, To: id(i), Amount: "1000000"}})
 	}
-	for i := 0; n < benchEvents; i++ {
+	for i := 0; j.seq < benchEvents; i++ {
 		from, to := pick(i)
 		add(domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprintf("t-%08d", i), From: id(from), To: id(to),
 			Amount: fmt.Sprintf("%d.%02d", 1+i%50, i%100), Reference: "invoice " + fmt.Sprint(i)}})
 	}
-	return out
+	return j.data
+}
+
+// decidedJournal decides commands one after another, each numbered as the
+// next command and stamped step after the one before (the first at at +
+// step), and appends their events to data as a journal's chained lines.
+type decidedJournal struct {
+	st   *domain.State
+	at   time.Time
+	step time.Duration
+	data []byte
+	prev domain.Hash
+	seq  uint64 // the last command's number, and its event's sequence
+}
+
+// add decides c and appends its event; it fails when c is not decided
+// into one.
+func (j *decidedJournal) add(c domain.Command) error {
+	j.seq++
+	c.Ref = domain.CommandRef{Seq: j.seq}
+	d := j.st.Decide(c, j.at.Add(time.Duration(j.seq)*j.step))
+	if d.Event == nil {
+		return fmt.Errorf("command %d decided into no event: %+v", j.seq, d)
+	}
+	var err error
+	j.data, j.prev, err = domain.AppendEvent(j.data, d.Event, j.prev)
+	return err
 }
 
 // BenchmarkAudit is the whole in-memory audit: lines verified and decoded

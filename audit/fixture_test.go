@@ -28,18 +28,6 @@ type ledger struct {
 	*journaltest.Journal
 }
 
-// hashAt returns the stored hash of the journal's event seq.
-func (l *ledger) hashAt(t *testing.T, seq uint64) string {
-	t.Helper()
-	for _, ev := range l.Events {
-		if ev.Seq == seq && ev.Hash != "" {
-			return ev.Hash
-		}
-	}
-	t.Fatalf("the journal has no hashed event %d", seq)
-	return ""
-}
-
 // point is the reference model after a batch.
 type point struct {
 	seq      uint64

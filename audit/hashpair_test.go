@@ -16,32 +16,21 @@ import (
 // and transfers between them.
 func pairJournal(t *testing.T, n int) [][]byte {
 	t.Helper()
-	st := domain.NewState()
-	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	var data []byte
-	var prev domain.Hash
-	seq := uint64(0)
+	j := decidedJournal{st: domain.NewState(), at: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), step: time.Second}
 	add := func(c domain.Command) {
-		seq++
-		c.Ref = domain.CommandRef{Seq: seq}
-		d := st.Decide(c, at.Add(time.Duration(seq)*time.Second))
-		if d.Event == nil {
-			t.Fatalf("fixture: %+v", d)
-		}
-		var err error
-		if data, prev, err = domain.AppendEvent(data, d.Event, prev); err != nil {
-			t.Fatal(err)
+		if err := j.add(c); err != nil {
+			t.Fatalf("fixture: %v", err)
 		}
 	}
 	add(domain.Command{Asset: &domain.Asset{Code: "USD", Scale: 2}})
 	add(domain.Command{Account: &domain.Account{ID: "a", Asset: "USD"}})
 	add(domain.Command{Account: &domain.Account{ID: "b", Asset: "USD"}})
 	add(domain.Command{Transfer: &domain.Transfer{ID: "mint", From: domain.World, To: "a", Amount: "1000"}})
-	for i := 0; int(seq) < n; i++ {
+	for i := 0; int(j.seq) < n; i++ {
 		add(domain.Command{Transfer: &domain.Transfer{ID: fmt.Sprint("t", i), From: "a", To: "b",
 			Amount: fmt.Sprintf("%d.%02d", 1+i%5, i%100), Reference: fmt.Sprint("invoice ", i)}})
 	}
-	return splitLines(data)
+	return splitLines(j.data)
 }
 
 // auditWith audits the lines with lines hashed in pairs or one at a time,

@@ -77,7 +77,7 @@ func TestReadModelRejectionsAndClock(t *testing.T) {
 		{"rejection lost", func(e *projections.Editor) error { return e.DeleteTransfer("t8") }, 19, "",
 			"lacks the rejection of transfer t8 at sequence 19"},
 		{"rejection not moved", transferEdit("t4", func(r *projections.TransferEdit) {
-			r.Seq, r.AtUnixNanos, r.Hash = 13, nanos(minute(4)), l.hashAt(t, 13) // the row of the rejection at 13, as it was
+			r.Seq, r.AtUnixNanos, r.Hash = 13, nanos(minute(4)), l.HashAt(13) // the row of the rejection at 13, as it was
 		}), 13, "dave",
 			"keeps the rejection of transfer t4 at sequence 13, which the rejection at 16 replaces"},
 		{"rejection invented", rejected(12, "x3", "500", minute(4)), 12, "carol",

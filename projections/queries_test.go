@@ -114,7 +114,7 @@ func TestProjectorAppliesJournal(t *testing.T) {
 		t4 := projections.TransferView{ID: "t4", Status: "rejected", From: "dave", To: "alice", Amount: "1", Metadata: noMeta,
 			Sequence: 13, Code: "account_not_found", Detail: "account dave does not exist", RejectedAt: at(4)}
 		// Each keeps the journal hash of its event.
-		t3.Hash, t4.Hash = journalHash(t, l, 14), journalHash(t, l, 13)
+		t3.Hash, t4.Hash = l.HashAt(14), l.HashAt(13)
 		for id, want := range map[string]projections.TransferView{"t3": t3, "t4": t4} {
 			got, err := s.Transfer(ctx, id)
 			if err != nil || !reflect.DeepEqual(got, want) {
@@ -255,16 +255,4 @@ func TestProjectorAppliesJournal(t *testing.T) {
 			}
 		}
 	})
-}
-
-// journalHash returns the stored hash of event seq of the journal l wrote.
-func journalHash(t *testing.T, l *journaltest.Journal, seq uint64) string {
-	t.Helper()
-	for _, ev := range l.Events {
-		if ev.Seq == seq && len(ev.Hash) == 2*domain.HashSize {
-			return ev.Hash
-		}
-	}
-	t.Fatalf("the journal has no hashed event %d", seq)
-	return ""
 }

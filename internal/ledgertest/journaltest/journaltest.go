@@ -100,3 +100,16 @@ func (j *Journal) Idle() { j.Now++ }
 
 // Seq is the journal's last sequence.
 func (j *Journal) Seq() uint64 { return j.W.State.Seq() }
+
+// HashAt returns the stored journal hash of event seq, which Batch wrote;
+// the test fails when there is none.
+func (j *Journal) HashAt(seq uint64) string {
+	j.T.Helper()
+	for _, ev := range j.Events {
+		if ev.Seq == seq && ev.Hash != "" {
+			return ev.Hash
+		}
+	}
+	j.T.Fatalf("the journal has no hashed event %d", seq)
+	return ""
+}
