@@ -55,11 +55,18 @@ func TestProcessorFailoverProcesses(t *testing.T) {
 	apis := []*proc{node("api", ""), node("api", "")}
 
 	c := newClient(apis[0].url)
-	c.must(t, http.MethodPost, "/v1/assets", map[string]any{"code": "USD", "scale": 2}, http.StatusCreated)
+	// The setup is stored, then decided in order: an answer of 202 (the
+	// decision outlasted the sync timeout, as it can on a loaded machine)
+	// is waited out by reading the last mint back as posted, which the
+	// processor decides after every command before it.
+	c.mustAccept(t, "/v1/assets", map[string]any{"code": "USD", "scale": 2})
 	for i := range failoverAccounts {
 		acc := fmt.Sprintf("acc-%d", i)
-		c.must(t, http.MethodPost, "/v1/accounts", map[string]any{"id": acc, "asset": "USD"}, http.StatusCreated)
-		c.must(t, http.MethodPost, "/v1/transfers", map[string]any{"id": "mint-" + acc, "from": "world", "to": acc, "amount": "1000.00", "asset": "USD"}, http.StatusCreated)
+		c.mustAccept(t, "/v1/accounts", map[string]any{"id": acc, "asset": "USD"})
+		c.mustAccept(t, "/v1/transfers", map[string]any{"id": "mint-" + acc, "from": "world", "to": acc, "amount": "1000.00", "asset": "USD"})
+	}
+	for i := range failoverAccounts {
+		c.waitTransfer(t, fmt.Sprintf("mint-acc-%d", i), "posted", failoverWaitMax)
 	}
 	l := startHTTPLoad(apis)
 	defer l.stop()
@@ -117,6 +124,38 @@ func TestProcessorFailoverProcesses(t *testing.T) {
 		}
 	}
 	ledgertest.AuditJetStream(t, js, names)
+}
+
+// mustAccept posts body to path and fails the test unless it is decided
+// (201) or stored to be decided (202).
+func (c *apiClient) mustAccept(t *testing.T, path string, body any) {
+	t.Helper()
+	got, err := c.do(context.Background(), http.MethodPost, path, body, nil)
+	if err != nil || (got != http.StatusCreated && got != http.StatusAccepted) {
+		t.Fatalf("POST %s: status %d, err %v; want 201 or 202", path, got, err)
+	}
+}
+
+// waitTransfer reads transfer id back until it is decided (not
+// "pending", nor 503 for a moment), at most for max, and fails the test
+// unless its status is then want.
+func (c *apiClient) waitTransfer(t *testing.T, id, want string, max time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(max)
+	for {
+		var out struct{ Status string }
+		got, err := c.do(context.Background(), http.MethodGet, "/v1/transfers/"+id, nil, &out)
+		switch {
+		case err == nil && got == http.StatusOK && out.Status != "" && out.Status != "pending":
+			if out.Status != want {
+				t.Fatalf("transfer %s is %s, want %s", id, out.Status, want)
+			}
+			return
+		case time.Now().After(deadline):
+			t.Fatalf("transfer %s not decided in %s: status %d, err %v", id, max, got, err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling for the processor's decision
+	}
 }
 
 func sendSignal(t *testing.T, p *proc, s syscall.Signal) {
