@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-ledger/ledger/infra"
 	"github.com/nats-ledger/ledger/infra/natstest"
@@ -25,7 +26,10 @@ import (
 func TestReplicasOnACluster(t *testing.T) {
 	cluster := natstest.StartCluster(t, 3)
 	urls := cluster.URLs()
-	r3 := func(c *node.Config) { c.Replicas = 3 }
+	// Three replicas on a loaded machine can take longer than the default
+	// sync timeout to decide the first commands (an answer of 202): this
+	// test is about where the streams live, so it waits longer.
+	r3 := func(c *node.Config) { c.Replicas, c.SyncTimeout = 3, time.Minute }
 	startRole(t, urls[1:2], node.Roles{node.RoleProcessor}, r3)
 	api := startRole(t, urls[0:1], node.Roles{node.RoleAPI}, r3)
 	must(t, api.post(t, "/v1/assets", `{"code":"USD","scale":2}`), http.StatusCreated, "asset")
