@@ -46,7 +46,11 @@ type postingNumbers struct {
 // strings on either side of it (the closing quote of the string before
 // it, the opening quote of the one after), which the readers of those
 // strings leave to it.
-func scanPosting(line []byte, v *lineView, prev *Hash) bool {
+//
+// m is what the reader kept of the lines it read before (decode_memo.go):
+// the sequences, the time's fixed part, the asset and the reference that
+// repeat those lines' are read by comparing their bytes.
+func scanPosting(line []byte, v *lineView, prev *Hash, m *postingMemo) bool {
 	if len(line) > 1<<31-1 {
 		return false
 	}
@@ -57,7 +61,8 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	d, i := lit(b, 0, `{"seq":0`) // the '0' not compared: see below
 	d &= 1<<56 - 1
 	p.i = i - 1
-	v.seq = p.uint(^uint64(0))
+	v.seq = p.uintMemo(&m.seq, ',', ^uint64(0))
+	m.seq.inc() // the next line's
 	v.typ = span{int32(p.i + 9), int32(p.i + 9 + len(EventTransferPosted))}
 	x, i := lit(b, p.i, `,"type":"Transfe`)
 	d |= x
@@ -66,20 +71,33 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	x, p.i = lit(b, i, `command":{"seq":`)
 	d |= x
 	v.version = SchemaVersion
-	v.command.Seq = p.uint(^uint64(0))
+	// The command's sequence is the last line's or the next.
+	if m.cmd.match(b, p.i) {
+		v.command.Seq, p.i = m.cmd.v, p.i+m.cmd.n
+	} else {
+		m.cmd.inc()
+		v.command.Seq = p.uintMemo(&m.cmd, ',', ^uint64(0))
+	}
 	x, p.i = lit(b, p.i, `,"item":`)
 	d |= x
-	v.command.Item = p.int()
+	// The item is the last line's plus one, or 0.
+	if p.i < len(b)-1 && b[p.i] == '0' && b[p.i+1] == '}' {
+		v.command.Item, p.i = 0, p.i+1
+		m.item = itemOne
+	} else {
+		v.command.Item = int(p.uintMemo(&m.item, '}', uint64(maxInt)))
+		m.item.inc()
+	}
 	x, p.i = lit(b, p.i, `},"time":`)
 	d |= x
 	timeAt := p.i
-	v.clock = p.time()
+	v.clock = p.postingTime(&m.time)
 	if p.bad || d != 0 || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
 		p.i-timeAt > 22 && line[p.i-3] == '0' { // not canonical
 		return false
 	}
 	v.payload = 't'
-	if !p.postedTransfer(v) || !p.postedEntries(v) || !p.prevHash(v, prev) {
+	if !p.postedTransfer(v, m) || !p.postedEntries(v) || !p.prevHash(v, prev) {
 		return false
 	}
 	v.hash, v.hasHash = span{int32(p.i + 9), int32(len(line) - 2)}, true
@@ -87,7 +105,7 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 }
 
 // postedTransfer reads and checks the transfer's fields up to its entries.
-func (p *scanner) postedTransfer(v *lineView) bool {
+func (p *scanner) postedTransfer(v *lineView, m *postingMemo) bool {
 	b, t, n := p.b, &v.transfer, &v.numbers
 	d, i := lit(b, p.i, `,"transfer":`)
 	x, i := lit(b, i, `{"id":"`+`"`) // the last quote not compared
@@ -99,23 +117,15 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 	t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
 	x, i = lit(b, i, `","asset":"`)
 	d |= x
-	t.asset = span{int32(i), int32(charsAt(b, i, &codeChars, &codeNibbles))}
-	i = int(t.asset.b)
 	if d != 0 || t.id.a == t.id.b || t.from.a == t.from.b || t.to.a == t.to.b || t.amount.a == t.amount.b ||
-		i >= len(b) || b[i] != '"' || n.values[0] == 0 || // a memo's, or refused
-		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) ||
-		validateAssetCode("asset", p.text(t.asset)) != nil {
+		n.values[0] == 0 || // a memo's, or refused
+		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) || !p.asset(t, i, &m.asset) {
 		return false
 	}
+	i = int(t.asset.b)
 	p.i = i + 1
-	if p.at(`,"reference":`) {
-		ref, printable := p.plainStr()
-		t.reference = ref
-		if p.bad || ref.a == ref.b ||
-			!(printable && ref.b-ref.a <= MaxReferenceLen) && // validateText's first test, passed
-				validateText("reference", p.text(ref), MaxReferenceLen) != nil {
-			return false
-		}
+	if p.at(`,"reference":`) && !p.reference(t, &m.ref) {
+		return false
 	}
 	if p.at(`,"metadata":`) {
 		t.meta = p.meta(v)
@@ -124,6 +134,49 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 		}
 	}
 	return !p.escapable
+}
+
+// asset reads the transfer's asset code at i and its closing quote, and
+// checks it (validateAssetCode): as the last line's, whose bytes and
+// quote the memo m holds with the literal's eight bytes before them, or
+// as any code, which m then keeps.
+func (p *scanner) asset(t *transferSpans, i int, m *bytesMemo) bool {
+	b := p.b
+	if m.match(b, i-8) {
+		t.asset = span{int32(i), int32(i + m.n - 9)}
+		return true
+	}
+	t.asset = span{int32(i), int32(charsAt(b, i, &codeChars, &codeNibbles))}
+	end := int(t.asset.b)
+	if end >= len(b) || b[end] != '"' || validateAssetCode("asset", p.text(t.asset)) != nil {
+		return false
+	}
+	m.set(b[i-8 : end+1])
+	return true
+}
+
+// reference reads the transfer's reference at p.i (its opening quote)
+// and checks it (validateText): as the last line's, whose bytes the memo
+// m holds with the literal's eight bytes before them, or as any, which m
+// then keeps if it is plainStr's and printable.
+func (p *scanner) reference(t *transferSpans, m *bytesMemo) bool {
+	b, i := p.b, p.i
+	if m.match(b, i-8) {
+		t.reference = span{int32(i + 1), int32(i + m.n - 9)}
+		p.i = i + m.n - 8
+		return true
+	}
+	ref, printable := p.plainStr()
+	t.reference = ref
+	if p.bad || ref.a == ref.b ||
+		!(printable && ref.b-ref.a <= MaxReferenceLen) && // validateText's first test, passed
+			validateText("reference", p.text(ref), MaxReferenceLen) != nil {
+		return false
+	}
+	if printable {
+		m.set(b[i-8 : p.i])
+	}
+	return true
 }
 
 // postedEntries reads the transfer's entries, which repeat its accounts and

@@ -29,6 +29,9 @@ type Line struct {
 	// from line to line: a reader of many postings that keeps one Line
 	// has nearly every posting on the date of the one before.
 	date dateDays
+	// memo is what the posting reader kept of the lines before, to read
+	// the fields that repeat them by comparing bytes (decode_memo.go).
+	memo postingMemo
 }
 
 // Prepare checks raw (a stored line without its '\n') against the previous
@@ -67,7 +70,7 @@ func (l *Line) prepare(s *Sealed, prev Hash, sum *Hash, posting bool) (Hash, err
 	if err != nil {
 		return stored, err
 	}
-	if posting && scanPosting(raw, &l.view, &prev) {
+	if posting && scanPosting(raw, &l.view, &prev, &l.memo) {
 		l.raw, l.canonical = raw, true
 		return stored, nil
 	}

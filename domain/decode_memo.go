@@ -1,0 +1,204 @@
+package domain
+
+import (
+	"encoding/binary"
+	"strconv"
+)
+
+// What the posting reader keeps from one line to the next (Line.memo):
+// the fields that nearly every posting repeats from the one before, or
+// follows by one, as the bytes that the reader took there and their
+// values. A field whose bytes are those is read by comparing them (a
+// word or two), and is what the reader read from them then, because its
+// reading is a function of the bytes alone: a sequence's value, a time's
+// date and clock, an asset code's or a reference's checks. Any other
+// field is read as before, and then kept. A memo holds only bytes that
+// the full reading accepted, so it never takes a field that the reading
+// refuses (TestPostingReaderSequences, FuzzPostingReaderPair).
+
+// postingMemo is a Line's memory of the fields of the postings it read.
+type postingMemo struct {
+	// seq holds the last sequence plus one, cmd the last command's
+	// sequence, item the last item plus one.
+	seq, cmd, item decimalMemo
+	time           timeMemo
+	asset, ref     bytesMemo
+}
+
+// decimalMemo is a number of at most maxMemoDigits digits in its decimal
+// form, followed by the byte that ends it in the line (a literal's
+// first), as word-sized pieces: the number is at i when the bytes from i
+// are these. n is 0 where it holds nothing.
+type decimalMemo struct {
+	d    [16]byte // the digits, the end byte, zeros
+	mask [2]uint64
+	v    uint64
+	n    int
+}
+
+// maxMemoDigits bounds a decimalMemo's digits: they and their end byte
+// fit two words. A longer number (10^15 and over) is read by uint.
+const maxMemoDigits = 15
+
+// match reports whether b holds the memo's number and its end byte from
+// i; the caller takes m.v and moves m.n bytes on.
+func (m *decimalMemo) match(b []byte, i int) bool {
+	return m.n != 0 && len(b)-i >= 16 &&
+		(word(b, i)^binary.LittleEndian.Uint64(m.d[:8]))&m.mask[0]|
+			(word(b, i+8)^binary.LittleEndian.Uint64(m.d[8:]))&m.mask[1] == 0
+}
+
+// set makes the memo hold v, ended by end; nothing if v has more than
+// maxMemoDigits digits.
+func (m *decimalMemo) set(v uint64, end byte) {
+	m.n = 0
+	if v >= 1e15 {
+		return
+	}
+	m.d = [16]byte{}
+	n := len(strconv.AppendUint(m.d[:0], v, 10))
+	m.d[n] = end
+	m.v, m.n = v, n
+	k := uint(n + 1) // the bytes compared
+	m.mask = [2]uint64{^uint64(0), 0}
+	if k < 8 {
+		m.mask[0] = 1<<(8*k) - 1
+	} else if k > 8 {
+		m.mask[1] = ^uint64(0) >> (8 * (16 - k))
+	}
+}
+
+// inc makes the memo hold its number plus one, in place: its last digit
+// one more where it is not a nine (nearly always), else incCarry.
+func (m *decimalMemo) inc() {
+	if j := uint(m.n-1) & 15; m.d[j] != '9' && m.n != 0 {
+		m.d[j]++
+		m.v++
+		return
+	}
+	m.incCarry()
+}
+
+// incCarry is inc through the nines, or set where the number grows a
+// digit (or holds none).
+func (m *decimalMemo) incCarry() {
+	if m.n == 0 {
+		return
+	}
+	j := m.n - 1
+	for j >= 0 && m.d[j&15] == '9' {
+		m.d[j&15] = '0'
+		j--
+	}
+	if j < 0 {
+		m.set(m.v+1, m.d[m.n&15])
+		return
+	}
+	m.d[j&15]++
+	m.v++
+}
+
+// itemOne is the item memo after an item 0: 1, ended by '}'.
+var itemOne = func() (m decimalMemo) {
+	m.set(1, '}')
+	return m
+}()
+
+// uintMemo reads a sequence at p.i as p.uint(max) does, ended by end,
+// from m where the bytes there are m's number (max is never below it: a
+// memo's number has at most 15 digits), and keeps the number read in m
+// otherwise (uintSet).
+func (p *scanner) uintMemo(m *decimalMemo, end byte, max uint64) uint64 {
+	if m.match(p.b, p.i) && !p.bad {
+		p.i += m.n
+		return m.v
+	}
+	return p.uintSet(m, end, max)
+}
+
+// uintSet is p.uint(max), its number kept in m.
+func (p *scanner) uintSet(m *decimalMemo, end byte, max uint64) uint64 {
+	v := p.uint(max)
+	if !p.bad {
+		m.set(v, end)
+	}
+	return v
+}
+
+// timeMemo is the fixed part of the last time read, the 19 bytes from
+// the quote's next (2026-12-07T01:16:54), as three words, and its clock
+// but for the fraction. ok: it holds one.
+type timeMemo struct {
+	w0, w1, w2 uint64 // w2: the last three bytes
+	clock      clock
+	ok         bool
+}
+
+// postingTime reads a time as p.time does, where its fixed part is m's
+// by comparing the bytes, and keeps the fixed part of any other that it
+// reads.
+func (p *scanner) postingTime(m *timeMemo) clock {
+	b, i := p.b, p.i
+	if len(b)-i >= 32 && !p.bad {
+		q := (*[32]byte)(b[i : i+32])
+		w0, w1, w2 := binary.LittleEndian.Uint64(q[1:9]), binary.LittleEndian.Uint64(q[9:17]), binary.LittleEndian.Uint64(q[17:25])
+		if m.ok && q[0] == '"' && w0 == m.w0 && w1 == m.w1 && w2&0xffffff == m.w2 {
+			c := m.clock
+			// Nine digits, nearly always (timeFraction's reading of
+			// them), else timeFraction.
+			if x := binary.LittleEndian.Uint64(q[21:29]); q[20] == '.' && notDigits(x) == 0 && q[29]-'0' <= 9 &&
+				q[30] == 'Z' && q[31] == '"' {
+				c.nsec = int32(digitsValue(x^lsb*'0', 8))*10 + int32(q[29]-'0')
+				p.i = i + 32
+				return c
+			}
+			nsec, j, ok := timeFraction(q)
+			if !ok || q[j] != 'Z' || q[j+1] != '"' { // j+2 <= 32
+				p.bad = true
+				return clock{}
+			}
+			c.nsec = nsec
+			p.i = i + j + 2
+			return c
+		}
+		c := p.time()
+		if !p.bad {
+			*m = timeMemo{w0: w0, w1: w1, w2: w2 & 0xffffff, clock: c, ok: true}
+			m.clock.nsec = 0
+		}
+		return c
+	}
+	return p.time()
+}
+
+// bytesMemo is a string of the line that the reader took, with the eight
+// bytes before it (the end of the literal that names it, so that it is
+// never shorter than a word) and its closing quote: n bytes of at most
+// 48. The string is where the bytes from i are these.
+type bytesMemo struct {
+	d [48]byte
+	n int
+}
+
+// match reports whether b holds the memo's bytes from i, compared a word
+// at a time, the last word ending where they end (and the caller has
+// m.n bytes to move on).
+func (m *bytesMemo) match(b []byte, i int) bool {
+	n := m.n
+	if n < 8 || len(b)-i < len(m.d) {
+		return false
+	}
+	var d uint64
+	for k := 0; k < n-8; k += 8 {
+		d |= word(b, i+k) ^ word(m.d[:], k)
+	}
+	return d|(word(b, i+n-8)^word(m.d[:], n-8)) == 0
+}
+
+// set makes the memo hold s, if it has 8 to 48 bytes.
+func (m *bytesMemo) set(s []byte) {
+	m.n = 0
+	if len(s) >= 8 && len(s) <= len(m.d) {
+		m.n = copy(m.d[:], s)
+	}
+}
