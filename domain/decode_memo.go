@@ -34,6 +34,9 @@ type decimalMemo struct {
 	mask [2]uint64
 	v    uint64
 	n    int
+	// last is the last digit's index, n-1; 15 where the memo holds
+	// nothing, with d[15] a '9' so that inc goes to incCarry.
+	last uint8
 }
 
 // maxMemoDigits bounds a decimalMemo's digits: they and their end byte
@@ -51,14 +54,14 @@ func (m *decimalMemo) match(b []byte, i int) bool {
 // set makes the memo hold v, ended by end; nothing if v has more than
 // maxMemoDigits digits.
 func (m *decimalMemo) set(v uint64, end byte) {
-	m.n = 0
+	m.n, m.last, m.d[15] = 0, 15, '9'
 	if v >= 1e15 {
 		return
 	}
 	m.d = [16]byte{}
 	n := len(strconv.AppendUint(m.d[:0], v, 10))
 	m.d[n] = end
-	m.v, m.n = v, n
+	m.v, m.n, m.last = v, n, uint8(n-1)
 	k := uint(n + 1) // the bytes compared
 	m.mask = [2]uint64{^uint64(0), 0}
 	if k < 8 {
@@ -71,12 +74,12 @@ func (m *decimalMemo) set(v uint64, end byte) {
 // inc makes the memo hold its number plus one, in place: its last digit
 // one more where it is not a nine (nearly always), else incCarry.
 func (m *decimalMemo) inc() {
-	if j := uint(m.n-1) & 15; m.d[j] != '9' && m.n != 0 {
-		m.d[j]++
+	if d := &m.d[m.last&15]; *d != '9' {
+		*d++
 		m.v++
-		return
+	} else {
+		m.incCarry()
 	}
-	m.incCarry()
 }
 
 // incCarry is inc through the nines, or set where the number grows a
@@ -109,7 +112,7 @@ var itemOne = func() (m decimalMemo) {
 // memo's number has at most 15 digits), and keeps the number read in m
 // otherwise (uintSet).
 func (p *scanner) uintMemo(m *decimalMemo, end byte, max uint64) uint64 {
-	if m.match(p.b, p.i) && !p.bad {
+	if m.match(p.b, p.i) {
 		p.i += m.n
 		return m.v
 	}
@@ -134,41 +137,42 @@ type timeMemo struct {
 	ok         bool
 }
 
-// postingTime reads a time as p.time does, where its fixed part is m's
-// by comparing the bytes, and keeps the fixed part of any other that it
-// reads.
-func (p *scanner) postingTime(m *timeMemo) clock {
+// postingTime reads a time into c as p.time does, where its fixed part
+// is m's by comparing the bytes, and keeps the fixed part of any other
+// that it reads.
+func (p *scanner) postingTime(c *clock, m *timeMemo) {
 	b, i := p.b, p.i
-	if len(b)-i >= 32 && !p.bad {
-		q := (*[32]byte)(b[i : i+32])
-		w0, w1, w2 := binary.LittleEndian.Uint64(q[1:9]), binary.LittleEndian.Uint64(q[9:17]), binary.LittleEndian.Uint64(q[17:25])
-		if m.ok && q[0] == '"' && w0 == m.w0 && w1 == m.w1 && w2&0xffffff == m.w2 {
-			c := m.clock
-			// Nine digits, nearly always (timeFraction's reading of
-			// them), else timeFraction.
-			if x := binary.LittleEndian.Uint64(q[21:29]); q[20] == '.' && notDigits(x) == 0 && q[29]-'0' <= 9 &&
-				q[30] == 'Z' && q[31] == '"' {
-				c.nsec = int32(digitsValue(x^lsb*'0', 8))*10 + int32(q[29]-'0')
-				p.i = i + 32
-				return c
-			}
-			nsec, j, ok := timeFraction(q)
-			if !ok || q[j] != 'Z' || q[j+1] != '"' { // j+2 <= 32
-				p.bad = true
-				return clock{}
-			}
-			c.nsec = nsec
-			p.i = i + j + 2
-			return c
-		}
-		c := p.time()
+	if len(b)-i < 32 || p.bad {
+		*c = p.time()
+		return
+	}
+	q := (*[32]byte)(b[i : i+32])
+	w0, w1, w2 := binary.LittleEndian.Uint64(q[1:9]), binary.LittleEndian.Uint64(q[9:17]), binary.LittleEndian.Uint64(q[17:25])
+	if !m.ok || q[0] != '"' || w0 != m.w0 || w1 != m.w1 || w2&0xffffff != m.w2 {
+		*c = p.time()
 		if !p.bad {
-			*m = timeMemo{w0: w0, w1: w1, w2: w2 & 0xffffff, clock: c, ok: true}
+			*m = timeMemo{w0: w0, w1: w1, w2: w2 & 0xffffff, clock: *c, ok: true}
 			m.clock.nsec = 0
 		}
-		return c
+		return
 	}
-	return p.time()
+	*c = m.clock
+	// Nine digits, nearly always (timeFraction's reading of them), else
+	// timeFraction.
+	if x := binary.LittleEndian.Uint64(q[21:29]); q[20] == '.' && notDigits(x) == 0 && q[29]-'0' <= 9 &&
+		q[30] == 'Z' && q[31] == '"' {
+		c.nsec = int32(digitsValue(x^lsb*'0', 8))*10 + int32(q[29]-'0')
+		p.i = i + 32
+		return
+	}
+	nsec, j, ok := timeFraction(q)
+	if !ok || q[j] != 'Z' || q[j+1] != '"' { // j+2 <= 32
+		*c = clock{}
+		p.bad = true
+		return
+	}
+	c.nsec = nsec
+	p.i = i + j + 2
 }
 
 // bytesMemo is a string of the line that the reader took, with the eight
