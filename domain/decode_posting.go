@@ -396,18 +396,13 @@ func sameAt(b []byte, i int, s span) (uint64, span, int) {
 // not one), value and places, and where they end; the closing quote is
 // the next literal's.
 func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
-	if useAVX2 && len(b)-i >= 17 { // literalPrefix16 in place: the sign and 16 bytes
-		j, neg := i, false
-		if signed && b[i] == '-' {
-			j, neg = i+1, true
-		}
-		x, intDigits, f := digits16((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), j)))
-		if intDigits < 16 {
-			v, places, n, ok := literalEnd(unsafe.String(&b[i], len(b)-i), j-i, j-i+intDigits+f+1, x, intDigits, max(f, 0), f >= 0, neg)
-			if !ok {
-				return span{}, 0, 0, i
-			}
+	if useAVX2 && len(b)-i >= 17 { // the sign and 16 bytes, in one call
+		v, places, n := literal16((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)), signed)
+		if n > 0 {
 			return span{int32(i), int32(i + n)}, v, int8(places), i + n
+		}
+		if n == 0 {
+			return span{}, 0, 0, i
 		}
 	}
 	if i >= len(b) {
