@@ -129,21 +129,25 @@ func (p *scanner) uintSet(m *decimalMemo, end byte, max uint64) uint64 {
 }
 
 // timeMemo is the fixed part of the last time read, the 19 bytes from
-// the quote's next (2026-12-07T01:16:54), as three words, and its clock
-// but for the fraction. ok: it holds one.
+// the quote's next (2026-12-07T01:16:54), as three words, its clock but
+// for the fraction and its Unix seconds (with date, the days of the last
+// date made). ok: it holds one.
 type timeMemo struct {
 	w0, w1, w2 uint64 // w2: the last three bytes
 	clock      clock
+	secs       int64
+	date       dateDays
 	ok         bool
 }
 
-// postingTime reads a time into c as p.time does, where its fixed part
-// is m's by comparing the bytes, and keeps the fixed part of any other
-// that it reads.
-func (p *scanner) postingTime(c *clock, m *timeMemo) {
-	b, i := p.b, p.i
+// postingTime reads a time into v.clock as p.time does, and its Unix
+// seconds into v.unix, where its fixed part is m's by comparing the
+// bytes; it keeps the fixed part of any other that it reads.
+func (p *scanner) postingTime(v *lineView, m *timeMemo) {
+	b, i, c := p.b, p.i, &v.clock
 	if len(b)-i < 32 || p.bad {
 		*c = p.time()
+		v.unix = c.unix()
 		return
 	}
 	q := (*[32]byte)(b[i : i+32])
@@ -151,12 +155,13 @@ func (p *scanner) postingTime(c *clock, m *timeMemo) {
 	if !m.ok || q[0] != '"' || w0 != m.w0 || w1 != m.w1 || w2&0xffffff != m.w2 {
 		*c = p.time()
 		if !p.bad {
-			*m = timeMemo{w0: w0, w1: w1, w2: w2 & 0xffffff, clock: *c, ok: true}
-			m.clock.nsec = 0
+			m.w0, m.w1, m.w2, m.clock, m.ok = w0, w1, w2&0xffffff, *c, true
+			m.clock.nsec, m.secs = 0, m.date.unix(c)
+			v.unix = m.secs
 		}
 		return
 	}
-	*c = m.clock
+	*c, v.unix = m.clock, m.secs
 	// Nine digits, nearly always (timeFraction's reading of them), else
 	// timeFraction.
 	if x := binary.LittleEndian.Uint64(q[21:29]); q[20] == '.' && notDigits(x) == 0 && q[29]-'0' <= 9 &&

@@ -91,7 +91,7 @@ func scanPosting(line []byte, v *lineView, prev *Hash, m *postingMemo) bool {
 	x, p.i = lit(b, p.i, `},"time":`)
 	d |= x
 	timeAt := p.i
-	p.postingTime(&v.clock, &m.time)
+	p.postingTime(v, &m.time)
 	if p.bad || d != 0 || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
 		p.i-timeAt > 22 && line[p.i-3] == '0' { // not canonical
 		return false

@@ -25,12 +25,11 @@ type Line struct {
 	raw       []byte
 	canonical bool
 	view      lineView
-	// date is the last time's date that PostingView made days, kept
-	// from line to line: a reader of many postings that keeps one Line
-	// has nearly every posting on the date of the one before.
-	date dateDays
 	// memo is what the posting reader kept of the lines before, to read
-	// the fields that repeat them by comparing bytes (decode_memo.go).
+	// the fields that repeat them by comparing bytes (decode_memo.go),
+	// and the last time's Unix seconds and date's days: a reader of many
+	// postings that keeps one Line has nearly every posting on the
+	// second, or at least the date, of the one before.
 	memo postingMemo
 }
 
