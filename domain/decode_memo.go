@@ -25,10 +25,10 @@ type postingMemo struct {
 	asset, ref     bytesMemo
 }
 
-// decimalMemo is a number of at most maxMemoDigits digits in its decimal
-// form, followed by the byte that ends it in the line (a literal's
-// first), as word-sized pieces: the number is at i when the bytes from i
-// are these. n is 0 where it holds nothing.
+// decimalMemo is a number below memoBound in its decimal form, followed
+// by the byte that ends it in the line (a literal's first), as
+// word-sized pieces: the number is at i when the bytes from i are these.
+// n is 0 where it holds nothing.
 type decimalMemo struct {
 	d    [16]byte // the digits, the end byte, zeros
 	mask [2]uint64
@@ -39,9 +39,10 @@ type decimalMemo struct {
 	last uint8
 }
 
-// maxMemoDigits bounds a decimalMemo's digits: they and their end byte
-// fit two words. A longer number (10^15 and over) is read by uint.
-const maxMemoDigits = 15
+// memoBound bounds a decimalMemo's numbers: below it they have at most
+// 15 digits, which with their end byte fit two words. A larger number is
+// read by uint each time.
+const memoBound = 1e15
 
 // match reports whether b holds the memo's number and its end byte from
 // i; the caller takes m.v and moves m.n bytes on.
@@ -51,11 +52,11 @@ func (m *decimalMemo) match(b []byte, i int) bool {
 			(word(b, i+8)^binary.LittleEndian.Uint64(m.d[8:]))&m.mask[1] == 0
 }
 
-// set makes the memo hold v, ended by end; nothing if v has more than
-// maxMemoDigits digits.
+// set makes the memo hold v, ended by end; nothing if v is memoBound or
+// more.
 func (m *decimalMemo) set(v uint64, end byte) {
 	m.n, m.last, m.d[15] = 0, 15, '9'
-	if v >= 1e15 {
+	if v >= memoBound {
 		return
 	}
 	m.d = [16]byte{}
