@@ -212,3 +212,46 @@ func (m *bytesMemo) set(s []byte) {
 		m.n = copy(m.d[:], s)
 	}
 }
+
+// asset reads the transfer's asset code at i and its closing quote, and
+// checks it (validateAssetCode): as the last line's, whose bytes and
+// quote the memo m holds with the literal's eight bytes before them, or
+// as any code, which m then keeps.
+func (p *scanner) asset(t *transferSpans, i int, m *bytesMemo) bool {
+	b := p.b
+	if m.match(b, i-8) {
+		t.asset = span{int32(i), int32(i + m.n - 9)}
+		return true
+	}
+	t.asset = span{int32(i), int32(charsAt(b, i, &codeChars, &codeNibbles))}
+	end := int(t.asset.b)
+	if end >= len(b) || b[end] != '"' || validateAssetCode("asset", p.text(t.asset)) != nil {
+		return false
+	}
+	m.set(b[i-8 : end+1])
+	return true
+}
+
+// reference reads the transfer's reference at p.i (its opening quote)
+// and checks it (validateText): as the last line's, whose bytes the memo
+// m holds with the literal's eight bytes before them, or as any, which m
+// then keeps if it is plainStr's and printable.
+func (p *scanner) reference(t *transferSpans, m *bytesMemo) bool {
+	b, i := p.b, p.i
+	if m.match(b, i-8) {
+		t.reference = span{int32(i + 1), int32(i + m.n - 9)}
+		p.i = i + m.n - 8
+		return true
+	}
+	ref, printable := p.plainStr()
+	t.reference = ref
+	if p.bad || ref.a == ref.b ||
+		!(printable && ref.b-ref.a <= MaxReferenceLen) && // validateText's first test, passed
+			validateText("reference", p.text(ref), MaxReferenceLen) != nil {
+		return false
+	}
+	if printable {
+		m.set(b[i-8 : p.i])
+	}
+	return true
+}
