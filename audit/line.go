@@ -82,8 +82,10 @@ type checker struct {
 	assetKey idKey
 	view     domain.PostingView // the line's, when it is a posting
 	// line is the line being checked, kept from line to line so that it
-	// carries what the next may reuse (its time's date, see
-	// domain.Line.PostingView); nothing of it is read after checkLine.
+	// carries what the next may reuse (what the posting reader keeps of
+	// a posting: its sequences, its time's second, its asset and
+	// reference; see domain.Line.PostingView); nothing of it is read
+	// after checkLine.
 	line domain.Line
 }
 

@@ -45,8 +45,11 @@ type lineView struct {
 	// escapable: a string holds what the encoding escapes (scanner).
 	escapable bool
 
-	version   int
-	clock     clock
+	version int
+	clock   clock
+	// unix: the clock's Unix seconds, set by the posting reader only
+	// (postingTime), which PostingView reads.
+	unix      int64
 	prevHash  span
 	hash      span
 	assetCode span

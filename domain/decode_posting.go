@@ -46,7 +46,11 @@ type postingNumbers struct {
 // strings on either side of it (the closing quote of the string before
 // it, the opening quote of the one after), which the readers of those
 // strings leave to it.
-func scanPosting(line []byte, v *lineView, prev *Hash) bool {
+//
+// m is what the reader kept of the lines it read before (decode_memo.go):
+// the sequences, the time's fixed part, the asset and the reference that
+// repeat those lines' are read by comparing their bytes.
+func scanPosting(line []byte, v *lineView, prev *Hash, m *postingMemo) bool {
 	if len(line) > 1<<31-1 {
 		return false
 	}
@@ -57,7 +61,8 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	d, i := lit(b, 0, `{"seq":0`) // the '0' not compared: see below
 	d &= 1<<56 - 1
 	p.i = i - 1
-	v.seq = p.uint(^uint64(0))
+	v.seq = p.uintMemo(&m.seq, ',', ^uint64(0))
+	m.seq.inc() // the next line's
 	v.typ = span{int32(p.i + 9), int32(p.i + 9 + len(EventTransferPosted))}
 	x, i := lit(b, p.i, `,"type":"Transfe`)
 	d |= x
@@ -66,20 +71,33 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 	x, p.i = lit(b, i, `command":{"seq":`)
 	d |= x
 	v.version = SchemaVersion
-	v.command.Seq = p.uint(^uint64(0))
+	// The command's sequence is the last line's or the next.
+	if m.cmd.match(b, p.i) {
+		v.command.Seq, p.i = m.cmd.v, p.i+m.cmd.n
+	} else {
+		m.cmd.inc()
+		v.command.Seq = p.uintMemo(&m.cmd, ',', ^uint64(0))
+	}
 	x, p.i = lit(b, p.i, `,"item":`)
 	d |= x
-	v.command.Item = p.int()
+	// The item is the last line's plus one, or 0.
+	if p.i < len(b)-1 && b[p.i] == '0' && b[p.i+1] == '}' {
+		v.command.Item, p.i = 0, p.i+1
+		m.item = itemOne
+	} else {
+		v.command.Item = int(p.uintMemo(&m.item, '}', uint64(maxInt)))
+		m.item.inc()
+	}
 	x, p.i = lit(b, p.i, `},"time":`)
 	d |= x
 	timeAt := p.i
-	v.clock = p.time()
+	p.postingTime(v, &m.time)
 	if p.bad || d != 0 || v.seq == 0 || v.clock.year < 2 || // checkSchema: a sequence, a time
 		p.i-timeAt > 22 && line[p.i-3] == '0' { // not canonical
 		return false
 	}
 	v.payload = 't'
-	if !p.postedTransfer(v) || !p.postedEntries(v) || !p.prevHash(v, prev) {
+	if !p.postedTransfer(v, m) || !p.postedEntries(v) || !p.prevHash(v, prev) {
 		return false
 	}
 	v.hash, v.hasHash = span{int32(p.i + 9), int32(len(line) - 2)}, true
@@ -87,7 +105,7 @@ func scanPosting(line []byte, v *lineView, prev *Hash) bool {
 }
 
 // postedTransfer reads and checks the transfer's fields up to its entries.
-func (p *scanner) postedTransfer(v *lineView) bool {
+func (p *scanner) postedTransfer(v *lineView, m *postingMemo) bool {
 	b, t, n := p.b, &v.transfer, &v.numbers
 	d, i := lit(b, p.i, `,"transfer":`)
 	x, i := lit(b, i, `{"id":"`+`"`) // the last quote not compared
@@ -99,23 +117,15 @@ func (p *scanner) postedTransfer(v *lineView) bool {
 	t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
 	x, i = lit(b, i, `","asset":"`)
 	d |= x
-	t.asset = span{int32(i), int32(charsAt(b, i, &codeChars, &codeNibbles))}
-	i = int(t.asset.b)
 	if d != 0 || t.id.a == t.id.b || t.from.a == t.from.b || t.to.a == t.to.b || t.amount.a == t.amount.b ||
-		i >= len(b) || b[i] != '"' || n.values[0] == 0 || // a memo's, or refused
-		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) ||
-		validateAssetCode("asset", p.text(t.asset)) != nil {
+		n.values[0] == 0 || // a memo's, or refused
+		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) || !p.asset(t, i, &m.asset) {
 		return false
 	}
+	i = int(t.asset.b)
 	p.i = i + 1
-	if p.at(`,"reference":`) {
-		ref, printable := p.plainStr()
-		t.reference = ref
-		if p.bad || ref.a == ref.b ||
-			!(printable && ref.b-ref.a <= MaxReferenceLen) && // validateText's first test, passed
-				validateText("reference", p.text(ref), MaxReferenceLen) != nil {
-			return false
-		}
+	if p.at(`,"reference":`) && !p.reference(t, &m.ref) {
+		return false
 	}
 	if p.at(`,"metadata":`) {
 		t.meta = p.meta(v)
@@ -343,18 +353,13 @@ func sameAt(b []byte, i int, s span) (uint64, span, int) {
 // not one), value and places, and where they end; the closing quote is
 // the next literal's.
 func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
-	if useAVX2 && len(b)-i >= 17 { // literalPrefix16 in place: the sign and 16 bytes
-		j, neg := i, false
-		if signed && b[i] == '-' {
-			j, neg = i+1, true
-		}
-		x, intDigits, f := digits16((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), j)))
-		if intDigits < 16 {
-			v, places, n, ok := literalEnd(unsafe.String(&b[i], len(b)-i), j-i, j-i+intDigits+f+1, x, intDigits, max(f, 0), f >= 0, neg)
-			if !ok {
-				return span{}, 0, 0, i
-			}
+	if useAVX2 && len(b)-i >= 17 { // the sign and 16 bytes, in one call
+		v, places, n := literal16((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)), signed)
+		if n > 0 {
 			return span{int32(i), int32(i + n)}, v, int8(places), i + n
+		}
+		if n == 0 {
+			return span{}, 0, 0, i
 		}
 	}
 	if i >= len(b) {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -25,7 +26,17 @@ const postingBody = `{"seq":4,"type":"TransferPosted","v":1,"command":{"seq":3,"
 // the line.
 func checkPostingReader(t *testing.T, line []byte, prev domain.Hash) bool {
 	t.Helper()
-	var fast, general domain.Line
+	var fast domain.Line
+	return checkPostingReaderAfter(t, &fast, line, prev)
+}
+
+// checkPostingReaderAfter is checkPostingReader with fast, a Line that
+// may have read other lines before (and kept what the posting reader
+// keeps of them), and PostingView's fields checked against the event's
+// too.
+func checkPostingReaderAfter(t *testing.T, fast *domain.Line, line []byte, prev domain.Hash) bool {
+	t.Helper()
+	var general domain.Line
 	h1, err1 := fast.Prepare(line, prev)
 	h2, err2 := general.PrepareGeneral(line, prev)
 	if h1 != h2 || fmt.Sprint(err1) != fmt.Sprint(err2) {
@@ -41,7 +52,7 @@ func checkPostingReader(t *testing.T, line []byte, prev domain.Hash) bool {
 	if !ok {
 		return false
 	}
-	if err1 != nil || everr != nil || !domain.SameView(&fast, &general) {
+	if err1 != nil || everr != nil || !domain.SameView(fast, &general) {
 		t.Fatalf("the posting reader took %q (%v, %v) but read it otherwise than the general reader", line, err1, everr)
 	}
 	if ev.Type != domain.EventTransferPosted || ev.Version != domain.SchemaVersion || ev.Seq == 0 || ev.Time.IsZero() || ev.Payloads() != 1 {
@@ -55,6 +66,11 @@ func checkPostingReader(t *testing.T, line []byte, prev domain.Hash) bool {
 	}
 	if _, err := general.Canonical(gev, nil); err != nil {
 		t.Fatalf("the posting reader took %q, which Line.Canonical refuses: %v", line, err)
+	}
+	var pv domain.PostingView
+	if !fast.PostingView(&pv) || pv.Seq != ev.Seq || pv.Command != ev.Command ||
+		!time.Unix(pv.Unix, int64(pv.Nanos)).UTC().Equal(ev.Time) || pv.Asset != ev.Transfer.Asset || pv.Reference != ev.Transfer.Reference {
+		t.Fatalf("the posting reader's view of %q is %+v; the event %+v", line, pv, ev)
 	}
 	p := ev.Transfer
 	for i, lit := range []string{p.Amount, p.Entries[0].Balance, p.Entries[1].Balance} {

@@ -267,26 +267,9 @@ func (p *scanner) time() clock {
 	p0, p1, p2 := pairs(w0), pairs(w1), pairs(w2)
 	c := clock{year: int32(uint8(p0))*100 + int32(uint8(p0>>16)), month: int32(uint8(p0 >> 40)),
 		day: int32(uint8(p1)), hour: int32(uint8(p1 >> 24)), minute: int32(uint8(p1 >> 48)), sec: int32(uint8(p2 >> 8))}
-	j := 20 // from the opening quote
-	if q[j] == '.' {
-		// Up to ten digits, to find a tenth; the line's end within them
-		// is left to the check of the 'Z' after them.
-		n, t := digitRun(binary.LittleEndian.Uint64(q[21:29]))
-		frac := int32(digitsValue(t, n))
-		if n == 8 && q[29]-'0' <= 9 {
-			frac, n = frac*10+int32(q[29]-'0'), 9
-			if q[30]-'0' <= 9 {
-				n = 10
-			}
-		}
-		if n == 0 || n > 9 {
-			p.bad = true
-			return clock{}
-		}
-		c.nsec = frac * nsecScale[n]
-		j += 1 + n
-	}
-	if len(b)-i < j+2 || q[j] != 'Z' || q[j+1] != '"' ||
+	nsec, j, ok := timeFraction(&q)
+	c.nsec = nsec
+	if !ok || len(b)-i < j+2 || q[j] != 'Z' || q[j+1] != '"' ||
 		c.month < 1 || c.month > 12 || c.day < 1 || int(c.day) > daysIn(int(c.month), int(c.year)) ||
 		c.hour > 23 || c.minute > 59 || c.sec > 59 {
 		p.bad = true
@@ -294,6 +277,29 @@ func (p *scanner) time() clock {
 	}
 	p.i = i + j + 2
 	return c
+}
+
+// timeFraction reads the fraction of the time in q (from its opening
+// quote, as time has it) at q[20], if there is one: its nanoseconds and
+// where the time goes on (20 without one); !ok where it has no digit or
+// more than nine. Up to ten digits are read, to find a tenth; the line's
+// end within them is left to the check of the 'Z' after them.
+func timeFraction(q *[32]byte) (nsec int32, j int, ok bool) {
+	if q[20] != '.' {
+		return 0, 20, true
+	}
+	n, t := digitRun(binary.LittleEndian.Uint64(q[21:29]))
+	frac := int32(digitsValue(t, n))
+	if n == 8 && q[29]-'0' <= 9 {
+		frac, n = frac*10+int32(q[29]-'0'), 9
+		if q[30]-'0' <= 9 {
+			n = 10
+		}
+	}
+	if n == 0 || n > 9 {
+		return 0, 0, false
+	}
+	return frac * nsecScale[n], 21 + n, true
 }
 
 // nsecScale[n] makes n fractional digits nanoseconds.

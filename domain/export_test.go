@@ -40,10 +40,16 @@ func (l *Line) PrepareGeneral(raw []byte, prev Hash) (Hash, error) {
 }
 
 // SameView reports whether two prepared lines were read to the same view,
-// the posting reader's numbers aside.
+// the posting reader's numbers and seconds and an empty metadata's room
+// aside.
 func SameView(a, b *Line) bool {
 	va, vb := a.view, b.view
 	va.numbers, vb.numbers = postingNumbers{}, postingNumbers{}
+	va.unix, vb.unix = 0, 0 // the posting reader's (PostingView's, checked on its own)
+	// A reused line's metadata is its last one's room, emptied.
+	if len(va.meta) == 0 && len(vb.meta) == 0 {
+		va.meta, vb.meta = nil, nil
+	}
 	return reflect.DeepEqual(va, vb)
 }
 

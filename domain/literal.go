@@ -74,6 +74,24 @@ func literalPrefix16(s string, signed bool) (v int64, places, n int, ok, read bo
 	return v, places, n, ok, true
 }
 
+// literal16Go reads the literal in the 17 bytes at p (the sign where
+// signed, and 16 bytes) as literalPrefix16 does: its value, places and
+// length n, or n 0 where it is not a literal ParseLiteral takes, or n -1
+// where it may go on past the window (literalPrefix16's !read), which
+// the caller reads otherwise. It is the definition of literal16, the
+// posting reader's call (literal_amd64.s), which TestLiteral16Agrees
+// holds to it.
+func literal16Go(p *byte, signed bool) (v int64, places, n int) {
+	v, places, n, ok, read := literalPrefix16(unsafe.String(p, 17), signed)
+	switch {
+	case !read:
+		return 0, 0, -1
+	case !ok:
+		return 0, 0, 0
+	}
+	return v, places, n
+}
+
 // literalEnd is literalPrefix's verdict on a literal of s read from
 // start to end: x, the value of its digits, intDigits before the '.'
 // (if dot) and places after it.

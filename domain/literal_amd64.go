@@ -9,3 +9,8 @@ package domain
 //
 //go:noescape
 func digits16(p *byte) (v uint64, intDigits, fracDigits int)
+
+// literal16 is literal16Go in one call (literal_amd64.s), where useAVX2.
+//
+//go:noescape
+func literal16(p *byte, signed bool) (v int64, places, n int)

@@ -92,3 +92,108 @@ whole:
 	MOVQ $16, intDigits+16(FP)
 	MOVQ $0, fracDigits+24(FP)
 	RET
+
+// func literal16(p *byte, signed bool) (v int64, places, n int)
+//
+// The posting reader's amount literal at p, in one call (literal.go's
+// literal16Go, which is literalPrefix16 and literalEnd, says what it
+// returns): the sign where signed, then digits16's reading of the 16
+// bytes after it, then literalEnd's rules (an integer digit; no leading
+// zero; a digit after the '.'; at most 15 digits fit in the window, so
+// the bound of 18 never bites here).
+TEXT ·literal16(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), AX
+	XORL R11, R11                     // the sign's bytes, 0 or 1
+	CMPB signed+8(FP), $0
+	JEQ digits
+	CMPB (AX), $0x2d                  // '-'
+	JNE digits
+	MOVL $1, R11
+
+digits:
+	VMOVDQU (AX)(R11*1), X0
+	VPSUBB litZero<>(SB), X0, X1      // each byte - '0'
+	VPMINUB litNine<>(SB), X1, X2
+	VPCMPEQB X1, X2, X2               // digits: byte - '0' <= 9
+	VPMOVMSKB X2, BX
+	VPCMPEQB litDot<>(SB), X0, X3
+	VPMOVMSKB X3, SI
+	MOVL BX, DX
+	NOTL DX
+	BSFL DX, DX                       // a: the integer digits, 0 to 16
+	CMPL DX, $16
+	JAE past                          // the run may go on past the window
+	XORL R9, R9                       // places
+	MOVL DX, R8                       // the digits in all
+	BTL DX, SI
+	JCC checks
+	LEAL 1(DX), CX
+	MOVL BX, R9
+	SHRL CX, R9
+	NOTL R9
+	BSFL R9, R9                       // f: the fraction's digits
+	LEAL 1(DX)(R9*1), CX
+	CMPL CX, $16
+	JAE past                          // the fraction may go on past it
+	TESTL R9, R9
+	JEQ refuse                        // "5."
+	LEAL (DX)(R9*1), R8
+
+checks:
+	// Once the literal is known to end in the window, as literalEnd.
+	TESTL DX, DX
+	JEQ refuse                        // no integer digit: "", "-", ".5"
+	CMPL DX, $1
+	JEQ convert
+	MOVQ X0, CX
+	CMPB CX, $0x30                    // a leading zero
+	JEQ refuse
+
+convert:
+	// As digits16's.
+	LEAL -16(R8), CX
+	MOVL CX, X4
+	VPBROADCASTB X4, X4
+	VPADDB litIota<>(SB), X4, X4
+	LEAL -1(DX), CX
+	MOVL CX, X5
+	VPBROADCASTB X5, X5
+	VPCMPGTB X5, X4, X5               // index > a-1: past the dot
+	VPSUBB X5, X4, X4
+	VPSHUFB X4, X1, X1
+	VPMADDUBSW litTen<>(SB), X1, X1   // pairs
+	VPMADDWD litHundred<>(SB), X1, X1 // fours
+	VPACKUSDW X1, X1, X1
+	VPMADDWD litTenThousand<>(SB), X1, X1 // eights
+	MOVQ X1, AX
+	MOVL AX, BX                       // the first eight digits
+	SHRQ $32, AX                      // the last eight
+	IMULQ $100000000, BX
+	ADDQ BX, AX
+	TESTL R11, R11
+	JEQ positive
+	NEGQ AX
+
+positive:
+	MOVQ AX, v+16(FP)
+	MOVQ R9, places+24(FP)
+	LEAQ (R11)(R8*1), CX              // the sign and the digits
+	TESTQ R9, R9
+	JEQ whole
+	INCQ CX                           // and the '.'
+
+whole:
+	MOVQ CX, n+32(FP)
+	RET
+
+refuse:
+	MOVQ $0, v+16(FP)
+	MOVQ $0, places+24(FP)
+	MOVQ $0, n+32(FP)
+	RET
+
+past:
+	MOVQ $0, v+16(FP)
+	MOVQ $0, places+24(FP)
+	MOVQ $-1, n+32(FP)
+	RET

@@ -29,16 +29,16 @@ type PostingView struct {
 // posting reader and returns true; false is Posting's (pv is then left
 // as it was): it says nothing about the line, which View then reads as
 // any other. pv is filled in place: a reader of millions of lines keeps
-// one. A reader that keeps one Line for its lines also has the days of
-// each time's date made once for the lines on it (nearly all of a
-// journal's postings are on the date of the one before).
+// one. A reader that keeps one Line for its lines also has each time's
+// Unix seconds made once for the lines on its second, and the days once
+// for those on its date (the posting reader's memo, decode_memo.go).
 func (l *Line) PostingView(pv *PostingView) bool {
 	num := &l.view.numbers
 	if !l.canonical || !num.ok {
 		return false
 	}
 	v := &l.view
-	pv.Seq, pv.Command, pv.Unix, pv.Nanos = v.seq, v.command, l.date.unix(&v.clock), v.clock.nsec
+	pv.Seq, pv.Command, pv.Unix, pv.Nanos = v.seq, v.command, v.unix, v.clock.nsec
 	tr := &v.transfer
 	pv.ID, pv.From, pv.To, pv.Asset, pv.Reference = l.text(tr.id), l.text(tr.from), l.text(tr.to), l.text(tr.asset), l.text(tr.reference)
 	pv.Numbers = PostingNumbers{

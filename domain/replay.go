@@ -25,10 +25,12 @@ type Line struct {
 	raw       []byte
 	canonical bool
 	view      lineView
-	// date is the last time's date that PostingView made days, kept
-	// from line to line: a reader of many postings that keeps one Line
-	// has nearly every posting on the date of the one before.
-	date dateDays
+	// memo is what the posting reader kept of the lines before, to read
+	// the fields that repeat them by comparing bytes (decode_memo.go),
+	// and the last time's Unix seconds and date's days: a reader of many
+	// postings that keeps one Line has nearly every posting on the
+	// second, or at least the date, of the one before.
+	memo postingMemo
 }
 
 // Prepare checks raw (a stored line without its '\n') against the previous
@@ -67,7 +69,7 @@ func (l *Line) prepare(s *Sealed, prev Hash, sum *Hash, posting bool) (Hash, err
 	if err != nil {
 		return stored, err
 	}
-	if posting && scanPosting(raw, &l.view, &prev) {
+	if posting && scanPosting(raw, &l.view, &prev, &l.memo) {
 		l.raw, l.canonical = raw, true
 		return stored, nil
 	}

@@ -63,3 +63,6 @@ func ids3(p *byte, n *nibbleTables) (a, b, c uint32) {
 	c = end((*byte)(unsafe.Add(q, b+8)))
 	return a, b, c
 }
+
+// literal16 is literal16Go here: no assembly.
+func literal16(p *byte, signed bool) (v int64, places, n int) { return literal16Go(p, signed) }
