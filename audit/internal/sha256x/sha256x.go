@@ -72,14 +72,24 @@ type Hasher struct {
 // Sum2 returns the SHA-256 digests of a and b, hashed together, as the
 // function Sum2 does; the messages are only read.
 func (h *Hasher) Sum2(a, b *Message) (da, db [Size]byte) {
+	h.Sum2To(&da, &db, a, b)
+	return da, db
+}
+
+// Sum2To is Sum2 for a caller that keeps the digests: it writes them to
+// da and db. With the assembly, the pair is one call (hash2), which
+// writes each digest in two 16-byte stores, so nothing is copied between
+// the rounds and da and db: returning two arrays cost a copy of each,
+// read back in 16-byte loads of the 4-byte stores that spelt it, a
+// store-forwarding stall that took most of Sum2's time.
+func (h *Hasher) Sum2To(da, db *[Size]byte, a, b *Message) {
 	if Fallback || !hasSHANI {
-		return stdlibSum(a), stdlibSum(b)
+		*da, *db = stdlibSum(a), stdlibSum(b)
+		return
 	}
 	segsA, na := h.a.plan(a)
 	segsB, nb := h.b.plan(b)
-	sa, sb := initial, initial
-	run2(&sa, &sb, &segsA, &segsB, na, nb)
-	return digest(&sa), digest(&sb)
+	hash2(&segsA, &segsB, na, nb, da, db)
 }
 
 // stdlibSum is crypto/sha256's digest of m.
@@ -102,24 +112,11 @@ func checkPieces(m *Message) {
 
 // segments is a message's whole blocks as the assembly walks them: up to
 // three runs, each a pointer and a count of blocks (the layout block1
-// and block2 read: the pointers, then the counts). A run of no blocks is
+// and hash2 read: the pointers, then the counts). A run of no blocks is
 // skipped, whatever its pointer.
 type segments struct {
 	p [3]*byte
 	n [3]int
-}
-
-// skip returns s without its first n blocks.
-func (s *segments) skip(n int) (rest segments) {
-	for i := range s.n {
-		k := min(n, s.n[i])
-		rest.p[i], rest.n[i] = s.p[i], s.n[i]-k
-		if rest.n[i] > 0 {
-			rest.p[i] = (*byte)(unsafe.Add(unsafe.Pointer(s.p[i]), k*BlockSize))
-		}
-		n -= k
-	}
-	return rest
 }
 
 // lane is one message cut into whole blocks: the head and as much of the
