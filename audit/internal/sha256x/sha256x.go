@@ -49,7 +49,8 @@ func Sum(m Message) [Size]byte {
 		return stdlibSum(&m)
 	}
 	var l lane
-	segs, n := l.plan(&m)
+	var segs segments
+	n := l.plan(&m, &segs)
 	s := initial
 	run1(&s, &segs, n)
 	return digest(&s)
@@ -87,8 +88,9 @@ func (h *Hasher) Sum2To(da, db *[Size]byte, a, b *Message) {
 		*da, *db = stdlibSum(a), stdlibSum(b)
 		return
 	}
-	segsA, na := h.a.plan(a)
-	segsB, nb := h.b.plan(b)
+	var segsA, segsB segments
+	na := h.a.plan(a, &segsA)
+	nb := h.b.plan(b, &segsB)
 	hash2(&segsA, &segsB, na, nb, da, db)
 }
 
@@ -134,15 +136,18 @@ type lane struct {
 // bytes), the tail and the padding's 9 bytes then fit in two blocks.
 const chainTail = 2*BlockSize - (BlockSize - 1) - 9
 
-// plan cuts m into l and returns its whole blocks, in three segments (the
-// lane's head, the body's blocks in place, the lane's tail), and their
-// count.
-func (l *lane) plan(m *Message) (segments, int) {
+// plan cuts m into l, sets s to its whole blocks, in three segments (the
+// lane's head, the body's blocks in place, the lane's tail), and returns
+// their count. s is written a word at a time, each word as the assembly
+// reads it: segments returned by value were copied through the stack in
+// 16-byte loads of the 8-byte stores that wrote them, a store-forwarding
+// stall on every pair.
+func (l *lane) plan(m *Message, s *segments) int {
 	checkPieces(m)
 	if len(m.Head) == Size && len(m.Body) >= Size+BlockSize && len(m.Tail) <= chainTail {
-		return l.planChain(m)
+		return l.planChain(m, s)
 	}
-	return l.planAny(m)
+	return l.planAny(m, s)
 }
 
 // planChain is plan for the shape of a hash chain's input: a 32-byte
@@ -151,7 +156,7 @@ func (l *lane) plan(m *Message) (segments, int) {
 // block is the head and the body's first 32 bytes; the body's last 64
 // bytes are copied so that they end where its whole blocks do not reach,
 // in the tail's first block; the tail and the padding follow.
-func (l *lane) planChain(m *Message) (segments, int) {
+func (l *lane) planChain(m *Message, s *segments) int {
 	copy32((*[32]byte)(l.head[:32]), (*[32]byte)(m.Head))
 	copy32((*[32]byte)(l.head[32:]), (*[32]byte)(m.Body))
 	rest := m.Body[BlockSize-Size:]
@@ -167,7 +172,9 @@ func (l *lane) planChain(m *Message) (segments, int) {
 		l.tail[t] = c
 		t++
 	}
-	return l.pad(t, m.Len(), [3]*byte{&l.head[0], unsafe.SliceData(rest), &l.tail[BlockSize]}, 1, whole/BlockSize)
+	s.p[0], s.p[1], s.p[2] = &l.head[0], unsafe.SliceData(rest), &l.tail[BlockSize]
+	s.n[0], s.n[1] = 1, whole/BlockSize
+	return l.pad(t, m.Len(), s)
 }
 
 // copy32 copies src to dst in four words, without calling memmove (as a
@@ -183,7 +190,7 @@ func copy32(dst, src *[32]byte) {
 }
 
 // planAny is plan for any message: the pieces copied as long as they are.
-func (l *lane) planAny(m *Message) (segments, int) {
+func (l *lane) planAny(m *Message, s *segments) int {
 	k := len(m.Head)
 	fill := (BlockSize - k) % BlockSize
 	clear(l.tail[BlockSize:])
@@ -204,19 +211,22 @@ func (l *lane) planAny(m *Message) (segments, int) {
 		body = body[:whole]
 	}
 	t += copy(l.tail[t:], m.Tail)
-	return l.pad(t, m.Len(), [3]*byte{&l.head[0], unsafe.SliceData(body), &l.tail[BlockSize]}, headBlocks, len(body)/BlockSize)
+	s.p[0], s.p[1], s.p[2] = &l.head[0], unsafe.SliceData(body), &l.tail[BlockSize]
+	s.n[0], s.n[1] = headBlocks, len(body)/BlockSize
+	return l.pad(t, m.Len(), s)
 }
 
 // pad ends the tail, whose bytes run to l.tail[t], with SHA-256's
 // padding (a 0x80 byte, zeros, there already, and the message's length
-// in bits, to the end of a block), and returns the segments p with the
-// head's and body's counts of blocks and the tail's.
-func (l *lane) pad(t, length int, p [3]*byte, head, body int) (segments, int) {
+// in bits, to the end of a block), sets the tail's count of blocks in s,
+// whose head's and body's are set, and returns the count of all three.
+func (l *lane) pad(t, length int, s *segments) int {
 	l.tail[t] = 0x80
 	end := (t + 1 + 8 + BlockSize - 1) &^ (BlockSize - 1)
 	binary.BigEndian.PutUint64(l.tail[end-8:end], uint64(length)<<3)
 	tail := end/BlockSize - 1
-	return segments{p: p, n: [3]int{head, body, tail}}, head + body + tail
+	s.n[2] = tail
+	return s.n[0] + s.n[1] + tail
 }
 
 // initial is SHA-256's initial hash value (FIPS 180-4, 5.3.3).
