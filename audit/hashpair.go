@@ -55,7 +55,8 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 		var h sha256x.Hasher
 		var a, b lineSum
 		for ; i+1 < len(lines); i += 2 {
-			a.seal, b.seal = domain.Seal(lines[i]), domain.Seal(lines[i+1])
+			a.seal.Set(lines[i])
+			b.seal.Set(lines[i+1])
 			// What checkLine returns as line i's hash, zero when it has
 			// none: line i+1's previous hash.
 			mid, _ := a.seal.Stored()
