@@ -49,11 +49,13 @@ func Sum(m Message) [Size]byte {
 		return stdlibSum(&m)
 	}
 	var l lane
-	var segs segments
+	var segs, none segments
 	n := l.plan(&m, &segs)
-	s := initial
-	run1(&s, &segs, n)
-	return digest(&s)
+	var d, unused [Size]byte
+	// hash2 with no blocks in its second lane runs the first one alone
+	// (and writes the empty lane's initial state to unused).
+	hash2(&segs, &none, n, 0, &d, &unused)
+	return d
 }
 
 // Sum2 returns the SHA-256 digests of a and b, hashed together.
@@ -113,8 +115,8 @@ func checkPieces(m *Message) {
 }
 
 // segments is a message's whole blocks as the assembly walks them: up to
-// three runs, each a pointer and a count of blocks (the layout block1
-// and hash2 read: the pointers, then the counts). A run of no blocks is
+// three runs, each a pointer and a count of blocks (the layout hash2
+// reads: the pointers, then the counts). A run of no blocks is
 // skipped, whatever its pointer.
 type segments struct {
 	p [3]*byte
@@ -227,24 +229,4 @@ func (l *lane) pad(t, length int, s *segments) int {
 	tail := end/BlockSize - 1
 	s.n[2] = tail
 	return s.n[0] + s.n[1] + tail
-}
-
-// initial is SHA-256's initial hash value (FIPS 180-4, 5.3.3).
-var initial = [8]uint32{
-	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-}
-
-// digest writes a final state as a big-endian digest.
-func digest(s *[8]uint32) (d [Size]byte) {
-	be := binary.BigEndian
-	be.PutUint32(d[0:4], s[0])
-	be.PutUint32(d[4:8], s[1])
-	be.PutUint32(d[8:12], s[2])
-	be.PutUint32(d[12:16], s[3])
-	be.PutUint32(d[16:20], s[4])
-	be.PutUint32(d[20:24], s[5])
-	be.PutUint32(d[24:28], s[6])
-	be.PutUint32(d[28:32], s[7])
-	return d
 }

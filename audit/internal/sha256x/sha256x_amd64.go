@@ -22,11 +22,6 @@ func detect() bool {
 	return ebx7&sha != 0
 }
 
-// run1 hashes one lane's n blocks into s.
-func run1(s *[8]uint32, segs *segments, n int) {
-	block1(s, segs, n)
-}
-
 // hash2 hashes na blocks of a and nb of b from SHA-256's initial state
 // and writes their digests to da and db: the blocks both have in two
 // lanes, interleaved, and the longer one's rest in one. Each of a and b
@@ -34,12 +29,6 @@ func run1(s *[8]uint32, segs *segments, n int) {
 //
 //go:noescape
 func hash2(a, b *segments, na, nb int, da, db *[Size]byte)
-
-// block1 runs blocks 64-byte blocks of p through the compression
-// function, from and into the state s, one message alone.
-//
-//go:noescape
-func block1(s *[8]uint32, p *segments, blocks int)
 
 //go:noescape
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)

@@ -29,15 +29,6 @@
 	VPALIGNR $8, S1, S0, S0; \
 	VPBLENDW $0xf0, T, S1, S1
 
-// STORESTATE is LOADSTATE's inverse; it clobbers S0 and S1.
-#define STORESTATE(p, S0, S1, T) \
-	VPSHUFD $0x1b, S0, S0; \
-	VPSHUFD $0xb1, S1, S1; \
-	VPBLENDW $0xf0, S1, S0, T; \
-	VPALIGNR $8, S0, S1, S1; \
-	VMOVDQU T, (p); \
-	VMOVDQU S1, 16(p)
-
 // LOADMSG reads 16 bytes of a block as four big-endian words.
 #define LOADMSG(off, p, M) \
 	VMOVDQU off(p), M; \
@@ -257,67 +248,6 @@ store:
 done:
 	RET
 
-// func block1(s *[8]uint32, p *segments, blocks int)
-TEXT ·block1(SB), NOSPLIT, $32-24
-	MOVQ s+0(FP), AX
-	MOVQ p+8(FP), R9
-	MOVQ blocks+16(FP), CX
-	TESTQ CX, CX
-	JEQ done1
-	XORQ R8, R8
-	LEAQ k256<>(SB), DX
-	LOADSTATE(AX, X1, X2, X13)
-
-loop1:
-	NEXTSEG(SI, R8, R9, nexta1, havea1)
-	VMOVDQU X1, 0(SP)
-	VMOVDQU X2, 16(SP)
-	LOADMSG(0, SI, X5)
-	LOADMSG(16, SI, X6)
-	LOADMSG(32, SI, X7)
-	LOADMSG(48, SI, X8)
-
-	QUAD1(0, X5)
-	QUAD1(16, X6)
-	QUAD1(32, X7)
-	QUAD1(48, X8)
-	SCHED(X5, X6, X7, X8, X13)
-	QUAD1(64, X5)
-	SCHED(X6, X7, X8, X5, X13)
-	QUAD1(80, X6)
-	SCHED(X7, X8, X5, X6, X13)
-	QUAD1(96, X7)
-	SCHED(X8, X5, X6, X7, X13)
-	QUAD1(112, X8)
-	SCHED(X5, X6, X7, X8, X13)
-	QUAD1(128, X5)
-	SCHED(X6, X7, X8, X5, X13)
-	QUAD1(144, X6)
-	SCHED(X7, X8, X5, X6, X13)
-	QUAD1(160, X7)
-	SCHED(X8, X5, X6, X7, X13)
-	QUAD1(176, X8)
-	SCHED(X5, X6, X7, X8, X13)
-	QUAD1(192, X5)
-	SCHED(X6, X7, X8, X5, X13)
-	QUAD1(208, X6)
-	SCHED(X7, X8, X5, X6, X13)
-	QUAD1(224, X7)
-	SCHED(X8, X5, X6, X7, X13)
-	QUAD1(240, X8)
-
-	VPADDD 0(SP), X1, X1
-	VPADDD 16(SP), X2, X2
-	ADDQ $64, SI
-	DECQ R8
-	DECQ CX
-	JNE loop1
-
-	STORESTATE(AX, X1, X2, X13)
-
-done1:
-	RET
-
 // func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL leaf+0(FP), AX
@@ -337,7 +267,7 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-8
 	MOVL DX, edx+4(FP)
 	RET
 
-// initial is SHA-256's initial hash value, h0..h7 (the Go initial's).
+// initial is SHA-256's initial hash value, h0..h7 (FIPS 180-4, 5.3.3).
 DATA initial<>+0x00(SB)/4, $0x6a09e667
 DATA initial<>+0x04(SB)/4, $0xbb67ae85
 DATA initial<>+0x08(SB)/4, $0x3c6ef372
