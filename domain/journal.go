@@ -131,11 +131,7 @@ type Sealed struct {
 }
 
 // Seal finds line's hash suffix.
-func Seal(line []byte) Sealed {
-	var s Sealed
-	s.Set(line)
-	return s
-}
+func Seal(line []byte) Sealed { return Sealed{line: line, suffix: hasSuffix(line)} }
 
 // Set makes s Seal(line), in place, field by field: for a verifier that
 // seals line after line into the same Sealed. A Sealed built and copied
@@ -144,11 +140,16 @@ func Seal(line []byte) Sealed {
 // stored hash of an earlier line is left in s.hash but never read: it is
 // read only once read and lower say it is this line's (Stored).
 func (s *Sealed) Set(line []byte) {
-	n := len(line)
-	s.line = line
-	s.suffix = n >= hashSuffixLen+2 &&
-		string(line[n-hashSuffixLen:n-hashSuffixLen+9]) == `,"hash":"` && string(line[n-2:]) == `"}`
+	s.line, s.suffix = line, hasSuffix(line)
 	s.read, s.lower = false, false
+}
+
+// hasSuffix reports whether line ends with a hash suffix's frame:
+// `,"hash":"`, 64 bytes, `"}`.
+func hasSuffix(line []byte) bool {
+	n := len(line)
+	return n >= hashSuffixLen+2 &&
+		string(line[n-hashSuffixLen:n-hashSuffixLen+9]) == `,"hash":"` && string(line[n-2:]) == `"}`
 }
 
 // HashInput is HashInput(prev, line) for the sealed line.
