@@ -34,7 +34,7 @@ fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	@for p in domain commands audit/internal/sha256x; do for t in $$(grep -ho '^func Fuzz[A-Za-z]*' $$p/*_test.go | sed 's/func //'); do \
+	@for p in domain commands audit/internal/sha256x audit/internal/idhash; do for t in $$(grep -ho '^func Fuzz[A-Za-z]*' $$p/*_test.go | sed 's/func //'); do \
 		$(GO) test -run=NONE -fuzz=^$$t$$ -fuzztime=$${FUZZTIME:-30s} ./$$p/ || exit 1; done; done
 
 clean: ## remove build outputs (not ./data)

@@ -31,7 +31,7 @@ type lineSum struct {
 // line b after prevB (domain.HashInput), hashed together; ok is false
 // when either line has no hash suffix, and so no hash input. The lines
 // are read in place: only the blocks where the pieces meet are copied,
-// into h.
+// into h; the digests are written where they are kept (Sum2To).
 func pairSums(h *sha256x.Hasher, a *lineSum, prevA *domain.Hash, b *lineSum, prevB *domain.Hash) (ok bool) {
 	var ma, mb sha256x.Message
 	var okA, okB bool
@@ -40,7 +40,7 @@ func pairSums(h *sha256x.Hasher, a *lineSum, prevA *domain.Hash, b *lineSum, pre
 	if !okA || !okB {
 		return false
 	}
-	a.digest, b.digest = h.Sum2(&ma, &mb)
+	h.Sum2To((*[sha256x.Size]byte)(&a.digest), (*[sha256x.Size]byte)(&b.digest), &ma, &mb)
 	return true
 }
 
@@ -55,7 +55,8 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 		var h sha256x.Hasher
 		var a, b lineSum
 		for ; i+1 < len(lines); i += 2 {
-			a.seal, b.seal = domain.Seal(lines[i]), domain.Seal(lines[i+1])
+			a.seal.Set(lines[i])
+			b.seal.Set(lines[i+1])
 			// What checkLine returns as line i's hash, zero when it has
 			// none: line i+1's previous hash.
 			mid, _ := a.seal.Stored()

@@ -1,10 +1,13 @@
 package audit
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"unsafe"
 
+	"github.com/nats-ledger/ledger/audit/internal/idhash"
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -71,14 +74,19 @@ func (r *lineResult) schemaOK() bool { return r.event && (r.x == nil || r.x.sche
 // checker is a worker's state while it checks a chunk's lines.
 type checker struct {
 	seeds *[2]maphash.Seed
+	// hashSeeds are seeds, read out for idhash (keyInto), the first time
+	// a posting's keys are set (hashSeedsOf).
+	hashSeeds [2]idhash.Seed
+	hashReady bool
 	// compact: a posting the posting reader took needs no event (no read
 	// model to compare, no OnChunk), only its record.
 	compact bool
 	room    *room
-	// asset and assetKey are the last posting's asset code (a view of
-	// its line) and its key: most postings name the same, and comparing
-	// the code costs less than hashing it.
-	asset    string
+	// asset and assetKey are the last posting's asset code, packed
+	// (packCode: a copy, in three words, not a view of a line) and its
+	// key: most postings name the same, and comparing the code costs less
+	// than hashing it.
+	asset    packedCode
 	assetKey idKey
 	view     domain.PostingView // the line's, when it is a posting
 	// line is the line being checked, kept from line to line so that it
@@ -90,17 +98,65 @@ type checker struct {
 }
 
 // assetKeyOf sets *k to keyOf(c.seeds, code), from the last posting's
-// when it is the same code.
-func (c *checker) assetKeyOf(k *idKey, code string) {
-	if code != c.asset || c.asset == "" {
-		c.asset = code
-		keyInto(&c.assetKey, c.seeds, code)
+// when it is the same code; seeds are c.hashSeedsOf().
+//
+// The code is compared packed, in three words, not as a string: a string
+// compare of a length not known when compiling is a call of
+// runtime.memequal (and memeqbody), which took more than the rest of
+// this function, and the last code was a view of the first line of the
+// chunk that named it. A code longer than packCode takes is hashed
+// every time.
+func (c *checker) assetKeyOf(k *idKey, code string, seeds *[2]idhash.Seed) {
+	if w, ok := packCode(code); !ok || w != c.asset {
+		c.asset = w // the zero packedCode, that no code packs to, when !ok
+		keyInto(&c.assetKey, seeds, code)
 	}
 	k[0], k[1] = c.assetKey[0], c.assetKey[1]
 }
 
-// accountKeyOf sets *k to keyOf(c.seeds, id).
-func (c *checker) accountKeyOf(k *idKey, id string) { keyInto(k, c.seeds, id) }
+// hashSeedsOf returns c.seeds read out for idhash, reading them the
+// first time.
+func (c *checker) hashSeedsOf() *[2]idhash.Seed {
+	if !c.hashReady {
+		c.readSeeds()
+	}
+	return &c.hashSeeds
+}
+
+func (c *checker) readSeeds() {
+	c.hashSeeds, c.hashReady = [2]idhash.Seed{idhash.Of(c.seeds[0]), idhash.Of(c.seeds[1])}, true
+}
+
+// packedCode is a string of 1 to 16 bytes in three words, one-to-one:
+// its length, and its bytes in two words (packCode). The zero value is
+// no string's.
+type packedCode struct{ n, lo, hi uint64 }
+
+// maxPackedCode is the longest string packCode takes: an asset code's
+// longest (domain's maxAssetCodeLen), which the posting reader checks.
+const maxPackedCode = 16
+
+// packCode packs s, ok false when it is empty or longer than
+// maxPackedCode. Every byte of s is in lo or hi, at a place its length
+// fixes, so two strings of one length pack alike only when they are
+// equal: 8 to 16 bytes are the first 8 and the last 8 (overlapping);
+// 4 to 7, the first 4 and the last 4; 1 to 3, the first, the middle and
+// the last byte. Only s's own bytes are read.
+func packCode(s string) (packedCode, bool) {
+	n := len(s)
+	if uint(n-1) >= maxPackedCode {
+		return packedCode{}, false
+	}
+	b := unsafe.Slice(unsafe.StringData(s), n)
+	le := binary.LittleEndian
+	switch {
+	case n >= 8:
+		return packedCode{uint64(n), le.Uint64(b[:8]), le.Uint64(b[n-8:])}, true
+	case n >= 4:
+		return packedCode{uint64(n), uint64(le.Uint32(b[:4])), uint64(le.Uint32(b[n-4:]))}, true
+	}
+	return packedCode{uint64(n), uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16, 0}, true
+}
 
 // checkLine verifies one line against the stored hash of the line before
 // it and decodes it in one pass (domain.Line: Prepare is VerifyLine, View

@@ -83,16 +83,31 @@ func TestPrepareHashed(t *testing.T) {
 	}
 }
 
+// reusedSeal is the Sealed that sealedAgrees seals each line into in
+// place (Sealed.Set), after the lines before it, their stored hashes
+// read or not.
+var reusedSeal domain.Sealed
+
 // sealedAgrees checks that a sealed line is the line: its HashInput and
 // Stored are HashInput's and StoredHash's, and PrepareSealed with sum
 // after prev returns what PrepareHashed returns, error text included,
-// whether Stored has read the stored hash first or not.
+// whether Stored has read the stored hash first or not, and whether the
+// line was sealed anew (Seal) or into a Sealed that held other lines
+// (Set).
 func sealedAgrees(t *testing.T, line []byte, prev, sum domain.Hash) {
 	t.Helper()
 	var want domain.Line
 	wantHash, wantErr := want.PrepareHashed(line, prev, sum)
-	for _, read := range []bool{false, true} {
-		s := domain.Seal(line)
+	for _, mode := range []int{0, 1, 2, 3} {
+		read, fresh := mode&1 == 1, mode < 2
+		var s *domain.Sealed
+		if fresh {
+			sealed := domain.Seal(line)
+			s = &sealed
+		} else {
+			s = &reusedSeal
+			s.Set(line)
+		}
 		if read {
 			h, ok := s.Stored()
 			if wh, wok := domain.StoredHash(line); h != wh || ok != wok {
@@ -105,7 +120,7 @@ func sealedAgrees(t *testing.T, line []byte, prev, sum domain.Hash) {
 			t.Fatalf("Sealed.HashInput = %q, %q, %q, %v; HashInput = %q, %q, %q, %v", head, body, tail, ok, wh, wb, wt, wok)
 		}
 		var l domain.Line
-		gotHash, gotErr := l.PrepareSealed(&s, prev, sum)
+		gotHash, gotErr := l.PrepareSealed(s, prev, sum)
 		if gotHash != wantHash || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 			t.Fatalf("PrepareSealed (stored read first: %v) = %s, %v; PrepareHashed = %s, %v, for %q", read, gotHash, gotErr, wantHash, wantErr, line)
 		}
@@ -137,6 +152,9 @@ func TestPrepareSealed(t *testing.T) {
 		letter := bytes.Clone(line)
 		letter[n-40] = 'g'
 		for _, l := range [][]byte{line, upper, changed, letter, line[:n-1], line[:n-3], line[:n-75], line[n-75:], nil} {
+			// The line itself first, so that reusedSeal holds its stored
+			// hash, read, when l is sealed into it.
+			sealedAgrees(t, line, prev, hashes[i])
 			for _, p := range []domain.Hash{prev, {1}} {
 				sum, _ := hashOfInput(p, l)
 				sealedAgrees(t, l, p, sum)

@@ -131,10 +131,25 @@ type Sealed struct {
 }
 
 // Seal finds line's hash suffix.
-func Seal(line []byte) Sealed {
+func Seal(line []byte) Sealed { return Sealed{line: line, suffix: hasSuffix(line)} }
+
+// Set makes s Seal(line), in place, field by field: for a verifier that
+// seals line after line into the same Sealed. A Sealed built and copied
+// (s = Seal(line)) was read back in 16-byte loads of the narrower stores
+// that had just built it, a store-forwarding stall on every line. The
+// stored hash of an earlier line is left in s.hash but never read: it is
+// read only once read and lower say it is this line's (Stored).
+func (s *Sealed) Set(line []byte) {
+	s.line, s.suffix = line, hasSuffix(line)
+	s.read, s.lower = false, false
+}
+
+// hasSuffix reports whether line ends with a hash suffix's frame:
+// `,"hash":"`, 64 bytes, `"}`.
+func hasSuffix(line []byte) bool {
 	n := len(line)
-	return Sealed{line: line, suffix: n >= hashSuffixLen+2 &&
-		string(line[n-hashSuffixLen:n-hashSuffixLen+9]) == `,"hash":"` && string(line[n-2:]) == `"}`}
+	return n >= hashSuffixLen+2 &&
+		string(line[n-hashSuffixLen:n-hashSuffixLen+9]) == `,"hash":"` && string(line[n-2:]) == `"}`
 }
 
 // HashInput is HashInput(prev, line) for the sealed line.
@@ -156,7 +171,12 @@ func (s *Sealed) Stored() (Hash, bool) {
 			s.hash = Hash{}
 		}
 	}
-	return s.hash, s.lower
+	if !s.lower {
+		// No suffix, or not lower-case hex (s.hash may be an earlier
+		// line's, see Set).
+		return Hash{}, false
+	}
+	return s.hash, true
 }
 
 // hex is the stored hash's 64 digits; the line has a suffix.

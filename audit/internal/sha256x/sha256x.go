@@ -49,10 +49,13 @@ func Sum(m Message) [Size]byte {
 		return stdlibSum(&m)
 	}
 	var l lane
-	segs, n := l.plan(&m)
-	s := initial
-	run1(&s, &segs, n)
-	return digest(&s)
+	var segs, none segments
+	n := l.plan(&m, &segs)
+	var d, unused [Size]byte
+	// hash2 with no blocks in its second lane runs the first one alone
+	// (and writes the empty lane's initial state to unused).
+	hash2(&segs, &none, n, 0, &d, &unused)
+	return d
 }
 
 // Sum2 returns the SHA-256 digests of a and b, hashed together.
@@ -72,14 +75,25 @@ type Hasher struct {
 // Sum2 returns the SHA-256 digests of a and b, hashed together, as the
 // function Sum2 does; the messages are only read.
 func (h *Hasher) Sum2(a, b *Message) (da, db [Size]byte) {
+	h.Sum2To(&da, &db, a, b)
+	return da, db
+}
+
+// Sum2To is Sum2 for a caller that keeps the digests: it writes them to
+// da and db. With the assembly, the pair is one call (hash2), which
+// writes each digest in two 16-byte stores, so nothing is copied between
+// the rounds and da and db: returning two arrays cost a copy of each,
+// read back in 16-byte loads of the 4-byte stores that spelt it, a
+// store-forwarding stall that took most of Sum2's time.
+func (h *Hasher) Sum2To(da, db *[Size]byte, a, b *Message) {
 	if Fallback || !hasSHANI {
-		return stdlibSum(a), stdlibSum(b)
+		*da, *db = stdlibSum(a), stdlibSum(b)
+		return
 	}
-	segsA, na := h.a.plan(a)
-	segsB, nb := h.b.plan(b)
-	sa, sb := initial, initial
-	run2(&sa, &sb, &segsA, &segsB, na, nb)
-	return digest(&sa), digest(&sb)
+	var segsA, segsB segments
+	na := h.a.plan(a, &segsA)
+	nb := h.b.plan(b, &segsB)
+	hash2(&segsA, &segsB, na, nb, da, db)
 }
 
 // stdlibSum is crypto/sha256's digest of m.
@@ -101,25 +115,12 @@ func checkPieces(m *Message) {
 }
 
 // segments is a message's whole blocks as the assembly walks them: up to
-// three runs, each a pointer and a count of blocks (the layout block1
-// and block2 read: the pointers, then the counts). A run of no blocks is
+// three runs, each a pointer and a count of blocks (the layout hash2
+// reads: the pointers, then the counts). A run of no blocks is
 // skipped, whatever its pointer.
 type segments struct {
 	p [3]*byte
 	n [3]int
-}
-
-// skip returns s without its first n blocks.
-func (s *segments) skip(n int) (rest segments) {
-	for i := range s.n {
-		k := min(n, s.n[i])
-		rest.p[i], rest.n[i] = s.p[i], s.n[i]-k
-		if rest.n[i] > 0 {
-			rest.p[i] = (*byte)(unsafe.Add(unsafe.Pointer(s.p[i]), k*BlockSize))
-		}
-		n -= k
-	}
-	return rest
 }
 
 // lane is one message cut into whole blocks: the head and as much of the
@@ -137,15 +138,18 @@ type lane struct {
 // bytes), the tail and the padding's 9 bytes then fit in two blocks.
 const chainTail = 2*BlockSize - (BlockSize - 1) - 9
 
-// plan cuts m into l and returns its whole blocks, in three segments (the
-// lane's head, the body's blocks in place, the lane's tail), and their
-// count.
-func (l *lane) plan(m *Message) (segments, int) {
+// plan cuts m into l, sets s to its whole blocks, in three segments (the
+// lane's head, the body's blocks in place, the lane's tail), and returns
+// their count. s is written a word at a time, each word as the assembly
+// reads it: segments returned by value were copied through the stack in
+// 16-byte loads of the 8-byte stores that wrote them, a store-forwarding
+// stall on every pair.
+func (l *lane) plan(m *Message, s *segments) int {
 	checkPieces(m)
 	if len(m.Head) == Size && len(m.Body) >= Size+BlockSize && len(m.Tail) <= chainTail {
-		return l.planChain(m)
+		return l.planChain(m, s)
 	}
-	return l.planAny(m)
+	return l.planAny(m, s)
 }
 
 // planChain is plan for the shape of a hash chain's input: a 32-byte
@@ -154,7 +158,7 @@ func (l *lane) plan(m *Message) (segments, int) {
 // block is the head and the body's first 32 bytes; the body's last 64
 // bytes are copied so that they end where its whole blocks do not reach,
 // in the tail's first block; the tail and the padding follow.
-func (l *lane) planChain(m *Message) (segments, int) {
+func (l *lane) planChain(m *Message, s *segments) int {
 	copy32((*[32]byte)(l.head[:32]), (*[32]byte)(m.Head))
 	copy32((*[32]byte)(l.head[32:]), (*[32]byte)(m.Body))
 	rest := m.Body[BlockSize-Size:]
@@ -170,7 +174,9 @@ func (l *lane) planChain(m *Message) (segments, int) {
 		l.tail[t] = c
 		t++
 	}
-	return l.pad(t, m.Len(), [3]*byte{&l.head[0], unsafe.SliceData(rest), &l.tail[BlockSize]}, 1, whole/BlockSize)
+	s.p[0], s.p[1], s.p[2] = &l.head[0], unsafe.SliceData(rest), &l.tail[BlockSize]
+	s.n[0], s.n[1] = 1, whole/BlockSize
+	return l.pad(t, m.Len(), s)
 }
 
 // copy32 copies src to dst in four words, without calling memmove (as a
@@ -186,7 +192,7 @@ func copy32(dst, src *[32]byte) {
 }
 
 // planAny is plan for any message: the pieces copied as long as they are.
-func (l *lane) planAny(m *Message) (segments, int) {
+func (l *lane) planAny(m *Message, s *segments) int {
 	k := len(m.Head)
 	fill := (BlockSize - k) % BlockSize
 	clear(l.tail[BlockSize:])
@@ -207,37 +213,20 @@ func (l *lane) planAny(m *Message) (segments, int) {
 		body = body[:whole]
 	}
 	t += copy(l.tail[t:], m.Tail)
-	return l.pad(t, m.Len(), [3]*byte{&l.head[0], unsafe.SliceData(body), &l.tail[BlockSize]}, headBlocks, len(body)/BlockSize)
+	s.p[0], s.p[1], s.p[2] = &l.head[0], unsafe.SliceData(body), &l.tail[BlockSize]
+	s.n[0], s.n[1] = headBlocks, len(body)/BlockSize
+	return l.pad(t, m.Len(), s)
 }
 
 // pad ends the tail, whose bytes run to l.tail[t], with SHA-256's
 // padding (a 0x80 byte, zeros, there already, and the message's length
-// in bits, to the end of a block), and returns the segments p with the
-// head's and body's counts of blocks and the tail's.
-func (l *lane) pad(t, length int, p [3]*byte, head, body int) (segments, int) {
+// in bits, to the end of a block), sets the tail's count of blocks in s,
+// whose head's and body's are set, and returns the count of all three.
+func (l *lane) pad(t, length int, s *segments) int {
 	l.tail[t] = 0x80
 	end := (t + 1 + 8 + BlockSize - 1) &^ (BlockSize - 1)
 	binary.BigEndian.PutUint64(l.tail[end-8:end], uint64(length)<<3)
 	tail := end/BlockSize - 1
-	return segments{p: p, n: [3]int{head, body, tail}}, head + body + tail
-}
-
-// initial is SHA-256's initial hash value (FIPS 180-4, 5.3.3).
-var initial = [8]uint32{
-	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-	0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-}
-
-// digest writes a final state as a big-endian digest.
-func digest(s *[8]uint32) (d [Size]byte) {
-	be := binary.BigEndian
-	be.PutUint32(d[0:4], s[0])
-	be.PutUint32(d[4:8], s[1])
-	be.PutUint32(d[8:12], s[2])
-	be.PutUint32(d[12:16], s[3])
-	be.PutUint32(d[16:20], s[4])
-	be.PutUint32(d[20:24], s[5])
-	be.PutUint32(d[24:28], s[6])
-	be.PutUint32(d[28:32], s[7])
-	return d
+	s.n[2] = tail
+	return s.n[0] + s.n[1] + tail
 }

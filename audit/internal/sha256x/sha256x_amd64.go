@@ -22,38 +22,13 @@ func detect() bool {
 	return ebx7&sha != 0
 }
 
-// run2 hashes two lanes' blocks, na of a and nb of b, into sa and sb: as
-// many blocks as both have in two lanes, then the longer one's rest in
-// one.
-func run2(sa, sb *[8]uint32, a, b *segments, na, nb int) {
-	common := min(na, nb)
-	block2(sa, sb, a, b, common)
-	if na > common {
-		rest := a.skip(common)
-		block1(sa, &rest, na-common)
-	}
-	if nb > common {
-		rest := b.skip(common)
-		block1(sb, &rest, nb-common)
-	}
-}
-
-// run1 hashes one lane's n blocks into s.
-func run1(s *[8]uint32, segs *segments, n int) {
-	block1(s, segs, n)
-}
-
-// block2 runs blocks 64-byte blocks of a and of b through the compression
-// function, from and into the states sa and sb. Each of a and b holds at
-// least that many blocks.
+// hash2 hashes na blocks of a and nb of b from SHA-256's initial state
+// and writes their digests to da and db: the blocks both have in two
+// lanes, interleaved, and the longer one's rest in one. Each of a and b
+// holds at least that many blocks.
 //
 //go:noescape
-func block2(sa, sb *[8]uint32, a, b *segments, blocks int)
-
-// block1 is block2 for one message.
-//
-//go:noescape
-func block1(s *[8]uint32, p *segments, blocks int)
+func hash2(a, b *segments, na, nb int, da, db *[Size]byte)
 
 //go:noescape
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)

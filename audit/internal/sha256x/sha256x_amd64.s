@@ -4,7 +4,7 @@
 //
 // SHA256RNDS2 does two rounds and, on Zen 3, takes some 4 cycles before its
 // result can feed the next one but can start every 2 cycles: one message's
-// 32 of them a block wait on each other, so block2 interleaves the rounds of
+// 32 of them a block wait on each other, so hash2 interleaves the rounds of
 // two independent messages in one instruction stream and the second
 // message's rounds fill the first's waits.
 //
@@ -28,15 +28,6 @@
 	VMOVDQA S0, T; \
 	VPALIGNR $8, S1, S0, S0; \
 	VPBLENDW $0xf0, T, S1, S1
-
-// STORESTATE is LOADSTATE's inverse; it clobbers S0 and S1.
-#define STORESTATE(p, S0, S1, T) \
-	VPSHUFD $0x1b, S0, S0; \
-	VPSHUFD $0xb1, S1, S1; \
-	VPBLENDW $0xf0, S1, S0, T; \
-	VPALIGNR $8, S0, S1, S1; \
-	VMOVDQU T, (p); \
-	VMOVDQU S1, 16(p)
 
 // LOADMSG reads 16 bytes of a block as four big-endian words.
 #define LOADMSG(off, p, M) \
@@ -90,24 +81,51 @@ next: \
 	JMP next; \
 have:
 
-// func block2(sa, sb *[8]uint32, a, b *segments, blocks int)
-TEXT ·block2(SB), NOSPLIT, $64-40
-	MOVQ sa+0(FP), AX
-	MOVQ sb+8(FP), BX
-	MOVQ a+16(FP), R9
-	MOVQ b+24(FP), R11
-	MOVQ blocks+32(FP), CX
-	TESTQ CX, CX
-	JEQ done2
+// DIGEST writes the state in S0 (ABEF) and S1 (CDGH) to p as SHA-256's
+// digest, h0..h7 in big-endian bytes, in two 16-byte stores (a reader's
+// 16-byte loads of them are forwarded from the stores); it clobbers S0,
+// S1 and T.
+#define DIGEST(p, S0, S1, T) \
+	VPSHUFD $0x1b, S0, S0; \
+	VPSHUFD $0xb1, S1, S1; \
+	VPBLENDW $0xf0, S1, S0, T; \
+	VPALIGNR $8, S0, S1, S1; \
+	VPSHUFB flipmask<>(SB), T, T; \
+	VPSHUFB flipmask<>(SB), S1, S1; \
+	VMOVDQU T, (p); \
+	VMOVDQU S1, 16(p)
+
+// func hash2(a, b *segments, na, nb int, da, db *[Size]byte)
+//
+// hash2 hashes na blocks of a and nb of b from SHA-256's initial state
+// and writes their digests to da and db: as many blocks as both have in
+// two lanes, then the rest of a in one lane (b's state waiting in X3 and
+// X4, which the one-lane rounds do not touch), a's digest, then the rest
+// of b in the same one-lane loop, and b's digest. One call a pair.
+TEXT ·hash2(SB), NOSPLIT, $64-48
+	MOVQ a+0(FP), R9
+	MOVQ b+8(FP), R11
+	MOVQ na+16(FP), R12
+	MOVQ nb+24(FP), R13
+	LEAQ k256<>(SB), DX
+	LEAQ initial<>(SB), AX
+	LOADSTATE(AX, X1, X2, X13)
+	VMOVDQA X1, X3
+	VMOVDQA X2, X4
 	XORQ R8, R8
 	XORQ R10, R10
-	LEAQ k256<>(SB), DX
-	LOADSTATE(AX, X1, X2, X13)
-	LOADSTATE(BX, X3, X4, X14)
+	XORQ BX, BX // 0 while lane a is in X1 and X2, 1 once lane b is
+	MOVQ R12, CX
+	CMPQ R13, CX
+	CMOVQLT R13, CX // the blocks both lanes have
+	SUBQ CX, R12
+	SUBQ CX, R13
+	TESTQ CX, CX
+	JEQ rest
 
-loop2:
-	NEXTSEG(SI, R8, R9, nexta2, havea2)
-	NEXTSEG(DI, R10, R11, nextb2, haveb2)
+loop:
+	NEXTSEG(SI, R8, R9, nextah, haveah)
+	NEXTSEG(DI, R10, R11, nextbh, havebh)
 	VMOVDQU X1, 0(SP)
 	VMOVDQU X2, 16(SP)
 	VMOVDQU X3, 32(SP)
@@ -159,27 +177,16 @@ loop2:
 	ADDQ $64, DI
 	DECQ R10
 	DECQ CX
-	JNE loop2
+	JNE loop
 
-	STORESTATE(AX, X1, X2, X13)
-	STORESTATE(BX, X3, X4, X14)
+rest:
+	MOVQ da+32(FP), AX
+	MOVQ R12, CX
 
-done2:
-	RET
-
-// func block1(s *[8]uint32, p *segments, blocks int)
-TEXT ·block1(SB), NOSPLIT, $32-24
-	MOVQ s+0(FP), AX
-	MOVQ p+8(FP), R9
-	MOVQ blocks+16(FP), CX
+one:
 	TESTQ CX, CX
-	JEQ done1
-	XORQ R8, R8
-	LEAQ k256<>(SB), DX
-	LOADSTATE(AX, X1, X2, X13)
-
-loop1:
-	NEXTSEG(SI, R8, R9, nexta1, havea1)
+	JEQ store
+	NEXTSEG(SI, R8, R9, nexth, haveh)
 	VMOVDQU X1, 0(SP)
 	VMOVDQU X2, 16(SP)
 	LOADMSG(0, SI, X5)
@@ -221,11 +228,24 @@ loop1:
 	ADDQ $64, SI
 	DECQ R8
 	DECQ CX
-	JNE loop1
+	JMP one
 
-	STORESTATE(AX, X1, X2, X13)
+store:
+	DIGEST(AX, X1, X2, X13)
+	TESTQ BX, BX
+	JNE done
+	// Lane b into lane a's registers, for the same loop.
+	MOVQ $1, BX
+	VMOVDQA X3, X1
+	VMOVDQA X4, X2
+	MOVQ DI, SI
+	MOVQ R10, R8
+	MOVQ R11, R9
+	MOVQ db+40(FP), AX
+	MOVQ R13, CX
+	JMP one
 
-done1:
+done:
 	RET
 
 // func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
@@ -246,6 +266,17 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-8
 	MOVL AX, eax+0(FP)
 	MOVL DX, edx+4(FP)
 	RET
+
+// initial is SHA-256's initial hash value, h0..h7 (FIPS 180-4, 5.3.3).
+DATA initial<>+0x00(SB)/4, $0x6a09e667
+DATA initial<>+0x04(SB)/4, $0xbb67ae85
+DATA initial<>+0x08(SB)/4, $0x3c6ef372
+DATA initial<>+0x0c(SB)/4, $0xa54ff53a
+DATA initial<>+0x10(SB)/4, $0x510e527f
+DATA initial<>+0x14(SB)/4, $0x9b05688c
+DATA initial<>+0x18(SB)/4, $0x1f83d9ab
+DATA initial<>+0x1c(SB)/4, $0x5be0cd19
+GLOBL initial<>(SB), RODATA|NOPTR, $32
 
 // flipmask reverses the bytes of each 32-bit word (VPSHUFB).
 DATA flipmask<>+0(SB)/8, $0x0405060700010203

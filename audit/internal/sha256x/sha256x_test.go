@@ -46,6 +46,10 @@ func paths(t *testing.T, f func(t *testing.T)) {
 	})
 }
 
+// sinkA and sinkB are where check has Sum2To write, kept from one check
+// to the next.
+var sinkA, sinkB [sha256x.Size]byte
+
 // shared is the Hasher that check reuses from one call to the next.
 var shared sha256x.Hasher
 
@@ -63,6 +67,12 @@ func check(t *testing.T, a, b sha256x.Message) {
 	if gotA, gotB = shared.Sum2(&a, &b); gotA != wantA || gotB != wantB {
 		t.Fatalf("Hasher.Sum2 of %d+%d+%d bytes and %d+%d+%d bytes = %x, %x; want %x, %x",
 			len(a.Head), len(a.Body), len(a.Tail), len(b.Head), len(b.Body), len(b.Tail), gotA, gotB, wantA, wantB)
+	}
+	// Sum2To, into digests that hold the last check's (or garbage).
+	sinkA[0], sinkB[31] = ^sinkA[0], ^sinkB[31]
+	if shared.Sum2To(&sinkA, &sinkB, &a, &b); sinkA != wantA || sinkB != wantB {
+		t.Fatalf("Hasher.Sum2To of %d+%d+%d bytes and %d+%d+%d bytes = %x, %x; want %x, %x",
+			len(a.Head), len(a.Body), len(a.Tail), len(b.Head), len(b.Body), len(b.Tail), sinkA, sinkB, wantA, wantB)
 	}
 	if got := sha256x.Sum(a); got != wantA {
 		t.Fatalf("Sum of %d+%d+%d bytes = %x, want %x", len(a.Head), len(a.Body), len(a.Tail), got, wantA)
@@ -206,6 +216,31 @@ func TestHasherReused(t *testing.T) {
 						t.Fatalf("Hasher.Sum2 of %d+%d+%d bytes and %d+%d+%d bytes = %x, %x; want %x, %x",
 							len(pair[0].Head), len(pair[0].Body), len(pair[0].Tail), len(pair[1].Head), len(pair[1].Body), len(pair[1].Tail),
 							gotA, gotB, wantA, wantB)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSum2ChainShapes hashes messages of a hash chain's shape (a 32-byte
+// head, a body, a short tail: the audit's lines) whose whole lengths run
+// over every block edge from 0 to 9 blocks (55, 56, 63, 64, 119, 120
+// bytes, ...) in each lane, against partners of every length near it and
+// far from it, so that either lane has more blocks, or both as many.
+func TestSum2ChainShapes(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		for total := 33; total <= 9*64+1; total++ {
+			for _, tl := range []int{0, 1, 9, 56} {
+				n := total - 32 - tl
+				if n < 0 {
+					continue
+				}
+				a := message(uint64(total), 32, n, tl, total%16)
+				for _, d := range []int{-130, -65, -64, -9, -8, -1, 0, 1, 8, 9, 64, 65, 130} {
+					if m := n + d; m >= 0 {
+						check(t, a, message(uint64(total+d)<<8, 32, m, 1, d&15))
+						check(t, message(uint64(total+d)<<9, 32, m, 1, 0), a)
 					}
 				}
 			}

@@ -1,0 +1,76 @@
+// Package idhash computes hash/maphash.String's hash of a string with
+// the runtime's hash function called directly, for a caller that hashes
+// many short strings with the same seeds: maphash.String checks its
+// seed and goes through two more functions before it reaches the
+// runtime's hash (runtime.memhash, AES-based where the CPU has AES), and
+// on a 10-byte id those calls cost twice the hash itself.
+//
+// The value is maphash.String's, bit for bit (TestSumAgreesWithMaphash):
+// the same function of the same bytes, with the same seed and the
+// runtime's same per-process key. Nothing about its strength changes; a
+// caller that relied on maphash's keyed hashing still does.
+package idhash
+
+import (
+	"hash/maphash"
+	"unsafe"
+)
+
+// Seed is a maphash.Seed with its value read out once (Of).
+type Seed struct {
+	seed  maphash.Seed
+	value uintptr // maphash.String(seed, ""): the seed's own value
+}
+
+// Of returns s, ready for Sum.
+func Of(s maphash.Seed) Seed {
+	// maphash.String of the empty string is the seed's value itself: the
+	// state maphash.String hands the runtime's hash.
+	return Seed{seed: s, value: uintptr(maphash.String(s, ""))}
+}
+
+// maxDirect is the longest string Sum hashes with one call of the
+// runtime's hash: maphash.String hashes a longer one in pieces of 128
+// bytes (its bufSize), each piece's hash the seed of the next, and Sum
+// leaves those to it.
+const maxDirect = 128
+
+// direct is whether a uintptr holds a whole 64-bit hash, so that
+// maphash.String makes one call of the runtime's hash (on a 32-bit
+// platform it makes two, for the two halves).
+const direct = unsafe.Sizeof(uintptr(0)) == 8
+
+// Sum returns maphash.String(s's seed, id).
+func Sum(s *Seed, id string) uint64 {
+	if n := len(id); direct && uint(n-1) < maxDirect {
+		return uint64(memhash(unsafe.Pointer(unsafe.StringData(id)), s.value, uintptr(n)))
+	}
+	return other(s, id)
+}
+
+// Sum2 sets k[0] and k[1] to Sum(&s[0], id) and Sum(&s[1], id), each
+// word in place: one call where two calls of Sum (too large to be
+// inlined) would be two.
+func Sum2(k *[2]uint64, s *[2]Seed, id string) {
+	if n := len(id); direct && uint(n-1) < maxDirect {
+		p := unsafe.Pointer(unsafe.StringData(id))
+		k[0] = uint64(memhash(p, s[0].value, uintptr(n)))
+		k[1] = uint64(memhash(p, s[1].value, uintptr(n)))
+		return
+	}
+	k[0], k[1] = other(&s[0], id), other(&s[1], id)
+}
+
+// other is Sum of the empty string (whose hash is the seed), of longer
+// ids, and on 32-bit platforms.
+func other(s *Seed, id string) uint64 { return maphash.String(s.seed, id) }
+
+// memhash is the runtime's hash of s bytes at p with seed h, the one
+// maphash.String calls (hash/maphash's runtime_memhash). It is one of
+// the runtime's functions that the Go project keeps callable this way
+// for code outside the standard library (its comment in runtime/alg.go,
+// go.dev/issue/67401).
+//
+//go:linkname memhash runtime.memhash
+//go:noescape
+func memhash(p unsafe.Pointer, h, s uintptr) uintptr

@@ -1,0 +1,66 @@
+package idhash
+
+import (
+	"hash/maphash"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestSumAgreesWithMaphash: Sum is maphash.String, for every length
+// from the empty string to past maxDirect, and for ids that differ in a
+// byte at every position, under several seeds.
+func TestSumAgreesWithMaphash(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 8 {
+		ms := maphash.MakeSeed()
+		s := Of(ms)
+		for n := 0; n <= 3*maxDirect+1; n++ {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+			check(t, &s, ms, string(b))
+			if n > 0 {
+				b[rng.IntN(n)] ^= 1 << rng.IntN(8)
+				check(t, &s, ms, string(b))
+			}
+		}
+		for _, id := range []string{"", "a", "bench-1", "acc-0001", "world", strings.Repeat("x", maxDirect), strings.Repeat("y", maxDirect+1)} {
+			check(t, &s, ms, id)
+		}
+	}
+}
+
+// other2 is a second seed for Sum2.
+var other2 = maphash.MakeSeed()
+
+func check(t *testing.T, s *Seed, ms maphash.Seed, id string) {
+	t.Helper()
+	want := maphash.String(ms, id)
+	if got := Sum(s, id); got != want {
+		t.Fatalf("Sum(%q) = %#x, maphash.String = %#x", id, got, want)
+	}
+	// Sum2 with s in either place.
+	pair := [2]Seed{*s, Of(other2)}
+	var k [2]uint64
+	Sum2(&k, &pair, id)
+	if k != [2]uint64{want, maphash.String(other2, id)} {
+		t.Fatalf("Sum2(%q) = %#x, maphash.String = %#x", id, k, want)
+	}
+	pair[0], pair[1] = pair[1], pair[0]
+	Sum2(&k, &pair, id)
+	if k != [2]uint64{maphash.String(other2, id), want} {
+		t.Fatalf("Sum2(%q) swapped = %#x, maphash.String = %#x", id, k, want)
+	}
+}
+
+// FuzzSum: Sum is maphash.String on any bytes.
+func FuzzSum(f *testing.F) {
+	f.Add("bench-1")
+	f.Add("")
+	f.Add(strings.Repeat("z", 200))
+	ms := maphash.MakeSeed()
+	s := Of(ms)
+	f.Fuzz(func(t *testing.T, id string) { check(t, &s, ms, id) })
+}
