@@ -13,7 +13,8 @@ type room struct {
 	items  []lineResult
 	hashes []domain.Hash
 	slabs  [][]lineEvent
-	used   int // events handed out of slabs since size
+	used   int      // events handed out of slabs since size
+	pair   *pairing // checkLines' hasher (pairState)
 }
 
 // roomSlab is the events of one slab: at most one slab a chunk left
