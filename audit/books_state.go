@@ -21,7 +21,9 @@ func (b *Books) state(p *posting, i int, acc *accountBook) {
 		} else {
 			b.after[i] = "" // a compact posting's: see Books.after
 		}
-		acc.drift = domain.Amount{}
+		if acc.drifted { // the drift is on the book's second line: left unread when zero
+			acc.setDrift(domain.Amount{})
+		}
 		acc.restate(stated)
 		return
 	}
@@ -67,7 +69,7 @@ func (b *Books) stateFound(p *posting, i int, acc *accountBook) {
 		f(Finding{Check: CheckBalance, Seq: p.seq, Account: acc.id, Asset: acc.asset.code, Detail: fmt.Sprintf(
 			"%s entry states the balance after as %s, recomputed from the journal it is %s", e.Type, e.Balance, b.after[i])})
 	}
-	acc.drift = drift
+	acc.setDrift(drift)
 	acc.restate(stated)
 }
 

@@ -132,7 +132,7 @@ const prefetchGroup = 4
 // fields of an account that a posting reads span (accountBook).
 const (
 	cacheLine = 64
-	bookLines = 2
+	bookLines = 1
 )
 
 // prefetchAddrs bounds the addresses engine.prefetch hands over at a
@@ -199,9 +199,8 @@ func (e *engine) prefetchBooks(items []lineResult, from, n int) int {
 			for side := range r.acct {
 				if !r.world[side] {
 					if acc := e.books.byHash.bookAhead(&r.acct[side]); acc != nil {
-						at := uintptr(unsafe.Pointer(acc))
-						e.addrs[n], e.addrs[n+1] = at, at+cacheLine
-						n += 2
+						e.addrs[n] = uintptr(unsafe.Pointer(acc)) // bookLines: one
+						n++
 						found[side] = acc
 					}
 				}
