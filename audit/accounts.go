@@ -88,12 +88,19 @@ func (x *accountIndex) get(k idKey) *accountBook {
 // another account's book only when two keys share a tag (or the hint is
 // stale, another line's): the full lookup then answers, as it always
 // would have. An index holds one book a key, so a book whose key is k is
-// the one get returns.
-func (x *accountIndex) getFound(k idKey, found *accountBook) *accountBook {
-	if found != nil && found.is(k) {
+// the one get returns. Books.postingAccount composes the same two steps
+// inline (the call costs more than the comparison).
+func (x *accountIndex) getFound(k *idKey, found *accountBook) *accountBook {
+	if foundIs(found, k) {
 		return found
 	}
-	return x.get(k)
+	return x.get(*k)
+}
+
+// foundIs reports whether found, a book bookAhead found or nil, is the
+// book of the account whose id has key *k (accountBook.is).
+func foundIs(found *accountBook, k *idKey) bool {
+	return found != nil && found.key0 == k[0] && found.tag == uint32(k[1])
 }
 
 // slotAddr is the address of the slot where a lookup of k starts, for

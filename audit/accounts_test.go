@@ -51,7 +51,7 @@ func TestAccountIndexFoundAheadAgreesWithGet(t *testing.T) {
 		}
 		other := keys[rng.IntN(len(keys))]
 		for _, hint := range []*accountBook{x.bookAhead(&k), x.bookAhead(&other), x.get(other), stray, nil} {
-			if got := x.getFound(k, hint); got != want {
+			if got := x.getFound(&k, hint); got != want {
 				t.Fatalf("key %d, hint %p: getFound %p, get %p", i, hint, got, want)
 			}
 		}

@@ -23,7 +23,7 @@ type accountBook struct {
 	tag       uint32        // 56: its id's key's tag (tagOf; accountIndex)
 	status    byte          // 60: bookOpen, frozen or closed (books_lifecycle.go)
 	unlimited bool          // no lower limit (floor unused)
-	floorSet  bool          // floor is not zero (setFloor)
+	floorSet  bool          // limited, by a floor other than zero (setFloor)
 	drifted   bool          // drift is not zero (setDrift)
 
 	drift      domain.Amount // 64, the second line: stated - balance after the last entry
@@ -64,19 +64,16 @@ func (acc *accountBook) is(k idKey) bool { return acc.key0 == k[0] && acc.tag ==
 
 // setFloor sets acc's lower limit: none when unlimited, else floor.
 func (acc *accountBook) setFloor(unlimited bool, floor domain.Amount) {
-	acc.unlimited, acc.floor, acc.floorSet = unlimited, floor, !floor.IsZero()
+	acc.unlimited, acc.floor, acc.floorSet = unlimited, floor, !unlimited && !floor.IsZero()
 }
 
 // belowFloor reports whether acc's balance is below its lower limit,
 // reading the floor only when it is not zero.
 func (acc *accountBook) belowFloor() bool {
-	switch {
-	case acc.unlimited:
-		return false
-	case acc.floorSet:
+	if acc.floorSet {
 		return acc.balance.Cmp(acc.floor) < 0
 	}
-	return acc.balance.Sign() < 0
+	return !acc.unlimited && acc.balance.Sign() < 0
 }
 
 // setDrift sets what acc's last entry stated over its recomputed balance.
