@@ -45,10 +45,13 @@ type Books struct {
 	reversed map[idKey]reversedBook
 
 	f report // receives the findings
-	// found is the books of the next posting's two accounts as
-	// engine.prefetch found them ahead (accountIndex.bookAhead), for
-	// postingAccount: set before each line, checked before use.
-	found [2]*accountBook
+	// found is the books of the accounts of a batch's lines ahead as
+	// engine.prefetch found them (accountIndex.bookAhead), line i's at
+	// i % len(found), for postingAccount; foundAt is the line being
+	// applied (set before each, the hint checked before use).
+	// prefetchBooks fills them a group ahead, so two groups' are in use.
+	found   [2 * prefetchGroup][2]*accountBook
+	foundAt uint
 	// applier is apply's handler, kept here so that dispatching an event
 	// to it allocates nothing (a value would be boxed at every event).
 	applier booksApplier

@@ -149,7 +149,7 @@ func (b *Books) postingAccount(p *posting, as *assetBook, i int) *accountBook {
 		if n.world[i] {
 			return as.world
 		}
-		if acc := b.found[i]; foundIs(acc, &n.acct[i]) { // accountIndex.getFound, inline
+		if acc := b.found[b.foundAt%uint(len(b.found))][i]; foundIs(acc, &n.acct[i]) { // accountIndex.getFound, inline
 			return acc
 		}
 		return b.byHash.get(n.acct[i])

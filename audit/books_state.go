@@ -18,8 +18,8 @@ func (b *Books) state(p *posting, i int, acc *accountBook) {
 		// finding and no drift.
 		if p.lazy == nil { // the event path's
 			b.after[i] = p.ev.Transfer.Entries[i].Balance
-		} else {
-			b.after[i] = "" // a compact posting's: see Books.after
+		} else if b.after[i] != "" {
+			b.after[i] = "" // a compact posting's: see Books.after; written only to change it
 		}
 		if acc.drifted { // the drift is on the book's second line: left unread when zero
 			acc.setDrift(domain.Amount{})

@@ -30,10 +30,6 @@ type engine struct {
 	addrs    [prefetchAddrs]uintptr // see prefetch
 	until    instant                // opts.UntilTime, for stopBefore
 	lazy     lazyEvent              // the compact posting's event, when a finding needs it
-	// found is the books that prefetch found for the accounts of the
-	// lines of a batch ahead, line i's at i % len(found): prefetchBooks
-	// fills them a group ahead, so two groups' are in use at a time.
-	found [2 * prefetchGroup][2]*accountBook
 }
 
 func newEngine(ctx context.Context, opts Options, source string) *engine {
@@ -76,7 +72,7 @@ func (e *engine) consume(b *batch) error {
 			e.prefetch(b.items, i)
 		}
 		r := &b.items[i]
-		e.books.found = e.found[uint(i)%uint(len(e.found))]
+		e.books.foundAt = uint(i)
 		if plain && e.plainPosting(r) {
 			if i == 0 {
 				firstSeq = r.seq
@@ -189,12 +185,11 @@ func (e *engine) prefetchSlots(items []lineResult, from, n int) int {
 // prefetchBooks adds to e.addrs, from its nth, the first bookLines lines
 // of the books of the accounts of the postings among the group of items
 // from line from, read from their index slots, and returns how many
-// e.addrs then holds. It keeps the books found (e.found) so that the
+// e.addrs then holds. It keeps the books found (Books.found) so that the
 // posting does not look them up again (accountIndex.getFound).
 func (e *engine) prefetchBooks(items []lineResult, from, n int) int {
 	for i := from; i < min(from+prefetchGroup, len(items)); i++ {
-		found := &e.found[uint(i)%uint(len(e.found))]
-		*found = [2]*accountBook{}
+		var found [2]*accountBook
 		if r := &items[i].nums; r.hashed {
 			for side := range r.acct {
 				if !r.world[side] {
@@ -206,6 +201,7 @@ func (e *engine) prefetchBooks(items []lineResult, from, n int) int {
 				}
 			}
 		}
+		e.books.found[uint(i)%uint(len(e.books.found))] = found
 	}
 	return n
 }
