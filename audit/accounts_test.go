@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"unsafe"
+
+	"github.com/nats-ledger/ledger/domain"
 )
 
 // TestBookSlabStartsBooksOnACacheLine holds bookSlab to what
@@ -32,8 +34,10 @@ func TestAccountIndexFoundAheadAgreesWithGet(t *testing.T) {
 	var x accountIndex
 	var keys []idKey
 	for i := range 3000 {
-		// Tags from 8 values and homes from 64: many collide.
-		k := idKey{uint64(rng.IntN(64)), uint64(rng.IntN(8)) | uint64(i+1)<<32}
+		// Tags from 8 values and homes from 64: many collide. The keys
+		// differ in their first word's high half, which a book compares
+		// (accountBook.is) and the index's slot does not.
+		k := idKey{uint64(rng.IntN(64)) | uint64(i+1)<<32, uint64(rng.IntN(8))}
 		keys = append(keys, k)
 		if i%5 != 0 { // a fifth stay out of the index
 			x.add(k, x.books.alloc())
@@ -42,13 +46,39 @@ func TestAccountIndexFoundAheadAgreesWithGet(t *testing.T) {
 	stray := x.books.alloc() // a book not indexed, as the world's
 	for i, k := range keys {
 		want := x.get(k)
-		if (want != nil) != (i%5 != 0) || want != nil && want.key != k {
+		if (want != nil) != (i%5 != 0) || want != nil && !want.is(k) {
 			t.Fatalf("key %d: get found %v", i, want)
 		}
 		other := keys[rng.IntN(len(keys))]
 		for _, hint := range []*accountBook{x.bookAhead(&k), x.bookAhead(&other), x.get(other), stray, nil} {
-			if got := x.getFound(k, hint); got != want {
+			if got := x.getFound(&k, hint); got != want {
 				t.Fatalf("key %d, hint %p: getFound %p, get %p", i, hint, got, want)
+			}
+		}
+	}
+}
+
+// TestBookFlagsAgreeWithTheirFields holds the flags on a book's first
+// line to the fields they stand for on its second: belowFloor is the
+// plain rule (not unlimited and balance < floor) over balances and
+// floors of every sign, set and changed in turn, and drifted says
+// whether drift is not zero.
+func TestBookFlagsAgreeWithTheirFields(t *testing.T) {
+	var acc accountBook
+	values := []domain.Amount{domain.AmountFromInt64(0), domain.AmountFromInt64(1), domain.AmountFromInt64(-1),
+		domain.AmountFromInt64(-500), domain.AmountFromInt64(500), domain.AmountFromInt64(-1 << 62)}
+	for _, unlimited := range []bool{false, true} {
+		for _, floor := range values {
+			acc.setFloor(unlimited, floor)
+			for _, balance := range values {
+				acc.balance = balance
+				if want := !unlimited && balance.Cmp(floor) < 0; acc.belowFloor() != want {
+					t.Fatalf("unlimited %v, floor %v, balance %v: belowFloor %v", unlimited, floor, balance, !want)
+				}
+				acc.setDrift(balance)
+				if acc.drifted != !acc.drift.IsZero() || acc.drift != balance {
+					t.Fatalf("drift %v: drifted %v", balance, acc.drifted)
+				}
 			}
 		}
 	}

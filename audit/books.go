@@ -5,7 +5,6 @@ import (
 	"hash/maphash"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -46,10 +45,13 @@ type Books struct {
 	reversed map[idKey]reversedBook
 
 	f report // receives the findings
-	// found is the books of the next posting's two accounts as
-	// engine.prefetch found them ahead (accountIndex.bookAhead), for
-	// postingAccount: set before each line, checked before use.
-	found [2]*accountBook
+	// found is the books of the accounts of a batch's lines ahead as
+	// engine.prefetch found them (accountIndex.bookAhead), line i's at
+	// i % len(found), for postingAccount; foundAt is the line being
+	// applied (set before each, the hint checked before use).
+	// prefetchBooks fills them a group ahead, so two groups' are in use.
+	found   [2 * prefetchGroup][2]*accountBook
+	foundAt uint
 	// applier is apply's handler, kept here so that dispatching an event
 	// to it allocates nothing (a value would be boxed at every event).
 	applier booksApplier
@@ -72,50 +74,6 @@ type assetBook struct {
 	fx     *accountBook  // the FX account's position in this asset
 	stated domain.Amount // the balances as the entries state them, summed
 	zeroAt uint64        // the sequence stated first went non-zero, 0 while zero
-}
-
-type accountBook struct {
-	// What a posting reads and writes comes first, in the first
-	// bookLines cache lines of the book (bookSlab starts every book on a
-	// line), key and asset and what every posting writes in the first:
-	// engine.prefetch brings them in ahead (accountIndex.bookAhead).
-	key       idKey         // its id's (accountIndex.get compares it)
-	asset     *assetBook    // 16
-	balance   domain.Amount // recomputed
-	stated    domain.Amount // as the last entry states it
-	unlimited bool
-	status    byte          // bookOpen, frozen or closed (books_lifecycle.go)
-	drift     domain.Amount // stated - balance after the last entry; at 64, the second line
-	floor     domain.Amount // the lowest balance allowed
-	lastSeq   uint64
-
-	id         string
-	limit      string // as journaled: "unlimited" for the issuer
-	createdSeq uint64
-	mark       uint64 // read-model comparison: set when the read model has it
-	num        uint32 // its number in the slab (bookSlab)
-	_          [accountBookPad]byte
-}
-
-// accountBookSize is a book's size: three cache lines, two for what a
-// posting reads, the third for the rest; accountBookPad fills it.
-const (
-	accountBookSize = 3 * cacheLine
-	accountBookPad  = 36
-)
-
-// Compile-time checks: a book is accountBookSize bytes, and what a
-// posting reads ends within its first bookLines lines.
-var (
-	_ [accountBookSize - unsafe.Sizeof(accountBook{})]struct{}
-	_ [unsafe.Sizeof(accountBook{}) - accountBookSize]struct{}
-	_ [bookLines*cacheLine - unsafe.Offsetof(accountBook{}.lastSeq) - 8]struct{}
-)
-
-// issuer makes acc the issuer (world) or FX account id of as, defined
-// at seq.
-func (acc *accountBook) issuer(id string, as *assetBook, seq uint64) {
-	acc.id, acc.asset, acc.unlimited, acc.limit, acc.createdSeq, acc.lastSeq = id, as, true, domain.Unlimited, seq, seq
 }
 
 // idKey stands for an id (a transfer's, an account's, an asset's code):
@@ -270,7 +228,7 @@ func (b *Books) openAccount(ev *domain.Event) {
 	}
 	acc := b.byHash.books.alloc()
 	acc.id, acc.asset, acc.limit, acc.createdSeq, acc.lastSeq = strings.Clone(a.ID), as, strings.Clone(a.OverdraftLimit), ev.Seq, ev.Seq
-	acc.floor, acc.unlimited = floor, a.OverdraftLimit == domain.Unlimited
+	acc.setFloor(a.OverdraftLimit == domain.Unlimited, floor)
 	if a.OverdraftLimit == "" { // the domain normalises the limit; an early event may not have
 		acc.limit = domain.Amount{}.Format(as.scale)
 	}
@@ -336,7 +294,7 @@ func (b *Books) post(p *posting) {
 	}
 	from.balance, to.balance = fromAfter, toAfter
 	from.lastSeq, to.lastSeq = p.seq, p.seq
-	if !from.unlimited && from.balance.Cmp(from.floor) < 0 {
+	if from.belowFloor() {
 		f(Finding{Check: CheckLimit, Seq: p.seq, Account: from.id, Asset: as.code, Detail: fmt.Sprintf(
 			"transfer %s takes the balance to %s, below the lower limit %s",
 			p.id(), from.balance.Format(as.scale), from.floor.Format(as.scale))})

@@ -67,7 +67,7 @@ func (h booksApplier) TransferConverted(ev *domain.Event, c *domain.ConvertedTra
 	b.conversions++
 	b.checkStatus(ev.Seq, func() string { return c.ID }, legs[0], legs[3])
 	from := legs[0]
-	if !from.unlimited && from.balance.Cmp(from.floor) < 0 {
+	if from.belowFloor() {
 		b.f(Finding{Check: CheckLimit, Seq: ev.Seq, Account: from.id, Asset: from.asset.code, Detail: fmt.Sprintf(
 			"transfer %s takes the balance to %s, below the lower limit %s",
 			c.ID, from.balance.Format(from.asset.scale), from.floor.Format(from.asset.scale))})
@@ -145,7 +145,7 @@ func (b *Books) stateLeg(ev *domain.Event, e *domain.Entry, acc *accountBook) st
 		b.f(Finding{Check: CheckBalance, Seq: ev.Seq, Account: acc.id, Asset: acc.asset.code, Detail: fmt.Sprintf(
 			"%s entry states the balance after as %s, recomputed from the journal it is %s", e.Type, e.Balance, want)})
 	}
-	acc.drift = drift
+	acc.setDrift(drift)
 	diff, _ := stated.Sub(acc.stated)
 	acc.asset.stated, _ = acc.asset.stated.Add(diff)
 	acc.stated = stated

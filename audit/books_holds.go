@@ -157,7 +157,7 @@ func (h booksApplier) HoldPosted(ev *domain.Event, p *domain.HoldPosting) error 
 	hd.from.balance, hd.to.balance = fromAfter, toAfter
 	hd.from.lastSeq, hd.to.lastSeq = ev.Seq, ev.Seq
 	b.postings++
-	if !hd.from.unlimited && hd.from.balance.Cmp(hd.from.floor) < 0 {
+	if hd.from.belowFloor() {
 		b.f(Finding{Check: CheckLimit, Seq: ev.Seq, Account: hd.from.id, Asset: p.Asset, Detail: fmt.Sprintf(
 			"hold %s takes the balance to %s, below the lower limit %s", p.ID, hd.from.balance.Format(scale), hd.from.floor.Format(scale))})
 	}

@@ -43,7 +43,8 @@ func (h booksApplier) AccountLimitChanged(ev *domain.Event, c *domain.AccountCha
 	}
 	as := acc.asset
 	if c.OverdraftLimit == domain.Unlimited {
-		acc.unlimited, acc.floor, acc.limit = true, domain.Amount{}, domain.Unlimited
+		acc.setFloor(true, domain.Amount{})
+		acc.limit = domain.Unlimited
 		return nil
 	}
 	limit, err := domain.ParseAmount(c.OverdraftLimit, as.scale)
@@ -51,7 +52,8 @@ func (h booksApplier) AccountLimitChanged(ev *domain.Event, c *domain.AccountCha
 		b.f(Finding{Check: CheckConsistent, Seq: ev.Seq, Account: acc.id, Asset: as.code, Detail: "overdraft limit: " + err.Error()})
 		return nil
 	}
-	acc.unlimited, acc.floor, acc.limit = false, limit.Neg(), strings.Clone(c.OverdraftLimit)
+	acc.setFloor(false, limit.Neg())
+	acc.limit = strings.Clone(c.OverdraftLimit)
 	if acc.balance.Cmp(acc.floor) < 0 {
 		b.f(Finding{Check: CheckLimit, Seq: ev.Seq, Account: acc.id, Asset: as.code, Detail: fmt.Sprintf(
 			"the limit is lowered to %s while the balance is %s", c.OverdraftLimit, acc.balance.Format(as.scale))})

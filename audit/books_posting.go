@@ -149,7 +149,10 @@ func (b *Books) postingAccount(p *posting, as *assetBook, i int) *accountBook {
 		if n.world[i] {
 			return as.world
 		}
-		return b.byHash.getFound(n.acct[i], b.found[i])
+		if acc := b.found[b.foundAt%uint(len(b.found))][i]; foundIs(acc, &n.acct[i]) { // accountIndex.getFound, inline
+			return acc
+		}
+		return b.byHash.get(n.acct[i])
 	}
 	t := p.transfer()
 	return b.account([2]string{t.From, t.To}[i], as)

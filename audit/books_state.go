@@ -18,10 +18,12 @@ func (b *Books) state(p *posting, i int, acc *accountBook) {
 		// finding and no drift.
 		if p.lazy == nil { // the event path's
 			b.after[i] = p.ev.Transfer.Entries[i].Balance
-		} else {
-			b.after[i] = "" // a compact posting's: see Books.after
+		} else if b.after[i] != "" {
+			b.after[i] = "" // a compact posting's: see Books.after; written only to change it
 		}
-		acc.drift = domain.Amount{}
+		if acc.drifted { // the drift is on the book's second line: left unread when zero
+			acc.setDrift(domain.Amount{})
+		}
 		acc.restate(stated)
 		return
 	}
@@ -67,7 +69,7 @@ func (b *Books) stateFound(p *posting, i int, acc *accountBook) {
 		f(Finding{Check: CheckBalance, Seq: p.seq, Account: acc.id, Asset: acc.asset.code, Detail: fmt.Sprintf(
 			"%s entry states the balance after as %s, recomputed from the journal it is %s", e.Type, e.Balance, b.after[i])})
 	}
-	acc.drift = drift
+	acc.setDrift(drift)
 	acc.restate(stated)
 }
 

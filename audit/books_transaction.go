@@ -45,7 +45,7 @@ func (h booksApplier) TransactionPosted(ev *domain.Event, p *domain.PostedTransa
 		b.postings++ // each leg is a posting: two entries in the read model
 		from.balance, to.balance = fromAfter, toAfter
 		from.lastSeq, to.lastSeq = ev.Seq, ev.Seq
-		if !from.unlimited && from.balance.Cmp(from.floor) < 0 {
+		if from.belowFloor() {
 			f(Finding{Check: CheckLimit, Seq: ev.Seq, Account: from.id, Asset: as.code, Detail: fmt.Sprintf(
 				"transaction %s leg %d takes the balance to %s, below the lower limit %s",
 				p.ID, i, from.balance.Format(as.scale), from.floor.Format(as.scale))})
@@ -79,7 +79,8 @@ func (b *Books) stateEntry(ev *domain.Event, e *domain.Entry, acc *accountBook) 
 			stated = acc.balance
 		}
 	}
-	acc.drift, _ = stated.Sub(acc.balance)
+	drift, _ := stated.Sub(acc.balance)
+	acc.setDrift(drift)
 	diff, _ := stated.Sub(acc.stated)
 	acc.asset.stated, _ = acc.asset.stated.Add(diff)
 	acc.stated = stated

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unsafe"
 
-	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -30,10 +28,6 @@ type engine struct {
 	addrs    [prefetchAddrs]uintptr // see prefetch
 	until    instant                // opts.UntilTime, for stopBefore
 	lazy     lazyEvent              // the compact posting's event, when a finding needs it
-	// found is the books that prefetch found for the accounts of the
-	// lines of a batch ahead, line i's at i % len(found): prefetchBooks
-	// fills them a group ahead, so two groups' are in use at a time.
-	found [2 * prefetchGroup][2]*accountBook
 }
 
 func newEngine(ctx context.Context, opts Options, source string) *engine {
@@ -71,19 +65,32 @@ func (e *engine) consume(b *batch) error {
 	}
 	var firstSeq, lastSeq uint64
 	plain := e.plainBatch(b)
+	// last is the line whose stored hash is the last line's while
+	// engine.posting takes the lines, -1 once e.lastHash holds it: the
+	// hashes were written on the worker's core, and a posting does not
+	// read its own (a miss every other line) unless a finding needs it.
+	last := -1
 	for i, line := range b.Lines {
 		if i%prefetchGroup == 0 {
 			e.prefetch(b.items, i)
 		}
 		r := &b.items[i]
-		e.books.found = e.found[uint(i)%uint(len(e.found))]
+		e.books.foundAt = uint(i)
 		if plain && e.plainPosting(r) {
 			if i == 0 {
 				firstSeq = r.seq
 			}
 			lastSeq = r.seq
-			e.posting(line, r, &b.hashes[i])
+			prev := &e.lastHash
+			if last >= 0 {
+				prev = &b.hashes[last]
+			}
+			e.posting(line, r, prev, &b.hashes[i])
+			last = i
 			continue
+		}
+		if last >= 0 {
+			e.lastHash, last = b.hashes[last], -1
 		}
 		seq := e.next
 		if r.event {
@@ -99,6 +106,9 @@ func (e *engine) consume(b *batch) error {
 		if err := e.line(line, seq, r, &b.hashes[i], b); err != nil {
 			return err
 		}
+	}
+	if last >= 0 {
+		e.lastHash = b.hashes[last]
 	}
 	if b.FirstSeq != 0 && len(b.Lines) > 0 && (b.FirstSeq != firstSeq || b.LastSeq != lastSeq || b.LastSeq-b.FirstSeq+1 != uint64(len(b.Lines))) {
 		e.find(Finding{Check: CheckSequence, Seq: firstSeq, Detail: fmt.Sprintf(
@@ -116,99 +126,6 @@ func (e *engine) consume(b *batch) error {
 		return e.opts.OnChunk(b.Chunk, e.events)
 	}
 	return nil
-}
-
-// prefetchGroup is how many lines engine.prefetch prefetches for at a
-// time, a group or two ahead of the books: four lines, about a
-// microsecond of the books' work, more than memory's latency, in bursts
-// of at most 16 prefetches. Longer groups cost more on the export of
-// docs/BENCHMARKS.md ("Audit, the in-order part's misses": 64 lines took
-// half as much CPU again as 4), likely because a burst of hundreds of
-// prefetches is more than a core keeps under way, and what the first
-// ones bring is evicted again before the books read it.
-const prefetchGroup = 4
-
-// cacheLine is the CPU's cache line; bookLines, how many lines the
-// fields of an account that a posting reads span (accountBook).
-const (
-	cacheLine = 64
-	bookLines = 2
-)
-
-// prefetchAddrs bounds the addresses engine.prefetch hands over at a
-// time: at a batch's start, three groups' slots (the posted id's and two
-// accounts' a posting) and two groups' books (bookLines lines each of two
-// accounts); after, one group's slots and one's books.
-const prefetchAddrs = (3*3 + 2*2*bookLines) * prefetchGroup
-
-// Compile-time check: a group's addresses fit what prefetch.Lines takes
-// at a time.
-var _ [prefetch.MaxAddrs - prefetchAddrs]struct{}
-
-// prefetch asks the CPU for what the books will read of the postings
-// ahead, when they are at line i of items (a multiple of prefetchGroup):
-// the posted-id slots and the accounts' index slots two groups ahead, and
-// the books of the accounts one group ahead, whose index slots the step
-// before brought in (a book is found through its slot). The tables are
-// bigger than the caches; prefetches (audit/internal/prefetch) overlap
-// their misses without stalling the core, where the lookups would wait
-// for each in turn, and loads in their place would stall it until the
-// slowest arrived. A group's addresses go to the CPU in one call.
-func (e *engine) prefetch(items []lineResult, i int) {
-	if e.partial {
-		return
-	}
-	n := 0
-	if i == 0 {
-		n = e.prefetchSlots(items, 0, n)
-		n = e.prefetchSlots(items, prefetchGroup, n)
-		n = e.prefetchBooks(items, 0, n)
-	}
-	n = e.prefetchSlots(items, i+2*prefetchGroup, n)
-	n = e.prefetchBooks(items, i+prefetchGroup, n)
-	prefetch.Lines(e.addrs[:n])
-}
-
-// prefetchSlots adds to e.addrs, from its nth, the addresses of the
-// posted-id slots and the accounts' index slots of the postings among the
-// group of items from line from, and returns how many e.addrs then holds.
-func (e *engine) prefetchSlots(items []lineResult, from, n int) int {
-	for i := from; i < min(from+prefetchGroup, len(items)); i++ {
-		if r := &items[i].nums; r.ok {
-			e.addrs[n] = e.books.posted.slotAddr(r.key)
-			n++
-			if r.hashed {
-				e.addrs[n], e.addrs[n+1] = e.books.byHash.slotAddr(r.acct[0]), e.books.byHash.slotAddr(r.acct[1])
-				n += 2
-			}
-		}
-	}
-	return n
-}
-
-// prefetchBooks adds to e.addrs, from its nth, the first bookLines lines
-// of the books of the accounts of the postings among the group of items
-// from line from, read from their index slots, and returns how many
-// e.addrs then holds. It keeps the books found (e.found) so that the
-// posting does not look them up again (accountIndex.getFound).
-func (e *engine) prefetchBooks(items []lineResult, from, n int) int {
-	for i := from; i < min(from+prefetchGroup, len(items)); i++ {
-		found := &e.found[uint(i)%uint(len(e.found))]
-		*found = [2]*accountBook{}
-		if r := &items[i].nums; r.hashed {
-			for side := range r.acct {
-				if !r.world[side] {
-					if acc := e.books.byHash.bookAhead(&r.acct[side]); acc != nil {
-						at := uintptr(unsafe.Pointer(acc))
-						e.addrs[n], e.addrs[n+1] = at, at+cacheLine
-						n += 2
-						found[side] = acc
-					}
-				}
-			}
-		}
-	}
-	return n
 }
 
 // stopBefore reports whether the run ends before line r.

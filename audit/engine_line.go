@@ -79,10 +79,11 @@ func (e *engine) plainPosting(r *lineResult) bool {
 	return r.x == nil && r.seq == e.next && r.cmd-e.lastCmd <= 1 && e.started && !e.partial
 }
 
-// posting is line for a plainPosting r, whose stored hash is h: what
-// line does of such a line, and nothing else.
-func (e *engine) posting(line []byte, r *lineResult, h *domain.Hash) {
-	e.lazy.reset(line, &e.lastHash, h)
+// posting is line for a plainPosting r, whose stored hash is h and the
+// line before's prev: what line does of such a line, and nothing else;
+// engine.consume sets e.lastHash when the batch's postings end.
+func (e *engine) posting(line []byte, r *lineResult, prev, h *domain.Hash) {
+	e.lazy.reset(line, prev, h)
 	e.next++
 	e.rep.Postings++
 	e.lastCmd = r.cmd
@@ -90,7 +91,6 @@ func (e *engine) posting(line []byte, r *lineResult, h *domain.Hash) {
 	e.books.applyPosting(&p, r.at())
 	e.rep.Events++
 	e.rep.LastSeq = r.seq
-	e.lastHash = *h
 }
 
 // event is line r's event, built from the line for a compact posting
