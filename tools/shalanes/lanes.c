@@ -2,18 +2,32 @@
 // independent lanes, with the message schedule on the SHA unit
 // (sha256msg1/sha256msg2, as sha256x's assembly does) or, with
 // -DNO_MSG, left out (an integer add in its place), which shows what the
-// rounds alone would cost if the schedule ran on other ports.
+// rounds alone would cost if the schedule ran on other ports, or, with
+// -DSSE_SCHED, computed with SSE shifts, xors and adds on the vector ports.
 // Nothing here is correct SHA-256: it times the instructions' chains.
 //
 //   gcc -O2 -msha -msse4.1 -o /tmp/lanes tools/shalanes/lanes.c && /tmp/lanes
 //   gcc -O2 -msha -msse4.1 -DNO_MSG -o /tmp/lanes-nomsg tools/shalanes/lanes.c && /tmp/lanes-nomsg
+//   gcc -O2 -msha -msse4.1 -DSSE_SCHED -o /tmp/lanes-sse tools/shalanes/lanes.c && /tmp/lanes-sse
 //
 // docs/BENCHMARKS.md, "Audit speed, round 6, end of the round".
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <time.h>
-#ifdef NO_MSG
+#if defined(SSE_SCHED)
+// The real schedule's recurrence on the integer vector ports (SSE):
+// W[t+i] = W[t+i-16] + s0(W[t+i-15]) + W[t+i-7] + s1(W[t+i-2]); s0 on
+// four words, s1 two at a time on words doubled into 64-bit lanes (a
+// 64-bit shift right by 17 or 19 leaves the 32-bit rotation in the low
+// half). tools/shalanes/sched.c has the same, checked against SHA-256.
+#define SIG0(x) _mm_xor_si128(_mm_xor_si128(_mm_xor_si128(_mm_srli_epi32(x,7),_mm_slli_epi32(x,25)),_mm_xor_si128(_mm_srli_epi32(x,18),_mm_slli_epi32(x,14))),_mm_srli_epi32(x,3))
+#define SIG1DUP(d) _mm_xor_si128(_mm_xor_si128(_mm_srli_epi64(d,17),_mm_srli_epi64(d,19)),_mm_srli_epi32(d,10))
+#define SCHEDULE(i) { __m128i x_=_mm_add_epi32(_mm_add_epi32(m0_##i,SIG0(_mm_alignr_epi8(m1_##i,m0_##i,4))),_mm_alignr_epi8(m3_##i,m2_##i,4)); \
+  __m128i lo_=_mm_add_epi32(x_,_mm_shuffle_epi32(SIG1DUP(_mm_shuffle_epi32(m3_##i,0xfa)),0x08)); \
+  __m128i hi_=_mm_add_epi32(x_,_mm_shuffle_epi32(SIG1DUP(_mm_shuffle_epi32(lo_,0x50)),0x80)); \
+  m0_##i=_mm_blend_epi16(lo_,hi_,0xf0); }
+#elif defined(NO_MSG)
 #define SCHEDULE(i) m0_##i=_mm_add_epi32(m0_##i,_mm_alignr_epi8(m3_##i,m2_##i,4));
 #else
 #define SCHEDULE(i) m0_##i=_mm_sha256msg1_epu32(m0_##i,m1_##i); m0_##i=_mm_add_epi32(m0_##i,_mm_alignr_epi8(m3_##i,m2_##i,4)); m0_##i=_mm_sha256msg2_epu32(m0_##i,m3_##i);
