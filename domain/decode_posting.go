@@ -114,7 +114,15 @@ func (p *scanner) postedTransfer(v *lineView, m *postingMemo) bool {
 	d |= x
 	x, i = lit(b, i, `","amount":"`)
 	d |= x
-	t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
+	k, places := -1, 0
+	if useAVX2 && len(b)-i >= 17 { // literalAt's common case without its call
+		n.values[0], places, k = literal16(byteAt(b, i), false)
+	}
+	if k > 0 {
+		t.amount, n.places[0], i = span{int32(i), int32(i + k)}, int8(places), i+k
+	} else {
+		t.amount, n.values[0], n.places[0], i = literalAt(b, i, false)
+	}
 	x, i = lit(b, i, `","asset":"`)
 	d |= x
 	if d != 0 || t.id.a == t.id.b || t.from.a == t.from.b || t.to.a == t.to.b || t.amount.a == t.amount.b ||
@@ -153,7 +161,15 @@ func (p *scanner) postedEntries(v *lineView) bool {
 	d |= x
 	x, i = lit(b, i, `,"balance":"`)
 	d |= x
-	e[0][3], n.values[1], n.places[1], i = literalAt(b, i, true)
+	k, places := -1, 0
+	if useAVX2 && len(b)-i >= 17 { // as postedTransfer's amount
+		n.values[1], places, k = literal16(byteAt(b, i), true)
+	}
+	if k > 0 {
+		e[0][3], n.places[1], i = span{int32(i), int32(i + k)}, int8(places), i+k
+	} else {
+		e[0][3], n.values[1], n.places[1], i = literalAt(b, i, true)
+	}
 	x, i = lit(b, i, `"},{"account":"`)
 	d |= x
 	x, e[1][0], i = sameAt(b, i, t.to)
@@ -166,7 +182,15 @@ func (p *scanner) postedEntries(v *lineView) bool {
 	d |= x
 	x, i = lit(b, i, `,"balance":"`)
 	d |= x
-	e[1][3], n.values[2], n.places[2], i = literalAt(b, i, true)
+	k, places = -1, 0
+	if useAVX2 && len(b)-i >= 17 { // as postedTransfer's amount
+		n.values[2], places, k = literal16(byteAt(b, i), true)
+	}
+	if k > 0 {
+		e[1][3], n.places[2], i = span{int32(i), int32(i + k)}, int8(places), i+k
+	} else {
+		e[1][3], n.values[2], n.places[2], i = literalAt(b, i, true)
+	}
 	if d != 0 || e[0][3].a == e[0][3].b || e[1][3].a == e[1][3].b {
 		return false
 	}
@@ -346,28 +370,4 @@ func sameAt(b []byte, i int, s span) (uint64, span, int) {
 		d |= word(b, i+n-8) ^ word(b, a+n-8)
 	}
 	return d, span{int32(i), int32(i + n - 1)}, i + n
-}
-
-// literalAt reads from i the characters of an amount literal that
-// ParseLiteral takes (signed: a balance): their span (empty if they are
-// not one), value and places, and where they end; the closing quote is
-// the next literal's.
-func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
-	if useAVX2 && len(b)-i >= 17 { // the sign and 16 bytes, in one call
-		v, places, n := literal16((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)), signed)
-		if n > 0 {
-			return span{int32(i), int32(i + n)}, v, int8(places), i + n
-		}
-		if n == 0 {
-			return span{}, 0, 0, i
-		}
-	}
-	if i >= len(b) {
-		return span{}, 0, 0, i
-	}
-	v, places, n, ok := literalPrefix(unsafe.String(&b[i], len(b)-i), signed)
-	if !ok {
-		return span{}, 0, 0, i
-	}
-	return span{int32(i), int32(i + n)}, v, int8(places), i + n
 }

@@ -262,3 +262,40 @@ func FuzzPostingReader(f *testing.F) {
 		checkPostingReader(t, storedLine(c), domain.Hash{})
 	})
 }
+
+// TestPostingReaderLiterals: each of a posting's three amount literals
+// (the amount, repeated in the entries, and each balance), read by the
+// assembly where the reader finds it and by literalAt where that call
+// refuses or may run past its 16 bytes, set alone to shapes of every
+// kind, the general reader's agreement checked (checkPostingReader).
+func TestPostingReaderLiterals(t *testing.T) {
+	shapes := []string{"0", "7", "0.88", "1000000003.27", "999999999999999", "9999999999999999.99",
+		"123456789012345.5", "1234567890123456", "99999999999999999.99", "05", "5.", ".5", "-", "", "1e2",
+		"-0.5", "-1000000003.27", "-9999999999999999.99", "--1", "1.2.3", "1 ", `1\"`}
+	// What the reader takes: the others are refused, or 19 digits.
+	taken := map[string]bool{"7": true, "0.88": true, "1000000003.27": true, "999999999999999": true,
+		"9999999999999999.99": true, "123456789012345.5": true, "1234567890123456": true}
+	balances := map[string]bool{"0": true, "-0.5": true, "-1000000003.27": true, "-9999999999999999.99": true}
+	fields := []struct{ old, new string }{
+		{`"amount":"100.00","asset"`, `"amount":"%s","asset"`},
+		{`"amount":"100.00","balance":"-100.00"`, `"amount":"100.00","balance":"%s"`},
+		{`"credit","amount":"100.00","balance":"100.00"`, `"credit","amount":"100.00","balance":"%s"`},
+	}
+	for _, f := range fields {
+		for _, s := range shapes {
+			body := strings.Replace(postingBody, f.old, fmt.Sprintf(f.new, s), 1)
+			if f.old == fields[0].old { // the entries repeat the amount
+				body = strings.ReplaceAll(body, `"type":"debit","amount":"100.00"`, `"type":"debit","amount":"`+s+`"`)
+				body = strings.ReplaceAll(body, `"type":"credit","amount":"100.00"`, `"type":"credit","amount":"`+s+`"`)
+			}
+			took := checkPostingReader(t, storedLine([]byte(body)), domain.Hash{})
+			want := taken[s]
+			if f.old != fields[0].old { // a balance: zero and negatives too
+				want = want || balances[s]
+			}
+			if took != want {
+				t.Fatalf("%s as %q: the posting reader took the line: %v, want %v", f.new, s, took, want)
+			}
+		}
+	}
+}

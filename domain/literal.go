@@ -107,3 +107,27 @@ func literalEnd(s string, start, end int, x uint64, intDigits, places int, dot, 
 	}
 	return int64(x), places, end, true
 }
+
+// literalAt reads from i the characters of an amount literal that
+// ParseLiteral takes (signed: a balance): their span (empty if they are
+// not one), value and places, and where they end; the closing quote is
+// the next literal's.
+func literalAt(b []byte, i int, signed bool) (span, int64, int8, int) {
+	if useAVX2 && len(b)-i >= 17 { // the sign and 16 bytes, in one call
+		v, places, n := literal16(byteAt(b, i), signed)
+		if n > 0 {
+			return span{int32(i), int32(i + n)}, v, int8(places), i + n
+		}
+		if n == 0 {
+			return span{}, 0, 0, i
+		}
+	}
+	if i >= len(b) {
+		return span{}, 0, 0, i
+	}
+	v, places, n, ok := literalPrefix(unsafe.String(&b[i], len(b)-i), signed)
+	if !ok {
+		return span{}, 0, 0, i
+	}
+	return span{int32(i), int32(i + n)}, v, int8(places), i + n
+}

@@ -41,15 +41,17 @@ func (l *Line) PostingView(pv *PostingView) bool {
 	pv.Seq, pv.Command, pv.Unix, pv.Nanos = v.seq, v.command, v.unix, v.clock.nsec
 	tr := &v.transfer
 	pv.ID, pv.From, pv.To, pv.Asset, pv.Reference = l.text(tr.id), l.text(tr.from), l.text(tr.to), l.text(tr.asset), l.text(tr.reference)
-	pv.Numbers = PostingNumbers{
-		Amount: AmountFromInt64(num.values[0]), Debit: AmountFromInt64(num.values[1]), Credit: AmountFromInt64(num.values[2]),
-		Places: [3]int{int(num.places[0]), int(num.places[1]), int(num.places[2])},
-	}
+	// Each field set in place: a composite literal is built on the stack,
+	// cleared first, and copied.
+	pn := &pv.Numbers
+	pn.Amount, pn.Debit, pn.Credit = AmountFromInt64(num.values[0]), AmountFromInt64(num.values[1]), AmountFromInt64(num.values[2])
+	pn.Places[0], pn.Places[1], pn.Places[2] = int(num.places[0]), int(num.places[1]), int(num.places[2])
 	return true
 }
 
 // text is the string s of a line the posting reader took, without a copy
-// and without a bounds check: the reader found s within the line.
+// and without a bounds check: the reader found s within the line (its
+// length as a uint32 leaves unsafe.String one check fewer, the sign's).
 func (l *Line) text(s span) string {
-	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(l.raw)), s.a)), int(s.b-s.a))
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(l.raw)), s.a)), uint32(s.b-s.a))
 }

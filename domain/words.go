@@ -20,6 +20,12 @@ func word(b []byte, i int) uint64 {
 	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))[:])
 }
 
+// byteAt is &b[i] without the bounds check, for the assembly's reads
+// of a window the caller has checked is in b.
+func byteAt(b []byte, i int) *byte {
+	return (*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
+}
+
 // strWord is the eight bytes of s from i, s a constant whose words the
 // compiler folds where the call is inlined; the caller has checked that
 // they are in s.
