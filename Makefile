@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: help run build test test-mixin-sdk check fmt vet lint fuzz clean
+.PHONY: help run build test test-purego test-mixin-sdk check fmt vet lint fuzz clean
 
 # staticcheck is fetched through the Go module proxy at a pinned version.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -18,7 +18,12 @@ build: ## build ./ledger
 
 test: lint ## what CI runs: gofmt, go vet, staticcheck, and every test with the race detector
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	$(MAKE) test-purego
 	$(MAKE) test-mixin-sdk
+
+test-purego: ## the audit's hashing and keys built purego (hash/maphash and crypto/sha256 in plain Go)
+	$(GO) test -count=1 -tags purego ./audit/internal/...
+	$(GO) test -count=1 -tags purego -run 'TestWorkerKeysAgreeWithKeyOf|TestFastPathAgreesWithGeneralPath|TestPairedHashingAgrees|TestSpec' ./audit/
 
 test-mixin-sdk: ## the Mixin SDK against a real ledger serve (its own module: test/mixinsdk)
 	cd test/mixinsdk && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...

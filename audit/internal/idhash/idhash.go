@@ -8,7 +8,10 @@
 // The value is maphash.String's, bit for bit (TestSumAgreesWithMaphash):
 // the same function of the same bytes, with the same seed and the
 // runtime's same per-process key. Nothing about its strength changes; a
-// caller that relied on maphash's keyed hashing still does.
+// caller that relied on maphash's keyed hashing still does. Built with
+// the purego tag, hash/maphash hashes in plain Go, not with the runtime's
+// hash, and Sum then calls maphash.String itself (memhash_purego.go;
+// `make test-purego`).
 package idhash
 
 import (
@@ -35,11 +38,6 @@ func Of(s maphash.Seed) Seed {
 // leaves those to it.
 const maxDirect = 128
 
-// direct is whether a uintptr holds a whole 64-bit hash, so that
-// maphash.String makes one call of the runtime's hash (on a 32-bit
-// platform it makes two, for the two halves).
-const direct = unsafe.Sizeof(uintptr(0)) == 8
-
 // Sum returns maphash.String(s's seed, id).
 func Sum(s *Seed, id string) uint64 {
 	if n := len(id); direct && uint(n-1) < maxDirect {
@@ -64,13 +62,3 @@ func Sum2(k *[2]uint64, s *[2]Seed, id string) {
 // other is Sum of the empty string (whose hash is the seed), of longer
 // ids, and on 32-bit platforms.
 func other(s *Seed, id string) uint64 { return maphash.String(s.seed, id) }
-
-// memhash is the runtime's hash of s bytes at p with seed h, the one
-// maphash.String calls (hash/maphash's runtime_memhash). It is one of
-// the runtime's functions that the Go project keeps callable this way
-// for code outside the standard library (its comment in runtime/alg.go,
-// go.dev/issue/67401).
-//
-//go:linkname memhash runtime.memhash
-//go:noescape
-func memhash(p unsafe.Pointer, h, s uintptr) uintptr
