@@ -91,7 +91,8 @@ func floorHash(lines [][]byte, prev domain.Hash, reader bool) {
 	var h sha256x.Hasher
 	var a, b lineSum
 	for i := 0; i+1 < len(lines); i += 2 {
-		a.seal, b.seal = domain.Seal(lines[i]), domain.Seal(lines[i+1])
+		a.seal.Set(lines[i])
+		b.seal.Set(lines[i+1])
 		mid, _ := a.seal.Stored()
 		if !pairSums(&h, &a, &prev, &b, &mid) {
 			panic("floor: a line without a hash suffix")

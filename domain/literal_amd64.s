@@ -30,6 +30,31 @@ DATA litTenThousand<>+0(SB)/8, $0x0001271000012710
 DATA litTenThousand<>+8(SB)/8, $0x0001271000012710
 GLOBL litTenThousand<>(SB), RODATA|NOPTR, $16
 
+// DIGITS16 makes AX the number of the window's digits in X1: DX of them
+// before the dot, the literal ending before R8. Output byte j takes digit
+// j - (16 - t) (none where that is below zero: PSHUFB zeroes a negative
+// index), one further on from the dot (a) on. It uses CX, BX, X4 and X5.
+#define DIGITS16 \
+	LEAL -16(R8), CX \
+	MOVL CX, X4 \
+	VPBROADCASTB X4, X4 \
+	VPADDB litIota<>(SB), X4, X4 \
+	LEAL -1(DX), CX \
+	MOVL CX, X5 \
+	VPBROADCASTB X5, X5 \
+	VPCMPGTB X5, X4, X5 \
+	VPSUBB X5, X4, X4 \
+	VPSHUFB X4, X1, X1 \
+	VPMADDUBSW litTen<>(SB), X1, X1 \
+	VPMADDWD litHundred<>(SB), X1, X1 \
+	VPACKUSDW X1, X1, X1 \
+	VPMADDWD litTenThousand<>(SB), X1, X1 \
+	MOVQ X1, AX \
+	MOVL AX, BX \
+	SHRQ $32, AX \
+	IMULQ $100000000, BX \
+	ADDQ BX, AX
+
 // func digits16(p *byte) (v uint64, intDigits, fracDigits int)
 TEXT ·digits16(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), AX
@@ -60,28 +85,7 @@ TEXT ·digits16(SB), NOSPLIT, $0-32
 	LEAL (DX)(R9*1), R8
 
 convert:
-	// Output byte j takes digit j - (16 - t) (none where that is below
-	// zero: PSHUFB zeroes a negative index), one further on from the
-	// dot (a) on.
-	LEAL -16(R8), CX
-	MOVL CX, X4
-	VPBROADCASTB X4, X4
-	VPADDB litIota<>(SB), X4, X4
-	LEAL -1(DX), CX
-	MOVL CX, X5
-	VPBROADCASTB X5, X5
-	VPCMPGTB X5, X4, X5               // index > a-1: past the dot
-	VPSUBB X5, X4, X4
-	VPSHUFB X4, X1, X1
-	VPMADDUBSW litTen<>(SB), X1, X1   // pairs
-	VPMADDWD litHundred<>(SB), X1, X1 // fours
-	VPACKUSDW X1, X1, X1
-	VPMADDWD litTenThousand<>(SB), X1, X1 // eights
-	MOVQ X1, AX
-	MOVL AX, BX                       // the first eight digits
-	SHRQ $32, AX                      // the last eight
-	IMULQ $100000000, BX
-	ADDQ BX, AX
+	DIGITS16
 	MOVQ AX, v+8(FP)
 	MOVQ DX, intDigits+16(FP)
 	MOVQ R9, fracDigits+24(FP)
@@ -150,26 +154,7 @@ checks:
 	JEQ refuse
 
 convert:
-	// As digits16's.
-	LEAL -16(R8), CX
-	MOVL CX, X4
-	VPBROADCASTB X4, X4
-	VPADDB litIota<>(SB), X4, X4
-	LEAL -1(DX), CX
-	MOVL CX, X5
-	VPBROADCASTB X5, X5
-	VPCMPGTB X5, X4, X5               // index > a-1: past the dot
-	VPSUBB X5, X4, X4
-	VPSHUFB X4, X1, X1
-	VPMADDUBSW litTen<>(SB), X1, X1   // pairs
-	VPMADDWD litHundred<>(SB), X1, X1 // fours
-	VPACKUSDW X1, X1, X1
-	VPMADDWD litTenThousand<>(SB), X1, X1 // eights
-	MOVQ X1, AX
-	MOVL AX, BX                       // the first eight digits
-	SHRQ $32, AX                      // the last eight
-	IMULQ $100000000, BX
-	ADDQ BX, AX
+	DIGITS16
 	TESTL R11, R11
 	JEQ positive
 	NEGQ AX
