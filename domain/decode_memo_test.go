@@ -211,3 +211,50 @@ func FuzzPostingReaderPair(f *testing.F) {
 		checkPostingReaderAfter(t, &fast, storedLine(b), domain.Hash{})
 	})
 }
+
+// TestPostingReaderAfterOtherLines: every posting case read after every
+// other line (each posting case, and lines of other types whose views
+// hold fields a posting leaves empty: an asset's code and scale, an
+// account's fields and metadata, a rejection's code and detail, a line
+// the readers refuse) with one Line, so that the view the reader clears
+// only in part (lineView.reset) meets every kind of field an earlier
+// line left, is read as the general reader reads it on a fresh Line.
+func TestPostingReaderAfterOtherLines(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 30, 0, 5, time.UTC)
+	others := []*domain.Event{
+		{Seq: 1, Type: domain.EventAssetDefined, Version: 1, Command: domain.CommandRef{Seq: 1}, Time: at,
+			Asset: &domain.Asset{Code: "USD", Scale: 2}},
+		{Seq: 2, Type: domain.EventAccountOpened, Version: 1, Command: domain.CommandRef{Seq: 2}, Time: at,
+			Account: &domain.Account{ID: "alice", Asset: "USD", OverdraftLimit: "10.00", Owner: "o-1", Metadata: map[string]string{"a": "b", "c": "d"}}},
+		{Seq: 3, Type: domain.EventTransferRejected, Version: 1, Command: domain.CommandRef{Seq: 3, Item: 2}, Time: at,
+			Rejection: &domain.RejectedTransfer{Transfer: domain.Transfer{ID: "t-9", From: "world", To: "alice", Amount: "1.00",
+				Asset: "USD", Reference: "r", Metadata: map[string]string{"k": "v"}, Memo: true}, Code: "insufficient_funds", Detail: "no"}},
+	}
+	var lines [][]byte
+	for _, ev := range others {
+		line, _, err := domain.AppendEvent(nil, ev, domain.Hash{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, line[:len(line)-1])
+	}
+	lines = append(lines, storedLine([]byte(`{"seq":5,"type":"x"}`)))
+	var postings [][]byte
+	for _, c := range postingCases {
+		postings = append(postings, storedLine(c.body()))
+	}
+	lines = append(lines, postings...)
+	taken := 0
+	for _, first := range lines {
+		for _, second := range postings {
+			var fast domain.Line
+			checkPostingReaderAfter(t, &fast, first, domain.Hash{})
+			if checkPostingReaderAfter(t, &fast, second, domain.Hash{}) {
+				taken++
+			}
+		}
+	}
+	if taken < len(lines) {
+		t.Fatalf("the posting reader took %d second lines of %d", taken, len(lines)*len(postings))
+	}
+}
