@@ -36,7 +36,7 @@ func IDsWalked() uint64 { return idsWalked.Load() }
 func (l *Line) PrepareGeneral(raw []byte, prev Hash) (Hash, error) {
 	s := Seal(raw)
 	sum := lineHash(prev, &s)
-	return l.prepare(&s, prev, &sum, false)
+	return l.prepare(&s, &prev, &sum, false)
 }
 
 // SameView reports whether two prepared lines were read to the same view,

@@ -39,19 +39,36 @@ func (l *Line) PostingView(pv *PostingView) bool {
 	}
 	v := &l.view
 	pv.Seq, pv.Command, pv.Unix, pv.Nanos = v.seq, v.command, v.unix, v.clock.nsec
-	tr := &v.transfer
-	pv.ID, pv.From, pv.To, pv.Asset, pv.Reference = l.text(tr.id), l.text(tr.from), l.text(tr.to), l.text(tr.asset), l.text(tr.reference)
+	tr, base := &v.transfer, unsafe.Pointer(unsafe.SliceData(l.raw))
+	setText(&pv.ID, base, tr.id)
+	setText(&pv.From, base, tr.from)
+	setText(&pv.To, base, tr.to)
+	setText(&pv.Asset, base, tr.asset)
+	setText(&pv.Reference, base, tr.reference)
 	// Each field set in place: a composite literal is built on the stack,
-	// cleared first, and copied.
+	// cleared first, and copied. An amount from an int64 is its sign's
+	// word (the shift's copies of the sign bit: AmountFromInt64's -1 or
+	// 0) and its bits, without AmountFromInt64's branch.
 	pn := &pv.Numbers
-	pn.Amount, pn.Debit, pn.Credit = AmountFromInt64(num.values[0]), AmountFromInt64(num.values[1]), AmountFromInt64(num.values[2])
+	pn.Amount = Amount{hi: num.values[0] >> 63, lo: uint64(num.values[0])}
+	pn.Debit = Amount{hi: num.values[1] >> 63, lo: uint64(num.values[1])}
+	pn.Credit = Amount{hi: num.values[2] >> 63, lo: uint64(num.values[2])}
 	pn.Places[0], pn.Places[1], pn.Places[2] = int(num.places[0]), int(num.places[1]), int(num.places[2])
 	return true
 }
 
-// text is the string s of a line the posting reader took, without a copy
-// and without a bounds check: the reader found s within the line (its
-// length as a uint32 leaves unsafe.String one check fewer, the sign's).
-func (l *Line) text(s span) string {
-	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(l.raw)), s.a)), uint32(s.b-s.a))
+// stringHeader is a string's layout, as the runtime and unsafe.String
+// build it: its bytes and its length.
+type stringHeader struct {
+	data unsafe.Pointer
+	len  int
+}
+
+// setText sets *dst to the string s of a line the posting reader took,
+// whose bytes start at base: a view without a copy, and without the
+// checks of a slice's bounds or unsafe.String's (its length's sign, the
+// pointer's overflow), which the reader's spans need not: each lies
+// within the line (0 <= s.a <= s.b <= len(line)).
+func setText(dst *string, base unsafe.Pointer, s span) {
+	*(*stringHeader)(unsafe.Pointer(dst)) = stringHeader{unsafe.Add(base, s.a), int(s.b - s.a)}
 }

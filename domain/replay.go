@@ -40,7 +40,7 @@ type Line struct {
 func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
 	s := Seal(raw)
 	sum := lineHash(prev, &s)
-	return l.prepare(&s, prev, &sum, true)
+	return l.prepare(&s, &prev, &sum, true)
 }
 
 // PrepareHashed is Prepare for a caller that has hashed the line already:
@@ -50,37 +50,37 @@ func (l *Line) Prepare(raw []byte, prev Hash) (Hash, error) {
 // right sum; a wrong sum is the line's hash mismatch (ErrHashMismatch).
 func (l *Line) PrepareHashed(raw []byte, prev Hash, sum Hash) (Hash, error) {
 	s := Seal(raw)
-	return l.prepare(&s, prev, &sum, true)
+	return l.prepare(&s, &prev, &sum, true)
 }
 
 // PrepareSealed is PrepareHashed for a line already sealed: its suffix is
 // not looked for again, and once s.Stored has read the stored hash, sum
 // is compared with it, not with its hex. The outcome is PrepareHashed's.
 func (l *Line) PrepareSealed(s *Sealed, prev Hash, sum Hash) (Hash, error) {
-	return l.prepare(s, prev, &sum, true)
+	return l.prepare(s, &prev, &sum, true)
 }
 
 // prepare is PrepareSealed, with the posting reader tried first if
 // posting.
-func (l *Line) prepare(s *Sealed, prev Hash, sum *Hash, posting bool) (Hash, error) {
+func (l *Line) prepare(s *Sealed, prev, sum *Hash, posting bool) (Hash, error) {
 	l.raw, l.canonical = nil, false
 	raw := s.line
 	stored, err := s.check(sum)
 	if err != nil {
 		return stored, err
 	}
-	if posting && scanPosting(raw, &l.view, &prev, &l.memo) {
+	if posting && scanPosting(raw, &l.view, prev, &l.memo) {
 		l.raw, l.canonical = raw, true
 		return stored, nil
 	}
-	if scanLine(raw, &l.view, &prev) {
+	if scanLine(raw, &l.view, prev) {
 		if !l.view.chained {
 			return stored, ErrChainBroken
 		}
 		l.raw, l.canonical = raw, true
 		return stored, nil
 	}
-	if err := prevHashJSON(raw, prev); err != nil {
+	if err := prevHashJSON(raw, *prev); err != nil {
 		return stored, err
 	}
 	l.raw = raw
