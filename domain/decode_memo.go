@@ -23,6 +23,8 @@ type postingMemo struct {
 	seq, cmd, item decimalMemo
 	time           timeMemo
 	asset, ref     bytesMemo
+	// assetRef: the asset and the reference together (assetRefMemo).
+	assetRef assetRefMemo
 }
 
 // decimalMemo is a number below memoBound in its decimal form, followed
@@ -252,6 +254,70 @@ func (p *scanner) reference(t *transferSpans, m *bytesMemo) bool {
 	}
 	if printable {
 		m.set(b[i-8 : p.i])
+	}
+	return true
+}
+
+// assetRefMemo is the last line's asset code and its reference, where it
+// had one that the reference memo keeps, as one run of bytes from the
+// eight before the code to the reference's closing quote (up to 64:
+// `asset":"BENCH","reference":"bench-run-7b250376"` is 47), with where
+// the code ends and the reference starts in it: a line whose bytes from
+// there are these has that code and that reference, which the reader
+// took (their readings are functions of their bytes, and what lies
+// between them is the literal `","reference":"`). One comparison where
+// the two memos took two, and the reference's name between them.
+type assetRefMemo struct {
+	d    [64]byte
+	n    int   // the bytes held; 0: none
+	code int32 // where the code's closing quote is, from d's start
+	ref  int32 // where the reference starts, from d's start
+}
+
+// match reports whether b holds the memo's bytes from i (as
+// bytesMemo.match), b having room for all of d from i.
+func (m *assetRefMemo) match(b []byte, i int) bool {
+	n := m.n
+	if n < 8 || len(b)-i < len(m.d) {
+		return false
+	}
+	var d uint64
+	for k := 0; k < n-8; k += 8 {
+		d |= word(b, i+k) ^ word(m.d[:], k)
+	}
+	return d|(word(b, i+n-8)^word(m.d[:], n-8)) == 0
+}
+
+// assetRef reads the transfer's asset code at i and its reference, if it
+// has one, up to the reference's closing quote (p.i after it, or after
+// the code's closing quote): from the memo of both where the bytes are
+// the last line's, else with asset and reference, keeping both in the
+// memo where the line has a reference.
+func (p *scanner) assetRef(t *transferSpans, i int, m *postingMemo) bool {
+	b, r := p.b, &m.assetRef
+	if r.match(b, i-8) {
+		t.asset = span{int32(i), int32(i-8) + r.code}
+		t.reference = span{int32(i-8) + r.ref, int32(i - 8 + r.n - 1)}
+		p.i = i - 8 + r.n
+		return true
+	}
+	r.n = 0
+	if !p.asset(t, i, &m.asset) {
+		return false
+	}
+	p.i = int(t.asset.b) + 1
+	if !p.at(`,"reference":`) {
+		return true
+	}
+	if !p.reference(t, &m.ref) {
+		return false
+	}
+	// Kept where both fit, and the reference holds nothing that the
+	// encoding escapes (p.escapable, which refuses the line: a match
+	// would not see it).
+	if !p.escapable && p.i-(i-8) <= len(r.d) {
+		r.n = copy(r.d[:], b[i-8:p.i])
+		r.code, r.ref = t.asset.b-int32(i-8), t.reference.a-int32(i-8)
 	}
 	return true
 }

@@ -146,12 +146,7 @@ func (p *scanner) postedTransfer(v *lineView, m *postingMemo) bool {
 	d |= x
 	if d != 0 || t.id.a == t.id.b || t.from.a == t.from.b || t.to.a == t.to.b || t.amount.a == t.amount.b ||
 		n.values[0] == 0 || // a memo's, or refused
-		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) || !p.asset(t, i, &m.asset) {
-		return false
-	}
-	i = int(t.asset.b)
-	p.i = i + 1
-	if p.at(`,"reference":`) && !p.reference(t, &m.ref) {
+		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) || !p.assetRef(t, i, m) {
 		return false
 	}
 	if p.at(`,"metadata":`) {
