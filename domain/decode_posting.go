@@ -162,16 +162,28 @@ func (p *scanner) postedTransfer(v *lineView, m *postingMemo) bool {
 // amount (debit then credit), and closes the transfer.
 func (p *scanner) postedEntries(v *lineView) bool {
 	b, t, n, e := p.b, &v.transfer, &v.numbers, &v.entries
+	// The strings that repeat the transfer's, each with its closing
+	// quote: 1 to 16 bytes (nearly every id and amount) compared by
+	// sameWords, inlined, any other by sameAt.
+	nf, na, nt := int(t.from.b-t.from.a)+1, int(t.amount.b-t.amount.a)+1, int(t.to.b-t.to.a)+1
 	d, i := lit(b, p.i, `,"entries":[{"ac`)
 	x, i := lit(b, i, `count":"`)
 	d |= x
-	x, e[0][0], i = sameAt(b, i, t.from)
+	if nf <= 16 && len(b)-i >= 24 {
+		x, e[0][0], i = sameWords(b, i, int(t.from.a), nf), span{int32(i), int32(i + nf - 1)}, i+nf
+	} else {
+		x, e[0][0], i = sameAt(b, i, t.from)
+	}
 	d |= x
 	x, i = lit(b, i, `,"type":"debit",`)
 	d |= x
 	x, i = lit(b, i, `"amount":"`)
 	d |= x
-	x, e[0][2], i = sameAt(b, i, t.amount)
+	if na <= 16 && len(b)-i >= 24 {
+		x, e[0][2], i = sameWords(b, i, int(t.amount.a), na), span{int32(i), int32(i + na - 1)}, i+na
+	} else {
+		x, e[0][2], i = sameAt(b, i, t.amount)
+	}
 	d |= x
 	x, i = lit(b, i, `,"balance":"`)
 	d |= x
@@ -186,13 +198,21 @@ func (p *scanner) postedEntries(v *lineView) bool {
 	}
 	x, i = lit(b, i, `"},{"account":"`)
 	d |= x
-	x, e[1][0], i = sameAt(b, i, t.to)
+	if nt <= 16 && len(b)-i >= 24 {
+		x, e[1][0], i = sameWords(b, i, int(t.to.a), nt), span{int32(i), int32(i + nt - 1)}, i+nt
+	} else {
+		x, e[1][0], i = sameAt(b, i, t.to)
+	}
 	d |= x
 	x, i = lit(b, i, `,"type":"credit"`)
 	d |= x
 	x, i = lit(b, i, `,"amount":"`)
 	d |= x
-	x, e[1][2], i = sameAt(b, i, t.amount)
+	if na <= 16 && len(b)-i >= 24 {
+		x, e[1][2], i = sameWords(b, i, int(t.amount.a), na), span{int32(i), int32(i + na - 1)}, i+na
+	} else {
+		x, e[1][2], i = sameAt(b, i, t.amount)
+	}
 	d |= x
 	x, i = lit(b, i, `,"balance":"`)
 	d |= x
@@ -363,25 +383,3 @@ var codeChars = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// sameAt compares the characters and the closing quote of the string at
-// i with s, an earlier string of the line: a word at a time (the last
-// one ending where the string does), a string shorter than a word under
-// a mask. It returns how they differ (not zero where b is too short),
-// the string's span and where it ends.
-func sameAt(b []byte, i int, s span) (uint64, span, int) {
-	a, n := int(s.a), int(s.b-s.a)+1
-	if len(b)-i < n+8 { // a word's load from the string's end
-		return 1, span{}, i
-	}
-	var d uint64
-	if n < 8 {
-		d = (word(b, i) ^ word(b, a)) & (1<<(8*(n&7)) - 1)
-	} else {
-		for k := 0; k < n-8; k += 8 {
-			d |= word(b, i+k) ^ word(b, a+k)
-		}
-		d |= word(b, i+n-8) ^ word(b, a+n-8)
-	}
-	return d, span{int32(i), int32(i + n - 1)}, i + n
-}
