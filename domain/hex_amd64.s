@@ -1,7 +1,7 @@
 #include "textflag.h"
 
 // The hex of a hash compared with its 64 stored digits, 16 bytes of the
-// hash at a time, in SSE2 (every amd64 has it): each byte's high and low
+// hash at a time, in SSE2 (every amd64 has it; AVX2 below, 32 at once): each byte's high and low
 // nibbles split, made digits ('0' + n, and 'a'-'0'-10 more where n > 9),
 // interleaved high first and compared with the stored digits. The Go
 // version (hexOfGo) is the definition; TestHexEqualAgrees holds them
@@ -52,6 +52,8 @@ GLOBL hexZero<>(SB), RODATA|NOPTR, $16
 TEXT ·hexEqual(SB), NOSPLIT, $0-17
 	MOVQ h+0(FP), AX
 	MOVQ sum+8(FP), BX
+	CMPB ·useAVX2(SB), $0
+	JNE  avx2
 	MOVOU hexNibble<>(SB), X8
 	MOVOU hexNine<>(SB), X9
 	MOVOU hexLetter<>(SB), X10
@@ -61,6 +63,44 @@ TEXT ·hexEqual(SB), NOSPLIT, $0-17
 	HALF(16)
 	PMOVMSKB X7, CX
 	CMPL CX, $0xffff
+	SETEQ ret+16(FP)
+	RET
+
+// The same in AVX2 where useAVX2 says so: the 32 bytes of the hash at
+// once, three-operand, without HALF's copies. Unpacking works within
+// each 128-bit lane, so the low unpack holds the digits of bytes 0-7
+// and 16-23 (the stored digits 0-15 and 32-47), the high one those of
+// bytes 8-15 and 24-31 (digits 16-31 and 48-63), which the stored
+// digits are loaded to match.
+avx2:
+	VPBROADCASTQ hexNibble<>(SB), Y8
+	VPBROADCASTQ hexNine<>(SB), Y9
+	VPBROADCASTQ hexLetter<>(SB), Y10
+	VPBROADCASTQ hexZero<>(SB), Y11
+	VMOVDQU (BX), Y0
+	VPSRLW $4, Y0, Y1
+	VPAND Y8, Y1, Y1
+	VPAND Y8, Y0, Y0
+	VPCMPGTB Y9, Y1, Y2
+	VPAND Y10, Y2, Y2
+	VPADDB Y11, Y1, Y1
+	VPADDB Y2, Y1, Y1
+	VPCMPGTB Y9, Y0, Y3
+	VPAND Y10, Y3, Y3
+	VPADDB Y11, Y0, Y0
+	VPADDB Y3, Y0, Y0
+	VPUNPCKLBW Y0, Y1, Y4
+	VPUNPCKHBW Y0, Y1, Y5
+	VMOVDQU (AX), X6
+	VINSERTI128 $1, 32(AX), Y6, Y6
+	VMOVDQU 16(AX), X7
+	VINSERTI128 $1, 48(AX), Y7, Y7
+	VPCMPEQB Y6, Y4, Y4
+	VPCMPEQB Y7, Y5, Y5
+	VPAND Y5, Y4, Y4
+	VPMOVMSKB Y4, CX
+	VZEROUPPER
+	CMPL CX, $0xffffffff
 	SETEQ ret+16(FP)
 	RET
 

@@ -13,7 +13,8 @@ import (
 // encoding/hex: a stored hash parses exactly when it is 64 lower-case hex
 // digits, to the bytes they spell, and a prev_hash is a hash's hex
 // exactly when it is byte for byte its lower-case encoding; with every
-// byte value at every position; HexOf (in assembly on amd64) and its Go
+// byte value at every position; HexOf (in assembly on amd64: AVX2, or
+// SSE2 under GODEBUG=cpu.avx2=off) and its Go
 // definition alike, for random hashes and for the hashes that hold every byte value
 // (each nibble at 9 and 10, where a digit turns into a letter).
 func TestLowerHex(t *testing.T) {
