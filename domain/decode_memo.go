@@ -291,8 +291,11 @@ func (m *assetRefMemo) match(b []byte, i int) bool {
 // assetRef reads the transfer's asset code at i and its reference, if it
 // has one, up to the reference's closing quote (p.i after it, or after
 // the code's closing quote): from the memo of both where the bytes are
-// the last line's, else with asset and reference, keeping both in the
-// memo where the line has a reference.
+// the last line's, else with asset and reference. The memo of both is
+// kept only where the reference is the last line's too (the reference
+// memo's), so that a journal whose references differ from line to line
+// pays for neither the comparison nor the copy: a memo that holds
+// nothing is refused by its length.
 func (p *scanner) assetRef(t *transferSpans, i int, m *postingMemo) bool {
 	b, r := p.b, &m.assetRef
 	if r.match(b, i-8) {
@@ -309,13 +312,16 @@ func (p *scanner) assetRef(t *transferSpans, i int, m *postingMemo) bool {
 	if !p.at(`,"reference":`) {
 		return true
 	}
-	if !p.reference(t, &m.ref) {
-		return false
+	j := p.i
+	if !m.ref.match(b, j-8) {
+		return p.reference(t, &m.ref)
 	}
-	// Kept where both fit, and the reference holds nothing that the
-	// encoding escapes (p.escapable, which refuses the line: a match
-	// would not see it).
-	if !p.escapable && p.i-(i-8) <= len(r.d) {
+	// reference's first case: the last line's reference, which the
+	// reference memo holds only where it was printable (nothing that
+	// the encoding escapes).
+	t.reference = span{int32(j + 1), int32(j + m.ref.n - 9)}
+	p.i = j + m.ref.n - 8
+	if p.i-(i-8) <= len(r.d) {
 		r.n = copy(r.d[:], b[i-8:p.i])
 		r.code, r.ref = t.asset.b-int32(i-8), t.reference.a-int32(i-8)
 	}
