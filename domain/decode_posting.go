@@ -61,13 +61,16 @@ func scanPosting(line []byte, v *lineView, prev *Hash, m *postingMemo) bool {
 	d &= 1<<56 - 1
 	p.i = i - 1
 	v.seq = p.uintMemo(&m.seq, ',', ^uint64(0))
-	m.seq.inc() // the next line's
+	m.seq.inc()                // the next line's
+	if len(b)-p.i < 3*maxLit { // the next three literals' room
+		return false
+	}
 	v.typ = span{int32(p.i + 9), int32(p.i + 9 + len(EventTransferPosted))}
-	x, i := lit(b, p.i, `,"type":"Transfe`)
+	x, i := litIn(b, p.i, `,"type":"Transfe`)
 	d |= x
-	x, i = lit(b, i, `rPosted","v":1,"`)
+	x, i = litIn(b, i, `rPosted","v":1,"`)
 	d |= x
-	x, p.i = lit(b, i, `command":{"seq":`)
+	x, p.i = litIn(b, i, `command":{"seq":`)
 	d |= x
 	v.version = SchemaVersion
 	// The command's sequence is the last line's or the next.
@@ -126,8 +129,11 @@ func (v *lineView) reset() {
 // postedTransfer reads and checks the transfer's fields up to its entries.
 func (p *scanner) postedTransfer(v *lineView, m *postingMemo) bool {
 	b, t, n := p.b, &v.transfer, &v.numbers
-	d, i := lit(b, p.i, `,"transfer":`)
-	x, i := lit(b, i, `{"id":"`+`"`) // the last quote not compared
+	if len(b)-p.i < len(`,"transfer":`)+maxLit { // the next two literals' room
+		return false
+	}
+	d, i := litIn(b, p.i, `,"transfer":`)
+	x, i := litIn(b, i, `{"id":"`+`"`) // the last quote not compared
 	d |= x & (1<<56 - 1)
 	x, i = idsAt(b, i-1, t)
 	d |= x
@@ -166,26 +172,29 @@ func (p *scanner) postedEntries(v *lineView) bool {
 	// quote: 1 to 16 bytes (nearly every id and amount) compared by
 	// sameWords, inlined, any other by sameAt.
 	nf, na, nt := int(t.from.b-t.from.a)+1, int(t.amount.b-t.amount.a)+1, int(t.to.b-t.to.a)+1
-	d, i := lit(b, p.i, `,"entries":[{"ac`)
-	x, i := lit(b, i, `count":"`)
+	if len(b)-p.i < 2*maxLit { // the next two literals' room
+		return false
+	}
+	d, i := litIn(b, p.i, `,"entries":[{"ac`)
+	x, i := litIn(b, i, `count":"`)
 	d |= x
-	if nf <= 16 && len(b)-i >= 24 {
+	if nf <= 16 && len(b)-i >= 16+2*maxLit { // and the next two literals' room
 		x, e[0][0], i = sameWords(b, i, int(t.from.a), nf), span{int32(i), int32(i + nf - 1)}, i+nf
-	} else {
-		x, e[0][0], i = sameAt(b, i, t.from)
+	} else if x, e[0][0], i = sameAt(b, i, t.from); len(b)-i < 2*maxLit {
+		return false
 	}
 	d |= x
-	x, i = lit(b, i, `,"type":"debit",`)
+	x, i = litIn(b, i, `,"type":"debit",`)
 	d |= x
-	x, i = lit(b, i, `"amount":"`)
+	x, i = litIn(b, i, `"amount":"`)
 	d |= x
-	if na <= 16 && len(b)-i >= 24 {
+	if na <= 16 && len(b)-i >= 16+maxLit { // and the next literal's room
 		x, e[0][2], i = sameWords(b, i, int(t.amount.a), na), span{int32(i), int32(i + na - 1)}, i+na
-	} else {
-		x, e[0][2], i = sameAt(b, i, t.amount)
+	} else if x, e[0][2], i = sameAt(b, i, t.amount); len(b)-i < maxLit {
+		return false
 	}
 	d |= x
-	x, i = lit(b, i, `,"balance":"`)
+	x, i = litIn(b, i, `,"balance":"`)
 	d |= x
 	k, places := -1, 0
 	if useAVX2 && len(b)-i >= 17 { // as postedTransfer's amount
@@ -198,23 +207,23 @@ func (p *scanner) postedEntries(v *lineView) bool {
 	}
 	x, i = lit(b, i, `"},{"account":"`)
 	d |= x
-	if nt <= 16 && len(b)-i >= 24 {
+	if nt <= 16 && len(b)-i >= 16+2*maxLit { // and the next two literals' room
 		x, e[1][0], i = sameWords(b, i, int(t.to.a), nt), span{int32(i), int32(i + nt - 1)}, i+nt
-	} else {
-		x, e[1][0], i = sameAt(b, i, t.to)
+	} else if x, e[1][0], i = sameAt(b, i, t.to); len(b)-i < 2*maxLit {
+		return false
 	}
 	d |= x
-	x, i = lit(b, i, `,"type":"credit"`)
+	x, i = litIn(b, i, `,"type":"credit"`)
 	d |= x
-	x, i = lit(b, i, `,"amount":"`)
+	x, i = litIn(b, i, `,"amount":"`)
 	d |= x
-	if na <= 16 && len(b)-i >= 24 {
+	if na <= 16 && len(b)-i >= 16+maxLit { // and the next literal's room
 		x, e[1][2], i = sameWords(b, i, int(t.amount.a), na), span{int32(i), int32(i + na - 1)}, i+na
-	} else {
-		x, e[1][2], i = sameAt(b, i, t.amount)
+	} else if x, e[1][2], i = sameAt(b, i, t.amount); len(b)-i < maxLit {
+		return false
 	}
 	d |= x
-	x, i = lit(b, i, `,"balance":"`)
+	x, i = litIn(b, i, `,"balance":"`)
 	d |= x
 	k, places = -1, 0
 	if useAVX2 && len(b)-i >= 17 { // as postedTransfer's amount
@@ -240,9 +249,12 @@ func (p *scanner) postedEntries(v *lineView) bool {
 // hex, up to the hash suffix that verifyLineHash checked.
 func (p *scanner) prevHash(v *lineView, prev *Hash) bool {
 	line := p.b
-	d, i := lit(line, p.i, `"}]},"prev`)
-	x, i := lit(line, i, `_hash":"`)
-	if d|x != 0 || len(line)-i != 2*HashSize+1+hashSuffixLen || line[i+2*HashSize] != '"' ||
+	if len(line)-p.i != len(`"}]},"prev_hash":"`)+2*HashSize+1+hashSuffixLen {
+		return false
+	}
+	d, i := litIn(line, p.i, `"}]},"prev`)
+	x, i := litIn(line, i, `_hash":"`)
+	if d|x != 0 || line[i+2*HashSize] != '"' ||
 		!hexOf(line[i:i+2*HashSize], prev) {
 		return false
 	}
@@ -278,22 +290,6 @@ func (p *scanner) plainStr() (_ span, printable bool) {
 	}
 	return p.str(), false
 }
-
-// lit compares the literal s (8 to maxLit bytes, a constant: its words
-// are folded) with b from i, and returns how they differ (zero where
-// they do not; not zero where b is too short) and where s ends: two word
-// loads, the second ending where s ends.
-func lit(b []byte, i int, s string) (diff uint64, end int) {
-	if len(b)-i < maxLit {
-		return 1, i
-	}
-	return (word(b, i) ^ strWord(s, 0)) | (word(b, i+len(s)-8) ^ strWord(s, len(s)-8)), i + len(s)
-}
-
-// maxLit bounds the literals lit compares: two words. A line shorter
-// than that from a literal is not a posting's, which goes on well past
-// every literal (its prev_hash and hash).
-const maxLit = 16
 
 // at reports whether the literal s is at p.i, and consumes it if so: an
 // optional field's name.
@@ -354,8 +350,9 @@ func idsAt(b []byte, i int, t *transferSpans) (uint64, int) {
 			f := i + int(e0) + len(`","from":"`)
 			to := f + int(e1) + len(`","to":"`)
 			t.id, t.from, t.to = span{int32(i), int32(f - 10)}, span{int32(f), int32(to - 8)}, span{int32(to), int32(to) + int32(e2)}
-			d, _ := lit(b, f-10, `","from":"`)
-			x, _ := lit(b, to-8, `","to":"`)
+			// Within the windows (idsWindow): f-10 < i+32, to-8 < i+74.
+			d, _ := litIn(b, f-10, `","from":"`)
+			x, _ := litIn(b, to-8, `","to":"`)
 			if e0 == 0 || e1 == 0 || e2 == 0 { // empty: as idAt says
 				d = 1
 			}

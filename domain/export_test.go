@@ -70,3 +70,9 @@ var (
 		return h, true
 	}
 )
+
+// PrepareHashedGeneral is Line.PrepareHashed without the posting reader.
+func (l *Line) PrepareHashedGeneral(raw []byte, prev Hash, sum Hash) (Hash, error) {
+	s := Seal(raw)
+	return l.prepare(&s, &prev, &sum, false)
+}

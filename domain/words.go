@@ -97,3 +97,25 @@ func sameWords(b []byte, i, a, n int) uint64 {
 	}
 	return x | (word(b, i+n-8) ^ word(b, a+n-8))
 }
+
+// lit compares the literal s (8 to maxLit bytes, a constant: its words
+// are folded) with b from i, and returns how they differ (zero where
+// they do not; not zero where b is too short) and where s ends: two word
+// loads, the second ending where s ends.
+func lit(b []byte, i int, s string) (diff uint64, end int) {
+	if len(b)-i < maxLit {
+		return 1, i
+	}
+	return (word(b, i) ^ strWord(s, 0)) | (word(b, i+len(s)-8) ^ strWord(s, len(s)-8)), i + len(s)
+}
+
+// litIn is lit where the caller has checked that b has maxLit bytes
+// from i: no test of its own.
+func litIn(b []byte, i int, s string) (diff uint64, end int) {
+	return (word(b, i) ^ strWord(s, 0)) | (word(b, i+len(s)-8) ^ strWord(s, len(s)-8)), i + len(s)
+}
+
+// maxLit bounds the literals lit compares: two words. A line shorter
+// than that from a literal is not a posting's, which goes on well past
+// every literal (its prev_hash and hash).
+const maxLit = 16
