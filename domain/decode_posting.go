@@ -152,7 +152,7 @@ func (p *scanner) postedTransfer(v *lineView, m *postingMemo) bool {
 	d |= x
 	if d != 0 || t.id.a == t.id.b || t.from.a == t.from.b || t.to.a == t.to.b || t.amount.a == t.amount.b ||
 		n.values[0] == 0 || // a memo's, or refused
-		bytes.Equal(b[t.from.a:t.from.b], b[t.to.a:t.to.b]) || !p.assetRef(t, i, m) {
+		sameAccounts(b, t.from, t.to) || !p.assetRef(t, i, m) {
 		return false
 	}
 	if p.at(`,"metadata":`) {
@@ -162,6 +162,21 @@ func (p *scanner) postedTransfer(v *lineView, m *postingMemo) bool {
 		}
 	}
 	return !p.escapable
+}
+
+// sameAccounts reports whether the strings from and to of b are equal,
+// to after from and b holding 16 bytes from to's start (the literal
+// after the amount, which follows to, was read): of up to 15 bytes (and
+// so with their closing quotes, 16), by sameWords, else bytes.Equal.
+func sameAccounts(b []byte, from, to span) bool {
+	n := int(from.b - from.a)
+	if n != int(to.b-to.a) {
+		return false
+	}
+	if n < 16 {
+		return sameWords(b, int(to.a), int(from.a), n+1) == 0
+	}
+	return bytes.Equal(b[from.a:from.b], b[to.a:to.b])
 }
 
 // postedEntries reads the transfer's entries, which repeat its accounts and

@@ -299,3 +299,27 @@ func TestPostingReaderLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestPostingReaderSameAccounts: a posting whose from and to have 1 to
+// 20 characters (either side of sameAccounts' 15, its word compare's
+// bound), equal or differing in one character anywhere, or in length,
+// is read as the general reader reads it, and taken exactly when they
+// differ.
+func TestPostingReaderSameAccounts(t *testing.T) {
+	for n := 1; n <= 20; n++ {
+		from := strings.Repeat("a", n)
+		tos := []string{from, from + "a", from[:n-1]}
+		for k := range n {
+			tos = append(tos, from[:k]+"b"+from[k+1:])
+		}
+		for _, to := range tos {
+			if to == "" {
+				continue
+			}
+			body := strings.ReplaceAll(strings.ReplaceAll(postingBody, `"world"`, `"`+from+`"`), `"alice"`, `"`+to+`"`)
+			if taken := checkPostingReader(t, storedLine([]byte(body)), domain.Hash{}); taken != (from != to) {
+				t.Fatalf("from %q, to %q: taken %v", from, to, taken)
+			}
+		}
+	}
+}

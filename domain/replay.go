@@ -63,16 +63,20 @@ func (l *Line) PrepareSealed(s *Sealed, prev Hash, sum Hash) (Hash, error) {
 // prepare is PrepareSealed, with the posting reader tried first if
 // posting.
 func (l *Line) prepare(s *Sealed, prev, sum *Hash, posting bool) (Hash, error) {
-	l.raw, l.canonical = nil, false
+	// l.raw is written once on the posting reader's path (a pointer's
+	// store has the write barrier's test).
+	l.canonical = false
 	raw := s.line
 	stored, err := s.check(sum)
 	if err != nil {
+		l.raw = nil
 		return stored, err
 	}
 	if posting && scanPosting(raw, &l.view, prev, &l.memo) {
 		l.raw, l.canonical = raw, true
 		return stored, nil
 	}
+	l.raw = nil
 	if scanLine(raw, &l.view, prev) {
 		if !l.view.chained {
 			return stored, ErrChainBroken
