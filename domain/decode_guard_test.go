@@ -51,8 +51,9 @@ func sealedBody(body []byte, h domain.Hash) []byte {
 // line's end. Posting lines cut short at every byte, and with every byte
 // of them removed, each given a hash suffix that the check before the
 // reader accepts (PrepareHashed with the hash it spells), are read at the
-// very end of readable memory, after the whole line with the same Line
-// (so that the memos' comparisons meet them too) and on a fresh Line: a
+// very end of readable memory, after the whole line (twice) with the
+// same Line (so that the memos' comparisons meet them too) and on a
+// fresh Line: a
 // read past the end faults. Each is held to the general reader too.
 func TestPostingReaderInBounds(t *testing.T) {
 	g := newGuardedPage(t)
@@ -75,7 +76,10 @@ func TestPostingReaderInBounds(t *testing.T) {
 			for _, after := range [][]byte{nil, whole} {
 				var l, general domain.Line
 				if after != nil {
-					l.PrepareHashed(g.atPageEnd(after), domain.Hash{}, h) // some cases are refused: no matter
+					// Twice, so that the memo of the asset and reference
+					// together holds it (some cases are refused: no matter).
+					l.PrepareHashed(g.atPageEnd(after), domain.Hash{}, h)
+					l.PrepareHashed(g.atPageEnd(after), domain.Hash{}, h)
 				}
 				at := g.atPageEnd(line)
 				h1, err1 := l.PrepareHashed(at, domain.Hash{}, h)

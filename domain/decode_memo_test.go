@@ -258,3 +258,27 @@ func TestPostingReaderAfterOtherLines(t *testing.T) {
 		t.Fatalf("the posting reader took %d second lines of %d", taken, len(lines)*len(postings))
 	}
 }
+
+// FuzzPostingReaderRepeat: a line read after another that was read twice
+// with the same Line, so that it meets every memo the reader keeps, the
+// asset and reference one too (kept from a line whose reference repeats
+// the last one's), is read as the general reader reads it on its own.
+func FuzzPostingReaderRepeat(f *testing.F) {
+	r := rand.New(rand.NewPCG(8, 2))
+	fs := memoWalk(r, 64)
+	for i := 1; i < len(fs); i++ {
+		f.Add(fs[i-1].body(), fs[i].body())
+	}
+	for _, c := range postingCases {
+		f.Add([]byte(postingBody), c.body())
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		if len(a) < 2 || a[len(a)-1] != '}' || len(b) < 2 || b[len(b)-1] != '}' {
+			return
+		}
+		var fast domain.Line
+		checkPostingReaderAfter(t, &fast, storedLine(a), domain.Hash{})
+		checkPostingReaderAfter(t, &fast, storedLine(a), domain.Hash{})
+		checkPostingReaderAfter(t, &fast, storedLine(b), domain.Hash{})
+	})
+}
