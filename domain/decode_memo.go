@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/binary"
 	"strconv"
+	"unsafe"
 )
 
 // What the posting reader keeps from one line to the next (Line.memo):
@@ -153,7 +154,7 @@ func (p *scanner) postingTime(v *lineView, m *timeMemo) {
 		v.unix = c.unix()
 		return
 	}
-	q := (*[32]byte)(b[i : i+32])
+	q := (*[32]byte)(unsafe.Pointer(byteAt(b, i))) // in b: tested above
 	w0, w1, w2 := binary.LittleEndian.Uint64(q[1:9]), binary.LittleEndian.Uint64(q[9:17]), binary.LittleEndian.Uint64(q[17:25])
 	if !m.ok || q[0] != '"' || w0 != m.w0 || w1 != m.w1 || w2&0xffffff != m.w2 {
 		*c = p.time()

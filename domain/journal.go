@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // The journal's canonical encoding and hash chain.
@@ -179,10 +180,11 @@ func (s *Sealed) Stored() (Hash, bool) {
 	return s.hash, true
 }
 
-// hex is the stored hash's 64 digits; the line has a suffix.
+// hex is the stored hash's 64 digits; the line has a suffix (so at
+// least hashSuffixLen bytes), whose digits are read in place without a
+// bounds check.
 func (s *Sealed) hex() *[2 * HashSize]byte {
-	n := len(s.line)
-	return (*[2 * HashSize]byte)(s.line[n-hashSuffixLen+9 : n-2])
+	return (*[2 * HashSize]byte)(unsafe.Pointer(byteAt(s.line, len(s.line)-hashSuffixLen+9)))
 }
 
 // StoredHash returns the hash stored in a line's suffix, if the line has
@@ -213,6 +215,12 @@ func (s *Sealed) check(sum *Hash) (Hash, error) {
 		return Hash{}, fmt.Errorf("%w: hash is not lower-case hex", ErrMalformedEvent)
 	}
 	return stored, ErrHashMismatch
+}
+
+// matches reports whether check would find the line storing sum: its
+// success, without check's results.
+func (s *Sealed) matches(sum *Hash) bool {
+	return s.suffix && (!s.read && hexEqual(s.hex(), sum) || s.read && s.lower && s.hash == *sum)
 }
 
 // prevHashJSON checks the prev_hash of a line that is not in the

@@ -67,16 +67,16 @@ func (l *Line) prepare(s *Sealed, prev, sum *Hash, posting bool) (Hash, error) {
 	// store has the write barrier's test).
 	l.canonical = false
 	raw := s.line
-	stored, err := s.check(sum)
-	if err != nil {
+	if !s.matches(sum) { // check's failure: its stored hash and error
 		l.raw = nil
-		return stored, err
+		return s.check(sum)
 	}
 	if posting && scanPosting(raw, &l.view, prev, &l.memo) {
 		l.raw, l.canonical = raw, true
-		return stored, nil
+		return *sum, nil
 	}
 	l.raw = nil
+	stored := *sum // the stored hash, spelt as sum (check)
 	if scanLine(raw, &l.view, prev) {
 		if !l.view.chained {
 			return stored, ErrChainBroken
