@@ -201,11 +201,24 @@ func (m *bytesMemo) match(b []byte, i int) bool {
 	if n < 8 || len(b)-i < len(m.d) {
 		return false
 	}
-	var d uint64
-	for k := 0; k < n-8; k += 8 {
-		d |= word(b, i+k) ^ word(m.d[:], k)
+	d, md := word(b, i+n-8)^word(m.d[:], n-8), m.d[:]
+	switch (n - 1) >> 3 { // the words before the last, unrolled: 0 to 5
+	case 5:
+		d |= word(b, i+32) ^ word(md, 32)
+		fallthrough
+	case 4:
+		d |= word(b, i+24) ^ word(md, 24)
+		fallthrough
+	case 3:
+		d |= word(b, i+16) ^ word(md, 16)
+		fallthrough
+	case 2:
+		d |= word(b, i+8) ^ word(md, 8)
+		fallthrough
+	case 1:
+		d |= word(b, i) ^ word(md, 0)
 	}
-	return d|(word(b, i+n-8)^word(m.d[:], n-8)) == 0
+	return d == 0
 }
 
 // set makes the memo hold s, if it has 8 to 48 bytes.
@@ -276,17 +289,38 @@ type assetRefMemo struct {
 }
 
 // match reports whether b holds the memo's bytes from i (as
-// bytesMemo.match), b having room for all of d from i.
+// bytesMemo.match: the words before the last, then the last ending where
+// the bytes end), b having room for all of d from i; unrolled, entered
+// at the first word a memo of n bytes compares.
 func (m *assetRefMemo) match(b []byte, i int) bool {
 	n := m.n
 	if n < 8 || len(b)-i < len(m.d) {
 		return false
 	}
-	var d uint64
-	for k := 0; k < n-8; k += 8 {
-		d |= word(b, i+k) ^ word(m.d[:], k)
+	d, md := word(b, i+n-8)^word(m.d[:], n-8), m.d[:]
+	switch (n - 1) >> 3 { // the words before the last: 0 to 7
+	case 7:
+		d |= word(b, i+48) ^ word(md, 48)
+		fallthrough
+	case 6:
+		d |= word(b, i+40) ^ word(md, 40)
+		fallthrough
+	case 5:
+		d |= word(b, i+32) ^ word(md, 32)
+		fallthrough
+	case 4:
+		d |= word(b, i+24) ^ word(md, 24)
+		fallthrough
+	case 3:
+		d |= word(b, i+16) ^ word(md, 16)
+		fallthrough
+	case 2:
+		d |= word(b, i+8) ^ word(md, 8)
+		fallthrough
+	case 1:
+		d |= word(b, i) ^ word(md, 0)
 	}
-	return d|(word(b, i+n-8)^word(m.d[:], n-8)) == 0
+	return d == 0
 }
 
 // assetRef reads the transfer's asset code at i and its reference, if it
