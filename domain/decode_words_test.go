@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -201,4 +202,19 @@ func TestPostingReaderPrevHashByWord(t *testing.T) {
 func storedLineAfter(prev domain.Hash, body string) []byte {
 	h := sha256.Sum256(append(prev[:], body...))
 	return []byte(fmt.Sprintf(`%s,"hash":"%s"}`, body[:len(body)-1], hex.EncodeToString(h[:])))
+}
+
+// TestWordIsLittleEndian: the reader's word load (one unaligned load on
+// amd64) reads the eight bytes from every offset as
+// binary.LittleEndian does.
+func TestWordIsLittleEndian(t *testing.T) {
+	b := make([]byte, 64)
+	for i := range b {
+		b[i] = byte(i*37 + 11)
+	}
+	for i := 0; i+8 <= len(b); i++ {
+		if got, want := domain.Word(b, i), binary.LittleEndian.Uint64(b[i:]); got != want {
+			t.Fatalf("Word(b, %d) = %#x, want %#x", i, got, want)
+		}
+	}
 }

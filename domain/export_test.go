@@ -76,3 +76,6 @@ func (l *Line) PrepareHashedGeneral(raw []byte, prev Hash, sum Hash) (Hash, erro
 	s := Seal(raw)
 	return l.prepare(&s, &prev, &sum, false)
 }
+
+// Word is the reader's eight-byte load (words_amd64.go, words_other.go).
+var Word = word

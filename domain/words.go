@@ -14,13 +14,12 @@ import (
 
 const lsb = 0x0101010101010101
 
-// word is the eight bytes of b from i, which the caller has checked are
-// in b (i+8 <= len(b)): no bounds check of its own. wordLE is its
-// definition; on amd64 (words_amd64.go) it is one unaligned load, the
-// same instruction, which the inliner counts as far cheaper.
-func wordLE(b []byte, i int) uint64 {
-	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))[:])
-}
+// word(b, i) is the eight bytes of b from i in memory order (as
+// binary.LittleEndian reads them), which the caller has checked are in b
+// (i+8 <= len(b)): no bounds check of its own. On amd64 (words_amd64.go)
+// it is one unaligned load, the instruction binary.LittleEndian's
+// compiles to, which the inliner counts as far cheaper; elsewhere
+// (words_other.go) it is binary.LittleEndian's.
 
 // byteAt is &b[i] without the bounds check, for the assembly's reads
 // of a window the caller has checked is in b.

@@ -2,5 +2,12 @@
 
 package domain
 
-// word is wordLE.
-func word(b []byte, i int) uint64 { return wordLE(b, i) }
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
+// word is the eight bytes of b from i (words.go).
+func word(b []byte, i int) uint64 {
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))[:])
+}
