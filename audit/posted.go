@@ -137,6 +137,25 @@ func (p *postedIDs) slotAddr(key idKey) uintptr {
 	return uintptr(unsafe.Pointer(&p.slots[p.home(key[0])]))
 }
 
+// postedBase is where the table's slots are, for engine.prefetchSlots:
+// read once for a group of lines, so that each slot's address is a
+// multiply and an add.
+type postedBase struct {
+	at uintptr // the first slot's address
+	n  uint64  // the slots
+}
+
+// base is p's postedBase; p must not grow while it is used.
+func (p *postedIDs) base() postedBase {
+	return postedBase{uintptr(unsafe.Pointer(unsafe.SliceData(p.slots))), uint64(len(p.slots))}
+}
+
+// slotAddr is postedIDs.slotAddr of a key whose first word is k0.
+func (b postedBase) slotAddr(k0 uint64) uintptr {
+	hi, _ := bits.Mul64(k0, b.n) // home
+	return b.at + uintptr(hi)*unsafe.Sizeof(postedSlot{})
+}
+
 // slot returns key's slot, or the empty slot where it belongs. The table
 // is never full, so the probe ends.
 func (p *postedIDs) slot(key idKey) *postedSlot {
