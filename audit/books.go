@@ -283,9 +283,10 @@ func (b *Books) post(p *posting) {
 		return
 	}
 	b.asset = as
-	key := p.n.key
+	key := &p.n.key
 	if !p.n.ok {
-		key = b.keyOf(p.id())
+		k := b.keyOf(p.id())
+		key = &k
 	}
 	if at, dup := b.posted.put(key, p.seq); dup {
 		f(Finding{Check: CheckUnique, Seq: p.seq, Asset: as.code,
