@@ -256,9 +256,12 @@ func (b *Books) post(p *posting) {
 		f(Finding{Check: CheckConsistent, Seq: p.seq, Asset: t.Asset, Detail: fmt.Sprintf("transfer %s in an undefined asset", t.ID)})
 		return
 	}
-	from, to, ok := b.postingSides(p, as)
-	if !ok {
-		return
+	from, to := b.foundSides(p.n, as)
+	if from == nil {
+		var ok bool
+		if from, to, ok = b.postingSides(p, as); !ok {
+			return
+		}
 	}
 	amount := p.n.amount
 	if !p.n.ok || int(p.n.places[0]) != as.scale || p.memo || amount.Sign() <= 0 {
