@@ -112,6 +112,27 @@ func (x *accountIndex) slotAddr(k idKey) uintptr {
 	return uintptr(unsafe.Pointer(&x.slots[k[0]&uint64(len(x.slots)-1)]))
 }
 
+// indexBase is where an index's slots are, for engine.prefetchSlots:
+// read once for a group of lines.
+type indexBase struct {
+	at   uintptr // the first slot's address, 0 for an empty index
+	mask uint64
+}
+
+// base is x's indexBase; x must not grow while it is used.
+func (x *accountIndex) base() indexBase {
+	return indexBase{uintptr(unsafe.Pointer(unsafe.SliceData(x.slots))), uint64(len(x.slots) - 1)}
+}
+
+// ok reports whether the index has slots.
+func (b indexBase) ok() bool { return b.at != 0 }
+
+// slotAddr is accountIndex.slotAddr of a key whose first word is k0, for
+// an index that has slots.
+func (b indexBase) slotAddr(k0 uint64) uintptr {
+	return b.at + uintptr(k0&b.mask)*unsafe.Sizeof(accountSlot{})
+}
+
 // bookAhead follows the probe of k through the slots (which
 // engine.prefetch brought in before) to the first whose tag is k's, and
 // returns the book it names, whose first bookLines cache lines hold what
@@ -156,7 +177,7 @@ func (x *accountIndex) grow() {
 // a cache line, and what a posting reads of it spans bookLines lines
 // exactly, never one more.
 type bookSlab struct {
-	chunks [][]accountBook
+	chunks []*[bookChunk]accountBook
 	n      int
 }
 
@@ -174,7 +195,7 @@ func (s *bookSlab) alloc() *accountBook {
 		panic("audit: more than 2³² - 1 accounts")
 	}
 	if s.n%bookChunk == 0 {
-		s.chunks = append(s.chunks, make([]accountBook, bookChunk))
+		s.chunks = append(s.chunks, new([bookChunk]accountBook))
 	}
 	acc := &s.chunks[s.n/bookChunk][s.n%bookChunk]
 	acc.num = uint32(s.n)

@@ -83,3 +83,69 @@ func TestBookFlagsAgreeWithTheirFields(t *testing.T) {
 		}
 	}
 }
+
+// TestFoundSidesAgreesWithPostingSides: Books.post's short path for a
+// posting's accounts (foundSides) finds, whenever it finds any, the same
+// two books as postingSides, and leaves every other posting to it:
+// accounts indexed or not, of the posting's asset or another, the world
+// on either side, no keys, and books found ahead that are the key's,
+// another key's, a book not indexed, or none.
+func TestFoundSidesAgreesWithPostingSides(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 4))
+	b := newBooks(func(Finding) {}, 0)
+	assets := [2]*assetBook{{code: "EUR"}, {code: "USD"}}
+	for _, as := range assets {
+		as.world = b.byHash.books.alloc()
+		as.world.asset = as
+	}
+	var keys []idKey
+	var books []*accountBook
+	for i := range 2000 {
+		k := idKey{uint64(rng.IntN(64)) | uint64(i+1)<<32, uint64(rng.IntN(8))}
+		acc := b.byHash.books.alloc()
+		acc.asset = assets[rng.IntN(2)]
+		if i%5 != 0 { // a fifth stay out of the index
+			b.byHash.add(k, acc)
+		}
+		keys, books = append(keys, k), append(books, acc)
+	}
+	stray := b.byHash.books.alloc()
+	hint := func(k idKey) *accountBook {
+		switch rng.IntN(4) {
+		case 0:
+			return b.byHash.bookAhead(&k)
+		case 1:
+			return books[rng.IntN(len(books))]
+		case 2:
+			return stray
+		}
+		return nil
+	}
+	took := 0
+	for round := range 50_000 {
+		n := &numbers{ok: true, hashed: rng.IntN(20) != 0}
+		for side := range n.acct {
+			n.acct[side] = keys[rng.IntN(len(keys))]
+			n.world[side] = rng.IntN(20) == 0
+		}
+		b.foundAt = uint(rng.IntN(64))
+		b.found[b.foundAt%uint(len(b.found))] = [2]*accountBook{hint(n.acct[0]), hint(n.acct[1])}
+		as := assets[rng.IntN(2)]
+		from, to := b.foundSides(n, as)
+		if from == nil {
+			if to != nil {
+				t.Fatalf("round %d: foundSides gave a to without a from", round)
+			}
+			continue
+		}
+		took++
+		p := posting{seq: 1, n: n}
+		wantFrom, wantTo, ok := b.postingSides(&p, as)
+		if !ok || from != wantFrom || to != wantTo {
+			t.Fatalf("round %d: foundSides %p %p, postingSides %p %p %v", round, from, to, wantFrom, wantTo, ok)
+		}
+	}
+	if took < 5000 {
+		t.Fatalf("foundSides took %d of 50,000 postings: the test draws too few of its case", took)
+	}
+}

@@ -59,7 +59,7 @@ func (h booksApplier) TransferConverted(ev *domain.Event, c *domain.ConvertedTra
 	for i, leg := range legs {
 		leg.balance = after[i]
 	}
-	if at, dup := b.posted.put(b.keyOf(c.ID), ev.Seq); dup {
+	if at, dup := b.posted.putAny(b.keyOf(c.ID), ev.Seq); dup {
 		b.f(Finding{Check: CheckUnique, Seq: ev.Seq, Asset: c.Asset,
 			Detail: fmt.Sprintf("transfer %s posted again: it was posted at sequence %d", c.ID, at)})
 	}

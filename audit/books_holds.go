@@ -87,7 +87,7 @@ func (h booksApplier) TransferPending(ev *domain.Event, p *domain.PendingTransfe
 	if p.ExpiresAt != "" {
 		hd.expires, _ = time.Parse(time.RFC3339Nano, p.ExpiresAt) // the schema check parsed it
 	}
-	if at, dup := b.posted.put(b.keyOf(p.ID), ev.Seq); dup {
+	if at, dup := b.posted.putAny(b.keyOf(p.ID), ev.Seq); dup {
 		b.f(Finding{Check: CheckUnique, Seq: ev.Seq, Asset: p.Asset,
 			Detail: fmt.Sprintf("hold %s: the id was used at sequence %d", p.ID, at)})
 		return nil

@@ -158,6 +158,30 @@ func (b *Books) postingAccount(p *posting, as *assetBook, i int) *accountBook {
 	return b.account([2]string{t.From, t.To}[i], as)
 }
 
+// foundSides is postingSides for what nearly every posting is: two
+// ordinary accounts of asset as, looked up by the keys the worker
+// computed, each the book engine.prefetch found ahead when it is the
+// key's (Books.found) and else by the index (as postingAccount does).
+// It returns nil, nil for any other posting (an account missing, of
+// another asset or the world, no keys), which postingSides then takes
+// from the start, finding the same books and reporting what is wrong.
+func (b *Books) foundSides(n *numbers, as *assetBook) (from, to *accountBook) {
+	if !n.hashed || n.world[0] || n.world[1] {
+		return nil, nil
+	}
+	found := &b.found[b.foundAt%uint(len(b.found))]
+	if from = found[0]; !foundIs(from, &n.acct[0]) {
+		from = b.byHash.get(n.acct[0])
+	}
+	if to = found[1]; !foundIs(to, &n.acct[1]) {
+		to = b.byHash.get(n.acct[1])
+	}
+	if from == nil || to == nil || from.asset != as || to.asset != as {
+		return nil, nil
+	}
+	return from, to
+}
+
 // postingSides finds a posting's two accounts, or reports the one that
 // is not an account of the asset and returns false.
 func (b *Books) postingSides(p *posting, as *assetBook) (from, to *accountBook, ok bool) {

@@ -30,6 +30,46 @@ func (b *Books) state(p *posting, i int, acc *accountBook) {
 	b.stateFound(p, i, acc)
 }
 
+// stateBoth is state of both entries of a posting of amount from one
+// account to another whose last entries stated their balances before it
+// (the caller checks that: from.stated and to.stated were from.balance
+// and to.balance before the posting moved them), when both entries state
+// the recomputed balances after, read at the asset's scale, and neither
+// account had drifted: what nearly every posting is. It returns false,
+// having changed nothing, for any other posting, which state then takes
+// entry by entry.
+//
+// For such a posting state's outcome is known without its arithmetic:
+// no finding, no drift, each stated balance the recomputed one, and the
+// asset's sum of stated balances moved by -amount (from's entry: its
+// stated balance from.balance-amount over from.balance) and then by
+// +amount (to's), so left as it was. That holds only where neither step
+// overflows (Amount.Add gives zero on overflow): the amount is not
+// negative, so -amount is exact, and sum - amount is checked to be in
+// range, after which sum - amount + amount is the sum again. from and to
+// must be two accounts (a posting to itself is state's, entry by entry).
+func (b *Books) stateBoth(p *posting, from, to *accountBook, amount domain.Amount) bool {
+	n := p.n
+	scale := from.asset.scale
+	if !n.ok || int(n.places[1]) != scale || int(n.places[2]) != scale ||
+		n.after[0] != from.balance || n.after[1] != to.balance || from.drifted || to.drifted || from == to ||
+		amount.Sign() < 0 {
+		return false
+	}
+	if _, ok := from.asset.stated.Sub(amount); !ok {
+		return false
+	}
+	for i := range b.after {
+		if p.lazy == nil { // the event path's
+			b.after[i] = p.ev.Transfer.Entries[i].Balance
+		} else if b.after[i] != "" {
+			b.after[i] = "" // a compact posting's: see Books.after
+		}
+	}
+	from.stated, to.stated = from.balance, to.balance
+	return true
+}
+
 // restate makes stated the balance acc's last entry states, and moves its
 // asset's sum of stated balances with it.
 func (acc *accountBook) restate(stated domain.Amount) {

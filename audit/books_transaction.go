@@ -15,7 +15,7 @@ import (
 func (h booksApplier) TransactionPosted(ev *domain.Event, p *domain.PostedTransaction) error {
 	b := h.b
 	f := b.f
-	if at, dup := b.posted.put(b.keyOf(p.ID), ev.Seq); dup {
+	if at, dup := b.posted.putAny(b.keyOf(p.ID), ev.Seq); dup {
 		f(Finding{Check: CheckUnique, Seq: ev.Seq, Detail: fmt.Sprintf("transaction %s posted again: it was posted at sequence %d", p.ID, at)})
 	}
 	touched := map[*assetBook]bool{}

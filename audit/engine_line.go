@@ -88,7 +88,10 @@ func (e *engine) posting(line []byte, r *lineResult, prev, h *domain.Hash) {
 	e.rep.Postings++
 	e.lastCmd = r.cmd
 	p := posting{seq: r.seq, n: &r.nums, lazy: &e.lazy}
-	e.books.applyPosting(&p, r.at())
+	b := e.books // applyPosting, inline
+	b.seq = r.seq
+	b.advanceTo(r.at())
+	b.post(&p)
 	e.rep.Events++
 	e.rep.LastSeq = r.seq
 }

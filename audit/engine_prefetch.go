@@ -73,19 +73,31 @@ func (e *engine) prefetch(items []lineResult, i int) {
 // prefetchSlots adds to e.addrs, from its nth, the addresses of the
 // posted-id slots and the accounts' index slots of the postings among the
 // group of items from line from, and returns how many e.addrs then holds.
+// The tables' addresses are read once for the group, and each line's
+// addresses written through one slice of e.addrs (one bounds check a line).
 func (e *engine) prefetchSlots(items []lineResult, from, n int) int {
-	for i := from; i < min(from+prefetchGroup, len(items)); i++ {
-		if r := &items[i].nums; r.ok {
-			// The slot's line, and the next when the slot is in the line's
-			// second half (postedSlotLines).
-			at := e.books.posted.slotAddr(r.key)
-			e.addrs[n], e.addrs[n+1] = at, (at|(cacheLine-1))+1
-			n += 1 + int(at/(cacheLine/2)&1)
-			if r.hashed {
-				e.addrs[n], e.addrs[n+1] = e.books.byHash.slotAddr(r.acct[0]), e.books.byHash.slotAddr(r.acct[1])
-				n += 2
-			}
+	end := min(from+prefetchGroup, len(items))
+	if from >= end {
+		return n
+	}
+	posted := e.books.posted.base()
+	index := e.books.byHash.base()
+	for i := from; i < end; i++ {
+		r := &items[i].nums
+		if !r.ok {
+			continue
 		}
+		a := e.addrs[n : n+2+2 : n+2+2]
+		// The slot's line, and the next when the slot is in the line's
+		// second half (postedSlotLines).
+		at := posted.slotAddr(r.key[0])
+		a[0], a[1] = at, (at|(cacheLine-1))+1
+		m := 1 + int(at/(cacheLine/2)&1)
+		if r.hashed && index.ok() {
+			a[m], a[m+1] = index.slotAddr(r.acct[0][0]), index.slotAddr(r.acct[1][0])
+			m += 2
+		}
+		n += m
 	}
 	return n
 }

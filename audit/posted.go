@@ -85,7 +85,25 @@ func bigKey(key idKey) idKey { return idKey{key[0], tag(key)} }
 
 // put records that key was posted at seq (seq > 0) and returns the
 // sequence that posted it before, if any: that one is then replaced.
-func (p *postedIDs) put(key idKey, seq uint64) (before uint64, dup bool) {
+// What nearly every posting is, an id not posted before at a sequence
+// below postedSeqBig in a table with room, is done here; anything else
+// (a duplicate, a sequence kept in big, a table to grow, sequence 0) by
+// putAny. key is read in place (a posting's, in its line's record).
+func (p *postedIDs) put(key *idKey, seq uint64) (before uint64, dup bool) {
+	if seq-1 >= postedSeqBig-1 || (p.n+1)*postedLoadDen > len(p.slots)*postedLoadNum {
+		return p.putAny(*key, seq)
+	}
+	s := p.slot(*key)
+	if s.word != 0 {
+		return p.putAny(*key, seq)
+	}
+	s.k0, s.word = key[0], tag(*key)|seq
+	p.n++
+	return 0, false
+}
+
+// putAny is put for any key and sequence.
+func (p *postedIDs) putAny(key idKey, seq uint64) (before uint64, dup bool) {
 	if seq == 0 {
 		panic("audit: posting at sequence 0")
 	}
@@ -135,6 +153,25 @@ func (p *postedIDs) seqOf(s *postedSlot, key idKey) uint64 {
 // lookups, overlap theirs.
 func (p *postedIDs) slotAddr(key idKey) uintptr {
 	return uintptr(unsafe.Pointer(&p.slots[p.home(key[0])]))
+}
+
+// postedBase is where the table's slots are, for engine.prefetchSlots:
+// read once for a group of lines, so that each slot's address is a
+// multiply and an add.
+type postedBase struct {
+	at uintptr // the first slot's address
+	n  uint64  // the slots
+}
+
+// base is p's postedBase; p must not grow while it is used.
+func (p *postedIDs) base() postedBase {
+	return postedBase{uintptr(unsafe.Pointer(unsafe.SliceData(p.slots))), uint64(len(p.slots))}
+}
+
+// slotAddr is postedIDs.slotAddr of a key whose first word is k0.
+func (b postedBase) slotAddr(k0 uint64) uintptr {
+	hi, _ := bits.Mul64(k0, b.n) // home
+	return b.at + uintptr(hi)*unsafe.Sizeof(postedSlot{})
 }
 
 // slot returns key's slot, or the empty slot where it belongs. The table

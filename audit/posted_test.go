@@ -40,7 +40,7 @@ func postedAgreesWithAMap(t *testing.T, p *postedIDs) {
 		if rng.IntN(5) == 0 {
 			seq += postedSeqBig - 3 + uint64(rng.IntN(6)) // around and past what a slot holds
 		}
-		before, dup := p.put(k, seq)
+		before, dup := p.put(&k, seq)
 		if w, ok := want[k]; dup != ok || before != w {
 			t.Fatalf("put %d: before %d, dup %v; want %d, %v", i, before, dup, w, ok)
 		}
@@ -74,7 +74,7 @@ func TestPostedIDsWrapPastTheLastSlot(t *testing.T) {
 		if p.home(keys[i][0]) != uint64(len(p.slots)-1) {
 			t.Fatalf("home %d of %d slots", p.home(keys[i][0]), len(p.slots))
 		}
-		if _, dup := p.put(keys[i], uint64(10+i)); dup {
+		if _, dup := p.put(&keys[i], uint64(10+i)); dup {
 			t.Fatalf("key %d taken for another", i)
 		}
 	}
