@@ -457,3 +457,31 @@ func runCompactAndNot(t *testing.T, path string, opts Options) (compact, events 
 	}
 	return res[0], res[1]
 }
+
+// TestLookaheadCoversPiece: a piece's bytes are prefetched whole, in
+// order and a part at a time, by as many calls of next as checkLines
+// makes for a piece of cutPieceLines lines (three a pair), whatever its
+// length; a chunk's last piece, with nothing after it, prefetches
+// nothing.
+func TestLookaheadCoversPiece(t *testing.T) {
+	data := make([]byte, 300_000)
+	for _, n := range []int{0, 1, 63, 64, 65, 95, 96, 97, 1000, 6143, 6144, 6145, 40_000, 65_536, 300_000} {
+		var l lookahead
+		l.set(data[:n])
+		at := 0
+		for range lookaheadParts {
+			before := len(l.rest)
+			l.next()
+			done := before - len(l.rest)
+			if done < 0 || before > 0 && (done == 0 || done > l.step) || l.step%64 != 0 {
+				t.Fatalf("%d bytes: a part of %d of %d left, step %d", n, done, before, l.step)
+			}
+			if at += done; len(l.rest) > 0 && &l.rest[0] != &data[at] {
+				t.Fatalf("%d bytes: the part after %d bytes starts elsewhere", n, at)
+			}
+		}
+		if at != n || len(l.rest) != 0 {
+			t.Fatalf("%d bytes: %d prefetched by %d parts, %d left", n, at, lookaheadParts, len(l.rest))
+		}
+	}
+}

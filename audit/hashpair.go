@@ -56,13 +56,16 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 		p.prev = prev
 		var a, b lineSum
 		for ; i+1 < len(lines); i += 2 {
+			c.ahead.next() // the next piece's bytes, a part a time (lookahead)
 			a.seal.Set(lines[i])
 			b.seal.Set(lines[i+1])
 			// What checkLine returns as line i's hash, zero when it has
 			// none: line i+1's previous hash.
 			p.mid, _ = a.seal.Stored()
 			if pairSums(&p.h, &a, &p.prev, &b, &p.mid) {
+				c.ahead.next()
 				hashes[i] = checkLine(c, lines[i], p.prev, &items[i], &a)
+				c.ahead.next()
 				hashes[i+1] = checkLine(c, lines[i+1], p.mid, &items[i+1], &b)
 			} else {
 				hashes[i] = checkLine(c, lines[i], p.prev, &items[i], nil)

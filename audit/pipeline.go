@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -59,8 +60,11 @@ func (b *batch) cutAndCheck(c *checker) {
 	prev := b.prev
 	b.size(0)
 	for len(data) > 0 {
-		from := len(lines)
+		from, left := len(lines), len(data)
 		lines, data = cutLines(lines, data, cutPieceLines)
+		// The next piece, about as long as this one, brought in while
+		// this one is checked.
+		c.ahead.set(data[:min(len(data), left-len(data))])
 		// The lines to come, guessed at the mean length of those cut.
 		more := len(data) / max(1, (len(body)-len(data))/len(lines))
 		b.extend(len(lines), more)
@@ -68,6 +72,61 @@ func (b *batch) cutAndCheck(c *checker) {
 		prev = b.hashes[len(lines)-1] // what checkLines would carry on with
 	}
 	b.Lines, b.block.lines = lines, lines
+}
+
+// lookahead is the bytes of a chunk's next piece, prefetched a part at a
+// time (next) while a worker checks the piece before it, so that its cut
+// (each line's first read of the file's bytes) finds them in the core's
+// caches, not in memory: the cut was a twentieth of the run's CPU time,
+// waiting on memory, where the checks wait on the SHA unit and leave the
+// memory idle (docs/BENCHMARKS.md, "The worker's stage around the reader
+// and SHA-256"). The first prefetch of a piece is its first part, before
+// the first pair of lines is hashed.
+type lookahead struct {
+	rest []byte // the bytes not yet prefetched
+	step int    // bytes a part: a multiple of 64, a cache line
+	// touched takes the bytes set reads: loads that the compiler keeps.
+	touched byte
+}
+
+// lookaheadParts is how many parts a piece is prefetched in: checkLines
+// prefetches one before a pair's hash and one before each of its lines'
+// checks. A piece is some 40 kB: some 420 bytes, seven prefetches, at a
+// time, where 40 kB at once would hold every miss buffer of the core for
+// as long as memory takes to fill them, stalling the checks behind.
+const lookaheadParts = cutPieceLines / 2 * 3
+
+// set makes ahead the bytes to prefetch. It reads their first and last
+// byte: a prefetch of a page not mapped yet is dropped, and this maps
+// it, the kernel mapping the page cache's pages around it (64 KiB of
+// them): a piece shorter than that has its pages mapped by those two
+// faults, at most, which its cut would otherwise take. The read is of
+// the chunk's own bytes, in the worker that checks them: a fault of a
+// file that shrank is the batch's (checkMapped), as its cut's would be.
+func (l *lookahead) set(ahead []byte) {
+	l.rest = ahead
+	if len(ahead) == 0 {
+		return
+	}
+	l.touched += ahead[0] + ahead[len(ahead)-1]
+	l.step = (len(ahead)/lookaheadParts + 64) &^ 63 // at least a line
+}
+
+// next prefetches the next part of the bytes set, if any are left.
+func (l *lookahead) next() {
+	if len(l.rest) != 0 {
+		l.part()
+	}
+}
+
+// part is next's prefetch, kept out of line so that next, called three
+// times a pair, inlines to a length's test.
+//
+//go:noinline
+func (l *lookahead) part() {
+	n := min(l.step, len(l.rest))
+	prefetch.Bytes(l.rest[:n])
+	l.rest = l.rest[n:]
 }
 
 // extend makes room for n lines, at least as many as it has, keeping the
