@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
@@ -96,21 +97,34 @@ type lookahead struct {
 // as long as memory takes to fill them, stalling the checks behind.
 const lookaheadParts = cutPieceLines / 2 * 3
 
-// set makes ahead the bytes to prefetch. It reads their first and last
-// byte: a prefetch of a page not mapped yet is dropped, and this maps
-// it, the kernel mapping the page cache's pages around it (64 KiB of
-// them): a piece shorter than that has its pages mapped by those two
-// faults, at most, which its cut would otherwise take. The read is of
-// the chunk's own bytes, in the worker that checks them: a fault of a
-// file that shrank is the batch's (checkMapped), as its cut's would be.
+// set makes ahead the bytes to prefetch, the next ones after the bytes
+// just cut. A prefetch of a page not mapped yet is dropped, so set first
+// reads a byte of each faultAroundBytes window of the mapping that ahead
+// reaches past the one the cut ended in: the fault maps the page cache's
+// pages of the whole window (the kernel's fault-around), which the cut
+// would otherwise fault in itself, with its first read of them. A piece
+// is most often within two windows, and the second one needs one load.
+// The read is of the chunk's own bytes, in the worker that checks them:
+// a fault of a file that shrank is the batch's (checkMapped), as its
+// cut's would be.
 func (l *lookahead) set(ahead []byte) {
 	l.rest = ahead
 	if len(ahead) == 0 {
 		return
 	}
-	l.touched += ahead[0] + ahead[len(ahead)-1]
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(ahead)))
+	// The window of the byte before ahead, the cut's last, is mapped.
+	for at := ((start-1)/faultAroundBytes + 1) * faultAroundBytes; at-start < uintptr(len(ahead)); at += faultAroundBytes {
+		l.touched += ahead[at-start]
+	}
 	l.step = (len(ahead)/lookaheadParts + 64) &^ 63 // at least a line
 }
+
+// faultAroundBytes is how much of a file's mapping a page fault maps at
+// once (Linux's fault_around_bytes, by default), aligned to as much: a
+// system that maps less leaves some of the prefetches dropped, and the
+// cut faults those pages in as it did.
+const faultAroundBytes = 64 << 10
 
 // next prefetches the next part of the bytes set, if any are left.
 func (l *lookahead) next() {
