@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nats-ledger/ledger/domain"
 )
@@ -456,4 +457,47 @@ func runCompactAndNot(t *testing.T, path string, opts Options) (compact, events 
 		res[i] = r
 	}
 	return res[0], res[1]
+}
+
+// TestLookaheadCoversPiece: a piece's bytes are prefetched whole, in
+// order and a part at a time, by as many calls of next as checkLines
+// makes for a piece of cutPieceLines lines (three a pair), whatever its
+// length; a chunk's last piece, with nothing after it, prefetches
+// nothing.
+func TestLookaheadCoversPiece(t *testing.T) {
+	data := make([]byte, 600_000)
+	// Pieces starting on and around a fault-around window's edges (set
+	// reads a byte of each window a piece reaches into: its index is
+	// checked), and anywhere.
+	base := uintptr(unsafe.Pointer(&data[0]))
+	edge := int((base+faultAroundBytes-1)/faultAroundBytes*faultAroundBytes-base) + faultAroundBytes
+	for _, from := range []int{0, 1, edge - 1, edge, edge + 1, edge + 12_345} {
+		for _, n := range []int{0, 1, 63, 64, 65, 95, 96, 97, 1000, 6143, 6144, 6145, 40_000, 65_535, 65_536, 65_537, 300_000} {
+			lookaheadCovers(t, data[from:from+n])
+		}
+	}
+}
+
+// lookaheadCovers checks that a piece set in a lookahead is prefetched
+// whole, a part at a time, in order, in lookaheadParts calls of next.
+func lookaheadCovers(t *testing.T, data []byte) {
+	t.Helper()
+	n := len(data)
+	var l lookahead
+	l.set(data)
+	at := 0
+	for range lookaheadParts {
+		before := len(l.rest)
+		l.next()
+		done := before - len(l.rest)
+		if done < 0 || before > 0 && (done == 0 || done > l.step) || l.step%64 != 0 {
+			t.Fatalf("%d bytes: a part of %d of %d left, step %d", n, done, before, l.step)
+		}
+		if at += done; len(l.rest) > 0 && &l.rest[0] != &data[at] {
+			t.Fatalf("%d bytes: the part after %d bytes starts elsewhere", n, at)
+		}
+	}
+	if at != n || len(l.rest) != 0 {
+		t.Fatalf("%d bytes: %d prefetched by %d parts, %d left", n, at, lookaheadParts, len(l.rest))
+	}
 }

@@ -48,7 +48,9 @@ func pairSums(h *sha256x.Hasher, a *lineSum, prevA *domain.Hash, b *lineSum, pre
 // stored hashes into hashes, hashing them two at a time where pairHashing
 // says so. Each line's hash suffix is found once (domain.Seal); the first
 // line of a pair has its stored hash decoded once, as the second one's
-// previous hash, and checked against its digest as bytes, not hex.
+// previous hash, and checked against its digest as bytes, not hex. As it
+// checks them it prefetches the chunk's next piece of lines, if the
+// caller set one (c.ahead, lookahead), three parts every two lines.
 func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult, hashes []domain.Hash) {
 	i := 0
 	if pairHashing {
@@ -56,13 +58,16 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 		p.prev = prev
 		var a, b lineSum
 		for ; i+1 < len(lines); i += 2 {
+			c.ahead.next() // the next piece's bytes, a part a time (lookahead)
 			a.seal.Set(lines[i])
 			b.seal.Set(lines[i+1])
 			// What checkLine returns as line i's hash, zero when it has
 			// none: line i+1's previous hash.
 			p.mid, _ = a.seal.Stored()
 			if pairSums(&p.h, &a, &p.prev, &b, &p.mid) {
+				c.ahead.next()
 				hashes[i] = checkLine(c, lines[i], p.prev, &items[i], &a)
+				c.ahead.next()
 				hashes[i+1] = checkLine(c, lines[i+1], p.mid, &items[i+1], &b)
 			} else {
 				hashes[i] = checkLine(c, lines[i], p.prev, &items[i], nil)
@@ -73,6 +78,11 @@ func checkLines(c *checker, lines [][]byte, prev domain.Hash, items []lineResult
 		prev = p.prev
 	}
 	for ; i < len(lines); i++ {
+		// Three parts of the next piece every two lines, as for a pair.
+		c.ahead.next()
+		if i&1 == 1 {
+			c.ahead.next()
+		}
 		hashes[i] = checkLine(c, lines[i], prev, &items[i], nil)
 		prev = hashes[i]
 	}

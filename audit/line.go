@@ -95,6 +95,10 @@ type checker struct {
 	// reference; see domain.Line.PostingView); nothing of it is read
 	// after checkLine.
 	line domain.Line
+	// ahead is the next piece of the chunk's body to be cut, prefetched
+	// as this one is checked (batch.cutAndCheck); empty for a chunk cut
+	// before it is checked.
+	ahead lookahead
 }
 
 // assetKeyOf sets *k to keyOf(c.seeds, code), from the last posting's

@@ -7,7 +7,9 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"unsafe"
 
+	"github.com/nats-ledger/ledger/audit/internal/prefetch"
 	"github.com/nats-ledger/ledger/domain"
 )
 
@@ -59,8 +61,11 @@ func (b *batch) cutAndCheck(c *checker) {
 	prev := b.prev
 	b.size(0)
 	for len(data) > 0 {
-		from := len(lines)
+		from, left := len(lines), len(data)
 		lines, data = cutLines(lines, data, cutPieceLines)
+		// The next piece, about as long as this one, brought in while
+		// this one is checked.
+		c.ahead.set(data[:min(len(data), left-len(data))])
 		// The lines to come, guessed at the mean length of those cut.
 		more := len(data) / max(1, (len(body)-len(data))/len(lines))
 		b.extend(len(lines), more)
@@ -68,6 +73,74 @@ func (b *batch) cutAndCheck(c *checker) {
 		prev = b.hashes[len(lines)-1] // what checkLines would carry on with
 	}
 	b.Lines, b.block.lines = lines, lines
+}
+
+// lookahead is the bytes of a chunk's next piece, prefetched a part at a
+// time (next) while a worker checks the piece before it, so that its cut
+// (each line's first read of the file's bytes) finds them in the core's
+// caches, not in memory: the cut was a twentieth of the run's CPU time,
+// waiting on memory, where the checks wait on the SHA unit and leave the
+// memory idle (docs/BENCHMARKS.md, "The worker's stage around the reader
+// and SHA-256"). The first prefetch of a piece is its first part, before
+// the first pair of lines is hashed.
+type lookahead struct {
+	rest []byte // the bytes not yet prefetched
+	step int    // bytes a part: a multiple of 64, a cache line
+	// touched takes the bytes set reads: loads that the compiler keeps.
+	touched byte
+}
+
+// lookaheadParts is how many parts a piece is prefetched in: checkLines
+// prefetches one before a pair's hash and one before each of its lines'
+// checks. A piece is some 40 kB: some 420 bytes, seven prefetches, at a
+// time, where 40 kB at once would hold every miss buffer of the core for
+// as long as memory takes to fill them, stalling the checks behind.
+const lookaheadParts = cutPieceLines / 2 * 3
+
+// set makes ahead the bytes to prefetch, the next ones after the bytes
+// just cut. A prefetch of a page not mapped yet is dropped, so set first
+// reads a byte of each faultAroundBytes window of the mapping that ahead
+// reaches past the one the cut ended in: the fault maps the page cache's
+// pages of the whole window (the kernel's fault-around), which the cut
+// would otherwise fault in itself, with its first read of them. A piece
+// is most often within two windows, and the second one needs one load.
+// The read is of the chunk's own bytes, in the worker that checks them:
+// a fault of a file that shrank is the batch's (checkMapped), as its
+// cut's would be.
+func (l *lookahead) set(ahead []byte) {
+	l.rest = ahead
+	if len(ahead) == 0 {
+		return
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(ahead)))
+	// The window of the byte before ahead, the cut's last, is mapped.
+	for at := ((start-1)/faultAroundBytes + 1) * faultAroundBytes; at-start < uintptr(len(ahead)); at += faultAroundBytes {
+		l.touched += ahead[at-start]
+	}
+	l.step = (len(ahead)/lookaheadParts + 64) &^ 63 // at least a line
+}
+
+// faultAroundBytes is how much of a file's mapping a page fault maps at
+// once (Linux's fault_around_bytes, by default), aligned to as much: a
+// system that maps less leaves some of the prefetches dropped, and the
+// cut faults those pages in as it did.
+const faultAroundBytes = 64 << 10
+
+// next prefetches the next part of the bytes set, if any are left.
+func (l *lookahead) next() {
+	if len(l.rest) != 0 {
+		l.part()
+	}
+}
+
+// part is next's prefetch, kept out of line so that next, called three
+// times a pair, inlines to a length's test.
+//
+//go:noinline
+func (l *lookahead) part() {
+	n := min(l.step, len(l.rest))
+	prefetch.Bytes(l.rest[:n])
+	l.rest = l.rest[n:]
 }
 
 // extend makes room for n lines, at least as many as it has, keeping the

@@ -4,7 +4,8 @@
 // an instruction the core must finish, so a run of loads that miss stalls
 // the core until the slowest of them arrives; a prefetch retires at once.
 // The audit's in-order part uses it for the tables its postings look up
-// (audit.engine.prefetch).
+// (audit.engine.prefetch), and its workers for the lines they cut next
+// (audit.lookahead).
 package prefetch
 
 // MaxAddrs bounds the addresses a caller hands over at a time: Lines

@@ -6,3 +6,10 @@ package prefetch
 //
 //go:noescape
 func Lines(addrs []uintptr)
+
+// Bytes prefetches every cache line that b's bytes lie on, and up to
+// three lines after them (four lines a step). A page that is not mapped
+// yet is skipped, not faulted in.
+//
+//go:noescape
+func Bytes(b []byte)

@@ -23,3 +23,23 @@ func TestLinesTouchesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestBytesTouchesNothing: prefetching a slice changes none of its bytes,
+// takes any length and alignment, and an empty or nil slice.
+func TestBytesTouchesNothing(t *testing.T) {
+	data := make([]byte, 4096+300)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	for from := range 130 {
+		for _, n := range []int{0, 1, 63, 64, 127, 128, 129, 255, 4096} {
+			prefetch.Bytes(data[from : from+n])
+		}
+	}
+	prefetch.Bytes(nil)
+	for i := range data {
+		if data[i] != byte(i) {
+			t.Fatalf("byte %d changed", i)
+		}
+	}
+}
