@@ -137,10 +137,12 @@ func e2eLaunch(t *testing.T, cfg node.Config) *e2eLedger {
 // at the journal's position): every write answered before the call is
 // then visible to reads. (A 201 transfer is answered before the read
 // model applies it; TestE2EReadYourWrites checks that separately. /readyz
-// alone allows a lag up to the admission bound.)
+// alone allows a lag up to the admission bound.) It waits as long as a
+// start may take to be ready: on a loaded machine the processor's lease
+// can lapse and be taken back, and the processor then rebuilds.
 func (l *e2eLedger) settle(t *testing.T) {
 	t.Helper()
-	e2eEventually(t, e2eOutcomeWait, "the read models to catch up", func() (bool, string) {
+	e2eEventually(t, e2eReadyWait, "the read models to catch up", func() (bool, string) {
 		r := l.do(t, http.MethodGet, "/readyz", nil)
 		if r.Status != http.StatusOK {
 			return false, r.String()
