@@ -87,10 +87,10 @@ func (n *numbers) posting(pn *domain.PostingNumbers, id, asset, from, to string,
 	n.after[0], n.after[1] = pn.Debit, pn.Credit
 	n.places[0], n.places[1], n.places[2] = int8(pn.Places[0]), int8(pn.Places[1]), int8(pn.Places[2])
 	seeds := c.hashSeedsOf()
-	keyInto(&n.key, seeds, id) // new on every posting: no cache
+	// The transfer id's key (new on every posting: no cache) and the
+	// accounts', keyInto's each, in one call.
+	idhash.Sum2x3((*[2]uint64)(&n.key), (*[2]uint64)(&n.acct[0]), (*[2]uint64)(&n.acct[1]), seeds, id, from, to)
 	c.assetKeyOf(&n.asset, asset, seeds)
-	keyInto(&n.acct[0], seeds, from)
-	keyInto(&n.acct[1], seeds, to)
 	n.world[0], n.world[1] = from == domain.World, to == domain.World
 }
 

@@ -59,6 +59,27 @@ func Sum2(k *[2]uint64, s *[2]Seed, id string) {
 	k[0], k[1] = other(&s[0], id), other(&s[1], id)
 }
 
+// Sum2x3 sets a, b and c as Sum2(a, s, x), Sum2(b, s, y) and
+// Sum2(c, s, z) would, in one call: a posting's transfer id and its two
+// accounts. Its six hashes are the runtime's, with the same seeds, so the
+// values are Sum2's exactly (TestSum2x3AgreesWithSum2); one call saves
+// two calls' frames and reads the seeds once.
+func Sum2x3(a, b, c *[2]uint64, s *[2]Seed, x, y, z string) {
+	if !direct || uint(len(x)-1) >= maxDirect || uint(len(y)-1) >= maxDirect || uint(len(z)-1) >= maxDirect {
+		Sum2(a, s, x)
+		Sum2(b, s, y)
+		Sum2(c, s, z)
+		return
+	}
+	s0, s1 := s[0].value, s[1].value
+	p, n := unsafe.Pointer(unsafe.StringData(x)), uintptr(len(x))
+	a[0], a[1] = uint64(memhash(p, s0, n)), uint64(memhash(p, s1, n))
+	p, n = unsafe.Pointer(unsafe.StringData(y)), uintptr(len(y))
+	b[0], b[1] = uint64(memhash(p, s0, n)), uint64(memhash(p, s1, n))
+	p, n = unsafe.Pointer(unsafe.StringData(z)), uintptr(len(z))
+	c[0], c[1] = uint64(memhash(p, s0, n)), uint64(memhash(p, s1, n))
+}
+
 // other is Sum of the empty string (whose hash is the seed), of longer
 // ids, and on 32-bit platforms.
 func other(s *Seed, id string) uint64 { return maphash.String(s.seed, id) }

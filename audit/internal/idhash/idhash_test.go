@@ -64,3 +64,52 @@ func FuzzSum(f *testing.F) {
 	s := Of(ms)
 	f.Fuzz(func(t *testing.T, id string) { check(t, &s, ms, id) })
 }
+
+// TestSum2x3AgreesWithSum2: Sum2x3 sets each of its three keys as Sum2
+// does, for ids of every length from empty to past maxDirect in each
+// place (the direct path and the fallback, when any one id takes it),
+// and is maphash.String under both seeds.
+func TestSum2x3AgreesWithSum2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ids := []string{"", "world", "bench-43", strings.Repeat("x", maxDirect), strings.Repeat("y", maxDirect+1)}
+	for n := 1; n <= 40; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		ids = append(ids, string(b))
+	}
+	for range 4 {
+		ms := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+		s := [2]Seed{Of(ms[0]), Of(ms[1])}
+		for range 2000 {
+			x, y, z := ids[rng.IntN(len(ids))], ids[rng.IntN(len(ids))], ids[rng.IntN(len(ids))]
+			var a, b, c [2]uint64
+			Sum2x3(&a, &b, &c, &s, x, y, z)
+			for i, id := range []string{x, y, z} {
+				got := [3][2]uint64{a, b, c}[i]
+				want := [2]uint64{maphash.String(ms[0], id), maphash.String(ms[1], id)}
+				if got != want {
+					t.Fatalf("Sum2x3 id %d (%q) = %#x, maphash.String = %#x", i, id, got, want)
+				}
+			}
+		}
+	}
+}
+
+// FuzzSum2x3: Sum2x3 is maphash.String on any three ids.
+func FuzzSum2x3(f *testing.F) {
+	f.Add("bench-1", "world", "bench-2")
+	f.Add("", "a", strings.Repeat("z", 200))
+	ms := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	s := [2]Seed{Of(ms[0]), Of(ms[1])}
+	f.Fuzz(func(t *testing.T, x, y, z string) {
+		var k [3][2]uint64
+		Sum2x3(&k[0], &k[1], &k[2], &s, x, y, z)
+		for i, id := range []string{x, y, z} {
+			if want := [2]uint64{maphash.String(ms[0], id), maphash.String(ms[1], id)}; k[i] != want {
+				t.Fatalf("Sum2x3 id %d (%q) = %#x, maphash.String = %#x", i, id, k[i], want)
+			}
+		}
+	})
+}
