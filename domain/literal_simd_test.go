@@ -155,3 +155,38 @@ func TestLiteral16Agrees(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLiteral16: literal16 (the assembly, where it runs) reads any 17
+// bytes, random or hostile, as literal16Go does, and as ParseLiteral
+// reads the literal it finds: a literal of n bytes is ParseLiteral's
+// value and places of those bytes, followed by a byte that is not part
+// of it; a refused one (n 0) is one that literalPrefix refuses too.
+func FuzzLiteral16(f *testing.F) {
+	f.Add([]byte(`1000000004.73","balance":"`), true)
+	f.Add([]byte(`-0.86"`), true)
+	f.Add([]byte(`0.53","asset":"`), false)
+	f.Add([]byte(`123456789012345.5"`), false)
+	f.Add([]byte(`00.5"`), false)
+	f.Add([]byte(`5."`), true)
+	f.Add([]byte(`-.5"`), true)
+	f.Add([]byte(`1.2.3"`), false)
+	f.Fuzz(func(t *testing.T, in []byte, signed bool) {
+		w := make([]byte, 17)
+		copy(w, in)
+		v0, p0, n0 := literal16Go(&w[0], signed)
+		v1, p1, n1 := literal16(&w[0], signed)
+		if v0 != v1 || p0 != p1 || n0 != n1 {
+			t.Fatalf("literal16(%q, %v) = %d %d %d, literal16Go %d %d %d", w, signed, v1, p1, n1, v0, p0, n0)
+		}
+		_, _, end, ok := literalPrefix(string(w), signed)
+		switch {
+		case n1 > 0:
+			v, places, ok := ParseLiteral(string(w[:n1]), signed)
+			if !ok || v != AmountFromInt64(v1) || places != p1 || end != n1 {
+				t.Fatalf("literal16(%q, %v) = %d %d %d, ParseLiteral %v %d %v, end %d", w, signed, v1, p1, n1, v, places, ok, end)
+			}
+		case n1 == 0 && ok:
+			t.Fatalf("literal16(%q, %v) refused, literalPrefix takes %d bytes", w, signed, end)
+		}
+	})
+}
