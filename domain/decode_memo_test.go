@@ -194,16 +194,9 @@ func TestPostingReaderWalk(t *testing.T) {
 // so that the second meets what the reader kept of the first, is read
 // as the general reader reads it on its own.
 func FuzzPostingReaderPair(f *testing.F) {
-	r := rand.New(rand.NewPCG(7, 1))
-	fs := memoWalk(r, 64)
-	for i := 1; i < len(fs); i++ {
-		f.Add(fs[i-1].body(), fs[i].body())
-	}
-	for _, c := range postingCases {
-		f.Add([]byte(postingBody), c.body())
-	}
+	addLinePairs(f, rand.New(rand.NewPCG(7, 1)))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		if len(a) < 2 || a[len(a)-1] != '}' || len(b) < 2 || b[len(b)-1] != '}' {
+		if !bothBodies(a, b) {
 			return
 		}
 		var fast domain.Line
@@ -264,16 +257,9 @@ func TestPostingReaderAfterOtherLines(t *testing.T) {
 // asset and reference one too (kept from a line whose reference repeats
 // the last one's), is read as the general reader reads it on its own.
 func FuzzPostingReaderRepeat(f *testing.F) {
-	r := rand.New(rand.NewPCG(8, 2))
-	fs := memoWalk(r, 64)
-	for i := 1; i < len(fs); i++ {
-		f.Add(fs[i-1].body(), fs[i].body())
-	}
-	for _, c := range postingCases {
-		f.Add([]byte(postingBody), c.body())
-	}
+	addLinePairs(f, rand.New(rand.NewPCG(8, 2)))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		if len(a) < 2 || a[len(a)-1] != '}' || len(b) < 2 || b[len(b)-1] != '}' {
+		if !bothBodies(a, b) {
 			return
 		}
 		var fast domain.Line
@@ -281,4 +267,23 @@ func FuzzPostingReaderRepeat(f *testing.F) {
 		checkPostingReaderAfter(t, &fast, storedLine(a), domain.Hash{})
 		checkPostingReaderAfter(t, &fast, storedLine(b), domain.Hash{})
 	})
+}
+
+// addLinePairs seeds a fuzz target of two lines read one after the
+// other: neighbours of a walk through the memos' rollovers, and every
+// posting case after the plain posting.
+func addLinePairs(f *testing.F, r *rand.Rand) {
+	fs := memoWalk(r, 64)
+	for i := 1; i < len(fs); i++ {
+		f.Add(fs[i-1].body(), fs[i].body())
+	}
+	for _, c := range postingCases {
+		f.Add([]byte(postingBody), c.body())
+	}
+}
+
+// bothBodies reports whether a and b may be event bodies (objects a
+// stored line's suffix can follow): what the pair targets read.
+func bothBodies(a, b []byte) bool {
+	return len(a) >= 2 && a[len(a)-1] == '}' && len(b) >= 2 && b[len(b)-1] == '}'
 }
