@@ -201,7 +201,7 @@ func (s *Server) batchOutcomes(c echo.Context, rs []commands.Result, items []com
 				results[i] = batchResult{Status: p.Status, Problem: &p}
 				continue
 			}
-			results[i] = batchResult{Status: http.StatusOK, Replayed: true, Transfer: &transferAnswer{TransferView: v}}
+			results[i] = batchResult{Status: http.StatusOK, Replayed: true, Transfer: &transferAnswer{TransferView: asAnswered(v)}}
 		default:
 			p := problemOf(resultProblem(r)).p
 			results[i] = batchResult{Status: p.Status, Problem: &p}

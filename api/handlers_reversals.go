@@ -57,5 +57,8 @@ func (s *Server) reverseTransfer(c echo.Context) error {
 	asHeld(&rv.Original, orig.Hold)
 	return s.submitWrite(c, commands.Item{Actor: principalOf(c).actor(), Reversal: &rv}, writeAnswer{id: rv.ID,
 		posted: func(ev *domain.Event) (any, error) { return postedView(ev), nil },
-		replay: func(ctx context.Context) (any, error) { return s.read.Transfer(ctx, rv.ID) }})
+		replay: func(ctx context.Context) (any, error) {
+			v, err := s.read.Transfer(ctx, rv.ID)
+			return asAnswered(v), err
+		}})
 }

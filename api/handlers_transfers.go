@@ -146,9 +146,18 @@ func (s *Server) createTransfer(c echo.Context) error {
 			return s.readError(err, CodeTransferNotFound)
 		}
 		c.Response().Header().Set(HeaderReplayed, "true")
-		return respond(c, http.StatusOK, v)
+		return respond(c, http.StatusOK, asAnswered(v))
 	}
 	return resultProblem(r)
+}
+
+// asAnswered is a posted transfer, read from the read model, as its
+// posting answered it: a replay is the original outcome, member for
+// member, so what happened to the transfer since (its reversals, what
+// remains to reverse) is left to GET /v1/transfers/{id}.
+func asAnswered(v projections.TransferView) projections.TransferView {
+	v.Reversals, v.Reversible = nil, ""
+	return v
 }
 
 // accepted answers 202: the transfer is stored and will be decided; its

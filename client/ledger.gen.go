@@ -635,8 +635,10 @@ type BatchResult struct {
 	// Problem RFC 9457 problem details with a stable machine-readable `code`; clients branch on `code`, never on `title` or `detail`.
 	//
 	// Examples: {"code":"insufficient_funds","detail":"insufficient balance: balance was 10.00 USD, at least 25.00 USD is required","instance":"/v1/transfers","request_id":"5f0c2a9e8d7b4c1a9e3f6b2d8c4a1e7f","status":422,"title":"Unprocessable Entity","type":"https://github.com/nats-ledger/ledger/blob/main/docs/errors.md#insufficient_funds"}
-	Problem  *Problem `json:"problem,omitempty"`
-	Replayed *bool    `json:"replayed,omitempty"`
+	Problem *Problem `json:"problem,omitempty"`
+
+	// Replayed The item's id was already posted with this body: `transfer` is the transfer as its 201 answered it (its reversals since are on GET /v1/transfers/{id}).
+	Replayed *bool `json:"replayed,omitempty"`
 
 	// Status 201 posted, 200 a replay of an earlier identical transfer, or the problem's status.
 	Status int `json:"status"`
