@@ -30,6 +30,22 @@ DATA litTenThousand<>+0(SB)/8, $0x0001271000012710
 DATA litTenThousand<>+8(SB)/8, $0x0001271000012710
 GLOBL litTenThousand<>(SB), RODATA|NOPTR, $16
 
+// CLASS16 reads the 16 bytes at src into X0 and classifies them: X1 each
+// byte less '0', BX the mask of the digits, SI the mask of the '.'s, DX
+// the integer digits a (the first byte that is not a digit, 0 to 16).
+// It uses X2 and X3.
+#define CLASS16(src) \
+	VMOVDQU src, X0 \
+	VPSUBB litZero<>(SB), X0, X1 \
+	VPMINUB litNine<>(SB), X1, X2 \
+	VPCMPEQB X1, X2, X2 \
+	VPMOVMSKB X2, BX \
+	VPCMPEQB litDot<>(SB), X0, X3 \
+	VPMOVMSKB X3, SI \
+	MOVL BX, DX \
+	NOTL DX \
+	BSFL DX, DX
+
 // DIGITS16 makes AX the number of the window's digits in X1: DX of them
 // before the dot, the literal ending before R8. Output byte j takes digit
 // j - (16 - t) (none where that is below zero: PSHUFB zeroes a negative
@@ -58,16 +74,7 @@ GLOBL litTenThousand<>(SB), RODATA|NOPTR, $16
 // func digits16(p *byte) (v uint64, intDigits, fracDigits int)
 TEXT ·digits16(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), AX
-	VMOVDQU (AX), X0
-	VPSUBB litZero<>(SB), X0, X1      // each byte - '0'
-	VPMINUB litNine<>(SB), X1, X2
-	VPCMPEQB X1, X2, X2               // digits: byte - '0' <= 9
-	VPMOVMSKB X2, BX
-	VPCMPEQB litDot<>(SB), X0, X3
-	VPMOVMSKB X3, SI
-	MOVL BX, DX
-	NOTL DX
-	BSFL DX, DX                       // a: the integer digits, 0 to 16
+	CLASS16((AX))
 	CMPL DX, $16
 	JAE whole                         // the run may go on past the window
 	MOVQ $-1, R9                      // no dot
@@ -115,16 +122,7 @@ TEXT ·literal16(SB), NOSPLIT, $0-40
 	MOVL $1, R11
 
 digits:
-	VMOVDQU (AX)(R11*1), X0
-	VPSUBB litZero<>(SB), X0, X1      // each byte - '0'
-	VPMINUB litNine<>(SB), X1, X2
-	VPCMPEQB X1, X2, X2               // digits: byte - '0' <= 9
-	VPMOVMSKB X2, BX
-	VPCMPEQB litDot<>(SB), X0, X3
-	VPMOVMSKB X3, SI
-	MOVL BX, DX
-	NOTL DX
-	BSFL DX, DX                       // a: the integer digits, 0 to 16
+	CLASS16((AX)(R11*1))
 	CMPL DX, $16
 	JAE past                          // the run may go on past the window
 	XORL R9, R9                       // places
