@@ -56,7 +56,7 @@ func (n *numbers) parse(p *domain.PostedTransfer, seeds *[2]maphash.Seed) {
 // keyInto sets *k to keyOf(seeds, id), each word in place: returning the
 // pair and copying it costs a store-forwarding stall where the caller
 // reads the two words it wrote as one. seeds are keyOf's, read out for
-// idhash (checker.hashSeedsOf): idhash.Sum is maphash.String, the same
+// idhash (checker.hashSeedsOf): idhash.Sum2 is maphash.String, the same
 // keyed hash of the same bytes with the same per-run seeds, reached in
 // one call instead of three, so the keys keep idKey's strength exactly.
 func keyInto(k *idKey, seeds *[2]idhash.Seed, id string) {

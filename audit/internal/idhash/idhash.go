@@ -10,7 +10,7 @@
 // runtime's same per-process key. Nothing about its strength changes; a
 // caller that relied on maphash's keyed hashing still does. Built with
 // the purego tag, hash/maphash hashes in plain Go, not with the runtime's
-// hash, and Sum then calls maphash.String itself (memhash_purego.go;
+// hash, and Sum2 then calls maphash.String itself (memhash_purego.go;
 // `make test-purego`).
 package idhash
 
@@ -25,30 +25,22 @@ type Seed struct {
 	value uintptr // maphash.String(seed, ""): the seed's own value
 }
 
-// Of returns s, ready for Sum.
+// Of returns s, ready for Sum2.
 func Of(s maphash.Seed) Seed {
 	// maphash.String of the empty string is the seed's value itself: the
 	// state maphash.String hands the runtime's hash.
 	return Seed{seed: s, value: uintptr(maphash.String(s, ""))}
 }
 
-// maxDirect is the longest string Sum hashes with one call of the
+// maxDirect is the longest string Sum2 hashes with one call of the
 // runtime's hash: maphash.String hashes a longer one in pieces of 128
-// bytes (its bufSize), each piece's hash the seed of the next, and Sum
+// bytes (its bufSize), each piece's hash the seed of the next, and Sum2
 // leaves those to it.
 const maxDirect = 128
 
-// Sum returns maphash.String(s's seed, id).
-func Sum(s *Seed, id string) uint64 {
-	if n := len(id); direct && uint(n-1) < maxDirect {
-		return uint64(memhash(unsafe.Pointer(unsafe.StringData(id)), s.value, uintptr(n)))
-	}
-	return other(s, id)
-}
-
-// Sum2 sets k[0] and k[1] to Sum(&s[0], id) and Sum(&s[1], id), each
-// word in place: one call where two calls of Sum (too large to be
-// inlined) would be two.
+// Sum2 sets k[0] and k[1] to maphash.String(s[0]'s seed, id) and
+// maphash.String(s[1]'s seed, id), each word in place: one call for the
+// two words of a key.
 func Sum2(k *[2]uint64, s *[2]Seed, id string) {
 	if n := len(id); direct && uint(n-1) < maxDirect {
 		p := unsafe.Pointer(unsafe.StringData(id))
@@ -80,6 +72,6 @@ func Sum2x3(a, b, c *[2]uint64, s *[2]Seed, x, y, z string) {
 	c[0], c[1] = uint64(memhash(p, s0, n)), uint64(memhash(p, s1, n))
 }
 
-// other is Sum of the empty string (whose hash is the seed), of longer
+// other is maphash.String of the empty string (whose hash is the seed), of longer
 // ids, and on 32-bit platforms.
 func other(s *Seed, id string) uint64 { return maphash.String(s.seed, id) }

@@ -5,7 +5,7 @@ package idhash
 import "unsafe"
 
 // direct is false where hash/maphash is built purego: its String is then
-// a hash written in Go, not the runtime's, and Sum calls it for every id
+// a hash written in Go, not the runtime's, and Sum2 calls it for every id
 // (TestSumAgreesWithMaphash holds under both).
 const direct = false
 
