@@ -246,7 +246,8 @@ func benchBooks(b *testing.B, lines [][]byte) {
 	var rm room
 	rm.size(len(lines))
 	e := newEngine(context.Background(), Options{MaxFindings: 10}, "bench")
-	c := &checker{seeds: &e.books.idSeeds, compact: true, room: &rm}
+	cv := makeChecker(&e.books.idSeeds, true, &rm)
+	c := &cv
 	var prev domain.Hash
 	for i, l := range lines {
 		rm.hashes[i] = checkLine(c, l, prev, &rm.items[i], nil)

@@ -35,7 +35,8 @@ func TestCompactPostingsKeepTheChain(t *testing.T) {
 	}
 	lines := splitLines(j.data)
 	e := newEngine(context.Background(), Options{MaxFindings: 10, SizeHint: uint64(len(lines))}, "chain")
-	c := &checker{seeds: &e.books.idSeeds, compact: true}
+	cv := makeChecker(&e.books.idSeeds, true, nil)
+	c := &cv
 	var prev domain.Hash
 	postings := 0
 	for from, size := 0, 1; from < len(lines); from, size = from+size, size%7+1 {

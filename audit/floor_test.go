@@ -45,7 +45,8 @@ func BenchmarkAuditFloor(b *testing.B) {
 			// without a read model: postings take no event.
 			checkers := make([]*checker, workers)
 			for w := range checkers {
-				checkers[w] = &checker{seeds: &seeds, compact: true, room: &room{}}
+				c := makeChecker(&seeds, true, &room{})
+				checkers[w] = &c
 			}
 			cpu0 := cputime.Process()
 			b.ResetTimer()

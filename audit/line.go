@@ -74,10 +74,8 @@ func (r *lineResult) schemaOK() bool { return r.event && (r.x == nil || r.x.sche
 // checker is a worker's state while it checks a chunk's lines.
 type checker struct {
 	seeds *[2]maphash.Seed
-	// hashSeeds are seeds, read out for idhash (keyInto), the first time
-	// a posting's keys are set (hashSeedsOf).
+	// hashSeeds are seeds, read out for idhash (keyInto, Sum2x3).
 	hashSeeds [2]idhash.Seed
-	hashReady bool
 	// compact: a posting the posting reader took needs no event (no read
 	// model to compare, no OnChunk), only its record.
 	compact bool
@@ -118,18 +116,14 @@ func (c *checker) assetKeyOf(k *idKey, code string, seeds *[2]idhash.Seed) {
 	k[0], k[1] = c.assetKey[0], c.assetKey[1]
 }
 
-// hashSeedsOf returns c.seeds read out for idhash, reading them the
-// first time.
-func (c *checker) hashSeedsOf() *[2]idhash.Seed {
-	if !c.hashReady {
-		c.readSeeds()
-	}
-	return &c.hashSeeds
+// makeChecker returns a checker of lines with the run's seeds, its room
+// for records, and whether postings the posting reader takes are compact.
+func makeChecker(seeds *[2]maphash.Seed, compact bool, r *room) checker {
+	return checker{seeds: seeds, hashSeeds: [2]idhash.Seed{idhash.Of(seeds[0]), idhash.Of(seeds[1])}, compact: compact, room: r}
 }
 
-func (c *checker) readSeeds() {
-	c.hashSeeds, c.hashReady = [2]idhash.Seed{idhash.Of(c.seeds[0]), idhash.Of(c.seeds[1])}, true
-}
+// hashSeedsOf returns c.seeds read out for idhash.
+func (c *checker) hashSeedsOf() *[2]idhash.Seed { return &c.hashSeeds }
 
 // packedCode is a string of 1 to 16 bytes in three words, one-to-one:
 // its length, and its bytes in two words (packCode). The zero value is

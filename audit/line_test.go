@@ -77,7 +77,8 @@ func TestStoredHashAgreesWithVerifyLine(t *testing.T) {
 // newChecker is a worker's checker for a test's lines, with compact
 // postings or without.
 func newChecker(seeds *[2]maphash.Seed, compact bool) *checker {
-	return &checker{seeds: seeds, compact: compact, room: &room{}}
+	c := makeChecker(seeds, compact, &room{})
+	return &c
 }
 
 // schemaErrOf is a line's schema error (none for a compact posting).

@@ -35,7 +35,7 @@ func (b *batch) check(free <-chan room) {
 	case b.room = <-free:
 	default:
 	}
-	c := checker{seeds: b.seeds, compact: b.compact, room: &b.room}
+	c := makeChecker(b.seeds, b.compact, &b.room)
 	if b.body != nil {
 		b.cutAndCheck(&c)
 	} else {
