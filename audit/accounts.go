@@ -103,15 +103,6 @@ func foundIs(found *accountBook, k *idKey) bool {
 	return found != nil && found.key0 == k[0] && found.tag == uint32(k[1])
 }
 
-// slotAddr is the address of the slot where a lookup of k starts, for
-// engine.prefetch.
-func (x *accountIndex) slotAddr(k idKey) uintptr {
-	if len(x.slots) == 0 {
-		return 0
-	}
-	return uintptr(unsafe.Pointer(&x.slots[k[0]&uint64(len(x.slots)-1)]))
-}
-
 // indexBase is where an index's slots are, for engine.prefetchSlots:
 // read once for a group of lines.
 type indexBase struct {
@@ -127,8 +118,8 @@ func (x *accountIndex) base() indexBase {
 // ok reports whether the index has slots.
 func (b indexBase) ok() bool { return b.at != 0 }
 
-// slotAddr is accountIndex.slotAddr of a key whose first word is k0, for
-// an index that has slots.
+// slotAddr is the address of the slot where a lookup (get) of a key whose
+// first word is k0 starts, in an index that has slots.
 func (b indexBase) slotAddr(k0 uint64) uintptr {
 	return b.at + uintptr(k0&b.mask)*unsafe.Sizeof(accountSlot{})
 }

@@ -147,17 +147,11 @@ func (p *postedIDs) seqOf(s *postedSlot, key idKey) uint64 {
 	return p.big[bigKey(key)]
 }
 
-// slotAddr is the address of the slot where a lookup of key starts, for
-// engine.prefetch: a table much bigger than the caches costs a memory
-// round trip per lookup, and prefetches issued together, ahead of the
-// lookups, overlap theirs.
-func (p *postedIDs) slotAddr(key idKey) uintptr {
-	return uintptr(unsafe.Pointer(&p.slots[p.home(key[0])]))
-}
-
 // postedBase is where the table's slots are, for engine.prefetchSlots:
-// read once for a group of lines, so that each slot's address is a
-// multiply and an add.
+// a table much bigger than the caches costs a memory round trip per
+// lookup, and prefetches issued together, ahead of the lookups, overlap
+// theirs. It is read once for a group of lines, so that each slot's
+// address is a multiply and an add.
 type postedBase struct {
 	at uintptr // the first slot's address
 	n  uint64  // the slots
@@ -168,7 +162,8 @@ func (p *postedIDs) base() postedBase {
 	return postedBase{uintptr(unsafe.Pointer(unsafe.SliceData(p.slots))), uint64(len(p.slots))}
 }
 
-// slotAddr is postedIDs.slotAddr of a key whose first word is k0.
+// slotAddr is the address of the slot where a lookup (slot) of a key
+// whose first word is k0 starts: its home.
 func (b postedBase) slotAddr(k0 uint64) uintptr {
 	hi, _ := bits.Mul64(k0, b.n) // home
 	return b.at + uintptr(hi)*unsafe.Sizeof(postedSlot{})
